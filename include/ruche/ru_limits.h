@@ -1,0 +1,42 @@
+/*  ru_limits.h - the hard limits of the wire protocol (proto/PROTOCOL.md,
+ *  section "Limits").
+ *
+ *  Decoders check every size against these before they allocate or copy
+ *  anything; encoders refuse to produce anything a decoder would refuse.
+ *  Changing one of them changes the protocol: bump RU_PROTO_VERSION.
+ */
+#ifndef RU_LIMITS_H
+#define RU_LIMITS_H
+
+/*  Version of the update payload format and of the sync messages. */
+#define RU_PROTO_VERSION 1
+
+/*  Bytes of an Ed25519 public key (a node id), of a signature, of a hash. */
+#define RU_KEY_BYTES 32
+#define RU_SIG_BYTES 64
+#define RU_HASH_BYTES 32
+
+/*  An update's payload, in bytes. */
+#define RU_MAX_PAYLOAD 65536
+/*  Entries in any vector clock: a full clock or a delta. */
+#define RU_MAX_CLOCK 1024
+/*  Text of a post, reply or edit: Unicode code points and UTF-8 bytes. */
+#define RU_MAX_TEXT_CHARS 5000
+#define RU_MAX_TEXT_BYTES 20000
+/*  A user name (author, followed user): bytes of [a-z0-9_.-]. */
+#define RU_MAX_NAME 64
+/*  A profile's display name and note, a group's description: code points. */
+#define RU_MAX_DISPLAY_CHARS 100
+#define RU_MAX_NOTE_CHARS 1000
+/*  Bytes those may take in UTF-8 (four per code point at most). */
+#define RU_MAX_DISPLAY_BYTES (4 * RU_MAX_DISPLAY_CHARS)
+#define RU_MAX_NOTE_BYTES (4 * RU_MAX_NOTE_CHARS)
+/*  Updates in one sync batch, and the bytes of a whole batch message. */
+#define RU_MAX_BATCH 256
+#define RU_MAX_BATCH_BYTES (4u * 1024u * 1024u)
+/*  Batches a node may grant in one hello or credit message. */
+#define RU_MAX_CREDIT 64
+/*  Any single protocol message (a batch is the largest). */
+#define RU_MAX_MESSAGE (RU_MAX_BATCH_BYTES + 64u)
+
+#endif

@@ -1,0 +1,77 @@
+/*  ru_msg.h - the messages nodes exchange over ZeroMQ (PROTOCOL.md,
+ *  "Messages").
+ *
+ *    update     one signed update, live on the PUB socket
+ *    hello      "this is my clock; you may send me `credit` batches"
+ *    batch      up to RU_MAX_BATCH signed updates the asker lacks
+ *    credit     "you may send me `credit` more batches"
+ *    done       "that was all; this is my clock"
+ *    heartbeat  the sender's clock, HLC time and state digest
+ *
+ *  Every message is a msgpack array [version, type, fields...]. Envelopes
+ *  inside update and batch messages are the origin's bytes, spliced in
+ *  unchanged: they are never re-encoded, so their signatures stay valid.
+ *
+ *  ru_msg_t is caller-owned (ru_msg_init/fini). After ru_msg_decode its
+ *  envelopes are views into the message bytes; the envelope array and the
+ *  clock are owned and freed by ru_msg_fini. Envelope signatures are not
+ *  checked here: that is the verification workers' job.
+ */
+#ifndef RU_MSG_H
+#define RU_MSG_H
+
+#include <stdint.h>
+
+#include "ruche/ru_buf.h"
+#include "ruche/ru_clock.h"
+#include "ruche/ru_error.h"
+#include "ruche/ru_update.h"
+
+typedef enum {
+    RU_MSG_UPDATE = 1,
+    RU_MSG_HELLO = 2,
+    RU_MSG_BATCH = 3,
+    RU_MSG_DONE = 4,
+    RU_MSG_HEARTBEAT = 5,
+    RU_MSG_CREDIT = 6,
+    RU_MSG_MAX = RU_MSG_CREDIT
+} ru_msg_type;
+
+/*  A byte string held elsewhere. */
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} ru_bytes_t;
+
+typedef struct {
+    ru_msg_type type;
+    ru_clock_t clock;                 /* hello, done, heartbeat */
+    uint32_t credit;                  /* hello, credit: 1..RU_MAX_CREDIT */
+    uint64_t hlc;                     /* heartbeat */
+    uint8_t digest[RU_HASH_BYTES];    /* heartbeat: state digest */
+    ru_envelope_t *updates;           /* update (one), batch (1..RU_MAX_BATCH) */
+    uint32_t n_updates;
+} ru_msg_t;
+
+void ru_msg_init(ru_msg_t *self);
+void ru_msg_fini(ru_msg_t *self);
+
+/*  Encoders append one message to out. Envelopes must be whole envelopes
+ *  (as made by ru_update_encode or checked by ru_envelope_parse). */
+RU_MUST_CHECK ru_err ru_msg_encode_update(ru_bytes_t envelope, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_msg_encode_hello(const ru_clock_t *clock, uint32_t credit, ru_buf_t *out);
+/*  RU_E_TOO_MANY past RU_MAX_BATCH envelopes, RU_E_TOO_BIG past
+ *  RU_MAX_BATCH_BYTES, RU_E_RANGE for none. */
+RU_MUST_CHECK ru_err ru_msg_encode_batch(const ru_bytes_t *envelopes, uint32_t n, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_msg_encode_credit(uint32_t credit, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_msg_encode_done(const ru_clock_t *clock, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_msg_encode_heartbeat(const ru_clock_t *clock, uint64_t hlc,
+                                             const uint8_t *digest, ru_buf_t *out);
+
+/*  Decodes exactly len bytes as one message into msg (overwritten). */
+RU_MUST_CHECK ru_err ru_msg_decode(const uint8_t *bytes, size_t len, ru_msg_t *msg);
+
+/*  "update", "hello" ...; NULL for unknown types. */
+const char *ru_msg_type_name(ru_msg_type type);
+
+#endif

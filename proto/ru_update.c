@@ -1,0 +1,464 @@
+/*  ru_update.c - encoding, verification and decoding of signed updates.
+ *
+ *  The body of each kind is a msgpack array of fields, and s_kinds below
+ *  lists them in wire order; one field writer and one field reader per field
+ *  type serve every kind. Checks on values (s_check) are shared by the
+ *  encoder and the decoder, so a node can never sign what its peers refuse.
+ *
+ *  The payload's first four bytes are fixed (fixarray 9, version 1, bin 8
+ *  header of 32) so that the origin key sits at bytes 4..35: a receiver
+ *  finds the key to verify with before decoding anything (PROTOCOL.md).
+ */
+#include "ruche/ru_update.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "ruche/ru_text.h"
+
+#define S_PAYLOAD_FIELDS 9
+#define S_ORIGIN_AT 4
+
+typedef enum {
+    F_TARGET,  /* ref */
+    F_TEXT,    /* str, 1..RU_MAX_TEXT_CHARS */
+    F_VIS,     /* uint 0..RU_VIS_MAX */
+    F_GROUP,   /* nil or ref */
+    F_USER,    /* [bin 32, str name] */
+    F_DISPLAY, /* str, 0..RU_MAX_DISPLAY_CHARS */
+    F_NOTE,    /* str, 0..RU_MAX_NOTE_CHARS */
+    F_NAME,    /* str, a name */
+    F_END
+} s_field;
+
+static const struct {
+    const char *name;
+    s_field fields[4];
+} s_kinds[RU_KIND_MAX + 1] = {
+    [RU_KIND_POST] = {"post", {F_TEXT, F_VIS, F_GROUP, F_END}},
+    [RU_KIND_REPLY] = {"reply", {F_TARGET, F_TEXT, F_VIS, F_END}},
+    [RU_KIND_EDIT] = {"edit", {F_TARGET, F_TEXT, F_END}},
+    [RU_KIND_DELETE] = {"delete", {F_TARGET, F_END}},
+    [RU_KIND_LIKE] = {"like", {F_TARGET, F_END}},
+    [RU_KIND_UNLIKE] = {"unlike", {F_TARGET, F_END}},
+    [RU_KIND_FOLLOW] = {"follow", {F_USER, F_END}},
+    [RU_KIND_UNFOLLOW] = {"unfollow", {F_USER, F_END}},
+    [RU_KIND_PROFILE] = {"profile", {F_DISPLAY, F_NOTE, F_END}},
+    [RU_KIND_GROUP_CREATE] = {"group_create", {F_NAME, F_NOTE, F_END}},
+    [RU_KIND_GROUP_JOIN] = {"group_join", {F_TARGET, F_END}},
+    [RU_KIND_GROUP_LEAVE] = {"group_leave", {F_TARGET, F_END}},
+};
+
+static int
+s_kind_known(uint64_t kind)
+{
+    return kind >= 1 && kind <= RU_KIND_MAX;
+}
+
+static uint32_t
+s_field_count(ru_kind kind)
+{
+    uint32_t n = 0;
+    while (s_kinds[kind].fields[n] != F_END)
+        n++;
+    return n;
+}
+
+const char *
+ru_kind_name(ru_kind kind)
+{
+    return s_kind_known(kind) ? s_kinds[kind].name : NULL;
+}
+
+ru_kind
+ru_kind_from_name(const char *name)
+{
+    for (int k = 1; k <= RU_KIND_MAX; k++)
+        if (strcmp(s_kinds[k].name, name) == 0)
+            return (ru_kind) k;
+    return 0;
+}
+
+void
+ru_update_init(ru_update_t *self)
+{
+    memset(self, 0, sizeof *self);
+    ru_clock_init(&self->clock);
+}
+
+void
+ru_update_fini(ru_update_t *self)
+{
+    ru_clock_fini(&self->clock);
+    ru_update_init(self);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Rules on values, shared by encoder and decoder
+ */
+
+static ru_err
+s_check_text(ru_str_t s, size_t min_chars, size_t max_chars)
+{
+    size_t chars;
+    ru_err err = ru_utf8_check(s.ptr, s.len, &chars);
+    if (err)
+        return err;
+    if (chars < min_chars)
+        return RU_E_RANGE;
+    return chars > max_chars ? RU_E_TOO_BIG : RU_OK;
+}
+
+static ru_err
+s_check_ref(const ru_ref_t *ref)
+{
+    return ref->seq >= 1 ? RU_OK : RU_E_RANGE;
+}
+
+static ru_err
+s_check_field(const ru_update_t *u, s_field f)
+{
+    switch (f) {
+    case F_TARGET:
+        return s_check_ref(&u->target);
+    case F_TEXT:
+        return s_check_text(u->text, 1, RU_MAX_TEXT_CHARS);
+    case F_VIS:
+        return (unsigned) u->visibility <= RU_VIS_MAX ? RU_OK : RU_E_RANGE;
+    case F_GROUP:
+        return u->has_group ? s_check_ref(&u->group) : RU_OK;
+    case F_USER:
+        return ru_name_check(u->user.name.ptr, u->user.name.len);
+    case F_DISPLAY:
+        return s_check_text(u->display_name, 0, RU_MAX_DISPLAY_CHARS);
+    case F_NOTE:
+        return s_check_text(u->note, 0, RU_MAX_NOTE_CHARS);
+    case F_NAME:
+        return ru_name_check(u->name.ptr, u->name.len);
+    case F_END:
+        break;
+    }
+    return RU_E_INVALID;
+}
+
+static ru_err
+s_check(const ru_update_t *u)
+{
+    static const uint8_t zero[RU_HASH_BYTES];
+    if (u->seq < 1)
+        return RU_E_RANGE;
+    if (u->seq == 1 && memcmp(u->prev, zero, RU_HASH_BYTES) != 0)
+        return RU_E_RANGE;
+    /*  The origin's own entry is implied (seq - 1) and never sent. */
+    if (ru_clock_get(&u->clock, u->origin) != 0)
+        return RU_E_RANGE;
+    ru_err err = ru_name_check(u->author.ptr, u->author.len);
+    if (err)
+        return err;
+    if (!s_kind_known(u->kind))
+        return RU_E_KIND;
+    for (const s_field *f = s_kinds[u->kind].fields; *f != F_END; f++)
+        if ((err = s_check_field(u, *f)) != RU_OK)
+            return err;
+    return RU_OK;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Encoding
+ */
+
+static void
+s_pack_key(msgpack_packer *pk, const uint8_t *key)
+{
+    msgpack_pack_bin(pk, RU_KEY_BYTES);
+    msgpack_pack_bin_body(pk, key, RU_KEY_BYTES);
+}
+
+static void
+s_pack_str(msgpack_packer *pk, ru_str_t s)
+{
+    msgpack_pack_str(pk, s.len);
+    msgpack_pack_str_body(pk, s.ptr, s.len);
+}
+
+static void
+s_pack_ref(msgpack_packer *pk, const ru_ref_t *ref)
+{
+    msgpack_pack_array(pk, 2);
+    s_pack_key(pk, ref->origin);
+    msgpack_pack_uint64(pk, ref->seq);
+}
+
+static void
+s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
+{
+    switch (f) {
+    case F_TARGET:
+        s_pack_ref(pk, &u->target);
+        break;
+    case F_TEXT:
+        s_pack_str(pk, u->text);
+        break;
+    case F_VIS:
+        msgpack_pack_uint8(pk, (uint8_t) u->visibility);
+        break;
+    case F_GROUP:
+        if (u->has_group)
+            s_pack_ref(pk, &u->group);
+        else
+            msgpack_pack_nil(pk);
+        break;
+    case F_USER:
+        msgpack_pack_array(pk, 2);
+        s_pack_key(pk, u->user.home);
+        s_pack_str(pk, u->user.name);
+        break;
+    case F_DISPLAY:
+        s_pack_str(pk, u->display_name);
+        break;
+    case F_NOTE:
+        s_pack_str(pk, u->note);
+        break;
+    case F_NAME:
+        s_pack_str(pk, u->name);
+        break;
+    case F_END:
+        break;
+    }
+}
+
+static void
+s_pack_payload(msgpack_packer *pk, const ru_update_t *u)
+{
+    msgpack_pack_array(pk, S_PAYLOAD_FIELDS);
+    msgpack_pack_uint8(pk, RU_PROTO_VERSION);
+    s_pack_key(pk, u->origin);
+    msgpack_pack_uint64(pk, u->seq);
+    msgpack_pack_bin(pk, RU_HASH_BYTES);
+    msgpack_pack_bin_body(pk, u->prev, RU_HASH_BYTES);
+    ru_clock_write(&u->clock, pk);
+    msgpack_pack_uint64(pk, u->hlc);
+    s_pack_str(pk, u->author);
+    msgpack_pack_uint8(pk, (uint8_t) u->kind);
+    msgpack_pack_array(pk, s_field_count(u->kind));
+    for (const s_field *f = s_kinds[u->kind].fields; *f != F_END; f++)
+        s_pack_field(pk, u, *f);
+}
+
+ru_err
+ru_update_encode(const ru_update_t *u, const ru_key_t *key, ru_buf_t *out)
+{
+    if (memcmp(ru_key_public(key), u->origin, RU_KEY_BYTES) != 0)
+        return RU_E_INVALID;
+    ru_err err = s_check(u);
+    if (err)
+        return err;
+    ru_buf_t payload;
+    ru_buf_init(&payload);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &payload);
+    s_pack_payload(&pk, u);
+    uint8_t sig[RU_SIG_BYTES];
+    err = ru_buf_status(&payload);
+    if (!err && payload.len > RU_MAX_PAYLOAD)
+        err = RU_E_TOO_BIG;
+    if (!err)
+        err = ru_key_sign(key, RU_UPDATE_DOMAIN, payload.data, payload.len, sig);
+    if (!err) {
+        ru_mp_packer_init(&pk, out);
+        msgpack_pack_array(&pk, 2);
+        msgpack_pack_bin(&pk, (uint32_t) payload.len);
+        msgpack_pack_bin_body(&pk, payload.data, payload.len);
+        msgpack_pack_bin(&pk, RU_SIG_BYTES);
+        msgpack_pack_bin_body(&pk, sig, RU_SIG_BYTES);
+        err = ru_buf_status(out);
+    }
+    ru_buf_fini(&payload);
+    return err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  The envelope
+ */
+
+/*  Checks the fixed head of a payload: fixarray, version, origin header. */
+static ru_err
+s_payload_head(const uint8_t *p, uint32_t len)
+{
+    if (len < 2)
+        return RU_E_TRUNCATED;
+    if ((p[0] & 0xf0) != 0x90 || p[1] > 0x7f)
+        return RU_E_TYPE;
+    if (p[1] != RU_PROTO_VERSION)
+        return RU_E_VERSION;
+    if (p[0] != (0x90 | S_PAYLOAD_FIELDS))
+        return RU_E_TYPE;
+    if (len < S_ORIGIN_AT + RU_KEY_BYTES)
+        return RU_E_TRUNCATED;
+    if (p[2] != 0xc4 || p[3] != RU_KEY_BYTES)
+        return RU_E_TYPE;
+    return RU_OK;
+}
+
+ru_err
+ru_envelope_read(ru_mp_t *mp, ru_envelope_t *env)
+{
+    ru_mp_t saved = *mp;
+    const uint8_t *sig;
+    uint32_t sig_len;
+    ru_err err = ru_mp_array_of(mp, 2);
+    if (!err)
+        err = ru_mp_bin(mp, &env->payload, &env->payload_len, RU_MAX_PAYLOAD);
+    if (!err) {
+        err = ru_mp_bin(mp, &sig, &sig_len, RU_SIG_BYTES);
+        if (err == RU_E_TOO_BIG || (!err && sig_len != RU_SIG_BYTES))
+            err = RU_E_TYPE; /* a signature has exactly RU_SIG_BYTES */
+    }
+    if (!err)
+        err = s_payload_head(env->payload, env->payload_len);
+    if (err) {
+        *mp = saved;
+        return err;
+    }
+    env->wire = saved.p;
+    env->wire_len = (uint32_t) (mp->p - saved.p);
+    env->sig = sig;
+    env->origin = env->payload + S_ORIGIN_AT;
+    return RU_OK;
+}
+
+ru_err
+ru_envelope_parse(const uint8_t *wire, size_t len, ru_envelope_t *env)
+{
+    ru_mp_t mp;
+    ru_mp_init(&mp, wire, len);
+    ru_err err = ru_envelope_read(&mp, env);
+    return err ? err : ru_mp_end(&mp);
+}
+
+ru_err
+ru_envelope_verify(const ru_envelope_t *env)
+{
+    return ru_key_verify(env->origin, RU_UPDATE_DOMAIN, env->payload, env->payload_len, env->sig);
+}
+
+void
+ru_update_hash(const ru_envelope_t *env, uint8_t *hash)
+{
+    crypto_generichash(hash, RU_HASH_BYTES, env->payload, env->payload_len, NULL, 0);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Decoding
+ */
+
+static ru_err
+s_read_ref(ru_mp_t *mp, ru_ref_t *ref)
+{
+    ru_err err = ru_mp_array_of(mp, 2);
+    if (!err)
+        err = ru_mp_bin_exact(mp, ref->origin, RU_KEY_BYTES);
+    return err ? err : ru_mp_uint(mp, &ref->seq);
+}
+
+static ru_err
+s_read_str(ru_mp_t *mp, ru_str_t *s, uint32_t max)
+{
+    return ru_mp_str(mp, &s->ptr, &s->len, max);
+}
+
+static ru_err
+s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
+{
+    uint64_t v;
+    ru_err err;
+    switch (f) {
+    case F_TARGET:
+        return s_read_ref(mp, &u->target);
+    case F_TEXT:
+        return s_read_str(mp, &u->text, RU_MAX_TEXT_BYTES);
+    case F_VIS:
+        if ((err = ru_mp_uint(mp, &v)) != RU_OK)
+            return err;
+        if (v > RU_VIS_MAX)
+            return RU_E_RANGE;
+        u->visibility = (ru_visibility) v;
+        return RU_OK;
+    case F_GROUP:
+        if (ru_mp_peek_nil(mp))
+            return ru_mp_nil(mp);
+        u->has_group = 1;
+        return s_read_ref(mp, &u->group);
+    case F_USER:
+        if ((err = ru_mp_array_of(mp, 2)) != RU_OK ||
+            (err = ru_mp_bin_exact(mp, u->user.home, RU_KEY_BYTES)) != RU_OK)
+            return err;
+        return s_read_str(mp, &u->user.name, RU_MAX_NAME);
+    case F_DISPLAY:
+        return s_read_str(mp, &u->display_name, RU_MAX_DISPLAY_BYTES);
+    case F_NOTE:
+        return s_read_str(mp, &u->note, RU_MAX_NOTE_BYTES);
+    case F_NAME:
+        return s_read_str(mp, &u->name, RU_MAX_NAME);
+    case F_END:
+        break;
+    }
+    return RU_E_INVALID;
+}
+
+/*  Reads the fields after the version, in wire order. */
+static ru_err
+s_read_payload(ru_mp_t *mp, ru_update_t *u)
+{
+    uint64_t kind;
+    uint32_t n;
+    ru_err err;
+    if ((err = ru_mp_bin_exact(mp, u->origin, RU_KEY_BYTES)) != RU_OK ||
+        (err = ru_mp_uint(mp, &u->seq)) != RU_OK ||
+        (err = ru_mp_bin_exact(mp, u->prev, RU_HASH_BYTES)) != RU_OK ||
+        (err = ru_clock_read(&u->clock, mp)) != RU_OK || (err = ru_mp_uint(mp, &u->hlc)) != RU_OK ||
+        (err = s_read_str(mp, &u->author, RU_MAX_NAME)) != RU_OK ||
+        (err = ru_mp_uint(mp, &kind)) != RU_OK)
+        return err;
+    if (!s_kind_known(kind))
+        return RU_E_KIND;
+    u->kind = (ru_kind) kind;
+    if ((err = ru_mp_array(mp, &n)) != RU_OK)
+        return err;
+    if (n != s_field_count(u->kind))
+        return RU_E_TYPE;
+    for (const s_field *f = s_kinds[u->kind].fields; *f != F_END; f++)
+        if ((err = s_read_field(mp, u, *f)) != RU_OK)
+            return err;
+    return ru_mp_end(mp);
+}
+
+ru_err
+ru_update_decode(const ru_envelope_t *env, ru_update_t *u)
+{
+    ru_update_fini(u);
+    ru_mp_t mp;
+    ru_mp_init(&mp, env->payload, env->payload_len);
+    uint64_t version;
+    ru_err err = ru_mp_array_of(&mp, S_PAYLOAD_FIELDS);
+    if (!err)
+        err = ru_mp_uint(&mp, &version);
+    if (!err && version != RU_PROTO_VERSION)
+        err = RU_E_VERSION;
+    if (!err)
+        err = s_read_payload(&mp, u);
+    if (!err)
+        err = s_check(u);
+    if (err)
+        ru_update_fini(u);
+    return err;
+}
+
+ru_err
+ru_update_open(const uint8_t *wire, size_t len, ru_envelope_t *env, ru_update_t *u)
+{
+    ru_err err = ru_envelope_parse(wire, len, env);
+    if (!err)
+        err = ru_envelope_verify(env);
+    return err ? err : ru_update_decode(env, u);
+}
