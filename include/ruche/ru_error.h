@@ -39,6 +39,12 @@
     X(RU_E_NOT_FOUND, "not_found", "not found")                                        \
     X(RU_E_KEY_MODE, "key_mode", "the key file is readable by others than its owner")  \
     X(RU_E_KEY_FILE, "key_file", "the key file is malformed")                          \
+    X(RU_E_FORK, "fork", "two different updates carry the same origin and seq")      \
+    X(RU_E_CHAIN, "chain", "the update's prev hash does not match the origin's log")   \
+    X(RU_E_STORE, "store", "the store reported an error")                            \
+    X(RU_E_STORE_FULL, "store_full", "the store has reached its configured size limit") \
+    X(RU_E_DISK_FULL, "disk_full", "no space left on the disk holding the store")      \
+    X(RU_E_SCHEMA, "schema", "the store was written by an incompatible version")       \
     X(RU_E_INVALID, "invalid", "invalid argument")
 
 typedef enum {

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <string.h>
 
@@ -299,7 +300,7 @@ test_wire_refusals(void **state)
         memset(e + 2, 0, 32);
         e[34] = 1;
     }
-    two[1 + 2 + 31] = 2; /* first key ...02 */
+    two[1 + 2 + 31] = 2;  /* first key ...02 */
     two[36 + 2 + 31] = 1; /* second key ...01: descending */
     s_expect_read(two, sizeof two, RU_E_ORDER);
     two[36 + 2 + 31] = 2; /* duplicate */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "ruche/ru_hlc.h"
@@ -94,7 +95,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_follows_wall_clock),  cmocka_unit_test(test_never_runs_back),
+        cmocka_unit_test(test_follows_wall_clock),       cmocka_unit_test(test_never_runs_back),
         cmocka_unit_test(test_counter_overflow_carries), cmocka_unit_test(test_remote_times),
         cmocka_unit_test(test_wall_clock_is_sane),
     };

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,9 +208,9 @@ test_refusals(void **state)
         {{0x93, 0x02, 0x06, 0x01}, 4, RU_E_VERSION},
         {{0x93, 0x01, 0x07, 0x01}, 4, RU_E_MSGTYPE},
         {{0x93, 0x01, 0x00, 0x01}, 4, RU_E_MSGTYPE},
-        {{0x94, 0x01, 0x06, 0x01, 0x01}, 5, RU_E_TYPE},  /* credit with a field too many */
-        {{0x93, 0x01, 0x06, 0x00}, 4, RU_E_RANGE},       /* credit 0 */
-        {{0x93, 0x01, 0x06, 0x41}, 4, RU_E_RANGE},       /* credit 65 */
+        {{0x94, 0x01, 0x06, 0x01, 0x01}, 5, RU_E_TYPE}, /* credit with a field too many */
+        {{0x93, 0x01, 0x06, 0x00}, 4, RU_E_RANGE},      /* credit 0 */
+        {{0x93, 0x01, 0x06, 0x41}, 4, RU_E_RANGE},      /* credit 65 */
         {{0x93, 0x01, 0x06, 0x01, 0x00}, 5, RU_E_TRAILING},
         {{0x93, 0x01, 0x06}, 3, RU_E_TRUNCATED},
         {{0x91, 0x01}, 2, RU_E_TYPE},

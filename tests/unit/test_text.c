@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <string.h>
 
@@ -44,12 +45,12 @@ test_b64_refusals(void **state)
     memset(out, 7, sizeof out);
     ru_b64_encode(good, out, sizeof out);
     const char *bad[] = {
-        "",                     /* empty */
-        "AAAA",                 /* wrong length */
+        "",                                             /* empty */
+        "AAAA",                                         /* wrong length */
         "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", /* padding */
-        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw+", /* standard alphabet */
-        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwd", /* stray low bits */
-        "BwcHBwcHBwcHBwcHBwcHBwcHBwcH BwcHBwcHBwcHBw", /* whitespace */
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw+",  /* standard alphabet */
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwd",  /* stray low bits */
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcH BwcHBwcHBwcHBw",  /* whitespace */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(ru_b64_decode(out, sizeof out, bad[i], strlen(bad[i])), RU_E_TEXT_FORM);
@@ -66,12 +67,12 @@ test_utf8_accepts(void **state)
     } ok[] = {
         {"", 0},
         {"hello\n\ttab", 10},
-        {"caf\xc3\xa9", 4},                 /* é */
-        {"\xe2\x82\xac", 1},                /* € */
-        {"\xef\xbf\xbf", 1},                /* U+FFFF */
-        {"\xf0\x9f\x90\x9d", 1},            /* 🐝 */
-        {"\xf4\x8f\xbf\xbf", 1},            /* U+10FFFF */
-        {"\xed\x9f\xbf", 1},                /* U+D7FF, just below surrogates */
+        {"caf\xc3\xa9", 4},      /* é */
+        {"\xe2\x82\xac", 1},     /* € */
+        {"\xef\xbf\xbf", 1},     /* U+FFFF */
+        {"\xf0\x9f\x90\x9d", 1}, /* 🐝 */
+        {"\xf4\x8f\xbf\xbf", 1}, /* U+10FFFF */
+        {"\xed\x9f\xbf", 1},     /* U+D7FF, just below surrogates */
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         size_t chars = 99;
@@ -88,17 +89,17 @@ test_utf8_refusals(void **state)
         const char *bytes;
         size_t len;
     } bad[] = {
-        {"a\0b", 3},                 /* NUL */
-        {"\xc0\x80", 2},             /* overlong NUL */
-        {"\xc1\xbf", 2},             /* overlong */
-        {"\xe0\x80\x80", 3},         /* overlong */
-        {"\xf0\x80\x80\x80", 4},     /* overlong */
-        {"\xed\xa0\x80", 3},         /* surrogate */
-        {"\xf4\x90\x80\x80", 4},     /* above U+10FFFF */
-        {"\xf5\x80\x80\x80", 4},     /* invalid lead */
-        {"\x80", 1},                 /* stray continuation */
-        {"\xe2\x82", 2},             /* truncated */
-        {"\xe2\x28\xa1", 3},         /* bad continuation */
+        {"a\0b", 3},             /* NUL */
+        {"\xc0\x80", 2},         /* overlong NUL */
+        {"\xc1\xbf", 2},         /* overlong */
+        {"\xe0\x80\x80", 3},     /* overlong */
+        {"\xf0\x80\x80\x80", 4}, /* overlong */
+        {"\xed\xa0\x80", 3},     /* surrogate */
+        {"\xf4\x90\x80\x80", 4}, /* above U+10FFFF */
+        {"\xf5\x80\x80\x80", 4}, /* invalid lead */
+        {"\x80", 1},             /* stray continuation */
+        {"\xe2\x82", 2},         /* truncated */
+        {"\xe2\x28\xa1", 3},     /* bad continuation */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(ru_utf8_check(bad[i].bytes, bad[i].len, NULL), RU_E_UTF8);

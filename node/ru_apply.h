@@ -1,0 +1,68 @@
+/*  ru_apply.h - causal delivery: getting signed updates into the store in
+ *  an order that respects their dependencies, exactly once.
+ *
+ *  An update (origin, seq) may be applied when
+ *    - it is the origin's next one: the origin's head is seq - 1, and its
+ *      prev is the hash of that head (else RU_E_CHAIN);
+ *    - every entry (o, n) of its clock delta is applied (head of o >= n);
+ *    - its target (reply, edit, delete, like, join ...) is applied.
+ *  An update that is not ready waits in the pending database, registered in
+ *  waits under the first dependency it lacks; when that dependency is
+ *  applied, the waiters are woken and either applied or registered under
+ *  their next missing dependency. Pending updates live in LMDB, so a
+ *  restart loses none.
+ *
+ *  Every call runs inside the caller's write transaction (the store actor's),
+ *  so the log, the heads (the node's vector clock), the pending set and the
+ *  materialized state always change together.
+ *
+ *  Duplicates (the same payload again) are dropped; a different payload for
+ *  an (origin, seq) already held is a fork: RU_E_FORK, the first one kept.
+ */
+#ifndef RU_APPLY_H
+#define RU_APPLY_H
+
+#include "ruche/ru_clock.h"
+#include "ruche/ru_hlc.h"
+#include "ruche/ru_key.h"
+#include "ruche/ru_update.h"
+
+#include "ru_state.h"
+
+typedef enum {
+    RU_APPLY_APPLIED,  /* stored and applied (and maybe woke others) */
+    RU_APPLY_PENDING,  /* stored, waiting for a dependency */
+    RU_APPLY_DUPLICATE /* already held: nothing changed */
+} ru_apply_result;
+
+/*  Called for every update that gets applied, the woken ones included, in
+ *  the order they are applied; env's bytes live until the call returns. */
+typedef void (*ru_applied_fn)(void *ctx, const ru_envelope_t *env, const ru_update_t *u);
+
+typedef struct {
+    ru_state_t state;         /* transaction, node key, mention resolver */
+    ru_hlc_t *hlc;            /* raised to every applied update's time */
+    ru_applied_fn on_applied; /* may be NULL */
+    void *ctx;
+} ru_apply_t;
+
+/*  Ingests an envelope whose signature has been verified and whose payload
+ *  decoded into u. */
+RU_MUST_CHECK ru_err ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *env,
+                                     const ru_update_t *u, ru_apply_result *result);
+
+/*  Makes this node's next update from u's kind, author and body: fills
+ *  origin, seq, prev, clock delta and hlc (u's other header fields are
+ *  overwritten), signs it with key, applies it, and appends the envelope
+ *  to out. u's clock is left holding the delta that was sent. */
+RU_MUST_CHECK ru_err ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u,
+                                    ru_buf_t *out);
+
+/*  The head of origin: its highest applied seq (0 if none) and that
+ *  update's hash (zeros if none). */
+RU_MUST_CHECK ru_err ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq,
+                                   uint8_t *hash);
+/*  The node's vector clock: every origin's head seq. */
+RU_MUST_CHECK ru_err ru_apply_clock(ru_txn_t *txn, ru_clock_t *clock);
+
+#endif

@@ -1,0 +1,183 @@
+/*  ru_record.c - msgpack encodings of the state records.
+ *
+ *  Field order is the struct order of ru_record.h. Readers use the strict
+ *  ru_mp cursor like the wire decoders do: the store is ours, but a record
+ *  damaged on disk must give an error, never a crash.
+ */
+#include "ru_record.h"
+
+#include <string.h>
+
+#include "ruche/ru_mp.h"
+
+#define S_POST_FIELDS 12
+#define S_GROUP_FIELDS 5
+#define S_PROFILE_FIELDS 3
+
+static void
+s_pack_str(msgpack_packer *pk, ru_str_t s)
+{
+    msgpack_pack_str(pk, s.len);
+    msgpack_pack_str_body(pk, s.ptr, s.len);
+}
+
+static void
+s_pack_ref(msgpack_packer *pk, int has, const ru_ref_t *ref)
+{
+    if (!has) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_bin(pk, RU_KEY_BYTES);
+    msgpack_pack_bin_body(pk, ref->origin, RU_KEY_BYTES);
+    msgpack_pack_uint64(pk, ref->seq);
+}
+
+static ru_err
+s_read_str(ru_mp_t *mp, ru_str_t *s)
+{
+    return ru_mp_str(mp, &s->ptr, &s->len, UINT32_MAX);
+}
+
+static ru_err
+s_read_ref(ru_mp_t *mp, int *has, ru_ref_t *ref)
+{
+    *has = !ru_mp_peek_nil(mp);
+    if (!*has)
+        return ru_mp_nil(mp);
+    ru_err err = ru_mp_array_of(mp, 2);
+    if (!err)
+        err = ru_mp_bin_exact(mp, ref->origin, RU_KEY_BYTES);
+    return err ? err : ru_mp_uint(mp, &ref->seq);
+}
+
+/*  Reads n uints in a row into the given pointers. */
+static ru_err
+s_read_uints(ru_mp_t *mp, uint64_t **v, int n)
+{
+    ru_err err = RU_OK;
+    for (int i = 0; !err && i < n; i++)
+        err = ru_mp_uint(mp, v[i]);
+    return err;
+}
+
+/*  Any decoding failure of a stored record is damage to the store. */
+static ru_err
+s_damaged(ru_err err, ru_mp_t *mp)
+{
+    if (!err)
+        err = ru_mp_end(mp);
+    return err ? RU_E_STORE : RU_OK;
+}
+
+void
+ru_post_rec_encode(const ru_post_rec_t *rec, ru_buf_t *out)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    msgpack_pack_array(&pk, S_POST_FIELDS);
+    msgpack_pack_uint8(&pk, (uint8_t) rec->kind);
+    s_pack_str(&pk, rec->author);
+    msgpack_pack_uint64(&pk, rec->hlc);
+    msgpack_pack_uint8(&pk, (uint8_t) rec->visibility);
+    s_pack_ref(&pk, rec->has_group, &rec->group);
+    s_pack_ref(&pk, rec->has_parent, &rec->parent);
+    s_pack_ref(&pk, rec->has_parent, &rec->root);
+    msgpack_pack_uint8(&pk, rec->deleted ? 1 : 0);
+    s_pack_str(&pk, rec->text);
+    msgpack_pack_uint64(&pk, rec->edit_hlc);
+    msgpack_pack_uint64(&pk, rec->likes);
+    msgpack_pack_uint64(&pk, rec->replies);
+}
+
+ru_err
+ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    ru_mp_t mp;
+    ru_mp_init(&mp, bytes, len);
+    uint64_t kind, visibility, deleted;
+    int has_root;
+    ru_err err = ru_mp_array_of(&mp, S_POST_FIELDS);
+    if (!err)
+        err = ru_mp_uint(&mp, &kind);
+    if (!err)
+        err = s_read_str(&mp, &rec->author);
+    if (!err)
+        err = s_read_uints(&mp, (uint64_t *[]){&rec->hlc, &visibility}, 2);
+    if (!err)
+        err = s_read_ref(&mp, &rec->has_group, &rec->group);
+    if (!err)
+        err = s_read_ref(&mp, &rec->has_parent, &rec->parent);
+    if (!err)
+        err = s_read_ref(&mp, &has_root, &rec->root);
+    if (!err)
+        err = ru_mp_uint(&mp, &deleted);
+    if (!err)
+        err = s_read_str(&mp, &rec->text);
+    if (!err)
+        err = s_read_uints(&mp, (uint64_t *[]){&rec->edit_hlc, &rec->likes, &rec->replies}, 3);
+    rec->kind = (ru_kind) kind;
+    rec->visibility = (ru_visibility) visibility;
+    rec->deleted = deleted != 0;
+    return s_damaged(err, &mp);
+}
+
+void
+ru_group_rec_encode(const ru_group_rec_t *rec, ru_buf_t *out)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    msgpack_pack_array(&pk, S_GROUP_FIELDS);
+    s_pack_str(&pk, rec->name);
+    s_pack_str(&pk, rec->description);
+    s_pack_str(&pk, rec->creator);
+    msgpack_pack_uint64(&pk, rec->hlc);
+    msgpack_pack_uint64(&pk, rec->members);
+}
+
+ru_err
+ru_group_rec_decode(const void *bytes, size_t len, ru_group_rec_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    ru_mp_t mp;
+    ru_mp_init(&mp, bytes, len);
+    ru_err err = ru_mp_array_of(&mp, S_GROUP_FIELDS);
+    if (!err)
+        err = s_read_str(&mp, &rec->name);
+    if (!err)
+        err = s_read_str(&mp, &rec->description);
+    if (!err)
+        err = s_read_str(&mp, &rec->creator);
+    if (!err)
+        err = s_read_uints(&mp, (uint64_t *[]){&rec->hlc, &rec->members}, 2);
+    return s_damaged(err, &mp);
+}
+
+void
+ru_profile_rec_encode(const ru_profile_rec_t *rec, ru_buf_t *out)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    msgpack_pack_array(&pk, S_PROFILE_FIELDS);
+    s_pack_str(&pk, rec->display_name);
+    s_pack_str(&pk, rec->note);
+    msgpack_pack_uint64(&pk, rec->hlc);
+}
+
+ru_err
+ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    ru_mp_t mp;
+    ru_mp_init(&mp, bytes, len);
+    ru_err err = ru_mp_array_of(&mp, S_PROFILE_FIELDS);
+    if (!err)
+        err = s_read_str(&mp, &rec->display_name);
+    if (!err)
+        err = s_read_str(&mp, &rec->note);
+    if (!err)
+        err = ru_mp_uint(&mp, &rec->hlc);
+    return s_damaged(err, &mp);
+}

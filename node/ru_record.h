@@ -1,0 +1,62 @@
+/*  ru_record.h - the records of the materialized state: posts (and
+ *  replies), groups and profiles, as stored in LMDB.
+ *
+ *  Records are msgpack arrays written with the canonical packer, so equal
+ *  records are equal bytes on every node: the state digest hashes them.
+ *  Decoded strings are views into the stored bytes, valid until the
+ *  transaction ends or the record is overwritten; encode a changed record
+ *  completely before putting it back.
+ *
+ *  The origin of a record's creating update is its database key, so it is
+ *  not repeated inside.
+ */
+#ifndef RU_RECORD_H
+#define RU_RECORD_H
+
+#include <stdint.h>
+
+#include "ruche/ru_buf.h"
+#include "ruche/ru_error.h"
+#include "ruche/ru_update.h"
+
+typedef struct {
+    ru_kind kind;    /* RU_KIND_POST or RU_KIND_REPLY */
+    ru_str_t author; /* name at the origin */
+    uint64_t hlc;    /* of the creating update: timeline order */
+    ru_visibility visibility;
+    int has_group;
+    ru_ref_t group;
+    int has_parent; /* replies: the post answered and the thread's root */
+    ru_ref_t parent;
+    ru_ref_t root;
+    int deleted; /* a tombstone: text empty, in no index */
+    ru_str_t text;
+    uint64_t edit_hlc; /* of the last applied edit, 0 if never edited */
+    uint64_t likes;
+    uint64_t replies;
+} ru_post_rec_t;
+
+typedef struct {
+    ru_str_t name;
+    ru_str_t description;
+    ru_str_t creator; /* name at the origin */
+    uint64_t hlc;
+    uint64_t members;
+} ru_group_rec_t;
+
+typedef struct {
+    ru_str_t display_name;
+    ru_str_t note;
+    uint64_t hlc;
+} ru_profile_rec_t;
+
+/*  Encoders append to out (check ru_buf_status). Decoders read exactly
+ *  len bytes; RU_E_STORE for bytes that are not a record (a damaged store). */
+void ru_post_rec_encode(const ru_post_rec_t *rec, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec);
+void ru_group_rec_encode(const ru_group_rec_t *rec, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_group_rec_decode(const void *bytes, size_t len, ru_group_rec_t *rec);
+void ru_profile_rec_encode(const ru_profile_rec_t *rec, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec);
+
+#endif

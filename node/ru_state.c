@@ -1,0 +1,474 @@
+/*  ru_state.c - what each kind of update does to the materialized state.
+ *
+ *  One handler per kind, chosen from s_handlers. Posts and replies share
+ *  s_index(), which adds or removes a status in every index at once, so an
+ *  edit re-indexes by removing with the old text and adding with the new,
+ *  and a delete removes with the text it had.
+ *
+ *  Index keys end with the status's timeline position (hlc | origin | seq),
+ *  so each index scans in timeline order and its entries need no value.
+ */
+#include "ru_state.h"
+
+#include <string.h>
+
+#include "ru_dbkey.h"
+#include "ru_entity.h"
+#include "ru_record.h"
+
+/*  A status being indexed: its ref, record and position key. */
+typedef struct {
+    const ru_state_t *st;
+    const uint8_t *origin;
+    uint64_t seq;
+    const ru_post_rec_t *rec;
+    uint8_t pos[RU_DBKEY_POS];
+    int add;
+} s_status;
+
+/*  Puts (add) or deletes key = prefix | pos in db. */
+static ru_err
+s_entry(const s_status *s, ru_db db, const uint8_t *prefix, size_t len)
+{
+    uint8_t key[RU_DBKEY_MAX];
+    memcpy(key, prefix, len);
+    memcpy(key + len, s->pos, RU_DBKEY_POS);
+    if (s->add)
+        return ru_txn_put(s->st->txn, db, key, len + RU_DBKEY_POS, "", 0);
+    return ru_txn_del(s->st->txn, db, key, len + RU_DBKEY_POS);
+}
+
+/*  The hashtags and mentions of the text. */
+static ru_err
+s_index_entities(const s_status *s)
+{
+    const ru_str_t text = s->rec->text;
+    size_t pos = 0;
+    ru_entity_t e;
+    ru_err err = RU_OK;
+    while (!err && ru_entity_next(text.ptr, text.len, &pos, &e)) {
+        uint8_t key[RU_DBKEY_USER + RU_MAX_TAG + 1];
+        uint8_t home[RU_KEY_BYTES];
+        size_t n = strlen(e.name);
+        if (e.kind == RU_ENTITY_TAG) {
+            memcpy(key, e.name, n + 1);
+            err = s_entry(s, RU_DB_tags, key, n + 1);
+            continue;
+        }
+        if (n > RU_MAX_NAME)
+            continue;
+        if (!e.site[0])
+            memcpy(home, s->origin, RU_KEY_BYTES);
+        else if (!s->st->resolve || !s->st->resolve(s->st->resolve_ctx, e.site, home))
+            continue;
+        size_t len = ru_dbkey_user(key, home, (ru_str_t){e.name, (uint32_t) n});
+        err = s_entry(s, RU_DB_mentions, key, len);
+    }
+    return err;
+}
+
+/*  Collects the local followers' names of a followers scan. */
+typedef struct {
+    const uint8_t *self;
+    size_t prefix_len;
+    ru_str_t names[64];
+    char store[64][RU_MAX_NAME + 1];
+    int n;
+} s_followers;
+
+static int
+s_follower(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_followers *f = ctx;
+    const uint8_t *follower = (const uint8_t *) key->mv_data + f->prefix_len;
+    size_t name_len = key->mv_size - f->prefix_len - RU_KEY_BYTES - 1;
+    if (memcmp(follower, f->self, RU_KEY_BYTES) != 0 || name_len > RU_MAX_NAME)
+        return 0;
+    memcpy(f->store[f->n], follower + RU_KEY_BYTES, name_len);
+    f->names[f->n] = (ru_str_t){f->store[f->n], (uint32_t) name_len};
+    return ++f->n == 64;
+}
+
+/*  Home timelines of this node's users: the author's own, and those of its
+ *  local followers. Followers are read in pages of 64. */
+static ru_err
+s_index_home(const s_status *s)
+{
+    const uint8_t *self = s->st->self;
+    uint8_t key[RU_DBKEY_MAX];
+    ru_err err = RU_OK;
+    if (memcmp(s->origin, self, RU_KEY_BYTES) == 0) {
+        memcpy(key, s->rec->author.ptr, s->rec->author.len);
+        key[s->rec->author.len] = 0;
+        err = s_entry(s, RU_DB_home, key, s->rec->author.len + 1);
+    }
+    uint8_t prefix[RU_DBKEY_USER];
+    size_t plen = ru_dbkey_user(prefix, s->origin, s->rec->author);
+    s_followers f = {.self = self, .prefix_len = plen};
+    if (!err)
+        err = ru_txn_scan(s->st->txn, RU_DB_followers, prefix, plen, 0, s_follower, &f);
+    for (int i = 0; !err && i < f.n; i++) {
+        memcpy(key, f.names[i].ptr, f.names[i].len);
+        key[f.names[i].len] = 0;
+        err = s_entry(s, RU_DB_home, key, f.names[i].len + 1);
+    }
+    return err;
+}
+
+/*  Adds (add = 1) or removes a status from every index. */
+static ru_err
+s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post_rec_t *rec,
+        int add)
+{
+    s_status s = {st, origin, seq, rec, {0}, add};
+    ru_dbkey_pos(s.pos, rec->hlc, origin, seq);
+    uint8_t key[RU_DBKEY_USER] = {0};
+    ru_err err = s_entry(&s, RU_DB_timeline, key, 0);
+    if (!err)
+        err = s_entry(&s, RU_DB_authors, key, ru_dbkey_user(key, origin, rec->author));
+    if (!err && rec->has_parent)
+        err =
+            s_entry(&s, RU_DB_replies, key, ru_dbkey_ref(key, rec->parent.origin, rec->parent.seq));
+    if (!err && rec->has_group)
+        err = s_entry(&s, RU_DB_group_posts, key,
+                      ru_dbkey_ref(key, rec->group.origin, rec->group.seq));
+    if (!err)
+        err = s_index_entities(&s);
+    return err ? err : s_index_home(&s);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Records
+ */
+
+static ru_err
+s_put_post(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post_rec_t *rec)
+{
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    ru_post_rec_encode(rec, &buf);
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(st->txn, RU_DB_posts, key, ru_dbkey_ref(key, origin, seq), buf.data,
+                         buf.len);
+    ru_buf_fini(&buf);
+    return err;
+}
+
+/*  Loads the post named by ref; RU_E_NOT_FOUND if there is none. */
+static ru_err
+s_get_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_err err =
+        ru_txn_get(st->txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
+    return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
+}
+
+/*  Loads the target of u when it is a live post that u's author wrote. */
+static ru_err
+s_own_target(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec)
+{
+    ru_err err = s_get_post(st, &u->target, rec);
+    if (err)
+        return err;
+    int own = memcmp(u->target.origin, u->origin, RU_KEY_BYTES) == 0 &&
+              rec->author.len == u->author.len &&
+              memcmp(rec->author.ptr, u->author.ptr, u->author.len) == 0;
+    return own && !rec->deleted ? RU_OK : RU_E_NOT_FOUND;
+}
+
+/*  A missing or unsuitable target makes the update a no-op. */
+static ru_err
+s_noop_if_missing(ru_err err)
+{
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Handlers
+ */
+
+static ru_err
+s_post(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_post_rec_t rec = {.kind = RU_KIND_POST,
+                         .author = u->author,
+                         .hlc = u->hlc,
+                         .visibility = u->visibility,
+                         .has_group = u->has_group,
+                         .group = u->group,
+                         .text = u->text};
+    ru_err err = s_put_post(st, u->origin, u->seq, &rec);
+    return err ? err : s_index(st, u->origin, u->seq, &rec, 1);
+}
+
+static ru_err
+s_reply(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_post_rec_t parent;
+    ru_err err = s_get_post(st, &u->target, &parent);
+    if (err)
+        return s_noop_if_missing(err);
+    ru_post_rec_t rec = {.kind = RU_KIND_REPLY,
+                         .author = u->author,
+                         .hlc = u->hlc,
+                         .visibility = u->visibility,
+                         .has_group = parent.has_group,
+                         .group = parent.group,
+                         .has_parent = 1,
+                         .parent = u->target,
+                         .root = parent.has_parent ? parent.root : u->target,
+                         .text = u->text};
+    parent.replies++;
+    err = s_put_post(st, u->target.origin, u->target.seq, &parent);
+    if (!err)
+        err = s_put_post(st, u->origin, u->seq, &rec);
+    return err ? err : s_index(st, u->origin, u->seq, &rec, 1);
+}
+
+static ru_err
+s_edit(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_post_rec_t rec;
+    ru_err err = s_own_target(st, u, &rec);
+    if (err || u->hlc <= rec.edit_hlc)
+        return s_noop_if_missing(err);
+    err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
+    rec.text = u->text;
+    rec.edit_hlc = u->hlc;
+    if (!err)
+        err = s_put_post(st, u->target.origin, u->target.seq, &rec);
+    return err ? err : s_index(st, u->target.origin, u->target.seq, &rec, 1);
+}
+
+/*  Collects up to 256 keys of a scan, for deleting after it. */
+typedef struct {
+    uint8_t keys[256][RU_DBKEY_REF + RU_DBKEY_USER];
+    size_t lens[256];
+    int n;
+} s_keys;
+
+static int
+s_collect(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_keys *k = ctx;
+    if (key->mv_size > sizeof k->keys[0])
+        return 0;
+    memcpy(k->keys[k->n], key->mv_data, key->mv_size);
+    k->lens[k->n] = key->mv_size;
+    return ++k->n == 256;
+}
+
+/*  Deletes every like of the post ref, a page of keys at a time. */
+static ru_err
+s_clear_likes(const ru_state_t *st, const ru_ref_t *ref)
+{
+    uint8_t prefix[RU_DBKEY_REF];
+    size_t plen = ru_dbkey_ref(prefix, ref->origin, ref->seq);
+    static _Thread_local s_keys page;
+    ru_err err;
+    do {
+        page.n = 0;
+        err = ru_txn_scan(st->txn, RU_DB_likes, prefix, plen, 0, s_collect, &page);
+        for (int i = 0; !err && i < page.n; i++)
+            err = ru_txn_del(st->txn, RU_DB_likes, page.keys[i], page.lens[i]);
+    } while (!err && page.n == 256);
+    return err;
+}
+
+static ru_err
+s_delete(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_post_rec_t rec, parent;
+    ru_err err = s_own_target(st, u, &rec);
+    if (err)
+        return s_noop_if_missing(err);
+    err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
+    if (!err)
+        err = s_clear_likes(st, &u->target);
+    if (!err && rec.has_parent && s_get_post(st, &rec.parent, &parent) == RU_OK &&
+        parent.replies > 0) {
+        parent.replies--;
+        err = s_put_post(st, rec.parent.origin, rec.parent.seq, &parent);
+    }
+    rec.deleted = 1;
+    rec.text = (ru_str_t){"", 0};
+    rec.likes = 0;
+    return err ? err : s_put_post(st, u->target.origin, u->target.seq, &rec);
+}
+
+/*  Likes and unlikes: the set of (post, user) and the post's count. */
+static ru_err
+s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
+{
+    ru_post_rec_t rec;
+    ru_err err = s_get_post(st, &u->target, &rec);
+    if (err || rec.deleted)
+        return s_noop_if_missing(err);
+    uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
+    size_t len = ru_dbkey_ref(key, u->target.origin, u->target.seq);
+    len += ru_dbkey_user(key + len, u->origin, u->author);
+    MDB_val val;
+    err = ru_txn_get(st->txn, RU_DB_likes, key, len, &val);
+    if (err != RU_OK && err != RU_E_NOT_FOUND)
+        return err;
+    int present = err == RU_OK;
+    if (present == like)
+        return RU_OK;
+    err = like ? ru_txn_put(st->txn, RU_DB_likes, key, len, "", 0)
+               : ru_txn_del(st->txn, RU_DB_likes, key, len);
+    rec.likes = like ? rec.likes + 1 : rec.likes - 1;
+    return err ? err : s_put_post(st, u->target.origin, u->target.seq, &rec);
+}
+
+static ru_err
+s_like(const ru_state_t *st, const ru_update_t *u)
+{
+    return s_like_set(st, u, 1);
+}
+
+static ru_err
+s_unlike(const ru_state_t *st, const ru_update_t *u)
+{
+    return s_like_set(st, u, 0);
+}
+
+/*  Follows: a from->to pair in follows and its mirror in followers. */
+static ru_err
+s_follow_set(const ru_state_t *st, const ru_update_t *u, int follow)
+{
+    uint8_t fwd[2 * RU_DBKEY_USER], back[2 * RU_DBKEY_USER];
+    size_t a = ru_dbkey_user(fwd, u->origin, u->author);
+    size_t b = ru_dbkey_user(fwd + a, u->user.home, u->user.name);
+    ru_dbkey_user(back, u->user.home, u->user.name);
+    ru_dbkey_user(back + b, u->origin, u->author);
+    ru_err err;
+    if (follow) {
+        err = ru_txn_put(st->txn, RU_DB_follows, fwd, a + b, "", 0);
+        return err ? err : ru_txn_put(st->txn, RU_DB_followers, back, a + b, "", 0);
+    }
+    err = ru_txn_del(st->txn, RU_DB_follows, fwd, a + b);
+    return err ? err : ru_txn_del(st->txn, RU_DB_followers, back, a + b);
+}
+
+static ru_err
+s_follow(const ru_state_t *st, const ru_update_t *u)
+{
+    return s_follow_set(st, u, 1);
+}
+
+static ru_err
+s_unfollow(const ru_state_t *st, const ru_update_t *u)
+{
+    return s_follow_set(st, u, 0);
+}
+
+static ru_err
+s_profile(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_profile_rec_t rec = {u->display_name, u->note, u->hlc};
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    ru_profile_rec_encode(&rec, &buf);
+    uint8_t key[RU_DBKEY_USER];
+    ru_err err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(st->txn, RU_DB_profiles, key, ru_dbkey_user(key, u->origin, u->author),
+                         buf.data, buf.len);
+    ru_buf_fini(&buf);
+    return err;
+}
+
+static ru_err
+s_put_group(const ru_state_t *st, const ru_ref_t *ref, const ru_group_rec_t *rec)
+{
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    ru_group_rec_encode(rec, &buf);
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(st->txn, RU_DB_groups, key, ru_dbkey_ref(key, ref->origin, ref->seq),
+                         buf.data, buf.len);
+    ru_buf_fini(&buf);
+    return err;
+}
+
+/*  Adds (join) or removes u's author to the members of group ref, keeping
+ *  the group's member count; a missing group makes it a no-op. */
+static ru_err
+s_membership(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, int join)
+{
+    uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
+    size_t len = ru_dbkey_ref(key, ref->origin, ref->seq);
+    MDB_val val;
+    ru_group_rec_t rec;
+    ru_err err = ru_txn_get(st->txn, RU_DB_groups, key, len, &val);
+    if (!err)
+        err = ru_group_rec_decode(val.mv_data, val.mv_size, &rec);
+    if (err)
+        return s_noop_if_missing(err);
+    len += ru_dbkey_user(key + len, u->origin, u->author);
+    err = ru_txn_get(st->txn, RU_DB_members, key, len, &val);
+    if (err != RU_OK && err != RU_E_NOT_FOUND)
+        return err;
+    if ((err == RU_OK) == join)
+        return RU_OK;
+    err = join ? ru_txn_put(st->txn, RU_DB_members, key, len, "", 0)
+               : ru_txn_del(st->txn, RU_DB_members, key, len);
+    rec.members = join ? rec.members + 1 : rec.members - 1;
+    return err ? err : s_put_group(st, ref, &rec);
+}
+
+static ru_err
+s_group_create(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_group_rec_t rec = {u->name, u->note, u->author, u->hlc, 0};
+    ru_ref_t ref;
+    memcpy(ref.origin, u->origin, RU_KEY_BYTES);
+    ref.seq = u->seq;
+    ru_err err = s_put_group(st, &ref, &rec);
+    return err ? err : s_membership(st, u, &ref, 1); /* the creator is a member */
+}
+
+static ru_err
+s_group_join(const ru_state_t *st, const ru_update_t *u)
+{
+    return s_membership(st, u, &u->target, 1);
+}
+
+static ru_err
+s_group_leave(const ru_state_t *st, const ru_update_t *u)
+{
+    return s_membership(st, u, &u->target, 0);
+}
+
+typedef ru_err (*s_handler)(const ru_state_t *st, const ru_update_t *u);
+
+static const s_handler s_handlers[RU_KIND_MAX + 1] = {
+    [RU_KIND_POST] = s_post,
+    [RU_KIND_REPLY] = s_reply,
+    [RU_KIND_EDIT] = s_edit,
+    [RU_KIND_DELETE] = s_delete,
+    [RU_KIND_LIKE] = s_like,
+    [RU_KIND_UNLIKE] = s_unlike,
+    [RU_KIND_FOLLOW] = s_follow,
+    [RU_KIND_UNFOLLOW] = s_unfollow,
+    [RU_KIND_PROFILE] = s_profile,
+    [RU_KIND_GROUP_CREATE] = s_group_create,
+    [RU_KIND_GROUP_JOIN] = s_group_join,
+    [RU_KIND_GROUP_LEAVE] = s_group_leave,
+};
+
+ru_err
+ru_state_apply(const ru_state_t *st, const ru_update_t *u)
+{
+    if (u->kind < 1 || u->kind > RU_KIND_MAX)
+        return RU_E_KIND;
+    return s_handlers[u->kind](st, u);
+}

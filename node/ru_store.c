@@ -1,0 +1,400 @@
+/*  ru_store.c - LMDB environment, transactions and the state digest.
+ *
+ *  Growing the map: LMDB lets mdb_env_set_mapsize() run only while no
+ *  transaction is open in the process. Every transaction therefore holds a
+ *  shared lock (resize_lock) from begin to end, and ru_store_grow() takes
+ *  it exclusively; the lock prefers writers, so a grow is not starved by a
+ *  stream of readers. Read transactions are short (one HTTP request), so
+ *  the wait is too.
+ *
+ *  The digest sum is a 256-bit little-endian number: adding and
+ *  subtracting record hashes modulo 2^256 makes it independent of the order
+ *  of writes.
+ */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
+#include "ru_store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ru_log.h"
+
+#define S_MAX_READERS 512
+#define S_META_SCHEMA "schema"
+#define S_META_SUM "digest_sum"
+
+static const struct {
+    const char *name;
+    int replicated;
+} s_dbs[RU_DB_COUNT] = {
+#define RU_DB_ROW(n, r) [RU_DB_##n] = {#n, r},
+    RU_STORE_DBS(RU_DB_ROW)
+#undef RU_DB_ROW
+};
+
+struct ru_store {
+    MDB_env *env;
+    MDB_dbi dbi[RU_DB_COUNT];
+    size_t map_size;
+    size_t map_max;
+    pthread_rwlock_t resize_lock;
+};
+
+ru_err
+ru_store_err(int rc, const char *what)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return RU_OK;
+    case MDB_NOTFOUND:
+        return RU_E_NOT_FOUND;
+    case MDB_MAP_FULL:
+        return RU_E_STORE_FULL;
+    case ENOSPC:
+        ru_log_err("store", "%s: no space left on the disk", what);
+        return RU_E_DISK_FULL;
+    case ENOMEM:
+        return RU_E_NOMEM;
+    default:
+        ru_log_err("store", "%s: %s", what, mdb_strerror(rc));
+        return RU_E_STORE;
+    }
+}
+
+MDB_dbi
+ru_store_dbi(const ru_store_t *self, ru_db db)
+{
+    return self->dbi[db];
+}
+
+size_t
+ru_store_map_size(const ru_store_t *self)
+{
+    return self->map_size;
+}
+
+/*  Opens every database and checks or writes the schema version. */
+static ru_err
+s_open_dbs(ru_store_t *self)
+{
+    MDB_txn *txn;
+    ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, 0, &txn), "begin");
+    for (int i = 0; !err && i < RU_DB_COUNT; i++)
+        err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, MDB_CREATE, &self->dbi[i]), "open db");
+    if (err) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    MDB_val key = {strlen(S_META_SCHEMA), S_META_SCHEMA}, val;
+    uint32_t schema = RU_STORE_SCHEMA;
+    int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        val = (MDB_val){sizeof schema, &schema};
+        err = ru_store_err(mdb_put(txn, self->dbi[RU_DB_meta], &key, &val, 0), "schema");
+    } else if (rc == MDB_SUCCESS) {
+        if (val.mv_size != sizeof schema || memcmp(val.mv_data, &schema, sizeof schema) != 0)
+            err = RU_E_SCHEMA;
+    } else
+        err = ru_store_err(rc, "schema");
+    if (err) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    return ru_store_err(mdb_txn_commit(txn), "commit");
+}
+
+static ru_err
+s_env_open(ru_store_t *self, const char *dir)
+{
+    ru_err err = ru_store_err(mdb_env_create(&self->env), "create");
+    if (err)
+        return err;
+    err = ru_store_err(mdb_env_set_maxdbs(self->env, RU_DB_COUNT), "maxdbs");
+    if (!err)
+        err = ru_store_err(mdb_env_set_maxreaders(self->env, S_MAX_READERS), "maxreaders");
+    if (!err)
+        err = ru_store_err(mdb_env_set_mapsize(self->env, self->map_size), "mapsize");
+    if (!err)
+        err = ru_store_err(mdb_env_open(self->env, dir, MDB_NOTLS, 0600), dir);
+    if (!err) { /* an existing store may be bigger than asked */
+        MDB_envinfo info;
+        mdb_env_info(self->env, &info);
+        self->map_size = info.me_mapsize;
+    }
+    return err ? err : s_open_dbs(self);
+}
+
+ru_err
+ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out)
+{
+    *out = NULL;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        ru_log_err("store", "cannot create %s: %s", dir, strerror(errno));
+        return RU_E_IO;
+    }
+    ru_store_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->map_size = map_size;
+    self->map_max = map_max;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&self->resize_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    ru_err err = s_env_open(self, dir);
+    if (err) {
+        ru_store_destroy(&self);
+        return err;
+    }
+    *out = self;
+    return RU_OK;
+}
+
+void
+ru_store_destroy(ru_store_t **self_p)
+{
+    ru_store_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->env)
+        mdb_env_close(self->env);
+    pthread_rwlock_destroy(&self->resize_lock);
+    free(self);
+    *self_p = NULL;
+}
+
+ru_err
+ru_store_grow(ru_store_t *self)
+{
+    if (self->map_max && self->map_size >= self->map_max) {
+        ru_log_err("store", "the store is full: it has reached store_max_size (%zu MiB)",
+                   self->map_max >> 20);
+        return RU_E_STORE_FULL;
+    }
+    size_t size = self->map_size * 2;
+    if (self->map_max && size > self->map_max)
+        size = self->map_max;
+    pthread_rwlock_wrlock(&self->resize_lock);
+    ru_err err = ru_store_err(mdb_env_set_mapsize(self->env, size), "grow");
+    pthread_rwlock_unlock(&self->resize_lock);
+    if (!err) {
+        ru_log_info("store", "map grown from %zu to %zu MiB", self->map_size >> 20, size >> 20);
+        self->map_size = size;
+    }
+    return err;
+}
+
+/*  Reads the digest sum of txn's snapshot into sum (zero when absent). */
+static ru_err
+s_load_sum(ru_txn_t *txn, uint8_t *sum)
+{
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_meta, S_META_SUM, strlen(S_META_SUM), &val);
+    memset(sum, 0, RU_HASH_BYTES);
+    if (err == RU_E_NOT_FOUND)
+        return RU_OK;
+    if (!err && val.mv_size == RU_HASH_BYTES)
+        memcpy(sum, val.mv_data, RU_HASH_BYTES);
+    return err;
+}
+
+static ru_err
+s_begin(ru_store_t *self, ru_txn_t *txn, int write)
+{
+    memset(txn, 0, sizeof *txn);
+    txn->store = self;
+    txn->write = write;
+    pthread_rwlock_rdlock(&self->resize_lock);
+    ru_err err =
+        ru_store_err(mdb_txn_begin(self->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn), "begin");
+    if (!err && write)
+        err = s_load_sum(txn, txn->sum);
+    if (err) {
+        if (txn->txn)
+            mdb_txn_abort(txn->txn);
+        txn->txn = NULL;
+        pthread_rwlock_unlock(&self->resize_lock);
+    }
+    return err;
+}
+
+ru_err
+ru_store_read(ru_store_t *self, ru_txn_t *txn)
+{
+    return s_begin(self, txn, 0);
+}
+
+ru_err
+ru_store_write(ru_store_t *self, ru_txn_t *txn)
+{
+    return s_begin(self, txn, 1);
+}
+
+void
+ru_txn_abort(ru_txn_t *txn)
+{
+    if (!txn->txn)
+        return;
+    mdb_txn_abort(txn->txn);
+    txn->txn = NULL;
+    pthread_rwlock_unlock(&txn->store->resize_lock);
+}
+
+ru_err
+ru_txn_commit(ru_txn_t *txn)
+{
+    ru_err err = RU_OK;
+    if (txn->sum_dirty) {
+        MDB_val key = {strlen(S_META_SUM), S_META_SUM}, val = {RU_HASH_BYTES, txn->sum};
+        err = ru_store_err(mdb_put(txn->txn, txn->store->dbi[RU_DB_meta], &key, &val, 0), "digest");
+    }
+    if (err) {
+        ru_txn_abort(txn);
+        return err;
+    }
+    err = ru_store_err(mdb_txn_commit(txn->txn), "commit");
+    txn->txn = NULL;
+    pthread_rwlock_unlock(&txn->store->resize_lock);
+    return err;
+}
+
+ru_err
+ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len, MDB_val *val)
+{
+    MDB_val k = {key_len, (void *) key};
+    return ru_store_err(mdb_get(txn->txn, txn->store->dbi[db], &k, val), "get");
+}
+
+/*  BLAKE2b-256 of one record: db number, key length, key, value. */
+static void
+s_record_hash(ru_db db, const MDB_val *key, const MDB_val *val, uint8_t *out)
+{
+    crypto_generichash_state st;
+    uint8_t head[5] = {(uint8_t) db, (uint8_t) (key->mv_size >> 24), (uint8_t) (key->mv_size >> 16),
+                       (uint8_t) (key->mv_size >> 8), (uint8_t) key->mv_size};
+    crypto_generichash_init(&st, NULL, 0, RU_HASH_BYTES);
+    crypto_generichash_update(&st, head, sizeof head);
+    crypto_generichash_update(&st, key->mv_data, key->mv_size);
+    crypto_generichash_update(&st, val->mv_data, val->mv_size);
+    crypto_generichash_final(&st, out, RU_HASH_BYTES);
+}
+
+/*  sum += h (sign 1) or sum -= h (sign -1), modulo 2^256, little-endian. */
+static void
+s_sum_add(uint8_t *sum, const uint8_t *h, int sign)
+{
+    int carry = 0;
+    for (int i = 0; i < RU_HASH_BYTES; i++) {
+        int v = sum[i] + sign * h[i] + carry;
+        carry = v < 0 ? -1 : v >> 8;
+        sum[i] = (uint8_t) (v & 0xff);
+    }
+}
+
+/*  Takes the record at key (if any) out of the digest sum. */
+static ru_err
+s_unsum(ru_txn_t *txn, ru_db db, MDB_val *k)
+{
+    MDB_val old;
+    int rc = mdb_get(txn->txn, txn->store->dbi[db], k, &old);
+    if (rc == MDB_NOTFOUND)
+        return RU_OK;
+    if (rc)
+        return ru_store_err(rc, "get");
+    uint8_t h[RU_HASH_BYTES];
+    s_record_hash(db, k, &old, h);
+    s_sum_add(txn->sum, h, -1);
+    txn->sum_dirty = 1;
+    return RU_OK;
+}
+
+ru_err
+ru_txn_put(ru_txn_t *txn, ru_db db, const void *key, size_t key_len, const void *val,
+           size_t val_len)
+{
+    MDB_val k = {key_len, (void *) key}, v = {val_len, (void *) val};
+    if (s_dbs[db].replicated) {
+        ru_err err = s_unsum(txn, db, &k);
+        if (err)
+            return err;
+        uint8_t h[RU_HASH_BYTES];
+        s_record_hash(db, &k, &v, h);
+        s_sum_add(txn->sum, h, 1);
+        txn->sum_dirty = 1;
+    }
+    return ru_store_err(mdb_put(txn->txn, txn->store->dbi[db], &k, &v, 0), "put");
+}
+
+ru_err
+ru_txn_del(ru_txn_t *txn, ru_db db, const void *key, size_t key_len)
+{
+    MDB_val k = {key_len, (void *) key};
+    if (s_dbs[db].replicated) {
+        ru_err err = s_unsum(txn, db, &k);
+        if (err)
+            return err;
+    }
+    ru_err err = ru_store_err(mdb_del(txn->txn, txn->store->dbi[db], &k, NULL), "del");
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+/*  Positions cur on the last key starting with prefix (reverse scans):
+ *  the first key past the prefix range, then one step back. */
+static int
+s_seek_last(MDB_cursor *cur, const uint8_t *prefix, size_t len, MDB_val *k, MDB_val *v)
+{
+    uint8_t past[512];
+    size_t n = len < sizeof past ? len : sizeof past;
+    memcpy(past, prefix, n);
+    while (n > 0 && past[n - 1] == 0xff)
+        n--; /* the prefix's successor: drop trailing 0xff, add one to the last byte */
+    if (n == 0)
+        return mdb_cursor_get(cur, k, v, MDB_LAST);
+    past[n - 1]++;
+    *k = (MDB_val){n, past};
+    int rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+    return rc == MDB_NOTFOUND ? mdb_cursor_get(cur, k, v, MDB_LAST)
+           : rc               ? rc
+                              : mdb_cursor_get(cur, k, v, MDB_PREV);
+}
+
+ru_err
+ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, int reverse, ru_scan_fn fn,
+            void *ctx)
+{
+    MDB_cursor *cur;
+    ru_err err = ru_store_err(mdb_cursor_open(txn->txn, txn->store->dbi[db], &cur), "cursor");
+    if (err)
+        return err;
+    MDB_val k = {len, (void *) prefix}, v;
+    int rc = reverse ? s_seek_last(cur, prefix, len, &k, &v)
+                     : mdb_cursor_get(cur, &k, &v, len ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == MDB_SUCCESS && k.mv_size >= len &&
+           (len == 0 || memcmp(k.mv_data, prefix, len) == 0)) {
+        if (fn(ctx, &k, &v))
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RU_OK : ru_store_err(rc, "scan");
+}
+
+ru_err
+ru_txn_digest(ru_txn_t *txn, uint8_t *digest)
+{
+    uint8_t sum[RU_HASH_BYTES];
+    if (txn->write)
+        memcpy(sum, txn->sum, RU_HASH_BYTES);
+    else {
+        ru_err err = s_load_sum(txn, sum);
+        if (err)
+            return err;
+    }
+    crypto_generichash(digest, RU_HASH_BYTES, sum, RU_HASH_BYTES, NULL, 0);
+    return RU_OK;
+}

@@ -1,0 +1,130 @@
+/*  ru_store.h - the node's LMDB environment: named databases, transactions,
+ *  the state digest, and a map that grows.
+ *
+ *  One environment per node (DESIGN.md, "Storage"). The databases are
+ *  listed once, in RU_STORE_DBS; each says whether it is replicated state
+ *  (the same on every node that holds the same updates: it counts in the
+ *  state digest) or local (indexes derived from state, accounts, sessions,
+ *  pending updates).
+ *
+ *  Threads: any thread may run read transactions (ru_store_read); only the
+ *  store actor runs write transactions (ru_store_write). The environment is
+ *  opened with MDB_NOTLS, so a read transaction is not tied to its thread.
+ *
+ *  State digest: every put and delete in a replicated database adds or
+ *  subtracts BLAKE2b(db, key, value) to a 256-bit sum kept in the meta
+ *  database (a multiset hash), in the same transaction. The digest is
+ *  BLAKE2b of that sum: two stores with equal replicated databases have
+ *  equal digests, whatever order they were written in, at the cost of two
+ *  hashes per write instead of a scan of the whole store.
+ *
+ *  A full map: a write fails with RU_E_STORE_FULL when a put would pass the
+ *  map size. The writer then aborts, calls ru_store_grow() and retries; once
+ *  the configured maximum is reached the write fails with that error and
+ *  nothing stored is touched (LMDB never overwrites committed pages).
+ */
+#ifndef RU_STORE_H
+#define RU_STORE_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_limits.h"
+
+/*  X(name, replicated) - the named databases. */
+#define RU_STORE_DBS(X)                                                                            \
+    X(meta, 0)        /* schema version, digest sum, node's own counters */                        \
+    X(log, 0)         /* origin|seq -> signed update (envelope) */                                 \
+    X(heads, 1)       /* origin -> seq|hash of its last applied update: the clock */               \
+    X(pending, 0)     /* origin|seq -> envelope waiting for its dependencies */                    \
+    X(waits, 0)       /* dep origin|dep seq|origin|seq -> "": who waits for what */                \
+    X(posts, 1)       /* origin|seq -> post record (posts and replies) */                          \
+    X(likes, 1)       /* post origin|seq|home|name -> "" */                                        \
+    X(profiles, 1)    /* home|name -> profile record */                                            \
+    X(follows, 1)     /* follower home|name|0|followee home|name -> "" */                          \
+    X(groups, 1)      /* origin|seq -> group record */                                             \
+    X(members, 1)     /* group origin|seq|home|name -> "" */                                       \
+    X(timeline, 0)    /* hlc|origin|seq -> "": every status, in timeline order */                  \
+    X(replies, 0)     /* parent origin|seq|hlc|origin|seq -> "" */                                 \
+    X(authors, 0)     /* home|name|0|hlc|origin|seq -> "" */                                       \
+    X(tags, 0)        /* tag|0|hlc|origin|seq -> "" */                                             \
+    X(mentions, 0)    /* home|name|0|hlc|origin|seq -> "" */                                       \
+    X(group_posts, 0) /* group origin|seq|hlc|origin|seq -> "" */                                  \
+    X(followers, 0)   /* followee home|name|0|follower home|name -> "" */                          \
+    X(home, 0)        /* local user|0|hlc|origin|seq -> "": home timelines */                      \
+    X(users, 0)       /* local user name -> account record */                                      \
+    X(sessions, 0)    /* token hash -> session record */                                           \
+    X(peers, 0)       /* peer key -> replication state */
+
+typedef enum {
+#define RU_DB_ENUM(name, replicated) RU_DB_##name,
+    RU_STORE_DBS(RU_DB_ENUM)
+#undef RU_DB_ENUM
+        RU_DB_COUNT
+} ru_db;
+
+/*  The schema of the databases above; a store of another version is
+ *  refused (RU_E_SCHEMA) rather than misread. */
+#define RU_STORE_SCHEMA 1
+
+typedef struct ru_store ru_store_t;
+
+typedef struct {
+    ru_store_t *store;
+    MDB_txn *txn;
+    int write;
+    uint8_t sum[RU_HASH_BYTES]; /* write transactions: digest sum so far */
+    int sum_dirty;
+} ru_txn_t;
+
+/*  Opens (creating if needed) the store in directory dir with a map of
+ *  map_size bytes that may grow up to map_max (0: no limit but the disk).
+ *  *out is owned by the caller. */
+RU_MUST_CHECK ru_err ru_store_open(const char *dir, size_t map_size, size_t map_max,
+                                   ru_store_t **out);
+/*  Closes the store; no transaction may be open. NULL-safe. */
+void ru_store_destroy(ru_store_t **self_p);
+
+/*  Doubles the map (up to the maximum). Only the store actor calls it, with
+ *  no write transaction open; it waits for running read transactions to
+ *  end. RU_E_STORE_FULL when the maximum is reached. */
+RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
+/*  The current map size in bytes. */
+size_t ru_store_map_size(const ru_store_t *self);
+
+/*  Begins a read or a write transaction in txn. */
+RU_MUST_CHECK ru_err ru_store_read(ru_store_t *self, ru_txn_t *txn);
+RU_MUST_CHECK ru_err ru_store_write(ru_store_t *self, ru_txn_t *txn);
+/*  Ends it: commit makes a write durable (fsync) before returning; on
+ *  failure the transaction is aborted. Both leave txn closed. */
+RU_MUST_CHECK ru_err ru_txn_commit(ru_txn_t *txn);
+void ru_txn_abort(ru_txn_t *txn);
+
+/*  *val is a view valid until the transaction ends. RU_E_NOT_FOUND. */
+RU_MUST_CHECK ru_err ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
+                                MDB_val *val);
+/*  Writes, keeping the digest for replicated databases. */
+RU_MUST_CHECK ru_err ru_txn_put(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
+                                const void *val, size_t val_len);
+/*  Deletes key; deleting a missing key is not an error. */
+RU_MUST_CHECK ru_err ru_txn_del(ru_txn_t *txn, ru_db db, const void *key, size_t key_len);
+
+/*  Calls fn for every record of db whose key starts with prefix, in key
+ *  order (forward, or backward when reverse is set), until fn returns
+ *  non-zero. fn must not write to db. */
+typedef int (*ru_scan_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+RU_MUST_CHECK ru_err ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len,
+                                 int reverse, ru_scan_fn fn, void *ctx);
+
+/*  The state digest as of this transaction. */
+RU_MUST_CHECK ru_err ru_txn_digest(ru_txn_t *txn, uint8_t *digest);
+
+/*  The raw handle of a database, for cursors. */
+MDB_dbi ru_store_dbi(const ru_store_t *self, ru_db db);
+/*  Translates an LMDB return code into an ru_err, logging what is not a
+ *  plain "not found" once with the operation's name. */
+ru_err ru_store_err(int rc, const char *what);
+
+#endif

@@ -1,0 +1,513 @@
+/*  test_apply.c - causal delivery and the state machine, on real LMDB
+ *  stores.
+ *
+ *  The convergence property: three simulated sites make random updates of
+ *  every kind (posts, replies, edits, deletes, likes, follows, profiles,
+ *  groups) while exchanging random subsets of their logs in random order,
+ *  so their updates are concurrent and often arrive before their
+ *  dependencies. Then fresh replicas ingest the union of all logs in
+ *  several random orders, with duplicates: every replica, and every site
+ *  once fully synchronized, must hold the same clock, no pending update,
+ *  and the same state digest.
+ *
+ *  Then the rules one by one: forks and broken chains are refused without
+ *  touching the store, pending updates survive a restart, deletes remove
+ *  text from every index, edits by others are no-ops.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ru_apply.h"
+#include "ru_dbkey.h"
+#include "ru_record.h"
+#include "testdir.h"
+
+#define SITES 3
+#define REPLICAS 4
+#define ROUNDS 400
+#define MAX_REFS 1024
+#define MIB (1024u * 1024u)
+
+static uint64_t s_rng = 0x2545f4914f6cdd1du;
+
+static uint64_t
+s_rand(uint64_t n)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return s_rng % n;
+}
+
+typedef struct {
+    char dir[512];
+    ru_store_t *store;
+    ru_key_t *key;
+    ru_hlc_t hlc;
+    ru_ref_t posts[MAX_REFS]; /* posts and replies it has applied */
+    int n_posts;
+    ru_ref_t groups[MAX_REFS];
+    int n_groups;
+} s_site;
+
+static void
+s_on_applied(void *ctx, const ru_envelope_t *env, const ru_update_t *u)
+{
+    (void) env;
+    s_site *site = ctx;
+    ru_ref_t ref;
+    memcpy(ref.origin, u->origin, RU_KEY_BYTES);
+    ref.seq = u->seq;
+    if ((u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY) && site->n_posts < MAX_REFS)
+        site->posts[site->n_posts++] = ref;
+    if (u->kind == RU_KIND_GROUP_CREATE && site->n_groups < MAX_REFS)
+        site->groups[site->n_groups++] = ref;
+}
+
+static void
+s_site_open(s_site *site, int with_key)
+{
+    memset(site, 0, sizeof *site);
+    assert_int_equal(testdir_make(site->dir, sizeof site->dir), 0);
+    assert_int_equal(ru_store_open(site->dir, 4 * MIB, 0, &site->store), RU_OK);
+    if (with_key)
+        assert_int_equal(ru_key_generate(&site->key), RU_OK);
+    ru_hlc_init(&site->hlc, RU_HLC_DEFAULT_SKEW_MS);
+}
+
+static void
+s_site_close(s_site *site)
+{
+    ru_store_destroy(&site->store);
+    ru_key_destroy(&site->key);
+    testdir_remove(site->dir);
+}
+
+static ru_apply_t
+s_applier(s_site *site, ru_txn_t *txn)
+{
+    return (ru_apply_t){
+        {txn, site->key ? ru_key_public(site->key) : (const uint8_t *) "", NULL, NULL},
+        &site->hlc,
+        s_on_applied,
+        site};
+}
+
+/*  Fills the body of u with a random update of a random kind. */
+static void
+s_random_body(const s_site *site, const s_site *all, ru_update_t *u)
+{
+    static const char *names[] = {"alice", "bob"};
+    static const char *texts[] = {"Salut #ruche @bob", "Lunch? #food", "réunion à 14h",
+                                  "@alice@nozay ok",   "#Ruche rocks", "plain text"};
+    u->author = (ru_str_t){names[s_rand(2)], 0};
+    u->author.len = (uint32_t) strlen(u->author.ptr);
+    u->text = (ru_str_t){texts[s_rand(6)], 0};
+    u->text.len = (uint32_t) strlen(u->text.ptr);
+    u->kind = (ru_kind) (1 + s_rand(RU_KIND_MAX));
+    int need_post = u->kind >= RU_KIND_REPLY && u->kind <= RU_KIND_UNLIKE;
+    int need_group = u->kind == RU_KIND_GROUP_JOIN || u->kind == RU_KIND_GROUP_LEAVE;
+    if ((need_post && site->n_posts == 0) || (need_group && site->n_groups == 0))
+        u->kind = RU_KIND_POST, need_post = need_group = 0;
+    if (need_post)
+        u->target = site->posts[s_rand((uint64_t) site->n_posts)];
+    if (need_group)
+        u->target = site->groups[s_rand((uint64_t) site->n_groups)];
+    u->has_group = u->kind == RU_KIND_POST && site->n_groups > 0 && s_rand(3) == 0;
+    if (u->has_group)
+        u->group = site->groups[s_rand((uint64_t) site->n_groups)];
+    u->visibility = (ru_visibility) s_rand(RU_VIS_MAX + 1);
+    memcpy(u->user.home, ru_key_public(all[s_rand(SITES)].key), RU_KEY_BYTES);
+    u->user.name = (ru_str_t){names[s_rand(2)], 5};
+    u->user.name.len = (uint32_t) strlen(u->user.name.ptr);
+    u->display_name = (ru_str_t){"Alice", 5};
+    u->note = (ru_str_t){"", 0};
+    u->name = (ru_str_t){"team", 4};
+}
+
+static void
+s_local(s_site *site, const s_site *all)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    s_random_body(site, all, &u);
+    ru_txn_t txn;
+    ru_buf_t out;
+    ru_buf_init(&out);
+    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
+    ru_apply_t ap = s_applier(site, &txn);
+    assert_int_equal(ru_apply_local(&ap, site->key, &u, &out), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    assert_true(out.len > 0);
+    ru_buf_fini(&out);
+    ru_update_fini(&u);
+}
+
+/*  The envelopes of a site's log, copied out. */
+typedef struct {
+    ru_buf_t wire[4096];
+    int n;
+} s_log;
+
+static int
+s_log_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    s_log *log = ctx;
+    ru_buf_init(&log->wire[log->n]);
+    ru_buf_append(&log->wire[log->n], val->mv_data, val->mv_size);
+    return ++log->n == 4096;
+}
+
+static void
+s_read_log(s_site *site, s_log *log)
+{
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    assert_int_equal(ru_txn_scan(&txn, RU_DB_log, NULL, 0, 0, s_log_entry, log), RU_OK);
+    ru_txn_abort(&txn);
+}
+
+static void
+s_free_log(s_log *log)
+{
+    for (int i = 0; i < log->n; i++)
+        ru_buf_fini(&log->wire[i]);
+    log->n = 0;
+}
+
+/*  Verifies, decodes and ingests one envelope into site. */
+static ru_err
+s_ingest(s_site *site, const uint8_t *wire, size_t len, ru_apply_result *result)
+{
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    ru_txn_t txn;
+    assert_int_equal(ru_update_open(wire, len, &env, &u), RU_OK);
+    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
+    ru_apply_t ap = s_applier(site, &txn);
+    ru_err err = ru_apply_ingest(&ap, &env, &u, result);
+    if (err)
+        ru_txn_abort(&txn);
+    else
+        assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    ru_update_fini(&u);
+    return err;
+}
+
+/*  site takes each envelope of log with probability 1/keep_one_in, in a
+ *  random order, some twice. */
+static void
+s_receive(s_site *site, s_log *log, uint64_t keep_one_in)
+{
+    int order[4096];
+    for (int i = 0; i < log->n; i++)
+        order[i] = i;
+    for (int i = log->n - 1; i > 0; i--) {
+        int j = (int) s_rand((uint64_t) i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (int k = 0; k < log->n; k++) {
+        if (s_rand(keep_one_in) != 0)
+            continue;
+        ru_buf_t *w = &log->wire[order[k]];
+        ru_apply_result result;
+        for (uint64_t times = 1 + s_rand(2); times > 0; times--)
+            assert_int_equal(s_ingest(site, w->data, w->len, &result), RU_OK);
+    }
+}
+
+static int
+s_count(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    (void) val;
+    ++*(int *) ctx;
+    return 0;
+}
+
+/*  The site's digest, clock and number of pending updates. */
+static void
+s_state(s_site *site, uint8_t *digest, ru_clock_t *clock, int *pending)
+{
+    ru_txn_t txn;
+    *pending = 0;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    assert_int_equal(ru_txn_digest(&txn, digest), RU_OK);
+    assert_int_equal(ru_apply_clock(&txn, clock), RU_OK);
+    assert_int_equal(ru_txn_scan(&txn, RU_DB_pending, NULL, 0, 0, s_count, pending), RU_OK);
+    ru_txn_abort(&txn);
+}
+
+static s_site s_sites[SITES], s_replicas[REPLICAS];
+static s_log s_union, s_part;
+
+static void
+test_convergence(void **state)
+{
+    (void) state;
+    for (int i = 0; i < SITES; i++)
+        s_site_open(&s_sites[i], 1);
+    for (int r = 0; r < ROUNDS; r++) {
+        s_site *site = &s_sites[s_rand(SITES)];
+        if (s_rand(8) != 0) {
+            s_local(site, s_sites);
+            continue;
+        }
+        s_read_log(&s_sites[s_rand(SITES)], &s_part); /* a partial, shuffled exchange */
+        s_receive(site, &s_part, 2);
+        s_free_log(&s_part);
+    }
+    for (int i = 0; i < SITES; i++)
+        s_read_log(&s_sites[i], &s_union);
+    uint8_t want[RU_HASH_BYTES], got[RU_HASH_BYTES];
+    ru_clock_t want_clock, clock;
+    ru_clock_init(&want_clock);
+    ru_clock_init(&clock);
+    int pending;
+    for (int k = 0; k < REPLICAS; k++) {
+        s_site_open(&s_replicas[k], 0);
+        s_receive(&s_replicas[k], &s_union, 1);
+        s_state(&s_replicas[k], k == 0 ? want : got, k == 0 ? &want_clock : &clock, &pending);
+        assert_int_equal(pending, 0);
+        if (k > 0) {
+            assert_memory_equal(got, want, RU_HASH_BYTES);
+            assert_int_equal(ru_clock_compare(&clock, &want_clock), RU_CLOCK_EQUAL);
+        }
+    }
+    assert_int_equal(want_clock.n, SITES);
+    for (int i = 0; i < SITES; i++) { /* the sites themselves, fully synchronized */
+        s_receive(&s_sites[i], &s_union, 1);
+        s_state(&s_sites[i], got, &clock, &pending);
+        assert_int_equal(pending, 0);
+        assert_memory_equal(got, want, RU_HASH_BYTES);
+    }
+    ru_clock_fini(&want_clock);
+    ru_clock_fini(&clock);
+    s_free_log(&s_union);
+    for (int i = 0; i < SITES; i++)
+        s_site_close(&s_sites[i]);
+    for (int k = 0; k < REPLICAS; k++)
+        s_site_close(&s_replicas[k]);
+}
+
+/*  Makes a signed update of site's key by hand: any seq, prev and text. */
+static void
+s_forge(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, ru_buf_t *out)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    memcpy(u.origin, ru_key_public(site->key), RU_KEY_BYTES);
+    u.seq = seq;
+    memcpy(u.prev, prev, RU_HASH_BYTES);
+    u.hlc = seq << 16;
+    u.author = (ru_str_t){"alice", 5};
+    u.kind = RU_KIND_POST;
+    u.text = (ru_str_t){text, (uint32_t) strlen(text)};
+    assert_int_equal(ru_update_encode(&u, site->key, out), RU_OK);
+    ru_update_fini(&u);
+}
+
+static void
+s_hash_of(const ru_buf_t *wire, uint8_t *hash)
+{
+    ru_envelope_t env;
+    assert_int_equal(ru_envelope_parse(wire->data, wire->len, &env), RU_OK);
+    ru_update_hash(&env, hash);
+}
+
+static void
+test_fork_and_broken_chain_refused(void **state)
+{
+    (void) state;
+    s_site a, r;
+    s_site_open(&a, 1);
+    s_site_open(&r, 0);
+    static const uint8_t zero[RU_HASH_BYTES];
+    uint8_t h1[RU_HASH_BYTES], before[RU_HASH_BYTES], after[RU_HASH_BYTES], bogus[RU_HASH_BYTES];
+    ru_buf_t one, other, two, bad;
+    ru_buf_init(&one);
+    ru_buf_init(&other);
+    ru_buf_init(&two);
+    ru_buf_init(&bad);
+    s_forge(&a, 1, zero, "first", &one);
+    s_forge(&a, 1, zero, "another first", &other);
+    s_hash_of(&one, h1);
+    memset(bogus, 0x77, sizeof bogus);
+    s_forge(&a, 2, h1, "second", &two);
+    s_forge(&a, 2, bogus, "second, broken chain", &bad);
+    ru_apply_result result;
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    int pending;
+    assert_int_equal(s_ingest(&r, two.data, two.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_PENDING);
+    assert_int_equal(s_ingest(&r, bad.data, bad.len, &result), RU_E_FORK); /* vs pending */
+    assert_int_equal(s_ingest(&r, one.data, one.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_APPLIED);
+    s_state(&r, before, &clock, &pending);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(a.key)), 2);
+    assert_int_equal(pending, 0);
+    assert_int_equal(s_ingest(&r, other.data, other.len, &result), RU_E_FORK); /* vs log */
+    assert_int_equal(s_ingest(&r, one.data, one.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_DUPLICATE);
+    s_state(&r, after, &clock, &pending);
+    assert_memory_equal(before, after, RU_HASH_BYTES); /* refusals touched nothing */
+    /* a broken chain, on a fresh replica where seq 1 is applied first */
+    s_site r2;
+    s_site_open(&r2, 0);
+    assert_int_equal(s_ingest(&r2, one.data, one.len, &result), RU_OK);
+    assert_int_equal(s_ingest(&r2, bad.data, bad.len, &result), RU_E_CHAIN);
+    s_state(&r2, after, &clock, &pending);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(a.key)), 1);
+    assert_int_equal(pending, 0);
+    ru_clock_fini(&clock);
+    ru_buf_fini(&one);
+    ru_buf_fini(&other);
+    ru_buf_fini(&two);
+    ru_buf_fini(&bad);
+    s_site_close(&a);
+    s_site_close(&r);
+    s_site_close(&r2);
+}
+
+static void
+test_pending_survives_restart(void **state)
+{
+    (void) state;
+    s_site a, r;
+    s_site_open(&a, 1);
+    s_site_open(&r, 0);
+    static const uint8_t zero[RU_HASH_BYTES];
+    uint8_t h1[RU_HASH_BYTES];
+    ru_buf_t one, two;
+    ru_buf_init(&one);
+    ru_buf_init(&two);
+    s_forge(&a, 1, zero, "first", &one);
+    s_hash_of(&one, h1);
+    s_forge(&a, 2, h1, "second", &two);
+    ru_apply_result result;
+    assert_int_equal(s_ingest(&r, two.data, two.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_PENDING);
+    ru_store_destroy(&r.store);
+    assert_int_equal(ru_store_open(r.dir, 4 * MIB, 0, &r.store), RU_OK);
+    assert_int_equal(s_ingest(&r, one.data, one.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_APPLIED);
+    assert_int_equal(r.n_posts, 2); /* the pending one was woken and applied */
+    ru_buf_fini(&one);
+    ru_buf_fini(&two);
+    s_site_close(&a);
+    s_site_close(&r);
+}
+
+/*  Makes site's next local update of kind on target, by author. */
+static void
+s_act(s_site *site, ru_kind kind, const ru_ref_t *target, const char *text)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    u.kind = kind;
+    u.author = (ru_str_t){"alice", 5};
+    u.text = (ru_str_t){text, (uint32_t) strlen(text)};
+    if (target)
+        u.target = *target;
+    ru_txn_t txn;
+    ru_buf_t out;
+    ru_buf_init(&out);
+    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
+    ru_apply_t ap = s_applier(site, &txn);
+    assert_int_equal(ru_apply_local(&ap, site->key, &u, &out), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    ru_buf_fini(&out);
+    ru_update_fini(&u);
+}
+
+static void
+s_post_text(s_site *site, const ru_ref_t *ref, char *text, size_t size, int *deleted)
+{
+    ru_txn_t txn;
+    MDB_val val;
+    uint8_t key[RU_DBKEY_REF];
+    ru_post_rec_t rec;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    assert_int_equal(
+        ru_txn_get(&txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val), RU_OK);
+    assert_int_equal(ru_post_rec_decode(val.mv_data, val.mv_size, &rec), RU_OK);
+    snprintf(text, size, "%.*s", (int) rec.text.len, rec.text.ptr);
+    *deleted = rec.deleted;
+    ru_txn_abort(&txn);
+}
+
+static int
+s_db_count(s_site *site, ru_db db)
+{
+    ru_txn_t txn;
+    int n = 0;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    assert_int_equal(ru_txn_scan(&txn, db, NULL, 0, 0, s_count, &n), RU_OK);
+    ru_txn_abort(&txn);
+    return n;
+}
+
+static void
+test_edit_and_delete_rules(void **state)
+{
+    (void) state;
+    s_site a, b;
+    s_site_open(&a, 1);
+    s_site_open(&b, 1);
+    s_act(&a, RU_KIND_POST, NULL, "hello #garden @bob");
+    ru_ref_t post = a.posts[0];
+    s_log log = {0};
+    s_read_log(&a, &log);
+    s_receive(&b, &log, 1);
+    s_free_log(&log);
+    s_act(&b, RU_KIND_EDIT, &post, "defaced by another site"); /* not the author */
+    s_act(&a, RU_KIND_EDIT, &post, "hello #roses");
+    s_act(&b, RU_KIND_LIKE, &post, "x");
+    s_read_log(&b, &log);
+    s_receive(&a, &log, 1);
+    s_free_log(&log);
+    char text[64];
+    int deleted;
+    s_post_text(&a, &post, text, sizeof text, &deleted);
+    assert_string_equal(text, "hello #roses");
+    assert_int_equal(s_db_count(&a, RU_DB_likes), 1);
+    assert_int_equal(s_db_count(&a, RU_DB_tags), 1); /* #roses only: re-indexed */
+    assert_int_equal(s_db_count(&a, RU_DB_mentions), 0);
+    s_act(&a, RU_KIND_DELETE, &post, "x");
+    s_post_text(&a, &post, text, sizeof text, &deleted);
+    assert_string_equal(text, "");
+    assert_true(deleted);
+    assert_int_equal(s_db_count(&a, RU_DB_tags), 0);
+    assert_int_equal(s_db_count(&a, RU_DB_timeline), 0);
+    assert_int_equal(s_db_count(&a, RU_DB_authors), 0);
+    assert_int_equal(s_db_count(&a, RU_DB_home), 0);
+    assert_int_equal(s_db_count(&a, RU_DB_likes), 0);
+    s_act(&a, RU_KIND_EDIT, &post, "back from the dead?"); /* a delete wins */
+    s_post_text(&a, &post, text, sizeof text, &deleted);
+    assert_string_equal(text, "");
+    s_site_close(&a);
+    s_site_close(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_convergence),
+        cmocka_unit_test(test_fork_and_broken_chain_refused),
+        cmocka_unit_test(test_pending_survives_restart),
+        cmocka_unit_test(test_edit_and_delete_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
