@@ -191,7 +191,11 @@ s_read_batch(ru_mp_t *mp, ru_msg_t *msg)
         return RU_E_RANGE;
     if (n > RU_MAX_BATCH)
         return RU_E_TOO_MANY;
-    return s_read_envelopes(mp, msg, n);
+    const uint8_t *start = mp->p;
+    err = s_read_envelopes(mp, msg, n);
+    if (!err && (size_t) (mp->p - start) > RU_MAX_BATCH_BYTES)
+        err = RU_E_TOO_BIG; /* the same limit as the encoder's */
+    return err;
 }
 
 static ru_err

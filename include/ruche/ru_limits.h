@@ -31,7 +31,7 @@
 /*  Bytes those may take in UTF-8 (four per code point at most). */
 #define RU_MAX_DISPLAY_BYTES (4 * RU_MAX_DISPLAY_CHARS)
 #define RU_MAX_NOTE_BYTES (4 * RU_MAX_NOTE_CHARS)
-/*  Updates in one sync batch, and the bytes of a whole batch message. */
+/*  Updates in one sync batch, and the bytes of its envelopes together. */
 #define RU_MAX_BATCH 256
 #define RU_MAX_BATCH_BYTES (4u * 1024u * 1024u)
 /*  Batches a node may grant in one hello or credit message. */
