@@ -235,20 +235,48 @@ ru_store_write(ru_store_t *self, ru_txn_t *txn)
     return s_begin(self, txn, 1);
 }
 
+ru_err
+ru_txn_child(ru_txn_t *parent, ru_txn_t *child)
+{
+    memset(child, 0, sizeof *child);
+    child->store = parent->store;
+    child->parent = parent;
+    child->write = 1;
+    memcpy(child->sum, parent->sum, RU_HASH_BYTES);
+    return ru_store_err(mdb_txn_begin(parent->store->env, parent->txn, 0, &child->txn), "begin");
+}
+
+/*  Forgets txn's handle; a top-level transaction also lets a grow run. */
+static void
+s_end(ru_txn_t *txn)
+{
+    txn->txn = NULL;
+    if (!txn->parent)
+        pthread_rwlock_unlock(&txn->store->resize_lock);
+}
+
 void
 ru_txn_abort(ru_txn_t *txn)
 {
     if (!txn->txn)
         return;
     mdb_txn_abort(txn->txn);
-    txn->txn = NULL;
-    pthread_rwlock_unlock(&txn->store->resize_lock);
+    s_end(txn);
 }
 
 ru_err
 ru_txn_commit(ru_txn_t *txn)
 {
     ru_err err = RU_OK;
+    if (txn->parent) {
+        err = ru_store_err(mdb_txn_commit(txn->txn), "commit");
+        if (!err && txn->sum_dirty) {
+            memcpy(txn->parent->sum, txn->sum, RU_HASH_BYTES);
+            txn->parent->sum_dirty = 1;
+        }
+        s_end(txn);
+        return err;
+    }
     if (txn->sum_dirty) {
         MDB_val key = {strlen(S_META_SUM), S_META_SUM}, val = {RU_HASH_BYTES, txn->sum};
         err = ru_store_err(mdb_put(txn->txn, txn->store->dbi[RU_DB_meta], &key, &val, 0), "digest");
@@ -258,8 +286,7 @@ ru_txn_commit(ru_txn_t *txn)
         return err;
     }
     err = ru_store_err(mdb_txn_commit(txn->txn), "commit");
-    txn->txn = NULL;
-    pthread_rwlock_unlock(&txn->store->resize_lock);
+    s_end(txn);
     return err;
 }
 

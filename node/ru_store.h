@@ -71,8 +71,9 @@ typedef enum {
 
 typedef struct ru_store ru_store_t;
 
-typedef struct {
+typedef struct ru_txn {
     ru_store_t *store;
+    struct ru_txn *parent; /* nested transactions: the enclosing one */
     MDB_txn *txn;
     int write;
     uint8_t sum[RU_HASH_BYTES]; /* write transactions: digest sum so far */
@@ -97,6 +98,10 @@ size_t ru_store_map_size(const ru_store_t *self);
 /*  Begins a read or a write transaction in txn. */
 RU_MUST_CHECK ru_err ru_store_read(ru_store_t *self, ru_txn_t *txn);
 RU_MUST_CHECK ru_err ru_store_write(ru_store_t *self, ru_txn_t *txn);
+/*  Begins a transaction nested in the write transaction parent: its
+ *  changes join parent's on commit, or vanish on abort, leaving parent as
+ *  it was (one failed request never spoils a group commit). */
+RU_MUST_CHECK ru_err ru_txn_child(ru_txn_t *parent, ru_txn_t *child);
 /*  Ends it: commit makes a write durable (fsync) before returning; on
  *  failure the transaction is aborted. Both leave txn closed. */
 RU_MUST_CHECK ru_err ru_txn_commit(ru_txn_t *txn);

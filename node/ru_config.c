@@ -1,0 +1,173 @@
+/*  ru_config.c - configuration keys, the INI file and overrides.
+ *
+ *  s_keys is the whole list of keys. Strings are copied into fixed arrays
+ *  of the struct (a value too long is an error, not a silent cut); numbers
+ *  are decimal with an allowed range.
+ */
+#include "ru_config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ru_log.h"
+#include "ruche/ru_text.h"
+
+typedef enum { S_STR, S_LONG } s_type;
+
+typedef struct {
+    const char *section;
+    const char *name;
+    s_type type;
+    size_t offset;
+    size_t size; /* strings: the array's size */
+    long min, max;
+    const char *def;
+} s_key;
+
+#define S_STR_KEY(sec, key, field, def)                                                            \
+    {                                                                                              \
+        sec, key, S_STR, offsetof(ru_config_t, field), sizeof(((ru_config_t *) 0)->field), 0, 0,   \
+            def                                                                                    \
+    }
+#define S_LONG_KEY(sec, key, field, lo, hi, def)                                                   \
+    {                                                                                              \
+        sec, key, S_LONG, offsetof(ru_config_t, field), 0, lo, hi, def                             \
+    }
+
+static const s_key s_keys[] = {
+    S_STR_KEY("node", "site", site, "local"),
+    S_STR_KEY("node", "data_dir", data_dir, "/var/lib/ruche"),
+    S_STR_KEY("node", "log_level", log_level, "info"),
+    S_STR_KEY("http", "listen", listen, "127.0.0.1:8080"),
+    S_STR_KEY("http", "public_url", public_url, ""),
+    S_LONG_KEY("http", "threads", http_threads, 2, 256, "16"),
+    S_LONG_KEY("http", "max_body", max_body, 1024, 16 * 1024 * 1024, "1048576"),
+    S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
+    S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
+};
+
+#define S_NKEYS (sizeof s_keys / sizeof s_keys[0])
+
+static const s_key *
+s_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < S_NKEYS; i++)
+        if (strcmp(s_keys[i].section, section) == 0 && strcmp(s_keys[i].name, name) == 0)
+            return &s_keys[i];
+    return NULL;
+}
+
+/*  Stores value into the field of key k; a message for people on error. */
+static const char *
+s_assign(ru_config_t *cfg, const s_key *k, const char *value)
+{
+    char *field = (char *) cfg + k->offset;
+    if (k->type == S_STR) {
+        if (strlen(value) >= k->size)
+            return "value too long";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0')
+        return "not a whole number";
+    if (v < k->min || v > k->max)
+        return "out of range";
+    memcpy(field, &v, sizeof v);
+    return NULL;
+}
+
+void
+ru_config_defaults(ru_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < S_NKEYS; i++)
+        (void) s_assign(cfg, &s_keys[i], s_keys[i].def);
+}
+
+typedef struct {
+    ru_config_t *cfg;
+    const char *path;
+    ru_err err;
+} s_parse;
+
+static int
+s_on_key(void *user, const char *section, const char *name, const char *value)
+{
+    s_parse *p = user;
+    const s_key *k = s_find(section, name);
+    const char *why = k ? s_assign(p->cfg, k, value) : "unknown key";
+    if (why) {
+        ru_log_err("config", "%s: [%s] %s = %s: %s", p->path, section, name, value, why);
+        p->err = RU_E_INVALID;
+        return 0;
+    }
+    return 1;
+}
+
+ru_err
+ru_config_load(ru_config_t *cfg, const char *path)
+{
+    s_parse p = {cfg, path, RU_OK};
+    int line = ini_parse(path, s_on_key, &p);
+    if (line == -1) {
+        ru_log_err("config", "cannot open %s: %s", path, strerror(errno));
+        return RU_E_NOT_FOUND;
+    }
+    if (line != 0) {
+        ru_log_err("config", "%s:%d: this line is not valid", path, line);
+        return RU_E_INVALID;
+    }
+    return p.err;
+}
+
+ru_err
+ru_config_set(ru_config_t *cfg, const char *dotted, const char *value, const char *origin)
+{
+    char section[32];
+    const char *dot = strchr(dotted, '.');
+    const s_key *k = NULL;
+    if (dot && (size_t) (dot - dotted) < sizeof section) {
+        memcpy(section, dotted, (size_t) (dot - dotted));
+        section[dot - dotted] = '\0';
+        k = s_find(section, dot + 1);
+    }
+    const char *why = k ? s_assign(cfg, k, value) : "unknown key";
+    if (why) {
+        ru_log_err("config", "%s %s=%s: %s", origin, dotted, value, why);
+        return RU_E_INVALID;
+    }
+    return RU_OK;
+}
+
+ru_err
+ru_config_check(const ru_config_t *cfg)
+{
+    ru_log_level level;
+    if (ru_name_check(cfg->site, strlen(cfg->site)) != RU_OK) {
+        ru_log_err("config",
+                   "[node] site = %s: a site name is 1 to %d characters of a-z, 0-9, "
+                   "'_', '.', '-', starting with a letter or digit",
+                   cfg->site, RU_MAX_NAME);
+        return RU_E_INVALID;
+    }
+    if (ru_log_level_parse(cfg->log_level, &level) != RU_OK) {
+        ru_log_err("config", "[node] log_level = %s: use error, warn, info or debug",
+                   cfg->log_level);
+        return RU_E_INVALID;
+    }
+    if (!cfg->data_dir[0] || !cfg->listen[0]) {
+        ru_log_err("config", "[node] data_dir and [http] listen must not be empty");
+        return RU_E_INVALID;
+    }
+    if (cfg->max_size_mb && cfg->max_size_mb < cfg->map_size_mb) {
+        ru_log_err("config", "[store] max_size_mb must be 0 or at least map_size_mb");
+        return RU_E_INVALID;
+    }
+    return RU_OK;
+}

@@ -1,0 +1,47 @@
+/*  ru_config.h - the node's configuration: one INI file (deploy/ruched.conf
+ *  documents every key and its default) and command-line overrides.
+ *
+ *  Every key is a row of one table (ru_config.c), which gives its section,
+ *  name, type, default and where it goes in ru_config_t; the file parser and
+ *  the command-line flags both set keys through that table, so they accept
+ *  exactly the same keys and values. Errors name the file and line, or the
+ *  flag, and say what was expected.
+ */
+#ifndef RU_CONFIG_H
+#define RU_CONFIG_H
+
+#include <stddef.h>
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_limits.h"
+
+#define RU_CONFIG_PATH_MAX 1024
+
+typedef struct {
+    /* [node] */
+    char site[RU_MAX_NAME + 1];        /* this site's short name */
+    char data_dir[RU_CONFIG_PATH_MAX]; /* store and key */
+    char log_level[16];
+    /* [http] */
+    char listen[256];                    /* civetweb listening_ports syntax */
+    char public_url[RU_CONFIG_PATH_MAX]; /* how clients reach us; "" = from listen */
+    long http_threads;
+    long max_body; /* bytes */
+    /* [store] */
+    long map_size_mb; /* initial map */
+    long max_size_mb; /* 0: up to the disk */
+} ru_config_t;
+
+/*  Sets every key to its default. */
+void ru_config_defaults(ru_config_t *cfg);
+/*  Reads an INI file over cfg. RU_E_NOT_FOUND if it cannot be opened,
+ *  RU_E_INVALID on a bad line (logged with file and line number). */
+RU_MUST_CHECK ru_err ru_config_load(ru_config_t *cfg, const char *path);
+/*  Sets "section.key" to value (a command-line override); origin names the
+ *  flag in error messages. */
+RU_MUST_CHECK ru_err ru_config_set(ru_config_t *cfg, const char *dotted, const char *value,
+                                   const char *origin);
+/*  Checks the values together (a site name, sizes in range ...). */
+RU_MUST_CHECK ru_err ru_config_check(const ru_config_t *cfg);
+
+#endif

@@ -1,0 +1,260 @@
+/*  ru_writer.c - the store actor (see ru_writer.h).
+ *
+ *  Requests come in through a mutex-protected list rather than ZeroMQ
+ *  inproc sockets: callers are HTTP worker threads from civetweb's pool,
+ *  where a socket per thread would need its own life-cycle management, and
+ *  a request is a function pointer and an argument that never leave the
+ *  process. Each caller waits on one shared condition variable for its own
+ *  request's done flag.
+ *
+ *  A batch is run by s_run(): a top transaction, a nested one per request.
+ *  RU_E_STORE_FULL from a request or a commit means the map is full: every
+ *  open transaction is aborted, the map grown, and the batch run again from
+ *  the start. When the map cannot grow, the request that hit the limit fails
+ *  with RU_E_STORE_FULL and the rest run again without it.
+ *
+ *  The node's HLC lives here, saved in meta with every commit, so local
+ *  updates keep increasing times across restarts even if the wall clock
+ *  goes back.
+ */
+#include "ru_writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ru_dbkey.h"
+#include "ru_log.h"
+
+#define S_MAX_BATCH 1024
+#define S_META_HLC "hlc"
+
+typedef struct s_req {
+    ru_writer_fn fn;
+    void *arg;
+    ru_err result;
+    int decided; /* failed on its own: out of the batch */
+    int done;
+    struct s_req *next;
+} s_req;
+
+struct ru_writer {
+    ru_store_t *store;
+    const ru_key_t *key;
+    ru_site_resolver resolve;
+    void *resolve_ctx;
+    ru_hlc_t hlc;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* the writer: work or stop */
+    pthread_cond_t done; /* callers: some request finished */
+    s_req *head, *tail;
+    int stopping;
+    unsigned long commits, requests;
+};
+
+/*  Runs every undecided request of batch in txn, each in a child
+ *  transaction. Returns RU_E_STORE_FULL (and sets *full) when the map
+ *  filled up, else RU_OK; a request's own failure is its result. */
+static ru_err
+s_run_requests(ru_writer_t *self, ru_txn_t *txn, s_req **batch, int n, s_req **full)
+{
+    ru_apply_t apply = {
+        {NULL, ru_key_public(self->key), self->resolve, self->resolve_ctx}, &self->hlc, NULL, NULL};
+    for (int i = 0; i < n; i++) {
+        s_req *r = batch[i];
+        if (r->decided)
+            continue;
+        ru_txn_t child;
+        ru_err err = ru_txn_child(txn, &child);
+        if (!err) {
+            apply.state.txn = &child;
+            ru_writer_ctx_t ctx = {&child, &apply, self->key};
+            err = r->fn(&ctx, r->arg);
+            if (err)
+                ru_txn_abort(&child);
+            else
+                err = ru_txn_commit(&child);
+        }
+        r->result = err;
+        if (err == RU_E_STORE_FULL) {
+            *full = r;
+            return err;
+        }
+    }
+    return RU_OK;
+}
+
+static ru_err
+s_save_hlc(ru_writer_t *self, ru_txn_t *txn)
+{
+    uint8_t v[8];
+    ru_dbkey_be64(v, self->hlc.last);
+    return ru_txn_put(txn, RU_DB_meta, S_META_HLC, strlen(S_META_HLC), v, sizeof v);
+}
+
+/*  One attempt at the batch: RU_E_STORE_FULL means "grow and try again". */
+static ru_err
+s_attempt(ru_writer_t *self, s_req **batch, int n, s_req **full)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_write(self->store, &txn);
+    if (err)
+        return err;
+    err = s_run_requests(self, &txn, batch, n, full);
+    if (!err)
+        err = s_save_hlc(self, &txn);
+    if (err) {
+        ru_txn_abort(&txn);
+        return err;
+    }
+    return ru_txn_commit(&txn);
+}
+
+static void
+s_run(ru_writer_t *self, s_req **batch, int n)
+{
+    ru_err err;
+    for (;;) {
+        s_req *full = NULL;
+        err = s_attempt(self, batch, n, &full);
+        if (err != RU_E_STORE_FULL)
+            break;
+        if (ru_store_grow(self->store) == RU_OK)
+            continue;
+        if (!full)
+            break;         /* the commit itself did not fit: everyone fails */
+        full->decided = 1; /* it cannot fit: it fails, the others go on */
+    }
+    for (int i = 0; i < n; i++)
+        if (!batch[i]->decided && (err || batch[i]->result == RU_E_STORE_FULL))
+            batch[i]->result = err ? err : RU_E_STORE_FULL;
+    self->commits++;
+    self->requests += (unsigned long) n;
+}
+
+/*  Takes up to S_MAX_BATCH queued requests; waits for some unless
+ *  stopping. Returns how many (0: time to stop). */
+static int
+s_take(ru_writer_t *self, s_req **batch)
+{
+    int n = 0;
+    pthread_mutex_lock(&self->lock);
+    while (!self->head && !self->stopping)
+        pthread_cond_wait(&self->wake, &self->lock);
+    while (self->head && n < S_MAX_BATCH) {
+        batch[n++] = self->head;
+        self->head = self->head->next;
+    }
+    if (!self->head)
+        self->tail = NULL;
+    pthread_mutex_unlock(&self->lock);
+    return n;
+}
+
+static void *
+s_thread(void *arg)
+{
+    ru_writer_t *self = arg;
+    static _Thread_local s_req *batch[S_MAX_BATCH];
+    int n;
+    while ((n = s_take(self, batch)) > 0) {
+        s_run(self, batch, n);
+        pthread_mutex_lock(&self->lock);
+        for (int i = 0; i < n; i++)
+            batch[i]->done = 1;
+        pthread_cond_broadcast(&self->done);
+        pthread_mutex_unlock(&self->lock);
+    }
+    return NULL;
+}
+
+/*  The HLC saved by the last commit, so time never runs back. */
+static ru_err
+s_load_hlc(ru_writer_t *self)
+{
+    ru_txn_t txn;
+    MDB_val val;
+    ru_err err = ru_store_read(self->store, &txn);
+    if (err)
+        return err;
+    err = ru_txn_get(&txn, RU_DB_meta, S_META_HLC, strlen(S_META_HLC), &val);
+    if (!err && val.mv_size == 8)
+        self->hlc.last = ru_dbkey_get64(val.mv_data);
+    ru_txn_abort(&txn);
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+ru_err
+ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, void *resolve_ctx,
+              ru_writer_t **out)
+{
+    *out = NULL;
+    ru_writer_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->store = store;
+    self->key = key;
+    self->resolve = resolve;
+    self->resolve_ctx = resolve_ctx;
+    ru_hlc_init(&self->hlc, RU_HLC_DEFAULT_SKEW_MS);
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->wake, NULL);
+    pthread_cond_init(&self->done, NULL);
+    ru_err err = s_load_hlc(self);
+    if (!err && pthread_create(&self->thread, NULL, s_thread, self) != 0)
+        err = RU_E_NOMEM;
+    if (err) {
+        pthread_cond_destroy(&self->wake);
+        pthread_cond_destroy(&self->done);
+        pthread_mutex_destroy(&self->lock);
+        free(self);
+        return err;
+    }
+    *out = self;
+    return RU_OK;
+}
+
+void
+ru_writer_destroy(ru_writer_t **self_p)
+{
+    ru_writer_t *self = *self_p;
+    if (!self)
+        return;
+    pthread_mutex_lock(&self->lock);
+    self->stopping = 1;
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    pthread_join(self->thread, NULL);
+    pthread_cond_destroy(&self->wake);
+    pthread_cond_destroy(&self->done);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
+}
+
+ru_err
+ru_writer_call(ru_writer_t *self, ru_writer_fn fn, void *arg)
+{
+    s_req req = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&self->lock);
+    if (self->tail)
+        self->tail->next = &req;
+    else
+        self->head = &req;
+    self->tail = &req;
+    pthread_cond_signal(&self->wake);
+    while (!req.done)
+        pthread_cond_wait(&self->done, &self->lock);
+    pthread_mutex_unlock(&self->lock);
+    return req.result;
+}
+
+void
+ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests)
+{
+    pthread_mutex_lock(&self->lock);
+    *commits = self->commits;
+    *requests = self->requests;
+    pthread_mutex_unlock(&self->lock);
+}

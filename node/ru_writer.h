@@ -1,0 +1,52 @@
+/*  ru_writer.h - the store actor: the one thread that writes to LMDB.
+ *
+ *  Every change to the store (a local post, an account, a batch of
+ *  replicated updates) is a request: a function that the writer runs inside
+ *  its write transaction. The writer takes every request queued since its
+ *  last commit, runs each in a nested transaction of one shared transaction,
+ *  and commits them together with one fsync (group commit): with many
+ *  clients, many requests share the cost of one durable commit.
+ *
+ *  ru_writer_call() returns only after that commit is durable, or with the
+ *  request's own error (its changes then vanish, the others' stay). A full
+ *  map is grown and the batch run again; requests must therefore have no
+ *  effect outside the transaction until the call returns.
+ *
+ *  Thread rules: ru_writer_call() from any thread; request functions run on
+ *  the writer's thread and must not call ru_writer_call() themselves.
+ */
+#ifndef RU_WRITER_H
+#define RU_WRITER_H
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_key.h"
+
+#include "ru_apply.h"
+#include "ru_store.h"
+
+/*  What a request function gets: the transaction it runs in, an applier
+ *  bound to it, and the node key to sign local updates. */
+typedef struct {
+    ru_txn_t *txn;
+    const ru_apply_t *apply;
+    const ru_key_t *key;
+} ru_writer_ctx_t;
+
+typedef ru_err (*ru_writer_fn)(const ru_writer_ctx_t *ctx, void *arg);
+
+typedef struct ru_writer ru_writer_t;
+
+/*  Starts the writer on store, signing with key (both must outlive it).
+ *  resolve/resolve_ctx map site names in mentions (may be NULL). */
+RU_MUST_CHECK ru_err ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve,
+                                   void *resolve_ctx, ru_writer_t **out);
+/*  Runs what is queued, stops the thread, frees. NULL-safe. */
+void ru_writer_destroy(ru_writer_t **self_p);
+
+/*  Runs fn(ctx, arg) in the writer and waits for the durable commit. */
+RU_MUST_CHECK ru_err ru_writer_call(ru_writer_t *self, ru_writer_fn fn, void *arg);
+
+/*  Commits so far and requests per commit, for benchmarks and metrics. */
+void ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests);
+
+#endif

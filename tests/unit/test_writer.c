@@ -1,0 +1,166 @@
+/*  test_writer.c - the store actor: concurrent callers share commits
+ *  (group commit) and every acknowledged local update is in the store; a
+ *  failing request leaves the others of its batch alone; a request too big
+ *  for the store's size limit fails alone while the map grows for the rest.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ru_writer.h"
+#include "testdir.h"
+
+#define THREADS 8
+#define POSTS 150
+#define MIB (1024u * 1024u)
+
+static char s_dir[512];
+static ru_store_t *s_store;
+static ru_key_t *s_key;
+static ru_writer_t *s_writer;
+
+static int
+s_setup(void **state)
+{
+    (void) state;
+    if (testdir_make(s_dir, sizeof s_dir) || ru_key_generate(&s_key) ||
+        ru_store_open(s_dir, MIB, 16 * MIB, &s_store) ||
+        ru_writer_new(s_store, s_key, NULL, NULL, &s_writer))
+        return -1;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    (void) state;
+    ru_writer_destroy(&s_writer);
+    assert_null(s_writer);
+    ru_store_destroy(&s_store);
+    ru_key_destroy(&s_key);
+    testdir_remove(s_dir);
+    return 0;
+}
+
+/*  A request: post text as alice. */
+static ru_err
+s_post(const ru_writer_ctx_t *ctx, void *arg)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    u.kind = RU_KIND_POST;
+    u.author = (ru_str_t){"alice", 5};
+    u.text = (ru_str_t){arg, (uint32_t) strlen(arg)};
+    ru_buf_t out;
+    ru_buf_init(&out);
+    ru_err err = ru_apply_local(ctx->apply, ctx->key, &u, &out);
+    ru_buf_fini(&out);
+    ru_update_fini(&u);
+    return err;
+}
+
+static void *
+s_poster(void *arg)
+{
+    (void) arg;
+    for (int i = 0; i < POSTS; i++)
+        if (ru_writer_call(s_writer, s_post, "hello") != RU_OK)
+            return (void *) 1;
+    return NULL;
+}
+
+static uint64_t
+s_own_seq(void)
+{
+    ru_txn_t txn;
+    uint64_t seq;
+    assert_int_equal(ru_store_read(s_store, &txn), RU_OK);
+    assert_int_equal(ru_apply_head(&txn, ru_key_public(s_key), &seq, NULL), RU_OK);
+    ru_txn_abort(&txn);
+    return seq;
+}
+
+static void
+test_group_commit(void **state)
+{
+    (void) state;
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, s_poster, NULL), 0);
+    for (int i = 0; i < THREADS; i++) {
+        void *failed;
+        pthread_join(threads[i], &failed);
+        assert_null(failed);
+    }
+    assert_int_equal(s_own_seq(), THREADS * POSTS);
+    unsigned long commits, requests;
+    ru_writer_stats(s_writer, &commits, &requests);
+    assert_int_equal(requests, THREADS * POSTS);
+    assert_true(commits < requests); /* callers shared commits */
+}
+
+/*  A request that writes, then fails: its write must vanish. */
+static ru_err
+s_write_then_fail(const ru_writer_ctx_t *ctx, void *arg)
+{
+    (void) arg;
+    ru_err err = ru_txn_put(ctx->txn, RU_DB_users, "ghost", 5, "x", 1);
+    return err ? err : RU_E_INVALID;
+}
+
+static void
+test_failed_request_leaves_no_trace(void **state)
+{
+    (void) state;
+    uint64_t before = s_own_seq();
+    assert_int_equal(ru_writer_call(s_writer, s_write_then_fail, NULL), RU_E_INVALID);
+    assert_int_equal(ru_writer_call(s_writer, s_post, "after"), RU_OK);
+    ru_txn_t txn;
+    MDB_val val;
+    assert_int_equal(ru_store_read(s_store, &txn), RU_OK);
+    assert_int_equal(ru_txn_get(&txn, RU_DB_users, "ghost", 5, &val), RU_E_NOT_FOUND);
+    ru_txn_abort(&txn);
+    assert_int_equal(s_own_seq(), before + 1);
+}
+
+/*  A request writing 32 MiB: more than the 16 MiB the store may grow to. */
+static ru_err
+s_huge(const ru_writer_ctx_t *ctx, void *arg)
+{
+    (void) arg;
+    size_t size = 32 * MIB;
+    char *big = calloc(1, size);
+    if (!big)
+        return RU_E_NOMEM;
+    ru_err err = ru_txn_put(ctx->txn, RU_DB_users, "huge", 4, big, size);
+    free(big);
+    return err;
+}
+
+static void
+test_store_full_fails_alone(void **state)
+{
+    (void) state;
+    uint64_t before = s_own_seq();
+    assert_int_equal(ru_writer_call(s_writer, s_huge, NULL), RU_E_STORE_FULL);
+    assert_int_equal(ru_writer_call(s_writer, s_post, "still fine"), RU_OK);
+    assert_int_equal(s_own_seq(), before + 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_failed_request_leaves_no_trace),
+        cmocka_unit_test(test_store_full_fails_alone),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
