@@ -14,6 +14,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_entity.h"
+#include "ru_pubid.h"
 #include "ru_record.h"
 
 /*  A status being indexed: its ref, record and position key. */
@@ -465,10 +466,27 @@ static const s_handler s_handlers[RU_KIND_MAX + 1] = {
     [RU_KIND_GROUP_LEAVE] = s_group_leave,
 };
 
+/*  Records the public ids of the users and groups u names. */
+static ru_err
+s_note_ids(const ru_state_t *st, const ru_update_t *u)
+{
+    ru_err err = ru_pubid_note_user(st->txn, u->origin, u->author);
+    if (!err && (u->kind == RU_KIND_FOLLOW || u->kind == RU_KIND_UNFOLLOW))
+        err = ru_pubid_note_user(st->txn, u->user.home, u->user.name);
+    if (!err && u->kind == RU_KIND_GROUP_CREATE) {
+        ru_ref_t ref;
+        memcpy(ref.origin, u->origin, RU_KEY_BYTES);
+        ref.seq = u->seq;
+        err = ru_pubid_note_group(st->txn, &ref);
+    }
+    return err;
+}
+
 ru_err
 ru_state_apply(const ru_state_t *st, const ru_update_t *u)
 {
     if (u->kind < 1 || u->kind > RU_KIND_MAX)
         return RU_E_KIND;
-    return s_handlers[u->kind](st, u);
+    ru_err err = s_note_ids(st, u);
+    return err ? err : s_handlers[u->kind](st, u);
 }

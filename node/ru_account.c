@@ -1,0 +1,196 @@
+/*  ru_account.c - accounts and sessions in the users and sessions
+ *  databases.
+ *
+ *  users:    name -> [hash str, admin uint, created_ms uint]
+ *  sessions: BLAKE2b-256(token text) -> [name str, created_ms uint]
+ */
+#include "ru_account.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ruche/ru_mp.h"
+#include "ruche/ru_text.h"
+
+#define S_TOKEN_BYTES 32
+
+ru_err
+ru_account_hash(const char *password, char *hash)
+{
+    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return RU_E_NOMEM;
+    return RU_OK;
+}
+
+ru_err
+ru_account_verify(const char *hash, const char *password)
+{
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 ? RU_OK : RU_E_INVALID;
+}
+
+void
+ru_account_random_password(char *out, size_t size)
+{
+    uint8_t bytes[15]; /* 20 characters */
+    char text[RU_B64_SIZE(sizeof bytes)];
+    randombytes_buf(bytes, sizeof bytes);
+    ru_b64_encode(text, bytes, sizeof bytes);
+    snprintf(out, size, "%s", text);
+}
+
+/*  The account record's fields, in order. */
+static void
+s_pack_account(ru_buf_t *buf, const char *hash, int admin, uint64_t now_ms)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, buf);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_str(&pk, strlen(hash));
+    msgpack_pack_str_body(&pk, hash, strlen(hash));
+    msgpack_pack_uint8(&pk, admin ? 1 : 0);
+    msgpack_pack_uint64(&pk, now_ms);
+}
+
+ru_err
+ru_account_create(ru_txn_t *txn, const char *name, const char *hash, int admin, uint64_t now_ms)
+{
+    MDB_val val;
+    if (ru_name_check(name, strlen(name)) != RU_OK)
+        return RU_E_NAME;
+    ru_err err = ru_txn_get(txn, RU_DB_users, name, strlen(name), &val);
+    if (err != RU_E_NOT_FOUND)
+        return err ? err : RU_E_EXISTS;
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    s_pack_account(&buf, hash, admin, now_ms);
+    err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(txn, RU_DB_users, name, strlen(name), buf.data, buf.len);
+    ru_buf_fini(&buf);
+    return err;
+}
+
+/*  Reads an account record; the hash goes to hash when not NULL. */
+static ru_err
+s_read_account(ru_txn_t *txn, const char *name, size_t name_len, ru_account_t *acct, char *hash)
+{
+    MDB_val val;
+    if (name_len > RU_MAX_NAME)
+        return RU_E_NOT_FOUND;
+    ru_err err = ru_txn_get(txn, RU_DB_users, name, name_len, &val);
+    if (err)
+        return err;
+    ru_mp_t mp;
+    ru_mp_init(&mp, val.mv_data, val.mv_size);
+    const char *h;
+    uint32_t hlen;
+    uint64_t admin, created;
+    if (ru_mp_array_of(&mp, 3) || ru_mp_str(&mp, &h, &hlen, RU_PWHASH_SIZE - 1) ||
+        ru_mp_uint(&mp, &admin) || ru_mp_uint(&mp, &created) || ru_mp_end(&mp))
+        return RU_E_STORE;
+    if (hash) {
+        memcpy(hash, h, hlen);
+        hash[hlen] = '\0';
+    }
+    if (acct) {
+        memcpy(acct->name, name, name_len);
+        acct->name[name_len] = '\0';
+        acct->admin = admin != 0;
+        acct->created_ms = created;
+    }
+    return RU_OK;
+}
+
+ru_err
+ru_account_get(ru_txn_t *txn, const char *name, ru_account_t *acct)
+{
+    return s_read_account(txn, name, strlen(name), acct, NULL);
+}
+
+ru_err
+ru_account_get_hash(ru_txn_t *txn, const char *name, char *hash)
+{
+    return s_read_account(txn, name, strlen(name), NULL, hash);
+}
+
+static int
+s_one(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    (void) val;
+    ++*(uint64_t *) ctx;
+    return 0;
+}
+
+ru_err
+ru_account_count(ru_txn_t *txn, uint64_t *n)
+{
+    *n = 0;
+    return ru_txn_scan(txn, RU_DB_users, NULL, 0, 0, s_one, n);
+}
+
+void
+ru_account_new_token(char *token)
+{
+    uint8_t bytes[S_TOKEN_BYTES];
+    randombytes_buf(bytes, sizeof bytes);
+    ru_b64_encode(token, bytes, sizeof bytes);
+    sodium_memzero(bytes, sizeof bytes);
+}
+
+static void
+s_token_key(const char *token, uint8_t *key)
+{
+    crypto_generichash(key, RU_HASH_BYTES, (const uint8_t *) token, strlen(token), NULL, 0);
+}
+
+ru_err
+ru_account_session_put(ru_txn_t *txn, const char *token, const char *name, uint64_t now_ms)
+{
+    uint8_t key[RU_HASH_BYTES];
+    s_token_key(token, key);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &buf);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_str(&pk, strlen(name));
+    msgpack_pack_str_body(&pk, name, strlen(name));
+    msgpack_pack_uint64(&pk, now_ms);
+    ru_err err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(txn, RU_DB_sessions, key, sizeof key, buf.data, buf.len);
+    ru_buf_fini(&buf);
+    return err;
+}
+
+ru_err
+ru_account_session_get(ru_txn_t *txn, const char *token, ru_account_t *acct)
+{
+    uint8_t key[RU_HASH_BYTES];
+    MDB_val val;
+    if (strlen(token) != RU_TOKEN_TEXT_SIZE - 1)
+        return RU_E_NOT_FOUND;
+    s_token_key(token, key);
+    ru_err err = ru_txn_get(txn, RU_DB_sessions, key, sizeof key, &val);
+    if (err)
+        return err;
+    ru_mp_t mp;
+    ru_mp_init(&mp, val.mv_data, val.mv_size);
+    const char *name;
+    uint32_t len;
+    uint64_t created;
+    if (ru_mp_array_of(&mp, 2) || ru_mp_str(&mp, &name, &len, RU_MAX_NAME) ||
+        ru_mp_uint(&mp, &created) || ru_mp_end(&mp))
+        return RU_E_STORE;
+    return s_read_account(txn, name, len, acct, NULL); /* a deleted user has no session */
+}
+
+ru_err
+ru_account_session_del(ru_txn_t *txn, const char *token)
+{
+    uint8_t key[RU_HASH_BYTES];
+    s_token_key(token, key);
+    return ru_txn_del(txn, RU_DB_sessions, key, sizeof key);
+}

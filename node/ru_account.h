@@ -1,0 +1,65 @@
+/*  ru_account.h - this node's user accounts and their sessions.
+ *
+ *  Accounts are local (the users database, never replicated): a user lives
+ *  on one home node, which signs everything they do. A password is kept as
+ *  an argon2id hash (libsodium's crypto_pwhash_str, interactive limits); a
+ *  session is a random 256-bit token given to the client once, of which the
+ *  node keeps only the BLAKE2b hash, so a copy of the store holds no usable
+ *  token.
+ *
+ *  Hashing a password takes tens of milliseconds and 64 MiB: it is done by
+ *  the calling thread (ru_account_hash), never inside the store actor. The
+ *  functions taking a txn are store actor requests (write) or lookups (any
+ *  transaction).
+ */
+#ifndef RU_ACCOUNT_H
+#define RU_ACCOUNT_H
+
+#include <sodium.h>
+#include <stdint.h>
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_limits.h"
+
+#include "ru_store.h"
+
+#define RU_TOKEN_TEXT_SIZE 44 /* 43 characters of base64url and a NUL */
+#define RU_PWHASH_SIZE crypto_pwhash_STRBYTES
+
+typedef struct {
+    char name[RU_MAX_NAME + 1];
+    int admin;
+    uint64_t created_ms;
+} ru_account_t;
+
+/*  The argon2id hash string of a password. RU_E_NOMEM if the memory it
+ *  needs cannot be had. */
+RU_MUST_CHECK ru_err ru_account_hash(const char *password, char *hash);
+/*  A new random password for people to type: 20 characters of base64url. */
+void ru_account_random_password(char *out, size_t size);
+
+/*  Creates an account (RU_E_EXISTS if the name is taken, RU_E_NAME if not a
+ *  valid name) with a hash from ru_account_hash. */
+RU_MUST_CHECK ru_err ru_account_create(ru_txn_t *txn, const char *name, const char *hash, int admin,
+                                       uint64_t now_ms);
+/*  Loads an account; RU_E_NOT_FOUND if there is none. */
+RU_MUST_CHECK ru_err ru_account_get(ru_txn_t *txn, const char *name, ru_account_t *acct);
+/*  Copies the stored password hash of name into hash (RU_PWHASH_SIZE). */
+RU_MUST_CHECK ru_err ru_account_get_hash(ru_txn_t *txn, const char *name, char *hash);
+/*  Checks a password against a hash, in constant time; RU_OK or RU_E_INVALID. */
+RU_MUST_CHECK ru_err ru_account_verify(const char *hash, const char *password);
+/*  The number of accounts. */
+RU_MUST_CHECK ru_err ru_account_count(ru_txn_t *txn, uint64_t *n);
+
+/*  Makes a fresh token (text form) for a new session of name, and stores
+ *  its hash. The caller makes the token before the request, so that a
+ *  retried batch stores the same one. */
+void ru_account_new_token(char *token);
+RU_MUST_CHECK ru_err ru_account_session_put(ru_txn_t *txn, const char *token, const char *name,
+                                            uint64_t now_ms);
+/*  The account whose session token is token; RU_E_NOT_FOUND if none. */
+RU_MUST_CHECK ru_err ru_account_session_get(ru_txn_t *txn, const char *token, ru_account_t *acct);
+/*  Ends a session; ending an unknown one is not an error. */
+RU_MUST_CHECK ru_err ru_account_session_del(ru_txn_t *txn, const char *token);
+
+#endif

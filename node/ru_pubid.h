@@ -1,0 +1,50 @@
+/*  ru_pubid.h - the ids clients see: numeric strings, equal on every node.
+ *
+ *  Mastodon clients expect ids to be strings of digits, and they sort
+ *  statuses by them. A status id is the decimal form of the 128-bit number
+ *  hlc << 64 | (first 8 bytes of the origin key): it sorts in timeline
+ *  order (HLC, then origin), it is the same on every node, and it names
+ *  one update, because one origin never makes two updates with one HLC.
+ *  An id is turned back into the 16-byte prefix of the timeline key.
+ *
+ *  Accounts and groups have no time to sort by: their id is the decimal
+ *  form of 63 bits of BLAKE2b over their key (user: home | name; group:
+ *  the ref of its group_create), recorded in the ids database when the
+ *  account or group is first seen, so an id can be looked up.
+ */
+#ifndef RU_PUBID_H
+#define RU_PUBID_H
+
+#include <stdint.h>
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_update.h"
+
+#include "ru_store.h"
+
+/*  Room for any id with its NUL (39 digits for 128 bits). */
+#define RU_PUBID_SIZE 40
+/*  Bytes of the timeline-key prefix a status id stands for. */
+#define RU_PUBID_POS 16
+
+/*  A status id from its HLC and origin. */
+void ru_pubid_status(uint64_t hlc, const uint8_t *origin, char *out);
+/*  The timeline-key prefix (hlc | 8 bytes of origin) of a status id.
+ *  RU_E_INVALID for anything but a canonical decimal below 2^128. */
+RU_MUST_CHECK ru_err ru_pubid_status_parse(const char *id, uint8_t *pos);
+
+/*  Account and group ids, as numbers and as text. */
+uint64_t ru_pubid_user(const uint8_t *home, ru_str_t name);
+uint64_t ru_pubid_group(const ru_ref_t *group);
+void ru_pubid_text(uint64_t id, char *out);
+/*  Parses the text form of an account or group id. */
+RU_MUST_CHECK ru_err ru_pubid_parse(const char *text, uint64_t *id);
+
+/*  Records the ids of a user or group (idempotent). */
+RU_MUST_CHECK ru_err ru_pubid_note_user(ru_txn_t *txn, const uint8_t *home, ru_str_t name);
+RU_MUST_CHECK ru_err ru_pubid_note_group(ru_txn_t *txn, const ru_ref_t *group);
+/*  The key recorded for an id: a user key (home | name | 0) or a group
+ *  ref; a view valid for the transaction. RU_E_NOT_FOUND if unknown. */
+RU_MUST_CHECK ru_err ru_pubid_lookup(ru_txn_t *txn, uint64_t id, MDB_val *key);
+
+#endif
