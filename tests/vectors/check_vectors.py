@@ -1,0 +1,624 @@
+#!/usr/bin/python3
+"""check_vectors.py - a second implementation of the ruche wire format,
+written from proto/PROTOCOL.md alone, held to the frozen test vectors.
+
+    /usr/bin/python3 tests/vectors/check_vectors.py proto/vectors.json
+
+It shares no code with the C implementation: MessagePack comes from
+Debian's python3-msgpack, Ed25519 from python3-nacl, BLAKE2b from hashlib,
+and the strict decoding rules (sections 2.3, 3, 7 and 8.3 of the spec) are
+written out here. For every vector it rebuilds the bytes from the fields,
+checks signatures and hashes, decodes the bytes back, and checks that every
+invalid case is refused with the error the vector names. It prints one line
+per failure, then "N passed, M failed", and exits non-zero on any failure.
+"""
+import base64
+import hashlib
+import json
+import re
+import sys
+
+import msgpack
+import nacl.exceptions
+import nacl.signing
+
+DOMAIN = b"ruche/update/v1\n"
+VERSION = 1
+# Section 4: the order of the Ed25519 group.
+ORDER_L = 2**252 + 27742317777372353535851937790883648493
+# Section 9.
+MAX_PAYLOAD = 65536
+MAX_CLOCK = 1024
+MAX_TEXT_CHARS, MAX_TEXT_BYTES = 5000, 20000
+MAX_NAME = 64
+MAX_DISPLAY_CHARS, MAX_NOTE_CHARS = 100, 1000
+MAX_BATCH = 256
+MAX_CREDIT = 64
+MAX_MESSAGE = 4 * 1024 * 1024 + 64
+
+# Section 5.3: kind number -> (name, body fields in order).
+KINDS = {
+    1: ("post", ["text", "visibility", "group"]),
+    2: ("reply", ["target", "text", "visibility"]),
+    3: ("edit", ["target", "text"]),
+    4: ("delete", ["target"]),
+    5: ("like", ["target"]),
+    6: ("unlike", ["target"]),
+    7: ("follow", ["user"]),
+    8: ("unfollow", ["user"]),
+    9: ("profile", ["display_name", "note"]),
+    10: ("group_create", ["name", "note"]),
+    11: ("group_join", ["target"]),
+    12: ("group_leave", ["target"]),
+}
+KIND_NUMBERS = {name: num for num, (name, _) in KINDS.items()}
+
+# Section 8.1: message type number -> (name, fields in order).
+MESSAGES = {
+    1: ("update", ["envelope"]),
+    2: ("hello", ["clock", "credit"]),
+    3: ("batch", ["envelopes"]),
+    4: ("done", ["clock"]),
+    5: ("heartbeat", ["clock", "hlc", "digest"]),
+    6: ("credit", ["credit"]),
+}
+MESSAGE_NUMBERS = {name: num for num, (name, _) in MESSAGES.items()}
+
+
+class Refused(Exception):
+    """An input refused with one of the error names of section 11."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+# ---------------------------------------------------------------------------
+# Section 2: the strict MessagePack reader
+
+# type -> (first byte of the fix form, last byte, {tag: (width, least)})
+FORMS = {
+    "uint": (0x00, 0x7F, {0xCC: (1, 0x80), 0xCD: (2, 0x100), 0xCE: (4, 0x10000),
+                          0xCF: (8, 0x100000000)}),
+    "str": (0xA0, 0xBF, {0xD9: (1, 32), 0xDA: (2, 0x100), 0xDB: (4, 0x10000)}),
+    "bin": (None, None, {0xC4: (1, 0), 0xC5: (2, 0x100), 0xC6: (4, 0x10000)}),
+    "array": (0x90, 0x9F, {0xDC: (2, 16), 0xDD: (4, 0x10000)}),
+    "map": (0x80, 0x8F, {0xDE: (2, 16), 0xDF: (4, 0x10000)}),
+}
+
+
+class Reader:
+    """A cursor over untrusted bytes, reading one expected type at a time."""
+
+    def __init__(self, data):
+        self.data = data
+        self.pos = 0
+
+    def left(self):
+        return len(self.data) - self.pos
+
+    def _header(self, kind):
+        """Steps 1 to 4 of section 2.3: (value, bytes the header takes)."""
+        fix_lo, fix_hi, tails = FORMS[kind]
+        if self.left() < 1:
+            raise Refused("truncated")
+        first = self.data[self.pos]
+        if fix_lo is not None and fix_lo <= first <= fix_hi:
+            return first - fix_lo, 1
+        if first not in tails:
+            raise Refused("type")
+        width, least = tails[first]
+        if self.left() < 1 + width:
+            raise Refused("truncated")
+        value = int.from_bytes(self.data[self.pos + 1:self.pos + 1 + width], "big")
+        if value < least:
+            raise Refused("noncanonical")
+        return value, 1 + width
+
+    def uint(self):
+        value, used = self._header("uint")
+        self.pos += used
+        return value
+
+    def count(self, kind):
+        """An array or map header (step 6: the count is bounded by the bytes left)."""
+        n, used = self._header(kind)
+        if n > self.left() - used:
+            raise Refused("truncated")
+        self.pos += used
+        return n
+
+    def array_of(self, n):
+        if self.count("array") != n:
+            raise Refused("type")
+
+    def blob(self, kind, most, fixed=False):
+        """A str or bin of at most `most` bytes, or of exactly `most` if fixed."""
+        n, used = self._header(kind)
+        if n > most:
+            raise Refused("type" if fixed else "too_big")
+        if n > self.left() - used:
+            raise Refused("truncated")
+        if fixed and n != most:
+            raise Refused("type")
+        start = self.pos + used
+        self.pos = start + n
+        return bytes(self.data[start:start + n])
+
+    def key(self):
+        return self.blob("bin", 32, fixed=True)
+
+    def take_nil(self):
+        """Consumes a nil if one is next; says whether it did."""
+        if self.left() >= 1 and self.data[self.pos] == 0xC0:
+            self.pos += 1
+            return True
+        return False
+
+    def end(self):
+        if self.left():
+            raise Refused("trailing")
+
+
+# ---------------------------------------------------------------------------
+# Section 3: text and names
+
+# Section 3.1, table: first byte range -> ranges of the following bytes.
+UTF8_TABLE = [
+    ((0x01, 0x7F), []),
+    ((0xC2, 0xDF), [(0x80, 0xBF)]),
+    ((0xE0, 0xE0), [(0xA0, 0xBF), (0x80, 0xBF)]),
+    ((0xE1, 0xEC), [(0x80, 0xBF), (0x80, 0xBF)]),
+    ((0xED, 0xED), [(0x80, 0x9F), (0x80, 0xBF)]),
+    ((0xEE, 0xEF), [(0x80, 0xBF), (0x80, 0xBF)]),
+    ((0xF0, 0xF0), [(0x90, 0xBF), (0x80, 0xBF), (0x80, 0xBF)]),
+    ((0xF1, 0xF3), [(0x80, 0xBF), (0x80, 0xBF), (0x80, 0xBF)]),
+    ((0xF4, 0xF4), [(0x80, 0x8F), (0x80, 0xBF), (0x80, 0xBF)]),
+]
+
+
+def code_points(text):
+    """The count of code points of text, or Refused("utf8")."""
+    i = count = 0
+    while i < len(text):
+        rest = next((r for (lo, hi), r in UTF8_TABLE if lo <= text[i] <= hi), None)
+        if rest is None or i + 1 + len(rest) > len(text):
+            raise Refused("utf8")
+        for k, (lo, hi) in enumerate(rest):
+            if not lo <= text[i + 1 + k] <= hi:
+                raise Refused("utf8")
+        i += 1 + len(rest)
+        count += 1
+    assert count == len(text.decode("utf-8")), "the UTF-8 table disagrees with Python"
+    return count
+
+
+NAME = re.compile(rb"[a-z0-9][a-z0-9_.-]{0,63}")
+
+
+def check_name(name):
+    if not NAME.fullmatch(name):
+        raise Refused("name")
+
+
+def check_text(text, least, most):
+    n = code_points(text)
+    if n < least:
+        raise Refused("range")
+    if n > most:
+        raise Refused("too_big")
+
+
+# Section 12: unpadded base64url, 43 characters for 32 bytes, strict.
+B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def key_from_text(text):
+    if len(text) != 43 or any(c not in B64_ALPHABET for c in text):
+        raise Refused("text_form")
+    if B64_ALPHABET.index(text[-1]) & 3:
+        raise Refused("text_form")
+    return base64.urlsafe_b64decode(text + "=")
+
+
+def key_to_text(key):
+    return base64.urlsafe_b64encode(key).rstrip(b"=").decode()
+
+
+# ---------------------------------------------------------------------------
+# Sections 4 to 7: updates
+
+def clock_to_wire(entries):
+    """The wire map of a JSON clock, keys sorted as section 5.4 says."""
+    return {bytes.fromhex(origin): seq for origin, seq in sorted(entries)}
+
+
+def ref_to_wire(ref):
+    return [bytes.fromhex(ref["origin"]), ref["seq"]]
+
+
+def body_to_wire(kind, body):
+    out = []
+    for field in KINDS[kind][1]:
+        value = body[field]
+        if field in ("target",):
+            out.append(ref_to_wire(value))
+        elif field == "group":
+            out.append(None if value is None else ref_to_wire(value))
+        elif field == "user":
+            out.append([bytes.fromhex(value["home"]), value["name"]])
+        else:
+            out.append(value)
+    if sorted(body) != sorted(KINDS[kind][1]):
+        raise KeyError("body members of %s" % KINDS[kind][0])
+    return out
+
+
+def encode_payload(fields):
+    kind = KIND_NUMBERS[fields["kind"]]
+    return msgpack.packb([
+        VERSION,
+        bytes.fromhex(fields["origin"]),
+        fields["seq"],
+        bytes.fromhex(fields["prev"]),
+        clock_to_wire(fields["clock"]),
+        fields["hlc"],
+        fields["author"],
+        kind,
+        body_to_wire(kind, fields["body"]),
+    ], use_bin_type=True)
+
+
+def read_envelope(r):
+    """Stage 1 of section 7, steps 1 to 4: (payload, signature)."""
+    r.array_of(2)
+    payload = r.blob("bin", MAX_PAYLOAD)
+    signature = r.blob("bin", 64, fixed=True)
+    if len(payload) < 2:
+        raise Refused("truncated")
+    if not 0x90 <= payload[0] <= 0x9F or payload[1] > 0x7F:
+        raise Refused("type")
+    if payload[1] != VERSION:
+        raise Refused("version")
+    if payload[0] != 0x99:
+        raise Refused("type")
+    if len(payload) < 36:
+        raise Refused("truncated")
+    if payload[2:4] != b"\xc4\x20":
+        raise Refused("type")
+    return payload, signature
+
+
+def verify(payload, signature):
+    """Stage 2 of section 7."""
+    if int.from_bytes(signature[32:], "little") >= ORDER_L:
+        raise Refused("signature")
+    try:
+        nacl.signing.VerifyKey(payload[4:36]).verify(DOMAIN + payload, signature)
+    except (nacl.exceptions.CryptoError, ValueError):
+        raise Refused("signature") from None
+
+
+def read_clock(r):
+    """Section 5.4: the wire form of a clock, as a JSON clock."""
+    n = r.count("map")
+    if n > MAX_CLOCK:
+        raise Refused("too_many")
+    entries = []
+    for _ in range(n):
+        origin = r.key()
+        seq = r.uint()
+        if seq == 0:
+            raise Refused("range")
+        if entries and bytes.fromhex(entries[-1][0]) >= origin:
+            raise Refused("order")
+        entries.append([origin.hex(), seq])
+    return entries
+
+
+def read_ref(r):
+    r.array_of(2)
+    origin = r.key()
+    return {"origin": origin.hex(), "seq": r.uint()}
+
+
+# Step 17 of section 7: the byte limits of the str fields of a body.
+STR_LIMITS = {"text": MAX_TEXT_BYTES, "display_name": 4 * MAX_DISPLAY_CHARS,
+              "note": 4 * MAX_NOTE_CHARS, "name": MAX_NAME}
+
+
+def read_field(r, field):
+    """One body field with its read-time checks; str values stay bytes."""
+    if field == "target":
+        return read_ref(r)
+    if field == "group":
+        return None if r.take_nil() else read_ref(r)
+    if field == "visibility":
+        value = r.uint()
+        if value > 3:
+            raise Refused("range")
+        return value
+    if field == "user":
+        r.array_of(2)
+        home = r.key()
+        return {"home": home.hex(), "name": r.blob("str", MAX_NAME)}
+    return r.blob("str", STR_LIMITS[field])
+
+
+def check_field(field, value):
+    """Step 23 of section 7."""
+    if field in ("target", "group"):
+        if value is not None and value["seq"] < 1:
+            raise Refused("range")
+    elif field == "text":
+        check_text(value, 1, MAX_TEXT_CHARS)
+    elif field == "user":
+        check_name(value["name"])
+    elif field == "display_name":
+        check_text(value, 0, MAX_DISPLAY_CHARS)
+    elif field == "note":
+        check_text(value, 0, MAX_NOTE_CHARS)
+    elif field == "name":
+        check_name(value)
+
+
+def field_to_json(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, dict) and "home" in value:
+        return {"home": value["home"], "name": value["name"].decode("utf-8")}
+    return value
+
+
+def decode_payload(payload):
+    """Stages 3 and 4 of section 7: the fields, in the vectors' JSON shape."""
+    r = Reader(payload)
+    r.array_of(9)
+    if r.uint() != VERSION:
+        raise Refused("version")
+    origin, seq, prev = r.key(), r.uint(), r.key()
+    clock, hlc = read_clock(r), r.uint()
+    author = r.blob("str", MAX_NAME)
+    kind = r.uint()
+    if kind not in KINDS:
+        raise Refused("kind")
+    names = KINDS[kind][1]
+    r.array_of(len(names))
+    body = [(field, read_field(r, field)) for field in names]
+    r.end()
+    if seq < 1 or (seq == 1 and prev != bytes(32)):
+        raise Refused("range")
+    if any(entry[0] == origin.hex() for entry in clock):
+        raise Refused("range")
+    check_name(author)
+    for field, value in body:
+        check_field(field, value)
+    return {"origin": origin.hex(), "seq": seq, "prev": prev.hex(), "clock": clock,
+            "hlc": hlc, "author": author.decode(), "kind": KINDS[kind][0],
+            "body": {field: field_to_json(value) for field, value in body}}
+
+
+def open_update(data):
+    """Section 7, all stages, on an envelope alone."""
+    r = Reader(data)
+    payload, signature = read_envelope(r)
+    r.end()
+    verify(payload, signature)
+    return decode_payload(payload)
+
+
+# ---------------------------------------------------------------------------
+# Section 8: messages
+
+def encode_message(type_name, fields):
+    number = MESSAGE_NUMBERS[type_name]
+    members = MESSAGES[number][1]
+    if sorted(fields) != sorted(members):
+        raise KeyError("members of a %s message" % type_name)
+    pk = msgpack.Packer(use_bin_type=True)
+    out = pk.pack_array_header(2 + len(members)) + pk.pack(VERSION) + pk.pack(number)
+    for member in members:
+        value = fields[member]
+        if member == "envelope":
+            out += bytes.fromhex(value)  # spliced in, never re-encoded
+        elif member == "envelopes":
+            out += pk.pack_array_header(len(value))
+            out += b"".join(bytes.fromhex(e) for e in value)
+        elif member == "clock":
+            out += pk.pack(clock_to_wire(value))
+        elif member == "digest":
+            out += pk.pack(bytes.fromhex(value))
+        else:
+            out += pk.pack(value)
+    return out
+
+
+def read_member(r, member):
+    if member == "envelope":
+        start = r.pos
+        read_envelope(r)
+        return r.data[start:r.pos].hex()
+    if member == "envelopes":
+        n = r.count("array")
+        if n == 0:
+            raise Refused("range")
+        if n > MAX_BATCH:
+            raise Refused("too_many")
+        return [read_member(r, "envelope") for _ in range(n)]
+    if member == "clock":
+        return read_clock(r)
+    if member == "credit":
+        credit = r.uint()
+        if not 1 <= credit <= MAX_CREDIT:
+            raise Refused("range")
+        return credit
+    if member == "hlc":
+        return r.uint()
+    return r.key().hex()  # digest
+
+
+def decode_message(data):
+    """Section 8.3: (type name, fields)."""
+    if len(data) > MAX_MESSAGE:
+        raise Refused("too_big")
+    r = Reader(data)
+    n = r.count("array")
+    if n < 2:
+        raise Refused("type")
+    if r.uint() != VERSION:
+        raise Refused("version")
+    number = r.uint()
+    if number not in MESSAGES:
+        raise Refused("msgtype")
+    name, members = MESSAGES[number]
+    if n != 2 + len(members):
+        raise Refused("type")
+    fields = {member: read_member(r, member) for member in members}
+    r.end()
+    return name, fields
+
+
+# ---------------------------------------------------------------------------
+# The checks
+
+def expect(ok, what):
+    if not ok:
+        raise AssertionError(what)
+
+
+def members(obj, names):
+    expect(isinstance(obj, dict) and sorted(obj) == sorted(names),
+           "members are %s, expected %s" % (sorted(obj) if isinstance(obj, dict) else obj,
+                                            sorted(names)))
+
+
+def check_key(k):
+    members(k, ["name", "seed", "public", "public_text"])
+    signer = nacl.signing.SigningKey(bytes.fromhex(k["seed"]))
+    public = bytes(signer.verify_key)
+    expect(public.hex() == k["public"], "public key")
+    expect(key_to_text(public) == k["public_text"], "public_text")
+    expect(key_from_text(k["public_text"]) == public, "public_text decodes")
+
+
+def check_text_forms(keys):
+    """Section 12: the strict decoding refuses every other spelling."""
+    text = keys[0]["public_text"]
+    low_bits = B64_ALPHABET[B64_ALPHABET.index(text[-1]) | 1]
+    for bad in [text + "=", text[:-1], text[:-1] + "+", text[:-1] + low_bits, " " + text[1:]]:
+        try:
+            key_from_text(bad)
+        except Refused as refusal:
+            expect(refusal.error == "text_form", "error for %r" % bad)
+        else:
+            raise AssertionError("accepted %r" % bad)
+
+
+def check_chain(chains, fields, payload_hash):
+    """Section 5.6: each origin's updates follow one another."""
+    origin, seq, prev = fields["origin"], fields["seq"], fields["prev"]
+    last = chains.get(origin)
+    if last is None:
+        expect(seq == 1 and prev == "00" * 32, "the first update of an origin")
+    else:
+        expect(seq == last[0] + 1 and prev == last[1], "seq and prev follow the previous")
+    expect(all(entry[0] != origin for entry in fields["clock"]), "clock holds the origin")
+    chains[origin] = (seq, payload_hash)
+
+
+def check_update(u, seeds, chains):
+    members(u, ["name", "key", "fields", "payload", "signature", "envelope", "hash"])
+    fields = u["fields"]
+    members(fields, ["origin", "seq", "prev", "clock", "hlc", "author", "kind", "body"])
+    signer = nacl.signing.SigningKey(seeds[u["key"]])
+    expect(bytes(signer.verify_key).hex() == fields["origin"], "origin is the key")
+    payload = encode_payload(fields)
+    expect(payload.hex() == u["payload"], "payload")
+    signature = signer.sign(DOMAIN + payload).signature
+    expect(signature.hex() == u["signature"], "signature")
+    verify(payload, signature)
+    envelope = msgpack.packb([payload, signature], use_bin_type=True)
+    expect(envelope.hex() == u["envelope"], "envelope")
+    payload_hash = hashlib.blake2b(payload, digest_size=32).hexdigest()
+    expect(payload_hash == u["hash"], "hash")
+    expect(open_update(bytes.fromhex(u["envelope"])) == fields, "decoded fields")
+    check_chain(chains, fields, payload_hash)
+
+
+def check_message(m):
+    members(m, ["name", "type", "fields", "bytes"])
+    data = encode_message(m["type"], m["fields"])
+    expect(data.hex() == m["bytes"], "bytes")
+    name, fields = decode_message(data)
+    expect(name == m["type"] and fields == m["fields"], "decoded fields")
+    for envelope in fields.get("envelopes", [fields.get("envelope")]):
+        if envelope is not None:
+            open_update(bytes.fromhex(envelope))
+
+
+def check_invalid(v):
+    members(v, ["name", "decoder", "bytes", "error"])
+    decode = {"update": open_update, "message": decode_message}[v["decoder"]]
+    try:
+        decode(bytes.fromhex(v["bytes"]))
+    except Refused as refusal:
+        expect(refusal.error == v["error"], "refused with %s, expected %s"
+               % (refusal.error, v["error"]))
+    else:
+        raise AssertionError("accepted, expected %s" % v["error"])
+
+
+def check_file(doc):
+    members(doc, ["version", "domain", "keys", "updates", "messages", "invalid"])
+    expect(doc["version"] == VERSION and doc["domain"] == DOMAIN.decode(), "version, domain")
+    kinds = {u["fields"]["kind"] for u in doc["updates"]}
+    expect(kinds == set(KIND_NUMBERS), "every kind: missing %s" % (set(KIND_NUMBERS) - kinds))
+    types = {m["type"] for m in doc["messages"]}
+    expect(types == set(MESSAGE_NUMBERS), "every message type")
+    expect(len(doc["invalid"]) >= 20, "at least 20 invalid cases")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def run(self, label, check, *args):
+        try:
+            check(*args)
+        except Refused as refusal:
+            self.failed += 1
+            print("FAIL %s: refused with %s" % (label, refusal.error))
+        except Exception as e:  # a damaged vector is a failure, not a crash
+            self.failed += 1
+            print("FAIL %s: %s: %s" % (label, type(e).__name__, e))
+        else:
+            self.passed += 1
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: check_vectors.py proto/vectors.json", file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as f:
+        doc = json.load(f)
+    tally = Tally()
+    tally.run("file", check_file, doc)
+    keys = doc.get("keys", [])
+    for k in keys:
+        tally.run("key " + str(k.get("name")), check_key, k)
+    tally.run("text forms", check_text_forms, keys)
+    seeds = {k.get("name"): bytes.fromhex(k.get("seed", "")) for k in keys}
+    chains = {}
+    for u in doc.get("updates", []):
+        tally.run("update " + str(u.get("name")), check_update, u, seeds, chains)
+    for m in doc.get("messages", []):
+        tally.run("message " + str(m.get("name")), check_message, m)
+    for v in doc.get("invalid", []):
+        tally.run("invalid " + str(v.get("name")), check_invalid, v)
+    print("%d passed, %d failed" % (tally.passed, tally.failed))
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,1054 @@
+/*  mkvectors.c - writes proto/vectors.json, the frozen test vectors of the
+ *  wire format (proto/PROTOCOL.md, section "Test vectors").
+ *
+ *  Regenerate, from the top of the tree after a build:
+ *
+ *      build/tests/vectors/mkvectors > proto/vectors.json
+ *
+ *  (with your own build directory in place of build/). The output is
+ *  deterministic: fixed key seeds, fixed HLC values, and Ed25519 signatures
+ *  are deterministic. The vectors pin the protocol, so a change in the
+ *  output is a change of the wire format: it needs a new protocol version
+ *  (ru_limits.h), not just a new file.
+ *
+ *  Valid updates are made by ru_update_encode from the rows of s_updates: one
+ *  chain per origin, with prev hashes and clock deltas as a node would make
+ *  them. Invalid updates are made by hand, because the encoder refuses to
+ *  make them: payload bytes are spelled as hex templates, one part of a
+ *  valid payload replaced at a time, and signed with ru_key_sign so they
+ *  get past the signature check and fail where they are meant to fail.
+ *
+ *  Every vector is run through the C decoders before it is written: valid
+ *  ones must decode, invalid ones must fail with the very error named in
+ *  their row; otherwise the program says which and exits with status 1.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruche/ru_msg.h"
+#include "ruche/ru_text.h"
+#include "ruche/ru_update.h"
+#include "vec_json.h"
+
+/*  ---------------------------------------------------------------------
+ *  Keys, times, context
+ */
+
+enum { K_PARIS, K_NOZAY, K_MURRAY, S_KEYS };
+
+/*  Seeds are 32 consecutive byte values starting at first. */
+static const struct {
+    const char *name;
+    uint8_t first;
+} s_key_defs[S_KEYS] = {{"paris", 0x01}, {"nozay", 0x21}, {"murray-hill", 0x41}};
+
+/*  HLC of 2026-01-01T00:00:00Z plus ms milliseconds, counter c. */
+#define S_T0 1767225600000ull
+#define S_HLC(ms, c) (((S_T0 + (ms)) << 16) | (c))
+
+/*  The largest text a post may have: 5000 code points of four bytes. */
+#define S_BEE "\xf0\x9f\x90\x9d" /* U+1F41D HONEYBEE */
+#define S_BEES RU_MAX_TEXT_CHARS
+
+enum { S_MAX_UPDATES = 32 };
+
+typedef struct {
+    ru_key_t *keys[S_KEYS];
+    uint64_t last_seq[S_KEYS];
+    uint8_t last_hash[S_KEYS][RU_HASH_BYTES];
+    ru_buf_t envelopes[S_MAX_UPDATES]; /* of s_updates, by row */
+    char bees[S_BEES * 4 + 1];
+    int failed;
+} s_ctx_t;
+
+static void
+s_die(const char *what)
+{
+    (void) fprintf(stderr, "mkvectors: %s\n", what);
+    exit(1);
+}
+
+static const uint8_t *
+s_pub(const s_ctx_t *ctx, int key)
+{
+    return ru_key_public(ctx->keys[key]);
+}
+
+static ru_bytes_t
+s_envelope(const s_ctx_t *ctx, int row)
+{
+    return (ru_bytes_t){ctx->envelopes[row].data, ctx->envelopes[row].len};
+}
+
+/*  A clock (or delta) as written in the tables: up to three entries,
+ *  ending at the first seq 0. */
+typedef struct {
+    int key;
+    uint64_t seq;
+} s_entry_t;
+
+static ru_err
+s_clock(const s_ctx_t *ctx, const s_entry_t *entries, size_t max, ru_clock_t *clock)
+{
+    for (size_t i = 0; i < max && entries[i].seq; i++) {
+        ru_err err = ru_clock_set(clock, s_pub(ctx, entries[i].key), entries[i].seq);
+        if (err)
+            return err;
+    }
+    return RU_OK;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Hex templates: pairs of hex digits, spaces ignored, and in braces
+ *  {paris} (a public key by name), {zero} (32 zero bytes) or {HH*N} (the
+ *  byte HH, N times).
+ */
+
+static int
+s_hexval(char c)
+{
+    const char *digits = "0123456789abcdef";
+    const char *at = c ? strchr(digits, c) : NULL;
+    if (!at)
+        s_die("bad hex digit in a template");
+    return (int) (at - digits);
+}
+
+static void
+s_token(const s_ctx_t *ctx, const char *tok, size_t n, ru_buf_t *out)
+{
+    static const uint8_t zero[RU_KEY_BYTES];
+    if (n > 3 && tok[2] == '*') {
+        uint8_t b = (uint8_t) (s_hexval(tok[0]) << 4 | s_hexval(tok[1]));
+        for (unsigned long k = strtoul(tok + 3, NULL, 10); k > 0; k--)
+            ru_buf_append(out, &b, 1);
+        return;
+    }
+    if (n == 4 && memcmp(tok, "zero", 4) == 0) {
+        ru_buf_append(out, zero, sizeof zero);
+        return;
+    }
+    for (int k = 0; k < S_KEYS; k++) {
+        if (strlen(s_key_defs[k].name) == n && memcmp(s_key_defs[k].name, tok, n) == 0) {
+            ru_buf_append(out, s_pub(ctx, k), RU_KEY_BYTES);
+            return;
+        }
+    }
+    s_die("unknown token in a template");
+}
+
+static void
+s_expand(const s_ctx_t *ctx, const char *t, ru_buf_t *out)
+{
+    while (*t) {
+        if (*t == ' ') {
+            t++;
+        } else if (*t == '{') {
+            const char *end = strchr(t, '}');
+            if (!end)
+                s_die("unclosed brace in a template");
+            s_token(ctx, t + 1, (size_t) (end - t - 1), out);
+            t = end + 1;
+        } else {
+            uint8_t b = (uint8_t) (s_hexval(t[0]) << 4 | s_hexval(t[1]));
+            ru_buf_append(out, &b, 1);
+            t += 2;
+        }
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  Valid updates
+ */
+
+/*  One update of s_updates; fields a kind does not use stay zero. */
+typedef struct {
+    const char *name;
+    const char *author;
+    const char *text; /* NULL: the largest text */
+    const char *user_name, *display_name, *note, *group_name;
+    uint64_t seq;
+    uint64_t hlc;
+    s_entry_t clock[3]; /* the delta */
+    s_entry_t target;   /* also the group of a post, when in_group is set */
+    s_entry_t user;     /* the key of the user's home */
+    int key;            /* origin and signer */
+    ru_kind kind;
+    ru_visibility visibility;
+    int in_group;
+} s_update_row_t;
+
+#define S_NOZAY_1                                                                                  \
+    {                                                                                              \
+        K_NOZAY, 1                                                                                 \
+    }
+#define S_GROUP                                                                                    \
+    {                                                                                              \
+        K_PARIS, 4                                                                                 \
+    }
+
+static const s_update_row_t s_updates[] = {
+    {.name = "paris-1-post",
+     .key = K_PARIS,
+     .seq = 1,
+     .hlc = S_HLC(0, 0),
+     .author = "alice",
+     .kind = RU_KIND_POST,
+     .text = "Hello from Paris!"},
+    {.name = "nozay-1-post-multibyte",
+     .key = K_NOZAY,
+     .seq = 1,
+     .clock = {{K_PARIS, 1}},
+     .hlc = S_HLC(1500, 0),
+     .author = "bob",
+     .kind = RU_KIND_POST,
+     .text = "Salut Paris, ici Nozay ! \xc3\x87"
+             "a d\xc3\xa9marre tr\xc3\xa8s bien."},
+    {.name = "paris-2-reply",
+     .key = K_PARIS,
+     .seq = 2,
+     .clock = {S_NOZAY_1},
+     .hlc = S_HLC(2000, 0),
+     .author = "alice",
+     .kind = RU_KIND_REPLY,
+     .target = S_NOZAY_1,
+     .text = "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf " S_BEE},
+    {.name = "paris-3-like",
+     .key = K_PARIS,
+     .seq = 3,
+     .hlc = S_HLC(2000, 1),
+     .author = "carol",
+     .kind = RU_KIND_LIKE,
+     .target = S_NOZAY_1},
+    {.name = "nozay-2-post-direct",
+     .key = K_NOZAY,
+     .seq = 2,
+     .clock = {{K_PARIS, 3}},
+     .hlc = S_HLC(2500, 0),
+     .author = "bob",
+     .kind = RU_KIND_POST,
+     .text = "@alice@paris merci !",
+     .visibility = RU_VIS_DIRECT},
+    {.name = "paris-4-group-create",
+     .key = K_PARIS,
+     .seq = 4,
+     .clock = {{K_NOZAY, 2}},
+     .hlc = S_HLC(3000, 0),
+     .author = "alice",
+     .kind = RU_KIND_GROUP_CREATE,
+     .group_name = "ruche-dev",
+     .note = "Builders of ruche, at every site."},
+    {.name = "murray-hill-1-post",
+     .key = K_MURRAY,
+     .seq = 1,
+     .clock = {{K_PARIS, 4}, {K_NOZAY, 2}},
+     .hlc = S_HLC(3500, 0),
+     .author = "dave",
+     .kind = RU_KIND_POST,
+     .text = "Greetings from Murray Hill.",
+     .visibility = RU_VIS_UNLISTED},
+    {.name = "paris-5-group-join",
+     .key = K_PARIS,
+     .seq = 5,
+     .clock = {{K_MURRAY, 1}},
+     .hlc = S_HLC(4000, 0),
+     .author = "carol",
+     .kind = RU_KIND_GROUP_JOIN,
+     .target = S_GROUP},
+    {.name = "paris-6-post-in-group",
+     .key = K_PARIS,
+     .seq = 6,
+     .hlc = S_HLC(4100, 0),
+     .author = "carol",
+     .kind = RU_KIND_POST,
+     .text = "First post in ruche-dev.",
+     .target = S_GROUP,
+     .in_group = 1},
+    {.name = "paris-7-edit",
+     .key = K_PARIS,
+     .seq = 7,
+     .hlc = S_HLC(4200, 0),
+     .author = "alice",
+     .kind = RU_KIND_EDIT,
+     .target = {K_PARIS, 1},
+     .text = "Hello from Paris! (edited)"},
+    {.name = "paris-8-unlike",
+     .key = K_PARIS,
+     .seq = 8,
+     .hlc = S_HLC(4300, 0),
+     .author = "carol",
+     .kind = RU_KIND_UNLIKE,
+     .target = S_NOZAY_1},
+    {.name = "paris-9-follow",
+     .key = K_PARIS,
+     .seq = 9,
+     .hlc = S_HLC(4400, 0),
+     .author = "alice",
+     .kind = RU_KIND_FOLLOW,
+     .user = {K_NOZAY, 0},
+     .user_name = "bob"},
+    {.name = "paris-10-unfollow",
+     .key = K_PARIS,
+     .seq = 10,
+     .hlc = S_HLC(4500, 0),
+     .author = "alice",
+     .kind = RU_KIND_UNFOLLOW,
+     .user = {K_NOZAY, 0},
+     .user_name = "bob"},
+    {.name = "paris-11-profile",
+     .key = K_PARIS,
+     .seq = 11,
+     .hlc = S_HLC(4600, 0),
+     .author = "alice",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "Alice Martin",
+     .note = "Ing\xc3\xa9nieure r\xc3\xa9seau \xc3\xa0 Paris. " S_BEE},
+    {.name = "paris-12-group-leave",
+     .key = K_PARIS,
+     .seq = 12,
+     .hlc = S_HLC(4700, 0),
+     .author = "carol",
+     .kind = RU_KIND_GROUP_LEAVE,
+     .target = S_GROUP},
+    {.name = "paris-13-delete",
+     .key = K_PARIS,
+     .seq = 13,
+     .hlc = S_HLC(4800, 0),
+     .author = "alice",
+     .kind = RU_KIND_DELETE,
+     .target = {K_PARIS, 2}},
+    {.name = "paris-14-post-largest-text",
+     .key = K_PARIS,
+     .seq = 14,
+     .hlc = S_HLC(4800, 65535),
+     .author = "alice",
+     .kind = RU_KIND_POST,
+     .text = NULL,
+     .visibility = RU_VIS_PRIVATE},
+    {.name = "nozay-3-profile-empty",
+     .key = K_NOZAY,
+     .seq = 3,
+     .clock = {{K_PARIS, 14}},
+     .hlc = S_HLC(5000, 0),
+     .author = "bob",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "",
+     .note = ""},
+};
+
+#define S_N_UPDATES (sizeof s_updates / sizeof s_updates[0])
+
+static ru_str_t
+s_str(const char *s)
+{
+    return (ru_str_t){s, s ? (uint32_t) strlen(s) : 0};
+}
+
+/*  Fills u from row: the origin's next seq, prev from its last hash. */
+static ru_err
+s_fill(s_ctx_t *ctx, const s_update_row_t *row, ru_update_t *u)
+{
+    if (row->seq != ctx->last_seq[row->key] + 1)
+        s_die("update rows are not in seq order");
+    memcpy(u->origin, s_pub(ctx, row->key), RU_KEY_BYTES);
+    u->seq = row->seq;
+    memcpy(u->prev, ctx->last_hash[row->key], RU_HASH_BYTES);
+    u->hlc = row->hlc;
+    u->author = s_str(row->author);
+    u->kind = row->kind;
+    memcpy(u->target.origin, s_pub(ctx, row->target.key), RU_KEY_BYTES);
+    u->target.seq = row->target.seq;
+    u->text = row->text ? s_str(row->text) : s_str(ctx->bees);
+    u->visibility = row->visibility;
+    u->has_group = row->in_group;
+    u->group = u->target;
+    memcpy(u->user.home, s_pub(ctx, row->user.key), RU_KEY_BYTES);
+    u->user.name = s_str(row->user_name);
+    u->display_name = s_str(row->display_name);
+    u->note = s_str(row->note);
+    u->name = s_str(row->group_name);
+    return s_clock(ctx, row->clock, 3, &u->clock);
+}
+
+/*  The JSON object of an update made from its envelope. */
+static json_t *
+s_update_json(const char *name, const char *key, const ru_envelope_t *env, const ru_update_t *u)
+{
+    uint8_t hash[RU_HASH_BYTES];
+    ru_update_hash(env, hash);
+    return json_pack(
+        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "name", name, "key", key, "fields",
+        vec_json_from_update(u), "payload", vec_json_hex(env->payload, env->payload_len),
+        "signature", vec_json_hex(env->sig, RU_SIG_BYTES), "envelope",
+        vec_json_hex(env->wire, env->wire_len), "hash", vec_json_hex(hash, RU_HASH_BYTES));
+}
+
+/*  Encodes row i, checks that it opens again, appends its vector to arr. */
+static ru_err
+s_make_update(s_ctx_t *ctx, size_t i, json_t *arr)
+{
+    const s_update_row_t *row = &s_updates[i];
+    ru_buf_t *wire = &ctx->envelopes[i];
+    ru_update_t u, back;
+    ru_update_init(&u);
+    ru_update_init(&back);
+    ru_envelope_t env;
+    ru_err err = s_fill(ctx, row, &u);
+    if (!err)
+        err = ru_update_encode(&u, ctx->keys[row->key], wire);
+    if (!err)
+        err = ru_update_open(wire->data, wire->len, &env, &back);
+    if (!err) {
+        json_array_append_new(arr,
+                              s_update_json(row->name, s_key_defs[row->key].name, &env, &back));
+        ru_update_hash(&env, ctx->last_hash[row->key]);
+        ctx->last_seq[row->key] = row->seq;
+    } else {
+        (void) fprintf(stderr, "mkvectors: update %s: %s\n", row->name, ru_err_name(err));
+    }
+    ru_update_fini(&u);
+    ru_update_fini(&back);
+    return err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Valid messages
+ */
+
+static const s_entry_t s_caught_up[3] = {{K_PARIS, 14}, {K_NOZAY, 3}, {K_MURRAY, 1}};
+static const s_entry_t s_wide[3] = {{K_PARIS, 200}, {K_NOZAY, 300}, {K_MURRAY, 70000}};
+static const s_entry_t s_huge[3] = {{K_PARIS, 5000000000}, {K_NOZAY, 3}, {K_MURRAY, 1}};
+
+static ru_err
+s_msg_update(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) clock;
+    return ru_msg_encode_update(s_envelope(ctx, 0), out);
+}
+
+static ru_err
+s_msg_hello_fresh(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    return ru_msg_encode_hello(clock, 8, out);
+}
+
+static ru_err
+s_msg_hello(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    ru_err err = s_clock(ctx, s_caught_up, 3, clock);
+    return err ? err : ru_msg_encode_hello(clock, RU_MAX_CREDIT, out);
+}
+
+static ru_err
+s_msg_hello_wide(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    ru_err err = s_clock(ctx, s_wide, 3, clock);
+    return err ? err : ru_msg_encode_hello(clock, 1, out);
+}
+
+static ru_err
+s_msg_batch(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) clock;
+    ru_bytes_t two[2] = {s_envelope(ctx, 0), s_envelope(ctx, 2)};
+    return ru_msg_encode_batch(two, 2, out);
+}
+
+static ru_err
+s_msg_credit(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    return ru_msg_encode_credit(4, out);
+}
+
+static ru_err
+s_msg_done(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    ru_err err = s_clock(ctx, s_caught_up, 3, clock);
+    return err ? err : ru_msg_encode_done(clock, out);
+}
+
+static ru_err
+s_msg_heartbeat(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    uint8_t digest[RU_HASH_BYTES];
+    for (int i = 0; i < RU_HASH_BYTES; i++)
+        digest[i] = (uint8_t) (0xe0 + i);
+    ru_err err = s_clock(ctx, s_huge, 3, clock);
+    return err ? err : ru_msg_encode_heartbeat(clock, S_HLC(6000, 7), digest, out);
+}
+
+typedef ru_err (*s_msg_fn)(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out);
+
+static const struct {
+    const char *name;
+    s_msg_fn make;
+} s_messages[] = {
+    {"update-paris-1", s_msg_update},
+    {"hello-fresh-node", s_msg_hello_fresh},
+    {"hello", s_msg_hello},
+    {"hello-wide-integers", s_msg_hello_wide},
+    {"batch-two-updates", s_msg_batch},
+    {"credit", s_msg_credit},
+    {"done", s_msg_done},
+    {"heartbeat", s_msg_heartbeat},
+};
+
+/*  Makes message i, decodes it again, appends its vector to arr. */
+static ru_err
+s_make_message(s_ctx_t *ctx, size_t i, json_t *arr)
+{
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    ru_buf_t out;
+    ru_buf_init(&out);
+    ru_msg_t msg;
+    ru_msg_init(&msg);
+    ru_err err = s_messages[i].make(ctx, &clock, &out);
+    if (!err)
+        err = ru_msg_decode(out.data, out.len, &msg);
+    if (!err)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:o}", "name", s_messages[i].name,
+                                             "type", ru_msg_type_name(msg.type), "fields",
+                                             vec_json_from_msg(&msg), "bytes",
+                                             vec_json_hex(out.data, out.len)));
+    else
+        (void) fprintf(stderr, "mkvectors: message %s: %s\n", s_messages[i].name, ru_err_name(err));
+    ru_msg_fini(&msg);
+    ru_buf_fini(&out);
+    ru_clock_fini(&clock);
+    return err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Invalid vectors: the decoder must return exactly the named error
+ */
+
+static void
+s_pack_envelope(const uint8_t *payload, size_t len, const uint8_t *sig, size_t sig_len,
+                ru_buf_t *out)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_bin(&pk, len);
+    msgpack_pack_bin_body(&pk, payload, len);
+    msgpack_pack_bin(&pk, sig_len);
+    msgpack_pack_bin_body(&pk, sig, sig_len);
+}
+
+/*  Signs payload with key under prefix and packs the envelope into out. */
+static void
+s_sign_pack(const s_ctx_t *ctx, int key, const char *prefix, const uint8_t *payload, size_t len,
+            ru_buf_t *out)
+{
+    uint8_t sig[RU_SIG_BYTES];
+    if (ru_key_sign(ctx->keys[key], prefix, payload, len, sig))
+        s_die("cannot sign");
+    s_pack_envelope(payload, len, sig, RU_SIG_BYTES, out);
+}
+
+/*  Runs the decoder on bytes; records the vector or the disagreement. */
+static void
+s_add_invalid(s_ctx_t *ctx, json_t *arr, const char *name, int is_update, const ru_buf_t *bytes,
+              const char *error)
+{
+    ru_err err;
+    if (is_update) {
+        ru_envelope_t env;
+        ru_update_t u;
+        ru_update_init(&u);
+        err = ru_update_open(bytes->data, bytes->len, &env, &u);
+        ru_update_fini(&u);
+    } else {
+        ru_msg_t msg;
+        ru_msg_init(&msg);
+        err = ru_msg_decode(bytes->data, bytes->len, &msg);
+        ru_msg_fini(&msg);
+    }
+    if (strcmp(ru_err_name(err), error) != 0 || err == RU_OK) {
+        (void) fprintf(stderr, "mkvectors: invalid %s: expected %s, decoder says %s\n", name, error,
+                       ru_err_name(err));
+        ctx->failed = 1;
+    }
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:s}", "name", name, "decoder",
+                                         is_update ? "update" : "message", "bytes",
+                                         vec_json_hex(bytes->data, bytes->len), "error", error));
+}
+
+/*  Payloads: the parts of a valid post by alice at paris (seq 1, no clock),
+ *  and rows that replace one or two parts. */
+enum { P_HEAD, P_VERSION, P_ORIGIN, P_SEQ, P_PREV, P_CLOCK, P_HLC, P_AUTHOR, P_KIND, P_BODY, P_N };
+
+static const char *const s_base_parts[P_N] = {
+    [P_HEAD] = "99",
+    [P_VERSION] = "01",
+    [P_ORIGIN] = "c420{paris}",
+    [P_SEQ] = "01",
+    [P_PREV] = "c420{zero}",
+    [P_CLOCK] = "80",
+    [P_HLC] = "cf019b76daa8000000",
+    [P_AUTHOR] = "a5616c696365",
+    [P_KIND] = "01",
+    [P_BODY] = "93 a568656c6c6f 00 c0",
+};
+
+typedef void (*s_part_fn)(const s_ctx_t *ctx, ru_buf_t *out);
+
+typedef struct {
+    int part;
+    const char *hex; /* a template, or NULL to call fill */
+    s_part_fn fill;
+} s_patch_t;
+
+/*  1025 clock entries, ascending, none of them paris. */
+static void
+s_clock_1025(const s_ctx_t *ctx, ru_buf_t *out)
+{
+    (void) ctx;
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    msgpack_pack_map(&pk, RU_MAX_CLOCK + 1);
+    for (uint32_t i = 1; i <= RU_MAX_CLOCK + 1; i++) {
+        uint8_t origin[RU_KEY_BYTES] = {0};
+        origin[30] = (uint8_t) (i >> 8);
+        origin[31] = (uint8_t) i;
+        msgpack_pack_bin(&pk, RU_KEY_BYTES);
+        msgpack_pack_bin_body(&pk, origin, RU_KEY_BYTES);
+        msgpack_pack_uint64(&pk, 1);
+    }
+}
+
+/*  nozay and murray-hill, the greater key first. */
+static void
+s_clock_descending(const s_ctx_t *ctx, ru_buf_t *out)
+{
+    int first = memcmp(s_pub(ctx, K_NOZAY), s_pub(ctx, K_MURRAY), RU_KEY_BYTES) > 0;
+    const char *hi = first ? "{nozay}" : "{murray-hill}";
+    const char *lo = first ? "{murray-hill}" : "{nozay}";
+    s_expand(ctx, "82 c420", out);
+    s_expand(ctx, hi, out);
+    s_expand(ctx, "01 c420", out);
+    s_expand(ctx, lo, out);
+    s_expand(ctx, "01", out);
+}
+
+static const struct {
+    const char *name;
+    const char *error;
+    s_patch_t patch[2];
+} s_bad_payloads[] = {
+    {"payload-version-2", "version", {{P_VERSION, "02", NULL}}},
+    {"payload-version-0", "version", {{P_VERSION, "00", NULL}}},
+    {"payload-version-not-fixint", "type", {{P_VERSION, "cc01", NULL}}},
+    {"payload-array-of-8", "type", {{P_HEAD, "98", NULL}, {P_BODY, "", NULL}}},
+    {"payload-not-array", "type", {{P_HEAD, "81", NULL}}},
+    {"origin-bin16", "type", {{P_ORIGIN, "c50020{paris}", NULL}}},
+    {"seq-0", "range", {{P_SEQ, "00", NULL}}},
+    {"seq-noncanonical-uint8", "noncanonical", {{P_SEQ, "cc01", NULL}}},
+    {"seq-noncanonical-uint64", "noncanonical", {{P_SEQ, "cf0000000000000001", NULL}}},
+    {"seq-string", "type", {{P_SEQ, "a131", NULL}}},
+    {"seq-negative", "type", {{P_SEQ, "ff", NULL}}},
+    {"seq-1-prev-not-zero", "range", {{P_PREV, "c420 01{00*31}", NULL}}},
+    {"prev-31-bytes", "type", {{P_PREV, "c41f {00*31}", NULL}}},
+    {"clock-not-map", "type", {{P_CLOCK, "90", NULL}}},
+    {"clock-1025-entries", "too_many", {{P_CLOCK, NULL, s_clock_1025}}},
+    {"clock-keys-descending", "order", {{P_CLOCK, NULL, s_clock_descending}}},
+    {"clock-key-twice", "order", {{P_CLOCK, "82 c420{nozay} 01 c420{nozay} 02", NULL}}},
+    {"clock-seq-0", "range", {{P_CLOCK, "81 c420{nozay} 00", NULL}}},
+    {"clock-holds-origin", "range", {{P_CLOCK, "81 c420{paris} 01", NULL}}},
+    {"clock-key-str", "type", {{P_CLOCK, "81 a5616c696365 01", NULL}}},
+    {"clock-map16-noncanonical", "noncanonical", {{P_CLOCK, "de0000", NULL}}},
+    {"hlc-float", "type", {{P_HLC, "cb41d0000000000000", NULL}}},
+    {"author-uppercase", "name", {{P_AUTHOR, "a5416c696365", NULL}}},
+    {"author-empty", "name", {{P_AUTHOR, "a0", NULL}}},
+    {"author-starts-with-dot", "name", {{P_AUTHOR, "a62e616c696365", NULL}}},
+    {"author-65-bytes", "too_big", {{P_AUTHOR, "d941 {61*65}", NULL}}},
+    {"author-str8-noncanonical", "noncanonical", {{P_AUTHOR, "d905616c696365", NULL}}},
+    {"author-bin", "type", {{P_AUTHOR, "c405616c696365", NULL}}},
+    {"kind-0", "kind", {{P_KIND, "00", NULL}}},
+    {"kind-13", "kind", {{P_KIND, "0d", NULL}}},
+    {"body-too-few-fields", "type", {{P_BODY, "92 a568656c6c6f 00", NULL}}},
+    {"body-not-array", "type", {{P_BODY, "c0", NULL}}},
+    {"text-not-utf8", "utf8", {{P_BODY, "93 a2ff41 00 c0", NULL}}},
+    {"text-overlong-utf8", "utf8", {{P_BODY, "93 a2c0af 00 c0", NULL}}},
+    {"text-surrogate", "utf8", {{P_BODY, "93 a3eda080 00 c0", NULL}}},
+    {"text-above-u10ffff", "utf8", {{P_BODY, "93 a4f4908080 00 c0", NULL}}},
+    {"text-cut-sequence", "utf8", {{P_BODY, "93 a2e282 00 c0", NULL}}},
+    {"text-nul", "utf8", {{P_BODY, "93 a3410042 00 c0", NULL}}},
+    {"text-empty", "range", {{P_BODY, "93 a0 00 c0", NULL}}},
+    {"text-5001-chars", "too_big", {{P_BODY, "93 da1389{61*5001} 00 c0", NULL}}},
+    {"text-20004-bytes", "too_big", {{P_BODY, "93 da4e24{41*20004} 00 c0", NULL}}},
+    {"visibility-4", "range", {{P_BODY, "93 a568656c6c6f 04 c0", NULL}}},
+    {"group-seq-0", "range", {{P_BODY, "93 a568656c6c6f 00 92c420{paris}00", NULL}}},
+    {"group-bool", "type", {{P_BODY, "93 a568656c6c6f 00 c3", NULL}}},
+    {"payload-trailing", "trailing", {{P_BODY, "93 a568656c6c6f 00 c0 c0", NULL}}},
+    {"reply-target-seq-0",
+     "range",
+     {{P_KIND, "02", NULL}, {P_BODY, "93 92c420{nozay}00 a26869 00", NULL}}},
+    {"edit-three-fields",
+     "type",
+     {{P_KIND, "03", NULL}, {P_BODY, "93 92c420{paris}01 a26869 00", NULL}}},
+    {"follow-user-uppercase",
+     "name",
+     {{P_KIND, "07", NULL}, {P_BODY, "91 92c420{nozay}a3426f62", NULL}}},
+    {"profile-display-101-chars",
+     "too_big",
+     {{P_KIND, "09", NULL}, {P_BODY, "92 d965{78*101} a0", NULL}}},
+    {"profile-note-not-utf8", "utf8", {{P_KIND, "09", NULL}, {P_BODY, "92 a0 a1ff", NULL}}},
+    {"group-create-name-space",
+     "name",
+     {{P_KIND, "0a", NULL}, {P_BODY, "92 a8446576205465616d a0", NULL}}},
+};
+
+/*  The payload of row i of s_bad_payloads. */
+static void
+s_bad_payload(const s_ctx_t *ctx, size_t i, ru_buf_t *payload)
+{
+    for (int part = 0; part < P_N; part++) {
+        const s_patch_t *patch = NULL;
+        for (int k = 0; k < 2; k++)
+            if ((s_bad_payloads[i].patch[k].hex || s_bad_payloads[i].patch[k].fill) &&
+                s_bad_payloads[i].patch[k].part == part)
+                patch = &s_bad_payloads[i].patch[k];
+        if (!patch)
+            s_expand(ctx, s_base_parts[part], payload);
+        else if (patch->hex)
+            s_expand(ctx, patch->hex, payload);
+        else
+            patch->fill(ctx, payload);
+    }
+}
+
+static void
+s_make_bad_payloads(s_ctx_t *ctx, json_t *arr)
+{
+    for (size_t i = 0; i < sizeof s_bad_payloads / sizeof s_bad_payloads[0]; i++) {
+        ru_buf_t payload, wire;
+        ru_buf_init(&payload);
+        ru_buf_init(&wire);
+        s_bad_payload(ctx, i, &payload);
+        s_sign_pack(ctx, K_PARIS, RU_UPDATE_DOMAIN, payload.data, payload.len, &wire);
+        if (ru_buf_status(&wire))
+            s_die("out of memory");
+        s_add_invalid(ctx, arr, s_bad_payloads[i].name, 1, &wire, s_bad_payloads[i].error);
+        ru_buf_fini(&payload);
+        ru_buf_fini(&wire);
+    }
+}
+
+/*  Envelopes: made from the valid envelope of paris-1-post (env) by fns. */
+typedef void (*s_env_fn)(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out);
+
+static void
+s_env_cut(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    ru_buf_append(out, env->wire, env->wire_len - 1);
+}
+
+static void
+s_env_trailing(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    ru_buf_append(out, env->wire, env->wire_len);
+    ru_buf_append(out, "\xc0", 1);
+}
+
+static void
+s_env_array3(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    ru_buf_append(out, "\x93", 1);
+    ru_buf_append(out, env->wire + 1, env->wire_len - 1);
+    ru_buf_append(out, "\xc0", 1);
+}
+
+static void
+s_env_sig63(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    s_pack_envelope(env->payload, env->payload_len, env->sig, RU_SIG_BYTES - 1, out);
+}
+
+static void
+s_env_sig_flipped(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    uint8_t sig[RU_SIG_BYTES];
+    memcpy(sig, env->sig, RU_SIG_BYTES);
+    sig[10] ^= 0x01;
+    s_pack_envelope(env->payload, env->payload_len, sig, RU_SIG_BYTES, out);
+}
+
+/*  The text's final "!" made "?", the signature kept. */
+static void
+s_env_tampered(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    ru_buf_t payload;
+    ru_buf_init(&payload);
+    ru_buf_append(&payload, env->payload, env->payload_len);
+    if (ru_buf_status(&payload) || payload.data[payload.len - 3] != '!')
+        s_die("paris-1-post does not end as expected");
+    payload.data[payload.len - 3] = '?';
+    s_pack_envelope(payload.data, payload.len, env->sig, RU_SIG_BYTES, out);
+    ru_buf_fini(&payload);
+}
+
+/*  paris-1-post's payload with the signature of paris-2-reply. */
+static void
+s_env_other_sig(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    ru_envelope_t other;
+    ru_bytes_t wire = s_envelope(ctx, 2);
+    if (ru_envelope_parse(wire.ptr, wire.len, &other))
+        s_die("cannot parse paris-2-reply");
+    s_pack_envelope(env->payload, env->payload_len, other.sig, RU_SIG_BYTES, out);
+}
+
+static void
+s_env_other_key(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    s_sign_pack(ctx, K_NOZAY, RU_UPDATE_DOMAIN, env->payload, env->payload_len, out);
+}
+
+static void
+s_env_no_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    s_sign_pack(ctx, K_PARIS, "", env->payload, env->payload_len, out);
+}
+
+/*  The signature's S plus the group order L: the same S modulo L, refused
+ *  because S must be below L (RFC 8032, 5.1.7). */
+static void
+s_env_s_plus_l(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) ctx;
+    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,       0xd6,
+                                      0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, [31] = 0x10};
+    uint8_t sig[RU_SIG_BYTES];
+    memcpy(sig, env->sig, RU_SIG_BYTES);
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) { /* little-endian addition */
+        carry += (unsigned) sig[32 + i] + order[i];
+        sig[32 + i] = (uint8_t) carry;
+        carry >>= 8;
+    }
+    s_pack_envelope(env->payload, env->payload_len, sig, RU_SIG_BYTES, out);
+}
+
+/*  A payload one byte over RU_MAX_PAYLOAD: a valid head, then zeros. */
+static void
+s_env_oversize(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    ru_buf_t payload;
+    ru_buf_init(&payload);
+    s_expand(ctx, "99 01 c420{paris} 01 c420{zero}", &payload);
+    for (size_t n = payload.len; n < RU_MAX_PAYLOAD + 1; n++)
+        ru_buf_append(&payload, "", 1);
+    s_pack_envelope(payload.data, payload.len, env->sig, RU_SIG_BYTES, out);
+    ru_buf_fini(&payload);
+}
+
+static const struct {
+    const char *name;
+    const char *error;
+    const char *hex; /* a template, or NULL to call make */
+    s_env_fn make;
+} s_bad_envelopes[] = {
+    {"envelope-empty", "truncated", "", NULL},
+    {"envelope-truncated", "truncated", NULL, s_env_cut},
+    {"envelope-trailing-byte", "trailing", NULL, s_env_trailing},
+    {"envelope-is-bin", "type", "c403 9901c4", NULL},
+    {"envelope-array-of-3", "type", NULL, s_env_array3},
+    {"envelope-map", "type", "81 c401 00 c440 {zero}{zero}", NULL},
+    {"signature-63-bytes", "type", NULL, s_env_sig63},
+    {"signature-str", "type", "92 c402 9901 d940 {61*64}", NULL},
+    {"payload-1-byte", "truncated", "92 c401 99 c440 {zero}{zero}", NULL},
+    {"payload-cut-in-origin", "truncated", "92 c406 9901c420 0102 c440 {zero}{zero}", NULL},
+    {"payload-over-65536-bytes", "too_big", NULL, s_env_oversize},
+    {"signature-bit-flipped", "signature", NULL, s_env_sig_flipped},
+    {"payload-tampered", "signature", NULL, s_env_tampered},
+    {"signature-of-other-payload", "signature", NULL, s_env_other_sig},
+    {"signature-by-other-key", "signature", NULL, s_env_other_key},
+    {"signature-without-domain", "signature", NULL, s_env_no_domain},
+    {"signature-s-not-reduced", "signature", NULL, s_env_s_plus_l},
+};
+
+static void
+s_make_bad_envelopes(s_ctx_t *ctx, json_t *arr)
+{
+    ru_envelope_t env;
+    ru_bytes_t base = s_envelope(ctx, 0);
+    if (ru_envelope_parse(base.ptr, base.len, &env))
+        s_die("cannot parse paris-1-post");
+    for (size_t i = 0; i < sizeof s_bad_envelopes / sizeof s_bad_envelopes[0]; i++) {
+        ru_buf_t wire;
+        ru_buf_init(&wire);
+        if (s_bad_envelopes[i].hex)
+            s_expand(ctx, s_bad_envelopes[i].hex, &wire);
+        else
+            s_bad_envelopes[i].make(ctx, &env, &wire);
+        if (ru_buf_status(&wire))
+            s_die("out of memory");
+        s_add_invalid(ctx, arr, s_bad_envelopes[i].name, 1, &wire, s_bad_envelopes[i].error);
+        ru_buf_fini(&wire);
+    }
+}
+
+/*  Messages: hex templates, or fns for those built from envelopes. */
+typedef void (*s_bad_msg_fn)(const s_ctx_t *ctx, ru_buf_t *out);
+
+/*  A batch of RU_MAX_BATCH + 1 copies of paris-3-like. */
+static void
+s_msg_batch_257(const s_ctx_t *ctx, ru_buf_t *out)
+{
+    ru_bytes_t like = s_envelope(ctx, 3);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    s_expand(ctx, "93 01 03", out);
+    msgpack_pack_array(&pk, RU_MAX_BATCH + 1);
+    for (int i = 0; i < RU_MAX_BATCH + 1; i++)
+        ru_buf_append(out, like.ptr, like.len);
+}
+
+static void
+s_msg_update_cut(const s_ctx_t *ctx, ru_buf_t *out)
+{
+    ru_bytes_t env = s_envelope(ctx, 0);
+    s_expand(ctx, "93 01 01", out);
+    ru_buf_append(out, env.ptr, env.len - 1);
+}
+
+static void
+s_msg_hello_descending(const s_ctx_t *ctx, ru_buf_t *out)
+{
+    s_expand(ctx, "94 01 02", out);
+    s_clock_descending(ctx, out);
+    s_expand(ctx, "08", out);
+}
+
+static const struct {
+    const char *name;
+    const char *error;
+    const char *hex; /* a template, or NULL to call make */
+    s_bad_msg_fn make;
+} s_bad_messages[] = {
+    {"message-empty", "truncated", "", NULL},
+    {"message-not-array", "type", "01", NULL},
+    {"message-array-of-1", "type", "91 01", NULL},
+    {"message-version-0", "version", "93 00 06 04", NULL},
+    {"message-version-2", "version", "93 02 06 04", NULL},
+    {"message-version-2-other-shape", "version", "92 02 09", NULL},
+    {"message-type-0", "msgtype", "93 01 00 04", NULL},
+    {"message-type-7", "msgtype", "93 01 07 04", NULL},
+    {"message-truncated", "truncated", "94 01 02 80", NULL},
+    {"message-trailing-byte", "trailing", "93 01 06 04 c0", NULL},
+    {"credit-0", "range", "93 01 06 00", NULL},
+    {"credit-65", "range", "93 01 06 41", NULL},
+    {"credit-noncanonical", "noncanonical", "93 01 06 cc04", NULL},
+    {"credit-extra-field", "type", "94 01 06 04 04", NULL},
+    {"hello-credit-0", "range", "94 01 02 80 00", NULL},
+    {"hello-clock-not-map", "type", "94 01 02 90 04", NULL},
+    {"hello-clock-descending", "order", NULL, s_msg_hello_descending},
+    {"done-clock-seq-0", "range", "93 01 04 81 c420{paris} 00", NULL},
+    {"batch-of-0", "range", "93 01 03 90", NULL},
+    {"batch-of-257", "too_many", NULL, s_msg_batch_257},
+    {"batch-holds-nil", "type", "93 01 03 91 c0", NULL},
+    {"heartbeat-digest-31-bytes", "type", "95 01 05 80 00 c41f {00*31}", NULL},
+    {"heartbeat-hlc-negative", "type", "95 01 05 80 ff c420 {zero}", NULL},
+    {"update-payload-version-2", "version", "93 01 01 92 c402 9902 c440 {zero}{zero}", NULL},
+    {"update-envelope-truncated", "truncated", NULL, s_msg_update_cut},
+};
+
+static void
+s_make_bad_messages(s_ctx_t *ctx, json_t *arr)
+{
+    for (size_t i = 0; i < sizeof s_bad_messages / sizeof s_bad_messages[0]; i++) {
+        ru_buf_t bytes;
+        ru_buf_init(&bytes);
+        if (s_bad_messages[i].hex)
+            s_expand(ctx, s_bad_messages[i].hex, &bytes);
+        else
+            s_bad_messages[i].make(ctx, &bytes);
+        if (ru_buf_status(&bytes))
+            s_die("out of memory");
+        s_add_invalid(ctx, arr, s_bad_messages[i].name, 0, &bytes, s_bad_messages[i].error);
+        ru_buf_fini(&bytes);
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  The file
+ */
+
+static json_t *
+s_make_keys(s_ctx_t *ctx)
+{
+    json_t *arr = json_array();
+    for (int k = 0; k < S_KEYS; k++) {
+        uint8_t seed[RU_SEED_BYTES];
+        for (int i = 0; i < RU_SEED_BYTES; i++)
+            seed[i] = (uint8_t) (s_key_defs[k].first + i);
+        if (ru_key_from_seed(seed, &ctx->keys[k]))
+            s_die("cannot make a key");
+        char text[RU_KEY_TEXT_SIZE];
+        ru_b64_encode(text, s_pub(ctx, k), RU_KEY_BYTES);
+        json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:s}", "name", s_key_defs[k].name,
+                                             "seed", vec_json_hex(seed, RU_SEED_BYTES), "public",
+                                             vec_json_hex(s_pub(ctx, k), RU_KEY_BYTES),
+                                             "public_text", text));
+    }
+    return arr;
+}
+
+static json_t *
+s_make_file(s_ctx_t *ctx)
+{
+    json_t *root = json_pack("{s:i,s:s}", "version", RU_PROTO_VERSION, "domain", RU_UPDATE_DOMAIN);
+    json_t *updates = json_array(), *messages = json_array(), *invalid = json_array();
+    json_object_set_new(root, "keys", s_make_keys(ctx));
+    for (size_t i = 0; !ctx->failed && i < S_N_UPDATES; i++)
+        if (s_make_update(ctx, i, updates))
+            ctx->failed = 1;
+    for (size_t i = 0; !ctx->failed && i < sizeof s_messages / sizeof s_messages[0]; i++)
+        if (s_make_message(ctx, i, messages))
+            ctx->failed = 1;
+    if (!ctx->failed) {
+        s_make_bad_envelopes(ctx, invalid);
+        s_make_bad_payloads(ctx, invalid);
+        s_make_bad_messages(ctx, invalid);
+    }
+    json_object_set_new(root, "updates", updates);
+    json_object_set_new(root, "messages", messages);
+    json_object_set_new(root, "invalid", invalid);
+    return root;
+}
+
+int
+main(void)
+{
+    static s_ctx_t ctx;
+    if (S_N_UPDATES > S_MAX_UPDATES || sodium_init() < 0)
+        s_die("cannot start");
+    for (size_t i = 0; i < S_BEES; i++)
+        memcpy(ctx.bees + 4 * i, S_BEE, 4);
+    for (size_t i = 0; i < S_MAX_UPDATES; i++)
+        ru_buf_init(&ctx.envelopes[i]);
+    json_t *root = s_make_file(&ctx);
+    if (!ctx.failed && json_dumpf(root, stdout, JSON_INDENT(1)) == 0)
+        (void) fputc('\n', stdout);
+    else
+        ctx.failed = 1;
+    json_decref(root);
+    for (size_t i = 0; i < S_MAX_UPDATES; i++)
+        ru_buf_fini(&ctx.envelopes[i]);
+    for (int k = 0; k < S_KEYS; k++)
+        ru_key_destroy(&ctx.keys[k]);
+    return ctx.failed || fflush(stdout) != 0;
+}
