@@ -1,9 +1,14 @@
 /*  ruched.c - the ruche node daemon: command line entry point.
  *
- *  This first form manages the node key: --keygen DIR makes the key of a
- *  new node, --show-key DIR prints the node id of an existing one. The
- *  options live in one table (s_options), which also writes --help; a new
- *  mode of the daemon is one more row and one more function.
+ *  Without a command option, ruched runs the node: it reads the config
+ *  file (--config) and the overriding flags, loads or creates the node key
+ *  in the data directory, opens the store, starts the store actor and the
+ *  HTTP server, and serves until SIGTERM or SIGINT; then it stops taking
+ *  requests, lets the store actor commit what it holds, and exits 0.
+ *  Commands do one thing and exit: --keygen DIR makes the key of a new
+ *  node, --show-key DIR prints the node id of an existing one.
+ *
+ *  The options live in one table (s_options), which also writes --help.
  *
  *  Standard output carries only the result a script wants (the public key);
  *  everything for people goes to standard error through ru_log, whose
@@ -11,10 +16,18 @@
  *  command failed (the reason is on standard error), 2 usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "ru_api.h"
+#include "ru_config.h"
+#include "ru_http.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
 
@@ -27,10 +40,11 @@
 enum { S_EXIT_OK = 0, S_EXIT_FAIL = 1, S_EXIT_USAGE = 2 };
 
 struct s_option {
-    const char *name;  /* long form */
-    const char *alias; /* short form, or NULL */
-    const char *arg;   /* name of the one argument it takes, or NULL */
-    int (*run)(const char *arg);
+    const char *name;            /* long form */
+    const char *alias;           /* short form, or NULL */
+    const char *arg;             /* name of the one argument it takes, or NULL */
+    int (*run)(const char *arg); /* a command: runs alone, then ruched exits */
+    const char *key;             /* a setting: the config key it sets ("" for --set) */
     const char *help;
 };
 
@@ -40,15 +54,26 @@ static int s_version(const char *unused);
 static int s_help(const char *unused);
 
 static const struct s_option s_options[] = {
-    {"--keygen", NULL, "DIR", s_keygen, "write a new node key in DIR, print its public key"},
-    {"--show-key", NULL, "DIR", s_show_key, "print the public key of the node key in DIR"},
-    {"--version", "-V", NULL, s_version, "print the version and exit"},
-    {"--help", "-h", NULL, s_help, "print this help and exit"},
+    {"--config", "-c", "FILE", NULL, NULL, "read the configuration from FILE"},
+    {"--data-dir", NULL, "DIR", NULL, "node.data_dir", "keep the store and node key in DIR"},
+    {"--site", NULL, "NAME", NULL, "node.site", "this site's short name"},
+    {"--listen", NULL, "ADDR", NULL, "http.listen", "serve HTTP on ADDR (host:port)"},
+    {"--log-level", NULL, "LEVEL", NULL, "node.log_level", "error, warn, info or debug"},
+    {"--set", NULL, "S.KEY=V", NULL, "", "set any config key, e.g. --set http.threads=8"},
+    {"--keygen", NULL, "DIR", s_keygen, NULL, "write a new node key in DIR, print its public key"},
+    {"--show-key", NULL, "DIR", s_show_key, NULL, "print the public key of the node key in DIR"},
+    {"--version", "-V", NULL, s_version, NULL, "print the version and exit"},
+    {"--help", "-h", NULL, s_help, NULL, "print this help and exit"},
 };
 
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
 static const char s_epilogue[] =
+    "\n"
+    "Without --keygen, --show-key, --version or --help, ruched runs the node in\n"
+    "the foreground; flags override the configuration file (see ruched.conf).\n"
+    "On its first start it creates the node key and the account 'admin', whose\n"
+    "password it writes to DATA_DIR/admin-password.\n"
     "\n"
     "DIR is the node's data directory. --keygen creates it with mode 0700 if it\n"
     "is missing and never replaces an existing key: the key is the node's\n"
@@ -62,13 +87,14 @@ static const char s_epilogue[] =
 static void
 s_usage(FILE *out)
 {
-    (void) fprintf(out, "Usage: ruched OPTION [ARGUMENT]\n\nThe ruche node daemon.\n\nOptions:\n");
+    (void) fprintf(out, "Usage: ruched [OPTION ARGUMENT]...\n\nThe ruche node daemon.\n\n"
+                        "Options:\n");
     for (size_t i = 0; i < S_NOPTIONS; i++) {
         const struct s_option *o = &s_options[i];
         char left[40];
         (void) snprintf(left, sizeof left, "%s%s%s%s%s", o->alias ? o->alias : "",
                         o->alias ? ", " : "    ", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        (void) fprintf(out, "  %-20s %s\n", left, o->help);
+        (void) fprintf(out, "  %-24s %s\n", left, o->help);
     }
     (void) fputs(s_epilogue, out);
 }
@@ -165,19 +191,204 @@ s_find(const char *word)
     return NULL;
 }
 
+/*  ---------------------------------------------------------------------
+ *  Running the node
+ */
+
+/*  Applies the settings of argv to cfg: the config file first, wherever
+ *  --config stands, then every flag in order. */
+static int
+s_configure(int argc, char **argv, ru_config_t *cfg)
+{
+    ru_config_defaults(cfg);
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)
+            if (ru_config_load(cfg, argv[i + 1]) != RU_OK)
+                return S_EXIT_FAIL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const struct s_option *o = s_find(argv[i]);
+        char dotted[64];
+        const char *value = argv[i + 1];
+        if (!o->key)
+            continue;
+        if (o->key[0]) {
+            snprintf(dotted, sizeof dotted, "%s", o->key);
+        } else {
+            const char *eq = strchr(value, '=');
+            if (!eq || (size_t) (eq - value) >= sizeof dotted) {
+                (void) fprintf(stderr, "ruched: --set takes SECTION.KEY=VALUE\n");
+                return S_EXIT_USAGE;
+            }
+            snprintf(dotted, sizeof dotted, "%.*s", (int) (eq - value), value);
+            value = eq + 1;
+        }
+        if (ru_config_set(cfg, dotted, value, o->name) != RU_OK)
+            return S_EXIT_FAIL;
+    }
+    return ru_config_check(cfg) == RU_OK ? S_EXIT_OK : S_EXIT_FAIL;
+}
+
+/*  The node key of the data directory, made on first start. */
+static ru_err
+s_node_key(const char *dir, ru_key_t **key)
+{
+    char path[RU_CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/node.key", dir);
+    if (access(path, F_OK) == 0 || errno != ENOENT)
+        return ru_keyfile_load(dir, key);
+    ru_err err = ru_keyfile_create(dir, key);
+    if (!err) {
+        char text[RU_KEY_TEXT_SIZE];
+        ru_keyfile_public_text(*key, text);
+        ru_log_info(S_LOG, "new node key; this node's id is %s", text);
+    }
+    return err;
+}
+
+typedef struct {
+    const char *hash;
+} s_admin;
+
+static ru_err
+s_create_admin(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_admin *a = arg;
+    uint64_t n;
+    ru_err err = ru_account_count(ctx->txn, &n);
+    if (!err && n > 0)
+        return RU_E_EXISTS;
+    return err ? err : ru_account_create(ctx->txn, "admin", a->hash, 1, ru_hlc_wall_ms());
+}
+
+/*  On the first start (no account yet), creates "admin" with a random
+ *  password written to DATA_DIR/admin-password, readable by the owner. */
+static ru_err
+s_first_admin(ru_node_t *node)
+{
+    char path[RU_CONFIG_PATH_MAX + 32], password[32], hash[RU_PWHASH_SIZE];
+    ru_account_random_password(password, sizeof password);
+    ru_err err = ru_account_hash(password, hash);
+    s_admin a = {hash};
+    if (!err)
+        err = ru_writer_call(node->writer, s_create_admin, &a);
+    if (err == RU_E_EXISTS)
+        return RU_OK;
+    snprintf(path, sizeof path, "%s/admin-password", node->cfg.data_dir);
+    int fd = err ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    if (!err && (fd < 0 || dprintf(fd, "%s\n", password) < 0)) {
+        ru_log_err(S_LOG, "cannot write %s: %s", path, strerror(errno));
+        err = RU_E_IO;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (!err)
+        ru_log_info(S_LOG,
+                    "created the account 'admin'; its password is in %s: log in with "
+                    "ruche --server %s login admin",
+                    path, node->public_url);
+    return err;
+}
+
+/*  The URL clients reach the node at, from [http] public_url or listen. */
+static void
+s_public_url(ru_node_t *node)
+{
+    const char *listen = node->cfg.listen;
+    if (node->cfg.public_url[0])
+        snprintf(node->public_url, sizeof node->public_url, "%s", node->cfg.public_url);
+    else if (strchr(listen, ':'))
+        snprintf(node->public_url, sizeof node->public_url, "http://%s", listen);
+    else
+        snprintf(node->public_url, sizeof node->public_url, "http://localhost:%s", listen);
+    size_t n = strlen(node->public_url);
+    if (n && node->public_url[n - 1] == '/')
+        node->public_url[n - 1] = '\0';
+}
+
+/*  Serves until SIGTERM or SIGINT (blocked in every thread, taken here). */
+static int
+s_serve(ru_node_t *node, const sigset_t *stop)
+{
+    ru_http_t *http = NULL;
+    if (s_first_admin(node) != RU_OK || ru_http_start(node, ru_api_routes, &http) != RU_OK)
+        return S_EXIT_FAIL;
+    ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
+    int sig = 0;
+    sigwait(stop, &sig);
+    ru_log_info(S_LOG, "stopping on signal %d", sig);
+    ru_http_stop(&http); /* waits for requests in flight */
+    return S_EXIT_OK;
+}
+
+static int
+s_run_node(int argc, char **argv)
+{
+    ru_node_t *node = calloc(1, sizeof *node);
+    if (!node)
+        return S_EXIT_FAIL;
+    int status = s_configure(argc, argv, &node->cfg);
+    ru_log_level level;
+    if (status == S_EXIT_OK && ru_log_level_parse(node->cfg.log_level, &level) == RU_OK)
+        ru_log_set_level(level);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before any thread starts */
+    s_public_url(node);
+    size_t mib = 1024 * 1024;
+    if (status == S_EXIT_OK &&
+        (s_make_dir(node->cfg.data_dir) != S_EXIT_OK ||
+         s_node_key(node->cfg.data_dir, &node->key) != RU_OK ||
+         ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
+                       (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
+         ru_writer_new(node->store, node->key, NULL, NULL, &node->writer) != RU_OK))
+        status = S_EXIT_FAIL;
+    if (status == S_EXIT_OK)
+        status = s_serve(node, &stop);
+    ru_writer_destroy(&node->writer); /* commits what it holds */
+    ru_store_destroy(&node->store);
+    ru_key_destroy(&node->key);
+    free(node);
+    return status;
+}
+
+/*  Checks argv: option names known, each with its argument, and a command
+ *  option only alone. Returns the command, or NULL to run the node. */
+static int
+s_parse(int argc, char **argv, const struct s_option **command)
+{
+    *command = NULL;
+    for (int i = 1; i < argc; i++) {
+        const struct s_option *o = s_find(argv[i]);
+        if (!o) {
+            (void) fprintf(stderr, "ruched: unknown option '%s'\n", argv[i]);
+            return S_EXIT_USAGE;
+        }
+        if (o->arg && i + 1 >= argc) {
+            (void) fprintf(stderr, "ruched: %s takes one argument, %s\n", o->name, o->arg);
+            return S_EXIT_USAGE;
+        }
+        if (o->run && (*command || argc != (o->arg ? 3 : 2))) {
+            (void) fprintf(stderr, "ruched: %s is used alone\n", o->name);
+            return S_EXIT_USAGE;
+        }
+        if (o->run)
+            *command = o;
+        i += o->arg ? 1 : 0;
+    }
+    return S_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
-    const struct s_option *opt = argc >= 2 ? s_find(argv[1]) : NULL;
-    if (argc < 2)
-        (void) fprintf(stderr, "ruched: an option is required\n");
-    else if (!opt)
-        (void) fprintf(stderr, "ruched: unknown option '%s'\n", argv[1]);
-    else if (argc != (opt->arg ? 3 : 2))
-        (void) fprintf(stderr, "ruched: %s takes %s%s\n", opt->name,
-                       opt->arg ? "one argument, " : "no argument", opt->arg ? opt->arg : "");
-    else
-        return opt->run(opt->arg ? argv[2] : NULL);
-    s_usage(stderr);
-    return S_EXIT_USAGE;
+    const struct s_option *command;
+    if (s_parse(argc, argv, &command) != S_EXIT_OK) {
+        s_usage(stderr);
+        return S_EXIT_USAGE;
+    }
+    if (command)
+        return command->run(command->arg ? argv[2] : NULL);
+    return s_run_node(argc, argv);
 }

@@ -77,8 +77,8 @@ check "it says how to make one" grep -q -- "--keygen" "$tmp/missing.err"
 run unknown --frobnicate
 check "an unknown option exits 2" test "$status" -eq 2
 check "it prints the usage" grep -q "Usage: ruched" "$tmp/unknown.err"
-run none
-check "no option exits 2" test "$status" -eq 2
+run mixed --keygen "$data" --site paris
+check "a command with other options exits 2" test "$status" -eq 2
 run noarg --keygen
 check "--keygen without DIR exits 2" test "$status" -eq 2
 run extra --show-key "$data" more

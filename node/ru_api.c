@@ -1,0 +1,144 @@
+/*  ru_api.c - the route table and the glue the handlers share. */
+#include "ru_api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruche/ru_text.h"
+
+#include "ru_dbkey.h"
+#include "ru_pubid.h"
+
+const ru_route_t ru_api_routes[] = {
+    {"GET", "/healthz", ru_api_health, 0},
+    {"POST", "/oauth/token", ru_api_token, 0},
+    {"POST", "/oauth/revoke", ru_api_revoke, 0},
+    {"GET", "/api/v1/instance", ru_api_instance_v1, 0},
+    {"GET", "/api/v2/instance", ru_api_instance_v2, 0},
+    {"GET", "/api/v1/accounts/verify_credentials", ru_api_verify_credentials, 1},
+    {"GET", "/api/v1/accounts/lookup", ru_api_lookup, 0},
+    {"GET", "/api/v1/accounts/:id", ru_api_get_account, 0},
+    {"GET", "/api/v1/accounts/:id/statuses", ru_api_account_statuses, 0},
+    {"POST", "/api/v1/accounts/:id/follow", ru_api_follow, 1},
+    {"POST", "/api/v1/accounts/:id/unfollow", ru_api_unfollow, 1},
+    {"POST", "/api/v1/statuses", ru_api_post_status, 1},
+    {"GET", "/api/v1/statuses/:id", ru_api_get_status, 0},
+    {"PUT", "/api/v1/statuses/:id", ru_api_edit_status, 1},
+    {"DELETE", "/api/v1/statuses/:id", ru_api_delete_status, 1},
+    {"GET", "/api/v1/statuses/:id/context", ru_api_context, 0},
+    {"POST", "/api/v1/statuses/:id/favourite", ru_api_favourite, 1},
+    {"POST", "/api/v1/statuses/:id/unfavourite", ru_api_unfavourite, 1},
+    {"GET", "/api/v1/timelines/home", ru_api_home, 1},
+    {"GET", "/api/v1/timelines/public", ru_api_public, 0},
+    {"GET", "/api/v1/timelines/tag/:tag", ru_api_tag, 0},
+    {"GET", "/api/ruche/v1/groups", ru_api_groups, 0},
+    {"POST", "/api/ruche/v1/groups", ru_api_create_group, 1},
+    {"GET", "/api/ruche/v1/groups/:id", ru_api_get_group, 0},
+    {"POST", "/api/ruche/v1/groups/:id/join", ru_api_join_group, 1},
+    {"POST", "/api/ruche/v1/groups/:id/leave", ru_api_leave_group, 1},
+    {"GET", "/api/ruche/v1/groups/:id/timeline", ru_api_group_timeline, 0},
+    {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1},
+    {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, 1},
+    {NULL, NULL, NULL, 0},
+};
+
+ru_view_t
+ru_api_view(ru_req_t *req, ru_txn_t *txn)
+{
+    return (ru_view_t){req->node, txn, req->authed ? req->user.name : NULL};
+}
+
+ru_err
+ru_api_find_status(ru_txn_t *txn, const char *id, ru_ref_t *ref, ru_post_rec_t *rec)
+{
+    uint8_t pos[RU_PUBID_POS];
+    if (ru_pubid_status_parse(id, pos) != RU_OK)
+        return RU_E_NOT_FOUND;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_timeline), &cur))
+        return RU_E_STORE;
+    MDB_val k = {sizeof pos, pos}, val;
+    int rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+    int found =
+        rc == MDB_SUCCESS && k.mv_size == RU_DBKEY_POS && memcmp(k.mv_data, pos, sizeof pos) == 0;
+    if (found) {
+        const uint8_t *key = k.mv_data;
+        memcpy(ref->origin, key + 8, RU_KEY_BYTES);
+        ref->seq = ru_dbkey_get64(key + 8 + RU_KEY_BYTES);
+    }
+    mdb_cursor_close(cur);
+    if (!found)
+        return RU_E_NOT_FOUND;
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = ru_txn_get(txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
+    return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
+}
+
+typedef struct {
+    ru_update_t *u;
+    ru_buf_t out;
+} s_submit;
+
+static ru_err
+s_make_local(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_submit *s = arg;
+    ru_buf_reset(&s->out); /* a retried batch starts over */
+    return ru_apply_local(ctx->apply, ctx->key, s->u, &s->out);
+}
+
+ru_err
+ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made)
+{
+    u->author = (ru_str_t){req->user.name, (uint32_t) strlen(req->user.name)};
+    s_submit s = {u, {0}};
+    ru_buf_init(&s.out);
+    ru_err err = ru_writer_call(req->node->writer, s_make_local, &s);
+    ru_buf_fini(&s.out);
+    if (!err) {
+        memcpy(made->origin, u->origin, RU_KEY_BYTES);
+        made->seq = u->seq;
+    }
+    return err;
+}
+
+int
+ru_api_reply_status(ru_req_t *req, const ru_ref_t *ref)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return ru_http_fail(req, err);
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_post_rec_t rec;
+    err = ru_txn_get(&txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
+    if (!err)
+        err = ru_post_rec_decode(val.mv_data, val.mv_size, &rec);
+    ru_view_t v = ru_api_view(req, &txn);
+    json_t *j = err ? NULL : ru_view_status(&v, ref, &rec);
+    ru_txn_abort(&txn);
+    return j ? ru_http_json(req, 200, j) : ru_http_fail(req, err ? err : RU_E_NOMEM);
+}
+
+int
+ru_api_text(ru_req_t *req, const char *name, ru_str_t *text)
+{
+    const char *s = ru_http_param(req, name);
+    size_t chars;
+    if (!s || !*s) {
+        ru_http_error(req, 422, "Validation failed: %s can't be blank", name);
+        return 0;
+    }
+    if (ru_utf8_check(s, strlen(s), &chars) != RU_OK) {
+        ru_http_error(req, 422, "Validation failed: %s is not valid UTF-8", name);
+        return 0;
+    }
+    if (chars > RU_MAX_TEXT_CHARS) {
+        ru_http_error(req, 422, "Validation failed: %s is over %d characters", name,
+                      RU_MAX_TEXT_CHARS);
+        return 0;
+    }
+    *text = (ru_str_t){s, (uint32_t) strlen(s)};
+    return 1;
+}

@@ -1,0 +1,79 @@
+/*  ru_api.h - the node's HTTP API: the route table and what its handlers
+ *  share.
+ *
+ *  The handlers live by subject: ru_api_status.c (statuses, context,
+ *  favourites), ru_api_timeline.c (timelines and their paging),
+ *  ru_api_account.c (accounts, follows, sign-in), ru_api_group.c (groups)
+ *  and ru_api_misc.c (instance, health, admin). This file's functions are
+ *  the glue they have in common: finding a status by id, making a local
+ *  update through the store actor, answering with a status.
+ */
+#ifndef RU_API_H
+#define RU_API_H
+
+#include "ru_http.h"
+#include "ru_view.h"
+
+/*  Every route of the API, ending with a NULL method. */
+extern const ru_route_t ru_api_routes[];
+
+/*  A view for req in txn. */
+ru_view_t ru_api_view(ru_req_t *req, ru_txn_t *txn);
+
+/*  Finds the status of a status id: its ref and record (views into txn).
+ *  RU_E_NOT_FOUND for unknown, deleted or malformed ids. */
+RU_MUST_CHECK ru_err ru_api_find_status(ru_txn_t *txn, const char *id, ru_ref_t *ref,
+                                        ru_post_rec_t *rec);
+
+/*  Makes a local update with u's kind and body, authored by the signed-in
+ *  user, and waits for it to be durable; *made names it. */
+RU_MUST_CHECK ru_err ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made);
+
+/*  Answers 200 with the status named by ref, as the viewer sees it. */
+int ru_api_reply_status(ru_req_t *req, const ru_ref_t *ref);
+
+/*  Reads and checks the "status" parameter as post text: 422 sent (and 0
+ *  returned) when missing, empty, too long or not UTF-8. */
+int ru_api_text(ru_req_t *req, const char *name, ru_str_t *text);
+
+/*  Answers a page of an index whose keys are prefix | timeline position,
+ *  newest first, following Mastodon's limit, max_id, since_id and min_id,
+ *  with a Link header. public_only keeps public statuses only. */
+int ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int public_only);
+
+/*  Handlers, by file. */
+int ru_api_post_status(ru_req_t *req);
+int ru_api_get_status(ru_req_t *req);
+int ru_api_edit_status(ru_req_t *req);
+int ru_api_delete_status(ru_req_t *req);
+int ru_api_context(ru_req_t *req);
+int ru_api_favourite(ru_req_t *req);
+int ru_api_unfavourite(ru_req_t *req);
+
+int ru_api_home(ru_req_t *req);
+int ru_api_public(ru_req_t *req);
+int ru_api_tag(ru_req_t *req);
+int ru_api_account_statuses(ru_req_t *req);
+int ru_api_group_timeline(ru_req_t *req);
+
+int ru_api_token(ru_req_t *req);
+int ru_api_revoke(ru_req_t *req);
+int ru_api_verify_credentials(ru_req_t *req);
+int ru_api_get_account(ru_req_t *req);
+int ru_api_lookup(ru_req_t *req);
+int ru_api_follow(ru_req_t *req);
+int ru_api_unfollow(ru_req_t *req);
+
+int ru_api_groups(ru_req_t *req);
+int ru_api_create_group(ru_req_t *req);
+int ru_api_get_group(ru_req_t *req);
+int ru_api_join_group(ru_req_t *req);
+int ru_api_leave_group(ru_req_t *req);
+int ru_api_group_post(ru_req_t *req);
+
+int ru_api_instance_v1(ru_req_t *req);
+int ru_api_instance_v2(ru_req_t *req);
+int ru_api_health(ru_req_t *req);
+int ru_api_admin_add_user(ru_req_t *req);
+
+#endif

@@ -1,0 +1,212 @@
+/*  ru_api_account.c - signing in (OAuth password grant, revocation),
+ *  accounts, lookups and follows.
+ *
+ *  Password checks run argon2id in the request's thread, outside any
+ *  transaction; only the session record goes through the store actor.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ru_api.h"
+#include "ru_dbkey.h"
+#include "ru_pubid.h"
+
+typedef struct {
+    const char *token;
+    const char *name;
+} s_session;
+
+static ru_err
+s_put_session(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_session *s = arg;
+    return ru_account_session_put(ctx->txn, s->token, s->name, ru_hlc_wall_ms());
+}
+
+static ru_err
+s_del_session(const ru_writer_ctx_t *ctx, void *arg)
+{
+    return ru_account_session_del(ctx->txn, arg);
+}
+
+/*  Reads the stored hash of name; 0 when there is no such account. */
+static int
+s_stored_hash(ru_req_t *req, const char *name, char *hash)
+{
+    ru_txn_t txn;
+    if (ru_store_read(req->node->store, &txn) != RU_OK)
+        return 0;
+    int found = ru_account_get_hash(&txn, name, hash) == RU_OK;
+    ru_txn_abort(&txn);
+    return found;
+}
+
+int
+ru_api_token(ru_req_t *req)
+{
+    const char *grant = ru_http_param(req, "grant_type");
+    const char *name = ru_http_param(req, "username");
+    const char *password = ru_http_param(req, "password");
+    char hash[RU_PWHASH_SIZE];
+    if (!grant || strcmp(grant, "password") != 0)
+        return ru_http_json(req, 400,
+                            json_pack("{s:s, s:s}", "error", "unsupported_grant_type",
+                                      "error_description", "use grant_type=password"));
+    if (!name || !password || !s_stored_hash(req, name, hash) ||
+        ru_account_verify(hash, password) != RU_OK)
+        return ru_http_json(req, 400,
+                            json_pack("{s:s, s:s}", "error", "invalid_grant", "error_description",
+                                      "wrong user name or password"));
+    char token[RU_TOKEN_TEXT_SIZE];
+    ru_account_new_token(token);
+    s_session s = {token, name};
+    ru_err err = ru_writer_call(req->node->writer, s_put_session, &s);
+    if (err)
+        return ru_http_fail(req, err);
+    const char *scope = ru_http_param(req, "scope");
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "access_token", token, "token_type", "Bearer",
+                          "scope", scope ? scope : "read write follow", "created_at",
+                          (json_int_t) (ru_hlc_wall_ms() / 1000));
+    sodium_memzero(token, sizeof token);
+    return ru_http_json(req, 200, j);
+}
+
+int
+ru_api_revoke(ru_req_t *req)
+{
+    const char *token = ru_http_param(req, "token");
+    if (!token)
+        return ru_http_error(req, 422, "token is missing");
+    ru_err err = ru_writer_call(req->node->writer, s_del_session, (void *) token);
+    return err ? ru_http_fail(req, err) : ru_http_json(req, 200, json_object());
+}
+
+/*  Answers with the account of home|name. */
+static int
+s_reply_account(ru_req_t *req, const uint8_t *home, ru_str_t name)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return ru_http_fail(req, err);
+    ru_view_t v = ru_api_view(req, &txn);
+    json_t *j = ru_view_account(&v, home, name);
+    ru_txn_abort(&txn);
+    return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
+}
+
+int
+ru_api_verify_credentials(ru_req_t *req)
+{
+    return s_reply_account(req, ru_key_public(req->node->key),
+                           (ru_str_t){req->user.name, (uint32_t) strlen(req->user.name)});
+}
+
+/*  The user key of an account id (home | name | 0) copied to key. */
+static ru_err
+s_account_key(ru_req_t *req, const char *id_text, uint8_t *key, size_t *len)
+{
+    uint64_t id;
+    if (ru_pubid_parse(id_text, &id) != RU_OK)
+        return RU_E_NOT_FOUND;
+    ru_txn_t txn;
+    MDB_val val;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return err;
+    err = ru_pubid_lookup(&txn, id, &val);
+    if (!err && (val.mv_size < RU_KEY_BYTES + 2 || val.mv_size > RU_DBKEY_USER))
+        err = RU_E_NOT_FOUND; /* a group's id */
+    if (!err) {
+        memcpy(key, val.mv_data, val.mv_size);
+        *len = val.mv_size;
+    }
+    ru_txn_abort(&txn);
+    return err;
+}
+
+static ru_str_t
+s_key_name(const uint8_t *key, size_t len)
+{
+    return (ru_str_t){(const char *) key + RU_KEY_BYTES, (uint32_t) (len - RU_KEY_BYTES - 1)};
+}
+
+int
+ru_api_get_account(ru_req_t *req)
+{
+    uint8_t key[RU_DBKEY_USER];
+    size_t len;
+    ru_err err = s_account_key(req, req->args[0], key, &len);
+    return err ? ru_http_fail(req, err) : s_reply_account(req, key, s_key_name(key, len));
+}
+
+int
+ru_api_account_statuses(ru_req_t *req)
+{
+    uint8_t key[RU_DBKEY_USER];
+    size_t len;
+    ru_err err = s_account_key(req, req->args[0], key, &len);
+    return err ? ru_http_fail(req, err) : ru_api_page(req, RU_DB_authors, key, len, 0);
+}
+
+int
+ru_api_lookup(ru_req_t *req)
+{
+    const char *acct = ru_http_param(req, "acct");
+    char name[RU_MAX_NAME + 1];
+    const char *at = acct ? strchr(acct, '@') : NULL;
+    size_t n = acct ? (at ? (size_t) (at - acct) : strlen(acct)) : 0;
+    if (!acct || n == 0 || n > RU_MAX_NAME || (at && strcmp(at + 1, req->node->cfg.site) != 0))
+        return ru_http_error(req, 404, "Record not found");
+    memcpy(name, acct, n);
+    name[n] = '\0';
+    ru_txn_t txn;
+    ru_account_t a;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (!err) {
+        err = ru_account_get(&txn, name, &a);
+        ru_txn_abort(&txn);
+    }
+    return err ? ru_http_fail(req, err)
+               : s_reply_account(req, ru_key_public(req->node->key),
+                                 (ru_str_t){name, (uint32_t) n});
+}
+
+/*  Follows or unfollows the account :id, then answers the relationship. */
+static int
+s_follow(ru_req_t *req, ru_kind kind)
+{
+    uint8_t key[RU_DBKEY_USER];
+    size_t len;
+    ru_err err = s_account_key(req, req->args[0], key, &len);
+    if (err)
+        return ru_http_fail(req, err);
+    ru_update_t u;
+    ru_update_init(&u);
+    u.kind = kind;
+    memcpy(u.user.home, key, RU_KEY_BYTES);
+    u.user.name = s_key_name(key, len);
+    ru_ref_t made;
+    err = ru_api_submit(req, &u, &made);
+    ru_update_fini(&u);
+    if (err)
+        return ru_http_fail(req, err);
+    return ru_http_json(
+        req, 200,
+        json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}", "id",
+                  req->args[0], "following", kind == RU_KIND_FOLLOW, "showing_reblogs", 1,
+                  "notifying", 0, "followed_by", 0, "blocking", 0, "blocked_by", 0, "muting", 0,
+                  "muting_notifications", 0, "requested", 0, "domain_blocking", 0, "note", ""));
+}
+
+int
+ru_api_follow(ru_req_t *req)
+{
+    return s_follow(req, RU_KIND_FOLLOW);
+}
+
+int
+ru_api_unfollow(ru_req_t *req)
+{
+    return s_follow(req, RU_KIND_UNFOLLOW);
+}

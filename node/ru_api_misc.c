@@ -1,0 +1,102 @@
+/*  ru_api_misc.c - the node's own endpoints: health, instance information
+ *  (Mastodon's v1 and v2 shapes) and the admin's user creation.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ruche/ru_text.h"
+
+#include "ru_api.h"
+
+#ifndef RUCHE_VERSION
+#define RUCHE_VERSION "0"
+#endif
+
+int
+ru_api_health(ru_req_t *req)
+{
+    return ru_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/*  The host part of the public URL, for "uri" and "domain". */
+static const char *
+s_domain(const ru_req_t *req)
+{
+    const char *url = req->node->public_url;
+    const char *p = strstr(url, "://");
+    return p ? p + 3 : url;
+}
+
+int
+ru_api_instance_v1(ru_req_t *req)
+{
+    char title[RU_MAX_NAME + 16];
+    snprintf(title, sizeof title, "ruche %s", req->node->cfg.site);
+    return ru_http_json(
+        req, 200,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s], s:{s:{s:i}},"
+                  " s:{s:s}, s:{s:{s:i, s:i}}}",
+                  "uri", s_domain(req), "title", title, "short_description", "", "description",
+                  "A site of the company's ruche network.", "email", "", "version",
+                  "4.2.0 (compatible; ruche " RUCHE_VERSION ")", "registrations", 0,
+                  "approval_required", 1, "invites_enabled", 0, "languages", "en", "configuration",
+                  "statuses", "max_characters", RU_MAX_TEXT_CHARS, "urls", "streaming_api", "",
+                  "stats", "ruche", "user_count", 0, "status_count", 0));
+}
+
+int
+ru_api_instance_v2(ru_req_t *req)
+{
+    char title[RU_MAX_NAME + 16];
+    snprintf(title, sizeof title, "ruche %s", req->node->cfg.site);
+    return ru_http_json(req, 200,
+                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:{s:i, s:i}, s:{s:b}},"
+                                  " s:{s:b, s:b}, s:{s:s}}",
+                                  "domain", s_domain(req), "title", title, "version",
+                                  "4.2.0 (compatible; ruche " RUCHE_VERSION ")", "source_url", "",
+                                  "description", "A site of the company's ruche network.",
+                                  "languages", "en", "configuration", "statuses", "max_characters",
+                                  RU_MAX_TEXT_CHARS, "max_media_attachments", 0, "translation",
+                                  "enabled", 0, "registrations", "enabled", 0, "approval_required",
+                                  1, "ruche", "site", req->node->cfg.site));
+}
+
+typedef struct {
+    const char *name;
+    const char *hash;
+    int admin;
+} s_new_user;
+
+static ru_err
+s_create_user(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_new_user *u = arg;
+    return ru_account_create(ctx->txn, u->name, u->hash, u->admin, ru_hlc_wall_ms());
+}
+
+int
+ru_api_admin_add_user(ru_req_t *req)
+{
+    if (!req->user.admin)
+        return ru_http_error(req, 403, "only an administrator may add users");
+    const char *name = ru_http_param(req, "username");
+    json_t *admin = json_object_get(req->params, "admin");
+    if (!name || ru_name_check(name, strlen(name)) != RU_OK)
+        return ru_http_error(req, 422,
+                             "Validation failed: a user name is 1 to %d characters "
+                             "of a-z, 0-9, '_', '.', '-'",
+                             RU_MAX_NAME);
+    char password[32], hash[RU_PWHASH_SIZE];
+    ru_account_random_password(password, sizeof password);
+    ru_err err = ru_account_hash(password, hash);
+    s_new_user u = {name, hash,
+                    json_is_true(admin) ||
+                        (json_is_string(admin) && strcmp(json_string_value(admin), "true") == 0)};
+    if (!err)
+        err = ru_writer_call(req->node->writer, s_create_user, &u);
+    if (err == RU_E_EXISTS)
+        return ru_http_error(req, 422, "Validation failed: %s is taken", name);
+    if (err)
+        return ru_http_fail(req, err);
+    return ru_http_json(req, 200, json_pack("{s:s, s:s}", "username", name, "password", password));
+}

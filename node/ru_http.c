@@ -1,0 +1,373 @@
+/*  ru_http.c - routing, parameters, authentication and JSON responses on
+ *  top of civetweb (see ru_http.h).
+ *
+ *  One civetweb handler, registered for "/", takes every request; the
+ *  route table decides. A path that matches a route with another method
+ *  gets 405, a path that matches nothing 404: both as JSON.
+ */
+#include "ru_http.h"
+
+#include <civetweb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ru_log.h"
+
+struct ru_http {
+    struct mg_context *ctx;
+    ru_node_t *node;
+    const ru_route_t *routes;
+};
+
+/*  ---------------------------------------------------------------------
+ *  Responses
+ */
+
+static const char *
+s_reason(int status)
+{
+    static const struct {
+        int status;
+        const char *text;
+    } reasons[] = {{200, "OK"},
+                   {400, "Bad Request"},
+                   {401, "Unauthorized"},
+                   {403, "Forbidden"},
+                   {404, "Not Found"},
+                   {405, "Method Not Allowed"},
+                   {409, "Conflict"},
+                   {413, "Payload Too Large"},
+                   {415, "Unsupported Media Type"},
+                   {422, "Unprocessable Entity"},
+                   {500, "Internal Server Error"},
+                   {503, "Service Unavailable"},
+                   {507, "Insufficient Storage"}};
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].status == status)
+            return reasons[i].text;
+    return "Status";
+}
+
+int
+ru_http_json(ru_req_t *req, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(body);
+    if (!text) {
+        status = 500;
+        text = strdup("{\"error\":\"out of memory\"}");
+    }
+    size_t len = text ? strlen(text) : 0;
+    mg_printf(req->conn,
+              "HTTP/1.1 %d %s\r\n"
+              "Content-Type: application/json; charset=utf-8\r\n"
+              "Content-Length: %zu\r\n"
+              "Cache-Control: no-store\r\n"
+              "X-Content-Type-Options: nosniff\r\n"
+              "%s%s%s"
+              "\r\n",
+              status, s_reason(status), len, req->link[0] ? "Link: " : "", req->link,
+              req->link[0] ? "\r\n" : "");
+    if (len)
+        mg_write(req->conn, text, len);
+    free(text);
+    return status;
+}
+
+int
+ru_http_error(ru_req_t *req, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    req->link[0] = '\0';
+    return ru_http_json(req, status, json_pack("{s:s}", "error", msg));
+}
+
+int
+ru_http_fail(ru_req_t *req, ru_err err)
+{
+    switch (err) {
+    case RU_E_NOT_FOUND:
+        return ru_http_error(req, 404, "Record not found");
+    case RU_E_STORE_FULL:
+    case RU_E_DISK_FULL:
+        return ru_http_error(req, 507, "%s", ru_err_str(err));
+    case RU_E_UTF8:
+    case RU_E_TOO_BIG:
+    case RU_E_RANGE:
+    case RU_E_NAME:
+    case RU_E_INVALID:
+    case RU_E_EXISTS:
+        return ru_http_error(req, 422, "Validation failed: %s", ru_err_str(err));
+    default:
+        ru_log_err("http", "%s %s: %s", req->method, req->path, ru_err_str(err));
+        return ru_http_error(req, 500, "%s", ru_err_str(err));
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  Parameters
+ */
+
+const char *
+ru_http_param(const ru_req_t *req, const char *name)
+{
+    return json_string_value(json_object_get(req->params, name));
+}
+
+long
+ru_http_param_long(ru_req_t *req, const char *name, long def, long min, long max)
+{
+    json_t *v = json_object_get(req->params, name);
+    if (!v)
+        return def;
+    long n;
+    char *end = NULL;
+    if (json_is_integer(v))
+        n = (long) json_integer_value(v);
+    else if (json_is_string(v))
+        n = strtol(json_string_value(v), &end, 10);
+    else
+        n = min - 1;
+    if ((end && (*end || end == json_string_value(v))) || n < min || n > max) {
+        ru_http_error(req, 422, "%s must be a whole number from %ld to %ld", name, min, max);
+        return -1;
+    }
+    return n;
+}
+
+/*  Adds the pairs of an x-www-form-urlencoded string to params.
+ *  Returns 0, or -1 when a value is not UTF-8. */
+static int
+s_parse_form(const char *data, size_t len, json_t *params)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && data[end] != '&')
+            end++;
+        const char *eq = memchr(data + i, '=', end - i);
+        if (eq && eq > data + i) {
+            char key[128], *val = malloc(end - i + 1);
+            int klen = mg_url_decode(data + i, (int) (eq - data - i), key, sizeof key, 1);
+            int vlen = val ? mg_url_decode(eq + 1, (int) (data + end - eq - 1), val,
+                                           (int) (end - i + 1), 1)
+                           : -1;
+            json_t *s = vlen >= 0 ? json_stringn(val, (size_t) vlen) : NULL;
+            free(val);
+            if (!s)
+                return -1;
+            if (klen > 0)
+                json_object_set_new(params, key, s);
+            else
+                json_decref(s);
+        }
+        i = end + 1;
+    }
+    return 0;
+}
+
+/*  Reads the body, at most max bytes (else *too_big). Caller frees. */
+static char *
+s_read_body(struct mg_connection *conn, long long declared, long max, size_t *len, int *too_big)
+{
+    *len = 0;
+    *too_big = declared > max;
+    if (*too_big || declared == 0)
+        return NULL;
+    size_t cap = declared > 0 ? (size_t) declared : 4096;
+    char *buf = malloc(cap + 1);
+    int n;
+    while (buf && (n = mg_read(conn, buf + *len, cap - *len)) > 0) {
+        *len += (size_t) n;
+        if (*len == cap && declared < 0) {
+            if (cap > (size_t) max) {
+                *too_big = 1;
+                break;
+            }
+            char *more = realloc(buf, 2 * cap + 1);
+            if (!more)
+                break;
+            buf = more;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[*len] = '\0';
+    return buf;
+}
+
+/*  Merges query and body parameters into req->params; on failure sends the
+ *  error response and returns its status, else 0. */
+static int
+s_params(ru_req_t *req, const struct mg_request_info *ri)
+{
+    req->params = json_object();
+    const char *q = ri->query_string;
+    if (q && s_parse_form(q, strlen(q), req->params))
+        return ru_http_error(req, 400, "query parameters must be UTF-8");
+    size_t len;
+    int too_big;
+    char *body =
+        s_read_body(req->conn, ri->content_length, req->node->cfg.max_body, &len, &too_big);
+    const char *type = mg_get_header(req->conn, "Content-Type");
+    int status = 0;
+    if (too_big)
+        status =
+            ru_http_error(req, 413, "the body is larger than %ld bytes", req->node->cfg.max_body);
+    else if (len && type && strncasecmp(type, "application/json", 16) == 0) {
+        json_error_t jerr;
+        json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(obj))
+            status = ru_http_error(req, 400, "the body is not a JSON object: %s", jerr.text);
+        else
+            json_object_update(req->params, obj);
+        json_decref(obj);
+    } else if (len && type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
+        if (s_parse_form(body, len, req->params))
+            status = ru_http_error(req, 400, "form values must be UTF-8");
+    } else if (len)
+        status = ru_http_error(req, 415,
+                               "send the body as application/json or "
+                               "application/x-www-form-urlencoded");
+    free(body);
+    return status;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Routing
+ */
+
+/*  Does path match pattern? Fills req->args with the ":x" segments. */
+static int
+s_match(const char *pattern, const char *path, ru_req_t *req)
+{
+    int nargs = 0;
+    while (*pattern && *path) {
+        if (*pattern != ':') {
+            if (*pattern++ != *path++)
+                return 0;
+            continue;
+        }
+        const char *end = strchr(path, '/');
+        size_t n = end ? (size_t) (end - path) : strlen(path);
+        if (n == 0 || n >= sizeof req->args[0] || nargs == RU_HTTP_MAX_ARGS)
+            return 0;
+        memcpy(req->args[nargs], path, n);
+        req->args[nargs++][n] = '\0';
+        path += n;
+        while (*pattern && *pattern != '/')
+            pattern++;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/*  Signs the request in from its bearer token, if it has one. */
+static void
+s_authenticate(ru_req_t *req)
+{
+    const char *h = mg_get_header(req->conn, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return;
+    ru_txn_t txn;
+    if (ru_store_read(req->node->store, &txn) != RU_OK)
+        return;
+    req->authed = ru_account_session_get(&txn, h + 7, &req->user) == RU_OK;
+    ru_txn_abort(&txn);
+}
+
+static int
+s_route(ru_http_t *self, ru_req_t *req)
+{
+    int path_known = 0;
+    for (const ru_route_t *r = self->routes; r->method; r++) {
+        if (!s_match(r->pattern, req->path, req))
+            continue;
+        path_known = 1;
+        if (strcmp(r->method, req->method) != 0)
+            continue;
+        if (r->auth && !req->authed)
+            return ru_http_error(req, 401, "The access token is invalid");
+        return r->handler(req);
+    }
+    if (path_known)
+        return ru_http_error(req, 405, "%s is not allowed here", req->method);
+    return ru_http_error(req, 404, "no such endpoint: %s", req->path);
+}
+
+static int
+s_dispatch(struct mg_connection *conn, void *cbdata)
+{
+    ru_http_t *self = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    ru_req_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return 0;
+    req->conn = conn;
+    req->node = self->node;
+    req->method = ri->request_method;
+    req->path = ri->local_uri ? ri->local_uri : "/";
+    int status = s_params(req, ri);
+    if (!status) {
+        s_authenticate(req);
+        status = s_route(self, req);
+    }
+    json_decref(req->params);
+    sodium_memzero(req, sizeof *req); /* it held the session's account */
+    free(req);
+    return status;
+}
+
+static int
+s_log_message(const struct mg_connection *conn, const char *message)
+{
+    (void) conn;
+    ru_log_warn("http", "%s", message);
+    return 1;
+}
+
+ru_err
+ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
+{
+    *out = NULL;
+    ru_http_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->node = node;
+    self->routes = routes;
+    char threads[16];
+    snprintf(threads, sizeof threads, "%ld", node->cfg.http_threads);
+    const char *options[] = {
+        "listening_ports", node->cfg.listen,    "num_threads", threads, "request_timeout_ms",
+        "30000",           "enable_keep_alive", "yes",         NULL};
+    struct mg_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.log_message = s_log_message;
+    mg_init_library(0);
+    self->ctx = mg_start(&callbacks, NULL, options);
+    if (!self->ctx) {
+        ru_log_err("http", "cannot listen on %s", node->cfg.listen);
+        free(self);
+        return RU_E_IO;
+    }
+    mg_set_request_handler(self->ctx, "/", s_dispatch, self);
+    *out = self;
+    return RU_OK;
+}
+
+void
+ru_http_stop(ru_http_t **self_p)
+{
+    ru_http_t *self = *self_p;
+    if (!self)
+        return;
+    mg_stop(self->ctx);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,72 @@
+/*  ru_http.h - the node's HTTP server: routing, requests, JSON responses.
+ *
+ *  civetweb runs the server and its thread pool; every request goes to one
+ *  handler here that finds its route in a table (method and path pattern,
+ *  with ":x" segments captured as arguments) and whether it needs a signed-
+ *  in user. Parameters from the query string and from a form or JSON body
+ *  are merged into one JSON object, so handlers read "status" the same way
+ *  whichever form a client used (Mastodon apps use all three).
+ *
+ *  Every response is JSON, errors included: {"error": "..."} with the right
+ *  status. Bodies over [http] max_body are refused with 413 before they
+ *  are read. Handlers run on civetweb's threads: they read LMDB in their
+ *  own read transactions and send writes to the store actor.
+ */
+#ifndef RU_HTTP_H
+#define RU_HTTP_H
+
+#include <jansson.h>
+
+#include "ruche/ru_error.h"
+
+#include "ru_account.h"
+#include "ru_node.h"
+
+#define RU_HTTP_MAX_ARGS 4
+
+typedef struct ru_http ru_http_t;
+
+typedef struct {
+    struct mg_connection *conn;
+    ru_node_t *node;
+    const char *method;
+    const char *path;
+    char args[RU_HTTP_MAX_ARGS][128]; /* ":x" path segments, in order */
+    json_t *params;                   /* query and body parameters */
+    int authed;
+    ru_account_t user; /* when authed */
+    char link[1024];   /* a Link header to send, "" for none */
+} ru_req_t;
+
+/*  A handler writes one response (ru_http_json or ru_http_error) and
+ *  returns its status. */
+typedef int (*ru_handler)(ru_req_t *req);
+
+typedef struct {
+    const char *method;
+    const char *pattern; /* "/api/v1/statuses/:id" */
+    ru_handler handler;
+    int auth; /* 1: 401 without a valid token */
+} ru_route_t;
+
+/*  Starts serving routes (a table ending with a NULL method) on node's
+ *  [http] listen address. */
+RU_MUST_CHECK ru_err ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out);
+/*  Stops accepting, waits for running requests, frees. NULL-safe. */
+void ru_http_stop(ru_http_t **self_p);
+
+/*  Sends body (its reference is taken) with status. */
+int ru_http_json(ru_req_t *req, int status, json_t *body);
+/*  Sends {"error": message}. */
+int ru_http_error(ru_req_t *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*  The status and message for an ru_err of a failed request. */
+int ru_http_fail(ru_req_t *req, ru_err err);
+
+/*  A string parameter, or NULL if absent or not a string. */
+const char *ru_http_param(const ru_req_t *req, const char *name);
+/*  An integer parameter within [min, max], def when absent; -1 and a 422
+ *  response sent when present but invalid. */
+long ru_http_param_long(ru_req_t *req, const char *name, long def, long min, long max);
+
+#endif

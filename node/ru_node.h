@@ -1,0 +1,23 @@
+/*  ru_node.h - what the parts of a running node share: its configuration,
+ *  key, store and store actor. Made by ruched's main, read by the HTTP
+ *  handlers; every field is set before the first request and constant
+ *  afterwards (the objects behind the pointers have their own thread rules).
+ */
+#ifndef RU_NODE_H
+#define RU_NODE_H
+
+#include "ruche/ru_key.h"
+
+#include "ru_config.h"
+#include "ru_store.h"
+#include "ru_writer.h"
+
+typedef struct {
+    ru_config_t cfg;
+    ru_key_t *key;
+    ru_store_t *store;
+    ru_writer_t *writer;
+    char public_url[RU_CONFIG_PATH_MAX]; /* no trailing slash */
+} ru_node_t;
+
+#endif

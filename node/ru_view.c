@@ -1,0 +1,336 @@
+/*  ru_view.c - Status, Account and Group JSON (see ru_view.h).
+ *
+ *  Counts (followers, statuses ...) are counted from the indexes when an
+ *  account is shown: a cursor walk over contiguous keys, cheap at the sizes
+ *  of one company's users.
+ */
+#include "ru_view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ruche/ru_text.h"
+
+#include "ru_dbkey.h"
+#include "ru_entity.h"
+#include "ru_pubid.h"
+
+static const char *const s_visibility[] = {"public", "unlisted", "private", "direct"};
+
+static int
+s_is_self(const ru_view_t *v, const uint8_t *origin)
+{
+    return memcmp(origin, ru_key_public(v->node->key), RU_KEY_BYTES) == 0;
+}
+
+void
+ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out)
+{
+    if (s_is_self(v, origin)) {
+        snprintf(out, RU_MAX_NAME + 1, "%s", v->node->cfg.site);
+        return;
+    }
+    char text[RU_KEY_TEXT_SIZE];
+    ru_b64_encode(text, origin, RU_KEY_BYTES);
+    snprintf(out, RU_MAX_NAME + 1, "%.8s", text);
+}
+
+json_t *
+ru_view_time(uint64_t ms)
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    char buf[40];
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%03uZ", (unsigned) (ms % 1000));
+    return json_string(buf);
+}
+
+/*  Counts the keys of db starting with prefix. */
+static json_int_t
+s_count(ru_txn_t *txn, ru_db db, const uint8_t *prefix, size_t len)
+{
+    MDB_cursor *cur;
+    json_int_t n = 0;
+    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, db), &cur) != MDB_SUCCESS)
+        return 0;
+    MDB_val k = {len, (void *) prefix}, val;
+    int rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0) {
+        n++;
+        rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+
+/*  Escapes text into buf as HTML. */
+static void
+s_escape(ru_buf_t *buf, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        const char *rep = text[i] == '&'    ? "&amp;"
+                          : text[i] == '<'  ? "&lt;"
+                          : text[i] == '>'  ? "&gt;"
+                          : text[i] == '"'  ? "&quot;"
+                          : text[i] == '\'' ? "&#39;"
+                          : text[i] == '\n' ? "<br>"
+                                            : NULL;
+        if (rep)
+            ru_buf_append(buf, rep, strlen(rep));
+        else
+            ru_buf_append(buf, &text[i], 1);
+    }
+}
+
+/*  Appends NULL-terminated list of strings. */
+static void
+s_cat(ru_buf_t *buf, const char *const *parts)
+{
+    for (; *parts; parts++)
+        ru_buf_append(buf, *parts, strlen(*parts));
+}
+
+char *
+ru_view_html(const ru_view_t *v, ru_str_t text)
+{
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    ru_buf_append(&buf, "<p>", 3);
+    size_t pos = 0, done = 0;
+    ru_entity_t e;
+    const char *url = v->node->public_url;
+    while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
+        s_escape(&buf, text.ptr + done, e.start - done);
+        if (e.kind == RU_ENTITY_TAG)
+            s_cat(&buf, (const char *[]){"<a href=\"", url, "/tags/", e.name,
+                                         "\" class=\"mention hashtag\" rel=\"tag\">", NULL});
+        else
+            s_cat(&buf, (const char *[]){"<span class=\"h-card\"><a href=\"", url, "/@", e.name,
+                                         "\" class=\"u-url mention\">", NULL});
+        s_escape(&buf, text.ptr + e.start, e.len);
+        ru_buf_append(&buf, e.kind == RU_ENTITY_TAG ? "</a>" : "</a></span>",
+                      e.kind == RU_ENTITY_TAG ? 4 : 11);
+        done = e.start + e.len;
+    }
+    s_escape(&buf, text.ptr + done, text.len - done);
+    ru_buf_append(&buf, "</p>", 5); /* with the NUL */
+    if (ru_buf_status(&buf)) {
+        ru_buf_fini(&buf);
+        return NULL;
+    }
+    return (char *) buf.data;
+}
+
+json_t *
+ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name)
+{
+    char id[RU_PUBID_SIZE], site[RU_MAX_NAME + 1], acct[2 * RU_MAX_NAME + 2];
+    char user[RU_MAX_NAME + 1];
+    snprintf(user, sizeof user, "%.*s", (int) name.len, name.ptr);
+    ru_pubid_text(ru_pubid_user(home, name), id);
+    ru_view_site(v, home, site);
+    if (s_is_self(v, home))
+        snprintf(acct, sizeof acct, "%s", user);
+    else
+        snprintf(acct, sizeof acct, "%s@%s", user, site);
+    uint8_t key[RU_DBKEY_USER];
+    size_t klen = ru_dbkey_user(key, home, name);
+    MDB_val val;
+    ru_profile_rec_t prof = {{user, (uint32_t) strlen(user)}, {"", 0}, 0};
+    if (ru_txn_get(v->txn, RU_DB_profiles, key, klen, &val) == RU_OK &&
+        ru_profile_rec_decode(val.mv_data, val.mv_size, &prof) != RU_OK)
+        prof = (ru_profile_rec_t){{user, (uint32_t) strlen(user)}, {"", 0}, 0};
+    ru_account_t local = {0};
+    int is_local = s_is_self(v, home) && ru_account_get(v->txn, user, &local) == RU_OK;
+    char *note = ru_view_html(v, prof.note);
+    char url[sizeof v->node->public_url + sizeof acct + 2];
+    snprintf(url, sizeof url, "%s/@%s", v->node->public_url, acct);
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:s, s:s, s:s, s:s,"
+        " s:n, s:[], s:[]}",
+        "id", id, "username", user, "acct", acct, "display_name", prof.display_name.ptr,
+        (size_t) prof.display_name.len, "note", note ? note : "", "url", url, "created_at",
+        ru_view_time(is_local ? local.created_ms : ru_hlc_ms(prof.hlc)), "followers_count",
+        s_count(v->txn, RU_DB_followers, key, klen), "following_count",
+        s_count(v->txn, RU_DB_follows, key, klen), "statuses_count",
+        s_count(v->txn, RU_DB_authors, key, klen), "locked", 0, "bot", 0, "group", 0, "avatar", "",
+        "avatar_static", "", "header", "", "header_static", "", "last_status_at", "emojis",
+        "fields");
+    free(note);
+    return j;
+}
+
+/*  The mentions of a status: [{id, username, acct, url}] for the users
+ *  named in its text that resolve to a known home. */
+static json_t *
+s_mentions(const ru_view_t *v, const uint8_t *origin, ru_str_t text, json_t **tags)
+{
+    json_t *mentions = json_array();
+    *tags = json_array();
+    size_t pos = 0;
+    ru_entity_t e;
+    while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
+        if (e.kind == RU_ENTITY_TAG) {
+            char url[RU_CONFIG_PATH_MAX + RU_MAX_TAG + 8];
+            snprintf(url, sizeof url, "%s/tags/%s", v->node->public_url, e.name);
+            json_array_append_new(*tags, json_pack("{s:s, s:s}", "name", e.name, "url", url));
+            continue;
+        }
+        if (e.site[0] && strcmp(e.site, v->node->cfg.site) != 0)
+            continue;
+        const uint8_t *home = e.site[0] ? ru_key_public(v->node->key) : origin;
+        json_t *a = ru_view_account(v, home, (ru_str_t){e.name, (uint32_t) strlen(e.name)});
+        json_array_append_new(
+            mentions, json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(a, "id"), "username",
+                                json_object_get(a, "username"), "acct", json_object_get(a, "acct"),
+                                "url", json_object_get(a, "url")));
+        json_decref(a);
+    }
+    return mentions;
+}
+
+/*  The id and account id of a status's parent, as JSON (or nulls). */
+static void
+s_parent(const ru_view_t *v, const ru_post_rec_t *rec, json_t **id, json_t **account)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_post_rec_t parent;
+    *id = json_null();
+    *account = json_null();
+    if (!rec->has_parent ||
+        ru_txn_get(v->txn, RU_DB_posts, key, ru_dbkey_ref(key, rec->parent.origin, rec->parent.seq),
+                   &val) != RU_OK ||
+        ru_post_rec_decode(val.mv_data, val.mv_size, &parent) != RU_OK)
+        return;
+    char text[RU_PUBID_SIZE];
+    ru_pubid_status(parent.hlc, rec->parent.origin, text);
+    *id = json_string(text);
+    ru_pubid_text(ru_pubid_user(rec->parent.origin, parent.author), text);
+    *account = json_string(text);
+}
+
+/*  Has the viewer liked ref? */
+static int
+s_favourited(const ru_view_t *v, const ru_ref_t *ref)
+{
+    if (!v->viewer)
+        return 0;
+    uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
+    size_t len = ru_dbkey_ref(key, ref->origin, ref->seq);
+    len += ru_dbkey_user(key + len, ru_key_public(v->node->key),
+                         (ru_str_t){v->viewer, (uint32_t) strlen(v->viewer)});
+    MDB_val val;
+    return ru_txn_get(v->txn, RU_DB_likes, key, len, &val) == RU_OK;
+}
+
+/*  The group a status was posted to, or JSON null. */
+static json_t *
+s_status_group(const ru_view_t *v, const ru_post_rec_t *rec)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_group_rec_t g;
+    if (!rec->has_group ||
+        ru_txn_get(v->txn, RU_DB_groups, key, ru_dbkey_ref(key, rec->group.origin, rec->group.seq),
+                   &val) != RU_OK ||
+        ru_group_rec_decode(val.mv_data, val.mv_size, &g) != RU_OK)
+        return json_null();
+    char id[RU_PUBID_SIZE];
+    ru_pubid_text(ru_pubid_group(&rec->group), id);
+    return json_pack("{s:s, s:s%}", "id", id, "name", g.name.ptr, (size_t) g.name.len);
+}
+
+json_t *
+ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec)
+{
+    char id[RU_PUBID_SIZE], site[RU_MAX_NAME + 1], origin[RU_KEY_TEXT_SIZE];
+    char url[RU_CONFIG_PATH_MAX + 64];
+    ru_pubid_status(rec->hlc, ref->origin, id);
+    ru_view_site(v, ref->origin, site);
+    ru_b64_encode(origin, ref->origin, RU_KEY_BYTES);
+    snprintf(url, sizeof url, "%s/statuses/%s", v->node->public_url, id);
+    json_t *parent_id, *parent_account, *tags;
+    s_parent(v, rec, &parent_id, &parent_account);
+    json_t *mentions = s_mentions(v, ref->origin, rec->text, &tags);
+    char *html = ru_view_html(v, rec->text);
+    json_t *j = json_pack(
+        "{s:s, s:o, s:o, s:o, s:s, s:s, s:s%, s:s, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:b,"
+        " s:s, s:s, s:n, s:o, s:o, s:o, s:[], s:[], s:n, s:n, s:n, s:n,"
+        " s:{s:s, s:s, s:I, s:o}}",
+        "id", id, "created_at", ru_view_time(ru_hlc_ms(rec->hlc)), "in_reply_to_id", parent_id,
+        "in_reply_to_account_id", parent_account, "visibility", s_visibility[rec->visibility],
+        "content", html ? html : "", "text", rec->text.ptr, (size_t) rec->text.len, "spoiler_text",
+        "", "edited_at", rec->edit_hlc ? ru_view_time(ru_hlc_ms(rec->edit_hlc)) : json_null(),
+        "favourites_count", (json_int_t) rec->likes, "replies_count", (json_int_t) rec->replies,
+        "reblogs_count", 0, "favourited", s_favourited(v, ref), "reblogged", 0, "muted", 0,
+        "bookmarked", 0, "sensitive", 0, "uri", url, "url", url, "language", "account",
+        ru_view_account(v, ref->origin, rec->author), "mentions", mentions, "tags", tags,
+        "media_attachments", "emojis", "reblog", "card", "poll", "application", "ruche", "site",
+        site, "origin", origin, "seq", (json_int_t) ref->seq, "group", s_status_group(v, rec));
+    free(html);
+    return j;
+}
+
+json_t *
+ru_view_group(const ru_view_t *v, const ru_ref_t *ref, const ru_group_rec_t *rec)
+{
+    char id[RU_PUBID_SIZE];
+    ru_pubid_text(ru_pubid_group(ref), id);
+    int member = 0;
+    if (v->viewer) {
+        uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
+        size_t len = ru_dbkey_ref(key, ref->origin, ref->seq);
+        len += ru_dbkey_user(key + len, ru_key_public(v->node->key),
+                             (ru_str_t){v->viewer, (uint32_t) strlen(v->viewer)});
+        MDB_val val;
+        member = ru_txn_get(v->txn, RU_DB_members, key, len, &val) == RU_OK;
+    }
+    return json_pack("{s:s, s:s%, s:s%, s:I, s:b, s:o, s:o}", "id", id, "name", rec->name.ptr,
+                     (size_t) rec->name.len, "description", rec->description.ptr,
+                     (size_t) rec->description.len, "members_count", (json_int_t) rec->members,
+                     "member", member, "created_at", ru_view_time(ru_hlc_ms(rec->hlc)), "creator",
+                     ru_view_account(v, ref->origin, rec->creator));
+}
+
+/*  Is viewer (a user of this node) mentioned in the text of a status? */
+static int
+s_mentioned(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
+{
+    size_t pos = 0;
+    ru_entity_t e;
+    while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
+        if (e.kind != RU_ENTITY_MENTION || strcmp(e.name, v->viewer) != 0)
+            continue;
+        if (e.site[0] ? strcmp(e.site, v->node->cfg.site) == 0 : s_is_self(v, origin))
+            return 1;
+    }
+    return 0;
+}
+
+int
+ru_view_visible(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec)
+{
+    if (rec->deleted)
+        return 0;
+    if (rec->visibility == RU_VIS_PUBLIC || rec->visibility == RU_VIS_UNLISTED)
+        return 1;
+    if (!v->viewer)
+        return 0;
+    ru_str_t me = {v->viewer, (uint32_t) strlen(v->viewer)};
+    if (s_is_self(v, ref->origin) && rec->author.len == me.len &&
+        memcmp(rec->author.ptr, me.ptr, me.len) == 0)
+        return 1;
+    if (rec->visibility == RU_VIS_DIRECT)
+        return s_mentioned(v, ref->origin, rec->text);
+    uint8_t key[2 * RU_DBKEY_USER];
+    size_t len = ru_dbkey_user(key, ru_key_public(v->node->key), me);
+    len += ru_dbkey_user(key + len, ref->origin, rec->author);
+    MDB_val val;
+    return ru_txn_get(v->txn, RU_DB_follows, key, len, &val) == RU_OK ||
+           s_mentioned(v, ref->origin, rec->text);
+}

@@ -1,0 +1,45 @@
+/*  ru_view.h - the JSON that clients see: Mastodon's Status and Account
+ *  objects, and ruche's Group, built from the store's records.
+ *
+ *  Views read inside the caller's read transaction and return new jansson
+ *  objects (the caller owns the reference). Text from users is escaped
+ *  wherever it becomes HTML; mentions and tags become links.
+ */
+#ifndef RU_VIEW_H
+#define RU_VIEW_H
+
+#include <jansson.h>
+
+#include "ruche/ru_update.h"
+
+#include "ru_account.h"
+#include "ru_node.h"
+#include "ru_record.h"
+
+/*  Who is looking: their name on this node, or NULL for nobody signed in. */
+typedef struct {
+    ru_node_t *node;
+    ru_txn_t *txn;
+    const char *viewer;
+} ru_view_t;
+
+/*  The site name of a node key: this node's own name, else a short form
+ *  of the key. out holds RU_MAX_NAME + 1 bytes. */
+void ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out);
+/*  "2026-11-27T14:03:00.123Z" from milliseconds since the epoch. */
+json_t *ru_view_time(uint64_t ms);
+
+json_t *ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name);
+/*  A status, or NULL if the record cannot be read. */
+json_t *ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec);
+json_t *ru_view_group(const ru_view_t *v, const ru_ref_t *ref, const ru_group_rec_t *rec);
+
+/*  The HTML of a status text: paragraphs, line breaks, escaped text, links
+ *  for tags and mentions. Caller frees. */
+char *ru_view_html(const ru_view_t *v, ru_str_t text);
+
+/*  Does the viewer see this status? (deleted: never; direct: author and
+ *  mentioned; private: author and followers; others: everyone) */
+int ru_view_visible(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec);
+
+#endif
