@@ -172,6 +172,23 @@ ru_api_lookup(ru_req_t *req)
                                  (ru_str_t){name, (uint32_t) n});
 }
 
+/*  Does the user home|name follow the signed-in user? */
+static int
+s_follows_me(ru_req_t *req, const uint8_t *home, ru_str_t name)
+{
+    uint8_t key[2 * RU_DBKEY_USER];
+    size_t len = ru_dbkey_user(key, home, name);
+    len += ru_dbkey_user(key + len, ru_key_public(req->node->key),
+                         (ru_str_t){req->user.name, (uint32_t) strlen(req->user.name)});
+    ru_txn_t txn;
+    MDB_val val;
+    if (ru_store_read(req->node->store, &txn) != RU_OK)
+        return 0;
+    int yes = ru_txn_get(&txn, RU_DB_follows, key, len, &val) == RU_OK;
+    ru_txn_abort(&txn);
+    return yes;
+}
+
 /*  Follows or unfollows the account :id, then answers the relationship. */
 static int
 s_follow(ru_req_t *req, ru_kind kind)
@@ -191,12 +208,13 @@ s_follow(ru_req_t *req, ru_kind kind)
     ru_update_fini(&u);
     if (err)
         return ru_http_fail(req, err);
-    return ru_http_json(
-        req, 200,
-        json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}", "id",
-                  req->args[0], "following", kind == RU_KIND_FOLLOW, "showing_reblogs", 1,
-                  "notifying", 0, "followed_by", 0, "blocking", 0, "blocked_by", 0, "muting", 0,
-                  "muting_notifications", 0, "requested", 0, "domain_blocking", 0, "note", ""));
+    return ru_http_json(req, 200,
+                        json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}",
+                                  "id", req->args[0], "following", kind == RU_KIND_FOLLOW,
+                                  "showing_reblogs", 1, "notifying", 0, "followed_by",
+                                  s_follows_me(req, key, s_key_name(key, len)), "blocking", 0,
+                                  "blocked_by", 0, "muting", 0, "muting_notifications", 0,
+                                  "requested", 0, "domain_blocking", 0, "note", ""));
 }
 
 int

@@ -27,6 +27,50 @@ s_domain(const ru_req_t *req)
     return p ? p + 3 : url;
 }
 
+static int
+s_count_one(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    (void) val;
+    ++*(json_int_t *) ctx;
+    return 0;
+}
+
+typedef struct {
+    const uint8_t *self;
+    json_int_t n;
+} s_other_sites;
+
+static int
+s_count_other(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_other_sites *o = ctx;
+    o->n += memcmp(key->mv_data, o->self, RU_KEY_BYTES) != 0;
+    return 0;
+}
+
+/*  Mastodon's instance stats: this node's users, their statuses (not
+ *  deleted), and the other sites known. */
+static json_t *
+s_stats(ru_req_t *req)
+{
+    json_int_t statuses = 0;
+    s_other_sites sites = {ru_key_public(req->node->key), 0};
+    uint64_t users = 0;
+    ru_txn_t txn;
+    if (ru_store_read(req->node->store, &txn) == RU_OK) {
+        if (ru_account_count(&txn, &users) != RU_OK ||
+            ru_txn_scan(&txn, RU_DB_authors, ru_key_public(req->node->key), RU_KEY_BYTES, 0,
+                        s_count_one, &statuses) != RU_OK ||
+            ru_txn_scan(&txn, RU_DB_heads, NULL, 0, 0, s_count_other, &sites) != RU_OK)
+            users = 0, statuses = 0, sites.n = 0;
+        ru_txn_abort(&txn);
+    }
+    return json_pack("{s:I, s:I, s:I}", "user_count", (json_int_t) users, "status_count", statuses,
+                     "domain_count", sites.n);
+}
+
 int
 ru_api_instance_v1(ru_req_t *req)
 {
@@ -35,13 +79,13 @@ ru_api_instance_v1(ru_req_t *req)
     return ru_http_json(
         req, 200,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s], s:{s:{s:i}},"
-                  " s:{s:s}, s:{s:{s:i, s:i}}}",
+                  " s:{s:s}, s:o}",
                   "uri", s_domain(req), "title", title, "short_description", "", "description",
                   "A site of the company's ruche network.", "email", "", "version",
                   "4.2.0 (compatible; ruche " RUCHE_VERSION ")", "registrations", 0,
                   "approval_required", 1, "invites_enabled", 0, "languages", "en", "configuration",
                   "statuses", "max_characters", RU_MAX_TEXT_CHARS, "urls", "streaming_api", "",
-                  "stats", "ruche", "user_count", 0, "status_count", 0));
+                  "stats", s_stats(req)));
 }
 
 int

@@ -7,6 +7,7 @@
  *  A status id stands for the first 16 bytes of the position (ru_pubid.h),
  *  which is all the walk compares.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,7 +133,9 @@ int
 ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int public_only)
 {
     uint8_t max[S_POS16], since[S_POS16], min[S_POS16];
-    long limit = ru_http_param_long(req, "limit", 20, 1, 40);
+    long limit = ru_http_param_long(req, "limit", 20, 1, LONG_MAX);
+    if (limit > 40)
+        limit = 40; /* as Mastodon does: larger asks get the largest page */
     int has_max = s_id_param(req, "max_id", max), has_since = 0, has_min = 0;
     if (limit < 0 || has_max < 0 || (has_since = s_id_param(req, "since_id", since)) < 0 ||
         (has_min = s_id_param(req, "min_id", min)) < 0)

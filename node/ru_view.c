@@ -94,8 +94,25 @@ s_cat(ru_buf_t *buf, const char *const *parts)
         ru_buf_append(buf, *parts, strlen(*parts));
 }
 
+/*  Finds the user a mention names: @name is on the author's site (origin),
+ *  @name@site on that site (only this node's own site name is known to
+ *  it). Returns 1 and sets *home when that user is known here. */
+static int
+s_resolve(const ru_view_t *v, const uint8_t *origin, const ru_entity_t *e, const uint8_t **home)
+{
+    if (e->site[0] && strcmp(e->site, v->node->cfg.site) != 0)
+        return 0;
+    *home = e->site[0] ? ru_key_public(v->node->key) : origin;
+    ru_account_t local;
+    if (s_is_self(v, *home) && ru_account_get(v->txn, e->name, &local) == RU_OK)
+        return 1;
+    MDB_val key;
+    ru_str_t name = {e->name, (uint32_t) strlen(e->name)};
+    return ru_pubid_lookup(v->txn, ru_pubid_user(*home, name), &key) == RU_OK;
+}
+
 char *
-ru_view_html(const ru_view_t *v, ru_str_t text)
+ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
 {
     ru_buf_t buf;
     ru_buf_init(&buf);
@@ -105,12 +122,23 @@ ru_view_html(const ru_view_t *v, ru_str_t text)
     const char *url = v->node->public_url;
     while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
         s_escape(&buf, text.ptr + done, e.start - done);
+        const uint8_t *home;
+        char site[RU_MAX_NAME + 1];
+        if (e.kind == RU_ENTITY_MENTION && !s_resolve(v, origin, &e, &home)) {
+            s_escape(&buf, text.ptr + e.start, e.len); /* nobody known: plain text */
+            done = e.start + e.len;
+            continue;
+        }
+        if (e.kind == RU_ENTITY_MENTION)
+            ru_view_site(v, home, site);
         if (e.kind == RU_ENTITY_TAG)
             s_cat(&buf, (const char *[]){"<a href=\"", url, "/tags/", e.name,
                                          "\" class=\"mention hashtag\" rel=\"tag\">", NULL});
         else
-            s_cat(&buf, (const char *[]){"<span class=\"h-card\"><a href=\"", url, "/@", e.name,
-                                         "\" class=\"u-url mention\">", NULL});
+            s_cat(&buf,
+                  (const char *[]){"<span class=\"h-card\"><a href=\"", url, "/@", e.name,
+                                   s_is_self(v, home) ? "" : "@", s_is_self(v, home) ? "" : site,
+                                   "\" class=\"u-url mention\">", NULL});
         s_escape(&buf, text.ptr + e.start, e.len);
         ru_buf_append(&buf, e.kind == RU_ENTITY_TAG ? "</a>" : "</a></span>",
                       e.kind == RU_ENTITY_TAG ? 4 : 11);
@@ -146,7 +174,7 @@ ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name)
         prof = (ru_profile_rec_t){{user, (uint32_t) strlen(user)}, {"", 0}, 0};
     ru_account_t local = {0};
     int is_local = s_is_self(v, home) && ru_account_get(v->txn, user, &local) == RU_OK;
-    char *note = ru_view_html(v, prof.note);
+    char *note = ru_view_html(v, home, prof.note);
     char url[sizeof v->node->public_url + sizeof acct + 2];
     snprintf(url, sizeof url, "%s/@%s", v->node->public_url, acct);
     json_t *j = json_pack(
@@ -180,9 +208,9 @@ s_mentions(const ru_view_t *v, const uint8_t *origin, ru_str_t text, json_t **ta
             json_array_append_new(*tags, json_pack("{s:s, s:s}", "name", e.name, "url", url));
             continue;
         }
-        if (e.site[0] && strcmp(e.site, v->node->cfg.site) != 0)
+        const uint8_t *home;
+        if (!s_resolve(v, origin, &e, &home))
             continue;
-        const uint8_t *home = e.site[0] ? ru_key_public(v->node->key) : origin;
         json_t *a = ru_view_account(v, home, (ru_str_t){e.name, (uint32_t) strlen(e.name)});
         json_array_append_new(
             mentions, json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(a, "id"), "username",
@@ -257,7 +285,7 @@ ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec
     json_t *parent_id, *parent_account, *tags;
     s_parent(v, rec, &parent_id, &parent_account);
     json_t *mentions = s_mentions(v, ref->origin, rec->text, &tags);
-    char *html = ru_view_html(v, rec->text);
+    char *html = ru_view_html(v, ref->origin, rec->text);
     json_t *j = json_pack(
         "{s:s, s:o, s:o, s:o, s:s, s:s, s:s%, s:s, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:b,"
         " s:s, s:s, s:n, s:o, s:o, s:o, s:[], s:[], s:n, s:n, s:n, s:n,"

@@ -34,9 +34,9 @@ json_t *ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name);
 json_t *ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec);
 json_t *ru_view_group(const ru_view_t *v, const ru_ref_t *ref, const ru_group_rec_t *rec);
 
-/*  The HTML of a status text: paragraphs, line breaks, escaped text, links
- *  for tags and mentions. Caller frees. */
-char *ru_view_html(const ru_view_t *v, ru_str_t text);
+/*  The HTML of a text written at origin: a paragraph, line breaks, escaped
+ *  text, links for tags and for mentions of users known here. Caller frees. */
+char *ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text);
 
 /*  Does the viewer see this status? (deleted: never; direct: author and
  *  mentioned; private: author and followers; others: everyone) */
