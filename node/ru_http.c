@@ -324,6 +324,24 @@ s_dispatch(struct mg_connection *conn, void *cbdata)
     return status;
 }
 
+/*  Errors civetweb answers itself (a malformed request line, a header too
+ *  long): JSON too, like every other response. */
+static int
+s_http_error(struct mg_connection *conn, int status, const char *msg)
+{
+    json_t *body = json_pack("{s:s}", "error", msg && *msg ? msg : s_reason(status));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return 1; /* let civetweb answer */
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+              status, s_reason(status), strlen(text), text);
+    free(text);
+    return 0;
+}
+
 static int
 s_log_message(const struct mg_connection *conn, const char *message)
 {
@@ -349,6 +367,7 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = s_log_message;
+    callbacks.http_error = s_http_error;
     mg_init_library(0);
     self->ctx = mg_start(&callbacks, NULL, options);
     if (!self->ctx) {
