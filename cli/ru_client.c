@@ -1,0 +1,331 @@
+/*  ru_client.c - JSON over HTTP with libcurl (see ru_client.h).
+ *
+ *  One easy handle per client, reset before each request so no option
+ *  leaks from one request into the next, while its connection cache lets
+ *  the requests of one command share a connection. The reply body is
+ *  gathered into a buffer with a hard size cap, parsed with jansson, then
+ *  wiped: a login reply carries a token.
+ */
+#include "ru_client.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ru_secret.h"
+#include "ruche/ru_buf.h"
+
+#ifndef RUCHE_VERSION
+#define RUCHE_VERSION "unknown"
+#endif
+
+struct ru_client {
+    CURL *curl;
+    char *server;
+    char *auth; /* "Authorization: Bearer TOKEN", secret memory, or NULL */
+    long connect_ms;
+    long total_ms;
+    ru_buf_t body; /* the reply being read */
+    int too_big;   /* the reply went over RU_CLIENT_MAX_REPLY */
+    char *link;    /* Link header of the reply being read */
+    char curl_error[CURL_ERROR_SIZE];
+    char error[CURL_ERROR_SIZE + 256];
+};
+
+ru_err
+ru_client_global_init(void)
+{
+    if (sodium_init() < 0)
+        return RU_E_NOMEM;
+    ru_secret_json_wipe();
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? RU_OK : RU_E_NOMEM;
+}
+
+void
+ru_client_global_fini(void)
+{
+    curl_global_cleanup();
+}
+
+void
+ru_reply_fini(ru_reply_t *reply)
+{
+    json_decref(reply->json);
+    free(reply->link);
+    memset(reply, 0, sizeof *reply);
+}
+
+const char *
+ru_reply_message(const ru_reply_t *reply)
+{
+    const char *m = json_string_value(json_object_get(reply->json, "error_description"));
+    if (m == NULL || m[0] == '\0')
+        m = json_string_value(json_object_get(reply->json, "error"));
+    return m != NULL && m[0] != '\0' ? m : NULL;
+}
+
+ru_client_t *
+ru_client_new(const char *server)
+{
+    ru_client_t *self = calloc(1, sizeof *self);
+    if (self == NULL)
+        return NULL;
+    self->curl = curl_easy_init();
+    self->server = strdup(server);
+    self->connect_ms = RU_CLIENT_CONNECT_MS;
+    self->total_ms = RU_CLIENT_TOTAL_MS;
+    ru_buf_init(&self->body);
+    if (self->curl == NULL || self->server == NULL)
+        ru_client_destroy(&self);
+    return self;
+}
+
+/*  Forgets the reply being read, wiping its bytes. */
+static void
+s_reset_reply(ru_client_t *self)
+{
+    if (self->body.data != NULL)
+        sodium_memzero(self->body.data, self->body.cap);
+    ru_buf_reset(&self->body);
+    self->too_big = 0;
+    free(self->link);
+    self->link = NULL;
+}
+
+void
+ru_client_destroy(ru_client_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    ru_client_t *self = *self_p;
+    s_reset_reply(self);
+    ru_buf_fini(&self->body);
+    if (self->curl != NULL)
+        curl_easy_cleanup(self->curl);
+    ru_secret_free(&self->auth);
+    free(self->server);
+    free(self);
+    *self_p = NULL;
+}
+
+ru_err
+ru_client_set_token(ru_client_t *self, const char *token)
+{
+    static const char prefix[] = "Authorization: Bearer ";
+    ru_secret_free(&self->auth);
+    if (token == NULL)
+        return RU_OK;
+    if (sodium_init() < 0)
+        return RU_E_NOMEM;
+    size_t n = sizeof prefix + strlen(token);
+    self->auth = sodium_malloc(n);
+    if (self->auth == NULL)
+        return RU_E_NOMEM;
+    (void) snprintf(self->auth, n, "%s%s", prefix, token);
+    return RU_OK;
+}
+
+void
+ru_client_set_timeouts(ru_client_t *self, long connect_ms, long total_ms)
+{
+    self->connect_ms = connect_ms;
+    self->total_ms = total_ms;
+}
+
+const char *
+ru_client_server(const ru_client_t *self)
+{
+    return self->server;
+}
+
+const char *
+ru_client_error(const ru_client_t *self)
+{
+    return self->error[0] ? self->error : "no error";
+}
+
+/*  libcurl hands over the body in pieces: keep them, up to the cap. */
+static size_t
+s_on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    ru_client_t *self = arg;
+    size_t n = size * nmemb;
+    if (n > RU_CLIENT_MAX_REPLY - self->body.len) {
+        self->too_big = 1;
+        return 0; /* makes libcurl stop with CURLE_WRITE_ERROR */
+    }
+    ru_buf_append(&self->body, data, n);
+    return self->body.failed ? 0 : n;
+}
+
+/*  Keeps the Link header of the last response (a new status line starts a
+ *  new response, e.g. after "100 Continue"); repeated ones are joined. */
+static size_t
+s_on_header(char *data, size_t size, size_t nitems, void *arg)
+{
+    ru_client_t *self = arg;
+    size_t n = size * nitems;
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        free(self->link);
+        self->link = NULL;
+    } else if (n > 5 && strncasecmp(data, "link:", 5) == 0) {
+        size_t skip = 5 + strspn(data + 5, " \t");
+        size_t len = n > skip ? n - skip : 0;
+        while (len > 0 && (data[skip + len - 1] == '\r' || data[skip + len - 1] == '\n'))
+            len--;
+        size_t old = self->link ? strlen(self->link) : 0;
+        char *joined = realloc(self->link, old + len + 3);
+        if (joined == NULL)
+            return 0;
+        (void) snprintf(joined + old, len + 3, "%s%.*s", old ? ", " : "", (int) len, data + skip);
+        self->link = joined;
+    }
+    return n;
+}
+
+/*  The request headers; the Authorization line comes from secret memory
+ *  and its copy in the list is wiped by s_free_headers. */
+static struct curl_slist *
+s_headers(const ru_client_t *self, int has_body)
+{
+    struct curl_slist *list = curl_slist_append(NULL, "Accept: application/json");
+    /* without a body, "Content-Type:" stops libcurl's form type on a POST */
+    if (list != NULL)
+        list =
+            curl_slist_append(list, has_body ? "Content-Type: application/json" : "Content-Type:");
+    if (list != NULL && self->auth != NULL)
+        list = curl_slist_append(list, self->auth);
+    return list;
+}
+
+static void
+s_free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *h = list; h != NULL; h = h->next)
+        sodium_memzero(h->data, strlen(h->data));
+    curl_slist_free_all(list);
+}
+
+/*  Sets every option of one request on the reset handle. */
+static CURLcode
+s_setup(ru_client_t *self, const char *method, const char *url, struct curl_slist *headers,
+        const char *body)
+{
+    CURL *c = self->curl;
+    CURLcode rc = curl_easy_setopt(c, CURLOPT_URL, url);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, self->connect_ms);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, self->total_ms);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_USERAGENT, "ruche/" RUCHE_VERSION);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_ERRORBUFFER, self->curl_error);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_body);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_WRITEDATA, self);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_on_header);
+    rc = rc ? rc : curl_easy_setopt(c, CURLOPT_HEADERDATA, self);
+    if (strcmp(method, "GET") == 0)
+        return rc ? rc : curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    if (strcmp(method, "POST") == 0)
+        rc = rc ? rc : curl_easy_setopt(c, CURLOPT_POST, 1L);
+    else
+        rc = rc ? rc : curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body != NULL || strcmp(method, "POST") == 0) {
+        rc = rc ? rc : curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        rc = rc ? rc : curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long) (body ? strlen(body) : 0));
+    }
+    return rc;
+}
+
+/*  Turns the bytes of the reply into reply->json. */
+static ru_err
+s_parse(ru_client_t *self, ru_reply_t *reply)
+{
+    if (self->body.len == 0)
+        return RU_OK;
+    json_error_t jerr;
+    reply->json = json_loadb((const char *) self->body.data, self->body.len, 0, &jerr);
+    if (reply->json != NULL || reply->status >= 400)
+        return RU_OK; /* an error page that is not JSON still has its status */
+    if (json_error_code(&jerr) == json_error_premature_end_of_input) {
+        (void) snprintf(self->error, sizeof self->error,
+                        "the reply of %s ends early (%zu bytes): it was cut short", self->server,
+                        self->body.len);
+        return RU_E_TRUNCATED;
+    }
+    (void) snprintf(self->error, sizeof self->error,
+                    "the reply of %s (HTTP %ld) is not JSON: %s at byte %d", self->server,
+                    reply->status, jerr.text, jerr.position);
+    return RU_E_TYPE;
+}
+
+/*  Runs the request set up on the handle and reads the reply. */
+static ru_err
+s_perform(ru_client_t *self, ru_reply_t *reply)
+{
+    self->curl_error[0] = '\0';
+    CURLcode rc = curl_easy_perform(self->curl);
+    (void) curl_easy_getinfo(self->curl, CURLINFO_RESPONSE_CODE, &reply->status);
+    if (self->too_big) {
+        (void) snprintf(self->error, sizeof self->error, "the reply of %s is larger than %u bytes",
+                        self->server, RU_CLIENT_MAX_REPLY);
+        return RU_E_TOO_BIG;
+    }
+    if (rc == CURLE_WRITE_ERROR && self->body.failed)
+        return RU_E_NOMEM;
+    if (rc != CURLE_OK) {
+        (void) snprintf(self->error, sizeof self->error, "request to %s failed: %s", self->server,
+                        self->curl_error[0] ? self->curl_error : curl_easy_strerror(rc));
+        return RU_E_IO;
+    }
+    if (reply->status >= 300 && reply->status < 400) {
+        (void) snprintf(self->error, sizeof self->error,
+                        "%s answered with a redirect (HTTP %ld): check the server URL",
+                        self->server, reply->status);
+        return RU_E_IO;
+    }
+    ru_err e = s_parse(self, reply);
+    if (e == RU_OK && self->link != NULL) {
+        reply->link = self->link;
+        self->link = NULL;
+    }
+    return e;
+}
+
+ru_err
+ru_client_call(ru_client_t *self, const char *method, const char *path, const json_t *body,
+               ru_reply_t *reply)
+{
+    char *text = NULL;
+    self->error[0] = '\0';
+    s_reset_reply(self);
+    size_t n = strlen(self->server) + strlen(path) + 1;
+    char *url = malloc(n);
+    struct curl_slist *headers = s_headers(self, body != NULL);
+    ru_err e = url && headers ? RU_OK : RU_E_NOMEM;
+    if (e == RU_OK && body != NULL)
+        e = ru_secret_json_dump(body, JSON_COMPACT, &text);
+    if (e == RU_OK) {
+        (void) snprintf(url, n, "%s%s", self->server, path);
+        curl_easy_reset(self->curl);
+        CURLcode rc = s_setup(self, method, url, headers, text);
+        if (rc == CURLE_OK)
+            e = s_perform(self, reply);
+        else
+            (void) snprintf(self->error, sizeof self->error, "cannot set up the request: %s",
+                            curl_easy_strerror(rc));
+        e = rc == CURLE_OK ? e : RU_E_IO;
+    }
+    if (e == RU_E_NOMEM && self->error[0] == '\0')
+        (void) snprintf(self->error, sizeof self->error, "out of memory");
+    curl_easy_reset(self->curl); /* drops its pointers to what is freed below */
+    s_free_headers(headers);
+    ru_secret_free(&text);
+    free(url);
+    s_reset_reply(self);
+    return e;
+}

@@ -1,0 +1,322 @@
+/*  ru_cmd_status.c - post, reply, edit, delete, like, unlike, thread and
+ *  the timelines (see ru_cmd_status.h).
+ *
+ *  Requests follow the Mastodon client API: POST /api/v1/statuses,
+ *  PUT and DELETE /api/v1/statuses/ID, POST .../favourite, GET
+ *  /api/v1/statuses/ID/context, GET /api/v1/timelines/...; the group
+ *  timeline is ruche's /api/ruche/v1/groups/ID/timeline.
+ */
+#include "ru_cmd_status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ru_html.h"
+#include "ru_render.h"
+#include "ru_url.h"
+
+#define S_PATH 1024
+#define S_STATUSES "/api/v1/statuses"
+
+/*  Prints the id of the status in reply (or its JSON). */
+static int
+s_print_id(ru_ctx_t *ctx, const ru_reply_t *reply)
+{
+    int rc = ru_ctx_expect(reply, JSON_OBJECT, "a status");
+    if (rc != RU_EXIT_OK)
+        return rc;
+    if (ctx->json)
+        return ru_ctx_print_json(ctx, reply->json);
+    const char *id = json_string_value(json_object_get(reply->json, "id"));
+    if (id == NULL || !ru_ctx_is_id(id))
+        return ru_ctx_say(RU_EXIT_FAIL, "unexpected reply from the server: no status id");
+    (void) fprintf(ctx->out, "%s\n", id);
+    return RU_EXIT_OK;
+}
+
+int
+ru_cmd_send_status(ru_ctx_t *ctx, const char *method, const char *path, const char *text_arg,
+                   const char *reply_to, const char *visibility)
+{
+    char *text;
+    int rc = ru_ctx_text(text_arg, &text);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    json_t *body = json_pack("{s:s}", "status", text);
+    free(text);
+    if (body != NULL && reply_to != NULL)
+        (void) json_object_set_new(body, "in_reply_to_id", json_string(reply_to));
+    if (body != NULL && visibility != NULL)
+        (void) json_object_set_new(body, "visibility", json_string(visibility));
+    if (body == NULL)
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    ru_reply_t reply;
+    rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, method, path, body, &reply);
+    json_decref(body);
+    if (rc == RU_EXIT_OK)
+        rc = s_print_id(ctx, &reply);
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+/*  The --visibility of args, checked; NULL when not given. */
+static int
+s_visibility(const ru_args_t *args, const char **vis)
+{
+    static const char *const known[] = {"public", "unlisted", "private", "direct"};
+    *vis = ru_args_get(args, "--visibility");
+    for (size_t i = 0; *vis != NULL && i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(*vis, known[i]) == 0)
+            return RU_EXIT_OK;
+    if (*vis == NULL)
+        return RU_EXIT_OK;
+    return ru_ctx_say(RU_EXIT_USAGE,
+                      "--visibility is public, unlisted, private or direct, not \"%s\"", *vis);
+}
+
+int
+ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    const char *vis = NULL;
+    int rc = s_visibility(args, &vis);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    return ru_cmd_send_status(ctx, "POST", S_STATUSES, args->pos[0], NULL, vis);
+}
+
+int
+ru_cmd_reply(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    const char *vis = NULL;
+    int rc = ru_ctx_check_id("status", args->pos[0]);
+    if (rc == RU_EXIT_OK)
+        rc = s_visibility(args, &vis);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    return ru_cmd_send_status(ctx, "POST", S_STATUSES, args->pos[1], args->pos[0], vis);
+}
+
+int
+ru_cmd_edit(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    char path[S_PATH];
+    int rc = ru_ctx_id_path(path, sizeof path, "status", S_STATUSES, args->pos[0], "");
+    return rc ? rc : ru_cmd_send_status(ctx, "PUT", path, args->pos[1], NULL, NULL);
+}
+
+/*  Sends method to the path made of the status id and suffix, and prints
+ *  "DONE ID", with the likes count when count is set, or the JSON of the
+ *  reply. */
+static int
+s_status_action(ru_ctx_t *ctx, const ru_args_t *args, const char *method, const char *suffix,
+                const char *done, int count)
+{
+    char path[S_PATH];
+    ru_reply_t reply;
+    const char *id = args->pos[0];
+    int rc = ru_ctx_id_path(path, sizeof path, "status", S_STATUSES, id, suffix);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, method, path, NULL, &reply);
+    if (rc == RU_EXIT_OK && ctx->json) {
+        rc = ru_ctx_print_json(ctx, reply.json);
+    } else if (rc == RU_EXIT_OK) {
+        json_t *likes = json_object_get(reply.json, "favourites_count");
+        (void) fprintf(ctx->out, "%s %s", done, id);
+        if (count && json_is_integer(likes))
+            (void) fprintf(ctx->out, " (♥ %lld)", (long long) json_integer_value(likes));
+        (void) fputs("\n", ctx->out);
+    }
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+int
+ru_cmd_delete(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_status_action(ctx, args, "DELETE", "", "deleted", 0);
+}
+
+int
+ru_cmd_like(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_status_action(ctx, args, "POST", "/favourite", "liked", 1);
+}
+
+int
+ru_cmd_unlike(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_status_action(ctx, args, "POST", "/unfavourite", "unliked", 1);
+}
+
+/*  Appends "?limit=..&max_id=..&since_id=.." to path (size bytes) from
+ *  the paging options of args, checked and encoded. */
+static int
+s_page_query(char *path, size_t size, const ru_args_t *args)
+{
+    static const struct {
+        const char *opt, *param;
+    } page[] = {{"--limit", "limit"}, {"--max-id", "max_id"}, {"--since-id", "since_id"}};
+    const char *limit = ru_args_get(args, "--limit");
+    if (limit != NULL) {
+        char *end;
+        long n = strtol(limit, &end, 10);
+        if (limit[0] < '0' || limit[0] > '9' || *end != '\0' || n < 1 || n > RU_CMD_MAX_LIMIT)
+            return ru_ctx_say(RU_EXIT_USAGE, "--limit is a number from 1 to %d", RU_CMD_MAX_LIMIT);
+    }
+    int rc = RU_EXIT_OK;
+    for (size_t i = 0; i < sizeof page / sizeof page[0] && rc == RU_EXIT_OK; i++) {
+        const char *v = ru_args_get(args, page[i].opt);
+        if (v == NULL || (i > 0 && (rc = ru_ctx_check_id("status", v)) != RU_EXIT_OK))
+            continue;
+        char *enc;
+        if (ru_url_escape(v, &enc) != RU_OK)
+            return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+        size_t len = strlen(path);
+        rc = ru_ctx_path(path + len, size - len, "%c%s=%s", strchr(path, '?') ? '&' : '?',
+                         page[i].param, enc);
+        free(enc);
+    }
+    return rc;
+}
+
+/*  Prints the command that shows the statuses older than this page, from
+ *  the rel="next" link of the reply. */
+static void
+s_older_hint(ru_ctx_t *ctx, const ru_reply_t *reply, const ru_args_t *args, const char *again)
+{
+    char *next = NULL, *max_id = NULL;
+    const char *limit = ru_args_get(args, "--limit");
+    if (reply->link != NULL && ru_url_link_next(reply->link, &next) == RU_OK &&
+        ru_url_query_get(next, "max_id", &max_id) == RU_OK && ru_ctx_is_id(max_id))
+        (void) fprintf(ctx->out, "older: ruche %s%s%s --max-id %s\n", again,
+                       limit ? " --limit " : "", limit ? limit : "", max_id);
+    free(next);
+    free(max_id);
+}
+
+int
+ru_cmd_list_statuses(ru_ctx_t *ctx, const ru_args_t *args, ru_auth auth, const char *path,
+                     const char *again)
+{
+    char full[S_PATH];
+    ru_reply_t reply;
+    int rc = ru_ctx_path(full, sizeof full, "%s", path);
+    if (rc == RU_EXIT_OK)
+        rc = s_page_query(full, sizeof full, args);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    rc = ru_ctx_call(ctx, auth, "GET", full, NULL, &reply);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&reply, JSON_ARRAY, "a list of statuses");
+    if (rc == RU_EXIT_OK && ctx->json) {
+        rc = ru_ctx_print_json(ctx, reply.json);
+    } else if (rc == RU_EXIT_OK) {
+        if (json_array_size(reply.json) == 0)
+            (void) fputs("(no statuses)\n", ctx->out);
+        if (ru_render_statuses(ctx->out, reply.json) != RU_OK)
+            rc = ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+        s_older_hint(ctx, &reply, args, again);
+    }
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+int
+ru_cmd_tl_home(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return ru_cmd_list_statuses(ctx, args, RU_AUTH_REQUIRED, "/api/v1/timelines/home",
+                                "timeline home");
+}
+
+int
+ru_cmd_tl_public(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return ru_cmd_list_statuses(ctx, args, RU_AUTH_OPTIONAL, "/api/v1/timelines/public",
+                                "timeline public");
+}
+
+int
+ru_cmd_tl_tag(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    const char *tag = args->pos[0] + (args->pos[0][0] == '#');
+    char path[S_PATH], again[S_PATH], *enc;
+    if (tag[0] == '\0')
+        return ru_ctx_say(RU_EXIT_USAGE, "which tag?");
+    if (ru_url_escape(tag, &enc) != RU_OK)
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    int rc = ru_ctx_path(path, sizeof path, "/api/v1/timelines/tag/%s", enc);
+    free(enc);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_path(again, sizeof again, "timeline tag %s", tag);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    return ru_cmd_list_statuses(ctx, args, RU_AUTH_OPTIONAL, path, again);
+}
+
+int
+ru_cmd_tl_group(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    char path[S_PATH], again[S_PATH];
+    int rc = ru_ctx_id_path(path, sizeof path, "group", "/api/ruche/v1/groups", args->pos[0],
+                            "/timeline");
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_path(again, sizeof again, "timeline group %s", args->pos[0]);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    return ru_cmd_list_statuses(ctx, args, RU_AUTH_OPTIONAL, path, again);
+}
+
+/*  Prints a thread: ancestors, the status, descendants, each indented by
+ *  its depth among them. */
+static int
+s_print_thread(ru_ctx_t *ctx, const json_t *status, const json_t *context)
+{
+    const json_t *up = json_object_get(context, "ancestors");
+    const json_t *down = json_object_get(context, "descendants");
+    size_t nup = json_array_size(up), ndown = json_array_size(down), n = nup + 1 + ndown;
+    const json_t **all = calloc(n, sizeof *all);
+    int *depths = calloc(n, sizeof *depths);
+    int rc = all && depths ? RU_EXIT_OK : ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
+        all[i] = i < nup    ? json_array_get(up, i)
+                 : i == nup ? status
+                            : json_array_get(down, i - nup - 1);
+    if (rc == RU_EXIT_OK)
+        ru_render_depths(all, n, depths);
+    for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
+        if (ru_render_status(ctx->out, all[i], depths[i]) != RU_OK)
+            rc = ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    free(all);
+    free(depths);
+    return rc;
+}
+
+int
+ru_cmd_thread(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    char path[S_PATH];
+    ru_reply_t status, context = {0};
+    int rc = ru_ctx_id_path(path, sizeof path, "status", S_STATUSES, args->pos[0], "");
+    if (rc != RU_EXIT_OK)
+        return rc;
+    rc = ru_ctx_call(ctx, RU_AUTH_OPTIONAL, "GET", path, NULL, &status);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&status, JSON_OBJECT, "a status");
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_id_path(path, sizeof path, "status", S_STATUSES, args->pos[0], "/context");
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_call(ctx, RU_AUTH_OPTIONAL, "GET", path, NULL, &context);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&context, JSON_OBJECT, "the context of a status");
+    if (rc == RU_EXIT_OK && ctx->json) {
+        /* one document for scripts: the context with the status itself */
+        (void) json_object_set(context.json, "status", status.json);
+        rc = ru_ctx_print_json(ctx, context.json);
+    } else if (rc == RU_EXIT_OK) {
+        rc = s_print_thread(ctx, status.json, context.json);
+    }
+    ru_reply_fini(&status);
+    ru_reply_fini(&context);
+    return rc;
+}
