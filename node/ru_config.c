@@ -47,7 +47,15 @@ static const s_key s_keys[] = {
     S_LONG_KEY("http", "max_body", max_body, 1024, 16 * 1024 * 1024, "1048576"),
     S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
     S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
+    S_STR_KEY("replication", "pub", pub_bind, ""),
+    S_STR_KEY("replication", "sync", sync_bind, ""),
+    S_LONG_KEY("replication", "heartbeat_ms", heartbeat_ms, 50, 60000, "1000"),
+    S_LONG_KEY("replication", "anti_entropy_s", anti_entropy_s, 1, 86400, "30"),
+    S_LONG_KEY("replication", "verify_threads", verify_threads, 1, 64, "2"),
+    S_LONG_KEY("replication", "max_skew_ms", max_skew_ms, 1000, 86400000, "60000"),
 };
+
+#define S_PEER "peer "
 
 #define S_NKEYS (sizeof s_keys / sizeof s_keys[0])
 
@@ -90,6 +98,54 @@ ru_config_defaults(ru_config_t *cfg)
         (void) s_assign(cfg, &s_keys[i], s_keys[i].def);
 }
 
+/*  The peer of section "peer NAME", added if new; NULL if there are too
+ *  many peers already. */
+static ru_peer_cfg_t *
+s_peer(ru_config_t *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->n_peers; i++)
+        if (strcmp(cfg->peers[i].site, name) == 0)
+            return &cfg->peers[i];
+    if (cfg->n_peers == RU_MAX_PEERS || strlen(name) > RU_MAX_NAME)
+        return NULL;
+    ru_peer_cfg_t *p = &cfg->peers[cfg->n_peers++];
+    memset(p, 0, sizeof *p);
+    memcpy(p->site, name, strlen(name) + 1);
+    return p;
+}
+
+/*  Sets key of the [peer NAME] section; a message for people on error. */
+static const char *
+s_assign_peer(ru_config_t *cfg, const char *name, const char *key, const char *value)
+{
+    ru_peer_cfg_t *p = s_peer(cfg, name);
+    if (!p)
+        return "too many peers, or a site name over 64 characters";
+    if (strcmp(key, "key") == 0) {
+        if (ru_b64_decode(p->key, RU_KEY_BYTES, value, strlen(value)) != RU_OK)
+            return "not a node key (43 characters of base64url, as ruched --show-key prints)";
+        p->has_key = 1;
+        return NULL;
+    }
+    char *field = strcmp(key, "pub") == 0 ? p->pub : strcmp(key, "sync") == 0 ? p->sync : NULL;
+    if (!field)
+        return "unknown key (a peer has key, pub and sync)";
+    if (strlen(value) >= RU_CONFIG_ENDPOINT_MAX)
+        return "value too long";
+    memcpy(field, value, strlen(value) + 1);
+    return NULL;
+}
+
+/*  Sets section.name = value, whichever kind of section it is. */
+static const char *
+s_set(ru_config_t *cfg, const char *section, const char *name, const char *value)
+{
+    if (strncmp(section, S_PEER, strlen(S_PEER)) == 0)
+        return s_assign_peer(cfg, section + strlen(S_PEER), name, value);
+    const s_key *k = s_find(section, name);
+    return k ? s_assign(cfg, k, value) : "unknown key";
+}
+
 typedef struct {
     ru_config_t *cfg;
     const char *path;
@@ -100,8 +156,7 @@ static int
 s_on_key(void *user, const char *section, const char *name, const char *value)
 {
     s_parse *p = user;
-    const s_key *k = s_find(section, name);
-    const char *why = k ? s_assign(p->cfg, k, value) : "unknown key";
+    const char *why = s_set(p->cfg, section, name, value);
     if (why) {
         ru_log_err("config", "%s: [%s] %s = %s: %s", p->path, section, name, value, why);
         p->err = RU_E_INVALID;
@@ -129,15 +184,14 @@ ru_config_load(ru_config_t *cfg, const char *path)
 ru_err
 ru_config_set(ru_config_t *cfg, const char *dotted, const char *value, const char *origin)
 {
-    char section[32];
-    const char *dot = strchr(dotted, '.');
-    const s_key *k = NULL;
+    char section[RU_MAX_NAME + 16];
+    const char *dot = strrchr(dotted, '.'); /* site names may hold dots, keys do not */
+    const char *why = "unknown key";
     if (dot && (size_t) (dot - dotted) < sizeof section) {
         memcpy(section, dotted, (size_t) (dot - dotted));
         section[dot - dotted] = '\0';
-        k = s_find(section, dot + 1);
+        why = s_set(cfg, section, dot + 1, value);
     }
-    const char *why = k ? s_assign(cfg, k, value) : "unknown key";
     if (why) {
         ru_log_err("config", "%s %s=%s: %s", origin, dotted, value, why);
         return RU_E_INVALID;
@@ -163,6 +217,24 @@ ru_config_check(const ru_config_t *cfg)
     }
     if (!cfg->data_dir[0] || !cfg->listen[0]) {
         ru_log_err("config", "[node] data_dir and [http] listen must not be empty");
+        return RU_E_INVALID;
+    }
+    for (int i = 0; i < cfg->n_peers; i++) {
+        const ru_peer_cfg_t *p = &cfg->peers[i];
+        if (ru_name_check(p->site, strlen(p->site)) != RU_OK || !p->has_key || !p->pub[0] ||
+            !p->sync[0]) {
+            ru_log_err("config", "[peer %s] needs a valid site name, key, pub and sync", p->site);
+            return RU_E_INVALID;
+        }
+        for (int j = 0; j < i; j++)
+            if (memcmp(cfg->peers[j].key, p->key, RU_KEY_BYTES) == 0) {
+                ru_log_err("config", "[peer %s] and [peer %s] have the same key", p->site,
+                           cfg->peers[j].site);
+                return RU_E_INVALID;
+            }
+    }
+    if (cfg->n_peers && (!cfg->pub_bind[0] || !cfg->sync_bind[0])) {
+        ru_log_err("config", "peers are configured: [replication] pub and sync are needed");
         return RU_E_INVALID;
     }
     if (cfg->max_size_mb && cfg->max_size_mb < cfg->map_size_mb) {

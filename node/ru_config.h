@@ -11,11 +11,23 @@
 #define RU_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ruche/ru_error.h"
 #include "ruche/ru_limits.h"
 
 #define RU_CONFIG_PATH_MAX 1024
+#define RU_CONFIG_ENDPOINT_MAX 256
+#define RU_MAX_PEERS 64
+
+/*  A [peer NAME] section: a site this node replicates with. */
+typedef struct {
+    char site[RU_MAX_NAME + 1];
+    uint8_t key[RU_KEY_BYTES]; /* its node key: trusted origin and CURVE identity */
+    int has_key;
+    char pub[RU_CONFIG_ENDPOINT_MAX];  /* its PUB socket, e.g. tcp://paris.example:7101 */
+    char sync[RU_CONFIG_ENDPOINT_MAX]; /* its ROUTER sync socket */
+} ru_peer_cfg_t;
 
 typedef struct {
     /* [node] */
@@ -30,6 +42,16 @@ typedef struct {
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */
+    /* [replication] */
+    char pub_bind[RU_CONFIG_ENDPOINT_MAX];  /* "": this node does not replicate */
+    char sync_bind[RU_CONFIG_ENDPOINT_MAX];
+    long heartbeat_ms;
+    long anti_entropy_s;
+    long verify_threads;
+    long max_skew_ms;
+    /* [peer NAME] sections */
+    ru_peer_cfg_t peers[RU_MAX_PEERS];
+    int n_peers;
 } ru_config_t;
 
 /*  Sets every key to its default. */
