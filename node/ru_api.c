@@ -39,6 +39,7 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/ruche/v1/groups/:id/timeline", ru_api_group_timeline, 0},
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, 1},
+    {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},
     {NULL, NULL, NULL, 0},
 };
 

@@ -75,5 +75,6 @@ int ru_api_instance_v1(ru_req_t *req);
 int ru_api_instance_v2(ru_req_t *req);
 int ru_api_health(ru_req_t *req);
 int ru_api_admin_add_user(ru_req_t *req);
+int ru_api_replication(ru_req_t *req);
 
 #endif

@@ -1,5 +1,5 @@
 /*  ru_node.h - what the parts of a running node share: its configuration,
- *  key, store and store actor. Made by ruched's main, read by the HTTP
+ *  key, store, store actor and replication actor. Made by ruched's main, read by the HTTP
  *  handlers; every field is set before the first request and constant
  *  afterwards (the objects behind the pointers have their own thread rules).
  */
@@ -12,11 +12,14 @@
 #include "ru_store.h"
 #include "ru_writer.h"
 
+typedef struct ru_repl ru_repl_t;
+
 typedef struct {
     ru_config_t cfg;
     ru_key_t *key;
     ru_store_t *store;
     ru_writer_t *writer;
+    ru_repl_t *repl;                     /* NULL when the node does not replicate */
     char public_url[RU_CONFIG_PATH_MAX]; /* no trailing slash */
 } ru_node_t;
 

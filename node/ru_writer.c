@@ -19,6 +19,7 @@
  */
 #include "ru_writer.h"
 
+#include <czmq.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ typedef struct s_req {
 
 struct ru_writer {
     ru_store_t *store;
+    char *publish_to; /* endpoint, or NULL */
+    zsock_t *publish; /* the writer thread's own PUSH socket */
+    ru_buf_t applied; /* the batch's applied envelopes: u32 length | bytes ... */
+    uint64_t hlc_committed;
     const ru_key_t *key;
     ru_site_resolver resolve;
     void *resolve_ctx;
@@ -56,11 +61,42 @@ struct ru_writer {
 /*  Runs every undecided request of batch in txn, each in a child
  *  transaction. Returns RU_E_STORE_FULL (and sets *full) when the map
  *  filled up, else RU_OK; a request's own failure is its result. */
+/*  Keeps an applied envelope for publishing after the commit. */
+static void
+s_collect(void *ctx, const ru_envelope_t *env, const ru_update_t *u)
+{
+    (void) u;
+    ru_writer_t *self = ctx;
+    if (!self->publish)
+        return;
+    uint8_t len[4] = {(uint8_t) (env->wire_len >> 24), (uint8_t) (env->wire_len >> 16),
+                      (uint8_t) (env->wire_len >> 8), (uint8_t) env->wire_len};
+    ru_buf_append(&self->applied, len, sizeof len);
+    ru_buf_append(&self->applied, env->wire, env->wire_len);
+}
+
+/*  Sends the collected envelopes of a committed batch to the publisher. */
+static void
+s_publish(ru_writer_t *self)
+{
+    size_t at = 0;
+    while (self->publish && at + 4 <= self->applied.len) {
+        const uint8_t *p = self->applied.data + at;
+        size_t len = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
+        if (zmq_send(zsock_resolve(self->publish), p + 4, len, ZMQ_DONTWAIT) < 0)
+            ru_log_warn("writer", "the publish queue is full: an update waits for catch-up");
+        at += 4 + len;
+    }
+    ru_buf_reset(&self->applied);
+}
+
 static ru_err
 s_run_requests(ru_writer_t *self, ru_txn_t *txn, s_req **batch, int n, s_req **full)
 {
-    ru_apply_t apply = {
-        {NULL, ru_key_public(self->key), self->resolve, self->resolve_ctx}, &self->hlc, NULL, NULL};
+    ru_apply_t apply = {{NULL, ru_key_public(self->key), self->resolve, self->resolve_ctx},
+                        &self->hlc,
+                        s_collect,
+                        self};
     for (int i = 0; i < n; i++) {
         s_req *r = batch[i];
         if (r->decided)
@@ -98,6 +134,7 @@ static ru_err
 s_attempt(ru_writer_t *self, s_req **batch, int n, s_req **full)
 {
     ru_txn_t txn;
+    ru_buf_reset(&self->applied); /* from an attempt that did not commit */
     ru_err err = ru_store_write(self->store, &txn);
     if (err)
         return err;
@@ -129,8 +166,9 @@ s_run(ru_writer_t *self, s_req **batch, int n)
     for (int i = 0; i < n; i++)
         if (!batch[i]->decided && (err || batch[i]->result == RU_E_STORE_FULL))
             batch[i]->result = err ? err : RU_E_STORE_FULL;
-    self->commits++;
-    self->requests += (unsigned long) n;
+    if (!err)
+        s_publish(self);
+    ru_buf_reset(&self->applied);
 }
 
 /*  Takes up to S_MAX_BATCH queued requests; waits for some unless
@@ -158,14 +196,29 @@ s_thread(void *arg)
     ru_writer_t *self = arg;
     static _Thread_local s_req *batch[S_MAX_BATCH];
     int n;
+    if (self->publish_to) { /* the socket is born, used and closed in this thread */
+        self->publish = zsock_new(ZMQ_PUSH);
+        if (self->publish) {
+            zsock_set_sndhwm(self->publish, 100000);
+            if (zsock_connect(self->publish, "%s", self->publish_to) != 0)
+                zsock_destroy(&self->publish);
+        }
+        if (!self->publish)
+            ru_log_err("writer", "cannot connect to %s: nothing will be published",
+                       self->publish_to);
+    }
     while ((n = s_take(self, batch)) > 0) {
         s_run(self, batch, n);
         pthread_mutex_lock(&self->lock);
+        self->hlc_committed = self->hlc.last;
+        self->commits++;
+        self->requests += (unsigned long) n;
         for (int i = 0; i < n; i++)
             batch[i]->done = 1;
         pthread_cond_broadcast(&self->done);
         pthread_mutex_unlock(&self->lock);
     }
+    zsock_destroy(&self->publish);
     return NULL;
 }
 
@@ -187,12 +240,14 @@ s_load_hlc(ru_writer_t *self)
 
 ru_err
 ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, void *resolve_ctx,
-              ru_writer_t **out)
+              const char *publish_to, ru_writer_t **out)
 {
     *out = NULL;
     ru_writer_t *self = calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
+    self->publish_to = publish_to ? strdup(publish_to) : NULL;
+    ru_buf_init(&self->applied);
     self->store = store;
     self->key = key;
     self->resolve = resolve;
@@ -204,10 +259,12 @@ ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, 
     ru_err err = s_load_hlc(self);
     if (!err && pthread_create(&self->thread, NULL, s_thread, self) != 0)
         err = RU_E_NOMEM;
+    self->hlc_committed = self->hlc.last;
     if (err) {
         pthread_cond_destroy(&self->wake);
         pthread_cond_destroy(&self->done);
         pthread_mutex_destroy(&self->lock);
+        free(self->publish_to);
         free(self);
         return err;
     }
@@ -226,6 +283,8 @@ ru_writer_destroy(ru_writer_t **self_p)
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
     pthread_join(self->thread, NULL);
+    ru_buf_fini(&self->applied);
+    free(self->publish_to);
     pthread_cond_destroy(&self->wake);
     pthread_cond_destroy(&self->done);
     pthread_mutex_destroy(&self->lock);
@@ -248,6 +307,15 @@ ru_writer_call(ru_writer_t *self, ru_writer_fn fn, void *arg)
         pthread_cond_wait(&self->done, &self->lock);
     pthread_mutex_unlock(&self->lock);
     return req.result;
+}
+
+uint64_t
+ru_writer_hlc(ru_writer_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    uint64_t hlc = self->hlc_committed;
+    pthread_mutex_unlock(&self->lock);
+    return hlc;
 }
 
 void

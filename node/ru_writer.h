@@ -12,6 +12,12 @@
  *  map is grown and the batch run again; requests must therefore have no
  *  effect outside the transaction until the call returns.
  *
+ *  Every update applied in a committed batch (local ones, and replicated
+ *  ones that were new) is then sent, as its envelope bytes, one ZeroMQ
+ *  message each, to the PUSH socket the writer connects to publish_to: the
+ *  replication actor publishes them to the peers. A full queue drops the
+ *  message with a warning; the peers' catch-up repairs that.
+ *
  *  Thread rules: ru_writer_call() from any thread; request functions run on
  *  the writer's thread and must not call ru_writer_call() themselves.
  */
@@ -37,9 +43,12 @@ typedef ru_err (*ru_writer_fn)(const ru_writer_ctx_t *ctx, void *arg);
 typedef struct ru_writer ru_writer_t;
 
 /*  Starts the writer on store, signing with key (both must outlive it).
- *  resolve/resolve_ctx map site names in mentions (may be NULL). */
+ *  resolve/resolve_ctx map site names in mentions (may be NULL);
+ *  publish_to is a ZeroMQ endpoint, or NULL to publish nothing. */
 RU_MUST_CHECK ru_err ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve,
-                                   void *resolve_ctx, ru_writer_t **out);
+                                   void *resolve_ctx, const char *publish_to, ru_writer_t **out);
+/*  The node's hybrid logical clock as of the last commit. */
+uint64_t ru_writer_hlc(ru_writer_t *self);
 /*  Runs what is queued, stops the thread, frees. NULL-safe. */
 void ru_writer_destroy(ru_writer_t **self_p);
 

@@ -15,6 +15,7 @@
  *  "<N>" prefixes journald understands. Exit status: 0 success, 1 the
  *  command failed (the reason is on standard error), 2 usage error.
  */
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #include "ru_http.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
+#include "ru_repl.h"
 
 #ifndef RUCHE_VERSION
 #define RUCHE_VERSION "unknown"
@@ -335,6 +337,8 @@ s_run_node(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before any thread starts */
+    zsys_handler_set(NULL);                  /* signals are ours, not CZMQ's */
+    zsys_init();                             /* once, before threads race to it */
     s_public_url(node);
     size_t mib = 1024 * 1024;
     if (status == S_EXIT_OK &&
@@ -342,10 +346,14 @@ s_run_node(int argc, char **argv)
          s_node_key(node->cfg.data_dir, &node->key) != RU_OK ||
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
-         ru_writer_new(node->store, node->key, NULL, NULL, &node->writer) != RU_OK))
+         ru_writer_new(node->store, node->key, NULL, NULL,
+                       node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
+                       &node->writer) != RU_OK ||
+         (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
         status = s_serve(node, &stop);
+    ru_repl_destroy(&node->repl);     /* its workers hand the writer their last updates */
     ru_writer_destroy(&node->writer); /* commits what it holds */
     ru_store_destroy(&node->store);
     ru_key_destroy(&node->key);

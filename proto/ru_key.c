@@ -95,8 +95,7 @@ s_concat(const char *prefix, const uint8_t *msg, size_t len, size_t *total)
 }
 
 ru_err
-ru_key_sign(const ru_key_t *self, const char *prefix, const uint8_t *msg, size_t len,
-            uint8_t *sig)
+ru_key_sign(const ru_key_t *self, const char *prefix, const uint8_t *msg, size_t len, uint8_t *sig)
 {
     size_t total;
     uint8_t *m = s_concat(prefix, msg, len, &total);
@@ -120,4 +119,20 @@ ru_key_verify(const uint8_t *pub, const char *prefix, const uint8_t *msg, size_t
     int bad = crypto_sign_verify_detached(sig, m, total, pub);
     free(m);
     return bad ? RU_E_SIGNATURE : RU_OK;
+}
+
+ru_err
+ru_key_curve(const ru_key_t *self, uint8_t *public_key, uint8_t *secret)
+{
+    if (crypto_sign_ed25519_sk_to_curve25519(secret, self->secret) != 0)
+        return RU_E_INVALID;
+    return ru_key_curve_public(self->pub, public_key);
+}
+
+ru_err
+ru_key_curve_public(const uint8_t *pub, uint8_t *curve)
+{
+    if (s_sodium())
+        return RU_E_NOMEM;
+    return crypto_sign_ed25519_pk_to_curve25519(curve, pub) == 0 ? RU_OK : RU_E_INVALID;
 }

@@ -39,6 +39,7 @@
     X(RU_E_NOT_FOUND, "not_found", "not found")                                        \
     X(RU_E_KEY_MODE, "key_mode", "the key file is readable by others than its owner")  \
     X(RU_E_KEY_FILE, "key_file", "the key file is malformed")                          \
+    X(RU_E_UNTRUSTED, "untrusted", "the update's origin is not a trusted site")          \
     X(RU_E_FORK, "fork", "two different updates carry the same origin and seq")      \
     X(RU_E_CHAIN, "chain", "the update's prev hash does not match the origin's log")   \
     X(RU_E_STORE, "store", "the store reported an error")                            \

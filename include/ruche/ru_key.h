@@ -32,6 +32,14 @@ const uint8_t *ru_key_public(const ru_key_t *self);
 /*  The 32-byte seed, to be written to the key file and nowhere else. */
 const uint8_t *ru_key_seed(const ru_key_t *self);
 
+/*  The X25519 (CURVE) key pair of this key, for ZeroMQ's CURVE security:
+ *  a site has one secret, its Ed25519 key, and its CURVE keys follow from
+ *  it. The caller wipes secret (32 bytes) after use. */
+RU_MUST_CHECK ru_err ru_key_curve(const ru_key_t *self, uint8_t *public_key, uint8_t *secret);
+/*  The CURVE public key of an Ed25519 public key; RU_E_INVALID for a key
+ *  that is not a valid curve point. */
+RU_MUST_CHECK ru_err ru_key_curve_public(const uint8_t *pub, uint8_t *curve);
+
 /*  Ed25519 signature of prefix || msg into sig (RU_SIG_BYTES). The prefix
  *  separates the protocol's kinds of signed data (domain separation). */
 RU_MUST_CHECK ru_err ru_key_sign(const ru_key_t *self, const char *prefix, const uint8_t *msg,

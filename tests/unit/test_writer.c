@@ -32,7 +32,7 @@ s_setup(void **state)
     (void) state;
     if (testdir_make(s_dir, sizeof s_dir) || ru_key_generate(&s_key) ||
         ru_store_open(s_dir, MIB, 16 * MIB, &s_store) ||
-        ru_writer_new(s_store, s_key, NULL, NULL, &s_writer))
+        ru_writer_new(s_store, s_key, NULL, NULL, NULL, &s_writer))
         return -1;
     return 0;
 }

@@ -1,0 +1,773 @@
+/*  ru_repl.c - the replication actor (see ru_repl.h).
+ *
+ *  The actor is a CZMQ zactor: one thread, one poller over its sockets,
+ *  timers computed from the clock at each turn. Its state is the peers
+ *  (sockets, catch-up in progress, what their heartbeats said, rejection
+ *  counts) and the catch-ups it is serving (s_session). The status fields
+ *  of the peers are read by HTTP threads, under the mutex; the sockets
+ *  never leave the actor's thread.
+ *
+ *  A catch-up being served keeps, per asking node, the clock it will have
+ *  once it has what was sent: each batch raises it. When the asker grants
+ *  credit the next batches are read from the log; when it lacks nothing
+ *  more, done goes out with our clock. A session silent for a minute (a
+ *  peer that went away) is dropped.
+ */
+#include "ru_repl.h"
+
+#include <czmq.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruche/ru_hlc.h"
+#include "ruche/ru_msg.h"
+#include "ruche/ru_text.h"
+
+#include "ru_apply.h"
+#include "ru_dbkey.h"
+#include "ru_log.h"
+#include "ru_verify.h"
+#include "ru_view.h"
+
+#define S_PUBLISH "inproc://ruche-publish"
+#define S_JOBS "inproc://ruche-verify"
+#define S_RESULTS "inproc://ruche-verified"
+#define S_ZAP "inproc://zeromq.zap.01"
+#define S_CREDIT 4              /* batches granted by a hello */
+#define S_SESSION_IDLE_MS 60000 /* a silent catch-up is dropped */
+#define S_SYNC_STALL_MS 60000   /* our catch-up with no answer is asked again */
+#define S_HWM 100000
+
+typedef struct {
+    ru_peer_cfg_t cfg;
+    uint8_t curve[32];
+    zsock_t *sub, *dealer;
+    int syncing;
+    uint64_t sync_ms; /* last message of our catch-up with it */
+    /* status, under the mutex */
+    int heard;
+    uint64_t heartbeat_ms, hlc, caught_up_ms;
+    ru_clock_t clock;
+    uint8_t digest[RU_HASH_BYTES];
+    uint64_t rejected[RU_REJECT_COUNT];
+} s_peer;
+
+typedef struct s_session {
+    zframe_t *identity;
+    int peer;
+    ru_clock_t theirs;
+    uint32_t credit;
+    uint64_t last_ms;
+    struct s_session *next;
+} s_session;
+
+struct ru_repl {
+    ru_node_t *node;
+    zactor_t *actor;
+    pthread_mutex_t lock;
+    s_peer *peers;
+    int n_peers;
+    ru_verify_t *verify;
+    uint8_t curve_pub[32];
+    uint8_t *curve_sec; /* sodium_malloc */
+    /* the actor's own */
+    zsock_t *pub, *router, *zap, *publish, *jobs, *results;
+    zpoller_t *poller;
+    s_session *sessions;
+    uint64_t next_heartbeat, next_anti_entropy;
+};
+
+const char *
+ru_repl_publish_endpoint(void)
+{
+    return S_PUBLISH;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Sockets
+ */
+
+static void
+s_curve_client(ru_repl_t *self, zsock_t *sock, const uint8_t *server)
+{
+    zsock_set_curve_serverkey_bin(sock, server);
+    zsock_set_curve_publickey_bin(sock, self->curve_pub);
+    zsock_set_curve_secretkey_bin(sock, self->curve_sec);
+}
+
+static zsock_t *
+s_server(ru_repl_t *self, int type, const char *endpoint)
+{
+    zsock_t *sock = zsock_new(type);
+    if (!sock)
+        return NULL;
+    zsock_set_zap_domain(sock, "ruche");
+    zsock_set_curve_server(sock, 1);
+    zsock_set_curve_secretkey_bin(sock, self->curve_sec);
+    zsock_set_sndhwm(sock, S_HWM);
+    zsock_set_rcvhwm(sock, S_HWM);
+    zsock_set_maxmsgsize(sock, (int64_t) RU_MAX_MESSAGE + 1024 * 1024);
+    if (zsock_bind(sock, "%s", endpoint) < 0) {
+        ru_log_err("repl", "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&sock);
+    }
+    return sock;
+}
+
+static ru_err
+s_peer_sockets(ru_repl_t *self, s_peer *p)
+{
+    p->sub = zsock_new(ZMQ_SUB);
+    p->dealer = zsock_new(ZMQ_DEALER);
+    if (!p->sub || !p->dealer)
+        return RU_E_NOMEM;
+    zsock_t *both[] = {p->sub, p->dealer};
+    for (int i = 0; i < 2; i++) {
+        s_curve_client(self, both[i], p->curve);
+        zsock_set_rcvhwm(both[i], S_HWM);
+        zsock_set_maxmsgsize(both[i], (int64_t) RU_MAX_MESSAGE + 1024 * 1024);
+        zsock_set_reconnect_ivl(both[i], 100);
+        zsock_set_reconnect_ivl_max(both[i], 5000);
+    }
+    zsock_set_subscribe(p->sub, "");
+    if (zsock_connect(p->sub, "%s", p->cfg.pub) < 0 ||
+        zsock_connect(p->dealer, "%s", p->cfg.sync) < 0) {
+        ru_log_err("repl", "[peer %s]: cannot connect to %s / %s", p->cfg.site, p->cfg.pub,
+                   p->cfg.sync);
+        return RU_E_INVALID;
+    }
+    zpoller_add(self->poller, p->sub);
+    zpoller_add(self->poller, p->dealer);
+    return RU_OK;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Sending
+ */
+
+static void
+s_send_buf(zsock_t *sock, const ru_buf_t *buf)
+{
+    zmq_send(zsock_resolve(sock), buf->data, buf->len, ZMQ_DONTWAIT);
+}
+
+/*  Our clock and digest, from a fresh read transaction. */
+static ru_err
+s_our_state(ru_repl_t *self, ru_clock_t *clock, uint8_t *digest)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_read(self->node->store, &txn);
+    if (err)
+        return err;
+    err = ru_apply_clock(&txn, clock);
+    if (!err && digest)
+        err = ru_txn_digest(&txn, digest);
+    ru_txn_abort(&txn);
+    return err;
+}
+
+static void
+s_hello(ru_repl_t *self, s_peer *p)
+{
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    if (s_our_state(self, &clock, NULL) == RU_OK &&
+        ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
+        s_send_buf(p->dealer, &buf);
+        p->syncing = 1;
+        p->sync_ms = zclock_mono();
+    }
+    ru_buf_fini(&buf);
+    ru_clock_fini(&clock);
+}
+
+static void
+s_heartbeat(ru_repl_t *self)
+{
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    uint8_t digest[RU_HASH_BYTES];
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    if (s_our_state(self, &clock, digest) == RU_OK &&
+        ru_msg_encode_heartbeat(&clock, ru_writer_hlc(self->node->writer), digest, &buf) == RU_OK)
+        s_send_buf(self->pub, &buf);
+    ru_buf_fini(&buf);
+    ru_clock_fini(&clock);
+}
+
+/*  An update the store actor committed: out on the PUB. */
+static void
+s_on_publish(ru_repl_t *self)
+{
+    zframe_t *f = zframe_recv(self->publish);
+    if (!f)
+        return;
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    if (ru_msg_encode_update((ru_bytes_t){zframe_data(f), zframe_size(f)}, &buf) == RU_OK)
+        s_send_buf(self->pub, &buf);
+    ru_buf_fini(&buf);
+    zframe_destroy(&f);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Serving catch-up
+ */
+
+static void
+s_session_free(s_session *s)
+{
+    zframe_destroy(&s->identity);
+    ru_clock_fini(&s->theirs);
+    free(s);
+}
+
+/*  Sends msg to the asker of session s through the ROUTER. */
+static void
+s_to_asker(ru_repl_t *self, s_session *s, const ru_buf_t *msg)
+{
+    zframe_t *id = zframe_dup(s->identity);
+    zframe_t *body = zframe_new(msg->data, msg->len);
+    if (id && body && zframe_send(&id, self->router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0)
+        zframe_send(&body, self->router, ZFRAME_DONTWAIT);
+    zframe_destroy(&id);
+    zframe_destroy(&body);
+}
+
+/*  Reads the next batch for s from the log: each origin's updates the
+ *  asker lacks, in seq order, up to the batch limits. */
+static int
+s_fill_batch(ru_txn_t *txn, const ru_clock_t *ours, s_session *s, ru_bytes_t *env)
+{
+    int n = 0;
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < ours->n && n < RU_MAX_BATCH; i++) {
+        const ru_clock_entry_t *e = &ours->v[i];
+        uint64_t have = ru_clock_get(&s->theirs, e->origin);
+        while (have < e->seq && n < RU_MAX_BATCH) {
+            uint8_t key[RU_DBKEY_REF];
+            MDB_val val;
+            if (ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, e->origin, have + 1), &val) ||
+                bytes + val.mv_size > RU_MAX_BATCH_BYTES)
+                break;
+            env[n++] = (ru_bytes_t){val.mv_data, val.mv_size};
+            bytes += val.mv_size;
+            have++;
+        }
+        if (ru_clock_set(&s->theirs, e->origin, have) != RU_OK)
+            break;
+        if (have < e->seq)
+            break; /* the batch is full */
+    }
+    return n;
+}
+
+/*  Sends what credit allows; returns 1 when the session is over. */
+static int
+s_pump(ru_repl_t *self, s_session *s)
+{
+    static _Thread_local ru_bytes_t env[RU_MAX_BATCH];
+    ru_txn_t txn;
+    ru_clock_t ours;
+    ru_clock_init(&ours);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    int over = 0;
+    if (ru_store_read(self->node->store, &txn) != RU_OK)
+        return 1;
+    if (ru_apply_clock(&txn, &ours) != RU_OK)
+        over = 1;
+    while (!over && s->credit > 0) {
+        int n = s_fill_batch(&txn, &ours, s, env);
+        ru_buf_reset(&buf);
+        if (n == 0) {
+            over = 1;
+            if (ru_msg_encode_done(&ours, &buf) == RU_OK)
+                s_to_asker(self, s, &buf);
+        } else if (ru_msg_encode_batch(env, (uint32_t) n, &buf) == RU_OK) {
+            s_to_asker(self, s, &buf);
+            s->credit--;
+        } else
+            over = 1;
+    }
+    ru_txn_abort(&txn);
+    ru_buf_fini(&buf);
+    ru_clock_fini(&ours);
+    return over;
+}
+
+/*  The session of the asker identity, NULL if none. */
+static s_session **
+s_find_session(ru_repl_t *self, zframe_t *identity)
+{
+    for (s_session **s = &self->sessions; *s; s = &(*s)->next)
+        if (zframe_eq((*s)->identity, identity))
+            return s;
+    return NULL;
+}
+
+static void
+s_serve(ru_repl_t *self, s_session **link)
+{
+    s_session *s = *link;
+    s->last_ms = zclock_mono();
+    if (s_pump(self, s)) {
+        *link = s->next;
+        s_session_free(s);
+    }
+}
+
+/*  A hello or credit from an asking peer, on the ROUTER. */
+static void
+s_on_router(ru_repl_t *self)
+{
+    zmsg_t *m = zmsg_recv(self->router);
+    zframe_t *id = m ? zmsg_pop(m) : NULL;
+    zframe_t *body = m ? zmsg_pop(m) : NULL;
+    ru_msg_t msg;
+    ru_msg_init(&msg);
+    if (id && body && ru_msg_decode(zframe_data(body), zframe_size(body), &msg) == RU_OK) {
+        s_session **link = s_find_session(self, id);
+        if (msg.type == RU_MSG_HELLO) {
+            if (!link) {
+                s_session *s = calloc(1, sizeof *s);
+                if (s) {
+                    s->identity = zframe_dup(id);
+                    ru_clock_init(&s->theirs);
+                    s->next = self->sessions;
+                    self->sessions = s;
+                    link = &self->sessions;
+                }
+            }
+            if (link && ru_clock_copy(&(*link)->theirs, &msg.clock) == RU_OK) {
+                (*link)->credit = msg.credit;
+                s_serve(self, link);
+            }
+        } else if (msg.type == RU_MSG_CREDIT && link) {
+            (*link)->credit += msg.credit;
+            s_serve(self, link);
+        }
+    }
+    ru_msg_fini(&msg);
+    zframe_destroy(&id);
+    zframe_destroy(&body);
+    zmsg_destroy(&m);
+}
+
+static void
+s_expire_sessions(ru_repl_t *self, uint64_t now)
+{
+    for (s_session **s = &self->sessions; *s;) {
+        if (now - (*s)->last_ms > S_SESSION_IDLE_MS) {
+            s_session *dead = *s;
+            *s = dead->next;
+            s_session_free(dead);
+        } else
+            s = &(*s)->next;
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  Receiving
+ */
+
+static void
+s_reject(ru_repl_t *self, s_peer *p, ru_err err)
+{
+    ru_reject why = ru_verify_reason(err);
+    pthread_mutex_lock(&self->lock);
+    p->rejected[why]++;
+    pthread_mutex_unlock(&self->lock);
+    ru_log_warn("repl", "[peer %s]: refused a message: %s (%s)", p->cfg.site, ru_err_str(err),
+                ru_verify_reason_name(why));
+}
+
+/*  Hands the envelopes of msg to the verification workers. */
+static void
+s_job(ru_repl_t *self, int peer, int sync, const ru_msg_t *msg)
+{
+    ru_verify_job_t job = {(uint32_t) peer, (uint32_t) sync};
+    zmsg_t *m = zmsg_new();
+    if (!m)
+        return;
+    zmsg_addmem(m, &job, sizeof job);
+    for (uint32_t i = 0; i < msg->n_updates; i++)
+        zmsg_addmem(m, msg->updates[i].wire, msg->updates[i].wire_len);
+    zmsg_send(&m, self->jobs);
+}
+
+static void
+s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
+{
+    pthread_mutex_lock(&self->lock);
+    p->heard = 1;
+    p->heartbeat_ms = ru_hlc_wall_ms();
+    p->hlc = msg->hlc;
+    memcpy(p->digest, msg->digest, RU_HASH_BYTES);
+    ru_err err = ru_clock_copy(&p->clock, &msg->clock);
+    pthread_mutex_unlock(&self->lock);
+    (void) err; /* out of memory: the previous clock stays */
+}
+
+/*  A message on a peer's SUB (live) or DEALER (catch-up answers). */
+static void
+s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
+{
+    s_peer *p = &self->peers[i];
+    zframe_t *f = zframe_recv(sock);
+    if (!f)
+        return;
+    ru_msg_t msg;
+    ru_msg_init(&msg);
+    ru_err err = ru_msg_decode(zframe_data(f), zframe_size(f), &msg);
+    int live = sock == p->sub;
+    if (err)
+        s_reject(self, p, err);
+    else if (live && msg.type == RU_MSG_UPDATE)
+        s_job(self, i, 0, &msg);
+    else if (live && msg.type == RU_MSG_HEARTBEAT)
+        s_on_heartbeat(self, p, &msg);
+    else if (!live && msg.type == RU_MSG_BATCH) {
+        p->sync_ms = zclock_mono();
+        s_job(self, i, 1, &msg);
+    } else if (!live && msg.type == RU_MSG_DONE)
+        p->syncing = 0;
+    else
+        s_reject(self, p, RU_E_MSGTYPE);
+    ru_msg_fini(&msg);
+    zframe_destroy(&f);
+}
+
+/*  What the workers made of a job: counts, credit for catch-up batches, a
+ *  catch-up when a live update showed a gap. */
+static void
+s_on_result(ru_repl_t *self)
+{
+    zframe_t *f = zframe_recv(self->results);
+    ru_verify_result_t r;
+    int ok = f && zframe_size(f) == sizeof r;
+    if (ok)
+        memcpy(&r, zframe_data(f), sizeof r);
+    zframe_destroy(&f);
+    if (!ok || r.job.peer >= (uint32_t) self->n_peers)
+        return;
+    s_peer *p = &self->peers[r.job.peer];
+    pthread_mutex_lock(&self->lock);
+    for (int k = 0; k < RU_REJECT_COUNT; k++)
+        p->rejected[k] += r.rejected[k];
+    pthread_mutex_unlock(&self->lock);
+    if (r.store_error)
+        ru_log_err("repl", "[peer %s]: updates not stored: %s", p->cfg.site,
+                   ru_err_str((ru_err) r.store_error));
+    if (r.job.sync) {
+        ru_buf_t buf;
+        ru_buf_init(&buf);
+        if (ru_msg_encode_credit(1, &buf) == RU_OK)
+            s_send_buf(p->dealer, &buf);
+        ru_buf_fini(&buf);
+    } else if (r.pending && !p->syncing)
+        s_hello(self, p); /* a gap in the live stream */
+}
+
+/*  ZAP: CURVE clients get in when their key is a configured peer's. */
+static void
+s_on_zap(ru_repl_t *self)
+{
+    zmsg_t *req = zmsg_recv(self->zap);
+    if (!req)
+        return;
+    char *version = zmsg_popstr(req), *seq = zmsg_popstr(req);
+    char *domain = zmsg_popstr(req), *address = zmsg_popstr(req);
+    char *identity = zmsg_popstr(req), *mechanism = zmsg_popstr(req);
+    zframe_t *key = zmsg_pop(req);
+    int peer = -1;
+    if (mechanism && strcmp(mechanism, "CURVE") == 0 && key && zframe_size(key) == 32)
+        for (int i = 0; i < self->n_peers && peer < 0; i++)
+            if (memcmp(self->peers[i].curve, zframe_data(key), 32) == 0)
+                peer = i;
+    if (peer < 0)
+        ru_log_warn("repl", "refused a connection from %s: not a configured peer's key",
+                    address ? address : "?");
+    zstr_sendm(self->zap, "1.0");
+    zstr_sendm(self->zap, seq ? seq : "");
+    zstr_sendm(self->zap, peer >= 0 ? "200" : "400");
+    zstr_sendm(self->zap, peer >= 0 ? "OK" : "not a peer");
+    zstr_sendm(self->zap, peer >= 0 ? self->peers[peer].cfg.site : "");
+    zstr_send(self->zap, "");
+    char *all[] = {version, seq, domain, address, identity, mechanism};
+    for (int i = 0; i < 6; i++)
+        free(all[i]);
+    zframe_destroy(&key);
+    zmsg_destroy(&req);
+}
+
+/*  ---------------------------------------------------------------------
+ *  The actor
+ */
+
+/*  Heartbeats, anti-entropy, stalled catch-ups and idle sessions. */
+static void
+s_timers(ru_repl_t *self)
+{
+    uint64_t now = zclock_mono();
+    if (now >= self->next_heartbeat) {
+        s_heartbeat(self);
+        self->next_heartbeat = now + (uint64_t) self->node->cfg.heartbeat_ms;
+    }
+    for (int i = 0; i < self->n_peers; i++)
+        if (self->peers[i].syncing && now - self->peers[i].sync_ms > S_SYNC_STALL_MS)
+            self->peers[i].syncing = 0;
+    if (now >= self->next_anti_entropy) {
+        for (int i = 0; i < self->n_peers; i++)
+            if (!self->peers[i].syncing)
+                s_hello(self, &self->peers[i]);
+        self->next_anti_entropy = now + 1000 * (uint64_t) self->node->cfg.anti_entropy_s;
+    }
+    s_expire_sessions(self, now);
+}
+
+/*  Dispatches one ready socket; returns 0 when the actor must stop. */
+static int
+s_dispatch(ru_repl_t *self, zsock_t *pipe, void *which)
+{
+    if (which == pipe) {
+        char *cmd = zstr_recv(pipe);
+        int stop = !cmd || strcmp(cmd, "$TERM") == 0;
+        free(cmd);
+        return !stop;
+    }
+    if (which == self->zap)
+        s_on_zap(self);
+    else if (which == self->publish)
+        s_on_publish(self);
+    else if (which == self->router)
+        s_on_router(self);
+    else if (which == self->results)
+        s_on_result(self);
+    for (int i = 0; i < self->n_peers; i++)
+        if (which == self->peers[i].sub || which == self->peers[i].dealer)
+            s_on_peer(self, i, which);
+    return 1;
+}
+
+/*  Makes the actor's sockets; the ZAP handler first, so that the CURVE
+ *  sockets bound after it are guarded from their first connection. */
+static ru_err
+s_open(ru_repl_t *self, zsock_t *pipe)
+{
+    const ru_config_t *cfg = &self->node->cfg;
+    self->zap = zsock_new_rep(S_ZAP);
+    self->publish = zsock_new_pull("@" S_PUBLISH);
+    self->jobs = zsock_new_push("@" S_JOBS);
+    self->results = zsock_new_pull("@" S_RESULTS);
+    if (!self->zap || !self->publish || !self->jobs || !self->results)
+        return RU_E_IO;
+    zsock_set_sndhwm(self->jobs, S_HWM);
+    zsock_set_rcvhwm(self->publish, S_HWM);
+    self->pub = s_server(self, ZMQ_PUB, cfg->pub_bind);
+    self->router = s_server(self, ZMQ_ROUTER, cfg->sync_bind);
+    if (!self->pub || !self->router)
+        return RU_E_IO;
+    self->poller = zpoller_new(pipe, self->zap, self->publish, self->router, self->results, NULL);
+    if (!self->poller)
+        return RU_E_NOMEM;
+    for (int i = 0; i < self->n_peers; i++)
+        if (s_peer_sockets(self, &self->peers[i]) != RU_OK)
+            return RU_E_INVALID;
+    return RU_OK;
+}
+
+static void
+s_close(ru_repl_t *self)
+{
+    zpoller_destroy(&self->poller);
+    for (int i = 0; i < self->n_peers; i++) {
+        zsock_destroy(&self->peers[i].sub);
+        zsock_destroy(&self->peers[i].dealer);
+    }
+    while (self->sessions) {
+        s_session *s = self->sessions;
+        self->sessions = s->next;
+        s_session_free(s);
+    }
+    zsock_t **all[] = {&self->pub,     &self->router, &self->zap,
+                       &self->publish, &self->jobs,   &self->results};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        zsock_destroy(all[i]);
+}
+
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    ru_repl_t *self = arg;
+    ru_err err = s_open(self, pipe);
+    zsock_signal(pipe, err ? 1 : 0);
+    if (!err) {
+        ru_log_info("repl", "publishing at %s, catch-up at %s, %d peers", self->node->cfg.pub_bind,
+                    self->node->cfg.sync_bind, self->n_peers);
+        for (;;) {
+            s_timers(self);
+            uint64_t now = zclock_mono();
+            uint64_t next = self->next_heartbeat < self->next_anti_entropy
+                                ? self->next_heartbeat
+                                : self->next_anti_entropy;
+            void *which = zpoller_wait(self->poller, next > now ? (int) (next - now) : 0);
+            if (zpoller_terminated(self->poller))
+                break;
+            if (which && !s_dispatch(self, pipe, which))
+                break;
+        }
+    }
+    s_close(self);
+}
+
+/*  The trust set: ourselves and every peer. */
+static void
+s_trust(const ru_repl_t *self, ru_trust_t *trust)
+{
+    memset(trust, 0, sizeof *trust);
+    memcpy(trust->keys[trust->n++], ru_key_public(self->node->key), RU_KEY_BYTES);
+    for (int i = 0; i < self->n_peers; i++)
+        memcpy(trust->keys[trust->n++], self->peers[i].cfg.key, RU_KEY_BYTES);
+}
+
+/*  Peers from the configuration, with their CURVE keys. */
+static ru_err
+s_peers(ru_repl_t *self)
+{
+    const ru_config_t *cfg = &self->node->cfg;
+    self->peers = calloc((size_t) cfg->n_peers + 1, sizeof *self->peers);
+    if (!self->peers)
+        return RU_E_NOMEM;
+    for (int i = 0; i < cfg->n_peers; i++) {
+        s_peer *p = &self->peers[i];
+        p->cfg = cfg->peers[i];
+        ru_clock_init(&p->clock);
+        if (ru_key_curve_public(p->cfg.key, p->curve) != RU_OK) {
+            ru_log_err("config", "[peer %s] key is not a valid node key", p->cfg.site);
+            return RU_E_INVALID;
+        }
+        self->n_peers++;
+    }
+    return RU_OK;
+}
+
+ru_err
+ru_repl_new(ru_node_t *node, ru_repl_t **out)
+{
+    *out = NULL;
+    ru_repl_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->node = node;
+    pthread_mutex_init(&self->lock, NULL);
+    self->curve_sec = sodium_malloc(32);
+    ru_err err = self->curve_sec ? s_peers(self) : RU_E_NOMEM;
+    if (!err)
+        err = ru_key_curve(node->key, self->curve_pub, self->curve_sec);
+    ru_trust_t trust;
+    s_trust(self, &trust);
+    if (!err)
+        err = ru_verify_new(node, &trust, (int) node->cfg.verify_threads, S_JOBS, S_RESULTS,
+                            &self->verify);
+    if (!err) {
+        self->actor = zactor_new(s_actor, self);
+        if (!self->actor)
+            err = RU_E_IO; /* the actor logged why */
+    }
+    if (err) {
+        ru_repl_destroy(&self);
+        return err;
+    }
+    *out = self;
+    return RU_OK;
+}
+
+void
+ru_repl_destroy(ru_repl_t **self_p)
+{
+    ru_repl_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy(&self->actor);
+    ru_verify_destroy(&self->verify);
+    for (int i = 0; i < self->n_peers; i++)
+        ru_clock_fini(&self->peers[i].clock);
+    free(self->peers);
+    sodium_free(self->curve_sec);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Status
+ */
+
+/*  A clock as {"<origin b64>": seq}. */
+json_t *
+ru_repl_clock_json(const ru_clock_t *clock)
+{
+    json_t *j = json_object();
+    for (uint32_t i = 0; i < clock->n; i++) {
+        char key[RU_KEY_TEXT_SIZE];
+        ru_b64_encode(key, clock->v[i].origin, RU_KEY_BYTES);
+        json_object_set_new(j, key, json_integer((json_int_t) clock->v[i].seq));
+    }
+    return j;
+}
+
+/*  Updates b has that a lacks. */
+static json_int_t
+s_lacking(const ru_clock_t *a, const ru_clock_t *b)
+{
+    json_int_t n = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        uint64_t have = ru_clock_get(a, b->v[i].origin);
+        if (b->v[i].seq > have)
+            n += (json_int_t) (b->v[i].seq - have);
+    }
+    return n;
+}
+
+static json_t *
+s_peer_json(s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heartbeat_ms)
+{
+    char key[RU_KEY_TEXT_SIZE], digest[2 * RU_HASH_BYTES + 1];
+    ru_b64_encode(key, p->cfg.key, RU_KEY_BYTES);
+    sodium_bin2hex(digest, sizeof digest, p->digest, RU_HASH_BYTES);
+    json_int_t behind = p->heard ? s_lacking(ours, &p->clock) : 0;
+    if (behind == 0)
+        p->caught_up_ms = now_ms;
+    json_t *rejected = json_object();
+    for (int k = 0; k < RU_REJECT_COUNT; k++)
+        json_object_set_new(rejected, ru_verify_reason_name((ru_reject) k),
+                            json_integer((json_int_t) p->rejected[k]));
+    int connected = p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
+    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o}", "site", p->cfg.site,
+                     "key", key, "connected", connected, "last_heartbeat",
+                     p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
+                     ru_repl_clock_json(&p->clock), "digest",
+                     p->heard ? json_string(digest) : json_null(), "behind", behind, "ahead",
+                     p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
+                     behind && p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0,
+                     "rejected", rejected);
+}
+
+json_t *
+ru_repl_status(ru_repl_t *self, const ru_clock_t *ours)
+{
+    json_t *peers = json_array();
+    uint64_t now = ru_hlc_wall_ms();
+    pthread_mutex_lock(&self->lock);
+    for (int i = 0; i < self->n_peers; i++)
+        json_array_append_new(
+            peers, s_peer_json(&self->peers[i], ours, now, self->node->cfg.heartbeat_ms));
+    pthread_mutex_unlock(&self->lock);
+    return peers;
+}

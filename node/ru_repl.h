@@ -1,0 +1,49 @@
+/*  ru_repl.h - the replication actor: this node's place in the network of
+ *  sites (DESIGN.md, "Replication over ZeroMQ").
+ *
+ *  One thread owns every replication socket:
+ *    - a PUB, bound at [replication] pub, publishing each update this node
+ *      stores (its own, and the ones it learns, so updates cross relays)
+ *      and a heartbeat (clock, HLC, state digest) every heartbeat_ms;
+ *    - a ROUTER, bound at [replication] sync, answering catch-up: a peer's
+ *      hello (its clock and a credit of batches) gets the updates it lacks
+ *      in batches, never more batches than the credit allows, then done;
+ *    - per peer, a SUB on its PUB and a DEALER to its ROUTER, asking for a
+ *      catch-up on connect, on a gap in the live stream (an update whose
+ *      dependencies are missing) and every anti_entropy_s;
+ *    - a ZAP handler: every socket runs CURVE with keys derived from the
+ *      node keys, and only the configured peers' keys get in.
+ *  Updates received are checked and stored by the verification workers
+ *  (ru_verify.h); what they refused is counted per peer and reason.
+ *
+ *  ru_repl_status() may be called from any thread (the HTTP server).
+ */
+#ifndef RU_REPL_H
+#define RU_REPL_H
+
+#include <jansson.h>
+
+#include "ruche/ru_clock.h"
+#include "ruche/ru_error.h"
+
+#include "ru_node.h"
+
+typedef struct ru_repl ru_repl_t;
+
+/*  The endpoint the store actor publishes to, to be given to
+ *  ru_writer_new() before ru_repl_new() starts. */
+const char *ru_repl_publish_endpoint(void);
+
+/*  Starts the actor for node (its config, key, store and writer must be
+ *  ready and outlive it). */
+RU_MUST_CHECK ru_err ru_repl_new(ru_node_t *node, ru_repl_t **out);
+/*  Stops the actor and the workers; NULL-safe. */
+void ru_repl_destroy(ru_repl_t **self_p);
+
+/*  The peers' state as JSON, the "peers" of the replication status, given
+ *  our own clock. */
+json_t *ru_repl_status(ru_repl_t *self, const ru_clock_t *ours);
+/*  A clock as JSON: {"<origin, base64url>": seq, ...}. */
+json_t *ru_repl_clock_json(const ru_clock_t *clock);
+
+#endif

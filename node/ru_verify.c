@@ -1,0 +1,251 @@
+/*  ru_verify.c - the verification workers (see ru_verify.h).
+ *
+ *  Each worker owns two sockets, made and closed in its own thread: a PULL
+ *  for jobs and a PUSH for results. It polls with a short timeout so that
+ *  ru_verify_destroy() can stop it by raising a flag. The trust set is
+ *  copied under a mutex at the start of each job, so a reload never changes
+ *  it in the middle of one.
+ */
+#include "ru_verify.h"
+
+#include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruche/ru_hlc.h"
+#include "ruche/ru_update.h"
+
+#include "ru_apply.h"
+#include "ru_log.h"
+
+#define S_MAX_THREADS 64
+
+static const char *const s_reason_names[RU_REJECT_COUNT] = {
+#define RU_REJECT_NAME(sym, name) [sym] = name,
+    RU_REJECT_REASONS(RU_REJECT_NAME)
+#undef RU_REJECT_NAME
+};
+
+struct ru_verify {
+    ru_node_t *node;
+    char *jobs, *results;
+    pthread_mutex_t lock;
+    ru_trust_t trust;
+    atomic_int stop;
+    int threads;
+    pthread_t thread[S_MAX_THREADS];
+};
+
+ru_reject
+ru_verify_reason(ru_err err)
+{
+    switch (err) {
+    case RU_E_SIGNATURE:
+        return RU_REJECT_SIGNATURE;
+    case RU_E_UNTRUSTED:
+        return RU_REJECT_UNTRUSTED;
+    case RU_E_CHAIN:
+        return RU_REJECT_CHAIN;
+    case RU_E_FORK:
+        return RU_REJECT_FORK;
+    case RU_E_SKEW:
+        return RU_REJECT_SKEW;
+    case RU_E_TOO_BIG:
+    case RU_E_TOO_MANY:
+        return RU_REJECT_TOO_BIG;
+    default:
+        return RU_REJECT_MALFORMED;
+    }
+}
+
+const char *
+ru_verify_reason_name(ru_reject reason)
+{
+    return reason < RU_REJECT_COUNT ? s_reason_names[reason] : "unknown";
+}
+
+/*  One update that passed the checks, waiting for the store. */
+typedef struct {
+    ru_envelope_t env;
+    ru_update_t u;
+} s_item;
+
+typedef struct {
+    s_item *items;
+    int n;
+    ru_verify_result_t *res;
+} s_ingest;
+
+/*  The store actor's request: ingest the items in order. Forks and broken
+ *  chains refuse one update without touching the store; they are counted
+ *  and the others go on. */
+static ru_err
+s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_ingest *in = arg;
+    ru_verify_result_t *r = in->res;
+    r->applied = r->pending = r->duplicate = 0; /* a retried batch counts again */
+    r->rejected[RU_REJECT_FORK] = r->rejected[RU_REJECT_CHAIN] = 0;
+    for (int i = 0; i < in->n; i++) {
+        ru_apply_result how;
+        ru_err err = ru_apply_ingest(ctx->apply, &in->items[i].env, &in->items[i].u, &how);
+        if (err == RU_E_FORK || err == RU_E_CHAIN) {
+            r->rejected[ru_verify_reason(err)]++;
+            continue;
+        }
+        if (err)
+            return err;
+        r->applied += how == RU_APPLY_APPLIED;
+        r->pending += how == RU_APPLY_PENDING;
+        r->duplicate += how == RU_APPLY_DUPLICATE;
+    }
+    return RU_OK;
+}
+
+static int
+s_trusted(const ru_trust_t *trust, const uint8_t *origin)
+{
+    for (int i = 0; i < trust->n; i++)
+        if (memcmp(trust->keys[i], origin, RU_KEY_BYTES) == 0)
+            return 1;
+    return 0;
+}
+
+/*  Checks one envelope into item; RU_OK or why it is refused. */
+static ru_err
+s_check(ru_verify_t *self, const ru_trust_t *trust, zframe_t *frame, s_item *item)
+{
+    ru_err err = ru_envelope_parse(zframe_data(frame), zframe_size(frame), &item->env);
+    if (!err && !s_trusted(trust, item->env.origin))
+        err = RU_E_UNTRUSTED;
+    if (!err)
+        err = ru_envelope_verify(&item->env);
+    if (!err)
+        err = ru_update_decode(&item->env, &item->u);
+    uint64_t limit = ru_hlc_wall_ms() + (uint64_t) self->node->cfg.max_skew_ms;
+    if (!err && ru_hlc_ms(item->u.hlc) > limit)
+        err = RU_E_SKEW;
+    return err;
+}
+
+/*  Runs one job: checks, then one store request for the good updates. */
+static void
+s_job(ru_verify_t *self, zmsg_t *msg, ru_verify_result_t *res)
+{
+    ru_trust_t trust;
+    pthread_mutex_lock(&self->lock);
+    trust = self->trust;
+    pthread_mutex_unlock(&self->lock);
+    size_t n = zmsg_size(msg) - 1;
+    s_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items) {
+        res->store_error = RU_E_NOMEM;
+        return;
+    }
+    int good = 0;
+    for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg)) {
+        ru_update_init(&items[good].u);
+        ru_err err = s_check(self, &trust, f, &items[good]);
+        if (err) {
+            res->rejected[ru_verify_reason(err)]++;
+            ru_update_fini(&items[good].u);
+        } else
+            good++;
+    }
+    s_ingest in = {items, good, res};
+    if (good)
+        res->store_error = ru_writer_call(self->node->writer, s_ingest_all, &in);
+    for (int i = 0; i < good; i++)
+        ru_update_fini(&items[i].u);
+    free(items);
+}
+
+static void *
+s_worker(void *arg)
+{
+    ru_verify_t *self = arg;
+    zsock_t *in = zsock_new(ZMQ_PULL);
+    zsock_t *out = zsock_new(ZMQ_PUSH);
+    if (in && zsock_connect(in, "%s", self->jobs) != 0)
+        zsock_destroy(&in);
+    if (out && zsock_connect(out, "%s", self->results) != 0)
+        zsock_destroy(&out);
+    if (!in || !out) {
+        ru_log_err("verify", "a worker cannot reach the replication actor");
+        zsock_destroy(&in);
+        zsock_destroy(&out);
+        return NULL;
+    }
+    zsock_set_rcvtimeo(in, 200);
+    while (!atomic_load(&self->stop)) {
+        zmsg_t *msg = zmsg_recv(in);
+        if (!msg)
+            continue; /* the timeout: look at the flag */
+        zframe_t *head = zmsg_first(msg);
+        ru_verify_result_t res;
+        memset(&res, 0, sizeof res);
+        if (head && zframe_size(head) == sizeof res.job) {
+            memcpy(&res.job, zframe_data(head), sizeof res.job);
+            s_job(self, msg, &res);
+            zframe_t *reply = zframe_new(&res, sizeof res);
+            if (reply)
+                zframe_send(&reply, out, 0);
+        }
+        zmsg_destroy(&msg);
+    }
+    zsock_destroy(&in);
+    zsock_destroy(&out);
+    return NULL;
+}
+
+ru_err
+ru_verify_new(ru_node_t *node, const ru_trust_t *trust, int threads, const char *jobs,
+              const char *results, ru_verify_t **out)
+{
+    *out = NULL;
+    ru_verify_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->node = node;
+    self->trust = *trust;
+    self->jobs = strdup(jobs);
+    self->results = strdup(results);
+    pthread_mutex_init(&self->lock, NULL);
+    atomic_init(&self->stop, 0);
+    threads = threads < 1 ? 1 : threads > S_MAX_THREADS ? S_MAX_THREADS : threads;
+    for (; self->threads < threads; self->threads++)
+        if (pthread_create(&self->thread[self->threads], NULL, s_worker, self) != 0)
+            break;
+    if (self->threads == 0) {
+        ru_verify_destroy(&self);
+        return RU_E_NOMEM;
+    }
+    *out = self;
+    return RU_OK;
+}
+
+void
+ru_verify_set_trust(ru_verify_t *self, const ru_trust_t *trust)
+{
+    pthread_mutex_lock(&self->lock);
+    self->trust = *trust;
+    pthread_mutex_unlock(&self->lock);
+}
+
+void
+ru_verify_destroy(ru_verify_t **self_p)
+{
+    ru_verify_t *self = *self_p;
+    if (!self)
+        return;
+    atomic_store(&self->stop, 1);
+    for (int i = 0; i < self->threads; i++)
+        pthread_join(self->thread[i], NULL);
+    pthread_mutex_destroy(&self->lock);
+    free(self->jobs);
+    free(self->results);
+    free(self);
+    *self_p = NULL;
+}

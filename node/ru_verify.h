@@ -1,0 +1,75 @@
+/*  ru_verify.h - signature verification workers for replicated updates.
+ *
+ *  Verifying an Ed25519 signature is the most expensive step of taking in
+ *  an update (about 50 µs here, more than the durable commit it shares with
+ *  hundreds of others), so it runs on a pool of threads. The replication
+ *  actor sends each worker a job: the updates of one live message or of one
+ *  catch-up batch, as one ZeroMQ message. The worker checks each update in
+ *  the order of PROTOCOL.md (shape and limits, trusted origin, signature,
+ *  fields, time), hands the good ones to the store actor in one request,
+ *  in their order, and answers with what became of every update.
+ *
+ *  Job message frames: a ru_verify_job_t, then one frame per envelope.
+ *  Result message: one frame holding a ru_verify_result_t.
+ */
+#ifndef RU_VERIFY_H
+#define RU_VERIFY_H
+
+#include <stdint.h>
+
+#include "ruche/ru_error.h"
+
+#include "ru_node.h"
+
+/*  Why an update was refused; the names are the replication status's. */
+#define RU_REJECT_REASONS(X)                                                                       \
+    X(RU_REJECT_SIGNATURE, "signature")                                                            \
+    X(RU_REJECT_UNTRUSTED, "untrusted")                                                            \
+    X(RU_REJECT_CHAIN, "chain")                                                                    \
+    X(RU_REJECT_FORK, "fork")                                                                      \
+    X(RU_REJECT_SKEW, "skew")                                                                      \
+    X(RU_REJECT_MALFORMED, "malformed")                                                            \
+    X(RU_REJECT_TOO_BIG, "too_big")
+
+typedef enum {
+#define RU_REJECT_ENUM(sym, name) sym,
+    RU_REJECT_REASONS(RU_REJECT_ENUM)
+#undef RU_REJECT_ENUM
+        RU_REJECT_COUNT
+} ru_reject;
+
+/*  The reason for an ru_err from decoding or applying an update. */
+ru_reject ru_verify_reason(ru_err err);
+const char *ru_verify_reason_name(ru_reject reason);
+
+typedef struct {
+    uint32_t peer; /* index of the peer it came from */
+    uint32_t sync; /* 1: a catch-up batch (answer with credit), 0: live */
+} ru_verify_job_t;
+
+typedef struct {
+    ru_verify_job_t job;
+    uint32_t applied, pending, duplicate;
+    uint32_t rejected[RU_REJECT_COUNT];
+    int32_t store_error; /* an ru_err that stopped the whole job, else 0 */
+} ru_verify_result_t;
+
+/*  The trusted origins: this node and its peers. Read by the workers,
+ *  replaced whole on a configuration reload. */
+typedef struct {
+    int n;
+    uint8_t keys[1 + 64][32];
+} ru_trust_t;
+
+typedef struct ru_verify ru_verify_t;
+
+/*  Starts threads workers that take jobs from the PUSH socket bound at
+ *  jobs and send results to the PULL socket bound at results. */
+RU_MUST_CHECK ru_err ru_verify_new(ru_node_t *node, const ru_trust_t *trust, int threads,
+                                   const char *jobs, const char *results, ru_verify_t **out);
+/*  Replaces the trust set (SIGHUP). */
+void ru_verify_set_trust(ru_verify_t *self, const ru_trust_t *trust);
+/*  Stops and joins the workers; NULL-safe. */
+void ru_verify_destroy(ru_verify_t **self_p);
+
+#endif
