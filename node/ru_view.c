@@ -32,6 +32,11 @@ ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out)
         snprintf(out, RU_MAX_NAME + 1, "%s", v->node->cfg.site);
         return;
     }
+    for (int i = 0; i < v->node->cfg.n_peers; i++)
+        if (memcmp(v->node->cfg.peers[i].key, origin, RU_KEY_BYTES) == 0) {
+            snprintf(out, RU_MAX_NAME + 1, "%s", v->node->cfg.peers[i].site);
+            return;
+        }
     char text[RU_KEY_TEXT_SIZE];
     ru_b64_encode(text, origin, RU_KEY_BYTES);
     snprintf(out, RU_MAX_NAME + 1, "%.8s", text);

@@ -23,8 +23,9 @@ typedef struct {
     const char *viewer;
 } ru_view_t;
 
-/*  The site name of a node key: this node's own name, else a short form
- *  of the key. out holds RU_MAX_NAME + 1 bytes. */
+/*  The site name of a node key: this node's own name, a peer's name from
+ *  the configuration, else the first characters of the key's text form (a
+ *  site known only through a relay). out holds RU_MAX_NAME + 1 bytes. */
 void ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out);
 /*  "2026-11-27T14:03:00.123Z" from milliseconds since the epoch. */
 json_t *ru_view_time(uint64_t ms);
