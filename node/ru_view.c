@@ -42,6 +42,22 @@ ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out)
     snprintf(out, RU_MAX_NAME + 1, "%.8s", text);
 }
 
+int
+ru_view_site_key(void *node_p, const char *site, uint8_t *key)
+{
+    const ru_node_t *node = node_p;
+    if (strcmp(site, node->cfg.site) == 0) {
+        memcpy(key, ru_key_public(node->key), RU_KEY_BYTES);
+        return 1;
+    }
+    for (int i = 0; i < node->cfg.n_peers; i++)
+        if (strcmp(node->cfg.peers[i].site, site) == 0) {
+            memcpy(key, node->cfg.peers[i].key, RU_KEY_BYTES);
+            return 1;
+        }
+    return 0;
+}
+
 json_t *
 ru_view_time(uint64_t ms)
 {
@@ -105,9 +121,10 @@ s_cat(ru_buf_t *buf, const char *const *parts)
 static int
 s_resolve(const ru_view_t *v, const uint8_t *origin, const ru_entity_t *e, const uint8_t **home)
 {
-    if (e->site[0] && strcmp(e->site, v->node->cfg.site) != 0)
+    static _Thread_local uint8_t site_key[RU_KEY_BYTES];
+    if (e->site[0] && !ru_view_site_key(v->node, e->site, site_key))
         return 0;
-    *home = e->site[0] ? ru_key_public(v->node->key) : origin;
+    *home = e->site[0] ? site_key : origin;
     ru_account_t local;
     if (s_is_self(v, *home) && ru_account_get(v->txn, e->name, &local) == RU_OK)
         return 1;

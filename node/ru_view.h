@@ -27,6 +27,10 @@ typedef struct {
  *  the configuration, else the first characters of the key's text form (a
  *  site known only through a relay). out holds RU_MAX_NAME + 1 bytes. */
 void ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out);
+/*  The node key of a site name (this node's or a configured peer's);
+ *  returns 1 and fills key when known. node_p is an ru_node_t, so that this
+ *  is also the store actor's ru_site_resolver for mentions. */
+int ru_view_site_key(void *node_p, const char *site, uint8_t *key);
 /*  "2026-11-27T14:03:00.123Z" from milliseconds since the epoch. */
 json_t *ru_view_time(uint64_t ms);
 

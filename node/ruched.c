@@ -32,6 +32,7 @@
 #include "ru_keyfile.h"
 #include "ru_log.h"
 #include "ru_repl.h"
+#include "ru_view.h"
 
 #ifndef RUCHE_VERSION
 #define RUCHE_VERSION "unknown"
@@ -346,7 +347,7 @@ s_run_node(int argc, char **argv)
          s_node_key(node->cfg.data_dir, &node->key) != RU_OK ||
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
-         ru_writer_new(node->store, node->key, NULL, NULL,
+         ru_writer_new(node->store, node->key, ru_view_site_key, node,
                        node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
                        &node->writer) != RU_OK ||
          (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
