@@ -18,6 +18,7 @@
 
 #define S_HEAD_BYTES (8 + RU_HASH_BYTES)
 #define S_META_SELF_CLOCK "self_clock"
+#define S_META_RECOVERING "recovering"
 
 ru_err
 ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq, uint8_t *hash)
@@ -345,6 +346,32 @@ s_header(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_clock_t *
 }
 
 ru_err
+ru_apply_begin_recovery(ru_txn_t *txn)
+{
+    return ru_txn_put(txn, RU_DB_meta, S_META_RECOVERING, strlen(S_META_RECOVERING), "1", 1);
+}
+
+ru_err
+ru_apply_recovering(ru_txn_t *txn, int *recovering)
+{
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_meta, S_META_RECOVERING, strlen(S_META_RECOVERING), &val);
+    *recovering = err == RU_OK;
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+ru_err
+ru_apply_end_recovery(const ru_apply_t *ap, uint64_t target, int *ended)
+{
+    uint64_t head;
+    ru_err err = ru_apply_head(ap->state.txn, ap->state.self, &head, NULL);
+    *ended = !err && head >= target;
+    if (*ended)
+        err = ru_txn_del(ap->state.txn, RU_DB_meta, S_META_RECOVERING, strlen(S_META_RECOVERING));
+    return err;
+}
+
+ru_err
 ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_buf_t *out)
 {
     ru_clock_t now;
@@ -353,7 +380,12 @@ ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_buf
     ru_buf_init(&wire);
     ru_envelope_t env;
     ru_apply_result result;
-    ru_err err = s_header(ap, key, u, &now);
+    int recovering;
+    ru_err err = ru_apply_recovering(ap->state.txn, &recovering);
+    if (!err && recovering)
+        err = RU_E_RECOVERING;
+    if (!err)
+        err = s_header(ap, key, u, &now);
     if (!err)
         err = ru_update_encode(u, key, &wire);
     if (!err)

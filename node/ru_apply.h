@@ -58,6 +58,16 @@ RU_MUST_CHECK ru_err ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *
 RU_MUST_CHECK ru_err ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u,
                                     ru_buf_t *out);
 
+/*  Store loss: a node whose store is new but whose key is not may have
+ *  made updates before, which its peers hold. Until it has them back it
+ *  must not make new ones, or it would reuse their seqs: recovery mode
+ *  refuses local updates with RU_E_RECOVERING. It starts with
+ *  ru_apply_begin_recovery() and ends with ru_apply_end_recovery() once this
+ *  node's own head has reached target, the seq a peer reported for it. */
+RU_MUST_CHECK ru_err ru_apply_begin_recovery(ru_txn_t *txn);
+RU_MUST_CHECK ru_err ru_apply_end_recovery(const ru_apply_t *ap, uint64_t target, int *ended);
+RU_MUST_CHECK ru_err ru_apply_recovering(ru_txn_t *txn, int *recovering);
+
 /*  The head of origin: its highest applied seq (0 if none) and that
  *  update's hash (zeros if none). */
 RU_MUST_CHECK ru_err ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq,

@@ -43,7 +43,7 @@ typedef struct {
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */
     /* [replication] */
-    char pub_bind[RU_CONFIG_ENDPOINT_MAX];  /* "": this node does not replicate */
+    char pub_bind[RU_CONFIG_ENDPOINT_MAX]; /* "": this node does not replicate */
     char sync_bind[RU_CONFIG_ENDPOINT_MAX];
     long heartbeat_ms;
     long anti_entropy_s;

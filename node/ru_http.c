@@ -98,6 +98,8 @@ ru_http_fail(ru_req_t *req, ru_err err)
     case RU_E_STORE_FULL:
     case RU_E_DISK_FULL:
         return ru_http_error(req, 507, "%s", ru_err_str(err));
+    case RU_E_RECOVERING:
+        return ru_http_error(req, 503, "%s", ru_err_str(err));
     case RU_E_UTF8:
     case RU_E_TOO_BIG:
     case RU_E_RANGE:

@@ -77,6 +77,8 @@ struct ru_repl {
     zpoller_t *poller;
     s_session *sessions;
     uint64_t next_heartbeat, next_anti_entropy;
+    int recovering;          /* the store was lost: our own updates come back first */
+    uint64_t recover_target; /* our own seq a peer reported when its catch-up was done */
 };
 
 const char *
@@ -414,6 +416,32 @@ s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
     (void) err; /* out of memory: the previous clock stays */
 }
 
+typedef struct {
+    uint64_t target;
+    int ended;
+} s_recovery;
+
+static ru_err
+s_end_recovery(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_recovery *r = arg;
+    return ru_apply_end_recovery(ctx->apply, r->target, &r->ended);
+}
+
+/*  Ends recovery once our own head has reached what a peer had of us. */
+static void
+s_try_end_recovery(ru_repl_t *self)
+{
+    if (!self->recovering || self->recover_target == UINT64_MAX)
+        return;
+    s_recovery r = {self->recover_target, 0};
+    if (ru_writer_call(self->node->writer, s_end_recovery, &r) == RU_OK && r.ended) {
+        self->recovering = 0;
+        ru_log_info("repl", "this site's own updates are back (up to seq %llu): accepting posts",
+                    (unsigned long long) r.target);
+    }
+}
+
 /*  A message on a peer's SUB (live) or DEALER (catch-up answers). */
 static void
 s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
@@ -435,12 +463,43 @@ s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
     else if (!live && msg.type == RU_MSG_BATCH) {
         p->sync_ms = zclock_mono();
         s_job(self, i, 1, &msg);
-    } else if (!live && msg.type == RU_MSG_DONE)
+    } else if (!live && msg.type == RU_MSG_DONE) {
         p->syncing = 0;
-    else
+        uint64_t ours = ru_clock_get(&msg.clock, ru_key_public(self->node->key));
+        if (self->recover_target == UINT64_MAX || ours > self->recover_target)
+            self->recover_target = ours;
+        s_try_end_recovery(self);
+    } else
         s_reject(self, p, RU_E_MSGTYPE);
     ru_msg_fini(&msg);
     zframe_destroy(&f);
+}
+
+/*  Logs what a job refused: one line per job, forks as an alarm (an origin
+ *  signed two different updates with one seq). */
+static void
+s_log_rejected(const s_peer *p, const ru_verify_result_t *r)
+{
+    char line[256];
+    size_t used = 0;
+    for (int k = 0; k < RU_REJECT_COUNT; k++) {
+        if (!r->rejected[k])
+            continue;
+        int n = snprintf(line + used, sizeof line - used, "%s%s %u", used ? ", " : "",
+                         ru_verify_reason_name((ru_reject) k), (unsigned) r->rejected[k]);
+        if (n < 0 || (size_t) n >= sizeof line - used)
+            break;
+        used += (size_t) n;
+    }
+    if (!used)
+        return;
+    if (r->rejected[RU_REJECT_FORK])
+        ru_log_err("repl",
+                   "[peer %s]: ALARM: a fork (two updates with one origin and seq); "
+                   "refused updates: %s",
+                   p->cfg.site, line);
+    else
+        ru_log_warn("repl", "[peer %s]: refused updates: %s", p->cfg.site, line);
 }
 
 /*  What the workers made of a job: counts, credit for catch-up batches, a
@@ -461,10 +520,12 @@ s_on_result(ru_repl_t *self)
     for (int k = 0; k < RU_REJECT_COUNT; k++)
         p->rejected[k] += r.rejected[k];
     pthread_mutex_unlock(&self->lock);
+    s_log_rejected(p, &r);
     if (r.store_error)
         ru_log_err("repl", "[peer %s]: updates not stored: %s", p->cfg.site,
                    ru_err_str((ru_err) r.store_error));
     if (r.job.sync) {
+        s_try_end_recovery(self);
         ru_buf_t buf;
         ru_buf_init(&buf);
         if (ru_msg_encode_credit(1, &buf) == RU_OK)
@@ -665,6 +726,7 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
     if (!self)
         return RU_E_NOMEM;
     self->node = node;
+    self->recover_target = UINT64_MAX; /* no peer has answered yet */
     pthread_mutex_init(&self->lock, NULL);
     self->curve_sec = sodium_malloc(32);
     ru_err err = self->curve_sec ? s_peers(self) : RU_E_NOMEM;
@@ -672,6 +734,11 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
         err = ru_key_curve(node->key, self->curve_pub, self->curve_sec);
     ru_trust_t trust;
     s_trust(self, &trust);
+    ru_txn_t txn;
+    if (!err && (err = ru_store_read(node->store, &txn)) == RU_OK) {
+        err = ru_apply_recovering(&txn, &self->recovering);
+        ru_txn_abort(&txn);
+    }
     if (!err)
         err = ru_verify_new(node, &trust, (int) node->cfg.verify_threads, S_JOBS, S_RESULTS,
                             &self->verify);

@@ -41,6 +41,7 @@ struct ru_store {
     MDB_dbi dbi[RU_DB_COUNT];
     size_t map_size;
     size_t map_max;
+    int fresh;
     pthread_rwlock_t resize_lock;
 };
 
@@ -71,6 +72,12 @@ ru_store_dbi(const ru_store_t *self, ru_db db)
     return self->dbi[db];
 }
 
+int
+ru_store_fresh(const ru_store_t *self)
+{
+    return self->fresh;
+}
+
 size_t
 ru_store_map_size(const ru_store_t *self)
 {
@@ -93,6 +100,7 @@ s_open_dbs(ru_store_t *self)
     uint32_t schema = RU_STORE_SCHEMA;
     int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
     if (rc == MDB_NOTFOUND) {
+        self->fresh = 1;
         val = (MDB_val){sizeof schema, &schema};
         err = ru_store_err(mdb_put(txn, self->dbi[RU_DB_meta], &key, &val, 0), "schema");
     } else if (rc == MDB_SUCCESS) {

@@ -93,6 +93,8 @@ void ru_store_destroy(ru_store_t **self_p);
  *  no write transaction open; it waits for running read transactions to
  *  end. RU_E_STORE_FULL when the maximum is reached. */
 RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
+/*  1 when this open created the store (there was none in the directory). */
+int ru_store_fresh(const ru_store_t *self);
 /*  The current map size in bytes. */
 size_t ru_store_map_size(const ru_store_t *self);
 

@@ -231,14 +231,16 @@ s_configure(int argc, char **argv, ru_config_t *cfg)
     return ru_config_check(cfg) == RU_OK ? S_EXIT_OK : S_EXIT_FAIL;
 }
 
-/*  The node key of the data directory, made on first start. */
+/*  The node key of the data directory, made on first start (*made). */
 static ru_err
-s_node_key(const char *dir, ru_key_t **key)
+s_node_key(const char *dir, ru_key_t **key, int *made)
 {
     char path[RU_CONFIG_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/node.key", dir);
+    *made = 0;
     if (access(path, F_OK) == 0 || errno != ENOENT)
         return ru_keyfile_load(dir, key);
+    *made = 1;
     ru_err err = ru_keyfile_create(dir, key);
     if (!err) {
         char text[RU_KEY_TEXT_SIZE];
@@ -292,6 +294,25 @@ s_first_admin(ru_node_t *node)
     return err;
 }
 
+static ru_err
+s_begin_recovery(const ru_writer_ctx_t *ctx, void *arg)
+{
+    (void) arg;
+    return ru_apply_begin_recovery(ctx->txn);
+}
+
+/*  A new store with an old key: the site lost its store. Its peers hold
+ *  its updates; it takes them back before it makes new ones. */
+static ru_err
+s_check_store_loss(ru_node_t *node, int key_made)
+{
+    if (key_made || !ru_store_fresh(node->store) || node->cfg.n_peers == 0)
+        return RU_OK;
+    ru_log_warn(S_LOG, "the store is new but the node key is not: this site takes its own "
+                       "updates back from its peers before it accepts new posts");
+    return ru_writer_call(node->writer, s_begin_recovery, NULL);
+}
+
 /*  The URL clients reach the node at, from [http] public_url or listen. */
 static void
 s_public_url(ru_node_t *node)
@@ -342,14 +363,16 @@ s_run_node(int argc, char **argv)
     zsys_init();                             /* once, before threads race to it */
     s_public_url(node);
     size_t mib = 1024 * 1024;
+    int key_made = 0;
     if (status == S_EXIT_OK &&
         (s_make_dir(node->cfg.data_dir) != S_EXIT_OK ||
-         s_node_key(node->cfg.data_dir, &node->key) != RU_OK ||
+         s_node_key(node->cfg.data_dir, &node->key, &key_made) != RU_OK ||
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
          ru_writer_new(node->store, node->key, ru_view_site_key, node,
                        node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
                        &node->writer) != RU_OK ||
+         s_check_store_loss(node, key_made) != RU_OK ||
          (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
