@@ -41,6 +41,7 @@
 #define S_HWM 100000
 
 typedef struct {
+    uint32_t id; /* stable across reloads: jobs name their peer by it */
     ru_peer_cfg_t cfg;
     uint8_t curve[32];
     zsock_t *sub, *dealer;
@@ -67,8 +68,9 @@ struct ru_repl {
     ru_node_t *node;
     zactor_t *actor;
     pthread_mutex_t lock;
-    s_peer *peers;
+    s_peer *peers[RU_MAX_PEERS]; /* changed by the actor, under the mutex */
     int n_peers;
+    uint32_t next_id;
     ru_verify_t *verify;
     uint8_t curve_pub[32];
     uint8_t *curve_sec; /* sodium_malloc */
@@ -85,6 +87,46 @@ const char *
 ru_repl_publish_endpoint(void)
 {
     return S_PUBLISH;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Peers
+ */
+
+static void
+s_peer_free(s_peer *p)
+{
+    zsock_destroy(&p->sub);
+    zsock_destroy(&p->dealer);
+    ru_clock_fini(&p->clock);
+    free(p);
+}
+
+static s_peer *
+s_peer_by_id(ru_repl_t *self, uint32_t id)
+{
+    for (int i = 0; i < self->n_peers; i++)
+        if (self->peers[i]->id == id)
+            return self->peers[i];
+    return NULL;
+}
+
+/*  A new peer from its configuration, with its CURVE key. */
+static s_peer *
+s_peer_new(ru_repl_t *self, const ru_peer_cfg_t *cfg)
+{
+    s_peer *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->id = self->next_id++;
+    p->cfg = *cfg;
+    ru_clock_init(&p->clock);
+    if (ru_key_curve_public(p->cfg.key, p->curve) != RU_OK) {
+        ru_log_err("config", "[peer %s] key is not a valid node key", p->cfg.site);
+        free(p);
+        return NULL;
+    }
+    return p;
 }
 
 /*  ---------------------------------------------------------------------
@@ -391,9 +433,9 @@ s_reject(ru_repl_t *self, s_peer *p, ru_err err)
 
 /*  Hands the envelopes of msg to the verification workers. */
 static void
-s_job(ru_repl_t *self, int peer, int sync, const ru_msg_t *msg)
+s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
 {
-    ru_verify_job_t job = {(uint32_t) peer, (uint32_t) sync};
+    ru_verify_job_t job = {p->id, (uint32_t) sync};
     zmsg_t *m = zmsg_new();
     if (!m)
         return;
@@ -446,7 +488,7 @@ s_try_end_recovery(ru_repl_t *self)
 static void
 s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
 {
-    s_peer *p = &self->peers[i];
+    s_peer *p = self->peers[i];
     zframe_t *f = zframe_recv(sock);
     if (!f)
         return;
@@ -457,12 +499,12 @@ s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
     if (err)
         s_reject(self, p, err);
     else if (live && msg.type == RU_MSG_UPDATE)
-        s_job(self, i, 0, &msg);
+        s_job(self, p, 0, &msg);
     else if (live && msg.type == RU_MSG_HEARTBEAT)
         s_on_heartbeat(self, p, &msg);
     else if (!live && msg.type == RU_MSG_BATCH) {
         p->sync_ms = zclock_mono();
-        s_job(self, i, 1, &msg);
+        s_job(self, p, 1, &msg);
     } else if (!live && msg.type == RU_MSG_DONE) {
         p->syncing = 0;
         uint64_t ours = ru_clock_get(&msg.clock, ru_key_public(self->node->key));
@@ -513,9 +555,9 @@ s_on_result(ru_repl_t *self)
     if (ok)
         memcpy(&r, zframe_data(f), sizeof r);
     zframe_destroy(&f);
-    if (!ok || r.job.peer >= (uint32_t) self->n_peers)
-        return;
-    s_peer *p = &self->peers[r.job.peer];
+    s_peer *p = ok ? s_peer_by_id(self, r.job.peer) : NULL;
+    if (!p)
+        return; /* a peer removed since */
     pthread_mutex_lock(&self->lock);
     for (int k = 0; k < RU_REJECT_COUNT; k++)
         p->rejected[k] += r.rejected[k];
@@ -549,7 +591,7 @@ s_on_zap(ru_repl_t *self)
     int peer = -1;
     if (mechanism && strcmp(mechanism, "CURVE") == 0 && key && zframe_size(key) == 32)
         for (int i = 0; i < self->n_peers && peer < 0; i++)
-            if (memcmp(self->peers[i].curve, zframe_data(key), 32) == 0)
+            if (memcmp(self->peers[i]->curve, zframe_data(key), 32) == 0)
                 peer = i;
     if (peer < 0)
         ru_log_warn("repl", "refused a connection from %s: not a configured peer's key",
@@ -558,7 +600,7 @@ s_on_zap(ru_repl_t *self)
     zstr_sendm(self->zap, seq ? seq : "");
     zstr_sendm(self->zap, peer >= 0 ? "200" : "400");
     zstr_sendm(self->zap, peer >= 0 ? "OK" : "not a peer");
-    zstr_sendm(self->zap, peer >= 0 ? self->peers[peer].cfg.site : "");
+    zstr_sendm(self->zap, peer >= 0 ? self->peers[peer]->cfg.site : "");
     zstr_send(self->zap, "");
     char *all[] = {version, seq, domain, address, identity, mechanism};
     for (int i = 0; i < 6; i++)
@@ -581,15 +623,69 @@ s_timers(ru_repl_t *self)
         self->next_heartbeat = now + (uint64_t) self->node->cfg.heartbeat_ms;
     }
     for (int i = 0; i < self->n_peers; i++)
-        if (self->peers[i].syncing && now - self->peers[i].sync_ms > S_SYNC_STALL_MS)
-            self->peers[i].syncing = 0;
+        if (self->peers[i]->syncing && now - self->peers[i]->sync_ms > S_SYNC_STALL_MS)
+            self->peers[i]->syncing = 0;
     if (now >= self->next_anti_entropy) {
         for (int i = 0; i < self->n_peers; i++)
-            if (!self->peers[i].syncing)
-                s_hello(self, &self->peers[i]);
+            if (!self->peers[i]->syncing)
+                s_hello(self, self->peers[i]);
         self->next_anti_entropy = now + 1000 * (uint64_t) self->node->cfg.anti_entropy_s;
     }
     s_expire_sessions(self, now);
+}
+
+static void s_trust(const ru_repl_t *self, ru_trust_t *trust);
+
+/*  Is p configured exactly as cfg (same key and endpoints)? */
+static int
+s_same_peer(const s_peer *p, const ru_peer_cfg_t *cfg)
+{
+    return memcmp(p->cfg.key, cfg->key, RU_KEY_BYTES) == 0 && strcmp(p->cfg.pub, cfg->pub) == 0 &&
+           strcmp(p->cfg.sync, cfg->sync) == 0 && strcmp(p->cfg.site, cfg->site) == 0;
+}
+
+/*  A new peer list (SIGHUP): peers gone or changed are closed, new ones
+ *  connected and asked for a catch-up; the trust set follows. */
+static void
+s_reload(ru_repl_t *self, const ru_config_t *cfg)
+{
+    for (int i = 0; i < self->n_peers;) {
+        int keep = 0;
+        for (int j = 0; j < cfg->n_peers && !keep; j++)
+            keep = s_same_peer(self->peers[i], &cfg->peers[j]);
+        if (keep) {
+            i++;
+            continue;
+        }
+        s_peer *gone = self->peers[i];
+        pthread_mutex_lock(&self->lock);
+        self->peers[i] = self->peers[--self->n_peers];
+        pthread_mutex_unlock(&self->lock);
+        zpoller_remove(self->poller, gone->sub);
+        zpoller_remove(self->poller, gone->dealer);
+        ru_log_info("repl", "[peer %s] removed", gone->cfg.site);
+        s_peer_free(gone);
+    }
+    for (int j = 0; j < cfg->n_peers; j++) {
+        int known = 0;
+        for (int i = 0; i < self->n_peers && !known; i++)
+            known = s_same_peer(self->peers[i], &cfg->peers[j]);
+        s_peer *p = known ? NULL : s_peer_new(self, &cfg->peers[j]);
+        if (!p)
+            continue;
+        if (s_peer_sockets(self, p) != RU_OK) {
+            s_peer_free(p);
+            continue;
+        }
+        pthread_mutex_lock(&self->lock);
+        self->peers[self->n_peers++] = p;
+        pthread_mutex_unlock(&self->lock);
+        ru_log_info("repl", "[peer %s] added", p->cfg.site);
+        s_hello(self, p);
+    }
+    ru_trust_t trust;
+    s_trust(self, &trust);
+    ru_verify_set_trust(self->verify, &trust);
 }
 
 /*  Dispatches one ready socket; returns 0 when the actor must stop. */
@@ -597,9 +693,13 @@ static int
 s_dispatch(ru_repl_t *self, zsock_t *pipe, void *which)
 {
     if (which == pipe) {
-        char *cmd = zstr_recv(pipe);
+        char *cmd = NULL;
+        void *cfg = NULL;
+        if (zsock_recv(pipe, "sp", &cmd, &cfg) == 0 && cmd && strcmp(cmd, "PEERS") == 0)
+            s_reload(self, cfg);
         int stop = !cmd || strcmp(cmd, "$TERM") == 0;
         free(cmd);
+        free(cfg);
         return !stop;
     }
     if (which == self->zap)
@@ -611,7 +711,7 @@ s_dispatch(ru_repl_t *self, zsock_t *pipe, void *which)
     else if (which == self->results)
         s_on_result(self);
     for (int i = 0; i < self->n_peers; i++)
-        if (which == self->peers[i].sub || which == self->peers[i].dealer)
+        if (which == self->peers[i]->sub || which == self->peers[i]->dealer)
             s_on_peer(self, i, which);
     return 1;
 }
@@ -638,7 +738,7 @@ s_open(ru_repl_t *self, zsock_t *pipe)
     if (!self->poller)
         return RU_E_NOMEM;
     for (int i = 0; i < self->n_peers; i++)
-        if (s_peer_sockets(self, &self->peers[i]) != RU_OK)
+        if (s_peer_sockets(self, self->peers[i]) != RU_OK)
             return RU_E_INVALID;
     return RU_OK;
 }
@@ -648,8 +748,8 @@ s_close(ru_repl_t *self)
 {
     zpoller_destroy(&self->poller);
     for (int i = 0; i < self->n_peers; i++) {
-        zsock_destroy(&self->peers[i].sub);
-        zsock_destroy(&self->peers[i].dealer);
+        zsock_destroy(&self->peers[i]->sub);
+        zsock_destroy(&self->peers[i]->dealer);
     }
     while (self->sessions) {
         s_session *s = self->sessions;
@@ -694,26 +794,19 @@ s_trust(const ru_repl_t *self, ru_trust_t *trust)
     memset(trust, 0, sizeof *trust);
     memcpy(trust->keys[trust->n++], ru_key_public(self->node->key), RU_KEY_BYTES);
     for (int i = 0; i < self->n_peers; i++)
-        memcpy(trust->keys[trust->n++], self->peers[i].cfg.key, RU_KEY_BYTES);
+        memcpy(trust->keys[trust->n++], self->peers[i]->cfg.key, RU_KEY_BYTES);
 }
 
-/*  Peers from the configuration, with their CURVE keys. */
+/*  Peers from the configuration. */
 static ru_err
 s_peers(ru_repl_t *self)
 {
     const ru_config_t *cfg = &self->node->cfg;
-    self->peers = calloc((size_t) cfg->n_peers + 1, sizeof *self->peers);
-    if (!self->peers)
-        return RU_E_NOMEM;
     for (int i = 0; i < cfg->n_peers; i++) {
-        s_peer *p = &self->peers[i];
-        p->cfg = cfg->peers[i];
-        ru_clock_init(&p->clock);
-        if (ru_key_curve_public(p->cfg.key, p->curve) != RU_OK) {
-            ru_log_err("config", "[peer %s] key is not a valid node key", p->cfg.site);
+        s_peer *p = s_peer_new(self, &cfg->peers[i]);
+        if (!p)
             return RU_E_INVALID;
-        }
-        self->n_peers++;
+        self->peers[self->n_peers++] = p;
     }
     return RU_OK;
 }
@@ -739,6 +832,7 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
         err = ru_apply_recovering(&txn, &self->recovering);
         ru_txn_abort(&txn);
     }
+    *out = self; /* before any thread starts: they may look up site names */
     if (!err)
         err = ru_verify_new(node, &trust, (int) node->cfg.verify_threads, S_JOBS, S_RESULTS,
                             &self->verify);
@@ -748,10 +842,10 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
             err = RU_E_IO; /* the actor logged why */
     }
     if (err) {
+        *out = NULL;
         ru_repl_destroy(&self);
         return err;
     }
-    *out = self;
     return RU_OK;
 }
 
@@ -764,8 +858,7 @@ ru_repl_destroy(ru_repl_t **self_p)
     zactor_destroy(&self->actor);
     ru_verify_destroy(&self->verify);
     for (int i = 0; i < self->n_peers; i++)
-        ru_clock_fini(&self->peers[i].clock);
-    free(self->peers);
+        s_peer_free(self->peers[i]);
     sodium_free(self->curve_sec);
     pthread_mutex_destroy(&self->lock);
     free(self);
@@ -833,8 +926,50 @@ ru_repl_status(ru_repl_t *self, const ru_clock_t *ours)
     uint64_t now = ru_hlc_wall_ms();
     pthread_mutex_lock(&self->lock);
     for (int i = 0; i < self->n_peers; i++)
-        json_array_append_new(
-            peers, s_peer_json(&self->peers[i], ours, now, self->node->cfg.heartbeat_ms));
+        json_array_append_new(peers,
+                              s_peer_json(self->peers[i], ours, now, self->node->cfg.heartbeat_ms));
     pthread_mutex_unlock(&self->lock);
     return peers;
+}
+
+ru_err
+ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg)
+{
+    ru_config_t *copy = malloc(sizeof *copy); /* the actor frees it */
+    if (!copy)
+        return RU_E_NOMEM;
+    *copy = *cfg;
+    if (zsock_send(self->actor, "sp", "PEERS", copy) != 0) {
+        free(copy);
+        return RU_E_IO;
+    }
+    return RU_OK;
+}
+
+int
+ru_repl_site_name(ru_repl_t *self, const uint8_t *origin, char *out)
+{
+    int found = 0;
+    pthread_mutex_lock(&self->lock);
+    for (int i = 0; i < self->n_peers && !found; i++)
+        if (memcmp(self->peers[i]->cfg.key, origin, RU_KEY_BYTES) == 0) {
+            memcpy(out, self->peers[i]->cfg.site, strlen(self->peers[i]->cfg.site) + 1);
+            found = 1;
+        }
+    pthread_mutex_unlock(&self->lock);
+    return found;
+}
+
+int
+ru_repl_site_key(ru_repl_t *self, const char *site, uint8_t *key)
+{
+    int found = 0;
+    pthread_mutex_lock(&self->lock);
+    for (int i = 0; i < self->n_peers && !found; i++)
+        if (strcmp(self->peers[i]->cfg.site, site) == 0) {
+            memcpy(key, self->peers[i]->cfg.key, RU_KEY_BYTES);
+            found = 1;
+        }
+    pthread_mutex_unlock(&self->lock);
+    return found;
 }

@@ -40,6 +40,15 @@ RU_MUST_CHECK ru_err ru_repl_new(ru_node_t *node, ru_repl_t **out);
 /*  Stops the actor and the workers; NULL-safe. */
 void ru_repl_destroy(ru_repl_t **self_p);
 
+/*  Takes the [peer] sections of cfg as the new peer list (SIGHUP): new
+ *  peers are connected, removed ones closed, the trust set updated. The
+ *  [replication] endpoints of this node are not changed by a reload. */
+RU_MUST_CHECK ru_err ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg);
+/*  The site name of a peer's key (out: RU_MAX_NAME + 1 bytes) and the key
+ *  of a peer's site name; 1 when found. Any thread. */
+int ru_repl_site_name(ru_repl_t *self, const uint8_t *origin, char *out);
+int ru_repl_site_key(ru_repl_t *self, const char *site, uint8_t *key);
+
 /*  The peers' state as JSON, the "peers" of the replication status, given
  *  our own clock. */
 json_t *ru_repl_status(ru_repl_t *self, const ru_clock_t *ours);

@@ -16,6 +16,7 @@
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_pubid.h"
+#include "ru_repl.h"
 
 static const char *const s_visibility[] = {"public", "unlisted", "private", "direct"};
 
@@ -32,11 +33,8 @@ ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out)
         snprintf(out, RU_MAX_NAME + 1, "%s", v->node->cfg.site);
         return;
     }
-    for (int i = 0; i < v->node->cfg.n_peers; i++)
-        if (memcmp(v->node->cfg.peers[i].key, origin, RU_KEY_BYTES) == 0) {
-            snprintf(out, RU_MAX_NAME + 1, "%s", v->node->cfg.peers[i].site);
-            return;
-        }
+    if (v->node->repl && ru_repl_site_name(v->node->repl, origin, out))
+        return;
     char text[RU_KEY_TEXT_SIZE];
     ru_b64_encode(text, origin, RU_KEY_BYTES);
     snprintf(out, RU_MAX_NAME + 1, "%.8s", text);
@@ -50,12 +48,7 @@ ru_view_site_key(void *node_p, const char *site, uint8_t *key)
         memcpy(key, ru_key_public(node->key), RU_KEY_BYTES);
         return 1;
     }
-    for (int i = 0; i < node->cfg.n_peers; i++)
-        if (strcmp(node->cfg.peers[i].site, site) == 0) {
-            memcpy(key, node->cfg.peers[i].key, RU_KEY_BYTES);
-            return 1;
-        }
-    return 0;
+    return node->repl && ru_repl_site_key(node->repl, site, key);
 }
 
 json_t *

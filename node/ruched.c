@@ -329,16 +329,34 @@ s_public_url(ru_node_t *node)
         node->public_url[n - 1] = '\0';
 }
 
-/*  Serves until SIGTERM or SIGINT (blocked in every thread, taken here). */
+/*  SIGHUP: reads the configuration again and applies its peer list. */
+static void
+s_reload(ru_node_t *node, int argc, char **argv)
+{
+    ru_config_t *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return;
+    if (s_configure(argc, argv, cfg) != S_EXIT_OK)
+        ru_log_err(S_LOG, "SIGHUP: the configuration has errors; nothing changed");
+    else if (!node->repl)
+        ru_log_warn(S_LOG, "SIGHUP: replication was off at start; restart ruched to start it");
+    else if (ru_repl_reload(node->repl, cfg) == RU_OK)
+        ru_log_info(S_LOG, "SIGHUP: %d peers configured", cfg->n_peers);
+    free(cfg);
+}
+
+/*  Serves until SIGTERM or SIGINT, reloading peers on SIGHUP (the signals
+ *  are blocked in every thread and taken here). */
 static int
-s_serve(ru_node_t *node, const sigset_t *stop)
+s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
 {
     ru_http_t *http = NULL;
     if (s_first_admin(node) != RU_OK || ru_http_start(node, ru_api_routes, &http) != RU_OK)
         return S_EXIT_FAIL;
     ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
     int sig = 0;
-    sigwait(stop, &sig);
+    while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
+        s_reload(node, argc, argv);
     ru_log_info(S_LOG, "stopping on signal %d", sig);
     ru_http_stop(&http); /* waits for requests in flight */
     return S_EXIT_OK;
@@ -358,6 +376,7 @@ s_run_node(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before any thread starts */
     zsys_handler_set(NULL);                  /* signals are ours, not CZMQ's */
     zsys_init();                             /* once, before threads race to it */
@@ -376,7 +395,7 @@ s_run_node(int argc, char **argv)
          (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
-        status = s_serve(node, &stop);
+        status = s_serve(node, &stop, argc, argv);
     ru_repl_destroy(&node->repl);     /* its workers hand the writer their last updates */
     ru_writer_destroy(&node->writer); /* commits what it holds */
     ru_store_destroy(&node->store);
