@@ -57,7 +57,6 @@ typedef struct {
 
 typedef struct s_session {
     zframe_t *identity;
-    int peer;
     ru_clock_t theirs;
     uint32_t credit;
     uint64_t last_ms;
@@ -445,12 +444,23 @@ s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
     zmsg_send(&m, self->jobs);
 }
 
+static json_int_t s_lacking(const ru_clock_t *a, const ru_clock_t *b);
+
+/*  A peer's heartbeat: its clock, time and digest for the status, and
+ *  when we last had everything it had (for "seconds behind"). */
 static void
 s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
 {
+    ru_clock_t ours;
+    ru_clock_init(&ours);
+    int caught_up = s_our_state(self, &ours, NULL) == RU_OK && s_lacking(&ours, &msg->clock) == 0;
+    ru_clock_fini(&ours);
+    uint64_t now = ru_hlc_wall_ms();
     pthread_mutex_lock(&self->lock);
+    if (caught_up || !p->heard)
+        p->caught_up_ms = now;
     p->heard = 1;
-    p->heartbeat_ms = ru_hlc_wall_ms();
+    p->heartbeat_ms = now;
     p->hlc = msg->hlc;
     memcpy(p->digest, msg->digest, RU_HASH_BYTES);
     ru_err err = ru_clock_copy(&p->clock, &msg->clock);
@@ -896,27 +906,25 @@ s_lacking(const ru_clock_t *a, const ru_clock_t *b)
 }
 
 static json_t *
-s_peer_json(s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heartbeat_ms)
+s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heartbeat_ms)
 {
     char key[RU_KEY_TEXT_SIZE], digest[2 * RU_HASH_BYTES + 1];
     ru_b64_encode(key, p->cfg.key, RU_KEY_BYTES);
     sodium_bin2hex(digest, sizeof digest, p->digest, RU_HASH_BYTES);
     json_int_t behind = p->heard ? s_lacking(ours, &p->clock) : 0;
-    if (behind == 0)
-        p->caught_up_ms = now_ms;
     json_t *rejected = json_object();
     for (int k = 0; k < RU_REJECT_COUNT; k++)
         json_object_set_new(rejected, ru_verify_reason_name((ru_reject) k),
                             json_integer((json_int_t) p->rejected[k]));
     int connected = p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
-    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o}", "site", p->cfg.site,
-                     "key", key, "connected", connected, "last_heartbeat",
-                     p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
-                     ru_repl_clock_json(&p->clock), "digest",
-                     p->heard ? json_string(digest) : json_null(), "behind", behind, "ahead",
-                     p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
-                     behind && p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0,
-                     "rejected", rejected);
+    return json_pack(
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o}", "site", p->cfg.site, "key", key,
+        "connected", connected, "last_heartbeat",
+        p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
+        ru_repl_clock_json(&p->clock), "digest", p->heard ? json_string(digest) : json_null(),
+        "behind", behind, "ahead", p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
+        behind && now_ms > p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0,
+        "rejected", rejected);
 }
 
 json_t *
