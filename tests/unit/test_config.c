@@ -1,0 +1,148 @@
+/*  test_config.c - the configuration: defaults, the INI file, command-line
+ *  overrides through the same key table, [peer NAME] sections, and the
+ *  errors that stop the node before it starts with a bad setting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ru_config.h"
+#include "ru_log.h"
+#include "testdir.h"
+
+#define KEY_A "HShIrY217_REYQUMl45q7BoGlag-MXH-YLLFMZZxpbo"
+#define KEY_B "XqLEoNvWhZI8Fg1ZK9KTCnfOBHiwiJFKtEjRHYRr3VA"
+
+static char s_dir[512], s_path[600];
+
+static int
+s_setup(void **state)
+{
+    (void) state;
+    ru_log_set_level(RU_LOG_ERR);
+    if (testdir_make(s_dir, sizeof s_dir))
+        return -1;
+    snprintf(s_path, sizeof s_path, "%s/ruched.conf", s_dir);
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    (void) state;
+    testdir_remove(s_dir);
+    return 0;
+}
+
+/*  Writes text as the config file and loads it over the defaults. */
+static ru_err
+s_load(ru_config_t *cfg, const char *text)
+{
+    FILE *f = fopen(s_path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    ru_config_defaults(cfg);
+    return ru_config_load(cfg, s_path);
+}
+
+static void
+test_defaults(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    ru_config_defaults(&cfg);
+    assert_string_equal(cfg.site, "local");
+    assert_string_equal(cfg.listen, "127.0.0.1:8080");
+    assert_int_equal(cfg.max_body, 1048576);
+    assert_int_equal(cfg.heartbeat_ms, 1000);
+    assert_string_equal(cfg.pub_bind, "");
+    assert_int_equal(cfg.n_peers, 0);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+}
+
+static void
+test_file_and_overrides(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    assert_int_equal(s_load(&cfg, "; a comment\n[node]\nsite = paris\n[http]\nthreads = 4\n"
+                                  "[replication]\npub = tcp://127.0.0.1:7101\n"
+                                  "sync = tcp://127.0.0.1:7102\n"
+                                  "[peer murray.hill]\nkey = " KEY_A "\n"
+                                  "pub = tcp://10.0.0.2:7101\nsync = tcp://10.0.0.2:7102\n"),
+                     RU_OK);
+    assert_string_equal(cfg.site, "paris");
+    assert_int_equal(cfg.http_threads, 4);
+    assert_int_equal(cfg.n_peers, 1);
+    assert_string_equal(cfg.peers[0].site, "murray.hill");
+    assert_true(cfg.peers[0].has_key);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    /* flags set the same keys; a dotted site name splits at the last dot */
+    assert_int_equal(ru_config_set(&cfg, "http.threads", "8", "--set"), RU_OK);
+    assert_int_equal(cfg.http_threads, 8);
+    assert_int_equal(ru_config_set(&cfg, "peer murray.hill.sync", "tcp://h:1", "--set"), RU_OK);
+    assert_string_equal(cfg.peers[0].sync, "tcp://h:1");
+    assert_int_equal(ru_config_set(&cfg, "peer nozay.key", KEY_B, "--set"), RU_OK);
+    assert_int_equal(cfg.n_peers, 2);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* nozay lacks pub and sync */
+}
+
+static void
+test_bad_lines(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    const char *bad[] = {
+        "[node]\nfoo = 1\n",           /* unknown key */
+        "[http]\nthreads = many\n",    /* not a number */
+        "[http]\nthreads = 100000\n",  /* out of range */
+        "[peer x]\nkey = not-a-key\n", /* bad key */
+        "[peer x]\ncolour = blue\n",   /* unknown peer key */
+        "this is not ini\n",           /* not a key = value line */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(s_load(&cfg, bad[i]), RU_E_INVALID);
+    ru_config_defaults(&cfg);
+    assert_int_equal(ru_config_load(&cfg, "/nonexistent/ruched.conf"), RU_E_NOT_FOUND);
+    assert_int_equal(ru_config_set(&cfg, "nosection", "1", "--set"), RU_E_INVALID);
+}
+
+static void
+test_checks(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    assert_int_equal(s_load(&cfg, "[node]\nsite = Paris\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* upper case */
+    assert_int_equal(s_load(&cfg, "[node]\nlog_level = loud\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    const char *peers_without_binds =
+        "[peer b]\nkey = " KEY_A "\npub = tcp://h:1\nsync = tcp://h:2\n";
+    assert_int_equal(s_load(&cfg, peers_without_binds), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    const char *same_key = "[replication]\npub = tcp://*:1\nsync = tcp://*:2\n"
+                           "[peer b]\nkey = " KEY_A "\npub = tcp://h:1\nsync = tcp://h:2\n"
+                           "[peer c]\nkey = " KEY_A "\npub = tcp://i:1\nsync = tcp://i:2\n";
+    assert_int_equal(s_load(&cfg, same_key), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[store]\nmap_size_mb = 64\nmax_size_mb = 32\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_file_and_overrides),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_checks),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
