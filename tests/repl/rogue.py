@@ -1,0 +1,479 @@
+"""rogue.py - a ruche protocol peer written from proto/PROTOCOL.md alone,
+for the fault tests: it can behave as an honest peer or send a node what an
+attacker or a broken peer would.
+
+It shares no code with the C implementation: MessagePack comes from
+python3-msgpack (which writes the shortest forms of section 2.2 by itself),
+Ed25519 and the Ed25519 -> X25519 key conversion from python3-nacl, BLAKE2b
+from hashlib, ZeroMQ and CURVE from python3-zmq.
+
+What is here:
+- Identity: an Ed25519 key pair, its text form (section 12), its CURVE keys
+  (section 13) and update signatures (section 4).
+- payload(), envelope(), the message builders and split_message(): the byte
+  formats of sections 5, 6 and 8. Envelopes are always spliced into
+  messages as the exact bytes received or made, never re-encoded.
+- Chain: an origin's log (seq, prev hash); draft() makes the next update
+  without taking it into the log, so that an update the node must refuse
+  does not use up a seq, and commit() takes a good one in.
+- Rogue: a peer in a thread, as a node sees one: it binds a PUB socket (an
+  XPUB, so that it sees subscriptions come and go) and a ROUTER sync socket
+  as CURVE servers, serves catch-up (hello -> batch... -> done, under
+  credit), publishes heartbeats and whatever the test hands it, and
+  subscribes to the nodes' PUB sockets, keeping what they publish.
+- fetch_catchup() and listen(): one-off client sockets, for asking a node
+  for its log or trying to listen to it, with any key or none.
+"""
+
+import base64
+import hashlib
+import os
+import queue
+import threading
+import time
+
+import msgpack
+import nacl.bindings
+import nacl.exceptions
+import nacl.signing
+import zmq
+
+DOMAIN = b"ruche/update/v1\n"
+VERSION = 1
+MAX_PAYLOAD = 65536
+MAX_MESSAGE = 4 * 1024 * 1024 + 64
+MAX_BATCH = 256
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+ZERO_HASH = bytes(32)
+
+UPDATE, HELLO, BATCH, DONE, HEARTBEAT, CREDIT = 1, 2, 3, 4, 5, 6
+
+KINDS = {
+    "post": 1, "reply": 2, "edit": 3, "delete": 4, "like": 5, "unlike": 6,
+    "follow": 7, "unfollow": 8, "profile": 9, "group_create": 10,
+    "group_join": 11, "group_leave": 12,
+}
+
+
+# ---------------------------------------------------------------------
+# Keys and bytes
+
+
+def key_text(public):
+    """The 43-character text form of a 32-byte key (section 12)."""
+    return base64.urlsafe_b64encode(public).rstrip(b"=").decode("ascii")
+
+
+def key_bytes(text):
+    """The 32 bytes of a key's text form."""
+    raw = base64.urlsafe_b64decode(text + "=")
+    if len(raw) != 32 or key_text(raw) != text:
+        raise ValueError("not a key: %r" % text)
+    return raw
+
+
+def curve_public(public):
+    """The X25519 (CURVE) public key of an Ed25519 node key."""
+    return nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(public)
+
+
+def update_hash(payload):
+    """BLAKE2b with a 32-byte digest over the payload bytes (section 4)."""
+    return hashlib.blake2b(payload, digest_size=32).digest()
+
+
+def hlc_now(ahead_ms=0):
+    """An HLC timestamp for the wall clock plus ahead_ms (section 5.5)."""
+    return (int(time.time() * 1000) + ahead_ms) << 16
+
+
+def _pack(value):
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def _clock(clock):
+    """A clock {origin bytes: seq} in wire order: keys ascending."""
+    return dict(sorted(clock.items()))
+
+
+def _array_header(count):
+    if count < 16:
+        return bytes([0x90 | count])
+    if count < 65536:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
+
+
+class Identity:
+    """An Ed25519 node key pair; a fresh random one unless seed is given."""
+
+    def __init__(self, seed=None):
+        self.seed = seed if seed is not None else os.urandom(32)
+        self.signer = nacl.signing.SigningKey(self.seed)
+        self.public = bytes(self.signer.verify_key)
+        self.text = key_text(self.public)
+        self.curve_public = curve_public(self.public)
+        self.curve_secret = nacl.bindings.crypto_sign_ed25519_sk_to_curve25519(
+            self.seed + self.public)
+
+    def sign(self, payload):
+        """The 64-byte signature of payload, with the domain prefix."""
+        return self.signer.sign(DOMAIN + payload).signature
+
+
+# ---------------------------------------------------------------------
+# Updates and messages
+
+
+def payload(origin, seq, prev, clock, hlc, author, kind, body):
+    """The payload bytes of section 5.1; kind is a name of KINDS."""
+    return _pack([VERSION, origin, seq, prev, _clock(clock), hlc, author, KINDS[kind], body])
+
+
+def envelope(payload_bytes, signature):
+    """[payload bin, signature bin 64] (section 6)."""
+    return _pack([payload_bytes, signature])
+
+
+def msg_update(env):
+    return b"\x93\x01\x01" + env
+
+
+def msg_hello(clock, credit):
+    return _pack([VERSION, HELLO, _clock(clock), credit])
+
+
+def msg_batch(envs):
+    return b"\x93\x01\x03" + _array_header(len(envs)) + b"".join(envs)
+
+
+def msg_done(clock):
+    return _pack([VERSION, DONE, _clock(clock)])
+
+
+def msg_heartbeat(clock, hlc, digest):
+    return _pack([VERSION, HEARTBEAT, _clock(clock), hlc, digest])
+
+
+def msg_credit(credit):
+    return _pack([VERSION, CREDIT, credit])
+
+
+def split_message(data):
+    """(type, fields) of a message from a node. An update's field is its
+    envelope's bytes, a batch's a list of them (exact bytes, cut where
+    each value ends); the others are decoded: hello (clock, credit), done
+    (clock,), heartbeat (clock, hlc, digest), credit (credit,). Raises
+    ValueError on anything that is not a version 1 message."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=MAX_MESSAGE)
+    unpacker.feed(data)
+    try:
+        count = unpacker.read_array_header()
+        version, kind = unpacker.unpack(), unpacker.unpack()
+        if version != VERSION or count < 2:
+            raise ValueError("version %r, %d elements" % (version, count))
+        if kind == UPDATE:
+            return kind, _cut(unpacker, data)
+        if kind == BATCH:
+            return kind, [_cut(unpacker, data) for _ in range(unpacker.read_array_header())]
+        return kind, tuple(unpacker.unpack() for _ in range(count - 2))
+    except (msgpack.OutOfData, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
+        raise ValueError("malformed message: %s" % e)
+
+
+def _cut(unpacker, data):
+    start = unpacker.tell()
+    unpacker.skip()
+    return data[start:unpacker.tell()]
+
+
+def open_envelope(env):
+    """The fields of an envelope as a dict (origin, seq, prev, clock, hlc,
+    author, kind, body, payload, signature) and whether its signature
+    verifies; raises ValueError when it does not decode."""
+    try:
+        payload_bytes, signature = msgpack.unpackb(env, raw=False)
+        fields = msgpack.unpackb(payload_bytes, raw=False, strict_map_key=False)
+    except (ValueError, TypeError, msgpack.UnpackException) as e:
+        raise ValueError("malformed envelope: %s" % e)
+    names = ("version", "origin", "seq", "prev", "clock", "hlc", "author", "kind", "body")
+    out = dict(zip(names, fields))
+    out.update(payload=payload_bytes, signature=signature)
+    try:
+        nacl.signing.VerifyKey(payload_bytes[4:36]).verify(DOMAIN + payload_bytes, signature)
+        out["verified"] = True
+    except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
+        out["verified"] = False
+    return out
+
+
+class Chain:
+    """The log of one origin: the updates it made and took in, in seq
+    order. Thread-safe: a Rogue serves it while a test adds to it."""
+
+    def __init__(self, identity, author="mallory"):
+        self.identity = identity
+        self.author = author
+        self.lock = threading.Lock()
+        self.envelopes = []  # seq i + 1 at index i
+        self.prev = ZERO_HASH
+
+    @property
+    def seq(self):
+        """The seq of the last update taken in (0: none)."""
+        with self.lock:
+            return len(self.envelopes)
+
+    def draft(self, kind, body, *, seq=None, prev=None, hlc=None, clock=None, author=None,
+              signer=None):
+        """(payload, envelope) of an update; by default the next one of
+        this chain, signed by its identity. Not taken into the log."""
+        with self.lock:
+            seq = len(self.envelopes) + 1 if seq is None else seq
+            prev = self.prev if prev is None else prev
+        data = payload(self.identity.public, seq, prev, clock or {},
+                       hlc_now() if hlc is None else hlc, author or self.author, kind, body)
+        return data, envelope(data, (signer or self.identity).sign(data))
+
+    def post(self, text, **kw):
+        """A public post outside any group: (payload, envelope)."""
+        return self.draft("post", [text, 0, None], **kw)
+
+    def commit(self, env):
+        """Takes env, the next update of the chain, into the log."""
+        fields = open_envelope(env)
+        with self.lock:
+            if fields["seq"] != len(self.envelopes) + 1 or fields["prev"] != self.prev:
+                raise ValueError("not the next update of the chain")
+            self.envelopes.append(env)
+            self.prev = update_hash(fields["payload"])
+
+    def since(self, seq):
+        """The envelopes after seq, in seq order."""
+        with self.lock:
+            return list(self.envelopes[seq:])
+
+    def clock(self):
+        with self.lock:
+            return {self.identity.public: len(self.envelopes)} if self.envelopes else {}
+
+
+# ---------------------------------------------------------------------
+# Sockets
+
+
+def _curve_client(sock, identity, server_public):
+    """Makes sock a CURVE client of the node whose Ed25519 key is
+    server_public; identity None leaves it without security (NULL)."""
+    if identity is not None:
+        sock.curve_secretkey = identity.curve_secret
+        sock.curve_publickey = identity.curve_public
+        sock.curve_serverkey = curve_public(server_public)
+
+
+def _batches(envs):
+    """envs cut into batches within the limits of section 8.2."""
+    out, cur, size = [], [], 0
+    for env in envs:
+        if cur and (len(cur) == MAX_BATCH or size + len(env) > MAX_BATCH_BYTES):
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(env)
+        size += len(env)
+    return out + ([cur] if cur else [])
+
+
+def fetch_catchup(ctx, identity, endpoint, server_public, clock=None, credit=8, timeout=10.0,
+                  grant=True):
+    """Asks the node at endpoint for what clock lacks: sends hello and
+    collects the batches until done. Grants one more credit per batch
+    received when grant is true. Returns (envelopes, done clock, batch
+    sizes) as received within timeout; the clock is None if no done came."""
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    _curve_client(sock, identity, server_public)
+    try:
+        sock.connect(endpoint)
+        envs, sizes = [], []
+        try:
+            sock.send(msg_hello(clock or {}, credit), zmq.NOBLOCK)
+        except zmq.Again:
+            return envs, None, sizes
+        deadline = time.monotonic() + timeout
+        while sock.poll(max(0, int((deadline - time.monotonic()) * 1000))):
+            kind, fields = split_message(sock.recv())
+            if kind == DONE:
+                return envs, fields[0], sizes
+            if kind == BATCH:
+                envs.extend(fields)
+                sizes.append(len(fields))
+                if grant:
+                    sock.send(msg_credit(1))
+        return envs, None, sizes
+    finally:
+        sock.close()
+
+
+def listen(ctx, identity, endpoint, server_public, timeout):
+    """Subscribes to everything the PUB socket at endpoint sends, for
+    timeout seconds; returns the messages received."""
+    sock = ctx.socket(zmq.SUB)
+    sock.linger = 0
+    _curve_client(sock, identity, server_public)
+    sock.setsockopt(zmq.SUBSCRIBE, b"")
+    got = []
+    try:
+        sock.connect(endpoint)
+        deadline = time.monotonic() + timeout
+        while sock.poll(max(0, int((deadline - time.monotonic()) * 1000))):
+            got.append(sock.recv())
+        return got
+    finally:
+        sock.close()
+
+
+class Rogue:
+    """A peer in its own thread. Bind endpoints are given (ports chosen by
+    the caller); start() binds, subscribes to the given nodes' PUB sockets
+    and serves until close()."""
+
+    def __init__(self, identity, pub, sync, author="mallory", heartbeat_ms=200):
+        self.identity = identity
+        self.chain = Chain(identity, author)
+        self.pub = pub
+        self.sync = sync
+        self.heartbeat_ms = heartbeat_ms
+        self.ctx = zmq.Context()
+        self.outbox = queue.Queue()
+        self.lock = threading.Lock()
+        self.received = []  # (type, fields) from the nodes' PUB sockets
+        self.subscriptions = 0
+        self.hellos = 0
+        self.errors = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = None
+
+    def start(self, nodes):
+        """nodes: [(pub endpoint, Ed25519 public key)] to subscribe to."""
+        self._thread = threading.Thread(target=self._run, args=(list(nodes),), daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self.errors:
+            raise RuntimeError("rogue: %s" % self.errors[0])
+
+    def close(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(30)
+        self.ctx.term()
+
+    def publish(self, message):
+        """Queues raw bytes for the PUB socket."""
+        self.outbox.put(message)
+
+    def publish_update(self, env):
+        self.publish(msg_update(env))
+
+    def updates_seen(self):
+        """The envelopes the nodes have published so far."""
+        with self.lock:
+            return [f for k, f in self.received if k == UPDATE]
+
+    def heartbeats_seen(self):
+        with self.lock:
+            return sum(1 for k, _ in self.received if k == HEARTBEAT)
+
+    def _server(self, kind, endpoint):
+        sock = self.ctx.socket(kind)
+        sock.linger = 0
+        sock.curve_server = True
+        sock.curve_secretkey = self.identity.curve_secret
+        sock.curve_publickey = self.identity.curve_public
+        sock.bind(endpoint)
+        return sock
+
+    def _run(self, nodes):
+        try:
+            xpub = self._server(zmq.XPUB, self.pub)
+            xpub.setsockopt(zmq.XPUB_VERBOSE, 1)
+            xpub.sndhwm = 100000
+            router = self._server(zmq.ROUTER, self.sync)
+            subs = []
+            for endpoint, key in nodes:
+                sub = self.ctx.socket(zmq.SUB)
+                sub.linger = 0
+                _curve_client(sub, self.identity, key)
+                sub.setsockopt(zmq.SUBSCRIBE, b"")
+                sub.connect(endpoint)
+                subs.append(sub)
+        except zmq.ZMQError as e:
+            self.errors.append(str(e))
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            self._loop(xpub, router, subs)
+        finally:
+            for sock in [xpub, router] + subs:
+                sock.close()
+
+    def _loop(self, xpub, router, subs):
+        poller = zmq.Poller()
+        for sock in [xpub, router] + subs:
+            poller.register(sock, zmq.POLLIN)
+        serving = {}  # ROUTER identity -> [credit, batches left]
+        next_beat = 0.0
+        while not self._stop.is_set():
+            for sock, _ in poller.poll(20):
+                if sock is xpub:
+                    self._on_subscription(xpub.recv())
+                elif sock is router:
+                    self._on_sync(router, serving, *router.recv_multipart())
+                else:
+                    self._on_published(sock.recv())
+            while not self.outbox.empty():
+                xpub.send(self.outbox.get())
+            if time.monotonic() >= next_beat:
+                xpub.send(msg_heartbeat(self.chain.clock(), hlc_now(), bytes(32)))
+                next_beat = time.monotonic() + self.heartbeat_ms / 1000.0
+
+    def _on_subscription(self, frame):
+        with self.lock:
+            if frame[:1] == b"\x01":
+                self.subscriptions += 1
+
+    def _on_published(self, data):
+        try:
+            item = split_message(data)
+        except ValueError as e:
+            item = (None, str(e))
+        with self.lock:
+            self.received.append(item)
+
+    def _on_sync(self, router, serving, peer, data):
+        try:
+            kind, fields = split_message(data)
+        except ValueError as e:
+            self.errors.append("sync: %s" % e)
+            return
+        if kind == HELLO:
+            with self.lock:
+                self.hellos += 1
+            have = fields[0].get(self.identity.public, 0)
+            serving[peer] = [fields[1], _batches(self.chain.since(have))]
+        elif kind == CREDIT:
+            if peer not in serving:
+                return  # credit that arrives after done
+            serving[peer][0] += fields[0]
+        else:
+            self.errors.append("sync: unexpected message type %r" % kind)
+            return
+        credit, left = serving[peer]
+        while credit and left:
+            router.send_multipart([peer, msg_batch(left.pop(0))])
+            credit -= 1
+        serving[peer][0] = credit
+        if not left:
+            router.send_multipart([peer, msg_done(self.chain.clock())])
+            del serving[peer]
