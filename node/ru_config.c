@@ -221,9 +221,12 @@ ru_config_check(const ru_config_t *cfg)
     }
     for (int i = 0; i < cfg->n_peers; i++) {
         const ru_peer_cfg_t *p = &cfg->peers[i];
-        if (ru_name_check(p->site, strlen(p->site)) != RU_OK || !p->has_key || !p->pub[0] ||
-            !p->sync[0]) {
-            ru_log_err("config", "[peer %s] needs a valid site name, key, pub and sync", p->site);
+        if (ru_name_check(p->site, strlen(p->site)) != RU_OK || !p->has_key ||
+            !p->pub[0] != !p->sync[0]) {
+            ru_log_err("config",
+                       "[peer %s] needs a valid site name and a key, and pub and sync "
+                       "both or neither",
+                       p->site);
             return RU_E_INVALID;
         }
         for (int j = 0; j < i; j++)

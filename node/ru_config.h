@@ -20,7 +20,9 @@
 #define RU_CONFIG_ENDPOINT_MAX 256
 #define RU_MAX_PEERS 64
 
-/*  A [peer NAME] section: a site this node replicates with. */
+/*  A [peer NAME] section: a site whose updates this node trusts. With pub
+ *  and sync, a site it connects to; with the key alone, a site whose
+ *  updates reach it through the sites in between. */
 typedef struct {
     char site[RU_MAX_NAME + 1];
     uint8_t key[RU_KEY_BYTES]; /* its node key: trusted origin and CURVE identity */

@@ -159,9 +159,19 @@ s_server(ru_repl_t *self, int type, const char *endpoint)
     return sock;
 }
 
+/*  A peer given with its endpoints is connected to; one given by its key
+ *  alone is a trusted site further away, reached through relays. */
+static int
+s_direct(const s_peer *p)
+{
+    return p->cfg.pub[0] != '\0';
+}
+
 static ru_err
 s_peer_sockets(ru_repl_t *self, s_peer *p)
 {
+    if (!s_direct(p))
+        return RU_OK;
     p->sub = zsock_new(ZMQ_SUB);
     p->dealer = zsock_new(ZMQ_DEALER);
     if (!p->sub || !p->dealer)
@@ -637,7 +647,7 @@ s_timers(ru_repl_t *self)
             self->peers[i]->syncing = 0;
     if (now >= self->next_anti_entropy) {
         for (int i = 0; i < self->n_peers; i++)
-            if (!self->peers[i]->syncing)
+            if (!self->peers[i]->syncing && s_direct(self->peers[i]))
                 s_hello(self, self->peers[i]);
         self->next_anti_entropy = now + 1000 * (uint64_t) self->node->cfg.anti_entropy_s;
     }
@@ -691,7 +701,8 @@ s_reload(ru_repl_t *self, const ru_config_t *cfg)
         self->peers[self->n_peers++] = p;
         pthread_mutex_unlock(&self->lock);
         ru_log_info("repl", "[peer %s] added", p->cfg.site);
-        s_hello(self, p);
+        if (s_direct(p))
+            s_hello(self, p);
     }
     ru_trust_t trust;
     s_trust(self, &trust);
@@ -918,8 +929,8 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
                             json_integer((json_int_t) p->rejected[k]));
     int connected = p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
     return json_pack(
-        "{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o}", "site", p->cfg.site, "key", key,
-        "connected", connected, "last_heartbeat",
+        "{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o}", "site", p->cfg.site, "key", key,
+        "direct", s_direct(p), "connected", connected, "last_heartbeat",
         p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
         ru_repl_clock_json(&p->clock), "digest", p->heard ? json_string(digest) : json_null(),
         "behind", behind, "ahead", p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",

@@ -39,6 +39,8 @@
 #endif
 
 #define S_LOG "ruched"
+/*  The mark --keygen leaves in the data directory: this key is new. */
+#define S_NEW_SITE "new-site"
 
 enum { S_EXIT_OK = 0, S_EXIT_FAIL = 1, S_EXIT_USAGE = 2 };
 
@@ -158,7 +160,18 @@ s_keygen(const char *dir)
 {
     if (s_make_dir(dir) != S_EXIT_OK)
         return S_EXIT_FAIL;
-    return s_print_key_of(dir, ru_keyfile_create);
+    int status = s_print_key_of(dir, ru_keyfile_create);
+    char path[RU_CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/" S_NEW_SITE, dir);
+    int fd = status == S_EXIT_OK ? open(path, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600) : -1;
+    if (fd >= 0)
+        close(fd);
+    else if (status == S_EXIT_OK)
+        ru_log_warn(S_LOG,
+                    "cannot write %s: the first start will ask its peers for this "
+                    "site's updates before accepting posts",
+                    path);
+    return status;
 }
 
 static int
@@ -302,11 +315,15 @@ s_begin_recovery(const ru_writer_ctx_t *ctx, void *arg)
 }
 
 /*  A new store with an old key: the site lost its store. Its peers hold
- *  its updates; it takes them back before it makes new ones. */
+ *  its updates; it takes them back before it makes new ones. A key that
+ *  --keygen just made (it leaves the new-site mark) has made no update. */
 static ru_err
 s_check_store_loss(ru_node_t *node, int key_made)
 {
-    if (key_made || !ru_store_fresh(node->store) || node->cfg.n_peers == 0)
+    char mark[RU_CONFIG_PATH_MAX + 16];
+    snprintf(mark, sizeof mark, "%s/" S_NEW_SITE, node->cfg.data_dir);
+    int new_site = unlink(mark) == 0;
+    if (key_made || new_site || !ru_store_fresh(node->store) || node->cfg.n_peers == 0)
         return RU_OK;
     ru_log_warn(S_LOG, "the store is new but the node key is not: this site takes its own "
                        "updates back from its peers before it accepts new posts");
