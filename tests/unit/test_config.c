@@ -90,7 +90,9 @@ test_file_and_overrides(void **state)
     assert_string_equal(cfg.peers[0].sync, "tcp://h:1");
     assert_int_equal(ru_config_set(&cfg, "peer nozay.key", KEY_B, "--set"), RU_OK);
     assert_int_equal(cfg.n_peers, 2);
-    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* nozay lacks pub and sync */
+    assert_int_equal(ru_config_check(&cfg), RU_OK); /* a key alone: a site reached via relays */
+    assert_int_equal(ru_config_set(&cfg, "peer nozay.pub", "tcp://n:1", "--set"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* pub without sync */
 }
 
 static void
