@@ -6,11 +6,13 @@ Site is one node: its key made beforehand with `ruched --keygen` (so that
 the other nodes' configuration can name it), free ports for HTTP, its PUB
 and its sync socket, its [peer NAME] settings, and HTTP helpers (admin
 login, new users, GET /api/ruche/v1/replication). Federation makes N sites
-and peers them as a mesh (every pair), a line (each with the next) or a
-star (the first with every other), both ways as the contract asks; starts
-and stops them together; kills and restarts one; and waits for convergence
-(every running node with the same clock and digest, nothing pending) in a
-deadline loop. The process handling and the HTTP client are those of the
+and links them as a mesh (every pair), a line (each with the next) or a
+star (the first with every other), both ways as the contract asks; every
+site also trusts the sites it is not linked to, by a [peer NAME] section
+with their key alone (no endpoints: their updates come through relays).
+It starts and stops the sites together, kills and restarts one, and waits
+for convergence (every running node with the same clock and digest,
+nothing pending) in a deadline loop. The process handling and the HTTP client are those of the
 API tests (tests/api/ruchetest.py).
 
 When a test fails, or RUCHE_TEST_KEEP is set, the nodes' logs are copied
@@ -82,19 +84,24 @@ class Site:
         self.key = keygen(ruched, self.node.data_dir)
         self.pub = "tcp://127.0.0.1:%d" % rt.free_port()
         self.sync = "tcp://127.0.0.1:%d" % rt.free_port()
-        self.peers = []  # (name, key, pub, sync)
+        self.peers = []  # (name, key, pub, sync); pub and sync None: trusted, not linked
         self.extra = list(extra)
         self._admin = None
 
-    def add_peer(self, name, key, pub, sync):
+    def add_peer(self, name, key, pub=None, sync=None):
         self.peers.append((name, key, pub, sync))
+
+    def linked(self):
+        """The names of the peers this site connects to."""
+        return [name for name, _, pub, _ in self.peers if pub]
 
     def settings(self):
         out = ["replication.pub=" + self.pub, "replication.sync=" + self.sync]
         out += list(TEST_SETTINGS)
         for name, key, pub, sync in self.peers:
-            out += ["peer %s.key=%s" % (name, key), "peer %s.pub=%s" % (name, pub),
-                    "peer %s.sync=%s" % (name, sync)]
+            out.append("peer %s.key=%s" % (name, key))
+            if pub:
+                out += ["peer %s.pub=%s" % (name, pub), "peer %s.sync=%s" % (name, sync)]
         return out + self.extra
 
     @property
@@ -167,6 +174,10 @@ class Federation:
         self.pairs = topology(kind, len(self.sites))
         for i, j in self.pairs:
             self.link(self.sites[i], self.sites[j])
+        for a in self.sites:
+            for b in self.sites:
+                if b is not a and b.name not in a.linked():
+                    a.add_peer(b.name, b.key)
 
     def __enter__(self):
         return self
