@@ -149,27 +149,43 @@ ru_api_account_statuses(ru_req_t *req)
     return err ? ru_http_fail(req, err) : ru_api_page(req, RU_DB_authors, key, len, 0);
 }
 
+/*  Is the user home|name known here: an account of this node, or a user
+ *  seen in the updates it holds? */
+static int
+s_known_user(ru_txn_t *txn, ru_node_t *node, const uint8_t *home, ru_str_t name)
+{
+    ru_account_t local;
+    MDB_val key;
+    if (memcmp(home, ru_key_public(node->key), RU_KEY_BYTES) == 0 &&
+        ru_account_get(txn, name.ptr, &local) == RU_OK)
+        return 1;
+    return ru_pubid_lookup(txn, ru_pubid_user(home, name), &key) == RU_OK;
+}
+
 int
 ru_api_lookup(ru_req_t *req)
 {
     const char *acct = ru_http_param(req, "acct");
     char name[RU_MAX_NAME + 1];
+    uint8_t home[RU_KEY_BYTES];
     const char *at = acct ? strchr(acct, '@') : NULL;
     size_t n = acct ? (at ? (size_t) (at - acct) : strlen(acct)) : 0;
-    if (!acct || n == 0 || n > RU_MAX_NAME || (at && strcmp(at + 1, req->node->cfg.site) != 0))
+    if (!acct || n == 0 || n > RU_MAX_NAME)
         return ru_http_error(req, 404, "Record not found");
     memcpy(name, acct, n);
     name[n] = '\0';
+    if (!at)
+        memcpy(home, ru_key_public(req->node->key), RU_KEY_BYTES);
+    else if (!ru_view_site_key(req->node, at + 1, home))
+        return ru_http_error(req, 404, "Record not found");
+    ru_str_t user = {name, (uint32_t) n};
     ru_txn_t txn;
-    ru_account_t a;
     ru_err err = ru_store_read(req->node->store, &txn);
     if (!err) {
-        err = ru_account_get(&txn, name, &a);
+        err = s_known_user(&txn, req->node, home, user) ? RU_OK : RU_E_NOT_FOUND;
         ru_txn_abort(&txn);
     }
-    return err ? ru_http_fail(req, err)
-               : s_reply_account(req, ru_key_public(req->node->key),
-                                 (ru_str_t){name, (uint32_t) n});
+    return err ? ru_http_fail(req, err) : s_reply_account(req, home, user);
 }
 
 /*  Does the user home|name follow the signed-in user? */

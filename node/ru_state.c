@@ -7,6 +7,13 @@
  *
  *  Index keys end with the status's timeline position (hlc | origin | seq),
  *  so each index scans in timeline order and its entries need no value.
+ *
+ *  A record read from LMDB is a view of the store's pages, and a put into
+ *  the same database may rewrite those pages in place when this transaction
+ *  has already written to them. Whether it has depends on what else the
+ *  batch held, which differs from node to node: so no view of a record may
+ *  be used after a put into its database. Handlers take strings from the
+ *  update instead, or encode the record before the put.
  */
 #include "ru_state.h"
 
@@ -238,6 +245,7 @@ s_edit(const ru_state_t *st, const ru_update_t *u)
     ru_err err = s_own_target(st, u, &rec);
     if (err || u->hlc <= rec.edit_hlc)
         return s_noop_if_missing(err);
+    rec.author = u->author; /* the same name, in bytes the puts below cannot move */
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     rec.text = u->text;
     rec.edit_hlc = u->hlc;
@@ -289,6 +297,7 @@ s_delete(const ru_state_t *st, const ru_update_t *u)
     ru_err err = s_own_target(st, u, &rec);
     if (err)
         return s_noop_if_missing(err);
+    rec.author = u->author; /* the same name, in bytes the puts below cannot move */
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     if (!err)
         err = s_clear_likes(st, &u->target);

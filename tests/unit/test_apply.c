@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,28 +184,37 @@ s_free_log(s_log *log)
     log->n = 0;
 }
 
-/*  Verifies, decodes and ingests one envelope into site. */
+/*  Verifies, decodes and ingests one envelope into site, in txn. */
 static ru_err
-s_ingest(s_site *site, const uint8_t *wire, size_t len, ru_apply_result *result)
+s_ingest_in(s_site *site, ru_txn_t *txn, const uint8_t *wire, size_t len, ru_apply_result *result)
 {
     ru_envelope_t env;
     ru_update_t u;
     ru_update_init(&u);
-    ru_txn_t txn;
     assert_int_equal(ru_update_open(wire, len, &env, &u), RU_OK);
-    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
-    ru_apply_t ap = s_applier(site, &txn);
+    ru_apply_t ap = s_applier(site, txn);
     ru_err err = ru_apply_ingest(&ap, &env, &u, result);
-    if (err)
-        ru_txn_abort(&txn);
-    else
-        assert_int_equal(ru_txn_commit(&txn), RU_OK);
     ru_update_fini(&u);
     return err;
 }
 
+/*  The same in a transaction of its own, committed unless it fails. */
+static ru_err
+s_ingest(s_site *site, const uint8_t *wire, size_t len, ru_apply_result *result)
+{
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
+    ru_err err = s_ingest_in(site, &txn, wire, len, result);
+    if (err)
+        ru_txn_abort(&txn);
+    else
+        assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    return err;
+}
+
 /*  site takes each envelope of log with probability 1/keep_one_in, in a
- *  random order, some twice. */
+ *  random order, some twice, in transactions of random sizes (as the store
+ *  actor groups them: state changes must not depend on the grouping). */
 static void
 s_receive(s_site *site, s_log *log, uint64_t keep_one_in)
 {
@@ -216,14 +226,23 @@ s_receive(s_site *site, s_log *log, uint64_t keep_one_in)
         order[i] = order[j];
         order[j] = t;
     }
+    ru_txn_t txn;
+    uint64_t left = 0;
+    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
     for (int k = 0; k < log->n; k++) {
         if (s_rand(keep_one_in) != 0)
             continue;
         ru_buf_t *w = &log->wire[order[k]];
         ru_apply_result result;
         for (uint64_t times = 1 + s_rand(2); times > 0; times--)
-            assert_int_equal(s_ingest(site, w->data, w->len, &result), RU_OK);
+            assert_int_equal(s_ingest_in(site, &txn, w->data, w->len, &result), RU_OK);
+        if (left-- == 0) {
+            assert_int_equal(ru_txn_commit(&txn), RU_OK);
+            assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
+            left = s_rand(32);
+        }
     }
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
 }
 
 static int
@@ -248,6 +267,31 @@ s_state(s_site *site, uint8_t *digest, ru_clock_t *clock, int *pending)
     ru_txn_abort(&txn);
 }
 
+static int
+s_hash_record(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    crypto_generichash_update(ctx, key->mv_data, key->mv_size);
+    crypto_generichash_update(ctx, val->mv_data, val->mv_size);
+    return 0;
+}
+
+/*  A hash of the indexes that follow from the state alone (not from this
+ *  node's users or configuration): they must agree like the digest does. */
+static void
+s_index_hash(s_site *site, uint8_t *hash)
+{
+    static const ru_db dbs[] = {RU_DB_timeline, RU_DB_replies,     RU_DB_authors,
+                                RU_DB_tags,     RU_DB_group_posts, RU_DB_followers};
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, RU_HASH_BYTES);
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
+        assert_int_equal(ru_txn_scan(&txn, dbs[i], NULL, 0, 0, s_hash_record, &st), RU_OK);
+    ru_txn_abort(&txn);
+    crypto_generichash_final(&st, hash, RU_HASH_BYTES);
+}
+
 static s_site s_sites[SITES], s_replicas[REPLICAS];
 static s_log s_union, s_part;
 
@@ -269,7 +313,7 @@ test_convergence(void **state)
     }
     for (int i = 0; i < SITES; i++)
         s_read_log(&s_sites[i], &s_union);
-    uint8_t want[RU_HASH_BYTES], got[RU_HASH_BYTES];
+    uint8_t want[RU_HASH_BYTES], got[RU_HASH_BYTES], want_index[RU_HASH_BYTES];
     ru_clock_t want_clock, clock;
     ru_clock_init(&want_clock);
     ru_clock_init(&clock);
@@ -283,6 +327,9 @@ test_convergence(void **state)
             assert_memory_equal(got, want, RU_HASH_BYTES);
             assert_int_equal(ru_clock_compare(&clock, &want_clock), RU_CLOCK_EQUAL);
         }
+        s_index_hash(&s_replicas[k], k == 0 ? want_index : got);
+        if (k > 0)
+            assert_memory_equal(got, want_index, RU_HASH_BYTES);
     }
     assert_int_equal(want_clock.n, SITES);
     for (int i = 0; i < SITES; i++) { /* the sites themselves, fully synchronized */
@@ -290,6 +337,8 @@ test_convergence(void **state)
         s_state(&s_sites[i], got, &clock, &pending);
         assert_int_equal(pending, 0);
         assert_memory_equal(got, want, RU_HASH_BYTES);
+        s_index_hash(&s_sites[i], got);
+        assert_memory_equal(got, want_index, RU_HASH_BYTES);
     }
     ru_clock_fini(&want_clock);
     ru_clock_fini(&clock);
