@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "ru_log.h"
 
@@ -38,6 +39,7 @@ static const struct {
 
 struct ru_store {
     MDB_env *env;
+    char *dir;
     MDB_dbi dbi[RU_DB_COUNT];
     size_t map_size;
     size_t map_max;
@@ -149,6 +151,7 @@ ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out
         return RU_E_NOMEM;
     self->map_size = map_size;
     self->map_max = map_max;
+    self->dir = strdup(dir);
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -171,6 +174,7 @@ ru_store_destroy(ru_store_t **self_p)
         return;
     if (self->env)
         mdb_env_close(self->env);
+    free(self->dir);
     pthread_rwlock_destroy(&self->resize_lock);
     free(self);
     *self_p = NULL;
@@ -272,6 +276,17 @@ ru_txn_abort(ru_txn_t *txn)
     s_end(txn);
 }
 
+/*  LMDB reports a commit whose page writes came up short as EIO, which is
+ *  what a full disk does to a write: when the disk has under a megabyte
+ *  left, EIO is taken for a full disk. */
+static int
+s_disk_nearly_full(const ru_store_t *self)
+{
+    struct statvfs vfs;
+    return self->dir && statvfs(self->dir, &vfs) == 0 &&
+           (uint64_t) vfs.f_bavail * vfs.f_frsize < 1024 * 1024;
+}
+
 ru_err
 ru_txn_commit(ru_txn_t *txn)
 {
@@ -293,7 +308,10 @@ ru_txn_commit(ru_txn_t *txn)
         ru_txn_abort(txn);
         return err;
     }
-    err = ru_store_err(mdb_txn_commit(txn->txn), "commit");
+    int rc = mdb_txn_commit(txn->txn);
+    err = rc == EIO && s_disk_nearly_full(txn->store) ? RU_E_DISK_FULL : ru_store_err(rc, "commit");
+    if (err == RU_E_DISK_FULL && rc == EIO)
+        ru_log_err("store", "commit: the disk holding %s is full", txn->store->dir);
     s_end(txn);
     return err;
 }
