@@ -61,18 +61,26 @@ ru_http_json(ru_req_t *req, int status, json_t *body)
         text = strdup("{\"error\":\"out of memory\"}");
     }
     size_t len = text ? strlen(text) : 0;
-    mg_printf(req->conn,
-              "HTTP/1.1 %d %s\r\n"
-              "Content-Type: application/json; charset=utf-8\r\n"
-              "Content-Length: %zu\r\n"
-              "Cache-Control: no-store\r\n"
-              "X-Content-Type-Options: nosniff\r\n"
-              "%s%s%s"
-              "\r\n",
-              status, s_reason(status), len, req->link[0] ? "Link: " : "", req->link,
-              req->link[0] ? "\r\n" : "");
-    if (len)
-        mg_write(req->conn, text, len);
+    char head[sizeof req->link + 256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: application/json; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "%s%s%s"
+                     "\r\n",
+                     status, s_reason(status), len, req->link[0] ? "Link: " : "", req->link,
+                     req->link[0] ? "\r\n" : "");
+    /*  Head and body leave in one write: two small writes on a kept-alive
+     *  connection would wait for the client's delayed acknowledgement. */
+    ru_buf_t out;
+    ru_buf_init(&out);
+    ru_buf_append(&out, head, n > 0 && (size_t) n < sizeof head ? (size_t) n : 0);
+    ru_buf_append(&out, text, len);
+    if (ru_buf_status(&out) == RU_OK)
+        mg_write(req->conn, out.data, out.len);
+    ru_buf_fini(&out);
     free(text);
     return status;
 }
@@ -363,9 +371,17 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
     self->routes = routes;
     char threads[16];
     snprintf(threads, sizeof threads, "%ld", node->cfg.http_threads);
-    const char *options[] = {
-        "listening_ports", node->cfg.listen,    "num_threads", threads, "request_timeout_ms",
-        "30000",           "enable_keep_alive", "yes",         NULL};
+    const char *options[] = {"listening_ports",
+                             node->cfg.listen,
+                             "num_threads",
+                             threads,
+                             "request_timeout_ms",
+                             "30000",
+                             "enable_keep_alive",
+                             "yes",
+                             "tcp_nodelay",
+                             "1",
+                             NULL};
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = s_log_message;

@@ -181,3 +181,25 @@ ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec)
         err = ru_mp_uint(&mp, &rec->hlc);
     return s_damaged(err, &mp);
 }
+
+void
+ru_counts_rec_encode(const ru_counts_rec_t *rec, uint8_t *out)
+{
+    const uint64_t v[3] = {rec->statuses, rec->following, rec->followers};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 8; b++)
+            out[8 * i + b] = (uint8_t) (v[i] >> (56 - 8 * b));
+}
+
+void
+ru_counts_rec_decode(const void *bytes, size_t len, ru_counts_rec_t *rec)
+{
+    uint64_t v[3] = {0, 0, 0};
+    const uint8_t *p = bytes;
+    for (int i = 0; len == RU_COUNTS_REC_BYTES && i < 3; i++)
+        for (int b = 0; b < 8; b++)
+            v[i] = (v[i] << 8) | p[8 * i + b];
+    rec->statuses = v[0];
+    rec->following = v[1];
+    rec->followers = v[2];
+}

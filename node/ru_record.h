@@ -50,6 +50,20 @@ typedef struct {
     uint64_t hlc;
 } ru_profile_rec_t;
 
+/*  A user's counts, kept with the indexes they count (the counts database)
+ *  so that showing an account costs one read. */
+typedef struct {
+    uint64_t statuses;
+    uint64_t following;
+    uint64_t followers;
+} ru_counts_rec_t;
+
+#define RU_COUNTS_REC_BYTES 24
+
+/*  Three big-endian u64s; a record of another size reads as zeros. */
+void ru_counts_rec_encode(const ru_counts_rec_t *rec, uint8_t *out);
+void ru_counts_rec_decode(const void *bytes, size_t len, ru_counts_rec_t *rec);
+
 /*  Encoders append to out (check ru_buf_status). Decoders read exactly
  *  len bytes; RU_E_STORE for bytes that are not a record (a damaged store). */
 void ru_post_rec_encode(const ru_post_rec_t *rec, ru_buf_t *out);

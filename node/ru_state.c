@@ -124,6 +124,43 @@ s_index_home(const s_status *s)
     return err;
 }
 
+/*  Adds one to (delta 1) or takes one from (delta -1) a count of user. */
+static ru_err
+s_count(ru_txn_t *txn, const uint8_t *user, size_t len, uint64_t *(*field)(ru_counts_rec_t *),
+        int delta)
+{
+    ru_counts_rec_t rec = {0, 0, 0};
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_counts, user, len, &val);
+    if (err && err != RU_E_NOT_FOUND)
+        return err;
+    if (!err)
+        ru_counts_rec_decode(val.mv_data, val.mv_size, &rec);
+    uint64_t *n = field(&rec);
+    *n = delta > 0 ? *n + 1 : *n > 0 ? *n - 1 : 0;
+    uint8_t bytes[RU_COUNTS_REC_BYTES];
+    ru_counts_rec_encode(&rec, bytes);
+    return ru_txn_put(txn, RU_DB_counts, user, len, bytes, sizeof bytes);
+}
+
+static uint64_t *
+s_count_statuses(ru_counts_rec_t *rec)
+{
+    return &rec->statuses;
+}
+
+static uint64_t *
+s_count_following(ru_counts_rec_t *rec)
+{
+    return &rec->following;
+}
+
+static uint64_t *
+s_count_followers(ru_counts_rec_t *rec)
+{
+    return &rec->followers;
+}
+
 /*  Adds (add = 1) or removes a status from every index. */
 static ru_err
 s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post_rec_t *rec,
@@ -133,8 +170,11 @@ s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post
     ru_dbkey_pos(s.pos, rec->hlc, origin, seq);
     uint8_t key[RU_DBKEY_USER] = {0};
     ru_err err = s_entry(&s, RU_DB_timeline, key, 0);
+    size_t ulen = ru_dbkey_user(key, origin, rec->author);
     if (!err)
-        err = s_entry(&s, RU_DB_authors, key, ru_dbkey_user(key, origin, rec->author));
+        err = s_entry(&s, RU_DB_authors, key, ulen);
+    if (!err)
+        err = s_count(st->txn, key, ulen, s_count_statuses, add ? 1 : -1);
     if (!err && rec->has_parent)
         err =
             s_entry(&s, RU_DB_replies, key, ru_dbkey_ref(key, rec->parent.origin, rec->parent.seq));
@@ -357,13 +397,21 @@ s_follow_set(const ru_state_t *st, const ru_update_t *u, int follow)
     size_t b = ru_dbkey_user(fwd + a, u->user.home, u->user.name);
     ru_dbkey_user(back, u->user.home, u->user.name);
     ru_dbkey_user(back + b, u->origin, u->author);
-    ru_err err;
-    if (follow) {
-        err = ru_txn_put(st->txn, RU_DB_follows, fwd, a + b, "", 0);
-        return err ? err : ru_txn_put(st->txn, RU_DB_followers, back, a + b, "", 0);
-    }
-    err = ru_txn_del(st->txn, RU_DB_follows, fwd, a + b);
-    return err ? err : ru_txn_del(st->txn, RU_DB_followers, back, a + b);
+    MDB_val val;
+    ru_err err = ru_txn_get(st->txn, RU_DB_follows, fwd, a + b, &val);
+    if (err != RU_OK && err != RU_E_NOT_FOUND)
+        return err;
+    if ((err == RU_OK) == follow)
+        return RU_OK; /* already so: a set */
+    int d = follow ? 1 : -1;
+    err = follow ? ru_txn_put(st->txn, RU_DB_follows, fwd, a + b, "", 0)
+                 : ru_txn_del(st->txn, RU_DB_follows, fwd, a + b);
+    if (!err)
+        err = follow ? ru_txn_put(st->txn, RU_DB_followers, back, a + b, "", 0)
+                     : ru_txn_del(st->txn, RU_DB_followers, back, a + b);
+    if (!err)
+        err = s_count(st->txn, fwd, a, s_count_following, d);
+    return err ? err : s_count(st->txn, back, b, s_count_followers, d);
 }
 
 static ru_err

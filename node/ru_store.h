@@ -55,6 +55,7 @@
     X(followers, 0)   /* followee home|name|0|follower home|name -> "" */                          \
     X(home, 0)        /* local user|0|hlc|origin|seq -> "": home timelines */                      \
     X(ids, 0)         /* public id (8 bytes) -> user key or group ref */                           \
+    X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
     X(peers, 0)       /* peer key -> replication state */

@@ -280,8 +280,8 @@ s_hash_record(void *ctx, const MDB_val *key, const MDB_val *val)
 static void
 s_index_hash(s_site *site, uint8_t *hash)
 {
-    static const ru_db dbs[] = {RU_DB_timeline, RU_DB_replies,     RU_DB_authors,
-                                RU_DB_tags,     RU_DB_group_posts, RU_DB_followers};
+    static const ru_db dbs[] = {RU_DB_timeline,    RU_DB_replies,   RU_DB_authors, RU_DB_tags,
+                                RU_DB_group_posts, RU_DB_followers, RU_DB_counts};
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, RU_HASH_BYTES);
     ru_txn_t txn;
