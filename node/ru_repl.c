@@ -633,6 +633,30 @@ s_on_zap(ru_repl_t *self)
  *  The actor
  */
 
+/*  A peer not heard for three heartbeats gets new sockets. ZeroMQ gives up
+ *  on a connection whose CURVE handshake was refused, and a peer refuses us
+ *  until its operator adds us to its configuration: connecting anew is how
+ *  we find out that it has. */
+static void
+s_silent_peer(ru_repl_t *self, s_peer *p)
+{
+    uint64_t now = ru_hlc_wall_ms();
+    pthread_mutex_lock(&self->lock);
+    int silent = !p->heard || now - p->heartbeat_ms > 3 * (uint64_t) self->node->cfg.heartbeat_ms;
+    pthread_mutex_unlock(&self->lock);
+    if (!s_direct(p) || !silent)
+        return;
+    if (p->sub)
+        zpoller_remove(self->poller, p->sub);
+    if (p->dealer)
+        zpoller_remove(self->poller, p->dealer);
+    zsock_destroy(&p->sub);
+    zsock_destroy(&p->dealer);
+    p->syncing = 0;
+    if (s_peer_sockets(self, p) != RU_OK)
+        ru_log_warn("repl", "[peer %s]: cannot connect again", p->cfg.site);
+}
+
 /*  Heartbeats, anti-entropy, stalled catch-ups and idle sessions. */
 static void
 s_timers(ru_repl_t *self)
@@ -646,6 +670,8 @@ s_timers(ru_repl_t *self)
         if (self->peers[i]->syncing && now - self->peers[i]->sync_ms > S_SYNC_STALL_MS)
             self->peers[i]->syncing = 0;
     if (now >= self->next_anti_entropy) {
+        for (int i = 0; i < self->n_peers; i++)
+            s_silent_peer(self, self->peers[i]);
         for (int i = 0; i < self->n_peers; i++)
             if (!self->peers[i]->syncing && s_direct(self->peers[i]))
                 s_hello(self, self->peers[i]);
@@ -681,8 +707,10 @@ s_reload(ru_repl_t *self, const ru_config_t *cfg)
         pthread_mutex_lock(&self->lock);
         self->peers[i] = self->peers[--self->n_peers];
         pthread_mutex_unlock(&self->lock);
-        zpoller_remove(self->poller, gone->sub);
-        zpoller_remove(self->poller, gone->dealer);
+        if (gone->sub)
+            zpoller_remove(self->poller, gone->sub);
+        if (gone->dealer)
+            zpoller_remove(self->poller, gone->dealer);
         ru_log_info("repl", "[peer %s] removed", gone->cfg.site);
         s_peer_free(gone);
     }

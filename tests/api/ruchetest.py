@@ -340,6 +340,7 @@ class Node:
         self.port = free_port()
         self.proc = None
         self.starts = 0
+        self.config = None  # a config file to pass with --config, if any
 
     def __enter__(self):
         return self
@@ -361,6 +362,8 @@ class Node:
             raise TestError("the node is already running")
         args = [self.ruched, "--data-dir", self.data_dir, "--site", self.site,
                 "--set", "http.listen=127.0.0.1:%d" % self.port]
+        if self.config:
+            args += ["--config", self.config]
         for s in self.settings + list(extra_settings):
             args += ["--set", s]
         self.starts += 1
