@@ -53,6 +53,7 @@ typedef struct {
     ru_clock_t clock;
     uint8_t digest[RU_HASH_BYTES];
     uint64_t rejected[RU_REJECT_COUNT];
+    ru_clock_t live; /* actor only: per origin, the last seq seen on its live stream */
 } s_peer;
 
 typedef struct s_session {
@@ -98,6 +99,7 @@ s_peer_free(s_peer *p)
     zsock_destroy(&p->sub);
     zsock_destroy(&p->dealer);
     ru_clock_fini(&p->clock);
+    ru_clock_fini(&p->live);
     free(p);
 }
 
@@ -120,6 +122,7 @@ s_peer_new(ru_repl_t *self, const ru_peer_cfg_t *cfg)
     p->id = self->next_id++;
     p->cfg = *cfg;
     ru_clock_init(&p->clock);
+    ru_clock_init(&p->live);
     if (ru_key_curve_public(p->cfg.key, p->curve) != RU_OK) {
         ru_log_err("config", "[peer %s] key is not a valid node key", p->cfg.site);
         free(p);
@@ -504,23 +507,58 @@ s_try_end_recovery(ru_repl_t *self)
     }
 }
 
-/*  A message on a peer's SUB (live) or DEALER (catch-up answers). */
-static void
-s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
+/*  The seq of an envelope, read from the fixed place after the origin in
+ *  its payload (0 if it is not there: the workers will refuse it). */
+static uint64_t
+s_seq_of(const ru_envelope_t *env)
 {
-    s_peer *p = self->peers[i];
-    zframe_t *f = zframe_recv(sock);
-    if (!f)
+    ru_mp_t mp;
+    uint64_t version, seq;
+    uint8_t origin[RU_KEY_BYTES];
+    ru_mp_init(&mp, env->payload, env->payload_len);
+    if (ru_mp_array_of(&mp, 9) || ru_mp_uint(&mp, &version) ||
+        ru_mp_bin_exact(&mp, origin, RU_KEY_BYTES) || ru_mp_uint(&mp, &seq))
+        return 0;
+    return seq;
+}
+
+/*  A peer publishes each origin's updates in seq order: a jump in one
+ *  origin's seqs on its live stream means the PUB dropped some (a full
+ *  high-water mark), and a catch-up fetches them. Updates that merely
+ *  finish verification out of order are no gap. */
+static void
+s_live_gap(ru_repl_t *self, s_peer *p, const ru_envelope_t *env)
+{
+    uint64_t seq = s_seq_of(env), last = ru_clock_get(&p->live, env->origin);
+    if (seq == 0 || ru_clock_set(&p->live, env->origin, seq > last ? seq : last) != RU_OK)
         return;
+    if (last && seq > last + 1 && !p->syncing) {
+        ru_log_info("repl", "[peer %s]: a gap in the live stream: asking for a catch-up",
+                    p->cfg.site);
+        s_hello(self, p);
+    }
+}
+
+/*  One message from a peer's SUB (live) or DEALER (catch-up answers).
+ *  Live updates are gathered in *live, one verification job for all the
+ *  updates that were waiting on the socket. */
+static void
+s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch)
+{
     ru_msg_t msg;
     ru_msg_init(&msg);
     ru_err err = ru_msg_decode(zframe_data(f), zframe_size(f), &msg);
-    int live = sock == p->sub;
     if (err)
         s_reject(self, p, err);
-    else if (live && msg.type == RU_MSG_UPDATE)
-        s_job(self, p, 0, &msg);
-    else if (live && msg.type == RU_MSG_HEARTBEAT)
+    else if (live && msg.type == RU_MSG_UPDATE) {
+        s_live_gap(self, p, &msg.updates[0]);
+        if (!*batch && (*batch = zmsg_new()) != NULL) {
+            ru_verify_job_t job = {p->id, 0};
+            zmsg_addmem(*batch, &job, sizeof job);
+        }
+        if (*batch)
+            zmsg_addmem(*batch, msg.updates[0].wire, msg.updates[0].wire_len);
+    } else if (live && msg.type == RU_MSG_HEARTBEAT)
         s_on_heartbeat(self, p, &msg);
     else if (!live && msg.type == RU_MSG_BATCH) {
         p->sync_ms = zclock_mono();
@@ -534,7 +572,25 @@ s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
     } else
         s_reject(self, p, RU_E_MSGTYPE);
     ru_msg_fini(&msg);
-    zframe_destroy(&f);
+}
+
+/*  Reads what a peer's socket holds, up to a batch's worth of messages,
+ *  and hands the live updates among them to the workers as one job. */
+static void
+s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
+{
+    s_peer *p = self->peers[i];
+    int live = sock == p->sub;
+    zmsg_t *batch = NULL;
+    for (int n = 0; n < RU_MAX_BATCH && (n == 0 || (zsock_events(sock) & ZMQ_POLLIN)); n++) {
+        zframe_t *f = zframe_recv(sock);
+        if (!f)
+            break;
+        s_peer_message(self, p, live, f, &batch);
+        zframe_destroy(&f);
+    }
+    if (batch)
+        zmsg_send(&batch, self->jobs);
 }
 
 /*  Logs what a job refused: one line per job, forks as an alarm (an origin
@@ -593,8 +649,7 @@ s_on_result(ru_repl_t *self)
         if (ru_msg_encode_credit(1, &buf) == RU_OK)
             s_send_buf(p->dealer, &buf);
         ru_buf_fini(&buf);
-    } else if (r.pending && !p->syncing)
-        s_hello(self, p); /* a gap in the live stream */
+    }
 }
 
 /*  ZAP: CURVE clients get in when their key is a configured peer's. */
