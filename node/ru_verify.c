@@ -179,6 +179,10 @@ s_worker(void *arg)
         return NULL;
     }
     zsock_set_rcvtimeo(in, 200);
+    /*  At shutdown the actor's result socket may be gone before this
+     *  worker sees the stop flag: a send must not wait for it forever. */
+    zsock_set_sndtimeo(out, 1000);
+    zsock_set_linger(out, 0);
     while (!atomic_load(&self->stop)) {
         zmsg_t *msg = zmsg_recv(in);
         if (!msg)
