@@ -97,7 +97,7 @@ ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec)
     memset(rec, 0, sizeof *rec);
     ru_mp_t mp;
     ru_mp_init(&mp, bytes, len);
-    uint64_t kind, visibility, deleted;
+    uint64_t kind = 0, visibility = 0, deleted = 0;
     int has_root;
     ru_err err = ru_mp_array_of(&mp, S_POST_FIELDS);
     if (!err)

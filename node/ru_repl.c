@@ -53,6 +53,7 @@ typedef struct {
     ru_clock_t clock;
     uint8_t digest[RU_HASH_BYTES];
     uint64_t rejected[RU_REJECT_COUNT];
+    uint64_t received, verified, stored, duplicates;
     ru_clock_t live; /* actor only: per origin, the last seq seen on its live stream */
 } s_peer;
 
@@ -637,6 +638,10 @@ s_on_result(ru_repl_t *self)
     pthread_mutex_lock(&self->lock);
     for (int k = 0; k < RU_REJECT_COUNT; k++)
         p->rejected[k] += r.rejected[k];
+    p->received += r.received;
+    p->verified += r.verified;
+    p->stored += r.applied + r.pending;
+    p->duplicates += r.duplicate;
     pthread_mutex_unlock(&self->lock);
     s_log_rejected(p, &r);
     if (r.store_error)
@@ -1010,15 +1015,18 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
     for (int k = 0; k < RU_REJECT_COUNT; k++)
         json_object_set_new(rejected, ru_verify_reason_name((ru_reject) k),
                             json_integer((json_int_t) p->rejected[k]));
+    json_t *updates = json_pack("{s:I, s:I, s:I, s:I}", "received", (json_int_t) p->received,
+                                "verified", (json_int_t) p->verified, "stored",
+                                (json_int_t) p->stored, "duplicates", (json_int_t) p->duplicates);
     int connected = p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
     return json_pack(
-        "{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o}", "site", p->cfg.site, "key", key,
+        "{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o}", "site", p->cfg.site, "key", key,
         "direct", s_direct(p), "connected", connected, "last_heartbeat",
         p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
         ru_repl_clock_json(&p->clock), "digest", p->heard ? json_string(digest) : json_null(),
         "behind", behind, "ahead", p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
         behind && now_ms > p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0,
-        "rejected", rejected);
+        "rejected", rejected, "updates", updates);
 }
 
 json_t *

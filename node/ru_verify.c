@@ -18,6 +18,7 @@
 #include "ruche/ru_update.h"
 
 #include "ru_apply.h"
+#include "ru_dbkey.h"
 #include "ru_log.h"
 
 #define S_MAX_THREADS 64
@@ -66,16 +67,29 @@ ru_verify_reason_name(ru_reject reason)
     return reason < RU_REJECT_COUNT ? s_reason_names[reason] : "unknown";
 }
 
+/*  How many queued jobs, and updates in them, a worker takes into one
+ *  store request. */
+#define S_GATHER_JOBS 64
+#define S_GATHER_UPDATES 4096
+
 /*  One update that passed the checks, waiting for the store. */
 typedef struct {
     ru_envelope_t env;
     ru_update_t u;
+    int job; /* index of its job in the gathered ones */
 } s_item;
+
+/*  What the store made of one job's updates; counted again when the
+ *  writer runs the request again after growing the map. */
+typedef struct {
+    uint32_t applied, pending, duplicate, fork, chain;
+} s_stored;
 
 typedef struct {
     s_item *items;
     int n;
-    ru_verify_result_t *res;
+    s_stored *stored; /* one per job */
+    int jobs;
 } s_ingest;
 
 /*  The store actor's request: ingest the items in order. Forks and broken
@@ -85,21 +99,20 @@ static ru_err
 s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
 {
     s_ingest *in = arg;
-    ru_verify_result_t *r = in->res;
-    r->applied = r->pending = r->duplicate = 0; /* a retried batch counts again */
-    r->rejected[RU_REJECT_FORK] = r->rejected[RU_REJECT_CHAIN] = 0;
+    memset(in->stored, 0, (size_t) in->jobs * sizeof *in->stored);
     for (int i = 0; i < in->n; i++) {
+        s_stored *st = &in->stored[in->items[i].job];
         ru_apply_result how;
         ru_err err = ru_apply_ingest(ctx->apply, &in->items[i].env, &in->items[i].u, &how);
         if (err == RU_E_FORK || err == RU_E_CHAIN) {
-            r->rejected[ru_verify_reason(err)]++;
+            *(err == RU_E_FORK ? &st->fork : &st->chain) += 1;
             continue;
         }
         if (err)
             return err;
-        r->applied += how == RU_APPLY_APPLIED;
-        r->pending += how == RU_APPLY_PENDING;
-        r->duplicate += how == RU_APPLY_DUPLICATE;
+        st->applied += how == RU_APPLY_APPLIED;
+        st->pending += how == RU_APPLY_PENDING;
+        st->duplicate += how == RU_APPLY_DUPLICATE;
     }
     return RU_OK;
 }
@@ -113,15 +126,47 @@ s_trusted(const ru_trust_t *trust, const uint8_t *origin)
     return 0;
 }
 
-/*  Checks one envelope into item; RU_OK or why it is refused. */
+/*  Is this very payload already in db under its (origin, seq)? */
+static int
+s_held_in(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, uint64_t seq)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_envelope_t old;
+    if (ru_txn_get(txn, db, key, ru_dbkey_ref(key, env->origin, seq), &val) != RU_OK ||
+        ru_envelope_parse(val.mv_data, val.mv_size, &old) != RU_OK)
+        return 0;
+    return old.payload_len == env->payload_len &&
+           memcmp(old.payload, env->payload, env->payload_len) == 0;
+}
+
+/*  A byte-identical copy of an update already applied or pending: dropped
+ *  before its signature is checked again (PROTOCOL.md section 7). Relays
+ *  echo every update back to the site it came from. txn may be NULL. */
+static int
+s_held(ru_txn_t *txn, const ru_envelope_t *env)
+{
+    uint64_t seq;
+    if (!txn || ru_envelope_seq(env, &seq) != RU_OK)
+        return 0;
+    return s_held_in(txn, RU_DB_log, env, seq) || s_held_in(txn, RU_DB_pending, env, seq);
+}
+
+/*  Checks one envelope into item; RU_OK, RU_E_EXISTS for a duplicate, or
+ *  why it is refused. */
 static ru_err
-s_check(ru_verify_t *self, const ru_trust_t *trust, zframe_t *frame, s_item *item)
+s_check(ru_verify_t *self, const ru_trust_t *trust, ru_txn_t *txn, zframe_t *frame,
+        s_item *item, ru_verify_result_t *res)
 {
     ru_err err = ru_envelope_parse(zframe_data(frame), zframe_size(frame), &item->env);
     if (!err && !s_trusted(trust, item->env.origin))
         err = RU_E_UNTRUSTED;
-    if (!err)
+    if (!err && s_held(txn, &item->env))
+        return RU_E_EXISTS;
+    if (!err) {
+        res->verified++;
         err = ru_envelope_verify(&item->env);
+    }
     if (!err)
         err = ru_update_decode(&item->env, &item->u);
     uint64_t limit = ru_hlc_wall_ms() + (uint64_t) self->node->cfg.max_skew_ms;
@@ -130,36 +175,86 @@ s_check(ru_verify_t *self, const ru_trust_t *trust, zframe_t *frame, s_item *ite
     return err;
 }
 
-/*  Runs one job: checks, then one store request for the good updates. */
+/*  Runs the gathered jobs: checks every update, then one store request for
+ *  all the good ones, in their order. */
 static void
-s_job(ru_verify_t *self, zmsg_t *msg, ru_verify_result_t *res)
+s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
 {
     ru_trust_t trust;
     pthread_mutex_lock(&self->lock);
     trust = self->trust;
     pthread_mutex_unlock(&self->lock);
-    size_t n = zmsg_size(msg) - 1;
+    size_t n = 0;
+    for (int j = 0; j < jobs; j++)
+        n += zmsg_size(msgs[j]) - 1;
     s_item *items = calloc(n ? n : 1, sizeof *items);
+    s_stored stored[S_GATHER_JOBS];
     if (!items) {
-        res->store_error = RU_E_NOMEM;
+        for (int j = 0; j < jobs; j++)
+            res[j].store_error = RU_E_NOMEM;
         return;
     }
+    ru_txn_t txn; /* for duplicates only: without it, every update is checked */
+    int have_txn = ru_store_read(self->node->store, &txn) == RU_OK;
     int good = 0;
-    for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg)) {
-        ru_update_init(&items[good].u);
-        ru_err err = s_check(self, &trust, f, &items[good]);
-        if (err) {
-            res->rejected[ru_verify_reason(err)]++;
+    for (int j = 0; j < jobs; j++)
+        for (zframe_t *f = zmsg_next(msgs[j]); f; f = zmsg_next(msgs[j])) {
+            ru_update_init(&items[good].u);
+            items[good].job = j;
+            ru_err err = s_check(self, &trust, have_txn ? &txn : NULL, f, &items[good], &res[j]);
+            res[j].received++;
+            if (!err) {
+                good++;
+                continue;
+            }
+            if (err == RU_E_EXISTS)
+                res[j].duplicate++;
+            else
+                res[j].rejected[ru_verify_reason(err)]++;
             ru_update_fini(&items[good].u);
-        } else
-            good++;
+        }
+    if (have_txn)
+        ru_txn_abort(&txn);
+    s_ingest in = {items, good, stored, jobs};
+    ru_err err = good ? ru_writer_call(self->node->writer, s_ingest_all, &in) : RU_OK;
+    for (int j = 0; j < jobs && good; j++) {
+        res[j].store_error = err;
+        if (err)
+            continue;
+        res[j].applied += stored[j].applied;
+        res[j].pending += stored[j].pending;
+        res[j].duplicate += stored[j].duplicate;
+        res[j].rejected[RU_REJECT_FORK] += stored[j].fork;
+        res[j].rejected[RU_REJECT_CHAIN] += stored[j].chain;
     }
-    s_ingest in = {items, good, res};
-    if (good)
-        res->store_error = ru_writer_call(self->node->writer, s_ingest_all, &in);
     for (int i = 0; i < good; i++)
         ru_update_fini(&items[i].u);
     free(items);
+}
+
+/*  Takes the job message first and whatever else is already queued, up to
+ *  the gathering bounds; returns how many. Messages whose head is not a
+ *  job are dropped. */
+static int
+s_gather(zsock_t *in, zmsg_t *first, zmsg_t **msgs, ru_verify_result_t *res)
+{
+    int jobs = 0;
+    size_t updates = 0;
+    for (zmsg_t *msg = first; msg;) {
+        zframe_t *head = zmsg_first(msg);
+        if (head && zframe_size(head) == sizeof res->job) {
+            memset(&res[jobs], 0, sizeof res[jobs]);
+            memcpy(&res[jobs].job, zframe_data(head), sizeof res->job);
+            updates += zmsg_size(msg) - 1;
+            msgs[jobs++] = msg;
+        } else
+            zmsg_destroy(&msg);
+        if (jobs == S_GATHER_JOBS || updates >= S_GATHER_UPDATES ||
+            !(zsock_events(in) & ZMQ_POLLIN))
+            break;
+        msg = zmsg_recv(in);
+    }
+    return jobs;
 }
 
 static void *
@@ -183,21 +278,21 @@ s_worker(void *arg)
      *  worker sees the stop flag: a send must not wait for it forever. */
     zsock_set_sndtimeo(out, 1000);
     zsock_set_linger(out, 0);
+    zmsg_t *msgs[S_GATHER_JOBS];
+    ru_verify_result_t res[S_GATHER_JOBS];
     while (!atomic_load(&self->stop)) {
         zmsg_t *msg = zmsg_recv(in);
         if (!msg)
             continue; /* the timeout: look at the flag */
-        zframe_t *head = zmsg_first(msg);
-        ru_verify_result_t res;
-        memset(&res, 0, sizeof res);
-        if (head && zframe_size(head) == sizeof res.job) {
-            memcpy(&res.job, zframe_data(head), sizeof res.job);
-            s_job(self, msg, &res);
-            zframe_t *reply = zframe_new(&res, sizeof res);
+        int jobs = s_gather(in, msg, msgs, res);
+        if (jobs)
+            s_jobs(self, msgs, res, jobs);
+        for (int j = 0; j < jobs; j++) {
+            zframe_t *reply = zframe_new(&res[j], sizeof res[j]);
             if (reply)
                 zframe_send(&reply, out, 0);
+            zmsg_destroy(&msgs[j]);
         }
-        zmsg_destroy(&msg);
     }
     zsock_destroy(&in);
     zsock_destroy(&out);

@@ -1,13 +1,18 @@
 /*  ru_verify.h - signature verification workers for replicated updates.
  *
  *  Verifying an Ed25519 signature is the most expensive step of taking in
- *  an update (about 50 µs here, more than the durable commit it shares with
- *  hundreds of others), so it runs on a pool of threads. The replication
- *  actor sends each worker a job: the updates of one live message or of one
- *  catch-up batch, as one ZeroMQ message. The worker checks each update in
- *  the order of PROTOCOL.md (shape and limits, trusted origin, signature,
- *  fields, time), hands the good ones to the store actor in one request,
- *  in their order, and answers with what became of every update.
+ *  an update (about 50 µs here), so it runs on a pool of threads. The
+ *  replication actor sends each worker a job: the updates of one live
+ *  message, or of one catch-up batch, as one ZeroMQ message. A worker takes
+ *  the job and every other job already queued for it (up to 64 jobs or
+ *  4096 updates), drops the byte-identical copies of updates the store
+ *  already holds (relays echo updates back to where they came from), checks
+ *  the others in the order of PROTOCOL.md (shape and limits, trusted
+ *  origin, signature, fields, time), hands the good ones of all those jobs
+ *  to the store actor in one request, in their order, and answers each job
+ *  with what became of its updates. While a worker waits for a durable
+ *  commit, its queue fills, and the next commit takes all of it: arrivals
+ *  spread out in time still share commits.
  *
  *  Job message frames: a ru_verify_job_t, then one frame per envelope.
  *  Result message: one frame holding a ru_verify_result_t.
@@ -49,6 +54,8 @@ typedef struct {
 
 typedef struct {
     ru_verify_job_t job;
+    uint32_t received; /* updates in the job */
+    uint32_t verified; /* signatures checked: not the duplicates found first */
     uint32_t applied, pending, duplicate;
     uint32_t rejected[RU_REJECT_COUNT];
     int32_t store_error; /* an ru_err that stopped the whole job, else 0 */

@@ -337,6 +337,15 @@ ru_envelope_parse(const uint8_t *wire, size_t len, ru_envelope_t *env)
 }
 
 ru_err
+ru_envelope_seq(const ru_envelope_t *env, uint64_t *seq)
+{
+    ru_mp_t mp;
+    size_t at = S_ORIGIN_AT + RU_KEY_BYTES; /* ru_envelope_read checked it is there */
+    ru_mp_init(&mp, env->payload + at, env->payload_len - at);
+    return ru_mp_uint(&mp, seq);
+}
+
+ru_err
 ru_envelope_verify(const ru_envelope_t *env)
 {
     return ru_key_verify(env->origin, RU_UPDATE_DOMAIN, env->payload, env->payload_len, env->sig);

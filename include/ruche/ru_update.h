@@ -127,6 +127,10 @@ RU_MUST_CHECK ru_err ru_update_encode(const ru_update_t *u, const ru_key_t *key,
 RU_MUST_CHECK ru_err ru_envelope_parse(const uint8_t *wire, size_t len, ru_envelope_t *env);
 /*  Parses one envelope at the cursor, for envelopes inside a message. */
 RU_MUST_CHECK ru_err ru_envelope_read(ru_mp_t *mp, ru_envelope_t *env);
+/*  The seq of a parsed envelope, read right after the origin without
+ *  verifying anything: only to find an update already held (PROTOCOL.md
+ *  section 7). RU_E_TYPE/RU_E_TRUNCATED if no uint is there. */
+RU_MUST_CHECK ru_err ru_envelope_seq(const ru_envelope_t *env, uint64_t *seq);
 /*  RU_OK if the signature is the origin's, else RU_E_SIGNATURE. */
 RU_MUST_CHECK ru_err ru_envelope_verify(const ru_envelope_t *env);
 

@@ -2,13 +2,14 @@
  *
  *  Each input is tried twice:
  *    1. as a whole envelope: ru_envelope_parse, then ru_envelope_verify on
- *       what parses. The signature nearly never holds; the point is that
- *       both refuse any bytes safely.
+ *       what parses, and ru_envelope_seq. The signature nearly never
+ *       holds; the point is that they refuse any bytes safely.
  *    2. as a bare payload: an envelope made by hand points at the input and
  *       goes straight to ru_update_decode, so the fuzzer reaches the field
  *       decoder without having to forge a signature.
  *  A payload that decodes must obey every rule of the protocol (checked
- *  here independently of the decoder) and must be the canonical encoding
+ *  here independently of the decoder), must give ru_envelope_seq the seq
+ *  it decodes to, and must be the canonical encoding
  *  of what it decodes to: re-encoding it gives the same bytes, up to the
  *  origin key, which is replaced by the key this target signs with.
  */
@@ -63,6 +64,8 @@ s_check_envelope(const uint8_t *data, size_t size)
     fuzz_require(env.payload_len <= RU_MAX_PAYLOAD, "payload within RU_MAX_PAYLOAD");
     fuzz_require(env.payload_len >= 4 + RU_KEY_BYTES && env.origin == env.payload + 4,
                  "origin at bytes 4..35 of the payload");
+    uint64_t seq;
+    (void) ru_envelope_seq(&env, &seq); /* any bytes after the origin: no overread */
     ru_err err = ru_envelope_verify(&env);
     fuzz_require(err == RU_OK || err == RU_E_SIGNATURE, "verify says yes or signature");
 }
@@ -197,6 +200,9 @@ s_check_payload(const uint8_t *data, size_t size)
     ru_update_t u;
     ru_update_init(&u);
     if (ru_update_decode(&env, &u) == RU_OK) {
+        uint64_t seq = 0;
+        fuzz_require(ru_envelope_seq(&env, &seq) == RU_OK && seq == u.seq,
+                     "the seq read before verification is the decoded seq");
         fuzz_require(size <= RU_MAX_PAYLOAD, "payload within RU_MAX_PAYLOAD");
         fuzz_require(size >= 4 + RU_KEY_BYTES, "a decoded payload holds an origin");
         s_check_update(&u, &env);

@@ -21,7 +21,8 @@ frozen test vectors, so that what it sends is what it means to send.
    origin outside the trust store, a broken hash chain, an hlc an hour
    ahead, replays of stored updates, a fork of its own log, a message one
    byte over the 4 MiB + 64 limit and one of 6 MiB. Each refusal must show in both nodes'
-   "rejected" counts for rogue under its reason (replays under none), with
+   "rejected" counts for rogue under its reason (replays under none: they
+   count as duplicates, dropped before their signatures are checked), with
    clock and digest unchanged; nothing bad is stored, shown or relayed; the
    good updates are; the nodes keep serving, replicating and converge; and
    they exit with 0 on SIGTERM.
@@ -82,6 +83,12 @@ def rejected(site):
     """The rejected counts of site for the peer rogue ({} if none)."""
     p = site.peer_status("rogue") or {}
     return p.get("rejected") or {}
+
+
+def updates(site):
+    """The counts of updates site took from the peer rogue ({} if none)."""
+    p = site.peer_status("rogue") or {}
+    return p.get("updates") or {}
 
 
 def clock_and_digest(site):
@@ -271,8 +278,20 @@ def replays(a, paris):
         a.c.check("replays: rogue hears paris's post on its PUB and nozay gets it", False, str(e))
         return
     first = a.chain.since(0)[0]
+    before = [updates(s) for s in a.f.sites]
     a.refused("a replay of rogue's stored seq 1", None, rg.msg_update(first))
     a.refused("a replay of paris's own update", None, rg.msg_update(own()[-1]))
+    grew = lambda s, b, k: updates(s).get(k, 0) - b.get(k, 0)  # noqa: E731
+    for s, b in zip(a.f.sites, before):
+        try:  # the replay and its barrier may be checked by different workers
+            fed.wait_until(lambda: grew(s, b, "duplicates") >= 2, REJECT_TIMEOUT,
+                           "the replays counted by %s" % s.name)
+        except rt.TestError:
+            pass
+        a.c.equal("replays: %s counts both as duplicates from rogue" % s.name,
+                  grew(s, b, "duplicates"), 2)
+        a.c.equal("replays: %s checked the signatures of the two barriers only" % s.name,
+                  grew(s, b, "verified"), 2)
 
 
 def fork(a):

@@ -1,7 +1,8 @@
 /*  test_update.c - signed updates: every kind survives encode -> verify ->
  *  decode with every field intact, re-encoding is byte-identical, the
  *  encoder refuses what decoders refuse, a tampered byte anywhere fails the
- *  signature, and the largest legal update still fits in a payload.
+ *  signature, the seq can be read before verification, and the largest
+ *  legal update still fits in a payload.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -191,6 +192,33 @@ test_post_without_group(void **state)
     ru_update_fini(&back);
 }
 
+/*  The seq read before verification is the seq, whatever its width. */
+static void
+test_seq_before_verification(void **state)
+{
+    s_fixture *f = *state;
+    const uint64_t seqs[] = {1, 127, 128, 65535, 65536, UINT64_C(1) << 40, UINT64_MAX};
+    for (size_t i = 0; i < sizeof seqs / sizeof *seqs; i++) {
+        ru_update_t u;
+        s_make(&u, f->key, RU_KIND_LIKE);
+        u.seq = seqs[i];
+        if (u.seq == 1)
+            memset(u.prev, 0, sizeof u.prev);
+        ru_buf_t wire;
+        ru_buf_init(&wire);
+        assert_int_equal(ru_update_encode(&u, f->key, &wire), RU_OK);
+        ru_envelope_t env;
+        uint64_t seq = 0;
+        assert_int_equal(ru_envelope_parse(wire.data, wire.len, &env), RU_OK);
+        assert_int_equal(ru_envelope_seq(&env, &seq), RU_OK);
+        assert_true(seq == seqs[i]);
+        env.payload_len = 36; /* cut right after the origin */
+        assert_int_equal(ru_envelope_seq(&env, &seq), RU_E_TRUNCATED);
+        ru_buf_fini(&wire);
+        ru_update_fini(&u);
+    }
+}
+
 /*  Encodes u with key and expects err, with nothing appended. */
 static void
 s_expect_encode(ru_update_t *u, const ru_key_t *key, ru_err err)
@@ -348,6 +376,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kind_round_trips),
         cmocka_unit_test(test_post_without_group),
+        cmocka_unit_test(test_seq_before_verification),
         cmocka_unit_test(test_encoder_refusals),
         cmocka_unit_test(test_tampering_fails_signature),
         cmocka_unit_test(test_hash_chain),
