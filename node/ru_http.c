@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ruche/ru_text.h"
+
 #include "ru_log.h"
 
 struct ru_http {
@@ -278,18 +280,102 @@ s_match(const char *pattern, const char *path, ru_req_t *req)
     return *pattern == '\0' && *path == '\0';
 }
 
-/*  Signs the request in from its bearer token, if it has one. */
+void
+ru_http_csrf(const char *token, char out[RU_TOKEN_TEXT_SIZE])
+{
+    static const char domain[] = "ruche/csrf/v1\n";
+    uint8_t hash[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof hash);
+    crypto_generichash_update(&st, (const uint8_t *) domain, sizeof domain - 1);
+    crypto_generichash_update(&st, (const uint8_t *) token, strlen(token));
+    crypto_generichash_final(&st, hash, sizeof hash);
+    ru_b64_encode(out, hash, sizeof hash);
+}
+
+/*  The value of cookie name in a Cookie header, into out; 0 if absent. */
+static int
+s_cookie(struct mg_connection *conn, const char *name, char *out, size_t size)
+{
+    const char *h = mg_get_header(conn, "Cookie");
+    return h && mg_get_cookie(h, name, out, size) > 0;
+}
+
+/*  The token a connection carries and how; param is the access_token
+ *  parameter already parsed, or NULL to read it from the query string. */
+static ru_auth_via
+s_token(struct mg_connection *conn, const char *param, char *out, size_t size)
+{
+    const char *h = mg_get_header(conn, "Authorization");
+    const char *q = mg_get_request_info(conn)->query_string;
+    const char *proto = mg_get_header(conn, "Sec-WebSocket-Protocol");
+    if (h && strncasecmp(h, "Bearer ", 7) == 0)
+        snprintf(out, size, "%s", h + 7);
+    else if (param)
+        snprintf(out, size, "%s", param);
+    else if (!q || mg_get_var(q, strlen(q), "access_token", out, size) <= 0) {
+        if (proto)
+            snprintf(out, size, "%.*s", (int) strcspn(proto, ", "), proto);
+        else
+            return s_cookie(conn, RU_SESSION_COOKIE, out, size) ? RU_AUTH_COOKIE : RU_AUTH_NONE;
+    }
+    return RU_AUTH_TOKEN;
+}
+
+static ru_err
+s_session(ru_node_t *node, const char *token, ru_account_t *acct)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_read(node->store, &txn);
+    if (err)
+        return err;
+    err = ru_account_session_get(&txn, token, acct);
+    ru_txn_abort(&txn);
+    return err;
+}
+
+ru_err
+ru_http_conn_account(ru_node_t *node, struct mg_connection *conn, ru_account_t *acct,
+                     ru_auth_via *via)
+{
+    char token[RU_TOKEN_TEXT_SIZE + 1];
+    *via = s_token(conn, NULL, token, sizeof token);
+    ru_err err = *via == RU_AUTH_NONE ? RU_E_NOT_FOUND : s_session(node, token, acct);
+    sodium_memzero(token, sizeof token);
+    if (err)
+        *via = RU_AUTH_NONE;
+    return err;
+}
+
+/*  Signs the request in from its token, if it has one. */
 static void
 s_authenticate(ru_req_t *req)
 {
-    const char *h = mg_get_header(req->conn, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return;
-    ru_txn_t txn;
-    if (ru_store_read(req->node->store, &txn) != RU_OK)
-        return;
-    req->authed = ru_account_session_get(&txn, h + 7, &req->user) == RU_OK;
-    ru_txn_abort(&txn);
+    char token[RU_TOKEN_TEXT_SIZE + 1];
+    ru_auth_via via = s_token(req->conn, ru_http_param(req, "access_token"), token, sizeof token);
+    if (via != RU_AUTH_NONE && strlen(token) < sizeof req->token &&
+        s_session(req->node, token, &req->user) == RU_OK) {
+        req->authed = 1;
+        req->via = via;
+        memcpy(req->token, token, strlen(token) + 1);
+    }
+    sodium_memzero(token, sizeof token);
+}
+
+/*  A request signed in by its cookie that changes something must carry
+ *  the session's CSRF token. */
+static int
+s_csrf_ok(ru_req_t *req)
+{
+    if (req->via != RU_AUTH_COOKIE || strcmp(req->method, "GET") == 0 ||
+        strcmp(req->method, "HEAD") == 0 || strcmp(req->method, "OPTIONS") == 0)
+        return 1;
+    const char *given = mg_get_header(req->conn, "X-CSRF-Token");
+    if (!given)
+        given = ru_http_param(req, "authenticity_token");
+    char want[RU_TOKEN_TEXT_SIZE];
+    ru_http_csrf(req->token, want);
+    return given && strlen(given) == strlen(want) && sodium_memcmp(given, want, strlen(want)) == 0;
 }
 
 static int
@@ -304,6 +390,8 @@ s_route(ru_http_t *self, ru_req_t *req)
             continue;
         if (r->auth && !req->authed)
             return ru_http_error(req, 401, "The access token is invalid");
+        if (!s_csrf_ok(req))
+            return ru_http_error(req, 403, "the CSRF token is missing or wrong");
         return r->handler(req);
     }
     if (path_known)

@@ -7,6 +7,16 @@
  *  are merged into one JSON object, so handlers read "status" the same way
  *  whichever form a client used (Mastodon apps use all three).
  *
+ *  A request is signed in by a session token, taken from (in this order)
+ *  an "Authorization: Bearer" header, an access_token parameter, a
+ *  Sec-WebSocket-Protocol header (browsers cannot set headers on a
+ *  WebSocket) or the web front end's session cookie. A request signed in
+ *  by the cookie alone that changes something (any method but GET, HEAD
+ *  and OPTIONS) must also carry the session's CSRF token, in an
+ *  X-CSRF-Token header or an authenticity_token parameter, else 403: a
+ *  page of another site can make the browser send the cookie, never read
+ *  the token.
+ *
  *  Every response is JSON, errors included: {"error": "..."} with the right
  *  status. Bodies over [http] max_body are refused with 413 before they
  *  are read. Handlers run on civetweb's threads: they read LMDB in their
@@ -23,6 +33,10 @@
 #include "ru_node.h"
 
 #define RU_HTTP_MAX_ARGS 4
+#define RU_SESSION_COOKIE "ruche_session"
+
+/*  How a request was signed in. */
+typedef enum { RU_AUTH_NONE, RU_AUTH_TOKEN, RU_AUTH_COOKIE } ru_auth_via;
 
 typedef struct ru_http ru_http_t;
 
@@ -34,8 +48,10 @@ typedef struct {
     char args[RU_HTTP_MAX_ARGS][128]; /* ":x" path segments, in order */
     json_t *params;                   /* query and body parameters */
     int authed;
-    ru_account_t user; /* when authed */
-    char link[1024];   /* a Link header to send, "" for none */
+    ru_auth_via via;
+    char token[RU_TOKEN_TEXT_SIZE]; /* the session's, when authed */
+    ru_account_t user;              /* when authed */
+    char link[1024];                /* a Link header to send, "" for none */
 } ru_req_t;
 
 /*  A handler writes one response (ru_http_json or ru_http_error) and
@@ -54,6 +70,16 @@ typedef struct {
 RU_MUST_CHECK ru_err ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out);
 /*  Stops accepting, waits for running requests, frees. NULL-safe. */
 void ru_http_stop(ru_http_t **self_p);
+
+/*  Signs a connection in, for handlers outside the route table (WebSocket,
+ *  event streams): the token from the header, query, WebSocket protocol or
+ *  cookie, as above. RU_E_NOT_FOUND when there is none or it is unknown. */
+RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection *conn,
+                                          ru_account_t *acct, ru_auth_via *via);
+/*  The CSRF token of a session token: a hash of it under its own domain,
+ *  so the node keeps nothing more, and a page that cannot read the cookie
+ *  (HttpOnly) cannot compute it. */
+void ru_http_csrf(const char *token, char out[RU_TOKEN_TEXT_SIZE]);
 
 /*  Sends body (its reference is taken) with status. */
 int ru_http_json(ru_req_t *req, int status, json_t *body);
