@@ -10,6 +10,7 @@
 #include "ru_api.h"
 #include "ru_dbkey.h"
 #include "ru_pubid.h"
+#include "ru_ratelimit.h"
 
 typedef struct {
     const char *token;
@@ -52,11 +53,16 @@ ru_api_token(ru_req_t *req)
         return ru_http_json(req, 400,
                             json_pack("{s:s, s:s}", "error", "unsupported_grant_type",
                                       "error_description", "use grant_type=password"));
+    int limited = ru_ratelimit_login_check(req, name);
+    if (limited)
+        return limited;
     if (!name || !password || !s_stored_hash(req, name, hash) ||
-        ru_account_verify(hash, password) != RU_OK)
+        ru_account_verify(hash, password) != RU_OK) {
+        ru_ratelimit_login_failed(req, name);
         return ru_http_json(req, 400,
                             json_pack("{s:s, s:s}", "error", "invalid_grant", "error_description",
                                       "wrong user name or password"));
+    }
     char token[RU_TOKEN_TEXT_SIZE];
     ru_account_new_token(token);
     s_session s = {token, name};

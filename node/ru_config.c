@@ -45,6 +45,8 @@ static const s_key s_keys[] = {
     S_STR_KEY("http", "public_url", public_url, ""),
     S_LONG_KEY("http", "threads", http_threads, 2, 256, "16"),
     S_LONG_KEY("http", "max_body", max_body, 1024, 16 * 1024 * 1024, "1048576"),
+    S_LONG_KEY("http", "login_failures", login_failures, 1, 1000000, "10"),
+    S_LONG_KEY("http", "login_window_s", login_window_s, 1, 86400, "300"),
     S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
     S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
     S_STR_KEY("replication", "pub", pub_bind, ""),

@@ -40,7 +40,9 @@ typedef struct {
     char listen[256];                    /* civetweb listening_ports syntax */
     char public_url[RU_CONFIG_PATH_MAX]; /* how clients reach us; "" = from listen */
     long http_threads;
-    long max_body; /* bytes */
+    long max_body;       /* bytes */
+    long login_failures; /* failed sign-ins allowed per address or user ... */
+    long login_window_s; /* ... in this many seconds */
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */

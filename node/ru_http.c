@@ -35,6 +35,7 @@ s_reason(int status)
         int status;
         const char *text;
     } reasons[] = {{200, "OK"},
+                   {302, "Found"},
                    {400, "Bad Request"},
                    {401, "Unauthorized"},
                    {403, "Forbidden"},
@@ -44,6 +45,7 @@ s_reason(int status)
                    {413, "Payload Too Large"},
                    {415, "Unsupported Media Type"},
                    {422, "Unprocessable Entity"},
+                   {429, "Too Many Requests"},
                    {500, "Internal Server Error"},
                    {503, "Service Unavailable"},
                    {507, "Insufficient Storage"}};
@@ -51,6 +53,48 @@ s_reason(int status)
         if (reasons[i].status == status)
             return reasons[i].text;
     return "Status";
+}
+
+void
+ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
+{
+    char value[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    size_t used = strlen(req->headers);
+    int n = snprintf(req->headers + used, sizeof req->headers - used, "%s: %s\r\n", name, value);
+    if (n < 0 || (size_t) n >= sizeof req->headers - used) {
+        req->headers[used] = '\0';
+        ru_log_err("http", "%s %s: no room for the %s header", req->method, req->path, name);
+    }
+}
+
+int
+ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len)
+{
+    char head[sizeof req->link + sizeof req->headers + 256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "%s%s%s%s"
+                     "\r\n",
+                     status, s_reason(status), type, len, req->link[0] ? "Link: " : "", req->link,
+                     req->link[0] ? "\r\n" : "", req->headers);
+    /*  Head and body leave in one write: two small writes on a kept-alive
+     *  connection would wait for the client's delayed acknowledgement. */
+    ru_buf_t out;
+    ru_buf_init(&out);
+    ru_buf_append(&out, head, n > 0 && (size_t) n < sizeof head ? (size_t) n : 0);
+    ru_buf_append(&out, body, len);
+    if (ru_buf_status(&out) == RU_OK)
+        mg_write(req->conn, out.data, out.len);
+    ru_buf_fini(&out);
+    return status;
 }
 
 int
@@ -62,27 +106,8 @@ ru_http_json(ru_req_t *req, int status, json_t *body)
         status = 500;
         text = strdup("{\"error\":\"out of memory\"}");
     }
-    size_t len = text ? strlen(text) : 0;
-    char head[sizeof req->link + 256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Content-Type: application/json; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n"
-                     "X-Content-Type-Options: nosniff\r\n"
-                     "%s%s%s"
-                     "\r\n",
-                     status, s_reason(status), len, req->link[0] ? "Link: " : "", req->link,
-                     req->link[0] ? "\r\n" : "");
-    /*  Head and body leave in one write: two small writes on a kept-alive
-     *  connection would wait for the client's delayed acknowledgement. */
-    ru_buf_t out;
-    ru_buf_init(&out);
-    ru_buf_append(&out, head, n > 0 && (size_t) n < sizeof head ? (size_t) n : 0);
-    ru_buf_append(&out, text, len);
-    if (ru_buf_status(&out) == RU_OK)
-        mg_write(req->conn, out.data, out.len);
-    ru_buf_fini(&out);
+    status =
+        ru_http_send(req, status, "application/json; charset=utf-8", text, text ? strlen(text) : 0);
     free(text);
     return status;
 }

@@ -52,6 +52,7 @@ typedef struct {
     char token[RU_TOKEN_TEXT_SIZE]; /* the session's, when authed */
     ru_account_t user;              /* when authed */
     char link[1024];                /* a Link header to send, "" for none */
+    char headers[1024];             /* more header lines to send (ru_http_header) */
 } ru_req_t;
 
 /*  A handler writes one response (ru_http_json or ru_http_error) and
@@ -81,6 +82,13 @@ RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection 
  *  (HttpOnly) cannot compute it. */
 void ru_http_csrf(const char *token, char out[RU_TOKEN_TEXT_SIZE]);
 
+/*  Adds a header line to the response (e.g. Retry-After, Set-Cookie);
+ *  one that does not fit in req->headers is dropped with a log line. */
+void ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*  Sends len bytes of body of type (a Content-Type value) with status,
+ *  the Link header and the headers added so far. Returns status. */
+int ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len);
 /*  Sends body (its reference is taken) with status. */
 int ru_http_json(ru_req_t *req, int status, json_t *body);
 /*  Sends {"error": message}. */

@@ -13,6 +13,7 @@
 #include "ru_writer.h"
 
 typedef struct ru_repl ru_repl_t;
+typedef struct ru_ratelimit ru_ratelimit_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -20,6 +21,7 @@ typedef struct {
     ru_store_t *store;
     ru_writer_t *writer;
     ru_repl_t *repl;                     /* NULL when the node does not replicate */
+    ru_ratelimit_t *logins;              /* failed sign-ins, by address and user */
     char public_url[RU_CONFIG_PATH_MAX]; /* no trailing slash */
 } ru_node_t;
 

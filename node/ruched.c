@@ -31,6 +31,7 @@
 #include "ru_http.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
+#include "ru_ratelimit.h"
 #include "ru_repl.h"
 #include "ru_view.h"
 
@@ -41,6 +42,9 @@
 #define S_LOG "ruched"
 /*  The mark --keygen leaves in the data directory: this key is new. */
 #define S_NEW_SITE "new-site"
+/*  Addresses and user names whose failed sign-ins are counted at once
+ *  (about 40 bytes each). */
+#define S_LOGIN_SLOTS 16384
 
 enum { S_EXIT_OK = 0, S_EXIT_FAIL = 1, S_EXIT_USAGE = 2 };
 
@@ -403,6 +407,8 @@ s_run_node(int argc, char **argv)
     if (status == S_EXIT_OK &&
         (s_make_dir(node->cfg.data_dir) != S_EXIT_OK ||
          s_node_key(node->cfg.data_dir, &node->key, &key_made) != RU_OK ||
+         ru_ratelimit_new(node->cfg.login_failures, node->cfg.login_window_s * 1000, S_LOGIN_SLOTS,
+                          &node->logins) != RU_OK ||
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
          ru_writer_new(node->store, node->key, ru_view_site_key, node,
@@ -417,6 +423,7 @@ s_run_node(int argc, char **argv)
     ru_writer_destroy(&node->writer); /* commits what it holds */
     ru_store_destroy(&node->store);
     ru_key_destroy(&node->key);
+    ru_ratelimit_destroy(&node->logins);
     free(node);
     return status;
 }
