@@ -43,6 +43,7 @@ static const s_key s_keys[] = {
     S_STR_KEY("node", "log_level", log_level, "info"),
     S_STR_KEY("http", "listen", listen, "127.0.0.1:8080"),
     S_STR_KEY("http", "public_url", public_url, ""),
+    S_STR_KEY("http", "web_root", web_root, ""),
     S_LONG_KEY("http", "threads", http_threads, 2, 256, "16"),
     S_LONG_KEY("http", "max_body", max_body, 1024, 16 * 1024 * 1024, "1048576"),
     S_LONG_KEY("http", "login_failures", login_failures, 1, 1000000, "10"),

@@ -39,6 +39,7 @@ typedef struct {
     /* [http] */
     char listen[256];                    /* civetweb listening_ports syntax */
     char public_url[RU_CONFIG_PATH_MAX]; /* how clients reach us; "" = from listen */
+    char web_root[RU_CONFIG_PATH_MAX];   /* the front end's files; "" = the default */
     long http_threads;
     long max_body;       /* bytes */
     long login_failures; /* failed sign-ins allowed per address or user ... */

@@ -17,6 +17,7 @@
 #include "ruche/ru_text.h"
 
 #include "ru_log.h"
+#include "ru_web.h"
 
 struct ru_http {
     struct mg_context *ctx;
@@ -74,17 +75,16 @@ ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
 int
 ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len)
 {
-    char head[sizeof req->link + sizeof req->headers + 256];
+    char head[sizeof req->link + sizeof req->headers + 1024];
+    const char *csp = strstr(req->headers, "Content-Security-Policy:") ? "" : RU_WEB_CSP_HEADER;
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\n"
                      "Content-Type: %s\r\n"
                      "Content-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n"
-                     "X-Content-Type-Options: nosniff\r\n"
-                     "%s%s%s%s"
+                     "Cache-Control: no-store\r\n%s" RU_WEB_BASE_HEADERS "%s%s%s%s"
                      "\r\n",
-                     status, s_reason(status), type, len, req->link[0] ? "Link: " : "", req->link,
-                     req->link[0] ? "\r\n" : "", req->headers);
+                     status, s_reason(status), type, len, csp, req->link[0] ? "Link: " : "",
+                     req->link, req->link[0] ? "\r\n" : "", req->headers);
     /*  Head and body leave in one write: two small writes on a kept-alive
      *  connection would wait for the client's delayed acknowledgement. */
     ru_buf_t out;
@@ -421,6 +421,8 @@ s_route(ru_http_t *self, ru_req_t *req)
     }
     if (path_known)
         return ru_http_error(req, 405, "%s is not allowed here", req->method);
+    if (req->node->web && ru_web_wants(req->method, req->path))
+        return ru_web_serve(req->node->web, req->conn, req->method, req->path);
     return ru_http_error(req, 404, "no such endpoint: %s", req->path);
 }
 
@@ -447,21 +449,27 @@ s_dispatch(struct mg_connection *conn, void *cbdata)
     return status;
 }
 
+int
+ru_http_conn_error(struct mg_connection *conn, int status, const char *msg)
+{
+    json_t *body = json_pack("{s:s}", "error", msg && *msg ? msg : s_reason(status));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nCache-Control: no-store\r\n" RU_WEB_SECURITY_HEADERS
+              "Connection: close\r\n\r\n%s",
+              status, s_reason(status), text ? strlen(text) : 2, text ? text : "{}");
+    free(text);
+    return status;
+}
+
 /*  Errors civetweb answers itself (a malformed request line, a header too
  *  long): JSON too, like every other response. */
 static int
 s_http_error(struct mg_connection *conn, int status, const char *msg)
 {
-    json_t *body = json_pack("{s:s}", "error", msg && *msg ? msg : s_reason(status));
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (!text)
-        return 1; /* let civetweb answer */
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-              status, s_reason(status), strlen(text), text);
-    free(text);
+    ru_http_conn_error(conn, status, msg);
     return 0;
 }
 

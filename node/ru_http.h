@@ -89,6 +89,11 @@ void ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
 /*  Sends len bytes of body of type (a Content-Type value) with status,
  *  the Link header and the headers added so far. Returns status. */
 int ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len);
+/*  Sends {"error": msg} (NULL or "": the status's reason) with status on a
+ *  raw connection, for handlers outside the route table, and asks the
+ *  client to close it. Returns status. */
+int ru_http_conn_error(struct mg_connection *conn, int status, const char *msg);
+
 /*  Sends body (its reference is taken) with status. */
 int ru_http_json(ru_req_t *req, int status, json_t *body);
 /*  Sends {"error": message}. */

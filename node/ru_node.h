@@ -14,6 +14,7 @@
 
 typedef struct ru_repl ru_repl_t;
 typedef struct ru_ratelimit ru_ratelimit_t;
+typedef struct ru_web ru_web_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -22,6 +23,7 @@ typedef struct {
     ru_writer_t *writer;
     ru_repl_t *repl;                     /* NULL when the node does not replicate */
     ru_ratelimit_t *logins;              /* failed sign-ins, by address and user */
+    ru_web_t *web;                       /* the web front end's files; NULL: none */
     char public_url[RU_CONFIG_PATH_MAX]; /* no trailing slash */
 } ru_node_t;
 

@@ -34,6 +34,7 @@
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
 #include "ru_view.h"
+#include "ru_web.h"
 
 #ifndef RUCHE_VERSION
 #define RUCHE_VERSION "unknown"
@@ -415,6 +416,7 @@ s_run_node(int argc, char **argv)
                        node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
                        &node->writer) != RU_OK ||
          s_check_store_loss(node, key_made) != RU_OK ||
+         ru_web_new(node->cfg.web_root, &node->web) != RU_OK ||
          (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
@@ -424,6 +426,7 @@ s_run_node(int argc, char **argv)
     ru_store_destroy(&node->store);
     ru_key_destroy(&node->key);
     ru_ratelimit_destroy(&node->logins);
+    ru_web_destroy(&node->web);
     free(node);
     return status;
 }
