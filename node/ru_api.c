@@ -13,6 +13,9 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/healthz", ru_api_health, 0},
     {"POST", "/oauth/token", ru_api_token, 0},
     {"POST", "/oauth/revoke", ru_api_revoke, 0},
+    {"POST", "/auth/sign_in", ru_api_sign_in, 0},
+    {"GET", "/auth/session", ru_api_session, 1},
+    {"POST", "/auth/sign_out", ru_api_sign_out, 0},
     {"GET", "/api/v1/instance", ru_api_instance_v1, 0},
     {"GET", "/api/v2/instance", ru_api_instance_v2, 0},
     {"GET", "/api/v1/accounts/verify_credentials", ru_api_verify_credentials, 1},
@@ -101,6 +104,61 @@ ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made)
         made->seq = u->seq;
     }
     return err;
+}
+
+/*  What unknown users' passwords are checked against, so that a wrong
+ *  name costs the time of a wrong password (argon2id, interactive limits,
+ *  the hash of a password nobody has). */
+static const char s_no_user_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$tCbzH83MITMAO7h408GOoA$"
+                                     "yDDwE3GbiqJsx3MkrFZEejA8GtF5loPlEQhBcK/pwZg";
+
+ru_err
+ru_api_check_password(ru_req_t *req, const char *name, const char *password)
+{
+    char hash[RU_PWHASH_SIZE];
+    ru_txn_t txn;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return err;
+    int found = ru_account_get_hash(&txn, name, hash) == RU_OK;
+    ru_txn_abort(&txn);
+    err = ru_account_verify(found ? hash : s_no_user_hash, password);
+    return found ? err : RU_E_INVALID;
+}
+
+typedef struct {
+    const char *token;
+    const char *name;
+} s_session;
+
+static ru_err
+s_put_session(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_session *s = arg;
+    return ru_account_session_put(ctx->txn, s->token, s->name, ru_hlc_wall_ms());
+}
+
+static ru_err
+s_del_session(const ru_writer_ctx_t *ctx, void *arg)
+{
+    return ru_account_session_del(ctx->txn, arg);
+}
+
+ru_err
+ru_api_open_session(ru_req_t *req, const char *name, char token[RU_TOKEN_TEXT_SIZE])
+{
+    ru_account_new_token(token);
+    s_session s = {token, name};
+    ru_err err = ru_writer_call(req->node->writer, s_put_session, &s);
+    if (err)
+        sodium_memzero(token, RU_TOKEN_TEXT_SIZE);
+    return err;
+}
+
+ru_err
+ru_api_close_session(ru_req_t *req, const char *token)
+{
+    return ru_writer_call(req->node->writer, s_del_session, (void *) token);
 }
 
 int

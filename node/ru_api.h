@@ -3,8 +3,9 @@
  *
  *  The handlers live by subject: ru_api_status.c (statuses, context,
  *  favourites), ru_api_timeline.c (timelines and their paging),
- *  ru_api_account.c (accounts, follows, sign-in), ru_api_group.c (groups)
- *  and ru_api_misc.c (instance, health, admin). This file's functions are
+ *  ru_api_account.c (accounts, follows, sign-in), ru_api_session.c (the
+ *  web front end's cookie sessions), ru_api_group.c (groups) and
+ *  ru_api_misc.c (instance, health, admin). This file's functions are
  *  the glue they have in common: finding a status by id, making a local
  *  update through the store actor, answering with a status.
  */
@@ -28,6 +29,16 @@ RU_MUST_CHECK ru_err ru_api_find_status(ru_txn_t *txn, const char *id, ru_ref_t 
 /*  Makes a local update with u's kind and body, authored by the signed-in
  *  user, and waits for it to be durable; *made names it. */
 RU_MUST_CHECK ru_err ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made);
+
+/*  Checks the password of the local user name, in this thread (argon2id
+ *  takes tens of milliseconds): RU_OK, or RU_E_INVALID for a wrong password
+ *  or an unknown user, which cost the same time. */
+RU_MUST_CHECK ru_err ru_api_check_password(ru_req_t *req, const char *name, const char *password);
+/*  Opens a session of name: a new token, whose hash the store actor keeps. */
+RU_MUST_CHECK ru_err ru_api_open_session(ru_req_t *req, const char *name,
+                                         char token[RU_TOKEN_TEXT_SIZE]);
+/*  Ends the session of token; an unknown token is not an error. */
+RU_MUST_CHECK ru_err ru_api_close_session(ru_req_t *req, const char *token);
 
 /*  Answers 200 with the status named by ref, as the viewer sees it. */
 int ru_api_reply_status(ru_req_t *req, const ru_ref_t *ref);
@@ -70,6 +81,10 @@ int ru_api_get_group(ru_req_t *req);
 int ru_api_join_group(ru_req_t *req);
 int ru_api_leave_group(ru_req_t *req);
 int ru_api_group_post(ru_req_t *req);
+
+int ru_api_sign_in(ru_req_t *req);
+int ru_api_session(ru_req_t *req);
+int ru_api_sign_out(ru_req_t *req);
 
 int ru_api_instance_v1(ru_req_t *req);
 int ru_api_instance_v2(ru_req_t *req);

@@ -12,43 +12,12 @@
 #include "ru_pubid.h"
 #include "ru_ratelimit.h"
 
-typedef struct {
-    const char *token;
-    const char *name;
-} s_session;
-
-static ru_err
-s_put_session(const ru_writer_ctx_t *ctx, void *arg)
-{
-    s_session *s = arg;
-    return ru_account_session_put(ctx->txn, s->token, s->name, ru_hlc_wall_ms());
-}
-
-static ru_err
-s_del_session(const ru_writer_ctx_t *ctx, void *arg)
-{
-    return ru_account_session_del(ctx->txn, arg);
-}
-
-/*  Reads the stored hash of name; 0 when there is no such account. */
-static int
-s_stored_hash(ru_req_t *req, const char *name, char *hash)
-{
-    ru_txn_t txn;
-    if (ru_store_read(req->node->store, &txn) != RU_OK)
-        return 0;
-    int found = ru_account_get_hash(&txn, name, hash) == RU_OK;
-    ru_txn_abort(&txn);
-    return found;
-}
-
 int
 ru_api_token(ru_req_t *req)
 {
     const char *grant = ru_http_param(req, "grant_type");
     const char *name = ru_http_param(req, "username");
     const char *password = ru_http_param(req, "password");
-    char hash[RU_PWHASH_SIZE];
     if (!grant || strcmp(grant, "password") != 0)
         return ru_http_json(req, 400,
                             json_pack("{s:s, s:s}", "error", "unsupported_grant_type",
@@ -56,17 +25,14 @@ ru_api_token(ru_req_t *req)
     int limited = ru_ratelimit_login_check(req, name);
     if (limited)
         return limited;
-    if (!name || !password || !s_stored_hash(req, name, hash) ||
-        ru_account_verify(hash, password) != RU_OK) {
+    if (!name || !password || ru_api_check_password(req, name, password) != RU_OK) {
         ru_ratelimit_login_failed(req, name);
         return ru_http_json(req, 400,
                             json_pack("{s:s, s:s}", "error", "invalid_grant", "error_description",
                                       "wrong user name or password"));
     }
     char token[RU_TOKEN_TEXT_SIZE];
-    ru_account_new_token(token);
-    s_session s = {token, name};
-    ru_err err = ru_writer_call(req->node->writer, s_put_session, &s);
+    ru_err err = ru_api_open_session(req, name, token);
     if (err)
         return ru_http_fail(req, err);
     const char *scope = ru_http_param(req, "scope");
@@ -83,7 +49,7 @@ ru_api_revoke(ru_req_t *req)
     const char *token = ru_http_param(req, "token");
     if (!token)
         return ru_http_error(req, 422, "token is missing");
-    ru_err err = ru_writer_call(req->node->writer, s_del_session, (void *) token);
+    ru_err err = ru_api_close_session(req, token);
     return err ? ru_http_fail(req, err) : ru_http_json(req, 200, json_object());
 }
 

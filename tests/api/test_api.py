@@ -802,13 +802,7 @@ def s_errors(c, w):
     c.error("GET on POST /api/v1/statuses", admin.get("/api/v1/statuses"), 405)
     c.error("PATCH of a status", admin.request("PATCH", "/api/v1/statuses/1", json_body={}), 405)
     c.error("GET /oauth/token", anon.get("/oauth/token"), 405)
-    for path in ("/api/v1/../../etc/passwd", "/api/v1/%2e%2e/%2e%2e/etc/passwd",
-                 "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd",
-                 "/api/v1/statuses/..%2f..%2f..%2f..%2fetc%2fpasswd", "/../../../../etc/passwd",
-                 "/api/v1/%2E%2E/%2E%2E/%2E%2E/etc/passwd"):
-        r = anon.get(path)
-        c.error("path traversal %s" % path, r, 404)
-        c.check("path traversal %s: no file content" % path, b"root:" not in r.raw, r.brief())
+    # Path traversal: test_web.py (paths outside /api/ are the web front end's).
 
 
 # ---------------------------------------------------------------------
