@@ -12,13 +12,21 @@ ruche_packages() {
     done <"$(dirname "${BASH_SOURCE[0]}")/packages.txt"
 }
 
+# ruche_installed PKG - is PKG installed, or provided by an installed package
+# (NodeSource's nodejs provides npm, and conflicts with Debian's npm)?
+ruche_installed() {
+    # grep reads to the end (no -q): an early exit would fail the pipe under pipefail.
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep "ok installed" >/dev/null && return 0
+    dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null | grep '^ii' |
+        grep -E "[|, ]$1([ ,(]|\$)" >/dev/null
+}
+
 # ruche_ensure_packages GROUP... - installs the packages of those groups that
 # are missing, with apt-get (as root, or through sudo).
 ruche_ensure_packages() {
     local missing=() pkg
     for pkg in $(ruche_packages "$@"); do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
-            missing+=("$pkg")
+        ruche_installed "$pkg" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "ruche: installing ${missing[*]}"
