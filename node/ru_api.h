@@ -4,10 +4,11 @@
  *  The handlers live by subject: ru_api_status.c (statuses, context,
  *  favourites), ru_api_timeline.c (timelines and their paging),
  *  ru_api_account.c (accounts, follows, sign-in), ru_api_session.c (the
- *  web front end's cookie sessions), ru_api_group.c (groups) and
- *  ru_api_misc.c (instance, health, admin). This file's functions are
- *  the glue they have in common: finding a status by id, making a local
- *  update through the store actor, answering with a status.
+ *  web front end's cookie sessions), ru_api_group.c (groups),
+ *  ru_api_notify.c (notifications) and ru_api_misc.c (instance, health,
+ *  admin). This file's functions are the glue they have in common:
+ *  finding a status by id, making a local update through the store actor,
+ *  answering with a status.
  */
 #ifndef RU_API_H
 #define RU_API_H
@@ -52,6 +53,11 @@ int ru_api_text(ru_req_t *req, const char *name, ru_str_t *text);
  *  with a Link header. public_only keeps public statuses only. */
 int ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int public_only);
 
+/*  Sets the Link header of a page (a list of objects with an "id", newest
+ *  first): <path?max_id=oldest>; rel="next", <path?min_id=newest>;
+ *  rel="prev". No header for an empty page. */
+void ru_api_link(ru_req_t *req, json_t *list);
+
 /*  Handlers, by file. */
 int ru_api_post_status(ru_req_t *req);
 int ru_api_get_status(ru_req_t *req);
@@ -85,6 +91,11 @@ int ru_api_group_post(ru_req_t *req);
 int ru_api_sign_in(ru_req_t *req);
 int ru_api_session(ru_req_t *req);
 int ru_api_sign_out(ru_req_t *req);
+
+int ru_api_notifications(ru_req_t *req);
+int ru_api_notification(ru_req_t *req);
+int ru_api_notification_dismiss(ru_req_t *req);
+int ru_api_notifications_clear(ru_req_t *req);
 
 int ru_api_instance_v1(ru_req_t *req);
 int ru_api_instance_v2(ru_req_t *req);

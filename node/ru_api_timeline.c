@@ -112,9 +112,8 @@ s_reverse(json_t *a)
     }
 }
 
-/*  Link: <...?max_id=oldest>; rel="next", <...?min_id=newest>; rel="prev" */
-static void
-s_link(ru_req_t *req, json_t *list)
+void
+ru_api_link(ru_req_t *req, json_t *list)
 {
     size_t n = json_array_size(list);
     if (n == 0)
@@ -157,7 +156,7 @@ ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int publ
         mdb_cursor_close(cur);
     }
     ru_txn_abort(&txn);
-    s_link(req, p.list);
+    ru_api_link(req, p.list);
     return ru_http_json(req, 200, p.list);
 }
 

@@ -179,6 +179,26 @@ ru_http_param_long(ru_req_t *req, const char *name, long def, long min, long max
     return n;
 }
 
+/*  Sets params[key] to s (taking its reference). A key ending in "[]"
+ *  (types[]=mention&types[]=follow, as Mastodon clients send lists) adds s
+ *  to a list under the name without the brackets, as a JSON body's
+ *  {"types": [...]} would. */
+static void
+s_param_set(json_t *params, char *key, size_t klen, json_t *s)
+{
+    if (klen <= 2 || strcmp(key + klen - 2, "[]") != 0) {
+        json_object_set_new(params, key, s);
+        return;
+    }
+    key[klen - 2] = '\0';
+    json_t *list = json_object_get(params, key);
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(params, key, list);
+    }
+    json_array_append_new(list, s);
+}
+
 /*  Adds the pairs of an x-www-form-urlencoded string to params.
  *  Returns 0, or -1 when a value is not UTF-8. */
 static int
@@ -201,7 +221,7 @@ s_parse_form(const char *data, size_t len, json_t *params)
             if (!s)
                 return -1;
             if (klen > 0)
-                json_object_set_new(params, key, s);
+                s_param_set(params, key, (size_t) klen, s);
             else
                 json_decref(s);
         }

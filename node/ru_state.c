@@ -21,6 +21,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_entity.h"
+#include "ru_notify.h"
 #include "ru_pubid.h"
 #include "ru_record.h"
 
@@ -205,15 +206,19 @@ s_put_post(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_p
     return err;
 }
 
-/*  Loads the post named by ref; RU_E_NOT_FOUND if there is none. */
-static ru_err
-s_get_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec)
+ru_err
+ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec)
 {
     uint8_t key[RU_DBKEY_REF];
     MDB_val val;
-    ru_err err =
-        ru_txn_get(st->txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
+    ru_err err = ru_txn_get(txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
     return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
+}
+
+static ru_err
+s_get_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec)
+{
+    return ru_state_get_post(st->txn, ref, rec);
 }
 
 /*  Loads the target of u when it is a live post that u's author wrote. */
@@ -545,5 +550,7 @@ ru_state_apply(const ru_state_t *st, const ru_update_t *u)
     if (u->kind < 1 || u->kind > RU_KIND_MAX)
         return RU_E_KIND;
     ru_err err = s_note_ids(st, u);
-    return err ? err : s_handlers[u->kind](st, u);
+    if (!err)
+        err = s_handlers[u->kind](st, u);
+    return err ? err : ru_notify_apply(st, u);
 }

@@ -16,8 +16,9 @@
  *    - concurrent edits: the one with the larger HLC wins (an author's edits
  *      come from one origin, whose HLC always grows);
  *    - likes, follows and group members are sets.
- *  Local indexes (home timelines, mentions of users of this site) may also
- *  depend on this node's own configuration; they are not in the digest.
+ *  Local indexes (home timelines, mentions of users of this site) and the
+ *  notifications of this site's users (ru_notify.h) may also depend on
+ *  this node's own configuration and accounts; they are not in the digest.
  */
 #ifndef RU_STATE_H
 #define RU_STATE_H
@@ -25,6 +26,7 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_update.h"
 
+#include "ru_record.h"
 #include "ru_store.h"
 
 /*  Resolves a site name of a mention (@bob@nozay) to its node key; returns
@@ -41,5 +43,9 @@ typedef struct {
 /*  Applies u. Malformed references (a reply to a like, an edit by someone
  *  else) are no-ops, not errors; errors are store errors only. */
 RU_MUST_CHECK ru_err ru_state_apply(const ru_state_t *st, const ru_update_t *u);
+
+/*  Loads the post or reply ref (a view into txn's pages: see ru_record.h);
+ *  RU_E_NOT_FOUND if there is none. */
+RU_MUST_CHECK ru_err ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec);
 
 #endif

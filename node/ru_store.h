@@ -58,7 +58,9 @@
     X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
-    X(peers, 0)       /* peer key -> replication state */
+    X(peers, 0)       /* peer key -> replication state */                                          \
+    X(notifs, 0)      /* local user|0|id -> notification record (ru_notify.c) */                   \
+    X(notif_keys, 0)  /* local user|0|subject -> notification id (ru_notify.c) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
