@@ -11,6 +11,12 @@
 
 const ru_route_t ru_api_routes[] = {
     {"GET", "/healthz", ru_api_health, 0},
+    {"GET", "/.well-known/nodeinfo", ru_api_nodeinfo_links, 0},
+    {"GET", "/nodeinfo/2.0", ru_api_nodeinfo, 0},
+    {"POST", "/api/v1/apps", ru_api_create_app, 0},
+    {"GET", "/api/v1/apps/verify_credentials", ru_api_verify_app, 0},
+    {"GET", "/oauth/authorize", ru_api_authorize_page, 0},
+    {"POST", "/oauth/authorize", ru_api_authorize, 0},
     {"POST", "/oauth/token", ru_api_token, 0},
     {"POST", "/oauth/revoke", ru_api_revoke, 0},
     {"POST", "/auth/sign_in", ru_api_sign_in, 0},

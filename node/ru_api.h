@@ -3,12 +3,12 @@
  *
  *  The handlers live by subject: ru_api_status.c (statuses, context,
  *  favourites), ru_api_timeline.c (timelines and their paging),
- *  ru_api_account.c (accounts, follows, sign-in), ru_api_session.c (the
- *  web front end's cookie sessions), ru_api_group.c (groups),
- *  ru_api_notify.c (notifications) and ru_api_misc.c (instance, health,
- *  admin). This file's functions are the glue they have in common:
- *  finding a status by id, making a local update through the store actor,
- *  answering with a status.
+ *  ru_api_account.c (accounts, follows), ru_api_oauth.c (apps, OAuth
+ *  sign-in and tokens), ru_api_session.c (the web front end's cookie
+ *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications)
+ *  and ru_api_misc.c (instance, nodeinfo, health, admin). This file's
+ *  functions are the glue they have in common: finding a status by id,
+ *  making a local update through the store actor, answering with a status.
  */
 #ifndef RU_API_H
 #define RU_API_H
@@ -73,8 +73,13 @@ int ru_api_tag(ru_req_t *req);
 int ru_api_account_statuses(ru_req_t *req);
 int ru_api_group_timeline(ru_req_t *req);
 
+int ru_api_create_app(ru_req_t *req);
+int ru_api_verify_app(ru_req_t *req);
+int ru_api_authorize_page(ru_req_t *req);
+int ru_api_authorize(ru_req_t *req);
 int ru_api_token(ru_req_t *req);
 int ru_api_revoke(ru_req_t *req);
+
 int ru_api_verify_credentials(ru_req_t *req);
 int ru_api_get_account(ru_req_t *req);
 int ru_api_lookup(ru_req_t *req);
@@ -99,6 +104,8 @@ int ru_api_notifications_clear(ru_req_t *req);
 
 int ru_api_instance_v1(ru_req_t *req);
 int ru_api_instance_v2(ru_req_t *req);
+int ru_api_nodeinfo_links(ru_req_t *req);
+int ru_api_nodeinfo(ru_req_t *req);
 int ru_api_health(ru_req_t *req);
 int ru_api_admin_add_user(ru_req_t *req);
 int ru_api_replication(ru_req_t *req);

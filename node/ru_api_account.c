@@ -1,8 +1,5 @@
-/*  ru_api_account.c - signing in (OAuth password grant, revocation),
- *  accounts, lookups and follows.
- *
- *  Password checks run argon2id in the request's thread, outside any
- *  transaction; only the session record goes through the store actor.
+/*  ru_api_account.c - accounts, lookups and follows (signing in is in
+ *  ru_api_oauth.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,48 +7,6 @@
 #include "ru_api.h"
 #include "ru_dbkey.h"
 #include "ru_pubid.h"
-#include "ru_ratelimit.h"
-
-int
-ru_api_token(ru_req_t *req)
-{
-    const char *grant = ru_http_param(req, "grant_type");
-    const char *name = ru_http_param(req, "username");
-    const char *password = ru_http_param(req, "password");
-    if (!grant || strcmp(grant, "password") != 0)
-        return ru_http_json(req, 400,
-                            json_pack("{s:s, s:s}", "error", "unsupported_grant_type",
-                                      "error_description", "use grant_type=password"));
-    int limited = ru_ratelimit_login_check(req, name);
-    if (limited)
-        return limited;
-    if (!name || !password || ru_api_check_password(req, name, password) != RU_OK) {
-        ru_ratelimit_login_failed(req, name);
-        return ru_http_json(req, 400,
-                            json_pack("{s:s, s:s}", "error", "invalid_grant", "error_description",
-                                      "wrong user name or password"));
-    }
-    char token[RU_TOKEN_TEXT_SIZE];
-    ru_err err = ru_api_open_session(req, name, token);
-    if (err)
-        return ru_http_fail(req, err);
-    const char *scope = ru_http_param(req, "scope");
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "access_token", token, "token_type", "Bearer",
-                          "scope", scope ? scope : "read write follow", "created_at",
-                          (json_int_t) (ru_hlc_wall_ms() / 1000));
-    sodium_memzero(token, sizeof token);
-    return ru_http_json(req, 200, j);
-}
-
-int
-ru_api_revoke(ru_req_t *req)
-{
-    const char *token = ru_http_param(req, "token");
-    if (!token)
-        return ru_http_error(req, 422, "token is missing");
-    ru_err err = ru_api_close_session(req, token);
-    return err ? ru_http_fail(req, err) : ru_http_json(req, 200, json_object());
-}
 
 /*  Answers with the account of home|name. */
 static int

@@ -1,5 +1,10 @@
 /*  ru_api_misc.c - the node's own endpoints: health, instance information
- *  (Mastodon's v1 and v2 shapes) and the admin's user creation.
+ *  (Mastodon's v1 and v2 shapes), NodeInfo 2.0 and the admin's user
+ *  creation.
+ *
+ *  The version clients see is "4.2.0 (compatible; ruche X.Y)": Mastodon
+ *  clients choose features by the version number in front, and ruche
+ *  serves the 4.2 client API (the project's version from CMake follows).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +17,11 @@
 #ifndef RUCHE_VERSION
 #define RUCHE_VERSION "0"
 #endif
+#ifndef RUCHE_VERSION_SHORT
+#define RUCHE_VERSION_SHORT "0"
+#endif
+#define S_VERSION "4.2.0 (compatible; ruche " RUCHE_VERSION_SHORT ")"
+#define S_NODEINFO_SCHEMA "http://nodeinfo.diaspora.software/ns/schema/2.0"
 
 int
 ru_api_health(ru_req_t *req)
@@ -26,6 +36,18 @@ s_domain(const ru_req_t *req)
     const char *url = req->node->public_url;
     const char *p = strstr(url, "://");
     return p ? p + 3 : url;
+}
+
+/*  The WebSocket URL of the streaming API: the public URL with ws or wss. */
+static json_t *
+s_streaming_url(const ru_req_t *req)
+{
+    const char *url = req->node->public_url;
+    int tls = strncmp(url, "https:", 6) == 0;
+    const char *rest = strstr(url, "://");
+    char out[RU_CONFIG_PATH_MAX + 8];
+    snprintf(out, sizeof out, "%s%s", tls ? "wss" : "ws", rest ? rest : "://localhost");
+    return json_string(out);
 }
 
 static int
@@ -80,13 +102,12 @@ ru_api_instance_v1(ru_req_t *req)
     return ru_http_json(
         req, 200,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s], s:{s:{s:i}},"
-                  " s:{s:s}, s:o}",
+                  " s:{s:o}, s:o}",
                   "uri", s_domain(req), "title", title, "short_description", "", "description",
-                  "A site of the company's ruche network.", "email", "", "version",
-                  "4.2.0 (compatible; ruche " RUCHE_VERSION ")", "registrations", 0,
-                  "approval_required", 1, "invites_enabled", 0, "languages", "en", "configuration",
-                  "statuses", "max_characters", RU_MAX_TEXT_CHARS, "urls", "streaming_api", "",
-                  "stats", s_stats(req)));
+                  "A site of the company's ruche network.", "email", "", "version", S_VERSION,
+                  "registrations", 0, "approval_required", 1, "invites_enabled", 0, "languages",
+                  "en", "configuration", "statuses", "max_characters", RU_MAX_TEXT_CHARS, "urls",
+                  "streaming_api", s_streaming_url(req), "stats", s_stats(req)));
 }
 
 int
@@ -94,16 +115,40 @@ ru_api_instance_v2(ru_req_t *req)
 {
     char title[RU_MAX_NAME + 16];
     snprintf(title, sizeof title, "ruche %s", req->node->cfg.site);
-    return ru_http_json(req, 200,
-                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:{s:i, s:i}, s:{s:b}},"
-                                  " s:{s:b, s:b}, s:{s:s}}",
-                                  "domain", s_domain(req), "title", title, "version",
-                                  "4.2.0 (compatible; ruche " RUCHE_VERSION ")", "source_url", "",
-                                  "description", "A site of the company's ruche network.",
-                                  "languages", "en", "configuration", "statuses", "max_characters",
-                                  RU_MAX_TEXT_CHARS, "max_media_attachments", 0, "translation",
-                                  "enabled", 0, "registrations", "enabled", 0, "approval_required",
-                                  1, "ruche", "site", req->node->cfg.site));
+    return ru_http_json(
+        req, 200,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:{s:o}, s:{s:i, s:i},"
+                  " s:{s:b}}, s:{s:b, s:b}, s:{s:s}}",
+                  "domain", s_domain(req), "title", title, "version", S_VERSION, "source_url", "",
+                  "description", "A site of the company's ruche network.", "languages", "en",
+                  "configuration", "urls", "streaming", s_streaming_url(req), "statuses",
+                  "max_characters", RU_MAX_TEXT_CHARS, "max_media_attachments", 0, "translation",
+                  "enabled", 0, "registrations", "enabled", 0, "approval_required", 1, "ruche",
+                  "site", req->node->cfg.site));
+}
+
+int
+ru_api_nodeinfo_links(ru_req_t *req)
+{
+    char href[RU_CONFIG_PATH_MAX + 16];
+    snprintf(href, sizeof href, "%s/nodeinfo/2.0", req->node->public_url);
+    return ru_http_json(
+        req, 200, json_pack("{s:[{s:s, s:s}]}", "links", "rel", S_NODEINFO_SCHEMA, "href", href));
+}
+
+int
+ru_api_nodeinfo(ru_req_t *req)
+{
+    json_t *stats = s_stats(req);
+    json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:[], s:{s:[], s:[]}, s:b, s:{s:{s:O}, s:O},"
+                          " s:{s:s}}",
+                          "version", "2.0", "software", "name", "ruche", "version", RUCHE_VERSION,
+                          "protocols", "services", "inbound", "outbound", "openRegistrations", 0,
+                          "usage", "users", "total", json_object_get(stats, "user_count"),
+                          "localPosts", json_object_get(stats, "status_count"), "metadata",
+                          "nodeName", req->node->cfg.site);
+    json_decref(stats);
+    return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
 }
 
 typedef struct {

@@ -17,6 +17,7 @@
 #include "ruche/ru_text.h"
 
 #include "ru_log.h"
+#include "ru_oauth.h"
 #include "ru_web.h"
 
 struct ru_http {
@@ -59,7 +60,7 @@ s_reason(int status)
 void
 ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
 {
-    char value[512];
+    char value[sizeof req->headers];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(value, sizeof value, fmt, ap);
@@ -230,6 +231,93 @@ s_parse_form(const char *data, size_t len, json_t *params)
     return 0;
 }
 
+/*  The first occurrence of needle (nlen > 0 bytes) in hay, or NULL. */
+static const char *
+s_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    for (const char *p = hay; hlen >= nlen && (p = memchr(p, needle[0], hlen - nlen + 1)) != NULL;
+         p++) {
+        if (memcmp(p, needle, nlen) == 0)
+            return p;
+        hlen -= (size_t) (p + 1 - hay);
+        hay = p + 1;
+    }
+    return NULL;
+}
+
+/*  The name="..." of a part's headers (len bytes), copied into name;
+ *  0 when it has none or it is a file (filename=), which is skipped. */
+static int
+s_part_name(const char *head, size_t len, char *name, size_t size)
+{
+    const char *p = head, *end = head + len;
+    while ((p = s_find(p, (size_t) (end - p), "name=\"", 6)) != NULL) {
+        int file = p > head && p[-1] == 'e';
+        int plain = p > head && (p[-1] == ' ' || p[-1] == ';');
+        p += 6;
+        const char *q = memchr(p, '"', (size_t) (end - p));
+        if (!q || file)
+            return 0;
+        if (plain && (size_t) (q - p) < size && q > p) {
+            memcpy(name, p, (size_t) (q - p));
+            name[q - p] = '\0';
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*  The boundary of a multipart Content-Type, "--" first, into out;
+ *  its length, 0 when missing or too long (RFC 2046: 70 at most). */
+static size_t
+s_boundary(const char *type, char out[2 + 70 + 1])
+{
+    const char *b = strstr(type, "boundary=");
+    if (!b)
+        return 0;
+    b += 9;
+    int quoted = *b == '"';
+    b += quoted;
+    size_t n = strcspn(b, quoted ? "\"" : "; \t");
+    if (n == 0 || n > 70)
+        return 0;
+    memcpy(out, "--", 2);
+    memcpy(out + 2, b, n);
+    out[2 + n] = '\0';
+    return 2 + n;
+}
+
+/*  Adds the fields of a multipart/form-data body (RFC 7578) to params;
+ *  file parts are skipped. Returns 0, or -1 when it is malformed or a
+ *  value is not UTF-8. */
+static int
+s_parse_multipart(const char *type, const char *body, size_t len, json_t *params)
+{
+    char delim[2 + 70 + 1], name[128];
+    size_t dlen = s_boundary(type, delim);
+    const char *end = body + len, *p = dlen ? s_find(body, len, delim, dlen) : NULL;
+    while (p) {
+        p += dlen;
+        if (end - p >= 2 && memcmp(p, "--", 2) == 0)
+            return 0;         /* the closing delimiter */
+        const char *head = p; /* the CRLF ending the delimiter line, then headers */
+        const char *blank = s_find(head, (size_t) (end - head), "\r\n\r\n", 4);
+        const char *next =
+            blank ? s_find(blank + 4, (size_t) (end - blank - 4), delim, dlen) : NULL;
+        if (!next || next - (blank + 4) < 2)
+            return -1;
+        size_t vlen = (size_t) (next - 2 - (blank + 4)); /* the CRLF before the delimiter */
+        if (s_part_name(head, (size_t) (blank - head), name, sizeof name)) {
+            json_t *v = json_stringn(blank + 4, vlen); /* NULL unless UTF-8 */
+            if (!v)
+                return -1;
+            s_param_set(params, name, strlen(name), v);
+        }
+        p = next;
+    }
+    return -1;
+}
+
 /*  Reads the body, at most max bytes (else *too_big). Caller frees. */
 static char *
 s_read_body(struct mg_connection *conn, long long declared, long max, size_t *len, int *too_big)
@@ -289,10 +377,15 @@ s_params(ru_req_t *req, const struct mg_request_info *ri)
     } else if (len && type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
         if (s_parse_form(body, len, req->params))
             status = ru_http_error(req, 400, "form values must be UTF-8");
+    } else if (len && type && strncasecmp(type, "multipart/form-data", 19) == 0) {
+        if (s_parse_multipart(type, body, len, req->params))
+            status = ru_http_error(req, 400,
+                                   "the multipart/form-data body is malformed or a value is "
+                                   "not UTF-8");
     } else if (len)
         status = ru_http_error(req, 415,
-                               "send the body as application/json or "
-                               "application/x-www-form-urlencoded");
+                               "send the body as application/json, "
+                               "application/x-www-form-urlencoded or multipart/form-data");
     free(body);
     return status;
 }
@@ -322,7 +415,7 @@ s_match(const char *pattern, const char *path, ru_req_t *req)
         while (*pattern && *pattern != '/')
             pattern++;
     }
-    return *pattern == '\0' && *path == '\0';
+    return *pattern == '\0' && (*path == '\0' || strcmp(path, "/") == 0); /* "/x/" is "/x" */
 }
 
 void
@@ -367,25 +460,38 @@ s_token(struct mg_connection *conn, const char *param, char *out, size_t size)
     return RU_AUTH_TOKEN;
 }
 
+/*  The account of a session token and the scope it was granted (every
+ *  scope for a session that no app holds) into scope. */
 static ru_err
-s_session(ru_node_t *node, const char *token, ru_account_t *acct)
+s_session(ru_node_t *node, const char *token, ru_account_t *acct, char *scope, size_t size)
 {
     ru_txn_t txn;
+    json_t *app = NULL;
     ru_err err = ru_store_read(node->store, &txn);
     if (err)
         return err;
     err = ru_account_session_get(&txn, token, acct);
+    ru_err found = err ? err : ru_oauth_token_get(&txn, token, &app);
     ru_txn_abort(&txn);
-    return err;
+    const char *granted = json_string_value(json_object_get(app, "scope"));
+    snprintf(scope, size, "%s",
+             found == RU_E_NOT_FOUND ? RU_OAUTH_ALL_SCOPES
+             : granted               ? granted
+                                     : "");
+    json_decref(app);
+    return err ? err : found == RU_E_NOT_FOUND ? RU_OK : found;
 }
 
 ru_err
 ru_http_conn_account(ru_node_t *node, struct mg_connection *conn, ru_account_t *acct,
                      ru_auth_via *via)
 {
-    char token[RU_TOKEN_TEXT_SIZE + 1];
+    char token[RU_TOKEN_TEXT_SIZE + 1], scope[RU_HTTP_SCOPE_SIZE];
     *via = s_token(conn, NULL, token, sizeof token);
-    ru_err err = *via == RU_AUTH_NONE ? RU_E_NOT_FOUND : s_session(node, token, acct);
+    ru_err err =
+        *via == RU_AUTH_NONE ? RU_E_NOT_FOUND : s_session(node, token, acct, scope, sizeof scope);
+    if (!err && !ru_oauth_scope_allows(scope, 0))
+        err = RU_E_NOT_FOUND; /* an app token without read access reads nothing */
     sodium_memzero(token, sizeof token);
     if (err)
         *via = RU_AUTH_NONE;
@@ -399,7 +505,7 @@ s_authenticate(ru_req_t *req)
     char token[RU_TOKEN_TEXT_SIZE + 1];
     ru_auth_via via = s_token(req->conn, ru_http_param(req, "access_token"), token, sizeof token);
     if (via != RU_AUTH_NONE && strlen(token) < sizeof req->token &&
-        s_session(req->node, token, &req->user) == RU_OK) {
+        s_session(req->node, token, &req->user, req->scope, sizeof req->scope) == RU_OK) {
         req->authed = 1;
         req->via = via;
         memcpy(req->token, token, strlen(token) + 1);
@@ -423,6 +529,46 @@ s_csrf_ok(ru_req_t *req)
     return given && strlen(given) == strlen(want) && sodium_memcmp(given, want, strlen(want)) == 0;
 }
 
+int
+ru_http_request_token(const ru_req_t *req, char *out, size_t size)
+{
+    if (s_token(req->conn, ru_http_param(req, "access_token"), out, size) == RU_AUTH_TOKEN && *out)
+        return 1;
+    sodium_memzero(out, size);
+    return 0;
+}
+
+/*  Drops the request's sign-in: it goes on as nobody's. */
+static void
+s_sign_out(ru_req_t *req)
+{
+    sodium_memzero(&req->user, sizeof req->user);
+    sodium_memzero(req->token, sizeof req->token);
+    req->authed = 0;
+    req->via = RU_AUTH_NONE;
+}
+
+/*  Checks what the request's sign-in allows before its handler runs;
+ *  sends the refusal and returns its status, or 0. A token whose scopes
+ *  do not allow the request is refused on a route that needs a user, and
+ *  ignored (the request goes on unsigned) on one open to all. */
+static int
+s_allowed(ru_req_t *req, const ru_route_t *r)
+{
+    if (r->auth && !req->authed)
+        return ru_http_error(req, 401, "The access token is invalid");
+    if (!s_csrf_ok(req))
+        return ru_http_error(req, 403, "the CSRF token is missing or wrong");
+    int writes = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+                 strcmp(req->method, "OPTIONS") != 0;
+    if (!req->authed || ru_oauth_scope_allows(req->scope, writes))
+        return 0;
+    if (r->auth)
+        return ru_http_error(req, 403, "This action is outside the authorized scopes");
+    s_sign_out(req);
+    return 0;
+}
+
 static int
 s_route(ru_http_t *self, ru_req_t *req)
 {
@@ -433,11 +579,8 @@ s_route(ru_http_t *self, ru_req_t *req)
         path_known = 1;
         if (strcmp(r->method, req->method) != 0)
             continue;
-        if (r->auth && !req->authed)
-            return ru_http_error(req, 401, "The access token is invalid");
-        if (!s_csrf_ok(req))
-            return ru_http_error(req, 403, "the CSRF token is missing or wrong");
-        return r->handler(req);
+        int refused = s_allowed(req, r);
+        return refused ? refused : r->handler(req);
     }
     if (path_known)
         return ru_http_error(req, 405, "%s is not allowed here", req->method);

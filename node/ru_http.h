@@ -5,7 +5,9 @@
  *  with ":x" segments captured as arguments) and whether it needs a signed-
  *  in user. Parameters from the query string and from a form or JSON body
  *  are merged into one JSON object, so handlers read "status" the same way
- *  whichever form a client used (Mastodon apps use all three).
+ *  whichever form a client used (Mastodon apps use JSON, forms and
+ *  multipart/form-data, whose file parts are skipped). A path may end
+ *  with one "/" more than its route ("/api/v1/statuses/").
  *
  *  A request is signed in by a session token, taken from (in this order)
  *  an "Authorization: Bearer" header, an access_token parameter, a
@@ -16,6 +18,10 @@
  *  X-CSRF-Token header or an authenticity_token parameter, else 403: a
  *  page of another site can make the browser send the cookie, never read
  *  the token.
+ *
+ *  A token issued to an app carries scopes (ru_oauth.h): a request that
+ *  changes something needs a write scope, any other a read scope, else
+ *  403 (on a route open to all, the request goes on unsigned instead).
  *
  *  Every response is JSON, errors included: {"error": "..."} with the right
  *  status. Bodies over [http] max_body are refused with 413 before they
@@ -34,6 +40,7 @@
 
 #define RU_HTTP_MAX_ARGS 4
 #define RU_SESSION_COOKIE "ruche_session"
+#define RU_HTTP_SCOPE_SIZE 256
 
 /*  How a request was signed in. */
 typedef enum { RU_AUTH_NONE, RU_AUTH_TOKEN, RU_AUTH_COOKIE } ru_auth_via;
@@ -51,8 +58,9 @@ typedef struct {
     ru_auth_via via;
     char token[RU_TOKEN_TEXT_SIZE]; /* the session's, when authed */
     ru_account_t user;              /* when authed */
+    char scope[RU_HTTP_SCOPE_SIZE]; /* when authed: the scopes granted (ru_oauth.h) */
     char link[1024];                /* a Link header to send, "" for none */
-    char headers[1024];             /* more header lines to send (ru_http_header) */
+    char headers[4096];             /* more header lines to send (ru_http_header) */
 } ru_req_t;
 
 /*  A handler writes one response (ru_http_json or ru_http_error) and
@@ -77,6 +85,10 @@ void ru_http_stop(ru_http_t **self_p);
  *  cookie, as above. RU_E_NOT_FOUND when there is none or it is unknown. */
 RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection *conn,
                                           ru_account_t *acct, ru_auth_via *via);
+/*  The token a request presents (header, access_token parameter or
+ *  WebSocket protocol; not the cookie) into out, whether or not it is a
+ *  session: 1 when there is one. */
+int ru_http_request_token(const ru_req_t *req, char *out, size_t size);
 /*  The CSRF token of a session token: a hash of it under its own domain,
  *  so the node keeps nothing more, and a page that cannot read the cookie
  *  (HttpOnly) cannot compute it. */

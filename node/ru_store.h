@@ -58,6 +58,9 @@
     X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
+    X(apps, 0)        /* OAuth client_id -> app record (ru_oauth.h) */                             \
+    X(oauth_codes, 0) /* authorization code hash -> grant record */                                \
+    X(app_tokens, 0)  /* token hash -> the app it was issued to, its scope */                      \
     X(peers, 0)       /* peer key -> replication state */                                          \
     X(notifs, 0)      /* local user|0|id -> notification record (ru_notify.c) */                   \
     X(notif_keys, 0)  /* local user|0|subject -> notification id (ru_notify.c) */
