@@ -251,12 +251,13 @@ static int
 s_part_name(const char *head, size_t len, char *name, size_t size)
 {
     const char *p = head, *end = head + len;
+    if (s_find(head, len, "filename", 8))
+        return 0;
     while ((p = s_find(p, (size_t) (end - p), "name=\"", 6)) != NULL) {
-        int file = p > head && p[-1] == 'e';
         int plain = p > head && (p[-1] == ' ' || p[-1] == ';');
         p += 6;
         const char *q = memchr(p, '"', (size_t) (end - p));
-        if (!q || file)
+        if (!q)
             return 0;
         if (plain && (size_t) (q - p) < size && q > p) {
             memcpy(name, p, (size_t) (q - p));
