@@ -19,6 +19,8 @@ const ru_route_t ru_api_routes[] = {
     {"POST", "/oauth/authorize", ru_api_authorize, 0},
     {"POST", "/oauth/token", ru_api_token, 0},
     {"POST", "/oauth/revoke", ru_api_revoke, 0},
+    /*  masto.js (7.x) revokes at this path: Doorkeeper's is the one above. */
+    {"POST", "/oauth/token/revoke", ru_api_revoke, 0},
     {"POST", "/auth/sign_in", ru_api_sign_in, 0},
     {"GET", "/auth/session", ru_api_session, 1},
     {"POST", "/auth/sign_out", ru_api_sign_out, 0},

@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ru_api.h"
@@ -121,9 +122,18 @@ ru_api_link(ru_req_t *req, json_t *list)
     const char *newest = json_string_value(json_object_get(json_array_get(list, 0), "id"));
     const char *oldest = json_string_value(json_object_get(json_array_get(list, n - 1), "id"));
     const char *url = req->node->public_url;
+    /*  The limit asked for goes on, as Mastodon's links carry it: clients
+     *  that follow a link as it is keep their page size. */
+    json_t *given = json_object_get(req->params, "limit");
+    long asked = json_is_integer(given)  ? (long) json_integer_value(given)
+                 : json_is_string(given) ? strtol(json_string_value(given), NULL, 10)
+                                         : 0;
+    char limit[32] = "";
+    if (asked > 0)
+        snprintf(limit, sizeof limit, "&limit=%ld", asked);
     int w = snprintf(req->link, sizeof req->link,
-                     "<%s%s?max_id=%s>; rel=\"next\", <%s%s?min_id=%s>; rel=\"prev\"", url,
-                     req->path, oldest, url, req->path, newest);
+                     "<%s%s?max_id=%s%s>; rel=\"next\", <%s%s?min_id=%s%s>; rel=\"prev\"", url,
+                     req->path, oldest, limit, url, req->path, newest, limit);
     if (w < 0 || (size_t) w >= sizeof req->link)
         req->link[0] = '\0'; /* a path too long to link: no paging links */
 }

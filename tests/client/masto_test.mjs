@@ -1,0 +1,190 @@
+// masto_test.mjs - masto.js, a real Mastodon client library, against a real
+// ruched: register an app, get tokens through the authorization code flow
+// (the login page driven with plain HTTP, as a browser would post it) and
+// the password grant, verify credentials, post and reply, page the home
+// timeline through Link headers, favourite, receive an update over the
+// streaming API, and revoke.
+//
+// Run by test_masto.py, which starts the node and passes RUCHE_URL and
+// RUCHE_ADMIN_PASSWORD. Prints "ok: NAME" or "FAILED: NAME: DETAIL" per
+// check; exits 0 when it ran to its end (the wrapper counts the checks).
+
+import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from "masto";
+import { WebSocket } from "ws";
+
+const url = process.env.RUCHE_URL;
+const adminPassword = process.env.RUCHE_ADMIN_PASSWORD;
+const redirectUri = "https://client.example/callback";
+const scopes = "read write follow";
+const STREAM_TIMEOUT_MS = 20000;
+
+function check(name, condition, detail) {
+  if (condition) console.log(`ok: ${name}`);
+  else console.log(`FAILED: ${name}: ${JSON.stringify(detail)}`);
+  return Boolean(condition);
+}
+
+function equal(name, got, expected) {
+  return check(name, JSON.stringify(got) === JSON.stringify(expected), { got, expected });
+}
+
+// The authorization code flow as a browser runs it: the login page, its
+// CSRF cookie and hidden fields, the form posted back, the redirect.
+async function authorizationCode(app, username, password) {
+  const query = new URLSearchParams({
+    response_type: "code", client_id: app.clientId, redirect_uri: redirectUri, scope: scopes,
+    state: "masto-state",
+  });
+  const page = await fetch(`${url}/oauth/authorize?${query}`);
+  check("GET /oauth/authorize answers a page", page.status === 200, page.status);
+  const cookie = (page.headers.get("set-cookie") || "").split(";")[0];
+  const html = await page.text();
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)) {
+    form.set(m[1], m[2].replaceAll("&amp;", "&").replaceAll("&quot;", '"'));
+  }
+  form.set("username", username);
+  form.set("password", password);
+  const posted = await fetch(`${url}/oauth/authorize`, {
+    method: "POST", body: form, redirect: "manual", headers: { Cookie: cookie },
+  });
+  const location = new URL(posted.headers.get("location") || "about:blank");
+  check("signing in redirects to the app", posted.status === 302 &&
+        location.href.startsWith(redirectUri), { status: posted.status, location: location.href });
+  equal("the state comes back", location.searchParams.get("state"), "masto-state");
+  return location.searchParams.get("code");
+}
+
+async function makeUser(adminRest, token, name) {
+  const r = await fetch(`${url}/api/ruche/v1/admin/users`, {
+    method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ username: name }),
+  });
+  const body = await r.json();
+  check(`the admin adds ${name}`, r.status === 200, body);
+  return body.password;
+}
+
+async function signIn(oauth, app) {
+  const code = await authorizationCode(app, "admin", adminPassword);
+  const admin = await oauth.token.create({
+    grantType: "authorization_code", clientId: app.clientId, clientSecret: app.clientSecret,
+    redirectUri, code, scope: scopes,
+  });
+  check("a token from the authorization code", typeof admin.accessToken === "string", admin);
+  equal("its scope", admin.scope, scopes);
+  const adminRest = createRestAPIClient({ url, accessToken: admin.accessToken });
+  const alicePassword = await makeUser(adminRest, admin.accessToken, "alice");
+  const alice = await oauth.token.create({
+    grantType: "password", clientId: app.clientId, clientSecret: app.clientSecret,
+    username: "alice", password: alicePassword, scope: scopes,
+  });
+  check("a token from the password grant", typeof alice.accessToken === "string", alice);
+  return { admin, adminRest, alice, aliceRest: createRestAPIClient({ url, accessToken: alice.accessToken }) };
+}
+
+async function postAndReply(s) {
+  const me = await s.adminRest.v1.accounts.verifyCredentials();
+  equal("verifyCredentials names admin", me.username, "admin");
+  const alice = await s.aliceRest.v1.accounts.verifyCredentials();
+  equal("verifyCredentials names alice", alice.username, "alice");
+  const post = await s.adminRest.v1.statuses.create({ status: "Hello from masto.js #masto" });
+  equal("statuses.create posts", post.content.includes("Hello from masto.js"), true);
+  const reply = await s.aliceRest.v1.statuses.create({ status: "@admin hi back", inReplyToId: post.id });
+  equal("a reply names its parent", reply.inReplyToId, post.id);
+  const context = await s.adminRest.v1.statuses.$select(post.id).context.fetch();
+  equal("the context has the reply", context.descendants.map((x) => x.id), [reply.id]);
+  const liked = await s.aliceRest.v1.statuses.$select(post.id).favourite();
+  equal("favourite marks the status", [liked.favourited, liked.favouritesCount], [true, 1]);
+  const seen = await s.adminRest.v1.statuses.$select(post.id).fetch();
+  equal("the author sees the favourite", seen.favouritesCount, 1);
+  return post;
+}
+
+async function pageHome(s) {
+  const made = [];
+  for (let i = 0; i < 5; i++) {
+    made.push((await s.adminRest.v1.statuses.create({ status: `page ${i}` })).id);
+  }
+  const ids = [];
+  let pages = 0;
+  for await (const page of s.adminRest.v1.timelines.home.list({ limit: 2 })) {
+    if (page.length === 0 || ++pages > 50) break;
+    ids.push(...page.map((x) => x.id));
+  }
+  check("the home timeline comes in pages of 2 through Link", pages >= 3 && ids.length >= 6,
+        { pages, ids });
+  check("every page's statuses are new", new Set(ids).size === ids.length, ids);
+  check("the pages hold the posts, newest first",
+        JSON.stringify(ids.slice(0, 5)) === JSON.stringify([...made].reverse()), { ids, made });
+}
+
+const sleep = (ms, value) => new Promise((resolve) => setTimeout(resolve, ms, value));
+
+async function streamUpdate(s) {
+  const instance = await s.adminRest.v2.instance.fetch();
+  const streamingApiUrl = instance.configuration.urls.streaming;
+  check("instance v2 gives the streaming URL", /^wss?:\/\//.test(streamingApiUrl), streamingApiUrl);
+  const alice = await s.aliceRest.v1.accounts.verifyCredentials();
+  await s.adminRest.v1.accounts.$select(alice.id).follow();
+  const streaming = createStreamingAPIClient({
+    streamingApiUrl, accessToken: s.admin.accessToken, implementation: WebSocket, retry: 3,
+  });
+  const events = streaming.user.subscribe()[Symbol.asyncIterator]();
+  let next = events.next(); // connects, then subscribes
+  // No event says the subscription is in place: alice posts every half
+  // second until one of her posts arrives on admin's user stream (her
+  // posts are in his home timeline since he follows her).
+  let streamed = null;
+  let posts = 0;
+  const poster = (async () => {
+    for (let i = 0; i < STREAM_TIMEOUT_MS / 500 && !streamed; i++) {
+      await s.aliceRest.v1.statuses.create({ status: `streamed ${i}` }).then(() => posts++);
+      await sleep(500);
+    }
+  })();
+  const deadline = sleep(STREAM_TIMEOUT_MS, "timeout");
+  while (!streamed) {
+    const got = await Promise.race([next, deadline]);
+    if (got === "timeout" || got.done) break;
+    if (got.value.event === "update" && got.value.payload.account.username === "alice") {
+      streamed = got.value;
+    }
+    next = events.next();
+  }
+  check("an update arrives over the user stream", streamed, `none in ${STREAM_TIMEOUT_MS} ms`);
+  if (streamed) {
+    check("its payload is a Status", /^streamed \d+$/.test(streamed.payload.text || "") ||
+          streamed.payload.content.includes("streamed"), streamed.payload);
+    equal("on the user stream", streamed.stream, ["user"]);
+  }
+  streamed = streamed || "stop";
+  await poster;
+  check("alice's posts were accepted", posts > 0, posts);
+  streaming.close();
+}
+
+async function main() {
+  const rest = createRestAPIClient({ url });
+  const app = await rest.v1.apps.create({
+    clientName: "masto.js test", redirectUris: redirectUri, scopes, website: "https://client.example",
+  });
+  check("apps.create answers client_id and client_secret",
+        typeof app.clientId === "string" && typeof app.clientSecret === "string", app);
+  const oauth = createOAuthAPIClient({ url });
+  const s = await signIn(oauth, app);
+  await postAndReply(s);
+  await pageHome(s);
+  if (process.env.RUCHE_STREAMING !== "0") await streamUpdate(s);
+  await oauth.token.revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token: s.alice.accessToken });
+  const refused = await s.aliceRest.v1.accounts.verifyCredentials().then(() => 200, (e) => e.statusCode);
+  equal("a revoked token is refused", refused, 401);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.log(`FAILED: the client runs to its end: ${error && error.stack ? error.stack : error}`);
+    process.exit(1);
+  },
+);
