@@ -5,10 +5,11 @@
  *  favourites), ru_api_timeline.c (timelines and their paging),
  *  ru_api_account.c (accounts, follows), ru_api_oauth.c (apps, OAuth
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
- *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications)
- *  and ru_api_misc.c (instance, nodeinfo, health, admin). This file's
- *  functions are the glue they have in common: finding a status by id,
- *  making a local update through the store actor, answering with a status.
+ *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications),
+ *  ru_api_search.c (search) and ru_api_misc.c (instance, nodeinfo,
+ *  health, admin). This file's functions are the glue they have in
+ *  common: finding a status by id, making a local update through the
+ *  store actor, answering with a status.
  */
 #ifndef RU_API_H
 #define RU_API_H
@@ -96,6 +97,9 @@ int ru_api_group_post(ru_req_t *req);
 int ru_api_sign_in(ru_req_t *req);
 int ru_api_session(ru_req_t *req);
 int ru_api_sign_out(ru_req_t *req);
+
+int ru_api_search(ru_req_t *req);
+int ru_api_account_search(ru_req_t *req);
 
 int ru_api_notifications(ru_req_t *req);
 int ru_api_notification(ru_req_t *req);

@@ -24,6 +24,7 @@
 #include "ru_notify.h"
 #include "ru_pubid.h"
 #include "ru_record.h"
+#include "ru_search.h"
 
 /*  A status being indexed: its ref, record and position key. */
 typedef struct {
@@ -62,6 +63,8 @@ s_index_entities(const s_status *s)
         if (e.kind == RU_ENTITY_TAG) {
             memcpy(key, e.name, n + 1);
             err = s_entry(s, RU_DB_tags, key, n + 1);
+            if (!err && s->add)
+                err = ru_search_note_tag(s->st->txn, e.name);
             continue;
         }
         if (n > RU_MAX_NAME)
@@ -184,6 +187,8 @@ s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post
                       ru_dbkey_ref(key, rec->group.origin, rec->group.seq));
     if (!err)
         err = s_index_entities(&s);
+    if (!err)
+        err = ru_search_index_status(st->txn, s.pos, rec->text, add);
     return err ? err : s_index_home(&s);
 }
 
@@ -444,7 +449,7 @@ s_profile(const ru_state_t *st, const ru_update_t *u)
         err = ru_txn_put(st->txn, RU_DB_profiles, key, ru_dbkey_user(key, u->origin, u->author),
                          buf.data, buf.len);
     ru_buf_fini(&buf);
-    return err;
+    return err ? err : ru_search_note_user(st->txn, u->origin, u->author, u->display_name);
 }
 
 static ru_err
@@ -528,13 +533,19 @@ static const s_handler s_handlers[RU_KIND_MAX + 1] = {
     [RU_KIND_GROUP_LEAVE] = s_group_leave,
 };
 
-/*  Records the public ids of the users and groups u names. */
+/*  Records the public ids of the users and groups u names, and makes the
+ *  users findable by name. */
 static ru_err
 s_note_ids(const ru_state_t *st, const ru_update_t *u)
 {
+    const ru_str_t none = {"", 0};
     ru_err err = ru_pubid_note_user(st->txn, u->origin, u->author);
+    if (!err)
+        err = ru_search_note_user(st->txn, u->origin, u->author, none);
     if (!err && (u->kind == RU_KIND_FOLLOW || u->kind == RU_KIND_UNFOLLOW))
         err = ru_pubid_note_user(st->txn, u->user.home, u->user.name);
+    if (!err && (u->kind == RU_KIND_FOLLOW || u->kind == RU_KIND_UNFOLLOW))
+        err = ru_search_note_user(st->txn, u->user.home, u->user.name, none);
     if (!err && u->kind == RU_KIND_GROUP_CREATE) {
         ru_ref_t ref;
         memcpy(ref.origin, u->origin, RU_KEY_BYTES);

@@ -9,7 +9,12 @@ would see:
   doings; unlike and unfollow take theirs back, a deleted status's go
   away; an edit that adds a mention notifies once; paging with limit,
   max_id, since_id, min_id and Link headers; types[] / exclude_types[] /
-  account_id filters; one by id, dismiss, clear; every error as JSON.
+  account_id filters; one by id, dismiss, clear; every error as JSON;
+- search (/api/v2/search, /api/v1/accounts/search): statuses by every word
+  of the query with case and accent folding (French and English), the last
+  word unfinished, newest first, only what the viewer may see, kept up to
+  date by edits and deletes; accounts by name and display name; hashtags
+  by prefix; type, limit, offset, following, account_id; every error.
 
 Usage: test_notify_search.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
@@ -210,6 +215,119 @@ def s_errors(c, w):
     c.error("a method not allowed", alice.delete("/api/v1/notifications"), 405)
 
 
+def search(client, q, **params):
+    """The answer of /api/v2/search for q (a dict), or TestError."""
+    params["q"] = q
+    r = client.get("/api/v2/search", query=params)
+    if r.status != 200 or not isinstance(r.json, dict):
+        raise rt.TestError("search %r: %d %s" % (q, r.status, r.brief()))
+    return r.json
+
+
+def texts(answer):
+    return [st.get("text") for st in answer.get("statuses", [])]
+
+
+def s_search_statuses(c, w):
+    alice, bob, anon = w["alice"], w["bob"], w.anon
+    first = alice.post_status("Réunion à l'École demain, salle Bâtiment #Rentrée")
+    bob.post_status("La RÉUNION du comité : cœur du sujet")
+    bob.post_status("réunion secrète", visibility="private")
+    bob.post_status("Œuvres complètes de Molière")
+    last = alice.post_status("Meeting at the CAFÉ: naïve coöperation")
+    got = search(anon, "reunion")
+    c.check("the answer has accounts, statuses and hashtags lists",
+            all(isinstance(got.get(k), list) for k in ("accounts", "statuses", "hashtags")), got)
+    c.equal("'reunion' finds both public reunions, newest first", texts(got), [
+        "La RÉUNION du comité : cœur du sujet",
+        "Réunion à l'École demain, salle Bâtiment #Rentrée"])
+    c.equal("nobody signed in: no private status", "réunion secrète" in texts(got), False)
+    c.equal("bob sees his private one too", texts(search(bob, "Réunion"))[0], "réunion secrète")
+    c.equal("alice (not a follower) does not", "réunion secrète" in texts(search(alice, "reunion")),
+            False)
+    for q, want in (("ÉCOLE", first["text"]), ("coeur", "La RÉUNION du comité : cœur du sujet"),
+                    ("oeuvres moliere", "Œuvres complètes de Molière"),
+                    ("batiment salle", first["text"]), ("cafe naive", last["text"]),
+                    ("cooperation", last["text"]), ("rentree", first["text"]),
+                    ("reunion demain sal", first["text"])):
+        c.equal("search %r" % q, texts(search(anon, q, type="statuses")), [want])
+    c.equal("every word must be there", texts(search(anon, "reunion moliere")), [])
+    c.equal("a word that is nowhere", texts(search(anon, "xylophone")), [])
+    c.equal("type=accounts leaves statuses out", texts(search(anon, "reunion", type="accounts")),
+            [])
+    c.equal("limit=1", len(search(anon, "reunion", limit=1)["statuses"]), 1)
+    c.equal("offset=1", texts(search(anon, "reunion", offset=1)),
+            ["Réunion à l'École demain, salle Bâtiment #Rentrée"])
+    c.equal("account_id keeps that author's",
+            texts(search(anon, "reunion", account_id=w.account_ids["alice"])),
+            ["Réunion à l'École demain, salle Bâtiment #Rentrée"])
+    r = alice.put("/api/v1/statuses/" + first["id"], json_body={"status": "Déjeuner au jardin"})
+    c.status("alice edits her post", r, 200)
+    c.equal("the old words no longer find it", texts(search(anon, "ecole")), [])
+    c.equal("the new ones do", texts(search(anon, "dejeuner")), ["Déjeuner au jardin"])
+    c.status("alice deletes it", alice.delete("/api/v1/statuses/" + first["id"]), 200)
+    c.equal("a deleted status is not found", texts(search(anon, "jardin")), [])
+
+
+def s_search_accounts(c, w):
+    alice, bob, anon = w["alice"], w["bob"], w.anon
+    got = search(anon, "ali", type="accounts")["accounts"]
+    c.equal("accounts by name prefix", [a.get("acct") for a in got], ["alice"])
+    c.check("an account has its id, username, acct", all(
+        k in got[0] for k in ("id", "username", "acct", "display_name")), got)
+    c.equal("@alice finds alice", [a["acct"] for a in search(anon, "@alice")["accounts"]],
+            ["alice"])
+    c.equal("alice@<this site> finds alice",
+            [a["acct"] for a in search(anon, "alice@notifytest")["accounts"]], ["alice"])
+    c.equal("a name at an unknown site finds nobody",
+            search(anon, "alice@nowhere")["accounts"], [])
+    c.equal("carol, who never posted, is found", [
+        a["acct"] for a in search(anon, "car", type="accounts")["accounts"]], ["carol"])
+    c.status("bob follows alice", bob.post("/api/v1/accounts/%s/follow" % w.account_ids["alice"]),
+             200)
+    c.equal("following=true: only those the viewer follows", [
+        a["acct"] for a in search(bob, "a", type="accounts", following="true")["accounts"]],
+        ["alice"])
+    r = anon.get("/api/v1/accounts/search", query={"q": "bo"})
+    c.status("GET /api/v1/accounts/search", r, 200)
+    c.equal("it lists accounts", [a.get("acct") for a in (r.json or [])], ["bob"])
+    c.equal("limit on /api/v1/accounts/search", len(anon.get(
+        "/api/v1/accounts/search", query={"q": "a", "limit": 1}).json or []), 1)
+
+
+def s_search_tags(c, w):
+    bob, anon = w["bob"], w.anon
+    bob.post_status("#Café #cafeteria #jardinage")
+    got = search(anon, "#caf", type="hashtags")["hashtags"]
+    c.equal("hashtags by prefix, folded", [t.get("name") for t in got], ["café", "cafeteria"])
+    c.check("a tag has name, url, history",
+            all(isinstance(t.get("url"), str) and t.get("history") == [] for t in got), got)
+    c.equal("without '#' too", [t["name"] for t in search(anon, "jardin")["hashtags"]],
+            ["jardinage"])
+    c.equal("a tag of a deleted status only is gone",
+            [t["name"] for t in search(anon, "rentr")["hashtags"]], [])
+    r = anon.get("/api/v1/timelines/tag/jardinage")
+    c.equal("its tag timeline", [st.get("text") for st in (r.json or [])],
+            ["#Café #cafeteria #jardinage"])
+
+
+def s_search_errors(c, w):
+    anon = w.anon
+    c.error("search without q", anon.get("/api/v2/search"), 400)
+    c.error("search with an empty q", anon.get("/api/v2/search?q="), 400)
+    c.error("an unknown type", anon.get("/api/v2/search?q=x&type=people"), 400)
+    c.error("a bad limit", anon.get("/api/v2/search?q=x&limit=0"), 422)
+    c.error("a bad offset", anon.get("/api/v2/search?q=x&offset=-1"), 422)
+    c.error("a bad account_id", anon.get("/api/v2/search?q=x&account_id=abc"), 422)
+    c.error("a q too long", anon.get("/api/v2/search", query={"q": "a" * 1001}), 422)
+    c.error("a q that is not UTF-8", anon.get("/api/v2/search?q=%ff"), 400)
+    c.error("accounts/search without q", anon.get("/api/v1/accounts/search"), 400)
+    c.error("POST to search", anon.post("/api/v2/search?q=x"), 405)
+    for q in ("%", "#", "@", "@@@", "'", " ", "#@", "\u0000", "a" * 1000):
+        r = anon.get("/api/v2/search", query={"q": q})
+        c.check("an odd q %r is answered" % q[:10], r.status in (200, 400), r.brief())
+
+
 def run(c, ruched):
     with rt.Node(ruched, site="notifytest") as node:
         w = World(node)
@@ -219,7 +337,10 @@ def run(c, ruched):
             raise rt.TestError("the node did not start")
         for name, fn in (("notification kinds", s_kinds), ("visibility and edits", s_visibility),
                          ("paging", s_paging), ("filters", s_filters),
-                         ("one, dismiss, clear", s_one_and_dismiss), ("errors", s_errors)):
+                         ("one, dismiss, clear", s_one_and_dismiss), ("errors", s_errors),
+                         ("search statuses", s_search_statuses),
+                         ("search accounts", s_search_accounts),
+                         ("search hashtags", s_search_tags), ("search errors", s_search_errors)):
             with c.section(name):
                 fn(c, w)
         c.check("every response was JSON", not w.anon.non_json, w.anon.non_json[:10])

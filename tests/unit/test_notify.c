@@ -16,100 +16,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ru_apply.h"
 #include "ru_notify.h"
-#include "testdir.h"
+#include "testnode.h"
 
-#define MIB (1024u * 1024u)
-
-typedef struct {
-    char dir[512];
-    ru_node_t node;
-    ru_key_t *nozay;
-    ru_hlc_t hlc;
-} s_world;
-
-static s_world s_w;
-
-/*  "paris" and "nozay" for mentions. */
-static int
-s_resolve(void *ctx, const char *site, uint8_t *key)
-{
-    (void) ctx;
-    const ru_key_t *k = strcmp(site, "paris") == 0   ? s_w.node.key
-                        : strcmp(site, "nozay") == 0 ? s_w.nozay
-                                                     : NULL;
-    if (k)
-        memcpy(key, ru_key_public(k), RU_KEY_BYTES);
-    return k != NULL;
-}
+static testnode_t s_t;
 
 static int
 s_setup(void **state)
 {
-    (void) state;
-    memset(&s_w, 0, sizeof s_w);
-    assert_int_equal(testdir_make(s_w.dir, sizeof s_w.dir), 0);
-    ru_config_defaults(&s_w.node.cfg);
-    snprintf(s_w.node.cfg.site, sizeof s_w.node.cfg.site, "paris");
-    snprintf(s_w.node.public_url, sizeof s_w.node.public_url, "http://paris.test");
-    assert_int_equal(ru_store_open(s_w.dir, 8 * MIB, 0, &s_w.node.store), RU_OK);
-    assert_int_equal(ru_key_generate(&s_w.node.key), RU_OK);
-    assert_int_equal(ru_key_generate(&s_w.nozay), RU_OK);
-    ru_hlc_init(&s_w.hlc, RU_HLC_DEFAULT_SKEW_MS);
-    ru_txn_t txn;
-    assert_int_equal(ru_store_write(s_w.node.store, &txn), RU_OK);
-    assert_int_equal(ru_account_create(&txn, "alice", "x", 0, 1), RU_OK);
-    assert_int_equal(ru_account_create(&txn, "bob", "x", 0, 1), RU_OK);
-    assert_int_equal(ru_txn_commit(&txn), RU_OK);
-    return 0;
+    *state = &s_t;
+    static const char *const users[] = {"alice", "bob", NULL};
+    return testnode_open(&s_t, users);
 }
 
-static int
-s_teardown(void **state)
-{
-    (void) state;
-    ru_store_destroy(&s_w.node.store);
-    ru_key_destroy(&s_w.node.key);
-    ru_key_destroy(&s_w.nozay);
-    testdir_remove(s_w.dir);
-    return 0;
-}
-
-static ru_str_t
-s_str(const char *s)
-{
-    return (ru_str_t){s, (uint32_t) strlen(s)};
-}
-
-/*  Applies u, made at nozay when remote, else here. */
-static void
-s_apply(ru_update_t *u, int remote)
-{
-    ru_txn_t txn;
-    ru_buf_t out;
-    ru_buf_init(&out);
-    assert_int_equal(ru_store_write(s_w.node.store, &txn), RU_OK);
-    ru_apply_t ap = {{&txn, ru_key_public(s_w.node.key), s_resolve, NULL}, &s_w.hlc, NULL, NULL};
-    assert_int_equal(ru_apply_local(&ap, remote ? s_w.nozay : s_w.node.key, u, &out), RU_OK);
-    assert_int_equal(ru_txn_commit(&txn), RU_OK);
-    ru_buf_fini(&out);
-}
-
-/*  Makes and applies an update of kind by author, about target if any. */
 static void
 s_make(ru_update_t *u, int remote, ru_kind kind, const char *author, const char *text,
        const ru_update_t *target)
 {
-    ru_update_init(u);
-    u->kind = kind;
-    u->author = s_str(author);
-    u->text = s_str(text);
-    if (target) {
-        memcpy(u->target.origin, target->origin, RU_KEY_BYTES);
-        u->target.seq = target->seq;
-    }
-    s_apply(u, remote);
+    assert_int_equal(testnode_make(&s_t, u, remote, kind, author, text, RU_VIS_PUBLIC, target),
+                     RU_OK);
 }
 
 /*  zoe of nozay follows or unfollows user of paris. */
@@ -118,10 +43,10 @@ s_follow(ru_update_t *u, ru_kind kind, const char *user)
 {
     ru_update_init(u);
     u->kind = kind;
-    u->author = s_str("zoe");
-    memcpy(u->user.home, ru_key_public(s_w.node.key), RU_KEY_BYTES);
-    u->user.name = s_str(user);
-    s_apply(u, 1);
+    u->author = testnode_str("zoe");
+    memcpy(u->user.home, ru_key_public(s_t.node.key), RU_KEY_BYTES);
+    u->user.name = testnode_str(user);
+    assert_int_equal(testnode_apply(&s_t, u, 1), RU_OK);
 }
 
 /*  What ru_notify_each reports: "recipient:type" lines. */
@@ -145,8 +70,8 @@ static void
 s_expect_each(const ru_update_t *u, const char *expected)
 {
     ru_txn_t txn;
-    assert_int_equal(ru_store_read(s_w.node.store, &txn), RU_OK);
-    ru_view_t v = {&s_w.node, &txn, NULL};
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    ru_view_t v = {&s_t.node, &txn, NULL};
     s_seen seen = {"", 0};
     assert_int_equal(ru_notify_each(&v, u, s_on_notification, &seen), RU_OK);
     ru_txn_abort(&txn);
@@ -160,7 +85,7 @@ s_count(const char *user)
     ru_txn_t txn;
     uint8_t prefix[RU_NOTIFY_KEY_MAX];
     size_t plen = ru_notify_key(prefix, user, 0) - 8;
-    assert_int_equal(ru_store_read(s_w.node.store, &txn), RU_OK);
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
     MDB_cursor *cur;
     assert_int_equal(mdb_cursor_open(txn.txn, ru_store_dbi(txn.store, RU_DB_notifs), &cur), 0);
     MDB_val k = {plen, prefix}, v;
@@ -246,11 +171,11 @@ test_dismiss_and_clear(void **state)
     int n = s_count("bob");
     assert_int_equal(n, 1);
     ru_txn_t txn;
-    assert_int_equal(ru_store_write(s_w.node.store, &txn), RU_OK);
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
     assert_int_equal(ru_notify_dismiss(&txn, "bob", 1), RU_E_NOT_FOUND);
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     assert_int_equal(s_count("bob"), n);
-    assert_int_equal(ru_store_write(s_w.node.store, &txn), RU_OK);
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
     assert_int_equal(ru_notify_clear(&txn, "bob"), RU_OK);
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     assert_int_equal(s_count("bob"), 0);
@@ -279,9 +204,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
-        cmocka_unit_test_setup_teardown(test_mentions_and_replies, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_likes_follows_edits, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_dismiss_and_clear, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_mentions_and_replies, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_likes_follows_edits, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_dismiss_and_clear, s_setup, testnode_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

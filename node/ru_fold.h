@@ -1,0 +1,34 @@
+/*  ru_fold.h - text cut into words and folded, so that a search finds
+ *  them however they were typed.
+ *
+ *  A word is a run of letters and digits, folded for French and English
+ *  and their neighbours: lower case (Latin, Greek, Cyrillic), accents off
+ *  (é -> e, ç -> c, also when typed as a letter and a combining accent),
+ *  ligatures and special letters spelt out (œ -> oe, æ -> ae, ß -> ss,
+ *  ﬁ -> fi). Apostrophes, hyphens, '#', '@', other punctuation, symbols
+ *  and emoji separate words ("l'été" is "l" and "ete"); characters outside
+ *  the Latin, Greek and Cyrillic tables (CJK, Arabic ...) count as
+ *  letters, unchanged. A word is cut after RU_FOLD_WORD_MAX bytes, the
+ *  same way in texts and queries, so long words still match.
+ *
+ *  Pure functions of the text: every node folds a post the same way.
+ */
+#ifndef RU_FOLD_H
+#define RU_FOLD_H
+
+#include <stddef.h>
+
+#define RU_FOLD_WORD_MAX 64 /* bytes of a folded word */
+
+/*  Finds the first word of text at or after *pos: writes it folded, with a
+ *  NUL, to out (RU_FOLD_WORD_MAX + 1 bytes), moves *pos past it and returns
+ *  its length; 0 when no word is left. Bytes that are not UTF-8 separate
+ *  words. */
+size_t ru_fold_word(const char *text, size_t len, size_t *pos, char *out);
+
+/*  Writes the folded form of a tag (or of a query for tags) to out, at
+ *  most RU_FOLD_WORD_MAX bytes and a NUL: each letter folded as in words,
+ *  every other character kept. Returns its length. */
+size_t ru_fold_tag(const char *tag, size_t len, char *out);
+
+#endif
