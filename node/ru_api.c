@@ -29,6 +29,7 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/v1/accounts/verify_credentials", ru_api_verify_credentials, 1},
     {"GET", "/api/v1/accounts/lookup", ru_api_lookup, 0},
     {"GET", "/api/v1/accounts/search", ru_api_account_search, 0},
+    {"GET", "/api/v1/accounts/relationships", ru_api_relationships, 1},
     {"GET", "/api/v1/accounts/:id", ru_api_get_account, 0},
     {"GET", "/api/v1/accounts/:id/statuses", ru_api_account_statuses, 0},
     {"POST", "/api/v1/accounts/:id/follow", ru_api_follow, 1},

@@ -84,6 +84,7 @@ int ru_api_revoke(ru_req_t *req);
 int ru_api_verify_credentials(ru_req_t *req);
 int ru_api_get_account(ru_req_t *req);
 int ru_api_lookup(ru_req_t *req);
+int ru_api_relationships(ru_req_t *req);
 int ru_api_follow(ru_req_t *req);
 int ru_api_unfollow(ru_req_t *req);
 

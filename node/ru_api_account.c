@@ -115,14 +115,13 @@ ru_api_lookup(ru_req_t *req)
     return err ? ru_http_fail(req, err) : s_reply_account(req, home, user);
 }
 
-/*  Does the user home|name follow the signed-in user? */
+/*  Does the user a_home|a follow the user b_home|b? */
 static int
-s_follows_me(ru_req_t *req, const uint8_t *home, ru_str_t name)
+s_follows(ru_req_t *req, const uint8_t *a_home, ru_str_t a, const uint8_t *b_home, ru_str_t b)
 {
     uint8_t key[2 * RU_DBKEY_USER];
-    size_t len = ru_dbkey_user(key, home, name);
-    len += ru_dbkey_user(key + len, ru_key_public(req->node->key),
-                         (ru_str_t){req->user.name, (uint32_t) strlen(req->user.name)});
+    size_t len = ru_dbkey_user(key, a_home, a);
+    len += ru_dbkey_user(key + len, b_home, b);
     ru_txn_t txn;
     MDB_val val;
     if (ru_store_read(req->node->store, &txn) != RU_OK)
@@ -130,6 +129,20 @@ s_follows_me(ru_req_t *req, const uint8_t *home, ru_str_t name)
     int yes = ru_txn_get(&txn, RU_DB_follows, key, len, &val) == RU_OK;
     ru_txn_abort(&txn);
     return yes;
+}
+
+/*  Mastodon's Relationship of the signed-in user with the account id
+ *  (user key, len bytes), whom they follow or not. */
+static json_t *
+s_relationship(ru_req_t *req, const char *id, const uint8_t *key, size_t len, int following)
+{
+    ru_str_t me = {req->user.name, (uint32_t) strlen(req->user.name)};
+    int followed_by = s_follows(req, key, s_key_name(key, len), ru_key_public(req->node->key), me);
+    return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}", "id", id,
+                     "following", following, "showing_reblogs", 1, "notifying", 0, "followed_by",
+                     followed_by, "blocking", 0, "blocked_by", 0, "muting", 0,
+                     "muting_notifications", 0, "requested", 0, "domain_blocking", 0, "endorsed", 0,
+                     "note", "");
 }
 
 /*  Follows or unfollows the account :id, then answers the relationship. */
@@ -151,13 +164,38 @@ s_follow(ru_req_t *req, ru_kind kind)
     ru_update_fini(&u);
     if (err)
         return ru_http_fail(req, err);
-    return ru_http_json(req, 200,
-                        json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}",
-                                  "id", req->args[0], "following", kind == RU_KIND_FOLLOW,
-                                  "showing_reblogs", 1, "notifying", 0, "followed_by",
-                                  s_follows_me(req, key, s_key_name(key, len)), "blocking", 0,
-                                  "blocked_by", 0, "muting", 0, "muting_notifications", 0,
-                                  "requested", 0, "domain_blocking", 0, "note", ""));
+    json_t *j = s_relationship(req, req->args[0], key, len, kind == RU_KIND_FOLLOW);
+    return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
+}
+
+/*  GET /api/v1/accounts/relationships?id[]=A&id[]=B (or id=A): the
+ *  relationships with the accounts known here, in the order asked, at most
+ *  S_MAX_RELATIONSHIPS; unknown ids are left out. */
+#define S_MAX_RELATIONSHIPS 40
+int
+ru_api_relationships(ru_req_t *req)
+{
+    json_t *ids = json_object_get(req->params, "id");
+    json_t *one = json_is_string(ids) ? json_pack("[O]", ids) : NULL;
+    json_t *list = json_array();
+    ru_str_t me = {req->user.name, (uint32_t) strlen(req->user.name)};
+    size_t i;
+    json_t *id;
+    json_array_foreach(one ? one : ids, i, id)
+    {
+        uint8_t key[RU_DBKEY_USER];
+        size_t len;
+        if (i == S_MAX_RELATIONSHIPS || !list)
+            break;
+        if (!json_is_string(id) || s_account_key(req, json_string_value(id), key, &len) != RU_OK)
+            continue;
+        int following =
+            s_follows(req, ru_key_public(req->node->key), me, key, s_key_name(key, len));
+        json_array_append_new(list,
+                              s_relationship(req, json_string_value(id), key, len, following));
+    }
+    json_decref(one);
+    return list ? ru_http_json(req, 200, list) : ru_http_fail(req, RU_E_NOMEM);
 }
 
 int

@@ -12,6 +12,7 @@
 #include "ruche/ru_text.h"
 
 #include "ru_api.h"
+#include "ru_pubid.h"
 #include "ru_repl.h"
 
 #ifndef RUCHE_VERSION
@@ -161,7 +162,12 @@ static ru_err
 s_create_user(const ru_writer_ctx_t *ctx, void *arg)
 {
     s_new_user *u = arg;
-    return ru_account_create(ctx->txn, u->name, u->hash, u->admin, ru_hlc_wall_ms());
+    ru_err err = ru_account_create(ctx->txn, u->name, u->hash, u->admin, ru_hlc_wall_ms());
+    /*  Its account id resolves from now on, before the user's first post
+     *  (others can open the profile and follow it). */
+    return err ? err
+               : ru_pubid_note_user(ctx->txn, ru_key_public(ctx->key),
+                                    (ru_str_t){u->name, (uint32_t) strlen(u->name)});
 }
 
 int

@@ -31,6 +31,7 @@
 #include "ru_http.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
+#include "ru_pubid.h"
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
 #include "ru_view.h"
@@ -280,7 +281,10 @@ s_create_admin(const ru_writer_ctx_t *ctx, void *arg)
     ru_err err = ru_account_count(ctx->txn, &n);
     if (!err && n > 0)
         return RU_E_EXISTS;
-    return err ? err : ru_account_create(ctx->txn, "admin", a->hash, 1, ru_hlc_wall_ms());
+    if (!err)
+        err = ru_account_create(ctx->txn, "admin", a->hash, 1, ru_hlc_wall_ms());
+    return err ? err
+               : ru_pubid_note_user(ctx->txn, ru_key_public(ctx->key), (ru_str_t){"admin", 5});
 }
 
 /*  On the first start (no account yet), creates "admin" with a random

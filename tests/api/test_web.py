@@ -2,7 +2,7 @@
 """test_web.py - what a real ruched serves to browsers: the web front end's
 static files, the security headers of every response, and the web
 sessions (/auth/sign_in, /auth/session, /auth/sign_out) with their cookie
-and CSRF token.
+and CSRF token, and the relationships a profile page shows.
 
 The first node runs from the build tree with the default web root, which
 must be the source tree's node/web. A second node gets a web root made by
@@ -256,6 +256,36 @@ def s_sign_out(c, node, ctx):
     c.status("sign out without a session", r, 200)
 
 
+def s_relationships(c, node, ctx):
+    """What the profile page needs: a new user's account (no post yet)
+    found by id, followed, and the relationships of both sides."""
+    admin = node.client(node.client().login("admin", node.admin_password()))
+    r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "newcomer"})
+    c.status("create newcomer", r, 200)
+    newcomer = node.client(node.client().login("newcomer", r.json["password"]))
+    acct = admin.get("/api/v1/accounts/lookup", query={"acct": "newcomer"}).json or {}
+    me = admin.get("/api/v1/accounts/verify_credentials").json or {}
+    c.status("a user without posts: GET /api/v1/accounts/:id",
+             admin.get("/api/v1/accounts/%s" % acct.get("id")), 200)
+    c.status("... their statuses", admin.get("/api/v1/accounts/%s/statuses" % acct.get("id")), 200)
+    r = admin.get("/api/v1/accounts/relationships", query={"id[]": acct.get("id")})
+    c.equal("relationships before following",
+            [(x.get("id"), x.get("following")) for x in r.json or []], [(acct.get("id"), False)])
+    c.status("follow a user without posts", admin.post("/api/v1/accounts/%s/follow"
+                                                       % acct.get("id")), 200)
+    path = "/api/v1/accounts/relationships?id[]=%s&id[]=%s&id[]=999" % (acct.get("id"),
+                                                                        me.get("id"))
+    r = admin.get(path)
+    c.equal("relationships of two ids (an unknown one left out)",
+            [(x.get("id"), x.get("following")) for x in r.json or []],
+            [(acct.get("id"), True), (me.get("id"), False)])
+    r = newcomer.get("/api/v1/accounts/relationships", query={"id": me.get("id")})
+    c.equal("the other side: followed_by", [(x.get("following"), x.get("followed_by"))
+                                             for x in r.json or []], [(False, True)])
+    c.error("relationships need a session", node.client().get(path), 401)
+    c.equal("relationships without ids", admin.get("/api/v1/accounts/relationships").json, [])
+
+
 # ---------------------------------------------------------------------
 # A web root of the test's own
 
@@ -333,7 +363,8 @@ def run(c, ruched):
                          ("not the application", s_not_web), ("API headers", s_api_headers)):
             with c.section(name):
                 fn(c, node)
-        for name, fn in (("sign in", s_sign_in), ("session", s_session), ("sign out", s_sign_out)):
+        for name, fn in (("sign in", s_sign_in), ("session", s_session), ("sign out", s_sign_out),
+                         ("relationships", s_relationships)):
             with c.section(name):
                 fn(c, node, ctx)
         c.equal("SIGTERM stops the node with 0", node.stop(), 0)
