@@ -86,9 +86,14 @@ for i in "${!sites[@]}"; do
 done
 cat <<MSG
 
-  Post on one site, read on another:
+  Open a site's address in a browser and sign in as admin with its password
+  (each site has its own accounts): a post made at one site appears live at
+  the others.
+
+  From the command line:
     build/cli/ruche --server http://127.0.0.1:$http login admin
     build/cli/ruche post "Bonjour from paris #ruche"
+    build/cli/ruche admin adduser alice     # a colleague's account and password
     curl -s http://127.0.0.1:$((http + 2))/api/v1/timelines/public
   Replication status: http://127.0.0.1:$http/api/ruche/v1/replication
   Logs: run/SITE.log. Ctrl-C stops all three.

@@ -1,0 +1,199 @@
+// compose.js - the form that writes a post, a reply, a group post or an
+// edit: a text area with a character count (the node's limit, counted in
+// characters as the node counts them), the visibility, and suggestions
+// of people to mention while typing "@na" (from /api/v1/accounts/search;
+// arrow keys choose, Enter or Tab takes, Escape closes).
+// Ctrl+Enter (or Cmd+Enter) sends.
+
+import * as api from "./api.js";
+import { h, announce, uniqueId, fill } from "./dom.js";
+import { t, formatNumber } from "./i18n.js";
+import { state } from "./state.js";
+
+const VISIBILITIES = ["public", "unlisted", "private", "direct"];
+const MENTION_AT_CARET = /(^|[^\w@/#])@([a-z0-9_.-]+(?:@[a-z0-9_.-]*)?)$/i;
+
+export function countChars(text) {
+  return [...text].length;
+}
+
+function submitRequest(opts, text, visibility) {
+  if (opts.kind === "edit") return api.put(`/api/v1/statuses/${opts.editing.id}`, { status: text });
+  if (opts.kind === "group") {
+    return api.post(`/api/ruche/v1/groups/${opts.group.id}/statuses`, { status: text });
+  }
+  const body = { status: text, visibility };
+  if (opts.inReplyTo) body.in_reply_to_id = opts.inReplyTo.id;
+  return api.post("/api/v1/statuses", body);
+}
+
+function labels(kind) {
+  return {
+    post: [t("compose.label"), t("compose.send")],
+    group: [t("compose.groupLabel"), t("compose.send")],
+    reply: [t("compose.replyLabel"), t("compose.sendReply")],
+    edit: [t("compose.editLabel"), t("compose.save")],
+  }[kind];
+}
+
+// The mention suggestions of a text area: a listbox under it.
+function mentionSuggester(area) {
+  const list = h("ul", { class: "suggestions", role: "listbox", id: uniqueId("mentions"),
+    hidden: true, "aria-label": t("compose.suggestions") });
+  area.setAttribute("role", "combobox");
+  area.setAttribute("aria-autocomplete", "list");
+  area.setAttribute("aria-expanded", "false");
+  area.setAttribute("aria-controls", list.id);
+  let items = [];
+  let active = -1;
+  let timer = 0;
+  let asked = "";
+
+  function close() {
+    list.hidden = true;
+    items = [];
+    active = -1;
+    area.setAttribute("aria-expanded", "false");
+    area.removeAttribute("aria-activedescendant");
+  }
+  function mark(i) {
+    active = i;
+    list.querySelectorAll("li").forEach((li, j) => li.setAttribute("aria-selected", String(j === i)));
+    if (i >= 0) area.setAttribute("aria-activedescendant", `${list.id}-${i}`);
+  }
+  function take(i) {
+    const before = area.value.slice(0, area.selectionStart);
+    const m = before.match(MENTION_AT_CARET);
+    if (!m || !items[i]) return close();
+    const start = before.length - m[2].length - 1;
+    const insert = `@${items[i].acct} `;
+    area.value = area.value.slice(0, start) + insert + area.value.slice(area.selectionStart);
+    area.selectionStart = area.selectionEnd = start + insert.length;
+    area.dispatchEvent(new Event("input"));
+    close();
+  }
+  function show(accounts) {
+    items = accounts;
+    fill(list, accounts.map((a, i) => h("li", {
+      id: `${list.id}-${i}`, role: "option", "aria-selected": "false",
+      onmousedown: (e) => { e.preventDefault(); take(i); },
+    }, h("span", { class: "name" }, a.display_name || a.username),
+    h("span", { class: "acct" }, `@${a.acct}`))));
+    list.hidden = accounts.length === 0;
+    area.setAttribute("aria-expanded", String(accounts.length > 0));
+    mark(accounts.length ? 0 : -1);
+  }
+  async function lookup(q) {
+    asked = q;
+    try {
+      const { data } = await api.get("/api/v1/accounts/search", { q, limit: 6 });
+      if (asked === q && Array.isArray(data)) show(data);
+    } catch {
+      close(); // no suggestions is no harm
+    }
+  }
+  area.addEventListener("input", () => {
+    const m = area.value.slice(0, area.selectionStart).match(MENTION_AT_CARET);
+    window.clearTimeout(timer);
+    if (!m) return close();
+    timer = window.setTimeout(() => lookup(m[2]), 150);
+  });
+  area.addEventListener("blur", () => window.setTimeout(close, 100));
+  area.addEventListener("keydown", (e) => {
+    if (list.hidden || !items.length) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      mark((active + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length);
+    } else if ((e.key === "Enter" || e.key === "Tab") && active >= 0 && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      take(active);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      close();
+    }
+  });
+  return list;
+}
+
+function visibilityPicker(initial) {
+  const select = h("select", { class: "visibility-select", "aria-label": t("compose.visibility") },
+    VISIBILITIES.map((v) => h("option", { value: v }, t(`visibility.${v}`))));
+  select.value = VISIBILITIES.includes(initial) ? initial : "public";
+  return select;
+}
+
+// opts: {kind: "post"|"reply"|"group"|"edit", inReplyTo, editing, group,
+// text, visibility, onDone(status), onCancel()}. Returns {el, focus}.
+export function createCompose(opts) {
+  const [label, sendText] = labels(opts.kind);
+  const areaId = uniqueId("compose");
+  const counterId = uniqueId("counter");
+  const area = h("textarea", { id: areaId, name: "status", rows: opts.kind === "post" ? 3 : 2,
+    "aria-describedby": counterId, spellcheck: "true", autocomplete: "off" });
+  area.value = opts.text || "";
+  const counter = h("span", { class: "counter", id: counterId });
+  const spoken = h("span", { class: "visually-hidden", "aria-live": "polite" });
+  const send = h("button", { type: "submit", class: "primary" }, sendText);
+  const error = h("p", { class: "form-error", role: "alert" });
+  const picker = opts.kind === "post" || opts.kind === "reply" ? visibilityPicker(opts.visibility)
+    : null;
+  const form = h("form", { class: `compose compose-${opts.kind}`, novalidate: true },
+    h("label", { for: areaId, class: opts.kind === "post" || opts.kind === "group" ? "compose-label"
+      : "visually-hidden" },
+      label),
+    opts.inReplyTo ? h("p", { class: "replying" }, t("compose.replyingTo",
+      { name: opts.inReplyTo.account.display_name || opts.inReplyTo.account.username })) : null,
+    area, mentionSuggester(area),
+    h("div", { class: "compose-bar" }, picker, counter, spoken,
+      opts.onCancel ? h("button", { type: "button", onclick: () => opts.onCancel() },
+        t("common.cancel")) : null,
+      send),
+    error);
+
+  let lastBand = "";
+  function update() {
+    const left = state.maxChars - countChars(area.value);
+    counter.textContent = formatNumber(left);
+    counter.title = t("compose.left", { count: left });
+    counter.className = `counter${left < 0 ? " over" : left < 100 ? " low" : ""}`;
+    send.disabled = area.value.trim() === "" || left < 0;
+    const band = left < 0 ? "over" : left < 100 ? "low" : "";
+    if (band !== lastBand && band) spoken.textContent = t("compose.left", { count: left });
+    lastBand = band;
+  }
+  area.addEventListener("input", update);
+  area.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      form.requestSubmit();
+    } else if (e.key === "Escape" && opts.onCancel) {
+      opts.onCancel();
+    }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (send.disabled) return;
+    send.disabled = true;
+    error.textContent = "";
+    try {
+      const { data } = await submitRequest(opts, area.value, picker ? picker.value : undefined);
+      area.value = opts.kind === "post" || opts.kind === "group" ? "" : area.value;
+      update();
+      announce(t(opts.kind === "edit" ? "compose.edited" : "compose.posted"));
+      opts.onDone(data);
+    } catch (err) {
+      error.textContent = err.status === 0 ? t("error.network") : err.message;
+      update();
+    }
+  });
+  update();
+  return {
+    el: form,
+    area,
+    focus() {
+      area.focus();
+      area.selectionStart = area.selectionEnd = area.value.length;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// router.js - the application's addresses. Every page has its own path
+// (/@alice, /tags/lunch, /statuses/ID ...), which the node answers with
+// index.html; links inside the page change the address with the History
+// API instead of loading it again, and Back and Forward work.
+
+const ROUTES = [
+  [/^\/$/, "home"],
+  [/^\/public\/?$/, "public"],
+  [/^\/tags\/([^/]+)\/?$/, "tag"],
+  [/^\/groups\/?$/, "groups"],
+  [/^\/groups\/(\d+)\/?$/, "group"],
+  [/^\/@([^/]+)\/?$/, "profile"],
+  [/^\/statuses\/(\d+)\/?$/, "thread"],
+  [/^\/notifications\/?$/, "notifications"],
+  [/^\/search\/?$/, "search"],
+];
+
+let onChange = () => {};
+
+export function currentRoute() {
+  const path = location.pathname;
+  const query = new URLSearchParams(location.search);
+  for (const [pattern, name] of ROUTES) {
+    const m = path.match(pattern);
+    if (m) return { name, params: m.slice(1), query, path };
+  }
+  return { name: "notFound", params: [], query, path };
+}
+
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  onChange(currentRoute(), { navigated: true });
+}
+
+function onClick(e) {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) {
+    return;
+  }
+  const a = e.target.closest("a[href]");
+  if (!a || a.target || a.hasAttribute("download")) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search);
+}
+
+export function startRouter(render) {
+  onChange = render;
+  window.addEventListener("popstate", () => onChange(currentRoute(), { navigated: true }));
+  document.addEventListener("click", onClick);
+}

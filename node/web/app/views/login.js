@@ -1,0 +1,60 @@
+// login.js - the sign-in page: user name and password, sent to
+// /auth/sign_in, which answers with the session cookie and its CSRF token.
+
+import * as api from "../api.js";
+import { h, icon, uniqueId } from "../dom.js";
+import { t } from "../i18n.js";
+import { state, emit, siteName } from "../state.js";
+import { errorText } from "../status.js";
+import { languagePicker } from "./common.js";
+
+function failure(err) {
+  if (err.status === 401) return t("login.wrong");
+  if (err.status === 403) return t("login.otherSite");
+  return errorText(err);
+}
+
+export function loginView(root, message) {
+  const userId = uniqueId("user");
+  const passId = uniqueId("pass");
+  const user = h("input", { id: userId, name: "username", autocomplete: "username", required: true,
+    autocapitalize: "none", spellcheck: "false" });
+  const pass = h("input", { id: passId, name: "password", type: "password", required: true,
+    autocomplete: "current-password" });
+  const error = h("p", { class: "form-error", role: "alert" }, message || "");
+  const submit = h("button", { type: "submit", class: "primary" }, t("login.submit"));
+  const form = h("form", { class: "stack" },
+    h("label", { for: userId }, t("login.username")), user,
+    h("label", { for: passId }, t("login.password")), pass, submit, error);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!user.value || !pass.value) {
+      error.textContent = t("login.missing");
+      (user.value ? pass : user).focus();
+      return;
+    }
+    submit.disabled = true;
+    error.textContent = "";
+    try {
+      const { data } = await api.post("/auth/sign_in",
+        { username: user.value.trim().toLowerCase(), password: pass.value });
+      state.csrf = data.csrf_token;
+      state.me = data.account;
+      emit("signed-in");
+    } catch (err) {
+      error.textContent = failure(err);
+      submit.disabled = false;
+      pass.select();
+      pass.focus();
+    }
+  });
+  root.append(h("main", { id: "main", class: "login" },
+    h("div", { class: "login-card" },
+      h("p", { class: "brand" }, icon("groups"), "ruche", h("span", { class: "brand-site" },
+        siteName())),
+      h("h1", {}, t("login.title")),
+      h("p", { class: "intro" }, t("login.intro", { site: siteName() })),
+      form,
+      h("div", { class: "login-foot" }, languagePicker()))));
+  user.focus();
+}
