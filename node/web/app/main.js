@@ -38,6 +38,7 @@ let view = null;
 let stream = null;
 let unread = 0;
 let newestNotification = null;
+let isLive = false;
 
 // ---------------------------------------------------------------------
 // Unread notifications
@@ -68,8 +69,7 @@ async function countUnread() {
     const seen = localStorage.getItem(seenKey());
     const { data } = await api.get("/api/v1/notifications", { limit: 40, since_id: seen });
     if (data.length) newestNotification = data[0].id;
-    unread = seen ? data.length : 0;
-    if (!seen && newestNotification) localStorage.setItem(seenKey(), newestNotification);
+    unread = data.length;
     drawBadge();
   } catch {
     // notifications may be unavailable: no badge
@@ -105,6 +105,7 @@ function onEvent(event, payload, streamName) {
 }
 
 function setLive(live) {
+  isLive = live;
   const mark = document.getElementById("live");
   if (!mark) return;
   mark.dataset.state = live ? "on" : "off";
@@ -191,7 +192,7 @@ function showShell() {
     header(),
     h("div", { class: "layout" }, navigation(),
       h("main", { id: "main", tabindex: "-1" })));
-  setLive(false);
+  setLive(isLive);
   showView(currentRoute());
   drawBadge();
 }
@@ -200,6 +201,7 @@ function showShell() {
 // Sessions
 
 function startSession() {
+  isLive = false;
   showShell();
   countUnread();
   if (stream) stream.stop();
