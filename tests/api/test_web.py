@@ -93,11 +93,11 @@ def s_files(c, node):
         r = anon.get(path)
         c.check("GET %s is the application" % path, r.status == 200 and r.raw == index,
                 "%d %s" % (r.status, r.brief(80)))
-    for name, ctype in (("app.js", "text/javascript; charset=utf-8"),
+    for name, ctype in (("app/main.js", "text/javascript; charset=utf-8"),
+                        ("app/views/timelines.js", "text/javascript; charset=utf-8"),
                         ("style.css", "text/css; charset=utf-8"),
-                        ("i18n/fr.json", "application/json; charset=utf-8")):
-        if not os.path.exists(os.path.join(SOURCE_WEB, name)):
-            continue
+                        ("i18n/fr.json", "application/json; charset=utf-8"),
+                        ("favicon.svg", "image/svg+xml")):
         r = anon.get("/" + name)
         c.check("GET /%s is the file" % name, r.status == 200 and r.raw == source_file(name),
                 "%d" % r.status)

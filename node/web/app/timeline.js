@@ -100,6 +100,7 @@ export function createTimeline(opts) {
     }
     waiting.push(item);
     fresh.textContent = t("timeline.newPosts", { count: waiting.length });
+    if (fresh.hidden) announce(t("timeline.arrived", { count: 1 }));
     fresh.hidden = false;
   }
 
