@@ -8,6 +8,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_pubid.h"
+#include "ru_stream.h"
 
 const ru_route_t ru_api_routes[] = {
     {"GET", "/healthz", ru_api_health, 0},
@@ -58,6 +59,15 @@ const ru_route_t ru_api_routes[] = {
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, 1},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},
+    {"GET", "/api/v1/streaming", ru_stream_sse, 0}, /* WebSocket: ru_stream.h */
+    {"GET", "/api/v1/streaming/health", ru_stream_health, 0},
+    {"GET", "/api/v1/streaming/user", ru_stream_sse, 0},
+    {"GET", "/api/v1/streaming/user/notification", ru_stream_sse, 0},
+    {"GET", "/api/v1/streaming/public", ru_stream_sse, 0},
+    {"GET", "/api/v1/streaming/public/local", ru_stream_sse, 0},
+    {"GET", "/api/v1/streaming/public/remote", ru_stream_sse, 0},
+    {"GET", "/api/v1/streaming/hashtag", ru_stream_sse, 0},
+    {"GET", "/api/v1/streaming/hashtag/local", ru_stream_sse, 0},
     {NULL, NULL, NULL, 0},
 };
 

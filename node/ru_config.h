@@ -44,6 +44,10 @@ typedef struct {
     long max_body;       /* bytes */
     long login_failures; /* failed sign-ins allowed per address or user ... */
     long login_window_s; /* ... in this many seconds */
+    /* [streaming] */
+    long max_streams;         /* open WebSocket and event-stream connections */
+    long stream_heartbeat_ms; /* pings and ":thump" comments */
+    long stream_queue_kb;     /* a client's unsent events, before it is dropped */
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */

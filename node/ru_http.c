@@ -494,8 +494,6 @@ ru_http_conn_account(ru_node_t *node, struct mg_connection *conn, ru_account_t *
     if (!err && !ru_oauth_scope_allows(scope, 0))
         err = RU_E_NOT_FOUND; /* an app token without read access reads nothing */
     sodium_memzero(token, sizeof token);
-    if (err)
-        *via = RU_AUTH_NONE;
     return err;
 }
 
@@ -654,8 +652,12 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
         return RU_E_NOMEM;
     self->node = node;
     self->routes = routes;
-    char threads[16];
-    snprintf(threads, sizeof threads, "%ld", node->cfg.http_threads);
+    /*  A stream holds its thread while it is open: streams get threads of
+     *  their own, on top of those for requests. Idle WebSockets are pinged
+     *  every heartbeat (civetweb closes them after five unanswered pings). */
+    char threads[16], ping_ms[16];
+    snprintf(threads, sizeof threads, "%ld", node->cfg.http_threads + node->cfg.max_streams);
+    snprintf(ping_ms, sizeof ping_ms, "%ld", node->cfg.stream_heartbeat_ms);
     const char *options[] = {"listening_ports",
                              node->cfg.listen,
                              "num_threads",
@@ -666,6 +668,10 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
                              "yes",
                              "tcp_nodelay",
                              "1",
+                             "websocket_timeout_ms",
+                             ping_ms,
+                             "enable_websocket_ping_pong",
+                             "yes",
                              NULL};
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
@@ -681,6 +687,12 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
     mg_set_request_handler(self->ctx, "/", s_dispatch, self);
     *out = self;
     return RU_OK;
+}
+
+struct mg_context *
+ru_http_context(ru_http_t *self)
+{
+    return self->ctx;
 }
 
 void

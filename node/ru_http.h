@@ -77,12 +77,16 @@ typedef struct {
 /*  Starts serving routes (a table ending with a NULL method) on node's
  *  [http] listen address. */
 RU_MUST_CHECK ru_err ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out);
+/*  civetweb's context, to register handlers of other kinds (WebSocket). */
+struct mg_context *ru_http_context(ru_http_t *self);
 /*  Stops accepting, waits for running requests, frees. NULL-safe. */
 void ru_http_stop(ru_http_t **self_p);
 
 /*  Signs a connection in, for handlers outside the route table (WebSocket,
  *  event streams): the token from the header, query, WebSocket protocol or
- *  cookie, as above. RU_E_NOT_FOUND when there is none or it is unknown. */
+ *  cookie, as above. *via says where a token was found (RU_AUTH_NONE:
+ *  nowhere), also when it is unknown; RU_E_NOT_FOUND when there is none or
+ *  it is unknown. */
 RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection *conn,
                                           ru_account_t *acct, ru_auth_via *via);
 /*  The token a request presents (header, access_token parameter or

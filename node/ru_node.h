@@ -15,6 +15,7 @@
 typedef struct ru_repl ru_repl_t;
 typedef struct ru_ratelimit ru_ratelimit_t;
 typedef struct ru_web ru_web_t;
+typedef struct ru_stream ru_stream_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -24,6 +25,7 @@ typedef struct {
     ru_repl_t *repl;                     /* NULL when the node does not replicate */
     ru_ratelimit_t *logins;              /* failed sign-ins, by address and user */
     ru_web_t *web;                       /* the web front end's files; NULL: none */
+    ru_stream_t *stream;                 /* live events for clients (ru_stream.h) */
     char public_url[RU_CONFIG_PATH_MAX]; /* no trailing slash */
 } ru_node_t;
 

@@ -13,6 +13,10 @@
  *  the start. When the map cannot grow, the request that hit the limit fails
  *  with RU_E_STORE_FULL and the rest run again without it.
  *
+ *  The refs of a batch's applied updates are kept beside the envelopes for
+ *  the listener, which is called with the lock held after the commit: a
+ *  listener removed by ru_writer_listen() is then surely not running.
+ *
  *  The node's HLC lives here, saved in meta with every commit, so local
  *  updates keep increasing times across restarts even if the wall clock
  *  goes back.
@@ -44,6 +48,9 @@ struct ru_writer {
     char *publish_to; /* endpoint, or NULL */
     zsock_t *publish; /* the writer thread's own PUSH socket */
     ru_buf_t applied; /* the batch's applied envelopes: u32 length | bytes ... */
+    ru_buf_t refs;    /* the batch's applied updates: ru_ref_t ... */
+    ru_writer_listener listener;
+    void *listener_ctx;
     uint64_t hlc_committed;
     const ru_key_t *key;
     ru_site_resolver resolve;
@@ -58,15 +65,16 @@ struct ru_writer {
     unsigned long commits, requests;
 };
 
-/*  Runs every undecided request of batch in txn, each in a child
- *  transaction. Returns RU_E_STORE_FULL (and sets *full) when the map
- *  filled up, else RU_OK; a request's own failure is its result. */
-/*  Keeps an applied envelope for publishing after the commit. */
+/*  Keeps an applied update's ref for the listener and its envelope for
+ *  publishing, after the commit. */
 static void
 s_collect(void *ctx, const ru_envelope_t *env, const ru_update_t *u)
 {
-    (void) u;
     ru_writer_t *self = ctx;
+    ru_ref_t ref;
+    memcpy(ref.origin, u->origin, RU_KEY_BYTES);
+    ref.seq = u->seq;
+    ru_buf_append(&self->refs, &ref, sizeof ref);
     if (!self->publish)
         return;
     uint8_t len[4] = {(uint8_t) (env->wire_len >> 24), (uint8_t) (env->wire_len >> 16),
@@ -90,6 +98,19 @@ s_publish(ru_writer_t *self)
     ru_buf_reset(&self->applied);
 }
 
+/*  Hands the refs of a committed batch to the listener; lock held. */
+static void
+s_tell_listener(ru_writer_t *self)
+{
+    size_t n = self->refs.len / sizeof(ru_ref_t);
+    if (self->listener && n && ru_buf_status(&self->refs) == RU_OK)
+        self->listener(self->listener_ctx, (const ru_ref_t *) (const void *) self->refs.data, n);
+    ru_buf_reset(&self->refs);
+}
+
+/*  Runs every undecided request of batch in txn, each in a child
+ *  transaction. Returns RU_E_STORE_FULL (and sets *full) when the map
+ *  filled up, else RU_OK; a request's own failure is its result. */
 static ru_err
 s_run_requests(ru_writer_t *self, ru_txn_t *txn, s_req **batch, int n, s_req **full)
 {
@@ -135,6 +156,7 @@ s_attempt(ru_writer_t *self, s_req **batch, int n, s_req **full)
 {
     ru_txn_t txn;
     ru_buf_reset(&self->applied); /* from an attempt that did not commit */
+    ru_buf_reset(&self->refs);
     ru_err err = ru_store_write(self->store, &txn);
     if (err)
         return err;
@@ -168,6 +190,8 @@ s_run(ru_writer_t *self, s_req **batch, int n)
             batch[i]->result = err ? err : RU_E_STORE_FULL;
     if (!err)
         s_publish(self);
+    else
+        ru_buf_reset(&self->refs); /* nothing was committed */
     ru_buf_reset(&self->applied);
 }
 
@@ -213,6 +237,7 @@ s_thread(void *arg)
         self->hlc_committed = self->hlc.last;
         self->commits++;
         self->requests += (unsigned long) n;
+        s_tell_listener(self);
         for (int i = 0; i < n; i++)
             batch[i]->done = 1;
         pthread_cond_broadcast(&self->done);
@@ -248,6 +273,7 @@ ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, 
         return RU_E_NOMEM;
     self->publish_to = publish_to ? strdup(publish_to) : NULL;
     ru_buf_init(&self->applied);
+    ru_buf_init(&self->refs);
     self->store = store;
     self->key = key;
     self->resolve = resolve;
@@ -284,6 +310,7 @@ ru_writer_destroy(ru_writer_t **self_p)
     pthread_mutex_unlock(&self->lock);
     pthread_join(self->thread, NULL);
     ru_buf_fini(&self->applied);
+    ru_buf_fini(&self->refs);
     free(self->publish_to);
     pthread_cond_destroy(&self->wake);
     pthread_cond_destroy(&self->done);
@@ -307,6 +334,15 @@ ru_writer_call(ru_writer_t *self, ru_writer_fn fn, void *arg)
         pthread_cond_wait(&self->done, &self->lock);
     pthread_mutex_unlock(&self->lock);
     return req.result;
+}
+
+void
+ru_writer_listen(ru_writer_t *self, ru_writer_listener fn, void *ctx)
+{
+    pthread_mutex_lock(&self->lock);
+    self->listener = fn;
+    self->listener_ctx = ctx;
+    pthread_mutex_unlock(&self->lock);
 }
 
 uint64_t

@@ -18,6 +18,10 @@
  *  replication actor publishes them to the peers. A full queue drops the
  *  message with a warning; the peers' catch-up repairs that.
  *
+ *  A listener (ru_writer_listen) learns the updates of each committed batch
+ *  too, local and replicated alike, in the order they were applied: the
+ *  streaming hub turns them into live events for clients.
+ *
  *  Thread rules: ru_writer_call() from any thread; request functions run on
  *  the writer's thread and must not call ru_writer_call() themselves.
  */
@@ -54,6 +58,18 @@ void ru_writer_destroy(ru_writer_t **self_p);
 
 /*  Runs fn(ctx, arg) in the writer and waits for the durable commit. */
 RU_MUST_CHECK ru_err ru_writer_call(ru_writer_t *self, ru_writer_fn fn, void *arg);
+
+/*  Called on the writer's thread, with the writer's lock held, after each
+ *  durable commit that applied updates: refs names them (n of them, in
+ *  the order they were applied; the array lives until the call returns).
+ *  It must be quick and must not wait for anything (copy the refs, wake a
+ *  thread of its own, return), for the next batch waits on it, and it must
+ *  not call the writer. */
+typedef void (*ru_writer_listener)(void *ctx, const ru_ref_t *refs, size_t n);
+
+/*  Sets the listener (one at most; fn NULL removes it). Once this returns,
+ *  the previous listener is not running and will not be called again. */
+void ru_writer_listen(ru_writer_t *self, ru_writer_listener fn, void *ctx);
 
 /*  Commits so far and requests per commit, for benchmarks and metrics. */
 void ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests);

@@ -34,6 +34,7 @@
 #include "ru_pubid.h"
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
+#include "ru_stream.h"
 #include "ru_view.h"
 #include "ru_web.h"
 
@@ -377,14 +378,20 @@ static int
 s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
 {
     ru_http_t *http = NULL;
-    if (s_first_admin(node) != RU_OK || ru_http_start(node, ru_api_routes, &http) != RU_OK)
+    if (s_first_admin(node) != RU_OK || ru_stream_new(node, &node->stream) != RU_OK ||
+        ru_http_start(node, ru_api_routes, &http) != RU_OK) {
+        ru_stream_destroy(&node->stream);
         return S_EXIT_FAIL;
+    }
+    ru_stream_serve_websocket(node->stream, ru_http_context(http));
     ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
     int sig = 0;
     while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
         s_reload(node, argc, argv);
     ru_log_info(S_LOG, "stopping on signal %d", sig);
-    ru_http_stop(&http); /* waits for requests in flight */
+    ru_stream_close_all(node->stream); /* open streams would hold their threads */
+    ru_http_stop(&http);               /* waits for requests in flight */
+    ru_stream_destroy(&node->stream);
     return S_EXIT_OK;
 }
 

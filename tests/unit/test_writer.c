@@ -1,7 +1,9 @@
 /*  test_writer.c - the store actor: concurrent callers share commits
  *  (group commit) and every acknowledged local update is in the store; a
  *  failing request leaves the others of its batch alone; a request too big
- *  for the store's size limit fails alone while the map grows for the rest.
+ *  for the store's size limit fails alone while the map grows for the rest;
+ *  the listener learns of the committed updates, in order, and of nothing
+ *  else, and a removed listener of nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +156,36 @@ test_store_full_fails_alone(void **state)
     assert_int_equal(s_own_seq(), before + 1);
 }
 
+/*  What the listener heard: the seqs of the refs, in order. */
+static uint64_t s_heard[16];
+static size_t s_nheard;
+
+static void
+s_listener(void *ctx, const ru_ref_t *refs, size_t n)
+{
+    assert_ptr_equal(ctx, &s_nheard);
+    for (size_t i = 0; i < n && s_nheard < 16; i++) {
+        assert_memory_equal(refs[i].origin, ru_key_public(s_key), RU_KEY_BYTES);
+        s_heard[s_nheard++] = refs[i].seq;
+    }
+}
+
+static void
+test_listener(void **state)
+{
+    (void) state;
+    uint64_t before = s_own_seq();
+    ru_writer_listen(s_writer, s_listener, &s_nheard);
+    assert_int_equal(ru_writer_call(s_writer, s_post, "one"), RU_OK);
+    assert_int_equal(ru_writer_call(s_writer, s_write_then_fail, NULL), RU_E_INVALID);
+    assert_int_equal(ru_writer_call(s_writer, s_post, "two"), RU_OK);
+    ru_writer_listen(s_writer, NULL, NULL);
+    assert_int_equal(ru_writer_call(s_writer, s_post, "unheard"), RU_OK);
+    assert_int_equal(s_nheard, 2); /* heard by the time each call returned */
+    assert_int_equal(s_heard[0], before + 1);
+    assert_int_equal(s_heard[1], before + 2);
+}
+
 int
 main(void)
 {
@@ -161,6 +193,7 @@ main(void)
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_failed_request_leaves_no_trace),
         cmocka_unit_test(test_store_full_fails_alone),
+        cmocka_unit_test(test_listener),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -1,0 +1,1059 @@
+/*  ru_stream.c - the streaming hub and its WebSocket and event-stream
+ *  endpoints (see ru_stream.h).
+ *
+ *  Three kinds of threads meet here, around the hub's lock, which guards
+ *  the list of open streams, their subscriptions, queues and states:
+ *    - the store actor calls s_on_commit() after each commit: it copies
+ *      the refs into the inbox (a lock of its own) and returns, so the
+ *      writer never waits on the hub's work, let alone on a client;
+ *    - the hub's thread takes the inbox, reads each update back from the
+ *      log in a read transaction, works out its events and queues a copy
+ *      of each, framed for its transport, on every stream that wants it;
+ *    - each stream's writer (s_pump) sends its queue, outside the lock:
+ *      a slow client blocks its own writer and nothing else. When its
+ *      queue passes [streaming] queue_kb the stream is ended instead, and
+ *      the client disconnected.
+ *
+ *  A WebSocket lives between civetweb's connect and close handlers. The
+ *  connect handler checks the sign-in, the origin and the limit, and
+ *  answers a refusal itself: civetweb passes its own connection there as
+ *  const only to say that it writes the handshake next, so the handler
+ *  may write a response instead. It also checks the Sec-WebSocket-Key's
+ *  length, because civetweb drops a handshake with a longer key without
+ *  calling the close handler, which would leak the stream. The ready
+ *  handler starts the stream's writer thread; the close handler ends the
+ *  stream, joins the writer and frees it. An event stream lives in its
+ *  route handler, which is its writer.
+ *
+ *  A deleted status's text is gone from its record: the hub reads the text
+ *  it was posted with from the log, to send the delete to the streams that
+ *  had the status (by its tags and mentions).
+ */
+#include "ru_stream.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ru_dbkey.h"
+#include "ru_entity.h"
+#include "ru_log.h"
+#include "ru_pubid.h"
+#include "ru_view.h"
+#include "ru_web.h"
+
+#define S_LOG "stream"
+#define S_PATH "/api/v1/streaming"
+#define S_MAX_SUBS 16      /* streams one connection may subscribe to */
+#define S_MAX_MESSAGE 4096 /* bytes of a client's message */
+#define S_MAX_TAGS 32      /* tags of a status that streams are matched on */
+#define S_INBOX_MAX 100000 /* refs waiting for the hub; more are skipped */
+#define S_GOODBYE_MS 2000  /* for WebSockets' close frames when the node stops */
+
+typedef enum {
+    S_USER,
+    S_USER_NOTIFICATION,
+    S_PUBLIC,
+    S_PUBLIC_LOCAL,
+    S_PUBLIC_REMOTE,
+    S_HASHTAG,
+    S_HASHTAG_LOCAL,
+    S_NSTREAMS
+} s_kind;
+
+static const struct {
+    const char *name;
+    int user;   /* needs a signed-in user */
+    int tagged; /* takes a tag */
+} s_streams[S_NSTREAMS] = {
+    [S_USER] = {"user", 1, 0},
+    [S_USER_NOTIFICATION] = {"user:notification", 1, 0},
+    [S_PUBLIC] = {"public", 0, 0},
+    [S_PUBLIC_LOCAL] = {"public:local", 0, 0},
+    [S_PUBLIC_REMOTE] = {"public:remote", 0, 0},
+    [S_HASHTAG] = {"hashtag", 0, 1},
+    [S_HASHTAG_LOCAL] = {"hashtag:local", 0, 1},
+};
+
+typedef struct {
+    s_kind kind;
+    char tag[RU_MAX_TAG + 1]; /* as indexed: no '#', ASCII in lower case */
+} s_sub;
+
+/*  One message to send, framed for its stream's transport. */
+typedef struct s_event {
+    struct s_event *next;
+    size_t len;
+    char text[];
+} s_event;
+
+typedef enum { S_WS, S_SSE } s_transport;
+
+/*  A stream is open until it ends: its client went away or a write failed
+ *  (gone), its queue overflowed (slow), or its connection closed. */
+typedef enum { S_OPEN, S_GONE, S_SLOW, S_CLOSED } s_state;
+
+typedef struct s_conn {
+    ru_stream_t *hub;
+    struct mg_connection *mg;
+    s_transport transport;
+    int authed;
+    char user[RU_MAX_NAME + 1]; /* "" when nobody signed in */
+    s_sub subs[S_MAX_SUBS];
+    int nsubs;
+    s_event *head, *tail;
+    size_t queued; /* bytes waiting */
+    s_state state;
+    pthread_cond_t wake; /* its writer: events, or the end */
+    pthread_t writer;    /* WebSockets */
+    int has_writer;
+    struct s_conn *prev, *next;
+} s_conn;
+
+struct ru_stream {
+    ru_node_t *node;
+    pthread_mutex_t lock;
+    s_conn *conns;
+    int stopping;
+    int writers;                 /* WebSocket writer threads running */
+    pthread_cond_t writers_done; /* ru_stream_close_all(): one ended */
+    atomic_int open;             /* streams open or being opened */
+    pthread_mutex_t inbox_lock;
+    pthread_cond_t inbox_wake;
+    ru_buf_t inbox;     /* ru_ref_t ... */
+    unsigned long lost; /* refs the inbox had no room for */
+    int quit;
+    pthread_t thread;
+};
+
+/*  ---------------------------------------------------------------------
+ *  Subscriptions
+ */
+
+/*  tag as indexed (ru_entity's form); 0 if missing or not one tag. */
+static int
+s_tag_fold(const char *tag, char *out)
+{
+    char text[RU_MAX_TAG + 2];
+    size_t n = tag ? strlen(tag + (*tag == '#')) : 0, pos = 0;
+    ru_entity_t e;
+    if (n == 0 || n > RU_MAX_TAG)
+        return 0;
+    text[0] = '#';
+    memcpy(text + 1, tag + (*tag == '#'), n);
+    if (!ru_entity_next(text, n + 1, &pos, &e) || e.kind != RU_ENTITY_TAG || e.start != 0 ||
+        e.len != n + 1)
+        return 0;
+    memcpy(out, e.name, strlen(e.name) + 1);
+    return 1;
+}
+
+/*  Reads a stream name and its tag into sub. Returns 0, or the status of
+ *  the error with *why for people. */
+static int
+s_sub_parse(const char *name, const char *tag, int authed, s_sub *sub, const char **why)
+{
+    int k = 0;
+    while (k < S_NSTREAMS && (!name || strcmp(name, s_streams[k].name) != 0))
+        k++;
+    if (k == S_NSTREAMS) {
+        *why = name && *name ? "Unknown stream type" : "No stream given";
+        return 400;
+    }
+    if (s_streams[k].user && !authed) {
+        *why = "Missing access token: this stream is a signed-in user's";
+        return 401;
+    }
+    sub->kind = (s_kind) k;
+    sub->tag[0] = '\0';
+    if (s_streams[k].tagged && !s_tag_fold(tag, sub->tag)) {
+        *why = "No valid tag given for the hashtag stream";
+        return 400;
+    }
+    return 0;
+}
+
+static int
+s_sub_equal(const s_sub *a, const s_sub *b)
+{
+    return a->kind == b->kind && strcmp(a->tag, b->tag) == 0;
+}
+
+/*  Subscribes c (lock held); subscribing again changes nothing. */
+static int
+s_sub_add(s_conn *c, const s_sub *sub, const char **why)
+{
+    for (int i = 0; i < c->nsubs; i++)
+        if (s_sub_equal(&c->subs[i], sub))
+            return 0;
+    if (c->nsubs == S_MAX_SUBS) {
+        *why = "Too many streams on one connection";
+        return 400;
+    }
+    c->subs[c->nsubs++] = *sub;
+    return 0;
+}
+
+static void
+s_sub_remove(s_conn *c, const s_sub *sub)
+{
+    for (int i = 0; i < c->nsubs; i++)
+        if (s_sub_equal(&c->subs[i], sub)) {
+            c->subs[i] = c->subs[--c->nsubs];
+            return;
+        }
+}
+
+/*  ---------------------------------------------------------------------
+ *  Streams and their queues
+ */
+
+static s_event *
+s_event_new(const char *text, size_t len)
+{
+    s_event *e = malloc(sizeof *e + len + 1);
+    if (!e)
+        return NULL;
+    e->next = NULL;
+    e->len = len;
+    memcpy(e->text, text, len);
+    e->text[len] = '\0';
+    return e;
+}
+
+/*  The message of an event on sub's stream, for c's transport. */
+static s_event *
+s_frame(const s_conn *c, const s_sub *sub, const char *event, const char *payload)
+{
+    if (c->transport == S_SSE) {
+        size_t size = strlen(event) + strlen(payload) + sizeof "event: \ndata: \n\n";
+        s_event *e = malloc(sizeof *e + size);
+        if (e) {
+            e->next = NULL;
+            e->len = (size_t) snprintf(e->text, size, "event: %s\ndata: %s\n\n", event, payload);
+        }
+        return e;
+    }
+    json_t *stream = json_pack("[s]", s_streams[sub->kind].name);
+    if (stream && s_streams[sub->kind].tagged)
+        json_array_append_new(stream, json_string(sub->tag));
+    json_t *msg =
+        stream ? json_pack("{s:o,s:s,s:s}", "stream", stream, "event", event, "payload", payload)
+               : NULL;
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    s_event *e = text ? s_event_new(text, strlen(text)) : NULL;
+    free(text);
+    return e;
+}
+
+static void
+s_queue_clear(s_conn *c)
+{
+    while (c->head) {
+        s_event *e = c->head;
+        c->head = e->next;
+        free(e);
+    }
+    c->tail = NULL;
+    c->queued = 0;
+}
+
+/*  Ends c as state says, unless it has ended already, and wakes its
+ *  writer (lock held). */
+static void
+s_end(s_conn *c, s_state state)
+{
+    if (c->state == S_OPEN)
+        c->state = state;
+    s_queue_clear(c);
+    pthread_cond_signal(&c->wake);
+}
+
+/*  Queues e (taken; NULL is out of memory: skipped) for c, lock held. */
+static void
+s_push(ru_stream_t *self, s_conn *c, s_event *e)
+{
+    if (!e || c->state != S_OPEN) {
+        free(e);
+        return;
+    }
+    if (c->queued + e->len > (size_t) self->node->cfg.stream_queue_kb * 1024) {
+        free(e);
+        ru_log_info(S_LOG, "a client reads too slowly (%zu bytes wait): its stream is closed",
+                    c->queued);
+        s_end(c, S_SLOW);
+        return;
+    }
+    if (c->tail)
+        c->tail->next = e;
+    else
+        c->head = e;
+    c->tail = e;
+    c->queued += e->len;
+    pthread_cond_signal(&c->wake);
+}
+
+/*  Tells a WebSocket client what it got wrong: {"error", "status"}. */
+static void
+s_complain(ru_stream_t *self, s_conn *c, int status, const char *why)
+{
+    json_t *msg = json_pack("{s:s,s:i}", "error", why, "status", status);
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    s_push(self, c, text ? s_event_new(text, strlen(text)) : NULL);
+    free(text);
+}
+
+/*  A condition variable whose waits end at times of the monotonic clock. */
+static void
+s_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/*  A time ms from now on the monotonic clock. */
+static void
+s_deadline(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/*  Sends thump (or nothing, NULL) and the events of list, freeing them;
+ *  0 when a write failed. */
+static int
+s_send(s_conn *c, const char *thump, s_event *list)
+{
+    int ok = !thump || mg_write(c->mg, thump, strlen(thump)) == (int) strlen(thump);
+    while (list) {
+        s_event *e = list;
+        list = e->next;
+        if (ok && c->transport == S_WS)
+            ok = mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_TEXT, e->text, e->len) > 0;
+        else if (ok)
+            ok = mg_write(c->mg, e->text, e->len) == (int) e->len;
+        free(e);
+    }
+    return ok;
+}
+
+/*  c's writer: sends its queue until it ends or the hub stops, with a
+ *  ":thump" comment on an event stream every heartbeat (civetweb pings
+ *  idle WebSockets). Returns how it ended: S_OPEN if the hub stops, S_GONE
+ *  if a write failed (nothing more can be sent: a frame may be cut). */
+static s_state
+s_pump(ru_stream_t *self, s_conn *c)
+{
+    long beat_ms = self->node->cfg.stream_heartbeat_ms;
+    int ok = 1;
+    struct timespec beat;
+    s_deadline(&beat, beat_ms);
+    pthread_mutex_lock(&self->lock);
+    while (c->state == S_OPEN && !self->stopping) {
+        const char *thump = NULL;
+        if (!c->head && pthread_cond_timedwait(&c->wake, &self->lock, &beat) == ETIMEDOUT) {
+            s_deadline(&beat, beat_ms);
+            thump = c->transport == S_SSE ? ":thump\n\n" : NULL;
+        }
+        if (c->state != S_OPEN || (!c->head && !thump))
+            continue;
+        s_event *list = c->head;
+        c->head = c->tail = NULL;
+        c->queued = 0;
+        pthread_mutex_unlock(&self->lock);
+        ok = s_send(c, thump, list);
+        pthread_mutex_lock(&self->lock);
+        if (!ok)
+            s_end(c, S_GONE);
+    }
+    s_state state = ok ? c->state : S_GONE;
+    pthread_mutex_unlock(&self->lock);
+    return state;
+}
+
+/*  Takes a place among the open streams; 0 when all are taken or the hub
+ *  stops. */
+static int
+s_reserve(ru_stream_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    int ok = !self->stopping && atomic_load(&self->open) < self->node->cfg.max_streams;
+    if (ok)
+        atomic_fetch_add(&self->open, 1);
+    pthread_mutex_unlock(&self->lock);
+    return ok;
+}
+
+/*  A new stream of the hub's, with its first subscription (sub, or NULL),
+ *  getting events from now on. NULL when out of memory. */
+static s_conn *
+s_conn_new(ru_stream_t *self, struct mg_connection *mg, s_transport transport,
+           const ru_account_t *acct, const s_sub *sub)
+{
+    s_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    s_cond_init_monotonic(&c->wake);
+    c->hub = self;
+    c->mg = mg;
+    c->transport = transport;
+    c->authed = acct != NULL;
+    snprintf(c->user, sizeof c->user, "%s", acct ? acct->name : "");
+    if (sub)
+        c->subs[c->nsubs++] = *sub;
+    pthread_mutex_lock(&self->lock);
+    c->next = self->conns;
+    if (c->next)
+        c->next->prev = c;
+    self->conns = c;
+    pthread_mutex_unlock(&self->lock);
+    return c;
+}
+
+/*  Ends c, waits for its writer and frees it, giving its place back. */
+static void
+s_conn_close(ru_stream_t *self, s_conn *c)
+{
+    pthread_mutex_lock(&self->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        self->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s_end(c, S_CLOSED);
+    pthread_mutex_unlock(&self->lock);
+    if (c->has_writer)
+        pthread_join(c->writer, NULL);
+    pthread_cond_destroy(&c->wake);
+    free(c);
+    atomic_fetch_sub(&self->open, 1);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Status events
+ */
+
+/*  A status event being sent: the status, what the rules look at, and
+ *  its JSON as each viewer sees it (rendered once per viewer). */
+typedef struct s_rendered {
+    struct s_rendered *next;
+    char viewer[RU_MAX_NAME + 1];
+    char *json;
+} s_rendered;
+
+typedef struct {
+    ru_stream_t *hub;
+    ru_txn_t *txn;
+    const char *event;
+    ru_ref_t ref;
+    ru_post_rec_t rec; /* deleted: cleared, with the text it was posted with */
+    int deleted;
+    int local; /* made at this site */
+    char tags[S_MAX_TAGS][RU_MAX_TAG + 1];
+    int ntags;
+    char id[RU_PUBID_SIZE];
+    ru_update_t first; /* a deleted status's post or reply */
+    s_rendered *rendered;
+} s_status_ev;
+
+/*  Reads the update ref from the log into u (views into txn). */
+static ru_err
+s_read_update(ru_txn_t *txn, const ru_ref_t *ref, ru_update_t *u)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_envelope_t env;
+    ru_err err = ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
+    if (!err)
+        err = ru_envelope_parse(val.mv_data, val.mv_size, &env);
+    return err ? err : ru_update_decode(&env, u);
+}
+
+/*  Loads the status of ev->ref and what the rules need of it. */
+static ru_err
+s_status_load(s_status_ev *ev)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_err err =
+        ru_txn_get(ev->txn, RU_DB_posts, key, ru_dbkey_ref(key, ev->ref.origin, ev->ref.seq), &val);
+    if (!err)
+        err = ru_post_rec_decode(val.mv_data, val.mv_size, &ev->rec);
+    if (!err && ev->rec.deleted)
+        err = s_read_update(ev->txn, &ev->ref, &ev->first);
+    if (err)
+        return err;
+    ev->deleted = ev->rec.deleted;
+    ev->rec.deleted = 0;
+    if (ev->deleted)
+        ev->rec.text = ev->first.text;
+    ev->local = memcmp(ev->ref.origin, ru_key_public(ev->hub->node->key), RU_KEY_BYTES) == 0;
+    ru_pubid_status(ev->rec.hlc, ev->ref.origin, ev->id);
+    size_t pos = 0;
+    ru_entity_t e;
+    while (ev->ntags < S_MAX_TAGS && ru_entity_next(ev->rec.text.ptr, ev->rec.text.len, &pos, &e))
+        if (e.kind == RU_ENTITY_TAG)
+            memcpy(ev->tags[ev->ntags++], e.name, strlen(e.name) + 1);
+    return RU_OK;
+}
+
+static int
+s_same_name(ru_str_t a, const ru_str_t b)
+{
+    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+/*  The status event u makes, in ev; 0 if none: not about a status, or a
+ *  no-op (a reply to nothing, an edit superseded or not the author's, a
+ *  delete by someone else). */
+static int
+s_status_of(s_status_ev *ev, const ru_update_t *u)
+{
+    static const char *const events[RU_KIND_MAX + 1] = {
+        [RU_KIND_POST] = "update",
+        [RU_KIND_REPLY] = "update",
+        [RU_KIND_EDIT] = "status.update",
+        [RU_KIND_DELETE] = "delete",
+    };
+    ev->event = u->kind >= 1 && u->kind <= RU_KIND_MAX ? events[u->kind] : NULL;
+    if (!ev->event)
+        return 0;
+    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY) {
+        memcpy(ev->ref.origin, u->origin, RU_KEY_BYTES);
+        ev->ref.seq = u->seq;
+    } else
+        ev->ref = u->target;
+    if (s_status_load(ev) != RU_OK)
+        return 0;
+    if (u->kind == RU_KIND_DELETE)
+        return ev->deleted && memcmp(u->origin, ev->ref.origin, RU_KEY_BYTES) == 0 &&
+               s_same_name(u->author, ev->rec.author);
+    return !ev->deleted && (u->kind != RU_KIND_EDIT || ev->rec.edit_hlc == u->hlc);
+}
+
+static int
+s_tagged(const s_status_ev *ev, const char *tag)
+{
+    for (int i = 0; i < ev->ntags; i++)
+        if (strcmp(ev->tags[i], tag) == 0)
+            return 1;
+    return 0;
+}
+
+/*  Is the status in user's home timeline? Theirs, or of whom they follow
+ *  (the rule of the home index, which a delete has emptied). */
+static int
+s_in_home(const s_status_ev *ev, const char *user)
+{
+    ru_str_t me = {user, (uint32_t) strlen(user)};
+    const uint8_t *self = ru_key_public(ev->hub->node->key);
+    if (ev->local && s_same_name(ev->rec.author, me))
+        return 1;
+    uint8_t key[2 * RU_DBKEY_USER];
+    size_t len = ru_dbkey_user(key, self, me);
+    len += ru_dbkey_user(key + len, ev->ref.origin, ev->rec.author);
+    MDB_val val;
+    return ru_txn_get(ev->txn, RU_DB_follows, key, len, &val) == RU_OK;
+}
+
+/*  Does c's subscription sub get the status? */
+static int
+s_wants(const s_status_ev *ev, const s_conn *c, const s_sub *sub)
+{
+    int pub = ev->rec.visibility == RU_VIS_PUBLIC;
+    ru_view_t v = {ev->hub->node, ev->txn, c->user};
+    switch (sub->kind) {
+    case S_PUBLIC:
+        return pub;
+    case S_PUBLIC_LOCAL:
+        return pub && ev->local;
+    case S_PUBLIC_REMOTE:
+        return pub && !ev->local;
+    case S_HASHTAG:
+        return pub && s_tagged(ev, sub->tag);
+    case S_HASHTAG_LOCAL:
+        return pub && ev->local && s_tagged(ev, sub->tag);
+    case S_USER:
+        return c->authed && s_in_home(ev, c->user) && ru_view_visible(&v, &ev->ref, &ev->rec);
+    default:
+        return 0;
+    }
+}
+
+/*  The payload for c: the Status JSON as c's user sees it, or a deleted
+ *  status's id. NULL out of memory. */
+static const char *
+s_payload(s_status_ev *ev, const s_conn *c)
+{
+    if (ev->deleted)
+        return ev->id;
+    for (s_rendered *r = ev->rendered; r; r = r->next)
+        if (strcmp(r->viewer, c->user) == 0)
+            return r->json;
+    ru_view_t v = {ev->hub->node, ev->txn, c->authed ? c->user : NULL};
+    json_t *status = ru_view_status(&v, &ev->ref, &ev->rec);
+    s_rendered *r = status ? malloc(sizeof *r) : NULL;
+    if (r && !(r->json = json_dumps(status, JSON_COMPACT))) {
+        free(r);
+        r = NULL;
+    }
+    json_decref(status);
+    if (!r)
+        return NULL;
+    memcpy(r->viewer, c->user, sizeof r->viewer);
+    r->next = ev->rendered;
+    ev->rendered = r;
+    return r->json;
+}
+
+/*  Queues ev on every stream that wants it. */
+static void
+s_status_send(s_status_ev *ev)
+{
+    ru_stream_t *self = ev->hub;
+    pthread_mutex_lock(&self->lock);
+    for (s_conn *c = self->conns; c; c = c->next)
+        for (int i = 0; i < c->nsubs && c->state == S_OPEN; i++) {
+            const char *payload = s_wants(ev, c, &c->subs[i]) ? s_payload(ev, c) : NULL;
+            if (payload)
+                s_push(self, c, s_frame(c, &c->subs[i], ev->event, payload));
+        }
+    pthread_mutex_unlock(&self->lock);
+}
+
+static void
+s_status_event(ru_stream_t *self, ru_txn_t *txn, const ru_update_t *u)
+{
+    s_status_ev *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return;
+    ev->hub = self;
+    ev->txn = txn;
+    ru_update_init(&ev->first);
+    if (s_status_of(ev, u))
+        s_status_send(ev);
+    while (ev->rendered) {
+        s_rendered *r = ev->rendered;
+        ev->rendered = r->next;
+        free(r->json);
+        free(r);
+    }
+    ru_update_fini(&ev->first);
+    free(ev);
+}
+
+/*  ---------------------------------------------------------------------
+ *  The hub: from commits to events
+ */
+
+/*  The store actor's listener: queues the refs for the hub's thread. */
+static void
+s_on_commit(void *ctx, const ru_ref_t *refs, size_t n)
+{
+    ru_stream_t *self = ctx;
+    if (atomic_load(&self->open) == 0)
+        return; /* nobody to tell */
+    pthread_mutex_lock(&self->inbox_lock);
+    size_t held = self->inbox.len / sizeof *refs;
+    size_t room = held < S_INBOX_MAX ? S_INBOX_MAX - held : 0;
+    if (n > room) {
+        self->lost += n - room;
+        n = room;
+    }
+    ru_buf_append(&self->inbox, refs, n * sizeof *refs);
+    pthread_cond_signal(&self->inbox_wake);
+    pthread_mutex_unlock(&self->inbox_lock);
+}
+
+/*  The events of updates refs[0..n), as of one read transaction. */
+static void
+s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
+{
+    ru_txn_t txn;
+    if (ru_store_read(self->node->store, &txn) != RU_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        ru_update_t u;
+        ru_update_init(&u);
+        if (s_read_update(&txn, &refs[i], &u) == RU_OK)
+            s_status_event(self, &txn, &u);
+        ru_update_fini(&u);
+    }
+    ru_txn_abort(&txn);
+}
+
+static void *
+s_hub(void *arg)
+{
+    ru_stream_t *self = arg;
+    ru_buf_t work;
+    ru_buf_init(&work);
+    pthread_mutex_lock(&self->inbox_lock);
+    for (;;) {
+        while (!self->inbox.len && !self->quit)
+            pthread_cond_wait(&self->inbox_wake, &self->inbox_lock);
+        if (self->quit)
+            break;
+        ru_buf_t full = self->inbox;
+        self->inbox = work;
+        work = full;
+        unsigned long lost = self->lost;
+        self->lost = 0;
+        pthread_mutex_unlock(&self->inbox_lock);
+        if (lost)
+            ru_log_warn(S_LOG,
+                        "%lu updates came faster than the hub could stream them: "
+                        "their events were skipped",
+                        lost);
+        s_dispatch(self, (const ru_ref_t *) (const void *) work.data, work.len / sizeof(ru_ref_t));
+        ru_buf_reset(&work);
+        pthread_mutex_lock(&self->inbox_lock);
+    }
+    pthread_mutex_unlock(&self->inbox_lock);
+    ru_buf_fini(&work);
+    return NULL;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Opening a stream
+ */
+
+/*  Who asks for a stream, and which one. */
+typedef struct {
+    ru_account_t acct;
+    int authed;
+    ru_auth_via via;
+    char stream[32]; /* "": none named */
+    char tag[3 * RU_MAX_TAG + 1];
+} s_ask;
+
+/*  Is the page that opened conn one of this site's? Its Origin is that of
+ *  the node's public URL, or of the Host it asked for. A missing Origin is
+ *  fine when absent_ok (a browser sends none on a same-origin GET). */
+static int
+s_same_origin(const ru_stream_t *self, const struct mg_connection *conn, int absent_ok)
+{
+    const char *origin = mg_get_header(conn, "Origin");
+    const char *host = mg_get_header(conn, "Host");
+    const char *url = self->node->public_url;
+    const char *sep = strstr(url, "://");
+    size_t n = sep ? (size_t) (sep + 3 - url) + strcspn(sep + 3, "/") : 0;
+    if (!origin)
+        return absent_ok;
+    if (n && strlen(origin) == n && strncasecmp(origin, url, n) == 0)
+        return 1;
+    const char *rest = strncasecmp(origin, "https://", 8) == 0  ? origin + 8
+                       : strncasecmp(origin, "http://", 7) == 0 ? origin + 7
+                                                                : NULL;
+    return rest && host && strcasecmp(rest, host) == 0;
+}
+
+/*  Reads who asks from conn, and the stream and tag of its query. Returns
+ *  0, or the status of a refusal with *why. */
+static int
+s_ask_read(ru_stream_t *self, struct mg_connection *conn, s_transport t, s_ask *ask,
+           const char **why)
+{
+    memset(ask, 0, sizeof *ask);
+    ru_err err = ru_http_conn_account(self->node, conn, &ask->acct, &ask->via);
+    ask->authed = err == RU_OK;
+    if (err && ask->via == RU_AUTH_TOKEN) {
+        *why = "The access token is invalid";
+        return 401;
+    }
+    if (err)
+        ask->via = RU_AUTH_NONE; /* a stale cookie: nobody signed in */
+    if (ask->via == RU_AUTH_COOKIE && !s_same_origin(self, conn, t == S_SSE)) {
+        *why = "A stream signed in by the session cookie must come from this site's pages";
+        return 403;
+    }
+    const char *q = mg_get_request_info(conn)->query_string;
+    if (q && mg_get_var(q, strlen(q), "stream", ask->stream, sizeof ask->stream) == -2)
+        snprintf(ask->stream, sizeof ask->stream, "?"); /* too long: no stream's name */
+    if (q)
+        (void) mg_get_var(q, strlen(q), "tag", ask->tag, sizeof ask->tag);
+    return 0;
+}
+
+/*  Opens the stream ask names (none: subscriptions come later) on conn.
+ *  NULL, with the status and reason of the refusal, if it cannot. */
+static s_conn *
+s_open(ru_stream_t *self, struct mg_connection *conn, s_transport t, const s_ask *ask, int *status,
+       const char **why)
+{
+    s_sub sub;
+    *status = ask->stream[0] ? s_sub_parse(ask->stream, ask->tag, ask->authed, &sub, why) : 0;
+    if (*status)
+        return NULL;
+    if (!s_reserve(self)) {
+        *status = 503;
+        *why = "Too many streams are open: try again later";
+        return NULL;
+    }
+    s_conn *c =
+        s_conn_new(self, conn, t, ask->authed ? &ask->acct : NULL, ask->stream[0] ? &sub : NULL);
+    if (!c) {
+        atomic_fetch_sub(&self->open, 1);
+        *status = 500;
+        *why = "out of memory";
+    }
+    return c;
+}
+
+/*  ---------------------------------------------------------------------
+ *  WebSocket
+ */
+
+static int
+s_ws_connect(const struct mg_connection *const_conn, void *cbdata)
+{
+    ru_stream_t *self = cbdata;
+    struct mg_connection *conn = (struct mg_connection *) const_conn; /* see the top */
+    const char *key = mg_get_header(conn, "Sec-WebSocket-Key");
+    const char *why = "Sec-WebSocket-Key must be 24 characters";
+    s_ask ask;
+    int status = key && strlen(key) == 24 ? s_ask_read(self, conn, S_WS, &ask, &why) : 400;
+    s_conn *c = status ? NULL : s_open(self, conn, S_WS, &ask, &status, &why);
+    if (!c) {
+        ru_http_conn_error(conn, status, why);
+        return 1;
+    }
+    mg_set_user_connection_data(conn, c);
+    return 0;
+}
+
+/*  Closes a WebSocket the server ends: 1001 going away (the node stops),
+ *  1013 try again later (the client was too slow). */
+static void *
+s_ws_writer(void *arg)
+{
+    s_conn *c = arg;
+    s_state state = s_pump(c->hub, c);
+    static const char going[] = "\x03\xe9the node is stopping";
+    static const char slow[] = "\x03\xf5too slow: events were dropped";
+    if (state == S_OPEN)
+        mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, going, sizeof going - 1);
+    else if (state == S_SLOW)
+        mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, slow, sizeof slow - 1);
+    pthread_mutex_lock(&c->hub->lock);
+    c->hub->writers--;
+    pthread_cond_broadcast(&c->hub->writers_done);
+    pthread_mutex_unlock(&c->hub->lock);
+    return NULL;
+}
+
+static void
+s_ws_ready(struct mg_connection *conn, void *cbdata)
+{
+    ru_stream_t *self = cbdata;
+    s_conn *c = mg_get_user_connection_data(conn);
+    if (!c)
+        return;
+    pthread_mutex_lock(&self->lock);
+    self->writers++;
+    pthread_mutex_unlock(&self->lock);
+    if (pthread_create(&c->writer, NULL, s_ws_writer, c) == 0) {
+        c->has_writer = 1;
+        return;
+    }
+    ru_log_err(S_LOG, "cannot start a stream's thread: the WebSocket is closed");
+    pthread_mutex_lock(&self->lock);
+    self->writers--;
+    s_end(c, S_GONE);
+    pthread_mutex_unlock(&self->lock);
+    mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xf3", 2); /* 1011 */
+}
+
+/*  A client's message, lock held: subscribe or unsubscribe. */
+static void
+s_ws_message(ru_stream_t *self, s_conn *c, const char *data, size_t len)
+{
+    json_t *msg = len <= S_MAX_MESSAGE ? json_loadb(data, len, 0, NULL) : NULL;
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    const char *why = "Send {\"type\": \"subscribe\" or \"unsubscribe\", \"stream\": NAME}";
+    int subscribe = type && strcmp(type, "subscribe") == 0, status = 400;
+    s_sub sub;
+    if (subscribe || (type && strcmp(type, "unsubscribe") == 0))
+        status = s_sub_parse(json_string_value(json_object_get(msg, "stream")),
+                             json_string_value(json_object_get(msg, "tag")), c->authed, &sub, &why);
+    if (!status && subscribe)
+        status = s_sub_add(c, &sub, &why);
+    else if (!status)
+        s_sub_remove(c, &sub);
+    json_decref(msg);
+    if (status)
+        s_complain(self, c, status, why);
+}
+
+static int
+s_ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+{
+    ru_stream_t *self = cbdata;
+    s_conn *c = mg_get_user_connection_data(conn);
+    int opcode = bits & 0x0f;
+    if (!c)
+        return 0;
+    if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
+        /* the client closes: answer with its code; civetweb then closes */
+        mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, data, len >= 2 ? 2 : 0);
+        return 0;
+    }
+    pthread_mutex_lock(&self->lock);
+    if (opcode == MG_WEBSOCKET_OPCODE_TEXT && (bits & 0x80))
+        s_ws_message(self, c, data, len);
+    else
+        s_complain(self, c, 400, "Send each message as one text frame of JSON");
+    int open = c->state == S_OPEN && !self->stopping;
+    pthread_mutex_unlock(&self->lock);
+    return open;
+}
+
+static void
+s_ws_close(const struct mg_connection *conn, void *cbdata)
+{
+    s_conn *c = mg_get_user_connection_data(conn);
+    if (c)
+        s_conn_close(cbdata, c);
+    mg_set_user_connection_data(conn, NULL);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Server-Sent Events
+ */
+
+/*  The stream an event stream's path names, into stream:
+ *  "/api/v1/streaming/public/local" -> "public:local". Unchanged (the
+ *  query's) for /api/v1/streaming itself. */
+static void
+s_sse_name(const char *path, char *stream, size_t size)
+{
+    const char *rest = path + strlen(S_PATH);
+    if (*rest != '/' || !rest[1])
+        return;
+    snprintf(stream, size, "%s", rest + 1);
+    for (char *p = stream; *p; p++)
+        if (*p == '/')
+            *p = p[1] ? ':' : '\0'; /* a trailing slash ends it */
+}
+
+int
+ru_stream_sse(ru_req_t *req)
+{
+    ru_stream_t *self = req->node->stream;
+    const char *why = "No stream given";
+    s_ask ask;
+    int status = s_ask_read(self, req->conn, S_SSE, &ask, &why);
+    s_sse_name(req->path, ask.stream, sizeof ask.stream);
+    if (!status && !ask.stream[0])
+        status = 400;
+    s_conn *c = status ? NULL : s_open(self, req->conn, S_SSE, &ask, &status, &why);
+    if (!c)
+        return ru_http_error(req, status, "%s", why);
+    static const char head[] =
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-store\r\n" RU_WEB_SECURITY_HEADERS "X-Accel-Buffering: no\r\n"
+        "Connection: close\r\n\r\n"
+        ":)\n\n";
+    if (mg_write(req->conn, head, sizeof head - 1) == (int) sizeof head - 1)
+        (void) s_pump(self, c);
+    s_conn_close(self, c);
+    return 200;
+}
+
+int
+ru_stream_health(ru_req_t *req)
+{
+    return ru_http_send(req, 200, "text/plain; charset=utf-8", "OK", 2);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Life cycle
+ */
+
+ru_err
+ru_stream_new(ru_node_t *node, ru_stream_t **out)
+{
+    *out = NULL;
+    ru_stream_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->node = node;
+    atomic_init(&self->open, 0);
+    ru_buf_init(&self->inbox);
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_mutex_init(&self->inbox_lock, NULL);
+    pthread_cond_init(&self->inbox_wake, NULL);
+    s_cond_init_monotonic(&self->writers_done);
+    if (pthread_create(&self->thread, NULL, s_hub, self) != 0) {
+        pthread_cond_destroy(&self->writers_done);
+        pthread_cond_destroy(&self->inbox_wake);
+        pthread_mutex_destroy(&self->inbox_lock);
+        pthread_mutex_destroy(&self->lock);
+        free(self);
+        return RU_E_NOMEM;
+    }
+    ru_writer_listen(node->writer, s_on_commit, self);
+    *out = self;
+    return RU_OK;
+}
+
+void
+ru_stream_serve_websocket(ru_stream_t *self, struct mg_context *ctx)
+{
+    mg_set_websocket_handler(ctx, S_PATH, s_ws_connect, s_ws_ready, s_ws_data, s_ws_close, self);
+}
+
+void
+ru_stream_close_all(ru_stream_t *self)
+{
+    struct timespec limit;
+    s_deadline(&limit, S_GOODBYE_MS);
+    pthread_mutex_lock(&self->lock);
+    self->stopping = 1;
+    for (s_conn *c = self->conns; c; c = c->next)
+        pthread_cond_signal(&c->wake);
+    /* civetweb sends nothing more once it stops: let the goodbyes leave */
+    while (self->writers > 0 &&
+           pthread_cond_timedwait(&self->writers_done, &self->lock, &limit) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&self->lock);
+}
+
+void
+ru_stream_destroy(ru_stream_t **self_p)
+{
+    ru_stream_t *self = *self_p;
+    if (!self)
+        return;
+    ru_writer_listen(self->node->writer, NULL, NULL);
+    pthread_mutex_lock(&self->inbox_lock);
+    self->quit = 1;
+    pthread_cond_signal(&self->inbox_wake);
+    pthread_mutex_unlock(&self->inbox_lock);
+    pthread_join(self->thread, NULL);
+    ru_buf_fini(&self->inbox);
+    pthread_cond_destroy(&self->writers_done);
+    pthread_cond_destroy(&self->inbox_wake);
+    pthread_mutex_destroy(&self->inbox_lock);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
+}

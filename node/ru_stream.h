@@ -1,0 +1,84 @@
+/*  ru_stream.h - live events for clients: Mastodon's streaming API over
+ *  WebSocket and Server-Sent Events.
+ *
+ *  The hub learns of every update the store actor commits (a writer
+ *  listener, ru_writer.h), local and replicated alike, and turns each into
+ *  the events Mastodon clients expect, for every open stream that should
+ *  see them:
+ *    update         a new status (post or reply): its Status JSON
+ *    status.update  an edited status: its Status JSON
+ *    delete         a deleted status: its id
+ *    notification   a Notification of the stream's user (ru_notify.h)
+ *  A status event is rendered as the stream's user sees it (favourited,
+ *  visibility), and only to those who may see it.
+ *
+ *  Streams, by their Mastodon names:
+ *    user               the user's home timeline (their own statuses and
+ *                       those of whom they follow, replies included, as
+ *                       GET /api/v1/timelines/home shows them) and their
+ *                       notifications; needs a signed-in user
+ *    user:notification  their notifications alone
+ *    public             every public status, from every site
+ *    public:local       public statuses made at this site
+ *    public:remote      public statuses from other sites
+ *    hashtag            public statuses with the tag (a "tag" parameter)
+ *    hashtag:local      the same, made at this site
+ *  A delete goes where its status went: the id of a status gone says
+ *  nothing more, and its tags and mentions are those it was posted with.
+ *
+ *  WebSocket, GET /api/v1/streaming with an upgrade: signed in as any
+ *  request is (ru_http.h), the token of Sec-WebSocket-Protocol echoed in
+ *  the handshake. A bad token is refused with 401 at the handshake; no
+ *  token gives the public streams only. A connection signed in by the
+ *  session cookie must come from a page of this site (its Origin is this
+ *  node's), else 403: any page can open a WebSocket that carries the
+ *  browser's cookies. ?stream=NAME(&tag=T) subscribes at connect; the
+ *  client then sends {"type": "subscribe" | "unsubscribe", "stream":
+ *  NAME, "tag": T}, and gets {"error": ..., "status": N} for a message it
+ *  got wrong. Events are {"stream": [NAME(, tag)], "event": E, "payload":
+ *  "<the JSON, as a string>"} (a delete's payload is the id itself).
+ *  Idle connections are pinged every [streaming] heartbeat_ms.
+ *
+ *  Server-Sent Events: GET /api/v1/streaming/user, /user/notification,
+ *  /public, /public/local, /public/remote, /hashtag?tag=T,
+ *  /hashtag/local?tag=T (or /api/v1/streaming?stream=NAME) answer
+ *  text/event-stream, "event: E\ndata: PAYLOAD\n\n" per event, and a
+ *  ":thump" comment every heartbeat_ms. GET /api/v1/streaming/health
+ *  answers "OK" (text/plain, as Mastodon's does).
+ *
+ *  Limits: at most [streaming] max_streams streams at once (503 past it);
+ *  each has a queue of queue_kb of unsent events, and a client that lets
+ *  it fill up is disconnected, so a slow client never holds up the store
+ *  actor, the hub or anyone else.
+ *
+ *  Threads: the listener only copies the refs of a commit into the hub's
+ *  inbox; the hub's thread reads them in its own read transactions and
+ *  queues events; each stream is written by a thread of its own (an event
+ *  stream's civetweb thread, or one per WebSocket beside civetweb's, which
+ *  reads the client's messages).
+ */
+#ifndef RU_STREAM_H
+#define RU_STREAM_H
+
+#include "ruche/ru_error.h"
+
+#include "ru_http.h"
+#include "ru_node.h"
+
+/*  Starts the hub of node, listening to its store actor (node->writer,
+ *  which must outlive the hub). */
+RU_MUST_CHECK ru_err ru_stream_new(ru_node_t *node, ru_stream_t **out);
+/*  Serves the WebSocket endpoint on civetweb's context ctx. */
+void ru_stream_serve_websocket(ru_stream_t *self, struct mg_context *ctx);
+/*  Ends every stream (WebSockets get a close frame, "going away") and
+ *  refuses new ones, so that the HTTP server can stop. */
+void ru_stream_close_all(ru_stream_t *self);
+/*  Stops listening and frees; the HTTP server must be stopped (no stream
+ *  open). NULL-safe. */
+void ru_stream_destroy(ru_stream_t **self_p);
+
+/*  Route handlers: the event streams, and their health check. */
+int ru_stream_sse(ru_req_t *req);
+int ru_stream_health(ru_req_t *req);
+
+#endif
