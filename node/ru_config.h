@@ -42,6 +42,7 @@ typedef struct {
     char web_root[RU_CONFIG_PATH_MAX];   /* the front end's files; "" = the default */
     long http_threads;
     long max_body;       /* bytes */
+    long keep_alive_ms;  /* an idle kept-alive connection is closed after it */
     long login_failures; /* failed sign-ins allowed per address or user ... */
     long login_window_s; /* ... in this many seconds */
     /* [streaming] */

@@ -78,14 +78,16 @@ ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size
 {
     char head[sizeof req->link + sizeof req->headers + 1024];
     const char *csp = strstr(req->headers, "Content-Security-Policy:") ? "" : RU_WEB_CSP_HEADER;
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Content-Type: %s\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n%s" RU_WEB_BASE_HEADERS "%s%s%s%s"
-                     "\r\n",
-                     status, s_reason(status), type, len, csp, req->link[0] ? "Link: " : "",
-                     req->link, req->link[0] ? "\r\n" : "", req->headers);
+    int n =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 %d %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "Keep-Alive: timeout=%ld\r\n%s" RU_WEB_BASE_HEADERS "%s%s%s%s"
+                 "\r\n",
+                 status, s_reason(status), type, len, req->node->cfg.keep_alive_ms / 1000, csp,
+                 req->link[0] ? "Link: " : "", req->link, req->link[0] ? "\r\n" : "", req->headers);
     /*  Head and body leave in one write: two small writes on a kept-alive
      *  connection would wait for the client's delayed acknowledgement. */
     ru_buf_t out;
@@ -655,7 +657,8 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
     /*  A stream holds its thread while it is open: streams get threads of
      *  their own, on top of those for requests. Idle WebSockets are pinged
      *  every heartbeat (civetweb closes them after five unanswered pings). */
-    char threads[16], ping_ms[16];
+    char threads[16], ping_ms[16], keep_alive[16];
+    snprintf(keep_alive, sizeof keep_alive, "%ld", node->cfg.keep_alive_ms);
     snprintf(threads, sizeof threads, "%ld", node->cfg.http_threads + node->cfg.max_streams);
     snprintf(ping_ms, sizeof ping_ms, "%ld", node->cfg.stream_heartbeat_ms);
     const char *options[] = {"listening_ports",
@@ -666,6 +669,8 @@ ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out)
                              "30000",
                              "enable_keep_alive",
                              "yes",
+                             "keep_alive_timeout_ms",
+                             keep_alive,
                              "tcp_nodelay",
                              "1",
                              "websocket_timeout_ms",

@@ -383,7 +383,10 @@ def s_revoke(c, w):
 
 def s_compat(c, w):
     anon, token = w.anon, w.user_token
-    c.status("GET /api/v1/instance/", anon.get("/api/v1/instance/"), 200)
+    r = anon.get("/api/v1/instance/")
+    c.status("GET /api/v1/instance/", r, 200)
+    c.equal("answers say how long an idle connection stays open", r.header("Keep-Alive"),
+            "timeout=5")
     r = anon.post("/api/v1/statuses/", json_body={"status": "trailing slash"}, token=token)
     c.status("POST /api/v1/statuses/", r, 200)
     sid = (r.json or {}).get("id", "0")
