@@ -8,6 +8,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_pubid.h"
+#include "ru_state.h"
 #include "ru_stream.h"
 
 const ru_route_t ru_api_routes[] = {
@@ -83,24 +84,8 @@ ru_api_find_status(ru_txn_t *txn, const char *id, ru_ref_t *ref, ru_post_rec_t *
     uint8_t pos[RU_PUBID_POS];
     if (ru_pubid_status_parse(id, pos) != RU_OK)
         return RU_E_NOT_FOUND;
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_timeline), &cur))
-        return RU_E_STORE;
-    MDB_val k = {sizeof pos, pos}, val;
-    int rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
-    int found =
-        rc == MDB_SUCCESS && k.mv_size == RU_DBKEY_POS && memcmp(k.mv_data, pos, sizeof pos) == 0;
-    if (found) {
-        const uint8_t *key = k.mv_data;
-        memcpy(ref->origin, key + 8, RU_KEY_BYTES);
-        ref->seq = ru_dbkey_get64(key + 8 + RU_KEY_BYTES);
-    }
-    mdb_cursor_close(cur);
-    if (!found)
-        return RU_E_NOT_FOUND;
-    uint8_t key[RU_DBKEY_REF];
-    ru_err err = ru_txn_get(txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
-    return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
+    ru_err err = ru_pubid_status_ref(txn, pos, ref);
+    return err ? err : ru_state_get_post(txn, ref, rec);
 }
 
 typedef struct {

@@ -143,15 +143,23 @@ s_latin(char c, char *out)
     return 2;
 }
 
+/*  The folded form of an ASCII character: a lower-case letter or a digit,
+ *  or 0 for a separator. */
+static char
+s_ascii(uint8_t c)
+{
+    c = c >= 'A' && c <= 'Z' ? (uint8_t) (c + 32) : c;
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? (char) c : 0;
+}
+
 /*  What cp becomes in a word: its folded UTF-8 in out (at most 4 bytes;
  *  returns how many), 0 when it is dropped, S_SEP when it separates words. */
 static int
 s_fold(uint32_t cp, char *out)
 {
     if (cp < 0x80) {
-        char c = (char) (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-        out[0] = c;
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? 1 : S_SEP;
+        out[0] = s_ascii((uint8_t) cp);
+        return out[0] ? 1 : S_SEP;
     }
     if (s_in(s_dropped, sizeof s_dropped / sizeof s_dropped[0], cp))
         return 0;
@@ -175,7 +183,14 @@ ru_fold_word(const char *text, size_t len, size_t *pos, char *out)
     int full = 0; /* the rest of a long word is passed over */
     while (*pos < len) {
         char f[4];
-        int k = s_fold(s_decode((const uint8_t *) text, len, pos), f);
+        uint8_t c = (uint8_t) text[*pos];
+        int k;
+        if (c < 0x80) { /* most text: no decoding */
+            (*pos)++;
+            f[0] = s_ascii(c);
+            k = f[0] ? 1 : S_SEP;
+        } else
+            k = s_fold(s_decode((const uint8_t *) text, len, pos), f);
         if (k == S_SEP && n > 0)
             break;
         full = full || (k > 0 && n + (size_t) k > RU_FOLD_WORD_MAX);
@@ -205,4 +220,34 @@ ru_fold_tag(const char *tag, size_t len, char *out)
     }
     out[n] = '\0';
     return n;
+}
+
+void
+ru_fold_terms(const char *q, size_t len, ru_fold_terms_t *t)
+{
+    size_t at = 0;
+    t->n = 0;
+    while (t->n < RU_FOLD_TERMS && (t->len[t->n] = ru_fold_word(q, len, &at, t->w[t->n])) > 0)
+        t->n++;
+}
+
+void
+ru_fold_match(const ru_fold_terms_t *t, const char *text, size_t len, int all_prefix,
+              unsigned *found)
+{
+    char word[RU_FOLD_WORD_MAX + 1];
+    size_t at = 0, n;
+    while ((n = ru_fold_word(text, len, &at, word)) > 0)
+        for (int i = 0; i < t->n; i++) {
+            int prefix = all_prefix || i == t->n - 1;
+            if (n >= t->len[i] && (prefix || n == t->len[i]) &&
+                memcmp(word, t->w[i], t->len[i]) == 0)
+                *found |= 1u << i;
+        }
+}
+
+unsigned
+ru_fold_all(const ru_fold_terms_t *t)
+{
+    return (1u << t->n) - 1;
 }

@@ -31,4 +31,23 @@ size_t ru_fold_word(const char *text, size_t len, size_t *pos, char *out);
  *  every other character kept. Returns its length. */
 size_t ru_fold_tag(const char *tag, size_t len, char *out);
 
+/*  The words of a query, folded: at most RU_FOLD_TERMS count. */
+#define RU_FOLD_TERMS 8
+
+typedef struct {
+    char w[RU_FOLD_TERMS][RU_FOLD_WORD_MAX + 1];
+    size_t len[RU_FOLD_TERMS];
+    int n;
+} ru_fold_terms_t;
+
+/*  Cuts the first len bytes of q into t. */
+void ru_fold_terms(const char *q, size_t len, ru_fold_terms_t *t);
+/*  Adds to *found (bit i for term i) the terms that text holds: as a
+ *  whole word, or as the start of a word for the last term (one a user
+ *  may not have finished typing), or for every term when all_prefix. */
+void ru_fold_match(const ru_fold_terms_t *t, const char *text, size_t len, int all_prefix,
+                   unsigned *found);
+/*  The value *found has when text holds every term of t. */
+unsigned ru_fold_all(const ru_fold_terms_t *t);
+
 #endif

@@ -236,8 +236,13 @@ s_collect(ru_txn_t *txn, const uint8_t *self, ru_site_resolver resolve, void *re
         *err = RU_E_NOMEM;
         return NULL;
     }
-    *ev = (s_events){
-        .txn = txn, .self = self, .resolve = resolve, .resolve_ctx = resolve_ctx, .u = u};
+    ev->txn = txn; /* the lists are left as they are: only the first n count */
+    ev->self = self;
+    ev->resolve = resolve;
+    ev->resolve_ctx = resolve_ctx;
+    ev->u = u;
+    ev->has_status = 0;
+    ev->n = 0;
     *err = s_collectors[u->kind](ev);
     if (*err || ev->n == 0) {
         free(ev);

@@ -79,6 +79,25 @@ s_hash_id(const uint8_t *key, size_t len)
     return ru_dbkey_get64(h) >> 1;
 }
 
+ru_err
+ru_pubid_status_ref(ru_txn_t *txn, const uint8_t *pos, ru_ref_t *ref)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_timeline), &cur))
+        return RU_E_STORE;
+    MDB_val k = {RU_PUBID_POS, (void *) pos}, val;
+    int rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+    int found =
+        rc == MDB_SUCCESS && k.mv_size == RU_DBKEY_POS && memcmp(k.mv_data, pos, RU_PUBID_POS) == 0;
+    if (found) {
+        const uint8_t *key = k.mv_data;
+        memcpy(ref->origin, key + 8, RU_KEY_BYTES);
+        ref->seq = ru_dbkey_get64(key + 8 + RU_KEY_BYTES);
+    }
+    mdb_cursor_close(cur);
+    return found ? RU_OK : RU_E_NOT_FOUND;
+}
+
 uint64_t
 ru_pubid_user(const uint8_t *home, ru_str_t name)
 {

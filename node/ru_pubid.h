@@ -33,6 +33,11 @@ void ru_pubid_status(uint64_t hlc, const uint8_t *origin, char *out);
  *  RU_E_INVALID for anything but a canonical decimal below 2^128. */
 RU_MUST_CHECK ru_err ru_pubid_status_parse(const char *id, uint8_t *pos);
 
+/*  The status whose timeline position starts with pos (RU_PUBID_POS
+ *  bytes, as from ru_pubid_status_parse); RU_E_NOT_FOUND if there is none
+ *  (deleted statuses leave the timeline). */
+RU_MUST_CHECK ru_err ru_pubid_status_ref(ru_txn_t *txn, const uint8_t *pos, ru_ref_t *ref);
+
 /*  Account and group ids, as numbers and as text. */
 uint64_t ru_pubid_user(const uint8_t *home, ru_str_t name);
 uint64_t ru_pubid_group(const ru_ref_t *group);

@@ -1,12 +1,11 @@
-/*  ru_search.c - the search indexes and the searches (see ru_search.h).
+/*  ru_search.c - the searches, and the indexes of accounts and tags (see
+ *  ru_search.h).
  *
- *  A status search walks the postings of one word newest first and checks
- *  each status it names against every word of the query (reading its
- *  text, which also checks visibility): the word chosen is the query's
- *  rarest complete word, or, when the query is one unfinished word, the
- *  words that start with it (up to S_MAX_EXPANSIONS of them, merged
- *  newest first). At most S_MAX_EXAMINED statuses are looked at per
- *  search, so a query of common words answers quickly, with what it found.
+ *  A status search takes the statuses that may match from the words index
+ *  (ru_words.h), newest first, and checks each against every word of the
+ *  query, reading its text and whether the viewer may see it. At most
+ *  S_MAX_EXAMINED statuses are looked at per search, so a query of common
+ *  words answers quickly, with what it found.
  */
 #include "ru_search.h"
 
@@ -22,31 +21,15 @@
 #include "ru_pubid.h"
 #include "ru_record.h"
 #include "ru_state.h"
+#include "ru_words.h"
 
-#define S_MAX_TERMS 8        /* words of a query that count */
-#define S_MAX_EXPANSIONS 64  /* words an unfinished word stands for */
 #define S_MAX_EXAMINED 20000 /* statuses looked at per search */
-#define S_COUNT_CAP 10000    /* postings counted to find the rarest word */
 #define S_MAX_PEOPLE 1000    /* accounts considered per search */
 #define S_MAX_TAGS_SEEN 1000 /* tag names looked at per search */
 
 /*  ---------------------------------------------------------------------
  *  Indexes
  */
-
-ru_err
-ru_search_index_status(ru_txn_t *txn, const uint8_t *pos, ru_str_t text, int add)
-{
-    uint8_t key[RU_FOLD_WORD_MAX + 1 + RU_DBKEY_POS];
-    size_t at = 0, n;
-    ru_err err = RU_OK;
-    while (!err && (n = ru_fold_word(text.ptr, text.len, &at, (char *) key)) > 0) {
-        memcpy(key + n + 1, pos, RU_DBKEY_POS);
-        err = add ? ru_txn_put(txn, RU_DB_words, key, n + 1 + RU_DBKEY_POS, "", 0)
-                  : ru_txn_del(txn, RU_DB_words, key, n + 1 + RU_DBKEY_POS);
-    }
-    return err;
-}
 
 /*  Puts term | 0 | rest into db unless it is there (*had). */
 static ru_err
@@ -98,217 +81,30 @@ ru_search_note_tag(ru_txn_t *txn, const char *tag)
 }
 
 /*  ---------------------------------------------------------------------
- *  Matching
- */
-
-typedef struct {
-    char w[S_MAX_TERMS][RU_FOLD_WORD_MAX + 1];
-    size_t len[S_MAX_TERMS];
-    int n;
-} s_terms;
-
-static void
-s_terms_of(const char *q, size_t len, s_terms *t)
-{
-    size_t at = 0;
-    t->n = 0;
-    while (t->n < S_MAX_TERMS && (t->len[t->n] = ru_fold_word(q, len, &at, t->w[t->n])) > 0)
-        t->n++;
-}
-
-/*  Marks in *found the terms that text holds: the same word, or a word
- *  that starts with the term (every term when all_prefix, else only the
- *  last, which a user may not have finished typing). */
-static void
-s_find_terms(const s_terms *t, ru_str_t text, int all_prefix, unsigned *found)
-{
-    char word[RU_FOLD_WORD_MAX + 1];
-    size_t at = 0, n;
-    while ((n = ru_fold_word(text.ptr, text.len, &at, word)) > 0)
-        for (int i = 0; i < t->n; i++) {
-            int prefix = all_prefix || i == t->n - 1;
-            if (n >= t->len[i] && (prefix || n == t->len[i]) &&
-                memcmp(word, t->w[i], t->len[i]) == 0)
-                *found |= 1u << i;
-        }
-}
-
-static unsigned
-s_all(const s_terms *t)
-{
-    return (1u << t->n) - 1;
-}
-
-/*  ---------------------------------------------------------------------
- *  Postings: the statuses of one word or of several, newest first
- */
-
-typedef struct {
-    MDB_cursor *cur[S_MAX_EXPANSIONS];
-    size_t plen[S_MAX_EXPANSIONS]; /* word | 0 */
-    MDB_val key[S_MAX_EXPANSIONS]; /* the current entry; mv_data NULL when done */
-    int n;
-} s_postings;
-
-static int
-s_has_prefix(const MDB_val *k, const void *prefix, size_t plen)
-{
-    return k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0;
-}
-
-/*  Adds a cursor on the newest posting of word (len bytes). */
-static ru_err
-s_postings_add(s_postings *p, ru_txn_t *txn, const void *word, size_t len)
-{
-    uint8_t seek[RU_FOLD_WORD_MAX + 1];
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_words), &cur) != MDB_SUCCESS)
-        return RU_E_STORE;
-    memcpy(seek, word, len);
-    seek[len] = 1; /* just past every word | 0 | ... */
-    MDB_val k = {len + 1, seek}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-    seek[len] = 0;
-    p->cur[p->n] = cur;
-    p->plen[p->n] = len + 1;
-    p->key[p->n++] =
-        rc == MDB_SUCCESS && s_has_prefix(&k, seek, len + 1) && k.mv_size == len + 1 + RU_DBKEY_POS
-            ? k
-            : (MDB_val){0, NULL};
-    return RU_OK;
-}
-
-/*  How many postings word has, counting up to S_COUNT_CAP. */
-static size_t
-s_postings_count(ru_txn_t *txn, const char *word, size_t len)
-{
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_words), &cur) != MDB_SUCCESS)
-        return 0;
-    MDB_val k = {len + 1, (void *) word}, v; /* word and its NUL */
-    size_t n = 0;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         rc == MDB_SUCCESS && n < S_COUNT_CAP && s_has_prefix(&k, word, len + 1);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        n++;
-    mdb_cursor_close(cur);
-    return n;
-}
-
-/*  Cursors on every word starting with prefix (the first S_MAX_EXPANSIONS
- *  in alphabetical order, the prefix itself first). */
-static ru_err
-s_postings_expand(s_postings *p, ru_txn_t *txn, const char *prefix, size_t len)
-{
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_words), &cur) != MDB_SUCCESS)
-        return RU_E_STORE;
-    uint8_t seek[RU_FOLD_WORD_MAX + 1];
-    MDB_val k = {len, (void *) prefix}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    ru_err err = RU_OK;
-    while (!err && rc == MDB_SUCCESS && p->n < S_MAX_EXPANSIONS && s_has_prefix(&k, prefix, len)) {
-        const uint8_t *end = memchr(k.mv_data, 0, k.mv_size);
-        size_t wlen = end ? (size_t) (end - (const uint8_t *) k.mv_data) : 0;
-        if (wlen == 0 || wlen > RU_FOLD_WORD_MAX)
-            break; /* not a words key: a damaged store */
-        memcpy(seek, k.mv_data, wlen);
-        err = s_postings_add(p, txn, seek, wlen);
-        seek[wlen] = 1; /* on to the next word */
-        k = (MDB_val){wlen + 1, seek};
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    }
-    mdb_cursor_close(cur);
-    return err;
-}
-
-/*  Opens the postings that drive a search for t. */
-static ru_err
-s_postings_open(s_postings *p, ru_txn_t *txn, const s_terms *t)
-{
-    if (t->n == 1)
-        return s_postings_expand(p, txn, t->w[0], t->len[0]);
-    int best = 0;
-    size_t fewest = SIZE_MAX;
-    for (int i = 0; i < t->n - 1; i++) {
-        size_t n = s_postings_count(txn, t->w[i], t->len[i]);
-        if (n < fewest) {
-            fewest = n;
-            best = i;
-        }
-    }
-    return s_postings_add(p, txn, t->w[best], t->len[best]);
-}
-
-static void
-s_postings_close(s_postings *p)
-{
-    for (int i = 0; i < p->n; i++)
-        mdb_cursor_close(p->cur[i]);
-    p->n = 0;
-}
-
-static const uint8_t *
-s_pos_of(const s_postings *p, int i)
-{
-    return (const uint8_t *) p->key[i].mv_data + p->plen[i];
-}
-
-/*  The newest position left, into pos; 0 when none is left. */
-static int
-s_postings_next(s_postings *p, uint8_t *pos)
-{
-    int best = -1;
-    for (int i = 0; i < p->n; i++)
-        if (p->key[i].mv_data &&
-            (best < 0 || memcmp(s_pos_of(p, i), s_pos_of(p, best), RU_DBKEY_POS) > 0))
-            best = i;
-    if (best < 0)
-        return 0;
-    memcpy(pos, s_pos_of(p, best), RU_DBKEY_POS);
-    for (int i = 0; i < p->n; i++) {
-        if (!p->key[i].mv_data || memcmp(s_pos_of(p, i), pos, RU_DBKEY_POS) != 0)
-            continue;
-        uint8_t prefix[RU_FOLD_WORD_MAX + 1];
-        memcpy(prefix, p->key[i].mv_data, p->plen[i]);
-        MDB_val v;
-        int rc = mdb_cursor_get(p->cur[i], &p->key[i], &v, MDB_PREV);
-        if (rc != MDB_SUCCESS || !s_has_prefix(&p->key[i], prefix, p->plen[i]) ||
-            p->key[i].mv_size != p->plen[i] + RU_DBKEY_POS)
-            p->key[i] = (MDB_val){0, NULL};
-    }
-    return 1;
-}
-
-/*  ---------------------------------------------------------------------
  *  Statuses
  */
 
 typedef struct {
     const ru_view_t *v;
     const ru_search_query_t *q;
-    const s_terms *t;
+    const ru_fold_terms_t *t;
     long skipped;
     json_t *out;
 } s_hits;
 
-/*  Adds the status at pos if it matches and the viewer may see it. */
+/*  Adds the status ref if it matches and the viewer may see it. */
 static void
-s_consider(s_hits *h, const uint8_t *pos)
+s_consider(s_hits *h, const ru_ref_t *ref)
 {
-    ru_ref_t ref;
     ru_post_rec_t rec;
     unsigned found = 0;
-    memcpy(ref.origin, pos + 8, RU_KEY_BYTES);
-    ref.seq = ru_dbkey_get64(pos + 8 + RU_KEY_BYTES);
-    if (ru_state_get_post(h->v->txn, &ref, &rec) != RU_OK || !ru_view_visible(h->v, &ref, &rec) ||
-        (h->q->has_account && ru_pubid_user(ref.origin, rec.author) != h->q->account_id))
+    if (ru_state_get_post(h->v->txn, ref, &rec) != RU_OK || !ru_view_visible(h->v, ref, &rec) ||
+        (h->q->has_account && ru_pubid_user(ref->origin, rec.author) != h->q->account_id))
         return;
-    s_find_terms(h->t, rec.text, 0, &found);
-    if (found != s_all(h->t) || h->skipped++ < h->q->offset)
+    ru_fold_match(h->t, rec.text.ptr, rec.text.len, 0, &found);
+    if (found != ru_fold_all(h->t) || h->skipped++ < h->q->offset)
         return;
-    json_t *j = ru_view_status(h->v, &ref, &rec);
+    json_t *j = ru_view_status(h->v, ref, &rec);
     if (j)
         json_array_append_new(h->out, j);
 }
@@ -316,22 +112,19 @@ s_consider(s_hits *h, const uint8_t *pos)
 ru_err
 ru_search_statuses(const ru_view_t *v, const ru_search_query_t *q, json_t *out)
 {
-    s_terms t;
-    s_terms_of(q->q, strlen(q->q), &t);
+    ru_fold_terms_t t;
+    ru_fold_terms(q->q, strlen(q->q), &t);
     if (t.n == 0)
         return RU_OK;
-    s_postings *p = calloc(1, sizeof *p);
-    if (!p)
-        return RU_E_NOMEM;
-    ru_err err = s_postings_open(p, v->txn, &t);
+    ru_words_iter_t *it;
+    ru_err err = ru_words_iter_new(v->txn, &t, &it);
     s_hits h = {v, q, &t, 0, out};
-    uint8_t pos[RU_DBKEY_POS];
+    ru_ref_t ref;
     for (long seen = 0; !err && seen < S_MAX_EXAMINED && (long) json_array_size(out) < q->limit &&
-                        s_postings_next(p, pos);
+                        ru_words_iter_next(it, &ref);
          seen++)
-        s_consider(&h, pos);
-    s_postings_close(p);
-    free(p);
+        s_consider(&h, &ref);
+    ru_words_iter_destroy(&it);
     return err;
 }
 
@@ -352,7 +145,7 @@ typedef struct {
     size_t name_len;
     int has_home; /* name@site: only that site's */
     uint8_t home[RU_KEY_BYTES];
-    s_terms t;
+    ru_fold_terms_t t;
     s_person *found;
     int n;
 } s_people;
@@ -407,10 +200,11 @@ s_person_add(s_people *s, const uint8_t *key, size_t len)
     int by_name =
         s->name_len && name.len >= s->name_len && memcmp(name.ptr, s->name, s->name_len) == 0;
     if (!by_name && s->t.n) {
-        s_find_terms(&s->t, name, 1, &terms);
-        s_find_terms(&s->t, s_display_name(s->v->txn, key, len), 1, &terms);
+        ru_fold_match(&s->t, name.ptr, name.len, 1, &terms);
+        ru_str_t display = s_display_name(s->v->txn, key, len);
+        ru_fold_match(&s->t, display.ptr, display.len, 1, &terms);
     }
-    if ((!by_name && (!s->t.n || terms != s_all(&s->t))) ||
+    if ((!by_name && (!s->t.n || terms != ru_fold_all(&s->t))) ||
         (s->q->following && !s_followed(s->v, key, len)))
         return;
     int local = memcmp(key, ru_key_public(s->v->node->key), RU_KEY_BYTES) == 0;
@@ -472,7 +266,7 @@ s_people_query(s_people *s)
     for (size_t i = 0; i < n && i < RU_MAX_NAME; i++)
         s->name[i] = (char) (q[i] >= 'A' && q[i] <= 'Z' ? q[i] + 32 : q[i]);
     s->name_len = n <= RU_MAX_NAME && ru_name_check(s->name, n) == RU_OK ? n : 0;
-    s_terms_of(q, n, &s->t);
+    ru_fold_terms(q, n, &s->t);
     return s->name_len > 0 || s->t.n > 0;
 }
 
@@ -551,8 +345,8 @@ s_tag_used(ru_txn_t *txn, const uint8_t *tag, size_t len)
     memcpy(key, tag, len);
     key[len] = 0;
     MDB_val k = {len + 1, key}, v;
-    int used =
-        mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == MDB_SUCCESS && s_has_prefix(&k, key, len + 1);
+    int used = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == MDB_SUCCESS && k.mv_size > len + 1 &&
+               memcmp(k.mv_data, key, len + 1) == 0;
     mdb_cursor_close(cur);
     return used;
 }

@@ -6,8 +6,8 @@
  *
  *  The indexes are local databases kept by the state machine (ru_state.c)
  *  as it applies updates, so they follow edits (old words out, new ones
- *  in) and deletes (a deleted status leaves no word behind):
- *    words     word | 0 | hlc | origin | seq -> ""   every status's words
+ *  in) and deletes (a deleted status leaves no word behind): the words of
+ *  statuses (ru_words.h), and
  *    people    term | 0 | home | name | 0   -> ""   user names and the words
  *                                                  of display names
  *    tagnames  folded tag | 0 | tag         -> ""   every tag ever used
@@ -31,12 +31,9 @@
 #include "ru_store.h"
 #include "ru_view.h"
 
-/*  The state machine's hooks, run in its write transaction. Adds (add = 1) or removes the words of
- * a status's text; pos is its timeline position (RU_DBKEY_POS bytes). */
-RU_MUST_CHECK ru_err ru_search_index_status(ru_txn_t *txn, const uint8_t *pos, ru_str_t text,
-                                            int add);
-/*  Makes the user home|name findable by name, and by the words of
- *  display_name (may be empty). */
+/*  The state machine's hooks, in its write transaction (the words of
+ *  statuses are ru_words_update()'s). This one makes the user home|name
+ *  findable by name, and by the words of display_name (may be empty). */
 RU_MUST_CHECK ru_err ru_search_note_user(ru_txn_t *txn, const uint8_t *home, ru_str_t name,
                                          ru_str_t display_name);
 /*  Makes a tag (as the tags index holds it) findable. */

@@ -25,6 +25,7 @@
 #include "ru_pubid.h"
 #include "ru_record.h"
 #include "ru_search.h"
+#include "ru_words.h"
 
 /*  A status being indexed: its ref, record and position key. */
 typedef struct {
@@ -188,7 +189,7 @@ s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post
     if (!err)
         err = s_index_entities(&s);
     if (!err)
-        err = ru_search_index_status(st->txn, s.pos, rec->text, add);
+        err = ru_words_update(st->txn, s.pos, rec->text, add);
     return err ? err : s_index_home(&s);
 }
 

@@ -64,7 +64,7 @@
     X(peers, 0)       /* peer key -> replication state */                                          \
     X(notifs, 0)      /* local user|0|id -> notification record (ru_notify.c) */                   \
     X(notif_keys, 0)  /* local user|0|subject -> notification id (ru_notify.c) */                  \
-    X(words, 0)       /* folded word|0|hlc|origin|seq -> "": full-text search (ru_search.c) */     \
+    X(words, 0)       /* folded word|0|hlc|origin[0..8] -> "": full-text search (ru_search.c) */   \
     X(people, 0)      /* folded term|0|home|name|0 -> "": account search */                        \
     X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */
 

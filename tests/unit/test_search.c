@@ -4,9 +4,10 @@
  *  Folding: case, accents (precomposed or combining), ligatures, French
  *  and English punctuation, other scripts, invalid bytes, words too long.
  *  Indexes: statuses found by every word of a query, the last one
- *  unfinished, newest first, as the viewer may see them; edits re-index,
- *  deletes leave no word behind; accounts by user name and display name,
- *  of this site and of another; tags by prefix, folded.
+ *  unfinished, newest first, as the viewer may see them, whether still in
+ *  the tail of the words index or indexed; edits re-index, deletes leave
+ *  no word behind; accounts by user name and display name, of this site
+ *  and of another; tags by prefix, folded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "ru_dbkey.h"
 #include "ru_fold.h"
 #include "ru_search.h"
+#include "ru_words.h"
 #include "testnode.h"
 
 /*  The words of text, folded, separated by spaces. */
@@ -124,16 +126,18 @@ s_make(ru_update_t *u, int remote, ru_kind kind, const char *author, const char 
     assert_int_equal(testnode_make(&s_t, u, remote, kind, author, text, vis, target), RU_OK);
 }
 
-/*  Runs a search as viewer; the results' field key, joined by '|'. */
+typedef ru_err (*s_searcher)(const ru_view_t *, const ru_search_query_t *, json_t *);
+
+/*  Runs a search as viewer from offset; the results' field key, joined by
+ *  '|'. */
 static const char *
-s_search(ru_err (*fn)(const ru_view_t *, const ru_search_query_t *, json_t *), const char *viewer,
-         const char *q, const char *key)
+s_search_from(s_searcher fn, const char *viewer, const char *q, long offset, const char *key)
 {
     static char out[2048];
     ru_txn_t txn;
     assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
     ru_view_t v = {&s_t.node, &txn, viewer};
-    ru_search_query_t query = {q, 0, 40, 0, 0, 0};
+    ru_search_query_t query = {q, offset, 40, 0, 0, 0};
     json_t *list = json_array();
     assert_int_equal(fn(&v, &query, list), RU_OK);
     ru_txn_abort(&txn);
@@ -147,21 +151,33 @@ s_search(ru_err (*fn)(const ru_view_t *, const ru_search_query_t *, json_t *), c
 }
 
 static const char *
+s_search(s_searcher fn, const char *viewer, const char *q, const char *key)
+{
+    return s_search_from(fn, viewer, q, 0, key);
+}
+
+static const char *
 s_statuses(const char *viewer, const char *q)
 {
     return s_search(ru_search_statuses, viewer, q, "text");
 }
 
-/*  How many entries the words database holds. */
+/*  How many postings (status ids) the words database holds. */
 static int
 s_word_entries(void)
 {
     ru_txn_t txn;
-    MDB_stat st;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int n = 0;
     assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
-    assert_int_equal(mdb_stat(txn.txn, ru_store_dbi(s_t.node.store, RU_DB_words), &st), 0);
+    assert_int_equal(mdb_cursor_open(txn.txn, ru_store_dbi(s_t.node.store, RU_DB_words), &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        n += (int) (v.mv_size / 16);
+    mdb_cursor_close(cur);
     ru_txn_abort(&txn);
-    return (int) st.ms_entries;
+    return n;
 }
 
 static void
@@ -194,10 +210,137 @@ test_statuses(void **state)
     int before = s_word_entries();
     s_make(&del, 0, RU_KIND_DELETE, "alice", "", RU_VIS_PUBLIC, &a);
     assert_string_equal(s_statuses(NULL, "jardin"), "");
-    assert_int_equal(s_word_entries(), before - 4); /* rendez vous au jardin */
+    assert_int_equal(s_word_entries(), before); /* all in the tail: nothing indexed yet */
     ru_update_t *all[] = {&a, &b, &c, &d, &edit, &del};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         ru_update_fini(all[i]);
+}
+
+/*  The first and last texts of a search's results, "first..last". */
+static const char *
+s_ends(const char *results)
+{
+    static char out[256];
+    const char *bar = strchr(results, '|'), *last = strrchr(results, '|');
+    snprintf(out, sizeof out, "%.*s..%s", (int) (bar ? bar - results : 0), results,
+             last ? last + 1 : "");
+    return out;
+}
+
+/*  Past RU_WORDS_TAIL statuses, the older half goes to the index; results
+ *  run on across the two, newest first, and edits and deletes of indexed
+ *  statuses change the index at once. */
+static void
+test_tail_and_index(void **state)
+{
+    (void) state;
+    static ru_update_t u[300];
+    static char texts[300][64];
+    int n = (int) (sizeof u / sizeof u[0]);
+    for (int i = 0; i < n; i++) {
+        snprintf(texts[i], sizeof texts[i], i % 10 ? "message %d alpha" : "message %d alpha rare%d",
+                 i, i);
+        s_make(&u[i], 0, RU_KIND_POST, "bob", texts[i], RU_VIS_PUBLIC, NULL);
+    }
+    int indexed = (RU_WORDS_TAIL / 2) * 3 + (RU_WORDS_TAIL / 2 + 9) / 10;
+    assert_int_equal(s_word_entries(), indexed);
+    assert_string_equal(s_statuses(NULL, "rare0"), "message 0 alpha rare0");
+    assert_string_equal(s_statuses(NULL, "rare29"), "message 290 alpha rare290");
+    assert_string_equal(s_ends(s_statuses(NULL, "alpha")),
+                        "message 299 alpha..message 260 alpha rare260");
+    assert_string_equal(s_ends(s_search_from(ru_search_statuses, NULL, "ALPHA", 150, "text")),
+                        "message 149 alpha..message 110 alpha rare110");
+    ru_update_t del, edit, del_tail;
+    s_make(&del, 0, RU_KIND_DELETE, "bob", "", RU_VIS_PUBLIC, &u[5]);
+    assert_int_equal(s_word_entries(), indexed - 3);
+    s_make(&edit, 0, RU_KIND_EDIT, "bob", "changed words", RU_VIS_PUBLIC, &u[7]);
+    assert_int_equal(s_word_entries(), indexed - 3 - 3 + 2);
+    assert_string_equal(s_statuses(NULL, "changed"), "changed words");
+    assert_string_equal(s_statuses(NULL, "message 7"), "message 79 alpha|message 78 alpha|"
+                                                       "message 77 alpha|message 76 alpha|"
+                                                       "message 75 alpha|message 74 alpha|"
+                                                       "message 73 alpha|message 72 alpha|"
+                                                       "message 71 alpha|message 70 alpha rare70");
+    s_make(&del_tail, 0, RU_KIND_DELETE, "bob", "", RU_VIS_PUBLIC, &u[290]);
+    assert_int_equal(s_word_entries(), indexed - 4);
+    assert_string_equal(s_statuses(NULL, "rare29"), "");
+    for (int i = 0; i < n; i++)
+        ru_update_fini(&u[i]);
+    ru_update_fini(&del);
+    ru_update_fini(&edit);
+    ru_update_fini(&del_tail);
+}
+
+/*  Checks the blocks of word: ids ascending within and across blocks, none
+ *  too large, each keyed by its newest id; returns how many ids. */
+static int
+s_check_blocks(const char *word)
+{
+    ru_txn_t txn;
+    MDB_cursor *cur;
+    size_t wlen = strlen(word);
+    uint8_t last[16] = {0};
+    MDB_val k = {wlen + 1, (void *) word}, v;
+    int n = 0;
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(mdb_cursor_open(txn.txn, ru_store_dbi(s_t.node.store, RU_DB_words), &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && k.mv_size == wlen + 17 && memcmp(k.mv_data, word, wlen + 1) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *ids = v.mv_data;
+        size_t m = v.mv_size / 16;
+        assert_true(m >= 1 && m <= 96 && v.mv_size % 16 == 0);
+        for (size_t i = 0; i < m; i++) {
+            assert_true(memcmp(ids + 16 * i, last, 16) > 0);
+            memcpy(last, ids + 16 * i, 16);
+        }
+        assert_memory_equal((const uint8_t *) k.mv_data + wlen + 1, last, 16);
+        n += (int) m;
+    }
+    mdb_cursor_close(cur);
+    ru_txn_abort(&txn);
+    return n;
+}
+
+/*  Adds (or removes) a posting of text for a made-up status below the
+ *  mark, hlc just after the i-th status's, as an old update caught up late
+ *  would be. */
+static void
+s_late(const ru_update_t *u, const char *text, int add)
+{
+    uint8_t pos[RU_DBKEY_POS] = {0};
+    ru_dbkey_be64(pos, u->hlc + 1);
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(ru_words_update(&txn, pos, testnode_str(text), add), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+}
+
+/*  Postings of statuses below the mark go into the block where they
+ *  belong, which splits when full, and come out again. */
+static void
+test_blocks(void **state)
+{
+    (void) state;
+    static ru_update_t u[300];
+    int n = (int) (sizeof u / sizeof u[0]);
+    for (int i = 0; i < n; i++)
+        s_make(&u[i], 0, RU_KIND_POST, "bob", "beta gamma", RU_VIS_PUBLIC, NULL);
+    int indexed = s_check_blocks("beta");
+    assert_int_equal(indexed, RU_WORDS_TAIL / 2);
+    for (int i = 0; i < RU_WORDS_TAIL / 2; i += 2)
+        s_late(&u[i], "beta late", 1);
+    assert_int_equal(s_check_blocks("beta"), indexed + RU_WORDS_TAIL / 4);
+    assert_int_equal(s_check_blocks("late"), RU_WORDS_TAIL / 4);
+    s_late(&u[0], "beta late", 1); /* again: no change */
+    assert_int_equal(s_check_blocks("beta"), indexed + RU_WORDS_TAIL / 4);
+    for (int i = 0; i < RU_WORDS_TAIL / 2; i += 2)
+        s_late(&u[i], "beta late", 0);
+    assert_int_equal(s_check_blocks("beta"), indexed);
+    assert_int_equal(s_check_blocks("late"), 0);
+    assert_int_equal(s_check_blocks("gamma"), indexed);
+    for (int i = 0; i < n; i++)
+        ru_update_fini(&u[i]);
 }
 
 static void
@@ -264,6 +407,8 @@ main(void)
         cmocka_unit_test(test_fold_limits),
         cmocka_unit_test(test_fold_tag),
         cmocka_unit_test_setup_teardown(test_statuses, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_tail_and_index, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_blocks, s_setup, testnode_teardown),
         cmocka_unit_test_setup_teardown(test_accounts, s_setup, testnode_teardown),
         cmocka_unit_test_setup_teardown(test_tags, s_setup, testnode_teardown),
     };
