@@ -311,6 +311,33 @@ def s_search_tags(c, w):
             ["#Café #cafeteria #jardinage"])
 
 
+def s_search_index(c, w):
+    """Past 256 statuses the older ones are searched through the words
+    index rather than read one by one: the same answers."""
+    bob, anon = w["bob"], w.anon
+    comite = texts(search(anon, "comite"))
+    c.equal("before: the comité post is found", comite, ["La RÉUNION du comité : cœur du sujet"])
+    posted = [bob.post_status("bulk number %d" % i)["id"] for i in range(300)]
+    got = search(anon, "bulk", limit=40)["statuses"]
+    c.equal("the newest 40 of 300, newest first", [st["id"] for st in got], posted[::-1][:40])
+    got = search(anon, "bulk number", limit=40, offset=280)["statuses"]
+    c.equal("offset 280: the oldest 20", [st["id"] for st in got], posted[::-1][280:])
+    c.equal("an old status, now indexed, is still found", texts(search(anon, "comite")), comite)
+    c.equal("'number 7' finds 7 and 70-79", sorted(texts(search(anon, "number 7")),
+                                                   key=lambda t: int(t.split()[-1])),
+            ["bulk number %d" % i for i in [7] + list(range(70, 80))])
+    old = search(anon, "comite")["statuses"][0]["id"]
+    c.status("bob edits the indexed post", bob.put("/api/v1/statuses/" + old, json_body={
+        "status": "Comité reporté"}), 200)
+    c.equal("the edit shows in the index", texts(search(anon, "comite report")), ["Comité reporté"])
+    c.equal("the old words are gone", texts(search(anon, "coeur sujet")), [])
+    c.status("bob deletes it", bob.delete("/api/v1/statuses/" + old), 200)
+    c.equal("a deleted indexed post is not found", texts(search(anon, "comite")), [])
+    c.status("bob deletes a bulk post", bob.delete("/api/v1/statuses/" + posted[0]), 200)
+    c.equal("...and it is gone from the results", len(search(anon, "bulk", limit=40,
+                                                             offset=280)["statuses"]), 19)
+
+
 def s_search_errors(c, w):
     anon = w.anon
     c.error("search without q", anon.get("/api/v2/search"), 400)
@@ -340,7 +367,8 @@ def run(c, ruched):
                          ("one, dismiss, clear", s_one_and_dismiss), ("errors", s_errors),
                          ("search statuses", s_search_statuses),
                          ("search accounts", s_search_accounts),
-                         ("search hashtags", s_search_tags), ("search errors", s_search_errors)):
+                         ("search hashtags", s_search_tags), ("search index", s_search_index),
+                         ("search errors", s_search_errors)):
             with c.section(name):
                 fn(c, w)
         c.check("every response was JSON", not w.anon.non_json, w.anon.non_json[:10])
