@@ -7,7 +7,8 @@
  *      the refs into the inbox (a lock of its own) and returns, so the
  *      writer never waits on the hub's work, let alone on a client;
  *    - the hub's thread takes the inbox, reads each update back from the
- *      log in a read transaction, works out its events and queues a copy
+ *      log in a read transaction, works out its events (the status event
+ *      from ru_event.h, notifications from ru_notify.h) and queues a copy
  *      of each, framed for its transport, on every stream that wants it;
  *    - each stream's writer (s_pump) sends its queue, outside the lock:
  *      a slow client blocks its own writer and nothing else. When its
@@ -24,10 +25,6 @@
  *  handler starts the stream's writer thread; the close handler ends the
  *  stream, joins the writer and frees it. An event stream lives in its
  *  route handler, which is its writer.
- *
- *  A deleted status's text is gone from its record: the hub reads the text
- *  it was posted with from the log, to send the delete to the streams that
- *  had the status (by its tags and mentions).
  */
 #include "ru_stream.h"
 
@@ -41,48 +38,35 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ru_dbkey.h"
 #include "ru_entity.h"
+#include "ru_event.h"
 #include "ru_log.h"
-#include "ru_pubid.h"
-#include "ru_view.h"
+#include "ru_notify.h"
 #include "ru_web.h"
 
 #define S_LOG "stream"
 #define S_PATH "/api/v1/streaming"
 #define S_MAX_SUBS 16      /* streams one connection may subscribe to */
 #define S_MAX_MESSAGE 4096 /* bytes of a client's message */
-#define S_MAX_TAGS 32      /* tags of a status that streams are matched on */
 #define S_INBOX_MAX 100000 /* refs waiting for the hub; more are skipped */
 #define S_GOODBYE_MS 2000  /* for WebSockets' close frames when the node stops */
-
-typedef enum {
-    S_USER,
-    S_USER_NOTIFICATION,
-    S_PUBLIC,
-    S_PUBLIC_LOCAL,
-    S_PUBLIC_REMOTE,
-    S_HASHTAG,
-    S_HASHTAG_LOCAL,
-    S_NSTREAMS
-} s_kind;
 
 static const struct {
     const char *name;
     int user;   /* needs a signed-in user */
     int tagged; /* takes a tag */
-} s_streams[S_NSTREAMS] = {
-    [S_USER] = {"user", 1, 0},
-    [S_USER_NOTIFICATION] = {"user:notification", 1, 0},
-    [S_PUBLIC] = {"public", 0, 0},
-    [S_PUBLIC_LOCAL] = {"public:local", 0, 0},
-    [S_PUBLIC_REMOTE] = {"public:remote", 0, 0},
-    [S_HASHTAG] = {"hashtag", 0, 1},
-    [S_HASHTAG_LOCAL] = {"hashtag:local", 0, 1},
+} s_streams[RU_STREAM_KINDS] = {
+    [RU_STREAM_USER] = {"user", 1, 0},
+    [RU_STREAM_USER_NOTIFICATION] = {"user:notification", 1, 0},
+    [RU_STREAM_PUBLIC] = {"public", 0, 0},
+    [RU_STREAM_PUBLIC_LOCAL] = {"public:local", 0, 0},
+    [RU_STREAM_PUBLIC_REMOTE] = {"public:remote", 0, 0},
+    [RU_STREAM_HASHTAG] = {"hashtag", 0, 1},
+    [RU_STREAM_HASHTAG_LOCAL] = {"hashtag:local", 0, 1},
 };
 
 typedef struct {
-    s_kind kind;
+    ru_stream_kind kind;
     char tag[RU_MAX_TAG + 1]; /* as indexed: no '#', ASCII in lower case */
 } s_sub;
 
@@ -160,9 +144,9 @@ static int
 s_sub_parse(const char *name, const char *tag, int authed, s_sub *sub, const char **why)
 {
     int k = 0;
-    while (k < S_NSTREAMS && (!name || strcmp(name, s_streams[k].name) != 0))
+    while (k < RU_STREAM_KINDS && (!name || strcmp(name, s_streams[k].name) != 0))
         k++;
-    if (k == S_NSTREAMS) {
+    if (k == RU_STREAM_KINDS) {
         *why = name && *name ? "Unknown stream type" : "No stream given";
         return 400;
     }
@@ -170,7 +154,7 @@ s_sub_parse(const char *name, const char *tag, int authed, s_sub *sub, const cha
         *why = "Missing access token: this stream is a signed-in user's";
         return 401;
     }
-    sub->kind = (s_kind) k;
+    sub->kind = (ru_stream_kind) k;
     sub->tag[0] = '\0';
     if (s_streams[k].tagged && !s_tag_fold(tag, sub->tag)) {
         *why = "No valid tag given for the hashtag stream";
@@ -447,216 +431,46 @@ s_conn_close(ru_stream_t *self, s_conn *c)
 }
 
 /*  ---------------------------------------------------------------------
- *  Status events
+ *  Events
  */
 
-/*  A status event being sent: the status, what the rules look at, and
- *  its JSON as each viewer sees it (rendered once per viewer). */
-typedef struct s_rendered {
-    struct s_rendered *next;
-    char viewer[RU_MAX_NAME + 1];
-    char *json;
-} s_rendered;
-
-typedef struct {
-    ru_stream_t *hub;
-    ru_txn_t *txn;
-    const char *event;
-    ru_ref_t ref;
-    ru_post_rec_t rec; /* deleted: cleared, with the text it was posted with */
-    int deleted;
-    int local; /* made at this site */
-    char tags[S_MAX_TAGS][RU_MAX_TAG + 1];
-    int ntags;
-    char id[RU_PUBID_SIZE];
-    ru_update_t first; /* a deleted status's post or reply */
-    s_rendered *rendered;
-} s_status_ev;
-
-/*  Reads the update ref from the log into u (views into txn). */
-static ru_err
-s_read_update(ru_txn_t *txn, const ru_ref_t *ref, ru_update_t *u)
-{
-    uint8_t key[RU_DBKEY_REF];
-    MDB_val val;
-    ru_envelope_t env;
-    ru_err err = ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
-    if (!err)
-        err = ru_envelope_parse(val.mv_data, val.mv_size, &env);
-    return err ? err : ru_update_decode(&env, u);
-}
-
-/*  Loads the status of ev->ref and what the rules need of it. */
-static ru_err
-s_status_load(s_status_ev *ev)
-{
-    uint8_t key[RU_DBKEY_REF];
-    MDB_val val;
-    ru_err err =
-        ru_txn_get(ev->txn, RU_DB_posts, key, ru_dbkey_ref(key, ev->ref.origin, ev->ref.seq), &val);
-    if (!err)
-        err = ru_post_rec_decode(val.mv_data, val.mv_size, &ev->rec);
-    if (!err && ev->rec.deleted)
-        err = s_read_update(ev->txn, &ev->ref, &ev->first);
-    if (err)
-        return err;
-    ev->deleted = ev->rec.deleted;
-    ev->rec.deleted = 0;
-    if (ev->deleted)
-        ev->rec.text = ev->first.text;
-    ev->local = memcmp(ev->ref.origin, ru_key_public(ev->hub->node->key), RU_KEY_BYTES) == 0;
-    ru_pubid_status(ev->rec.hlc, ev->ref.origin, ev->id);
-    size_t pos = 0;
-    ru_entity_t e;
-    while (ev->ntags < S_MAX_TAGS && ru_entity_next(ev->rec.text.ptr, ev->rec.text.len, &pos, &e))
-        if (e.kind == RU_ENTITY_TAG)
-            memcpy(ev->tags[ev->ntags++], e.name, strlen(e.name) + 1);
-    return RU_OK;
-}
-
-static int
-s_same_name(ru_str_t a, const ru_str_t b)
-{
-    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
-}
-
-/*  The status event u makes, in ev; 0 if none: not about a status, or a
- *  no-op (a reply to nothing, an edit superseded or not the author's, a
- *  delete by someone else). */
-static int
-s_status_of(s_status_ev *ev, const ru_update_t *u)
-{
-    static const char *const events[RU_KIND_MAX + 1] = {
-        [RU_KIND_POST] = "update",
-        [RU_KIND_REPLY] = "update",
-        [RU_KIND_EDIT] = "status.update",
-        [RU_KIND_DELETE] = "delete",
-    };
-    ev->event = u->kind >= 1 && u->kind <= RU_KIND_MAX ? events[u->kind] : NULL;
-    if (!ev->event)
-        return 0;
-    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY) {
-        memcpy(ev->ref.origin, u->origin, RU_KEY_BYTES);
-        ev->ref.seq = u->seq;
-    } else
-        ev->ref = u->target;
-    if (s_status_load(ev) != RU_OK)
-        return 0;
-    if (u->kind == RU_KIND_DELETE)
-        return ev->deleted && memcmp(u->origin, ev->ref.origin, RU_KEY_BYTES) == 0 &&
-               s_same_name(u->author, ev->rec.author);
-    return !ev->deleted && (u->kind != RU_KIND_EDIT || ev->rec.edit_hlc == u->hlc);
-}
-
-static int
-s_tagged(const s_status_ev *ev, const char *tag)
-{
-    for (int i = 0; i < ev->ntags; i++)
-        if (strcmp(ev->tags[i], tag) == 0)
-            return 1;
-    return 0;
-}
-
-/*  Is the status in user's home timeline? Theirs, or of whom they follow
- *  (the rule of the home index, which a delete has emptied). */
-static int
-s_in_home(const s_status_ev *ev, const char *user)
-{
-    ru_str_t me = {user, (uint32_t) strlen(user)};
-    const uint8_t *self = ru_key_public(ev->hub->node->key);
-    if (ev->local && s_same_name(ev->rec.author, me))
-        return 1;
-    uint8_t key[2 * RU_DBKEY_USER];
-    size_t len = ru_dbkey_user(key, self, me);
-    len += ru_dbkey_user(key + len, ev->ref.origin, ev->rec.author);
-    MDB_val val;
-    return ru_txn_get(ev->txn, RU_DB_follows, key, len, &val) == RU_OK;
-}
-
-/*  Does c's subscription sub get the status? */
-static int
-s_wants(const s_status_ev *ev, const s_conn *c, const s_sub *sub)
-{
-    int pub = ev->rec.visibility == RU_VIS_PUBLIC;
-    ru_view_t v = {ev->hub->node, ev->txn, c->user};
-    switch (sub->kind) {
-    case S_PUBLIC:
-        return pub;
-    case S_PUBLIC_LOCAL:
-        return pub && ev->local;
-    case S_PUBLIC_REMOTE:
-        return pub && !ev->local;
-    case S_HASHTAG:
-        return pub && s_tagged(ev, sub->tag);
-    case S_HASHTAG_LOCAL:
-        return pub && ev->local && s_tagged(ev, sub->tag);
-    case S_USER:
-        return c->authed && s_in_home(ev, c->user) && ru_view_visible(&v, &ev->ref, &ev->rec);
-    default:
-        return 0;
-    }
-}
-
-/*  The payload for c: the Status JSON as c's user sees it, or a deleted
- *  status's id. NULL out of memory. */
-static const char *
-s_payload(s_status_ev *ev, const s_conn *c)
-{
-    if (ev->deleted)
-        return ev->id;
-    for (s_rendered *r = ev->rendered; r; r = r->next)
-        if (strcmp(r->viewer, c->user) == 0)
-            return r->json;
-    ru_view_t v = {ev->hub->node, ev->txn, c->authed ? c->user : NULL};
-    json_t *status = ru_view_status(&v, &ev->ref, &ev->rec);
-    s_rendered *r = status ? malloc(sizeof *r) : NULL;
-    if (r && !(r->json = json_dumps(status, JSON_COMPACT))) {
-        free(r);
-        r = NULL;
-    }
-    json_decref(status);
-    if (!r)
-        return NULL;
-    memcpy(r->viewer, c->user, sizeof r->viewer);
-    r->next = ev->rendered;
-    ev->rendered = r;
-    return r->json;
-}
-
-/*  Queues ev on every stream that wants it. */
-static void
-s_status_send(s_status_ev *ev)
-{
-    ru_stream_t *self = ev->hub;
-    pthread_mutex_lock(&self->lock);
-    for (s_conn *c = self->conns; c; c = c->next)
-        for (int i = 0; i < c->nsubs && c->state == S_OPEN; i++) {
-            const char *payload = s_wants(ev, c, &c->subs[i]) ? s_payload(ev, c) : NULL;
-            if (payload)
-                s_push(self, c, s_frame(c, &c->subs[i], ev->event, payload));
-        }
-    pthread_mutex_unlock(&self->lock);
-}
-
+/*  Queues the status event of u on every stream that carries it. */
 static void
 s_status_event(ru_stream_t *self, ru_txn_t *txn, const ru_update_t *u)
 {
-    s_status_ev *ev = calloc(1, sizeof *ev);
-    if (!ev)
+    ru_event_t *ev = NULL;
+    if (ru_event_new(self->node, txn, u, &ev) != RU_OK || !ev)
         return;
-    ev->hub = self;
-    ev->txn = txn;
-    ru_update_init(&ev->first);
-    if (s_status_of(ev, u))
-        s_status_send(ev);
-    while (ev->rendered) {
-        s_rendered *r = ev->rendered;
-        ev->rendered = r->next;
-        free(r->json);
-        free(r);
-    }
-    ru_update_fini(&ev->first);
-    free(ev);
+    pthread_mutex_lock(&self->lock);
+    for (s_conn *c = self->conns; c; c = c->next)
+        for (int i = 0; i < c->nsubs && c->state == S_OPEN; i++) {
+            const char *viewer = c->authed ? c->user : NULL;
+            const char *payload = ru_event_wants(ev, c->subs[i].kind, c->subs[i].tag, viewer)
+                                      ? ru_event_payload(ev, viewer)
+                                      : NULL;
+            if (payload)
+                s_push(self, c, s_frame(c, &c->subs[i], ru_event_name(ev), payload));
+        }
+    pthread_mutex_unlock(&self->lock);
+    ru_event_destroy(&ev);
+}
+
+/*  ru_notify_each()'s callback: queues a notification on its recipient's
+ *  user and user:notification streams. */
+static void
+s_notification(void *ctx, const char *recipient, json_t *notification)
+{
+    ru_stream_t *self = ctx;
+    char *payload = json_dumps(notification, JSON_COMPACT);
+    if (!payload)
+        return;
+    pthread_mutex_lock(&self->lock);
+    for (s_conn *c = self->conns; c; c = c->next)
+        for (int i = 0; i < c->nsubs && c->authed && strcmp(c->user, recipient) == 0; i++)
+            if (c->subs[i].kind == RU_STREAM_USER || c->subs[i].kind == RU_STREAM_USER_NOTIFICATION)
+                s_push(self, c, s_frame(c, &c->subs[i], "notification", payload));
+    pthread_mutex_unlock(&self->lock);
+    free(payload);
 }
 
 /*  ---------------------------------------------------------------------
@@ -692,8 +506,12 @@ s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
     for (size_t i = 0; i < n; i++) {
         ru_update_t u;
         ru_update_init(&u);
-        if (s_read_update(&txn, &refs[i], &u) == RU_OK)
+        if (ru_event_read_update(&txn, &refs[i], &u) == RU_OK) {
+            ru_view_t v = {self->node, &txn, NULL};
             s_status_event(self, &txn, &u);
+            if (ru_notify_each(&v, &u, s_notification, self) != RU_OK)
+                ru_log_warn(S_LOG, "the notifications of an update could not be streamed");
+        }
         ru_update_fini(&u);
     }
     ru_txn_abort(&txn);

@@ -23,8 +23,7 @@
  *    public:remote      public statuses from other sites
  *    hashtag            public statuses with the tag (a "tag" parameter)
  *    hashtag:local      the same, made at this site
- *  A delete goes where its status went: the id of a status gone says
- *  nothing more, and its tags and mentions are those it was posted with.
+ *  Which statuses each stream carries is ru_event.h's business.
  *
  *  WebSocket, GET /api/v1/streaming with an upgrade: signed in as any
  *  request is (ru_http.h), the token of Sec-WebSocket-Protocol echoed in

@@ -2,8 +2,9 @@
 """test_streaming.py - the streaming API of a real ruched: WebSocket at
 /api/v1/streaming and Server-Sent Events at /api/v1/streaming/...
 
-Users post, reply, edit and delete over the REST API while WebSocket and
-event-stream clients (streamclient.py) watch: every event must arrive, in
+Users post, reply, edit, delete, like, mention and follow over the REST
+API while WebSocket and event-stream clients (streamclient.py) watch:
+every event (update, status.update, delete, notification) must arrive, in
 Mastodon's shape, on the streams that should have it, as the stream's user
 sees it, and on no other. An event that must not arrive is checked with a
 fence: a later status that must arrive, before which nothing else came.
@@ -262,6 +263,49 @@ def s_edit_delete(c, w):
         conn.close()
 
 
+def is_note(kind):
+    """A predicate: a notification event of type kind."""
+    return lambda ev: ev.get("event") == "notification" and ev["payload"].get("type") == kind
+
+
+def s_notifications(c, w):
+    alice = w.ws("?stream=user", protocols=[w.tokens["alice"]])
+    bob = w.ws("?stream=user", protocols=[w.tokens["bob"]])
+    notes = w.sse("/api/v1/streaming/user/notification",
+                  headers={"Authorization": "Bearer " + w.tokens["alice"]})
+    mine = w.post("alice", "something to like")
+    until(alice, is_update(mine["id"]))
+    mention = w.post("bob", "hello @alice")
+    ev, _ = until(alice, is_note("mention"))
+    c.equal("mention: the status", ev["payload"].get("status", {}).get("id"), mention["id"])
+    c.equal("mention: from bob", ev["payload"].get("account", {}).get("username"), "bob")
+    c.equal("notification on the user stream", ev["stream"], ["user"])
+    w.users["bob"].post("/api/v1/statuses/%s/favourite" % mine["id"])
+    ev, _ = until(alice, is_note("favourite"))
+    c.equal("favourite: the status", ev["payload"]["status"]["id"], mine["id"])
+    w.users["carol"].post("/api/v1/accounts/%s/follow" % w.ids["alice"])
+    ev, _ = until(alice, is_note("follow"))
+    c.equal("follow: from carol", ev["payload"]["account"]["username"], "carol")
+    w.post("bob", "a thought on it", in_reply_to_id=mine["id"])
+    ev, _ = until(alice, lambda e: e.get("event") == "notification"
+                  and e["payload"].get("type") in ("reply", "mention"))
+    c.check("reply notified", ev is not None)
+    got = []
+    for _ in range(4):
+        name, data = notes.event()
+        got.append((name, data.get("type") if isinstance(data, dict) else data))
+    c.equal("user:notification: the four, and no status",
+            [n for n, _ in got], ["notification"] * 4)
+    c.equal("their types", [t for _, t in got][:3], ["mention", "favourite", "follow"])
+    w.users["alice"].post("/api/v1/statuses/%s/favourite" % mention["id"])
+    ev, before = until(bob, is_note("favourite"))
+    c.equal("bob gets his own notification", ev["payload"]["status"]["id"], mention["id"])
+    c.check("and none of alice's", not any(e.get("event") == "notification" for e in before),
+            before)
+    for conn in (alice, bob, notes):
+        conn.close()
+
+
 def s_local(c, w):
     ws = w.ws("?stream=public:local")
     ws.send_json({"type": "subscribe", "stream": "public:remote"})
@@ -457,7 +501,8 @@ def run(c, ruched):
                 raise rt.TestError("%s follows alice: %d" % (u, r.status))
         for name, section in (("handshake", s_handshake), ("sign-in", s_auth),
                               ("messages", s_messages), ("visibility", s_visibility),
-                              ("edits and deletes", s_edit_delete), ("local", s_local),
+                              ("edits and deletes", s_edit_delete),
+                              ("notifications", s_notifications), ("local", s_local),
                               ("server-sent events", s_sse), ("cookie", s_cookie),
                               ("odd input", s_odd_input)):
             with c.section(name):
