@@ -32,6 +32,17 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
 
 
+def status_id(ev):
+    """The id of the status a WebSocket event is about (a delete's payload
+    is the id itself); None for anything else."""
+    payload = ev.get("payload")
+    if ev.get("event") == "delete":
+        return payload
+    if ev.get("event") in ("update", "status.update") and isinstance(payload, dict):
+        return payload.get("id")
+    return None
+
+
 class Closed(Exception):
     """The server closed the connection (or sent a close frame)."""
 

@@ -78,13 +78,11 @@ def until(conn, pred, timeout=10.0):
         before.append(ev)
 
 
-def is_update(status_id, stream=None, event="update"):
-    """A predicate: a WebSocket event about status_id (on stream)."""
+def is_update(sid, stream=None, event="update"):
+    """A predicate: a WebSocket event about status sid (on stream)."""
 
     def pred(ev):
-        payload = ev.get("payload")
-        sid = payload if event == "delete" else (payload or {}).get("id")
-        return (ev.get("event") == event and sid == status_id
+        return (ev.get("event") == event and sc.status_id(ev) == sid
                 and (stream is None or ev.get("stream") == stream))
 
     return pred
@@ -102,7 +100,7 @@ def fence(c, w, name, conn, user, absent):
     before it satisfies absent()."""
     st = w.post(user, "fence %s" % name)
     _, before = until(conn, lambda ev: ev.get("event") == "update"
-                      and ev["payload"].get("id") == st["id"])
+                      and sc.status_id(ev) == st["id"])
     c.check("%s: nothing else came" % name, not any(absent(ev) for ev in before), before)
 
 
@@ -216,11 +214,11 @@ def s_visibility(c, w):
     c.check("direct post reaches bob (followed, mentioned)", ev is not None)
     hidden = (priv["id"], dm["id"])
     fence(c, w, "dave does not get the direct post", streams["dave"], "dave",
-          lambda e: e["payload"].get("id") == dm["id"])
+          lambda e: sc.status_id(e) == dm["id"])
     fence(c, w, "carol (no follow) gets neither", streams["carol"], "carol",
-          lambda e: e["payload"].get("id") in hidden)
+          lambda e: sc.status_id(e) in hidden)
     fence(c, w, "public stream gets neither", pub, "carol",
-          lambda e: e["payload"].get("id") in hidden)
+          lambda e: sc.status_id(e) in hidden)
     reply = w.post("alice", "a reply to carol", in_reply_to_id=w.carol_post["id"])
     ev, _ = until(streams["bob"], is_update(reply["id"]))
     c.equal("reply of a followed user in bob's home", ev["payload"]["in_reply_to_id"],
