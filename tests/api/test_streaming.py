@@ -506,6 +506,7 @@ def run(c, ruched):
             with c.section(name):
                 section(c, w)
         c.check("the node is still running", node.running)
+        c.equal("it stops cleanly", node.stop(), 0)
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
     with c.section("limits"):
         s_limits(c, ruched)
