@@ -105,8 +105,8 @@ struct ru_stream {
     pthread_mutex_t lock;
     s_conn *conns;
     int stopping;
-    int writers;                 /* WebSocket writer threads running */
-    pthread_cond_t writers_done; /* ru_stream_close_all(): one ended */
+    int goodbyes;                /* WebSockets whose writer has not ended yet */
+    pthread_cond_t goodbye_said; /* ru_stream_close_all(): one ended */
     atomic_int open;             /* streams open or being opened */
     pthread_mutex_t inbox_lock;
     pthread_cond_t inbox_wake;
@@ -406,6 +406,9 @@ s_conn_new(ru_stream_t *self, struct mg_connection *mg, s_transport transport,
     if (c->next)
         c->next->prev = c;
     self->conns = c;
+    /* civetweb calls the ready handler next, which starts the writer: from
+     * now on a stop waits for it to say goodbye */
+    self->goodbyes += transport == S_WS;
     pthread_mutex_unlock(&self->lock);
     return c;
 }
@@ -671,8 +674,8 @@ s_ws_writer(void *arg)
     else if (state == S_SLOW)
         mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, slow, sizeof slow - 1);
     pthread_mutex_lock(&c->hub->lock);
-    c->hub->writers--;
-    pthread_cond_broadcast(&c->hub->writers_done);
+    c->hub->goodbyes--;
+    pthread_cond_broadcast(&c->hub->goodbye_said);
     pthread_mutex_unlock(&c->hub->lock);
     return NULL;
 }
@@ -684,16 +687,13 @@ s_ws_ready(struct mg_connection *conn, void *cbdata)
     s_conn *c = mg_get_user_connection_data(conn);
     if (!c)
         return;
-    pthread_mutex_lock(&self->lock);
-    self->writers++;
-    pthread_mutex_unlock(&self->lock);
     if (pthread_create(&c->writer, NULL, s_ws_writer, c) == 0) {
         c->has_writer = 1;
         return;
     }
     ru_log_err(S_LOG, "cannot start a stream's thread: the WebSocket is closed");
     pthread_mutex_lock(&self->lock);
-    self->writers--;
+    self->goodbyes--;
     s_end(c, S_GONE);
     pthread_mutex_unlock(&self->lock);
     mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xf3", 2); /* 1011 */
@@ -819,9 +819,9 @@ ru_stream_new(ru_node_t *node, ru_stream_t **out)
     pthread_mutex_init(&self->lock, NULL);
     pthread_mutex_init(&self->inbox_lock, NULL);
     pthread_cond_init(&self->inbox_wake, NULL);
-    s_cond_init_monotonic(&self->writers_done);
+    s_cond_init_monotonic(&self->goodbye_said);
     if (pthread_create(&self->thread, NULL, s_hub, self) != 0) {
-        pthread_cond_destroy(&self->writers_done);
+        pthread_cond_destroy(&self->goodbye_said);
         pthread_cond_destroy(&self->inbox_wake);
         pthread_mutex_destroy(&self->inbox_lock);
         pthread_mutex_destroy(&self->lock);
@@ -849,8 +849,8 @@ ru_stream_close_all(ru_stream_t *self)
     for (s_conn *c = self->conns; c; c = c->next)
         pthread_cond_signal(&c->wake);
     /* civetweb sends nothing more once it stops: let the goodbyes leave */
-    while (self->writers > 0 &&
-           pthread_cond_timedwait(&self->writers_done, &self->lock, &limit) != ETIMEDOUT)
+    while (self->goodbyes > 0 &&
+           pthread_cond_timedwait(&self->goodbye_said, &self->lock, &limit) != ETIMEDOUT)
         ;
     pthread_mutex_unlock(&self->lock);
 }
@@ -868,7 +868,7 @@ ru_stream_destroy(ru_stream_t **self_p)
     pthread_mutex_unlock(&self->inbox_lock);
     pthread_join(self->thread, NULL);
     ru_buf_fini(&self->inbox);
-    pthread_cond_destroy(&self->writers_done);
+    pthread_cond_destroy(&self->goodbye_said);
     pthread_cond_destroy(&self->inbox_wake);
     pthread_mutex_destroy(&self->inbox_lock);
     pthread_mutex_destroy(&self->lock);
