@@ -59,11 +59,10 @@ s_note_words(ru_txn_t *txn, const uint8_t *user, size_t ulen, ru_str_t text)
     return err;
 }
 
-ru_err
-ru_search_note_user(ru_txn_t *txn, const uint8_t *home, ru_str_t name, ru_str_t display_name)
+static ru_err
+s_note_user(ru_txn_t *txn, const uint8_t *user, size_t ulen, ru_str_t display_name)
 {
-    uint8_t user[RU_DBKEY_USER];
-    size_t ulen = ru_dbkey_user(user, home, name);
+    ru_str_t name = {(const char *) user + RU_KEY_BYTES, (uint32_t) (ulen - RU_KEY_BYTES - 1)};
     int had;
     ru_err err = s_put_once(txn, RU_DB_people, name.ptr, name.len, user, ulen, &had);
     if (!err && !had) /* a name seen before has its words noted already */
@@ -78,6 +77,71 @@ ru_search_note_tag(ru_txn_t *txn, const char *tag)
     size_t len = strlen(tag);
     int had;
     return s_put_once(txn, RU_DB_tagnames, folded, ru_fold_tag(tag, len, folded), tag, len, &had);
+}
+
+/*  A store that held users and tags before it had these indexes (an
+ *  upgrade) has them noted once, from the ids and tags databases, when it
+ *  applies its next update; meta search_version says it is done. */
+typedef struct {
+    ru_txn_t *txn;
+    char tag[RU_MAX_TAG + 1]; /* the last tag noted */
+    ru_err err;
+} s_upgrade;
+
+static int
+s_upgrade_user(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    s_upgrade *up = ctx;
+    const uint8_t *user = val->mv_data;
+    MDB_val prof;
+    ru_profile_rec_t rec = {{"", 0}, {"", 0}, 0};
+    if (val->mv_size < RU_KEY_BYTES + 2 || val->mv_size > RU_DBKEY_USER ||
+        user[val->mv_size - 1] != 0)
+        return 0; /* a group's */
+    if (ru_txn_get(up->txn, RU_DB_profiles, user, val->mv_size, &prof) == RU_OK &&
+        ru_profile_rec_decode(prof.mv_data, prof.mv_size, &rec) != RU_OK)
+        rec.display_name = (ru_str_t){"", 0};
+    up->err = s_note_user(up->txn, user, val->mv_size, rec.display_name);
+    return up->err != RU_OK;
+}
+
+static int
+s_upgrade_tag(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_upgrade *up = ctx;
+    const char *tag = key->mv_data;
+    size_t len = strnlen(tag, key->mv_size);
+    if (len == 0 || len > RU_MAX_TAG || len == key->mv_size || strcmp(tag, up->tag) == 0)
+        return 0;
+    memcpy(up->tag, tag, len + 1);
+    up->err = ru_search_note_tag(up->txn, up->tag);
+    return up->err != RU_OK;
+}
+
+static ru_err
+s_upgrade_once(ru_txn_t *txn)
+{
+    static const char version[] = "search_version";
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_meta, version, strlen(version), &val);
+    if (err != RU_E_NOT_FOUND)
+        return err;
+    s_upgrade up = {txn, "", RU_OK};
+    err = ru_txn_scan(txn, RU_DB_ids, NULL, 0, 0, s_upgrade_user, &up);
+    if (!err && !up.err)
+        err = ru_txn_scan(txn, RU_DB_tags, NULL, 0, 0, s_upgrade_tag, &up);
+    err = err ? err : up.err;
+    return err ? err : ru_txn_put(txn, RU_DB_meta, version, strlen(version), "1", 1);
+}
+
+ru_err
+ru_search_note_user(ru_txn_t *txn, const uint8_t *home, ru_str_t name, ru_str_t display_name)
+{
+    uint8_t user[RU_DBKEY_USER];
+    ru_err err = s_upgrade_once(txn);
+    return err ? err : s_note_user(txn, user, ru_dbkey_user(user, home, name), display_name);
 }
 
 /*  ---------------------------------------------------------------------
@@ -109,17 +173,45 @@ s_consider(s_hits *h, const ru_ref_t *ref)
         json_array_append_new(h->out, j);
 }
 
+/*  A query that is the address of a status (http://SITE/statuses/ID or
+ *  http://SITE/@user/ID: ids are the same on every site) names it: 1 and
+ *  *ref when it does and the status is here. */
+static int
+s_status_url(ru_txn_t *txn, const char *q, ru_ref_t *ref)
+{
+    if (strncmp(q, "http://", 7) != 0 && strncmp(q, "https://", 8) != 0)
+        return 0;
+    size_t end = strcspn(q, "?# ");
+    while (end > 0 && q[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start > 0 && q[start - 1] >= '0' && q[start - 1] <= '9')
+        start--;
+    char id[RU_PUBID_SIZE];
+    uint8_t pos[RU_PUBID_POS];
+    if (start == end || end - start >= sizeof id || q[start - 1] != '/')
+        return 0;
+    memcpy(id, q + start, end - start);
+    id[end - start] = '\0';
+    return ru_pubid_status_parse(id, pos) == RU_OK && ru_pubid_status_ref(txn, pos, ref) == RU_OK;
+}
+
 ru_err
 ru_search_statuses(const ru_view_t *v, const ru_search_query_t *q, json_t *out)
 {
     ru_fold_terms_t t;
     ru_fold_terms(q->q, strlen(q->q), &t);
+    s_hits h = {v, q, &t, 0, out};
+    ru_ref_t ref;
+    if (s_status_url(v->txn, q->q, &ref)) {
+        t.n = 0; /* the address alone: no words to check */
+        s_consider(&h, &ref);
+        return RU_OK;
+    }
     if (t.n == 0)
         return RU_OK;
     ru_words_iter_t *it;
     ru_err err = ru_words_iter_new(v->txn, &t, &it);
-    s_hits h = {v, q, &t, 0, out};
-    ru_ref_t ref;
     for (long seen = 0; !err && seen < S_MAX_EXAMINED && (long) json_array_size(out) < q->limit &&
                         ru_words_iter_next(it, &ref);
          seen++)

@@ -13,7 +13,8 @@
  *    tagnames  folded tag | 0 | tag         -> ""   every tag ever used
  *  people and tagnames only grow: a term that no longer fits (a changed
  *  display name, a tag whose statuses are all gone) is checked and passed
- *  over when searched.
+ *  over when searched. A store made before these indexes gets them, from
+ *  what it holds, with the first update it applies.
  *
  *  Searches read in the caller's read transaction and append JSON to a
  *  list; they see what the viewer may see (ru_view_visible).
@@ -49,7 +50,8 @@ typedef struct {
 } ru_search_query_t;
 
 /*  Statuses holding every word of q (the last one may be the start of a
- *  word), newest first. */
+ *  word), newest first; or, for q the address of a status on any site
+ *  (http://SITE/statuses/ID, http://SITE/@user/ID), that status. */
 RU_MUST_CHECK ru_err ru_search_statuses(const ru_view_t *v, const ru_search_query_t *q,
                                         json_t *out);
 /*  Accounts, of this site and of others seen here, whose user name starts

@@ -261,6 +261,12 @@ def s_search_statuses(c, w):
     c.equal("account_id keeps that author's",
             texts(search(anon, "reunion", account_id=w.account_ids["alice"])),
             ["Réunion à l'École demain, salle Bâtiment #Rentrée"])
+    c.equal("a status's address finds it", texts(search(anon, last["url"])), [last["text"]])
+    c.equal("so does its address at another site, in the /@user/ID form",
+            texts(search(anon, "https://nozay.example/@alice/%s?x=1" % last["id"])),
+            [last["text"]])
+    c.equal("the address of an unknown status finds nothing",
+            texts(search(anon, "https://nozay.example/statuses/12345")), [])
     r = alice.put("/api/v1/statuses/" + first["id"], json_body={"status": "Déjeuner au jardin"})
     c.status("alice edits her post", r, 200)
     c.equal("the old words no longer find it", texts(search(anon, "ecole")), [])

@@ -343,6 +343,55 @@ test_blocks(void **state)
         ru_update_fini(&u[i]);
 }
 
+/*  Empties db in its own transaction. */
+static void
+s_drop(ru_db db)
+{
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(mdb_drop(txn.txn, ru_store_dbi(s_t.node.store, db), 0), 0);
+    assert_int_equal(ru_txn_del(&txn, RU_DB_meta, "search_mark", 11), RU_OK);
+    assert_int_equal(ru_txn_del(&txn, RU_DB_meta, "search_version", 14), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+}
+
+/*  A store from before the search indexes (here: emptied of them) gets
+ *  them from what it holds with the next update it applies: accounts and
+ *  tags at once, statuses' words little by little, found meanwhile. */
+static void
+test_upgrade(void **state)
+{
+    (void) state;
+    static ru_update_t u[300];
+    ru_update_t prof, next;
+    int n = (int) (sizeof u / sizeof u[0]);
+    for (int i = 0; i < n; i++)
+        s_make(&u[i], 0, RU_KIND_POST, "bob", "old post #OldTag", RU_VIS_PUBLIC, NULL);
+    ru_update_init(&prof);
+    prof.kind = RU_KIND_PROFILE;
+    prof.author = testnode_str("zoe");
+    prof.display_name = testnode_str("Zoé Ancienne");
+    prof.note = testnode_str("");
+    assert_int_equal(testnode_apply(&s_t, &prof, 1), RU_OK);
+    s_drop(RU_DB_words);
+    s_drop(RU_DB_people);
+    s_drop(RU_DB_tagnames);
+    assert_int_equal(s_word_entries(), 0);
+    assert_string_equal(s_search(ru_search_accounts, NULL, "ancienne", "username"), "");
+    assert_string_equal(s_search(ru_search_tags, NULL, "oldt", "name"), "");
+    assert_int_equal((int) strlen(s_statuses(NULL, "old post")), 40 * 16 + 39); /* the tail */
+    s_make(&next, 0, RU_KIND_POST, "alice", "new post", RU_VIS_PUBLIC, NULL);
+    assert_string_equal(s_search(ru_search_accounts, NULL, "ancienne", "username"), "zoe");
+    assert_string_equal(s_search(ru_search_tags, NULL, "oldt", "name"), "oldtag");
+    assert_int_equal(s_word_entries(), (n + 1 - RU_WORDS_TAIL / 2) * 3);
+    assert_string_equal(s_ends(s_search_from(ru_search_statuses, NULL, "post", 260, "text")),
+                        "old post #OldTag..old post #OldTag");
+    for (int i = 0; i < n; i++)
+        ru_update_fini(&u[i]);
+    ru_update_fini(&prof);
+    ru_update_fini(&next);
+}
+
 static void
 test_accounts(void **state)
 {
@@ -409,6 +458,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_statuses, s_setup, testnode_teardown),
         cmocka_unit_test_setup_teardown(test_tail_and_index, s_setup, testnode_teardown),
         cmocka_unit_test_setup_teardown(test_blocks, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade, s_setup, testnode_teardown),
         cmocka_unit_test_setup_teardown(test_accounts, s_setup, testnode_teardown),
         cmocka_unit_test_setup_teardown(test_tags, s_setup, testnode_teardown),
     };
