@@ -343,6 +343,18 @@ test_blocks(void **state)
         ru_update_fini(&u[i]);
 }
 
+/*  zoe of nozay takes display_name. */
+static void
+s_profile(ru_update_t *u, const char *display_name)
+{
+    ru_update_init(u);
+    u->kind = RU_KIND_PROFILE;
+    u->author = testnode_str("zoe");
+    u->display_name = testnode_str(display_name);
+    u->note = testnode_str("");
+    assert_int_equal(testnode_apply(&s_t, u, 1), RU_OK);
+}
+
 /*  Empties db in its own transaction. */
 static void
 s_drop(ru_db db)
@@ -367,12 +379,7 @@ test_upgrade(void **state)
     int n = (int) (sizeof u / sizeof u[0]);
     for (int i = 0; i < n; i++)
         s_make(&u[i], 0, RU_KIND_POST, "bob", "old post #OldTag", RU_VIS_PUBLIC, NULL);
-    ru_update_init(&prof);
-    prof.kind = RU_KIND_PROFILE;
-    prof.author = testnode_str("zoe");
-    prof.display_name = testnode_str("Zoé Ancienne");
-    prof.note = testnode_str("");
-    assert_int_equal(testnode_apply(&s_t, &prof, 1), RU_OK);
+    s_profile(&prof, "Zoé Ancienne");
     s_drop(RU_DB_words);
     s_drop(RU_DB_people);
     s_drop(RU_DB_tagnames);
@@ -397,12 +404,7 @@ test_accounts(void **state)
 {
     (void) state;
     ru_update_t p, q, post;
-    ru_update_init(&p);
-    p.kind = RU_KIND_PROFILE;
-    p.author = testnode_str("zoe");
-    p.display_name = testnode_str("Zoé Lefèvre");
-    p.note = testnode_str("");
-    assert_int_equal(testnode_apply(&s_t, &p, 1), RU_OK);
+    s_profile(&p, "Zoé Lefèvre");
     s_make(&post, 0, RU_KIND_POST, "alice", "hello", RU_VIS_PUBLIC, NULL);
     const char *k = "username"; /* nozay is known to the views by its key only */
     assert_string_equal(s_search(ru_search_accounts, NULL, "zo", k), "zoe");
@@ -417,12 +419,7 @@ test_accounts(void **state)
     assert_string_equal(s_search(ru_search_accounts, NULL, "", k), "");
     assert_string_equal(s_search(ru_search_accounts, NULL, "@", k), "");
 
-    ru_update_init(&q); /* a new display name: the old one no longer finds her */
-    q.kind = RU_KIND_PROFILE;
-    q.author = testnode_str("zoe");
-    q.display_name = testnode_str("Zoé Martin");
-    q.note = testnode_str("");
-    assert_int_equal(testnode_apply(&s_t, &q, 1), RU_OK);
+    s_profile(&q, "Zoé Martin"); /* a new display name: the old one no longer finds her */
     assert_string_equal(s_search(ru_search_accounts, NULL, "lefevre", k), "");
     assert_string_equal(s_search(ru_search_accounts, NULL, "martin", k), "zoe");
     ru_update_fini(&p);
