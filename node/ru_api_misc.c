@@ -14,6 +14,7 @@
 #include "ru_api.h"
 #include "ru_pubid.h"
 #include "ru_repl.h"
+#include "ru_search.h"
 
 #ifndef RUCHE_VERSION
 #define RUCHE_VERSION "0"
@@ -162,12 +163,13 @@ static ru_err
 s_create_user(const ru_writer_ctx_t *ctx, void *arg)
 {
     s_new_user *u = arg;
+    ru_str_t name = {u->name, (uint32_t) strlen(u->name)}, none = {"", 0};
     ru_err err = ru_account_create(ctx->txn, u->name, u->hash, u->admin, ru_hlc_wall_ms());
     /*  Its account id resolves from now on, before the user's first post
-     *  (others can open the profile and follow it). */
-    return err ? err
-               : ru_pubid_note_user(ctx->txn, ru_key_public(ctx->key),
-                                    (ru_str_t){u->name, (uint32_t) strlen(u->name)});
+     *  (others can open the profile and follow it), and search finds it. */
+    if (!err)
+        err = ru_pubid_note_user(ctx->txn, ru_key_public(ctx->key), name);
+    return err ? err : ru_search_note_user(ctx->txn, ru_key_public(ctx->key), name, none);
 }
 
 int

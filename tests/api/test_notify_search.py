@@ -60,7 +60,7 @@ def summary(items):
 def s_start(c, w):
     w.node.start()
     admin = w.anon.as_user(w.anon.login("admin", w.node.admin_password()))
-    for name in ("alice", "bob", "carol"):
+    for name in ("alice", "bob", "carol", "jean-pierre"):
         r = admin.post("/api/ruche/v1/admin/users", json_body={"username": name})
         c.status("admin creates %s" % name, r, 200)
         w.users[name] = w.anon.as_user(w.anon.login(name, r.json["password"]))
@@ -287,8 +287,9 @@ def s_search_accounts(c, w):
             [a["acct"] for a in search(anon, "alice@notifytest")["accounts"]], ["alice"])
     c.equal("a name at an unknown site finds nobody",
             search(anon, "alice@nowhere")["accounts"], [])
-    c.equal("carol, who never posted, is found", [
-        a["acct"] for a in search(anon, "car", type="accounts")["accounts"]], ["carol"])
+    c.equal("jean-pierre, who never posted, is found by either part of his name", [
+        [a["acct"] for a in search(anon, q, type="accounts")["accounts"]]
+        for q in ("jean", "pierre", "jean-pi")], [["jean-pierre"]] * 3)
     c.status("bob follows alice", bob.post("/api/v1/accounts/%s/follow" % w.account_ids["alice"]),
              200)
     c.equal("following=true: only those the viewer follows", [
