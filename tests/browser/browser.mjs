@@ -1,0 +1,383 @@
+// browser.mjs - two people use ruche's web front end in headless Chromium:
+// alice at the paris site (in English), bob at the nozay site (in French).
+//
+// alice posts; bob sees the post appear live, marked as written at paris,
+// replies and likes it; alice sees the reply in the thread and gets the
+// notifications; she mentions bob, picked from the suggestions, and he is
+// notified at his site; she searches, edits, deletes, pages back through older
+// posts; a post holding <script> and <img onerror> shows as text on both
+// sites and runs nothing; groups, follows, keyboard use and a phone-sized
+// screen are tried too. Any Content-Security-Policy violation, script
+// error or dialog fails the test.
+//
+// Run by test_browser.py with one argument, a JSON configuration:
+// {chromium, shots, results, sites: {name: url}, users: {name: {site,
+// password}}}. Prints "ok: CHECK" or "FAILED: CHECK :: DETAIL" lines;
+// writes what it made (ids, texts) to the results file; exits 0 when it
+// ran to its end (failed checks included), 1 when it could not.
+
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(path.join(process.cwd(), "index.js"));
+const { chromium } = require("playwright-core");
+
+const config = JSON.parse(process.argv[2]);
+const WAIT = 30000; // ms for anything to show up, replication included
+const stamp = `t${Date.now().toString(36)}`;
+const results = {};
+let shot = 0;
+
+function report(name, passed, detail) {
+  if (passed) console.log(`ok: ${name}`);
+  else console.log(`FAILED: ${name} :: ${String(detail ?? "").replace(/\s+/g, " ").slice(0, 400)}`);
+  return passed;
+}
+
+// Runs an async step; an exception is one failed check named name.
+async function check(name, fn) {
+  try {
+    const value = await fn();
+    return report(name, value !== false, "the condition is false");
+  } catch (err) {
+    return report(name, false, err.message);
+  }
+}
+
+async function screenshot(p, name) {
+  shot += 1;
+  const file = path.join(config.shots, `${String(shot).padStart(2, "0")}-${p.name}-${name}.png`);
+  await p.page.screenshot({ path: file, fullPage: false });
+}
+
+async function person(browser, name, options) {
+  const user = config.users[name];
+  const context = await browser.newContext({ baseURL: config.sites[user.site], ...options });
+  const page = await context.newPage();
+  const p = { name, user, page, context, problems: [], dialogs: [] };
+  page.on("pageerror", (e) => p.problems.push(`script error: ${e.message}`));
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(m.text())) {
+      p.problems.push(`CSP: ${m.text()}`);
+    }
+  });
+  page.on("dialog", (d) => {
+    p.dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  return p;
+}
+
+async function signIn(p) {
+  await p.page.goto("/");
+  await p.page.fill("input[name=username]", p.name);
+  await p.page.fill("input[name=password]", p.user.password);
+  await p.page.click("form button[type=submit]");
+  await p.page.waitForSelector("nav.sidebar", { timeout: WAIT });
+}
+
+// Polls fn until it returns true, for at most WAIT.
+async function eventually(fn) {
+  const deadline = Date.now() + WAIT;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const article = (p, text) => p.page.locator("article.status", { hasText: text }).first();
+
+async function compose(p, text) {
+  const area = p.page.locator("#main form.compose textarea").first();
+  await area.fill(text);
+  await p.page.locator("#main form.compose button[type=submit]").first().click();
+  await article(p, text).waitFor({ timeout: WAIT });
+  return article(p, text).getAttribute("data-id");
+}
+
+// ---------------------------------------------------------------------
+
+async function signInBoth(alice, bob) {
+  await check("alice signs in at paris", () => signIn(alice));
+  await check("bob signs in at nozay", () => signIn(bob));
+  await check("the first Tab reaches the skip link", async () => {
+    await alice.page.keyboard.press("Tab");
+    return alice.page.evaluate(() => document.activeElement.classList.contains("skip-link"));
+  });
+  await check("bob's page is in French (his browser's language)", async () =>
+    (await bob.page.locator("nav.sidebar").innerText()).includes("Accueil"));
+  for (const p of [alice, bob]) {
+    await check(`${p.name}: live updates connect`, () =>
+      p.page.waitForSelector("#live[data-state=on]", { timeout: WAIT }));
+  }
+  await screenshot(alice, "home");
+}
+
+async function postAndSeeLive(alice, bob) {
+  await check("bob opens the timeline of all sites", async () => {
+    await bob.page.click("nav.sidebar a[href='/public']");
+    await bob.page.waitForURL(/\/public$/);
+  });
+  const text = `Bonjour from paris ${stamp} #ruchetest`;
+  await check("the character count follows the text", async () => {
+    const area = alice.page.locator("#main form.compose textarea").first();
+    await area.fill(text);
+    const shown = await alice.page.locator("#main form.compose .counter").first().innerText();
+    return shown.replace(/\D/g, "") === String(5000 - [...text].length);
+  });
+  await check("alice posts", async () => {
+    results.post_id = await compose(alice, text);
+    return Boolean(results.post_id);
+  });
+  await check("bob sees alice's post appear without reloading", () =>
+    article(bob, text).waitFor({ timeout: WAIT }));
+  await check("the post shows the site it was written at: paris", async () =>
+    (await article(bob, text).locator(".site").innerText()).includes("paris"));
+  await screenshot(bob, "live-post-from-paris");
+  return text;
+}
+
+async function replyAndLike(alice, bob, text) {
+  const reply = `Bien reçu à nozay ${stamp}`;
+  await check("bob replies", async () => {
+    const card = article(bob, text);
+    await card.locator(".action-reply").click();
+    const area = card.locator(".slot textarea");
+    await area.waitFor();
+    const start = await area.inputValue();
+    if (!start.includes("@alice@paris")) throw new Error(`the reply starts with "${start}"`);
+    await area.press("End");
+    await area.type(reply);
+    await card.locator(".slot button[type=submit]").click();
+    await article(bob, reply).waitFor({ timeout: WAIT });
+    results.reply_id = await article(bob, reply).getAttribute("data-id");
+  });
+  await check("bob likes alice's post", async () => {
+    const like = article(bob, text).locator(".action-like");
+    await like.click();
+    await bob.page.waitForFunction((id) => {
+      const b = document.querySelector(`article[data-id="${id}"] .action-like`);
+      const count = b && b.querySelector(".count");
+      return b && b.getAttribute("aria-pressed") === "true" && count && count.textContent === "1";
+    }, results.post_id, { timeout: WAIT });
+  });
+  await screenshot(bob, "reply-and-like");
+  await check("alice opens the thread and sees bob's reply, from nozay", async () => {
+    await article(alice, text).locator("a.time").click();
+    await alice.page.waitForURL(/\/statuses\//);
+    await article(alice, reply).waitFor({ timeout: WAIT });
+    return (await article(alice, reply).locator(".site").innerText()).includes("nozay");
+  });
+  await screenshot(alice, "thread");
+  await check("alice's unread count shows bob's reply and like as they come", () =>
+    alice.page.waitForFunction(() => {
+      const badge = document.querySelector("nav.sidebar .badge");
+      return badge && !badge.hidden && badge.textContent === "2";
+    }, null, { timeout: WAIT }));
+  await check("alice is notified of bob's reply and like", async () => {
+    await alice.page.click("nav.sidebar a[href='/notifications']");
+    await alice.page.locator("article.notification", { hasText: "bob" }).first()
+      .waitFor({ timeout: WAIT });
+    await alice.page.locator("article.notification-favourite").first().waitFor({ timeout: WAIT });
+    return alice.page.evaluate(() => document.querySelector("nav.sidebar .badge").hidden);
+  });
+  await screenshot(alice, "notifications");
+}
+
+async function mention(alice, bob) {
+  const text = `merci ${stamp}`;
+  await check("alice mentions bob, picked from the suggestions while typing", async () => {
+    await alice.page.click("nav.sidebar a[href='/']");
+    const area = alice.page.locator("#main form.compose textarea").first();
+    await area.fill("");
+    await area.type("Thanks @bo");
+    const option = alice.page.locator(".suggestions [role=option]", { hasText: "bob@nozay" });
+    await option.waitFor({ timeout: WAIT });
+    await area.press("Enter");
+    const value = await area.inputValue();
+    if (value !== "Thanks @bob@nozay ") throw new Error(`the text is "${value}"`);
+    await area.type(text);
+    await alice.page.locator("#main form.compose button[type=submit]").first().click();
+    await article(alice, text).waitFor({ timeout: WAIT });
+  });
+  await check("bob, at the other site, is notified of the mention", async () => {
+    await bob.page.click("nav.sidebar a[href='/notifications']");
+    await bob.page.locator("article.notification-mention", { hasText: text }).first()
+      .waitFor({ timeout: WAIT });
+  });
+  await screenshot(bob, "notified-across-sites");
+}
+
+async function search(alice) {
+  await check("alice searches and finds her post", async () => {
+    await alice.page.fill("#top-search", `bonjour ${stamp}`);
+    await alice.page.press("#top-search", "Enter");
+    await alice.page.waitForURL(/\/search\?q=/);
+    await alice.page.locator(".search-results article.status", { hasText: stamp }).first()
+      .waitFor({ timeout: WAIT });
+  });
+  await screenshot(alice, "search");
+}
+
+async function scriptAsText(alice, bob) {
+  const text = `<script>window.__rucheXss = 1</script><img src=x onerror="window.__rucheXss = 2"> ${stamp} markup`;
+  results.xss_text = text;
+  await bob.page.click("nav.sidebar a[href='/public']");
+  await alice.page.click("nav.sidebar a[href='/']");
+  await check("alice posts text holding a script and an img onerror", async () => {
+    results.xss_id = await compose(alice, text);
+  });
+  await check("bob sees it arrive live", () =>
+    article(bob, `${stamp} markup`).waitFor({ timeout: WAIT }));
+  for (const p of [alice, bob]) {
+    await check(`${p.name}: the markup shows as text`, async () => {
+      const shown = await article(p, `${stamp} markup`).locator(".content").innerText();
+      return shown.includes("<script>window.__rucheXss = 1</script>") &&
+        shown.includes('<img src=x onerror="window.__rucheXss = 2">');
+    });
+    await check(`${p.name}: no script or image element came of it`, async () =>
+      (await article(p, `${stamp} markup`).locator(".content script, .content img").count()) === 0);
+    await check(`${p.name}: nothing ran`, async () =>
+      (await p.page.evaluate(() => typeof window.__rucheXss)) === "undefined");
+  }
+  await screenshot(bob, "markup-as-text");
+}
+
+async function editAndDelete(alice, bob) {
+  const text = `Lunch at noon, mayby ${stamp}`;
+  let id = null;
+  await check("alice posts a typo", async () => { id = await compose(alice, text); });
+  await check("bob sees it", () => article(bob, text).waitFor({ timeout: WAIT }));
+  const fixed = `Lunch at noon, maybe ${stamp}`;
+  await check("alice edits it", async () => {
+    const card = article(alice, text);
+    await card.locator(".action-edit").click();
+    const area = card.locator(".slot textarea");
+    await area.fill(fixed);
+    await card.locator(".slot button[type=submit]").click();
+    await article(alice, fixed).locator(".edited").waitFor({ timeout: WAIT });
+  });
+  await check("bob sees the edit live", () => article(bob, fixed).waitFor({ timeout: WAIT }));
+  const bobHad = await bob.page.locator(`article[data-id="${id}"]`).count();
+  await check("alice deletes it", async () => {
+    const card = article(alice, fixed);
+    await card.locator(".action-delete").click();
+    await card.locator(".confirm button.danger").click();
+    await alice.page.locator(`article[data-id="${id}"]`).waitFor({ state: "detached",
+      timeout: WAIT });
+  });
+  await check("it disappears from bob's page too", async () => {
+    if (!bobHad) throw new Error("bob never saw it");
+    await bob.page.locator(`article[data-id="${id}"]`).waitFor({ state: "detached",
+      timeout: WAIT });
+  });
+}
+
+async function paging(alice) {
+  await check("alice's home loads older posts as she scrolls", async () => {
+    await alice.page.click("nav.sidebar a[href='/']");
+    const cards = alice.page.locator("#main .feed > article.status");
+    await cards.nth(19).waitFor({ timeout: WAIT });
+    await alice.page.locator("#main .more").scrollIntoViewIfNeeded();
+    await cards.nth(25).waitFor({ timeout: WAIT });
+  });
+}
+
+async function groupsAndFollows(alice, bob) {
+  const group = `garden-${stamp}`;
+  await check("alice creates a group and posts in it", async () => {
+    await alice.page.click("nav.sidebar a[href='/groups']");
+    await alice.page.click("details.create-group summary");
+    await alice.page.fill("details.create-group input[name=name]", group);
+    await alice.page.fill("details.create-group textarea", "Seeds and seedlings");
+    await alice.page.click("details.create-group button[type=submit]");
+    await alice.page.click(`a:text-is("${group}")`);
+    await alice.page.waitForURL(/\/groups\/\d+$/);
+    await compose(alice, `Tomato seedlings to give away ${stamp}`);
+  });
+  await screenshot(alice, "group");
+  await check("bob finds the group and joins it", async () => {
+    const item = bob.page.locator("li.group-item", { hasText: group });
+    await eventually(async () => { // the list is read when the page opens
+      await bob.page.click("nav.sidebar a[href='/groups']");
+      await bob.page.waitForSelector(".group-list[aria-busy=false]");
+      return (await item.count()) > 0;
+    });
+    await item.locator("button").click();
+    await bob.page.waitForFunction((name) => [...document.querySelectorAll("li.group-item")]
+      .some((li) => li.textContent.includes(name) &&
+        li.querySelector("button").getAttribute("aria-pressed") === "true"), group,
+    { timeout: WAIT });
+  });
+  await check("bob follows alice from her profile", async () => {
+    await bob.page.goto("/@alice@paris");
+    const button = bob.page.locator("button.follow");
+    await button.waitFor({ timeout: WAIT });
+    await button.click();
+    await bob.page.waitForSelector("button.follow[aria-pressed=true]", { timeout: WAIT });
+  });
+  await screenshot(bob, "profile");
+}
+
+async function keyboardAndPhone(browser, alice) {
+  await check("the n key puts the cursor in the composer", async () => {
+    await alice.page.click("nav.sidebar a[href='/']");
+    await alice.page.locator("#main h1").focus();
+    await alice.page.keyboard.press("n");
+    return alice.page.evaluate(() => document.activeElement.matches("form.compose textarea"));
+  });
+  await check("j moves to the next post", async () => {
+    await alice.page.locator("#main h1").focus();
+    await alice.page.keyboard.press("j");
+    return alice.page.evaluate(() => document.activeElement.matches("article.status"));
+  });
+  const phone = await person(browser, "alice", { viewport: { width: 390, height: 844 },
+    locale: "en-GB", isMobile: true, hasTouch: true });
+  await check("on a phone: signed in, navigation at the bottom, nothing wider than the screen",
+    async () => {
+      await signIn(phone);
+      await phone.page.locator("article.status").first().waitFor({ timeout: WAIT });
+      const box = await phone.page.locator("nav.sidebar").boundingBox();
+      const wide = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+      return box.y > 700 && wide <= 390;
+    });
+  phone.name = "alice-phone";
+  await screenshot(phone, "home");
+  await phone.context.close();
+}
+
+async function main() {
+  fs.mkdirSync(config.shots, { recursive: true });
+  const browser = await chromium.launch({ executablePath: config.chromium,
+    args: ["--no-sandbox"] });
+  const alice = await person(browser, "alice", { locale: "en-US",
+    viewport: { width: 1200, height: 900 } });
+  const bob = await person(browser, "bob", { locale: "fr-FR",
+    viewport: { width: 1200, height: 900 } });
+  try {
+    await signInBoth(alice, bob);
+    const text = await postAndSeeLive(alice, bob);
+    await replyAndLike(alice, bob, text);
+    await mention(alice, bob);
+    await search(alice);
+    await scriptAsText(alice, bob);
+    await editAndDelete(alice, bob);
+    await paging(alice);
+    await groupsAndFollows(alice, bob);
+    await keyboardAndPhone(browser, alice);
+  } finally {
+    for (const p of [alice, bob]) {
+      report(`${p.name}: no script error and no Content-Security-Policy violation`,
+        p.problems.length === 0, p.problems.join(" | "));
+      report(`${p.name}: no dialog opened`, p.dialogs.length === 0, p.dialogs.join(" | "));
+    }
+    fs.writeFileSync(config.results, JSON.stringify(results, null, 1));
+    await browser.close();
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.log(`FAILED: the browser session runs :: ${err.stack || err}`);
+  process.exit(1);
+});
