@@ -49,6 +49,7 @@
 #define S_MAX_SUBS 16      /* streams one connection may subscribe to */
 #define S_MAX_MESSAGE 4096 /* bytes of a client's message */
 #define S_INBOX_MAX 100000 /* refs waiting for the hub; more are skipped */
+#define S_TXN_UPDATES 256  /* updates the hub reads in one transaction */
 #define S_GOODBYE_MS 2000  /* for WebSockets' close frames when the node stops */
 
 static const struct {
@@ -70,12 +71,19 @@ typedef struct {
     char tag[RU_MAX_TAG + 1]; /* as indexed: no '#', ASCII in lower case */
 } s_sub;
 
-/*  One message to send, framed for its stream's transport. */
-typedef struct s_event {
-    struct s_event *next;
+/*  A message as it goes on the wire (a WebSocket frame, or an event-stream
+ *  block), immutable, shared by the queues of every stream it goes to. */
+typedef struct {
+    atomic_int refs;
     size_t len;
-    char text[];
-} s_event;
+    char bytes[];
+} s_msg;
+
+/*  A place in a stream's queue. */
+typedef struct s_item {
+    struct s_item *next;
+    s_msg *msg;
+} s_item;
 
 typedef enum { S_WS, S_SSE } s_transport;
 
@@ -91,7 +99,7 @@ typedef struct s_conn {
     char user[RU_MAX_NAME + 1]; /* "" when nobody signed in */
     s_sub subs[S_MAX_SUBS];
     int nsubs;
-    s_event *head, *tail;
+    s_item *head, *tail;
     size_t queued; /* bytes waiting */
     s_state state;
     pthread_cond_t wake; /* its writer: events, or the end */
@@ -198,54 +206,118 @@ s_sub_remove(s_conn *c, const s_sub *sub)
  *  Streams and their queues
  */
 
-static s_event *
-s_event_new(const char *text, size_t len)
+/*  A message of len bytes of text: as they are for an event stream, in
+ *  an unmasked text frame for a WebSocket. NULL out of memory. */
+static s_msg *
+s_msg_new(s_transport transport, const char *text, size_t len)
 {
-    s_event *e = malloc(sizeof *e + len + 1);
-    if (!e)
+    uint8_t head[10];
+    size_t hlen = 0;
+    if (transport == S_WS) {
+        head[hlen++] = 0x80 | MG_WEBSOCKET_OPCODE_TEXT; /* the final fragment */
+        if (len < 126)
+            head[hlen++] = (uint8_t) len;
+        else if (len < 65536) {
+            head[hlen++] = 126;
+            head[hlen++] = (uint8_t) (len >> 8);
+            head[hlen++] = (uint8_t) len;
+        } else
+            for (head[hlen++] = 127; hlen < 10; hlen++)
+                head[hlen] = (uint8_t) ((uint64_t) len >> (8 * (9 - hlen)));
+    }
+    s_msg *m = malloc(sizeof *m + hlen + len);
+    if (!m)
         return NULL;
-    e->next = NULL;
-    e->len = len;
-    memcpy(e->text, text, len);
-    e->text[len] = '\0';
-    return e;
+    atomic_init(&m->refs, 1);
+    m->len = hlen + len;
+    memcpy(m->bytes, head, hlen);
+    memcpy(m->bytes + hlen, text, len);
+    return m;
 }
 
-/*  The message of an event on sub's stream, for c's transport. */
-static s_event *
-s_frame(const s_conn *c, const s_sub *sub, const char *event, const char *payload)
+static void
+s_msg_unref(s_msg *m)
 {
-    if (c->transport == S_SSE) {
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+        free(m);
+}
+
+/*  The message of an event on sub's stream, for transport. */
+static s_msg *
+s_frame(s_transport transport, const s_sub *sub, const char *event, const char *payload)
+{
+    char *text = NULL;
+    if (transport == S_SSE) {
         size_t size = strlen(event) + strlen(payload) + sizeof "event: \ndata: \n\n";
-        s_event *e = malloc(sizeof *e + size);
-        if (e) {
-            e->next = NULL;
-            e->len = (size_t) snprintf(e->text, size, "event: %s\ndata: %s\n\n", event, payload);
-        }
-        return e;
+        text = malloc(size);
+        if (text)
+            snprintf(text, size, "event: %s\ndata: %s\n\n", event, payload);
+    } else {
+        json_t *stream = json_pack("[s]", s_streams[sub->kind].name);
+        if (stream && s_streams[sub->kind].tagged)
+            json_array_append_new(stream, json_string(sub->tag));
+        json_t *msg = stream ? json_pack("{s:o,s:s,s:s}", "stream", stream, "event", event,
+                                         "payload", payload)
+                             : NULL;
+        text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        json_decref(msg);
     }
-    json_t *stream = json_pack("[s]", s_streams[sub->kind].name);
-    if (stream && s_streams[sub->kind].tagged)
-        json_array_append_new(stream, json_string(sub->tag));
-    json_t *msg =
-        stream ? json_pack("{s:o,s:s,s:s}", "stream", stream, "event", event, "payload", payload)
-               : NULL;
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-    json_decref(msg);
-    s_event *e = text ? s_event_new(text, strlen(text)) : NULL;
+    s_msg *m = text ? s_msg_new(transport, text, strlen(text)) : NULL;
     free(text);
-    return e;
+    return m;
+}
+
+/*  The messages made for one event, so that the streams that get the same
+ *  bytes share one: a thousand clients of the public stream, one message.
+ *  Payloads are compared by address (ru_event.h renders one per viewer).
+ *  Each starts with a list item holding its message, so that s_items_free
+ *  frees the list. */
+typedef struct {
+    s_item item; /* next: the next s_made */
+    s_transport transport;
+    s_sub sub; /* a WebSocket message names its stream */
+    const char *payload;
+} s_made;
+
+/*  The message of an event for sub of c, made once; borrowed from *made
+ *  (a list to free with s_items_free). NULL out of memory. */
+static s_msg *
+s_message(s_item **made, const s_conn *c, const s_sub *sub, const char *event, const char *payload)
+{
+    for (s_item *it = *made; it; it = it->next) {
+        const s_made *m = (const s_made *) it;
+        if (m->transport == c->transport && m->payload == payload &&
+            (c->transport == S_SSE || s_sub_equal(&m->sub, sub)))
+            return it->msg;
+    }
+    s_msg *msg = s_frame(c->transport, sub, event, payload);
+    s_made *m = msg ? malloc(sizeof *m) : NULL;
+    if (!m) {
+        s_msg_unref(msg);
+        return NULL;
+    }
+    *m = (s_made){{*made, msg}, c->transport, *sub, payload};
+    *made = &m->item;
+    return msg;
+}
+
+/*  Frees a list of queue items and their references. */
+static void
+s_items_free(s_item *list)
+{
+    while (list) {
+        s_item *it = list;
+        list = it->next;
+        s_msg_unref(it->msg);
+        free(it);
+    }
 }
 
 static void
 s_queue_clear(s_conn *c)
 {
-    while (c->head) {
-        s_event *e = c->head;
-        c->head = e->next;
-        free(e);
-    }
-    c->tail = NULL;
+    s_items_free(c->head);
+    c->head = c->tail = NULL;
     c->queued = 0;
 }
 
@@ -260,27 +332,30 @@ s_end(s_conn *c, s_state state)
     pthread_cond_signal(&c->wake);
 }
 
-/*  Queues e (taken; NULL is out of memory: skipped) for c, lock held. */
+/*  Queues m (borrowed; NULL is out of memory: skipped) for c, lock held. */
 static void
-s_push(ru_stream_t *self, s_conn *c, s_event *e)
+s_push(ru_stream_t *self, s_conn *c, s_msg *m)
 {
-    if (!e || c->state != S_OPEN) {
-        free(e);
+    if (!m || c->state != S_OPEN)
         return;
-    }
-    if (c->queued + e->len > (size_t) self->node->cfg.stream_queue_kb * 1024) {
-        free(e);
+    if (c->queued + m->len > (size_t) self->node->cfg.stream_queue_kb * 1024) {
         ru_log_info(S_LOG, "a client reads too slowly (%zu bytes wait): its stream is closed",
                     c->queued);
         s_end(c, S_SLOW);
         return;
     }
+    s_item *it = malloc(sizeof *it);
+    if (!it)
+        return;
+    it->next = NULL;
+    it->msg = m;
+    atomic_fetch_add(&m->refs, 1);
     if (c->tail)
-        c->tail->next = e;
+        c->tail->next = it;
     else
-        c->head = e;
-    c->tail = e;
-    c->queued += e->len;
+        c->head = it;
+    c->tail = it;
+    c->queued += m->len;
     pthread_cond_signal(&c->wake);
 }
 
@@ -291,7 +366,9 @@ s_complain(ru_stream_t *self, s_conn *c, int status, const char *why)
     json_t *msg = json_pack("{s:s,s:i}", "error", why, "status", status);
     char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
-    s_push(self, c, text ? s_event_new(text, strlen(text)) : NULL);
+    s_msg *m = text ? s_msg_new(S_WS, text, strlen(text)) : NULL;
+    s_push(self, c, m);
+    s_msg_unref(m);
     free(text);
 }
 
@@ -319,21 +396,27 @@ s_deadline(struct timespec *ts, long ms)
     }
 }
 
-/*  Sends thump (or nothing, NULL) and the events of list, freeing them;
- *  0 when a write failed. */
+/*  Sends thump (or nothing, NULL) and the messages of list in one write
+ *  (under the connection's lock for a WebSocket, which civetweb's pings
+ *  share), freeing the list; 0 when the write failed. */
 static int
-s_send(s_conn *c, const char *thump, s_event *list)
+s_send(s_conn *c, const char *thump, s_item *list)
 {
-    int ok = !thump || mg_write(c->mg, thump, strlen(thump)) == (int) strlen(thump);
-    while (list) {
-        s_event *e = list;
-        list = e->next;
-        if (ok && c->transport == S_WS)
-            ok = mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_TEXT, e->text, e->len) > 0;
-        else if (ok)
-            ok = mg_write(c->mg, e->text, e->len) == (int) e->len;
-        free(e);
-    }
+    ru_buf_t out;
+    ru_buf_init(&out);
+    if (thump)
+        ru_buf_append(&out, thump, strlen(thump));
+    for (s_item *it = list; it; it = it->next)
+        ru_buf_append(&out, it->msg->bytes, it->msg->len);
+    s_items_free(list);
+    int ok = ru_buf_status(&out) == RU_OK, ws = c->transport == S_WS;
+    if (ok && ws)
+        mg_lock_connection(c->mg);
+    if (ok)
+        ok = mg_write(c->mg, out.data, out.len) == (int) out.len;
+    if (ru_buf_status(&out) == RU_OK && ws)
+        mg_unlock_connection(c->mg);
+    ru_buf_fini(&out);
     return ok;
 }
 
@@ -357,7 +440,7 @@ s_pump(ru_stream_t *self, s_conn *c)
         }
         if (c->state != S_OPEN || (!c->head && !thump))
             continue;
-        s_event *list = c->head;
+        s_item *list = c->head;
         c->head = c->tail = NULL;
         c->queued = 0;
         pthread_mutex_unlock(&self->lock);
@@ -444,6 +527,7 @@ s_status_event(ru_stream_t *self, ru_txn_t *txn, const ru_update_t *u)
     ru_event_t *ev = NULL;
     if (ru_event_new(self->node, txn, u, &ev) != RU_OK || !ev)
         return;
+    s_item *made = NULL;
     pthread_mutex_lock(&self->lock);
     for (s_conn *c = self->conns; c; c = c->next)
         for (int i = 0; i < c->nsubs && c->state == S_OPEN; i++) {
@@ -452,9 +536,10 @@ s_status_event(ru_stream_t *self, ru_txn_t *txn, const ru_update_t *u)
                                       ? ru_event_payload(ev, viewer)
                                       : NULL;
             if (payload)
-                s_push(self, c, s_frame(c, &c->subs[i], ru_event_name(ev), payload));
+                s_push(self, c, s_message(&made, c, &c->subs[i], ru_event_name(ev), payload));
         }
     pthread_mutex_unlock(&self->lock);
+    s_items_free(made);
     ru_event_destroy(&ev);
 }
 
@@ -467,12 +552,14 @@ s_notification(void *ctx, const char *recipient, json_t *notification)
     char *payload = json_dumps(notification, JSON_COMPACT);
     if (!payload)
         return;
+    s_item *made = NULL;
     pthread_mutex_lock(&self->lock);
     for (s_conn *c = self->conns; c; c = c->next)
         for (int i = 0; i < c->nsubs && c->authed && strcmp(c->user, recipient) == 0; i++)
             if (c->subs[i].kind == RU_STREAM_USER || c->subs[i].kind == RU_STREAM_USER_NOTIFICATION)
-                s_push(self, c, s_frame(c, &c->subs[i], "notification", payload));
+                s_push(self, c, s_message(&made, c, &c->subs[i], "notification", payload));
     pthread_mutex_unlock(&self->lock);
+    s_items_free(made);
     free(payload);
 }
 
@@ -501,7 +588,7 @@ s_on_commit(void *ctx, const ru_ref_t *refs, size_t n)
 
 /*  The events of updates refs[0..n), as of one read transaction. */
 static void
-s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
+s_dispatch_some(ru_stream_t *self, const ru_ref_t *refs, size_t n)
 {
     ru_txn_t txn;
     if (ru_store_read(self->node->store, &txn) != RU_OK)
@@ -518,6 +605,16 @@ s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
         ru_update_fini(&u);
     }
     ru_txn_abort(&txn);
+}
+
+/*  The events of updates refs[0..n), in read transactions of at most
+ *  S_TXN_UPDATES updates: a long one would hold up the growth of a full
+ *  map, which waits for readers. */
+static void
+s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
+{
+    for (size_t at = 0; at < n; at += S_TXN_UPDATES)
+        s_dispatch_some(self, refs + at, n - at < S_TXN_UPDATES ? n - at : S_TXN_UPDATES);
 }
 
 static void *
