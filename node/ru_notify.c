@@ -229,7 +229,9 @@ s_collect(ru_txn_t *txn, const uint8_t *self, ru_site_resolver resolve, void *re
           const ru_update_t *u, ru_err *err)
 {
     *err = RU_OK;
-    if (u->kind < 1 || u->kind > RU_KIND_MAX || !s_collectors[u->kind])
+    int quiet = (u->kind == RU_KIND_POST || u->kind == RU_KIND_EDIT) &&
+                (u->text.len == 0 || !memchr(u->text.ptr, '@', u->text.len)); /* no mention */
+    if (u->kind < 1 || u->kind > RU_KIND_MAX || !s_collectors[u->kind] || quiet)
         return NULL;
     s_events *ev = malloc(sizeof *ev);
     if (!ev) {
