@@ -60,6 +60,7 @@ const ru_route_t ru_api_routes[] = {
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, 1},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},
+    {"GET", "/api/ruche/v1/admin/ops", ru_api_admin_ops, 1},
     {"GET", "/api/v1/streaming", ru_stream_sse, 0}, /* WebSocket: ru_stream.h */
     {"GET", "/api/v1/streaming/health", ru_stream_health, 0},
     {"GET", "/api/v1/streaming/user", ru_stream_sse, 0},

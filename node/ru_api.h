@@ -6,8 +6,9 @@
  *  ru_api_account.c (accounts, follows), ru_api_oauth.c (apps, OAuth
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
  *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications),
- *  ru_api_search.c (search) and ru_api_misc.c (instance, nodeinfo,
- *  health, admin). This file's functions are the glue they have in
+ *  ru_api_search.c (search), ru_api_misc.c (instance, nodeinfo,
+ *  health, admin, replication) and ru_api_ops.c (the operator page's
+ *  status). This file's functions are the glue they have in
  *  common: finding a status by id, making a local update through the
  *  store actor, answering with a status.
  */
@@ -58,6 +59,11 @@ int ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int 
  *  first): <path?max_id=oldest>; rel="next", <path?min_id=newest>;
  *  rel="prev". No header for an empty page. */
 void ru_api_link(ru_req_t *req, json_t *list);
+
+/*  The replication status (GET /api/ruche/v1/replication): this site's
+ *  clock, digest and pending updates, and ru_repl_status() of its peers.
+ *  *out is the caller's. */
+RU_MUST_CHECK ru_err ru_api_replication_json(ru_node_t *node, json_t **out);
 
 /*  Handlers, by file. */
 int ru_api_post_status(ru_req_t *req);
@@ -114,5 +120,6 @@ int ru_api_nodeinfo(ru_req_t *req);
 int ru_api_health(ru_req_t *req);
 int ru_api_admin_add_user(ru_req_t *req);
 int ru_api_replication(ru_req_t *req);
+int ru_api_admin_ops(ru_req_t *req);
 
 #endif

@@ -199,17 +199,18 @@ ru_api_admin_add_user(ru_req_t *req)
     return ru_http_json(req, 200, json_pack("{s:s, s:s}", "username", name, "password", password));
 }
 
-int
-ru_api_replication(ru_req_t *req)
+ru_err
+ru_api_replication_json(ru_node_t *node, json_t **out)
 {
     ru_txn_t txn;
     ru_clock_t clock;
     ru_clock_init(&clock);
     uint8_t digest[RU_HASH_BYTES];
     json_int_t pending = 0;
-    ru_err err = ru_store_read(req->node->store, &txn);
+    *out = NULL;
+    ru_err err = ru_store_read(node->store, &txn);
     if (err)
-        return ru_http_fail(req, err);
+        return err;
     err = ru_apply_clock(&txn, &clock);
     if (!err)
         err = ru_txn_digest(&txn, digest);
@@ -218,15 +219,22 @@ ru_api_replication(ru_req_t *req)
     ru_txn_abort(&txn);
     if (err) {
         ru_clock_fini(&clock);
-        return ru_http_fail(req, err);
+        return err;
     }
     char key[RU_KEY_TEXT_SIZE], hex[2 * RU_HASH_BYTES + 1];
-    ru_b64_encode(key, ru_key_public(req->node->key), RU_KEY_BYTES);
+    ru_b64_encode(key, ru_key_public(node->key), RU_KEY_BYTES);
     sodium_bin2hex(hex, sizeof hex, digest, RU_HASH_BYTES);
-    json_t *j =
-        json_pack("{s:s, s:s, s:o, s:s, s:I, s:o}", "site", req->node->cfg.site, "key", key,
-                  "clock", ru_repl_clock_json(&clock), "digest", hex, "pending", pending, "peers",
-                  req->node->repl ? ru_repl_status(req->node->repl, &clock) : json_array());
+    *out = json_pack("{s:s, s:s, s:o, s:s, s:I, s:o}", "site", node->cfg.site, "key", key, "clock",
+                     ru_repl_clock_json(&clock), "digest", hex, "pending", pending, "peers",
+                     node->repl ? ru_repl_status(node->repl, &clock) : json_array());
     ru_clock_fini(&clock);
-    return ru_http_json(req, 200, j);
+    return *out ? RU_OK : RU_E_NOMEM;
+}
+
+int
+ru_api_replication(ru_req_t *req)
+{
+    json_t *j;
+    ru_err err = ru_api_replication_json(req->node, &j);
+    return err ? ru_http_fail(req, err) : ru_http_json(req, 200, j);
 }

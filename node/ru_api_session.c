@@ -52,7 +52,8 @@ s_set_cookie(ru_req_t *req, const char *token)
                    *token ? S_COOKIE_DAYS * 86400 : 0, secure ? "; Secure" : "");
 }
 
-/*  {"csrf_token", "account"} of the session token of local user name. */
+/*  {"csrf_token", "account", "admin"} of the session token of local user
+ *  name ("admin": the web front end shows the operator page's link). */
 static int
 s_reply_session(ru_req_t *req, const char *token, const char *name)
 {
@@ -66,8 +67,12 @@ s_reply_session(ru_req_t *req, const char *token, const char *name)
     v.viewer = name;
     json_t *account = ru_view_account(&v, ru_key_public(req->node->key),
                                       (ru_str_t){name, (uint32_t) strlen(name)});
+    ru_account_t acct = {0};
+    int admin = ru_account_get(&txn, name, &acct) == RU_OK && acct.admin;
     ru_txn_abort(&txn);
-    json_t *j = account ? json_pack("{s:s, s:o}", "csrf_token", csrf, "account", account) : NULL;
+    json_t *j = account ? json_pack("{s:s, s:o, s:b}", "csrf_token", csrf, "account", account,
+                                    "admin", admin)
+                        : NULL;
     return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
 }
 

@@ -1019,14 +1019,22 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
                                 "verified", (json_int_t) p->verified, "stored",
                                 (json_int_t) p->stored, "duplicates", (json_int_t) p->duplicates);
     int connected = p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
+    /*  How far its clock is ahead of ours, as far as a heartbeat tells: the
+     *  HLC it carries is the sender's last committed one, never ahead of
+     *  its wall clock unless it took in a timestamp from one that is. */
+    uint64_t hlc_ms = ru_hlc_ms(p->hlc);
+    json_t *ahead_ms = !p->heard ? json_null()
+                       : hlc_ms > p->heartbeat_ms
+                           ? json_integer((json_int_t) (hlc_ms - p->heartbeat_ms))
+                           : json_integer(0);
     return json_pack(
-        "{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o}", "site", p->cfg.site, "key", key,
-        "direct", s_direct(p), "connected", connected, "last_heartbeat",
+        "{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o}", "site", p->cfg.site,
+        "key", key, "direct", s_direct(p), "connected", connected, "last_heartbeat",
         p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
         ru_repl_clock_json(&p->clock), "digest", p->heard ? json_string(digest) : json_null(),
         "behind", behind, "ahead", p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
         behind && now_ms > p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0,
-        "rejected", rejected, "updates", updates);
+        "rejected", rejected, "updates", updates, "clock_ahead_ms", ahead_ms);
 }
 
 json_t *

@@ -86,6 +86,20 @@ ru_store_map_size(const ru_store_t *self)
     return self->map_size;
 }
 
+void
+ru_store_usage(ru_store_t *self, ru_store_usage_t *out)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    pthread_rwlock_rdlock(&self->resize_lock);
+    mdb_env_info(self->env, &info);
+    mdb_env_stat(self->env, &st);
+    pthread_rwlock_unlock(&self->resize_lock);
+    out->map_size = info.me_mapsize;
+    out->used = (info.me_last_pgno + 1) * (size_t) st.ms_psize;
+    out->map_max = self->map_max;
+}
+
 /*  Opens every database and checks or writes the schema version. */
 static ru_err
 s_open_dbs(ru_store_t *self)

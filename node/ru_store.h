@@ -106,6 +106,13 @@ RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
 int ru_store_fresh(const ru_store_t *self);
 /*  The current map size in bytes. */
 size_t ru_store_map_size(const ru_store_t *self);
+/*  How full the store is, for monitoring (any thread): the map size, the
+ *  bytes its pages use (up to the last page written; LMDB reuses freed
+ *  pages below it) and the maximum the map may grow to (0: the disk). */
+typedef struct {
+    size_t map_size, used, map_max;
+} ru_store_usage_t;
+void ru_store_usage(ru_store_t *self, ru_store_usage_t *out);
 
 /*  Begins a read or a write transaction in txn. */
 RU_MUST_CHECK ru_err ru_store_read(ru_store_t *self, ru_txn_t *txn);

@@ -89,7 +89,8 @@ def s_files(c, node):
     c.check("GET /: a Last-Modified", bool(r.header("Last-Modified")), r.headers)
     check_security(c, "GET /", r)
     for path in ("/index.html", "/@alice", "/@john.smith", "/@bob@nozay", "/tags/lunch",
-                 "/statuses/123456", "/groups", "/notifications", "/search?q=x", "/public/local"):
+                 "/statuses/123456", "/groups", "/notifications", "/search?q=x", "/public/local",
+                 "/ops"):
         r = anon.get(path)
         c.check("GET %s is the application" % path, r.status == 200 and r.raw == index,
                 "%d %s" % (r.status, r.brief(80)))

@@ -7,12 +7,16 @@
 // notified at his site; she searches, edits, deletes, pages back through older
 // posts; a post holding <script> and <img onerror> shows as text on both
 // sites and runs nothing; groups, follows, keyboard use and a phone-sized
-// screen are tried too. Any Content-Security-Policy violation, script
-// error or dialog fails the test.
+// screen are tried too. The site's admin opens the operator page: the
+// replication matrix names the right sites, and alerts appear on it live
+// when paris refuses a forged update and when the lyon site stops (asked of
+// test_browser.py with "do: ..." lines); alice, not an admin, has no link
+// to it and gets a 403 from its endpoint. Any Content-Security-Policy
+// violation, script error or dialog fails the test.
 //
 // Run by test_browser.py with one argument, a JSON configuration:
 // {chromium, shots, results, sites: {name: url}, users: {name: {site,
-// password}}}. Prints "ok: CHECK" or "FAILED: CHECK :: DETAIL" lines;
+// password}}, ops: {sites, origins}} (ops: the matrix's rows and columns). Prints "ok: CHECK" or "FAILED: CHECK :: DETAIL" lines;
 // writes what it made (ids, texts) to the results file; exits 0 when it
 // ran to its end (failed checks included), 1 when it could not.
 
@@ -347,6 +351,70 @@ async function keyboardAndPhone(browser, alice) {
   await phone.context.close();
 }
 
+// The texts of the cells that match selector, sorted.
+async function texts(p, selector) {
+  return (await p.page.locator(selector).allInnerTexts()).map((x) => x.trim()).sort();
+}
+
+async function notForOthers(alice) {
+  await check("alice, not an admin, has no link to the operator page", async () => {
+    await alice.page.click("nav.sidebar a[href='/']");
+    return (await alice.page.locator("nav.sidebar a[href='/ops']").count()) === 0;
+  });
+  await check("alice gets 403 from the operator page's endpoint", async () =>
+    (await alice.page.evaluate(async () =>
+      (await fetch("/api/ruche/v1/admin/ops", { credentials: "same-origin" })).status)) === 403);
+  await check("alice, opening /ops, is told it is for administrators", async () => {
+    await alice.page.goto("/ops");
+    await alice.page.locator(".ops-forbidden").waitFor({ timeout: WAIT });
+    return (await alice.page.locator(".ops-matrix").count()) === 0;
+  });
+}
+
+const alertOf = (p, kind, site) => p.page.locator(`.ops-alert[data-kind="${kind}"][data-site="${site}"]`);
+
+async function operatorPage(browser, alice, people) {
+  await notForOthers(alice);
+  const admin = await person(browser, "admin", { locale: "en-US",
+    viewport: { width: 1200, height: 900 } });
+  people.push(admin);
+  await check("the admin signs in at paris and opens the operator page from the menu", async () => {
+    await signIn(admin);
+    await admin.page.click("nav.sidebar a[href='/ops']");
+    await admin.page.waitForURL(/\/ops$/);
+    await admin.page.locator(".ops-matrix").waitFor({ timeout: WAIT });
+  });
+  await check("the matrix has a row per site and a column per origin", async () => {
+    const rows = await texts(admin, ".ops-matrix tbody th");
+    const cols = await admin.page.locator(".ops-matrix tbody tr").first().locator("td")
+      .evaluateAll((tds) => tds.map((td) => td.dataset.origin).sort());
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(rows.map((r) => r.split(" ")[0]), config.ops.sites)) throw new Error(`rows ${rows}`);
+    if (!same(cols, config.ops.origins)) throw new Error(`columns ${cols}`);
+  });
+  await check("paris, nozay and lyon lack nothing; the peers are connected", async () => {
+    await eventually(async () => (await texts(admin,
+      ".ops-matrix tr:is([data-site=paris], [data-site=nozay], [data-site=lyon]) td"))
+      .every((x) => x === "✓"));
+    return (await admin.page.locator(".ops-peers tr[data-connected=false]").count()) === 0;
+  });
+  await check("no alert of a bad signature or a lost peer yet", async () =>
+    (await alertOf(admin, "signature", "rogue").count()) === 0 &&
+    (await alertOf(admin, "disconnected", "lyon").count()) === 0);
+  await screenshot(admin, "operator-page");
+  console.log("do: forge");
+  await check("a forged update refused by paris shows as an alert without a reload", () =>
+    alertOf(admin, "signature", "rogue").waitFor({ timeout: WAIT }));
+  console.log("do: stop lyon");
+  await check("lyon stopping shows as an alert and in the peers' table, live", async () => {
+    await alertOf(admin, "disconnected", "lyon").waitFor({ timeout: WAIT });
+    await admin.page.locator(".ops-peers tr[data-site=lyon][data-connected=false]")
+      .waitFor({ timeout: WAIT });
+    return (await alertOf(admin, "disconnected", "lyon").innerText()).includes("lyon");
+  });
+  await screenshot(admin, "operator-alerts");
+}
+
 async function main() {
   fs.mkdirSync(config.shots, { recursive: true });
   const browser = await chromium.launch({ executablePath: config.chromium,
@@ -355,6 +423,7 @@ async function main() {
     viewport: { width: 1200, height: 900 } });
   const bob = await person(browser, "bob", { locale: "fr-FR",
     viewport: { width: 1200, height: 900 } });
+  const people = [alice, bob];
   try {
     await signInBoth(alice, bob);
     const text = await postAndSeeLive(alice, bob);
@@ -366,8 +435,9 @@ async function main() {
     await paging(alice);
     await groupsAndFollows(alice, bob);
     await keyboardAndPhone(browser, alice);
+    await operatorPage(browser, alice, people);
   } finally {
-    for (const p of [alice, bob]) {
+    for (const p of people) {
       report(`${p.name}: no script error and no Content-Security-Policy violation`,
         p.problems.length === 0, p.problems.join(" | "));
       report(`${p.name}: no dialog opened`, p.dialogs.length === 0, p.dialogs.join(" | "));

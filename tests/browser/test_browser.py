@@ -2,12 +2,19 @@
 """test_browser.py - the web front end in a real browser, against two real
 sites.
 
-Starts two peered ruched sites, paris and nozay (tests/repl/fed.py), makes
-alice at paris and bob at nozay, then runs browser.mjs under Node.js: it
-drives Debian's headless Chromium through playwright-core, one browser
-context per person, and prints one line per check ("ok: ..." or
-"FAILED: ..."), which this script counts with its own. Screenshots go to
-the folder given (the build tree keeps them as the test's output).
+Starts three peered ruched sites, paris, nozay and lyon (tests/repl/fed.py),
+with paris also peered with "rogue", a protocol peer in this process
+(tests/repl/rogue.py); makes alice at paris, bob at nozay and carol at
+lyon, then runs browser.mjs under Node.js: it drives Debian's headless
+Chromium through playwright-core, one browser context per person, and
+prints one line per check ("ok: ..." or "FAILED: ..."), which this script
+counts with its own. Screenshots go to the folder given (the build tree
+keeps them as the test's output).
+
+For the operator page, browser.mjs asks this script to act on the sites
+with "do: ACTION" lines: "do: forge" has rogue publish an update with a
+bad signature to paris, "do: stop lyon" stops lyon; the admin's page must
+then show the alerts without being reloaded.
 
 Afterwards it checks through the API that what the browsers did is on
 both sites: the post, the reply, the like, and the script-bearing post
@@ -26,6 +33,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "repl"))
 import fed  # noqa: E402
+import rogue as rg  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
 BROWSER_TIMEOUT = 240  # seconds for the whole browser session
@@ -40,9 +48,16 @@ def make_user(site, name):
     return r.json["password"]
 
 
-def run_browser(c, config, modules):
-    """Runs browser.mjs; relays its check lines into c. Returns its
-    results file's content (what it saw), or {}."""
+def forge(rogue):
+    """Has rogue publish its next post with a signature of zeros."""
+    data, _ = rogue.chain.post("forged for the operator page")
+    rogue.publish_update(rg.envelope(data, bytes(64)))
+
+
+def run_browser(c, config, modules, actions):
+    """Runs browser.mjs; relays its check lines into c and runs the
+    actions it asks for ("do: NAME"). Returns its results file's content
+    (what it saw), or {}."""
     env = dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules"))
     cmd = ["node", os.path.join(HERE, "browser.mjs"), json.dumps(config)]
     proc = subprocess.Popen(cmd, cwd=modules, env=env, stdout=subprocess.PIPE,
@@ -55,6 +70,11 @@ def run_browser(c, config, modules):
             elif line.startswith("FAILED: "):
                 name, _, detail = line[8:].partition(" :: ")
                 c.check(name, False, detail or None)
+            elif line.startswith("do: "):
+                action = actions.get(line[4:])
+                c.check("the browser asks for a known action: %s" % line[4:], action is not None)
+                if action:
+                    action()
             else:
                 print(line, flush=True)
         code = proc.wait(timeout=BROWSER_TIMEOUT)
@@ -96,27 +116,48 @@ def run(c, ruched, modules, shots):
         raise rt.TestError("playwright-core is not installed in %s (tests/browser/setup.sh)"
                            % modules)
     os.makedirs(shots, exist_ok=True)
-    with fed.Federation(c, ruched, ["paris", "nozay"], kind="mesh", label="browser") as f:
-        f.start()
-        paris, nozay = f[0], f[1]
-        users = {"alice": make_user(paris, "alice"), "bob": make_user(nozay, "bob")}
-        alice = paris.client(paris.client().login("alice", users["alice"]))
-        for i in range(OLDER_POSTS):  # for paging as she scrolls
-            alice.post_status("An older post, number %d" % (i + 1))
+    ident = rg.Identity()
+    rogue = rg.Rogue(ident, "tcp://127.0.0.1:%d" % rt.free_port(),
+                     "tcp://127.0.0.1:%d" % rt.free_port())
+    with fed.Federation(c, ruched, ["paris", "nozay", "lyon"], kind="mesh",
+                        label="browser") as f:
+        try:
+            run_sites(c, f, rogue, modules, shots)
+        finally:
+            rogue.close()
+
+
+def run_sites(c, f, rogue, modules, shots):
+    paris, nozay, lyon = f[0], f[1], f[2]
+    paris.add_peer("rogue", rogue.identity.text, rogue.pub, rogue.sync)
+    rogue.start([(paris.pub, rg.key_bytes(paris.key))])
+    f.start()
+    users = {"alice": make_user(paris, "alice"), "bob": make_user(nozay, "bob")}
+    alice = paris.client(paris.client().login("alice", users["alice"]))
+    for i in range(OLDER_POSTS):  # for paging as she scrolls
+        alice.post_status("An older post, number %d" % (i + 1))
+    lyon.new_user("carol").post_status("Bonjour from lyon")  # lyon has a column too
+    f.wait_converged()
+    fed.wait_until(lambda: (paris.peer_status("rogue") or {}).get("connected"), 30,
+                   "paris connected to rogue")
+    actions = {"forge": lambda: forge(rogue),
+               "stop lyon": lambda: c.equal("lyon exits with 0 on SIGTERM", lyon.stop(), 0)}
+    config = {
+        "chromium": CHROMIUM, "shots": shots, "results": os.path.join(shots, "results.json"),
+        "sites": {"paris": "http://127.0.0.1:%d" % paris.node.port,
+                  "nozay": "http://127.0.0.1:%d" % nozay.node.port},
+        "users": {"alice": {"site": "paris", "password": users["alice"]},
+                  "bob": {"site": "nozay", "password": users["bob"]},
+                  "admin": {"site": "paris", "password": paris.node.admin_password()}},
+        "ops": {"sites": ["lyon", "nozay", "paris", "rogue"],
+                "origins": ["lyon", "nozay", "paris"]},
+    }
+    seen = run_browser(c, config, modules, actions)
+    if c.check("the browser reports what it made", seen.get("post_id") and
+               seen.get("reply_id") and seen.get("xss_id"), seen):
         f.wait_converged()
-        config = {
-            "chromium": CHROMIUM, "shots": shots, "results": os.path.join(shots, "results.json"),
-            "sites": {"paris": "http://127.0.0.1:%d" % paris.node.port,
-                      "nozay": "http://127.0.0.1:%d" % nozay.node.port},
-            "users": {"alice": {"site": "paris", "password": users["alice"]},
-                      "bob": {"site": "nozay", "password": users["bob"]}},
-        }
-        seen = run_browser(c, config, modules)
-        if c.check("the browser reports what it made", seen.get("post_id") and
-                   seen.get("reply_id") and seen.get("xss_id"), seen):
-            f.wait_converged()
-            check_sites(c, paris, nozay, seen)
-        f.stop()
+        check_sites(c, paris, nozay, seen)
+    f.stop()
 
 
 def main():

@@ -59,6 +59,7 @@ const ICONS = {
   lock: ["M6 11h12v9H6z", "M8.5 11V8a3.5 3.5 0 0 1 7 0v3"],
   plus: ["M12 5v14", "M5 12h14"],
   arrowUp: ["M12 19V5", "m6 11 6-6 6 6"],
+  pulse: ["M3 12h4l3-8 4 16 3-8h4"],
 };
 
 export function icon(name) {

@@ -17,6 +17,7 @@ import { heading, languagePicker } from "./views/common.js";
 import { groupsView, groupView } from "./views/groups.js";
 import { loginView } from "./views/login.js";
 import { notificationsView } from "./views/notifications.js";
+import { opsView } from "./views/ops.js";
 import { profileView } from "./views/profile.js";
 import { searchView } from "./views/search.js";
 import { threadView } from "./views/thread.js";
@@ -25,7 +26,7 @@ import { homeView, publicView, tagView } from "./views/timelines.js";
 const VIEWS = {
   home: homeView, public: publicView, tag: tagView, groups: groupsView, group: groupView,
   profile: profileView, thread: threadView, notifications: notificationsView,
-  search: searchView,
+  search: searchView, ops: opsView,
   notFound: (main) => {
     main.append(heading(t("notFound.title")), h("p", {}, t("notFound.text")),
       h("p", {}, h("a", { href: "/" }, t("notFound.home"))));
@@ -156,7 +157,8 @@ function navigation() {
       navLink("/groups", "groups", t("nav.groups")),
       navLink("/notifications", "bell", t("nav.notifications"), [badge, unreadLabel]),
       navLink("/search", "search", t("nav.search")),
-      navLink(profilePath(state.me), "user", t("nav.profile"))),
+      navLink(profilePath(state.me), "user", t("nav.profile")),
+      state.admin ? navLink("/ops", "pulse", t("nav.ops")) : null),
     h("details", { class: "shortcuts" }, h("summary", {}, t("keys.title")),
       h("dl", {}, [["n", "keys.new"], ["/", "keys.search"], ["j / k", "keys.move"],
         ["l", "keys.like"], ["r", "keys.reply"]].map(([key, label]) =>
@@ -217,6 +219,7 @@ function showLogin(message) {
   if (view && view.destroy) view.destroy();
   view = null;
   state.me = null;
+  state.admin = false;
   state.csrf = null;
   document.title = `${t("login.title")} · ruche ${siteName()}`;
   root.replaceChildren();
@@ -301,6 +304,7 @@ async function boot() {
     const { data } = await api.get("/auth/session");
     state.csrf = data.csrf_token;
     state.me = data.account;
+    state.admin = data.admin === true;
     startSession();
   } catch (err) {
     showLogin(err.status === 401 ? "" : errorText(err));

@@ -13,6 +13,7 @@ const ROUTES = [
   [/^\/statuses\/(\d+)\/?$/, "thread"],
   [/^\/notifications\/?$/, "notifications"],
   [/^\/search\/?$/, "search"],
+  [/^\/ops\/?$/, "ops"],
 ];
 
 let onChange = () => {};

@@ -4,6 +4,7 @@
 
 export const state = {
   me: null, // the signed-in Account
+  admin: false, // the signed-in user administers this site (the operator page)
   csrf: null, // the session's CSRF token, sent as X-CSRF-Token
   instance: null, // GET /api/v2/instance
   maxChars: 5000,

@@ -40,6 +40,7 @@ export function loginView(root, message) {
         { username: user.value.trim().toLowerCase(), password: pass.value });
       state.csrf = data.csrf_token;
       state.me = data.account;
+      state.admin = data.admin === true;
       emit("signed-in");
     } catch (err) {
       error.textContent = failure(err);
