@@ -30,6 +30,8 @@ struct ru_client {
     long total_ms;
     ru_buf_t body; /* the reply being read */
     int too_big;   /* the reply went over RU_CLIENT_MAX_REPLY */
+    FILE *sink;    /* ru_client_download: where a 2xx body goes */
+    size_t sunk;   /* bytes written there */
     char *link;    /* Link header of the reply being read */
     char curl_error[CURL_ERROR_SIZE];
     char error[CURL_ERROR_SIZE + 256];
@@ -153,6 +155,12 @@ s_on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     ru_client_t *self = arg;
     size_t n = size * nmemb;
+    long status = 0;
+    (void) curl_easy_getinfo(self->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (self->sink != NULL && status >= 200 && status <= 299) {
+        self->sunk += n;
+        return fwrite(data, 1, n, self->sink) == n ? n : 0;
+    }
     if (n > RU_CLIENT_MAX_REPLY - self->body.len) {
         self->too_big = 1;
         return 0; /* makes libcurl stop with CURLE_WRITE_ERROR */
@@ -288,6 +296,8 @@ s_perform(ru_client_t *self, ru_reply_t *reply)
                         self->server, reply->status);
         return RU_E_IO;
     }
+    if (self->sink != NULL && reply->status >= 200 && reply->status <= 299)
+        return RU_OK; /* the body went to the file, and is no JSON */
     ru_err e = s_parse(self, reply);
     if (e == RU_OK && self->link != NULL) {
         reply->link = self->link;
@@ -327,5 +337,23 @@ ru_client_call(ru_client_t *self, const char *method, const char *path, const js
     ru_secret_free(&text);
     free(url);
     s_reset_reply(self);
+    return e;
+}
+
+ru_err
+ru_client_download(ru_client_t *self, const char *path, FILE *out, ru_reply_t *reply,
+                   size_t *written)
+{
+    long total_ms = self->total_ms;
+    self->sink = out;
+    self->sunk = 0;
+    self->total_ms = 0; /* a large store takes its time; the connect timeout stays */
+    ru_err e = ru_client_call(self, "GET", path, NULL, reply);
+    *written = self->sunk;
+    self->sink = NULL;
+    self->total_ms = total_ms;
+    if (e == RU_E_IO && ferror(out))
+        (void) snprintf(self->error, sizeof self->error, "cannot write the reply of %s",
+                        self->server);
     return e;
 }

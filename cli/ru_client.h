@@ -19,6 +19,7 @@
 #define RU_CLIENT_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "ruche/ru_error.h"
 
@@ -79,6 +80,13 @@ const char *ru_client_server(const ru_client_t *self);
  *  reply->status is set whenever a status line arrived. */
 RU_MUST_CHECK ru_err ru_client_call(ru_client_t *self, const char *method, const char *path,
                                     const json_t *body, ru_reply_t *reply);
+
+/*  GETs path like ru_client_call, but a 2xx body (of any type and size)
+ *  is written to out as it comes instead of being parsed, without the
+ *  total timeout; *written counts its bytes. An error reply is read as
+ *  JSON into reply as usual. */
+RU_MUST_CHECK ru_err ru_client_download(ru_client_t *self, const char *path, FILE *out,
+                                        ru_reply_t *reply, size_t *written);
 
 /*  Why the last call failed, for people. Never NULL. */
 const char *ru_client_error(const ru_client_t *self);

@@ -121,12 +121,11 @@ s_http_error(const ru_ctx_t *ctx, ru_auth auth, const ru_reply_t *reply)
     return s_not_logged_in(ctx);
 }
 
-int
-ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path, const json_t *body,
-            ru_reply_t *reply)
+/*  Makes the client ready for a request of auth. Exit status. */
+static int
+s_ready(ru_ctx_t *ctx, ru_auth auth)
 {
     const char *server = NULL;
-    memset(reply, 0, sizeof *reply);
     int rc = ru_ctx_server(ctx, &server);
     if (rc != RU_EXIT_OK)
         return rc;
@@ -137,11 +136,35 @@ ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path, c
     const char *token = auth != RU_AUTH_NONE && ctx->logged_in ? ctx->creds.token : NULL;
     if (ru_client_set_token(ctx->client, token) != RU_OK)
         return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    return RU_EXIT_OK;
+}
+
+int
+ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path, const json_t *body,
+            ru_reply_t *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    int rc = s_ready(ctx, auth);
+    if (rc != RU_EXIT_OK)
+        return rc;
     if (ru_client_call(ctx->client, method, path, body, reply) != RU_OK)
         return ru_ctx_say(RU_EXIT_FAIL, "%s", ru_client_error(ctx->client));
     if (reply->status < 200 || reply->status > 299)
         return s_http_error(ctx, auth, reply);
     return RU_EXIT_OK;
+}
+
+int
+ru_ctx_download(ru_ctx_t *ctx, const char *path, FILE *out, size_t *written)
+{
+    ru_reply_t reply = {0};
+    int rc = s_ready(ctx, RU_AUTH_REQUIRED);
+    if (rc == RU_EXIT_OK && ru_client_download(ctx->client, path, out, &reply, written) != RU_OK)
+        rc = ru_ctx_say(RU_EXIT_FAIL, "%s", ru_client_error(ctx->client));
+    if (rc == RU_EXIT_OK && (reply.status < 200 || reply.status > 299))
+        rc = s_http_error(ctx, RU_AUTH_REQUIRED, &reply);
+    ru_reply_fini(&reply);
+    return rc;
 }
 
 int

@@ -66,6 +66,11 @@ int ru_ctx_server(ru_ctx_t *ctx, const char **server);
 int ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path,
                 const json_t *body, ru_reply_t *reply);
 
+/*  GETs path with the saved login and writes the body of a 2xx reply to
+ *  out as it comes (a backup, an export: any size, any type); *written
+ *  counts its bytes. Failures are reported as by ru_ctx_call. */
+int ru_ctx_download(ru_ctx_t *ctx, const char *path, FILE *out, size_t *written);
+
 /*  Checks that a reply holds JSON of the given type (JSON_OBJECT,
  *  JSON_ARRAY); says so on standard error otherwise. Exit status. */
 int ru_ctx_expect(const ru_reply_t *reply, json_type type, const char *what);

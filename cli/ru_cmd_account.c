@@ -1,5 +1,5 @@
 /*  ru_cmd_account.c - login, logout, whoami, follow, unfollow, account and
- *  admin adduser (see ru_cmd_account.h).
+ *  (see ru_cmd_account.h).
  *
  *  login uses the OAuth password grant (POST /oauth/token) and saves the
  *  token with ru_creds; the password is held in secret memory only as
@@ -287,41 +287,5 @@ ru_cmd_account(ru_ctx_t *ctx, const ru_args_t *args)
             rc = ru_cmd_list_statuses(ctx, args, RU_AUTH_OPTIONAL, path, again);
     }
     ru_reply_fini(&account);
-    return rc;
-}
-
-int
-ru_cmd_adduser(ru_ctx_t *ctx, const ru_args_t *args)
-{
-    const char *name = args->pos[0];
-    ru_reply_t reply;
-    if (ru_name_check(name, strlen(name)) != RU_OK)
-        return ru_ctx_say(RU_EXIT_USAGE, "not a user name: \"%s\" (a-z, 0-9, _ . -)", name);
-    json_t *body =
-        json_pack("{s:s, s:b}", "username", name, "admin", ru_args_get(args, "--admin") != NULL);
-    if (body == NULL)
-        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
-    int rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, "POST", "/api/ruche/v1/admin/users", body, &reply);
-    json_decref(body);
-    if (rc == RU_EXIT_OK)
-        rc = ru_ctx_expect(&reply, JSON_OBJECT, "the new user");
-    const char *pw = json_string_value(json_object_get(reply.json, "password"));
-    if (rc == RU_EXIT_OK && ctx->json) {
-        rc = ru_ctx_print_json(ctx, reply.json);
-    } else if (rc == RU_EXIT_OK && pw == NULL) {
-        rc = ru_ctx_say(RU_EXIT_FAIL, "the server created %s but sent no password", name);
-    } else if (rc == RU_EXIT_OK) {
-        char *clean;
-        if (ru_html_clean(pw, 0, &clean) != RU_OK)
-            rc = ru_ctx_say(RU_EXIT_FAIL, "out of memory");
-        else
-            (void) fprintf(
-                ctx->out, "user: %s\npassword: %s\n(shown once; %s logs in with: ruche login %s)\n",
-                name, clean, name, name);
-        if (clean != NULL)
-            sodium_memzero(clean, strlen(clean));
-        free(clean);
-    }
-    ru_reply_fini(&reply);
     return rc;
 }

@@ -1,5 +1,5 @@
 /*  ru_cmd_account.h - the commands about accounts: login, logout, whoami,
- *  follow, unfollow, account, and the administrators' adduser.
+ *  follow, unfollow and account.
  *
  *  Each handler follows ru_cmd_fn (see ru_cmd.h). An ACCT argument is an
  *  account id (all digits) or a name, "alice" or "alice@nozay" (a leading
@@ -16,6 +16,5 @@ int ru_cmd_whoami(ru_ctx_t *ctx, const ru_args_t *args);   /* */
 int ru_cmd_follow(ru_ctx_t *ctx, const ru_args_t *args);   /* ACCT */
 int ru_cmd_unfollow(ru_ctx_t *ctx, const ru_args_t *args); /* ACCT */
 int ru_cmd_account(ru_ctx_t *ctx, const ru_args_t *args);  /* ACCT [--statuses + paging] */
-int ru_cmd_adduser(ru_ctx_t *ctx, const ru_args_t *args);  /* NAME [--admin] */
 
 #endif

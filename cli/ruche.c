@@ -4,7 +4,7 @@
  *
  *  The tables below are the whole command line: each row names a command,
  *  its arguments, its one-line help and its handler (in ru_cmd_status,
- *  ru_cmd_account, ru_cmd_group); rows with a sub-table hold subcommands
+ *  ru_cmd_account, ru_cmd_group, ru_cmd_admin); rows with a sub-table hold subcommands
  *  (groups, timeline, admin). ru_cmd_run dispatches through them and
  *  "ruche help" prints them, so a new command is one row and one function.
  *
@@ -17,6 +17,7 @@
 
 #include "ru_cmd.h"
 #include "ru_cmd_account.h"
+#include "ru_cmd_admin.h"
 #include "ru_cmd_group.h"
 #include "ru_cmd_status.h"
 
@@ -59,6 +60,19 @@ static const ru_cmd_t s_groups[] = {
 static const ru_cmd_t s_admin[] = {
     {"adduser", "NAME [--admin]", "create a user; prints the password once", 1, 1, s_adduser_opts,
      ru_cmd_adduser, NULL, 0},
+    {"passwd", "NAME", "give a user a new password (printed once); ends their sessions", 1, 1, NULL,
+     ru_cmd_passwd, NULL, 0},
+    {"disable", "NAME", "stop a user from signing in; ends their sessions", 1, 1, NULL,
+     ru_cmd_disable, NULL, 0},
+    {"enable", "NAME", "let a disabled user sign in again", 1, 1, NULL, ru_cmd_enable, NULL, 0},
+    {"promote", "NAME", "make a user an administrator", 1, 1, NULL, ru_cmd_promote, NULL, 0},
+    {"demote", "NAME", "take a user's administrator rights", 1, 1, NULL, ru_cmd_demote, NULL, 0},
+    {"key", "", "show what another site needs to peer with this node", 0, 0, NULL, ru_cmd_key, NULL,
+     0},
+    {"add-peer", "SITE KEY [PUB SYNC]", "add a peer site to the node's config and reload", 2, 4,
+     NULL, ru_cmd_add_peer, NULL, 0},
+    {"remove-peer", "SITE", "remove a peer site from the node's config and reload", 1, 1, NULL,
+     ru_cmd_remove_peer, NULL, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 

@@ -1,7 +1,9 @@
 /*  ru_account.c - accounts and sessions in the users and sessions
  *  databases.
  *
- *  users:    name -> [hash str, admin uint, created_ms uint]
+ *  users:    name -> [hash str, admin uint, created_ms uint, disabled uint]
+ *            (records written before accounts could be disabled have no
+ *            fourth field: they read as enabled)
  *  sessions: BLAKE2b-256(token text) -> [name str, created_ms uint]
  */
 #include "ru_account.h"
@@ -41,15 +43,30 @@ ru_account_random_password(char *out, size_t size)
 
 /*  The account record's fields, in order. */
 static void
-s_pack_account(ru_buf_t *buf, const char *hash, int admin, uint64_t now_ms)
+s_pack_account(ru_buf_t *buf, const char *hash, const ru_account_t *acct)
 {
     msgpack_packer pk;
     ru_mp_packer_init(&pk, buf);
-    msgpack_pack_array(&pk, 3);
+    msgpack_pack_array(&pk, 4);
     msgpack_pack_str(&pk, strlen(hash));
     msgpack_pack_str_body(&pk, hash, strlen(hash));
-    msgpack_pack_uint8(&pk, admin ? 1 : 0);
-    msgpack_pack_uint64(&pk, now_ms);
+    msgpack_pack_uint8(&pk, acct->admin ? 1 : 0);
+    msgpack_pack_uint64(&pk, acct->created_ms);
+    msgpack_pack_uint8(&pk, acct->disabled ? 1 : 0);
+}
+
+/*  Writes the record of acct (its name) with hash. */
+static ru_err
+s_put_account(ru_txn_t *txn, const char *hash, const ru_account_t *acct)
+{
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    s_pack_account(&buf, hash, acct);
+    ru_err err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(txn, RU_DB_users, acct->name, strlen(acct->name), buf.data, buf.len);
+    ru_buf_fini(&buf);
+    return err;
 }
 
 ru_err
@@ -61,14 +78,9 @@ ru_account_create(ru_txn_t *txn, const char *name, const char *hash, int admin, 
     ru_err err = ru_txn_get(txn, RU_DB_users, name, strlen(name), &val);
     if (err != RU_E_NOT_FOUND)
         return err ? err : RU_E_EXISTS;
-    ru_buf_t buf;
-    ru_buf_init(&buf);
-    s_pack_account(&buf, hash, admin, now_ms);
-    err = ru_buf_status(&buf);
-    if (!err)
-        err = ru_txn_put(txn, RU_DB_users, name, strlen(name), buf.data, buf.len);
-    ru_buf_fini(&buf);
-    return err;
+    ru_account_t acct = {.admin = admin, .created_ms = now_ms};
+    snprintf(acct.name, sizeof acct.name, "%s", name);
+    return s_put_account(txn, hash, &acct);
 }
 
 /*  Reads an account record; the hash goes to hash when not NULL. */
@@ -85,9 +97,11 @@ s_read_account(ru_txn_t *txn, const char *name, size_t name_len, ru_account_t *a
     ru_mp_init(&mp, val.mv_data, val.mv_size);
     const char *h;
     uint32_t hlen;
-    uint64_t admin, created;
-    if (ru_mp_array_of(&mp, 3) || ru_mp_str(&mp, &h, &hlen, RU_PWHASH_SIZE - 1) ||
-        ru_mp_uint(&mp, &admin) || ru_mp_uint(&mp, &created) || ru_mp_end(&mp))
+    uint32_t n;
+    uint64_t admin, created, disabled = 0;
+    if (ru_mp_array(&mp, &n) || (n != 3 && n != 4) ||
+        ru_mp_str(&mp, &h, &hlen, RU_PWHASH_SIZE - 1) || ru_mp_uint(&mp, &admin) ||
+        ru_mp_uint(&mp, &created) || (n == 4 && ru_mp_uint(&mp, &disabled)) || ru_mp_end(&mp))
         return RU_E_STORE;
     if (hash) {
         memcpy(hash, h, hlen);
@@ -98,6 +112,7 @@ s_read_account(ru_txn_t *txn, const char *name, size_t name_len, ru_account_t *a
         acct->name[name_len] = '\0';
         acct->admin = admin != 0;
         acct->created_ms = created;
+        acct->disabled = disabled != 0;
     }
     return RU_OK;
 }
@@ -112,6 +127,19 @@ ru_err
 ru_account_get_hash(ru_txn_t *txn, const char *name, char *hash)
 {
     return s_read_account(txn, name, strlen(name), NULL, hash);
+}
+
+ru_err
+ru_account_update(ru_txn_t *txn, const char *name, const char *hash, int admin, int disabled)
+{
+    ru_account_t acct;
+    char old[RU_PWHASH_SIZE];
+    ru_err err = s_read_account(txn, name, strlen(name), &acct, old);
+    if (err)
+        return err;
+    acct.admin = admin < 0 ? acct.admin : admin;
+    acct.disabled = disabled < 0 ? acct.disabled : disabled;
+    return s_put_account(txn, hash ? hash : old, &acct);
 }
 
 static int
@@ -184,7 +212,8 @@ ru_account_session_get(ru_txn_t *txn, const char *token, ru_account_t *acct)
     if (ru_mp_array_of(&mp, 2) || ru_mp_str(&mp, &name, &len, RU_MAX_NAME) ||
         ru_mp_uint(&mp, &created) || ru_mp_end(&mp))
         return RU_E_STORE;
-    return s_read_account(txn, name, len, acct, NULL); /* a deleted user has no session */
+    err = s_read_account(txn, name, len, acct, NULL); /* a deleted user has no session */
+    return !err && acct->disabled ? RU_E_NOT_FOUND : err;
 }
 
 ru_err
@@ -193,4 +222,38 @@ ru_account_session_del(ru_txn_t *txn, const char *token)
     uint8_t key[RU_HASH_BYTES];
     s_token_key(token, key);
     return ru_txn_del(txn, RU_DB_sessions, key, sizeof key);
+}
+
+typedef struct {
+    const char *name;
+    ru_buf_t keys; /* the token hashes of name's sessions, end to end */
+} s_sessions_of;
+
+static int
+s_collect_session(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_sessions_of *s = ctx;
+    ru_mp_t mp;
+    const char *name;
+    uint32_t len;
+    ru_mp_init(&mp, val->mv_data, val->mv_size);
+    if (ru_mp_array_of(&mp, 2) || ru_mp_str(&mp, &name, &len, RU_MAX_NAME))
+        return 0;
+    if (len == strlen(s->name) && memcmp(name, s->name, len) == 0 && key->mv_size == RU_HASH_BYTES)
+        ru_buf_append(&s->keys, key->mv_data, RU_HASH_BYTES);
+    return 0;
+}
+
+ru_err
+ru_account_end_sessions(ru_txn_t *txn, const char *name)
+{
+    s_sessions_of s = {name, {0}};
+    ru_buf_init(&s.keys);
+    ru_err err = ru_txn_scan(txn, RU_DB_sessions, NULL, 0, 0, s_collect_session, &s);
+    if (!err)
+        err = ru_buf_status(&s.keys);
+    for (size_t at = 0; !err && at < s.keys.len; at += RU_HASH_BYTES)
+        err = ru_txn_del(txn, RU_DB_sessions, s.keys.data + at, RU_HASH_BYTES);
+    ru_buf_fini(&s.keys);
+    return err;
 }

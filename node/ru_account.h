@@ -30,6 +30,7 @@ typedef struct {
     char name[RU_MAX_NAME + 1];
     int admin;
     uint64_t created_ms;
+    int disabled; /* may not sign in; has no session */
 } ru_account_t;
 
 /*  The argon2id hash string of a password. RU_E_NOMEM if the memory it
@@ -44,6 +45,10 @@ RU_MUST_CHECK ru_err ru_account_create(ru_txn_t *txn, const char *name, const ch
                                        uint64_t now_ms);
 /*  Loads an account; RU_E_NOT_FOUND if there is none. */
 RU_MUST_CHECK ru_err ru_account_get(ru_txn_t *txn, const char *name, ru_account_t *acct);
+/*  Changes an account: its password hash (NULL: kept), admin and
+ *  disabled flags (-1: kept). RU_E_NOT_FOUND if there is none. */
+RU_MUST_CHECK ru_err ru_account_update(ru_txn_t *txn, const char *name, const char *hash, int admin,
+                                       int disabled);
 /*  Copies the stored password hash of name into hash (RU_PWHASH_SIZE). */
 RU_MUST_CHECK ru_err ru_account_get_hash(ru_txn_t *txn, const char *name, char *hash);
 /*  Checks a password against a hash, in constant time; RU_OK or RU_E_INVALID. */
@@ -57,8 +62,11 @@ RU_MUST_CHECK ru_err ru_account_count(ru_txn_t *txn, uint64_t *n);
 void ru_account_new_token(char *token);
 RU_MUST_CHECK ru_err ru_account_session_put(ru_txn_t *txn, const char *token, const char *name,
                                             uint64_t now_ms);
-/*  The account whose session token is token; RU_E_NOT_FOUND if none. */
+/*  The account whose session token is token; RU_E_NOT_FOUND if none or
+ *  when the account is disabled. */
 RU_MUST_CHECK ru_err ru_account_session_get(ru_txn_t *txn, const char *token, ru_account_t *acct);
+/*  Ends every session of name (a disabled user is signed out at once). */
+RU_MUST_CHECK ru_err ru_account_end_sessions(ru_txn_t *txn, const char *name);
 /*  Ends a session; ending an unknown one is not an error. */
 RU_MUST_CHECK ru_err ru_account_session_del(ru_txn_t *txn, const char *token);
 

@@ -59,6 +59,14 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/ruche/v1/groups/:id/timeline", ru_api_group_timeline, 0},
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, 1},
+    {"POST", "/api/ruche/v1/admin/users/:name/password", ru_api_admin_passwd, 1},
+    {"POST", "/api/ruche/v1/admin/users/:name/disable", ru_api_admin_disable, 1},
+    {"POST", "/api/ruche/v1/admin/users/:name/enable", ru_api_admin_enable, 1},
+    {"POST", "/api/ruche/v1/admin/users/:name/promote", ru_api_admin_promote, 1},
+    {"POST", "/api/ruche/v1/admin/users/:name/demote", ru_api_admin_demote, 1},
+    {"GET", "/api/ruche/v1/admin/key", ru_api_admin_key, 1},
+    {"POST", "/api/ruche/v1/admin/peers", ru_api_admin_add_peer, 1},
+    {"DELETE", "/api/ruche/v1/admin/peers/:site", ru_api_admin_remove_peer, 1},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},
     {"GET", "/api/ruche/v1/admin/ops", ru_api_admin_ops, 1},
     {"GET", "/api/v1/streaming", ru_stream_sse, 0}, /* WebSocket: ru_stream.h */
@@ -131,7 +139,9 @@ ru_api_check_password(ru_req_t *req, const char *name, const char *password)
     ru_err err = ru_store_read(req->node->store, &txn);
     if (err)
         return err;
-    int found = ru_account_get_hash(&txn, name, hash) == RU_OK;
+    ru_account_t acct;
+    int found = ru_account_get_hash(&txn, name, hash) == RU_OK &&
+                ru_account_get(&txn, name, &acct) == RU_OK && !acct.disabled;
     ru_txn_abort(&txn);
     err = ru_account_verify(found ? hash : s_no_user_hash, password);
     return found ? err : RU_E_INVALID;

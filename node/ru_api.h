@@ -7,8 +7,9 @@
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
  *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications),
  *  ru_api_search.c (search), ru_api_misc.c (instance, nodeinfo,
- *  health, admin, replication) and ru_api_ops.c (the operator page's
- *  status). This file's functions are the glue they have in
+ *  health, adding users, replication), ru_api_ops.c (the operator page's
+ *  status) and ru_api_admin.c (the administrators' other endpoints:
+ *  users, peers, key). This file's functions are the glue they have in
  *  common: finding a status by id, making a local update through the
  *  store actor, answering with a status.
  */
@@ -35,7 +36,7 @@ RU_MUST_CHECK ru_err ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made
 
 /*  Checks the password of the local user name, in this thread (argon2id
  *  takes tens of milliseconds): RU_OK, or RU_E_INVALID for a wrong password
- *  or an unknown user, which cost the same time. */
+ *  or an unknown or disabled user, which cost the same time. */
 RU_MUST_CHECK ru_err ru_api_check_password(ru_req_t *req, const char *name, const char *password);
 /*  Opens a session of name: a new token, whose hash the store actor keeps. */
 RU_MUST_CHECK ru_err ru_api_open_session(ru_req_t *req, const char *name,
@@ -121,5 +122,14 @@ int ru_api_health(ru_req_t *req);
 int ru_api_admin_add_user(ru_req_t *req);
 int ru_api_replication(ru_req_t *req);
 int ru_api_admin_ops(ru_req_t *req);
+
+int ru_api_admin_passwd(ru_req_t *req);
+int ru_api_admin_disable(ru_req_t *req);
+int ru_api_admin_enable(ru_req_t *req);
+int ru_api_admin_promote(ru_req_t *req);
+int ru_api_admin_demote(ru_req_t *req);
+int ru_api_admin_key(ru_req_t *req);
+int ru_api_admin_add_peer(ru_req_t *req);
+int ru_api_admin_remove_peer(ru_req_t *req);
 
 #endif

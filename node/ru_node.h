@@ -22,11 +22,12 @@ typedef struct {
     ru_key_t *key;
     ru_store_t *store;
     ru_writer_t *writer;
-    ru_repl_t *repl;                     /* NULL when the node does not replicate */
-    ru_ratelimit_t *logins;              /* failed sign-ins, by address and user */
-    ru_web_t *web;                       /* the web front end's files; NULL: none */
-    ru_stream_t *stream;                 /* live events for clients (ru_stream.h) */
-    char public_url[RU_CONFIG_PATH_MAX]; /* no trailing slash */
+    ru_repl_t *repl;                      /* NULL when the node does not replicate */
+    ru_ratelimit_t *logins;               /* failed sign-ins, by address and user */
+    ru_web_t *web;                        /* the web front end's files; NULL: none */
+    ru_stream_t *stream;                  /* live events for clients (ru_stream.h) */
+    char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
+    char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;
 
 #endif

@@ -414,6 +414,9 @@ s_run_node(int argc, char **argv)
     zsys_handler_set(NULL);                  /* signals are ours, not CZMQ's */
     zsys_init();                             /* once, before threads race to it */
     s_public_url(node);
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)
+            snprintf(node->config_path, sizeof node->config_path, "%s", argv[i + 1]);
     size_t mib = 1024 * 1024;
     int key_made = 0;
     if (status == S_EXIT_OK &&

@@ -1,0 +1,201 @@
+/*  ru_cmd_admin.c - ruche admin: users, peers, key, backup, restore and
+ *  export (see ru_cmd_admin.h).
+ *
+ *  backup writes FILE.part and renames it to FILE once the node's copy
+ *  has fully arrived, so FILE is never a torn copy. export writes JSON
+ *  lines to standard output (or --output FILE) and says on standard error
+ *  how many records came and how many did not verify; any that did not
+ *  makes the exit status 1.
+ */
+#include "ru_cmd_admin.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ru_html.h"
+#include "ruche/ru_text.h"
+
+#define S_PATH 512
+#define S_USERS "/api/ruche/v1/admin/users"
+#define S_PEERS "/api/ruche/v1/admin/peers"
+
+int
+ru_cmd_adduser(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    const char *name = args->pos[0];
+    ru_reply_t reply;
+    if (ru_name_check(name, strlen(name)) != RU_OK)
+        return ru_ctx_say(RU_EXIT_USAGE, "not a user name: \"%s\" (a-z, 0-9, _ . -)", name);
+    json_t *body =
+        json_pack("{s:s, s:b}", "username", name, "admin", ru_args_get(args, "--admin") != NULL);
+    if (body == NULL)
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    int rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, "POST", "/api/ruche/v1/admin/users", body, &reply);
+    json_decref(body);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&reply, JSON_OBJECT, "the new user");
+    const char *pw = json_string_value(json_object_get(reply.json, "password"));
+    if (rc == RU_EXIT_OK && ctx->json) {
+        rc = ru_ctx_print_json(ctx, reply.json);
+    } else if (rc == RU_EXIT_OK && pw == NULL) {
+        rc = ru_ctx_say(RU_EXIT_FAIL, "the server created %s but sent no password", name);
+    } else if (rc == RU_EXIT_OK) {
+        char *clean;
+        if (ru_html_clean(pw, 0, &clean) != RU_OK)
+            rc = ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+        else
+            (void) fprintf(
+                ctx->out, "user: %s\npassword: %s\n(shown once; %s logs in with: ruche login %s)\n",
+                name, clean, name, name);
+        if (clean != NULL)
+            sodium_memzero(clean, strlen(clean));
+        free(clean);
+    }
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+/*  Prints the password of a reply, shown once. */
+static int
+s_print_password(ru_ctx_t *ctx, const char *name, const char *pw)
+{
+    char *clean = NULL;
+    if (pw == NULL)
+        return ru_ctx_say(RU_EXIT_FAIL, "the server sent no password for %s", name);
+    if (ru_html_clean(pw, 0, &clean) != RU_OK)
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    (void) fprintf(ctx->out, "user: %s\npassword: %s\n(shown once; sessions of %s have ended)\n",
+                   name, clean, name);
+    sodium_memzero(clean, strlen(clean));
+    free(clean);
+    return RU_EXIT_OK;
+}
+
+/*  POSTs to /api/ruche/v1/admin/users/NAME/action and prints the user. */
+static int
+s_user_action(ru_ctx_t *ctx, const ru_args_t *args, const char *action)
+{
+    const char *name = args->pos[0];
+    char path[S_PATH];
+    ru_reply_t reply = {0};
+    if (ru_name_check(name, strlen(name)) != RU_OK)
+        return ru_ctx_say(RU_EXIT_USAGE, "not a user name: \"%s\" (a-z, 0-9, _ . -)", name);
+    int rc = ru_ctx_path(path, sizeof path, "%s/%s/%s", S_USERS, name, action);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, "POST", path, NULL, &reply);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&reply, JSON_OBJECT, "the user");
+    json_t *j = rc == RU_EXIT_OK ? reply.json : NULL;
+    if (j && ctx->json)
+        rc = ru_ctx_print_json(ctx, j);
+    else if (j && strcmp(action, "password") == 0)
+        rc = s_print_password(ctx, name, json_string_value(json_object_get(j, "password")));
+    else if (j)
+        (void) fprintf(ctx->out, "%s: %s, %s\n", name,
+                       json_is_true(json_object_get(j, "admin")) ? "administrator" : "user",
+                       json_is_true(json_object_get(j, "disabled")) ? "disabled" : "enabled");
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+int
+ru_cmd_passwd(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_user_action(ctx, args, "password");
+}
+
+int
+ru_cmd_disable(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_user_action(ctx, args, "disable");
+}
+
+int
+ru_cmd_enable(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_user_action(ctx, args, "enable");
+}
+
+int
+ru_cmd_promote(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_user_action(ctx, args, "promote");
+}
+
+int
+ru_cmd_demote(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return s_user_action(ctx, args, "demote");
+}
+
+int
+ru_cmd_key(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    (void) args;
+    ru_reply_t reply;
+    int rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, "GET", "/api/ruche/v1/admin/key", NULL, &reply);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&reply, JSON_OBJECT, "the node key");
+    const char *section = json_string_value(json_object_get(reply.json, "peer_section"));
+    if (rc == RU_EXIT_OK && ctx->json)
+        rc = ru_ctx_print_json(ctx, reply.json);
+    else if (rc == RU_EXIT_OK && section == NULL)
+        rc = ru_ctx_say(RU_EXIT_FAIL, "the server sent no key");
+    else if (rc == RU_EXIT_OK)
+        (void) fprintf(ctx->out,
+                       "# what other sites add to their config (or: ruche admin add-peer %s ...)\n"
+                       "%s# CURVE public key: %s\n",
+                       json_string_value(json_object_get(reply.json, "site")), section,
+                       json_string_value(json_object_get(reply.json, "curve_key")));
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+/*  Sends a peer change and prints what the node did. */
+static int
+s_peer_request(ru_ctx_t *ctx, const char *method, const char *path, const json_t *body)
+{
+    ru_reply_t reply;
+    int rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, method, path, body, &reply);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&reply, JSON_OBJECT, "the peer change");
+    if (rc == RU_EXIT_OK && ctx->json)
+        rc = ru_ctx_print_json(ctx, reply.json);
+    else if (rc == RU_EXIT_OK)
+        (void) fprintf(ctx->out, "peer %s %s in %s; the node reloaded its peers\n",
+                       json_string_value(json_object_get(reply.json, "site")),
+                       json_string_value(json_object_get(reply.json, "status")),
+                       json_string_value(json_object_get(reply.json, "config")));
+    ru_reply_fini(&reply);
+    return rc;
+}
+
+int
+ru_cmd_add_peer(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    if (args->npos == 3)
+        return ru_ctx_say(RU_EXIT_USAGE, "give both PUB and SYNC, or neither");
+    json_t *body = json_pack("{s:s, s:s}", "site", args->pos[0], "key", args->pos[1]);
+    if (body && args->npos == 4) {
+        json_object_set_new(body, "pub", json_string(args->pos[2]));
+        json_object_set_new(body, "sync", json_string(args->pos[3]));
+    }
+    if (body == NULL)
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    int rc = s_peer_request(ctx, "POST", S_PEERS, body);
+    json_decref(body);
+    return rc;
+}
+
+int
+ru_cmd_remove_peer(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    char path[S_PATH];
+    if (ru_name_check(args->pos[0], strlen(args->pos[0])) != RU_OK)
+        return ru_ctx_say(RU_EXIT_USAGE, "not a site name: \"%s\"", args->pos[0]);
+    int rc = ru_ctx_path(path, sizeof path, "%s/%s", S_PEERS, args->pos[0]);
+    return rc ? rc : s_peer_request(ctx, "DELETE", path, NULL);
+}

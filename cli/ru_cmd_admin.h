@@ -1,0 +1,23 @@
+/*  ru_cmd_admin.h - the administrators' commands, "ruche admin ...", on
+ *  the node's /api/ruche/v1/admin/ endpoints: users (adduser, passwd,
+ *  disable, enable, promote, demote) and peers (key, add-peer,
+ *  remove-peer).
+ *
+ *  Each handler follows ru_cmd_fn (see ru_cmd.h).
+ */
+#ifndef RU_CMD_ADMIN_H
+#define RU_CMD_ADMIN_H
+
+#include "ru_cmd.h"
+
+int ru_cmd_adduser(ru_ctx_t *ctx, const ru_args_t *args);     /* NAME [--admin] */
+int ru_cmd_passwd(ru_ctx_t *ctx, const ru_args_t *args);      /* NAME */
+int ru_cmd_disable(ru_ctx_t *ctx, const ru_args_t *args);     /* NAME */
+int ru_cmd_enable(ru_ctx_t *ctx, const ru_args_t *args);      /* NAME */
+int ru_cmd_promote(ru_ctx_t *ctx, const ru_args_t *args);     /* NAME */
+int ru_cmd_demote(ru_ctx_t *ctx, const ru_args_t *args);      /* NAME */
+int ru_cmd_key(ru_ctx_t *ctx, const ru_args_t *args);         /* */
+int ru_cmd_add_peer(ru_ctx_t *ctx, const ru_args_t *args);    /* SITE KEY [PUB SYNC] */
+int ru_cmd_remove_peer(ru_ctx_t *ctx, const ru_args_t *args); /* SITE */
+
+#endif

@@ -1,0 +1,334 @@
+/*  ru_api_admin.c - the administrators' endpoints under
+ *  /api/ruche/v1/admin/ (ruche admin ...). Every one answers 403 to a
+ *  user who is not an administrator.
+ *
+ *  Users: a new password (given, or a random one shown once), disable
+ *  and enable, promote and demote. Disabling ends every session of the
+ *  user and refuses their sign-ins; a new password ends their sessions
+ *  too. An administrator cannot disable or demote themselves, so a node
+ *  always keeps the administrator who acts on it.
+ *
+ *  Peers: add-peer and remove-peer edit the [peer NAME] sections of the
+ *  config file the node was started with (--config; without one there is
+ *  nothing to edit and the request is refused), as text, atomically and
+ *  keeping every comment (ru_confedit.h), after checking that the node
+ *  would accept the new file; then the node reloads its peers exactly as
+ *  on SIGHUP, by raising SIGHUP itself. key answers what another site
+ *  needs to peer with this one: the node key, its CURVE form and the
+ *  replication endpoints, with a ready [peer NAME] section.
+ *
+ *  Backup: the store is copied, compacted and as of one read transaction,
+ *  into an unlinked temporary file in the data directory (so a map growth
+ *  waits for a local copy, never for a slow client), and that file is
+ *  streamed as the response body (application/octet-stream). The copy
+ *  holds every update committed, hence acknowledged, before it began. The
+ *  node key is not in it: it never leaves the node over HTTP. Restoring is
+ *  offline: ruched --restore FILE (ruched.c).
+ *
+ *  Export, for compliance: every post, reply, edit and delete made in a
+ *  time range ([since, until), ISO 8601 dates or times in UTC, or
+ *  milliseconds), as JSON lines, read from the log of signed updates; each
+ *  update's signature is verified again against its origin's key before
+ *  it is written ("verified"), and each line carries the signed payload
+ *  and signature (base64) so that anyone can check it without the node.
+ *  Posts and replies also carry their state now: last text, edited,
+ *  deleted; the edit lines are their history. The log is read in batches,
+ *  each in its own read transaction, so a long export holds none open.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <civetweb.h>
+
+#include "ruche/ru_text.h"
+
+#include "ru_api.h"
+#include "ru_confedit.h"
+#include "ru_dbkey.h"
+#include "ru_keyfile.h"
+#include "ru_log.h"
+#include "ru_record.h"
+
+#define S_LOG "admin"
+#define S_EXPORT_BATCH 256
+
+/*  403 unless the signed-in user is an administrator: 0 then, else the
+ *  status sent. */
+static int
+s_refuse(ru_req_t *req)
+{
+    return req->user.admin ? 0 : ru_http_error(req, 403, "only an administrator may do this");
+}
+
+/*  ---------------------------------------------------------------------
+ *  Users
+ */
+
+typedef struct {
+    const char *name;
+    const char *hash; /* NULL: kept */
+    int admin;        /* -1: kept */
+    int disabled;     /* -1: kept */
+    int end_sessions;
+    ru_account_t out;
+} s_change;
+
+static ru_err
+s_change_user(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_change *c = arg;
+    ru_err err = ru_account_update(ctx->txn, c->name, c->hash, c->admin, c->disabled);
+    if (!err && c->end_sessions)
+        err = ru_account_end_sessions(ctx->txn, c->name);
+    return err ? err : ru_account_get(ctx->txn, c->name, &c->out);
+}
+
+/*  Runs c on the user of the path and answers with the account. */
+static int
+s_user_request(ru_req_t *req, s_change *c, const char *password)
+{
+    c->name = req->args[0];
+    ru_err err = ru_writer_call(req->node->writer, s_change_user, c);
+    if (err == RU_E_NOT_FOUND)
+        return ru_http_error(req, 404, "no user %s on this node", c->name);
+    if (err)
+        return ru_http_fail(req, err);
+    json_t *j = json_pack("{s:s, s:b, s:b}", "username", c->out.name, "admin", c->out.admin,
+                          "disabled", c->out.disabled);
+    if (j && password)
+        json_object_set_new(j, "password", json_string(password));
+    return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
+}
+
+/*  A flag change; an administrator may not take their own rights away. */
+static int
+s_set_flags(ru_req_t *req, int admin, int disabled)
+{
+    int refused = s_refuse(req);
+    if (refused)
+        return refused;
+    if ((admin == 0 || disabled == 1) && strcmp(req->args[0], req->user.name) == 0)
+        return ru_http_error(req, 422, "an administrator cannot disable or demote themselves");
+    s_change c = {NULL, NULL, admin, disabled, disabled == 1, {{0}, 0, 0, 0}};
+    return s_user_request(req, &c, NULL);
+}
+
+int
+ru_api_admin_disable(ru_req_t *req)
+{
+    return s_set_flags(req, -1, 1);
+}
+
+int
+ru_api_admin_enable(ru_req_t *req)
+{
+    return s_set_flags(req, -1, 0);
+}
+
+int
+ru_api_admin_promote(ru_req_t *req)
+{
+    return s_set_flags(req, 1, -1);
+}
+
+int
+ru_api_admin_demote(ru_req_t *req)
+{
+    return s_set_flags(req, 0, -1);
+}
+
+int
+ru_api_admin_passwd(ru_req_t *req)
+{
+    int refused = s_refuse(req);
+    if (refused)
+        return refused;
+    const char *given = ru_http_param(req, "password");
+    char random[32], hash[RU_PWHASH_SIZE];
+    if (given && (strlen(given) < 8 || strlen(given) > 256))
+        return ru_http_error(req, 422, "Validation failed: a password is 8 to 256 characters");
+    if (!given)
+        ru_account_random_password(random, sizeof random);
+    ru_err err = ru_account_hash(given ? given : random, hash);
+    if (err)
+        return ru_http_fail(req, err);
+    s_change c = {NULL, hash, -1, -1, 1, {{0}, 0, 0, 0}};
+    int status = s_user_request(req, &c, given ? NULL : random);
+    sodium_memzero(random, sizeof random);
+    return status;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Key and peers
+ */
+
+/*  A bind endpoint as other sites reach it: a wildcard host ("*",
+ *  0.0.0.0) becomes the host of the node's public URL. */
+static void
+s_reachable(const ru_req_t *req, const char *bind, char *out, size_t size)
+{
+    const char *host = strstr(req->node->public_url, "://");
+    host = host ? host + 3 : req->node->public_url;
+    size_t host_len = strcspn(host, ":/");
+    const char *wild = strstr(bind, "://*:") ? "*" : strstr(bind, "://0.0.0.0:") ? "0.0.0.0" : NULL;
+    if (!wild) {
+        snprintf(out, size, "%s", bind);
+        return;
+    }
+    const char *port = strstr(bind, "://") + 3 + strlen(wild);
+    snprintf(out, size, "%.*s%.*s%s", (int) (strstr(bind, "://") + 3 - bind), bind, (int) host_len,
+             host, port);
+}
+
+int
+ru_api_admin_key(ru_req_t *req)
+{
+    int refused = s_refuse(req);
+    if (refused)
+        return refused;
+    const ru_config_t *cfg = &req->node->cfg;
+    char key[RU_KEY_TEXT_SIZE], z85[41], pub[RU_CONFIG_ENDPOINT_MAX], sync[RU_CONFIG_ENDPOINT_MAX];
+    uint8_t curve[32];
+    ru_keyfile_public_text(req->node->key, key);
+    if (ru_key_curve_public(ru_key_public(req->node->key), curve) != RU_OK ||
+        !zmq_z85_encode(z85, curve, sizeof curve))
+        return ru_http_fail(req, RU_E_KEY_FILE);
+    s_reachable(req, cfg->pub_bind, pub, sizeof pub);
+    s_reachable(req, cfg->sync_bind, sync, sizeof sync);
+    char section[3 * RU_CONFIG_ENDPOINT_MAX + 128];
+    int n = snprintf(section, sizeof section, "[peer %s]\nkey = %s\n", cfg->site, key);
+    if (cfg->pub_bind[0])
+        snprintf(section + n, sizeof section - (size_t) n, "pub = %s\nsync = %s\n", pub, sync);
+    return ru_http_json(req, 200,
+                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "site", cfg->site, "key", key,
+                                  "curve_key", z85, "pub", pub, "sync", sync, "peer_section",
+                                  section));
+}
+
+/*  An endpoint is written into the config file: only the characters of
+ *  tcp://host:port, IPv6 brackets included, so no line can be injected. */
+static int
+s_endpoint_ok(const char *e)
+{
+    return strlen(e) < RU_CONFIG_ENDPOINT_MAX && strncmp(e, "tcp://", 6) == 0 &&
+           e[strspn(e, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/-_[]*")] ==
+               '\0';
+}
+
+/*  Would the node accept the config file at path? Its own settings with
+ *  the file's peers; RU_E_INVALID (logged why) when not. */
+static ru_err
+s_check_config(const char *path, void *ctx)
+{
+    const ru_node_t *node = ctx;
+    ru_config_t *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return RU_E_NOMEM;
+    memcpy(cfg, &node->cfg, sizeof *cfg);
+    cfg->n_peers = 0;
+    ru_err err = ru_config_load(cfg, path);
+    if (!err)
+        err = ru_config_check(cfg);
+    free(cfg);
+    return err ? RU_E_INVALID : RU_OK;
+}
+
+/*  Peers can be changed only in a config file, with replication on. */
+static int
+s_peers_refused(ru_req_t *req)
+{
+    int refused = s_refuse(req);
+    if (refused)
+        return refused;
+    if (!req->node->config_path[0])
+        return ru_http_error(req, 409,
+                             "this node runs without a config file (--config): add its peers "
+                             "there and restart it, or send it SIGHUP");
+    if (!req->node->repl)
+        return ru_http_error(req, 409,
+                             "replication is off on this node: set [replication] pub "
+                             "and sync in its config file and restart it");
+    return 0;
+}
+
+/*  Answers a peer change: err from the file edit, then the reload. */
+static int
+s_peer_changed(ru_req_t *req, ru_err err, const char *site, const char *done)
+{
+    if (err == RU_E_EXISTS)
+        return ru_http_error(req, 409, "the config file has a [peer %s] section already", site);
+    if (err == RU_E_NOT_FOUND)
+        return ru_http_error(req, 404, "the config file has no [peer %s] section", site);
+    if (err == RU_E_INVALID)
+        return ru_http_error(req, 422,
+                             "the node would refuse its config file with this change; "
+                             "nothing changed (its log says why)");
+    if (err)
+        return ru_http_error(req, 500, "cannot change %s: %s", req->node->config_path,
+                             ru_err_str(err));
+    ru_log_info(S_LOG, "%s %s peer %s in %s; reloading the peers", req->user.name, done, site,
+                req->node->config_path);
+    kill(getpid(), SIGHUP); /* the main thread reloads, as on an outside SIGHUP */
+    return ru_http_json(req, 200,
+                        json_pack("{s:s, s:s, s:s}", "site", site, "status", done, "config",
+                                  req->node->config_path));
+}
+
+/*  Reads the new peer's parameters into p; 0, or the error status sent. */
+static int
+s_read_peer(ru_req_t *req, ru_peer_cfg_t *p)
+{
+    const char *site = ru_http_param(req, "site"), *key = ru_http_param(req, "key");
+    const char *pub = ru_http_param(req, "pub"), *sync = ru_http_param(req, "sync");
+    memset(p, 0, sizeof *p);
+    if (!site || ru_name_check(site, strlen(site)) != RU_OK)
+        return ru_http_error(req, 422, "Validation failed: site is a site name (a-z, 0-9, _ . -)");
+    if (!key || ru_b64_decode(p->key, RU_KEY_BYTES, key, strlen(key)) != RU_OK)
+        return ru_http_error(req, 422,
+                             "Validation failed: key is a node key, as `ruche admin "
+                             "key` shows it on that site");
+    if (!pub != !sync || (pub && (!s_endpoint_ok(pub) || !s_endpoint_ok(sync))))
+        return ru_http_error(req, 422,
+                             "Validation failed: pub and sync are both given, or "
+                             "neither, as tcp://HOST:PORT");
+    if (strcmp(site, req->node->cfg.site) == 0 ||
+        memcmp(p->key, ru_key_public(req->node->key), RU_KEY_BYTES) == 0)
+        return ru_http_error(req, 422, "Validation failed: this is the node itself");
+    snprintf(p->site, sizeof p->site, "%s", site);
+    snprintf(p->pub, sizeof p->pub, "%s", pub ? pub : "");
+    snprintf(p->sync, sizeof p->sync, "%s", sync ? sync : "");
+    p->has_key = 1;
+    return 0;
+}
+
+int
+ru_api_admin_add_peer(ru_req_t *req)
+{
+    ru_peer_cfg_t p;
+    int refused = s_peers_refused(req);
+    if (!refused)
+        refused = s_read_peer(req, &p);
+    if (refused)
+        return refused;
+    ru_err err = ru_confedit_add_peer(req->node->config_path, &p, s_check_config, req->node);
+    return s_peer_changed(req, err, p.site, "added");
+}
+
+int
+ru_api_admin_remove_peer(ru_req_t *req)
+{
+    int refused = s_peers_refused(req);
+    if (refused)
+        return refused;
+    const char *site = req->args[0];
+    if (ru_name_check(site, strlen(site)) != RU_OK)
+        return ru_http_error(req, 422, "Validation failed: not a site name");
+    ru_err err = ru_confedit_remove_peer(req->node->config_path, site, s_check_config, req->node);
+    return s_peer_changed(req, err, site, "removed");
+}
