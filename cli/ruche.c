@@ -19,6 +19,7 @@
 #include "ru_cmd_account.h"
 #include "ru_cmd_admin.h"
 #include "ru_cmd_group.h"
+#include "ru_cmd_repl.h"
 #include "ru_cmd_status.h"
 
 #ifndef RUCHE_VERSION
@@ -33,6 +34,7 @@ static const char *const s_page_opts[] = {RU_CMD_PAGE_OPTS, NULL};
 static const char *const s_account_opts[] = {"--statuses", RU_CMD_PAGE_OPTS, NULL};
 static const char *const s_group_opts[] = {"--description=", NULL};
 static const char *const s_adduser_opts[] = {"--admin", NULL};
+static const char *const s_status_opts[] = {"--watch", NULL};
 
 #define S_PAGING "[--limit N] [--max-id ID] [--since-id ID]"
 
@@ -99,6 +101,8 @@ static const ru_cmd_t s_commands[] = {
      s_account_opts, ru_cmd_account, NULL, 0},
     {"groups", NULL, NULL, 0, 0, NULL, NULL, s_groups, 0},
     {"admin", NULL, NULL, 0, 0, NULL, NULL, s_admin, 0},
+    {"status", "[--watch [SECONDS]]", "replication: one row per site, how far behind, refusals", 0,
+     1, s_status_opts, ru_cmd_repl_status, NULL, 0},
     {"help", "[COMMAND]", "list the commands, or the forms of one", 0, 1, NULL, s_help, NULL, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };

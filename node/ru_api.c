@@ -7,12 +7,15 @@
 #include "ruche/ru_text.h"
 
 #include "ru_dbkey.h"
+#include "ru_metrics.h"
 #include "ru_pubid.h"
 #include "ru_state.h"
 #include "ru_stream.h"
 
 const ru_route_t ru_api_routes[] = {
     {"GET", "/healthz", ru_api_health, 0},
+    {"GET", "/readyz", ru_metrics_ready, 0},
+    {"GET", "/metrics", ru_metrics_serve, 0},
     {"GET", "/.well-known/nodeinfo", ru_api_nodeinfo_links, 0},
     {"GET", "/nodeinfo/2.0", ru_api_nodeinfo, 0},
     {"POST", "/api/v1/apps", ru_api_create_app, 0},

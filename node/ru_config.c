@@ -47,6 +47,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("http", "threads", http_threads, 2, 256, "16"),
     S_LONG_KEY("http", "max_body", max_body, 1024, 16 * 1024 * 1024, "1048576"),
     S_LONG_KEY("http", "keep_alive_ms", keep_alive_ms, 0, 60000, "5000"),
+    S_STR_KEY("http", "metrics", metrics, "public"),
     S_LONG_KEY("http", "login_failures", login_failures, 1, 1000000, "10"),
     S_LONG_KEY("http", "login_window_s", login_window_s, 1, 86400, "300"),
     S_LONG_KEY("streaming", "max_streams", max_streams, 1, 4096, "256"),

@@ -43,6 +43,7 @@ typedef struct {
     long http_threads;
     long max_body;       /* bytes */
     long keep_alive_ms;  /* an idle kept-alive connection is closed after it */
+    char metrics[16];    /* who may read /metrics: public, loopback, admin */
     long login_failures; /* failed sign-ins allowed per address or user ... */
     long login_window_s; /* ... in this many seconds */
     /* [streaming] */

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ruche/ru_text.h"
 
 #include "ru_log.h"
+#include "ru_metrics.h"
 #include "ru_oauth.h"
 #include "ru_web.h"
 
@@ -570,30 +572,44 @@ s_allowed(ru_req_t *req, const ru_route_t *r)
     return 0;
 }
 
+/*  Runs the request's route; *route says which, for the metrics. */
 static int
-s_route(ru_http_t *self, ru_req_t *req)
+s_route(ru_http_t *self, ru_req_t *req, int *route)
 {
     int path_known = 0;
+    *route = RU_METRICS_ROUTE_NONE;
     for (const ru_route_t *r = self->routes; r->method; r++) {
         if (!s_match(r->pattern, req->path, req))
             continue;
         path_known = 1;
         if (strcmp(r->method, req->method) != 0)
             continue;
+        *route = (int) (r - self->routes);
         int refused = s_allowed(req, r);
         return refused ? refused : r->handler(req);
     }
     if (path_known)
         return ru_http_error(req, 405, "%s is not allowed here", req->method);
-    if (req->node->web && ru_web_wants(req->method, req->path))
+    if (req->node->web && ru_web_wants(req->method, req->path)) {
+        *route = RU_METRICS_ROUTE_WEB;
         return ru_web_serve(req->node->web, req->conn, req->method, req->path);
+    }
     return ru_http_error(req, 404, "no such endpoint: %s", req->path);
+}
+
+static uint64_t
+s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
 static int
 s_dispatch(struct mg_connection *conn, void *cbdata)
 {
     ru_http_t *self = cbdata;
+    uint64_t start = s_now_us();
     const struct mg_request_info *ri = mg_get_request_info(conn);
     ru_req_t *req = calloc(1, sizeof *req);
     if (!req)
@@ -602,11 +618,13 @@ s_dispatch(struct mg_connection *conn, void *cbdata)
     req->node = self->node;
     req->method = ri->request_method;
     req->path = ri->local_uri ? ri->local_uri : "/";
+    int route = RU_METRICS_ROUTE_NONE;
     int status = s_params(req, ri);
     if (!status) {
         s_authenticate(req);
-        status = s_route(self, req);
+        status = s_route(self, req, &route);
     }
+    ru_metrics_http(self->node->metrics, route, status, s_now_us() - start);
     json_decref(req->params);
     sodium_memzero(req, sizeof *req); /* it held the session's account */
     free(req);

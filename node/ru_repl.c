@@ -28,6 +28,7 @@
 #include "ru_apply.h"
 #include "ru_dbkey.h"
 #include "ru_log.h"
+#include "ru_metrics.h"
 #include "ru_verify.h"
 #include "ru_view.h"
 
@@ -54,7 +55,8 @@ typedef struct {
     uint8_t digest[RU_HASH_BYTES];
     uint64_t rejected[RU_REJECT_COUNT];
     uint64_t received, verified, stored, duplicates;
-    ru_clock_t live; /* actor only: per origin, the last seq seen on its live stream */
+    uint64_t syncs_asked; /* catch-ups we asked of it */
+    ru_clock_t live;      /* actor only: per origin, the last seq seen on its live stream */
 } s_peer;
 
 typedef struct s_session {
@@ -80,6 +82,10 @@ struct ru_repl {
     zpoller_t *poller;
     s_session *sessions;
     uint64_t next_heartbeat, next_anti_entropy;
+    /* metrics, under the mutex */
+    ru_clock_t published;  /* per origin, updates sent out on our PUB (ours and relayed) */
+    uint64_t syncs_served; /* catch-ups asked of us */
+    uint64_t jobs_sent, jobs_done;
     int recovering;          /* the store was lost: our own updates come back first */
     uint64_t recover_target; /* our own seq a peer reported when its catch-up was done */
 };
@@ -237,6 +243,9 @@ s_hello(ru_repl_t *self, s_peer *p)
         s_send_buf(p->dealer, &buf);
         p->syncing = 1;
         p->sync_ms = zclock_mono();
+        pthread_mutex_lock(&self->lock);
+        p->syncs_asked++;
+        pthread_mutex_unlock(&self->lock);
     }
     ru_buf_fini(&buf);
     ru_clock_fini(&clock);
@@ -266,8 +275,16 @@ s_on_publish(ru_repl_t *self)
         return;
     ru_buf_t buf;
     ru_buf_init(&buf);
+    ru_envelope_t env;
     if (ru_msg_encode_update((ru_bytes_t){zframe_data(f), zframe_size(f)}, &buf) == RU_OK)
         s_send_buf(self->pub, &buf);
+    if (ru_envelope_parse(zframe_data(f), zframe_size(f), &env) == RU_OK) {
+        pthread_mutex_lock(&self->lock);
+        uint64_t n = ru_clock_get(&self->published, env.origin) + 1;
+        ru_err err = ru_clock_set(&self->published, env.origin, n);
+        pthread_mutex_unlock(&self->lock);
+        (void) err; /* out of memory: one update not counted */
+    }
     ru_buf_fini(&buf);
     zframe_destroy(&f);
 }
@@ -391,6 +408,9 @@ s_on_router(ru_repl_t *self)
     if (id && body && ru_msg_decode(zframe_data(body), zframe_size(body), &msg) == RU_OK) {
         s_session **link = s_find_session(self, id);
         if (msg.type == RU_MSG_HELLO) {
+            pthread_mutex_lock(&self->lock);
+            self->syncs_served++;
+            pthread_mutex_unlock(&self->lock);
             if (!link) {
                 s_session *s = calloc(1, sizeof *s);
                 if (s) {
@@ -444,6 +464,17 @@ s_reject(ru_repl_t *self, s_peer *p, ru_err err)
                 ru_verify_reason_name(why));
 }
 
+/*  Sends a job to the workers, counting it while it is queued. */
+static void
+s_send_job(ru_repl_t *self, zmsg_t **m)
+{
+    if (zmsg_send(m, self->jobs) != 0)
+        return;
+    pthread_mutex_lock(&self->lock);
+    self->jobs_sent++;
+    pthread_mutex_unlock(&self->lock);
+}
+
 /*  Hands the envelopes of msg to the verification workers. */
 static void
 s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
@@ -455,7 +486,7 @@ s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
     zmsg_addmem(m, &job, sizeof job);
     for (uint32_t i = 0; i < msg->n_updates; i++)
         zmsg_addmem(m, msg->updates[i].wire, msg->updates[i].wire_len);
-    zmsg_send(&m, self->jobs);
+    s_send_job(self, &m);
 }
 
 static json_int_t s_lacking(const ru_clock_t *a, const ru_clock_t *b);
@@ -591,7 +622,7 @@ s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
         zframe_destroy(&f);
     }
     if (batch)
-        zmsg_send(&batch, self->jobs);
+        s_send_job(self, &batch);
 }
 
 /*  Logs what a job refused: one line per job, forks as an alarm (an origin
@@ -633,6 +664,9 @@ s_on_result(ru_repl_t *self)
         memcpy(&r, zframe_data(f), sizeof r);
     zframe_destroy(&f);
     s_peer *p = ok ? s_peer_by_id(self, r.job.peer) : NULL;
+    pthread_mutex_lock(&self->lock);
+    self->jobs_done += ok;
+    pthread_mutex_unlock(&self->lock);
     if (!p)
         return; /* a peer removed since */
     pthread_mutex_lock(&self->lock);
@@ -929,6 +963,7 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
         return RU_E_NOMEM;
     self->node = node;
     self->recover_target = UINT64_MAX; /* no peer has answered yet */
+    ru_clock_init(&self->published);
     pthread_mutex_init(&self->lock, NULL);
     self->curve_sec = sodium_malloc(32);
     ru_err err = self->curve_sec ? s_peers(self) : RU_E_NOMEM;
@@ -969,6 +1004,7 @@ ru_repl_destroy(ru_repl_t **self_p)
     for (int i = 0; i < self->n_peers; i++)
         s_peer_free(self->peers[i]);
     sodium_free(self->curve_sec);
+    ru_clock_fini(&self->published);
     pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
@@ -1004,6 +1040,20 @@ s_lacking(const ru_clock_t *a, const ru_clock_t *b)
     return n;
 }
 
+/*  Is p connected: heard within three heartbeats (and a second)? */
+static int
+s_connected(const s_peer *p, uint64_t now_ms, long heartbeat_ms)
+{
+    return p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
+}
+
+/*  How long we have lacked some of p's updates, in seconds. */
+static double
+s_seconds_behind(const s_peer *p, json_int_t behind, uint64_t now_ms)
+{
+    return behind && now_ms > p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0;
+}
+
 static json_t *
 s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heartbeat_ms)
 {
@@ -1018,7 +1068,7 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
     json_t *updates = json_pack("{s:I, s:I, s:I, s:I}", "received", (json_int_t) p->received,
                                 "verified", (json_int_t) p->verified, "stored",
                                 (json_int_t) p->stored, "duplicates", (json_int_t) p->duplicates);
-    int connected = p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
+    int connected = s_connected(p, now_ms, heartbeat_ms);
     /*  How far its clock is ahead of ours, as far as a heartbeat tells: the
      *  HLC it carries is the sender's last committed one, never ahead of
      *  its wall clock unless it took in a timestamp from one that is. */
@@ -1027,14 +1077,14 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
                        : hlc_ms > p->heartbeat_ms
                            ? json_integer((json_int_t) (hlc_ms - p->heartbeat_ms))
                            : json_integer(0);
-    return json_pack(
-        "{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o}", "site", p->cfg.site,
-        "key", key, "direct", s_direct(p), "connected", connected, "last_heartbeat",
-        p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
-        ru_repl_clock_json(&p->clock), "digest", p->heard ? json_string(digest) : json_null(),
-        "behind", behind, "ahead", p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
-        behind && now_ms > p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0,
-        "rejected", rejected, "updates", updates, "clock_ahead_ms", ahead_ms);
+    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o}", "site",
+                     p->cfg.site, "key", key, "direct", s_direct(p), "connected", connected,
+                     "last_heartbeat", p->heard ? ru_view_time(p->heartbeat_ms) : json_null(),
+                     "clock", ru_repl_clock_json(&p->clock), "digest",
+                     p->heard ? json_string(digest) : json_null(), "behind", behind, "ahead",
+                     p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
+                     s_seconds_behind(p, behind, now_ms), "rejected", rejected, "updates", updates,
+                     "clock_ahead_ms", ahead_ms);
 }
 
 json_t *
@@ -1090,4 +1140,167 @@ ru_repl_site_key(ru_repl_t *self, const char *site, uint8_t *key)
         }
     pthread_mutex_unlock(&self->lock);
     return found;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Metrics
+ */
+
+/*  Room for a site name or a key in text. */
+#define S_ORIGIN_NAME (RU_MAX_NAME + 1 > RU_KEY_TEXT_SIZE ? RU_MAX_NAME + 1 : RU_KEY_TEXT_SIZE)
+
+/*  The site name of origin into out (S_ORIGIN_NAME bytes): ours, a
+ *  peer's, else the key itself. Under the mutex. */
+static void
+s_origin_name(const ru_repl_t *self, const uint8_t *origin, char *out)
+{
+    const char *site = memcmp(origin, ru_key_public(self->node->key), RU_KEY_BYTES) == 0
+                           ? self->node->cfg.site
+                           : NULL;
+    for (int i = 0; i < self->n_peers && !site; i++)
+        if (memcmp(self->peers[i]->cfg.key, origin, RU_KEY_BYTES) == 0)
+            site = self->peers[i]->cfg.site;
+    if (site)
+        snprintf(out, S_ORIGIN_NAME, "%s", site);
+    else
+        ru_b64_encode(out, origin, RU_KEY_BYTES);
+}
+
+/*  The families with one sample per peer. */
+enum {
+    S_M_CONNECTED,
+    S_M_AGE,
+    S_M_RECEIVED,
+    S_M_VERIFIED,
+    S_M_APPLIED,
+    S_M_DUPLICATES,
+    S_M_BEHIND,
+    S_M_AHEAD,
+    S_M_SECONDS,
+    S_M_ASKED
+};
+
+static const struct {
+    const char *name, *type, *help;
+} s_peer_families[] = {
+    {"ruche_peer_connected", "gauge", "1 when the peer's heartbeats arrive, else 0."},
+    {"ruche_peer_heartbeat_age_seconds", "gauge", "Time since the peer's last heartbeat."},
+    {"ruche_peer_updates_received_total", "counter", "Updates received from the peer."},
+    {"ruche_peer_updates_verified_total", "counter", "Signatures of its updates checked."},
+    {"ruche_peer_updates_applied_total", "counter", "Its updates new to this site, stored."},
+    {"ruche_peer_updates_duplicate_total", "counter", "Its updates this site already held."},
+    {"ruche_peer_behind_updates", "gauge", "Updates the peer has that this site lacks."},
+    {"ruche_peer_ahead_updates", "gauge", "Updates this site has that the peer lacks."},
+    {"ruche_peer_behind_seconds", "gauge", "How long this site has lacked some of its updates."},
+    {"ruche_peer_sync_sessions_asked_total", "counter", "Catch-ups this site asked of the peer."},
+};
+
+static double
+s_peer_value(const s_peer *p, int which, const ru_clock_t *ours, uint64_t now, long heartbeat_ms)
+{
+    json_int_t behind = p->heard ? s_lacking(ours, &p->clock) : 0;
+    switch (which) {
+    case S_M_CONNECTED:
+        return s_connected(p, now, heartbeat_ms);
+    case S_M_AGE:
+        return p->heard && now > p->heartbeat_ms ? (double) (now - p->heartbeat_ms) / 1000.0 : 0;
+    case S_M_RECEIVED:
+        return (double) p->received;
+    case S_M_VERIFIED:
+        return (double) p->verified;
+    case S_M_APPLIED:
+        return (double) p->stored;
+    case S_M_DUPLICATES:
+        return (double) p->duplicates;
+    case S_M_BEHIND:
+        return (double) behind;
+    case S_M_AHEAD:
+        return p->heard ? (double) s_lacking(&p->clock, ours) : 0;
+    case S_M_SECONDS:
+        return s_seconds_behind(p, behind, now);
+    default:
+        return (double) p->syncs_asked;
+    }
+}
+
+static void
+s_metrics_peers(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
+{
+    uint64_t now = ru_hlc_wall_ms();
+    for (int f = 0; f <= S_M_ASKED; f++) {
+        ru_metrics_family(out, s_peer_families[f].name, s_peer_families[f].type,
+                          s_peer_families[f].help);
+        for (int i = 0; i < self->n_peers; i++) {
+            const char *labels[] = {"peer", self->peers[i]->cfg.site, NULL};
+            ru_metrics_sample(
+                out, s_peer_families[f].name, labels,
+                s_peer_value(self->peers[i], f, ours, now, self->node->cfg.heartbeat_ms));
+        }
+    }
+    ru_metrics_family(out, "ruche_peer_updates_rejected_total", "counter",
+                      "Updates from the peer refused, by reason.");
+    for (int i = 0; i < self->n_peers; i++)
+        for (int k = 0; k < RU_REJECT_COUNT; k++) {
+            const char *labels[] = {"peer", self->peers[i]->cfg.site, "reason",
+                                    ru_verify_reason_name((ru_reject) k), NULL};
+            ru_metrics_sample(out, "ruche_peer_updates_rejected_total", labels,
+                              (double) self->peers[i]->rejected[k]);
+        }
+}
+
+/*  Per origin: our head, what we sent out, and how far behind each peer
+ *  that we have heard from this site is. */
+static void
+s_metrics_origins(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
+{
+    char name[S_ORIGIN_NAME];
+    ru_metrics_family(out, "ruche_origin_seq", "gauge",
+                      "This site's head of each origin's log (its highest seq applied in order).");
+    for (uint32_t i = 0; i < ours->n; i++) {
+        s_origin_name(self, ours->v[i].origin, name);
+        const char *labels[] = {"origin", name, NULL};
+        ru_metrics_sample(out, "ruche_origin_seq", labels, (double) ours->v[i].seq);
+    }
+    ru_metrics_family(out, "ruche_updates_published_total", "counter",
+                      "Updates sent out to the peers, by origin: this site's own and relayed.");
+    for (uint32_t i = 0; i < self->published.n; i++) {
+        s_origin_name(self, self->published.v[i].origin, name);
+        const char *labels[] = {"origin", name, NULL};
+        ru_metrics_sample(out, "ruche_updates_published_total", labels,
+                          (double) self->published.v[i].seq);
+    }
+    ru_metrics_family(out, "ruche_peer_origin_behind_updates", "gauge",
+                      "Updates of an origin that a peer has and this site lacks.");
+    for (int p = 0; p < self->n_peers; p++) {
+        const ru_clock_t *theirs = &self->peers[p]->clock;
+        for (uint32_t i = 0; i < theirs->n; i++) {
+            uint64_t have = ru_clock_get(ours, theirs->v[i].origin);
+            s_origin_name(self, theirs->v[i].origin, name);
+            const char *labels[] = {"peer", self->peers[p]->cfg.site, "origin", name, NULL};
+            ru_metrics_sample(out, "ruche_peer_origin_behind_updates", labels,
+                              theirs->v[i].seq > have ? (double) (theirs->v[i].seq - have) : 0);
+        }
+    }
+}
+
+void
+ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
+{
+    pthread_mutex_lock(&self->lock);
+    s_metrics_peers(self, ours, out);
+    s_metrics_origins(self, ours, out);
+    uint64_t verified = 0;
+    for (int i = 0; i < self->n_peers; i++)
+        verified += self->peers[i]->verified;
+    ru_metrics_family(out, "ruche_signatures_verified_total", "counter",
+                      "Signatures of replicated updates checked, all peers together.");
+    ru_metrics_sample(out, "ruche_signatures_verified_total", NULL, (double) verified);
+    ru_metrics_family(out, "ruche_sync_sessions_served_total", "counter",
+                      "Catch-ups peers asked of this site.");
+    ru_metrics_sample(out, "ruche_sync_sessions_served_total", NULL, (double) self->syncs_served);
+    ru_metrics_family(out, "ruche_verify_queue_depth", "gauge",
+                      "Jobs (live messages, catch-up batches) waiting for or in verification.");
+    ru_metrics_sample(out, "ruche_verify_queue_depth", NULL,
+                      (double) (self->jobs_sent - self->jobs_done));
+    pthread_mutex_unlock(&self->lock);
 }

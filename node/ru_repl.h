@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "ruche/ru_buf.h"
 #include "ruche/ru_clock.h"
 #include "ruche/ru_error.h"
 
@@ -52,6 +53,9 @@ int ru_repl_site_key(ru_repl_t *self, const char *site, uint8_t *key);
 /*  The peers' state as JSON, the "peers" of the replication status, given
  *  our own clock. */
 json_t *ru_repl_status(ru_repl_t *self, const ru_clock_t *ours);
+/*  Appends the replication metrics in the Prometheus text format
+ *  (ru_metrics.h) to out, given our own clock. Any thread. */
+void ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out);
 /*  A clock as JSON: {"<origin, base64url>": seq, ...}. */
 json_t *ru_repl_clock_json(const ru_clock_t *clock);
 

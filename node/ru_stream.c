@@ -972,3 +972,9 @@ ru_stream_destroy(ru_stream_t **self_p)
     free(self);
     *self_p = NULL;
 }
+
+int
+ru_stream_open_count(ru_stream_t *self)
+{
+    return atomic_load(&self->open);
+}

@@ -78,6 +78,8 @@ void ru_stream_destroy(ru_stream_t **self_p);
 
 /*  Route handlers: the event streams, and their health check. */
 int ru_stream_sse(ru_req_t *req);
+/*  Streams open or being opened, for metrics. Any thread. */
+int ru_stream_open_count(ru_stream_t *self);
 int ru_stream_health(ru_req_t *req);
 
 #endif

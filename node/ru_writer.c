@@ -362,3 +362,14 @@ ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *reques
     *requests = self->requests;
     pthread_mutex_unlock(&self->lock);
 }
+
+size_t
+ru_writer_queued(ru_writer_t *self)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&self->lock);
+    for (const s_req *r = self->head; r; r = r->next)
+        n++;
+    pthread_mutex_unlock(&self->lock);
+    return n;
+}

@@ -73,5 +73,7 @@ void ru_writer_listen(ru_writer_t *self, ru_writer_listener fn, void *ctx);
 
 /*  Commits so far and requests per commit, for benchmarks and metrics. */
 void ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests);
+/*  Requests waiting for the writer (not yet taken into a batch). */
+size_t ru_writer_queued(ru_writer_t *self);
 
 #endif

@@ -31,6 +31,7 @@
 #include "ru_http.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
+#include "ru_metrics.h"
 #include "ru_pubid.h"
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
@@ -379,8 +380,10 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
 {
     ru_http_t *http = NULL;
     if (s_first_admin(node) != RU_OK || ru_stream_new(node, &node->stream) != RU_OK ||
+        ru_metrics_new(ru_api_routes, &node->metrics) != RU_OK ||
         ru_http_start(node, ru_api_routes, &http) != RU_OK) {
         ru_stream_destroy(&node->stream);
+        ru_metrics_destroy(&node->metrics);
         return S_EXIT_FAIL;
     }
     ru_stream_serve_websocket(node->stream, ru_http_context(http));
@@ -392,6 +395,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_stream_close_all(node->stream); /* open streams would hold their threads */
     ru_http_stop(&http);               /* waits for requests in flight */
     ru_stream_destroy(&node->stream);
+    ru_metrics_destroy(&node->metrics);
     return S_EXIT_OK;
 }
 
