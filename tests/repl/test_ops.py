@@ -15,6 +15,9 @@ Two sites, paris and nozay, peered; paris is started alone first.
   both heads (it lacks nothing), its digest is paris's, and the
   replication status's clock_ahead_ms is a number.
 - nozay stopped: the alert comes back, naming when it was last heard.
+- A node of its own with a store of at most 1 MiB: posting until over 90%
+  of it is used raises a "store" warning with the figures, before the
+  store is full.
 
 Usage: test_ops.py PATH/TO/ruched; prints one line per check and
 "N passed, M failed", exits non-zero if any check failed.
@@ -29,6 +32,7 @@ import ruchetest as rt  # noqa: E402
 
 OPS = "/api/ruche/v1/admin/ops"
 WAIT = 30.0  # seconds for a peer's state to show
+MAX_POSTS = 3000  # a 1 MiB store is 90% used after about 1,000
 
 
 def ops(site):
@@ -118,6 +122,36 @@ def stopped(c, paris, nozay):
             bool(found and found[0].get("last_heartbeat")), st.get("alerts"))
 
 
+def store_filling(c, ruched):
+    node = rt.Node(ruched, site="tiny", settings=["store.map_size_mb=1", "store.max_size_mb=1"])
+    try:
+        node.start()
+        admin = node.client(node.client().login("admin", node.admin_password()))
+        state, posted = {}, 0
+        while posted < MAX_POSTS and not alerts_of(state, "store", "tiny"):
+            r = admin.post("/api/v1/statuses", json_body={
+                "status": "filling a small store, post %d, with a few more words" % posted})
+            if r.status != 200:
+                c.check("every post is taken until the alert", False, "%d %s" % (r.status,
+                                                                             r.brief()))
+                break
+            posted += 1
+            if posted % 50 == 0:
+                state = admin.get(OPS).json or {}
+        found = alerts_of(state, "store", "tiny")
+        disk = state.get("disk") or {}
+        c.check("a store over 90%% of its maximum raises a warning (after %d posts)" % posted,
+                len(found) == 1 and found[0].get("severity") == "warning", state.get("alerts"))
+        c.check("the warning has the figures of the disk section", bool(found) and
+                (found[0].get("used"), found[0].get("max")) ==
+                (disk.get("map_used"), 1 << 20) and disk.get("map_max") == 1 << 20, found)
+        c.equal("tiny exits with 0 on SIGTERM", node.stop(), 0)
+        c.check("tiny: no sanitizer report in its log", not node.sanitizer_reports(),
+                node.sanitizer_reports()[:5])
+    finally:
+        node.close()
+
+
 def run(c, ruched):
     with fed.Federation(c, ruched, ["paris", "nozay"], kind="mesh", label="ops") as f:
         paris, nozay = f[0], f[1]
@@ -131,6 +165,8 @@ def run(c, ruched):
         with c.section("nozay stopped"):
             stopped(c, paris, nozay)
         f.stop()
+    with c.section("a store filling up"):
+        store_filling(c, ruched)
 
 
 if __name__ == "__main__":
