@@ -259,8 +259,13 @@ s_heartbeat(ru_repl_t *self)
     uint8_t digest[RU_HASH_BYTES];
     ru_buf_t buf;
     ru_buf_init(&buf);
+    /*  The HLC at sending (PROTOCOL.md 8.2): the wall clock, or the last
+     *  committed time when that is ahead, so a peer can see our clock. */
+    uint64_t hlc = ru_hlc_wall_ms() << RU_HLC_SHIFT, committed = ru_writer_hlc(self->node->writer);
+    if (committed > hlc)
+        hlc = committed;
     if (s_our_state(self, &clock, digest) == RU_OK &&
-        ru_msg_encode_heartbeat(&clock, ru_writer_hlc(self->node->writer), digest, &buf) == RU_OK)
+        ru_msg_encode_heartbeat(&clock, hlc, digest, &buf) == RU_OK)
         s_send_buf(self->pub, &buf);
     ru_buf_fini(&buf);
     ru_clock_fini(&clock);
@@ -1070,8 +1075,8 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
                                 (json_int_t) p->stored, "duplicates", (json_int_t) p->duplicates);
     int connected = s_connected(p, now_ms, heartbeat_ms);
     /*  How far its clock is ahead of ours, as far as a heartbeat tells: the
-     *  HLC it carries is the sender's last committed one, never ahead of
-     *  its wall clock unless it took in a timestamp from one that is. */
+     *  HLC it carries is the sender's time at sending (a clock behind ours
+     *  shows as 0: our own HLC could only tell it apart by network delay). */
     uint64_t hlc_ms = ru_hlc_ms(p->hlc);
     json_t *ahead_ms = !p->heard ? json_null()
                        : hlc_ms > p->heartbeat_ms
