@@ -10,6 +10,8 @@ Two sites, paris and nozay, peered over ZeroMQ (tests/repl/fed.py):
   peers are connected and nobody is behind;
 - requests are counted by route pattern and status (never by raw path),
   with a latency histogram whose count matches;
+- a peer of paris (tests/repl/rogue.py) sends updates with forged
+  signatures: paris counts each under "signature", applies none;
 - an open event stream shows in ruche_streams_open, and goes away;
 - [http] metrics = admin asks for an administrator's token; loopback
   serves this host; a wrong value is refused with a clear error;
@@ -28,6 +30,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "repl"))
 import fed  # noqa: E402
+import rogue as rg  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
 POSTS = 5
@@ -128,6 +131,25 @@ def check_requests(c, paris, alice, status_id):
     c.check("no raw path in the labels", status_id not in r.raw.decode(), status_id)
 
 
+def check_rejections(c, paris, rogue):
+    c.check("paris: the rogue peer connected",
+            metric_is(paris, "ruche_peer_connected", 1.0, peer="rogue"))
+    for i in range(3):
+        data, env = rogue.chain.post("forged %d" % i)
+        sig = bytearray(rg.open_envelope(env)["signature"])
+        sig[0] ^= 0x01
+        rogue.publish_update(rg.envelope(data, bytes(sig)))
+    c.check("paris: three refused for their signature", metric_is(
+        paris, "ruche_peer_updates_rejected_total", 3.0, peer="rogue", reason="signature"))
+    r, s = scrape(paris.client())
+    c.equal("paris: none applied", value(s, "ruche_peer_updates_applied_total", peer="rogue"), 0.0)
+    c.equal("paris: nothing else refused", sum(
+        v for (name, labels), v in s.items()
+        if name == "ruche_peer_updates_rejected_total" and ("peer", "rogue") in labels), 3.0)
+    code, out = promtool(r.raw)
+    c.equal("paris: promtool still passes (%s)" % out.strip()[:200], code, 0)
+
+
 def check_streams(c, paris):
     sock = socket.create_connection(("127.0.0.1", paris.node.port), timeout=10)
     try:
@@ -182,10 +204,22 @@ def check_ready(c, f, paris, nozay):
 
 
 def run(c, ruched):
-    with fed.Federation(c, ruched, ["paris", "nozay"], "mesh", "metrics") as f:
+    # Streams are pinged every 300 ms, so that a closed one is noticed soon.
+    with fed.Federation(c, ruched, ["paris", "nozay"], "mesh", "metrics",
+                        extra=("streaming.heartbeat_ms=300",)) as f:
         paris, nozay = f[0], f[1]
-        f.start()
-        f.require_replication()
+        ident = rg.Identity()
+        pub, sync = ("tcp://127.0.0.1:%d" % rt.free_port() for _ in range(2))
+        paris.add_peer("rogue", ident.text, pub, sync)
+        rogue = rg.Rogue(ident, pub, sync)
+        rogue.start([(paris.pub, rg.key_bytes(paris.key))])
+        try:
+            f.start()
+            f.require_replication()
+            with c.section("refusals"):
+                check_rejections(c, paris, rogue)
+        finally:
+            rogue.close()  # before paris recovers: it must wait for nozay
         alice = paris.new_user("alice")
         ids = [alice.post_status("metrics post %d" % i)["id"] for i in range(POSTS)]
         state = f.wait_converged()
