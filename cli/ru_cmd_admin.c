@@ -1,11 +1,9 @@
-/*  ru_cmd_admin.c - ruche admin: users, peers, key, backup, restore and
- *  export (see ru_cmd_admin.h).
+/*  ru_cmd_admin.c - ruche admin: users, peers, key, backup and restore
+ *  (see ru_cmd_admin.h).
  *
  *  backup writes FILE.part and renames it to FILE once the node's copy
- *  has fully arrived, so FILE is never a torn copy. export writes JSON
- *  lines to standard output (or --output FILE) and says on standard error
- *  how many records came and how many did not verify; any that did not
- *  makes the exit status 1.
+ *  has fully arrived, so FILE is never a torn copy; an existing FILE.part
+ *  is not overwritten (another backup may be writing it).
  */
 #include "ru_cmd_admin.h"
 
@@ -198,4 +196,51 @@ ru_cmd_remove_peer(ru_ctx_t *ctx, const ru_args_t *args)
         return ru_ctx_say(RU_EXIT_USAGE, "not a site name: \"%s\"", args->pos[0]);
     int rc = ru_ctx_path(path, sizeof path, "%s/%s", S_PEERS, args->pos[0]);
     return rc ? rc : s_peer_request(ctx, "DELETE", path, NULL);
+}
+
+int
+ru_cmd_backup(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    const char *file = args->pos[0];
+    char part[4096];
+    int rc = ru_ctx_path(part, sizeof part, "%s.part", file);
+    FILE *out = rc == RU_EXIT_OK ? fopen(part, "wbx") : NULL;
+    if (rc == RU_EXIT_OK && out == NULL)
+        return ru_ctx_say(RU_EXIT_FAIL, "cannot create %s: %s", part, strerror(errno));
+    if (rc != RU_EXIT_OK)
+        return rc;
+    size_t written = 0;
+    rc = ru_ctx_download(ctx, "/api/ruche/v1/admin/backup", out, &written);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+        rc = rc ? rc : ru_ctx_say(RU_EXIT_FAIL, "cannot write %s: %s", part, strerror(errno));
+    if (fclose(out) != 0)
+        rc = rc ? rc : ru_ctx_say(RU_EXIT_FAIL, "cannot write %s: %s", part, strerror(errno));
+    if (rc == RU_EXIT_OK && rename(part, file) != 0)
+        rc = ru_ctx_say(RU_EXIT_FAIL, "cannot rename %s to %s: %s", part, file, strerror(errno));
+    if (rc != RU_EXIT_OK) {
+        (void) unlink(part);
+        return rc;
+    }
+    (void) fprintf(ctx->out, "backup of %zu bytes written to %s\n", written, file);
+    return RU_EXIT_OK;
+}
+
+int
+ru_cmd_restore(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    (void) ctx;
+    const char *argv[10] = {"ruched", "--restore", args->pos[0]};
+    size_t n = 3;
+    static const char *const passed[] = {"--data-dir", "--config"};
+    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++)
+        if (ru_args_get(args, passed[i]) != NULL) {
+            argv[n++] = passed[i];
+            argv[n++] = ru_args_get(args, passed[i]);
+        }
+    if (ru_args_get(args, "--force") != NULL)
+        argv[n++] = "--force";
+    const char *ruched = getenv("RUCHED");
+    (void) fflush(NULL);
+    execvp(ruched && ruched[0] ? ruched : "ruched", (char *const *) argv);
+    return ru_ctx_say(RU_EXIT_FAIL, "cannot run ruched: %s", strerror(errno));
 }

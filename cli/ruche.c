@@ -35,6 +35,7 @@ static const char *const s_account_opts[] = {"--statuses", RU_CMD_PAGE_OPTS, NUL
 static const char *const s_group_opts[] = {"--description=", NULL};
 static const char *const s_adduser_opts[] = {"--admin", NULL};
 static const char *const s_status_opts[] = {"--watch", NULL};
+static const char *const s_restore_opts[] = {"--data-dir=", "--config=", "--force", NULL};
 
 #define S_PAGING "[--limit N] [--max-id ID] [--since-id ID]"
 
@@ -75,6 +76,11 @@ static const ru_cmd_t s_admin[] = {
      NULL, ru_cmd_add_peer, NULL, 0},
     {"remove-peer", "SITE", "remove a peer site from the node's config and reload", 1, 1, NULL,
      ru_cmd_remove_peer, NULL, 0},
+    {"backup", "FILE", "write a hot, consistent, compacted copy of the node's store to FILE", 1, 1,
+     NULL, ru_cmd_backup, NULL, 0},
+    {"restore", "FILE [--data-dir D] [--config F] [--force]",
+     "on the node's host, ruched stopped: put backup FILE in place (ruched --restore)", 1, 1,
+     s_restore_opts, ru_cmd_restore, NULL, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 

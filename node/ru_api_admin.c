@@ -54,9 +54,11 @@
 #include "ru_keyfile.h"
 #include "ru_log.h"
 #include "ru_record.h"
+#include "ru_web.h"
 
 #define S_LOG "admin"
 #define S_EXPORT_BATCH 256
+#define S_CHUNK 65536
 
 /*  403 unless the signed-in user is an administrator: 0 then, else the
  *  status sent. */
@@ -331,4 +333,60 @@ ru_api_admin_remove_peer(ru_req_t *req)
         return ru_http_error(req, 422, "Validation failed: not a site name");
     ru_err err = ru_confedit_remove_peer(req->node->config_path, site, s_check_config, req->node);
     return s_peer_changed(req, err, site, "removed");
+}
+
+/*  ---------------------------------------------------------------------
+ *  Backup
+ */
+
+/*  Sends the size bytes of fd, from its start, as the response body. */
+static int
+s_send_file(ru_req_t *req, int fd, off_t size)
+{
+    char stamp[32], head[1024];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                     "Content-Length: %lld\r\nContent-Disposition: attachment; "
+                     "filename=\"ruche-%s-%s.mdb\"\r\nCache-Control: no-store\r\n"
+                     "%sConnection: close\r\n\r\n",
+                     (long long) size, req->node->cfg.site, stamp, RU_WEB_SECURITY_HEADERS);
+    char *chunk = malloc(S_CHUNK);
+    if (!chunk || lseek(fd, 0, SEEK_SET) != 0) {
+        free(chunk);
+        return ru_http_fail(req, RU_E_NOMEM);
+    }
+    int ok = mg_write(req->conn, head, (size_t) n) == n;
+    ssize_t got = 0;
+    while (ok && (got = read(fd, chunk, S_CHUNK)) > 0)
+        ok = mg_write(req->conn, chunk, (size_t) got) == got;
+    if (!ok || got < 0)
+        ru_log_warn(S_LOG, "the backup was not sent whole: %s", ok ? "read error" : "client left");
+    free(chunk);
+    return 200;
+}
+
+int
+ru_api_admin_backup(ru_req_t *req)
+{
+    int refused = s_refuse(req);
+    if (refused)
+        return refused;
+    char path[RU_CONFIG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/backup.XXXXXX", req->node->cfg.data_dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return ru_http_error(req, 500, "cannot make a temporary file in the data directory");
+    unlink(path); /* gone with the descriptor, whatever happens */
+    ru_err err = ru_store_copy(req->node->store, fd);
+    off_t size = err ? -1 : lseek(fd, 0, SEEK_END);
+    int status = err        ? ru_http_fail(req, err)
+                 : size < 0 ? ru_http_fail(req, RU_E_IO)
+                            : s_send_file(req, fd, size);
+    close(fd);
+    if (status == 200)
+        ru_log_info(S_LOG, "%s took a backup of %lld bytes", req->user.name, (long long) size);
+    return status;
 }

@@ -195,6 +195,15 @@ ru_store_destroy(ru_store_t **self_p)
 }
 
 ru_err
+ru_store_copy(ru_store_t *self, int fd)
+{
+    pthread_rwlock_rdlock(&self->resize_lock); /* the copy runs a read transaction */
+    int rc = mdb_env_copyfd2(self->env, fd, MDB_CP_COMPACT);
+    pthread_rwlock_unlock(&self->resize_lock);
+    return ru_store_err(rc, "copy");
+}
+
+ru_err
 ru_store_grow(ru_store_t *self)
 {
     if (self->map_max && self->map_size >= self->map_max) {

@@ -102,6 +102,11 @@ void ru_store_destroy(ru_store_t **self_p);
  *  no write transaction open; it waits for running read transactions to
  *  end. RU_E_STORE_FULL when the maximum is reached. */
 RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
+/*  Writes a compacted copy of the whole store (free pages left out) to
+ *  fd, as one read transaction sees it: writers go on meanwhile, and the
+ *  copy holds exactly what was committed when it began. A map growth waits
+ *  for the copy to end, so copy to a local file, not to a slow reader. */
+RU_MUST_CHECK ru_err ru_store_copy(ru_store_t *self, int fd);
 /*  1 when this open created the store (there was none in the directory). */
 int ru_store_fresh(const ru_store_t *self);
 /*  The current map size in bytes. */

@@ -6,7 +6,9 @@
  *  HTTP server, and serves until SIGTERM or SIGINT; then it stops taking
  *  requests, lets the store actor commit what it holds, and exits 0.
  *  Commands do one thing and exit: --keygen DIR makes the key of a new
- *  node, --show-key DIR prints the node id of an existing one.
+ *  node, --show-key DIR prints the node id of an existing one, --restore
+ *  FILE (with the settings that name the data directory, and --force)
+ *  puts a backup in place of the store.
  *
  *  The options live in one table (s_options), which also writes --help.
  *
@@ -35,6 +37,7 @@
 #include "ru_pubid.h"
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
+#include "ru_restore.h"
 #include "ru_stream.h"
 #include "ru_view.h"
 #include "ru_web.h"
@@ -73,6 +76,9 @@ static const struct s_option s_options[] = {
     {"--listen", NULL, "ADDR", NULL, "http.listen", "serve HTTP on ADDR (host:port)"},
     {"--log-level", NULL, "LEVEL", NULL, "node.log_level", "error, warn, info or debug"},
     {"--set", NULL, "S.KEY=V", NULL, "", "set any config key, e.g. --set http.threads=8"},
+    {"--restore", NULL, "FILE", NULL, NULL,
+     "restore the store of the data directory from a backup FILE, and exit"},
+    {"--force", NULL, NULL, NULL, NULL, "with --restore: replace the store the directory holds"},
     {"--keygen", NULL, "DIR", s_keygen, NULL, "write a new node key in DIR, print its public key"},
     {"--show-key", NULL, "DIR", s_show_key, NULL, "print the public key of the node key in DIR"},
     {"--version", "-V", NULL, s_version, NULL, "print the version and exit"},
@@ -87,6 +93,14 @@ static const char s_epilogue[] =
     "the foreground; flags override the configuration file (see ruched.conf).\n"
     "On its first start it creates the node key and the account 'admin', whose\n"
     "password it writes to DATA_DIR/admin-password.\n"
+    "\n"
+    "--restore FILE takes the data directory from --data-dir or the config file;\n"
+    "ruched must not be running on it. It checks that FILE (ruche admin backup)\n"
+    "is a store of this version, refuses a directory that holds a store unless\n"
+    "--force is given, and leaves the node key alone: keep node.key with the\n"
+    "backups, or the restored node starts as a new site. With peers configured,\n"
+    "the restored node takes back from them its own updates made after the\n"
+    "backup before it accepts new posts.\n"
     "\n"
     "DIR is the node's data directory. --keygen creates it with mode 0700 if it\n"
     "is missing and never replaces an existing key: the key is the node's\n"
@@ -225,11 +239,11 @@ static int
 s_configure(int argc, char **argv, ru_config_t *cfg)
 {
     ru_config_defaults(cfg);
-    for (int i = 1; i + 1 < argc; i += 2)
+    for (int i = 1; i < argc; i += s_find(argv[i])->arg ? 2 : 1)
         if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)
             if (ru_config_load(cfg, argv[i + 1]) != RU_OK)
                 return S_EXIT_FAIL;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += s_find(argv[i])->arg ? 2 : 1) {
         const struct s_option *o = s_find(argv[i]);
         char dotted[64];
         const char *value = argv[i + 1];
@@ -418,7 +432,7 @@ s_run_node(int argc, char **argv)
     zsys_handler_set(NULL);                  /* signals are ours, not CZMQ's */
     zsys_init();                             /* once, before threads race to it */
     s_public_url(node);
-    for (int i = 1; i + 1 < argc; i += 2)
+    for (int i = 1; i < argc; i += s_find(argv[i])->arg ? 2 : 1)
         if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)
             snprintf(node->config_path, sizeof node->config_path, "%s", argv[i + 1]);
     size_t mib = 1024 * 1024;
@@ -446,6 +460,23 @@ s_run_node(int argc, char **argv)
     ru_ratelimit_destroy(&node->logins);
     ru_web_destroy(&node->web);
     free(node);
+    return status;
+}
+
+/*  --restore FILE: the store of the configured data directory from a
+ *  backup (ru_restore.h). */
+static int
+s_run_restore(const char *file, int argc, char **argv)
+{
+    ru_config_t *cfg = malloc(sizeof *cfg);
+    int force = 0;
+    for (int i = 1; i < argc; i++)
+        force |= strcmp(argv[i], "--force") == 0;
+    int status = cfg ? s_configure(argc, argv, cfg) : S_EXIT_FAIL;
+    if (status == S_EXIT_OK &&
+        (s_make_dir(cfg->data_dir) != S_EXIT_OK || ru_restore(cfg, file, force) != RU_OK))
+        status = S_EXIT_FAIL;
+    free(cfg);
     return status;
 }
 
@@ -486,5 +517,8 @@ main(int argc, char **argv)
     }
     if (command)
         return command->run(command->arg ? argv[2] : NULL);
+    for (int i = 1; i < argc; i += s_find(argv[i])->arg ? 2 : 1)
+        if (strcmp(argv[i], "--restore") == 0)
+            return s_run_restore(argv[i + 1], argc, argv);
     return s_run_node(argc, argv);
 }

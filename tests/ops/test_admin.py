@@ -1,15 +1,20 @@
 """test_admin.py - `ruche admin` against real nodes: users (adduser,
 passwd, disable, enable, promote, demote), the node key, add-peer and
-remove-peer on two real sites started with config files, and a non-admin
-refused (403) by every admin endpoint.
+remove-peer on two real sites started with config files, a non-admin
+refused (403) by every admin endpoint, and a backup taken while several
+threads post, restored with ruched --restore into a new data directory:
+the node started on it holds every post acknowledged before the backup
+began.
 
 Usage: test_admin.py PATH/TO/ruched PATH/TO/ruche
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -41,6 +46,7 @@ class Cli:
 
 
 def login_ok(site, name, password):
+    """Whether name signs in at site (a Site or an rt.Node)."""
     try:
         site.client().login(name, password)
         return True
@@ -59,7 +65,7 @@ def check_users(checks, site, cli):
     for method, path in (("POST", "/users"), ("POST", "/users/admin/password"),
                          ("POST", "/users/admin/disable"), ("POST", "/users/alice/promote"),
                          ("POST", "/users/admin/demote"), ("GET", "/key"), ("POST", "/peers"),
-                         ("DELETE", "/peers/x")):
+                         ("DELETE", "/peers/x"), ("GET", "/backup")):
         checks.error("non-admin %s %s" % (method, path), alice.request(method, ADMIN + path), 403)
     checks.error("no token: GET key", site.client().get(ADMIN + "/key"), 401)
     rc, out, err = cli.run("admin", "passwd", "alice")
@@ -158,6 +164,84 @@ def check_peers(checks, fd, clis, alice):
     checks.check("remove-peer of an unknown peer (404)", rc == 1 and "404" in err, out + err)
 
 
+def post_stream(site, users, stop):
+    """Threads posting as users until stop is set; returns the threads and
+    the list they fill with (acknowledgement time, status id)."""
+    acked = []
+    lock = threading.Lock()
+
+    def poster(client, name):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            st = client.post_status("%s streams post %d" % (name, n))
+            with lock:
+                acked.append((time.monotonic(), st["id"]))
+
+    threads = [threading.Thread(target=poster, args=(site.new_user(u), u)) for u in users]
+    for t in threads:
+        t.start()
+    return threads, acked
+
+
+def restore(ruched, *args):
+    p = subprocess.run([ruched, "--restore"] + list(args), capture_output=True, text=True,
+                       timeout=120, check=False)
+    return p.returncode, p.stderr
+
+
+def check_backup(checks, ruched, site, cli, tmp):
+    """A backup during a stream of posts, restored and started."""
+    stop = threading.Event()
+    threads, acked = post_stream(site, ["carol", "dave", "erin"], stop)
+    rt.wait_until(lambda: len(acked) >= 30, 60, "30 posts before the backup")
+    backup = os.path.join(tmp, "paris.mdb")
+    began = time.monotonic()
+    rc, out, err = cli.run("admin", "backup", backup)
+    ended = time.monotonic()
+    count = len(acked)
+    rt.wait_until(lambda: len(acked) >= count + 10, 30, "10 posts after the backup")
+    stop.set()
+    for t in threads:
+        t.join(60)
+    checks.check("admin backup exits 0 and writes FILE", rc == 0 and os.path.getsize(backup) > 0,
+                 out + err)
+    before = [i for at, i in acked if at < began]
+    checks.check("posts acknowledged before the backup began (%d) and after (%d)"
+                 % (len(before), len(acked) - len(before)), len(before) >= 30)
+    rc, err = restore(ruched, backup, "--data-dir", site.node.data_dir)
+    checks.check("restore over a directory holding a store is refused", rc == 1 and "--force" in err, err)
+    junk = os.path.join(tmp, "junk.mdb")
+    with open(junk, "wb") as f:
+        f.write(os.urandom(65536))
+    with rt.Node(ruched, site="paris") as node:
+        rc, err = restore(ruched, junk, "--data-dir", node.data_dir)
+        checks.check("restore of a file that is no store is refused", rc == 1, err)
+        checks.check("a refused restore leaves the directory as it was",
+                     not os.path.exists(os.path.join(node.data_dir, "data.mdb")) and
+                     not os.path.exists(os.path.join(node.data_dir, "restore.tmp")))
+        env = dict(cli.env, RUCHED=ruched)
+        p = subprocess.run([cli.ruche, "admin", "restore", backup, "--data-dir", node.data_dir],
+                           capture_output=True, text=True, timeout=120, env=env, check=False)
+        checks.check("ruche admin restore runs ruched --restore", p.returncode == 0, p.stderr)
+        shutil.copy(os.path.join(site.node.data_dir, "node.key"), node.data_dir)
+        node.start()
+        c = node.client()
+        missing = [i for i in before if c.get("/api/v1/statuses/" + i).status != 200]
+        checks.check("the restored node holds every post acknowledged before the backup began",
+                     not missing, "%d missing, e.g. %s" % (len(missing), missing[:3]))
+        later = [i for at, i in acked if at > ended]
+        checks.check("posts made after the backup ended are not in it (%d)" % len(later),
+                     later and all(c.get("/api/v1/statuses/" + i).status == 404 for i in later))
+        checks.check("the restored node's admin signs in", login_ok(node, "admin",
+                                                                    site.node.admin_password()))
+        rc, err = restore(ruched, backup, "--data-dir", node.data_dir)
+        checks.check("restore without --force refused on a restored directory", rc == 1, err)
+        node.stop()
+        rc, err = restore(ruched, backup, "--data-dir", node.data_dir, "--force")
+        checks.check("restore --force replaces a stopped node's store", rc == 0, err)
+
+
 def run(checks, ruched, ruche, home):
     with fed.Federation(checks, ruched, ["paris", "nozay"], kind="line", label="admin") as fd:
         for s in fd.sites:
@@ -176,6 +260,8 @@ def run(checks, ruched, ruche, home):
             alice = check_users(checks, fd[0], clis[0])
         with checks.section("peers"):
             check_peers(checks, fd, clis, alice)
+        with checks.section("backup and restore"):
+            check_backup(checks, ruched, fd[0], clis[0], home)
 
 
 def main():
