@@ -9,6 +9,14 @@
  *  store actor (commits, requests, queue), the streams (open ones) and the
  *  replication actor (per peer and per origin, ru_repl_metrics()).
  *
+ *  A request is timed from the moment its handler starts to its answer;
+ *  an event stream (SSE) is counted when it ends, with its whole life as
+ *  its latency, and WebSocket streams, which civetweb serves outside the
+ *  route table, are seen in ruche_streams_open only. Updates are counted
+ *  by the peer they came from (received, verified, applied, duplicate,
+ *  refused); by origin are this site's head, what it published (its own
+ *  and relayed) and how far each peer is ahead of it.
+ *
  *  GET /metrics is open to all by default, like most exporters; [http]
  *  metrics = loopback keeps it to clients on the node's own host, admin
  *  asks for an administrator's token.

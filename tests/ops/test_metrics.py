@@ -86,9 +86,11 @@ def check_replication(c, paris, nozay, seq):
             metric_is(paris, "ruche_updates_published_total", float(seq), origin="paris"))
     c.check("nozay relayed each of paris's updates once",
             metric_is(nozay, "ruche_updates_published_total", float(seq), origin="paris"))
+    c.check("nozay applied paris's updates", metric_is(
+        nozay, "ruche_peer_updates_applied_total", float(seq), peer="paris"))
+    c.check("nozay's verification queue is empty", metric_is(
+        nozay, "ruche_verify_queue_depth", 0.0))
     _, s = scrape(nozay.client())
-    c.equal("nozay applied paris's updates", value(s, "ruche_peer_updates_applied_total",
-                                                   peer="paris"), float(seq))
     c.check("nozay received at least those",
             (value(s, "ruche_peer_updates_received_total", peer="paris") or 0) >= seq)
     c.check("nozay checked their signatures",
@@ -99,7 +101,6 @@ def check_replication(c, paris, nozay, seq):
             value(s, "ruche_peer_updates_rejected_total", peer="paris", reason="signature"), 0.0)
     c.check("nozay asked paris for catch-ups",
             (value(s, "ruche_peer_sync_sessions_asked_total", peer="paris") or 0) >= 1)
-    c.equal("nozay's verification queue is empty", value(s, "ruche_verify_queue_depth"), 0.0)
     used, size = value(s, "ruche_store_used_bytes"), value(s, "ruche_store_map_size_bytes")
     c.check("nozay: store use within the map", used and size and 0 < used <= size, (used, size))
     c.check("nozay: commits counted", (value(s, "ruche_writer_commits_total") or 0) >= 1)

@@ -109,6 +109,8 @@ def run_status(c, ruched, ruche):
         c.check("paris: murray-hill disconnected", wait_for(
             "disconnected", lambda: cli.peers(paris).get("murray-hill", {}).get("connected")
             is False))
+        c.check("paris: nozay's heartbeat says it agrees", wait_for(
+            "nozay agrees", lambda: cli.peers(paris).get("nozay", {}).get("digest_agrees")))
         peers = cli.peers(paris)
         m, n = peers.get("murray-hill", {}), peers.get("nozay", {})
         c.equal("paris: murray-hill lacks the posts made meanwhile", m.get("ahead"), POSTS)
