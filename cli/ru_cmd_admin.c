@@ -1,9 +1,12 @@
-/*  ru_cmd_admin.c - ruche admin: users, peers, key, backup and restore
- *  (see ru_cmd_admin.h).
+/*  ru_cmd_admin.c - ruche admin: users, peers, key, backup, restore and
+ *  export (see ru_cmd_admin.h).
  *
  *  backup writes FILE.part and renames it to FILE once the node's copy
  *  has fully arrived, so FILE is never a torn copy; an existing FILE.part
- *  is not overwritten (another backup may be writing it).
+ *  is not overwritten (another backup may be writing it). export writes
+ *  the node's JSON lines to standard output or --output FILE once they
+ *  have all arrived, and says on standard error how many came and how many
+ *  did not verify; any that did not makes the exit status 1.
  */
 #include "ru_cmd_admin.h"
 
@@ -243,4 +246,70 @@ ru_cmd_restore(ru_ctx_t *ctx, const ru_args_t *args)
     (void) fflush(NULL);
     execvp(ruched && ruched[0] ? ruched : "ruched", (char *const *) argv);
     return ru_ctx_say(RU_EXIT_FAIL, "cannot run ruched: %s", strerror(errno));
+}
+
+/*  Copies the export in tmp to out, counting its lines and those that did
+ *  not verify. Exit status. */
+static int
+s_copy_export(FILE *tmp, FILE *out, const char *name)
+{
+    char *line = NULL;
+    size_t cap = 0, lines = 0, unverified = 0;
+    ssize_t n;
+    rewind(tmp);
+    while ((n = getline(&line, &cap, tmp)) > 0) {
+        lines++;
+        unverified += strstr(line, "\"verified\":false") != NULL;
+        if (fwrite(line, 1, (size_t) n, out) != (size_t) n)
+            break;
+    }
+    free(line);
+    if (ferror(tmp) || ferror(out) || fflush(out) != 0)
+        return ru_ctx_say(RU_EXIT_FAIL, "cannot write the export to %s", name);
+    (void) ru_ctx_say(0, "exported %zu updates to %s, %zu of them not verified", lines, name,
+                      unverified);
+    return unverified ? RU_EXIT_FAIL : RU_EXIT_OK;
+}
+
+/*  Adds "&name=value" for an option given, checked to be a date or time. */
+static int
+s_time_param(char *path, size_t size, const ru_args_t *args, const char *opt, const char *name)
+{
+    const char *v = ru_args_get(args, opt);
+    if (v == NULL)
+        return RU_EXIT_OK;
+    if (v[0] == '\0' || v[strspn(v, "0123456789-:TZ")] != '\0')
+        return ru_ctx_say(RU_EXIT_USAGE,
+                          "%s takes a date (2026-11-27), a UTC time "
+                          "(2026-11-27T14:03:00Z) or milliseconds",
+                          opt);
+    size_t used = strlen(path);
+    return ru_ctx_path(path + used, size - used, "%s%s=%s", strchr(path, '?') ? "&" : "?", name, v);
+}
+
+int
+ru_cmd_export(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    char path[S_PATH] = "/api/ruche/v1/admin/export";
+    const char *output = ru_args_get(args, "--output");
+    int rc = s_time_param(path, sizeof path, args, "--since", "since");
+    if (rc == RU_EXIT_OK)
+        rc = s_time_param(path, sizeof path, args, "--until", "until");
+    if (rc != RU_EXIT_OK)
+        return rc;
+    FILE *tmp = tmpfile();
+    FILE *out = output ? fopen(output, "w") : ctx->out;
+    size_t written = 0;
+    if (tmp == NULL || out == NULL)
+        rc = ru_ctx_say(RU_EXIT_FAIL, "cannot write %s: %s", output ? output : "a temporary file",
+                        strerror(errno));
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_download(ctx, path, tmp, &written);
+    if (rc == RU_EXIT_OK)
+        rc = s_copy_export(tmp, out, output ? output : "standard output");
+    if (tmp != NULL)
+        fclose(tmp);
+    if (output != NULL && out != NULL && fclose(out) != 0 && rc == RU_EXIT_OK)
+        rc = ru_ctx_say(RU_EXIT_FAIL, "cannot write %s: %s", output, strerror(errno));
+    return rc;
 }

@@ -35,6 +35,7 @@ static const char *const s_account_opts[] = {"--statuses", RU_CMD_PAGE_OPTS, NUL
 static const char *const s_group_opts[] = {"--description=", NULL};
 static const char *const s_adduser_opts[] = {"--admin", NULL};
 static const char *const s_status_opts[] = {"--watch", NULL};
+static const char *const s_export_opts[] = {"--since=", "--until=", "--output=", NULL};
 static const char *const s_restore_opts[] = {"--data-dir=", "--config=", "--force", NULL};
 
 #define S_PAGING "[--limit N] [--max-id ID] [--since-id ID]"
@@ -81,6 +82,9 @@ static const ru_cmd_t s_admin[] = {
     {"restore", "FILE [--data-dir D] [--config F] [--force]",
      "on the node's host, ruched stopped: put backup FILE in place (ruched --restore)", 1, 1,
      s_restore_opts, ru_cmd_restore, NULL, 0},
+    {"export", "[--since D] [--until D] [--output FILE]",
+     "every post, reply, edit and delete of [since, until) as JSON lines, signatures verified", 0,
+     0, s_export_opts, ru_cmd_export, NULL, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 

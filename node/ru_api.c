@@ -71,6 +71,7 @@ const ru_route_t ru_api_routes[] = {
     {"POST", "/api/ruche/v1/admin/peers", ru_api_admin_add_peer, 1},
     {"DELETE", "/api/ruche/v1/admin/peers/:site", ru_api_admin_remove_peer, 1},
     {"GET", "/api/ruche/v1/admin/backup", ru_api_admin_backup, 1},
+    {"GET", "/api/ruche/v1/admin/export", ru_api_admin_export, 1},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},
     {"GET", "/api/ruche/v1/admin/ops", ru_api_admin_ops, 1},
     {"GET", "/api/v1/streaming", ru_stream_sse, 0}, /* WebSocket: ru_stream.h */

@@ -9,7 +9,7 @@
  *  ru_api_search.c (search), ru_api_misc.c (instance, nodeinfo,
  *  health, adding users, replication), ru_api_ops.c (the operator page's
  *  status) and ru_api_admin.c (the administrators' other endpoints:
- *  users, peers, key, backup). This file's functions are the glue they have in
+ *  users, peers, key, backup, export). This file's functions are the glue they have in
  *  common: finding a status by id, making a local update through the
  *  store actor, answering with a status.
  */
@@ -132,5 +132,6 @@ int ru_api_admin_key(ru_req_t *req);
 int ru_api_admin_add_peer(ru_req_t *req);
 int ru_api_admin_remove_peer(ru_req_t *req);
 int ru_api_admin_backup(ru_req_t *req);
+int ru_api_admin_export(ru_req_t *req);
 
 #endif

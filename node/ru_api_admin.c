@@ -390,3 +390,247 @@ ru_api_admin_backup(ru_req_t *req)
         ru_log_info(S_LOG, "%s took a backup of %lld bytes", req->user.name, (long long) size);
     return status;
 }
+
+/*  ---------------------------------------------------------------------
+ *  Export
+ */
+
+typedef struct {
+    uint64_t since_ms, until_ms; /* [since, until) */
+    ru_view_t view;
+    json_t *line; /* being built */
+} s_export;
+
+/*  Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+ *  (the usual shift of the year to start in March, so that the leap day
+ *  ends it). */
+static int64_t
+s_days(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/*  Milliseconds of an ISO 8601 UTC date or time ("2026-11-27",
+ *  "2026-11-27T14:03:00Z") or a number of milliseconds; 0 when malformed. */
+static int
+s_parse_time(const char *text, uint64_t *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+    size_t len = strlen(text);
+    if (len == strspn(text, "0123456789") && len > 0 && len <= 15) {
+        *ms = strtoull(text, NULL, 10);
+        return 1;
+    }
+    if (len == 10
+            ? sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3
+            : sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
+        return 0;
+    used += text[used] == 'Z';
+    if ((size_t) used != len || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+        mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+        return 0;
+    *ms = (uint64_t) ((s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000);
+    return 1;
+}
+
+/*  Adds bytes as standard base64 to line under name. */
+static void
+s_set_b64(json_t *line, const char *name, const uint8_t *bytes, size_t len)
+{
+    size_t size = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *text = malloc(size);
+    if (text) {
+        sodium_bin2base64(text, size, bytes, len, sodium_base64_VARIANT_ORIGINAL);
+        json_object_set_new(line, name, json_string(text));
+    }
+    free(text);
+}
+
+static json_t *
+s_ref_json(const ru_ref_t *ref)
+{
+    char key[RU_KEY_TEXT_SIZE];
+    ru_b64_encode(key, ref->origin, RU_KEY_BYTES);
+    return json_pack("{s:s, s:I}", "origin", key, "seq", (json_int_t) ref->seq);
+}
+
+/*  The state now of the post or reply u made: last text, edited, deleted. */
+static void
+s_add_state(s_export *x, const ru_update_t *u, json_t *line)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_post_rec_t rec;
+    if (ru_txn_get(x->view.txn, RU_DB_posts, key, ru_dbkey_ref(key, u->origin, u->seq), &val) ||
+        ru_post_rec_decode(val.mv_data, val.mv_size, &rec))
+        return;
+    json_object_set_new(line, "deleted", json_boolean(rec.deleted));
+    json_object_set_new(line, "edited", json_boolean(rec.edit_hlc != 0));
+    if (rec.edit_hlc)
+        json_object_set_new(line, "edited_at", ru_view_time(ru_hlc_ms(rec.edit_hlc)));
+    json_object_set_new(line, "last_text", json_stringn(rec.text.ptr, rec.text.len));
+}
+
+/*  The fields of a verified, decoded update of a kind exported. */
+static void
+s_describe(s_export *x, const ru_update_t *u, json_t *line)
+{
+    char site[RU_MAX_NAME + 1];
+    ru_view_site(&x->view, u->origin, site);
+    json_object_set_new(line, "site", json_string(site));
+    json_object_set_new(line, "author", json_stringn(u->author.ptr, u->author.len));
+    json_object_set_new(line, "kind", json_string(ru_kind_name(u->kind)));
+    json_object_set_new(line, "created_at", ru_view_time(ru_hlc_ms(u->hlc)));
+    if (u->kind != RU_KIND_DELETE)
+        json_object_set_new(line, "text", json_stringn(u->text.ptr, u->text.len));
+    if (u->kind != RU_KIND_POST)
+        json_object_set_new(line, u->kind == RU_KIND_REPLY ? "in_reply_to" : "target",
+                            s_ref_json(&u->target));
+    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY)
+        s_add_state(x, u, line);
+}
+
+static int
+s_exported_kind(ru_kind kind)
+{
+    return kind == RU_KIND_POST || kind == RU_KIND_REPLY || kind == RU_KIND_EDIT ||
+           kind == RU_KIND_DELETE;
+}
+
+/*  The line of one log entry (origin|seq -> envelope), or NULL when the
+ *  update is not exported (its kind or time). One that does not verify
+ *  is exported with "verified": false and why. */
+static json_t *
+s_export_entry(s_export *x, const MDB_val *key, const MDB_val *val)
+{
+    ru_ref_t ref;
+    memcpy(ref.origin, key->mv_data, RU_KEY_BYTES);
+    ref.seq = ru_dbkey_get64((const uint8_t *) key->mv_data + RU_KEY_BYTES);
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    ru_err err = ru_envelope_parse(val->mv_data, val->mv_size, &env);
+    if (!err)
+        err = ru_envelope_verify(&env);
+    if (!err)
+        err = ru_update_decode(&env, &u);
+    uint64_t ms = err ? 0 : ru_hlc_ms(u.hlc);
+    json_t *line = NULL;
+    if (err || (s_exported_kind(u.kind) && ms >= x->since_ms && ms < x->until_ms)) {
+        line = s_ref_json(&ref);
+        json_object_set_new(line, "verified", json_boolean(!err));
+        if (err)
+            json_object_set_new(line, "error", json_string(ru_err_str(err)));
+        else
+            s_describe(x, &u, line);
+        if (!err) {
+            s_set_b64(line, "payload", env.payload, env.payload_len);
+            s_set_b64(line, "signature", env.sig, RU_SIG_BYTES);
+        }
+    }
+    ru_update_fini(&u);
+    return line;
+}
+
+/*  Where an export is in the log: the key of the last entry read. */
+typedef struct {
+    uint8_t key[RU_DBKEY_REF];
+    int started; /* 0: at the log's start */
+    int done;
+    size_t lines;
+} s_cursor;
+
+/*  Appends one line of JSON to out. */
+static void
+s_append_line(ru_buf_t *out, json_t *line)
+{
+    char *text = json_dumps(line, JSON_COMPACT);
+    if (text) {
+        ru_buf_append(out, text, strlen(text));
+        ru_buf_append(out, "\n", 1);
+    } else {
+        out->failed = 1;
+    }
+    free(text);
+}
+
+/*  The lines of up to S_EXPORT_BATCH log entries after at, into out, in
+ *  one read transaction of its own. */
+static ru_err
+s_export_batch(ru_req_t *req, s_export *x, s_cursor *at, ru_buf_t *out)
+{
+    ru_txn_t txn;
+    MDB_cursor *cur = NULL;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return err;
+    x->view = ru_api_view(req, &txn);
+    MDB_val key = {RU_DBKEY_REF, at->key}, val;
+    int rc = mdb_cursor_open(txn.txn, ru_store_dbi(req->node->store, RU_DB_log), &cur);
+    if (!rc)
+        rc = mdb_cursor_get(cur, &key, &val, at->started ? MDB_SET_RANGE : MDB_FIRST);
+    if (!rc && at->started && key.mv_size == RU_DBKEY_REF &&
+        !memcmp(key.mv_data, at->key, key.mv_size))
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    for (int n = 0; !rc && n < S_EXPORT_BATCH && key.mv_size == RU_DBKEY_REF; n++) {
+        json_t *line = s_export_entry(x, &key, &val);
+        if (line)
+            s_append_line(out, line), at->lines++;
+        json_decref(line);
+        memcpy(at->key, key.mv_data, RU_DBKEY_REF);
+        at->started = 1;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    at->done = rc == MDB_NOTFOUND || (!rc && key.mv_size != RU_DBKEY_REF);
+    if (cur)
+        mdb_cursor_close(cur);
+    ru_txn_abort(&txn);
+    err = rc && rc != MDB_NOTFOUND ? ru_store_err(rc, "export") : RU_OK;
+    return err ? err : ru_buf_status(out);
+}
+
+int
+ru_api_admin_export(ru_req_t *req)
+{
+    int refused = s_refuse(req);
+    if (refused)
+        return refused;
+    s_export x = {0, UINT64_MAX, {0}, NULL};
+    const char *since = ru_http_param(req, "since"), *until = ru_http_param(req, "until");
+    if ((since && !s_parse_time(since, &x.since_ms)) ||
+        (until && !s_parse_time(until, &x.until_ms)))
+        return ru_http_error(req, 422,
+                             "Validation failed: since and until are dates (2026-11-27), UTC "
+                             "times (2026-11-27T14:03:00Z) or milliseconds since 1970");
+    static const char head[] =
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: application/x-ndjson; charset=utf-8\r\n"
+        "Cache-Control: no-store\r\n" RU_WEB_SECURITY_HEADERS "Connection: close\r\n\r\n";
+    s_cursor at = {{0}, 0, 0, 0};
+    ru_buf_t out;
+    ru_buf_init(&out);
+    ru_err err = s_export_batch(req, &x, &at, &out);
+    if (err) {
+        ru_buf_fini(&out);
+        return ru_http_fail(req, err);
+    }
+    int ok = mg_write(req->conn, head, sizeof head - 1) == (int) sizeof head - 1;
+    while (ok && !err) {
+        ok = out.len == 0 || mg_write(req->conn, out.data, out.len) == (int) out.len;
+        ru_buf_reset(&out);
+        if (ok && at.done)
+            break;
+        err = ok ? s_export_batch(req, &x, &at, &out) : RU_OK;
+    }
+    ru_buf_fini(&out);
+    if (!ok || err)
+        ru_log_warn(S_LOG, "export of %s cut short: %s", req->user.name,
+                    ok ? ru_err_str(err) : "the client left");
+    else
+        ru_log_info(S_LOG, "%s exported %zu updates", req->user.name, at.lines);
+    return 200;
+}

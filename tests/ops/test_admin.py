@@ -4,7 +4,8 @@ remove-peer on two real sites started with config files, a non-admin
 refused (403) by every admin endpoint, and a backup taken while several
 threads post, restored with ruched --restore into a new data directory:
 the node started on it holds every post acknowledged before the backup
-began.
+began, and an export of posts, replies, edits and deletes whose every
+signature the test verifies itself with PyNaCl.
 
 Usage: test_admin.py PATH/TO/ruched PATH/TO/ruche
 """
@@ -21,6 +22,12 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "repl"))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+import base64  # noqa: E402
+import json  # noqa: E402
+
+import nacl.exceptions  # noqa: E402
+import nacl.signing  # noqa: E402
+
 import fed  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
@@ -65,7 +72,8 @@ def check_users(checks, site, cli):
     for method, path in (("POST", "/users"), ("POST", "/users/admin/password"),
                          ("POST", "/users/admin/disable"), ("POST", "/users/alice/promote"),
                          ("POST", "/users/admin/demote"), ("GET", "/key"), ("POST", "/peers"),
-                         ("DELETE", "/peers/x"), ("GET", "/backup")):
+                         ("DELETE", "/peers/x"), ("GET", "/backup"),
+                         ("GET", "/export")):
         checks.error("non-admin %s %s" % (method, path), alice.request(method, ADMIN + path), 403)
     checks.error("no token: GET key", site.client().get(ADMIN + "/key"), 401)
     rc, out, err = cli.run("admin", "passwd", "alice")
@@ -115,7 +123,6 @@ def check_peers(checks, fd, clis, alice):
     """key, add-peer both ways, convergence, remove-peer, disconnection."""
     a, b = fd[0], fd[1]
     rc, out, err = clis[0].run("--json", "admin", "key")
-    import json
     key = json.loads(out) if rc == 0 else {}
     checks.equal("admin key: the node key", key.get("key"), a.key)
     checks.check("admin key: a CURVE key in Z85", len(key.get("curve_key", "")) == 40, key)
@@ -242,6 +249,80 @@ def check_backup(checks, ruched, site, cli, tmp):
         checks.check("restore --force replaces a stopped node's store", rc == 0, err)
 
 
+DOMAIN = b"ruche/update/v1\n"
+
+
+def b64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def signed(line):
+    """Checks a line's signature with PyNaCl, from the line alone."""
+    try:
+        key = nacl.signing.VerifyKey(b64url(line["origin"]))
+        key.verify(DOMAIN + base64.b64decode(line["payload"]), base64.b64decode(line["signature"]))
+        return True
+    except (nacl.exceptions.BadSignatureError, KeyError, ValueError):
+        return False
+
+
+def export(cli, *args):
+    """The lines of ruche admin export ARGS, parsed; (exit, lines, stderr)."""
+    rc, out, err = cli.run("admin", "export", *args)
+    return rc, [json.loads(l) for l in out.splitlines() if l.strip()], err
+
+
+def check_export(checks, site, cli, alice):
+    """Exports: all, by range, edits and deletes, every signature checked."""
+    start_ms = int(time.time() * 1000) - 1
+    edited = alice.post_status("to be edited")
+    r = alice.put("/api/v1/statuses/" + edited["id"], json_body={"status": "edited text"})
+    checks.status("alice edits her post", r, 200)
+    gone = alice.post_status("to be deleted")
+    checks.status("alice deletes a post", alice.delete("/api/v1/statuses/" + gone["id"]), 200)
+    rc, lines, err = export(cli)
+    checks.check("admin export exits 0", rc == 0 and "0 of them not verified" in err, err)
+    checks.check("every line verified by the node", lines and all(l.get("verified") for l in lines))
+    checks.check("every line's signature verifies with PyNaCl (%d lines)" % len(lines),
+                 lines and all(signed(l) for l in lines))
+    checks.check("every text is in its signed payload",
+                 all(l["text"].encode() in base64.b64decode(l["payload"]) for l in lines if "text" in l))
+    bad = dict(lines[0], payload=base64.b64encode(b"x" + base64.b64decode(lines[0]["payload"])[1:]).decode())
+    checks.check("a tampered payload fails the check", not signed(bad))
+    posts = [l for l in lines if l.get("kind") == "post" and l.get("author") in ("carol", "dave", "erin")]
+    checks.check("the streamed posts are exported (%d)" % len(posts), len(posts) >= 40)
+    checks.check("lines carry origin, seq, site, author, created_at",
+                 all({"origin", "seq", "site", "author", "created_at"} <= set(l) for l in lines))
+    rc, mine, err = export(cli, "--since", str(start_ms))
+    kinds = sorted(l["kind"] for l in mine)
+    checks.equal("export --since: alice's two posts, the edit and the delete", kinds,
+                 ["delete", "edit", "post", "post"])
+    post = {l["text"]: l for l in mine if l["kind"] == "post"}
+    e = post.get("to be edited", {})
+    checks.check("the edited post: last text and edited", e.get("last_text") == "edited text"
+                 and e.get("edited") is True and e.get("deleted") is False, e)
+    d = post.get("to be deleted", {})
+    checks.check("the deleted post: deleted", d.get("deleted") is True, d)
+    edit = [l for l in mine if l["kind"] == "edit"]
+    checks.check("the edit names its post", edit and edit[0]["target"] == {"origin": e.get("origin"),
+                                                                          "seq": e.get("seq")}, edit)
+    checks.check("every line is alice's at paris",
+                 all(l["author"] == "alice" and l["site"] == "paris" for l in mine), mine)
+    rc, none, err = export(cli, "--until", "1970-01-02")
+    checks.check("export --until 1970-01-02: nothing", rc == 0 and none == [], err)
+    rc, none, err = export(cli, "--since", time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                          time.gmtime(time.time() + 86400)))
+    checks.check("export --since tomorrow: nothing", rc == 0 and none == [], err)
+    rc, out, err = cli.run("admin", "export", "--since", "yesterday")
+    checks.equal("export --since yesterday is a usage error", rc, 2)
+    r = site.admin().get(ADMIN + "/export", query={"since": "2026-13-45"})
+    checks.error("export of a malformed date", r, 422)
+    path = os.path.join(site.node.tmp, "export.jsonl")
+    rc, out, err = cli.run("admin", "export", "--output", path)
+    with open(path) as f:
+        checks.equal("export --output FILE", len(f.read().splitlines()), len(lines) if rc == 0 else -1)
+
+
 def run(checks, ruched, ruche, home):
     with fed.Federation(checks, ruched, ["paris", "nozay"], kind="line", label="admin") as fd:
         for s in fd.sites:
@@ -262,6 +343,8 @@ def run(checks, ruched, ruche, home):
             check_peers(checks, fd, clis, alice)
         with checks.section("backup and restore"):
             check_backup(checks, ruched, fd[0], clis[0], home)
+        with checks.section("export"):
+            check_export(checks, fd[0], clis[0], alice)
 
 
 def main():
