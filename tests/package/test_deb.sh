@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # test_deb.sh - the .deb, as regional IT gets it: deploy/package.sh builds
 # it; dpkg-deb shows its name, version, dependencies (the libraries of
-# ruched and ruche, and adduser), conffile and files; lintian, when there
-# is one, finds no error in it. dpkg installs it: the user ruche, its
+# ruched and ruche, adduser and procps), conffile and files; lintian, when
+# there is one, finds no error in it. dpkg installs it: the user ruche, its
 # directories with their modes, the unit passing `systemd-analyze verify`
-# as installed. Then the node starts the way the unit starts it (the
-# unit's ExecStart, as ruche, no new privileges, no capabilities) on the
-# installed config, once its site and address are set there: /healthz,
-# the installed web front end, the key and admin password made at first
-# start, and the installed ruche client signs in and posts. Installing the
-# package again (an upgrade) keeps the edited config, the key, the
-# accounts and the post. A purge leaves nothing behind: no files, no user.
+# as installed. Then the node starts on the installed config, once its
+# site and address are set there: on a machine run by systemd, as the unit
+# in its sandbox (and `systemctl reload` too); elsewhere (a container) as
+# the unit's ExecStart run as ruche, without new privileges or
+# capabilities. Checked: /healthz, the installed web front end, the key
+# and admin password made at first start, the installed ruche client
+# signing in and posting, a clean stop. Installing the package again (an
+# upgrade) keeps the edited config, the key, the accounts and the post. A
+# purge leaves nothing behind: no files, no user.
 #
 # Usage: test_deb.sh WORK_DIR VERSION (the project's version; WORK_DIR
 # gets the package's build tree). It installs a package system-wide, so it
 # needs root (else it exits 77, which CTest reports as skipped), and it
 # refuses likewise to run on a machine that has ruche installed or a user,
 # /etc/ruche or /var/lib/ruche of that name: it would purge them. Needs
-# the build group of deploy/packages.txt, curl, jq and systemd-analyze. Prints
-# "N passed, M failed"; exits 1 on any failure.
+# the build group of deploy/packages.txt, curl, jq and systemd-analyze.
+# Prints "N passed, M failed"; exits 1 on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -38,16 +40,30 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ruche_deb.XXXXXX")
 chmod 0755 "$tmp"
 node_pid=""
 installed=""
+# With systemd running the machine, the node runs as the unit, in its
+# sandbox. Without (a container), it runs the unit's command line as ruche
+# with no new privileges and no capabilities, from the test's shell.
+via=setpriv
+[[ -d /run/systemd/system ]] && via=systemd
+# stop_node: SIGTERM; succeeds if the node exits with status 0.
 stop_node() {
     [[ -n $node_pid ]] || return 0
-    kill -TERM "$node_pid" 2>/dev/null
-    wait "$node_pid"
-    local status=$?
+    local pid=$node_pid
     node_pid=""
-    return $status
+    if [[ $via == systemd ]]; then
+        systemctl stop ruche.service
+        test "$(systemctl show -p ExecMainStatus --value ruche.service)" = 0
+        return
+    fi
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
 }
 cleanup() {
-    [[ -n $node_pid ]] && kill -KILL "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
+    if [[ -n $node_pid && $via == systemd ]]; then
+        systemctl kill -s KILL ruche.service
+    elif [[ -n $node_pid ]]; then
+        kill -KILL "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
+    fi
     [[ -n $installed ]] && dpkg --purge ruche >/dev/null 2>&1
     rm -rf "$tmp"
 }
@@ -61,7 +77,7 @@ check "deploy/package.sh made $(basename "$deb")" test -f "$deb"
 field() { dpkg-deb -f "$deb" "$1"; }
 check "Package: ruche, Version: $version" test "$(field Package) $(field Version)" = "ruche $version"
 for lib in libsodium23 libzmq5 libczmq4 liblmdb0 libcivetweb1 libjansson4 libcurl4 libinih1 \
-    libc6 adduser; do
+    libc6 adduser procps; do
     check "Depends on $lib" grep -qE "(^|, )$lib( |,|$)" <(field Depends)
 done
 dpkg-deb -e "$deb" "$tmp/control"
@@ -100,13 +116,22 @@ port=$(free_port)
 sed -i -e 's/^site = local$/site = debtest/' -e "s/^listen = 127.0.0.1:8080$/listen = 127.0.0.1:$port/" \
     /etc/ruche/ruched.conf
 exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/ruche.service)
+# start_node WHAT: starts the node and waits for /healthz.
 start_node() {
-    # shellcheck disable=SC2086 # the unit's command line, split as systemd does here
-    (umask 0077 && exec setpriv --reuid=ruche --regid=ruche --clear-groups --no-new-privs \
-        --inh-caps=-all --bounding-set=-all $exec_start) 2>>"$tmp/ruched.log" &
-    node_pid=$!
-    wait_healthz "$port" "$node_pid" || fatal "$1: /healthz" "$tmp/ruched.log"
-    check "$1: /healthz answers" true
+    if [[ $via == systemd ]]; then
+        systemctl start ruche.service
+        node_pid=$(systemctl show -p MainPID --value ruche.service)
+    else
+        # shellcheck disable=SC2086 # the unit's command line, split as systemd does here
+        (umask 0077 && exec setpriv --reuid=ruche --regid=ruche --clear-groups --no-new-privs \
+            --inh-caps=-all --bounding-set=-all $exec_start) 2>>"$tmp/ruched.log" &
+        node_pid=$!
+    fi
+    if ! wait_healthz "$port" "$node_pid"; then
+        [[ $via == systemd ]] && journalctl -u ruche.service -n 40 --no-pager >"$tmp/ruched.log"
+        fatal "$1 ($via): /healthz" "$tmp/ruched.log"
+    fi
+    check "$1 ($via): /healthz answers" true
 }
 start_node "ruched started as the unit starts it"
 url=http://127.0.0.1:$port
@@ -124,6 +149,11 @@ ruche post "Installed from the package" >/dev/null
 check "and posts" grep -q "Installed from the package" <(curl -sf "$url/api/v1/timelines/public")
 check "the node is the site set in the config, debtest" \
     test "$(curl -sf "$url/api/ruche/v1/replication" | jq -r .site)" = debtest
+if [[ $via == systemd ]]; then
+    check "systemctl reload ruche (SIGHUP): the same process serves on" \
+        systemctl reload ruche.service
+    check "  after the reload" wait_healthz "$port" "$node_pid"
+fi
 stop_node
 check "SIGTERM stops it with status 0" test $? -eq 0
 
