@@ -49,6 +49,17 @@ wait_healthz() {
     return 1
 }
 
+# eventually SECONDS COMMAND...: runs COMMAND until it succeeds, for
+# SECONDS at most.
+eventually() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
 # same_text A B: do files A and B hold the same bytes?
 same_text() { cmp -s "$1" "$2"; }
 

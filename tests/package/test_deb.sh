@@ -39,6 +39,7 @@ version=${2:?$usage}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ruche_deb.XXXXXX")
 chmod 0755 "$tmp"
 node_pid=""
+nozay_pid=""
 installed=""
 # With systemd running the machine, the node runs as the unit, in its
 # sandbox. Without (a container), it runs the unit's command line as ruche
@@ -64,6 +65,7 @@ cleanup() {
     elif [[ -n $node_pid ]]; then
         kill -KILL "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
     fi
+    [[ -n $nozay_pid ]] && kill -KILL "$nozay_pid" 2>/dev/null
     [[ -n $installed ]] && dpkg --purge ruche >/dev/null 2>&1
     rm -rf "$tmp"
 }
@@ -114,6 +116,7 @@ check "systemd-analyze verify of the installed unit: no complaint" \
 # The first start, after the administrator set the site and the address.
 port=$(free_port)
 sed -i -e 's/^site = local$/site = debtest/' -e "s/^listen = 127.0.0.1:8080$/listen = 127.0.0.1:$port/" \
+    -e "s|^pub =$|pub = tcp://127.0.0.1:$(free_port)|" -e "s|^sync =$|sync = tcp://127.0.0.1:$(free_port)|" \
     /etc/ruche/ruched.conf
 exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/ruche.service)
 # start_node WHAT: starts the node and waits for /healthz.
@@ -149,6 +152,52 @@ ruche post "Installed from the package" >/dev/null
 check "and posts" grep -q "Installed from the package" <(curl -sf "$url/api/v1/timelines/public")
 check "the node is the site set in the config, debtest" \
     test "$(curl -sf "$url/api/ruche/v1/replication" | jq -r .site)" = debtest
+
+# --- A second site, peered as deploy/README.md says --------------------
+# nozay runs the installed ruched too, as root, from a directory of the test.
+# It is peered first, so debtest refuses it until debtest is peered too;
+# it tries again on its anti-entropy timer, made short here.
+nozay_port=$(free_port)
+nozay_url=http://127.0.0.1:$nozay_port
+mkdir "$tmp/nozay"
+cat >"$tmp/nozay/ruched.conf" <<CONF
+[node]
+site = nozay
+data_dir = $tmp/nozay/data
+[http]
+listen = 127.0.0.1:$nozay_port
+[replication]
+pub = tcp://127.0.0.1:$(free_port)
+sync = tcp://127.0.0.1:$(free_port)
+anti_entropy_s = 2
+CONF
+/usr/bin/ruched --config "$tmp/nozay/ruched.conf" 2>"$tmp/nozay.log" &
+nozay_pid=$!
+wait_healthz "$nozay_port" "$nozay_pid" || fatal "a second site, nozay, starts" "$tmp/nozay.log"
+at_nozay() { XDG_CONFIG_HOME=$tmp/cli-nozay "$@"; }
+at_nozay ruche --server "$nozay_url" login admin --password-stdin <"$tmp/nozay/data/admin-password" \
+    >/dev/null || fatal "ruche login at nozay"
+peer_args() { "$@" ruche --json admin key | jq -r '"\(.key) \(.pub) \(.sync)"'; }
+read -r -a debtest_peer < <(peer_args env)
+read -r -a nozay_peer < <(peer_args at_nozay)
+check "ruche admin key gives each site's key and endpoints" \
+    test ${#debtest_peer[@]} -eq 3 -a ${#nozay_peer[@]} -eq 3
+check "ruche admin add-peer debtest ..., at nozay" \
+    quiet_ok at_nozay ruche admin add-peer debtest "${debtest_peer[@]}"
+check "ruche admin add-peer nozay ..., at debtest" quiet_ok ruche admin add-peer nozay "${nozay_peer[@]}"
+conf_has_nozay() {
+    grep -q "^\[peer nozay\]" /etc/ruche/ruched.conf && grep -q "^# ruched.conf - " /etc/ruche/ruched.conf
+}
+check "the node wrote [peer nozay] into /etc/ruche/ruched.conf, its comments kept" conf_has_nozay
+connected() {
+    curl -sf "$1/api/ruche/v1/replication" |
+        jq -e --arg site "$2" '.peers[] | select(.site == $site) | .connected' >/dev/null
+}
+both_connected() { connected "$url" nozay && connected "$nozay_url" debtest; }
+check "debtest and nozay connect to each other" eventually 30 both_connected
+has_post() { grep -q "Installed from the package" <(curl -sf "$1/api/v1/timelines/public"); }
+check "the post made at debtest reaches nozay" eventually 30 has_post "$nozay_url"
+check "ruche status shows nozay connected" grep -qE "^nozay +yes" <(ruche status)
 if [[ $via == systemd ]]; then
     check "systemctl reload ruche (SIGHUP): the same process serves on" \
         systemctl reload ruche.service
@@ -164,10 +213,15 @@ dpkg -i --force-confold "$deb" >"$tmp/dpkg.log" 2>&1 || fatal "dpkg -i again (an
 check "an upgrade keeps the edited config" grep -qx "site = debtest" /etc/ruche/ruched.conf
 check "and the node key and admin password" sha256sum --quiet -c "$tmp/secrets.sha256"
 start_node "ruched started after the upgrade"
-check "the post is still there" \
-    grep -q "Installed from the package" <(curl -sf "$url/api/v1/timelines/public")
+check "the post is still there" has_post "$url"
+check "and nozay connected again" eventually 30 connected "$url" nozay
 stop_node
 check "SIGTERM stops it with status 0" test $? -eq 0
+
+kill -TERM "$nozay_pid"
+wait "$nozay_pid"
+check "nozay stops with status 0" test $? -eq 0
+nozay_pid=""
 
 # --- Purged ------------------------------------------------------------
 dpkg --purge ruche >"$tmp/dpkg.log" 2>&1 || fatal "dpkg --purge ruche" "$tmp/dpkg.log"
