@@ -192,9 +192,12 @@ def post_stream(site, users, stop):
 
 
 def restore(ruched, *args):
+    """(exit status, stderr) of ruched --restore ARGS; a sanitizer report
+    on stderr counts as a failure (exit 99)."""
     p = subprocess.run([ruched, "--restore"] + list(args), capture_output=True, text=True,
                        timeout=120, check=False)
-    return p.returncode, p.stderr
+    bad = "runtime error:" in p.stderr or "Sanitizer" in p.stderr
+    return (99 if bad else p.returncode), p.stderr
 
 
 def check_backup(checks, ruched, site, cli, tmp):
@@ -244,7 +247,9 @@ def check_backup(checks, ruched, site, cli, tmp):
                                                                     site.node.admin_password()))
         rc, err = restore(ruched, backup, "--data-dir", node.data_dir)
         checks.check("restore without --force refused on a restored directory", rc == 1, err)
-        node.stop()
+        checks.equal("the restored node exits with 0 on SIGTERM", node.stop(), 0)
+        checks.check("no sanitizer report in the restored node's log",
+                     not node.sanitizer_reports(), node.sanitizer_reports()[:5])
         rc, err = restore(ruched, backup, "--data-dir", node.data_dir, "--force")
         checks.check("restore --force replaces a stopped node's store", rc == 0, err)
 
@@ -345,6 +350,7 @@ def run(checks, ruched, ruche, home):
             check_backup(checks, ruched, fd[0], clis[0], home)
         with checks.section("export"):
             check_export(checks, fd[0], clis[0], alice)
+        fd.stop()
 
 
 def main():
