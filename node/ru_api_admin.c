@@ -177,7 +177,7 @@ s_reachable(const ru_req_t *req, const char *bind, char *out, size_t size)
 {
     const char *host = strstr(req->node->public_url, "://");
     host = host ? host + 3 : req->node->public_url;
-    size_t host_len = strcspn(host, ":/");
+    size_t host_len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
     const char *wild = strstr(bind, "://*:") ? "*" : strstr(bind, "://0.0.0.0:") ? "0.0.0.0" : NULL;
     if (!wild) {
         snprintf(out, size, "%s", bind);

@@ -76,9 +76,8 @@ static const struct s_option s_options[] = {
     {"--listen", NULL, "ADDR", NULL, "http.listen", "serve HTTP on ADDR (host:port)"},
     {"--log-level", NULL, "LEVEL", NULL, "node.log_level", "error, warn, info or debug"},
     {"--set", NULL, "S.KEY=V", NULL, "", "set any config key, e.g. --set http.threads=8"},
-    {"--restore", NULL, "FILE", NULL, NULL,
-     "restore the store of the data directory from a backup FILE, and exit"},
-    {"--force", NULL, NULL, NULL, NULL, "with --restore: replace the store the directory holds"},
+    {"--restore", NULL, "FILE", NULL, NULL, "put backup FILE in place of the store, and exit"},
+    {"--force", NULL, NULL, NULL, NULL, "with --restore: replace a store already there"},
     {"--keygen", NULL, "DIR", s_keygen, NULL, "write a new node key in DIR, print its public key"},
     {"--show-key", NULL, "DIR", s_show_key, NULL, "print the public key of the node key in DIR"},
     {"--version", "-V", NULL, s_version, NULL, "print the version and exit"},
@@ -89,8 +88,9 @@ static const struct s_option s_options[] = {
 
 static const char s_epilogue[] =
     "\n"
-    "Without --keygen, --show-key, --version or --help, ruched runs the node in\n"
-    "the foreground; flags override the configuration file (see ruched.conf).\n"
+    "Without --keygen, --show-key, --restore, --version or --help, ruched runs\n"
+    "the node in the foreground; flags override the configuration file (see\n"
+    "ruched.conf).\n"
     "On its first start it creates the node key and the account 'admin', whose\n"
     "password it writes to DATA_DIR/admin-password.\n"
     "\n"
