@@ -62,6 +62,7 @@ stop_node() {
 cleanup() {
     if [[ -n $node_pid && $via == systemd ]]; then
         systemctl kill -s KILL ruche.service
+        systemctl stop ruche.service
     elif [[ -n $node_pid ]]; then
         kill -KILL "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
     fi
