@@ -4,7 +4,9 @@ remove-peer on two real sites started with config files, a non-admin
 refused (403) by every admin endpoint, and a backup taken while several
 threads post, restored with ruched --restore into a new data directory:
 the node started on it holds every post acknowledged before the backup
-began, and an export of posts, replies, edits and deletes whose every
+began; restored at a site with peers, the node first takes back from them
+its own posts made after the backup, then posts again with the next seq;
+and an export of posts, replies, edits and deletes whose every
 signature the test verifies itself with PyNaCl.
 
 Usage: test_admin.py PATH/TO/ruched PATH/TO/ruche
@@ -328,6 +330,44 @@ def check_export(checks, site, cli, alice):
         checks.equal("export --output FILE", len(f.read().splitlines()), len(lines) if rc == 0 else -1)
 
 
+def own_seq(site):
+    """The seq this site has of its own updates, from its clock."""
+    return ((site.replication() or {}).get("clock") or {}).get(site.key, 0)
+
+
+def check_restore_with_peers(checks, ruched):
+    """A site restored from an old backup recovers its later posts from
+    its peer before it posts again: no seq is reused, no fork."""
+    with fed.Federation(checks, ruched, ["paris", "nozay"], "line", "restore") as f:
+        paris, nozay = f[0], f[1]
+        f.start()
+        paris.admin().post_status("before the backup")
+        backup = os.path.join(paris.node.tmp, "old.mdb")
+        r = paris.admin().get(ADMIN + "/backup")
+        checks.status("backup over the API", r, 200)
+        with open(backup, "wb") as out:
+            out.write(r.raw)
+        later = paris.admin().post_status("after the backup")["id"]
+        f.wait_converged()
+        head = own_seq(paris)
+        checks.equal("paris stops", paris.stop(), 0)
+        sets = [a for kv in paris.settings() for a in ("--set", kv)]
+        rc, err = restore(ruched, backup, "--data-dir", paris.node.data_dir, "--force", *sets)
+        checks.check("restore --force with peers configured", rc == 0 and "take its own" in err, err)
+        paris.start()
+        post = {"status": "after the restore"}
+        rt.wait_until(lambda: paris.admin().post("/api/v1/statuses", json_body=post).status == 200,
+                      60, "the restored paris to accept posts")
+        checks.equal("the restored paris's next post follows its last one", own_seq(paris), head + 1)
+        checks.status("the restored paris has its post made after the backup",
+                      paris.client().get("/api/v1/statuses/" + later), 200)
+        f.wait_converged()
+        checks.check("paris and nozay converge, no fork",
+                     not any((p.get("rejected") or {}).get("fork")
+                             for p in (nozay.replication() or {}).get("peers", [])))
+        f.stop()
+
+
 def run(checks, ruched, ruche, home):
     with fed.Federation(checks, ruched, ["paris", "nozay"], kind="line", label="admin") as fd:
         for s in fd.sites:
@@ -351,6 +391,8 @@ def run(checks, ruched, ruche, home):
         with checks.section("export"):
             check_export(checks, fd[0], clis[0], alice)
         fd.stop()
+    with checks.section("restore at a site with peers"):
+        check_restore_with_peers(checks, ruched)
 
 
 def main():
