@@ -151,7 +151,7 @@ s_curve_client(ru_repl_t *self, zsock_t *sock, const uint8_t *server)
 }
 
 static zsock_t *
-s_server(ru_repl_t *self, int type, const char *endpoint)
+s_server(ru_repl_t *self, int type, const char *endpoint, int quiet)
 {
     zsock_t *sock = zsock_new(type);
     if (!sock)
@@ -163,7 +163,8 @@ s_server(ru_repl_t *self, int type, const char *endpoint)
     zsock_set_rcvhwm(sock, S_HWM);
     zsock_set_maxmsgsize(sock, (int64_t) RU_MAX_MESSAGE + 1024 * 1024);
     if (zsock_bind(sock, "%s", endpoint) < 0) {
-        ru_log_err("repl", "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        if (!quiet)
+            ru_log_err("repl", "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&sock);
     }
     return sock;
@@ -213,6 +214,8 @@ s_peer_sockets(ru_repl_t *self, s_peer *p)
 static void
 s_send_buf(zsock_t *sock, const ru_buf_t *buf)
 {
+    if (!sock)
+        return; /* a server socket that could not be bound again */
     zmq_send(zsock_resolve(sock), buf->data, buf->len, ZMQ_DONTWAIT);
 }
 
@@ -781,6 +784,47 @@ s_timers(ru_repl_t *self)
 
 static void s_trust(const ru_repl_t *self, ru_trust_t *trust);
 
+/*  Binds a server socket again at endpoint: the old one's listener is let
+ *  go by ZeroMQ's I/O thread shortly after it is closed, so the bind is
+ *  tried again for up to a second. */
+static zsock_t *
+s_rebind(ru_repl_t *self, zsock_t **old, int type, const char *endpoint)
+{
+    if (*old)
+        zsock_set_linger(*old, 0);
+    zsock_destroy(old);
+    for (int tries = 0; tries < 100; tries++) {
+        zsock_t *sock = s_server(self, type, endpoint, tries < 99);
+        if (sock)
+            return sock;
+        zclock_sleep(10);
+    }
+    return NULL;
+}
+
+/*  A removed peer's connections to our PUB and ROUTER were admitted when
+ *  it was trusted, and ZAP never looks at them again: new sockets drop
+ *  them all. The peers still configured reconnect on their own, and their
+ *  catch-up sessions start again with their next hello. */
+static void
+s_renew_servers(ru_repl_t *self)
+{
+    const ru_config_t *cfg = &self->node->cfg;
+    if (self->router)
+        zpoller_remove(self->poller, self->router);
+    while (self->sessions) {
+        s_session *s = self->sessions;
+        self->sessions = s->next;
+        s_session_free(s);
+    }
+    self->pub = s_rebind(self, &self->pub, ZMQ_PUB, cfg->pub_bind);
+    self->router = s_rebind(self, &self->router, ZMQ_ROUTER, cfg->sync_bind);
+    if (self->router)
+        zpoller_add(self->poller, self->router);
+    if (!self->pub || !self->router)
+        ru_log_err("repl", "cannot bind the replication sockets again: restart the node");
+}
+
 /*  Is p configured exactly as cfg (same key and endpoints)? */
 static int
 s_same_peer(const s_peer *p, const ru_peer_cfg_t *cfg)
@@ -794,6 +838,7 @@ s_same_peer(const s_peer *p, const ru_peer_cfg_t *cfg)
 static void
 s_reload(ru_repl_t *self, const ru_config_t *cfg)
 {
+    int removed = 0;
     for (int i = 0; i < self->n_peers;) {
         int keep = 0;
         for (int j = 0; j < cfg->n_peers && !keep; j++)
@@ -812,7 +857,10 @@ s_reload(ru_repl_t *self, const ru_config_t *cfg)
             zpoller_remove(self->poller, gone->dealer);
         ru_log_info("repl", "[peer %s] removed", gone->cfg.site);
         s_peer_free(gone);
+        removed = 1;
     }
+    if (removed)
+        s_renew_servers(self);
     for (int j = 0; j < cfg->n_peers; j++) {
         int known = 0;
         for (int i = 0; i < self->n_peers && !known; i++)
@@ -878,8 +926,8 @@ s_open(ru_repl_t *self, zsock_t *pipe)
         return RU_E_IO;
     zsock_set_sndhwm(self->jobs, S_HWM);
     zsock_set_rcvhwm(self->publish, S_HWM);
-    self->pub = s_server(self, ZMQ_PUB, cfg->pub_bind);
-    self->router = s_server(self, ZMQ_ROUTER, cfg->sync_bind);
+    self->pub = s_server(self, ZMQ_PUB, cfg->pub_bind, 0);
+    self->router = s_server(self, ZMQ_ROUTER, cfg->sync_bind, 0);
     if (!self->pub || !self->router)
         return RU_E_IO;
     self->poller = zpoller_new(pipe, self->zap, self->publish, self->router, self->results, NULL);

@@ -160,9 +160,19 @@ def check_peers(checks, fd, clis, alice):
                  text.startswith(CONFIG_HEAD) and "[peer %s]" % b.name not in text, text)
     rt.wait_until(lambda: a.peer_status(b.name) is None, 30, "paris to drop nozay")
     checks.check("paris no longer lists nozay", True)
+    # paris drops the connections nozay made while it was trusted: nozay
+    # hears no more heartbeats, and a post at paris stays missing at nozay.
+    rt.wait_until(lambda: not (b.peer_status(a.name) or {}).get("connected"), 30,
+                  "nozay to see paris disconnected")
+    checks.check("nozay, still listing paris, sees it disconnected", True)
+    alice.post_status("after remove-peer, from paris")
+    since = time.monotonic()
+    rt.wait_until(lambda: time.monotonic() - since > 7, 30, "two anti-entropy rounds")
+    tl = b.client().get("/api/v1/timelines/public").json or []
+    checks.check("nozay does not get paris's post made after remove-peer",
+                 not any("after remove-peer, from paris" in s.get("content", "") for s in tl))
     # paris no longer takes nozay's updates: a post at nozay stays missing at
     # paris, past two anti-entropy rounds (3 s each), as nozay sees it.
-    # (nozay's subscription to paris, admitted before, is not cut by a reload.)
     b.new_user("bob").post_status("after remove-peer, from nozay")
     since = time.monotonic()
     rt.wait_until(lambda: time.monotonic() - since > 7 and
