@@ -52,7 +52,9 @@ s_option(ru_args_t *self, const char *const *specs, int argc, char **argv, int *
     int takes_value;
     const char *spec = arg[1] == '-' ? s_find(specs, arg, n, &takes_value) : NULL;
     if (spec == NULL) {
-        (void) snprintf(err, errlen, "unknown option %.*s", (int) n, arg);
+        (void) snprintf(err, errlen,
+                        "unknown option %.*s (-- before an argument that begins with -)", (int) n,
+                        arg);
         return RU_E_INVALID;
     }
     const char *value = "";

@@ -146,11 +146,12 @@ ru_cmd_key(ru_ctx_t *ctx, const ru_args_t *args)
     else if (rc == RU_EXIT_OK && section == NULL)
         rc = ru_ctx_say(RU_EXIT_FAIL, "the server sent no key");
     else if (rc == RU_EXIT_OK)
-        (void) fprintf(ctx->out,
-                       "# what other sites add to their config (or: ruche admin add-peer %s ...)\n"
-                       "%s# CURVE public key: %s\n",
-                       json_string_value(json_object_get(reply.json, "site")), section,
-                       json_string_value(json_object_get(reply.json, "curve_key")));
+        (void) fprintf(
+            ctx->out,
+            "# what other sites add to their config (or: ruche admin add-peer %s -- KEY PUB SYNC)\n"
+            "%s# CURVE public key: %s\n",
+            json_string_value(json_object_get(reply.json, "site")), section,
+            json_string_value(json_object_get(reply.json, "curve_key")));
     ru_reply_fini(&reply);
     return rc;
 }

@@ -134,12 +134,12 @@ def check_peers(checks, fd, clis, alice):
     checks.check("admin key as text", rc == 0 and "key = %s" % a.key in out, out + err)
     rc, out, err = clis[0].run("admin", "add-peer", b.name, "not-a-key")
     checks.check("add-peer with a bad key is refused (422)", rc == 1 and "422" in err, out + err)
-    rc, out, err = clis[0].run("admin", "add-peer", b.name, b.key, b.pub, "x; rm -rf /")
+    rc, out, err = clis[0].run("admin", "add-peer", b.name, "--", b.key, b.pub, "x; rm -rf /")
     checks.check("add-peer with a bad endpoint is refused", rc == 1 and "422" in err, out + err)
     for i, (x, y) in enumerate(((a, b), (b, a))):
-        rc, out, err = clis[i].run("admin", "add-peer", y.name, y.key, y.pub, y.sync)
+        rc, out, err = clis[i].run("admin", "add-peer", y.name, "--", y.key, y.pub, y.sync)
         checks.check("%s: add-peer %s" % (x.name, y.name), rc == 0 and "added" in out, out + err)
-    rc, out, err = clis[0].run("admin", "add-peer", b.name, b.key, b.pub, b.sync)
+    rc, out, err = clis[0].run("admin", "add-peer", b.name, "--", b.key, b.pub, b.sync)
     checks.check("add-peer twice is refused (409)", rc == 1 and "409" in err, out + err)
     with open(a.node.config) as f:
         text = f.read()

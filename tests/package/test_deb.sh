@@ -184,8 +184,8 @@ read -r -a nozay_peer < <(peer_args at_nozay)
 check "ruche admin key gives each site's key and endpoints" \
     test ${#debtest_peer[@]} -eq 3 -a ${#nozay_peer[@]} -eq 3
 check "ruche admin add-peer debtest ..., at nozay" \
-    quiet_ok at_nozay ruche admin add-peer debtest "${debtest_peer[@]}"
-check "ruche admin add-peer nozay ..., at debtest" quiet_ok ruche admin add-peer nozay "${nozay_peer[@]}"
+    quiet_ok at_nozay ruche admin add-peer debtest -- "${debtest_peer[@]}"
+check "ruche admin add-peer nozay ..., at debtest" quiet_ok ruche admin add-peer nozay -- "${nozay_peer[@]}"
 conf_has_nozay() {
     grep -q "^\[peer nozay\]" /etc/ruche/ruched.conf && grep -q "^# ruched.conf - " /etc/ruche/ruched.conf
 }

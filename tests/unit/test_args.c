@@ -91,7 +91,7 @@ test_refusals(void **state)
     const char *unknown[] = {"a", "--frob"};
     check_refused(2, unknown, "unknown option --frob");
     const char *short_opt[] = {"-x"};
-    check_refused(1, short_opt, "unknown option -x");
+    check_refused(1, short_opt, "unknown option -x (-- before an argument");
     const char *prefix[] = {"--lim", "1"};
     check_refused(2, prefix, "unknown option --lim");
     const char *missing[] = {"--limit"};
