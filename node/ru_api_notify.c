@@ -156,7 +156,7 @@ int
 ru_api_notifications(ru_req_t *req)
 {
     s_list l = {.plen = strlen(req->user.name) + 1};
-    uint64_t max, since, min;
+    uint64_t max = 0, since = 0, min = 0;
     int has_min = 0, status = s_list_params(req, &l, &max, &since, &min, &has_min);
     if (status)
         return status;

@@ -339,7 +339,7 @@ s_make(const s_events *ev, int i)
 {
     uint8_t subject[S_SUBJECT_MAX], key[RU_NOTIFY_KEY_MAX], rec[S_REC_FIXED + RU_MAX_NAME], id8[8];
     size_t slen = s_subject(ev, i, subject);
-    uint64_t id;
+    uint64_t id = 0;
     ru_err err = s_subject_id(ev->txn, subject, slen, &id);
     if (err != RU_E_NOT_FOUND)
         return err; /* RU_OK: told already */
