@@ -17,6 +17,7 @@
 # Needs curl, jq and python3. Prints "N passed, M failed"; exits 1 on any
 # failure.
 set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
 
 usage="usage: test_disk_full.sh PATH/TO/ruched [tmpfs|limit|all]"
 ruched=${1:?$usage}
@@ -51,32 +52,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-passed=0
-failed=0
-# check DESCRIPTION COMMAND...: runs COMMAND; prints and counts its verdict.
-check() {
-    local what=$1 verdict=ok
-    shift
-    "$@" || verdict=FAILED
-    if [[ $verdict == ok ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-    echo "$verdict: $what"
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    exit $((failed > 0))
-}
-# fatal DESCRIPTION: a failure the remaining checks cannot survive.
-fatal() {
-    failed=$((failed + 1))
-    echo "FAILED: $1"
-    [[ -n ${log:-} && -f $log ]] && sed 's/^/  ruched: /' "$log" | tail -n 20
-    finish
-}
-
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # start_node DIR ARGS...: runs ruched on DIR and a free port, its log in a
 # new file $log; waits (30 s at most) until GET /healthz answers.
@@ -210,7 +186,7 @@ restart_and_check() {
     local dir=$1
     shift
     check "ruched exits 0 on SIGTERM" stop_node
-    start_node "$dir" "$@" || fatal "ruched restarts on the same data directory"
+    start_node "$dir" "$@" || fatal "ruched restarts on the same data directory" "${log:-}"
     check "logging in again works" login "$dir"
     check "after the restart every acknowledged post reads back with its text" all_acked_readable
     check "after the restart the public timeline has the newest post first" timeline_serves_newest
@@ -220,22 +196,22 @@ restart_and_check() {
 
 part_tmpfs() {
     mkdir -p "$mnt"
-    mount -t tmpfs -o size=8m,mode=0700 tmpfs "$mnt" || fatal "mounting an 8 MiB tmpfs"
+    mount -t tmpfs -o size=8m,mode=0700 tmpfs "$mnt" || fatal "mounting an 8 MiB tmpfs" "${log:-}"
     data=$mnt/data
     : >"$tmp/acked"
-    start_node "$data" --set store.map_size_mb=1 || fatal "ruched starts on the tmpfs"
-    login "$data" || fatal "logging in as admin"
+    start_node "$data" --set store.map_size_mb=1 || fatal "ruched starts on the tmpfs" "${log:-}"
+    login "$data" || fatal "logging in as admin" "${log:-}"
 
     fill_until_full disk 5000
     after_full "disk full" "no space left|size limit"
 
-    mount -o remount,size=64m "$mnt" || fatal "remounting the tmpfs with 64 MiB"
+    mount -o remount,size=64m "$mnt" || fatal "remounting the tmpfs with 64 MiB" "${log:-}"
     fill_until_full more 3
     check "after freeing space, new posts are acknowledged again" test "$code" = 200
     check "and they read back, with the old ones" all_acked_readable
     restart_and_check "$data" --set store.map_size_mb=1
     check "ruched exits 0 on SIGTERM" stop_node
-    umount "$mnt" || fatal "unmounting the tmpfs"
+    umount "$mnt" || fatal "unmounting the tmpfs" "${log:-}"
 }
 
 # ---- Part limit: the store reaches store.max_size_mb -------------------------
@@ -244,8 +220,8 @@ part_limit() {
     data=$tmp/store
     : >"$tmp/acked"
     start_node "$data" --set store.map_size_mb=1 --set store.max_size_mb=2 ||
-        fatal "ruched starts with store.max_size_mb=2"
-    login "$data" || fatal "logging in as admin"
+        fatal "ruched starts with store.max_size_mb=2" "${log:-}"
+    login "$data" || fatal "logging in as admin" "${log:-}"
 
     fill_until_full limit 2000
     after_full "store size limit" "size limit"

@@ -24,7 +24,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 usage="usage: test_deb.sh WORK_DIR VERSION"
 work=${1:?$usage}

@@ -16,7 +16,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-. "$here/lib.sh"
+. "$here/../lib.sh"
 
 usage="usage: test_layout.sh BUILD_DIR PREFIX UNIT_DIR VERSION"
 build=${1:?$usage}

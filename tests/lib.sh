@@ -1,4 +1,4 @@
-# tests/package/lib.sh - shell functions shared by the packaging tests.
+# tests/lib.sh - shell functions shared by the shell tests (disk, packaging).
 # Source it; it defines functions and the counters passed and failed.
 
 passed=0
