@@ -7,11 +7,9 @@
  *  of the peers are read by HTTP threads, under the mutex; the sockets
  *  never leave the actor's thread.
  *
- *  A catch-up being served keeps, per asking node, the clock it will have
- *  once it has what was sent: each batch raises it. When the asker grants
- *  credit the next batches are read from the log; when it lacks nothing
- *  more, done goes out with our clock. A session silent for a minute (a
- *  peer that went away) is dropped.
+ *  A catch-up being served is a session per asking node (its ROUTER
+ *  identity); what goes out in it, batch by batch, is ru_catchup's. A
+ *  session silent for a minute (a peer that went away) is dropped.
  */
 #include "ru_repl.h"
 
@@ -26,9 +24,11 @@
 #include "ruche/ru_text.h"
 
 #include "ru_apply.h"
+#include "ru_catchup.h"
 #include "ru_dbkey.h"
 #include "ru_log.h"
 #include "ru_metrics.h"
+#include "ru_recovery.h"
 #include "ru_verify.h"
 #include "ru_view.h"
 
@@ -60,9 +60,9 @@ typedef struct {
 } s_peer;
 
 typedef struct s_session {
+    ru_repl_t *repl;
     zframe_t *identity;
-    ru_clock_t theirs;
-    uint32_t credit;
+    ru_catchup_t catchup;
     uint64_t last_ms;
     struct s_session *next;
 } s_session;
@@ -86,8 +86,8 @@ struct ru_repl {
     ru_clock_t published;  /* per origin, updates sent out on our PUB (ours and relayed) */
     uint64_t syncs_served; /* catch-ups asked of us */
     uint64_t jobs_sent, jobs_done;
-    int recovering;          /* the store was lost: our own updates come back first */
-    uint64_t recover_target; /* our own seq a peer reported when its catch-up was done */
+    int recovering;         /* the store was lost: our own updates come back first */
+    ru_recovery_t recovery; /* what the peers have of ours */
 };
 
 const char *
@@ -305,7 +305,7 @@ static void
 s_session_free(s_session *s)
 {
     zframe_destroy(&s->identity);
-    ru_clock_fini(&s->theirs);
+    ru_catchup_fini(&s->catchup);
     free(s);
 }
 
@@ -321,66 +321,12 @@ s_to_asker(ru_repl_t *self, s_session *s, const ru_buf_t *msg)
     zframe_destroy(&body);
 }
 
-/*  Reads the next batch for s from the log: each origin's updates the
- *  asker lacks, in seq order, up to the batch limits. */
-static int
-s_fill_batch(ru_txn_t *txn, const ru_clock_t *ours, s_session *s, ru_bytes_t *env)
+/*  ru_catchup's send function: to the asker of a session. */
+static void
+s_send_to_asker(void *ctx, const ru_buf_t *msg)
 {
-    int n = 0;
-    size_t bytes = 0;
-    for (uint32_t i = 0; i < ours->n && n < RU_MAX_BATCH; i++) {
-        const ru_clock_entry_t *e = &ours->v[i];
-        uint64_t have = ru_clock_get(&s->theirs, e->origin);
-        while (have < e->seq && n < RU_MAX_BATCH) {
-            uint8_t key[RU_DBKEY_REF];
-            MDB_val val;
-            if (ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, e->origin, have + 1), &val) ||
-                bytes + val.mv_size > RU_MAX_BATCH_BYTES)
-                break;
-            env[n++] = (ru_bytes_t){val.mv_data, val.mv_size};
-            bytes += val.mv_size;
-            have++;
-        }
-        if (ru_clock_set(&s->theirs, e->origin, have) != RU_OK)
-            break;
-        if (have < e->seq)
-            break; /* the batch is full */
-    }
-    return n;
-}
-
-/*  Sends what credit allows; returns 1 when the session is over. */
-static int
-s_pump(ru_repl_t *self, s_session *s)
-{
-    static _Thread_local ru_bytes_t env[RU_MAX_BATCH];
-    ru_txn_t txn;
-    ru_clock_t ours;
-    ru_clock_init(&ours);
-    ru_buf_t buf;
-    ru_buf_init(&buf);
-    int over = 0;
-    if (ru_store_read(self->node->store, &txn) != RU_OK)
-        return 1;
-    if (ru_apply_clock(&txn, &ours) != RU_OK)
-        over = 1;
-    while (!over && s->credit > 0) {
-        int n = s_fill_batch(&txn, &ours, s, env);
-        ru_buf_reset(&buf);
-        if (n == 0) {
-            over = 1;
-            if (ru_msg_encode_done(&ours, &buf) == RU_OK)
-                s_to_asker(self, s, &buf);
-        } else if (ru_msg_encode_batch(env, (uint32_t) n, &buf) == RU_OK) {
-            s_to_asker(self, s, &buf);
-            s->credit--;
-        } else
-            over = 1;
-    }
-    ru_txn_abort(&txn);
-    ru_buf_fini(&buf);
-    ru_clock_fini(&ours);
-    return over;
+    s_session *s = ctx;
+    s_to_asker(s->repl, s, msg);
 }
 
 /*  The session of the asker identity, NULL if none. */
@@ -398,7 +344,7 @@ s_serve(ru_repl_t *self, s_session **link)
 {
     s_session *s = *link;
     s->last_ms = zclock_mono();
-    if (s_pump(self, s)) {
+    if (ru_catchup_pump(&s->catchup, self->node->store, s_send_to_asker, s)) {
         *link = s->next;
         s_session_free(s);
     }
@@ -422,19 +368,18 @@ s_on_router(ru_repl_t *self)
             if (!link) {
                 s_session *s = calloc(1, sizeof *s);
                 if (s) {
+                    s->repl = self;
                     s->identity = zframe_dup(id);
-                    ru_clock_init(&s->theirs);
+                    ru_catchup_init(&s->catchup);
                     s->next = self->sessions;
                     self->sessions = s;
                     link = &self->sessions;
                 }
             }
-            if (link && ru_clock_copy(&(*link)->theirs, &msg.clock) == RU_OK) {
-                (*link)->credit = msg.credit;
+            if (link && ru_catchup_hello(&(*link)->catchup, &msg.clock, msg.credit) == RU_OK)
                 s_serve(self, link);
-            }
         } else if (msg.type == RU_MSG_CREDIT && link) {
-            (*link)->credit += msg.credit;
+            ru_catchup_credit(&(*link)->catchup, msg.credit);
             s_serve(self, link);
         }
     }
@@ -519,31 +464,27 @@ s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
     ru_err err = ru_clock_copy(&p->clock, &msg->clock);
     pthread_mutex_unlock(&self->lock);
     (void) err; /* out of memory: the previous clock stays */
+    ru_recovery_heard(&self->recovery, p->id,
+                      ru_clock_get(&msg->clock, ru_key_public(self->node->key)));
 }
 
-typedef struct {
-    uint64_t target;
-    int ended;
-} s_recovery;
-
-static ru_err
-s_end_recovery(const ru_writer_ctx_t *ctx, void *arg)
-{
-    s_recovery *r = arg;
-    return ru_apply_end_recovery(ctx->apply, r->target, &r->ended);
-}
-
-/*  Ends recovery once our own head has reached what a peer had of us. */
+/*  Ends recovery once our own head has reached what the peers have of us
+ *  (ru_recovery.h). */
 static void
 s_try_end_recovery(ru_repl_t *self)
 {
-    if (!self->recovering || self->recover_target == UINT64_MAX)
+    if (!self->recovering)
         return;
-    s_recovery r = {self->recover_target, 0};
-    if (ru_writer_call(self->node->writer, s_end_recovery, &r) == RU_OK && r.ended) {
+    uint32_t direct[RU_MAX_PEERS];
+    int n = 0, ended;
+    for (int i = 0; i < self->n_peers; i++)
+        if (s_direct(self->peers[i]))
+            direct[n++] = self->peers[i]->id;
+    if (ru_recovery_try_end(&self->recovery, self->node->writer, direct, n, &ended) == RU_OK &&
+        ended) {
         self->recovering = 0;
         ru_log_info("repl", "this site's own updates are back (up to seq %llu): accepting posts",
-                    (unsigned long long) r.target);
+                    (unsigned long long) self->recovery.target);
     }
 }
 
@@ -605,9 +546,8 @@ s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch
         s_job(self, p, 1, &msg);
     } else if (!live && msg.type == RU_MSG_DONE) {
         p->syncing = 0;
-        uint64_t ours = ru_clock_get(&msg.clock, ru_key_public(self->node->key));
-        if (self->recover_target == UINT64_MAX || ours > self->recover_target)
-            self->recover_target = ours;
+        ru_recovery_done(&self->recovery, p->id,
+                         ru_clock_get(&msg.clock, ru_key_public(self->node->key)));
         s_try_end_recovery(self);
     } else
         s_reject(self, p, RU_E_MSGTYPE);
@@ -1015,7 +955,7 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
     if (!self)
         return RU_E_NOMEM;
     self->node = node;
-    self->recover_target = UINT64_MAX; /* no peer has answered yet */
+    ru_recovery_init(&self->recovery);
     ru_clock_init(&self->published);
     pthread_mutex_init(&self->lock, NULL);
     self->curve_sec = sodium_malloc(32);

@@ -155,10 +155,10 @@ s_held(ru_txn_t *txn, const ru_envelope_t *env)
 /*  Checks one envelope into item; RU_OK, RU_E_EXISTS for a duplicate, or
  *  why it is refused. */
 static ru_err
-s_check(ru_verify_t *self, const ru_trust_t *trust, ru_txn_t *txn, zframe_t *frame,
+s_check(const ru_node_t *node, const ru_trust_t *trust, ru_txn_t *txn, ru_bytes_t wire,
         s_item *item, ru_verify_result_t *res)
 {
-    ru_err err = ru_envelope_parse(zframe_data(frame), zframe_size(frame), &item->env);
+    ru_err err = ru_envelope_parse(wire.ptr, wire.len, &item->env);
     if (!err && !s_trusted(trust, item->env.origin))
         err = RU_E_UNTRUSTED;
     if (!err && s_held(txn, &item->env))
@@ -169,39 +169,36 @@ s_check(ru_verify_t *self, const ru_trust_t *trust, ru_txn_t *txn, zframe_t *fra
     }
     if (!err)
         err = ru_update_decode(&item->env, &item->u);
-    uint64_t limit = ru_hlc_wall_ms() + (uint64_t) self->node->cfg.max_skew_ms;
+    uint64_t limit = ru_hlc_wall_ms() + (uint64_t) node->cfg.max_skew_ms;
     if (!err && ru_hlc_ms(item->u.hlc) > limit)
         err = RU_E_SKEW;
     return err;
 }
 
-/*  Runs the gathered jobs: checks every update, then one store request for
- *  all the good ones, in their order. */
-static void
-s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
+void
+ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t *in, int jobs,
+              ru_verify_result_t *res)
 {
-    ru_trust_t trust;
-    pthread_mutex_lock(&self->lock);
-    trust = self->trust;
-    pthread_mutex_unlock(&self->lock);
     size_t n = 0;
     for (int j = 0; j < jobs; j++)
-        n += zmsg_size(msgs[j]) - 1;
+        n += in[j].n;
     s_item *items = calloc(n ? n : 1, sizeof *items);
     s_stored stored[S_GATHER_JOBS];
-    if (!items) {
+    if (!items || jobs > S_GATHER_JOBS) {
         for (int j = 0; j < jobs; j++)
             res[j].store_error = RU_E_NOMEM;
+        free(items);
         return;
     }
     ru_txn_t txn; /* for duplicates only: without it, every update is checked */
-    int have_txn = ru_store_read(self->node->store, &txn) == RU_OK;
+    int have_txn = ru_store_read(node->store, &txn) == RU_OK;
     int good = 0;
     for (int j = 0; j < jobs; j++)
-        for (zframe_t *f = zmsg_next(msgs[j]); f; f = zmsg_next(msgs[j])) {
+        for (size_t k = 0; k < in[j].n; k++) {
             ru_update_init(&items[good].u);
             items[good].job = j;
-            ru_err err = s_check(self, &trust, have_txn ? &txn : NULL, f, &items[good], &res[j]);
+            ru_err err =
+                s_check(node, trust, have_txn ? &txn : NULL, in[j].env[k], &items[good], &res[j]);
             res[j].received++;
             if (!err) {
                 good++;
@@ -215,8 +212,8 @@ s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
         }
     if (have_txn)
         ru_txn_abort(&txn);
-    s_ingest in = {items, good, stored, jobs};
-    ru_err err = good ? ru_writer_call(self->node->writer, s_ingest_all, &in) : RU_OK;
+    s_ingest ingest = {items, good, stored, jobs};
+    ru_err err = good ? ru_writer_call(node->writer, s_ingest_all, &ingest) : RU_OK;
     for (int j = 0; j < jobs && good; j++) {
         res[j].store_error = err;
         if (err)
@@ -230,6 +227,36 @@ s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
     for (int i = 0; i < good; i++)
         ru_update_fini(&items[i].u);
     free(items);
+}
+
+/*  Runs the gathered jobs: their frames as envelopes, for ru_verify_run. */
+static void
+s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
+{
+    ru_trust_t trust;
+    pthread_mutex_lock(&self->lock);
+    trust = self->trust;
+    pthread_mutex_unlock(&self->lock);
+    ru_verify_input_t in[S_GATHER_JOBS];
+    size_t n = 0;
+    for (int j = 0; j < jobs; j++)
+        n += zmsg_size(msgs[j]) - 1;
+    ru_bytes_t *env = malloc((n ? n : 1) * sizeof *env);
+    if (!env) {
+        for (int j = 0; j < jobs; j++)
+            res[j].store_error = RU_E_NOMEM;
+        return;
+    }
+    size_t at = 0;
+    for (int j = 0; j < jobs; j++) {
+        in[j] = (ru_verify_input_t){env + at, 0};
+        zmsg_first(msgs[j]); /* the job head */
+        for (zframe_t *f = zmsg_next(msgs[j]); f; f = zmsg_next(msgs[j]))
+            env[at + in[j].n++] = (ru_bytes_t){zframe_data(f), zframe_size(f)};
+        at += in[j].n;
+    }
+    ru_verify_run(self->node, &trust, in, jobs, res);
+    free(env);
 }
 
 /*  Takes the job message first and whatever else is already queued, up to

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ruche/ru_error.h"
+#include "ruche/ru_msg.h"
 
 #include "ru_node.h"
 
@@ -67,6 +68,22 @@ typedef struct {
     int n;
     uint8_t keys[1 + 64][32];
 } ru_trust_t;
+
+/*  The updates of one job, as envelope bytes (views the caller keeps). */
+typedef struct {
+    const ru_bytes_t *env;
+    size_t n;
+} ru_verify_input_t;
+
+/*  Checks the updates of jobs (up to 64 of them) in the order of
+ *  PROTOCOL.md section 7 against trust, and stores the good ones of all of
+ *  them through node's writer in one request, in their order; res[j]
+ *  counts what became of job j's updates (res must come zeroed, but for
+ *  its job field). What a worker runs for each job it takes; socket-free,
+ *  so that the simulation of the federation (tests/sim) runs it too. Any
+ *  thread but the writer's. */
+void ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t *in, int jobs,
+                   ru_verify_result_t *res);
 
 typedef struct ru_verify ru_verify_t;
 

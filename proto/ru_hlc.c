@@ -46,9 +46,20 @@ ru_hlc_counter(uint64_t ts)
     return (uint16_t) (ts & 0xffff);
 }
 
+/*  The simulation's clock, when one is set (ru_hlc_use_clock). */
+static ru_hlc_clock_fn s_clock;
+
+void
+ru_hlc_use_clock(ru_hlc_clock_fn clock)
+{
+    s_clock = clock;
+}
+
 uint64_t
 ru_hlc_wall_ms(void)
 {
+    if (s_clock)
+        return s_clock();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;

@@ -41,7 +41,14 @@ RU_MUST_CHECK ru_err ru_hlc_update(ru_hlc_t *self, uint64_t remote, uint64_t wal
 uint64_t ru_hlc_ms(uint64_t ts);
 uint16_t ru_hlc_counter(uint64_t ts);
 
-/*  Milliseconds since the Unix epoch from the system's real-time clock. */
+/*  Milliseconds since the Unix epoch from the system's real-time clock,
+ *  or from the clock set by ru_hlc_use_clock(). */
 uint64_t ru_hlc_wall_ms(void);
+/*  Makes ru_hlc_wall_ms() read clock instead of the system's (NULL: the
+ *  system's again), for the whole process: the deterministic simulation of
+ *  the federation (tests/sim) runs every node on one simulated clock. Set
+ *  it before any thread reads the time; a daemon never calls it. */
+typedef uint64_t (*ru_hlc_clock_fn)(void);
+void ru_hlc_use_clock(ru_hlc_clock_fn clock);
 
 #endif
