@@ -1,0 +1,1126 @@
+/*  sim.c - a deterministic simulation of the federation.
+ *
+ *  Several nodes run in one process on one simulated clock, driven by one
+ *  seed. Each node has the real store (LMDB, in a directory of its own),
+ *  the real store actor (ru_writer: group commit, the buffers it publishes
+ *  from), the real state machine and causal delivery (ru_apply, ru_state),
+ *  the real check-and-store of received updates (ru_verify_run), the real
+ *  catch-up server (ru_catchup) and the real store-loss recovery rule
+ *  (ru_recovery). Messages are the real wire bytes (ru_msg). What is the
+ *  simulation's own is what ru_repl.c does with sockets and timers: it
+ *  carries each message over a simulated network, and follows
+ *  PROTOCOL.md section 13 for when to ask for a catch-up (on connect, on a
+ *  gap in a peer's live stream, on the anti-entropy timer, after a stall),
+ *  to grant credit, and to publish and relay what a node newly stored.
+ *
+ *  Faults, each with a rate drawn from the seed: live messages dropped or
+ *  delivered twice; every message delayed (so the links interleave, while
+ *  each connection keeps its order, as ZeroMQ's do); links cut and healed;
+ *  nodes crashed and restarted, also right after a commit and before its
+ *  updates are published; stores lost (the site comes back with its key and
+ *  an empty store, and recovers); requests that fail after they applied an
+ *  update.
+ *
+ *  Invariants, checked as the run goes: no (origin, seq) is ever made with
+ *  two payloads (a reused seq), except a seq whose update was lost with a
+ *  store before any other site held it. At the end, once every node is up,
+ *  every link healed and the network quiet: every node holds every
+ *  acknowledged post (but those lost with a store before any other site
+ *  held them), the same clock and the same state digest, nothing pending,
+ *  no node left in recovery.
+ *
+ *  A run is a pure function of its seed: keys come from the seed, the
+ *  clock is simulated (ru_hlc_use_clock), and the store actor is called
+ *  by one thread at a time. A failing seed replays exactly with the
+ *  command the failure prints.
+ *
+ *  Usage: sim [--seed N] [--seeds COUNT] [--steps N] [--no FAULT]... [--verbose]
+ *  FAULT: drop, dup, crash, lose, cut, fail (a fault kind left out of the
+ *  runs, to narrow a failure down).
+ */
+#include <czmq.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ruche/ru_hlc.h"
+#include "ruche/ru_msg.h"
+
+#include "ru_account.h"
+#include "ru_apply.h"
+#include "ru_catchup.h"
+#include "ru_dbkey.h"
+#include "ru_recovery.h"
+#include "ru_verify.h"
+#include "ru_writer.h"
+#include "testdir.h"
+
+#define S_MAX_NODES 6
+#define S_START_MS 1700000000000ull /* the simulated clock starts in 2023 */
+#define S_HEARTBEAT_MS 1000
+#define S_ANTI_ENTROPY_MS 5000
+#define S_STALL_MS 15000
+#define S_CREDIT 4
+#define S_MAP (64u * 1024u * 1024u)
+#define S_HEAL_MS 600000 /* at most this long to converge once healed */
+
+/*  ---------------------------------------------------------------------
+ *  The seed's random numbers (splitmix64)
+ */
+
+static uint64_t s_rng;
+
+static uint64_t
+s_rand(void)
+{
+    uint64_t z = (s_rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t
+s_below(uint64_t n)
+{
+    return n ? s_rand() % n : 0;
+}
+
+/*  1 with probability per_million / 1,000,000. */
+static int
+s_chance(uint32_t per_million)
+{
+    return s_below(1000000) < per_million;
+}
+
+/*  ---------------------------------------------------------------------
+ *  The world
+ */
+
+typedef enum { S_LIVE, S_TO_SERVER, S_TO_ASKER } s_channel;
+
+typedef struct {
+    uint64_t at, order; /* delivery time, then the order of sending */
+    int from, to;
+    s_channel ch;
+    uint8_t *bytes;
+    size_t len;
+} s_msg;
+
+typedef struct {
+    uint8_t hash[32];
+    int made;  /* some node made an update with this (origin, seq) */
+    int acked; /* a local post acknowledged to its author */
+    int lost;  /* lost with its origin's store before anyone else held it */
+} s_made;
+
+typedef struct {
+    int id;
+    char dir[512];
+    ru_key_t *key;
+    ru_node_t node; /* cfg, key, store, writer: what ru_verify_run needs */
+    zsock_t *pull;  /* what the writer publishes */
+    char endpoint[64]; /* where pull is bound: new for every run */
+    size_t committed; /* updates the listener heard of, not yet read from pull */
+    int up;
+    int recovering;
+    ru_recovery_t recovery;
+    ru_catchup_t serving[S_MAX_NODES]; /* catch-ups it serves, by asker */
+    int serving_on[S_MAX_NODES];
+    int syncing[S_MAX_NODES]; /* its catch-up with that peer runs */
+    uint64_t sync_ms[S_MAX_NODES];
+    ru_clock_t live[S_MAX_NODES]; /* per origin, the last seq seen on a peer's live stream */
+    uint64_t next_heartbeat, next_anti_entropy;
+    s_made *made; /* by seq, this node as origin */
+    size_t n_made;
+} s_node;
+
+typedef struct {
+    uint32_t drop, dup, crash, crash_mid, lose, cut, heal, fail, post;
+} s_rates;
+
+typedef struct {
+    unsigned long events, delivered, dropped, duplicated, crashes, crashes_mid, losses, cuts,
+        failed, acked, steps;
+} s_counts;
+
+static const char *const s_fault_names[] = {"drop", "dup", "crash", "lose", "cut", "fail"};
+
+static struct {
+    uint64_t seed;
+    unsigned without; /* fault kinds left out: bit k for s_fault_names[k] */
+    int verbose;
+    uint64_t now;
+    int n;
+    s_node nodes[S_MAX_NODES];
+    int linked[S_MAX_NODES][S_MAX_NODES];
+    int cut[S_MAX_NODES][S_MAX_NODES];
+    uint64_t fifo[S_MAX_NODES][S_MAX_NODES][3]; /* last delivery time per connection */
+    s_msg *queue;
+    size_t n_queue, cap_queue;
+    uint64_t order;
+    ru_trust_t trust;
+    s_rates rates;
+    s_counts counts;
+    int healing; /* the end: no more faults */
+    char failure[512];
+} W;
+
+static uint64_t
+s_clock(void)
+{
+    return W.now;
+}
+
+static void
+s_trace(const char *fmt, ...)
+{
+    if (!W.verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "[%8llu] ", (unsigned long long) (W.now - S_START_MS));
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/*  Records the first invariant broken; the run stops at the next step. */
+static void
+s_fail(const char *fmt, ...)
+{
+    if (W.failure[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(W.failure, sizeof W.failure, fmt, ap);
+    va_end(ap);
+    s_trace("FAIL: %s", W.failure);
+}
+
+/*  The record of (origin i, seq), grown as needed; NULL when out of memory. */
+static s_made *
+s_made_at(int i, uint64_t seq)
+{
+    s_node *o = &W.nodes[i];
+    if (seq >= o->n_made) {
+        size_t n = seq * 2 + 16;
+        s_made *m = realloc(o->made, n * sizeof *m);
+        if (!m)
+            return NULL;
+        memset(m + o->n_made, 0, (n - o->n_made) * sizeof *m);
+        o->made = m;
+        o->n_made = n;
+    }
+    return &o->made[seq];
+}
+
+/*  An update made at origin i: the invariant "no seq reused" is checked
+ *  here, at once. */
+static void
+s_made_update(int i, uint64_t seq, const uint8_t *wire, size_t len, int acked)
+{
+    uint8_t hash[32];
+    crypto_generichash(hash, sizeof hash, wire, len, NULL, 0);
+    s_made *m = s_made_at(i, seq);
+    if (!m) {
+        s_fail("out of memory");
+        return;
+    }
+    if (m->made && !m->lost && memcmp(m->hash, hash, sizeof hash) != 0)
+        s_fail("node %d made seq %llu twice with different payloads (a reused seq)", i,
+               (unsigned long long) seq);
+    if (!m->made || m->lost)
+        memcpy(m->hash, hash, sizeof hash);
+    m->made = 1;
+    m->lost = 0;
+    m->acked |= acked;
+}
+
+/*  ---------------------------------------------------------------------
+ *  The network
+ */
+
+/*  Sends bytes from one node to another on a channel. Each connection
+ *  keeps its order; live messages may be dropped or doubled. */
+static void
+s_send(int from, int to, s_channel ch, const uint8_t *bytes, size_t len)
+{
+    if (!W.linked[from][to])
+        return;
+    int copies = 1;
+    if (ch == S_LIVE && !W.healing && s_chance(W.rates.drop)) {
+        W.counts.dropped++;
+        return;
+    }
+    if (ch == S_LIVE && !W.healing && s_chance(W.rates.dup)) {
+        W.counts.duplicated++;
+        copies = 2;
+    }
+    for (int c = 0; c < copies; c++) {
+        if (W.n_queue == W.cap_queue) {
+            size_t cap = W.cap_queue ? 2 * W.cap_queue : 256;
+            s_msg *q = realloc(W.queue, cap * sizeof *q);
+            if (!q) {
+                s_fail("out of memory");
+                return;
+            }
+            W.queue = q;
+            W.cap_queue = cap;
+        }
+        uint64_t at = W.now + 1 + s_below(30);
+        uint64_t *last = &W.fifo[from][to][ch];
+        if (at < *last)
+            at = *last;
+        *last = at;
+        uint8_t *copy = malloc(len);
+        if (!copy) {
+            s_fail("out of memory");
+            return;
+        }
+        memcpy(copy, bytes, len);
+        W.queue[W.n_queue++] = (s_msg){at, W.order++, from, to, ch, copy, len};
+    }
+}
+
+static void
+s_send_buf(int from, int to, s_channel ch, const ru_buf_t *buf)
+{
+    s_send(from, to, ch, buf->data, buf->len);
+}
+
+/*  Takes the next message due by now, if any, into *out. */
+static int
+s_next_due(s_msg *out)
+{
+    size_t best = W.n_queue;
+    for (size_t i = 0; i < W.n_queue; i++)
+        if (W.queue[i].at <= W.now &&
+            (best == W.n_queue || W.queue[i].at < W.queue[best].at ||
+             (W.queue[i].at == W.queue[best].at && W.queue[i].order < W.queue[best].order)))
+            best = i;
+    if (best == W.n_queue)
+        return 0;
+    *out = W.queue[best];
+    W.queue[best] = W.queue[--W.n_queue];
+    return 1;
+}
+
+/*  Drops what is in flight to or from node i (its connections are gone). */
+static void
+s_drop_connections(int i)
+{
+    for (size_t k = 0; k < W.n_queue;) {
+        if (W.queue[k].to == i || W.queue[k].from == i) {
+            free(W.queue[k].bytes);
+            W.queue[k] = W.queue[--W.n_queue];
+        } else
+            k++;
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  A node's life: start, crash, store loss
+ */
+
+static void
+s_listener(void *ctx, const ru_ref_t *refs, size_t n)
+{
+    (void) refs;
+    ((s_node *) ctx)->committed += n;
+}
+
+static ru_err
+s_begin_recovery(const ru_writer_ctx_t *ctx, void *arg)
+{
+    (void) arg;
+    return ru_apply_begin_recovery(ctx->txn);
+}
+
+/*  The accounts of a fresh store (local data, not replicated). */
+static ru_err
+s_accounts(s_node *nd)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_write(nd->node.store, &txn);
+    if (err)
+        return err;
+    static const char *const names[] = {"ann", "bob", "eve"};
+    for (size_t k = 0; k < 3 && !err; k++)
+        err = ru_account_create(&txn, names[k], "x", 0, W.now);
+    if (err) {
+        ru_txn_abort(&txn);
+        return err;
+    }
+    return ru_txn_commit(&txn);
+}
+
+static void s_hello(s_node *nd, int peer);
+
+/*  Starts node i on its store (a fresh one after a loss: then in
+ *  recovery, as ruched starts) and connects it to its peers. */
+static ru_err
+s_start(int i, int lost)
+{
+    s_node *nd = &W.nodes[i];
+    ru_err err = ru_store_open(nd->dir, S_MAP, 0, &nd->node.store);
+    int fresh = !err && ru_store_fresh(nd->node.store);
+    if (!err)
+        err = ru_writer_new(nd->node.store, nd->key, NULL, NULL, nd->endpoint, &nd->node.writer);
+    if (err)
+        return err;
+    ru_writer_listen(nd->node.writer, s_listener, nd);
+    if (fresh)
+        err = s_accounts(nd);
+    if (!err && lost)
+        err = ru_writer_call(nd->node.writer, s_begin_recovery, NULL);
+    ru_txn_t txn;
+    if (!err)
+        err = ru_store_read(nd->node.store, &txn);
+    if (!err) {
+        err = ru_apply_recovering(&txn, &nd->recovering);
+        ru_txn_abort(&txn);
+    }
+    if (err)
+        return err;
+    ru_recovery_init(&nd->recovery);
+    nd->up = 1;
+    nd->committed = 0;
+    for (int j = 0; j < W.n; j++) {
+        nd->syncing[j] = 0;
+        nd->serving_on[j] = 0;
+        ru_clock_fini(&nd->live[j]);
+        ru_clock_init(&nd->live[j]);
+    }
+    nd->next_heartbeat = W.now + s_below(S_HEARTBEAT_MS);
+    nd->next_anti_entropy = W.now + S_ANTI_ENTROPY_MS;
+    for (int j = 0; j < W.n; j++)
+        if (W.linked[i][j])
+            s_hello(nd, j);
+    s_trace("node %d starts%s", i, nd->recovering ? ", recovering" : "");
+    return RU_OK;
+}
+
+static void
+s_stop(s_node *nd)
+{
+    ru_writer_destroy(&nd->node.writer);
+    ru_store_destroy(&nd->node.store);
+    for (int j = 0; j < W.n; j++)
+        if (nd->serving_on[j]) {
+            ru_catchup_fini(&nd->serving[j]);
+            nd->serving_on[j] = 0;
+        }
+    nd->up = 0;
+}
+
+/*  Reads what the writer published since the last call: out to the peers,
+ *  or nowhere when the node crashes right after the commit. */
+static void
+s_publish(s_node *nd, int crash)
+{
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    for (; nd->committed > 0; nd->committed--) {
+        zframe_t *f = zframe_recv(nd->pull);
+        ru_envelope_t env;
+        uint64_t seq;
+        if (!f || ru_envelope_parse(zframe_data(f), zframe_size(f), &env) != RU_OK ||
+            ru_envelope_seq(&env, &seq) != RU_OK) {
+            s_fail("node %d: a committed update was not published whole", nd->id);
+            zframe_destroy(&f);
+            break;
+        }
+        if (memcmp(env.origin, ru_key_public(nd->key), RU_KEY_BYTES) == 0)
+            s_made_update(nd->id, seq, env.wire, env.wire_len, 0);
+        ru_buf_reset(&buf);
+        if (!crash && ru_msg_encode_update((ru_bytes_t){env.wire, env.wire_len}, &buf) == RU_OK)
+            for (int j = 0; j < W.n; j++)
+                s_send_buf(nd->id, j, S_LIVE, &buf);
+        zframe_destroy(&f);
+    }
+    ru_buf_fini(&buf);
+}
+
+static void
+s_crash(s_node *nd)
+{
+    s_trace("node %d crashes", nd->id);
+    W.counts.crashes++;
+    s_publish(nd, 1);
+    s_stop(nd);
+    s_drop_connections(nd->id);
+}
+
+/*  After a writer call: publish, or (rarely) crash before publishing. */
+static void
+s_after_commit(s_node *nd)
+{
+    if (!W.healing && nd->committed && s_chance(W.rates.crash_mid)) {
+        W.counts.crashes_mid++;
+        s_trace("node %d crashes between a commit and its publishing", nd->id);
+        s_crash(nd);
+    } else
+        s_publish(nd, 0);
+}
+
+/*  Does node j hold (origin i, seq), applied or pending? Opens the store of
+ *  a node that is down. */
+static int
+s_holds(int j, int i, uint64_t seq)
+{
+    s_node *nd = &W.nodes[j];
+    ru_store_t *store = nd->node.store;
+    if (!nd->up && ru_store_open(nd->dir, S_MAP, 0, &store) != RU_OK)
+        return 0;
+    ru_txn_t txn;
+    int held = 0;
+    if (ru_store_read(store, &txn) == RU_OK) {
+        uint8_t key[RU_DBKEY_REF];
+        size_t klen = ru_dbkey_ref(key, ru_key_public(W.nodes[i].key), seq);
+        MDB_val val;
+        held = ru_txn_get(&txn, RU_DB_log, key, klen, &val) == RU_OK ||
+               ru_txn_get(&txn, RU_DB_pending, key, klen, &val) == RU_OK;
+        ru_txn_abort(&txn);
+    }
+    if (!nd->up)
+        ru_store_destroy(&store);
+    return held;
+}
+
+/*  Node i loses its store: what no other node holds is lost with it (and
+ *  its seq may be made again); the others it must take back. */
+static void
+s_lose_store(s_node *nd)
+{
+    if (nd->up)
+        s_crash(nd);
+    W.counts.losses++;
+    for (uint64_t seq = 1; seq < nd->n_made; seq++) {
+        s_made *m = &nd->made[seq];
+        int held = 0;
+        for (int j = 0; j < W.n && !held && m->made; j++)
+            held = j != nd->id && s_holds(j, nd->id, seq);
+        if (m->made && !held)
+            m->lost = 1;
+    }
+    testdir_remove(nd->dir);
+    if (mkdir(nd->dir, 0700) != 0)
+        s_fail("cannot make %s again", nd->dir);
+    s_trace("node %d loses its store", nd->id);
+    if (s_start(nd->id, 1) != RU_OK)
+        s_fail("node %d cannot start again after losing its store", nd->id);
+}
+
+/*  ---------------------------------------------------------------------
+ *  A node's replication: what ru_repl.c does with sockets
+ */
+
+static ru_err
+s_our_clock(s_node *nd, ru_clock_t *clock, uint8_t *digest)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_read(nd->node.store, &txn);
+    if (err)
+        return err;
+    err = ru_apply_clock(&txn, clock);
+    if (!err && digest)
+        err = ru_txn_digest(&txn, digest);
+    ru_txn_abort(&txn);
+    return err;
+}
+
+static void
+s_hello(s_node *nd, int peer)
+{
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    if (s_our_clock(nd, &clock, NULL) == RU_OK &&
+        ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
+        s_send_buf(nd->id, peer, S_TO_SERVER, &buf);
+        nd->syncing[peer] = 1;
+        nd->sync_ms[peer] = W.now;
+    }
+    ru_buf_fini(&buf);
+    ru_clock_fini(&clock);
+}
+
+static void
+s_heartbeat(s_node *nd)
+{
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    uint8_t digest[RU_HASH_BYTES];
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    if (s_our_clock(nd, &clock, digest) == RU_OK &&
+        ru_msg_encode_heartbeat(&clock, ru_hlc_wall_ms() << RU_HLC_SHIFT, digest, &buf) ==
+            RU_OK)
+        for (int j = 0; j < W.n; j++)
+            s_send_buf(nd->id, j, S_LIVE, &buf);
+    ru_buf_fini(&buf);
+    ru_clock_fini(&clock);
+}
+
+static void
+s_try_end_recovery(s_node *nd)
+{
+    if (!nd->recovering)
+        return;
+    uint32_t direct[S_MAX_NODES];
+    int n = 0, ended;
+    for (int j = 0; j < W.n; j++)
+        if (W.linked[nd->id][j])
+            direct[n++] = (uint32_t) j;
+    if (ru_recovery_try_end(&nd->recovery, nd->node.writer, direct, n, &ended) != RU_OK)
+        s_fail("node %d: ending recovery failed", nd->id);
+    if (ended) {
+        nd->recovering = 0;
+        s_trace("node %d recovered up to seq %llu", nd->id,
+                (unsigned long long) nd->recovery.target);
+    }
+}
+
+/*  Checks and stores envelopes received from peer (a live update or a
+ *  catch-up batch), as a verification worker would, then publishes what
+ *  was newly stored. */
+static void
+s_ingest(s_node *nd, const ru_msg_t *msg)
+{
+    ru_bytes_t env[RU_MAX_BATCH];
+    for (uint32_t k = 0; k < msg->n_updates; k++)
+        env[k] = (ru_bytes_t){msg->updates[k].wire, msg->updates[k].wire_len};
+    ru_verify_input_t in = {env, msg->n_updates};
+    ru_verify_result_t res;
+    memset(&res, 0, sizeof res);
+    ru_verify_run(&nd->node, &W.trust, &in, 1, &res);
+    if (res.store_error)
+        s_fail("node %d: received updates not stored: %s", nd->id,
+               ru_err_str((ru_err) res.store_error));
+    for (int k = 0; k < RU_REJECT_COUNT; k++)
+        if (res.rejected[k])
+            s_fail("node %d refused %u updates (%s)", nd->id, res.rejected[k],
+                   ru_verify_reason_name((ru_reject) k));
+    s_after_commit(nd);
+}
+
+/*  The live-gap rule of ru_repl.c: a jump in one origin's seqs on a
+ *  peer's live stream asks that peer for a catch-up. */
+static void
+s_live_gap(s_node *nd, int peer, const ru_envelope_t *env)
+{
+    uint64_t seq, last = ru_clock_get(&nd->live[peer], env->origin);
+    if (ru_envelope_seq(env, &seq) != RU_OK ||
+        ru_clock_set(&nd->live[peer], env->origin, seq > last ? seq : last) != RU_OK)
+        return;
+    if (last && seq > last + 1 && !nd->syncing[peer])
+        s_hello(nd, peer);
+}
+
+typedef struct {
+    int from, to;
+} s_route;
+
+static void
+s_send_to_asker(void *ctx, const ru_buf_t *msg)
+{
+    const s_route *r = ctx;
+    s_send_buf(r->from, r->to, S_TO_ASKER, msg);
+}
+
+static void
+s_serve(s_node *nd, int asker)
+{
+    s_route r = {nd->id, asker};
+    if (ru_catchup_pump(&nd->serving[asker], nd->node.store, s_send_to_asker, &r)) {
+        ru_catchup_fini(&nd->serving[asker]);
+        nd->serving_on[asker] = 0;
+    }
+}
+
+static void
+s_on_server(s_node *nd, int asker, const ru_msg_t *msg)
+{
+    if (msg->type == RU_MSG_HELLO) {
+        if (!nd->serving_on[asker])
+            ru_catchup_init(&nd->serving[asker]);
+        nd->serving_on[asker] = 1;
+        if (ru_catchup_hello(&nd->serving[asker], &msg->clock, msg->credit) != RU_OK)
+            s_fail("out of memory");
+        s_serve(nd, asker);
+    } else if (msg->type == RU_MSG_CREDIT && nd->serving_on[asker]) {
+        ru_catchup_credit(&nd->serving[asker], msg->credit);
+        s_serve(nd, asker);
+    }
+}
+
+static void
+s_on_asker(s_node *nd, int server, const ru_msg_t *msg)
+{
+    if (msg->type == RU_MSG_BATCH) {
+        nd->sync_ms[server] = W.now;
+        s_ingest(nd, msg);
+        if (!nd->up)
+            return;
+        s_try_end_recovery(nd);
+        ru_buf_t buf;
+        ru_buf_init(&buf);
+        if (ru_msg_encode_credit(1, &buf) == RU_OK)
+            s_send_buf(nd->id, server, S_TO_SERVER, &buf);
+        ru_buf_fini(&buf);
+    } else if (msg->type == RU_MSG_DONE) {
+        nd->syncing[server] = 0;
+        ru_recovery_done(&nd->recovery, (uint32_t) server,
+                         ru_clock_get(&msg->clock, ru_key_public(nd->key)));
+        s_try_end_recovery(nd);
+    }
+}
+
+static void
+s_on_live(s_node *nd, int peer, const ru_msg_t *msg)
+{
+    if (msg->type == RU_MSG_UPDATE) {
+        s_live_gap(nd, peer, &msg->updates[0]);
+        s_ingest(nd, msg);
+    } else if (msg->type == RU_MSG_HEARTBEAT) {
+        ru_recovery_heard(&nd->recovery, (uint32_t) peer,
+                          ru_clock_get(&msg->clock, ru_key_public(nd->key)));
+        s_try_end_recovery(nd);
+    }
+}
+
+static void
+s_deliver(s_msg *m)
+{
+    s_node *nd = &W.nodes[m->to];
+    W.counts.events++;
+    if (!nd->up || W.cut[m->from][m->to]) {
+        W.counts.dropped++;
+        return;
+    }
+    W.counts.delivered++;
+    ru_msg_t msg;
+    ru_msg_init(&msg);
+    if (ru_msg_decode(m->bytes, m->len, &msg) != RU_OK)
+        s_fail("node %d cannot decode a message of node %d", m->to, m->from);
+    else if (m->ch == S_LIVE)
+        s_on_live(nd, m->from, &msg);
+    else if (m->ch == S_TO_SERVER)
+        s_on_server(nd, m->from, &msg);
+    else
+        s_on_asker(nd, m->from, &msg);
+    ru_msg_fini(&msg);
+}
+
+static void
+s_timers(s_node *nd)
+{
+    if (W.now >= nd->next_heartbeat) {
+        s_heartbeat(nd);
+        nd->next_heartbeat = W.now + S_HEARTBEAT_MS;
+    }
+    for (int j = 0; j < W.n; j++)
+        if (nd->syncing[j] && W.now - nd->sync_ms[j] > S_STALL_MS)
+            nd->syncing[j] = 0;
+    if (W.now >= nd->next_anti_entropy) {
+        for (int j = 0; j < W.n; j++)
+            if (W.linked[nd->id][j] && !nd->syncing[j])
+                s_hello(nd, j);
+        nd->next_anti_entropy = W.now + S_ANTI_ENTROPY_MS;
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  The workload: employees post, reply and like
+ */
+
+typedef struct {
+    ru_update_t *u;
+    ru_buf_t out;
+    int fail; /* the request fails after it applied the update */
+} s_local;
+
+static ru_err
+s_local_request(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_local *l = arg;
+    ru_buf_reset(&l->out);
+    ru_err err = ru_apply_local(ctx->apply, ctx->key, l->u, &l->out);
+    return !err && l->fail ? RU_E_IO : err;
+}
+
+/*  A post this node has applied, as a target, in *t; 0 if none found. */
+static int
+s_pick_target(s_node *nd, ru_ref_t *t)
+{
+    int i = (int) s_below((uint64_t) W.n);
+    s_node *o = &W.nodes[i];
+    ru_txn_t txn;
+    uint64_t head = 0;
+    if (ru_store_read(nd->node.store, &txn) != RU_OK)
+        return 0;
+    if (ru_apply_head(&txn, ru_key_public(o->key), &head, NULL) != RU_OK)
+        head = 0;
+    int found = 0;
+    for (int tries = 0; tries < 4 && head && !found; tries++) {
+        uint64_t seq = 1 + s_below(head);
+        ru_post_rec_t rec;
+        memcpy(t->origin, ru_key_public(o->key), RU_KEY_BYTES);
+        t->seq = seq;
+        found = ru_state_get_post(&txn, t, &rec) == RU_OK;
+    }
+    ru_txn_abort(&txn);
+    return found;
+}
+
+static void
+s_post(s_node *nd)
+{
+    static const char *const authors[] = {"ann", "bob", "eve"};
+    ru_update_t u;
+    ru_update_init(&u);
+    char text[64];
+    snprintf(text, sizeof text, "note %llu from node %d", (unsigned long long) W.counts.steps,
+             nd->id);
+    u.author = (ru_str_t){authors[s_below(3)], 3};
+    u.text = (ru_str_t){text, (uint32_t) strlen(text)};
+    u.kind = RU_KIND_POST;
+    uint64_t roll = s_below(100);
+    if (roll < 40 && s_pick_target(nd, &u.target))
+        u.kind = roll < 25 ? RU_KIND_REPLY : RU_KIND_LIKE;
+    s_local l = {&u, {0}, !W.healing && s_chance(W.rates.fail)};
+    ru_buf_init(&l.out);
+    ru_err err = ru_writer_call(nd->node.writer, s_local_request, &l);
+    if (!err) {
+        W.counts.acked++;
+        s_made_update(nd->id, u.seq, l.out.data, l.out.len, 1);
+    } else if (err == RU_E_IO && l.fail)
+        W.counts.failed++;
+    else if (err != RU_E_RECOVERING)
+        s_fail("node %d: a post failed: %s", nd->id, ru_err_str(err));
+    s_trace("node %d: %s %s seq %llu%s", nd->id, u.kind == RU_KIND_POST ? "post" : "reply/like",
+            err ? "refused" : "made", (unsigned long long) u.seq, l.fail ? " (request fails)" : "");
+    ru_buf_fini(&l.out);
+    ru_update_fini(&u);
+    s_after_commit(nd);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Faults
+ */
+
+static int
+s_pick_up(void)
+{
+    int up[S_MAX_NODES], n = 0;
+    for (int i = 0; i < W.n; i++)
+        if (W.nodes[i].up)
+            up[n++] = i;
+    return n ? up[s_below((uint64_t) n)] : -1;
+}
+
+static void
+s_faults(void)
+{
+    int i = (int) s_below((uint64_t) W.n);
+    s_node *nd = &W.nodes[i];
+    if (nd->up && s_chance(W.rates.crash))
+        s_crash(nd);
+    else if (!nd->up && s_chance(200000)) {
+        if (s_start(i, 0) != RU_OK)
+            s_fail("node %d cannot start again", i);
+    } else if (s_chance(W.rates.lose))
+        s_lose_store(nd);
+    int j = (int) s_below((uint64_t) W.n);
+    if (W.linked[i][j] && !W.cut[i][j] && s_chance(W.rates.cut)) {
+        W.cut[i][j] = W.cut[j][i] = 1;
+        W.counts.cuts++;
+        s_trace("link %d-%d cut", i, j);
+    } else if (W.cut[i][j] && s_chance(W.rates.heal)) {
+        W.cut[i][j] = W.cut[j][i] = 0;
+        s_trace("link %d-%d healed", i, j);
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  A run
+ */
+
+/*  One step: time moves on, what is due is delivered, timers fire, and
+ *  maybe a post or a fault. */
+static void
+s_step(void)
+{
+    W.counts.steps++;
+    W.now += 1 + s_below(20);
+    s_msg m;
+    while (!W.failure[0] && s_next_due(&m)) {
+        s_deliver(&m);
+        free(m.bytes);
+    }
+    for (int i = 0; i < W.n && !W.failure[0]; i++)
+        if (W.nodes[i].up)
+            s_timers(&W.nodes[i]);
+    if (W.healing || W.failure[0])
+        return;
+    int i = s_pick_up();
+    if (i >= 0 && s_chance(W.rates.post))
+        s_post(&W.nodes[i]);
+    s_faults();
+}
+
+/*  1 when every node holds the same clock, nothing pending, and none is
+ *  recovering. */
+static int
+s_quiet(void)
+{
+    if (W.n_queue)
+        return 0;
+    ru_clock_t first, other;
+    ru_clock_init(&first);
+    ru_clock_init(&other);
+    int same = s_our_clock(&W.nodes[0], &first, NULL) == RU_OK;
+    for (int i = 0; i < W.n && same; i++) {
+        same = !W.nodes[i].recovering && s_our_clock(&W.nodes[i], &other, NULL) == RU_OK &&
+               ru_clock_compare(&first, &other) == RU_CLOCK_EQUAL;
+        ru_clock_fini(&other);
+        ru_clock_init(&other);
+    }
+    ru_clock_fini(&first);
+    ru_clock_fini(&other);
+    return same;
+}
+
+/*  The end state's invariants. */
+static void
+s_check_end(void)
+{
+    uint8_t digest0[RU_HASH_BYTES], digest[RU_HASH_BYTES];
+    for (int i = 0; i < W.n; i++) {
+        s_node *nd = &W.nodes[i];
+        ru_txn_t txn;
+        if (ru_store_read(nd->node.store, &txn) != RU_OK) {
+            s_fail("node %d: cannot read its store", i);
+            return;
+        }
+        if (ru_txn_digest(&txn, i ? digest : digest0) != RU_OK ||
+            (i && memcmp(digest, digest0, sizeof digest) != 0))
+            s_fail("node %d's state digest differs from node 0's", i);
+        MDB_cursor *c;
+        MDB_val k, v;
+        if (mdb_cursor_open(txn.txn, ru_store_dbi(nd->node.store, RU_DB_pending), &c) == 0) {
+            if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0)
+                s_fail("node %d still holds pending updates", i);
+            mdb_cursor_close(c);
+        }
+        for (int o = 0; o < W.n; o++)
+            for (uint64_t seq = 1; seq < W.nodes[o].n_made; seq++) {
+                const s_made *m = &W.nodes[o].made[seq];
+                uint8_t key[RU_DBKEY_REF], hash[32];
+                MDB_val val;
+                if (!m->acked || m->lost)
+                    continue;
+                size_t klen = ru_dbkey_ref(key, ru_key_public(W.nodes[o].key), seq);
+                if (ru_txn_get(&txn, RU_DB_log, key, klen, &val) != RU_OK) {
+                    s_fail("node %d lacks the acknowledged post %d:%llu", i, o,
+                           (unsigned long long) seq);
+                    continue;
+                }
+                crypto_generichash(hash, sizeof hash, val.mv_data, val.mv_size, NULL, 0);
+                if (memcmp(hash, m->hash, sizeof hash) != 0)
+                    s_fail("node %d holds another payload for the acknowledged post %d:%llu", i,
+                           o, (unsigned long long) seq);
+            }
+        ru_txn_abort(&txn);
+        if (nd->recovering)
+            s_fail("node %d is still recovering", i);
+    }
+    if (!s_quiet() && !W.failure[0])
+        s_fail("the nodes' clocks differ once healed");
+}
+
+static void
+s_setup(uint64_t seed)
+{
+    memset(&W.nodes, 0, sizeof W.nodes);
+    memset(W.linked, 0, sizeof W.linked);
+    memset(W.cut, 0, sizeof W.cut);
+    memset(W.fifo, 0, sizeof W.fifo);
+    memset(&W.counts, 0, sizeof W.counts);
+    W.failure[0] = 0;
+    W.healing = 0;
+    W.n_queue = 0;
+    W.order = 0;
+    W.seed = seed;
+    s_rng = seed;
+    W.now = S_START_MS;
+    W.n = 3 + (int) s_below(3);
+    for (int i = 1; i < W.n; i++) { /* connected: a tree, then some more links */
+        int j = (int) s_below((uint64_t) i);
+        W.linked[i][j] = W.linked[j][i] = 1;
+    }
+    for (int i = 0; i < W.n; i++)
+        for (int j = i + 1; j < W.n; j++)
+            if (s_chance(300000))
+                W.linked[i][j] = W.linked[j][i] = 1;
+    W.rates = (s_rates){.drop = (uint32_t) s_below(50000),
+                        .dup = (uint32_t) s_below(20000),
+                        .crash = (uint32_t) s_below(4000),
+                        .crash_mid = (uint32_t) s_below(20000),
+                        .lose = (uint32_t) s_below(1000),
+                        .cut = (uint32_t) s_below(5000),
+                        .heal = 20000 + (uint32_t) s_below(50000),
+                        .fail = (uint32_t) s_below(30000),
+                        .post = 100000 + (uint32_t) s_below(300000)};
+    uint32_t *off[] = {&W.rates.drop, &W.rates.dup,  &W.rates.crash,
+                       &W.rates.lose, &W.rates.cut, &W.rates.fail};
+    for (size_t k = 0; k < sizeof off / sizeof off[0]; k++)
+        if (W.without & 1u << k)
+            *off[k] = 0;
+    if (W.without & 1u << 2)
+        W.rates.crash_mid = 0;
+    memset(&W.trust, 0, sizeof W.trust);
+    for (int i = 0; i < W.n; i++) {
+        s_node *nd = &W.nodes[i];
+        uint8_t key_seed[32];
+        for (int k = 0; k < 32; k++)
+            key_seed[k] = (uint8_t) s_rand();
+        nd->id = i;
+        if (ru_key_from_seed(key_seed, &nd->key) != RU_OK ||
+            testdir_make(nd->dir, sizeof nd->dir) != 0) {
+            s_fail("cannot make node %d", i);
+            return;
+        }
+        ru_config_defaults(&nd->node.cfg);
+        nd->node.key = nd->key;
+        memcpy(W.trust.keys[W.trust.n++], ru_key_public(nd->key), RU_KEY_BYTES);
+        for (int j = 0; j < W.n; j++)
+            ru_clock_init(&nd->live[j]);
+        snprintf(nd->endpoint, sizeof nd->endpoint, "inproc://sim-publish-%llu-%d",
+                 (unsigned long long) seed, i);
+        nd->pull = zsock_new_pull(nd->endpoint);
+        if (!nd->pull) {
+            s_fail("cannot bind %s", nd->endpoint);
+            return;
+        }
+        zsock_set_rcvtimeo(nd->pull, 10000);
+        zsock_set_rcvhwm(nd->pull, 0);
+    }
+    for (int i = 0; i < W.n && !W.failure[0]; i++)
+        if (s_start(i, 0) != RU_OK)
+            s_fail("node %d cannot start", i);
+}
+
+static void
+s_teardown(void)
+{
+    for (int i = 0; i < W.n; i++) {
+        s_node *nd = &W.nodes[i];
+        if (nd->up)
+            s_stop(nd);
+        for (int j = 0; j < W.n; j++)
+            ru_clock_fini(&nd->live[j]);
+        zsock_destroy(&nd->pull);
+        ru_key_destroy(&nd->key);
+        testdir_remove(nd->dir);
+        free(nd->made);
+    }
+    for (size_t k = 0; k < W.n_queue; k++)
+        free(W.queue[k].bytes);
+    W.n_queue = 0;
+}
+
+/*  The index of a fault kind's name, -1 if none. */
+static int
+s_fault(const char *name)
+{
+    for (size_t k = 0; k < sizeof s_fault_names / sizeof s_fault_names[0]; k++)
+        if (strcmp(name, s_fault_names[k]) == 0)
+            return (int) k;
+    return -1;
+}
+
+/*  The command that replays this run. */
+static void
+s_replay(uint64_t seed, unsigned long steps)
+{
+    printf("replay: sim --seed %llu --steps %lu", (unsigned long long) seed, steps);
+    for (size_t k = 0; k < sizeof s_fault_names / sizeof s_fault_names[0]; k++)
+        if (W.without & 1u << k)
+            printf(" --no %s", s_fault_names[k]);
+    printf(" --verbose\n");
+}
+
+/*  Runs one seed; 0 when every invariant held. */
+static int
+s_run(uint64_t seed, unsigned long steps)
+{
+    s_setup(seed);
+    s_trace("seed %llu: %d nodes", (unsigned long long) seed, W.n);
+    for (unsigned long k = 0; k < steps && !W.failure[0]; k++)
+        s_step();
+    W.healing = 1;
+    memset(W.cut, 0, sizeof W.cut);
+    for (int i = 0; i < W.n && !W.failure[0]; i++)
+        if (!W.nodes[i].up && s_start(i, 0) != RU_OK)
+            s_fail("node %d cannot start for the end", i);
+    uint64_t deadline = W.now + S_HEAL_MS;
+    while (!W.failure[0] && W.now < deadline) {
+        s_step();
+        if (W.now % 1000 < 20 && s_quiet())
+            break;
+    }
+    if (!W.failure[0])
+        s_check_end();
+    unsigned long faults = W.counts.dropped + W.counts.duplicated + W.counts.crashes +
+                           W.counts.losses + W.counts.cuts + W.counts.failed;
+    printf("seed %llu: %d nodes, %lu steps, %lu messages, %lu posts acknowledged, faults: "
+           "%lu dropped, %lu doubled, %lu crashes (%lu between commit and publish), %lu "
+           "stores lost, %lu links cut, %lu requests failed (%lu in all): %s\n",
+           (unsigned long long) seed, W.n, W.counts.steps, W.counts.delivered, W.counts.acked,
+           W.counts.dropped, W.counts.duplicated, W.counts.crashes, W.counts.crashes_mid,
+           W.counts.losses, W.counts.cuts, W.counts.failed, faults,
+           W.failure[0] ? W.failure : "ok");
+    int failed = W.failure[0] != 0;
+    if (failed)
+        s_replay(seed, steps);
+    s_teardown();
+    return failed;
+}
+
+int
+main(int argc, char **argv)
+{
+    uint64_t seed = 1;
+    unsigned long seeds = 1, steps = 3000;
+    for (int k = 1; k < argc; k++) {
+        if (strcmp(argv[k], "--seed") == 0 && k + 1 < argc)
+            seed = strtoull(argv[++k], NULL, 10);
+        else if (strcmp(argv[k], "--seeds") == 0 && k + 1 < argc)
+            seeds = strtoul(argv[++k], NULL, 10);
+        else if (strcmp(argv[k], "--steps") == 0 && k + 1 < argc)
+            steps = strtoul(argv[++k], NULL, 10);
+        else if (strcmp(argv[k], "--verbose") == 0)
+            W.verbose = 1;
+        else if (strcmp(argv[k], "--no") == 0 && k + 1 < argc && s_fault(argv[++k]) >= 0)
+            W.without |= 1u << s_fault(argv[k]);
+        else {
+            fprintf(stderr, "usage: sim [--seed N] [--seeds COUNT] [--steps N] [--no FAULT]... "
+                            "[--verbose]\nFAULT: drop, dup, crash, lose, cut, fail\n");
+            return 2;
+        }
+    }
+    if (sodium_init() < 0)
+        return 1;
+    ru_hlc_use_clock(s_clock);
+    int failed = 0;
+    for (unsigned long k = 0; k < seeds; k++)
+        failed += s_run(seed + k, steps);
+    printf("%lu seeds from %llu, %d failed\n", seeds, (unsigned long long) seed, failed);
+    free(W.queue);
+    return failed ? 1 : 0;
+}
