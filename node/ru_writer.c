@@ -16,6 +16,10 @@
  *  The refs of a batch's applied updates are kept beside the envelopes for
  *  the listener, which is called with the lock held after the commit: a
  *  listener removed by ru_writer_listen() is then surely not running.
+ *  When a request fails, its child transaction is aborted and both buffers
+ *  are cut back to where they stood before it ran: an update that a failed
+ *  request applied is neither published nor told, for it is not in the
+ *  store, and the next local update takes its seq.
  *
  *  The node's HLC lives here, saved in meta with every commit, so local
  *  updates keep increasing times across restarts even if the wall clock
@@ -83,11 +87,17 @@ s_collect(void *ctx, const ru_envelope_t *env, const ru_update_t *u)
     ru_buf_append(&self->applied, env->wire, env->wire_len);
 }
 
-/*  Sends the collected envelopes of a committed batch to the publisher. */
+/*  Sends the collected envelopes of a committed batch to the publisher.
+ *  If collecting them ran out of memory, none is sent (the buffer would
+ *  not hold what its lengths say): the peers' catch-up fetches them. */
 static void
 s_publish(ru_writer_t *self)
 {
     size_t at = 0;
+    if (self->publish && ru_buf_status(&self->applied) != RU_OK) {
+        ru_log_warn("writer", "out of memory: a batch's updates wait for catch-up");
+        at = self->applied.len;
+    }
     while (self->publish && at + 4 <= self->applied.len) {
         const uint8_t *p = self->applied.data + at;
         size_t len = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
@@ -123,6 +133,7 @@ s_run_requests(ru_writer_t *self, ru_txn_t *txn, s_req **batch, int n, s_req **f
         if (r->decided)
             continue;
         ru_txn_t child;
+        size_t applied = self->applied.len, refs = self->refs.len;
         ru_err err = ru_txn_child(txn, &child);
         if (!err) {
             apply.state.txn = &child;
@@ -132,6 +143,10 @@ s_run_requests(ru_writer_t *self, ru_txn_t *txn, s_req **batch, int n, s_req **f
                 ru_txn_abort(&child);
             else
                 err = ru_txn_commit(&child);
+        }
+        if (err) { /* what it applied is gone: nobody may hear of it */
+            ru_buf_truncate(&self->applied, applied);
+            ru_buf_truncate(&self->refs, refs);
         }
         r->result = err;
         if (err == RU_E_STORE_FULL) {

@@ -25,6 +25,13 @@ ru_buf_reset(ru_buf_t *self)
 }
 
 void
+ru_buf_truncate(ru_buf_t *self, size_t len)
+{
+    if (len < self->len)
+        self->len = len;
+}
+
+void
 ru_buf_append(ru_buf_t *self, const void *bytes, size_t len)
 {
     if (self->failed || len == 0)

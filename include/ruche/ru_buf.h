@@ -25,6 +25,9 @@ void ru_buf_init(ru_buf_t *self);
 void ru_buf_fini(ru_buf_t *self);
 /*  Empties the buffer, keeps its memory, clears the failure flag. */
 void ru_buf_reset(ru_buf_t *self);
+/*  Cuts the buffer back to its first len bytes (len <= its length): what
+ *  was appended since it had len bytes is gone; the failure flag stays. */
+void ru_buf_truncate(ru_buf_t *self, size_t len);
 /*  Appends len bytes; on failure the flag is set and nothing is appended. */
 void ru_buf_append(ru_buf_t *self, const void *bytes, size_t len);
 /*  RU_E_NOMEM if any append since init/reset failed, else RU_OK. */
