@@ -9,33 +9,42 @@ void
 ru_recovery_init(ru_recovery_t *self)
 {
     self->target = 0;
-    self->answered = 0;
+    self->n_answered = 0;
+}
+
+static int
+s_answered(const ru_recovery_t *self, uint32_t peer)
+{
+    for (int i = 0; i < self->n_answered; i++)
+        if (self->answered[i] == peer)
+            return 1;
+    return 0;
 }
 
 void
 ru_recovery_done(ru_recovery_t *self, uint32_t peer, uint64_t seq)
 {
-    (void) peer;
-    if (seq > self->target)
-        self->target = seq;
-    self->answered = 1;
+    ru_recovery_heard(self, peer, seq);
+    if (!s_answered(self, peer) && self->n_answered < RU_MAX_PEERS)
+        self->answered[self->n_answered++] = peer;
 }
 
 void
 ru_recovery_heard(ru_recovery_t *self, uint32_t peer, uint64_t seq)
 {
-    (void) self;
     (void) peer;
-    (void) seq;
+    if (seq > self->target)
+        self->target = seq;
 }
 
 int
 ru_recovery_target(const ru_recovery_t *self, const uint32_t *peers, int n, uint64_t *target)
 {
-    (void) peers;
-    (void) n;
     *target = self->target;
-    return self->answered;
+    for (int i = 0; i < n; i++)
+        if (!s_answered(self, peers[i]))
+            return 0;
+    return 1;
 }
 
 typedef struct {

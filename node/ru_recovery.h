@@ -6,7 +6,19 @@
  *  another site already has: every site would refuse it as a fork, and the
  *  site's later updates as a broken chain, for good. The store keeps the
  *  site in recovery (ru_apply_begin_recovery) and refuses local updates;
- *  this module decides the seq that recovery must reach.
+ *  this module decides the seq that recovery must reach, and when it is
+ *  known.
+ *
+ *  The first answer is not enough: a peer that holds none of this site's
+ *  updates, or a lagging one, may answer first. The target is known only
+ *  once every direct peer has ended a catch-up with this site since this
+ *  process started (its done carries its clock), and it is the highest of
+ *  their entries for this site and of what their heartbeats said (a lower
+ *  bound: a heartbeat may come before that peer's done). Every update of
+ *  this site that any site holds came to it through some direct peer, which
+ *  keeps it (PROTOCOL.md section 13, store loss). A direct peer that does
+ *  not answer keeps the site in recovery: its operator brings it back, or
+ *  removes it from the configuration.
  *
  *  No sockets here: the replication actor (and the simulation in
  *  tests/sim) tells it what the peers answered, and calls
@@ -17,11 +29,13 @@
 
 #include <stdint.h>
 
+#include "ru_config.h"
 #include "ru_writer.h"
 
 typedef struct {
-    uint64_t target; /* the highest seq of this site that a peer reported */
-    int answered;    /* some peer's catch-up ended */
+    uint64_t target;                   /* the highest seq of this site a peer reported */
+    uint32_t answered[RU_MAX_PEERS];   /* the peers whose catch-up ended, by id */
+    int n_answered;
 } ru_recovery_t;
 
 void ru_recovery_init(ru_recovery_t *self);

@@ -503,8 +503,10 @@ s_lose_store(s_node *nd)
         int held = 0;
         for (int j = 0; j < W.n && !held && m->made; j++)
             held = j != nd->id && s_holds(j, nd->id, seq);
-        if (m->made && !held)
+        if (m->made && !held) {
             m->lost = 1;
+            s_trace("node %d: seq %llu is lost with its store", nd->id, (unsigned long long) seq);
+        }
     }
     testdir_remove(nd->dir);
     if (mkdir(nd->dir, 0700) != 0)
