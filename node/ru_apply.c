@@ -360,12 +360,31 @@ ru_apply_recovering(ru_txn_t *txn, int *recovering)
     return err == RU_E_NOT_FOUND ? RU_OK : err;
 }
 
+/*  Does origin have an update pending here? */
+static ru_err
+s_has_pending(ru_txn_t *txn, const uint8_t *origin, int *has)
+{
+    MDB_cursor *c;
+    *has = 0;
+    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_pending), &c) != 0)
+        return RU_E_STORE;
+    uint8_t first[RU_DBKEY_REF];
+    MDB_val k = {ru_dbkey_ref(first, origin, 0), first}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    *has = rc == 0 && k.mv_size >= RU_KEY_BYTES && memcmp(k.mv_data, origin, RU_KEY_BYTES) == 0;
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? RU_OK : RU_E_STORE;
+}
+
 ru_err
 ru_apply_end_recovery(const ru_apply_t *ap, uint64_t target, int *ended)
 {
     uint64_t head;
+    int pending = 0;
     ru_err err = ru_apply_head(ap->state.txn, ap->state.self, &head, NULL);
-    *ended = !err && head >= target;
+    if (!err)
+        err = s_has_pending(ap->state.txn, ap->state.self, &pending);
+    *ended = !err && head >= target && !pending;
     if (*ended)
         err = ru_txn_del(ap->state.txn, RU_DB_meta, S_META_RECOVERING, strlen(S_META_RECOVERING));
     return err;

@@ -63,7 +63,9 @@ RU_MUST_CHECK ru_err ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, r
  *  must not make new ones, or it would reuse their seqs: recovery mode
  *  refuses local updates with RU_E_RECOVERING. It starts with
  *  ru_apply_begin_recovery() and ends with ru_apply_end_recovery() once this
- *  node's own head has reached target, the seq a peer reported for it. */
+ *  node's own head has reached target (ru_recovery.h says which) and none
+ *  of its own updates is pending here: an update of its own that came back
+ *  but cannot apply yet still holds a seq it must not make again. */
 RU_MUST_CHECK ru_err ru_apply_begin_recovery(ru_txn_t *txn);
 RU_MUST_CHECK ru_err ru_apply_end_recovery(const ru_apply_t *ap, uint64_t target, int *ended);
 RU_MUST_CHECK ru_err ru_apply_recovering(ru_txn_t *txn, int *recovering);

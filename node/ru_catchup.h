@@ -5,8 +5,15 @@
  *  keeps the clock the asker will have once it has what was sent: each
  *  batch raises it, so the next batch starts where the last one ended.
  *  Each batch spends one credit; with none left the session waits for the
- *  asker's credit message. When the asker lacks nothing more, done goes
- *  out with this node's clock, and the session is over.
+ *  asker's credit message.
+ *
+ *  First go the applied updates the asker lacks, from the log. Then the
+ *  pending ones it lacks (held here, waiting for a dependency): the asker
+ *  may hold that dependency, and a site recovering its lost store must
+ *  learn of every update of its own that any site holds, applied or not,
+ *  or it would make one of their seqs again (ru_recovery.h). When the asker
+ *  lacks nothing more, done goes out with this node's clock, and the
+ *  session is over.
  *
  *  No sockets and no threads here: the caller (the replication actor, or
  *  the simulation of the federation in tests/sim) receives the asker's
@@ -21,11 +28,15 @@
 #include "ruche/ru_clock.h"
 #include "ruche/ru_msg.h"
 
+#include "ru_dbkey.h"
 #include "ru_store.h"
 
 typedef struct {
     ru_clock_t theirs; /* the asker's clock, raised by what was sent */
     uint32_t credit;   /* batches the asker still accepts */
+    int pending;       /* the log is done: pending updates go now */
+    uint8_t pending_after[RU_DBKEY_REF]; /* the last pending key looked at */
+    int pending_started;
 } ru_catchup_t;
 
 void ru_catchup_init(ru_catchup_t *self);
