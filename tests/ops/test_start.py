@@ -42,8 +42,8 @@ def run_failing(node, settings):
     args = [node.ruched, "--data-dir", node.data_dir, "--site", node.site]
     for s in settings:
         args += ["--set", s]
-    log_path = os.path.join(node.tmp, "failing.log")
-    with open(log_path, "wb") as log:
+    before = len(node.log_text())
+    with open(node.log_path, "ab") as log:  # where sanitizer_reports() looks
         t0 = time.monotonic()
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 close_fds=True)
@@ -54,8 +54,7 @@ def run_failing(node, settings):
             proc.kill()
             proc.wait()
         took = time.monotonic() - t0
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        return status, took, f.read()
+    return status, took, node.log_text()[before:]
 
 
 def s_ports_in_use(c, node):
@@ -83,6 +82,7 @@ def s_ports_in_use(c, node):
             c.check("%s: and the setting" % name,
                     "[replication] %s" % which in log, log)
         c.check("%s: and says the site did not start" % name, "did not start" in log, log)
+    c.equal("no sanitizer report", node.sanitizer_reports(), [])
 
 
 def check_parts(c, name, reply, replication):
