@@ -444,6 +444,14 @@ s_cookie(struct mg_connection *conn, const char *name, char *out, size_t size)
     return h && mg_get_cookie(h, name, out, size) > 0;
 }
 
+const char *
+ru_http_ws_protocol(const struct mg_connection *conn, size_t *len)
+{
+    const char *list = mg_get_header(conn, "Sec-WebSocket-Protocol");
+    *len = list ? strcspn(list, ", \t") : 0;
+    return list;
+}
+
 /*  The token a connection carries and how; param is the access_token
  *  parameter already parsed, or NULL to read it from the query string. */
 static ru_auth_via
@@ -451,14 +459,15 @@ s_token(struct mg_connection *conn, const char *param, char *out, size_t size)
 {
     const char *h = mg_get_header(conn, "Authorization");
     const char *q = mg_get_request_info(conn)->query_string;
-    const char *proto = mg_get_header(conn, "Sec-WebSocket-Protocol");
+    size_t plen;
+    const char *proto = ru_http_ws_protocol(conn, &plen);
     if (h && strncasecmp(h, "Bearer ", 7) == 0)
         snprintf(out, size, "%s", h + 7);
     else if (param)
         snprintf(out, size, "%s", param);
     else if (!q || mg_get_var(q, strlen(q), "access_token", out, size) <= 0) {
         if (proto)
-            snprintf(out, size, "%.*s", (int) strcspn(proto, ", "), proto);
+            snprintf(out, size, "%.*s", (int) plen, proto);
         else
             return s_cookie(conn, RU_SESSION_COOKIE, out, size) ? RU_AUTH_COOKIE : RU_AUTH_NONE;
     }

@@ -89,6 +89,11 @@ void ru_http_stop(ru_http_t **self_p);
  *  it is unknown. */
 RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection *conn,
                                           ru_account_t *acct, ru_auth_via *via);
+/*  The first subprotocol a WebSocket handshake on conn offers (the first
+ *  of the comma-separated list of its Sec-WebSocket-Protocol header), and
+ *  its length in *len; NULL when it offers none. A view of the request's
+ *  header: valid until the connection reads its next request. */
+const char *ru_http_ws_protocol(const struct mg_connection *conn, size_t *len);
 /*  The token a request presents (header, access_token parameter or
  *  WebSocket protocol; not the cookie) into out, whether or not it is a
  *  session: 1 when there is one. */

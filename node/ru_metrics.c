@@ -263,7 +263,7 @@ s_render_store(ru_node_t *node, ru_buf_t *out)
              node->stream ? (double) ru_stream_open_count(node->stream) : 0);
 }
 
-static const char *s_not_ready(ru_node_t *node);
+static const char *s_not_ready(ru_node_t *node, json_t *parts);
 
 /*  The whole page into out. */
 static ru_err
@@ -280,7 +280,7 @@ s_render(ru_req_t *req, ru_buf_t *out)
     s_render_store(node, out);
     s_single(out, "ruche_ready", "gauge",
              "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
-             s_not_ready(node) ? 0 : 1);
+             s_not_ready(node, NULL) ? 0 : 1);
     ru_err err = RU_OK;
     if (node->repl) {
         ru_clock_t ours;
@@ -337,32 +337,119 @@ ru_metrics_serve(ru_req_t *req)
     return status;
 }
 
-/*  Why the node is not ready, or NULL. */
+/*  ---------------------------------------------------------------------
+ *  Readiness: every part of the node and its state
+ */
+
+/*  A part's state; *why says what keeps the node from being ready, and
+ *  stays NULL when the part is as it should be. */
+typedef const char *(*s_part_fn)(ru_node_t *node, const char **why);
+
 static const char *
-s_not_ready(ru_node_t *node)
+s_part_store(ru_node_t *node, const char **why)
 {
-    if (!node->store)
-        return "the store is not open";
     ru_txn_t txn;
     int recovering = 0;
-    if (ru_store_read(node->store, &txn) != RU_OK)
-        return "the store cannot be read";
-    ru_err err = ru_apply_recovering(&txn, &recovering);
-    ru_txn_abort(&txn);
-    if (err)
-        return "the store cannot be read";
-    if (recovering)
-        return "recovering: this site takes its own updates back from its peers";
-    if (node->cfg.pub_bind[0] && !node->repl)
-        return "replication has not started";
-    return NULL;
+    if (!node->store) {
+        *why = "the store is not open";
+        return "not open";
+    }
+    ru_err err = ru_store_read(node->store, &txn);
+    if (!err) {
+        err = ru_apply_recovering(&txn, &recovering);
+        ru_txn_abort(&txn);
+    }
+    if (err) {
+        *why = "the store cannot be read";
+        return "unreadable";
+    }
+    if (recovering) {
+        *why = "recovering: this site takes its own updates back from its peers";
+        return "recovering";
+    }
+    return "open";
+}
+
+static const char *
+s_part_writer(ru_node_t *node, const char **why)
+{
+    if (node->writer)
+        return "running";
+    *why = "the store actor has not started";
+    return "not started";
+}
+
+static const char *
+s_part_replication(ru_node_t *node, const char **why)
+{
+    if (!node->cfg.pub_bind[0])
+        return "off";
+    const char *state = node->repl ? ru_repl_state(node->repl) : "not started";
+    if (strcmp(state, "running") != 0)
+        *why = node->repl ? "replication has stopped" : "replication has not started";
+    return state;
+}
+
+static const char *
+s_part_streams(ru_node_t *node, const char **why)
+{
+    if (node->stream)
+        return "running";
+    *why = "the streaming hub has not started";
+    return "not started";
+}
+
+static const char *
+s_part_http(ru_node_t *node, const char **why)
+{
+    (void) node, (void) why;
+    return "serving"; /* it answers this request */
+}
+
+static const char *
+s_part_web(ru_node_t *node, const char **why)
+{
+    (void) why; /* the API serves without it */
+    return node->web ? "serving" : "off";
+}
+
+static const struct {
+    const char *name;
+    s_part_fn state;
+} s_parts[] = {
+    {"store", s_part_store},
+    {"store_actor", s_part_writer},
+    {"replication", s_part_replication},
+    {"streams", s_part_streams},
+    {"http", s_part_http},
+    {"web", s_part_web},
+};
+
+/*  Why the node is not ready (the first part's reason), or NULL; each
+ *  part's {"state", "ready"} into parts, unless it is NULL. */
+static const char *
+s_not_ready(ru_node_t *node, json_t *parts)
+{
+    const char *first = NULL;
+    for (size_t i = 0; i < sizeof s_parts / sizeof s_parts[0]; i++) {
+        const char *why = NULL;
+        const char *state = s_parts[i].state(node, &why);
+        if (parts)
+            json_object_set_new(parts, s_parts[i].name,
+                                json_pack("{s:s, s:b}", "state", state, "ready", why == NULL));
+        if (!first)
+            first = why;
+    }
+    return first;
 }
 
 int
 ru_metrics_ready(ru_req_t *req)
 {
-    const char *why = s_not_ready(req->node);
+    json_t *parts = json_object();
+    const char *why = parts ? s_not_ready(req->node, parts) : "out of memory";
     if (why)
-        return ru_http_json(req, 503, json_pack("{s:b, s:s}", "ready", 0, "error", why));
-    return ru_http_json(req, 200, json_pack("{s:b}", "ready", 1));
+        return ru_http_json(
+            req, 503, json_pack("{s:b, s:s, s:o*}", "ready", 0, "error", why, "parts", parts));
+    return ru_http_json(req, 200, json_pack("{s:b, s:o}", "ready", 1, "parts", parts));
 }

@@ -21,9 +21,11 @@
  *  metrics = loopback keeps it to clients on the node's own host, admin
  *  asks for an administrator's token.
  *
- *  GET /readyz answers 200 {"ready": true} once the store opens, the node
- *  is not recovering its own updates from its peers and replication runs
- *  (when the node replicates), else 503 {"ready": false, "error": why}.
+ *  GET /readyz answers 200 {"ready": true, "parts": ...} once the store
+ *  opens, the node is not recovering its own updates from its peers and
+ *  replication runs (when the node replicates), else 503 {"ready": false,
+ *  "error": why, "parts": ...}. parts names every part of the node (store,
+ *  store_actor, replication, streams, http, web) with {"state", "ready"}.
  *  GET /healthz (ru_api_misc.c) only says the process answers.
  */
 #ifndef RU_METRICS_H

@@ -16,6 +16,7 @@
 #include <czmq.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,9 +68,13 @@ typedef struct s_session {
     struct s_session *next;
 } s_session;
 
+/*  The actor's life, which HTTP threads read (ru_repl_state). */
+typedef enum { S_STARTING, S_RUNNING, S_FAILED, S_STOPPED } s_life;
+
 struct ru_repl {
     ru_node_t *node;
     zactor_t *actor;
+    atomic_int life; /* s_life: set by the actor */
     pthread_mutex_t lock;
     s_peer *peers[RU_MAX_PEERS]; /* changed by the actor, under the mutex */
     int n_peers;
@@ -164,7 +169,8 @@ s_server(ru_repl_t *self, int type, const char *endpoint, int quiet)
     zsock_set_maxmsgsize(sock, (int64_t) RU_MAX_MESSAGE + 1024 * 1024);
     if (zsock_bind(sock, "%s", endpoint) < 0) {
         if (!quiet)
-            ru_log_err("repl", "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+            ru_log_err("repl", "cannot bind [replication] %s at %s: %s",
+                       type == ZMQ_PUB ? "pub" : "sync", endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&sock);
     }
     return sock;
@@ -903,6 +909,9 @@ s_actor(zsock_t *pipe, void *arg)
 {
     ru_repl_t *self = arg;
     ru_err err = s_open(self, pipe);
+    /*  zactor_new() waits for this signal but drops what it says: the
+     *  life, set before it, tells ru_repl_new() whether the start failed. */
+    atomic_store(&self->life, err ? S_FAILED : S_RUNNING);
     zsock_signal(pipe, err ? 1 : 0);
     if (!err) {
         ru_log_info("repl", "publishing at %s, catch-up at %s, %d peers", self->node->cfg.pub_bind,
@@ -919,6 +928,7 @@ s_actor(zsock_t *pipe, void *arg)
             if (which && !s_dispatch(self, pipe, which))
                 break;
         }
+        atomic_store(&self->life, S_STOPPED);
     }
     s_close(self);
 }
@@ -955,6 +965,7 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
     if (!self)
         return RU_E_NOMEM;
     self->node = node;
+    atomic_init(&self->life, S_STARTING);
     ru_recovery_init(&self->recovery);
     ru_clock_init(&self->published);
     pthread_mutex_init(&self->lock, NULL);
@@ -974,8 +985,11 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
         err = ru_verify_new(node, &trust, (int) node->cfg.verify_threads, S_JOBS, S_RESULTS,
                             &self->verify);
     if (!err) {
+        /*  A failed start must fail ru_repl_new(): a node left without its
+         *  actor would serve as an island, and a command sent to the dead
+         *  actor's pipe would block its sender for ever. */
         self->actor = zactor_new(s_actor, self);
-        if (!self->actor)
+        if (!self->actor || atomic_load(&self->life) != S_RUNNING)
             err = RU_E_IO; /* the actor logged why */
     }
     if (err) {
@@ -1001,6 +1015,16 @@ ru_repl_destroy(ru_repl_t **self_p)
     pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
+}
+
+const char *
+ru_repl_state(ru_repl_t *self)
+{
+    static const char *const names[] = {[S_STARTING] = "starting",
+                                        [S_RUNNING] = "running",
+                                        [S_FAILED] = "failed",
+                                        [S_STOPPED] = "stopped"};
+    return names[atomic_load(&self->life)];
 }
 
 /*  ---------------------------------------------------------------------

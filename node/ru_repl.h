@@ -36,10 +36,14 @@ typedef struct ru_repl ru_repl_t;
 const char *ru_repl_publish_endpoint(void);
 
 /*  Starts the actor for node (its config, key, store and writer must be
- *  ready and outlive it). */
+ *  ready and outlive it). Fails, having logged why, when any part of the
+ *  actor cannot start (an endpoint it cannot bind: one in use). */
 RU_MUST_CHECK ru_err ru_repl_new(ru_node_t *node, ru_repl_t **out);
 /*  Stops the actor and the workers; NULL-safe. */
 void ru_repl_destroy(ru_repl_t **self_p);
+/*  The actor's state, for /readyz: "running" from a successful
+ *  ru_repl_new() until it stops ("stopped"). Any thread. */
+const char *ru_repl_state(ru_repl_t *self);
 
 /*  Takes the [peer] sections of cfg as the new peer list (SIGHUP): new
  *  peers are connected, removed ones closed, the trust set updated. The

@@ -25,6 +25,18 @@
  *  handler starts the stream's writer thread; the close handler ends the
  *  stream, joins the writer and frees it. An event stream lives in its
  *  route handler, which is its writer.
+ *
+ *  The connect handler also chooses the handshake's Sec-WebSocket-Protocol,
+ *  every time: the first protocol the client offered (its token, which
+ *  Mastodon's clients send there and expect back), or none when it offered
+ *  none. civetweb 1.15 sends whatever its connection's request info names
+ *  as the accepted protocol, sets that only when a client offers one and
+ *  never clears it, and a worker thread's connection serves client after
+ *  client: left to itself, a handshake without a protocol got back an
+ *  earlier client's token (another user's), or bytes of its own request,
+ *  and clients that offered none (megalodon, the web front end) failed.
+ *  The name points into the stream, which outlives the handshake; the
+ *  ready handler, once the handshake is sent, clears it again.
  */
 #include "ru_stream.h"
 
@@ -106,6 +118,7 @@ typedef struct s_conn {
     pthread_t writer;    /* WebSockets */
     int has_writer;
     struct s_conn *prev, *next;
+    char protocol[]; /* the subprotocol accepted, "" for none (WebSockets) */
 } s_conn;
 
 struct ru_stream {
@@ -467,15 +480,18 @@ s_reserve(ru_stream_t *self)
     return ok;
 }
 
-/*  A new stream of the hub's, with its first subscription (sub, or NULL),
- *  getting events from now on. NULL when out of memory. */
+/*  A new stream of the hub's, with its first subscription (sub, or NULL)
+ *  and the subprotocol it accepts (plen bytes of protocol), getting events
+ *  from now on. NULL when out of memory. */
 static s_conn *
 s_conn_new(ru_stream_t *self, struct mg_connection *mg, s_transport transport,
-           const ru_account_t *acct, const s_sub *sub)
+           const ru_account_t *acct, const s_sub *sub, const char *protocol, size_t plen)
 {
-    s_conn *c = calloc(1, sizeof *c);
+    s_conn *c = calloc(1, sizeof *c + plen + 1);
     if (!c)
         return NULL;
+    if (plen)
+        memcpy(c->protocol, protocol, plen);
     s_cond_init_monotonic(&c->wake);
     c->hub = self;
     c->mg = mg;
@@ -660,6 +676,8 @@ typedef struct {
     ru_auth_via via;
     char stream[32]; /* "": none named */
     char tag[3 * RU_MAX_TAG + 1];
+    const char *protocol; /* the first subprotocol a WebSocket offers (a view) */
+    size_t protocol_len;  /* its length; 0: none */
 } s_ask;
 
 /*  Is the page that opened conn one of this site's? Its Origin is that of
@@ -707,6 +725,8 @@ s_ask_read(ru_stream_t *self, struct mg_connection *conn, s_transport t, s_ask *
         snprintf(ask->stream, sizeof ask->stream, "?"); /* too long: no stream's name */
     if (q)
         (void) mg_get_var(q, strlen(q), "tag", ask->tag, sizeof ask->tag);
+    if (t == S_WS)
+        ask->protocol = ru_http_ws_protocol(conn, &ask->protocol_len);
     return 0;
 }
 
@@ -725,8 +745,8 @@ s_open(ru_stream_t *self, struct mg_connection *conn, s_transport t, const s_ask
         *why = "Too many streams are open: try again later";
         return NULL;
     }
-    s_conn *c =
-        s_conn_new(self, conn, t, ask->authed ? &ask->acct : NULL, ask->stream[0] ? &sub : NULL);
+    s_conn *c = s_conn_new(self, conn, t, ask->authed ? &ask->acct : NULL,
+                           ask->stream[0] ? &sub : NULL, ask->protocol, ask->protocol_len);
     if (!c) {
         atomic_fetch_sub(&self->open, 1);
         *status = 500;
@@ -739,6 +759,15 @@ s_open(ru_stream_t *self, struct mg_connection *conn, s_transport t, const s_ask
  *  WebSocket
  */
 
+/*  Names the subprotocol civetweb's handshake on conn accepts (NULL: none;
+ *  see the top). */
+static void
+s_ws_accept_protocol(struct mg_connection *conn, const char *protocol)
+{
+    struct mg_request_info *ri = (struct mg_request_info *) mg_get_request_info(conn);
+    ri->acceptedWebSocketSubprotocol = protocol;
+}
+
 static int
 s_ws_connect(const struct mg_connection *const_conn, void *cbdata)
 {
@@ -747,12 +776,14 @@ s_ws_connect(const struct mg_connection *const_conn, void *cbdata)
     const char *key = mg_get_header(conn, "Sec-WebSocket-Key");
     const char *why = "Sec-WebSocket-Key must be 24 characters";
     s_ask ask;
+    s_ws_accept_protocol(conn, NULL);
     int status = key && strlen(key) == 24 ? s_ask_read(self, conn, S_WS, &ask, &why) : 400;
     s_conn *c = status ? NULL : s_open(self, conn, S_WS, &ask, &status, &why);
     if (!c) {
         ru_http_conn_error(conn, status, why);
         return 1;
     }
+    s_ws_accept_protocol(conn, c->protocol[0] ? c->protocol : NULL);
     mg_set_user_connection_data(conn, c);
     return 0;
 }
@@ -782,6 +813,7 @@ s_ws_ready(struct mg_connection *conn, void *cbdata)
 {
     ru_stream_t *self = cbdata;
     s_conn *c = mg_get_user_connection_data(conn);
+    s_ws_accept_protocol(conn, NULL); /* the handshake is sent: c's name must not outlive c */
     if (!c)
         return;
     if (pthread_create(&c->writer, NULL, s_ws_writer, c) == 0) {

@@ -26,9 +26,11 @@
  *  Which statuses each stream carries is ru_event.h's business.
  *
  *  WebSocket, GET /api/v1/streaming with an upgrade: signed in as any
- *  request is (ru_http.h), the token of Sec-WebSocket-Protocol echoed in
- *  the handshake. A bad token is refused with 401 at the handshake; no
- *  token gives the public streams only. A connection signed in by the
+ *  request is (ru_http.h). The handshake echoes the first protocol of the
+ *  client's Sec-WebSocket-Protocol (the token, as Mastodon's clients send
+ *  it), and has no Sec-WebSocket-Protocol when the client offered none.
+ *  A bad token is refused with 401 at the handshake; no token gives the
+ *  public streams only. A connection signed in by the
  *  session cookie must come from a page of this site (its Origin is this
  *  node's), else 403: any page can open a WebSocket that carries the
  *  browser's cookies. ?stream=NAME(&tag=T) subscribes at connect; the

@@ -2,9 +2,11 @@
  *
  *  Without a command option, ruched runs the node: it reads the config
  *  file (--config) and the overriding flags, loads or creates the node key
- *  in the data directory, opens the store, starts the store actor and the
- *  HTTP server, and serves until SIGTERM or SIGINT; then it stops taking
- *  requests, lets the store actor commit what it holds, and exits 0.
+ *  in the data directory, opens the store, starts the store actor, the
+ *  replication actor and the HTTP server, and serves until SIGTERM or
+ *  SIGINT; then it stops taking requests, lets the store actor commit what
+ *  it holds, and exits 0. A part that cannot start (an address in use)
+ *  ends the start: what started stops, and ruched exits 1 at once.
  *  Commands do one thing and exit: --keygen DIR makes the key of a new
  *  node, --show-key DIR prints the node id of an existing one, --restore
  *  FILE (with the settings that name the data directory, and --force)
@@ -453,6 +455,8 @@ s_run_node(int argc, char **argv)
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
         status = s_serve(node, &stop, argc, argv);
+    if (status != S_EXIT_OK)
+        ru_log_err(S_LOG, "site %s did not start (the error is above): exiting", node->cfg.site);
     ru_repl_destroy(&node->repl);     /* its workers hand the writer their last updates */
     ru_writer_destroy(&node->writer); /* commits what it holds */
     ru_store_destroy(&node->store);

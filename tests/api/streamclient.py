@@ -4,6 +4,9 @@ python3 has none) and a Server-Sent Events reader.
 
 WebSocket(host, port, path, headers, protocols) sends the upgrade request
 and reads the answer: .status, .headers and, for anything but 101, .body.
+With kept_alive=N it first sends N plain GET /healthz requests on the same
+connection, kept alive, and reads their answers: the handshake then comes
+on a connection that has served requests before.
 Once open, send_json() and send_frame() write masked frames as a client
 must, and recv() returns the next data or close frame as (opcode, bytes),
 answering pings by itself and recording them in .pings. event() returns the
@@ -120,8 +123,10 @@ class WebSocket(_Conn):
     """A client WebSocket to ruched (see the module's comment)."""
 
     def __init__(self, host, port, path="/api/v1/streaming", headers=None, protocols=None,
-                 rcvbuf=None):
+                 rcvbuf=None, kept_alive=0):
         super().__init__(host, port, rcvbuf)
+        for _ in range(kept_alive):
+            self._plain_request(host, port)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (host, port), "Upgrade: websocket",
                  "Connection: Upgrade", "Sec-WebSocket-Version: 13"]
@@ -138,6 +143,17 @@ class WebSocket(_Conn):
         self.pings = 0
         if self.status != 101:
             self._refused()
+
+    def _plain_request(self, host, port):
+        """GET /healthz on this connection, kept alive; its answer is read
+        whole and dropped."""
+        self.sock.sendall(("GET /healthz HTTP/1.1\r\nHost: %s:%d\r\n"
+                           "Connection: keep-alive\r\n\r\n" % (host, port)).encode())
+        status, headers, self.buf = _read_head(self.sock, b"")
+        if status != 200 or headers.get("connection", "").lower() == "close":
+            raise rt.TestError("GET /healthz before the handshake: %d %r" % (status, headers))
+        self._take(int(headers.get("content-length", "0")),
+                   time.monotonic() + rt.REQUEST_TIMEOUT)
 
     def send_frame(self, opcode, data, fin=True):
         mask = os.urandom(4)

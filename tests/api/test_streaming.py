@@ -10,8 +10,10 @@ sees it, and on no other. An event that must not arrive is checked with a
 fence: a later status that must arrive, before which nothing else came.
 Then the sign-in rules (tokens in the protocol header, the query and the
 Authorization header; 401 for a bad one; the session cookie only from this
-site's pages), the client's subscribe and unsubscribe messages and their
-errors, heartbeats, the limit on open streams (503), a client too slow to
+site's pages), the protocol header of 900 handshakes one after another and
+200 at once, on connections kept alive (each the client's own token or
+none, never another client's), the client's subscribe and unsubscribe
+messages and their errors, heartbeats, the limit on open streams (503), a client too slow to
 read (disconnected, without holding up posts or other clients), odd input,
 and a clean SIGTERM with streams open.
 
@@ -19,6 +21,7 @@ Usage: test_streaming.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
 """
 
+import concurrent.futures
 import os
 import signal
 import sys
@@ -380,6 +383,93 @@ def s_cookie(c, w):
                   403)
 
 
+# Handshakes of every kind, as (name, stream query, protocols offered,
+# headers): a protocol offered is the client's own token, to be echoed
+# back; a client that offers none must get none back.
+def handshake_kinds(w):
+    mine = "http://127.0.0.1:%d" % w.port
+    kinds = []
+    for u in USERS:
+        tok = w.tokens[u]
+        kinds += [("%s's token as protocol" % u, "?stream=user", [tok], {}),
+                  ("%s's token first of two protocols" % u, "?stream=user", [tok, "other"], {}),
+                  ("%s's bearer token" % u, "?stream=user", None,
+                   {"Authorization": "Bearer " + tok}),
+                  ("%s's token in the query" % u, "?stream=user&access_token=" + tok, None, {}),
+                  ("%s's cookie" % u, "?stream=user", None,
+                   {"Cookie": "ruche_session=" + tok, "Origin": mine})]
+    kinds += [("anonymous", "?stream=public", None, {}), ("anonymous, no stream", "", None, {}),
+              ("a bad token as protocol", "?stream=public", ["z" * 43], {})]
+    return kinds
+
+
+def handshake_problem(w, kind, ws):
+    """None if the handshake of ws, a WebSocket of kind, is right, else
+    what is wrong with it."""
+    name, _, protocols, _ = kind
+    got = ws.headers.get("sec-websocket-protocol")
+    want_status = 401 if protocols and protocols[0] == "z" * 43 else 101
+    want = protocols[0] if protocols and want_status == 101 else None
+    if ws.status != want_status:
+        return "%s: status %d, not %d" % (name, ws.status, want_status)
+    if got == want:
+        return None
+    whose = [u for u in USERS
+             if got and (w.tokens[u] in got or (len(got) >= 8 and got in w.tokens[u]))]
+    return "%s: Sec-WebSocket-Protocol %r, not %r%s" % (
+        name, got[:12] + "..." if got else got, want[:12] + "..." if want else want,
+        " (%s's token)" % whose[0] if whose else "")
+
+
+def open_ws(w, kind, kept_alive):
+    _, query, protocols, headers = kind
+    return w.ws(query, protocols=protocols, headers=headers, kept_alive=kept_alive)
+
+
+def one_handshake(w, kind, kept_alive):
+    """Opens and closes a WebSocket of kind; handshake_problem()."""
+    ws = open_ws(w, kind, kept_alive)
+    ws.close()
+    return handshake_problem(w, kind, ws)
+
+
+def streams_open(w):
+    text = w.node.client().get("/metrics").raw.decode()
+    line = [ln for ln in text.splitlines() if ln.startswith("ruche_streams_open ")]
+    return float(line[0].split()[1]) if line else None
+
+
+HANDSHAKES = 900  # one after another, on connections kept alive
+CONCURRENT = 200  # open together: "100 to 200 app streams" broke Chrome's
+
+
+def s_subprotocol(c, w):
+    """The protocol header of every handshake is the client's own or none,
+    whichever worker thread served which client before (civetweb 1.15 kept
+    a worker's last accepted protocol for its later handshakes)."""
+    kinds = handshake_kinds(w)
+    signed = [k for k in kinds if k[2]]
+    unsigned = [k for k in kinds if not k[2]]
+    order = ([signed[i % len(signed)] for i in range(HANDSHAKES // 3)] +
+             [unsigned[i % len(unsigned)] for i in range(HANDSHAKES // 3)] +
+             [kinds[i % len(kinds)] for i in range(HANDSHAKES - 2 * (HANDSHAKES // 3))])
+    problems = [p for i, k in enumerate(order) for p in [one_handshake(w, k, i % 3)] if p]
+    c.check("%d handshakes one after another: each protocol header the client's own or none"
+            % len(order), not problems, "%d wrong, e.g. %s" % (len(problems), problems[:3]))
+    rt.wait_until(lambda: streams_open(w) == 0, 30, "the streams closed")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        opened = list(pool.map(lambda i: (kinds[i % len(kinds)],
+                                          open_ws(w, kinds[i % len(kinds)], i % 2)),
+                               range(CONCURRENT)))
+    problems = [p for kind, ws in opened for p in [handshake_problem(w, kind, ws)] if p]
+    c.check("%d handshakes at once: each protocol header the client's own or none"
+            % len(opened), not problems, "%d wrong, e.g. %s" % (len(problems), problems[:3]))
+    for _, ws in opened:
+        ws.close()
+    problems = [p for i, k in enumerate(kinds) for p in [one_handshake(w, k, 1)] if p]
+    c.check("and one of each kind after them", not problems, problems[:3])
+
+
 def s_odd_input(c, w):
     for name, head in (("no key", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Version: 13\r\n"),
@@ -502,7 +592,7 @@ def run(c, ruched):
                               ("edits and deletes", s_edit_delete),
                               ("notifications", s_notifications), ("local", s_local),
                               ("server-sent events", s_sse), ("cookie", s_cookie),
-                              ("odd input", s_odd_input)):
+                              ("subprotocols", s_subprotocol), ("odd input", s_odd_input)):
             with c.section(name):
                 section(c, w)
         c.check("the node is still running", node.running)

@@ -15,8 +15,9 @@ Two sites, paris and nozay, peered over ZeroMQ (tests/repl/fed.py):
 - an open event stream shows in ruche_streams_open, and goes away;
 - [http] metrics = admin asks for an administrator's token; loopback
   serves this host; a wrong value is refused with a clear error;
-- /readyz: 200 on a running site; 503 "recovering" on a site that lost its
-  store while its peer is away, 200 again once the peer is back.
+- /readyz: 200 on a running site, replication running; 503 "recovering"
+  on a site that lost its store while its peer is away (the store is the
+  part not ready), 200 again once the peer is back.
 
 Usage: test_metrics.py PATH/TO/ruched; prints one line per check and
 "N passed, M failed", exits non-zero if any check failed.
@@ -183,9 +184,17 @@ def check_access(c, ruched):
         node.stop()
 
 
+def part(reply, name):
+    """The state of a part in a /readyz answer."""
+    return ((reply.json or {}).get("parts") or {}).get(name)
+
+
 def check_ready(c, f, paris, nozay):
     r = paris.client().get("/readyz")
-    c.check("paris: /readyz 200 ready", r.status == 200 and r.json == {"ready": True}, r.brief())
+    c.check("paris: /readyz 200 ready", r.status == 200 and (r.json or {}).get("ready") is True,
+            r.brief())
+    c.equal("paris: replication is running", part(r, "replication"),
+            {"state": "running", "ready": True})
     c.equal("paris stops", paris.stop(), 0)
     c.equal("nozay stops", nozay.stop(), 0)
     for name in ("data.mdb", "lock.mdb"):
@@ -194,6 +203,8 @@ def check_ready(c, f, paris, nozay):
     r = paris.client().get("/readyz")
     c.check("paris without its store and its peer: 503 recovering",
             r.status == 503 and "recovering" in str((r.json or {}).get("error")), r.brief())
+    c.equal("the store is the part not ready", part(r, "store"),
+            {"state": "recovering", "ready": False})
     c.equal("and ruche_ready is 0", value(scrape(paris.client())[1], "ruche_ready"), 0.0)
     nozay.start()
     try:
