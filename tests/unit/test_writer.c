@@ -3,7 +3,10 @@
  *  failing request leaves the others of its batch alone; a request too big
  *  for the store's size limit fails alone while the map grows for the rest;
  *  the listener learns of the committed updates, in order, and of nothing
- *  else, and a removed listener of nothing.
+ *  else, and a removed listener of nothing; a request that applied an
+ *  update and then failed, alone or in a batch with others, is neither
+ *  told to the listener nor published, and the next local update takes
+ *  its seq.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +14,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <czmq.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,8 @@
 #define THREADS 8
 #define POSTS 150
 #define MIB (1024u * 1024u)
+#define WAIT_MS 10000 /* the deadline of every wait */
+#define PUBLISHED "inproc://test-writer-published"
 
 static char s_dir[512];
 static ru_store_t *s_store;
@@ -186,6 +193,198 @@ test_listener(void **state)
     assert_int_equal(s_heard[1], before + 2);
 }
 
+/*  A request that applies a local post, then fails: its update must
+ *  vanish with its child transaction. */
+static ru_err
+s_post_then_fail(const ru_writer_ctx_t *ctx, void *arg)
+{
+    ru_err err = s_post(ctx, arg);
+    return err ? err : RU_E_INVALID;
+}
+
+/*  A writer of its own, on a new store, publishing to a PULL bound here. */
+typedef struct {
+    char dir[512];
+    ru_store_t *store;
+    ru_writer_t *writer;
+    zsock_t *published;
+} s_publishing;
+
+static int
+s_publishing_setup(void **state)
+{
+    s_publishing *t = calloc(1, sizeof *t);
+    *state = t;
+    if (!t || testdir_make(t->dir, sizeof t->dir) ||
+        ru_store_open(t->dir, MIB, 16 * MIB, &t->store) ||
+        !(t->published = zsock_new_pull("@" PUBLISHED)))
+        return -1;
+    zsock_set_rcvtimeo(t->published, WAIT_MS);
+    return ru_writer_new(t->store, s_key, NULL, NULL, PUBLISHED, &t->writer) ? -1 : 0;
+}
+
+static int
+s_publishing_teardown(void **state)
+{
+    s_publishing *t = *state;
+    if (!t)
+        return 0;
+    ru_writer_destroy(&t->writer);
+    zsock_destroy(&t->published);
+    ru_store_destroy(&t->store);
+    if (t->dir[0])
+        testdir_remove(t->dir);
+    free(t);
+    return 0;
+}
+
+/*  The next update the writer published: its seq and text. */
+static void
+s_next_published(zsock_t *published, uint64_t *seq, char *text, size_t size)
+{
+    zframe_t *f = zframe_recv(published);
+    assert_non_null(f); /* within WAIT_MS */
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    assert_int_equal(ru_update_open(zframe_data(f), zframe_size(f), &env, &u), RU_OK);
+    assert_memory_equal(u.origin, ru_key_public(s_key), RU_KEY_BYTES);
+    assert_true(u.text.len < size);
+    memcpy(text, u.text.ptr, u.text.len);
+    text[u.text.len] = '\0';
+    *seq = u.seq;
+    ru_update_fini(&u);
+    zframe_destroy(&f);
+}
+
+/*  Polls cond(arg) until it is true: 1, or 0 once WAIT_MS have passed. */
+static int
+s_wait_until(int (*cond)(void *), void *arg)
+{
+    for (int64_t deadline = zclock_mono() + WAIT_MS; !cond(arg);) {
+        if (zclock_mono() >= deadline)
+            return 0;
+        zclock_sleep(1);
+    }
+    return 1;
+}
+
+static int
+s_is_set(void *flag)
+{
+    return atomic_load((atomic_int *) flag);
+}
+
+/*  A request that holds the writer until the test opens it, so that the
+ *  requests queued meanwhile make one batch. */
+static atomic_int s_gate_entered, s_gate_open;
+
+static ru_err
+s_gate(const ru_writer_ctx_t *ctx, void *arg)
+{
+    (void) ctx;
+    (void) arg;
+    atomic_store(&s_gate_entered, 1);
+    return s_wait_until(s_is_set, &s_gate_open) ? RU_OK : RU_E_INVALID;
+}
+
+/*  ru_writer_call() on a thread of its own. */
+typedef struct {
+    ru_writer_t *writer;
+    ru_writer_fn fn;
+    void *arg;
+    ru_err result;
+    pthread_t thread;
+} s_call;
+
+static void *
+s_caller(void *arg)
+{
+    s_call *c = arg;
+    c->result = ru_writer_call(c->writer, c->fn, c->arg);
+    return NULL;
+}
+
+/*  n requests wait in the writer's queue. */
+typedef struct {
+    ru_writer_t *writer;
+    size_t n;
+} s_queue;
+
+static int
+s_has_queued(void *arg)
+{
+    s_queue *q = arg;
+    return ru_writer_queued(q->writer) == q->n;
+}
+
+/*  Runs calls[0..n) as one batch, queued in that order behind a gate. */
+static void
+s_one_batch(ru_writer_t *writer, s_call *calls, int n)
+{
+    unsigned long commits, before, requests;
+    ru_writer_stats(writer, &before, &requests);
+    s_call gate = {writer, s_gate, NULL, RU_OK, 0};
+    atomic_store(&s_gate_entered, 0);
+    atomic_store(&s_gate_open, 0);
+    assert_int_equal(pthread_create(&gate.thread, NULL, s_caller, &gate), 0);
+    int queued = s_wait_until(s_is_set, &s_gate_entered), started = 0;
+    for (int i = 0; i < n && queued; i++) { /* no assert until every thread is joined */
+        s_queue q = {writer, (size_t) i + 1};
+        calls[i].writer = writer;
+        queued = pthread_create(&calls[i].thread, NULL, s_caller, &calls[i]) == 0;
+        started += queued;
+        queued = queued && s_wait_until(s_has_queued, &q);
+    }
+    atomic_store(&s_gate_open, 1);
+    pthread_join(gate.thread, NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(calls[i].thread, NULL);
+    assert_true(queued);
+    assert_int_equal(gate.result, RU_OK);
+    ru_writer_stats(writer, &commits, &requests);
+    assert_int_equal(commits, before + 2); /* the gate's batch, then theirs */
+}
+
+static void
+test_failed_update_untold(void **state)
+{
+    s_publishing *t = *state;
+    uint64_t seq;
+    char text[32];
+    s_nheard = 0;
+    ru_writer_listen(t->writer, s_listener, &s_nheard);
+
+    s_call batch[] = {{.fn = s_post, .arg = "one"},
+                      {.fn = s_post_then_fail, .arg = "failed in a batch"},
+                      {.fn = s_post, .arg = "two"}};
+    s_one_batch(t->writer, batch, 3);
+    assert_int_equal(batch[0].result, RU_OK);
+    assert_int_equal(batch[1].result, RU_E_INVALID);
+    assert_int_equal(batch[2].result, RU_OK);
+    assert_int_equal(s_nheard, 2);
+    assert_int_equal(s_heard[0], 1);
+    assert_int_equal(s_heard[1], 2);
+    s_next_published(t->published, &seq, text, sizeof text);
+    assert_int_equal(seq, 1);
+    assert_string_equal(text, "one");
+    s_next_published(t->published, &seq, text, sizeof text);
+    assert_int_equal(seq, 2); /* the seq the failed one had */
+    assert_string_equal(text, "two");
+
+    assert_int_equal(ru_writer_call(t->writer, s_post_then_fail, "failed alone"), RU_E_INVALID);
+    assert_int_equal(s_nheard, 2);
+    assert_int_equal(ru_writer_call(t->writer, s_post, "three"), RU_OK);
+    assert_int_equal(s_nheard, 3);
+    assert_int_equal(s_heard[2], 3);
+    /*  Published in order on one pipe: had the failed one been, it would
+     *  come first. */
+    s_next_published(t->published, &seq, text, sizeof text);
+    assert_int_equal(seq, 3);
+    assert_string_equal(text, "three");
+    ru_writer_listen(t->writer, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -194,6 +393,8 @@ main(void)
         cmocka_unit_test(test_failed_request_leaves_no_trace),
         cmocka_unit_test(test_store_full_fails_alone),
         cmocka_unit_test(test_listener),
+        cmocka_unit_test_setup_teardown(test_failed_update_untold, s_publishing_setup,
+                                        s_publishing_teardown),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
