@@ -91,6 +91,10 @@ class Site:
     def add_peer(self, name, key, pub=None, sync=None):
         self.peers.append((name, key, pub, sync))
 
+    def remove_peer(self, name):
+        """Drops a peer from the configuration of this site's next start."""
+        self.peers = [p for p in self.peers if p[0] != name]
+
     def linked(self):
         """The names of the peers this site connects to."""
         return [name for name, _, pub, _ in self.peers if pub]
