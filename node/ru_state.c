@@ -14,9 +14,16 @@
  *  batch held, which differs from node to node: so no view of a record may
  *  be used after a put into its database. Handlers take strings from the
  *  update instead, or encode the record before the put.
+ *
+ *  Scans page on to their end: a post reaches the home timeline of every
+ *  local follower of its author, however many (a site follows its
+ *  executives by the thousand), and a delete removes every like. A scan
+ *  whose handler writes as it goes reads a page of keys into memory first
+ *  (s_each_key), so that no cursor's view is used after a write.
  */
 #include "ru_state.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ru_dbkey.h"
@@ -80,31 +87,73 @@ s_index_entities(const s_status *s)
     return err;
 }
 
-/*  Collects the local followers' names of a followers scan. */
+/*  A page of keys copied out of a scan. */
+#define S_PAGE 256
 typedef struct {
-    const uint8_t *self;
-    size_t prefix_len;
-    ru_str_t names[64];
-    char store[64][RU_MAX_NAME + 1];
+    uint8_t keys[S_PAGE][RU_DBKEY_MAX];
+    size_t lens[S_PAGE];
     int n;
-} s_followers;
+} s_keys;
 
 static int
-s_follower(void *ctx, const MDB_val *key, const MDB_val *val)
+s_collect(void *ctx, const MDB_val *key, const MDB_val *val)
 {
     (void) val;
-    s_followers *f = ctx;
-    const uint8_t *follower = (const uint8_t *) key->mv_data + f->prefix_len;
-    size_t name_len = key->mv_size - f->prefix_len - RU_KEY_BYTES - 1;
-    if (memcmp(follower, f->self, RU_KEY_BYTES) != 0 || name_len > RU_MAX_NAME)
-        return 0;
-    memcpy(f->store[f->n], follower + RU_KEY_BYTES, name_len);
-    f->names[f->n] = (ru_str_t){f->store[f->n], (uint32_t) name_len};
-    return ++f->n == 64;
+    s_keys *k = ctx;
+    if (key->mv_size > sizeof k->keys[0])
+        return 0; /* no key of ours is longer */
+    memcpy(k->keys[k->n], key->mv_data, key->mv_size);
+    k->lens[k->n] = key->mv_size;
+    return ++k->n == S_PAGE;
 }
 
-/*  Home timelines of this node's users: the author's own, and those of its
- *  local followers. Followers are read in pages of 64. */
+typedef ru_err (*s_key_fn)(const ru_state_t *st, const uint8_t *key, size_t len, void *arg);
+
+/*  Calls each for every key of db that starts with prefix, in key order.
+ *  The keys are read a page at a time into memory and each runs after the
+ *  page is read, so it may write (even delete the key); the next page
+ *  starts after the last key of this one, until a page comes back short. */
+static ru_err
+s_each_key(const ru_state_t *st, ru_db db, const uint8_t *prefix, size_t plen, s_key_fn each,
+           void *arg)
+{
+    s_keys *page = malloc(sizeof *page);
+    if (!page)
+        return RU_E_NOMEM;
+    ru_err err;
+    int full;
+    page->n = 0;
+    do {
+        int first = page->n == 0;
+        size_t last = first ? 0 : page->lens[S_PAGE - 1];
+        uint8_t after[RU_DBKEY_MAX];
+        if (!first)
+            memcpy(after, page->keys[S_PAGE - 1], last);
+        page->n = 0;
+        err = first ? ru_txn_scan(st->txn, db, prefix, plen, 0, s_collect, page)
+                    : ru_txn_scan_after(st->txn, db, prefix, plen, after, last, s_collect, page);
+        for (int i = 0; !err && i < page->n; i++)
+            err = each(st, page->keys[i], page->lens[i], arg);
+        full = page->n == S_PAGE;
+    } while (!err && full);
+    free(page);
+    return err;
+}
+
+/*  Puts or deletes the status in the home timeline of the local user
+ *  whose name follows skip bytes of key and ends it (a followers key). */
+static ru_err
+s_home_entry(const ru_state_t *st, const uint8_t *key, size_t len, void *arg)
+{
+    const s_status *s = arg;
+    (void) st;
+    size_t skip = RU_KEY_BYTES + s->rec->author.len + 1 + RU_KEY_BYTES;
+    return len > skip ? s_entry(s, RU_DB_home, key + skip, len - skip) : RU_OK;
+}
+
+/*  Home timelines of this node's users: the author's own, and those of
+ *  all its local followers (followers keys of the author with this node's
+ *  key as the follower's home). */
 static ru_err
 s_index_home(const s_status *s)
 {
@@ -116,17 +165,11 @@ s_index_home(const s_status *s)
         key[s->rec->author.len] = 0;
         err = s_entry(s, RU_DB_home, key, s->rec->author.len + 1);
     }
-    uint8_t prefix[RU_DBKEY_USER];
-    size_t plen = ru_dbkey_user(prefix, s->origin, s->rec->author);
-    s_followers f = {.self = self, .prefix_len = plen};
-    if (!err)
-        err = ru_txn_scan(s->st->txn, RU_DB_followers, prefix, plen, 0, s_follower, &f);
-    for (int i = 0; !err && i < f.n; i++) {
-        memcpy(key, f.names[i].ptr, f.names[i].len);
-        key[f.names[i].len] = 0;
-        err = s_entry(s, RU_DB_home, key, f.names[i].len + 1);
-    }
-    return err;
+    size_t plen = ru_dbkey_user(key, s->origin, s->rec->author);
+    memcpy(key + plen, self, RU_KEY_BYTES);
+    return err ? err
+               : s_each_key(s->st, RU_DB_followers, key, plen + RU_KEY_BYTES, s_home_entry,
+                            (void *) s);
 }
 
 /*  Adds one to (delta 1) or takes one from (delta -1) a count of user. */
@@ -305,40 +348,19 @@ s_edit(const ru_state_t *st, const ru_update_t *u)
     return err ? err : s_index(st, u->target.origin, u->target.seq, &rec, 1);
 }
 
-/*  Collects up to 256 keys of a scan, for deleting after it. */
-typedef struct {
-    uint8_t keys[256][RU_DBKEY_REF + RU_DBKEY_USER];
-    size_t lens[256];
-    int n;
-} s_keys;
-
-static int
-s_collect(void *ctx, const MDB_val *key, const MDB_val *val)
+static ru_err
+s_del_key(const ru_state_t *st, const uint8_t *key, size_t len, void *arg)
 {
-    (void) val;
-    s_keys *k = ctx;
-    if (key->mv_size > sizeof k->keys[0])
-        return 0;
-    memcpy(k->keys[k->n], key->mv_data, key->mv_size);
-    k->lens[k->n] = key->mv_size;
-    return ++k->n == 256;
+    return ru_txn_del(st->txn, *(const ru_db *) arg, key, len);
 }
 
-/*  Deletes every like of the post ref, a page of keys at a time. */
+/*  Deletes every like of the post ref. */
 static ru_err
 s_clear_likes(const ru_state_t *st, const ru_ref_t *ref)
 {
     uint8_t prefix[RU_DBKEY_REF];
-    size_t plen = ru_dbkey_ref(prefix, ref->origin, ref->seq);
-    static _Thread_local s_keys page;
-    ru_err err;
-    do {
-        page.n = 0;
-        err = ru_txn_scan(st->txn, RU_DB_likes, prefix, plen, 0, s_collect, &page);
-        for (int i = 0; !err && i < page.n; i++)
-            err = ru_txn_del(st->txn, RU_DB_likes, page.keys[i], page.lens[i]);
-    } while (!err && page.n == 256);
-    return err;
+    ru_db db = RU_DB_likes;
+    return s_each_key(st, db, prefix, ru_dbkey_ref(prefix, ref->origin, ref->seq), s_del_key, &db);
 }
 
 static ru_err

@@ -439,6 +439,22 @@ s_seek_last(MDB_cursor *cur, const uint8_t *prefix, size_t len, MDB_val *k, MDB_
                               : mdb_cursor_get(cur, k, v, MDB_PREV);
 }
 
+/*  Calls fn for the records from where rc and k, v left the cursor on,
+ *  while their keys start with prefix. */
+static ru_err
+s_scan_on(MDB_cursor *cur, int rc, MDB_val *k, MDB_val *v, const void *prefix, size_t len,
+          int reverse, ru_scan_fn fn, void *ctx)
+{
+    while (rc == MDB_SUCCESS && k->mv_size >= len &&
+           (len == 0 || memcmp(k->mv_data, prefix, len) == 0)) {
+        if (fn(ctx, k, v))
+            break;
+        rc = mdb_cursor_get(cur, k, v, reverse ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RU_OK : ru_store_err(rc, "scan");
+}
+
 ru_err
 ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, int reverse, ru_scan_fn fn,
             void *ctx)
@@ -450,14 +466,22 @@ ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, int reverse
     MDB_val k = {len, (void *) prefix}, v;
     int rc = reverse ? s_seek_last(cur, prefix, len, &k, &v)
                      : mdb_cursor_get(cur, &k, &v, len ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == MDB_SUCCESS && k.mv_size >= len &&
-           (len == 0 || memcmp(k.mv_data, prefix, len) == 0)) {
-        if (fn(ctx, &k, &v))
-            break;
-        rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RU_OK : ru_store_err(rc, "scan");
+    return s_scan_on(cur, rc, &k, &v, prefix, len, reverse, fn, ctx);
+}
+
+ru_err
+ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, const void *after,
+                  size_t after_len, ru_scan_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    ru_err err = ru_store_err(mdb_cursor_open(txn->txn, txn->store->dbi[db], &cur), "cursor");
+    if (err)
+        return err;
+    MDB_val k = {after_len, (void *) after}, v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && k.mv_size == after_len && memcmp(k.mv_data, after, after_len) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    return s_scan_on(cur, rc, &k, &v, prefix, len, 0, fn, ctx);
 }
 
 ru_err

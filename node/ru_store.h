@@ -146,6 +146,11 @@ RU_MUST_CHECK ru_err ru_txn_del(ru_txn_t *txn, ru_db db, const void *key, size_t
 typedef int (*ru_scan_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
 RU_MUST_CHECK ru_err ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len,
                                  int reverse, ru_scan_fn fn, void *ctx);
+/*  The forward scan of prefix from the first key after `after`: a scan
+ *  that stopped at the end of a page goes on from the page's last key. */
+RU_MUST_CHECK ru_err ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *prefix, size_t len,
+                                       const void *after, size_t after_len, ru_scan_fn fn,
+                                       void *ctx);
 
 /*  The state digest as of this transaction. */
 RU_MUST_CHECK ru_err ru_txn_digest(ru_txn_t *txn, uint8_t *digest);

@@ -1,7 +1,7 @@
 /*  test_store.c - the LMDB store: schema check, put/get/delete, prefix
- *  scans both ways, the state digest (order-independent, replicated
- *  databases only), durability across reopen, map growth and the size
- *  limit that fails a write without harming what is stored.
+ *  scans both ways and from a key on, the state digest (order-independent,
+ *  replicated databases only), durability across reopen, map growth and the
+ *  size limit that fails a write without harming what is stored.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,6 +125,13 @@ test_prefix_scans(void **state)
     assert_int_equal(ru_txn_scan(&txn, RU_DB_tags, "", 0, 1, s_record, &all), RU_OK);
     assert_int_equal(all.n, 6);
     assert_string_equal(all.seen[0], "c");
+    s_seen after = {0}; /* a scan goes on after the last key it saw */
+    assert_int_equal(ru_txn_scan_after(&txn, RU_DB_tags, "b", 1, "b2", 2, s_record, &after), RU_OK);
+    assert_int_equal(after.n, 2);
+    assert_string_equal(after.seen[0], "b3");
+    s_seen gone = {0}; /* after a key that is not there: from the next one */
+    assert_int_equal(ru_txn_scan_after(&txn, RU_DB_tags, "b", 1, "b20", 3, s_record, &gone), RU_OK);
+    assert_int_equal(gone.n, 2);
     s_seen none = {0};
     assert_int_equal(ru_txn_scan(&txn, RU_DB_tags, "d", 1, 1, s_record, &none), RU_OK);
     assert_int_equal(none.n, 0);
