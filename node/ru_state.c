@@ -8,18 +8,18 @@
  *  Index keys end with the status's timeline position (hlc | origin | seq),
  *  so each index scans in timeline order and its entries need no value.
  *
- *  A record read from LMDB is a view of the store's pages, and a put into
- *  the same database may rewrite those pages in place when this transaction
- *  has already written to them. Whether it has depends on what else the
- *  batch held, which differs from node to node: so no view of a record may
- *  be used after a put into its database. Handlers take strings from the
- *  update instead, or encode the record before the put.
+ *  A value read from LMDB is valid only until the next update (put or
+ *  delete, into any database) of the same write transaction, or its end
+ *  (lmdb.h). An update may move the bytes of a page it writes to, and a
+ *  large transaction spills dirty pages to the file and frees their
+ *  memory, whatever database they belong to. Handlers therefore read the
+ *  records they change as copies (s_load_post, s_load_group), taken before
+ *  their first write, and scans that write as they go read a page of keys
+ *  into memory first (s_each_key).
  *
  *  Scans page on to their end: a post reaches the home timeline of every
  *  local follower of its author, however many (a site follows its
- *  executives by the thousand), and a delete removes every like. A scan
- *  whose handler writes as it goes reads a page of keys into memory first
- *  (s_each_key), so that no cursor's view is used after a write.
+ *  executives by the thousand), and a delete removes every like.
  */
 #include "ru_state.h"
 
@@ -264,17 +264,42 @@ ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec)
     return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
 }
 
+/*  Copies the value at key of db into copy (reset first): a copy stays
+ *  valid through the writes that follow, a view does not. */
 static ru_err
-s_get_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec)
+s_load(const ru_state_t *st, ru_db db, const uint8_t *key, size_t len, ru_buf_t *copy)
 {
-    return ru_state_get_post(st->txn, ref, rec);
+    MDB_val val;
+    ru_buf_reset(copy);
+    ru_err err = ru_txn_get(st->txn, db, key, len, &val);
+    if (!err)
+        ru_buf_append(copy, val.mv_data, val.mv_size);
+    return err ? err : ru_buf_status(copy);
+}
+
+/*  The post ref as a record whose strings live in copy (the caller's). */
+static ru_err
+s_load_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec, ru_buf_t *copy)
+{
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = s_load(st, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), copy);
+    return err ? err : ru_post_rec_decode(copy->data, copy->len, rec);
+}
+
+/*  The group ref as a record whose strings live in copy (the caller's). */
+static ru_err
+s_load_group(const ru_state_t *st, const ru_ref_t *ref, ru_group_rec_t *rec, ru_buf_t *copy)
+{
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = s_load(st, RU_DB_groups, key, ru_dbkey_ref(key, ref->origin, ref->seq), copy);
+    return err ? err : ru_group_rec_decode(copy->data, copy->len, rec);
 }
 
 /*  Loads the target of u when it is a live post that u's author wrote. */
 static ru_err
-s_own_target(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec)
+s_own_target(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec, ru_buf_t *copy)
 {
-    ru_err err = s_get_post(st, &u->target, rec);
+    ru_err err = s_load_post(st, &u->target, rec, copy);
     if (err)
         return err;
     int own = memcmp(u->target.origin, u->origin, RU_KEY_BYTES) == 0 &&
@@ -312,9 +337,13 @@ static ru_err
 s_reply(const ru_state_t *st, const ru_update_t *u)
 {
     ru_post_rec_t parent;
-    ru_err err = s_get_post(st, &u->target, &parent);
-    if (err)
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_load_post(st, &u->target, &parent, &copy);
+    if (err) {
+        ru_buf_fini(&copy);
         return s_noop_if_missing(err);
+    }
     ru_post_rec_t rec = {.kind = RU_KIND_REPLY,
                          .author = u->author,
                          .hlc = u->hlc,
@@ -327,6 +356,7 @@ s_reply(const ru_state_t *st, const ru_update_t *u)
                          .text = u->text};
     parent.replies++;
     err = s_put_post(st, u->target.origin, u->target.seq, &parent);
+    ru_buf_fini(&copy);
     if (!err)
         err = s_put_post(st, u->origin, u->seq, &rec);
     return err ? err : s_index(st, u->origin, u->seq, &rec, 1);
@@ -336,16 +366,22 @@ static ru_err
 s_edit(const ru_state_t *st, const ru_update_t *u)
 {
     ru_post_rec_t rec;
-    ru_err err = s_own_target(st, u, &rec);
-    if (err || u->hlc <= rec.edit_hlc)
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_own_target(st, u, &rec, &copy);
+    if (err || u->hlc <= rec.edit_hlc) {
+        ru_buf_fini(&copy);
         return s_noop_if_missing(err);
-    rec.author = u->author; /* the same name, in bytes the puts below cannot move */
+    }
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     rec.text = u->text;
     rec.edit_hlc = u->hlc;
     if (!err)
         err = s_put_post(st, u->target.origin, u->target.seq, &rec);
-    return err ? err : s_index(st, u->target.origin, u->target.seq, &rec, 1);
+    if (!err)
+        err = s_index(st, u->target.origin, u->target.seq, &rec, 1);
+    ru_buf_fini(&copy);
+    return err;
 }
 
 static ru_err
@@ -363,41 +399,53 @@ s_clear_likes(const ru_state_t *st, const ru_ref_t *ref)
     return s_each_key(st, db, prefix, ru_dbkey_ref(prefix, ref->origin, ref->seq), s_del_key, &db);
 }
 
+/*  Takes one from the replies of the parent of a deleted reply. */
+static ru_err
+s_unreply(const ru_state_t *st, const ru_ref_t *parent_ref, ru_buf_t *copy)
+{
+    ru_post_rec_t parent;
+    if (s_load_post(st, parent_ref, &parent, copy) != RU_OK || parent.replies == 0)
+        return RU_OK;
+    parent.replies--;
+    return s_put_post(st, parent_ref->origin, parent_ref->seq, &parent);
+}
+
 static ru_err
 s_delete(const ru_state_t *st, const ru_update_t *u)
 {
-    ru_post_rec_t rec, parent;
-    ru_err err = s_own_target(st, u, &rec);
-    if (err)
+    ru_post_rec_t rec;
+    ru_buf_t copy, parent_copy;
+    ru_buf_init(&copy);
+    ru_buf_init(&parent_copy);
+    ru_err err = s_own_target(st, u, &rec, &copy);
+    if (err) {
+        ru_buf_fini(&copy);
         return s_noop_if_missing(err);
-    rec.author = u->author; /* the same name, in bytes the puts below cannot move */
+    }
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     if (!err)
         err = s_clear_likes(st, &u->target);
-    if (!err && rec.has_parent && s_get_post(st, &rec.parent, &parent) == RU_OK &&
-        parent.replies > 0) {
-        parent.replies--;
-        err = s_put_post(st, rec.parent.origin, rec.parent.seq, &parent);
-    }
+    if (!err && rec.has_parent)
+        err = s_unreply(st, &rec.parent, &parent_copy);
     rec.deleted = 1;
     rec.text = (ru_str_t){"", 0};
     rec.likes = 0;
-    return err ? err : s_put_post(st, u->target.origin, u->target.seq, &rec);
+    if (!err)
+        err = s_put_post(st, u->target.origin, u->target.seq, &rec);
+    ru_buf_fini(&copy);
+    ru_buf_fini(&parent_copy);
+    return err;
 }
 
-/*  Likes and unlikes: the set of (post, user) and the post's count. */
+/*  The like of u in the set, and the post's count in rec (a copy). */
 static ru_err
-s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
+s_like_put(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec, int like)
 {
-    ru_post_rec_t rec;
-    ru_err err = s_get_post(st, &u->target, &rec);
-    if (err || rec.deleted)
-        return s_noop_if_missing(err);
     uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
     size_t len = ru_dbkey_ref(key, u->target.origin, u->target.seq);
     len += ru_dbkey_user(key + len, u->origin, u->author);
     MDB_val val;
-    err = ru_txn_get(st->txn, RU_DB_likes, key, len, &val);
+    ru_err err = ru_txn_get(st->txn, RU_DB_likes, key, len, &val);
     if (err != RU_OK && err != RU_E_NOT_FOUND)
         return err;
     int present = err == RU_OK;
@@ -405,8 +453,22 @@ s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
         return RU_OK;
     err = like ? ru_txn_put(st->txn, RU_DB_likes, key, len, "", 0)
                : ru_txn_del(st->txn, RU_DB_likes, key, len);
-    rec.likes = like ? rec.likes + 1 : rec.likes - 1;
-    return err ? err : s_put_post(st, u->target.origin, u->target.seq, &rec);
+    rec->likes = like ? rec->likes + 1 : rec->likes - 1;
+    return err ? err : s_put_post(st, u->target.origin, u->target.seq, rec);
+}
+
+/*  Likes and unlikes: the set of (post, user) and the post's count. */
+static ru_err
+s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
+{
+    ru_post_rec_t rec;
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_load_post(st, &u->target, &rec, &copy);
+    if (!err && !rec.deleted)
+        err = s_like_put(st, u, &rec, like);
+    ru_buf_fini(&copy);
+    return s_noop_if_missing(err);
 }
 
 static ru_err
@@ -490,30 +552,40 @@ s_put_group(const ru_state_t *st, const ru_ref_t *ref, const ru_group_rec_t *rec
     return err;
 }
 
-/*  Adds (join) or removes u's author to the members of group ref, keeping
- *  the group's member count; a missing group makes it a no-op. */
+/*  u's author in (join) or out of the members of group ref, and the
+ *  group's member count in rec (a copy). */
 static ru_err
-s_membership(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, int join)
+s_member_put(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, ru_group_rec_t *rec,
+             int join)
 {
     uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
     size_t len = ru_dbkey_ref(key, ref->origin, ref->seq);
-    MDB_val val;
-    ru_group_rec_t rec;
-    ru_err err = ru_txn_get(st->txn, RU_DB_groups, key, len, &val);
-    if (!err)
-        err = ru_group_rec_decode(val.mv_data, val.mv_size, &rec);
-    if (err)
-        return s_noop_if_missing(err);
     len += ru_dbkey_user(key + len, u->origin, u->author);
-    err = ru_txn_get(st->txn, RU_DB_members, key, len, &val);
+    MDB_val val;
+    ru_err err = ru_txn_get(st->txn, RU_DB_members, key, len, &val);
     if (err != RU_OK && err != RU_E_NOT_FOUND)
         return err;
     if ((err == RU_OK) == join)
         return RU_OK;
     err = join ? ru_txn_put(st->txn, RU_DB_members, key, len, "", 0)
                : ru_txn_del(st->txn, RU_DB_members, key, len);
-    rec.members = join ? rec.members + 1 : rec.members - 1;
-    return err ? err : s_put_group(st, ref, &rec);
+    rec->members = join ? rec->members + 1 : rec->members - 1;
+    return err ? err : s_put_group(st, ref, rec);
+}
+
+/*  Adds (join) or removes u's author to the members of group ref, keeping
+ *  the group's member count; a missing group makes it a no-op. */
+static ru_err
+s_membership(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, int join)
+{
+    ru_group_rec_t rec;
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_load_group(st, ref, &rec, &copy);
+    if (!err)
+        err = s_member_put(st, u, ref, &rec, join);
+    ru_buf_fini(&copy);
+    return s_noop_if_missing(err);
 }
 
 static ru_err

@@ -131,7 +131,10 @@ RU_MUST_CHECK ru_err ru_txn_child(ru_txn_t *parent, ru_txn_t *child);
 RU_MUST_CHECK ru_err ru_txn_commit(ru_txn_t *txn);
 void ru_txn_abort(ru_txn_t *txn);
 
-/*  *val is a view valid until the transaction ends. RU_E_NOT_FOUND. */
+/*  *val is a view of the store's page, valid until the next put or delete
+ *  of this transaction, into any database (lmdb.h: an update may move the
+ *  bytes or spill the page and free its memory), or the end of the
+ *  transaction: copy it before writing. RU_E_NOT_FOUND. */
 RU_MUST_CHECK ru_err ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
                                 MDB_val *val);
 /*  Writes, keeping the digest for replicated databases. */
