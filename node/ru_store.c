@@ -1,11 +1,20 @@
 /*  ru_store.c - LMDB environment, transactions and the state digest.
  *
- *  Growing the map: LMDB lets mdb_env_set_mapsize() run only while no
- *  transaction is open in the process. Every transaction therefore holds a
- *  shared lock (resize_lock) from begin to end, and ru_store_grow() takes
- *  it exclusively; the lock prefers writers, so a grow is not starved by a
- *  stream of readers. Read transactions are short (one HTTP request), so
- *  the wait is too.
+ *  The map is opened at its maximum: [store] max_size_mb, or with no
+ *  maximum the size of the file system that holds the store (or the size
+ *  asked, if larger). The map is a reservation of address space only:
+ *  without MDB_WRITEMAP, LMDB writes pages with pwrite and the file grows
+ *  as they are used. So the map never needs to grow while the node runs,
+ *  and no write waits for the readers a growth would have to wait for (a
+ *  backup holds one read transaction for its whole copy).
+ *
+ *  Growing the map stays as the rare way out (a file system enlarged
+ *  while the node runs): LMDB lets mdb_env_set_mapsize() run only while
+ *  no transaction is open in the process. Every transaction therefore
+ *  holds a shared lock (resize_lock) from begin to end, and
+ *  ru_store_grow() takes it exclusively; the lock prefers writers, so a
+ *  grow is not starved by a stream of readers, but it waits for every
+ *  reader, a backup's copy included.
  *
  *  The digest sum is a 256-bit little-endian number: adding and
  *  subtracting record hashes modulo 2^256 makes it independent of the order
@@ -131,6 +140,18 @@ s_open_dbs(ru_store_t *self)
     return ru_store_err(mdb_txn_commit(txn), "commit");
 }
 
+/*  The map to reserve: the maximum, or without one the size of the file
+ *  system that holds dir; never less than the size asked. */
+static size_t
+s_reservation(const ru_store_t *self, const char *dir)
+{
+    struct statvfs vfs;
+    size_t want = self->map_max;
+    if (!want && statvfs(dir, &vfs) == 0)
+        want = (size_t) vfs.f_blocks * vfs.f_frsize;
+    return want > self->map_size ? want : self->map_size;
+}
+
 static ru_err
 s_env_open(ru_store_t *self, const char *dir)
 {
@@ -165,6 +186,7 @@ ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out
         return RU_E_NOMEM;
     self->map_size = map_size;
     self->map_max = map_max;
+    self->map_size = s_reservation(self, dir);
     self->dir = strdup(dir);
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);

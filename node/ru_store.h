@@ -18,10 +18,15 @@
  *  equal digests, whatever order they were written in, at the cost of two
  *  hashes per write instead of a scan of the whole store.
  *
- *  A full map: a write fails with RU_E_STORE_FULL when a put would pass the
- *  map size. The writer then aborts, calls ru_store_grow() and retries; once
- *  the configured maximum is reached the write fails with that error and
- *  nothing stored is touched (LMDB never overwrites committed pages).
+ *  The map is reserved at its maximum when the store opens (address space,
+ *  not disk: the file grows as pages are used), so it does not grow while
+ *  the node runs and no write waits for a long read transaction such as a
+ *  backup's. A full map: a write fails with RU_E_STORE_FULL when a put
+ *  would pass the map size. The writer then aborts, calls ru_store_grow()
+ *  and retries (which helps only if the file system grew); once the
+ *  configured maximum is reached the write fails with that error and
+ *  nothing stored is touched (LMDB never overwrites committed pages). A
+ *  full disk fails the write with RU_E_DISK_FULL, the same way.
  */
 #ifndef RU_STORE_H
 #define RU_STORE_H
@@ -91,7 +96,8 @@ typedef struct ru_txn {
 } ru_txn_t;
 
 /*  Opens (creating if needed) the store in directory dir with a map of
- *  map_size bytes that may grow up to map_max (0: no limit but the disk).
+ *  map_max bytes (0: no limit but the disk, and a map the size of the file
+ *  system that holds dir), or of map_size bytes if that is larger.
  *  *out is owned by the caller. */
 RU_MUST_CHECK ru_err ru_store_open(const char *dir, size_t map_size, size_t map_max,
                                    ru_store_t **out);
@@ -100,12 +106,14 @@ void ru_store_destroy(ru_store_t **self_p);
 
 /*  Doubles the map (up to the maximum). Only the store actor calls it, with
  *  no write transaction open; it waits for running read transactions to
- *  end. RU_E_STORE_FULL when the maximum is reached. */
+ *  end, and new ones wait for it. RU_E_STORE_FULL when the maximum is
+ *  reached. The map is opened at its maximum, so this happens only when a
+ *  store without one outgrows the file system it was opened on. */
 RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
 /*  Writes a compacted copy of the whole store (free pages left out) to
- *  fd, as one read transaction sees it: writers go on meanwhile, and the
- *  copy holds exactly what was committed when it began. A map growth waits
- *  for the copy to end, so copy to a local file, not to a slow reader. */
+ *  fd, as one read transaction sees it: writers and readers go on
+ *  meanwhile, and the copy holds exactly what was committed when it began.
+ *  A map growth (ru_store_grow) would wait for the copy to end. */
 RU_MUST_CHECK ru_err ru_store_copy(ru_store_t *self, int fd);
 /*  1 when this open created the store (there was none in the directory). */
 int ru_store_fresh(const ru_store_t *self);
