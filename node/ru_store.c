@@ -32,6 +32,7 @@
 #include <sys/statvfs.h>
 
 #include "ru_log.h"
+#include "ru_pubid.h"
 
 #define S_MAX_READERS 512
 #define S_META_SCHEMA "schema"
@@ -53,6 +54,7 @@ struct ru_store {
     size_t map_size;
     size_t map_max;
     int fresh;
+    uint32_t schema; /* as found on opening */
     pthread_rwlock_t resize_lock;
 };
 
@@ -126,10 +128,13 @@ s_open_dbs(ru_store_t *self)
     int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
     if (rc == MDB_NOTFOUND) {
         self->fresh = 1;
+        self->schema = RU_STORE_SCHEMA;
         val = (MDB_val){sizeof schema, &schema};
         err = ru_store_err(mdb_put(txn, self->dbi[RU_DB_meta], &key, &val, 0), "schema");
     } else if (rc == MDB_SUCCESS) {
-        if (val.mv_size != sizeof schema || memcmp(val.mv_data, &schema, sizeof schema) != 0)
+        if (val.mv_size == sizeof schema)
+            memcpy(&self->schema, val.mv_data, sizeof schema);
+        if (self->schema < 1 || self->schema > RU_STORE_SCHEMA)
             err = RU_E_SCHEMA;
     } else
         err = ru_store_err(rc, "schema");
@@ -173,6 +178,39 @@ s_env_open(ru_store_t *self, const char *dir)
     return err ? err : s_open_dbs(self);
 }
 
+/*  What moves a store from schema version n to n + 1: s_upgrades[n]. */
+static ru_err (*const s_upgrades[RU_STORE_SCHEMA])(ru_txn_t *txn) = {
+    [1] = ru_pubid_upgrade,
+};
+
+/*  Brings a store of an older schema to RU_STORE_SCHEMA, each step with
+ *  the version it reaches, in one transaction: all of it, or nothing. */
+static ru_err
+s_upgrade(ru_store_t *self)
+{
+    if (self->schema == RU_STORE_SCHEMA)
+        return RU_OK;
+    ru_txn_t txn;
+    ru_err err = ru_store_write(self, &txn);
+    uint32_t schema = self->schema;
+    for (; !err && schema < RU_STORE_SCHEMA; schema++)
+        err = s_upgrades[schema](&txn);
+    if (!err)
+        err = ru_txn_put(&txn, RU_DB_meta, S_META_SCHEMA, strlen(S_META_SCHEMA), &schema,
+                         sizeof schema);
+    if (!err)
+        err = ru_txn_commit(&txn);
+    else if (txn.txn)
+        ru_txn_abort(&txn);
+    if (!err)
+        ru_log_info("store", "upgraded the store from schema %u to %u", (unsigned) self->schema,
+                    (unsigned) schema);
+    else
+        ru_log_err("store", "cannot upgrade the store from schema %u: %s",
+                   (unsigned) self->schema, ru_err_str(err));
+    return err;
+}
+
 ru_err
 ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out)
 {
@@ -194,6 +232,8 @@ ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out
     pthread_rwlock_init(&self->resize_lock, &attr);
     pthread_rwlockattr_destroy(&attr);
     ru_err err = s_env_open(self, dir);
+    if (!err)
+        err = s_upgrade(self);
     if (err) {
         ru_store_destroy(&self);
         return err;

@@ -59,7 +59,7 @@
     X(group_posts, 0) /* group origin|seq|hlc|origin|seq -> "" */                                  \
     X(followers, 0)   /* followee home|name|0|follower home|name -> "" */                          \
     X(home, 0)        /* local user|0|hlc|origin|seq -> "": home timelines */                      \
-    X(ids, 0)         /* public id (8 bytes) -> user key or group ref */                           \
+    X(ids, 0)         /* public id (8 bytes) -> kind | user key or group ref */                    \
     X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
@@ -80,9 +80,11 @@ typedef enum {
         RU_DB_COUNT
 } ru_db;
 
-/*  The schema of the databases above; a store of another version is
- *  refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 1
+/*  The schema of the databases above. A store of an older version is
+ *  upgraded when it opens, in one transaction that also records the new
+ *  version (2: the ids database records each id's kind); a store of a
+ *  newer version is refused (RU_E_SCHEMA) rather than misread. */
+#define RU_STORE_SCHEMA 2
 
 typedef struct ru_store ru_store_t;
 
