@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +55,7 @@ struct ru_store {
     size_t map_size;
     size_t map_max;
     int fresh;
+    int readonly;
     uint32_t schema; /* as found on opening */
     pthread_rwlock_t resize_lock;
 };
@@ -116,9 +118,12 @@ static ru_err
 s_open_dbs(ru_store_t *self)
 {
     MDB_txn *txn;
-    ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, 0, &txn), "begin");
+    unsigned flags = self->readonly ? MDB_RDONLY : 0;
+    ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, flags, &txn), "begin");
     for (int i = 0; !err && i < RU_DB_COUNT; i++)
-        err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, MDB_CREATE, &self->dbi[i]), "open db");
+        err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, self->readonly ? 0 : MDB_CREATE,
+                                        &self->dbi[i]),
+                           "open db");
     if (err) {
         mdb_txn_abort(txn);
         return err;
@@ -126,7 +131,9 @@ s_open_dbs(ru_store_t *self)
     MDB_val key = {strlen(S_META_SCHEMA), S_META_SCHEMA}, val;
     uint32_t schema = RU_STORE_SCHEMA;
     int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == MDB_NOTFOUND && self->readonly) {
+        err = RU_E_SCHEMA; /* not a store of ours */
+    } else if (rc == MDB_NOTFOUND) {
         self->fresh = 1;
         self->schema = RU_STORE_SCHEMA;
         val = (MDB_val){sizeof schema, &schema};
@@ -166,10 +173,11 @@ s_env_open(ru_store_t *self, const char *dir)
     err = ru_store_err(mdb_env_set_maxdbs(self->env, RU_DB_COUNT), "maxdbs");
     if (!err)
         err = ru_store_err(mdb_env_set_maxreaders(self->env, S_MAX_READERS), "maxreaders");
-    if (!err)
+    if (!err && !self->readonly) /* read-only: the map the store was written with */
         err = ru_store_err(mdb_env_set_mapsize(self->env, self->map_size), "mapsize");
     if (!err)
-        err = ru_store_err(mdb_env_open(self->env, dir, MDB_NOTLS, 0600), dir);
+        err = ru_store_err(
+            mdb_env_open(self->env, dir, MDB_NOTLS | (self->readonly ? MDB_RDONLY : 0), 0600), dir);
     if (!err) { /* an existing store may be bigger than asked */
         MDB_envinfo info;
         mdb_env_info(self->env, &info);
@@ -234,6 +242,32 @@ ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out
     ru_err err = s_env_open(self, dir);
     if (!err)
         err = s_upgrade(self);
+    if (err) {
+        ru_store_destroy(&self);
+        return err;
+    }
+    *out = self;
+    return RU_OK;
+}
+
+ru_err
+ru_store_open_readonly(const char *dir, ru_store_t **out)
+{
+    char path[4096];
+    struct stat st;
+    *out = NULL;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &st) != 0 || st.st_size == 0) {
+        ru_log_err("store", "%s holds no store", dir);
+        return RU_E_NOT_FOUND;
+    }
+    ru_store_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->readonly = 1;
+    self->dir = strdup(dir);
+    pthread_rwlock_init(&self->resize_lock, NULL);
+    ru_err err = s_env_open(self, dir);
     if (err) {
         ru_store_destroy(&self);
         return err;
@@ -544,6 +578,38 @@ ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, const
     if (rc == MDB_SUCCESS && k.mv_size == after_len && memcmp(k.mv_data, after, after_len) == 0)
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     return s_scan_on(cur, rc, &k, &v, prefix, len, 0, fn, ctx);
+}
+
+/*  Adds the hash of every record of a scanned database to a sum. */
+typedef struct {
+    ru_db db;
+    uint8_t sum[RU_HASH_BYTES];
+} s_resum;
+
+static int
+s_resum_record(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_resum *r = ctx;
+    uint8_t h[RU_HASH_BYTES];
+    s_record_hash(r->db, key, val, h);
+    s_sum_add(r->sum, h, 1);
+    return 0;
+}
+
+ru_err
+ru_txn_digest_recompute(ru_txn_t *txn, uint8_t *digest)
+{
+    s_resum r;
+    memset(&r, 0, sizeof r);
+    ru_err err = RU_OK;
+    for (int db = 0; !err && db < RU_DB_COUNT; db++) {
+        r.db = (ru_db) db;
+        if (s_dbs[db].replicated)
+            err = ru_txn_scan(txn, r.db, NULL, 0, 0, s_resum_record, &r);
+    }
+    if (!err)
+        crypto_generichash(digest, RU_HASH_BYTES, r.sum, RU_HASH_BYTES, NULL, 0);
+    return err;
 }
 
 ru_err

@@ -103,6 +103,11 @@ typedef struct ru_txn {
  *  *out is owned by the caller. */
 RU_MUST_CHECK ru_err ru_store_open(const char *dir, size_t map_size, size_t map_max,
                                    ru_store_t **out);
+/*  Opens the store that dir holds for reading only (a running node may
+ *  be writing to it): no file is created or changed, and a store of an
+ *  older schema is read as it is. RU_E_NOT_FOUND when dir holds no store,
+ *  RU_E_SCHEMA when it is not one of ours. Only read transactions. */
+RU_MUST_CHECK ru_err ru_store_open_readonly(const char *dir, ru_store_t **out);
 /*  Closes the store; no transaction may be open. NULL-safe. */
 void ru_store_destroy(ru_store_t **self_p);
 
@@ -165,8 +170,13 @@ RU_MUST_CHECK ru_err ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *pref
                                        const void *after, size_t after_len, ru_scan_fn fn,
                                        void *ctx);
 
-/*  The state digest as of this transaction. */
+/*  The state digest as of this transaction, from the sum kept with every
+ *  write: one read. */
 RU_MUST_CHECK ru_err ru_txn_digest(ru_txn_t *txn, uint8_t *digest);
+/*  The state digest computed anew from every record of the replicated
+ *  databases that txn sees: a read of the whole replicated state. Equal to
+ *  ru_txn_digest unless the store's content or its sum was damaged. */
+RU_MUST_CHECK ru_err ru_txn_digest_recompute(ru_txn_t *txn, uint8_t *digest);
 
 /*  The raw handle of a database, for cursors. */
 MDB_dbi ru_store_dbi(const ru_store_t *self, ru_db db);
