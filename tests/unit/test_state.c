@@ -6,6 +6,18 @@
  *  keeps every one with an edit, and leaves none with a delete. The
  *  followers are read from the store a page at a time; a page of 64 once
  *  stopped the fan-out at the 64th follower.
+ *
+ *  Large transactions: LMDB spills dirty pages to the file once a write
+ *  transaction holds 131,071 of them (512 MiB), and frees their memory. A
+ *  like read its post as a view of LMDB's page, put the like (which may
+ *  spill that page) and then encoded the post from the view: from freed
+ *  memory. The test fills one transaction until LMDB spills, makes a post
+ *  of 5,000 characters (two overflow pages: freed with free(), which
+ *  AddressSanitizer watches), and likes it between more filler until the
+ *  next spill, which happens inside a like's put into the likes database:
+ *  that database is made the deepest, so its puts ask LMDB for the most
+ *  room and are the first to find too little. The post must come out of
+ *  it whole, with every like counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ru_dbkey.h"
+#include "ru_record.h"
+#include "ru_state.h"
 #include "testnode.h"
 
 #define FOLLOWERS 5000
@@ -122,12 +137,122 @@ test_home_fan_out_reaches_every_follower(void **state)
     ru_update_fini(&del);
 }
 
+/*  The size of the store's file: it grows when LMDB spills. */
+static long long
+s_file_size(void)
+{
+    char path[600];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", s_t.dir);
+    assert_int_equal(stat(path, &st), 0);
+    return (long long) st.st_size;
+}
+
+/*  Local databases that likes never touch, for filler. */
+static const ru_db s_filler_dbs[] = {RU_DB_pending,     RU_DB_waits,      RU_DB_replies,
+                                     RU_DB_tags,        RU_DB_group_posts, RU_DB_tagnames,
+                                     RU_DB_oauth_codes, RU_DB_app_tokens, RU_DB_apps,
+                                     RU_DB_sessions,    RU_DB_peers};
+#define S_FILLER_DBS (sizeof s_filler_dbs / sizeof s_filler_dbs[0])
+
+/*  One page of filler: a value of 4,000 bytes under a new key. */
+static void
+s_filler(ru_txn_t *txn, uint64_t i)
+{
+    static char value[4000];
+    uint8_t key[8];
+    ru_dbkey_be64(key, i);
+    assert_int_equal(ru_txn_put(txn, s_filler_dbs[i % S_FILLER_DBS], key, 8, value, sizeof value),
+                     RU_OK);
+}
+
+/*  A deep likes database (of other posts), committed. */
+static void
+s_deep_likes(void)
+{
+    ru_txn_t txn;
+    uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER], other[RU_KEY_BYTES];
+    memset(other, 0x11, sizeof other);
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    for (uint64_t i = 0; i < 60000; i++) {
+        char name[16];
+        ru_str_t n = {name, (uint32_t) snprintf(name, sizeof name, "u%05llu",
+                                                (unsigned long long) (i * 7919 % 60000))};
+        size_t len = ru_dbkey_ref(key, other, i % 97);
+        len += ru_dbkey_user(key + len, other, n);
+        assert_int_equal(ru_txn_put(&txn, RU_DB_likes, key, len, "", 0), RU_OK);
+    }
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+}
+
+/*  Applies u, made at origin with the next seq, in txn. */
+static void
+s_apply(ru_txn_t *txn, ru_update_t *u, const ru_key_t *origin, uint64_t seq)
+{
+    ru_state_t st = {txn, ru_key_public(s_t.node.key), NULL, NULL};
+    memcpy(u->origin, ru_key_public(origin), RU_KEY_BYTES);
+    u->seq = seq;
+    u->hlc = (uint64_t) 1800000000000u << 16 | seq;
+    assert_int_equal(ru_state_apply(&st, u), RU_OK);
+}
+
+static void
+test_like_survives_a_spill(void **state)
+{
+    (void) state;
+    static char text[5001];
+    memset(text, 'x', 5000);
+    s_deep_likes();
+    ru_txn_t top, txn; /* a request's child transaction, as in the store actor */
+    assert_int_equal(ru_store_write(s_t.node.store, &top), RU_OK);
+    assert_int_equal(ru_txn_child(&top, &txn), RU_OK);
+    uint64_t fill = 0;
+    long long size = s_file_size();
+    while (s_file_size() == size && fill < 400000) /* to the first spill */
+        s_filler(&txn, fill++);
+    assert_true(s_file_size() > size);
+    ru_update_t post;
+    ru_update_init(&post);
+    post.kind = RU_KIND_POST;
+    post.author = testnode_str("alice");
+    post.text = testnode_str(text);
+    s_apply(&txn, &post, s_t.node.key, 1);
+    size = s_file_size();
+    uint64_t likes = 0;
+    while (s_file_size() == size && likes < 40000) { /* likes to the next spill, and one more */
+        char name[16];
+        ru_update_t like;
+        ru_update_init(&like);
+        like.kind = RU_KIND_LIKE;
+        like.author = (ru_str_t){name, (uint32_t) snprintf(name, sizeof name, "z%06llu",
+                                                           (unsigned long long) likes)};
+        memcpy(like.target.origin, post.origin, RU_KEY_BYTES);
+        like.target.seq = 1;
+        s_filler(&txn, fill++);
+        s_apply(&txn, &like, s_t.nozay, ++likes);
+    }
+    assert_true(s_file_size() > size);
+    ru_post_rec_t rec;
+    ru_ref_t ref;
+    memcpy(ref.origin, post.origin, RU_KEY_BYTES);
+    ref.seq = 1;
+    assert_int_equal(ru_state_get_post(&txn, &ref, &rec), RU_OK);
+    assert_int_equal(rec.likes, likes);
+    assert_int_equal(rec.author.len, 5);
+    assert_memory_equal(rec.author.ptr, "alice", 5);
+    assert_int_equal(rec.text.len, 5000);
+    assert_memory_equal(rec.text.ptr, text, 5000);
+    ru_txn_abort(&txn); /* LMDB 0.9.24 frees the list of spilled pages of nested ones only */
+    ru_txn_abort(&top);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_home_fan_out_reaches_every_follower, s_setup,
                                         testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_like_survives_a_spill, s_setup, testnode_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
