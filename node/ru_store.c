@@ -18,7 +18,13 @@
  *
  *  The digest sum is a 256-bit little-endian number: adding and
  *  subtracting record hashes modulo 2^256 makes it independent of the order
- *  of writes.
+ *  of writes. ru_txn_digest_recompute() adds up every replicated record
+ *  again, to check a store's content against the sum it kept.
+ *
+ *  Schema upgrades: s_upgrades[n] moves a store from version n to n + 1;
+ *  an older store is brought to RU_STORE_SCHEMA when it opens for writing,
+ *  all steps and the new version in one transaction. A read-only open
+ *  reads any version up to this one as it is.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "ru_store.h"
