@@ -37,17 +37,10 @@ s_account_key(ru_req_t *req, const char *id_text, uint8_t *key, size_t *len)
     if (ru_pubid_parse(id_text, &id) != RU_OK)
         return RU_E_NOT_FOUND;
     ru_txn_t txn;
-    MDB_val val;
     ru_err err = ru_store_read(req->node->store, &txn);
     if (err)
         return err;
-    err = ru_pubid_lookup(&txn, id, &val);
-    if (!err && (val.mv_size < RU_KEY_BYTES + 2 || val.mv_size > RU_DBKEY_USER))
-        err = RU_E_NOT_FOUND; /* a group's id */
-    if (!err) {
-        memcpy(key, val.mv_data, val.mv_size);
-        *len = val.mv_size;
-    }
+    err = ru_pubid_lookup_user(&txn, id, key, len);
     ru_txn_abort(&txn);
     return err;
 }
@@ -82,11 +75,10 @@ static int
 s_known_user(ru_txn_t *txn, ru_node_t *node, const uint8_t *home, ru_str_t name)
 {
     ru_account_t local;
-    MDB_val key;
     if (memcmp(home, ru_key_public(node->key), RU_KEY_BYTES) == 0 &&
         ru_account_get(txn, name.ptr, &local) == RU_OK)
         return 1;
-    return ru_pubid_lookup(txn, ru_pubid_user(home, name), &key) == RU_OK;
+    return ru_pubid_known_user(txn, home, name);
 }
 
 int

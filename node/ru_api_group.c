@@ -18,17 +18,10 @@ s_group_ref(ru_req_t *req, ru_ref_t *ref)
     if (ru_pubid_parse(req->args[0], &id) != RU_OK)
         return RU_E_NOT_FOUND;
     ru_txn_t txn;
-    MDB_val val;
     ru_err err = ru_store_read(req->node->store, &txn);
     if (err)
         return err;
-    err = ru_pubid_lookup(&txn, id, &val);
-    if (!err && val.mv_size != RU_DBKEY_REF)
-        err = RU_E_NOT_FOUND; /* an account's id */
-    if (!err) {
-        memcpy(ref->origin, val.mv_data, RU_KEY_BYTES);
-        ref->seq = ru_dbkey_get64((const uint8_t *) val.mv_data + RU_KEY_BYTES);
-    }
+    err = ru_pubid_lookup_group(&txn, id, ref);
     ru_txn_abort(&txn);
     return err;
 }

@@ -8,9 +8,18 @@
  *  An id is turned back into the 16-byte prefix of the timeline key.
  *
  *  Accounts and groups have no time to sort by: their id is the decimal
- *  form of 63 bits of BLAKE2b over their key (user: home | name; group:
- *  the ref of its group_create), recorded in the ids database when the
- *  account or group is first seen, so an id can be looked up.
+ *  form of 63 bits of BLAKE2b over their key (user: home | name | 0;
+ *  group: the ref of its group_create), recorded in the ids database when
+ *  the account or group is first seen, so an id can be looked up. The
+ *  record is kind | key, the kind a byte (RU_PUBID_USER, RU_PUBID_GROUP):
+ *  the length of the key cannot tell them apart, for a user with a name
+ *  of 7 bytes has a key as long as a group's ref.
+ *
+ *  Stores of schema 1 kept the key alone; ru_pubid_upgrade() rewrites
+ *  their ids with the kind, taking a record of a ref's length for a group
+ *  when the groups database holds that ref (a user key never equals a
+ *  ref there: its 7 name bytes would be the top bytes of a seq, which are
+ *  0 below 2^56, and names hold no 0 byte).
  */
 #ifndef RU_PUBID_H
 #define RU_PUBID_H
@@ -45,11 +54,28 @@ void ru_pubid_text(uint64_t id, char *out);
 /*  Parses the text form of an account or group id. */
 RU_MUST_CHECK ru_err ru_pubid_parse(const char *text, uint64_t *id);
 
+/*  The kinds of record in the ids database (its first byte). */
+typedef enum { RU_PUBID_USER = 1, RU_PUBID_GROUP = 2 } ru_pubid_kind;
+
 /*  Records the ids of a user or group (idempotent). */
 RU_MUST_CHECK ru_err ru_pubid_note_user(ru_txn_t *txn, const uint8_t *home, ru_str_t name);
 RU_MUST_CHECK ru_err ru_pubid_note_group(ru_txn_t *txn, const ru_ref_t *group);
-/*  The key recorded for an id: a user key (home | name | 0) or a group
- *  ref; a view valid for the transaction. RU_E_NOT_FOUND if unknown. */
-RU_MUST_CHECK ru_err ru_pubid_lookup(ru_txn_t *txn, uint64_t id, MDB_val *key);
+/*  The user key (home | name | 0) recorded for an account id, copied to
+ *  key (RU_DBKEY_USER bytes of room), its length in *len. RU_E_NOT_FOUND
+ *  if the id is unknown or a group's. */
+RU_MUST_CHECK ru_err ru_pubid_lookup_user(ru_txn_t *txn, uint64_t id, uint8_t *key, size_t *len);
+/*  The ref recorded for a group id. RU_E_NOT_FOUND if the id is unknown
+ *  or an account's. */
+RU_MUST_CHECK ru_err ru_pubid_lookup_group(ru_txn_t *txn, uint64_t id, ru_ref_t *ref);
+/*  Is home|name a user this node has recorded? */
+int ru_pubid_known_user(ru_txn_t *txn, const uint8_t *home, ru_str_t name);
+/*  Calls fn(ctx, key, len) with the user key of every account id, while
+ *  it returns 0 (fn must not write to the ids database). */
+RU_MUST_CHECK ru_err ru_pubid_each_user(ru_txn_t *txn,
+                                        int (*fn)(void *ctx, const uint8_t *key, size_t len),
+                                        void *ctx);
+
+/*  Schema 1 to 2: writes the kind into every record of the ids database. */
+RU_MUST_CHECK ru_err ru_pubid_upgrade(ru_txn_t *txn);
 
 #endif

@@ -3,9 +3,10 @@
  *
  *  Records are msgpack arrays written with the canonical packer, so equal
  *  records are equal bytes on every node: the state digest hashes them.
- *  Decoded strings are views into the stored bytes, valid until the
- *  transaction ends or the record is overwritten; encode a changed record
- *  completely before putting it back.
+ *  Decoded strings are views into the bytes decoded: decoded straight from
+ *  LMDB, they are valid only until the next put or delete of the
+ *  transaction (into any database) or its end, so a writer decodes a copy
+ *  of the value when it writes before it is done with the record.
  *
  *  The origin of a record's creating update is its database key, so it is
  *  not repeated inside.

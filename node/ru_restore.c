@@ -61,11 +61,12 @@ s_check(const ru_config_t *cfg, const char *dir, const char *file)
                                (size_t) cfg->max_size_mb * mib, &store);
     if (!err && ru_store_fresh(store))
         err = RU_E_SCHEMA; /* it held no store: an empty file */
-    ru_txn_t txn;
-    uint8_t digest[RU_HASH_BYTES];
-    if (!err && (err = ru_store_read(store, &txn)) == RU_OK) {
-        err = ru_txn_digest(&txn, digest);
-        ru_txn_abort(&txn);
+    int match = 0;
+    if (!err)
+        err = ru_restore_verify(store, NULL, NULL, &match);
+    if (!err && !match) {
+        ru_log_err(S_LOG, "%s is damaged: its records do not add up to its state digest", file);
+        err = RU_E_STORE;
     }
     if (!err && cfg->n_peers > 0)
         err = s_begin_recovery(store);
@@ -79,6 +80,28 @@ s_check(const ru_config_t *cfg, const char *dir, const char *file)
                     "before it accepts new posts",
                     cfg->n_peers);
     return err;
+}
+
+ru_err
+ru_restore_verify(ru_store_t *store, uint8_t *recomputed, uint8_t *stored, int *match)
+{
+    uint8_t a[RU_HASH_BYTES], b[RU_HASH_BYTES];
+    ru_txn_t txn;
+    ru_err err = ru_store_read(store, &txn);
+    if (err)
+        return err;
+    err = ru_txn_digest_recompute(&txn, a);
+    if (!err)
+        err = ru_txn_digest(&txn, b);
+    ru_txn_abort(&txn);
+    if (err)
+        return err;
+    *match = memcmp(a, b, RU_HASH_BYTES) == 0;
+    if (recomputed)
+        memcpy(recomputed, a, RU_HASH_BYTES);
+    if (stored)
+        memcpy(stored, b, RU_HASH_BYTES);
+    return RU_OK;
 }
 
 /*  Removes the staging directory and what it holds. */

@@ -89,20 +89,15 @@ typedef struct {
 } s_upgrade;
 
 static int
-s_upgrade_user(void *ctx, const MDB_val *key, const MDB_val *val)
+s_upgrade_user(void *ctx, const uint8_t *user, size_t len)
 {
-    (void) key;
     s_upgrade *up = ctx;
-    const uint8_t *user = val->mv_data;
     MDB_val prof;
     ru_profile_rec_t rec = {{"", 0}, {"", 0}, 0};
-    if (val->mv_size < RU_KEY_BYTES + 2 || val->mv_size > RU_DBKEY_USER ||
-        user[val->mv_size - 1] != 0)
-        return 0; /* a group's */
-    if (ru_txn_get(up->txn, RU_DB_profiles, user, val->mv_size, &prof) == RU_OK &&
+    if (ru_txn_get(up->txn, RU_DB_profiles, user, len, &prof) == RU_OK &&
         ru_profile_rec_decode(prof.mv_data, prof.mv_size, &rec) != RU_OK)
         rec.display_name = (ru_str_t){"", 0};
-    up->err = s_note_user(up->txn, user, val->mv_size, rec.display_name);
+    up->err = s_note_user(up->txn, user, len, rec.display_name);
     return up->err != RU_OK;
 }
 
@@ -129,7 +124,7 @@ s_upgrade_once(ru_txn_t *txn)
     if (err != RU_E_NOT_FOUND)
         return err;
     s_upgrade up = {txn, "", RU_OK};
-    err = ru_txn_scan(txn, RU_DB_ids, NULL, 0, 0, s_upgrade_user, &up);
+    err = ru_pubid_each_user(txn, s_upgrade_user, &up);
     if (!err && !up.err)
         err = ru_txn_scan(txn, RU_DB_tags, NULL, 0, 0, s_upgrade_tag, &up);
     err = err ? err : up.err;

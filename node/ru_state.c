@@ -8,15 +8,22 @@
  *  Index keys end with the status's timeline position (hlc | origin | seq),
  *  so each index scans in timeline order and its entries need no value.
  *
- *  A record read from LMDB is a view of the store's pages, and a put into
- *  the same database may rewrite those pages in place when this transaction
- *  has already written to them. Whether it has depends on what else the
- *  batch held, which differs from node to node: so no view of a record may
- *  be used after a put into its database. Handlers take strings from the
- *  update instead, or encode the record before the put.
+ *  A value read from LMDB is valid only until the next update (put or
+ *  delete, into any database) of the same write transaction, or its end
+ *  (lmdb.h). An update may move the bytes of a page it writes to, and a
+ *  large transaction spills dirty pages to the file and frees their
+ *  memory, whatever database they belong to. Handlers therefore read the
+ *  records they change as copies (s_load_post, s_load_group), taken before
+ *  their first write, and scans that write as they go read a page of keys
+ *  into memory first (s_each_key).
+ *
+ *  Scans page on to their end: a post reaches the home timeline of every
+ *  local follower of its author, however many (a site follows its
+ *  executives by the thousand), and a delete removes every like.
  */
 #include "ru_state.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ru_dbkey.h"
@@ -80,31 +87,73 @@ s_index_entities(const s_status *s)
     return err;
 }
 
-/*  Collects the local followers' names of a followers scan. */
+/*  A page of keys copied out of a scan. */
+#define S_PAGE 256
 typedef struct {
-    const uint8_t *self;
-    size_t prefix_len;
-    ru_str_t names[64];
-    char store[64][RU_MAX_NAME + 1];
+    uint8_t keys[S_PAGE][RU_DBKEY_MAX];
+    size_t lens[S_PAGE];
     int n;
-} s_followers;
+} s_keys;
 
 static int
-s_follower(void *ctx, const MDB_val *key, const MDB_val *val)
+s_collect(void *ctx, const MDB_val *key, const MDB_val *val)
 {
     (void) val;
-    s_followers *f = ctx;
-    const uint8_t *follower = (const uint8_t *) key->mv_data + f->prefix_len;
-    size_t name_len = key->mv_size - f->prefix_len - RU_KEY_BYTES - 1;
-    if (memcmp(follower, f->self, RU_KEY_BYTES) != 0 || name_len > RU_MAX_NAME)
-        return 0;
-    memcpy(f->store[f->n], follower + RU_KEY_BYTES, name_len);
-    f->names[f->n] = (ru_str_t){f->store[f->n], (uint32_t) name_len};
-    return ++f->n == 64;
+    s_keys *k = ctx;
+    if (key->mv_size > sizeof k->keys[0])
+        return 0; /* no key of ours is longer */
+    memcpy(k->keys[k->n], key->mv_data, key->mv_size);
+    k->lens[k->n] = key->mv_size;
+    return ++k->n == S_PAGE;
 }
 
-/*  Home timelines of this node's users: the author's own, and those of its
- *  local followers. Followers are read in pages of 64. */
+typedef ru_err (*s_key_fn)(const ru_state_t *st, const uint8_t *key, size_t len, void *arg);
+
+/*  Calls each for every key of db that starts with prefix, in key order.
+ *  The keys are read a page at a time into memory and each runs after the
+ *  page is read, so it may write (even delete the key); the next page
+ *  starts after the last key of this one, until a page comes back short. */
+static ru_err
+s_each_key(const ru_state_t *st, ru_db db, const uint8_t *prefix, size_t plen, s_key_fn each,
+           void *arg)
+{
+    s_keys *page = malloc(sizeof *page);
+    if (!page)
+        return RU_E_NOMEM;
+    ru_err err;
+    int full;
+    page->n = 0;
+    do {
+        int first = page->n == 0;
+        size_t last = first ? 0 : page->lens[S_PAGE - 1];
+        uint8_t after[RU_DBKEY_MAX];
+        if (!first)
+            memcpy(after, page->keys[S_PAGE - 1], last);
+        page->n = 0;
+        err = first ? ru_txn_scan(st->txn, db, prefix, plen, 0, s_collect, page)
+                    : ru_txn_scan_after(st->txn, db, prefix, plen, after, last, s_collect, page);
+        for (int i = 0; !err && i < page->n; i++)
+            err = each(st, page->keys[i], page->lens[i], arg);
+        full = page->n == S_PAGE;
+    } while (!err && full);
+    free(page);
+    return err;
+}
+
+/*  Puts or deletes the status in the home timeline of the local user
+ *  whose name follows skip bytes of key and ends it (a followers key). */
+static ru_err
+s_home_entry(const ru_state_t *st, const uint8_t *key, size_t len, void *arg)
+{
+    const s_status *s = arg;
+    (void) st;
+    size_t skip = RU_KEY_BYTES + s->rec->author.len + 1 + RU_KEY_BYTES;
+    return len > skip ? s_entry(s, RU_DB_home, key + skip, len - skip) : RU_OK;
+}
+
+/*  Home timelines of this node's users: the author's own, and those of
+ *  all its local followers (followers keys of the author with this node's
+ *  key as the follower's home). */
 static ru_err
 s_index_home(const s_status *s)
 {
@@ -116,17 +165,11 @@ s_index_home(const s_status *s)
         key[s->rec->author.len] = 0;
         err = s_entry(s, RU_DB_home, key, s->rec->author.len + 1);
     }
-    uint8_t prefix[RU_DBKEY_USER];
-    size_t plen = ru_dbkey_user(prefix, s->origin, s->rec->author);
-    s_followers f = {.self = self, .prefix_len = plen};
-    if (!err)
-        err = ru_txn_scan(s->st->txn, RU_DB_followers, prefix, plen, 0, s_follower, &f);
-    for (int i = 0; !err && i < f.n; i++) {
-        memcpy(key, f.names[i].ptr, f.names[i].len);
-        key[f.names[i].len] = 0;
-        err = s_entry(s, RU_DB_home, key, f.names[i].len + 1);
-    }
-    return err;
+    size_t plen = ru_dbkey_user(key, s->origin, s->rec->author);
+    memcpy(key + plen, self, RU_KEY_BYTES);
+    return err ? err
+               : s_each_key(s->st, RU_DB_followers, key, plen + RU_KEY_BYTES, s_home_entry,
+                            (void *) s);
 }
 
 /*  Adds one to (delta 1) or takes one from (delta -1) a count of user. */
@@ -221,17 +264,42 @@ ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec)
     return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
 }
 
+/*  Copies the value at key of db into copy (reset first): a copy stays
+ *  valid through the writes that follow, a view does not. */
 static ru_err
-s_get_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec)
+s_load(const ru_state_t *st, ru_db db, const uint8_t *key, size_t len, ru_buf_t *copy)
 {
-    return ru_state_get_post(st->txn, ref, rec);
+    MDB_val val;
+    ru_buf_reset(copy);
+    ru_err err = ru_txn_get(st->txn, db, key, len, &val);
+    if (!err)
+        ru_buf_append(copy, val.mv_data, val.mv_size);
+    return err ? err : ru_buf_status(copy);
+}
+
+/*  The post ref as a record whose strings live in copy (the caller's). */
+static ru_err
+s_load_post(const ru_state_t *st, const ru_ref_t *ref, ru_post_rec_t *rec, ru_buf_t *copy)
+{
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = s_load(st, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), copy);
+    return err ? err : ru_post_rec_decode(copy->data, copy->len, rec);
+}
+
+/*  The group ref as a record whose strings live in copy (the caller's). */
+static ru_err
+s_load_group(const ru_state_t *st, const ru_ref_t *ref, ru_group_rec_t *rec, ru_buf_t *copy)
+{
+    uint8_t key[RU_DBKEY_REF];
+    ru_err err = s_load(st, RU_DB_groups, key, ru_dbkey_ref(key, ref->origin, ref->seq), copy);
+    return err ? err : ru_group_rec_decode(copy->data, copy->len, rec);
 }
 
 /*  Loads the target of u when it is a live post that u's author wrote. */
 static ru_err
-s_own_target(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec)
+s_own_target(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec, ru_buf_t *copy)
 {
-    ru_err err = s_get_post(st, &u->target, rec);
+    ru_err err = s_load_post(st, &u->target, rec, copy);
     if (err)
         return err;
     int own = memcmp(u->target.origin, u->origin, RU_KEY_BYTES) == 0 &&
@@ -269,9 +337,13 @@ static ru_err
 s_reply(const ru_state_t *st, const ru_update_t *u)
 {
     ru_post_rec_t parent;
-    ru_err err = s_get_post(st, &u->target, &parent);
-    if (err)
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_load_post(st, &u->target, &parent, &copy);
+    if (err) {
+        ru_buf_fini(&copy);
         return s_noop_if_missing(err);
+    }
     ru_post_rec_t rec = {.kind = RU_KIND_REPLY,
                          .author = u->author,
                          .hlc = u->hlc,
@@ -284,6 +356,7 @@ s_reply(const ru_state_t *st, const ru_update_t *u)
                          .text = u->text};
     parent.replies++;
     err = s_put_post(st, u->target.origin, u->target.seq, &parent);
+    ru_buf_fini(&copy);
     if (!err)
         err = s_put_post(st, u->origin, u->seq, &rec);
     return err ? err : s_index(st, u->origin, u->seq, &rec, 1);
@@ -293,89 +366,86 @@ static ru_err
 s_edit(const ru_state_t *st, const ru_update_t *u)
 {
     ru_post_rec_t rec;
-    ru_err err = s_own_target(st, u, &rec);
-    if (err || u->hlc <= rec.edit_hlc)
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_own_target(st, u, &rec, &copy);
+    if (err || u->hlc <= rec.edit_hlc) {
+        ru_buf_fini(&copy);
         return s_noop_if_missing(err);
-    rec.author = u->author; /* the same name, in bytes the puts below cannot move */
+    }
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     rec.text = u->text;
     rec.edit_hlc = u->hlc;
     if (!err)
         err = s_put_post(st, u->target.origin, u->target.seq, &rec);
-    return err ? err : s_index(st, u->target.origin, u->target.seq, &rec, 1);
+    if (!err)
+        err = s_index(st, u->target.origin, u->target.seq, &rec, 1);
+    ru_buf_fini(&copy);
+    return err;
 }
 
-/*  Collects up to 256 keys of a scan, for deleting after it. */
-typedef struct {
-    uint8_t keys[256][RU_DBKEY_REF + RU_DBKEY_USER];
-    size_t lens[256];
-    int n;
-} s_keys;
-
-static int
-s_collect(void *ctx, const MDB_val *key, const MDB_val *val)
+static ru_err
+s_del_key(const ru_state_t *st, const uint8_t *key, size_t len, void *arg)
 {
-    (void) val;
-    s_keys *k = ctx;
-    if (key->mv_size > sizeof k->keys[0])
-        return 0;
-    memcpy(k->keys[k->n], key->mv_data, key->mv_size);
-    k->lens[k->n] = key->mv_size;
-    return ++k->n == 256;
+    return ru_txn_del(st->txn, *(const ru_db *) arg, key, len);
 }
 
-/*  Deletes every like of the post ref, a page of keys at a time. */
+/*  Deletes every like of the post ref. */
 static ru_err
 s_clear_likes(const ru_state_t *st, const ru_ref_t *ref)
 {
     uint8_t prefix[RU_DBKEY_REF];
-    size_t plen = ru_dbkey_ref(prefix, ref->origin, ref->seq);
-    static _Thread_local s_keys page;
-    ru_err err;
-    do {
-        page.n = 0;
-        err = ru_txn_scan(st->txn, RU_DB_likes, prefix, plen, 0, s_collect, &page);
-        for (int i = 0; !err && i < page.n; i++)
-            err = ru_txn_del(st->txn, RU_DB_likes, page.keys[i], page.lens[i]);
-    } while (!err && page.n == 256);
-    return err;
+    ru_db db = RU_DB_likes;
+    return s_each_key(st, db, prefix, ru_dbkey_ref(prefix, ref->origin, ref->seq), s_del_key, &db);
+}
+
+/*  Takes one from the replies of the parent of a deleted reply. */
+static ru_err
+s_unreply(const ru_state_t *st, const ru_ref_t *parent_ref, ru_buf_t *copy)
+{
+    ru_post_rec_t parent;
+    if (s_load_post(st, parent_ref, &parent, copy) != RU_OK || parent.replies == 0)
+        return RU_OK;
+    parent.replies--;
+    return s_put_post(st, parent_ref->origin, parent_ref->seq, &parent);
 }
 
 static ru_err
 s_delete(const ru_state_t *st, const ru_update_t *u)
 {
-    ru_post_rec_t rec, parent;
-    ru_err err = s_own_target(st, u, &rec);
-    if (err)
+    ru_post_rec_t rec;
+    ru_buf_t copy, parent_copy;
+    ru_buf_init(&copy);
+    ru_buf_init(&parent_copy);
+    ru_err err = s_own_target(st, u, &rec, &copy);
+    if (err) {
+        ru_buf_fini(&copy);
         return s_noop_if_missing(err);
-    rec.author = u->author; /* the same name, in bytes the puts below cannot move */
+    }
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     if (!err)
         err = s_clear_likes(st, &u->target);
-    if (!err && rec.has_parent && s_get_post(st, &rec.parent, &parent) == RU_OK &&
-        parent.replies > 0) {
-        parent.replies--;
-        err = s_put_post(st, rec.parent.origin, rec.parent.seq, &parent);
-    }
+    if (!err && rec.has_parent)
+        err = s_unreply(st, &rec.parent, &parent_copy);
     rec.deleted = 1;
     rec.text = (ru_str_t){"", 0};
     rec.likes = 0;
-    return err ? err : s_put_post(st, u->target.origin, u->target.seq, &rec);
+    if (!err)
+        err = s_put_post(st, u->target.origin, u->target.seq, &rec);
+    ru_buf_fini(&copy);
+    ru_buf_fini(&parent_copy);
+    return err;
 }
 
-/*  Likes and unlikes: the set of (post, user) and the post's count. */
+/*  The like of u in the set, and the post's count in rec (a copy). */
 static ru_err
-s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
+s_like_put(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec, int like)
 {
-    ru_post_rec_t rec;
-    ru_err err = s_get_post(st, &u->target, &rec);
-    if (err || rec.deleted)
-        return s_noop_if_missing(err);
     uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
     size_t len = ru_dbkey_ref(key, u->target.origin, u->target.seq);
     len += ru_dbkey_user(key + len, u->origin, u->author);
     MDB_val val;
-    err = ru_txn_get(st->txn, RU_DB_likes, key, len, &val);
+    ru_err err = ru_txn_get(st->txn, RU_DB_likes, key, len, &val);
     if (err != RU_OK && err != RU_E_NOT_FOUND)
         return err;
     int present = err == RU_OK;
@@ -383,8 +453,22 @@ s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
         return RU_OK;
     err = like ? ru_txn_put(st->txn, RU_DB_likes, key, len, "", 0)
                : ru_txn_del(st->txn, RU_DB_likes, key, len);
-    rec.likes = like ? rec.likes + 1 : rec.likes - 1;
-    return err ? err : s_put_post(st, u->target.origin, u->target.seq, &rec);
+    rec->likes = like ? rec->likes + 1 : rec->likes - 1;
+    return err ? err : s_put_post(st, u->target.origin, u->target.seq, rec);
+}
+
+/*  Likes and unlikes: the set of (post, user) and the post's count. */
+static ru_err
+s_like_set(const ru_state_t *st, const ru_update_t *u, int like)
+{
+    ru_post_rec_t rec;
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_load_post(st, &u->target, &rec, &copy);
+    if (!err && !rec.deleted)
+        err = s_like_put(st, u, &rec, like);
+    ru_buf_fini(&copy);
+    return s_noop_if_missing(err);
 }
 
 static ru_err
@@ -468,30 +552,40 @@ s_put_group(const ru_state_t *st, const ru_ref_t *ref, const ru_group_rec_t *rec
     return err;
 }
 
-/*  Adds (join) or removes u's author to the members of group ref, keeping
- *  the group's member count; a missing group makes it a no-op. */
+/*  u's author in (join) or out of the members of group ref, and the
+ *  group's member count in rec (a copy). */
 static ru_err
-s_membership(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, int join)
+s_member_put(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, ru_group_rec_t *rec,
+             int join)
 {
     uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER];
     size_t len = ru_dbkey_ref(key, ref->origin, ref->seq);
-    MDB_val val;
-    ru_group_rec_t rec;
-    ru_err err = ru_txn_get(st->txn, RU_DB_groups, key, len, &val);
-    if (!err)
-        err = ru_group_rec_decode(val.mv_data, val.mv_size, &rec);
-    if (err)
-        return s_noop_if_missing(err);
     len += ru_dbkey_user(key + len, u->origin, u->author);
-    err = ru_txn_get(st->txn, RU_DB_members, key, len, &val);
+    MDB_val val;
+    ru_err err = ru_txn_get(st->txn, RU_DB_members, key, len, &val);
     if (err != RU_OK && err != RU_E_NOT_FOUND)
         return err;
     if ((err == RU_OK) == join)
         return RU_OK;
     err = join ? ru_txn_put(st->txn, RU_DB_members, key, len, "", 0)
                : ru_txn_del(st->txn, RU_DB_members, key, len);
-    rec.members = join ? rec.members + 1 : rec.members - 1;
-    return err ? err : s_put_group(st, ref, &rec);
+    rec->members = join ? rec->members + 1 : rec->members - 1;
+    return err ? err : s_put_group(st, ref, rec);
+}
+
+/*  Adds (join) or removes u's author to the members of group ref, keeping
+ *  the group's member count; a missing group makes it a no-op. */
+static ru_err
+s_membership(const ru_state_t *st, const ru_update_t *u, const ru_ref_t *ref, int join)
+{
+    ru_group_rec_t rec;
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_err err = s_load_group(st, ref, &rec, &copy);
+    if (!err)
+        err = s_member_put(st, u, ref, &rec, join);
+    ru_buf_fini(&copy);
+    return s_noop_if_missing(err);
 }
 
 static ru_err

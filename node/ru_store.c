@@ -1,15 +1,30 @@
 /*  ru_store.c - LMDB environment, transactions and the state digest.
  *
- *  Growing the map: LMDB lets mdb_env_set_mapsize() run only while no
- *  transaction is open in the process. Every transaction therefore holds a
- *  shared lock (resize_lock) from begin to end, and ru_store_grow() takes
- *  it exclusively; the lock prefers writers, so a grow is not starved by a
- *  stream of readers. Read transactions are short (one HTTP request), so
- *  the wait is too.
+ *  The map is opened at its maximum: [store] max_size_mb, or with no
+ *  maximum the size of the file system that holds the store (or the size
+ *  asked, if larger). The map is a reservation of address space only:
+ *  without MDB_WRITEMAP, LMDB writes pages with pwrite and the file grows
+ *  as they are used. So the map never needs to grow while the node runs,
+ *  and no write waits for the readers a growth would have to wait for (a
+ *  backup holds one read transaction for its whole copy).
+ *
+ *  Growing the map stays as the rare way out (a file system enlarged
+ *  while the node runs): LMDB lets mdb_env_set_mapsize() run only while
+ *  no transaction is open in the process. Every transaction therefore
+ *  holds a shared lock (resize_lock) from begin to end, and
+ *  ru_store_grow() takes it exclusively; the lock prefers writers, so a
+ *  grow is not starved by a stream of readers, but it waits for every
+ *  reader, a backup's copy included.
  *
  *  The digest sum is a 256-bit little-endian number: adding and
  *  subtracting record hashes modulo 2^256 makes it independent of the order
- *  of writes.
+ *  of writes. ru_txn_digest_recompute() adds up every replicated record
+ *  again, to check a store's content against the sum it kept.
+ *
+ *  Schema upgrades: s_upgrades[n] moves a store from version n to n + 1;
+ *  an older store is brought to RU_STORE_SCHEMA when it opens for writing,
+ *  all steps and the new version in one transaction. A read-only open
+ *  reads any version up to this one as it is.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "ru_store.h"
@@ -17,12 +32,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "ru_log.h"
+#include "ru_pubid.h"
 
 #define S_MAX_READERS 512
 #define S_META_SCHEMA "schema"
@@ -44,6 +61,8 @@ struct ru_store {
     size_t map_size;
     size_t map_max;
     int fresh;
+    int readonly;
+    uint32_t schema; /* as found on opening */
     pthread_rwlock_t resize_lock;
 };
 
@@ -105,9 +124,12 @@ static ru_err
 s_open_dbs(ru_store_t *self)
 {
     MDB_txn *txn;
-    ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, 0, &txn), "begin");
+    unsigned flags = self->readonly ? MDB_RDONLY : 0;
+    ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, flags, &txn), "begin");
     for (int i = 0; !err && i < RU_DB_COUNT; i++)
-        err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, MDB_CREATE, &self->dbi[i]), "open db");
+        err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, self->readonly ? 0 : MDB_CREATE,
+                                        &self->dbi[i]),
+                           "open db");
     if (err) {
         mdb_txn_abort(txn);
         return err;
@@ -115,12 +137,17 @@ s_open_dbs(ru_store_t *self)
     MDB_val key = {strlen(S_META_SCHEMA), S_META_SCHEMA}, val;
     uint32_t schema = RU_STORE_SCHEMA;
     int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == MDB_NOTFOUND && self->readonly) {
+        err = RU_E_SCHEMA; /* not a store of ours */
+    } else if (rc == MDB_NOTFOUND) {
         self->fresh = 1;
+        self->schema = RU_STORE_SCHEMA;
         val = (MDB_val){sizeof schema, &schema};
         err = ru_store_err(mdb_put(txn, self->dbi[RU_DB_meta], &key, &val, 0), "schema");
     } else if (rc == MDB_SUCCESS) {
-        if (val.mv_size != sizeof schema || memcmp(val.mv_data, &schema, sizeof schema) != 0)
+        if (val.mv_size == sizeof schema)
+            memcpy(&self->schema, val.mv_data, sizeof schema);
+        if (self->schema < 1 || self->schema > RU_STORE_SCHEMA)
             err = RU_E_SCHEMA;
     } else
         err = ru_store_err(rc, "schema");
@@ -129,6 +156,18 @@ s_open_dbs(ru_store_t *self)
         return err;
     }
     return ru_store_err(mdb_txn_commit(txn), "commit");
+}
+
+/*  The map to reserve: the maximum, or without one the size of the file
+ *  system that holds dir; never less than the size asked. */
+static size_t
+s_reservation(const ru_store_t *self, const char *dir)
+{
+    struct statvfs vfs;
+    size_t want = self->map_max;
+    if (!want && statvfs(dir, &vfs) == 0)
+        want = (size_t) vfs.f_blocks * vfs.f_frsize;
+    return want > self->map_size ? want : self->map_size;
 }
 
 static ru_err
@@ -140,16 +179,50 @@ s_env_open(ru_store_t *self, const char *dir)
     err = ru_store_err(mdb_env_set_maxdbs(self->env, RU_DB_COUNT), "maxdbs");
     if (!err)
         err = ru_store_err(mdb_env_set_maxreaders(self->env, S_MAX_READERS), "maxreaders");
-    if (!err)
+    if (!err && !self->readonly) /* read-only: the map the store was written with */
         err = ru_store_err(mdb_env_set_mapsize(self->env, self->map_size), "mapsize");
     if (!err)
-        err = ru_store_err(mdb_env_open(self->env, dir, MDB_NOTLS, 0600), dir);
+        err = ru_store_err(
+            mdb_env_open(self->env, dir, MDB_NOTLS | (self->readonly ? MDB_RDONLY : 0), 0600), dir);
     if (!err) { /* an existing store may be bigger than asked */
         MDB_envinfo info;
         mdb_env_info(self->env, &info);
         self->map_size = info.me_mapsize;
     }
     return err ? err : s_open_dbs(self);
+}
+
+/*  What moves a store from schema version n to n + 1: s_upgrades[n]. */
+static ru_err (*const s_upgrades[RU_STORE_SCHEMA])(ru_txn_t *txn) = {
+    [1] = ru_pubid_upgrade,
+};
+
+/*  Brings a store of an older schema to RU_STORE_SCHEMA, each step with
+ *  the version it reaches, in one transaction: all of it, or nothing. */
+static ru_err
+s_upgrade(ru_store_t *self)
+{
+    if (self->schema == RU_STORE_SCHEMA)
+        return RU_OK;
+    ru_txn_t txn;
+    ru_err err = ru_store_write(self, &txn);
+    uint32_t schema = self->schema;
+    for (; !err && schema < RU_STORE_SCHEMA; schema++)
+        err = s_upgrades[schema](&txn);
+    if (!err)
+        err = ru_txn_put(&txn, RU_DB_meta, S_META_SCHEMA, strlen(S_META_SCHEMA), &schema,
+                         sizeof schema);
+    if (!err)
+        err = ru_txn_commit(&txn);
+    else if (txn.txn)
+        ru_txn_abort(&txn);
+    if (!err)
+        ru_log_info("store", "upgraded the store from schema %u to %u", (unsigned) self->schema,
+                    (unsigned) schema);
+    else
+        ru_log_err("store", "cannot upgrade the store from schema %u: %s",
+                   (unsigned) self->schema, ru_err_str(err));
+    return err;
 }
 
 ru_err
@@ -165,12 +238,41 @@ ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out
         return RU_E_NOMEM;
     self->map_size = map_size;
     self->map_max = map_max;
+    self->map_size = s_reservation(self, dir);
     self->dir = strdup(dir);
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&self->resize_lock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    ru_err err = s_env_open(self, dir);
+    if (!err)
+        err = s_upgrade(self);
+    if (err) {
+        ru_store_destroy(&self);
+        return err;
+    }
+    *out = self;
+    return RU_OK;
+}
+
+ru_err
+ru_store_open_readonly(const char *dir, ru_store_t **out)
+{
+    char path[4096];
+    struct stat st;
+    *out = NULL;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &st) != 0 || st.st_size == 0) {
+        ru_log_err("store", "%s holds no store", dir);
+        return RU_E_NOT_FOUND;
+    }
+    ru_store_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return RU_E_NOMEM;
+    self->readonly = 1;
+    self->dir = strdup(dir);
+    pthread_rwlock_init(&self->resize_lock, NULL);
     ru_err err = s_env_open(self, dir);
     if (err) {
         ru_store_destroy(&self);
@@ -439,6 +541,22 @@ s_seek_last(MDB_cursor *cur, const uint8_t *prefix, size_t len, MDB_val *k, MDB_
                               : mdb_cursor_get(cur, k, v, MDB_PREV);
 }
 
+/*  Calls fn for the records from where rc and k, v left the cursor on,
+ *  while their keys start with prefix. */
+static ru_err
+s_scan_on(MDB_cursor *cur, int rc, MDB_val *k, MDB_val *v, const void *prefix, size_t len,
+          int reverse, ru_scan_fn fn, void *ctx)
+{
+    while (rc == MDB_SUCCESS && k->mv_size >= len &&
+           (len == 0 || memcmp(k->mv_data, prefix, len) == 0)) {
+        if (fn(ctx, k, v))
+            break;
+        rc = mdb_cursor_get(cur, k, v, reverse ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RU_OK : ru_store_err(rc, "scan");
+}
+
 ru_err
 ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, int reverse, ru_scan_fn fn,
             void *ctx)
@@ -450,14 +568,54 @@ ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, int reverse
     MDB_val k = {len, (void *) prefix}, v;
     int rc = reverse ? s_seek_last(cur, prefix, len, &k, &v)
                      : mdb_cursor_get(cur, &k, &v, len ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == MDB_SUCCESS && k.mv_size >= len &&
-           (len == 0 || memcmp(k.mv_data, prefix, len) == 0)) {
-        if (fn(ctx, &k, &v))
-            break;
-        rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT);
+    return s_scan_on(cur, rc, &k, &v, prefix, len, reverse, fn, ctx);
+}
+
+ru_err
+ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, const void *after,
+                  size_t after_len, ru_scan_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    ru_err err = ru_store_err(mdb_cursor_open(txn->txn, txn->store->dbi[db], &cur), "cursor");
+    if (err)
+        return err;
+    MDB_val k = {after_len, (void *) after}, v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && k.mv_size == after_len && memcmp(k.mv_data, after, after_len) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    return s_scan_on(cur, rc, &k, &v, prefix, len, 0, fn, ctx);
+}
+
+/*  Adds the hash of every record of a scanned database to a sum. */
+typedef struct {
+    ru_db db;
+    uint8_t sum[RU_HASH_BYTES];
+} s_resum;
+
+static int
+s_resum_record(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_resum *r = ctx;
+    uint8_t h[RU_HASH_BYTES];
+    s_record_hash(r->db, key, val, h);
+    s_sum_add(r->sum, h, 1);
+    return 0;
+}
+
+ru_err
+ru_txn_digest_recompute(ru_txn_t *txn, uint8_t *digest)
+{
+    s_resum r;
+    memset(&r, 0, sizeof r);
+    ru_err err = RU_OK;
+    for (int db = 0; !err && db < RU_DB_COUNT; db++) {
+        r.db = (ru_db) db;
+        if (s_dbs[db].replicated)
+            err = ru_txn_scan(txn, r.db, NULL, 0, 0, s_resum_record, &r);
     }
-    mdb_cursor_close(cur);
-    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RU_OK : ru_store_err(rc, "scan");
+    if (!err)
+        crypto_generichash(digest, RU_HASH_BYTES, r.sum, RU_HASH_BYTES, NULL, 0);
+    return err;
 }
 
 ru_err

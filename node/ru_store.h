@@ -18,10 +18,15 @@
  *  equal digests, whatever order they were written in, at the cost of two
  *  hashes per write instead of a scan of the whole store.
  *
- *  A full map: a write fails with RU_E_STORE_FULL when a put would pass the
- *  map size. The writer then aborts, calls ru_store_grow() and retries; once
- *  the configured maximum is reached the write fails with that error and
- *  nothing stored is touched (LMDB never overwrites committed pages).
+ *  The map is reserved at its maximum when the store opens (address space,
+ *  not disk: the file grows as pages are used), so it does not grow while
+ *  the node runs and no write waits for a long read transaction such as a
+ *  backup's. A full map: a write fails with RU_E_STORE_FULL when a put
+ *  would pass the map size. The writer then aborts, calls ru_store_grow()
+ *  and retries (which helps only if the file system grew); once the
+ *  configured maximum is reached the write fails with that error and
+ *  nothing stored is touched (LMDB never overwrites committed pages). A
+ *  full disk fails the write with RU_E_DISK_FULL, the same way.
  */
 #ifndef RU_STORE_H
 #define RU_STORE_H
@@ -54,7 +59,7 @@
     X(group_posts, 0) /* group origin|seq|hlc|origin|seq -> "" */                                  \
     X(followers, 0)   /* followee home|name|0|follower home|name -> "" */                          \
     X(home, 0)        /* local user|0|hlc|origin|seq -> "": home timelines */                      \
-    X(ids, 0)         /* public id (8 bytes) -> user key or group ref */                           \
+    X(ids, 0)         /* public id (8 bytes) -> kind | user key or group ref */                    \
     X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
@@ -75,9 +80,11 @@ typedef enum {
         RU_DB_COUNT
 } ru_db;
 
-/*  The schema of the databases above; a store of another version is
- *  refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 1
+/*  The schema of the databases above. A store of an older version is
+ *  upgraded when it opens, in one transaction that also records the new
+ *  version (2: the ids database records each id's kind); a store of a
+ *  newer version is refused (RU_E_SCHEMA) rather than misread. */
+#define RU_STORE_SCHEMA 2
 
 typedef struct ru_store ru_store_t;
 
@@ -91,21 +98,29 @@ typedef struct ru_txn {
 } ru_txn_t;
 
 /*  Opens (creating if needed) the store in directory dir with a map of
- *  map_size bytes that may grow up to map_max (0: no limit but the disk).
+ *  map_max bytes (0: no limit but the disk, and a map the size of the file
+ *  system that holds dir), or of map_size bytes if that is larger.
  *  *out is owned by the caller. */
 RU_MUST_CHECK ru_err ru_store_open(const char *dir, size_t map_size, size_t map_max,
                                    ru_store_t **out);
+/*  Opens the store that dir holds for reading only (a running node may
+ *  be writing to it): no file is created or changed, and a store of an
+ *  older schema is read as it is. RU_E_NOT_FOUND when dir holds no store,
+ *  RU_E_SCHEMA when it is not one of ours. Only read transactions. */
+RU_MUST_CHECK ru_err ru_store_open_readonly(const char *dir, ru_store_t **out);
 /*  Closes the store; no transaction may be open. NULL-safe. */
 void ru_store_destroy(ru_store_t **self_p);
 
 /*  Doubles the map (up to the maximum). Only the store actor calls it, with
  *  no write transaction open; it waits for running read transactions to
- *  end. RU_E_STORE_FULL when the maximum is reached. */
+ *  end, and new ones wait for it. RU_E_STORE_FULL when the maximum is
+ *  reached. The map is opened at its maximum, so this happens only when a
+ *  store without one outgrows the file system it was opened on. */
 RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
 /*  Writes a compacted copy of the whole store (free pages left out) to
- *  fd, as one read transaction sees it: writers go on meanwhile, and the
- *  copy holds exactly what was committed when it began. A map growth waits
- *  for the copy to end, so copy to a local file, not to a slow reader. */
+ *  fd, as one read transaction sees it: writers and readers go on
+ *  meanwhile, and the copy holds exactly what was committed when it began.
+ *  A map growth (ru_store_grow) would wait for the copy to end. */
 RU_MUST_CHECK ru_err ru_store_copy(ru_store_t *self, int fd);
 /*  1 when this open created the store (there was none in the directory). */
 int ru_store_fresh(const ru_store_t *self);
@@ -131,7 +146,10 @@ RU_MUST_CHECK ru_err ru_txn_child(ru_txn_t *parent, ru_txn_t *child);
 RU_MUST_CHECK ru_err ru_txn_commit(ru_txn_t *txn);
 void ru_txn_abort(ru_txn_t *txn);
 
-/*  *val is a view valid until the transaction ends. RU_E_NOT_FOUND. */
+/*  *val is a view of the store's page, valid until the next put or delete
+ *  of this transaction, into any database (lmdb.h: an update may move the
+ *  bytes or spill the page and free its memory), or the end of the
+ *  transaction: copy it before writing. RU_E_NOT_FOUND. */
 RU_MUST_CHECK ru_err ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
                                 MDB_val *val);
 /*  Writes, keeping the digest for replicated databases. */
@@ -146,9 +164,19 @@ RU_MUST_CHECK ru_err ru_txn_del(ru_txn_t *txn, ru_db db, const void *key, size_t
 typedef int (*ru_scan_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
 RU_MUST_CHECK ru_err ru_txn_scan(ru_txn_t *txn, ru_db db, const void *prefix, size_t len,
                                  int reverse, ru_scan_fn fn, void *ctx);
+/*  The forward scan of prefix from the first key after `after`: a scan
+ *  that stopped at the end of a page goes on from the page's last key. */
+RU_MUST_CHECK ru_err ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *prefix, size_t len,
+                                       const void *after, size_t after_len, ru_scan_fn fn,
+                                       void *ctx);
 
-/*  The state digest as of this transaction. */
+/*  The state digest as of this transaction, from the sum kept with every
+ *  write: one read. */
 RU_MUST_CHECK ru_err ru_txn_digest(ru_txn_t *txn, uint8_t *digest);
+/*  The state digest computed anew from every record of the replicated
+ *  databases that txn sees: a read of the whole replicated state. Equal to
+ *  ru_txn_digest unless the store's content or its sum was damaged. */
+RU_MUST_CHECK ru_err ru_txn_digest_recompute(ru_txn_t *txn, uint8_t *digest);
 
 /*  The raw handle of a database, for cursors. */
 MDB_dbi ru_store_dbi(const ru_store_t *self, ru_db db);

@@ -102,9 +102,8 @@ s_resolve(const ru_view_t *v, const uint8_t *origin, const ru_entity_t *e, const
     ru_account_t local;
     if (s_is_self(v, *home) && ru_account_get(v->txn, e->name, &local) == RU_OK)
         return 1;
-    MDB_val key;
     ru_str_t name = {e->name, (uint32_t) strlen(e->name)};
-    return ru_pubid_lookup(v->txn, ru_pubid_user(*home, name), &key) == RU_OK;
+    return ru_pubid_known_user(v->txn, *home, name);
 }
 
 char *

@@ -8,7 +8,8 @@
  *  it holds, and exits 0. A part that cannot start (an address in use)
  *  ends the start: what started stops, and ruched exits 1 at once.
  *  Commands do one thing and exit: --keygen DIR makes the key of a new
- *  node, --show-key DIR prints the node id of an existing one, --restore
+ *  node, --show-key DIR prints the node id of an existing one, --verify
+ *  DIR checks a store's content against its digest, --restore
  *  FILE (with the settings that name the data directory, and --force)
  *  puts a backup in place of the store.
  *
@@ -24,6 +25,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,7 @@ struct s_option {
 
 static int s_keygen(const char *dir);
 static int s_show_key(const char *dir);
+static int s_verify(const char *dir);
 static int s_version(const char *unused);
 static int s_help(const char *unused);
 
@@ -82,6 +85,7 @@ static const struct s_option s_options[] = {
     {"--force", NULL, NULL, NULL, NULL, "with --restore: replace a store already there"},
     {"--keygen", NULL, "DIR", s_keygen, NULL, "write a new node key in DIR, print its public key"},
     {"--show-key", NULL, "DIR", s_show_key, NULL, "print the public key of the node key in DIR"},
+    {"--verify", NULL, "DIR", s_verify, NULL, "check the store in DIR against its digest"},
     {"--version", "-V", NULL, s_version, NULL, "print the version and exit"},
     {"--help", "-h", NULL, s_help, NULL, "print this help and exit"},
 };
@@ -90,9 +94,9 @@ static const struct s_option s_options[] = {
 
 static const char s_epilogue[] =
     "\n"
-    "Without --keygen, --show-key, --restore, --version or --help, ruched runs\n"
-    "the node in the foreground; flags override the configuration file (see\n"
-    "ruched.conf).\n"
+    "Without --keygen, --show-key, --verify, --restore, --version or --help,\n"
+    "ruched runs the node in the foreground; flags override the configuration\n"
+    "file (see ruched.conf).\n"
     "On its first start it creates the node key and the account 'admin', whose\n"
     "password it writes to DATA_DIR/admin-password.\n"
     "\n"
@@ -103,6 +107,11 @@ static const char s_epilogue[] =
     "backups, or the restored node starts as a new site. With peers configured,\n"
     "the restored node takes back from them its own updates made after the\n"
     "backup before it accepts new posts.\n"
+    "\n"
+    "--verify DIR reads every replicated record of the store in DIR (a running\n"
+    "node's too), computes the state digest anew and prints it with 'match',\n"
+    "or with 'mismatch' and the digest the store kept; it exits 1 on a\n"
+    "mismatch: the store is damaged.\n"
     "\n"
     "DIR is the node's data directory. --keygen creates it with mode 0700 if it\n"
     "is missing and never replaces an existing key: the key is the node's\n"
@@ -202,6 +211,38 @@ static int
 s_show_key(const char *dir)
 {
     return s_print_key_of(dir, ru_keyfile_load);
+}
+
+/*  --verify DIR: the digest of the store's content, computed anew, and
+ *  whether it matches the one the store kept (ru_restore_verify). */
+static int
+s_verify(const char *dir)
+{
+    ru_store_t *store = NULL;
+    uint8_t recomputed[RU_HASH_BYTES], stored[RU_HASH_BYTES];
+    char a[2 * RU_HASH_BYTES + 1], b[2 * RU_HASH_BYTES + 1];
+    int match = 0;
+    ru_err err = ru_store_open_readonly(dir, &store);
+    if (!err)
+        err = ru_restore_verify(store, recomputed, stored, &match);
+    ru_store_destroy(&store);
+    if (err) {
+        ru_log_err(S_LOG, "cannot verify the store in %s: %s", dir, ru_err_str(err));
+        return S_EXIT_FAIL;
+    }
+    sodium_bin2hex(a, sizeof a, recomputed, RU_HASH_BYTES);
+    sodium_bin2hex(b, sizeof b, stored, RU_HASH_BYTES);
+    if (match)
+        printf("%s match\n", a);
+    else
+        printf("%s mismatch %s\n", a, b);
+    if (!match)
+        ru_log_err(S_LOG,
+                   "the store in %s is damaged: its records do not add up to its digest; "
+                   "restore a backup",
+                   dir);
+    int status = s_flush_stdout();
+    return match ? status : S_EXIT_FAIL;
 }
 
 static int

@@ -726,6 +726,16 @@ def s_groups(c, w):
     c.check("the group's created_at is ISO 8601", rt.TIME_RE.match(g.get("created_at") or ""),
             g.get("created_at"))
     gid = g["id"]
+    c.error("a group's id is no account's", w.anon.get("/api/v1/accounts/" + gid), 404)
+    c.error("a group's id has no account statuses",
+            w.anon.get("/api/v1/accounts/%s/statuses" % gid), 404)
+    r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "bernard"})
+    c.status("admin creates bernard, whose user key is as long as a group's ref", r, 200)
+    r = w.anon.get("/api/v1/accounts/lookup", query={"acct": "bernard"})
+    bid = (r.json or {}).get("id") or "0"
+    c.equal("bernard's id is his account's",
+            (w.anon.get("/api/v1/accounts/" + bid).json or {}).get("username"), "bernard")
+    c.error("bernard's id is no group's", bob.get("%s/%s" % (base, bid)), 404)
     c.error("a group name with a space", admin.post(base, json_body={"name": "eng team"}), 422)
     c.error("an empty group name", admin.post(base, json_body={"name": ""}), 422)
     c.error("a group name of 65 characters", admin.post(base, json_body={"name": "g" * 65}), 422)

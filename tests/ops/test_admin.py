@@ -1,8 +1,10 @@
 """test_admin.py - `ruche admin` against real nodes: users (adduser,
 passwd, disable, enable, promote, demote), the node key, add-peer and
 remove-peer on two real sites started with config files, a non-admin
-refused (403) by every admin endpoint, and a backup taken while several
-threads post, restored with ruched --restore into a new data directory:
+refused (403) by every admin endpoint, ruched --verify on the live store
+(its recomputed digest matches, and is the node's), and a backup taken
+while several threads post, restored with ruched --restore into a new
+data directory:
 the node started on it holds every post acknowledged before the backup
 began; restored at a site with peers, the node first takes back from them
 its own posts made after the backup, then posts again with the next seq;
@@ -13,6 +15,7 @@ Usage: test_admin.py PATH/TO/ruched PATH/TO/ruche
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,6 +215,15 @@ def restore(ruched, *args):
     return (99 if bad else p.returncode), p.stderr
 
 
+def verify(ruched, data_dir):
+    """(exit status, stdout, stderr) of ruched --verify DATA_DIR; a
+    sanitizer report counts as a failure (exit 99)."""
+    p = subprocess.run([ruched, "--verify", data_dir], capture_output=True, text=True,
+                       timeout=120, check=False)
+    bad = "runtime error:" in p.stderr or "Sanitizer" in p.stderr
+    return (99 if bad else p.returncode), p.stdout, p.stderr
+
+
 def check_backup(checks, ruched, site, cli, tmp):
     """A backup during a stream of posts, restored and started."""
     stop = threading.Event()
@@ -223,9 +235,15 @@ def check_backup(checks, ruched, site, cli, tmp):
     ended = time.monotonic()
     count = len(acked)
     rt.wait_until(lambda: len(acked) >= count + 10, 30, "10 posts after the backup")
+    rc, out, err = verify(ruched, site.node.data_dir)
+    checks.check("ruched --verify reads the live store while posts go on: its digest matches",
+                 rc == 0 and re.fullmatch(r"[0-9a-f]{64} match\n", out), out + err)
     stop.set()
     for t in threads:
         t.join(60)
+    rc, out, err = verify(ruched, site.node.data_dir)
+    checks.equal("ruched --verify prints the node's state digest, recomputed",
+                 (rc, out.split(" ")[0]), (0, (site.replication() or {}).get("digest")))
     checks.check("admin backup exits 0 and writes FILE", rc == 0 and os.path.getsize(backup) > 0,
                  out + err)
     before = [i for at, i in acked if at < began]

@@ -94,8 +94,9 @@ s_site_close(s_site *site)
 static ru_apply_t
 s_applier(s_site *site, ru_txn_t *txn)
 {
+    static const uint8_t no_key[RU_KEY_BYTES]; /* a replica that makes nothing */
     return (ru_apply_t){
-        {txn, site->key ? ru_key_public(site->key) : (const uint8_t *) "", NULL, NULL},
+        {txn, site->key ? ru_key_public(site->key) : no_key, NULL, NULL},
         &site->hlc,
         s_on_applied,
         site};

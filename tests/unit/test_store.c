@@ -1,7 +1,10 @@
 /*  test_store.c - the LMDB store: schema check, put/get/delete, prefix
- *  scans both ways, the state digest (order-independent, replicated
- *  databases only), durability across reopen, map growth and the size
- *  limit that fails a write without harming what is stored.
+ *  scans both ways and from a key on, the state digest (order-independent,
+ *  replicated databases only), durability across reopen, map growth and the
+ *  size limit that fails a write without harming what is stored. The
+ *  digest computed anew from the records equals the one kept with the
+ *  writes, until a record changes behind the store's back: then a read-only
+ *  check sees it and a restore of that copy is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ru_restore.h"
 #include "ru_store.h"
 #include "testdir.h"
 
@@ -125,6 +133,13 @@ test_prefix_scans(void **state)
     assert_int_equal(ru_txn_scan(&txn, RU_DB_tags, "", 0, 1, s_record, &all), RU_OK);
     assert_int_equal(all.n, 6);
     assert_string_equal(all.seen[0], "c");
+    s_seen after = {0}; /* a scan goes on after the last key it saw */
+    assert_int_equal(ru_txn_scan_after(&txn, RU_DB_tags, "b", 1, "b2", 2, s_record, &after), RU_OK);
+    assert_int_equal(after.n, 2);
+    assert_string_equal(after.seen[0], "b3");
+    s_seen gone = {0}; /* after a key that is not there: from the next one */
+    assert_int_equal(ru_txn_scan_after(&txn, RU_DB_tags, "b", 1, "b20", 3, s_record, &gone), RU_OK);
+    assert_int_equal(gone.n, 2);
     s_seen none = {0};
     assert_int_equal(ru_txn_scan(&txn, RU_DB_tags, "d", 1, 1, s_record, &none), RU_OK);
     assert_int_equal(none.n, 0);
@@ -231,6 +246,63 @@ test_schema_mismatch_refused(void **state)
     assert_null(store);
 }
 
+/*  The digest recomputed and the one kept, from a read-only open. */
+static int
+s_digests_match(void)
+{
+    ru_store_t *ro;
+    uint8_t a[RU_HASH_BYTES], b[RU_HASH_BYTES];
+    int match;
+    assert_int_equal(ru_store_open_readonly(s_dir, &ro), RU_OK);
+    assert_int_equal(ru_restore_verify(ro, a, b, &match), RU_OK);
+    ru_store_destroy(&ro);
+    assert_int_equal(match, memcmp(a, b, RU_HASH_BYTES) == 0);
+    return match;
+}
+
+static void
+test_digest_recomputed_and_damage_refused(void **state)
+{
+    (void) state;
+    char target[512], copy[600];
+    ru_store_t *store;
+    assert_int_equal(ru_store_open_readonly(s_dir, &store), RU_E_NOT_FOUND);
+    assert_int_equal(testdir_make(target, sizeof target), 0);
+    store = s_open(MIB, 0);
+    s_put(store, RU_DB_posts, "p1", "one");
+    s_put(store, RU_DB_posts, "p2", "two");
+    s_put(store, RU_DB_posts, "p1", "one, edited");
+    s_put(store, RU_DB_likes, "l1", "");
+    s_put(store, RU_DB_home, "local", "not in the digest");
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(store, &txn), RU_OK);
+    assert_int_equal(ru_txn_del(&txn, RU_DB_likes, "l1", 2), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    assert_true(s_digests_match()); /* read-only, beside the open store */
+
+    assert_int_equal(ru_store_write(store, &txn), RU_OK); /* a record changed behind the sum */
+    MDB_val k = {2, "p2"}, v = {3, "TWO"};
+    assert_int_equal(mdb_put(txn.txn, ru_store_dbi(store, RU_DB_posts), &k, &v, 0), 0);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    assert_false(s_digests_match());
+
+    snprintf(copy, sizeof copy, "%s/backup.mdb", target);
+    int fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ru_store_copy(store, fd), RU_OK);
+    close(fd);
+    ru_store_destroy(&store);
+    ru_config_t cfg;
+    ru_config_defaults(&cfg);
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s/node", target);
+    assert_int_equal(mkdir(cfg.data_dir, 0700), 0);
+    assert_int_equal(ru_restore(&cfg, copy, 0), RU_E_STORE);
+    char restored[RU_CONFIG_PATH_MAX + 16];
+    snprintf(restored, sizeof restored, "%s/data.mdb", cfg.data_dir);
+    assert_int_equal(access(restored, F_OK), -1); /* the directory as it was */
+    testdir_remove(target);
+}
+
 int
 main(void)
 {
@@ -238,6 +310,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_put_get_del_and_reopen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prefix_scans, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_digest_is_order_independent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_digest_recomputed_and_damage_refused, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_grow_then_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schema_mismatch_refused, s_setup, s_teardown),
     };

@@ -6,8 +6,10 @@
  *  else, and a removed listener of nothing; a request that applied an
  *  update and then failed, alone or in a batch with others, is neither
  *  told to the listener nor published, and the next local update takes
- *  its seq.
+ *  its seq; while a backup's copy is held open, writes that need more than
+ *  the map's first size and reads all go on.
  */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +17,15 @@
 
 #include <cmocka.h>
 #include <czmq.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ru_writer.h"
 #include "testdir.h"
@@ -385,6 +391,98 @@ test_failed_update_untold(void **state)
     ru_writer_listen(t->writer, NULL, NULL);
 }
 
+/*  A backup: the store copied into a pipe that nobody reads yet. */
+typedef struct {
+    int fd;
+    ru_err err;
+} s_copy;
+
+static void *
+s_copier(void *arg)
+{
+    s_copy *c = arg;
+    c->err = ru_store_copy(s_store, c->fd);
+    close(c->fd);
+    return NULL;
+}
+
+/*  A request writing 256 KiB under the key "fill<arg>". */
+static ru_err
+s_fill(const ru_writer_ctx_t *ctx, void *arg)
+{
+    static char block[256 * 1024];
+    char key[16];
+    snprintf(key, sizeof key, "fill%d", *(const int *) arg);
+    return ru_txn_put(ctx->txn, RU_DB_users, key, strlen(key), block, sizeof block);
+}
+
+/*  Writes 4 MiB (the map opened at 1 MiB) and reads after each write. */
+static atomic_int s_writes_done;
+
+static void *
+s_writer_and_reader(void *arg)
+{
+    (void) arg;
+    for (int i = 0; i < 16; i++) {
+        ru_txn_t txn;
+        MDB_val val;
+        if (ru_writer_call(s_writer, s_fill, &i) != RU_OK || ru_store_read(s_store, &txn) != RU_OK)
+            return (void *) 1;
+        ru_err err = ru_txn_get(&txn, RU_DB_users, "fill0", 5, &val);
+        ru_txn_abort(&txn);
+        if (err)
+            return (void *) 1;
+    }
+    atomic_store(&s_writes_done, 1);
+    return NULL;
+}
+
+/*  Polls flag for up to seconds; its value. */
+static int
+s_wait_for(atomic_int *flag, int seconds)
+{
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < seconds * 100 && !atomic_load(flag); i++)
+        nanosleep(&tick, NULL);
+    return atomic_load(flag);
+}
+
+/*  A new store, its map at its first size (the earlier tests grew theirs). */
+static int
+s_fresh(void **state)
+{
+    return s_teardown(state) || s_setup(state);
+}
+
+static void
+test_backup_never_stalls_writes(void **state)
+{
+    (void) state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fcntl(fds[1], F_SETPIPE_SZ, 4096);
+    s_copy copy = {fds[1], RU_OK};
+    pthread_t copier, worker;
+    assert_int_equal(pthread_create(&copier, NULL, s_copier, &copy), 0);
+    struct pollfd started = {fds[0], POLLIN, 0};
+    assert_int_equal(poll(&started, 1, 10000), 1); /* the copy has begun, and waits */
+    assert_int_equal(pthread_create(&worker, NULL, s_writer_and_reader, NULL), 0);
+    int done = s_wait_for(&s_writes_done, 10);
+    char buf[65536];
+    size_t copied = 0;
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) /* now the backup may end */
+        copied += (size_t) n;
+    close(fds[0]);
+    void *failed;
+    pthread_join(worker, &failed);
+    pthread_join(copier, NULL);
+    assert_true(done); /* every write and read answered while the copy was held */
+    assert_null(failed);
+    assert_int_equal(copy.err, RU_OK);
+    assert_true(copied > 4096);
+}
+
 int
 main(void)
 {
@@ -395,6 +493,7 @@ main(void)
         cmocka_unit_test(test_listener),
         cmocka_unit_test_setup_teardown(test_failed_update_untold, s_publishing_setup,
                                         s_publishing_teardown),
+        cmocka_unit_test_setup(test_backup_never_stalls_writes, s_fresh),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

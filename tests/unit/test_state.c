@@ -1,0 +1,258 @@
+/*  test_state.c - what the state machine does at a large site's size, on
+ *  a real LMDB store.
+ *
+ *  Home timelines: an author with 5,000 local followers (a site follows
+ *  its executives by the thousand) reaches every one of them with a post,
+ *  keeps every one with an edit, and leaves none with a delete. The
+ *  followers are read from the store a page at a time; a page of 64 once
+ *  stopped the fan-out at the 64th follower.
+ *
+ *  Large transactions: LMDB spills dirty pages to the file once a write
+ *  transaction holds 131,071 of them (512 MiB), and frees their memory. A
+ *  like read its post as a view of LMDB's page, put the like (which may
+ *  spill that page) and then encoded the post from the view: from freed
+ *  memory. The test fills one transaction until LMDB spills, makes a post
+ *  of 5,000 characters (two overflow pages: freed with free(), which
+ *  AddressSanitizer watches), and likes it between more filler until the
+ *  next spill, which happens inside a like's put into the likes database:
+ *  that database is made the deepest, so its puts ask LMDB for the most
+ *  room and are the first to find too little. The post must come out of
+ *  it whole, with every like counted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ru_dbkey.h"
+#include "ru_record.h"
+#include "ru_state.h"
+#include "testnode.h"
+
+#define FOLLOWERS 5000
+
+static testnode_t s_t;
+static char s_names[FOLLOWERS][8];
+
+static int
+s_setup(void **state)
+{
+    *state = &s_t;
+    static const char *users[FOLLOWERS + 2];
+    users[0] = "alice";
+    for (int i = 0; i < FOLLOWERS; i++) {
+        snprintf(s_names[i], sizeof s_names[i], "f%04d", i);
+        users[i + 1] = s_names[i];
+    }
+    users[FOLLOWERS + 1] = NULL;
+    return testnode_open(&s_t, users);
+}
+
+/*  Every follower follows alice, in one transaction. */
+static void
+s_follow_all(void)
+{
+    ru_txn_t txn;
+    ru_buf_t out;
+    ru_buf_init(&out);
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    ru_apply_t ap = {{&txn, ru_key_public(s_t.node.key), NULL, NULL}, &s_t.hlc, NULL, NULL};
+    for (int i = 0; i < FOLLOWERS; i++) {
+        ru_update_t u;
+        ru_update_init(&u);
+        u.kind = RU_KIND_FOLLOW;
+        u.author = testnode_str(s_names[i]);
+        memcpy(u.user.home, ru_key_public(s_t.node.key), RU_KEY_BYTES);
+        u.user.name = testnode_str("alice");
+        assert_int_equal(ru_apply_local(&ap, s_t.node.key, &u, &out), RU_OK);
+        ru_update_fini(&u);
+    }
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    ru_buf_fini(&out);
+}
+
+/*  Counts the home timeline entries of the status at pos, by user. */
+typedef struct {
+    const uint8_t *pos;
+    int n;
+    int alice;
+} s_count;
+
+static int
+s_home_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_count *c = ctx;
+    const uint8_t *k = key->mv_data;
+    if (key->mv_size > RU_DBKEY_POS &&
+        memcmp(k + key->mv_size - RU_DBKEY_POS, c->pos, RU_DBKEY_POS) == 0) {
+        c->n++;
+        c->alice += strcmp((const char *) k, "alice") == 0;
+    }
+    return 0;
+}
+
+static s_count
+s_homes_with(const ru_update_t *post)
+{
+    uint8_t pos[RU_DBKEY_POS];
+    ru_dbkey_pos(pos, post->hlc, post->origin, post->seq);
+    s_count c = {pos, 0, 0};
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(ru_txn_scan(&txn, RU_DB_home, NULL, 0, 0, s_home_entry, &c), RU_OK);
+    ru_txn_abort(&txn);
+    c.pos = NULL;
+    return c;
+}
+
+static void
+test_home_fan_out_reaches_every_follower(void **state)
+{
+    (void) state;
+    s_follow_all();
+    ru_update_t post, edit, del;
+    assert_int_equal(testnode_make(&s_t, &post, 0, RU_KIND_POST, "alice", "Town hall at 3pm",
+                                   RU_VIS_PUBLIC, NULL),
+                     RU_OK);
+    s_count c = s_homes_with(&post);
+    assert_int_equal(c.alice, 1);
+    assert_int_equal(c.n, FOLLOWERS + 1); /* every follower, and alice */
+    assert_int_equal(testnode_make(&s_t, &edit, 0, RU_KIND_EDIT, "alice", "Town hall at 4pm",
+                                   RU_VIS_PUBLIC, &post),
+                     RU_OK);
+    assert_int_equal(s_homes_with(&post).n, FOLLOWERS + 1);
+    assert_int_equal(testnode_make(&s_t, &del, 0, RU_KIND_DELETE, "alice", "", RU_VIS_PUBLIC,
+                                   &post),
+                     RU_OK);
+    assert_int_equal(s_homes_with(&post).n, 0);
+    ru_update_fini(&post);
+    ru_update_fini(&edit);
+    ru_update_fini(&del);
+}
+
+/*  The size of the store's file: it grows when LMDB spills. */
+static long long
+s_file_size(void)
+{
+    char path[600];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", s_t.dir);
+    assert_int_equal(stat(path, &st), 0);
+    return (long long) st.st_size;
+}
+
+/*  Local databases that likes never touch, for filler. */
+static const ru_db s_filler_dbs[] = {RU_DB_pending,     RU_DB_waits,      RU_DB_replies,
+                                     RU_DB_tags,        RU_DB_group_posts, RU_DB_tagnames,
+                                     RU_DB_oauth_codes, RU_DB_app_tokens, RU_DB_apps,
+                                     RU_DB_sessions,    RU_DB_peers};
+#define S_FILLER_DBS (sizeof s_filler_dbs / sizeof s_filler_dbs[0])
+
+/*  One page of filler: a value of 4,000 bytes under a new key. */
+static void
+s_filler(ru_txn_t *txn, uint64_t i)
+{
+    static char value[4000];
+    uint8_t key[8];
+    ru_dbkey_be64(key, i);
+    assert_int_equal(ru_txn_put(txn, s_filler_dbs[i % S_FILLER_DBS], key, 8, value, sizeof value),
+                     RU_OK);
+}
+
+/*  A deep likes database (of other posts), committed. */
+static void
+s_deep_likes(void)
+{
+    ru_txn_t txn;
+    uint8_t key[RU_DBKEY_REF + RU_DBKEY_USER], other[RU_KEY_BYTES];
+    memset(other, 0x11, sizeof other);
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    for (uint64_t i = 0; i < 60000; i++) {
+        char name[16];
+        ru_str_t n = {name, (uint32_t) snprintf(name, sizeof name, "u%05llu",
+                                                (unsigned long long) (i * 7919 % 60000))};
+        size_t len = ru_dbkey_ref(key, other, i % 97);
+        len += ru_dbkey_user(key + len, other, n);
+        assert_int_equal(ru_txn_put(&txn, RU_DB_likes, key, len, "", 0), RU_OK);
+    }
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+}
+
+/*  Applies u, made at origin with the next seq, in txn. */
+static void
+s_apply(ru_txn_t *txn, ru_update_t *u, const ru_key_t *origin, uint64_t seq)
+{
+    ru_state_t st = {txn, ru_key_public(s_t.node.key), NULL, NULL};
+    memcpy(u->origin, ru_key_public(origin), RU_KEY_BYTES);
+    u->seq = seq;
+    u->hlc = (uint64_t) 1800000000000u << 16 | seq;
+    assert_int_equal(ru_state_apply(&st, u), RU_OK);
+}
+
+static void
+test_like_survives_a_spill(void **state)
+{
+    (void) state;
+    static char text[5001];
+    memset(text, 'x', 5000);
+    s_deep_likes();
+    ru_txn_t top, txn; /* a request's child transaction, as in the store actor */
+    assert_int_equal(ru_store_write(s_t.node.store, &top), RU_OK);
+    assert_int_equal(ru_txn_child(&top, &txn), RU_OK);
+    uint64_t fill = 0;
+    long long size = s_file_size();
+    while (s_file_size() == size && fill < 400000) /* to the first spill */
+        s_filler(&txn, fill++);
+    assert_true(s_file_size() > size);
+    ru_update_t post;
+    ru_update_init(&post);
+    post.kind = RU_KIND_POST;
+    post.author = testnode_str("alice");
+    post.text = testnode_str(text);
+    s_apply(&txn, &post, s_t.node.key, 1);
+    size = s_file_size();
+    uint64_t likes = 0;
+    while (s_file_size() == size && likes < 40000) { /* likes to the next spill, and one more */
+        char name[16];
+        ru_update_t like;
+        ru_update_init(&like);
+        like.kind = RU_KIND_LIKE;
+        like.author = (ru_str_t){name, (uint32_t) snprintf(name, sizeof name, "z%06llu",
+                                                           (unsigned long long) likes)};
+        memcpy(like.target.origin, post.origin, RU_KEY_BYTES);
+        like.target.seq = 1;
+        s_filler(&txn, fill++);
+        s_apply(&txn, &like, s_t.nozay, ++likes);
+    }
+    assert_true(s_file_size() > size);
+    ru_post_rec_t rec;
+    ru_ref_t ref;
+    memcpy(ref.origin, post.origin, RU_KEY_BYTES);
+    ref.seq = 1;
+    assert_int_equal(ru_state_get_post(&txn, &ref, &rec), RU_OK);
+    assert_int_equal(rec.likes, likes);
+    assert_int_equal(rec.author.len, 5);
+    assert_memory_equal(rec.author.ptr, "alice", 5);
+    assert_int_equal(rec.text.len, 5000);
+    assert_memory_equal(rec.text.ptr, text, 5000);
+    ru_txn_abort(&txn); /* LMDB 0.9.24 frees the list of spilled pages of nested ones only */
+    ru_txn_abort(&top);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_home_fan_out_reaches_every_follower, s_setup,
+                                        testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_like_survives_a_spill, s_setup, testnode_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
