@@ -50,7 +50,8 @@ class Cli:
     def run(self, *args, stdin=None):
         """(exit status, stdout, stderr) of ruche --server URL ARGS."""
         p = subprocess.run([self.ruche, "--server", self.url] + list(args), input=stdin,
-                           capture_output=True, text=True, timeout=120, env=self.env, check=False)
+                           capture_output=True, text=True, timeout=120, env=self.env, check=False,
+                           umask=0o022)
         return p.returncode, p.stdout, p.stderr
 
 
@@ -228,6 +229,8 @@ def check_backup(checks, ruched, site, cli, tmp):
         t.join(60)
     checks.check("admin backup exits 0 and writes FILE", rc == 0 and os.path.getsize(backup) > 0,
                  out + err)
+    checks.equal("the backup (password hashes, every post) is its owner's only",
+                 oct(os.stat(backup).st_mode & 0o777), oct(0o600))
     before = [i for at, i in acked if at < began]
     checks.check("posts acknowledged before the backup began (%d) and after (%d)"
                  % (len(before), len(acked) - len(before)), len(before) >= 30)
@@ -335,9 +338,14 @@ def check_export(checks, site, cli, alice):
     r = site.admin().get(ADMIN + "/export", query={"since": "2026-13-45"})
     checks.error("export of a malformed date", r, 422)
     path = os.path.join(site.node.tmp, "export.jsonl")
+    with open(path, "w") as f:
+        f.write("an older file, readable by all\n")
+    os.chmod(path, 0o644)
     rc, out, err = cli.run("admin", "export", "--output", path)
     with open(path) as f:
         checks.equal("export --output FILE", len(f.read().splitlines()), len(lines) if rc == 0 else -1)
+    checks.equal("the export FILE is its owner's only, though it was there before",
+                 oct(os.stat(path).st_mode & 0o777), oct(0o600))
 
 
 def own_seq(site):
