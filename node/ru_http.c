@@ -466,7 +466,7 @@ s_token(struct mg_connection *conn, const char *param, char *out, size_t size)
 }
 
 /*  The account of a session token and the scope it was granted (every
- *  scope for a session that no app holds) into scope. */
+ *  scope its user may use for a session that no app holds) into scope. */
 static ru_err
 s_session(ru_node_t *node, const char *token, ru_account_t *acct, char *scope, size_t size)
 {
@@ -479,10 +479,11 @@ s_session(ru_node_t *node, const char *token, ru_account_t *acct, char *scope, s
     ru_err found = err ? err : ru_oauth_token_get(&txn, token, &app);
     ru_txn_abort(&txn);
     const char *granted = json_string_value(json_object_get(app, "scope"));
-    snprintf(scope, size, "%s",
+    snprintf(scope, size, "%s%s",
              found == RU_E_NOT_FOUND ? RU_OAUTH_ALL_SCOPES
              : granted               ? granted
-                                     : "");
+                                     : "",
+             found == RU_E_NOT_FOUND && !err && acct->admin ? " " RU_OAUTH_ADMIN_SCOPES : "");
     json_decref(app);
     return err ? err : found == RU_E_NOT_FOUND ? RU_OK : found;
 }
@@ -551,6 +552,19 @@ s_sign_out(ru_req_t *req)
     req->via = RU_AUTH_NONE;
 }
 
+int
+ru_http_admin_refused(ru_req_t *req, int write)
+{
+    const char *need = write ? "admin:write" : "admin:read";
+    if (!req->authed)
+        return ru_http_error(req, 401, "this needs an administrator's token");
+    if (!req->user.admin)
+        return ru_http_error(req, 403, "only an administrator may do this");
+    if (!ru_oauth_scope_subset(need, req->scope))
+        return ru_http_error(req, 403, "This action needs the %s scope", need);
+    return 0;
+}
+
 /*  Checks what the request's sign-in allows before its handler runs;
  *  sends the refusal and returns its status, or 0. A token whose scopes
  *  do not allow the request is refused on a route that needs a user, and
@@ -558,15 +572,17 @@ s_sign_out(ru_req_t *req)
 static int
 s_allowed(ru_req_t *req, const ru_route_t *r)
 {
-    if (r->auth && !req->authed)
+    if (r->auth != RU_ROUTE_OPEN && !req->authed)
         return ru_http_error(req, 401, "The access token is invalid");
     if (!s_csrf_ok(req))
         return ru_http_error(req, 403, "the CSRF token is missing or wrong");
     int writes = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
                  strcmp(req->method, "OPTIONS") != 0;
+    if (r->auth == RU_ROUTE_ADMIN || r->auth == RU_ROUTE_ADMIN_WRITE)
+        return ru_http_admin_refused(req, writes || r->auth == RU_ROUTE_ADMIN_WRITE);
     if (!req->authed || ru_oauth_scope_allows(req->scope, writes))
         return 0;
-    if (r->auth)
+    if (r->auth != RU_ROUTE_OPEN)
         return ru_http_error(req, 403, "This action is outside the authorized scopes");
     s_sign_out(req);
     return 0;

@@ -7,7 +7,9 @@ and multipart bodies), the login page of the authorization code flow
 driven with plain HTTP (its CSRF cookie, escaping, security headers, error
 pages that never redirect to an unregistered address, the out-of-band
 code), the token endpoint's three grants and every error of RFC 6749,
-scopes (a read token cannot write), tokens of the app alone, revocation,
+scopes (a read token cannot write; the administrators' endpoints need
+admin:read or admin:write, the backup admin:write), tokens of the app
+alone, revocation,
 trailing slashes, multipart bodies, the version, instance v1/v2 streaming
 URLs and NodeInfo. A second node with a small limit (3 failures in 2 s)
 shows failed sign-ins refused with 429 and Retry-After on the password
@@ -322,6 +324,48 @@ def s_grants(c, w):
                                                 "password": "nope"}), 400, "invalid_grant")
 
 
+def s_admin_scopes(c, w):
+    """The administrators' endpoints need admin:read or admin:write, as
+    Mastodon's do; the backup needs admin:write; a session that no app
+    holds (ruche login, the web front end) has both for an administrator."""
+    anon = w.anon
+    app = register(anon, client_name="Admin app", redirect_uris=OOB,
+                   scopes="read write admin:read admin:write admin:read:accounts")
+
+    def token(user, password, scope):
+        r = anon.post("/oauth/token", form={"grant_type": "password", "username": user,
+                                            "password": password, "client_id": app["client_id"],
+                                            "client_secret": app["client_secret"], "scope": scope})
+        c.status("%s's token of scope %s" % (user, scope), r, 200)
+        return (r.json or {}).get("access_token")
+
+    admin = w.node.client(w.node.client().login("admin", w.password))
+    r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "mallory"})
+    c.status("the admin's own session adds a user", r, 200)
+    mallory_pw = (r.json or {}).get("password")
+    reads = ("/key", "/export", "/ops")
+    every = [("GET", p) for p in reads] + [("GET", "/backup"), ("POST", "/users/mallory/enable")]
+    for scope, allowed in (("read", ()), ("read write", ()), ("admin:read:accounts", ()),
+                           ("admin:read", [("GET", p) for p in reads]),
+                           ("admin:write", [("GET", "/backup"), ("POST", "/users/mallory/enable")]),
+                           ("admin:read admin:write", every)):
+        t = token("admin", w.password, scope)
+        for method, path in every:
+            r = anon.request(method, "/api/ruche/v1/admin" + path, token=t)
+            want = 200 if (method, path) in allowed else 403
+            c.status("the admin's token of scope %s: %s %s" % (scope, method, path), r, want)
+    t = token("admin", w.password, "read")
+    c.error("a read token does not download the backup",
+            anon.get("/api/ruche/v1/admin/backup", token=t), 403)
+    t = token("mallory", mallory_pw, "admin:read admin:write")
+    for method, path in every:
+        c.error("a user's token with the admin scopes: %s %s" % (method, path),
+                anon.request(method, "/api/ruche/v1/admin" + path, token=t), 403)
+    for method, path in every:
+        c.status("the admin's session of no app: %s %s" % (method, path),
+                 admin.request(method, "/api/ruche/v1/admin" + path), 200)
+
+
 def s_client_credentials(c, w):
     anon = w.anon
     cid, secret = w.app["client_id"], w.app["client_secret"]
@@ -493,12 +537,16 @@ def run(c, ruched):
                     ("login page errors", s_login_page_errors), ("code flow", s_code_flow),
                     ("out of band", s_oob), ("grants and scopes", s_grants),
                     ("client credentials", s_client_credentials), ("revoke", s_revoke),
-                    ("compatibility", s_compat), ("instance and nodeinfo", s_instance)]
+                    ("compatibility", s_compat), ("instance and nodeinfo", s_instance),
+                    ("admin scopes", s_admin_scopes)]
         for name, fn in sections:
             with c.section(name):
                 fn(c, w)
-        html = [x for x in w.anon.non_json if not x[1].startswith("/oauth/authorize")]
-        c.check("every response but the login pages was JSON", not html, html[:10])
+        html = [x for x in w.anon.non_json if not x[1].startswith("/oauth/authorize") and
+                not (x[1] in ("/api/ruche/v1/admin/backup", "/api/ruche/v1/admin/export")
+                     and x[2] == 200)]
+        c.check("every response but the login pages, backups and exports was JSON", not html,
+                html[:10])
         c.check("no sanitizer report in the node's log", not node.sanitizer_reports(),
                 node.sanitizer_reports()[:5])
     with c.section("rate limit"):
