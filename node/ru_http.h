@@ -7,7 +7,10 @@
  *  are merged into one JSON object, so handlers read "status" the same way
  *  whichever form a client used (Mastodon apps use JSON, forms and
  *  multipart/form-data, whose file parts are skipped). A path may end
- *  with one "/" more than its route ("/api/v1/statuses/").
+ *  with one "/" more than its route ("/api/v1/statuses/"). A parameter
+ *  whose name or text holds a NUL byte ("%00" in a query or form, "\u0000"
+ *  in JSON, a raw one in multipart) is refused with 422 before any
+ *  handler runs: a C string would silently cut it short.
  *
  *  A request is signed in by a session token, taken from (in this order)
  *  an "Authorization: Bearer" header, an access_token parameter, a
@@ -103,6 +106,11 @@ void ru_http_stop(ru_http_t **self_p);
  *  it is unknown. */
 RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection *conn,
                                           ru_account_t *acct, ru_auth_via *via);
+/*  Does a query string hold a value that is not UTF-8, or a name or value
+ *  with a NUL byte (%00)? For handlers outside the route table, which read
+ *  the query themselves: the route table's refuse such requests (400 and
+ *  422) before any handler runs. */
+int ru_http_query_bad(const char *query);
 /*  The token a request presents (header, access_token parameter or
  *  WebSocket protocol; not the cookie) into out, whether or not it is a
  *  session: 1 when there is one. */
