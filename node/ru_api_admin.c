@@ -33,7 +33,10 @@
  *  it is written ("verified"), and each line carries the signed payload
  *  and signature (base64) so that anyone can check it without the node.
  *  Posts and replies also carry their state now: last text, edited,
- *  deleted; the edit lines are their history. The log is read in batches,
+ *  deleted; the edit lines are their history. Every line of a post, a
+ *  reply or their edits and deletes names the post's visibility; those of
+ *  direct posts also say "direct": true, as their text is at every site
+ *  until direct posts are sealed to their readers' sites. The log is read in batches,
  *  each in its own read transaction, so a long export holds none open.
  */
 #include <fcntl.h>
@@ -436,21 +439,50 @@ s_ref_json(const ru_ref_t *ref)
     return json_pack("{s:s, s:I}", "origin", key, "seq", (json_int_t) ref->seq);
 }
 
+/*  The record of the post (origin, seq) in *rec (a view into the export's
+ *  transaction): 0 when the store no longer has it. */
+static int
+s_post_rec(s_export *x, const uint8_t *origin, uint64_t seq, ru_post_rec_t *rec)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    return !ru_txn_get(x->view.txn, RU_DB_posts, key, ru_dbkey_ref(key, origin, seq), &val) &&
+           !ru_post_rec_decode(val.mv_data, val.mv_size, rec);
+}
+
 /*  The state now of the post or reply u made: last text, edited, deleted. */
 static void
 s_add_state(s_export *x, const ru_update_t *u, json_t *line)
 {
-    uint8_t key[RU_DBKEY_REF];
-    MDB_val val;
     ru_post_rec_t rec;
-    if (ru_txn_get(x->view.txn, RU_DB_posts, key, ru_dbkey_ref(key, u->origin, u->seq), &val) ||
-        ru_post_rec_decode(val.mv_data, val.mv_size, &rec))
+    if (!s_post_rec(x, u->origin, u->seq, &rec))
         return;
     json_object_set_new(line, "deleted", json_boolean(rec.deleted));
     json_object_set_new(line, "edited", json_boolean(rec.edit_hlc != 0));
     if (rec.edit_hlc)
         json_object_set_new(line, "edited_at", ru_view_time(ru_hlc_ms(rec.edit_hlc)));
     json_object_set_new(line, "last_text", json_stringn(rec.text.ptr, rec.text.len));
+}
+
+/*  Marks a line with the visibility vis of the post it writes or
+ *  changes: a direct post and its edits also get "direct": true, since
+ *  their text is here and at every site like any other
+ *  (RU_VIEW_DIRECT_NOTE). */
+static void
+s_mark_visibility(json_t *line, ru_visibility vis)
+{
+    json_object_set_new(line, "visibility", json_string(ru_view_visibility(vis)));
+    if (vis == RU_VIS_DIRECT)
+        json_object_set_new(line, "direct", json_true());
+}
+
+/*  The visibility of an edit's or a delete's post, when the store has it. */
+static void
+s_mark_target(s_export *x, const ru_update_t *u, json_t *line)
+{
+    ru_post_rec_t rec;
+    if (s_post_rec(x, u->target.origin, u->target.seq, &rec))
+        s_mark_visibility(line, rec.visibility);
 }
 
 /*  The fields of a verified, decoded update of a kind exported. */
@@ -468,8 +500,11 @@ s_describe(s_export *x, const ru_update_t *u, json_t *line)
     if (u->kind != RU_KIND_POST)
         json_object_set_new(line, u->kind == RU_KIND_REPLY ? "in_reply_to" : "target",
                             s_ref_json(&u->target));
-    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY)
+    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY) {
+        s_mark_visibility(line, u->visibility);
         s_add_state(x, u, line);
+    } else
+        s_mark_target(x, u, line);
 }
 
 static int

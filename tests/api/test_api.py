@@ -832,6 +832,14 @@ def s_instance(c, w):
     c.check("instance v2 has domain as a string", isinstance(body.get("domain"), str), r.brief())
     c.equal("instance v2 max_characters is 5000",
             ((body.get("configuration") or {}).get("statuses") or {}).get("max_characters"), 5000)
+    for v in ("v1", "v2"):
+        ruche = (w.anon.get("/api/%s/instance" % v).json or {}).get("ruche") or {}
+        direct = (ruche.get("visibility") or {}).get("direct") or {}
+        c.equal("instance %s: the site" % v, ruche.get("site"), SITE)
+        c.check("instance %s says direct posts are not sealed, and what that means" % v,
+                direct.get("sealed") is False and
+                all(w_ in direct.get("note", "") for w_ in ("plain text", "every site",
+                                                             "administrators")), direct)
 
 
 # ---------------------------------------------------------------------

@@ -298,6 +298,9 @@ def check_export(checks, site, cli, alice):
     edited = alice.post_status("to be edited")
     r = alice.put("/api/v1/statuses/" + edited["id"], json_body={"status": "edited text"})
     checks.status("alice edits her post", r, 200)
+    secret = alice.post_status("a salary review, @admin", visibility="direct")
+    r = alice.put("/api/v1/statuses/" + secret["id"], json_body={"status": "a salary review, again"})
+    checks.status("alice edits her direct post", r, 200)
     gone = alice.post_status("to be deleted")
     checks.status("alice deletes a post", alice.delete("/api/v1/statuses/" + gone["id"]), 200)
     rc, lines, err = export(cli)
@@ -315,8 +318,15 @@ def check_export(checks, site, cli, alice):
                  all({"origin", "seq", "site", "author", "created_at"} <= set(l) for l in lines))
     rc, mine, err = export(cli, "--since", str(start_ms))
     kinds = sorted(l["kind"] for l in mine)
-    checks.equal("export --since: alice's two posts, the edit and the delete", kinds,
-                 ["delete", "edit", "post", "post"])
+    checks.equal("export --since: alice's three posts, the two edits and the delete", kinds,
+                 ["delete", "edit", "edit", "post", "post", "post"])
+    marked = [(l["kind"], l.get("visibility"), l.get("direct")) for l in mine if "salary" in
+              l.get("text", "") or "salary" in l.get("last_text", "")]
+    checks.equal("the direct post and its edit are marked direct", sorted(marked),
+                 [("edit", "direct", True), ("post", "direct", True)])
+    checks.check("the other lines say their visibility, and are not marked direct",
+                 all(l.get("visibility") == "public" and "direct" not in l for l in mine
+                     if "salary" not in l.get("text", "") + l.get("last_text", "")), mine)
     post = {l["text"]: l for l in mine if l["kind"] == "post"}
     e = post.get("to be edited", {})
     checks.check("the edited post: last text and edited", e.get("last_text") == "edited text"
