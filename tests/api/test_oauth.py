@@ -14,7 +14,7 @@ trailing slashes, multipart bodies, the version, instance v1/v2 streaming
 URLs and NodeInfo. A second node with a small limit (3 failures in 2 s)
 shows failed sign-ins refused with 429 and Retry-After on the password
 grant and the login page, by address and by user name, until the window
-ends.
+ends, and app registrations limited per address the same way.
 
 Usage: test_oauth.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
@@ -499,7 +499,9 @@ def s_instance(c, w):
 def s_rate_limit(c, ruched):
     """A node allowing 3 failures in 2 s."""
     with rt.Node(ruched, site="limits", settings=["http.login_failures=3",
-                                                  "http.login_window_s=2"]) as node:
+                                                  "http.login_window_s=2",
+                                                  "http.app_registrations=3",
+                                                  "http.app_window_s=2"]) as node:
         node.start()
         anon = node.client()
         password = node.admin_password()
@@ -524,12 +526,26 @@ def s_rate_limit(c, ruched):
         c.equal("a success does not count", [anon.post("/oauth/token", form=grant).status
                                              for _ in range(3)], [400, 400, 400])
         c.error("three failures again", anon.post("/oauth/token", form=grant), 429)
+        apps = "/api/v1/apps"
+        rt.wait_until(lambda: anon.post(apps, form={"client_name": "x"}).status == 422, 10,
+                      "the app window to end")
+        c.equal("a refused registration does not count; three apps are stored",
+                [anon.post(apps, form={"client_name": "a%d" % i, "redirect_uris": OOB}).status
+                 for i in range(3)], [200, 200, 200])
+        r = anon.post(apps, form={"client_name": "a4", "redirect_uris": OOB})
+        c.error("a fourth from the same address", r, 429)
+        retry = r.header("Retry-After") or ""
+        c.check("with Retry-After in seconds", retry.isdigit() and 1 <= int(retry) <= 2, retry)
+        rt.wait_until(lambda: anon.post(apps, form={"client_name": "again",
+                                                    "redirect_uris": OOB}).status == 200, 10,
+                      "the app window to end")
+        c.check("registrations are taken again once the window ends", True)
         c.check("no sanitizer report in the limits node's log", not node.sanitizer_reports(),
                 node.sanitizer_reports()[:5])
 
 
 def run(c, ruched):
-    with rt.Node(ruched, site="oauth") as node:
+    with rt.Node(ruched, site="oauth", settings=["http.app_registrations=100"]) as node:
         w = World(node)
         node.start()
         w.password = node.admin_password()
