@@ -7,11 +7,17 @@
  *  the node's JSON lines to standard output or --output FILE once they
  *  have all arrived, and says on standard error how many came and how many
  *  did not verify; any that did not makes the exit status 1.
+ *
+ *  A backup holds every post and every password hash, an export every
+ *  post, direct ones included: the files they write are readable by their
+ *  owner only (0600, whatever the umask), an existing --output FILE too.
  */
 #include "ru_cmd_admin.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,13 +208,33 @@ ru_cmd_remove_peer(ru_ctx_t *ctx, const ru_args_t *args)
     return rc ? rc : s_peer_request(ctx, "DELETE", path, NULL);
 }
 
+/*  Opens path for writing, readable and writable by its owner only (also
+ *  when it exists already: it is emptied and its mode set); with
+ *  exclusive, an existing path is an error (EEXIST). NULL and errno set
+ *  on failure. */
+static FILE *
+s_open_private(const char *path, int exclusive)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC),
+                  S_IRUSR | S_IWUSR);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fchmod(fd, S_IRUSR | S_IWUSR) == 0 ? fdopen(fd, "wb") : NULL;
+    if (f == NULL) {
+        int saved = errno;
+        (void) close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
 int
 ru_cmd_backup(ru_ctx_t *ctx, const ru_args_t *args)
 {
     const char *file = args->pos[0];
     char part[4096];
     int rc = ru_ctx_path(part, sizeof part, "%s.part", file);
-    FILE *out = rc == RU_EXIT_OK ? fopen(part, "wbx") : NULL;
+    FILE *out = rc == RU_EXIT_OK ? s_open_private(part, 1) : NULL;
     if (rc == RU_EXIT_OK && out == NULL)
         return ru_ctx_say(RU_EXIT_FAIL, "cannot create %s: %s", part, strerror(errno));
     if (rc != RU_EXIT_OK)
@@ -299,7 +325,7 @@ ru_cmd_export(ru_ctx_t *ctx, const ru_args_t *args)
     if (rc != RU_EXIT_OK)
         return rc;
     FILE *tmp = tmpfile();
-    FILE *out = output ? fopen(output, "w") : ctx->out;
+    FILE *out = output ? s_open_private(output, 0) : ctx->out;
     size_t written = 0;
     if (tmp == NULL || out == NULL)
         rc = ru_ctx_say(RU_EXIT_FAIL, "cannot write %s: %s", output ? output : "a temporary file",

@@ -53,7 +53,9 @@ int ru_api_text(ru_req_t *req, const char *name, ru_str_t *text);
 
 /*  Answers a page of an index whose keys are prefix | timeline position,
  *  newest first, following Mastodon's limit, max_id, since_id and min_id,
- *  with a Link header. public_only keeps public statuses only. */
+ *  with a Link header. public_only keeps public statuses only. At most
+ *  [http] walk_budget entries are looked at: a page cut there may be short
+ *  or empty, and its Link goes on from where it stopped. */
 int ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int public_only);
 
 /*  Sets the Link header of a page (a list of objects with an "id", newest

@@ -1,6 +1,7 @@
 /*  ru_api_admin.c - the administrators' endpoints under
- *  /api/ruche/v1/admin/ (ruche admin ...). Every one answers 403 to a
- *  user who is not an administrator.
+ *  /api/ruche/v1/admin/ (ruche admin ...). Their routes (ru_api.c) let in
+ *  administrators only, with admin:read to read and admin:write to change
+ *  something or take a backup (ru_http.h): the handlers do not check again.
  *
  *  Users: a new password (given, or a random one shown once), disable
  *  and enable, promote and demote. Disabling ends every session of the
@@ -32,7 +33,10 @@
  *  it is written ("verified"), and each line carries the signed payload
  *  and signature (base64) so that anyone can check it without the node.
  *  Posts and replies also carry their state now: last text, edited,
- *  deleted; the edit lines are their history. The log is read in batches,
+ *  deleted; the edit lines are their history. Every line of a post, a
+ *  reply or their edits and deletes names the post's visibility; those of
+ *  direct posts also say "direct": true, as their text is at every site
+ *  until direct posts are sealed to their readers' sites. The log is read in batches,
  *  each in its own read transaction, so a long export holds none open.
  */
 #include <fcntl.h>
@@ -59,14 +63,6 @@
 #define S_LOG "admin"
 #define S_EXPORT_BATCH 256
 #define S_CHUNK 65536
-
-/*  403 unless the signed-in user is an administrator: 0 then, else the
- *  status sent. */
-static int
-s_refuse(ru_req_t *req)
-{
-    return req->user.admin ? 0 : ru_http_error(req, 403, "only an administrator may do this");
-}
 
 /*  ---------------------------------------------------------------------
  *  Users
@@ -112,9 +108,6 @@ s_user_request(ru_req_t *req, s_change *c, const char *password)
 static int
 s_set_flags(ru_req_t *req, int admin, int disabled)
 {
-    int refused = s_refuse(req);
-    if (refused)
-        return refused;
     if ((admin == 0 || disabled == 1) && strcmp(req->args[0], req->user.name) == 0)
         return ru_http_error(req, 422, "an administrator cannot disable or demote themselves");
     s_change c = {NULL, NULL, admin, disabled, disabled == 1, {{0}, 0, 0, 0}};
@@ -148,9 +141,6 @@ ru_api_admin_demote(ru_req_t *req)
 int
 ru_api_admin_passwd(ru_req_t *req)
 {
-    int refused = s_refuse(req);
-    if (refused)
-        return refused;
     const char *given = ru_http_param(req, "password");
     char random[32], hash[RU_PWHASH_SIZE];
     if (given && (strlen(given) < 8 || strlen(given) > 256))
@@ -191,9 +181,6 @@ s_reachable(const ru_req_t *req, const char *bind, char *out, size_t size)
 int
 ru_api_admin_key(ru_req_t *req)
 {
-    int refused = s_refuse(req);
-    if (refused)
-        return refused;
     const ru_config_t *cfg = &req->node->cfg;
     char key[RU_KEY_TEXT_SIZE], z85[41], pub[RU_CONFIG_ENDPOINT_MAX], sync[RU_CONFIG_ENDPOINT_MAX];
     uint8_t curve[32];
@@ -245,9 +232,6 @@ s_check_config(const char *path, void *ctx)
 static int
 s_peers_refused(ru_req_t *req)
 {
-    int refused = s_refuse(req);
-    if (refused)
-        return refused;
     if (!req->node->config_path[0])
         return ru_http_error(req, 409,
                              "this node runs without a config file (--config): add its peers "
@@ -371,9 +355,6 @@ s_send_file(ru_req_t *req, int fd, off_t size)
 int
 ru_api_admin_backup(ru_req_t *req)
 {
-    int refused = s_refuse(req);
-    if (refused)
-        return refused;
     char path[RU_CONFIG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/backup.XXXXXX", req->node->cfg.data_dir);
     int fd = mkstemp(path);
@@ -458,21 +439,50 @@ s_ref_json(const ru_ref_t *ref)
     return json_pack("{s:s, s:I}", "origin", key, "seq", (json_int_t) ref->seq);
 }
 
+/*  The record of the post (origin, seq) in *rec (a view into the export's
+ *  transaction): 0 when the store no longer has it. */
+static int
+s_post_rec(s_export *x, const uint8_t *origin, uint64_t seq, ru_post_rec_t *rec)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    return !ru_txn_get(x->view.txn, RU_DB_posts, key, ru_dbkey_ref(key, origin, seq), &val) &&
+           !ru_post_rec_decode(val.mv_data, val.mv_size, rec);
+}
+
 /*  The state now of the post or reply u made: last text, edited, deleted. */
 static void
 s_add_state(s_export *x, const ru_update_t *u, json_t *line)
 {
-    uint8_t key[RU_DBKEY_REF];
-    MDB_val val;
     ru_post_rec_t rec;
-    if (ru_txn_get(x->view.txn, RU_DB_posts, key, ru_dbkey_ref(key, u->origin, u->seq), &val) ||
-        ru_post_rec_decode(val.mv_data, val.mv_size, &rec))
+    if (!s_post_rec(x, u->origin, u->seq, &rec))
         return;
     json_object_set_new(line, "deleted", json_boolean(rec.deleted));
     json_object_set_new(line, "edited", json_boolean(rec.edit_hlc != 0));
     if (rec.edit_hlc)
         json_object_set_new(line, "edited_at", ru_view_time(ru_hlc_ms(rec.edit_hlc)));
     json_object_set_new(line, "last_text", json_stringn(rec.text.ptr, rec.text.len));
+}
+
+/*  Marks a line with the visibility vis of the post it writes or
+ *  changes: a direct post and its edits also get "direct": true, since
+ *  their text is here and at every site like any other
+ *  (RU_VIEW_DIRECT_NOTE). */
+static void
+s_mark_visibility(json_t *line, ru_visibility vis)
+{
+    json_object_set_new(line, "visibility", json_string(ru_view_visibility(vis)));
+    if (vis == RU_VIS_DIRECT)
+        json_object_set_new(line, "direct", json_true());
+}
+
+/*  The visibility of an edit's or a delete's post, when the store has it. */
+static void
+s_mark_target(s_export *x, const ru_update_t *u, json_t *line)
+{
+    ru_post_rec_t rec;
+    if (s_post_rec(x, u->target.origin, u->target.seq, &rec))
+        s_mark_visibility(line, rec.visibility);
 }
 
 /*  The fields of a verified, decoded update of a kind exported. */
@@ -490,8 +500,11 @@ s_describe(s_export *x, const ru_update_t *u, json_t *line)
     if (u->kind != RU_KIND_POST)
         json_object_set_new(line, u->kind == RU_KIND_REPLY ? "in_reply_to" : "target",
                             s_ref_json(&u->target));
-    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY)
+    if (u->kind == RU_KIND_POST || u->kind == RU_KIND_REPLY) {
+        s_mark_visibility(line, u->visibility);
         s_add_state(x, u, line);
+    } else
+        s_mark_target(x, u, line);
 }
 
 static int
@@ -596,9 +609,6 @@ s_export_batch(ru_req_t *req, s_export *x, s_cursor *at, ru_buf_t *out)
 int
 ru_api_admin_export(ru_req_t *req)
 {
-    int refused = s_refuse(req);
-    if (refused)
-        return refused;
     s_export x = {0, UINT64_MAX, {0}, NULL};
     const char *since = ru_http_param(req, "since"), *until = ru_http_param(req, "until");
     if ((since && !s_parse_time(since, &x.since_ms)) ||

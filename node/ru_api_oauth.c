@@ -3,6 +3,10 @@
  *  code, password and client credentials grants), revocation, and
  *  verify_credentials of apps.
  *
+ *  Anyone may register an app, and each one is stored: an address may
+ *  register [http] app_registrations within app_window_s, then gets 429
+ *  with Retry-After (ru_ratelimit.h).
+ *
  *  The login page (GET and POST /oauth/authorize) is HTML, the only HTML
  *  the API itself writes. It has no session to tie a CSRF token to, so it
  *  uses a double submit: a random value in a cookie (HttpOnly,
@@ -309,6 +313,9 @@ ru_api_create_app(ru_req_t *req)
 {
     const char *name, *scopes, *site;
     json_t *uris;
+    int refused = ru_ratelimit_addr_check(req->node->apps, req, "app registrations");
+    if (refused)
+        return refused;
     if (!s_app_params(req, &name, &uris, &scopes, &site))
         return 422;
     char client_id[RU_TOKEN_TEXT_SIZE], secret[RU_TOKEN_TEXT_SIZE], hash[RU_OAUTH_HASH_TEXT];
@@ -324,6 +331,8 @@ ru_api_create_app(ru_req_t *req)
                   "name", name, "website", site ? site : "", "redirect_uris", uris, "scopes",
                   scopes, "secret", hash, "created_ms", (json_int_t) ru_hlc_wall_ms());
     ru_err err = app ? ru_writer_call(req->node->writer, s_put_app, app) : RU_E_NOMEM;
+    if (!err) /* each app stored counts: [http] app_registrations */
+        ru_ratelimit_addr_count(req->node->apps, req);
     json_t *j = err ? NULL : s_app_entity(app, client_id, secret);
     json_decref(app);
     sodium_memzero(secret, sizeof secret);

@@ -2,7 +2,7 @@
  *
  *  Mastodon's parameters: q (required), type (accounts, hashtags or
  *  statuses; all three when absent), limit (default 20, at most 40),
- *  offset, following (accounts the viewer follows only), account_id
+ *  offset (at most [http] max_search_offset, else 422), following (accounts the viewer follows only), account_id
  *  (statuses of that account only) and resolve. resolve asks Mastodon to
  *  fetch unknown accounts and statuses from other servers; here every
  *  site's updates are already replicated, so there is nothing to fetch
@@ -55,7 +55,10 @@ s_query(ru_req_t *req, ru_search_query_t *q)
     q->limit = ru_http_param_long(req, "limit", 20, 1, LONG_MAX);
     if (q->limit > 40)
         q->limit = 40; /* as Mastodon: larger asks get the largest page */
-    q->offset = q->limit < 0 ? -1 : ru_http_param_long(req, "offset", 0, 0, 100000);
+    q->offset = q->limit < 0 ? -1
+                             : ru_http_param_long(req, "offset", 0, 0,
+                                                  req->node->cfg.max_search_offset);
+    q->budget = req->node->cfg.walk_budget;
     if (q->offset < 0)
         return 422;
     q->following = s_flag(req, "following");

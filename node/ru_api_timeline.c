@@ -6,6 +6,12 @@
  *  of the prefix, or when limit statuses the viewer may see are found.
  *  A status id stands for the first 16 bytes of the position (ru_pubid.h),
  *  which is all the walk compares.
+ *
+ *  A walk also stops after [http] walk_budget index entries, whatever the
+ *  viewer may see of them (a timeline of statuses hidden from them would
+ *  otherwise be read whole for one page): the page is then shorter than
+ *  its limit, maybe empty, and its Link header goes on from the last entry
+ *  looked at, so a client that follows it loses nothing.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +31,10 @@ typedef struct {
     int public_only;
     long limit;
     json_t *list;
+    long budget;                 /* index entries still to look at */
+    int cut;                     /* the budget ended the walk */
+    uint8_t first[S_POS16];      /* when cut: the first entry looked at ... */
+    uint8_t last[S_POS16];       /* ... and the last */
 } s_page;
 
 /*  Reads an optional status-id parameter into pos; 0 if absent, -1 (and a
@@ -92,13 +102,21 @@ s_walk(s_page *p, MDB_cursor *cur, const uint8_t *prefix, const uint8_t *from, c
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* min_id itself is excluded */
     } else
         rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+    long looked = 0;
     while (rc == MDB_SUCCESS && s_in_prefix(p, &k, prefix) &&
            (long) json_array_size(p->list) < p->limit) {
         if (stop && (forward ? s_cmp(p, &k, stop) >= 0 : s_cmp(p, &k, stop) <= 0))
             break;
+        if (looked == p->budget) { /* more to see, no more work: the Link goes on */
+            p->cut = 1;
+            break;
+        }
+        memcpy(looked++ ? p->last : p->first, (const uint8_t *) k.mv_data + p->plen, S_POS16);
         s_take(p, &k);
         rc = mdb_cursor_get(cur, &k, &v, forward ? MDB_NEXT : MDB_PREV);
     }
+    if (looked == 1)
+        memcpy(p->last, p->first, S_POS16);
 }
 
 /*  Reverses a JSON array in place. */
@@ -113,14 +131,10 @@ s_reverse(json_t *a)
     }
 }
 
-void
-ru_api_link(ru_req_t *req, json_t *list)
+/*  The Link header of a page whose newest and oldest edges are these ids. */
+static void
+s_link(ru_req_t *req, const char *newest, const char *oldest)
 {
-    size_t n = json_array_size(list);
-    if (n == 0)
-        return;
-    const char *newest = json_string_value(json_object_get(json_array_get(list, 0), "id"));
-    const char *oldest = json_string_value(json_object_get(json_array_get(list, n - 1), "id"));
     const char *url = req->node->public_url;
     /*  The limit asked for goes on, as Mastodon's links carry it: clients
      *  that follow a link as it is keep their page size. */
@@ -136,6 +150,40 @@ ru_api_link(ru_req_t *req, json_t *list)
                      req->path, oldest, limit, url, req->path, newest, limit);
     if (w < 0 || (size_t) w >= sizeof req->link)
         req->link[0] = '\0'; /* a path too long to link: no paging links */
+}
+
+void
+ru_api_link(ru_req_t *req, json_t *list)
+{
+    size_t n = json_array_size(list);
+    if (n == 0)
+        return;
+    s_link(req, json_string_value(json_object_get(json_array_get(list, 0), "id")),
+           json_string_value(json_object_get(json_array_get(list, n - 1), "id")));
+}
+
+/*  The id of a position's first 16 bytes. */
+static void
+s_pos_id(const uint8_t *pos, char out[RU_PUBID_SIZE])
+{
+    ru_pubid_status(ru_dbkey_get64(pos), pos + 8, out);
+}
+
+/*  The Link of a page the budget cut: it goes on past the last entry
+ *  looked at, towards older statuses (forward 0) or newer ones. */
+static void
+s_link_cut(s_page *p, int forward)
+{
+    char newest[RU_PUBID_SIZE], oldest[RU_PUBID_SIZE];
+    size_t n = json_array_size(p->list);
+    const char *edge = json_string_value(
+        json_object_get(json_array_get(p->list, forward ? n - 1 : 0), "id"));
+    s_pos_id(p->last, forward ? newest : oldest);
+    if (edge)
+        snprintf(forward ? oldest : newest, RU_PUBID_SIZE, "%s", edge);
+    else
+        s_pos_id(p->first, forward ? oldest : newest);
+    s_link(p->req, newest, oldest);
 }
 
 int
@@ -156,7 +204,8 @@ ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int publ
     ru_err err = ru_store_read(req->node->store, &txn);
     if (err)
         return ru_http_fail(req, err);
-    s_page p = {req, ru_api_view(req, &txn), len, public_only, limit, json_array()};
+    s_page p = {req,  ru_api_view(req, &txn), len, public_only, limit, json_array(),
+                req->node->cfg.walk_budget, 0, {0}, {0}};
     if (mdb_cursor_open(txn.txn, ru_store_dbi(txn.store, db), &cur) == MDB_SUCCESS) {
         if (has_min) {
             s_walk(&p, cur, prefix, min, has_max ? max : NULL, 1);
@@ -166,7 +215,10 @@ ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int publ
         mdb_cursor_close(cur);
     }
     ru_txn_abort(&txn);
-    ru_api_link(req, p.list);
+    if (p.cut)
+        s_link_cut(&p, has_min);
+    else
+        ru_api_link(req, p.list);
     return ru_http_json(req, 200, p.list);
 }
 

@@ -46,6 +46,10 @@ typedef struct {
     char metrics[16];    /* who may read /metrics: public, loopback, admin */
     long login_failures; /* failed sign-ins allowed per address or user ... */
     long login_window_s; /* ... in this many seconds */
+    long app_registrations; /* apps registered per address ... */
+    long app_window_s;      /* ... in this many seconds */
+    long walk_budget;       /* index entries a timeline page or a search looks at */
+    long max_search_offset; /* the largest offset of a search */
     /* [streaming] */
     long max_streams;         /* open WebSocket and event-stream connections */
     long stream_heartbeat_ms; /* pings and ":thump" comments */

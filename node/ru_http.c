@@ -191,15 +191,16 @@ ru_http_param_long(ru_req_t *req, const char *name, long def, long min, long max
 static void
 s_param_set(json_t *params, char *key, size_t klen, json_t *s)
 {
-    if (klen <= 2 || strcmp(key + klen - 2, "[]") != 0) {
-        json_object_set_new(params, key, s);
+    /*  klen counts every byte: a NUL in a name is kept for s_nul_param. */
+    if (klen <= 2 || memcmp(key + klen - 2, "[]", 2) != 0) {
+        json_object_setn_new(params, key, klen, s);
         return;
     }
-    key[klen - 2] = '\0';
-    json_t *list = json_object_get(params, key);
+    klen -= 2;
+    json_t *list = json_object_getn(params, key, klen);
     if (!json_is_array(list)) {
         list = json_array();
-        json_object_set_new(params, key, list);
+        json_object_setn_new(params, key, klen, list);
     }
     json_array_append_new(list, s);
 }
@@ -249,8 +250,9 @@ s_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
     return NULL;
 }
 
-/*  The name="..." of a part's headers (len bytes), copied into name;
- *  0 when it has none or it is a file (filename=), which is skipped. */
+/*  The name="..." of a part's headers (len bytes), copied into name; its
+ *  length, 0 when it has none or it is a file (filename=), which is
+ *  skipped. */
 static int
 s_part_name(const char *head, size_t len, char *name, size_t size)
 {
@@ -266,7 +268,7 @@ s_part_name(const char *head, size_t len, char *name, size_t size)
         if (plain && (size_t) (q - p) < size && q > p) {
             memcpy(name, p, (size_t) (q - p));
             name[q - p] = '\0';
-            return 1;
+            return (int) (q - p);
         }
     }
     return 0;
@@ -312,11 +314,12 @@ s_parse_multipart(const char *type, const char *body, size_t len, json_t *params
         if (!next || next - (blank + 4) < 2)
             return -1;
         size_t vlen = (size_t) (next - 2 - (blank + 4)); /* the CRLF before the delimiter */
-        if (s_part_name(head, (size_t) (blank - head), name, sizeof name)) {
+        int nlen = s_part_name(head, (size_t) (blank - head), name, sizeof name);
+        if (nlen > 0) {
             json_t *v = json_stringn(blank + 4, vlen); /* NULL unless UTF-8 */
             if (!v)
                 return -1;
-            s_param_set(params, name, strlen(name), v);
+            s_param_set(params, name, (size_t) nlen, v);
         }
         p = next;
     }
@@ -353,6 +356,58 @@ s_read_body(struct mg_connection *conn, long long declared, long max, size_t *le
     return buf;
 }
 
+/*  Does v, a parameter's value, hold a string with a NUL byte (in a list
+ *  or an object of a JSON body too)? */
+static int
+s_nul_in(const json_t *v)
+{
+    size_t i, klen;
+    const char *key;
+    json_t *x;
+    if (json_is_string(v))
+        return memchr(json_string_value(v), '\0', json_string_length(v)) != NULL;
+    json_array_foreach(v, i, x)
+    {
+        if (s_nul_in(x))
+            return 1;
+    }
+    json_object_keylen_foreach((json_t *) v, key, klen, x)
+    {
+        if (memchr(key, '\0', klen) || s_nul_in(x))
+            return 1;
+    }
+    return 0;
+}
+
+/*  A parameter whose name or text holds a NUL byte, which every C string
+ *  of the handlers would silently cut short ("abc%00def" read as "abc"):
+ *  refused here, once for every route and every way a client sends
+ *  parameters (query string, form, JSON's \u0000, multipart). Sends 422
+ *  and returns it, or 0. */
+static int
+s_nul_param(ru_req_t *req)
+{
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach(req->params, key, klen, v)
+    {
+        if (memchr(key, '\0', klen) || s_nul_in(v))
+            return ru_http_error(req, 422, "Validation failed: %s holds a NUL byte (%%00, \\u0000)",
+                                 key);
+    }
+    return 0;
+}
+
+int
+ru_http_query_bad(const char *query)
+{
+    json_t *params = json_object();
+    int bad = !params || s_parse_form(query, strlen(query), params) != 0 || s_nul_in(params);
+    json_decref(params);
+    return bad;
+}
+
 /*  Merges query and body parameters into req->params; on failure sends the
  *  error response and returns its status, else 0. */
 static int
@@ -373,7 +428,7 @@ s_params(ru_req_t *req, const struct mg_request_info *ri)
             ru_http_error(req, 413, "the body is larger than %ld bytes", req->node->cfg.max_body);
     else if (len && type && strncasecmp(type, "application/json", 16) == 0) {
         json_error_t jerr;
-        json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         if (!json_is_object(obj))
             status = ru_http_error(req, 400, "the body is not a JSON object: %s", jerr.text);
         else
@@ -392,7 +447,7 @@ s_params(ru_req_t *req, const struct mg_request_info *ri)
                                "send the body as application/json, "
                                "application/x-www-form-urlencoded or multipart/form-data");
     free(body);
-    return status;
+    return status ? status : s_nul_param(req);
 }
 
 /*  ---------------------------------------------------------------------
@@ -475,7 +530,7 @@ s_token(struct mg_connection *conn, const char *param, char *out, size_t size)
 }
 
 /*  The account of a session token and the scope it was granted (every
- *  scope for a session that no app holds) into scope. */
+ *  scope its user may use for a session that no app holds) into scope. */
 static ru_err
 s_session(ru_node_t *node, const char *token, ru_account_t *acct, char *scope, size_t size)
 {
@@ -488,10 +543,11 @@ s_session(ru_node_t *node, const char *token, ru_account_t *acct, char *scope, s
     ru_err found = err ? err : ru_oauth_token_get(&txn, token, &app);
     ru_txn_abort(&txn);
     const char *granted = json_string_value(json_object_get(app, "scope"));
-    snprintf(scope, size, "%s",
+    snprintf(scope, size, "%s%s",
              found == RU_E_NOT_FOUND ? RU_OAUTH_ALL_SCOPES
              : granted               ? granted
-                                     : "");
+                                     : "",
+             found == RU_E_NOT_FOUND && !err && acct->admin ? " " RU_OAUTH_ADMIN_SCOPES : "");
     json_decref(app);
     return err ? err : found == RU_E_NOT_FOUND ? RU_OK : found;
 }
@@ -560,6 +616,19 @@ s_sign_out(ru_req_t *req)
     req->via = RU_AUTH_NONE;
 }
 
+int
+ru_http_admin_refused(ru_req_t *req, int write)
+{
+    const char *need = write ? "admin:write" : "admin:read";
+    if (!req->authed)
+        return ru_http_error(req, 401, "this needs an administrator's token");
+    if (!req->user.admin)
+        return ru_http_error(req, 403, "only an administrator may do this");
+    if (!ru_oauth_scope_subset(need, req->scope))
+        return ru_http_error(req, 403, "This action needs the %s scope", need);
+    return 0;
+}
+
 /*  Checks what the request's sign-in allows before its handler runs;
  *  sends the refusal and returns its status, or 0. A token whose scopes
  *  do not allow the request is refused on a route that needs a user, and
@@ -567,15 +636,17 @@ s_sign_out(ru_req_t *req)
 static int
 s_allowed(ru_req_t *req, const ru_route_t *r)
 {
-    if (r->auth && !req->authed)
+    if (r->auth != RU_ROUTE_OPEN && !req->authed)
         return ru_http_error(req, 401, "The access token is invalid");
     if (!s_csrf_ok(req))
         return ru_http_error(req, 403, "the CSRF token is missing or wrong");
     int writes = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
                  strcmp(req->method, "OPTIONS") != 0;
+    if (r->auth == RU_ROUTE_ADMIN || r->auth == RU_ROUTE_ADMIN_WRITE)
+        return ru_http_admin_refused(req, writes || r->auth == RU_ROUTE_ADMIN_WRITE);
     if (!req->authed || ru_oauth_scope_allows(req->scope, writes))
         return 0;
-    if (r->auth)
+    if (r->auth != RU_ROUTE_OPEN)
         return ru_http_error(req, 403, "This action is outside the authorized scopes");
     s_sign_out(req);
     return 0;

@@ -7,7 +7,10 @@
  *  are merged into one JSON object, so handlers read "status" the same way
  *  whichever form a client used (Mastodon apps use JSON, forms and
  *  multipart/form-data, whose file parts are skipped). A path may end
- *  with one "/" more than its route ("/api/v1/statuses/").
+ *  with one "/" more than its route ("/api/v1/statuses/"). A parameter
+ *  whose name or text holds a NUL byte ("%00" in a query or form, "\u0000"
+ *  in JSON, a raw one in multipart) is refused with 422 before any
+ *  handler runs: a C string would silently cut it short.
  *
  *  A request is signed in by a session token, taken from (in this order)
  *  an "Authorization: Bearer" header, an access_token parameter, a
@@ -22,6 +25,12 @@
  *  A token issued to an app carries scopes (ru_oauth.h): a request that
  *  changes something needs a write scope, any other a read scope, else
  *  403 (on a route open to all, the request goes on unsigned instead).
+ *  The administrators' routes (RU_ROUTE_ADMIN) let in administrators only,
+ *  and need admin:read to read, admin:write to change something; the
+ *  backup, a copy of the whole store with every password hash, needs
+ *  admin:write (RU_ROUTE_ADMIN_WRITE). A session that no app holds (the
+ *  web front end's, the CLI's) has every scope its user may use: an
+ *  administrator's has admin:read and admin:write too.
  *
  *  Every response is JSON, errors included: {"error": "..."} with the right
  *  status. Bodies over [http] max_body are refused with 413 before they
@@ -67,11 +76,19 @@ typedef struct {
  *  returns its status. */
 typedef int (*ru_handler)(ru_req_t *req);
 
+/*  Who may use a route (ru_route_t.auth). */
+enum {
+    RU_ROUTE_OPEN = 0,        /* anyone */
+    RU_ROUTE_USER = 1,        /* a signed-in user: 401 without a valid token */
+    RU_ROUTE_ADMIN = 2,       /* an administrator, admin:read or admin:write as above */
+    RU_ROUTE_ADMIN_WRITE = 3, /* an administrator with admin:write, whatever the method */
+};
+
 typedef struct {
     const char *method;
     const char *pattern; /* "/api/v1/statuses/:id" */
     ru_handler handler;
-    int auth; /* 1: 401 without a valid token */
+    int auth; /* RU_ROUTE_... */
 } ru_route_t;
 
 /*  Starts serving routes (a table ending with a NULL method) on node's
@@ -94,6 +111,11 @@ RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection 
  *  its length in *len; NULL when it offers none. A view of the request's
  *  header: valid until the connection reads its next request. */
 const char *ru_http_ws_protocol(const struct mg_connection *conn, size_t *len);
+/*  Does a query string hold a value that is not UTF-8, or a name or value
+ *  with a NUL byte (%00)? For handlers outside the route table, which read
+ *  the query themselves: the route table's refuse such requests (400 and
+ *  422) before any handler runs. */
+int ru_http_query_bad(const char *query);
 /*  The token a request presents (header, access_token parameter or
  *  WebSocket protocol; not the cookie) into out, whether or not it is a
  *  session: 1 when there is one. */
@@ -102,6 +124,11 @@ int ru_http_request_token(const ru_req_t *req, char *out, size_t size);
  *  so the node keeps nothing more, and a page that cannot read the cookie
  *  (HttpOnly) cannot compute it. */
 void ru_http_csrf(const char *token, char out[RU_TOKEN_TEXT_SIZE]);
+
+/*  Is the request's user an administrator whose sign-in allows
+ *  admin:write (write != 0) or admin:read? 0 then, else the refusal sent
+ *  (401 unsigned, 403 otherwise) and its status. */
+int ru_http_admin_refused(ru_req_t *req, int write);
 
 /*  Adds a header line to the response (e.g. Retry-After, Set-Cookie);
  *  one that does not fit in req->headers is dropped with a log line. */

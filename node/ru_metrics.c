@@ -306,11 +306,8 @@ s_refused(ru_req_t *req)
     const char *access = req->node->cfg.metrics;
     if (strcmp(access, "public") == 0)
         return 0;
-    if (strcmp(access, "admin") == 0) {
-        if (!req->authed)
-            return ru_http_error(req, 401, "the metrics need an administrator's token");
-        return req->user.admin ? 0 : ru_http_error(req, 403, "the metrics are for administrators");
-    }
+    if (strcmp(access, "admin") == 0)
+        return ru_http_admin_refused(req, 0);
     if (strcmp(access, "loopback") == 0) {
         const char *addr = mg_get_request_info(req->conn)->remote_addr;
         int local = strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||

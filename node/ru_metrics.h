@@ -19,7 +19,8 @@
  *
  *  GET /metrics is open to all by default, like most exporters; [http]
  *  metrics = loopback keeps it to clients on the node's own host, admin
- *  asks for an administrator's token.
+ *  asks for an administrator's token with admin:read (ru_http.h; an app's
+ *  token needs read too, or the request goes on unsigned).
  *
  *  GET /readyz answers 200 {"ready": true, "parts": ...} once the store
  *  opens, the node is not recovering its own updates from its peers and

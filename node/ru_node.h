@@ -25,6 +25,7 @@ typedef struct {
     ru_writer_t *writer;
     ru_repl_t *repl;                      /* NULL when the node does not replicate */
     ru_ratelimit_t *logins;               /* failed sign-ins, by address and user */
+    ru_ratelimit_t *apps;                 /* app registrations, by address */
     ru_web_t *web;                        /* the web front end's files; NULL: none */
     ru_stream_t *stream;                  /* live events for clients (ru_stream.h) */
     ru_metrics_t *metrics;                /* request counters (ru_metrics.h); NULL: none */

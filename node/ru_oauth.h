@@ -26,7 +26,10 @@
  *  / "admin:write:x" refinements. ruche enforces them at the level of reading and
  *  writing: a request that only reads (GET, HEAD, OPTIONS) needs read or any
  *  read:x; any other request needs write or any write:x (follow counts as
- *  write:follows, so it may write).
+ *  write:follows, so it may write). The administrators' endpoints need
+ *  admin:read to read and admin:write to change something (or to take a
+ *  backup), as Mastodon's do: read and write do not reach them, nor does
+ *  a refinement (admin:read:accounts), which names no ruche endpoint.
  *
  *  The functions taking a write transaction run in the store actor.
  */
@@ -42,8 +45,10 @@
 
 #define RU_OAUTH_OOB "urn:ietf:wg:oauth:2.0:oob"
 #define RU_OAUTH_CODE_TTL_MS (10 * 60 * 1000)
-/*  The scope of a session that no app holds. */
+/*  The scope of a session that no app holds; an administrator's has the
+ *  admin scopes too. */
 #define RU_OAUTH_ALL_SCOPES "read write follow push"
+#define RU_OAUTH_ADMIN_SCOPES "admin:read admin:write"
 /*  Hex text of a secret's hash, with its NUL. */
 #define RU_OAUTH_HASH_TEXT 65
 

@@ -174,14 +174,35 @@ ru_ratelimit_login_wait(ru_req_t *req, const char *user)
     return (ms + 999) / 1000;
 }
 
-int
-ru_ratelimit_login_check(ru_req_t *req, const char *user)
+/*  0, or the 429 for a wait of seconds, sent. */
+static int
+s_refuse(ru_req_t *req, long wait, const char *what)
 {
-    long wait = ru_ratelimit_login_wait(req, user);
     if (wait == 0)
         return 0;
     ru_http_header(req, "Retry-After", "%ld", wait);
-    return ru_http_error(req, 429, "too many failed sign-ins: try again in %ld seconds", wait);
+    return ru_http_error(req, 429, "too many %s: try again in %ld seconds", what, wait);
+}
+
+int
+ru_ratelimit_login_check(ru_req_t *req, const char *user)
+{
+    return s_refuse(req, ru_ratelimit_login_wait(req, user), "failed sign-ins");
+}
+
+int
+ru_ratelimit_addr_check(ru_ratelimit_t *self, ru_req_t *req, const char *what)
+{
+    uint8_t addr[1 + 16];
+    long ms = ru_ratelimit_wait(self, addr, s_addr_key(req, addr), ru_ratelimit_now_ms());
+    return s_refuse(req, (ms + 999) / 1000, what);
+}
+
+void
+ru_ratelimit_addr_count(ru_ratelimit_t *self, ru_req_t *req)
+{
+    uint8_t addr[1 + 16];
+    ru_ratelimit_fail(self, addr, s_addr_key(req, addr), ru_ratelimit_now_ms());
 }
 
 void

@@ -1,5 +1,6 @@
 /*  ru_ratelimit.h - failures counted per key in a time window: the brake on
- *  password guessing.
+ *  password guessing, and on anything else anyone may do that costs the
+ *  node work or room (app registrations, each of which is stored).
  *
  *  A key (a remote address, a user name) may fail max_failures times in a
  *  window of window_ms that starts at its first failure; past that it must
@@ -56,5 +57,13 @@ long ru_ratelimit_login_wait(ru_req_t *req, const char *user);
 int ru_ratelimit_login_check(ru_req_t *req, const char *user);
 /*  Counts a failed sign-in of req as user (both keys). */
 void ru_ratelimit_login_failed(ru_req_t *req, const char *user);
+
+/*  Other events counted by the request's address alone in a limiter of
+ *  their own (node->apps: app registrations). 0 when req may go on; else
+ *  answers 429 {"error": "too many WHAT ..."} with Retry-After and returns
+ *  429. */
+int ru_ratelimit_addr_check(ru_ratelimit_t *self, ru_req_t *req, const char *what);
+/*  Counts one event of req's address. */
+void ru_ratelimit_addr_count(ru_ratelimit_t *self, ru_req_t *req);
 
 #endif

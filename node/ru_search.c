@@ -4,8 +4,8 @@
  *  A status search takes the statuses that may match from the words index
  *  (ru_words.h), newest first, and checks each against every word of the
  *  query, reading its text and whether the viewer may see it. At most
- *  S_MAX_EXAMINED statuses are looked at per search, so a query of common
- *  words answers quickly, with what it found.
+ *  the query's budget of statuses ([http] walk_budget) are looked at per
+ *  search, so a query of common words answers quickly, with what it found.
  */
 #include "ru_search.h"
 
@@ -23,7 +23,6 @@
 #include "ru_state.h"
 #include "ru_words.h"
 
-#define S_MAX_EXAMINED 20000 /* statuses looked at per search */
 #define S_MAX_PEOPLE 1000    /* accounts considered per search */
 #define S_MAX_TAGS_SEEN 1000 /* tag names looked at per search */
 
@@ -207,7 +206,7 @@ ru_search_statuses(const ru_view_t *v, const ru_search_query_t *q, json_t *out)
         return RU_OK;
     ru_words_iter_t *it;
     ru_err err = ru_words_iter_new(v->txn, &t, &it);
-    for (long seen = 0; !err && seen < S_MAX_EXAMINED && (long) json_array_size(out) < q->limit &&
+    for (long seen = 0; !err && seen < q->budget && (long) json_array_size(out) < q->limit &&
                         ru_words_iter_next(it, &ref);
          seen++)
         s_consider(&h, &ref);

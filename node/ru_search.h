@@ -47,6 +47,7 @@ typedef struct {
     int following;       /* accounts: only those the viewer follows */
     int has_account;     /* statuses: only those of ... */
     uint64_t account_id; /* ... this account */
+    long budget;         /* statuses: at most this many looked at ([http] walk_budget) */
 } ru_search_query_t;
 
 /*  Statuses holding every word of q (the last one may be the start of a

@@ -721,6 +721,10 @@ s_ask_read(ru_stream_t *self, struct mg_connection *conn, s_transport t, s_ask *
         return 403;
     }
     const char *q = mg_get_request_info(conn)->query_string;
+    if (q && ru_http_query_bad(q)) {
+        *why = "A query parameter is not UTF-8 or holds a NUL byte";
+        return 422;
+    }
     if (q && mg_get_var(q, strlen(q), "stream", ask->stream, sizeof ask->stream) == -2)
         snprintf(ask->stream, sizeof ask->stream, "?"); /* too long: no stream's name */
     if (q)

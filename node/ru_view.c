@@ -50,6 +50,12 @@ ru_view_site_key(void *node_p, const char *site, uint8_t *key)
     return node->repl && ru_repl_site_key(node->repl, site, key);
 }
 
+const char *
+ru_view_visibility(ru_visibility vis)
+{
+    return vis <= RU_VIS_MAX ? s_visibility[vis] : "direct"; /* decoded: never above */
+}
+
 json_t *
 ru_view_time(uint64_t ms)
 {
@@ -288,7 +294,7 @@ ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec
         " s:s, s:s, s:n, s:o, s:o, s:o, s:[], s:[], s:n, s:n, s:n, s:n,"
         " s:{s:s, s:s, s:I, s:o}}",
         "id", id, "created_at", ru_view_time(ru_hlc_ms(rec->hlc)), "in_reply_to_id", parent_id,
-        "in_reply_to_account_id", parent_account, "visibility", s_visibility[rec->visibility],
+        "in_reply_to_account_id", parent_account, "visibility", ru_view_visibility(rec->visibility),
         "content", html ? html : "", "text", rec->text.ptr, (size_t) rec->text.len, "spoiler_text",
         "", "edited_at", rec->edit_hlc ? ru_view_time(ru_hlc_ms(rec->edit_hlc)) : json_null(),
         "favourites_count", (json_int_t) rec->likes, "replies_count", (json_int_t) rec->replies,

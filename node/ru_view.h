@@ -31,6 +31,17 @@ void ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out);
  *  returns 1 and fills key when known. node_p is an ru_node_t, so that this
  *  is also the store actor's ru_site_resolver for mentions. */
 int ru_view_site_key(void *node_p, const char *site, uint8_t *key);
+/*  The API's name of a visibility: "public", "unlisted", "private" or
+ *  "direct". */
+const char *ru_view_visibility(ru_visibility vis);
+/*  What direct posts protect and what they do not, as the API says it
+ *  (instance information) and the web front end shows it. */
+#define RU_VIEW_DIRECT_NOTE                                                                  \
+    "Direct posts (visibility \"direct\", mentioned people only) are not sealed yet: like "  \
+    "every post, they are copied in plain text to every site of the network and kept in "    \
+    "every site's store, backups and compliance exports, where each site's administrators "   \
+    "can read them. The visibility only decides who sees them in the apps and the API. Do "   \
+    "not use them for what only the people mentioned may read."
 /*  "2026-11-27T14:03:00.123Z" from milliseconds since the epoch. */
 json_t *ru_view_time(uint64_t ms);
 

@@ -485,6 +485,8 @@ s_run_node(int argc, char **argv)
          s_node_key(node->cfg.data_dir, &node->key, &key_made) != RU_OK ||
          ru_ratelimit_new(node->cfg.login_failures, node->cfg.login_window_s * 1000, S_LOGIN_SLOTS,
                           &node->logins) != RU_OK ||
+         ru_ratelimit_new(node->cfg.app_registrations, node->cfg.app_window_s * 1000,
+                          S_LOGIN_SLOTS, &node->apps) != RU_OK ||
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
          ru_writer_new(node->store, node->key, ru_view_site_key, node,
@@ -503,6 +505,7 @@ s_run_node(int argc, char **argv)
     ru_store_destroy(&node->store);
     ru_key_destroy(&node->key);
     ru_ratelimit_destroy(&node->logins);
+    ru_ratelimit_destroy(&node->apps);
     ru_web_destroy(&node->web);
     free(node);
     return status;

@@ -431,6 +431,50 @@ def s_validation(c, w):
             ("to be edited badly", None))
 
 
+def s_nul(c, w):
+    """A NUL byte in a parameter's text or name is refused with 422 however
+    it is sent, never cut short ("abc%00def" stored as "abc"); nothing is
+    stored."""
+    admin, post = w.user("admin"), "/api/v1/statuses"
+    mine = "/api/v1/accounts/%s/statuses" % w.account_ids["admin"]
+    texts = [(x["id"], x["text"][:40]) for x in admin.get(mine, query={"limit": 40}).json or []]
+    before = [i for i, _ in texts]
+    form = "application/x-www-form-urlencoded"
+    boundary = "ruche-nul-boundary"
+    multipart = ("--%s\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nabc\0def\r\n"
+                 "--%s--\r\n" % (boundary, boundary)).encode()
+    for name, reply in (
+            ("a form", admin.post(post, body=b"status=abc%00def", content_type=form)),
+            ("a form, in a list", admin.post(post, body=b"status=abc&media_ids[]=1%002",
+                                              content_type=form)),
+            ("a form, in a name", admin.post(post, body=b"status=abc&sta%00tus=x",
+                                              content_type=form)),
+            ("the query string", admin.post(post + "?status=abc%00def")),
+            ("JSON", admin.post(post, body=b'{"status": "abc\\u0000def"}',
+                                content_type="application/json")),
+            ("JSON, in a nested value", admin.post(post, body=b'{"status": "abc", "poll": '
+                                                   b'{"options": ["a\\u0000b"]}}',
+                                                   content_type="application/json")),
+            ("multipart", admin.post(post, body=multipart,
+                                     content_type="multipart/form-data; boundary=" + boundary)),
+            ("an edit", admin.put(post + "/" + (before[0] if before else "1"),
+                                  body=b"status=abc%00def", content_type=form))):
+        c.error("a status with a NUL byte in %s" % name, reply, 422)
+        c.check("the error says NUL (%s)" % name, "NUL" in str((reply.json or {}).get("error")),
+                reply.brief())
+    after = [(x["id"], x["text"][:40]) for x in admin.get(mine, query={"limit": 40}).json or []]
+    c.equal("no status was stored, none edited", after, texts)
+    c.error("a user name with a NUL byte",
+            admin.post("/api/ruche/v1/admin/users", body=b"username=ab%00cd", content_type=form),
+            422)
+    c.error("the user \"ab\" was not made", w.anon.get("/api/v1/accounts/lookup",
+                                                         query={"acct": "ab"}), 404)
+    c.error("a search with a NUL byte in the query string",
+            w.anon.get("/api/v2/search?q=abc%00def"), 422)
+    c.status("a text without NUL still posts",
+             admin.post(post, body=b"status=abc%20def", content_type=form), 200)
+
+
 def s_context(c, w):
     admin, alice, bob = w.user("admin"), w.user("alice"), w.user("bob")
     root = admin.post_status("root of a thread")
@@ -798,6 +842,14 @@ def s_instance(c, w):
     c.check("instance v2 has domain as a string", isinstance(body.get("domain"), str), r.brief())
     c.equal("instance v2 max_characters is 5000",
             ((body.get("configuration") or {}).get("statuses") or {}).get("max_characters"), 5000)
+    for v in ("v1", "v2"):
+        ruche = (w.anon.get("/api/%s/instance" % v).json or {}).get("ruche") or {}
+        direct = (ruche.get("visibility") or {}).get("direct") or {}
+        c.equal("instance %s: the site" % v, ruche.get("site"), SITE)
+        c.check("instance %s says direct posts are not sealed, and what that means" % v,
+                direct.get("sealed") is False and
+                all(w_ in direct.get("note", "") for w_ in ("plain text", "every site",
+                                                             "administrators")), direct)
 
 
 # ---------------------------------------------------------------------
@@ -886,7 +938,8 @@ def run(c, ruched):
         sections = [("login", s_login), ("verify_credentials and 401", s_credentials),
                     ("revoke", s_revoke), ("admin users", s_admin_users),
                     ("status life", s_status_life), ("status parameters", s_status_forms),
-                    ("keep-alive", s_keep_alive), ("validation", s_validation), ("replies and context", s_context),
+                    ("keep-alive", s_keep_alive), ("validation", s_validation), ("NUL bytes", s_nul),
+                    ("replies and context", s_context),
                     ("favourites", s_favourites), ("others' statuses", s_ownership),
                     ("paging", s_paging), ("public, home, account timelines", s_public_home),
                     ("tags", s_tags), ("accounts", s_accounts), ("follows", s_follows),

@@ -7,12 +7,14 @@ and multipart bodies), the login page of the authorization code flow
 driven with plain HTTP (its CSRF cookie, escaping, security headers, error
 pages that never redirect to an unregistered address, the out-of-band
 code), the token endpoint's three grants and every error of RFC 6749,
-scopes (a read token cannot write), tokens of the app alone, revocation,
+scopes (a read token cannot write; the administrators' endpoints need
+admin:read or admin:write, the backup admin:write), tokens of the app
+alone, revocation,
 trailing slashes, multipart bodies, the version, instance v1/v2 streaming
 URLs and NodeInfo. A second node with a small limit (3 failures in 2 s)
 shows failed sign-ins refused with 429 and Retry-After on the password
 grant and the login page, by address and by user name, until the window
-ends.
+ends, and app registrations limited per address the same way.
 
 Usage: test_oauth.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
@@ -322,6 +324,48 @@ def s_grants(c, w):
                                                 "password": "nope"}), 400, "invalid_grant")
 
 
+def s_admin_scopes(c, w):
+    """The administrators' endpoints need admin:read or admin:write, as
+    Mastodon's do; the backup needs admin:write; a session that no app
+    holds (ruche login, the web front end) has both for an administrator."""
+    anon = w.anon
+    app = register(anon, client_name="Admin app", redirect_uris=OOB,
+                   scopes="read write admin:read admin:write admin:read:accounts")
+
+    def token(user, password, scope):
+        r = anon.post("/oauth/token", form={"grant_type": "password", "username": user,
+                                            "password": password, "client_id": app["client_id"],
+                                            "client_secret": app["client_secret"], "scope": scope})
+        c.status("%s's token of scope %s" % (user, scope), r, 200)
+        return (r.json or {}).get("access_token")
+
+    admin = w.node.client(w.node.client().login("admin", w.password))
+    r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "mallory"})
+    c.status("the admin's own session adds a user", r, 200)
+    mallory_pw = (r.json or {}).get("password")
+    reads = ("/key", "/export", "/ops")
+    every = [("GET", p) for p in reads] + [("GET", "/backup"), ("POST", "/users/mallory/enable")]
+    for scope, allowed in (("read", ()), ("read write", ()), ("admin:read:accounts", ()),
+                           ("admin:read", [("GET", p) for p in reads]),
+                           ("admin:write", [("GET", "/backup"), ("POST", "/users/mallory/enable")]),
+                           ("admin:read admin:write", every)):
+        t = token("admin", w.password, scope)
+        for method, path in every:
+            r = anon.request(method, "/api/ruche/v1/admin" + path, token=t)
+            want = 200 if (method, path) in allowed else 403
+            c.status("the admin's token of scope %s: %s %s" % (scope, method, path), r, want)
+    t = token("admin", w.password, "read")
+    c.error("a read token does not download the backup",
+            anon.get("/api/ruche/v1/admin/backup", token=t), 403)
+    t = token("mallory", mallory_pw, "admin:read admin:write")
+    for method, path in every:
+        c.error("a user's token with the admin scopes: %s %s" % (method, path),
+                anon.request(method, "/api/ruche/v1/admin" + path, token=t), 403)
+    for method, path in every:
+        c.status("the admin's session of no app: %s %s" % (method, path),
+                 admin.request(method, "/api/ruche/v1/admin" + path), 200)
+
+
 def s_client_credentials(c, w):
     anon = w.anon
     cid, secret = w.app["client_id"], w.app["client_secret"]
@@ -455,7 +499,9 @@ def s_instance(c, w):
 def s_rate_limit(c, ruched):
     """A node allowing 3 failures in 2 s."""
     with rt.Node(ruched, site="limits", settings=["http.login_failures=3",
-                                                  "http.login_window_s=2"]) as node:
+                                                  "http.login_window_s=2",
+                                                  "http.app_registrations=3",
+                                                  "http.app_window_s=2"]) as node:
         node.start()
         anon = node.client()
         password = node.admin_password()
@@ -480,12 +526,26 @@ def s_rate_limit(c, ruched):
         c.equal("a success does not count", [anon.post("/oauth/token", form=grant).status
                                              for _ in range(3)], [400, 400, 400])
         c.error("three failures again", anon.post("/oauth/token", form=grant), 429)
+        apps = "/api/v1/apps"
+        rt.wait_until(lambda: anon.post(apps, form={"client_name": "x"}).status == 422, 10,
+                      "the app window to end")
+        c.equal("a refused registration does not count; three apps are stored",
+                [anon.post(apps, form={"client_name": "a%d" % i, "redirect_uris": OOB}).status
+                 for i in range(3)], [200, 200, 200])
+        r = anon.post(apps, form={"client_name": "a4", "redirect_uris": OOB})
+        c.error("a fourth from the same address", r, 429)
+        retry = r.header("Retry-After") or ""
+        c.check("with Retry-After in seconds", retry.isdigit() and 1 <= int(retry) <= 2, retry)
+        rt.wait_until(lambda: anon.post(apps, form={"client_name": "again",
+                                                    "redirect_uris": OOB}).status == 200, 10,
+                      "the app window to end")
+        c.check("registrations are taken again once the window ends", True)
         c.check("no sanitizer report in the limits node's log", not node.sanitizer_reports(),
                 node.sanitizer_reports()[:5])
 
 
 def run(c, ruched):
-    with rt.Node(ruched, site="oauth") as node:
+    with rt.Node(ruched, site="oauth", settings=["http.app_registrations=100"]) as node:
         w = World(node)
         node.start()
         w.password = node.admin_password()
@@ -493,12 +553,16 @@ def run(c, ruched):
                     ("login page errors", s_login_page_errors), ("code flow", s_code_flow),
                     ("out of band", s_oob), ("grants and scopes", s_grants),
                     ("client credentials", s_client_credentials), ("revoke", s_revoke),
-                    ("compatibility", s_compat), ("instance and nodeinfo", s_instance)]
+                    ("compatibility", s_compat), ("instance and nodeinfo", s_instance),
+                    ("admin scopes", s_admin_scopes)]
         for name, fn in sections:
             with c.section(name):
                 fn(c, w)
-        html = [x for x in w.anon.non_json if not x[1].startswith("/oauth/authorize")]
-        c.check("every response but the login pages was JSON", not html, html[:10])
+        html = [x for x in w.anon.non_json if not x[1].startswith("/oauth/authorize") and
+                not (x[1] in ("/api/ruche/v1/admin/backup", "/api/ruche/v1/admin/export")
+                     and x[2] == 200)]
+        c.check("every response but the login pages, backups and exports was JSON", not html,
+                html[:10])
         c.check("no sanitizer report in the node's log", not node.sanitizer_reports(),
                 node.sanitizer_reports()[:5])
     with c.section("rate limit"):

@@ -482,6 +482,12 @@ def s_odd_input(c, w):
         status, _, _ = sc._read_head(conn.sock, b"")
         c.check("upgrade with %s refused" % name, status in (400, 426), status)
         conn.close()
+    for path in ("?stream=hashtag&tag=ruche%00x", "?stream=public%00x"):
+        ws = w.ws(path)
+        c.check("a WebSocket whose query holds a NUL byte is refused (422): %s" % path,
+                ws.status == 422 and "NUL" in str((ws.error_json() or {}).get("error")),
+                (ws.status, ws.body))
+        ws.close()
     ws = w.ws("?stream=public")
     ws.sock.sendall(b"\x81\xff" + b"\xff" * 12)  # a frame claiming 2^64 - 1 bytes
     ws.close()

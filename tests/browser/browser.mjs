@@ -1,7 +1,9 @@
 // browser.mjs - two people use ruche's web front end in headless Chromium:
 // alice at the paris site (in English), bob at the nozay site (in French).
 //
-// alice posts; bob sees the post appear live, marked as written at paris,
+// Both see, in their language, what "mentioned people only" does not
+// protect when they choose it in the composer. alice posts; bob sees the
+// post appear live, marked as written at paris,
 // replies and likes it; alice sees the reply in the thread and gets the
 // notifications; she mentions bob, picked from the suggestions, and he is
 // notified at his site; she searches, edits, deletes, pages back through older
@@ -116,6 +118,30 @@ async function signInBoth(alice, bob) {
       p.page.waitForSelector("#live[data-state=on]", { timeout: WAIT }));
   }
   await screenshot(alice, "home");
+}
+
+// Choosing "mentioned people only" says plainly that such posts are not
+// sealed: every site holds them in plain text.
+async function directNote(alice, bob) {
+  for (const [p, words] of [[alice, "not sealed"], [bob, "pas encore chiffrés"]]) {
+    const form = p.page.locator("#main form.compose").first();
+    const note = form.locator(".visibility-note");
+    await check(`${p.name}: no note while the post is for everyone`, async () =>
+      !(await note.isVisible()));
+    await check(`${p.name}: choosing mentioned people only shows what it does not protect`,
+      async () => {
+        await form.locator("select.visibility-select").selectOption("direct");
+        await note.waitFor({ state: "visible", timeout: WAIT });
+        const described = await form.locator("select.visibility-select")
+          .getAttribute("aria-describedby");
+        return (await note.innerText()).includes(words) && described === await note.getAttribute("id");
+      });
+    if (p === alice) await screenshot(alice, "direct-note");
+    await check(`${p.name}: back to everyone, the note goes`, async () => {
+      await form.locator("select.visibility-select").selectOption("public");
+      await note.waitFor({ state: "hidden", timeout: WAIT });
+    });
+  }
 }
 
 async function postAndSeeLive(alice, bob) {
@@ -426,6 +452,7 @@ async function main() {
   const people = [alice, bob];
   try {
     await signInBoth(alice, bob);
+    await directNote(alice, bob);
     const text = await postAndSeeLive(alice, bob);
     await replyAndLike(alice, bob, text);
     await mention(alice, bob);

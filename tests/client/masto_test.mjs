@@ -16,6 +16,9 @@ const url = process.env.RUCHE_URL;
 const adminPassword = process.env.RUCHE_ADMIN_PASSWORD;
 const redirectUri = "https://client.example/callback";
 const scopes = "read write follow";
+// The admin's token also adds users: an administrators' endpoint, which
+// needs admin:write as Mastodon's do.
+const adminScopes = `${scopes} admin:write`;
 const STREAM_TIMEOUT_MS = 20000;
 
 function check(name, condition, detail) {
@@ -32,7 +35,7 @@ function equal(name, got, expected) {
 // CSRF cookie and hidden fields, the form posted back, the redirect.
 async function authorizationCode(app, username, password) {
   const query = new URLSearchParams({
-    response_type: "code", client_id: app.clientId, redirect_uri: redirectUri, scope: scopes,
+    response_type: "code", client_id: app.clientId, redirect_uri: redirectUri, scope: adminScopes,
     state: "masto-state",
   });
   const page = await fetch(`${url}/oauth/authorize?${query}`);
@@ -69,10 +72,10 @@ async function signIn(oauth, app) {
   const code = await authorizationCode(app, "admin", adminPassword);
   const admin = await oauth.token.create({
     grantType: "authorization_code", clientId: app.clientId, clientSecret: app.clientSecret,
-    redirectUri, code, scope: scopes,
+    redirectUri, code, scope: adminScopes,
   });
   check("a token from the authorization code", typeof admin.accessToken === "string", admin);
-  equal("its scope", admin.scope, scopes);
+  equal("its scope", admin.scope, adminScopes);
   const adminRest = createRestAPIClient({ url, accessToken: admin.accessToken });
   const alicePassword = await makeUser(adminRest, admin.accessToken, "alice");
   const alice = await oauth.token.create({
@@ -167,7 +170,7 @@ async function streamUpdate(s) {
 async function main() {
   const rest = createRestAPIClient({ url });
   const app = await rest.v1.apps.create({
-    clientName: "masto.js test", redirectUris: redirectUri, scopes, website: "https://client.example",
+    clientName: "masto.js test", redirectUris: redirectUri, scopes: adminScopes, website: "https://client.example",
   });
   check("apps.create answers client_id and client_secret",
         typeof app.clientId === "string" && typeof app.clientSecret === "string", app);

@@ -53,7 +53,8 @@ class Cli:
     def run(self, *args, stdin=None):
         """(exit status, stdout, stderr) of ruche --server URL ARGS."""
         p = subprocess.run([self.ruche, "--server", self.url] + list(args), input=stdin,
-                           capture_output=True, text=True, timeout=120, env=self.env, check=False)
+                           capture_output=True, text=True, timeout=120, env=self.env, check=False,
+                           umask=0o022)
         return p.returncode, p.stdout, p.stderr
 
 
@@ -246,6 +247,8 @@ def check_backup(checks, ruched, site, cli, tmp):
                  (rc, out.split(" ")[0]), (0, (site.replication() or {}).get("digest")))
     checks.check("admin backup exits 0 and writes FILE", rc == 0 and os.path.getsize(backup) > 0,
                  out + err)
+    checks.equal("the backup (password hashes, every post) is its owner's only",
+                 oct(os.stat(backup).st_mode & 0o777), oct(0o600))
     before = [i for at, i in acked if at < began]
     checks.check("posts acknowledged before the backup began (%d) and after (%d)"
                  % (len(before), len(acked) - len(before)), len(before) >= 30)
@@ -313,6 +316,9 @@ def check_export(checks, site, cli, alice):
     edited = alice.post_status("to be edited")
     r = alice.put("/api/v1/statuses/" + edited["id"], json_body={"status": "edited text"})
     checks.status("alice edits her post", r, 200)
+    secret = alice.post_status("a salary review, @admin", visibility="direct")
+    r = alice.put("/api/v1/statuses/" + secret["id"], json_body={"status": "a salary review, again"})
+    checks.status("alice edits her direct post", r, 200)
     gone = alice.post_status("to be deleted")
     checks.status("alice deletes a post", alice.delete("/api/v1/statuses/" + gone["id"]), 200)
     rc, lines, err = export(cli)
@@ -330,8 +336,15 @@ def check_export(checks, site, cli, alice):
                  all({"origin", "seq", "site", "author", "created_at"} <= set(l) for l in lines))
     rc, mine, err = export(cli, "--since", str(start_ms))
     kinds = sorted(l["kind"] for l in mine)
-    checks.equal("export --since: alice's two posts, the edit and the delete", kinds,
-                 ["delete", "edit", "post", "post"])
+    checks.equal("export --since: alice's three posts, the two edits and the delete", kinds,
+                 ["delete", "edit", "edit", "post", "post", "post"])
+    marked = [(l["kind"], l.get("visibility"), l.get("direct")) for l in mine if "salary" in
+              l.get("text", "") or "salary" in l.get("last_text", "")]
+    checks.equal("the direct post and its edit are marked direct", sorted(marked),
+                 [("edit", "direct", True), ("post", "direct", True)])
+    checks.check("the other lines say their visibility, and are not marked direct",
+                 all(l.get("visibility") == "public" and "direct" not in l for l in mine
+                     if "salary" not in l.get("text", "") + l.get("last_text", "")), mine)
     post = {l["text"]: l for l in mine if l["kind"] == "post"}
     e = post.get("to be edited", {})
     checks.check("the edited post: last text and edited", e.get("last_text") == "edited text"
@@ -353,9 +366,14 @@ def check_export(checks, site, cli, alice):
     r = site.admin().get(ADMIN + "/export", query={"since": "2026-13-45"})
     checks.error("export of a malformed date", r, 422)
     path = os.path.join(site.node.tmp, "export.jsonl")
+    with open(path, "w") as f:
+        f.write("an older file, readable by all\n")
+    os.chmod(path, 0o644)
     rc, out, err = cli.run("admin", "export", "--output", path)
     with open(path) as f:
         checks.equal("export --output FILE", len(f.read().splitlines()), len(lines) if rc == 0 else -1)
+    checks.equal("the export FILE is its owner's only, though it was there before",
+                 oct(os.stat(path).st_mode & 0o777), oct(0o600))
 
 
 def own_seq(site):

@@ -13,7 +13,8 @@ Two sites, paris and nozay, peered over ZeroMQ (tests/repl/fed.py):
 - a peer of paris (tests/repl/rogue.py) sends updates with forged
   signatures: paris counts each under "signature", applies none;
 - an open event stream shows in ruche_streams_open, and goes away;
-- [http] metrics = admin asks for an administrator's token; loopback
+- [http] metrics = admin asks for an administrator's token (an app's
+  needs admin:read); loopback
   serves this host; a wrong value is refused with a clear error;
 - /readyz: 200 on a running site, replication running; 503 "recovering"
   on a site that lost its store while its peer is away (the store is the
@@ -172,6 +173,17 @@ def check_access(c, ruched):
         r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "eve"})
         eve = node.client(node.client().login("eve", (r.json or {}).get("password", "")))
         c.status("admin mode: a user's token, 403", eve.get("/metrics"), 403)
+        app = admin.post("/api/v1/apps", form={"client_name": "scraper",
+                                               "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                                               "scopes": "read admin:read"}).json or {}
+        for scope, want in (("read", 403), ("read admin:read", 200)):
+            r = admin.post("/oauth/token", form={
+                "grant_type": "password", "username": "admin", "password": node.admin_password(),
+                "client_id": app.get("client_id"), "client_secret": app.get("client_secret"),
+                "scope": scope})
+            token = (r.json or {}).get("access_token")
+            c.status("admin mode: the admin's app token of scope %s, %d" % (scope, want),
+                     node.client(token).get("/metrics"), want)
         node.stop()
         node.start(["http.metrics=loopback"])
         c.status("loopback mode: served to this host", node.client().get("/metrics"), 200)

@@ -63,6 +63,10 @@ test_defaults(void **state)
     assert_int_equal(cfg.heartbeat_ms, 1000);
     assert_string_equal(cfg.pub_bind, "");
     assert_int_equal(cfg.n_peers, 0);
+    assert_int_equal(cfg.app_registrations, 10);
+    assert_int_equal(cfg.app_window_s, 3600);
+    assert_int_equal(cfg.walk_budget, 5000);
+    assert_int_equal(cfg.max_search_offset, 1000);
     assert_int_equal(ru_config_check(&cfg), RU_OK);
 }
 
@@ -104,6 +108,9 @@ test_bad_lines(void **state)
         "[node]\nfoo = 1\n",           /* unknown key */
         "[http]\nthreads = many\n",    /* not a number */
         "[http]\nthreads = 100000\n",  /* out of range */
+        "[http]\nwalk_budget = 10\n",  /* under its floor */
+        "[http]\nmax_search_offset = 100001\n",
+        "[http]\napp_registrations = 0\n",
         "[peer x]\nkey = not-a-key\n", /* bad key */
         "[peer x]\ncolour = blue\n",   /* unknown peer key */
         "this is not ini\n",           /* not a key = value line */

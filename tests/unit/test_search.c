@@ -137,7 +137,7 @@ s_search_from(s_searcher fn, const char *viewer, const char *q, long offset, con
     ru_txn_t txn;
     assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
     ru_view_t v = {&s_t.node, &txn, viewer};
-    ru_search_query_t query = {q, offset, 40, 0, 0, 0};
+    ru_search_query_t query = {q, offset, 40, 0, 0, 0, 20000};
     json_t *list = json_array();
     assert_int_equal(fn(&v, &query, list), RU_OK);
     ru_txn_abort(&txn);

@@ -3,7 +3,9 @@
 // characters as the node counts them), the visibility, and suggestions
 // of people to mention while typing "@na" (from /api/v1/accounts/search;
 // arrow keys choose, Enter or Tab takes, Escape closes).
-// Ctrl+Enter (or Cmd+Enter) sends.
+// Ctrl+Enter (or Cmd+Enter) sends. Choosing "Mentioned people only" shows
+// what it does not protect: such posts are not sealed yet, every site
+// holds them in plain text (the node's instance information says the same).
 
 import * as api from "./api.js";
 import { h, announce, uniqueId, fill } from "./dom.js";
@@ -116,11 +118,19 @@ function mentionSuggester(area) {
   return list;
 }
 
+// The visibility choice and the note shown under the form while "direct"
+// is chosen, which the choice names as its description.
 function visibilityPicker(initial) {
-  const select = h("select", { class: "visibility-select", "aria-label": t("compose.visibility") },
-    VISIBILITIES.map((v) => h("option", { value: v }, t(`visibility.${v}`))));
+  const note = h("p", { class: "visibility-note", id: uniqueId("visibility-note"), role: "note" },
+    t("visibility.directNote"));
+  const select = h("select", { class: "visibility-select", "aria-label": t("compose.visibility"),
+    "aria-describedby": note.id },
+  VISIBILITIES.map((v) => h("option", { value: v }, t(`visibility.${v}`))));
   select.value = VISIBILITIES.includes(initial) ? initial : "public";
-  return select;
+  const show = () => { note.hidden = select.value !== "direct"; };
+  select.addEventListener("change", show);
+  show();
+  return { select, note };
 }
 
 // opts: {kind: "post"|"reply"|"group"|"edit", inReplyTo, editing, group,
@@ -145,10 +155,11 @@ export function createCompose(opts) {
     opts.inReplyTo ? h("p", { class: "replying" }, t("compose.replyingTo",
       { name: opts.inReplyTo.account.display_name || opts.inReplyTo.account.username })) : null,
     area, mentionSuggester(area),
-    h("div", { class: "compose-bar" }, picker, counter, spoken,
+    h("div", { class: "compose-bar" }, picker && picker.select, counter, spoken,
       opts.onCancel ? h("button", { type: "button", onclick: () => opts.onCancel() },
         t("common.cancel")) : null,
       send),
+    picker && picker.note,
     error);
 
   let lastBand = "";
@@ -177,7 +188,7 @@ export function createCompose(opts) {
     send.disabled = true;
     error.textContent = "";
     try {
-      const { data } = await submitRequest(opts, area.value, picker ? picker.value : undefined);
+      const { data } = await submitRequest(opts, area.value, picker ? picker.select.value : undefined);
       area.value = opts.kind === "post" || opts.kind === "group" ? "" : area.value;
       update();
       announce(t(opts.kind === "edit" ? "compose.edited" : "compose.posted"));
