@@ -437,16 +437,6 @@ s_writer_and_reader(void *arg)
     return NULL;
 }
 
-/*  Polls flag for up to seconds; its value. */
-static int
-s_wait_for(atomic_int *flag, int seconds)
-{
-    struct timespec tick = {0, 10 * 1000 * 1000};
-    for (int i = 0; i < seconds * 100 && !atomic_load(flag); i++)
-        nanosleep(&tick, NULL);
-    return atomic_load(flag);
-}
-
 /*  A new store, its map at its first size (the earlier tests grew theirs). */
 static int
 s_fresh(void **state)
@@ -467,7 +457,7 @@ test_backup_never_stalls_writes(void **state)
     struct pollfd started = {fds[0], POLLIN, 0};
     assert_int_equal(poll(&started, 1, 10000), 1); /* the copy has begun, and waits */
     assert_int_equal(pthread_create(&worker, NULL, s_writer_and_reader, NULL), 0);
-    int done = s_wait_for(&s_writes_done, 10);
+    int done = s_wait_until(s_is_set, &s_writes_done);
     char buf[65536];
     size_t copied = 0;
     ssize_t n;
