@@ -70,6 +70,20 @@ ru_apply_clock(ru_txn_t *txn, ru_clock_t *clock)
  */
 
 /*  Sets *missing when head(origin) < seq and records that dependency. */
+ru_err
+ru_apply_state(ru_store_t *store, ru_clock_t *clock, uint8_t *digest)
+{
+    ru_txn_t txn;
+    ru_err err = ru_store_read(store, &txn);
+    if (err)
+        return err;
+    err = ru_apply_clock(&txn, clock);
+    if (!err && digest)
+        err = ru_txn_digest(&txn, digest);
+    ru_txn_abort(&txn);
+    return err;
+}
+
 static ru_err
 s_need(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, int *missing, ru_ref_t *dep)
 {

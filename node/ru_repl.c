@@ -225,21 +225,6 @@ s_send_buf(zsock_t *sock, const ru_buf_t *buf)
     zmq_send(zsock_resolve(sock), buf->data, buf->len, ZMQ_DONTWAIT);
 }
 
-/*  Our clock and digest, from a fresh read transaction. */
-static ru_err
-s_our_state(ru_repl_t *self, ru_clock_t *clock, uint8_t *digest)
-{
-    ru_txn_t txn;
-    ru_err err = ru_store_read(self->node->store, &txn);
-    if (err)
-        return err;
-    err = ru_apply_clock(&txn, clock);
-    if (!err && digest)
-        err = ru_txn_digest(&txn, digest);
-    ru_txn_abort(&txn);
-    return err;
-}
-
 static void
 s_hello(ru_repl_t *self, s_peer *p)
 {
@@ -247,7 +232,7 @@ s_hello(ru_repl_t *self, s_peer *p)
     ru_clock_init(&clock);
     ru_buf_t buf;
     ru_buf_init(&buf);
-    if (s_our_state(self, &clock, NULL) == RU_OK &&
+    if (ru_apply_state(self->node->store, &clock, NULL) == RU_OK &&
         ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
         s_send_buf(p->dealer, &buf);
         p->syncing = 1;
@@ -273,7 +258,7 @@ s_heartbeat(ru_repl_t *self)
     uint64_t hlc = ru_hlc_wall_ms() << RU_HLC_SHIFT, committed = ru_writer_hlc(self->node->writer);
     if (committed > hlc)
         hlc = committed;
-    if (s_our_state(self, &clock, digest) == RU_OK &&
+    if (ru_apply_state(self->node->store, &clock, digest) == RU_OK &&
         ru_msg_encode_heartbeat(&clock, hlc, digest, &buf) == RU_OK)
         s_send_buf(self->pub, &buf);
     ru_buf_fini(&buf);
@@ -457,7 +442,8 @@ s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
 {
     ru_clock_t ours;
     ru_clock_init(&ours);
-    int caught_up = s_our_state(self, &ours, NULL) == RU_OK && s_lacking(&ours, &msg->clock) == 0;
+    int caught_up = ru_apply_state(self->node->store, &ours, NULL) == RU_OK &&
+                    s_lacking(&ours, &msg->clock) == 0;
     ru_clock_fini(&ours);
     uint64_t now = ru_hlc_wall_ms();
     pthread_mutex_lock(&self->lock);

@@ -520,20 +520,6 @@ s_lose_store(s_node *nd)
  *  A node's replication: what ru_repl.c does with sockets
  */
 
-static ru_err
-s_our_clock(s_node *nd, ru_clock_t *clock, uint8_t *digest)
-{
-    ru_txn_t txn;
-    ru_err err = ru_store_read(nd->node.store, &txn);
-    if (err)
-        return err;
-    err = ru_apply_clock(&txn, clock);
-    if (!err && digest)
-        err = ru_txn_digest(&txn, digest);
-    ru_txn_abort(&txn);
-    return err;
-}
-
 static void
 s_hello(s_node *nd, int peer)
 {
@@ -541,7 +527,7 @@ s_hello(s_node *nd, int peer)
     ru_clock_init(&clock);
     ru_buf_t buf;
     ru_buf_init(&buf);
-    if (s_our_clock(nd, &clock, NULL) == RU_OK &&
+    if (ru_apply_state(nd->node.store, &clock, NULL) == RU_OK &&
         ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
         s_send_buf(nd->id, peer, S_TO_SERVER, &buf);
         nd->syncing[peer] = 1;
@@ -559,7 +545,7 @@ s_heartbeat(s_node *nd)
     uint8_t digest[RU_HASH_BYTES];
     ru_buf_t buf;
     ru_buf_init(&buf);
-    if (s_our_clock(nd, &clock, digest) == RU_OK &&
+    if (ru_apply_state(nd->node.store, &clock, digest) == RU_OK &&
         ru_msg_encode_heartbeat(&clock, ru_hlc_wall_ms() << RU_HLC_SHIFT, digest, &buf) ==
             RU_OK)
         for (int j = 0; j < W.n; j++)
@@ -903,10 +889,10 @@ s_quiet(void)
     ru_clock_t first, other;
     ru_clock_init(&first);
     ru_clock_init(&other);
-    int same = s_our_clock(&W.nodes[0], &first, NULL) == RU_OK;
+    int same = ru_apply_state(W.nodes[0].node.store, &first, NULL) == RU_OK;
     for (int i = 0; i < W.n && same; i++) {
         same = (!W.nodes[i].recovering || s_hole(i)) &&
-               s_our_clock(&W.nodes[i], &other, NULL) == RU_OK &&
+               ru_apply_state(W.nodes[i].node.store, &other, NULL) == RU_OK &&
                ru_clock_compare(&first, &other) == RU_CLOCK_EQUAL;
         ru_clock_fini(&other);
         ru_clock_init(&other);
