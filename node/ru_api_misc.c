@@ -218,15 +218,15 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     ru_txn_t txn;
     ru_clock_t clock;
     ru_clock_init(&clock);
-    uint8_t digest[RU_HASH_BYTES];
+    uint8_t digest[RU_HASH_BYTES], state[RU_HASH_BYTES];
     json_int_t pending = 0;
     *out = NULL;
     ru_err err = ru_store_read(node->store, &txn);
     if (err)
         return err;
-    err = ru_apply_clock(&txn, &clock);
+    err = ru_apply_clock_digest(&txn, &clock, digest);
     if (!err)
-        err = ru_txn_digest(&txn, digest);
+        err = ru_txn_digest(&txn, state);
     if (!err)
         err = ru_txn_scan(&txn, RU_DB_pending, NULL, 0, 0, s_count_one, &pending);
     ru_txn_abort(&txn);
@@ -234,11 +234,13 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
         ru_clock_fini(&clock);
         return err;
     }
-    char key[RU_KEY_TEXT_SIZE], hex[2 * RU_HASH_BYTES + 1];
+    char key[RU_KEY_TEXT_SIZE], hex[2 * RU_HASH_BYTES + 1], state_hex[2 * RU_HASH_BYTES + 1];
     ru_b64_encode(key, ru_key_public(node->key), RU_KEY_BYTES);
     sodium_bin2hex(hex, sizeof hex, digest, RU_HASH_BYTES);
-    *out = json_pack("{s:s, s:s, s:o, s:s, s:I, s:o}", "site", node->cfg.site, "key", key, "clock",
-                     ru_repl_clock_json(&clock), "digest", hex, "pending", pending, "peers",
+    sodium_bin2hex(state_hex, sizeof state_hex, state, RU_HASH_BYTES);
+    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o}", "site", node->cfg.site, "key", key,
+                     "clock", ru_repl_clock_json(&clock), "digest", hex, "state_digest", state_hex,
+                     "pending", pending, "peers",
                      node->repl ? ru_repl_status(node->repl, &clock) : json_array());
     ru_clock_fini(&clock);
     return *out ? RU_OK : RU_E_NOMEM;

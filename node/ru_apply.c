@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruche/ru_msg.h"
+
 #include "ru_dbkey.h"
 #include "ru_log.h"
 
@@ -42,6 +44,7 @@ ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq, uint8_t *hash
 
 typedef struct {
     ru_clock_t *clock;
+    ru_buf_t *heads; /* NULL, or every record as origin | seq | hash */
     ru_err err;
 } s_clock_scan;
 
@@ -53,23 +56,42 @@ s_clock_entry(void *ctx, const MDB_val *key, const MDB_val *val)
         s->err = RU_E_STORE;
     else
         s->err = ru_clock_set(s->clock, key->mv_data, ru_dbkey_get64(val->mv_data));
+    if (!s->err && s->heads) {
+        ru_buf_append(s->heads, key->mv_data, key->mv_size);
+        ru_buf_append(s->heads, val->mv_data, val->mv_size);
+        s->err = ru_buf_status(s->heads);
+    }
     return s->err != RU_OK;
+}
+
+/*  The clock, and the heads records unless heads is NULL. */
+static ru_err
+s_scan_heads(ru_txn_t *txn, ru_clock_t *clock, ru_buf_t *heads)
+{
+    ru_clock_fini(clock);
+    s_clock_scan s = {clock, heads, RU_OK};
+    ru_err err = ru_txn_scan(txn, RU_DB_heads, NULL, 0, 0, s_clock_entry, &s);
+    return err ? err : s.err;
 }
 
 ru_err
 ru_apply_clock(ru_txn_t *txn, ru_clock_t *clock)
 {
-    ru_clock_fini(clock);
-    s_clock_scan s = {clock, RU_OK};
-    ru_err err = ru_txn_scan(txn, RU_DB_heads, NULL, 0, 0, s_clock_entry, &s);
-    return err ? err : s.err;
+    return s_scan_heads(txn, clock, NULL);
 }
 
-/*  ---------------------------------------------------------------------
- *  Dependencies
- */
+ru_err
+ru_apply_clock_digest(ru_txn_t *txn, ru_clock_t *clock, uint8_t *digest)
+{
+    ru_buf_t heads;
+    ru_buf_init(&heads);
+    ru_err err = s_scan_heads(txn, clock, &heads);
+    if (!err)
+        ru_msg_digest(heads.data, heads.len / RU_MSG_HEAD_BYTES, digest);
+    ru_buf_fini(&heads);
+    return err;
+}
 
-/*  Sets *missing when head(origin) < seq and records that dependency. */
 ru_err
 ru_apply_state(ru_store_t *store, ru_clock_t *clock, uint8_t *digest)
 {
@@ -77,13 +99,16 @@ ru_apply_state(ru_store_t *store, ru_clock_t *clock, uint8_t *digest)
     ru_err err = ru_store_read(store, &txn);
     if (err)
         return err;
-    err = ru_apply_clock(&txn, clock);
-    if (!err && digest)
-        err = ru_txn_digest(&txn, digest);
+    err = digest ? ru_apply_clock_digest(&txn, clock, digest) : ru_apply_clock(&txn, clock);
     ru_txn_abort(&txn);
     return err;
 }
 
+/*  ---------------------------------------------------------------------
+ *  Dependencies
+ */
+
+/*  Sets *missing when head(origin) < seq and records that dependency. */
 static ru_err
 s_need(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, int *missing, ru_ref_t *dep)
 {

@@ -76,8 +76,11 @@ RU_MUST_CHECK ru_err ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_
                                    uint8_t *hash);
 /*  The node's vector clock: every origin's head seq. */
 RU_MUST_CHECK ru_err ru_apply_clock(ru_txn_t *txn, ru_clock_t *clock);
-/*  The node's clock and, unless digest is NULL, its state digest, from a
- *  read transaction of their own (what hellos and heartbeats carry). */
+/*  The node's clock and the digest of its heads (ru_msg_digest: what
+ *  heartbeats carry; it is not the store's state digest, ru_txn_digest). */
+RU_MUST_CHECK ru_err ru_apply_clock_digest(ru_txn_t *txn, ru_clock_t *clock, uint8_t *digest);
+/*  The same, unless digest is NULL, from a read transaction of their own
+ *  (what hellos and heartbeats carry). */
 RU_MUST_CHECK ru_err ru_apply_state(ru_store_t *store, ru_clock_t *clock, uint8_t *digest);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "ruche/ru_msg.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,17 @@ ru_msg_encode_heartbeat(const ru_clock_t *clock, uint64_t hlc, const uint8_t *di
     msgpack_pack_bin(&pk, RU_HASH_BYTES);
     msgpack_pack_bin_body(&pk, digest, RU_HASH_BYTES);
     return ru_buf_status(out);
+}
+
+void
+ru_msg_digest(const uint8_t *heads, size_t n, uint8_t *digest)
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, RU_HASH_BYTES);
+    crypto_generichash_update(&h, (const uint8_t *) RU_MSG_DIGEST_DOMAIN,
+                              strlen(RU_MSG_DIGEST_DOMAIN));
+    crypto_generichash_update(&h, heads, n * RU_MSG_HEAD_BYTES);
+    crypto_generichash_final(&h, digest, RU_HASH_BYTES);
 }
 
 /*  ---------------------------------------------------------------------

@@ -6,7 +6,7 @@
  *    batch      up to RU_MAX_BATCH signed updates the asker lacks
  *    credit     "you may send me `credit` more batches"
  *    done       "that was all; this is my clock"
- *    heartbeat  the sender's clock, HLC time and state digest
+ *    heartbeat  the sender's clock, HLC time and digest
  *
  *  Every message is a msgpack array [version, type, fields...]. Envelopes
  *  inside update and batch messages are the origin's bytes, spliced in
@@ -48,7 +48,7 @@ typedef struct {
     ru_clock_t clock;                 /* hello, done, heartbeat */
     uint32_t credit;                  /* hello, credit: 1..RU_MAX_CREDIT */
     uint64_t hlc;                     /* heartbeat */
-    uint8_t digest[RU_HASH_BYTES];    /* heartbeat: state digest */
+    uint8_t digest[RU_HASH_BYTES];    /* heartbeat: digest of the heads */
     ru_envelope_t *updates;           /* update (one), batch (1..RU_MAX_BATCH) */
     uint32_t n_updates;
 } ru_msg_t;
@@ -67,6 +67,15 @@ RU_MUST_CHECK ru_err ru_msg_encode_credit(uint32_t credit, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_msg_encode_done(const ru_clock_t *clock, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_msg_encode_heartbeat(const ru_clock_t *clock, uint64_t hlc,
                                              const uint8_t *digest, ru_buf_t *out);
+
+/*  The digest a heartbeat carries (PROTOCOL.md 8.2): BLAKE2b-256 of
+ *  RU_MSG_DIGEST_DOMAIN followed by heads, n records of RU_MSG_HEAD_BYTES
+ *  in ascending order of origin, each the origin, its clock entry (8 bytes,
+ *  big-endian) and the hash of its update at that seq. Equal digests mean
+ *  the same updates applied: the hash chain pins every earlier update. */
+#define RU_MSG_DIGEST_DOMAIN "ruche/digest/v1\n"
+#define RU_MSG_HEAD_BYTES (RU_KEY_BYTES + 8 + RU_HASH_BYTES)
+void ru_msg_digest(const uint8_t *heads, size_t n, uint8_t *digest);
 
 /*  Decodes exactly len bytes as one message into msg (overwritten). */
 RU_MUST_CHECK ru_err ru_msg_decode(const uint8_t *bytes, size_t len, ru_msg_t *msg);

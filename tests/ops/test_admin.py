@@ -244,7 +244,7 @@ def check_backup(checks, ruched, site, cli, tmp):
         t.join(60)
     rc, out, err = verify(ruched, site.node.data_dir)
     checks.equal("ruched --verify prints the node's state digest, recomputed",
-                 (rc, out.split(" ")[0]), (0, (site.replication() or {}).get("digest")))
+                 (rc, out.split(" ")[0]), (0, (site.replication() or {}).get("state_digest")))
     checks.check("admin backup exits 0 and writes FILE", rc == 0 and os.path.getsize(backup) > 0,
                  out + err)
     checks.equal("the backup (password hashes, every post) is its owner's only",

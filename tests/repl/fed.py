@@ -221,12 +221,13 @@ class Federation:
         return parallel(Site.replication, sites or self.running())
 
     def converged(self, states):
-        """True when every state answered with the same clock and digest
-        and nothing is pending."""
+        """True when every state answered with the same clock, digest
+        (the wire's, over the heads) and state digest (the store's, over
+        what was made of the updates), and nothing is pending."""
         if any(st is None for st in states):
             return False
         first = states[0]
-        return all(st.get("clock") == first.get("clock") and st.get("digest") == first.get("digest")
+        return all(all(st.get(k) == first.get(k) for k in ("clock", "digest", "state_digest"))
                    and st.get("pending") == 0 for st in states)
 
     def wait_converged(self, sites=None, timeout=CONVERGE_TIMEOUT):
