@@ -117,8 +117,8 @@ s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
     return RU_OK;
 }
 
-static int
-s_trusted(const ru_trust_t *trust, const uint8_t *origin)
+int
+ru_trust_has(const ru_trust_t *trust, const uint8_t *origin)
 {
     for (int i = 0; i < trust->n; i++)
         if (memcmp(trust->keys[i], origin, RU_KEY_BYTES) == 0)
@@ -159,7 +159,7 @@ s_check(const ru_node_t *node, const ru_trust_t *trust, ru_txn_t *txn, ru_bytes_
         s_item *item, ru_verify_result_t *res)
 {
     ru_err err = ru_envelope_parse(wire.ptr, wire.len, &item->env);
-    if (!err && !s_trusted(trust, item->env.origin))
+    if (!err && !ru_trust_has(trust, item->env.origin))
         err = RU_E_UNTRUSTED;
     if (!err && s_held(txn, &item->env))
         return RU_E_EXISTS;

@@ -69,6 +69,9 @@ typedef struct {
     uint8_t keys[1 + 64][32];
 } ru_trust_t;
 
+/*  Is origin in trust? */
+int ru_trust_has(const ru_trust_t *trust, const uint8_t *origin);
+
 /*  The updates of one job, as envelope bytes (views the caller keeps). */
 typedef struct {
     const ru_bytes_t *env;

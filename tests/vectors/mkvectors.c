@@ -31,6 +31,7 @@
 #include "ruche/ru_text.h"
 #include "ruche/ru_update.h"
 #include "vec_json.h"
+#include "vec_node.h"
 
 /*  ---------------------------------------------------------------------
  *  Keys, times, context
@@ -59,6 +60,7 @@ typedef struct {
     uint64_t last_seq[S_KEYS];
     uint8_t last_hash[S_KEYS][RU_HASH_BYTES];
     ru_buf_t envelopes[S_MAX_UPDATES]; /* of s_updates, by row */
+    ru_buf_t variants[S_MAX_UPDATES];  /* of s_variants, by row */
     char bees[S_BEES * 4 + 1];
     int failed;
 } s_ctx_t;
@@ -346,15 +348,13 @@ s_str(const char *s)
     return (ru_str_t){s, s ? (uint32_t) strlen(s) : 0};
 }
 
-/*  Fills u from row: the origin's next seq, prev from its last hash. */
+/*  Fills u from row, with prev. */
 static ru_err
-s_fill(s_ctx_t *ctx, const s_update_row_t *row, ru_update_t *u)
+s_fill(const s_ctx_t *ctx, const s_update_row_t *row, const uint8_t *prev, ru_update_t *u)
 {
-    if (row->seq != ctx->last_seq[row->key] + 1)
-        s_die("update rows are not in seq order");
     memcpy(u->origin, s_pub(ctx, row->key), RU_KEY_BYTES);
     u->seq = row->seq;
-    memcpy(u->prev, ctx->last_hash[row->key], RU_HASH_BYTES);
+    memcpy(u->prev, prev, RU_HASH_BYTES);
     u->hlc = row->hlc;
     u->author = s_str(row->author);
     u->kind = row->kind;
@@ -395,7 +395,9 @@ s_make_update(s_ctx_t *ctx, size_t i, json_t *arr)
     ru_update_init(&u);
     ru_update_init(&back);
     ru_envelope_t env;
-    ru_err err = s_fill(ctx, row, &u);
+    if (row->seq != ctx->last_seq[row->key] + 1)
+        s_die("update rows are not in seq order");
+    ru_err err = s_fill(ctx, row, ctx->last_hash[row->key], &u);
     if (!err)
         err = ru_update_encode(&u, ctx->keys[row->key], wire);
     if (!err)
@@ -984,6 +986,225 @@ s_make_bad_messages(s_ctx_t *ctx, json_t *arr)
 }
 
 /*  ---------------------------------------------------------------------
+ *  Variants: authentic updates that no honest node makes, for the
+ *  sequences
+ */
+
+/*  A row of s_updates with another text, or chained to another variant
+ *  (its hash is the variant's prev). */
+typedef struct {
+    const char *name;
+    const char *of;      /* the row of s_updates it varies */
+    const char *text;    /* NULL: the row's own */
+    const char *prev_of; /* NULL: the row's own prev; else a variant */
+} s_variant_row_t;
+
+static const s_variant_row_t s_variants[] = {
+    {"paris-1-post-again", "paris-1-post", "Hello again from Paris!", NULL},
+    {"paris-2-reply-after-again", "paris-2-reply", NULL, "paris-1-post-again"},
+};
+
+#define S_N_VARIANTS (sizeof s_variants / sizeof s_variants[0])
+
+/*  The envelope of the update or variant called name; NULL if none. */
+static const ru_buf_t *
+s_named(const s_ctx_t *ctx, const char *name)
+{
+    for (size_t i = 0; i < S_N_UPDATES; i++)
+        if (strcmp(s_updates[i].name, name) == 0)
+            return &ctx->envelopes[i];
+    for (size_t i = 0; i < S_N_VARIANTS; i++)
+        if (strcmp(s_variants[i].name, name) == 0)
+            return &ctx->variants[i];
+    return NULL;
+}
+
+/*  The hash of the update in wire. */
+static void
+s_hash(const ru_buf_t *wire, uint8_t *hash)
+{
+    ru_envelope_t env;
+    if (!wire || ru_envelope_parse(wire->data, wire->len, &env) != RU_OK)
+        s_die("a variant names no update made before it");
+    ru_update_hash(&env, hash);
+}
+
+/*  Makes variant i, checks that it opens, appends its vector to arr. */
+static ru_err
+s_make_variant(s_ctx_t *ctx, size_t i, json_t *arr)
+{
+    const s_variant_row_t *v = &s_variants[i];
+    const s_update_row_t *of = NULL;
+    for (size_t r = 0; r < S_N_UPDATES; r++)
+        if (strcmp(s_updates[r].name, v->of) == 0)
+            of = &s_updates[r];
+    if (!of)
+        s_die("a variant varies no row");
+    s_update_row_t row = *of;
+    if (v->text)
+        row.text = v->text;
+    uint8_t prev[RU_HASH_BYTES] = {0};
+    for (size_t r = 0; !v->prev_of && r < S_N_UPDATES; r++)
+        if (s_updates[r].key == row.key && s_updates[r].seq + 1 == row.seq)
+            s_hash(&ctx->envelopes[r], prev);
+    if (v->prev_of)
+        s_hash(s_named(ctx, v->prev_of), prev);
+    ru_update_t u, back;
+    ru_update_init(&u);
+    ru_update_init(&back);
+    ru_envelope_t env;
+    ru_err err = s_fill(ctx, &row, prev, &u);
+    if (!err)
+        err = ru_update_encode(&u, ctx->keys[row.key], &ctx->variants[i]);
+    if (!err)
+        err = ru_update_open(ctx->variants[i].data, ctx->variants[i].len, &env, &back);
+    if (!err)
+        json_array_append_new(arr, s_update_json(v->name, s_key_defs[row.key].name, &env, &back));
+    else
+        (void) fprintf(stderr, "mkvectors: variant %s: %s\n", v->name, ru_err_name(err));
+    ru_update_fini(&u);
+    ru_update_fini(&back);
+    return err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Sequences: what a receiving node makes of updates in a given order
+ */
+
+typedef struct {
+    const char *update; /* a row of s_updates or a variant */
+    const char *result; /* "applied", "pending", "duplicate", "refused" */
+    const char *error;  /* the refusal's error */
+} s_step_t;
+
+enum { S_MAX_STEPS = 8, S_TRUST_ALL = 7 };
+
+/*  Steps by hand, or the whole of s_updates in order (whole_log 1: each
+ *  applied) or in reverse order (-1: each pending but the last, whose
+ *  applying wakes every other). */
+static const struct {
+    const char *name;
+    unsigned trust; /* bit k: key k is trusted */
+    int whole_log;
+    s_step_t steps[S_MAX_STEPS];
+} s_sequences[] = {
+    {"whole-log-in-order", S_TRUST_ALL, 1, {{0}}},
+    {"whole-log-reversed", S_TRUST_ALL, -1, {{0}}},
+    {"duplicate",
+     S_TRUST_ALL,
+     0,
+     {{"paris-1-post", "applied", NULL}, {"paris-1-post", "duplicate", NULL}}},
+    {"waits-for-its-clock",
+     S_TRUST_ALL,
+     0,
+     {{"nozay-1-post-multibyte", "pending", NULL}, {"paris-1-post", "applied", NULL}}},
+    {"relayed-from-an-unknown-origin",
+     1u << K_PARIS | 1u << K_NOZAY,
+     0,
+     {{"paris-1-post", "applied", NULL},
+      {"nozay-1-post-multibyte", "applied", NULL},
+      {"paris-2-reply", "applied", NULL},
+      {"paris-3-like", "applied", NULL},
+      {"nozay-2-post-direct", "applied", NULL},
+      {"paris-4-group-create", "applied", NULL},
+      {"murray-hill-1-post", "refused", "untrusted"},
+      {"paris-5-group-join", "pending", NULL}}},
+    {"fork",
+     S_TRUST_ALL,
+     0,
+     {{"paris-1-post", "applied", NULL}, {"paris-1-post-again", "refused", "fork"}}},
+    {"chain-broken-by-a-fork",
+     S_TRUST_ALL,
+     0,
+     {{"paris-1-post", "applied", NULL},
+      {"nozay-1-post-multibyte", "applied", NULL},
+      {"paris-2-reply-after-again", "refused", "chain"}}},
+};
+
+/*  Step i of sequence q; NULL past its last. */
+static const s_step_t *
+s_step(size_t q, size_t i, s_step_t *whole)
+{
+    int dir = s_sequences[q].whole_log;
+    if (!dir)
+        return i < S_MAX_STEPS && s_sequences[q].steps[i].update ? &s_sequences[q].steps[i]
+                                                                  : NULL;
+    if (i >= S_N_UPDATES)
+        return NULL;
+    int last = i + 1 == S_N_UPDATES;
+    whole->update = s_updates[dir > 0 ? i : S_N_UPDATES - 1 - i].name;
+    whole->result = dir > 0 || last ? "applied" : "pending";
+    whole->error = NULL;
+    return whole;
+}
+
+static int
+s_same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*  Feeds one step to node; appends its vector to steps. */
+static int
+s_run_step(s_ctx_t *ctx, vec_node_t *node, const s_step_t *step, json_t *steps)
+{
+    const ru_buf_t *wire = s_named(ctx, step->update);
+    vec_outcome_t out;
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    uint8_t digest[RU_HASH_BYTES];
+    if (!wire || vec_node_feed(node, wire->data, wire->len, &out) != RU_OK ||
+        vec_node_state(node, &clock, digest) != RU_OK)
+        s_die("cannot feed a sequence's node");
+    int ok = s_same(out.result, step->result) && s_same(out.error, step->error);
+    if (!ok)
+        (void) fprintf(stderr, "mkvectors: %s: %s %s, not %s %s\n", step->update, out.result,
+                       out.error ? out.error : "", step->result, step->error ? step->error : "");
+    json_t *j = json_pack("{s:s,s:s,s:o}", "update", step->update, "result", out.result, "clock",
+                          vec_json_from_clock(&clock));
+    if (out.error)
+        json_object_set_new(j, "error", json_string(out.error));
+    json_array_append_new(steps, j);
+    ru_clock_fini(&clock);
+    return ok;
+}
+
+/*  Runs sequence q on a fresh node; appends its vector to arr. */
+static ru_err
+s_make_sequence(s_ctx_t *ctx, size_t q, json_t *arr)
+{
+    uint8_t trust[S_KEYS][RU_KEY_BYTES];
+    json_t *names = json_array(), *steps = json_array();
+    int n = 0, ok = 1;
+    for (int k = 0; k < S_KEYS; k++)
+        if (s_sequences[q].trust & 1u << k) {
+            memcpy(trust[n++], s_pub(ctx, k), RU_KEY_BYTES);
+            json_array_append_new(names, json_string(s_key_defs[k].name));
+        }
+    vec_node_t node;
+    if (vec_node_open(&node, (const uint8_t(*)[RU_KEY_BYTES]) trust, n) != 0)
+        s_die("cannot open a sequence's node");
+    s_step_t whole;
+    const s_step_t *step;
+    for (size_t i = 0; (step = s_step(q, i, &whole)) != NULL; i++)
+        ok &= s_run_step(ctx, &node, step, steps);
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    uint8_t digest[RU_HASH_BYTES];
+    if (vec_node_state(&node, &clock, digest) != RU_OK)
+        s_die("cannot read a sequence's node");
+    json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:o}", "name", s_sequences[q].name, "trust",
+                                         names, "steps", steps, "digest",
+                                         vec_json_hex(digest, RU_HASH_BYTES)));
+    ru_clock_fini(&clock);
+    vec_node_close(&node);
+    if (!ok)
+        (void) fprintf(stderr, "mkvectors: sequence %s: a step did not do as its row says\n",
+                       s_sequences[q].name);
+    return ok ? RU_OK : RU_E_INVALID;
+}
+
+/*  ---------------------------------------------------------------------
  *  The file
  */
 
@@ -1012,12 +1233,19 @@ s_make_file(s_ctx_t *ctx)
 {
     json_t *root = json_pack("{s:i,s:s}", "version", RU_PROTO_VERSION, "domain", RU_UPDATE_DOMAIN);
     json_t *updates = json_array(), *messages = json_array(), *invalid = json_array();
+    json_t *variants = json_array(), *sequences = json_array();
     json_object_set_new(root, "keys", s_make_keys(ctx));
     for (size_t i = 0; !ctx->failed && i < S_N_UPDATES; i++)
         if (s_make_update(ctx, i, updates))
             ctx->failed = 1;
     for (size_t i = 0; !ctx->failed && i < sizeof s_messages / sizeof s_messages[0]; i++)
         if (s_make_message(ctx, i, messages))
+            ctx->failed = 1;
+    for (size_t i = 0; !ctx->failed && i < S_N_VARIANTS; i++)
+        if (s_make_variant(ctx, i, variants))
+            ctx->failed = 1;
+    for (size_t i = 0; !ctx->failed && i < sizeof s_sequences / sizeof s_sequences[0]; i++)
+        if (s_make_sequence(ctx, i, sequences))
             ctx->failed = 1;
     if (!ctx->failed) {
         s_make_bad_envelopes(ctx, invalid);
@@ -1027,6 +1255,8 @@ s_make_file(s_ctx_t *ctx)
     json_object_set_new(root, "updates", updates);
     json_object_set_new(root, "messages", messages);
     json_object_set_new(root, "invalid", invalid);
+    json_object_set_new(root, "variants", variants);
+    json_object_set_new(root, "sequences", sequences);
     return root;
 }
 
@@ -1034,20 +1264,24 @@ int
 main(void)
 {
     static s_ctx_t ctx;
-    if (S_N_UPDATES > S_MAX_UPDATES || sodium_init() < 0)
+    if (S_N_UPDATES > S_MAX_UPDATES || S_N_VARIANTS > S_MAX_UPDATES || sodium_init() < 0)
         s_die("cannot start");
     for (size_t i = 0; i < S_BEES; i++)
         memcpy(ctx.bees + 4 * i, S_BEE, 4);
-    for (size_t i = 0; i < S_MAX_UPDATES; i++)
+    for (size_t i = 0; i < S_MAX_UPDATES; i++) {
         ru_buf_init(&ctx.envelopes[i]);
+        ru_buf_init(&ctx.variants[i]);
+    }
     json_t *root = s_make_file(&ctx);
     if (!ctx.failed && json_dumpf(root, stdout, JSON_INDENT(1)) == 0)
         (void) fputc('\n', stdout);
     else
         ctx.failed = 1;
     json_decref(root);
-    for (size_t i = 0; i < S_MAX_UPDATES; i++)
+    for (size_t i = 0; i < S_MAX_UPDATES; i++) {
         ru_buf_fini(&ctx.envelopes[i]);
+        ru_buf_fini(&ctx.variants[i]);
+    }
     for (int k = 0; k < S_KEYS; k++)
         ru_key_destroy(&ctx.keys[k]);
     return ctx.failed || fflush(stdout) != 0;

@@ -8,7 +8,11 @@
  *  hash of the origin's previous update in the file. For every message: the
  *  fields are encoded again and must give the bytes, which must decode into
  *  the fields. For every invalid case: the named decoder must fail with
- *  exactly the named error. A vector with a missing, extra or mistyped
+ *  exactly the named error. For every variant (an authentic update no
+ *  honest node makes): as an update, outside the chains. For every
+ *  sequence: a fresh node trusting the named keys (vec_node.c) takes the
+ *  steps in order, each with the result, error and clock the file says,
+ *  and ends with its digest. A vector with a missing, extra or mistyped
  *  member fails, so a damaged file cannot pass by skipping checks.
  */
 #include <setjmp.h>
@@ -25,6 +29,7 @@
 #include "ruche/ru_text.h"
 #include "ruche/ru_update.h"
 #include "vec_json.h"
+#include "vec_node.h"
 
 static json_t *s_file;
 
@@ -125,7 +130,7 @@ static void
 test_header(void **state)
 {
     (void) state;
-    s_size(s_file, 6, "the file");
+    s_size(s_file, 8, "the file");
     assert_int_equal(json_integer_value(s_member(s_file, "version", JSON_INTEGER)),
                      RU_PROTO_VERSION);
     assert_string_equal(s_text(s_file, "domain"), RU_UPDATE_DOMAIN);
@@ -232,7 +237,8 @@ s_check_update(const json_t *vec, s_chains_t *chains)
     s_assert_hex(vec, "signature", env.sig, RU_SIG_BYTES, name);
     s_assert_hex(vec, "envelope", wire.data, wire.len, name);
     s_assert_hex(vec, "hash", hash, RU_HASH_BYTES, name);
-    s_check_chain(chains, &u, hash, name);
+    if (chains)
+        s_check_chain(chains, &u, hash, name);
     s_check_open(vec, name);
     ru_buf_fini(&wire);
     ru_update_fini(&u);
@@ -249,6 +255,114 @@ test_updates(void **state)
     json_array_foreach(s_list("updates"), i, vec)
     {
         s_check_update(vec, &chains);
+    }
+}
+
+/*  Variants: updates as the others, outside the chains. */
+static void
+test_variants(void **state)
+{
+    (void) state;
+    size_t i;
+    json_t *vec;
+    json_array_foreach(s_list("variants"), i, vec)
+    {
+        s_check_update(vec, NULL);
+    }
+}
+
+/*  ---------------------------------------------------------------------
+ *  Sequences: the node's modules take the steps as the file says
+ */
+
+/*  The envelope of the update or variant called name, appended to out. */
+static void
+s_named(const char *name, ru_buf_t *out)
+{
+    const char *lists[] = {"updates", "variants"};
+    for (size_t l = 0; l < 2; l++) {
+        size_t i;
+        json_t *vec;
+        json_array_foreach(s_list(lists[l]), i, vec)
+        {
+            if (strcmp(s_text(vec, "name"), name) == 0) {
+                s_bytes(vec, "envelope", out);
+                return;
+            }
+        }
+    }
+    fail_msg("no update or variant named %s", name);
+}
+
+static void
+s_check_step(vec_node_t *node, const json_t *step, const char *name)
+{
+    const char *update = s_text(step, "update");
+    json_t *error = json_object_get(step, "error");
+    s_size(step, error ? 4 : 3, update);
+    ru_buf_t wire;
+    ru_buf_init(&wire);
+    s_named(update, &wire);
+    vec_outcome_t out;
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    uint8_t digest[RU_HASH_BYTES];
+    assert_int_equal(vec_node_feed(node, wire.data, wire.len, &out), RU_OK);
+    assert_int_equal(vec_node_state(node, &clock, digest), RU_OK);
+    if (strcmp(out.result, s_text(step, "result")) != 0 ||
+        (error ? !out.error || strcmp(out.error, s_text(step, "error")) != 0 : out.error != NULL))
+        fail_msg("%s: %s: %s %s, not as the file says", name, update, out.result,
+                 out.error ? out.error : "");
+    json_t *want = s_member(step, "clock", JSON_ARRAY), *got = vec_json_from_clock(&clock);
+    int same = json_equal(want, got);
+    json_decref(got);
+    if (!same)
+        fail_msg("%s: %s: the node's clock is not the file's", name, update);
+    ru_clock_fini(&clock);
+    ru_buf_fini(&wire);
+}
+
+static void
+s_check_sequence(const json_t *vec)
+{
+    const char *name = s_text(vec, "name");
+    s_size(vec, 4, name);
+    uint8_t trust[VEC_NODE_MAX_TRUST][RU_KEY_BYTES];
+    json_t *names = s_member(vec, "trust", JSON_ARRAY), *v;
+    size_t i;
+    assert_true(json_array_size(names) <= VEC_NODE_MAX_TRUST);
+    json_array_foreach(names, i, v)
+    {
+        ru_key_t *key = s_key(json_string_value(v) ? json_string_value(v) : "");
+        memcpy(trust[i], ru_key_public(key), RU_KEY_BYTES);
+        ru_key_destroy(&key);
+    }
+    vec_node_t node;
+    assert_int_equal(vec_node_open(&node, (const uint8_t(*)[RU_KEY_BYTES]) trust,
+                                   (int) json_array_size(names)),
+                     0);
+    json_array_foreach(s_member(vec, "steps", JSON_ARRAY), i, v)
+    {
+        s_check_step(&node, v, name);
+    }
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    uint8_t digest[RU_HASH_BYTES];
+    assert_int_equal(vec_node_state(&node, &clock, digest), RU_OK);
+    s_assert_hex(vec, "digest", digest, RU_HASH_BYTES, name);
+    ru_clock_fini(&clock);
+    vec_node_close(&node);
+}
+
+static void
+test_sequences(void **state)
+{
+    (void) state;
+    size_t i;
+    json_t *vec;
+    json_array_foreach(s_list("sequences"), i, vec)
+    {
+        s_check_sequence(vec);
     }
 }
 
@@ -386,7 +500,8 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header),  cmocka_unit_test(test_keys),
         cmocka_unit_test(test_updates), cmocka_unit_test(test_messages),
-        cmocka_unit_test(test_invalid), cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_invalid), cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_sequences), cmocka_unit_test(test_coverage),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     json_decref(s_file);

@@ -143,8 +143,8 @@ s_get_str(const json_t *obj, const char *key, ru_str_t *s)
  *  Clocks: [[origin hex, seq], ...] in wire order
  */
 
-static json_t *
-s_from_clock(const ru_clock_t *clock)
+json_t *
+vec_json_from_clock(const ru_clock_t *clock)
 {
     json_t *arr = json_array();
     for (uint32_t i = 0; i < clock->n; i++)
@@ -154,8 +154,8 @@ s_from_clock(const ru_clock_t *clock)
     return arr;
 }
 
-static ru_err
-s_to_clock(const json_t *obj, const char *key, ru_clock_t *clock)
+ru_err
+vec_json_to_clock(const json_t *obj, const char *key, ru_clock_t *clock)
 {
     json_t *arr = vec_json_get(obj, key, JSON_ARRAY);
     if (!arr)
@@ -255,7 +255,7 @@ vec_json_from_update(const ru_update_t *u)
     const char *kind = ru_kind_name(u->kind);
     return json_pack("{s:o,s:I,s:o,s:o,s:I,s:o,s:s,s:o}", "origin",
                      vec_json_hex(u->origin, RU_KEY_BYTES), "seq", (json_int_t) u->seq, "prev",
-                     vec_json_hex(u->prev, RU_HASH_BYTES), "clock", s_from_clock(&u->clock), "hlc",
+                     vec_json_hex(u->prev, RU_HASH_BYTES), "clock", vec_json_from_clock(&u->clock), "hlc",
                      (json_int_t) u->hlc, "author", s_from_str(u->author), "kind",
                      kind ? kind : "?", "body", body);
 }
@@ -345,7 +345,7 @@ vec_json_to_update(const json_t *fields, ru_update_t *u)
     if ((err = s_get_hex(fields, "origin", u->origin, RU_KEY_BYTES)) != RU_OK ||
         (err = vec_json_uint(fields, "seq", &u->seq)) != RU_OK ||
         (err = s_get_hex(fields, "prev", u->prev, RU_HASH_BYTES)) != RU_OK ||
-        (err = s_to_clock(fields, "clock", &u->clock)) != RU_OK ||
+        (err = vec_json_to_clock(fields, "clock", &u->clock)) != RU_OK ||
         (err = vec_json_uint(fields, "hlc", &u->hlc)) != RU_OK ||
         (err = s_get_str(fields, "author", &u->author)) != RU_OK)
         return err;
@@ -397,7 +397,7 @@ s_from_member(const ru_msg_t *msg, s_member m)
                                   vec_json_hex(msg->updates[i].wire, msg->updates[i].wire_len));
         return arr;
     case M_CLOCK:
-        return s_from_clock(&msg->clock);
+        return vec_json_from_clock(&msg->clock);
     case M_CREDIT:
         return json_integer(msg->credit);
     case M_HLC:
@@ -463,7 +463,7 @@ s_to_member(const json_t *fields, s_member m, s_msg_in_t *in)
         }
         return RU_OK;
     case M_CLOCK:
-        return s_to_clock(fields, key, &in->clock);
+        return vec_json_to_clock(fields, key, &in->clock);
     case M_CREDIT:
         return vec_json_uint(fields, key, &in->credit);
     case M_HLC:

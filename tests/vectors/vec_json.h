@@ -35,6 +35,11 @@ RU_MUST_CHECK ru_err vec_json_uint(const json_t *obj, const char *key, uint64_t 
 /*  RU_E_INVALID unless obj has exactly n members (no stray ones). */
 RU_MUST_CHECK ru_err vec_json_size(const json_t *obj, size_t n);
 
+/*  A clock as [[origin hex, seq], ...] in wire order (a new reference). */
+json_t *vec_json_from_clock(const ru_clock_t *clock);
+/*  Adds the entries of the clock at member key of obj to clock. */
+RU_MUST_CHECK ru_err vec_json_to_clock(const json_t *obj, const char *key, ru_clock_t *clock);
+
 /*  The "fields" object of an update (a new reference). */
 json_t *vec_json_from_update(const ru_update_t *u);
 /*  Fills u, which must be initialized, from a "fields" object. Strings in u
