@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "ruche/ru_hlc.h"
 #include "ruche/ru_text.h"
 
 #define S_PAYLOAD_FIELDS 9
@@ -151,6 +152,9 @@ s_check(const ru_update_t *u)
         return RU_E_RANGE;
     /*  The origin's own entry is implied (seq - 1) and never sent. */
     if (ru_clock_get(&u->clock, u->origin) != 0)
+        return RU_E_RANGE;
+    /*  No update is dated before ruche existed: HLC 0 would be 1970. */
+    if (u->hlc >> RU_HLC_SHIFT < RU_MIN_HLC_MS)
         return RU_E_RANGE;
     ru_err err = ru_name_check(u->author.ptr, u->author.len);
     if (err)

@@ -16,6 +16,9 @@
 #define RU_SIG_BYTES 64
 #define RU_HASH_BYTES 32
 
+/*  The least HLC time an update may carry, in ms since the epoch:
+ *  2025-01-01T00:00:00Z, before any ruche node made an update. */
+#define RU_MIN_HLC_MS 1735689600000ull
 /*  An update's payload, in bytes. */
 #define RU_MAX_PAYLOAD 65536
 /*  Entries in any vector clock: a full clock or a delta. */

@@ -59,7 +59,7 @@
 #include "testdir.h"
 
 #define S_MAX_NODES 6
-#define S_START_MS 1700000000000ull /* the simulated clock starts in 2023 */
+#define S_START_MS 1800000000000ull /* the simulated clock starts in 2027 */
 #define S_HEARTBEAT_MS 1000
 #define S_ANTI_ENTROPY_MS 5000
 #define S_STALL_MS 15000

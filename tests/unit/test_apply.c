@@ -359,7 +359,7 @@ s_forge(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, ru_bu
     memcpy(u.origin, ru_key_public(site->key), RU_KEY_BYTES);
     u.seq = seq;
     memcpy(u.prev, prev, RU_HASH_BYTES);
-    u.hlc = seq << 16;
+    u.hlc = (RU_MIN_HLC_MS << 16) + seq;
     u.author = (ru_str_t){"alice", 5};
     u.kind = RU_KIND_POST;
     u.text = (ru_str_t){text, (uint32_t) strlen(text)};

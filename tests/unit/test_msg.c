@@ -39,7 +39,7 @@ s_envelope(uint64_t seq, ru_buf_t *out)
     memcpy(u.origin, ru_key_public(s_key), RU_KEY_BYTES);
     u.seq = seq;
     memset(u.prev, seq == 1 ? 0 : 0x5a, RU_HASH_BYTES);
-    u.hlc = seq << 16;
+    u.hlc = (RU_MIN_HLC_MS << 16) + seq;
     u.author = (ru_str_t){"carol", 5};
     u.kind = RU_KIND_POST;
     u.text = (ru_str_t){"hello", 5};

@@ -38,6 +38,8 @@ MAX_DISPLAY_CHARS, MAX_NOTE_CHARS = 100, 1000
 MAX_BATCH = 256
 MAX_CREDIT = 64
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
+# Section 7, step 22: 2025-01-01T00:00:00Z in ms.
+MIN_HLC_MS = 1735689600000
 
 # Section 5.3: kind number -> (name, body fields in order).
 KINDS = {
@@ -392,6 +394,8 @@ def decode_payload(payload):
     if seq < 1 or (seq == 1 and prev != bytes(32)):
         raise Refused("range")
     if any(entry[0] == origin.hex() for entry in clock):
+        raise Refused("range")
+    if hlc >> 16 < MIN_HLC_MS:
         raise Refused("range")
     check_name(author)
     for field, value in body:

@@ -666,6 +666,8 @@ static const struct {
     {"clock-key-str", "type", {{P_CLOCK, "81 a5616c696365 01", NULL}}},
     {"clock-map16-noncanonical", "noncanonical", {{P_CLOCK, "de0000", NULL}}},
     {"hlc-float", "type", {{P_HLC, "cb41d0000000000000", NULL}}},
+    {"hlc-0", "range", {{P_HLC, "00", NULL}}},
+    {"hlc-before-2025", "range", {{P_HLC, "cf 0194 1f29 7bff ffff", NULL}}},
     {"author-uppercase", "name", {{P_AUTHOR, "a5416c696365", NULL}}},
     {"author-empty", "name", {{P_AUTHOR, "a0", NULL}}},
     {"author-starts-with-dot", "name", {{P_AUTHOR, "a62e616c696365", NULL}}},
