@@ -345,10 +345,12 @@ def read_field(r, field):
     return r.blob("str", STR_LIMITS[field])
 
 
-def check_field(field, value):
+def check_field(field, value, origin, seq):
     """Step 23 of section 7."""
     if field in ("target", "group"):
         if value is not None and value["seq"] < 1:
+            raise Refused("range")
+        if value is not None and value["origin"] == origin.hex() and value["seq"] >= seq:
             raise Refused("range")
     elif field == "text":
         check_text(value, 1, MAX_TEXT_CHARS)
@@ -392,7 +394,7 @@ def decode_payload(payload):
         raise Refused("range")
     check_name(author)
     for field, value in body:
-        check_field(field, value)
+        check_field(field, value, origin, seq)
     return {"origin": origin.hex(), "seq": seq, "prev": prev.hex(), "clock": clock,
             "hlc": hlc, "author": author.decode(), "kind": KINDS[kind][0],
             "body": {field: field_to_json(value) for field, value in body}}
