@@ -212,6 +212,27 @@ ru_api_admin_add_user(ru_req_t *req)
     return ru_http_json(req, 200, json_pack("{s:s, s:s}", "username", name, "password", password));
 }
 
+/*  "pending_origins": [{key, site, count, oldest, oldest_age_s}] of the
+ *  origins with updates waiting here, from the counts kept with them. */
+static json_t *
+s_pending_json(ru_node_t *node, const ru_apply_pending_t *by, size_t n)
+{
+    json_t *out = json_array();
+    ru_view_t v = {node, NULL, NULL};
+    uint64_t now = ru_hlc_wall_ms();
+    for (size_t i = 0; i < n; i++) {
+        char key[RU_KEY_TEXT_SIZE], site[RU_MAX_NAME + 1];
+        ru_b64_encode(key, by[i].origin, RU_KEY_BYTES);
+        ru_view_site(&v, by[i].origin, site);
+        uint64_t age = now > by[i].oldest_ms ? (now - by[i].oldest_ms) / 1000 : 0;
+        json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:o, s:I}", "key", key, "site", site,
+                                             "count", (json_int_t) by[i].count, "oldest",
+                                             ru_view_time(by[i].oldest_ms), "oldest_age_s",
+                                             (json_int_t) age));
+    }
+    return out;
+}
+
 ru_err
 ru_api_replication_json(ru_node_t *node, json_t **out)
 {
@@ -219,7 +240,9 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     ru_clock_t clock;
     ru_clock_init(&clock);
     uint8_t digest[RU_HASH_BYTES], state[RU_HASH_BYTES];
-    json_int_t pending = 0;
+    ru_apply_pending_t *by = NULL;
+    size_t n = 0;
+    uint64_t pending = 0;
     *out = NULL;
     ru_err err = ru_store_read(node->store, &txn);
     if (err)
@@ -228,7 +251,7 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     if (!err)
         err = ru_txn_digest(&txn, state);
     if (!err)
-        err = ru_txn_scan(&txn, RU_DB_pending, NULL, 0, 0, s_count_one, &pending);
+        err = ru_apply_pending(&txn, &by, &n, &pending);
     ru_txn_abort(&txn);
     if (err) {
         ru_clock_fini(&clock);
@@ -238,10 +261,15 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     ru_b64_encode(key, ru_key_public(node->key), RU_KEY_BYTES);
     sodium_bin2hex(hex, sizeof hex, digest, RU_HASH_BYTES);
     sodium_bin2hex(state_hex, sizeof state_hex, state, RU_HASH_BYTES);
-    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o}", "site", node->cfg.site, "key", key,
-                     "clock", ru_repl_clock_json(&clock), "digest", hex, "state_digest", state_hex,
-                     "pending", pending, "peers",
+    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:o}", "site",
+                     node->cfg.site, "key", key, "clock", ru_repl_clock_json(&clock), "digest", hex,
+                     "state_digest", state_hex, "pending", (json_int_t) pending, "pending_origins",
+                     s_pending_json(node, by, n), "pending_limits", "per_origin",
+                     (json_int_t) node->cfg.pending_per_origin, "max",
+                     (json_int_t) node->cfg.pending_max, "alarm_s",
+                     (json_int_t) node->cfg.pending_alarm_s, "peers",
                      node->repl ? ru_repl_status(node->repl, &clock) : json_array());
+    free(by);
     ru_clock_fini(&clock);
     return *out ? RU_OK : RU_E_NOMEM;
 }

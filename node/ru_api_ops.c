@@ -29,6 +29,12 @@
  *      disk          under 10% of the data directory's disk free
  *                    (critical under 3%)
  *      store         the store uses over 90% of [store] max_size
+ *      pending       updates of an origin (site) wait for their
+ *                    dependencies past [replication] pending_alarm_s
+ *                    (oldest_age_s) or up to pending_per_origin (count):
+ *                    warning; the site's own, as many in all as
+ *                    pending_max: critical. Until they apply or are
+ *                    dropped (the same as the log's ALARM lines)
  *    Refusals are counted since the node started (the counts of the
  *    replication status): an alert of them stays until the next restart,
  *    so that one seen at night is still there in the morning; the logs
@@ -108,6 +114,25 @@ s_peer_alerts(const ru_node_t *node, json_t *peers, json_t *alerts)
     }
 }
 
+/*  The pending set's alerts, from the status's "pending_origins". */
+static void
+s_pending_alerts(const ru_node_t *node, json_t *status, json_t *alerts)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(status, "pending_origins"), i, o)
+    {
+        json_int_t count = s_count(o, "count"), age = s_count(o, "oldest_age_s");
+        if (count >= node->cfg.pending_per_origin || age >= node->cfg.pending_alarm_s)
+            s_alert(alerts, "pending", "warning", json_string_value(json_object_get(o, "site")),
+                    json_pack("{s:I, s:I}", "count", count, "oldest_age_s", age));
+    }
+    json_int_t total = s_count(status, "pending");
+    if (total >= node->cfg.pending_max)
+        s_alert(alerts, "pending", "critical", node->cfg.site,
+                json_pack("{s:I, s:I}", "count", total, "max", (json_int_t) node->cfg.pending_max));
+}
+
 /*  Raises heads[key] to the seqs of clock. */
 static void
 s_merge_heads(json_t *heads, json_t *clock)
@@ -183,6 +208,7 @@ ru_api_admin_ops(ru_req_t *req)
         return ru_http_fail(req, err);
     json_t *alerts = json_array();
     s_peer_alerts(req->node, json_object_get(status, "peers"), alerts);
+    s_pending_alerts(req->node, status, alerts);
     json_object_set_new(status, "disk", s_disk(req->node, alerts));
     json_object_set_new(status, "origins", s_origins(req->node, status));
     json_object_set_new(status, "alerts", alerts);

@@ -7,6 +7,24 @@
  *
  *  Waking is a worklist, not recursion: a long chain of pending updates
  *  (a catch-up received backwards) is applied in a loop of bounded stack.
+ *  A woken update that still lacks something is registered under its next
+ *  missing dependency and stays pending with its arrival time.
+ *
+ *  Pending bookkeeping, changed with every pending put and delete in the
+ *  same transaction, so that no figure needs a scan: pending_at holds each
+ *  pending update's arrival time (wall ms), pending_age the same as an
+ *  index by origin and time (an origin's oldest is its first key),
+ *  pending_n each origin's count and meta "pending_total" the sum. The caps
+ *  (ru_apply_limits_t) are checked against these counts before an update
+ *  is parked; a woken update that parks again is not a new arrival.
+ *
+ *  Clocks: clocks holds, for every origin, the full clock K(head) its last
+ *  applied update was made with (PROTOCOL.md 5.4), one record per entry,
+ *  so that checking and folding a delta costs one read and one write per
+ *  delta entry, however many sites there are. This node's own entries are
+ *  the clock its previous update was made with: the next one's delta is
+ *  taken against them, and they come back with its own updates when a
+ *  lost store is recovered from the peers.
  */
 #include "ru_apply.h"
 
@@ -19,8 +37,11 @@
 #include "ru_log.h"
 
 #define S_HEAD_BYTES (8 + RU_HASH_BYTES)
-#define S_META_SELF_CLOCK "self_clock"
+#define S_META_SELF_CLOCK "self_clock" /* schema 2: our previous clock, now in clocks */
 #define S_META_RECOVERING "recovering"
+#define S_META_PENDING "pending_total"
+#define S_CLOCK_KEY (2 * RU_KEY_BYTES)
+#define S_AGE_KEY (RU_KEY_BYTES + 8 + 8)
 
 ru_err
 ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq, uint8_t *hash)
@@ -148,7 +169,7 @@ s_wait_key(uint8_t *key, const ru_ref_t *dep, const uint8_t *origin, uint64_t se
 }
 
 /*  ---------------------------------------------------------------------
- *  Applying
+ *  Waking
  */
 
 /*  Updates to look at again: each waiter with the dependency it waited
@@ -193,8 +214,95 @@ s_waiter(void *ctx, const MDB_val *key, const MDB_val *val)
     return w->err != RU_OK;
 }
 
+/*  ---------------------------------------------------------------------
+ *  Each origin's last full clock (PROTOCOL.md 5.4)
+ */
+
+static size_t
+s_clock_key(uint8_t *key, const uint8_t *origin, const uint8_t *p)
+{
+    memcpy(key, origin, RU_KEY_BYTES);
+    memcpy(key + RU_KEY_BYTES, p, RU_KEY_BYTES);
+    return S_CLOCK_KEY;
+}
+
+/*  K(head of origin)[p], 0 when absent. */
+static ru_err
+s_clock_entry_get(ru_txn_t *txn, const uint8_t *origin, const uint8_t *p, uint64_t *seq)
+{
+    uint8_t key[S_CLOCK_KEY];
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_clocks, key, s_clock_key(key, origin, p), &val);
+    *seq = err == RU_OK && val.mv_size == 8 ? ru_dbkey_get64(val.mv_data) : 0;
+    if (err == RU_OK && val.mv_size != 8)
+        return RU_E_STORE;
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+/*  RU_E_RANGE unless every entry of u's delta strictly raises the entry of
+ *  the origin's previous full clock that it replaces. Writes nothing. */
+static ru_err
+s_clock_check(ru_txn_t *txn, const ru_update_t *u)
+{
+    for (uint32_t i = 0; i < u->clock.n; i++) {
+        uint64_t before;
+        ru_err err = s_clock_entry_get(txn, u->origin, u->clock.v[i].origin, &before);
+        if (err)
+            return err;
+        if (u->clock.v[i].seq <= before)
+            return RU_E_RANGE;
+    }
+    return RU_OK;
+}
+
+/*  Raises origin's full clock to the entries of delta. */
+static ru_err
+s_clock_fold(ru_txn_t *txn, const uint8_t *origin, const ru_clock_t *delta)
+{
+    ru_err err = RU_OK;
+    for (uint32_t i = 0; !err && i < delta->n; i++) {
+        uint8_t key[S_CLOCK_KEY], val[8];
+        ru_dbkey_be64(val, delta->v[i].seq);
+        err = ru_txn_put(txn, RU_DB_clocks, key, s_clock_key(key, origin, delta->v[i].origin), val,
+                         sizeof val);
+    }
+    return err;
+}
+
+typedef struct {
+    ru_clock_t *clock;
+    ru_err err;
+} s_full_scan;
+
+static int
+s_full_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_full_scan *s = ctx;
+    if (key->mv_size != S_CLOCK_KEY || val->mv_size != 8)
+        s->err = RU_E_STORE;
+    else
+        s->err = ru_clock_set(s->clock, (const uint8_t *) key->mv_data + RU_KEY_BYTES,
+                              ru_dbkey_get64(val->mv_data));
+    return s->err != RU_OK;
+}
+
+/*  origin's whole last full clock. */
+static ru_err
+s_full_clock(ru_txn_t *txn, const uint8_t *origin, ru_clock_t *clock)
+{
+    s_full_scan s = {clock, RU_OK};
+    ru_err err = ru_txn_scan(txn, RU_DB_clocks, origin, RU_KEY_BYTES, 0, s_full_entry, &s);
+    return err ? err : s.err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Applying
+ */
+
 /*  Stores and applies u, whose dependencies are all met, and queues the
- *  updates that waited for it. */
+ *  updates that waited for it. A broken chain (RU_E_CHAIN) or a delta that
+ *  does not raise the origin's clock (RU_E_RANGE) refuses u before
+ *  anything is written. */
 static ru_err
 s_apply_one(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, s_work *work)
 {
@@ -204,6 +312,10 @@ s_apply_one(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u
     ru_err err = ru_apply_head(txn, u->origin, &head_seq, head_hash);
     if (!err && memcmp(head_hash, u->prev, RU_HASH_BYTES) != 0)
         err = RU_E_CHAIN;
+    if (!err)
+        err = s_clock_check(txn, u);
+    if (!err)
+        err = s_clock_fold(txn, u->origin, &u->clock);
     if (!err)
         err = ru_txn_put(txn, RU_DB_log, key, ru_dbkey_ref(key, u->origin, u->seq), env->wire,
                          env->wire_len);
@@ -223,18 +335,115 @@ s_apply_one(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u
     return err ? err : work->err;
 }
 
-/*  Parks u in pending under its missing dependency dep. */
+/*  ---------------------------------------------------------------------
+ *  The pending set and its counts
+ */
+
+static ru_err
+s_get64(ru_txn_t *txn, ru_db db, const void *key, size_t len, uint64_t *v)
+{
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, db, key, len, &val);
+    *v = err == RU_OK && val.mv_size == 8 ? ru_dbkey_get64(val.mv_data) : 0;
+    if (err == RU_OK && val.mv_size != 8)
+        return RU_E_STORE;
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+/*  Puts v under key, or deletes key when v is 0. */
+static ru_err
+s_put64(ru_txn_t *txn, ru_db db, const void *key, size_t len, uint64_t v)
+{
+    uint8_t val[8];
+    ru_dbkey_be64(val, v);
+    return v ? ru_txn_put(txn, db, key, len, val, sizeof val) : ru_txn_del(txn, db, key, len);
+}
+
+/*  Adds one (up) or takes one away from origin's pending count and the
+ *  total. */
+static ru_err
+s_count_pending(ru_txn_t *txn, const uint8_t *origin, int up)
+{
+    uint64_t n, total;
+    ru_err err = s_get64(txn, RU_DB_pending_n, origin, RU_KEY_BYTES, &n);
+    if (!err)
+        err = s_get64(txn, RU_DB_meta, S_META_PENDING, strlen(S_META_PENDING), &total);
+    if (!err && !up && (n == 0 || total == 0))
+        err = RU_E_STORE; /* counts that do not match the records */
+    if (!err)
+        err = s_put64(txn, RU_DB_pending_n, origin, RU_KEY_BYTES, up ? n + 1 : n - 1);
+    return err ? err
+               : s_put64(txn, RU_DB_meta, S_META_PENDING, strlen(S_META_PENDING),
+                         up ? total + 1 : total - 1);
+}
+
+static size_t
+s_age_key(uint8_t *key, const uint8_t *origin, uint64_t ms, uint64_t seq)
+{
+    memcpy(key, origin, RU_KEY_BYTES);
+    ru_dbkey_be64(key + RU_KEY_BYTES, ms);
+    ru_dbkey_be64(key + RU_KEY_BYTES + 8, seq);
+    return S_AGE_KEY;
+}
+
+/*  Records that (origin, seq) became pending at ms, with its counts. */
+static ru_err
+s_note_pending(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, uint64_t ms)
+{
+    uint8_t key[S_AGE_KEY];
+    ms = ms ? ms : 1; /* s_put64 deletes a 0 */
+    ru_err err = s_put64(txn, RU_DB_pending_at, key, ru_dbkey_ref(key, origin, seq), ms);
+    if (!err)
+        err = ru_txn_put(txn, RU_DB_pending_age, key, s_age_key(key, origin, ms, seq), "", 0);
+    return err ? err : s_count_pending(txn, origin, 1);
+}
+
+/*  Parks u, a new arrival, in pending under its missing dependency dep. */
 static ru_err
 s_park(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u, const ru_ref_t *dep)
 {
     uint8_t key[2 * RU_DBKEY_REF];
     ru_err err = ru_txn_put(txn, RU_DB_pending, key, ru_dbkey_ref(key, u->origin, u->seq),
                             env->wire, env->wire_len);
-    return err ? err
-               : ru_txn_put(txn, RU_DB_waits, key, s_wait_key(key, dep, u->origin, u->seq), "", 0);
+    if (!err)
+        err = ru_txn_put(txn, RU_DB_waits, key, s_wait_key(key, dep, u->origin, u->seq), "", 0);
+    return err ? err : s_note_pending(txn, u->origin, u->seq, ru_hlc_wall_ms());
 }
 
-/*  Applies u now or parks it. */
+/*  Takes (origin, seq) out of pending, with its time and counts. */
+static ru_err
+s_unpark(ru_txn_t *txn, const uint8_t *origin, uint64_t seq)
+{
+    uint8_t key[S_AGE_KEY];
+    uint64_t ms;
+    size_t len = ru_dbkey_ref(key, origin, seq);
+    ru_err err = s_get64(txn, RU_DB_pending_at, key, len, &ms);
+    if (!err)
+        err = ru_txn_del(txn, RU_DB_pending, key, len);
+    if (!err)
+        err = ru_txn_del(txn, RU_DB_pending_at, key, len);
+    if (!err)
+        err = ru_txn_del(txn, RU_DB_pending_age, key, s_age_key(key, origin, ms, seq));
+    return err ? err : s_count_pending(txn, origin, 0);
+}
+
+/*  RU_E_PENDING_FULL when origin, or the node, has as many updates
+ *  pending as the limits allow (0: no limit). */
+static ru_err
+s_room(const ru_apply_t *ap, const uint8_t *origin)
+{
+    uint64_t n, total;
+    ru_err err = s_get64(ap->state.txn, RU_DB_pending_n, origin, RU_KEY_BYTES, &n);
+    if (!err)
+        err = s_get64(ap->state.txn, RU_DB_meta, S_META_PENDING, strlen(S_META_PENDING), &total);
+    if (!err && ap->limits.per_origin && n >= ap->limits.per_origin)
+        err = RU_E_PENDING_FULL;
+    if (!err && ap->limits.total && total >= ap->limits.total)
+        err = RU_E_PENDING_FULL;
+    return err;
+}
+
+/*  Applies u, a new arrival, now or parks it, if there is room. */
 static ru_err
 s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, s_work *work,
           ru_apply_result *result)
@@ -245,11 +454,16 @@ s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, 
     if (err)
         return err;
     *result = missing ? RU_APPLY_PENDING : RU_APPLY_APPLIED;
-    return missing ? s_park(ap->state.txn, env, u, &dep) : s_apply_one(ap, env, u, work);
+    if (!missing)
+        return s_apply_one(ap, env, u, work);
+    err = s_room(ap, u->origin);
+    return err ? err : s_park(ap->state.txn, env, u, &dep);
 }
 
 /*  Looks again at the pending update ref after one of its dependencies
- *  was applied. A pending update whose chain turns out broken is dropped. */
+ *  was applied: it waits for the next one it lacks, or leaves pending and
+ *  is applied. One whose chain turns out broken, or whose clock delta
+ *  does not raise its origin's clock, is dropped. */
 static ru_err
 s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *work)
 {
@@ -268,16 +482,31 @@ s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *
     ru_envelope_t env;
     ru_update_t u;
     ru_update_init(&u);
-    ru_apply_result result;
+    int missing = 0;
+    ru_ref_t next;
     err = ru_envelope_parse(wire, val.mv_size, &env);
     if (!err)
         err = ru_update_decode(&env, &u);
+    if (err && err != RU_E_NOMEM) { /* parked before the decoder knew better */
+        ru_log_warn("apply", "dropped a pending update that no longer decodes: %s",
+                    ru_err_name(err));
+        err = s_unpark(txn, ref->origin, ref->seq);
+        free(wire);
+        return err;
+    }
     if (!err)
-        err = ru_txn_del(txn, RU_DB_pending, key, RU_DBKEY_REF);
-    if (!err)
-        err = s_deliver(ap, &env, &u, work, &result);
-    if (err == RU_E_CHAIN) {
-        ru_log_warn("apply", "dropped a pending update whose prev hash breaks its chain");
+        err = s_first_missing(txn, &u, &missing, &next);
+    if (!err && missing)
+        err = ru_txn_put(txn, RU_DB_waits, key, s_wait_key(key, &next, u.origin, u.seq), "", 0);
+    else if (!err) {
+        err = s_unpark(txn, u.origin, u.seq);
+        if (!err)
+            err = s_apply_one(ap, &env, &u, work);
+    }
+    if (err == RU_E_CHAIN || err == RU_E_RANGE) {
+        ru_log_warn("apply", "dropped a pending update whose %s",
+                    err == RU_E_CHAIN ? "prev hash breaks its chain"
+                                      : "clock delta does not raise its origin's clock");
         err = RU_OK;
     }
     ru_update_fini(&u);
@@ -329,39 +558,9 @@ ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_
  *  Local updates
  */
 
-/*  The clock this node sent with its previous update (meta self_clock). */
-static ru_err
-s_self_clock(ru_txn_t *txn, ru_clock_t *clock)
-{
-    MDB_val val;
-    ru_err err = ru_txn_get(txn, RU_DB_meta, S_META_SELF_CLOCK, strlen(S_META_SELF_CLOCK), &val);
-    if (err == RU_E_NOT_FOUND)
-        return RU_OK;
-    ru_mp_t mp;
-    ru_mp_init(&mp, val.mv_data, val.mv_size);
-    if (!err && (ru_clock_read(clock, &mp) != RU_OK || ru_mp_end(&mp) != RU_OK))
-        err = RU_E_STORE;
-    return err;
-}
-
-static ru_err
-s_save_self_clock(ru_txn_t *txn, const ru_clock_t *clock)
-{
-    ru_buf_t buf;
-    ru_buf_init(&buf);
-    msgpack_packer pk;
-    ru_mp_packer_init(&pk, &buf);
-    ru_clock_write(clock, &pk);
-    ru_err err = ru_buf_status(&buf);
-    if (!err)
-        err = ru_txn_put(txn, RU_DB_meta, S_META_SELF_CLOCK, strlen(S_META_SELF_CLOCK), buf.data,
-                         buf.len);
-    ru_buf_fini(&buf);
-    return err;
-}
-
 /*  Fills u's header: seq and prev from our head, the clock delta since our
- *  previous update (now holds the clock to save afterwards), the time. */
+ *  previous update (the entries of our clock now that grew since the full
+ *  clock that update was made with), the time. */
 static ru_err
 s_header(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_clock_t *now)
 {
@@ -375,7 +574,7 @@ s_header(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_clock_t *
     if (!err)
         err = ru_clock_set(now, u->origin, 0); /* our own entry is implied */
     if (!err)
-        err = s_self_clock(txn, &before);
+        err = s_full_clock(txn, u->origin, &before);
     if (!err)
         err = ru_clock_delta(&before, now, &u->clock);
     ru_clock_fini(&before);
@@ -399,30 +598,13 @@ ru_apply_recovering(ru_txn_t *txn, int *recovering)
     return err == RU_E_NOT_FOUND ? RU_OK : err;
 }
 
-/*  Does origin have an update pending here? */
-static ru_err
-s_has_pending(ru_txn_t *txn, const uint8_t *origin, int *has)
-{
-    MDB_cursor *c;
-    *has = 0;
-    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_pending), &c) != 0)
-        return RU_E_STORE;
-    uint8_t first[RU_DBKEY_REF];
-    MDB_val k = {ru_dbkey_ref(first, origin, 0), first}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    *has = rc == 0 && k.mv_size >= RU_KEY_BYTES && memcmp(k.mv_data, origin, RU_KEY_BYTES) == 0;
-    mdb_cursor_close(c);
-    return rc == 0 || rc == MDB_NOTFOUND ? RU_OK : RU_E_STORE;
-}
-
 ru_err
 ru_apply_end_recovery(const ru_apply_t *ap, uint64_t target, int *ended)
 {
-    uint64_t head;
-    int pending = 0;
+    uint64_t head, pending = 0;
     ru_err err = ru_apply_head(ap->state.txn, ap->state.self, &head, NULL);
     if (!err)
-        err = s_has_pending(ap->state.txn, ap->state.self, &pending);
+        err = s_get64(ap->state.txn, RU_DB_pending_n, ap->state.self, RU_KEY_BYTES, &pending);
     *ended = !err && head >= target && !pending;
     if (*ended)
         err = ru_txn_del(ap->state.txn, RU_DB_meta, S_META_RECOVERING, strlen(S_META_RECOVERING));
@@ -453,10 +635,178 @@ ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_buf
     if (!err && result != RU_APPLY_APPLIED)
         err = RU_E_STORE; /* all of a local update's dependencies are here */
     if (!err)
-        err = s_save_self_clock(ap->state.txn, &now);
-    if (!err)
         ru_buf_append(out, wire.data, wire.len);
     ru_clock_fini(&now);
     ru_buf_fini(&wire);
     return err ? err : ru_buf_status(out);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Figures and the schema step
+ */
+
+typedef struct {
+    ru_apply_pending_t *v;
+    size_t n, cap;
+    ru_err err;
+} s_origins;
+
+static int
+s_pending_origin(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_origins *o = ctx;
+    if (key->mv_size != RU_KEY_BYTES || val->mv_size != 8) {
+        o->err = RU_E_STORE;
+        return 1;
+    }
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        ru_apply_pending_t *v = realloc(o->v, cap * sizeof *v);
+        if (!v) {
+            o->err = RU_E_NOMEM;
+            return 1;
+        }
+        o->v = v;
+        o->cap = cap;
+    }
+    ru_apply_pending_t *p = &o->v[o->n++];
+    memcpy(p->origin, key->mv_data, RU_KEY_BYTES);
+    p->count = ru_dbkey_get64(val->mv_data);
+    p->oldest_ms = 0;
+    return 0;
+}
+
+static int
+s_first_age(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    if (key->mv_size == S_AGE_KEY)
+        *(uint64_t *) ctx = ru_dbkey_get64((const uint8_t *) key->mv_data + RU_KEY_BYTES);
+    return 1; /* the first is the oldest */
+}
+
+ru_err
+ru_apply_pending(ru_txn_t *txn, ru_apply_pending_t **out, size_t *n, uint64_t *total)
+{
+    s_origins o = {0};
+    *out = NULL;
+    *n = 0;
+    ru_err err = s_get64(txn, RU_DB_meta, S_META_PENDING, strlen(S_META_PENDING), total);
+    if (!err)
+        err = ru_txn_scan(txn, RU_DB_pending_n, NULL, 0, 0, s_pending_origin, &o);
+    if (!err)
+        err = o.err;
+    for (size_t i = 0; !err && i < o.n; i++)
+        err = ru_txn_scan(txn, RU_DB_pending_age, o.v[i].origin, RU_KEY_BYTES, 0, s_first_age,
+                          &o.v[i].oldest_ms);
+    if (err) {
+        free(o.v);
+        return err;
+    }
+    *out = o.v;
+    *n = o.n;
+    return RU_OK;
+}
+
+/*  The schema step reads a page of records, then writes: a put may move
+ *  the pages a scan is reading (lmdb.h). */
+#define S_UPGRADE_PAGE 1024
+
+typedef struct {
+    ru_buf_t keys; /* the page's keys, RU_DBKEY_REF each */
+    ru_buf_t deltas; /* log: origin | p | seq (8), for every delta entry */
+    size_t n;
+    ru_err err;
+} s_page;
+
+static int
+s_page_log(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_page *pg = ctx;
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    if (key->mv_size != RU_DBKEY_REF)
+        return 0;
+    ru_buf_append(&pg->keys, key->mv_data, key->mv_size);
+    /*  Verified when it came; one that no longer decodes folds nothing
+     *  (its origin's clock then stays lower, which refuses nothing more). */
+    if (ru_envelope_parse(val->mv_data, val->mv_size, &env) == RU_OK &&
+        ru_update_decode(&env, &u) == RU_OK)
+        for (uint32_t i = 0; i < u.clock.n; i++) {
+            uint8_t row[S_CLOCK_KEY + 8];
+            ru_dbkey_be64(row + s_clock_key(row, u.origin, u.clock.v[i].origin),
+                          u.clock.v[i].seq);
+            ru_buf_append(&pg->deltas, row, sizeof row);
+        }
+    ru_update_fini(&u);
+    return ++pg->n == S_UPGRADE_PAGE;
+}
+
+static int
+s_page_pending(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_page *pg = ctx;
+    if (key->mv_size == RU_DBKEY_REF)
+        ru_buf_append(&pg->keys, key->mv_data, key->mv_size);
+    return ++pg->n == S_UPGRADE_PAGE;
+}
+
+/*  Writes what a page read: the log's deltas folded into clocks (each
+ *  entry raised, never lowered), or the pending updates noted at now. */
+static ru_err
+s_page_write(ru_txn_t *txn, const s_page *pg, uint64_t now)
+{
+    ru_err err = ru_buf_status(&pg->keys);
+    if (!err)
+        err = ru_buf_status(&pg->deltas);
+    for (size_t at = 0; !err && at < pg->deltas.len; at += S_CLOCK_KEY + 8) {
+        const uint8_t *row = pg->deltas.data + at;
+        uint64_t before, seq = ru_dbkey_get64(row + S_CLOCK_KEY);
+        err = s_get64(txn, RU_DB_clocks, row, S_CLOCK_KEY, &before);
+        if (!err && seq > before)
+            err = s_put64(txn, RU_DB_clocks, row, S_CLOCK_KEY, seq);
+    }
+    for (size_t at = 0; !err && now && at < pg->keys.len; at += RU_DBKEY_REF) {
+        const uint8_t *k = pg->keys.data + at;
+        err = s_note_pending(txn, k, ru_dbkey_get64(k + RU_KEY_BYTES), now);
+    }
+    return err;
+}
+
+/*  Runs fn over every record of db, a page at a time, writing each page. */
+static ru_err
+s_upgrade_pages(ru_txn_t *txn, ru_db db, ru_scan_fn fn, uint64_t now)
+{
+    uint8_t last[RU_DBKEY_REF];
+    int first = 1;
+    ru_err err = RU_OK;
+    for (;;) {
+        s_page pg = {.n = 0, .err = RU_OK};
+        ru_buf_init(&pg.keys);
+        ru_buf_init(&pg.deltas);
+        err = first ? ru_txn_scan(txn, db, NULL, 0, 0, fn, &pg)
+                    : ru_txn_scan_after(txn, db, NULL, 0, last, sizeof last, fn, &pg);
+        if (!err)
+            err = s_page_write(txn, &pg, now);
+        int more = !err && pg.n == S_UPGRADE_PAGE && pg.keys.len >= RU_DBKEY_REF;
+        if (more)
+            memcpy(last, pg.keys.data + pg.keys.len - RU_DBKEY_REF, RU_DBKEY_REF);
+        ru_buf_fini(&pg.keys);
+        ru_buf_fini(&pg.deltas);
+        first = 0;
+        if (!more)
+            return err;
+    }
+}
+
+ru_err
+ru_apply_upgrade(ru_txn_t *txn)
+{
+    ru_err err = s_upgrade_pages(txn, RU_DB_log, s_page_log, 0);
+    if (!err)
+        err = s_upgrade_pages(txn, RU_DB_pending, s_page_pending, ru_hlc_wall_ms());
+    return err ? err
+               : ru_txn_del(txn, RU_DB_meta, S_META_SELF_CLOCK, strlen(S_META_SELF_CLOCK));
 }

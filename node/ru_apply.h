@@ -39,15 +39,30 @@ typedef enum {
  *  the order they are applied; env's bytes live until the call returns. */
 typedef void (*ru_applied_fn)(void *ctx, const ru_envelope_t *env, const ru_update_t *u);
 
+/*  How many updates may wait in the pending set: per origin (of the
+ *  waiting update) and in all; 0 is no limit. A new arrival that would
+ *  have to wait beyond either is refused with RU_E_PENDING_FULL and not
+ *  stored; the next catch-up brings it again, for the asker's clock still
+ *  lacks it. An update already pending is never pushed out. */
+typedef struct {
+    uint64_t per_origin, total;
+} ru_apply_limits_t;
+
 typedef struct {
     ru_state_t state;         /* transaction, node key, mention resolver */
     ru_hlc_t *hlc;            /* raised to every applied update's time */
     ru_applied_fn on_applied; /* may be NULL */
     void *ctx;
+    ru_apply_limits_t limits; /* zeros: none */
 } ru_apply_t;
 
 /*  Ingests an envelope whose signature has been verified and whose payload
- *  decoded into u. */
+ *  decoded into u. Refusals, with nothing written: RU_E_FORK, RU_E_CHAIN,
+ *  RU_E_RANGE (its clock delta does not strictly raise every entry of its
+ *  origin's previous full clock, PROTOCOL.md 5.4) and RU_E_PENDING_FULL
+ *  (it would have to wait beyond ap's limits). A pending update woken
+ *  later that fails the chain or the clock rule is dropped with a log
+ *  line. */
 RU_MUST_CHECK ru_err ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *env,
                                      const ru_update_t *u, ru_apply_result *result);
 
@@ -76,6 +91,23 @@ RU_MUST_CHECK ru_err ru_apply_head(ru_txn_t *txn, const uint8_t *origin, uint64_
                                    uint8_t *hash);
 /*  The node's vector clock: every origin's head seq. */
 RU_MUST_CHECK ru_err ru_apply_clock(ru_txn_t *txn, ru_clock_t *clock);
+/*  The origins with updates pending here: how many, and when the oldest
+ *  of them arrived (wall ms). *out (n of them, in origin order) is the
+ *  caller's to free; *total is the sum, kept with the counts. */
+typedef struct {
+    uint8_t origin[RU_KEY_BYTES];
+    uint64_t count;
+    uint64_t oldest_ms;
+} ru_apply_pending_t;
+RU_MUST_CHECK ru_err ru_apply_pending(ru_txn_t *txn, ru_apply_pending_t **out, size_t *n,
+                                      uint64_t *total);
+
+/*  Store schema 2 to 3: fills each origin's last full clock from the log
+ *  (its deltas folded in seq order; this node's own comes with them and
+ *  replaces meta "self_clock") and the pending counts and arrival times
+ *  (now, for updates pending before). */
+RU_MUST_CHECK ru_err ru_apply_upgrade(ru_txn_t *txn);
+
 /*  The node's clock and the digest of its heads (ru_msg_digest: what
  *  heartbeats carry; it is not the store's state digest, ru_txn_digest). */
 RU_MUST_CHECK ru_err ru_apply_clock_digest(ru_txn_t *txn, ru_clock_t *clock, uint8_t *digest);

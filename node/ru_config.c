@@ -65,6 +65,10 @@ static const s_key s_keys[] = {
     S_LONG_KEY("replication", "anti_entropy_s", anti_entropy_s, 1, 86400, "30"),
     S_LONG_KEY("replication", "verify_threads", verify_threads, 1, 64, "2"),
     S_LONG_KEY("replication", "max_skew_ms", max_skew_ms, 1000, 86400000, "60000"),
+    S_LONG_KEY("replication", "pending_per_origin", pending_per_origin, 1000, 1000000000,
+               "2000000"),
+    S_LONG_KEY("replication", "pending_max", pending_max, 1000, 1000000000, "10000000"),
+    S_LONG_KEY("replication", "pending_alarm_s", pending_alarm_s, 10, 604800, "3600"),
 };
 
 #define S_PEER "peer "

@@ -64,6 +64,9 @@ typedef struct {
     long anti_entropy_s;
     long verify_threads;
     long max_skew_ms;
+    long pending_per_origin; /* updates of one origin waiting for dependencies */
+    long pending_max;        /* ... of all origins */
+    long pending_alarm_s;    /* an origin's oldest waiting update is an alarm after it */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];
     int n_peers;

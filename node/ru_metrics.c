@@ -27,6 +27,7 @@
 #include "ru_log.h"
 #include "ru_repl.h"
 #include "ru_stream.h"
+#include "ru_view.h"
 
 static const int s_codes[] = {100, 101, 200, 201, 204, 206, 300, 301, 302, 304, 400, 401,
                               403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 507};
@@ -263,6 +264,49 @@ s_render_store(ru_node_t *node, ru_buf_t *out)
              node->stream ? (double) ru_stream_open_count(node->stream) : 0);
 }
 
+/*  The updates waiting for their dependencies: in all, and per origin how
+ *  many and for how long the oldest has waited (the counts kept with them:
+ *  no scan), with the limits that refuse more. */
+static ru_err
+s_render_pending(ru_node_t *node, ru_buf_t *out)
+{
+    ru_txn_t txn;
+    ru_apply_pending_t *by;
+    size_t n;
+    uint64_t total;
+    ru_err err = ru_store_read(node->store, &txn);
+    if (err)
+        return err;
+    err = ru_apply_pending(&txn, &by, &n, &total);
+    ru_txn_abort(&txn);
+    if (err)
+        return err;
+    s_single(out, "ruche_pending_updates_all", "gauge",
+             "Updates waiting here for their dependencies, all origins.", (double) total);
+    ru_metrics_family(out, "ruche_pending_limit", "gauge",
+                      "Updates that may wait ([replication] pending_per_origin, pending_max).");
+    const char *per[] = {"scope", "per_origin", NULL}, *all[] = {"scope", "all", NULL};
+    ru_metrics_sample(out, "ruche_pending_limit", per, (double) node->cfg.pending_per_origin);
+    ru_metrics_sample(out, "ruche_pending_limit", all, (double) node->cfg.pending_max);
+    ru_view_t v = {node, NULL, NULL};
+    char site[RU_MAX_NAME + 1];
+    uint64_t now = ru_hlc_wall_ms();
+    for (int pass = 0; pass < 2; pass++) {
+        const char *name = pass ? "ruche_pending_oldest_age_seconds" : "ruche_pending_updates";
+        ru_metrics_family(out, name, "gauge",
+                          pass ? "How long the origin's oldest waiting update has waited."
+                               : "Updates of the origin waiting here for their dependencies.");
+        for (size_t i = 0; i < n; i++) {
+            ru_view_site(&v, by[i].origin, site);
+            const char *labels[] = {"origin", site, NULL};
+            double age = now > by[i].oldest_ms ? (double) (now - by[i].oldest_ms) / 1000 : 0;
+            ru_metrics_sample(out, name, labels, pass ? age : (double) by[i].count);
+        }
+    }
+    free(by);
+    return RU_OK;
+}
+
 static const char *s_not_ready(ru_node_t *node, json_t *parts);
 
 /*  The whole page into out. */
@@ -281,8 +325,8 @@ s_render(ru_req_t *req, ru_buf_t *out)
     s_single(out, "ruche_ready", "gauge",
              "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
              s_not_ready(node, NULL) ? 0 : 1);
-    ru_err err = RU_OK;
-    if (node->repl) {
+    ru_err err = s_render_pending(node, out);
+    if (!err && node->repl) {
         ru_clock_t ours;
         ru_clock_init(&ours);
         ru_txn_t txn;

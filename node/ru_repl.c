@@ -41,6 +41,9 @@
 #define S_SESSION_IDLE_MS 60000 /* a silent catch-up is dropped */
 #define S_SYNC_STALL_MS 60000   /* our catch-up with no answer is asked again */
 #define S_HWM 100000
+#define S_FULL_LOG_MS 60000        /* pending_full refusals: a line a minute per peer */
+#define S_PENDING_CHECK_MS 10000   /* how often the pending set is looked at */
+#define S_PENDING_ALARM_MS 600000  /* a lasting alarm is logged again after this */
 
 typedef struct {
     uint32_t id; /* stable across reloads: jobs name their peer by it */
@@ -57,6 +60,7 @@ typedef struct {
     uint64_t rejected[RU_REJECT_COUNT];
     uint64_t received, verified, stored, duplicates;
     uint64_t syncs_asked; /* catch-ups we asked of it */
+    uint64_t full_unlogged, full_logged_ms; /* actor only: pending_full refusals, their log */
     ru_clock_t live;      /* actor only: per origin, the last seq seen on its live stream */
 } s_peer;
 
@@ -87,6 +91,7 @@ struct ru_repl {
     zpoller_t *poller;
     s_session *sessions;
     uint64_t next_heartbeat, next_anti_entropy;
+    uint64_t next_pending_check, pending_alarm_ms; /* the pending alarm, its last line */
     /* metrics, under the mutex */
     ru_clock_t published;  /* per origin, updates sent out on our PUB (ours and relayed) */
     uint64_t syncs_served; /* catch-ups asked of us */
@@ -573,7 +578,7 @@ s_log_rejected(const s_peer *p, const ru_verify_result_t *r)
     char line[256];
     size_t used = 0;
     for (int k = 0; k < RU_REJECT_COUNT; k++) {
-        if (!r->rejected[k])
+        if (!r->rejected[k] || k == RU_REJECT_PENDING_FULL) /* s_log_pending_full's */
             continue;
         int n = snprintf(line + used, sizeof line - used, "%s%s %u", used ? ", " : "",
                          ru_verify_reason_name((ru_reject) k), (unsigned) r->rejected[k]);
@@ -590,6 +595,23 @@ s_log_rejected(const s_peer *p, const ru_verify_result_t *r)
                    p->cfg.site, line);
     else
         ru_log_warn("repl", "[peer %s]: refused updates: %s", p->cfg.site, line);
+}
+
+/*  Refusals for a full pending set come in floods (a peer sending what
+ *  can never apply): one line a minute per peer, with the count since. */
+static void
+s_log_pending_full(s_peer *p, uint32_t n)
+{
+    uint64_t now = ru_hlc_wall_ms();
+    p->full_unlogged += n;
+    if (!p->full_unlogged || (p->full_logged_ms && now - p->full_logged_ms < S_FULL_LOG_MS))
+        return;
+    ru_log_warn("repl",
+                "[peer %s]: refused %llu updates: too many updates wait for their dependencies "
+                "([replication] pending_per_origin, pending_max); a catch-up brings them again",
+                p->cfg.site, (unsigned long long) p->full_unlogged);
+    p->full_unlogged = 0;
+    p->full_logged_ms = now;
 }
 
 /*  What the workers made of a job: counts, credit for catch-up batches, a
@@ -618,6 +640,7 @@ s_on_result(ru_repl_t *self)
     p->duplicates += r.duplicate;
     pthread_mutex_unlock(&self->lock);
     s_log_rejected(p, &r);
+    s_log_pending_full(p, r.rejected[RU_REJECT_PENDING_FULL]);
     if (r.store_error)
         ru_log_err("repl", "[peer %s]: updates not stored: %s", p->cfg.site,
                    ru_err_str((ru_err) r.store_error));
@@ -691,11 +714,18 @@ s_silent_peer(ru_repl_t *self, s_peer *p)
         ru_log_warn("repl", "[peer %s]: cannot connect again", p->cfg.site);
 }
 
-/*  Heartbeats, anti-entropy, stalled catch-ups and idle sessions. */
+static void s_pending_alarm(ru_repl_t *self);
+
+/*  Heartbeats, anti-entropy, stalled catch-ups, idle sessions and the
+ *  pending alarm. */
 static void
 s_timers(ru_repl_t *self)
 {
     uint64_t now = zclock_mono();
+    if (now >= self->next_pending_check) {
+        s_pending_alarm(self);
+        self->next_pending_check = now + S_PENDING_CHECK_MS;
+    }
     if (now >= self->next_heartbeat) {
         s_heartbeat(self);
         self->next_heartbeat = now + (uint64_t) self->node->cfg.heartbeat_ms;
@@ -1283,6 +1313,60 @@ s_metrics_origins(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
             ru_metrics_sample(out, "ruche_peer_origin_behind_updates", labels,
                               theirs->v[i].seq > have ? (double) (theirs->v[i].seq - have) : 0);
         }
+    }
+}
+
+/*  Appends "site count/age" of an origin in alarm to line. */
+static void
+s_pending_item(const ru_repl_t *self, const ru_apply_pending_t *o, uint64_t age_s, char *line,
+               size_t size)
+{
+    char name[S_ORIGIN_NAME];
+    s_origin_name(self, o->origin, name);
+    size_t used = strlen(line);
+    snprintf(line + used, size - used, "%s%s: %llu waiting, the oldest for %llu s",
+             used ? "; " : "", name, (unsigned long long) o->count, (unsigned long long) age_s);
+}
+
+/*  An ALARM line when an origin's oldest waiting update has waited past
+ *  [replication] pending_alarm_s or a limit of the pending set is reached:
+ *  when it starts, again every S_PENDING_ALARM_MS while it lasts, and an
+ *  info line when it ends. The operator page shows the same (ru_api_ops.c). */
+static void
+s_pending_alarm(ru_repl_t *self)
+{
+    ru_txn_t txn;
+    ru_apply_pending_t *by = NULL;
+    size_t n = 0;
+    uint64_t total = 0, now = ru_hlc_wall_ms();
+    const ru_config_t *cfg = &self->node->cfg;
+    if (ru_store_read(self->node->store, &txn) != RU_OK)
+        return;
+    ru_err err = ru_apply_pending(&txn, &by, &n, &total);
+    ru_txn_abort(&txn);
+    if (err)
+        return;
+    char line[512] = "";
+    int alarm = total >= (uint64_t) cfg->pending_max;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t age_s = now > by[i].oldest_ms ? (now - by[i].oldest_ms) / 1000 : 0;
+        if (by[i].count < (uint64_t) cfg->pending_per_origin &&
+            age_s < (uint64_t) cfg->pending_alarm_s)
+            continue;
+        if (alarm++ < 4)
+            s_pending_item(self, &by[i], age_s, line, sizeof line);
+    }
+    free(by);
+    if (alarm && (!self->pending_alarm_ms || now - self->pending_alarm_ms >= S_PENDING_ALARM_MS)) {
+        ru_log_err("repl",
+                   "ALARM: %llu updates wait for dependencies (limits: %ld per origin, %ld in "
+                   "all; alarm after %ld s)%s%s",
+                   (unsigned long long) total, cfg->pending_per_origin, cfg->pending_max,
+                   cfg->pending_alarm_s, line[0] ? ": " : "", line);
+        self->pending_alarm_ms = now;
+    } else if (!alarm && self->pending_alarm_ms) {
+        ru_log_info("repl", "the updates waiting for dependencies are back under the limits");
+        self->pending_alarm_ms = 0;
     }
 }
 

@@ -38,9 +38,10 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_limits.h"
 
-/*  X(name, replicated) - the named databases. */
+/*  X(name, replicated) - the named databases. New ones go at the end: a
+ *  record's hash in the state digest starts with its database's index. */
 #define RU_STORE_DBS(X)                                                                            \
-    X(meta, 0)        /* schema version, digest sum, node's own counters */                        \
+    X(meta, 0)        /* schema version, digest sum, node's own counters, pending total */         \
     X(log, 0)         /* origin|seq -> signed update (envelope) */                                 \
     X(heads, 1)       /* origin -> seq|hash of its last applied update: the clock */               \
     X(pending, 0)     /* origin|seq -> envelope waiting for its dependencies */                    \
@@ -71,7 +72,11 @@
     X(notif_keys, 0)  /* local user|0|subject -> notification id (ru_notify.c) */                  \
     X(words, 0)       /* folded word|0|hlc|origin[0..8] -> "": full-text search (ru_search.c) */   \
     X(people, 0)      /* folded term|0|home|name|0 -> "": account search */                        \
-    X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */
+    X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */                                 \
+    X(pending_at, 0)  /* origin|seq -> arrival ms (8) of a pending update (ru_apply.c) */          \
+    X(pending_age, 0) /* origin|arrival ms|seq -> "": each origin's pending, oldest first */       \
+    X(pending_n, 0)   /* origin -> how many of its updates are pending (8) */                      \
+    X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's last full clock (PROTOCOL.md 5.4) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
@@ -82,9 +87,10 @@ typedef enum {
 
 /*  The schema of the databases above. A store of an older version is
  *  upgraded when it opens, in one transaction that also records the new
- *  version (2: the ids database records each id's kind); a store of a
+ *  version (2: the ids database records each id's kind; 3: each origin's
+ *  last full clock and the pending counts, ru_apply_upgrade); a store of a
  *  newer version is refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 2
+#define RU_STORE_SCHEMA 3
 
 typedef struct ru_store ru_store_t;
 

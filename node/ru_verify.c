@@ -56,6 +56,8 @@ ru_verify_reason(ru_err err)
     case RU_E_TOO_BIG:
     case RU_E_TOO_MANY:
         return RU_REJECT_TOO_BIG;
+    case RU_E_PENDING_FULL:
+        return RU_REJECT_PENDING_FULL;
     default:
         return RU_REJECT_MALFORMED;
     }
@@ -82,7 +84,8 @@ typedef struct {
 /*  What the store made of one job's updates; counted again when the
  *  writer runs the request again after growing the map. */
 typedef struct {
-    uint32_t applied, pending, duplicate, fork, chain;
+    uint32_t applied, pending, duplicate;
+    uint32_t rejected[RU_REJECT_COUNT];
 } s_stored;
 
 typedef struct {
@@ -92,9 +95,10 @@ typedef struct {
     int jobs;
 } s_ingest;
 
-/*  The store actor's request: ingest the items in order. Forks and broken
- *  chains refuse one update without touching the store; they are counted
- *  and the others go on. */
+/*  The store actor's request: ingest the items in order. Forks, broken
+ *  chains, clock deltas that do not raise (RU_E_RANGE, only known when
+ *  applying) and a full pending set refuse one update without touching
+ *  the store; they are counted and the others go on. */
 static ru_err
 s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
 {
@@ -104,8 +108,9 @@ s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
         s_stored *st = &in->stored[in->items[i].job];
         ru_apply_result how;
         ru_err err = ru_apply_ingest(ctx->apply, &in->items[i].env, &in->items[i].u, &how);
-        if (err == RU_E_FORK || err == RU_E_CHAIN) {
-            *(err == RU_E_FORK ? &st->fork : &st->chain) += 1;
+        if (err == RU_E_FORK || err == RU_E_CHAIN || err == RU_E_RANGE ||
+            err == RU_E_PENDING_FULL) {
+            st->rejected[err == RU_E_RANGE ? RU_REJECT_CLOCK : ru_verify_reason(err)]++;
             continue;
         }
         if (err)
@@ -221,8 +226,8 @@ ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t 
         res[j].applied += stored[j].applied;
         res[j].pending += stored[j].pending;
         res[j].duplicate += stored[j].duplicate;
-        res[j].rejected[RU_REJECT_FORK] += stored[j].fork;
-        res[j].rejected[RU_REJECT_CHAIN] += stored[j].chain;
+        for (int k = 0; k < RU_REJECT_COUNT; k++)
+            res[j].rejected[k] += stored[j].rejected[k];
     }
     for (int i = 0; i < good; i++)
         ru_update_fini(&items[i].u);

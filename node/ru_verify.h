@@ -35,7 +35,9 @@
     X(RU_REJECT_FORK, "fork")                                                                      \
     X(RU_REJECT_SKEW, "skew")                                                                      \
     X(RU_REJECT_MALFORMED, "malformed")                                                            \
-    X(RU_REJECT_TOO_BIG, "too_big")
+    X(RU_REJECT_TOO_BIG, "too_big")                                                                \
+    X(RU_REJECT_CLOCK, "clock")               /* a delta that lowers (PROTOCOL.md 5.4) */          \
+    X(RU_REJECT_PENDING_FULL, "pending_full") /* would wait past [replication] pending_* */
 
 typedef enum {
 #define RU_REJECT_ENUM(sym, name) sym,

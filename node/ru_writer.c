@@ -60,6 +60,8 @@ struct ru_writer {
     ru_site_resolver resolve;
     void *resolve_ctx;
     ru_hlc_t hlc;
+    ru_apply_limits_t limits;     /* the writer thread's copy ... */
+    ru_apply_limits_t limits_set; /* ... of this, under the lock */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake; /* the writer: work or stop */
@@ -127,7 +129,8 @@ s_run_requests(ru_writer_t *self, ru_txn_t *txn, s_req **batch, int n, s_req **f
     ru_apply_t apply = {{NULL, ru_key_public(self->key), self->resolve, self->resolve_ctx},
                         &self->hlc,
                         s_collect,
-                        self};
+                        self,
+                        self->limits};
     for (int i = 0; i < n; i++) {
         s_req *r = batch[i];
         if (r->decided)
@@ -225,6 +228,7 @@ s_take(ru_writer_t *self, s_req **batch)
     }
     if (!self->head)
         self->tail = NULL;
+    self->limits = self->limits_set;
     pthread_mutex_unlock(&self->lock);
     return n;
 }
@@ -311,6 +315,14 @@ ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, 
     }
     *out = self;
     return RU_OK;
+}
+
+void
+ru_writer_set_limits(ru_writer_t *self, ru_apply_limits_t limits)
+{
+    pthread_mutex_lock(&self->lock);
+    self->limits_set = limits;
+    pthread_mutex_unlock(&self->lock);
 }
 
 void

@@ -51,6 +51,9 @@ typedef struct ru_writer ru_writer_t;
  *  publish_to is a ZeroMQ endpoint, or NULL to publish nothing. */
 RU_MUST_CHECK ru_err ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve,
                                    void *resolve_ctx, const char *publish_to, ru_writer_t **out);
+/*  The limits of the pending set (ru_apply.h) for the batches taken from
+ *  now on; none until this is called. Any thread. */
+void ru_writer_set_limits(ru_writer_t *self, ru_apply_limits_t limits);
 /*  The node's hybrid logical clock as of the last commit. */
 uint64_t ru_writer_hlc(ru_writer_t *self);
 /*  Runs what is queued, stops the thread, frees. NULL-safe. */

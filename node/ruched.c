@@ -414,6 +414,16 @@ s_public_url(ru_node_t *node)
         node->public_url[n - 1] = '\0';
 }
 
+/*  The writer's limits of the pending set, from [replication] (read at
+ *  start). */
+static ru_err
+s_pending_limits(ru_node_t *node)
+{
+    ru_writer_set_limits(node->writer, (ru_apply_limits_t){(uint64_t) node->cfg.pending_per_origin,
+                                                           (uint64_t) node->cfg.pending_max});
+    return RU_OK;
+}
+
 /*  SIGHUP: reads the configuration again and applies its peer list. */
 static void
 s_reload(ru_node_t *node, int argc, char **argv)
@@ -492,7 +502,7 @@ s_run_node(int argc, char **argv)
          ru_writer_new(node->store, node->key, ru_view_site_key, node,
                        node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
                        &node->writer) != RU_OK ||
-         s_check_store_loss(node, key_made) != RU_OK ||
+         s_pending_limits(node) != RU_OK || s_check_store_loss(node, key_made) != RU_OK ||
          ru_web_new(node->cfg.web_root, &node->web) != RU_OK ||
          (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
         status = S_EXIT_FAIL;

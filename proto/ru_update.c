@@ -110,10 +110,15 @@ s_check_text(ru_str_t s, size_t min_chars, size_t max_chars)
     return chars > max_chars ? RU_E_TOO_BIG : RU_OK;
 }
 
+/*  A ref's seq is at least 1; one naming u's own origin names an earlier
+ *  update of it (a later one, or u itself, could never be applied first). */
 static ru_err
-s_check_ref(const ru_ref_t *ref)
+s_check_ref(const ru_update_t *u, const ru_ref_t *ref)
 {
-    return ref->seq >= 1 ? RU_OK : RU_E_RANGE;
+    if (ref->seq < 1)
+        return RU_E_RANGE;
+    int own = memcmp(ref->origin, u->origin, RU_KEY_BYTES) == 0;
+    return own && ref->seq >= u->seq ? RU_E_RANGE : RU_OK;
 }
 
 static ru_err
@@ -121,13 +126,13 @@ s_check_field(const ru_update_t *u, s_field f)
 {
     switch (f) {
     case F_TARGET:
-        return s_check_ref(&u->target);
+        return s_check_ref(u, &u->target);
     case F_TEXT:
         return s_check_text(u->text, 1, RU_MAX_TEXT_CHARS);
     case F_VIS:
         return (unsigned) u->visibility <= RU_VIS_MAX ? RU_OK : RU_E_RANGE;
     case F_GROUP:
-        return u->has_group ? s_check_ref(&u->group) : RU_OK;
+        return u->has_group ? s_check_ref(u, &u->group) : RU_OK;
     case F_USER:
         return ru_name_check(u->user.name.ptr, u->user.name.len);
     case F_DISPLAY:

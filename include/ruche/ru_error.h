@@ -44,6 +44,8 @@
     X(RU_E_CHAIN, "chain", "the update's prev hash does not match the origin's log")   \
     X(RU_E_RECOVERING, "recovering",                                                     \
       "this site is fetching its own updates back from its peers; try again shortly")   \
+    X(RU_E_PENDING_FULL, "pending_full",                                                 \
+      "too many updates wait for their dependencies here: refused until some apply")     \
     X(RU_E_STORE, "store", "the store reported an error")                            \
     X(RU_E_STORE_FULL, "store_full", "the store has reached its configured size limit") \
     X(RU_E_DISK_FULL, "disk_full", "no space left on the disk holding the store")      \

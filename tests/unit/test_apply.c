@@ -56,6 +56,7 @@ typedef struct {
     int n_posts;
     ru_ref_t groups[MAX_REFS];
     int n_groups;
+    ru_apply_limits_t limits; /* of its pending set: none unless a test sets them */
 } s_site;
 
 static void
@@ -99,7 +100,8 @@ s_applier(s_site *site, ru_txn_t *txn)
         {txn, site->key ? ru_key_public(site->key) : no_key, NULL, NULL},
         &site->hlc,
         s_on_applied,
-        site};
+        site,
+        site->limits};
 }
 
 /*  Fills the body of u with a random update of a random kind. */
@@ -255,7 +257,16 @@ s_count(void *ctx, const MDB_val *key, const MDB_val *val)
     return 0;
 }
 
-/*  The site's digest, clock and number of pending updates. */
+static int
+s_db_count_in(ru_txn_t *txn, ru_db db)
+{
+    int n = 0;
+    assert_int_equal(ru_txn_scan(txn, db, NULL, 0, 0, s_count, &n), RU_OK);
+    return n;
+}
+
+/*  The site's digest, clock and number of pending updates (whose counts
+ *  and times must match the records). */
 static void
 s_state(s_site *site, uint8_t *digest, ru_clock_t *clock, int *pending)
 {
@@ -265,6 +276,17 @@ s_state(s_site *site, uint8_t *digest, ru_clock_t *clock, int *pending)
     assert_int_equal(ru_txn_digest(&txn, digest), RU_OK);
     assert_int_equal(ru_apply_clock(&txn, clock), RU_OK);
     assert_int_equal(ru_txn_scan(&txn, RU_DB_pending, NULL, 0, 0, s_count, pending), RU_OK);
+    ru_apply_pending_t *by;
+    size_t n;
+    uint64_t total, sum = 0;
+    assert_int_equal(ru_apply_pending(&txn, &by, &n, &total), RU_OK);
+    for (size_t i = 0; i < n; i++)
+        sum += by[i].count;
+    assert_int_equal(total, (uint64_t) *pending); /* the counters agree with the records */
+    assert_int_equal(sum, total);
+    assert_int_equal(s_db_count_in(&txn, RU_DB_pending_at), *pending);
+    assert_int_equal(s_db_count_in(&txn, RU_DB_pending_age), *pending);
+    free(by);
     ru_txn_abort(&txn);
 }
 
@@ -350,12 +372,16 @@ test_convergence(void **state)
         s_site_close(&s_replicas[k]);
 }
 
-/*  Makes a signed update of site's key by hand: any seq, prev and text. */
+/*  Makes a signed update of site's key by hand: any seq, prev, text and
+ *  clock delta (clock may be NULL). */
 static void
-s_forge(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, ru_buf_t *out)
+s_forge_clock(s_site *site, uint64_t seq, const uint8_t *prev, const char *text,
+              const ru_clock_t *clock, ru_buf_t *out)
 {
     ru_update_t u;
     ru_update_init(&u);
+    if (clock)
+        assert_int_equal(ru_clock_copy(&u.clock, clock), RU_OK);
     memcpy(u.origin, ru_key_public(site->key), RU_KEY_BYTES);
     u.seq = seq;
     memcpy(u.prev, prev, RU_HASH_BYTES);
@@ -365,6 +391,12 @@ s_forge(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, ru_bu
     u.text = (ru_str_t){text, (uint32_t) strlen(text)};
     assert_int_equal(ru_update_encode(&u, site->key, out), RU_OK);
     ru_update_fini(&u);
+}
+
+static void
+s_forge(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, ru_buf_t *out)
+{
+    s_forge_clock(site, seq, prev, text, NULL, out);
 }
 
 static void
@@ -550,6 +582,316 @@ test_edit_and_delete_rules(void **state)
     s_site_close(&b);
 }
 
+
+/*  A chain of n posts by site, each forged after the previous one. */
+static void
+s_chain(s_site *site, ru_buf_t *wire, int n)
+{
+    uint8_t prev[RU_HASH_BYTES] = {0};
+    char text[32];
+    for (int i = 0; i < n; i++) {
+        ru_buf_init(&wire[i]);
+        snprintf(text, sizeof text, "post %d", i + 1);
+        s_forge(site, (uint64_t) i + 1, prev, text, &wire[i]);
+        s_hash_of(&wire[i], prev);
+    }
+}
+
+static void
+s_chain_fini(ru_buf_t *wire, int n)
+{
+    for (int i = 0; i < n; i++)
+        ru_buf_fini(&wire[i]);
+}
+
+/*  The pending figures of site: count and oldest arrival of origin. */
+static uint64_t
+s_pending_of(s_site *site, const uint8_t *origin, uint64_t *oldest_ms, uint64_t *total)
+{
+    ru_txn_t txn;
+    ru_apply_pending_t *by;
+    size_t n;
+    uint64_t count = 0;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    assert_int_equal(ru_apply_pending(&txn, &by, &n, total), RU_OK);
+    ru_txn_abort(&txn);
+    *oldest_ms = 0;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(by[i].origin, origin, RU_KEY_BYTES) == 0) {
+            count = by[i].count;
+            *oldest_ms = by[i].oldest_ms;
+        }
+    free(by);
+    return count;
+}
+
+/*  The pending set is capped per origin and in all: an arrival past a cap
+ *  is refused and not stored, the counts and arrival times follow every
+ *  park, wake and restart, and a refused update is taken once there is
+ *  room (the replica's clock still lacks it, so a catch-up brings it). */
+static void
+test_pending_caps_and_counts(void **state)
+{
+    (void) state;
+    s_site a, b, r;
+    s_site_open(&a, 1);
+    s_site_open(&b, 1);
+    s_site_open(&r, 0);
+    r.limits = (ru_apply_limits_t){5, 7};
+    ru_buf_t aw[9], bw[4];
+    s_chain(&a, aw, 9);
+    s_chain(&b, bw, 4);
+    const uint8_t *ka = ru_key_public(a.key), *kb = ru_key_public(b.key);
+    ru_apply_result result;
+    uint64_t t0 = ru_hlc_wall_ms(), oldest, total;
+    for (int i = 1; i <= 5; i++) { /* a's 2..6 wait for a's 1 */
+        assert_int_equal(s_ingest(&r, aw[i].data, aw[i].len, &result), RU_OK);
+        assert_int_equal(result, RU_APPLY_PENDING);
+    }
+    uint64_t t1 = ru_hlc_wall_ms();
+    assert_int_equal(s_ingest(&r, aw[6].data, aw[6].len, &result), RU_E_PENDING_FULL);
+    assert_int_equal(s_pending_of(&r, ka, &oldest, &total), 5);
+    assert_true(oldest >= t0 && oldest <= t1);
+    for (int i = 1; i <= 2; i++) /* b's 2 and 3: the second passes the total of 7 */
+        assert_int_equal(s_ingest(&r, bw[i].data, bw[i].len, &result), RU_OK);
+    assert_int_equal(s_ingest(&r, bw[3].data, bw[3].len, &result), RU_E_PENDING_FULL);
+    assert_int_equal(s_pending_of(&r, kb, &oldest, &total), 2);
+    assert_int_equal(total, 7);
+    ru_store_destroy(&r.store); /* the counts are in the store */
+    assert_int_equal(ru_store_open(r.dir, 4 * MIB, 0, &r.store), RU_OK);
+    assert_int_equal(s_pending_of(&r, ka, &oldest, &total), 5);
+    assert_int_equal(total, 7);
+    uint8_t digest[RU_HASH_BYTES];
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    int pending;
+    s_state(&r, digest, &clock, &pending);
+    assert_int_equal(ru_clock_get(&clock, ka), 0); /* what a catch-up asks from */
+    assert_int_equal(s_ingest(&r, aw[0].data, aw[0].len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_APPLIED); /* and woke 2..6 */
+    assert_int_equal(s_pending_of(&r, ka, &oldest, &total), 0);
+    assert_int_equal(total, 2);
+    for (int i = 6; i < 9; i++) { /* the catch-up brings a's 7.. again */
+        assert_int_equal(s_ingest(&r, aw[i].data, aw[i].len, &result), RU_OK);
+        assert_int_equal(result, RU_APPLY_APPLIED);
+    }
+    assert_int_equal(s_ingest(&r, bw[3].data, bw[3].len, &result), RU_OK); /* room now */
+    assert_int_equal(result, RU_APPLY_PENDING);
+    assert_int_equal(s_ingest(&r, bw[0].data, bw[0].len, &result), RU_OK);
+    s_state(&r, digest, &clock, &pending);
+    assert_int_equal(pending, 0);
+    assert_int_equal(ru_clock_get(&clock, ka), 9);
+    assert_int_equal(ru_clock_get(&clock, kb), 4);
+    ru_clock_fini(&clock);
+    s_chain_fini(aw, 9);
+    s_chain_fini(bw, 4);
+    s_site_close(&a);
+    s_site_close(&b);
+    s_site_close(&r);
+}
+
+/*  PROTOCOL.md 5.4: every entry of a delta strictly raises the entry of
+ *  its origin's previous full clock; an update whose delta repeats or
+ *  lowers one is refused with nothing written, and one found so when
+ *  woken from pending is dropped. */
+static void
+test_clock_delta_must_raise(void **state)
+{
+    (void) state;
+    s_site a, b, r, r2;
+    s_site_open(&a, 1);
+    s_site_open(&b, 1);
+    s_site_open(&r, 0);
+    s_site_open(&r2, 0);
+    ru_buf_t bw[3], a1, same, lower, empty, raise;
+    s_chain(&b, bw, 3);
+    const uint8_t *ka = ru_key_public(a.key), *kb = ru_key_public(b.key);
+    ru_clock_t c;
+    ru_clock_init(&c);
+    static const uint8_t zero[RU_HASH_BYTES];
+    uint8_t h1[RU_HASH_BYTES];
+    assert_int_equal(ru_clock_set(&c, kb, 2), RU_OK);
+    ru_buf_init(&a1);
+    s_forge_clock(&a, 1, zero, "one", &c, &a1);
+    s_hash_of(&a1, h1);
+    ru_buf_init(&same);
+    s_forge_clock(&a, 2, h1, "same b", &c, &same);
+    assert_int_equal(ru_clock_set(&c, kb, 1), RU_OK);
+    ru_buf_init(&lower);
+    s_forge_clock(&a, 2, h1, "lower b", &c, &lower);
+    ru_buf_init(&empty);
+    s_forge_clock(&a, 2, h1, "nothing new", NULL, &empty);
+    assert_int_equal(ru_clock_set(&c, kb, 3), RU_OK);
+    ru_buf_init(&raise);
+    s_forge_clock(&a, 2, h1, "b raised", &c, &raise);
+    ru_apply_result result;
+    uint8_t before[RU_HASH_BYTES], after[RU_HASH_BYTES];
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    int pending;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(s_ingest(&r, bw[i].data, bw[i].len, &result), RU_OK);
+    assert_int_equal(s_ingest(&r, a1.data, a1.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_APPLIED);
+    s_state(&r, before, &clock, &pending);
+    assert_int_equal(s_ingest(&r, same.data, same.len, &result), RU_E_RANGE);
+    assert_int_equal(s_ingest(&r, lower.data, lower.len, &result), RU_E_RANGE);
+    s_state(&r, after, &clock, &pending);
+    assert_memory_equal(before, after, RU_HASH_BYTES);
+    assert_int_equal(ru_clock_get(&clock, ka), 1);
+    assert_int_equal(s_ingest(&r, raise.data, raise.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_APPLIED);
+    /*  r2: the bad one waits for a's 1 and is dropped when woken; the good
+     *  one then comes and applies. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(s_ingest(&r2, bw[i].data, bw[i].len, &result), RU_OK);
+    assert_int_equal(s_ingest(&r2, same.data, same.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_PENDING);
+    assert_int_equal(s_ingest(&r2, a1.data, a1.len, &result), RU_OK);
+    s_state(&r2, after, &clock, &pending);
+    assert_int_equal(pending, 0);
+    assert_int_equal(ru_clock_get(&clock, ka), 1);
+    assert_int_equal(s_ingest(&r2, empty.data, empty.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_APPLIED);
+    ru_clock_fini(&c);
+    ru_clock_fini(&clock);
+    ru_buf_t *all[] = {&a1, &same, &lower, &empty, &raise};
+    for (int i = 0; i < 5; i++)
+        ru_buf_fini(all[i]);
+    s_chain_fini(bw, 3);
+    s_site_close(&a);
+    s_site_close(&b);
+    s_site_close(&r);
+    s_site_close(&r2);
+}
+
+/*  Copies every record of from's log into site, in one transaction. */
+static void
+s_copy_log(s_site *site, s_site *from)
+{
+    s_log log = {0};
+    s_read_log(from, &log);
+    ru_txn_t txn;
+    ru_apply_result result;
+    assert_int_equal(ru_store_write(site->store, &txn), RU_OK);
+    for (int round = 0; round < 2; round++) /* the log's key order is no causal order */
+        for (int i = 0; i < log.n; i++)
+            assert_int_equal(
+                s_ingest_in(site, &txn, log.wire[i].data, log.wire[i].len, &result), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    s_free_log(&log);
+}
+
+/*  A site that lost its store and got its log back from its peers makes
+ *  its next update with a delta against the clock of its last one, as its
+ *  peers rebuilt it: a receiver that enforces the rule of 5.4 takes it. */
+static void
+test_delta_after_store_loss(void **state)
+{
+    (void) state;
+    s_site a, b, c;
+    s_site_open(&a, 1);
+    s_site_open(&b, 1);
+    s_site_open(&c, 0);
+    s_act(&b, RU_KIND_POST, NULL, "from b");
+    s_act(&b, RU_KIND_POST, NULL, "from b again");
+    s_copy_log(&a, &b);
+    s_act(&a, RU_KIND_POST, NULL, "a saw b's two"); /* its delta: b -> 2 */
+    s_copy_log(&c, &a);
+    /*  a loses its store (its key stays) and recovers its log and b's. */
+    ru_store_destroy(&a.store);
+    testdir_remove(a.dir);
+    assert_int_equal(testdir_make(a.dir, sizeof a.dir), 0);
+    assert_int_equal(ru_store_open(a.dir, 4 * MIB, 0, &a.store), RU_OK);
+    s_copy_log(&a, &c);
+    s_act(&a, RU_KIND_POST, NULL, "back");
+    s_log log = {0};
+    s_read_log(&a, &log);
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    ru_apply_result result;
+    int taken = 0;
+    for (int i = 0; i < log.n; i++) {
+        assert_int_equal(ru_update_open(log.wire[i].data, log.wire[i].len, &env, &u), RU_OK);
+        if (memcmp(u.origin, ru_key_public(a.key), RU_KEY_BYTES) == 0 && u.seq == 2) {
+            assert_int_equal(u.clock.n, 0); /* nothing new since a's 1 */
+            assert_int_equal(s_ingest(&c, log.wire[i].data, log.wire[i].len, &result), RU_OK);
+            assert_int_equal(result, RU_APPLY_APPLIED);
+            taken = 1;
+        }
+    }
+    assert_true(taken);
+    ru_update_fini(&u);
+    s_free_log(&log);
+    s_site_close(&a);
+    s_site_close(&b);
+    s_site_close(&c);
+}
+
+/*  A store of schema 2 (no full clocks, no pending counts, this node's
+ *  previous clock in meta self_clock) is upgraded when it opens: the
+ *  clocks come from the log, the counts from the pending records. */
+static void
+test_schema_2_store_upgraded(void **state)
+{
+    (void) state;
+    s_site a, b;
+    s_site_open(&a, 1);
+    s_site_open(&b, 1);
+    s_act(&b, RU_KIND_POST, NULL, "from b");
+    s_copy_log(&a, &b);
+    s_act(&a, RU_KIND_POST, NULL, "a saw b");
+    ru_apply_result result;
+    ru_buf_t other;
+    ru_buf_init(&other);
+    s_site c;
+    s_site_open(&c, 1);
+    uint8_t prev[RU_HASH_BYTES];
+    memset(prev, 0x11, sizeof prev);
+    s_forge(&c, 2, prev, "c's 2 waits for c's 1", &other);
+    assert_int_equal(s_ingest(&a, other.data, other.len, &result), RU_OK);
+    assert_int_equal(result, RU_APPLY_PENDING);
+    /*  Back to schema 2. */
+    static const ru_db added[] = {RU_DB_clocks, RU_DB_pending_at, RU_DB_pending_age,
+                                  RU_DB_pending_n};
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(a.store, &txn), RU_OK);
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++)
+        assert_int_equal(mdb_drop(txn.txn, ru_store_dbi(a.store, added[i]), 0), 0);
+    assert_int_equal(ru_txn_del(&txn, RU_DB_meta, "pending_total", 13), RU_OK);
+    assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "self_clock", 10, "\x80", 1), RU_OK);
+    uint32_t old = 2;
+    assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "schema", 6, &old, sizeof old), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    ru_store_destroy(&a.store);
+    assert_int_equal(ru_store_open(a.dir, 4 * MIB, 0, &a.store), RU_OK);
+    uint64_t oldest, total;
+    assert_int_equal(s_pending_of(&a, ru_key_public(c.key), &oldest, &total), 1);
+    assert_int_equal(total, 1);
+    MDB_val val;
+    assert_int_equal(ru_store_read(a.store, &txn), RU_OK);
+    assert_int_equal(ru_txn_get(&txn, RU_DB_meta, "self_clock", 10, &val), RU_E_NOT_FOUND);
+    ru_txn_abort(&txn);
+    s_act(&a, RU_KIND_POST, NULL, "after the upgrade");
+    s_log log = {0};
+    s_read_log(&a, &log);
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    for (int i = 0; i < log.n; i++) {
+        assert_int_equal(ru_update_open(log.wire[i].data, log.wire[i].len, &env, &u), RU_OK);
+        if (memcmp(u.origin, ru_key_public(a.key), RU_KEY_BYTES) == 0 && u.seq == 2)
+            assert_int_equal(u.clock.n, 0); /* b's 1 was in a's 1, folded from the log */
+    }
+    ru_update_fini(&u);
+    s_free_log(&log);
+    ru_buf_fini(&other);
+    s_site_close(&a);
+    s_site_close(&b);
+    s_site_close(&c);
+}
+
 int
 main(void)
 {
@@ -558,6 +900,10 @@ main(void)
         cmocka_unit_test(test_fork_and_broken_chain_refused),
         cmocka_unit_test(test_pending_survives_restart),
         cmocka_unit_test(test_edit_and_delete_rules),
+        cmocka_unit_test(test_pending_caps_and_counts),
+        cmocka_unit_test(test_clock_delta_must_raise),
+        cmocka_unit_test(test_delta_after_store_loss),
+        cmocka_unit_test(test_schema_2_store_upgraded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,7 +62,7 @@ s_follow_all(void)
     ru_buf_t out;
     ru_buf_init(&out);
     assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
-    ru_apply_t ap = {{&txn, ru_key_public(s_t.node.key), NULL, NULL}, &s_t.hlc, NULL, NULL};
+    ru_apply_t ap = {{&txn, ru_key_public(s_t.node.key), NULL, NULL}, &s_t.hlc, NULL, NULL, {0, 0}};
     for (int i = 0; i < FOLLOWERS; i++) {
         ru_update_t u;
         ru_update_init(&u);

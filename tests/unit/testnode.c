@@ -80,7 +80,7 @@ testnode_apply(testnode_t *t, ru_update_t *u, int remote)
     ru_err err = ru_store_write(t->node.store, &txn);
     if (err)
         return err;
-    ru_apply_t ap = {{&txn, ru_key_public(t->node.key), s_resolve, t}, &t->hlc, NULL, NULL};
+    ru_apply_t ap = {{&txn, ru_key_public(t->node.key), s_resolve, t}, &t->hlc, NULL, NULL, {0, 0}};
     err = ru_apply_local(&ap, remote ? t->nozay : t->node.key, u, &out);
     ru_buf_fini(&out);
     if (err) {

@@ -11,7 +11,7 @@ written out here. For every vector it rebuilds the bytes from the fields,
 checks signatures and hashes, decodes the bytes back, and checks that every
 invalid case is refused with the error the vector names. For every sequence
 it runs a receiving node of its own (section 7.1: trust, duplicates and
-forks, the chain, the causal context) over the steps and checks each
+forks, the causal context, the chain, the clock delta) over the steps and checks each
 result and clock, and the digest of section 8.2 at the end. It prints one line
 per failure, then "N passed, M failed", and exits non-zero on any failure.
 """
@@ -350,10 +350,12 @@ def read_field(r, field):
     return r.blob("str", STR_LIMITS[field])
 
 
-def check_field(field, value):
+def check_field(field, value, origin, seq):
     """Step 23 of section 7."""
     if field in ("target", "group"):
         if value is not None and value["seq"] < 1:
+            raise Refused("range")
+        if value is not None and value["origin"] == origin.hex() and value["seq"] >= seq:
             raise Refused("range")
     elif field == "text":
         check_text(value, 1, MAX_TEXT_CHARS)
@@ -399,7 +401,7 @@ def decode_payload(payload):
         raise Refused("range")
     check_name(author)
     for field, value in body:
-        check_field(field, value)
+        check_field(field, value, origin, seq)
     return {"origin": origin.hex(), "seq": seq, "prev": prev.hex(), "clock": clock,
             "hlc": hlc, "author": author.decode(), "kind": KINDS[kind][0],
             "body": {field: field_to_json(value) for field, value in body}}
@@ -423,6 +425,7 @@ class Receiver:
     def __init__(self, trust):
         self.trust = set(trust)
         self.heads = {}    # origin hex -> (seq, hash bytes)
+        self.full = {}     # origin hex -> its full clock K(head), section 5.4
         self.held = {}     # (origin hex, seq) -> payload: applied or waiting
         self.waiting = {}  # (origin hex, seq) -> (fields, payload)
 
@@ -442,6 +445,10 @@ class Receiver:
         head = self.heads.get(f["origin"], (0, bytes(32)))[1]
         if f["prev"] != head.hex():
             return "chain"
+        full = self.full.setdefault(f["origin"], {})
+        if any(seq <= full.get(origin, 0) for origin, seq in f["clock"]):
+            return "range"
+        full.update(f["clock"])
         self.heads[f["origin"]] = (f["seq"], hashlib.blake2b(payload, digest_size=32).digest())
         return None
 

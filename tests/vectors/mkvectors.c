@@ -695,6 +695,10 @@ static const struct {
     {"reply-target-seq-0",
      "range",
      {{P_KIND, "02", NULL}, {P_BODY, "93 92c420{nozay}00 a26869 00", NULL}}},
+    {"reply-target-itself",
+     "range",
+     {{P_KIND, "02", NULL}, {P_BODY, "93 92c420{paris}01 a26869 00", NULL}}},
+    {"group-own-later", "range", {{P_BODY, "93 a568656c6c6f 00 92c420{paris}02", NULL}}},
     {"edit-three-fields",
      "type",
      {{P_KIND, "03", NULL}, {P_BODY, "93 92c420{paris}01 a26869 00", NULL}}},
@@ -1001,14 +1005,19 @@ s_make_bad_messages(s_ctx_t *ctx, json_t *arr)
  *  (its hash is the variant's prev). */
 typedef struct {
     const char *name;
-    const char *of;      /* the row of s_updates it varies */
-    const char *text;    /* NULL: the row's own */
-    const char *prev_of; /* NULL: the row's own prev; else a variant */
+    const char *of;         /* the row of s_updates it varies */
+    const char *text;       /* NULL: the row's own */
+    const char *prev_of;    /* NULL: the row's own prev; else a variant */
+    const s_entry_t *clock; /* NULL: the row's own delta */
 } s_variant_row_t;
 
+/*  nozay-2's delta names paris 1 again, which nozay-1's delta gave. */
+static const s_entry_t s_paris_1_again[3] = {{K_PARIS, 1}};
+
 static const s_variant_row_t s_variants[] = {
-    {"paris-1-post-again", "paris-1-post", "Hello again from Paris!", NULL},
-    {"paris-2-reply-after-again", "paris-2-reply", NULL, "paris-1-post-again"},
+    {"paris-1-post-again", "paris-1-post", "Hello again from Paris!", NULL, NULL},
+    {"paris-2-reply-after-again", "paris-2-reply", NULL, "paris-1-post-again", NULL},
+    {"nozay-2-post-delta-not-raising", "nozay-2-post-direct", NULL, NULL, s_paris_1_again},
 };
 
 #define S_N_VARIANTS (sizeof s_variants / sizeof s_variants[0])
@@ -1050,6 +1059,8 @@ s_make_variant(s_ctx_t *ctx, size_t i, json_t *arr)
     s_update_row_t row = *of;
     if (v->text)
         row.text = v->text;
+    if (v->clock)
+        memcpy(row.clock, v->clock, sizeof row.clock);
     uint8_t prev[RU_HASH_BYTES] = {0};
     for (size_t r = 0; !v->prev_of && r < S_N_UPDATES; r++)
         if (s_updates[r].key == row.key && s_updates[r].seq + 1 == row.seq)
@@ -1126,6 +1137,12 @@ static const struct {
      {{"paris-1-post", "applied", NULL},
       {"nozay-1-post-multibyte", "applied", NULL},
       {"paris-2-reply-after-again", "refused", "chain"}}},
+    {"delta-that-does-not-raise",
+     S_TRUST_ALL,
+     0,
+     {{"paris-1-post", "applied", NULL},
+      {"nozay-1-post-multibyte", "applied", NULL},
+      {"nozay-2-post-delta-not-raising", "refused", "range"}}},
 };
 
 /*  Step i of sequence q; NULL past its last. */

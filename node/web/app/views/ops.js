@@ -1,9 +1,10 @@
 // ops.js - the operator page (/ops), for the site's administrators: the
 // alerts (a peer not connected, updates refused for a bad signature, forks,
-// clock skew, other refusals, the disk or the store filling up), the
-// replication matrix (every site by every origin: how many of that
-// origin's updates the site lacks), each peer's health, and the store and
-// disk. All of it is GET /api/ruche/v1/admin/ops (node/ru_api_ops.c),
+// clock skew, other refusals, updates waiting too long or too many for
+// their dependencies, the disk or the store filling up), the replication
+// matrix (every site by every origin: how many of that origin's updates
+// the site lacks), each peer's health, the updates waiting here per
+// origin, and the store and disk. All of it is GET /api/ruche/v1/admin/ops (node/ru_api_ops.c),
 // which answers 403 to anyone else; the link shows to administrators only.
 //
 // Kept live by polling every few seconds while the page is open, rather
@@ -45,7 +46,18 @@ const ALERT_TEXT = {
   refused: (a) => t("alert.refused", { site: a.site, count: a.count, reason: a.reason }),
   disk: (a) => t("alert.disk", { free: bytes(a.free), size: bytes(a.size) }),
   store: (a) => t("alert.store", { used: bytes(a.used), max: bytes(a.max) }),
+  pending: (a) => (a.max
+    ? t("alert.pendingFull", { count: a.count, max: formatNumber(a.max) })
+    : t("alert.pending", { site: a.site, count: a.count, when: waited(a.oldest_age_s) })),
 };
+
+// "for 3 h" from a number of seconds.
+function waited(seconds) {
+  const [unit, size] = seconds >= 3600 ? ["hour", 3600] : seconds >= 60 ? ["minute", 60]
+    : ["second", 1];
+  return new Intl.NumberFormat(currentLanguage(), { style: "unit", unit, unitDisplay: "long",
+    maximumFractionDigits: 0 }).format(Math.floor(seconds / size));
+}
 
 function alertText(a) {
   return (ALERT_TEXT[a.kind] || ((x) => `${x.kind}: ${x.site}`))(a);
@@ -122,6 +134,19 @@ function peerTable(data) {
       .map((p) => peerRow(p, data.digest)))));
 }
 
+// The updates waiting here for their dependencies, per origin.
+function pendingTable(data) {
+  if (!data.pending_origins.length) return h("p", { class: "empty" }, t("ops.noPending"));
+  const heads = ["ops.origin", "ops.waiting", "ops.oldest"];
+  return h("div", { class: "ops-scroll" }, h("table", { class: "ops-pending" },
+    h("caption", {}, t("ops.pendingCaption", { count: data.pending,
+      max: formatNumber(data.pending_limits.max) })),
+    h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, data.pending_origins.map((o) => h("tr", { dataset: { site: o.site } },
+      h("th", { scope: "row" }, o.site), h("td", {}, formatNumber(o.count)),
+      h("td", { title: formatDate(o.oldest) }, waited(o.oldest_age_s)))))));
+}
+
 function diskList(d) {
   const item = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value));
   return h("dl", { class: "ops-disk" },
@@ -150,7 +175,7 @@ export function opsView(main) {
     announceNew(data.alerts);
     fill(body, section(t("ops.alerts"), alertList(data.alerts)),
       section(t("ops.matrix"), matrix(data)), section(t("ops.peers"), peerTable(data)),
-      section(t("ops.disk"), diskList(data.disk)));
+      section(t("ops.pending"), pendingTable(data)), section(t("ops.disk"), diskList(data.disk)));
     body.setAttribute("aria-busy", "false");
     fill(checked, t("ops.checked", { time: new Date(data.checked_at).toLocaleTimeString(
       currentLanguage()) }));
