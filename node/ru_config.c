@@ -65,6 +65,8 @@ static const s_key s_keys[] = {
     S_LONG_KEY("replication", "anti_entropy_s", anti_entropy_s, 1, 86400, "30"),
     S_LONG_KEY("replication", "verify_threads", verify_threads, 1, 64, "2"),
     S_LONG_KEY("replication", "max_skew_ms", max_skew_ms, 1000, 86400000, "60000"),
+    S_LONG_KEY("replication", "queue_mb", queue_mb, 21, 4096, "32"),
+    S_LONG_KEY("replication", "sync_timeout_ms", sync_timeout_ms, 500, 3600000, "60000"),
 };
 
 #define S_PEER "peer "

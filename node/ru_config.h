@@ -64,6 +64,8 @@ typedef struct {
     long anti_entropy_s;
     long verify_threads;
     long max_skew_ms;
+    long queue_mb;        /* bytes one peer's messages may take in one socket queue, in MiB */
+    long sync_timeout_ms; /* a catch-up silent this long while owed batches is asked again */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];
     int n_peers;

@@ -67,6 +67,8 @@ test_defaults(void **state)
     assert_int_equal(cfg.app_window_s, 3600);
     assert_int_equal(cfg.walk_budget, 5000);
     assert_int_equal(cfg.max_search_offset, 1000);
+    assert_int_equal(cfg.queue_mb, 32);
+    assert_int_equal(cfg.sync_timeout_ms, 60000);
     assert_int_equal(ru_config_check(&cfg), RU_OK);
 }
 
@@ -111,6 +113,8 @@ test_bad_lines(void **state)
         "[http]\nwalk_budget = 10\n",  /* under its floor */
         "[http]\nmax_search_offset = 100001\n",
         "[http]\napp_registrations = 0\n",
+        "[replication]\nqueue_mb = 20\n", /* under five catch-up messages */
+        "[replication]\nsync_timeout_ms = 499\n",
         "[peer x]\nkey = not-a-key\n", /* bad key */
         "[peer x]\ncolour = blue\n",   /* unknown peer key */
         "this is not ini\n",           /* not a key = value line */
