@@ -21,6 +21,11 @@ for in this test has a cause the test gave it.
    line per kind; paris still answers a hello on the same connection.
 4. Refused CURVE handshakes: many strangers from one address make one log
    line, another address its own one line, and every refusal is counted.
+5. A full queue: paris runs with the smallest byte budget
+   (replication.queue_mb = 21: 5 batches queued per asker); an asker that
+   grants 64 batches and reads none gets some batches dropped at the
+   high-water mark instead of queued, each counted as sends_dropped, and
+   paris keeps serving.
 
 Usage: test_sync.py PATH/TO/ruched; prints one line per check and
 "N passed, M failed", exits non-zero if any check failed.
@@ -39,9 +44,12 @@ import rogue as rg  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
 TIMEOUT_MS = 1500  # replication.sync_timeout_ms of paris
-SETTINGS = ("replication.sync_timeout_ms=%d" % TIMEOUT_MS, "replication.anti_entropy_s=3600")
+SETTINGS = ("replication.sync_timeout_ms=%d" % TIMEOUT_MS, "replication.anti_entropy_s=3600",
+            "replication.queue_mb=21")
 WAIT = 20.0  # seconds for anything the node does at once
 STRANGERS = 20  # refused handshakes from 127.0.0.1
+BULK = 16 * 256  # posts of BULK_TEXT for 16 batches, more than the queues hold
+BULK_TEXT = "\U0001F41D" * 500  # 2000 bytes
 
 
 def link(site):
@@ -201,6 +209,47 @@ def handshakes(c, paris):
     c.equal("handshakes: paris still answers /healthz", paris.client().get("/healthz").status, 200)
 
 
+def full_queue(c, paris, rogue):
+    """Part 5."""
+    chain = rogue.chain
+    for i in range(BULK):
+        chain.commit(chain.post("%d %s" % (i, BULK_TEXT))[1])
+    env = chain.post("rogue after the bulk")[1]
+    chain.commit(env)
+    rogue.publish_update(env)  # a gap: paris asks for the bulk
+    try:
+        fed.wait_until(lambda: rogue_seq(paris, rogue) == chain.seq, 120, "the bulk at paris")
+    except rt.TestError as e:
+        c.check("full queue: paris stores rogue's %d posts" % BULK, False, str(e))
+        return
+    before = link(paris).get("sends_dropped", 0)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.rcvhwm = 1
+    sock.rcvbuf = 4096
+    rg._curve_client(sock, rogue.identity, rg.key_bytes(paris.key))
+    try:
+        sock.connect(paris.sync)
+        sock.send(rg.msg_hello({}, 64))
+        try:
+            fed.wait_until(lambda: link(paris).get("sends_dropped", 0) > before, WAIT,
+                           "a dropped send")
+        except rt.TestError:
+            pass
+        dropped = link(paris).get("sends_dropped", 0) - before
+        c.check("full queue: an asker granting 64 batches and reading none: %d of them "
+                "dropped and counted" % dropped, 0 < dropped <= 64)
+        c.equal("full queue: /metrics has the count",
+                metric(paris, "ruche_peer_link_events_total", peer="rogue", event="sends_dropped"),
+                float(before + dropped))
+        c.equal("full queue: one log line", len(log_lines(paris, "(sends_dropped: ")), 1)
+    finally:
+        sock.close()
+        ctx.term()
+    c.equal("full queue: paris still answers /healthz", paris.client().get("/healthz").status, 200)
+
+
 def run(c, ruched):
     ident = rg.Identity()
     pub = "tcp://127.0.0.1:%d" % rt.free_port()
@@ -223,6 +272,8 @@ def run(c, ruched):
                 sync_socket(c, paris, rogue)
             with c.section("refused handshakes"):
                 handshakes(c, paris)
+            with c.section("a full queue"):
+                full_queue(c, paris, rogue)
             c.check("rogue's sync and PUB saw nothing it could not read", not rogue.errors,
                     rogue.errors[:3])
             f.stop()
