@@ -9,13 +9,37 @@
  *
  *  A catch-up being served is a session per asking node (its ROUTER
  *  identity); what goes out in it, batch by batch, is ru_catchup's. A
- *  session silent for a minute (a peer that went away) is dropped.
+ *  session silent for a minute (a peer that went away) is dropped. The
+ *  peer behind a ROUTER identity is known from the connection's User-Id,
+ *  which the ZAP handler set to the site name of the CURVE key it let in.
+ *
+ *  What queues in memory is bounded in bytes: every socket's high-water
+ *  marks are [replication] queue_mb divided by the largest message that
+ *  socket carries (s_hwm; deploy/README.md gives the figures). On the
+ *  sync socket that makes a handful of 4 MiB batches, which the credit of
+ *  an honest asker stays within; the live stream's updates are bounded by
+ *  the payload limit, and its SUBs read nothing much larger.
+ *
+ *  Peers that break the rules of PROTOCOL.md section 13 are counted per
+ *  peer (the "link" counts of the status, /metrics) and logged at most
+ *  once a minute per peer and kind (s_may_log), so that a flood costs a
+ *  counter, not the log: messages to our ROUTER that fail decoding
+ *  (malformed) or have no business there (misplaced, as is any message of
+ *  the wrong type on any socket), batches beyond the credit we granted
+ *  (refused unread: over_credit), sends that fail at a high-water mark
+ *  (sends_dropped; a PUB drops silently, so only its subscribers see those,
+ *  as gaps: live_gaps), and catch-ups of ours that stalled: owed batches
+ *  and silent for [replication] sync_timeout_ms, they are asked again at
+ *  once on a new connection (stalled). Refused CURVE handshakes are
+ *  counted, and logged once a minute per address.
  */
 #include "ru_repl.h"
 
 #include <czmq.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +53,7 @@
 #include "ru_dbkey.h"
 #include "ru_log.h"
 #include "ru_metrics.h"
+#include "ru_ratelimit.h"
 #include "ru_recovery.h"
 #include "ru_verify.h"
 #include "ru_view.h"
@@ -39,11 +64,44 @@
 #define S_ZAP "inproc://zeromq.zap.01"
 #define S_CREDIT 4              /* batches granted by a hello */
 #define S_SESSION_IDLE_MS 60000 /* a silent catch-up is dropped */
-#define S_SYNC_STALL_MS 60000   /* our catch-up with no answer is asked again */
-#define S_HWM 100000
+#define S_HWM 100000            /* inproc queues: the workers, the store actor */
+#define S_LOG_EVERY_MS 60000    /* one line a minute per peer or address and kind */
+#define S_LOG_SLOTS 1024        /* peers and addresses remembered for that */
 #define S_FULL_LOG_MS 60000        /* pending_full refusals: a line a minute per peer */
 #define S_PENDING_CHECK_MS 10000   /* how often the pending set is looked at */
 #define S_PENDING_ALARM_MS 600000  /* a lasting alarm is logged again after this */
+
+/*  The largest message each socket carries (PROTOCOL.md 8 and 9), which
+ *  its high-water marks follow:
+ *  - live (PUB, SUB): an update whose payload is at the limit: 93 01 01,
+ *    the envelope's array header (1 byte), the payload's bin32 header (5)
+ *    and bytes, the signature's bin8 header (2) and bytes: 65611 bytes. A
+ *    heartbeat with a full clock (map16 header, 1024 entries of a bin8 key
+ *    and a uint64) takes 44081, a hello as much, a credit 4;
+ *  - sync (ROUTER, DEALER): a batch, RU_MAX_MESSAGE (4 MiB + 64).
+ *  Receivers read a little more (S_READ_*), so that a message slightly over
+ *  a limit is still read, refused as too_big and counted; ZeroMQ drops a
+ *  larger one with its connection, before it takes any memory. */
+#define S_MAX_LIVE (3 + 1 + 5 + RU_MAX_PAYLOAD + 2 + RU_SIG_BYTES)
+#define S_MAX_BEAT (3 + 3 + RU_MAX_CLOCK * (2 + RU_KEY_BYTES + 9) + 9 + 2 + RU_HASH_BYTES)
+_Static_assert(S_MAX_BEAT <= S_MAX_LIVE, "heartbeats and hellos are no larger than updates");
+#define S_READ_LIVE (S_MAX_LIVE + 4096)
+#define S_READ_SYNC (RU_MAX_MESSAGE + 1024 * 1024)
+
+/*  What a peer did on its links that PROTOCOL.md 13 refuses, and what was
+ *  lost or retried: the "link" counts of the status. */
+typedef enum {
+    S_L_MALFORMED,   /* a message to our ROUTER that did not decode */
+    S_L_MISPLACED,   /* a message of a type that does not belong on its socket */
+    S_L_OVER_CREDIT, /* a batch beyond the credit we granted, refused */
+    S_L_DROPPED,     /* a send to it that failed at a high-water mark */
+    S_L_STALLED,     /* our catch-up asked again after sync_timeout_ms */
+    S_L_GAPS,        /* catch-ups asked for a gap in its live stream */
+    S_L_COUNT
+} s_link;
+
+static const char *const s_link_names[S_L_COUNT] = {"malformed",     "misplaced", "over_credit",
+                                                    "sends_dropped", "stalled",   "live_gaps"};
 
 typedef struct {
     uint32_t id; /* stable across reloads: jobs name their peer by it */
@@ -51,6 +109,7 @@ typedef struct {
     uint8_t curve[32];
     zsock_t *sub, *dealer;
     int syncing;
+    uint32_t credit;  /* batches of our catch-up it may still send */
     uint64_t sync_ms; /* last message of our catch-up with it */
     /* status, under the mutex */
     int heard;
@@ -62,11 +121,15 @@ typedef struct {
     uint64_t syncs_asked; /* catch-ups we asked of it */
     uint64_t full_unlogged, full_logged_ms; /* actor only: pending_full refusals, their log */
     ru_clock_t live;      /* actor only: per origin, the last seq seen on its live stream */
+
+    uint64_t link[S_L_COUNT]; /* s_link_event, under the mutex */
 } s_peer;
 
 typedef struct s_session {
     ru_repl_t *repl;
     zframe_t *identity;
+    uint32_t peer; /* its s_peer's id; 0: none known */
+    int gone;      /* its connection is closed: the session ends */
     ru_catchup_t catchup;
     uint64_t last_ms;
     struct s_session *next;
@@ -98,6 +161,9 @@ struct ru_repl {
     uint64_t jobs_sent, jobs_done;
     int recovering;         /* the store was lost: our own updates come back first */
     ru_recovery_t recovery; /* what the peers have of ours */
+
+    uint64_t handshakes_refused; /* CURVE keys ZAP turned away, under the mutex */
+    ru_ratelimit_t *logs;        /* what was logged in the last minute (s_may_log) */
 };
 
 const char *
@@ -127,6 +193,57 @@ s_peer_by_id(ru_repl_t *self, uint32_t id)
         if (self->peers[i]->id == id)
             return self->peers[i];
     return NULL;
+}
+
+/*  The peer whose connection a received frame came by: its User-Id is the
+ *  site name the ZAP handler gave the CURVE key it admitted. */
+static s_peer *
+s_peer_of_frame(ru_repl_t *self, zframe_t *f)
+{
+    const char *site = f ? zframe_meta(f, "User-Id") : NULL;
+    for (int i = 0; site && i < self->n_peers; i++)
+        if (strcmp(self->peers[i]->cfg.site, site) == 0)
+            return self->peers[i];
+    return NULL;
+}
+
+/*  Whether a line about kind and who may be logged now: one a minute per
+ *  pair, so that a peer or an address repeating itself costs a counter,
+ *  not the log. The remembered pairs are bounded (S_LOG_SLOTS). */
+static int
+s_may_log(ru_repl_t *self, const char *kind, const char *who)
+{
+    char key[RU_MAX_NAME + 128];
+    int n = snprintf(key, sizeof key, "%s %s", kind, who);
+    size_t len = n < 0 ? 0 : (size_t) n < sizeof key ? (size_t) n : sizeof key - 1;
+    uint64_t now = ru_ratelimit_now_ms();
+    if (!self->logs || ru_ratelimit_wait(self->logs, key, len, now) > 0)
+        return 0;
+    ru_ratelimit_fail(self->logs, key, len, now);
+    return 1;
+}
+
+/*  Counts a link event of p; logs why (printf-style, after the peer's
+ *  name) when no line of that kind was logged for p in the last minute. */
+static void s_link_event(ru_repl_t *self, s_peer *p, s_link what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+s_link_event(ru_repl_t *self, s_peer *p, s_link what, const char *fmt, ...)
+{
+    pthread_mutex_lock(&self->lock);
+    p->link[what]++;
+    uint64_t n = p->link[what];
+    pthread_mutex_unlock(&self->lock);
+    if (!s_may_log(self, s_link_names[what], p->cfg.site))
+        return;
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    ru_log_warn("repl", "[peer %s]: %s (%s: %llu so far; one line a minute)", p->cfg.site, why,
+                s_link_names[what], (unsigned long long) n);
 }
 
 /*  A new peer from its configuration, with its CURVE key. */
@@ -160,6 +277,25 @@ s_curve_client(ru_repl_t *self, zsock_t *sock, const uint8_t *server)
     zsock_set_curve_secretkey_bin(sock, self->curve_sec);
 }
 
+/*  A high-water mark, in messages, that keeps a queue within
+ *  [replication] queue_mb when every message is the largest one. */
+static int
+s_hwm(const ru_repl_t *self, uint64_t largest)
+{
+    uint64_t n = ((uint64_t) self->node->cfg.queue_mb << 20) / largest;
+    return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int) n;
+}
+
+/*  The queues and the read limit of a socket that sends messages of up to
+ *  send bytes and reads up to read bytes. */
+static void
+s_limits(const ru_repl_t *self, zsock_t *sock, uint64_t send, uint64_t read)
+{
+    zsock_set_sndhwm(sock, s_hwm(self, send));
+    zsock_set_rcvhwm(sock, s_hwm(self, read));
+    zsock_set_maxmsgsize(sock, (int64_t) read);
+}
+
 static zsock_t *
 s_server(ru_repl_t *self, int type, const char *endpoint, int quiet)
 {
@@ -169,9 +305,12 @@ s_server(ru_repl_t *self, int type, const char *endpoint, int quiet)
     zsock_set_zap_domain(sock, "ruche");
     zsock_set_curve_server(sock, 1);
     zsock_set_curve_secretkey_bin(sock, self->curve_sec);
-    zsock_set_sndhwm(sock, S_HWM);
-    zsock_set_rcvhwm(sock, S_HWM);
-    zsock_set_maxmsgsize(sock, (int64_t) RU_MAX_MESSAGE + 1024 * 1024);
+    if (type == ZMQ_PUB)
+        s_limits(self, sock, S_MAX_LIVE, S_READ_LIVE); /* it reads subscriptions */
+    else {
+        s_limits(self, sock, RU_MAX_MESSAGE, S_READ_SYNC);
+        zsock_set_router_mandatory(sock, 1); /* a full queue says so: s_to_asker */
+    }
     if (zsock_bind(sock, "%s", endpoint) < 0) {
         if (!quiet)
             ru_log_err("repl", "cannot bind [replication] %s at %s: %s",
@@ -189,47 +328,90 @@ s_direct(const s_peer *p)
     return p->cfg.pub[0] != '\0';
 }
 
+/*  A SUB on p's PUB, or a DEALER to its ROUTER, connected and polled;
+ *  NULL (logged) when it cannot be made. */
+static zsock_t *
+s_peer_socket(ru_repl_t *self, s_peer *p, int type)
+{
+    zsock_t *sock = zsock_new(type);
+    const char *endpoint = type == ZMQ_SUB ? p->cfg.pub : p->cfg.sync;
+    if (!sock)
+        return NULL;
+    s_curve_client(self, sock, p->curve);
+    if (type == ZMQ_SUB) {
+        s_limits(self, sock, S_MAX_LIVE, S_READ_LIVE);
+        zsock_set_subscribe(sock, "");
+    } else
+        s_limits(self, sock, S_MAX_LIVE, S_READ_SYNC); /* it sends hellos and credit */
+    zsock_set_reconnect_ivl(sock, 100);
+    zsock_set_reconnect_ivl_max(sock, 5000);
+    if (zsock_connect(sock, "%s", endpoint) < 0) {
+        ru_log_err("repl", "[peer %s]: cannot connect to %s", p->cfg.site, endpoint);
+        zsock_destroy(&sock);
+        return NULL;
+    }
+    zpoller_add(self->poller, sock);
+    return sock;
+}
+
 static ru_err
 s_peer_sockets(ru_repl_t *self, s_peer *p)
 {
     if (!s_direct(p))
         return RU_OK;
-    p->sub = zsock_new(ZMQ_SUB);
-    p->dealer = zsock_new(ZMQ_DEALER);
-    if (!p->sub || !p->dealer)
-        return RU_E_NOMEM;
-    zsock_t *both[] = {p->sub, p->dealer};
+    p->sub = s_peer_socket(self, p, ZMQ_SUB);
+    p->dealer = s_peer_socket(self, p, ZMQ_DEALER);
+    if (p->sub && p->dealer)
+        return RU_OK;
+    zsock_t **both[] = {&p->sub, &p->dealer};
     for (int i = 0; i < 2; i++) {
-        s_curve_client(self, both[i], p->curve);
-        zsock_set_rcvhwm(both[i], S_HWM);
-        zsock_set_maxmsgsize(both[i], (int64_t) RU_MAX_MESSAGE + 1024 * 1024);
-        zsock_set_reconnect_ivl(both[i], 100);
-        zsock_set_reconnect_ivl_max(both[i], 5000);
+        if (*both[i])
+            zpoller_remove(self->poller, *both[i]);
+        zsock_destroy(both[i]);
     }
-    zsock_set_subscribe(p->sub, "");
-    if (zsock_connect(p->sub, "%s", p->cfg.pub) < 0 ||
-        zsock_connect(p->dealer, "%s", p->cfg.sync) < 0) {
-        ru_log_err("repl", "[peer %s]: cannot connect to %s / %s", p->cfg.site, p->cfg.pub,
-                   p->cfg.sync);
-        return RU_E_INVALID;
-    }
-    zpoller_add(self->poller, p->sub);
-    zpoller_add(self->poller, p->dealer);
-    return RU_OK;
+    return RU_E_INVALID;
+}
+
+/*  Closes p's DEALER, and with it our catch-up there: whatever it was
+ *  still sending goes nowhere. */
+static void
+s_close_dealer(ru_repl_t *self, s_peer *p)
+{
+    if (p->dealer)
+        zpoller_remove(self->poller, p->dealer);
+    zsock_destroy(&p->dealer);
+    p->syncing = 0;
+    p->credit = 0;
 }
 
 /*  ---------------------------------------------------------------------
  *  Sending
  */
 
-static void
+/*  Sends without waiting; 0 when sent, -1 when not (a full queue). */
+static int
 s_send_buf(zsock_t *sock, const ru_buf_t *buf)
 {
     if (!sock)
-        return; /* a server socket that could not be bound again */
-    zmq_send(zsock_resolve(sock), buf->data, buf->len, ZMQ_DONTWAIT);
+        return -1; /* a server socket that could not be bound again */
+    return zmq_send(zsock_resolve(sock), buf->data, buf->len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
 
+/*  Sends msg on p's DEALER (a hello or credit); a send that fails is
+ *  counted: the catch-up will stall and be asked again. */
+static int
+s_to_answerer(ru_repl_t *self, s_peer *p, const ru_buf_t *msg)
+{
+    if (s_send_buf(p->dealer, msg) == 0)
+        return 0;
+    s_link_event(self, p, S_L_DROPPED, "a catch-up message to it was dropped: %s",
+                 zmq_strerror(zmq_errno()));
+    return -1;
+}
+
+/*  Asks p for a catch-up: our clock, and S_CREDIT batches. Until done the
+ *  catch-up is on (syncing); a hello that could not be sent too, so that
+ *  it is asked again after sync_timeout_ms. */
 static void
 s_hello(ru_repl_t *self, s_peer *p)
 {
@@ -239,8 +421,9 @@ s_hello(ru_repl_t *self, s_peer *p)
     ru_buf_init(&buf);
     if (ru_apply_state(self->node->store, &clock, NULL) == RU_OK &&
         ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
-        s_send_buf(p->dealer, &buf);
+        (void) s_to_answerer(self, p, &buf);
         p->syncing = 1;
+        p->credit = S_CREDIT;
         p->sync_ms = zclock_mono();
         pthread_mutex_lock(&self->lock);
         p->syncs_asked++;
@@ -305,7 +488,11 @@ s_session_free(s_session *s)
     free(s);
 }
 
-/*  Sends msg to the asker of session s through the ROUTER. */
+/*  Sends msg to the asker of session s through the ROUTER. The ROUTER is
+ *  mandatory-routing: a send to an asker whose queue is full fails (and is
+ *  counted; the asker's catch-up stalls and it asks again), one to an
+ *  asker gone ends the session. Either way its credit is spent: never more
+ *  batches are sent than were granted. */
 static void
 s_to_asker(ru_repl_t *self, s_session *s, const ru_buf_t *msg)
 {
@@ -313,6 +500,15 @@ s_to_asker(ru_repl_t *self, s_session *s, const ru_buf_t *msg)
     zframe_t *body = zframe_new(msg->data, msg->len);
     if (id && body && zframe_send(&id, self->router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0)
         zframe_send(&body, self->router, ZFRAME_DONTWAIT);
+    else if (id && body && zmq_errno() == EHOSTUNREACH)
+        s->gone = 1;
+    else if (id && body) {
+        s_peer *p = s_peer_by_id(self, s->peer);
+        if (p)
+            s_link_event(self, p, S_L_DROPPED,
+                         "a catch-up message to it was dropped: its queue is full (%d messages)",
+                         s_hwm(self, RU_MAX_MESSAGE));
+    }
     zframe_destroy(&id);
     zframe_destroy(&body);
 }
@@ -340,45 +536,72 @@ s_serve(ru_repl_t *self, s_session **link)
 {
     s_session *s = *link;
     s->last_ms = zclock_mono();
-    if (ru_catchup_pump(&s->catchup, self->node->store, s_send_to_asker, s)) {
+    if (ru_catchup_pump(&s->catchup, self->node->store, s_send_to_asker, s) || s->gone) {
         *link = s->next;
         s_session_free(s);
     }
 }
 
-/*  A hello or credit from an asking peer, on the ROUTER. */
+/*  A hello from an asking peer (p, NULL if unknown): its session starts,
+ *  or starts again. */
+static void
+s_on_hello(ru_repl_t *self, zframe_t *id, const s_peer *p, const ru_msg_t *msg)
+{
+    pthread_mutex_lock(&self->lock);
+    self->syncs_served++;
+    pthread_mutex_unlock(&self->lock);
+    s_session **link = s_find_session(self, id);
+    if (!link) {
+        s_session *s = calloc(1, sizeof *s);
+        if (!s)
+            return;
+        s->repl = self;
+        s->identity = zframe_dup(id);
+        ru_catchup_init(&s->catchup);
+        s->next = self->sessions;
+        self->sessions = s;
+        link = &self->sessions;
+    }
+    (*link)->peer = p ? p->id : 0;
+    if (ru_catchup_hello(&(*link)->catchup, &msg->clock, msg->credit) == RU_OK)
+        s_serve(self, link);
+}
+
+/*  A message on the ROUTER: an asking peer's hello or credit. Anything
+ *  else is counted against the peer and logged (PROTOCOL.md 13): one
+ *  frame that does not decode is malformed, a message of another type
+ *  misplaced. Credit for a session already over (sent before the asker
+ *  got done) is no fault. */
 static void
 s_on_router(ru_repl_t *self)
 {
     zmsg_t *m = zmsg_recv(self->router);
+    size_t frames = m ? zmsg_size(m) : 0;
     zframe_t *id = m ? zmsg_pop(m) : NULL;
     zframe_t *body = m ? zmsg_pop(m) : NULL;
+    s_peer *p = s_peer_of_frame(self, body ? body : id);
     ru_msg_t msg;
     ru_msg_init(&msg);
-    if (id && body && ru_msg_decode(zframe_data(body), zframe_size(body), &msg) == RU_OK) {
+    ru_err err = frames != 2 || !body ? RU_E_TYPE
+                                      : ru_msg_decode(zframe_data(body), zframe_size(body), &msg);
+    if (err == RU_OK && msg.type == RU_MSG_HELLO)
+        s_on_hello(self, id, p, &msg);
+    else if (err == RU_OK && msg.type == RU_MSG_CREDIT) {
         s_session **link = s_find_session(self, id);
-        if (msg.type == RU_MSG_HELLO) {
-            pthread_mutex_lock(&self->lock);
-            self->syncs_served++;
-            pthread_mutex_unlock(&self->lock);
-            if (!link) {
-                s_session *s = calloc(1, sizeof *s);
-                if (s) {
-                    s->repl = self;
-                    s->identity = zframe_dup(id);
-                    ru_catchup_init(&s->catchup);
-                    s->next = self->sessions;
-                    self->sessions = s;
-                    link = &self->sessions;
-                }
-            }
-            if (link && ru_catchup_hello(&(*link)->catchup, &msg.clock, msg.credit) == RU_OK)
-                s_serve(self, link);
-        } else if (msg.type == RU_MSG_CREDIT && link) {
+        if (link) {
             ru_catchup_credit(&(*link)->catchup, msg.credit);
             s_serve(self, link);
         }
-    }
+    } else if (err == RU_OK && p)
+        s_link_event(self, p, S_L_MISPLACED, "a %s message on our sync socket refused",
+                     ru_msg_type_name(msg.type));
+    else if (p && frames != 2)
+        s_link_event(self, p, S_L_MALFORMED,
+                     "a message of %zu frames on our sync socket refused (one is the rule)",
+                     frames > 0 ? frames - 1 : 0);
+    else if (p)
+        s_link_event(self, p, S_L_MALFORMED, "a message on our sync socket refused: %s",
+                     ru_err_str(err));
     ru_msg_fini(&msg);
     zframe_destroy(&id);
     zframe_destroy(&body);
@@ -511,10 +734,31 @@ s_live_gap(ru_repl_t *self, s_peer *p, const ru_envelope_t *env)
     if (seq == 0 || ru_clock_set(&p->live, env->origin, seq > last ? seq : last) != RU_OK)
         return;
     if (last && seq > last + 1 && !p->syncing) {
+        pthread_mutex_lock(&self->lock);
+        p->link[S_L_GAPS]++;
+        pthread_mutex_unlock(&self->lock);
         ru_log_info("repl", "[peer %s]: a gap in the live stream: asking for a catch-up",
                     p->cfg.site);
         s_hello(self, p);
     }
+}
+
+/*  A batch of our catch-up: verified and stored when it is within the
+ *  credit we granted (hello, then one per batch processed), else refused
+ *  unread, as is any batch outside a catch-up of ours. What a refused
+ *  batch held comes with the next catch-up. */
+static void
+s_on_batch(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
+{
+    if (!p->syncing || p->credit == 0) {
+        s_link_event(self, p, S_L_OVER_CREDIT,
+                     "a batch of %u updates beyond the credit granted refused",
+                     (unsigned) msg->n_updates);
+        return;
+    }
+    p->credit--;
+    p->sync_ms = zclock_mono();
+    s_job(self, p, 1, msg);
 }
 
 /*  One message from a peer's SUB (live) or DEALER (catch-up answers).
@@ -538,16 +782,17 @@ s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch
             zmsg_addmem(*batch, msg.updates[0].wire, msg.updates[0].wire_len);
     } else if (live && msg.type == RU_MSG_HEARTBEAT)
         s_on_heartbeat(self, p, &msg);
-    else if (!live && msg.type == RU_MSG_BATCH) {
-        p->sync_ms = zclock_mono();
-        s_job(self, p, 1, &msg);
-    } else if (!live && msg.type == RU_MSG_DONE) {
+    else if (!live && msg.type == RU_MSG_BATCH)
+        s_on_batch(self, p, &msg);
+    else if (!live && msg.type == RU_MSG_DONE) {
         p->syncing = 0;
+        p->credit = 0;
         ru_recovery_done(&self->recovery, p->id,
                          ru_clock_get(&msg.clock, ru_key_public(self->node->key)));
         s_try_end_recovery(self);
     } else
-        s_reject(self, p, RU_E_MSGTYPE);
+        s_link_event(self, p, S_L_MISPLACED, "a %s message on its %s refused",
+                     ru_msg_type_name(msg.type), live ? "live stream" : "catch-up answers");
     ru_msg_fini(&msg);
 }
 
@@ -644,12 +889,15 @@ s_on_result(ru_repl_t *self)
     if (r.store_error)
         ru_log_err("repl", "[peer %s]: updates not stored: %s", p->cfg.site,
                    ru_err_str((ru_err) r.store_error));
-    if (r.job.sync) {
+    if (r.job.sync)
         s_try_end_recovery(self);
+    if (r.job.sync && p->syncing) { /* the batch's credit back, while the catch-up goes on */
         ru_buf_t buf;
         ru_buf_init(&buf);
-        if (ru_msg_encode_credit(1, &buf) == RU_OK)
-            s_send_buf(p->dealer, &buf);
+        if (ru_msg_encode_credit(1, &buf) == RU_OK && s_to_answerer(self, p, &buf) == 0) {
+            p->credit++;
+            p->sync_ms = zclock_mono();
+        }
         ru_buf_fini(&buf);
     }
 }
@@ -670,9 +918,16 @@ s_on_zap(ru_repl_t *self)
         for (int i = 0; i < self->n_peers && peer < 0; i++)
             if (memcmp(self->peers[i]->curve, zframe_data(key), 32) == 0)
                 peer = i;
-    if (peer < 0)
-        ru_log_warn("repl", "refused a connection from %s: not a configured peer's key",
-                    address ? address : "?");
+    if (peer < 0) {
+        pthread_mutex_lock(&self->lock);
+        uint64_t n = ++self->handshakes_refused;
+        pthread_mutex_unlock(&self->lock);
+        if (s_may_log(self, "zap", address ? address : "?"))
+            ru_log_warn("repl",
+                        "refused a connection from %s: not a configured peer's key (%llu "
+                        "refused from anywhere so far; one line a minute per address)",
+                        address ? address : "?", (unsigned long long) n);
+    }
     zstr_sendm(self->zap, "1.0");
     zstr_sendm(self->zap, seq ? seq : "");
     zstr_sendm(self->zap, peer >= 0 ? "200" : "400");
@@ -705,16 +960,40 @@ s_silent_peer(ru_repl_t *self, s_peer *p)
         return;
     if (p->sub)
         zpoller_remove(self->poller, p->sub);
-    if (p->dealer)
-        zpoller_remove(self->poller, p->dealer);
     zsock_destroy(&p->sub);
-    zsock_destroy(&p->dealer);
-    p->syncing = 0;
+    s_close_dealer(self, p);
     if (s_peer_sockets(self, p) != RU_OK)
         ru_log_warn("repl", "[peer %s]: cannot connect again", p->cfg.site);
 }
 
 static void s_pending_alarm(ru_repl_t *self);
+
+/*  When our catch-up with p stalls: it owes us batches (credit we granted
+ *  and it has not used) and has sent nothing for sync_timeout_ms. With no
+ *  credit left it is waiting for us, which is no stall. UINT64_MAX: never. */
+static uint64_t
+s_stall_at(const ru_repl_t *self, const s_peer *p)
+{
+    if (!p->syncing || p->credit == 0)
+        return UINT64_MAX;
+    return p->sync_ms + (uint64_t) self->node->cfg.sync_timeout_ms;
+}
+
+/*  A stalled catch-up is asked again at once, on a new connection: the
+ *  old one may be the trouble, and the answers of the old session, should
+ *  they come after all, cannot be taken for the new one's. */
+static void
+s_stalled(ru_repl_t *self, s_peer *p)
+{
+    s_link_event(self, p, S_L_STALLED,
+                 "our catch-up got nothing for %ld ms ([replication] sync_timeout_ms): asking "
+                 "again",
+                 self->node->cfg.sync_timeout_ms);
+    s_close_dealer(self, p);
+    p->dealer = s_peer_socket(self, p, ZMQ_DEALER);
+    if (p->dealer)
+        s_hello(self, p);
+}
 
 /*  Heartbeats, anti-entropy, stalled catch-ups, idle sessions and the
  *  pending alarm. */
@@ -731,8 +1010,8 @@ s_timers(ru_repl_t *self)
         self->next_heartbeat = now + (uint64_t) self->node->cfg.heartbeat_ms;
     }
     for (int i = 0; i < self->n_peers; i++)
-        if (self->peers[i]->syncing && now - self->peers[i]->sync_ms > S_SYNC_STALL_MS)
-            self->peers[i]->syncing = 0;
+        if (now >= s_stall_at(self, self->peers[i]))
+            s_stalled(self, self->peers[i]);
     if (now >= self->next_anti_entropy) {
         for (int i = 0; i < self->n_peers; i++)
             s_silent_peer(self, self->peers[i]);
@@ -938,6 +1217,10 @@ s_actor(zsock_t *pipe, void *arg)
             uint64_t next = self->next_heartbeat < self->next_anti_entropy
                                 ? self->next_heartbeat
                                 : self->next_anti_entropy;
+            for (int i = 0; i < self->n_peers; i++) {
+                uint64_t at = s_stall_at(self, self->peers[i]);
+                next = at < next ? at : next;
+            }
             void *which = zpoller_wait(self->poller, next > now ? (int) (next - now) : 0);
             if (zpoller_terminated(self->poller))
                 break;
@@ -981,12 +1264,15 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
     if (!self)
         return RU_E_NOMEM;
     self->node = node;
+    self->next_id = 1; /* 0: no peer (s_session) */
     atomic_init(&self->life, S_STARTING);
     ru_recovery_init(&self->recovery);
     ru_clock_init(&self->published);
     pthread_mutex_init(&self->lock, NULL);
     self->curve_sec = sodium_malloc(32);
     ru_err err = self->curve_sec ? s_peers(self) : RU_E_NOMEM;
+    if (!err)
+        err = ru_ratelimit_new(1, S_LOG_EVERY_MS, S_LOG_SLOTS, &self->logs);
     if (!err)
         err = ru_key_curve(node->key, self->curve_pub, self->curve_sec);
     ru_trust_t trust;
@@ -1027,6 +1313,7 @@ ru_repl_destroy(ru_repl_t **self_p)
     for (int i = 0; i < self->n_peers; i++)
         s_peer_free(self->peers[i]);
     sodium_free(self->curve_sec);
+    ru_ratelimit_destroy(&self->logs);
     ru_clock_fini(&self->published);
     pthread_mutex_destroy(&self->lock);
     free(self);
@@ -1101,6 +1388,9 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
     json_t *updates = json_pack("{s:I, s:I, s:I, s:I}", "received", (json_int_t) p->received,
                                 "verified", (json_int_t) p->verified, "stored",
                                 (json_int_t) p->stored, "duplicates", (json_int_t) p->duplicates);
+    json_t *link = json_object();
+    for (int k = 0; k < S_L_COUNT; k++)
+        json_object_set_new(link, s_link_names[k], json_integer((json_int_t) p->link[k]));
     int connected = s_connected(p, now_ms, heartbeat_ms);
     /*  How far its clock is ahead of ours, as far as a heartbeat tells: the
      *  HLC it carries is the sender's time at sending (a clock behind ours
@@ -1110,14 +1400,14 @@ s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heart
                        : hlc_ms > p->heartbeat_ms
                            ? json_integer((json_int_t) (hlc_ms - p->heartbeat_ms))
                            : json_integer(0);
-    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o}", "site",
-                     p->cfg.site, "key", key, "direct", s_direct(p), "connected", connected,
+    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o, s:o}",
+                     "site", p->cfg.site, "key", key, "direct", s_direct(p), "connected", connected,
                      "last_heartbeat", p->heard ? ru_view_time(p->heartbeat_ms) : json_null(),
                      "clock", ru_repl_clock_json(&p->clock), "digest",
                      p->heard ? json_string(digest) : json_null(), "behind", behind, "ahead",
                      p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
                      s_seconds_behind(p, behind, now_ms), "rejected", rejected, "updates", updates,
-                     "clock_ahead_ms", ahead_ms);
+                     "clock_ahead_ms", ahead_ms, "link", link);
 }
 
 json_t *
@@ -1279,6 +1569,17 @@ s_metrics_peers(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
             ru_metrics_sample(out, "ruche_peer_updates_rejected_total", labels,
                               (double) self->peers[i]->rejected[k]);
         }
+    ru_metrics_family(out, "ruche_peer_link_events_total", "counter",
+                      "What the peer's links saw: messages refused (malformed on our sync "
+                      "socket, misplaced, over_credit), sends_dropped at a full queue, "
+                      "stalled catch-ups asked again, live_gaps.");
+    for (int i = 0; i < self->n_peers; i++)
+        for (int k = 0; k < S_L_COUNT; k++) {
+            const char *labels[] = {"peer", self->peers[i]->cfg.site, "event", s_link_names[k],
+                                    NULL};
+            ru_metrics_sample(out, "ruche_peer_link_events_total", labels,
+                              (double) self->peers[i]->link[k]);
+        }
 }
 
 /*  Per origin: our head, what we sent out, and how far behind each peer
@@ -1385,6 +1686,10 @@ ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
     ru_metrics_family(out, "ruche_sync_sessions_served_total", "counter",
                       "Catch-ups peers asked of this site.");
     ru_metrics_sample(out, "ruche_sync_sessions_served_total", NULL, (double) self->syncs_served);
+    ru_metrics_family(out, "ruche_handshakes_refused_total", "counter",
+                      "CURVE handshakes refused: keys of no configured peer.");
+    ru_metrics_sample(out, "ruche_handshakes_refused_total", NULL,
+                      (double) self->handshakes_refused);
     ru_metrics_family(out, "ruche_verify_queue_depth", "gauge",
                       "Jobs (live messages, catch-up batches) waiting for or in verification.");
     ru_metrics_sample(out, "ruche_verify_queue_depth", NULL,

@@ -10,11 +10,16 @@
  *      in batches, never more batches than the credit allows, then done;
  *    - per peer, a SUB on its PUB and a DEALER to its ROUTER, asking for a
  *      catch-up on connect, on a gap in the live stream (an update whose
- *      dependencies are missing) and every anti_entropy_s;
+ *      dependencies are missing), every anti_entropy_s, and again, on a
+ *      new DEALER, when one stalls for sync_timeout_ms; batches beyond
+ *      the credit it granted are refused;
  *    - a ZAP handler: every socket runs CURVE with keys derived from the
  *      node keys, and only the configured peers' keys get in.
  *  Updates received are checked and stored by the verification workers
- *  (ru_verify.h); what they refused is counted per peer and reason.
+ *  (ru_verify.h); what they refused is counted per peer and reason, and
+ *  so is what a peer broke on its links (malformed or misplaced messages,
+ *  batches over credit), sends lost at a full queue and stalled catch-ups.
+ *  Every socket's queues are bounded in bytes by [replication] queue_mb.
  *
  *  ru_repl_status() may be called from any thread (the HTTP server).
  */

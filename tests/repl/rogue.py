@@ -20,9 +20,14 @@ What is here:
   XPUB, so that it sees subscriptions come and go) and a ROUTER sync socket
   as CURVE servers, serves catch-up (hello -> batch... -> done, under
   credit), publishes heartbeats and whatever the test hands it, and
-  subscribes to the nodes' PUB sockets, keeping what they publish.
+  subscribes to the nodes' PUB sockets, keeping what they publish. Its
+  catch-up answers can be made to misbehave (answer()): no answer at all
+  to the next hellos (a stalled answerer), or done at once and then every
+  update as batches nobody granted credit for.
 - fetch_catchup() and listen(): one-off client sockets, for asking a node
-  for its log or trying to listen to it, with any key or none.
+  for its log or trying to listen to it, with any key or none;
+  send_sync(): raw messages (any frames) to a node's sync socket;
+  stranger_handshakes(): CURVE handshakes a node must refuse.
 """
 
 import base64
@@ -314,6 +319,52 @@ def fetch_catchup(ctx, identity, endpoint, server_public, clock=None, credit=8, 
         sock.close()
 
 
+def send_sync(ctx, identity, endpoint, server_public, messages, then_hello=True, timeout=10.0):
+    """Sends messages (each bytes, or a list of frames for a multipart
+    message) to the sync socket at endpoint from one DEALER; then, when
+    then_hello, a hello with an empty clock on the same connection, and
+    returns the type of the first answer to it (None if none came within
+    timeout), so that the caller knows everything before it was read."""
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    _curve_client(sock, identity, server_public)
+    try:
+        sock.connect(endpoint)
+        for m in messages:
+            if isinstance(m, list):
+                sock.send_multipart(m)
+            else:
+                sock.send(m)
+        if not then_hello:
+            return None
+        sock.send(msg_hello({}, 1))
+        if not sock.poll(int(timeout * 1000)):
+            return None
+        return split_message(sock.recv())[0]
+    finally:
+        sock.close()
+
+
+def stranger_handshakes(ctx, endpoint, server_public, count, source=None):
+    """Opens count DEALERs with fresh keys to endpoint (from the address
+    source when given: "127.0.0.2"), each sending a hello the node must
+    never answer; returns the sockets, to be closed by the caller once
+    the node has refused them."""
+    socks = []
+    for _ in range(count):
+        sock = ctx.socket(zmq.DEALER)
+        sock.linger = 0
+        _curve_client(sock, Identity(), server_public)
+        host_port = endpoint[len("tcp://"):]
+        sock.connect("tcp://%s:0;%s" % (source, host_port) if source else endpoint)
+        try:
+            sock.send(msg_hello({}, 1), zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+        socks.append(sock)
+    return socks
+
+
 def listen(ctx, identity, endpoint, server_public, timeout):
     """Subscribes to everything the PUB socket at endpoint sends, for
     timeout seconds; returns the messages received."""
@@ -349,6 +400,9 @@ class Rogue:
         self.received = []  # (type, fields) from the nodes' PUB sockets
         self.subscriptions = 0
         self.hellos = 0
+        self.hello_times = []  # time.monotonic() of each hello on the sync socket
+        self.stall = 0  # hellos still to be left unanswered
+        self.overrun = False  # answer the next hello with done, then batches past credit
         self.errors = []
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -374,6 +428,19 @@ class Rogue:
 
     def publish_update(self, env):
         self.publish(msg_update(env))
+
+    def answer(self, stall=0, overrun=False):
+        """How the next hellos are answered: the next stall ones not at
+        all; then, with overrun, the next one with done at once (the
+        asker's own clock: nothing to send) followed by every update it
+        lacks, one batch each, none of them granted; then honestly."""
+        with self.lock:
+            self.stall = stall
+            self.overrun = overrun
+
+    def hello_count(self):
+        with self.lock:
+            return len(self.hello_times)
 
     def updates_seen(self):
         """The envelopes the nodes have published so far."""
@@ -460,7 +527,20 @@ class Rogue:
         if kind == HELLO:
             with self.lock:
                 self.hellos += 1
+                self.hello_times.append(time.monotonic())
+                stall, overrun = self.stall > 0, self.overrun and not self.stall
+                self.stall -= stall
+                self.overrun = self.overrun and not overrun
             have = fields[0].get(self.identity.public, 0)
+            if stall:
+                serving.pop(peer, None)
+                return
+            if overrun:
+                serving.pop(peer, None)
+                router.send_multipart([peer, msg_done(fields[0])])
+                for env in self.chain.since(have):
+                    router.send_multipart([peer, msg_batch([env])])
+                return
             serving[peer] = [fields[1], _batches(self.chain.since(have))]
         elif kind == CREDIT:
             if peer not in serving:
