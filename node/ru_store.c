@@ -39,6 +39,7 @@
 #include <sys/statvfs.h>
 
 #include "ru_log.h"
+#include "ru_order.h"
 #include "ru_pubid.h"
 
 #define S_MAX_READERS 512
@@ -195,6 +196,7 @@ s_env_open(ru_store_t *self, const char *dir)
 /*  What moves a store from schema version n to n + 1: s_upgrades[n]. */
 static ru_err (*const s_upgrades[RU_STORE_SCHEMA])(ru_txn_t *txn) = {
     [1] = ru_pubid_upgrade,
+    [2] = ru_order_upgrade,
 };
 
 /*  Brings a store of an older schema to RU_STORE_SCHEMA, each step with

@@ -38,7 +38,8 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_limits.h"
 
-/*  X(name, replicated) - the named databases. */
+/*  X(name, replicated) - the named databases. A new one goes at the end:
+ *  a database's number is part of its records' hashes in the digest. */
 #define RU_STORE_DBS(X)                                                                            \
     X(meta, 0)        /* schema version, digest sum, node's own counters */                        \
     X(log, 0)         /* origin|seq -> signed update (envelope) */                                 \
@@ -71,7 +72,8 @@
     X(notif_keys, 0)  /* local user|0|subject -> notification id (ru_notify.c) */                  \
     X(words, 0)       /* folded word|0|hlc|origin[0..8] -> "": full-text search (ru_search.c) */   \
     X(people, 0)      /* folded term|0|home|name|0 -> "": account search */                        \
-    X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */
+    X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */                             \
+    X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
@@ -82,9 +84,10 @@ typedef enum {
 
 /*  The schema of the databases above. A store of an older version is
  *  upgraded when it opens, in one transaction that also records the new
- *  version (2: the ids database records each id's kind); a store of a
- *  newer version is refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 2
+ *  version (2: the ids database records each id's kind; 3: the order
+ *  database, the apply-order index); a store of a newer version is
+ *  refused (RU_E_SCHEMA) rather than misread. */
+#define RU_STORE_SCHEMA 3
 
 typedef struct ru_store ru_store_t;
 
