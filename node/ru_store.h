@@ -61,7 +61,8 @@
     X(followers, 0)   /* followee home|name|0|follower home|name -> "" */                          \
     X(home, 0)        /* local user|0|hlc|origin|seq -> "": home timelines */                      \
     X(ids, 0)         /* public id (8 bytes) -> kind | user key or group ref */                    \
-    X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
+    X(counts, 0)      /* home|name|0 -> a user's statuses, following, followers; home -> */       \
+                      /* its site's statuses (ru_state.h) */                                       \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
     X(apps, 0)        /* OAuth client_id -> app record (ru_oauth.h) */                             \
@@ -85,9 +86,9 @@ typedef enum {
 /*  The schema of the databases above. A store of an older version is
  *  upgraded when it opens, in one transaction that also records the new
  *  version (2: the ids database records each id's kind; 3: the order
- *  database, the apply-order index); a store of a newer version is
- *  refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 3
+ *  database, the apply-order index; 4: each site's statuses counted); a
+ *  store of a newer version is refused (RU_E_SCHEMA) rather than misread. */
+#define RU_STORE_SCHEMA 4
 
 typedef struct ru_store ru_store_t;
 
@@ -155,6 +156,9 @@ void ru_txn_abort(ru_txn_t *txn);
  *  transaction: copy it before writing. RU_E_NOT_FOUND. */
 RU_MUST_CHECK ru_err ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
                                 MDB_val *val);
+/*  The number of records of db as txn sees it, in constant time (LMDB
+ *  keeps it). */
+RU_MUST_CHECK ru_err ru_txn_entries(ru_txn_t *txn, ru_db db, uint64_t *n);
 /*  Writes, keeping the digest for replicated databases. */
 RU_MUST_CHECK ru_err ru_txn_put(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
                                 const void *val, size_t val_len);
