@@ -142,20 +142,10 @@ ru_account_update(ru_txn_t *txn, const char *name, const char *hash, int admin, 
     return s_put_account(txn, hash ? hash : old, &acct);
 }
 
-static int
-s_one(void *ctx, const MDB_val *key, const MDB_val *val)
-{
-    (void) key;
-    (void) val;
-    ++*(uint64_t *) ctx;
-    return 0;
-}
-
 ru_err
 ru_account_count(ru_txn_t *txn, uint64_t *n)
 {
-    *n = 0;
-    return ru_txn_scan(txn, RU_DB_users, NULL, 0, 0, s_one, n);
+    return ru_txn_entries(txn, RU_DB_users, n);
 }
 
 void

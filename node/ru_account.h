@@ -53,7 +53,7 @@ RU_MUST_CHECK ru_err ru_account_update(ru_txn_t *txn, const char *name, const ch
 RU_MUST_CHECK ru_err ru_account_get_hash(ru_txn_t *txn, const char *name, char *hash);
 /*  Checks a password against a hash, in constant time; RU_OK or RU_E_INVALID. */
 RU_MUST_CHECK ru_err ru_account_verify(const char *hash, const char *password);
-/*  The number of accounts. */
+/*  The number of accounts, in constant time. */
 RU_MUST_CHECK ru_err ru_account_count(ru_txn_t *txn, uint64_t *n);
 
 /*  Makes a fresh token (text form) for a new session of name, and stores

@@ -4,6 +4,8 @@
  *  Waits: dep origin | dep seq | origin | seq -> "". Heads grow one seq at
  *  a time, so a dependency "head of o >= n" becomes true exactly when
  *  (o, n) is applied: waking the waiters of (o, n) then is enough.
+ *  Applying an update also gives it its position in the apply-order
+ *  index (ru_order.h), in the same transaction.
  *
  *  Waking is a worklist, not recursion: a long chain of pending updates
  *  (a catch-up received backwards) is applied in a loop of bounded stack.
@@ -35,6 +37,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_log.h"
+#include "ru_order.h"
 
 #define S_HEAD_BYTES (8 + RU_HASH_BYTES)
 #define S_META_SELF_CLOCK "self_clock" /* schema 2: our previous clock, now in clocks */
@@ -129,36 +132,53 @@ ru_apply_state(ru_store_t *store, ru_clock_t *clock, uint8_t *digest)
  *  Dependencies
  */
 
-/*  Sets *missing when head(origin) < seq and records that dependency. */
-static ru_err
-s_need(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, int *missing, ru_ref_t *dep)
+int
+ru_apply_each_dep(const ru_update_t *u, ru_apply_dep_fn fn, void *ctx)
 {
+    int stop = u->seq > 1 && fn(ctx, u->origin, u->seq - 1);
+    for (uint32_t i = 0; !stop && i < u->clock.n; i++)
+        stop = fn(ctx, u->clock.v[i].origin, u->clock.v[i].seq);
+    int has_target = u->kind != RU_KIND_POST && u->kind != RU_KIND_PROFILE &&
+                     u->kind != RU_KIND_FOLLOW && u->kind != RU_KIND_UNFOLLOW &&
+                     u->kind != RU_KIND_GROUP_CREATE;
+    if (!stop && has_target)
+        stop = fn(ctx, u->target.origin, u->target.seq);
+    if (!stop && u->kind == RU_KIND_POST && u->has_group)
+        stop = fn(ctx, u->group.origin, u->group.seq);
+    return stop;
+}
+
+/*  The first dependency not yet applied, as ru_apply_each_dep finds them. */
+typedef struct {
+    ru_txn_t *txn;
+    int *missing;
+    ru_ref_t *dep;
+    ru_err err;
+} s_need_scan;
+
+/*  Sets *missing when head(origin) < seq and records that dependency. */
+static int
+s_need(void *ctx, const uint8_t *origin, uint64_t seq)
+{
+    s_need_scan *s = ctx;
     uint64_t head;
-    ru_err err = ru_apply_head(txn, origin, &head, NULL);
-    if (!err && head < seq && !*missing) {
-        *missing = 1;
-        memcpy(dep->origin, origin, RU_KEY_BYTES);
-        dep->seq = seq;
+    s->err = ru_apply_head(s->txn, origin, &head, NULL);
+    if (!s->err && head < seq) {
+        *s->missing = 1;
+        memcpy(s->dep->origin, origin, RU_KEY_BYTES);
+        s->dep->seq = seq;
     }
-    return err;
+    return s->err || *s->missing;
 }
 
 /*  The first dependency of u not yet applied, if any (*missing). */
 static ru_err
 s_first_missing(ru_txn_t *txn, const ru_update_t *u, int *missing, ru_ref_t *dep)
 {
+    s_need_scan s = {txn, missing, dep, RU_OK};
     *missing = 0;
-    ru_err err = u->seq > 1 ? s_need(txn, u->origin, u->seq - 1, missing, dep) : RU_OK;
-    for (uint32_t i = 0; !err && !*missing && i < u->clock.n; i++)
-        err = s_need(txn, u->clock.v[i].origin, u->clock.v[i].seq, missing, dep);
-    int has_target = u->kind != RU_KIND_POST && u->kind != RU_KIND_PROFILE &&
-                     u->kind != RU_KIND_FOLLOW && u->kind != RU_KIND_UNFOLLOW &&
-                     u->kind != RU_KIND_GROUP_CREATE;
-    if (!err && !*missing && has_target)
-        err = s_need(txn, u->target.origin, u->target.seq, missing, dep);
-    if (!err && !*missing && u->kind == RU_KIND_POST && u->has_group)
-        err = s_need(txn, u->group.origin, u->group.seq, missing, dep);
-    return err;
+    ru_apply_each_dep(u, s_need, &s);
+    return s.err;
 }
 
 static size_t
@@ -323,6 +343,8 @@ s_apply_one(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u
     ru_update_hash(env, head + 8);
     if (!err)
         err = ru_txn_put(txn, RU_DB_heads, u->origin, RU_KEY_BYTES, head, sizeof head);
+    if (!err)
+        err = ru_order_note(txn, u->origin, u->seq);
     if (!err)
         err = ru_state_apply(&ap->state, u);
     if (err)

@@ -13,8 +13,9 @@
  *  restart loses none.
  *
  *  Every call runs inside the caller's write transaction (the store actor's),
- *  so the log, the heads (the node's vector clock), the pending set and the
- *  materialized state always change together.
+ *  so the log, the heads (the node's vector clock), the apply-order index
+ *  (ru_order.h), the pending set and the materialized state always change
+ *  together.
  *
  *  Duplicates (the same payload again) are dropped; a different payload for
  *  an (origin, seq) already held is a fork: RU_E_FORK, the first one kept.
@@ -84,6 +85,13 @@ RU_MUST_CHECK ru_err ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, r
 RU_MUST_CHECK ru_err ru_apply_begin_recovery(ru_txn_t *txn);
 RU_MUST_CHECK ru_err ru_apply_end_recovery(const ru_apply_t *ap, uint64_t target, int *ended);
 RU_MUST_CHECK ru_err ru_apply_recovering(ru_txn_t *txn, int *recovering);
+
+/*  The updates u depends on, as above: its predecessor (origin, seq - 1),
+ *  the entries of its clock delta, its target, its post's group. fn is
+ *  called with each, in that order, until it returns non-zero, which is
+ *  then returned (0 when it never did). */
+typedef int (*ru_apply_dep_fn)(void *ctx, const uint8_t *origin, uint64_t seq);
+int ru_apply_each_dep(const ru_update_t *u, ru_apply_dep_fn fn, void *ctx);
 
 /*  The head of origin: its highest applied seq (0 if none) and that
  *  update's hash (zeros if none). */

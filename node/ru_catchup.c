@@ -1,14 +1,24 @@
 /*  ru_catchup.c - serving one peer's catch-up (see ru_catchup.h).
  *
+ *  The session's cursor is the asker's clock as raised by what was sent:
+ *  the next update of each origin it lacks is (origin, have + 1), and the
+ *  apply-order index gives its position. No other cursor is needed, and
+ *  none can go stale: an update applied here while the session runs gets
+ *  a position after every one already given, so it is merged in when its
+ *  origin's lane reaches it, in the batch that reads it (each batch reads
+ *  this node's clock again).
+ *
  *  A batch is read from the log straight into the message being encoded:
  *  the envelopes are views into the read transaction's pages, which stay
  *  valid until that transaction ends, after the message is sent.
  */
 #include "ru_catchup.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ru_apply.h"
+#include "ru_order.h"
 
 void
 ru_catchup_init(ru_catchup_t *self)
@@ -38,31 +48,74 @@ ru_catchup_credit(ru_catchup_t *self, uint32_t credit)
     self->credit += credit;
 }
 
-/*  Reads the next batch from the log: each origin's updates the asker
- *  lacks, in seq order, up to the batch limits. */
+/*  One origin the asker lacks updates of: the seq it has, ours, and the
+ *  position of the next one (UINT64_MAX when it has none). */
+typedef struct {
+    const uint8_t *origin;
+    uint64_t have, ours, pos;
+} s_lane;
+
+/*  Looks up the position of the lane's next update: UINT64_MAX when it
+ *  has none, or it cannot be read (it is still served). */
+static void
+s_position(ru_txn_t *txn, s_lane *l)
+{
+    if (ru_order_pos(txn, l->origin, l->have + 1, &l->pos) != RU_OK)
+        l->pos = UINT64_MAX;
+}
+
+/*  The lane of the update to send next: the one applied first here. */
+static s_lane *
+s_next_lane(s_lane *lanes, uint32_t n)
+{
+    s_lane *best = NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (lanes[i].have < lanes[i].ours && (!best || lanes[i].pos < best->pos))
+            best = &lanes[i];
+    return best;
+}
+
+/*  Reads the next batch from the log: the updates the asker lacks, in the
+ *  order this node applied them (ru_order.h), up to the batch limits. A
+ *  merge of the origins it lacks, each in seq order, by position: each
+ *  update sent costs the position of its origin's next one. An update
+ *  without a position (the index is never without one) goes after those
+ *  with one, and a lane whose next update the log lacks ends there. */
 static int
 s_fill_batch(ru_catchup_t *self, ru_txn_t *txn, const ru_clock_t *ours, ru_bytes_t *env)
 {
+    s_lane *lanes = malloc((ours->n ? ours->n : 1) * sizeof *lanes);
+    if (!lanes)
+        return 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < ours->n; i++) {
+        s_lane *l = &lanes[k];
+        *l = (s_lane){ours->v[i].origin, ru_clock_get(&self->theirs, ours->v[i].origin),
+                      ours->v[i].seq, UINT64_MAX};
+        if (l->have < l->ours) {
+            s_position(txn, l);
+            k++;
+        }
+    }
     int n = 0;
     size_t bytes = 0;
-    for (uint32_t i = 0; i < ours->n && n < RU_MAX_BATCH; i++) {
-        const ru_clock_entry_t *e = &ours->v[i];
-        uint64_t have = ru_clock_get(&self->theirs, e->origin);
-        while (have < e->seq && n < RU_MAX_BATCH) {
-            uint8_t key[RU_DBKEY_REF];
-            MDB_val val;
-            if (ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, e->origin, have + 1), &val) ||
-                bytes + val.mv_size > RU_MAX_BATCH_BYTES)
-                break;
-            env[n++] = (ru_bytes_t){val.mv_data, val.mv_size};
-            bytes += val.mv_size;
-            have++;
+    s_lane *l;
+    while (n < RU_MAX_BATCH && (l = s_next_lane(lanes, k)) != NULL) {
+        uint8_t key[RU_DBKEY_REF];
+        MDB_val val;
+        if (ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, l->origin, l->have + 1), &val)) {
+            l->ours = l->have;
+            continue;
         }
-        if (ru_clock_set(&self->theirs, e->origin, have) != RU_OK)
+        if (bytes + val.mv_size > RU_MAX_BATCH_BYTES ||
+            ru_clock_set(&self->theirs, l->origin, l->have + 1) != RU_OK)
             break;
-        if (have < e->seq)
-            break; /* the batch is full */
+        env[n++] = (ru_bytes_t){val.mv_data, val.mv_size};
+        bytes += val.mv_size;
+        if (++l->have < l->ours)
+            s_position(txn, l);
     }
+    free(lanes);
     return n;
 }
 

@@ -7,7 +7,9 @@
  *  Each batch spends one credit; with none left the session waits for the
  *  asker's credit message.
  *
- *  First go the applied updates the asker lacks, from the log. Then the
+ *  First go the applied updates the asker lacks, from the log, in the
+ *  order this node applied them (ru_order.h): a causal order, so the
+ *  asker applies each as it arrives and parks none pending. Then the
  *  pending ones it lacks (held here, waiting for a dependency): the asker
  *  may hold that dependency, and a site recovering its lost store must
  *  learn of every update of its own that any site holds, applied or not,

@@ -20,12 +20,19 @@
  *  Scans page on to their end: a post reaches the home timeline of every
  *  local follower of its author, however many (a site follows its
  *  executives by the thousand), and a delete removes every like.
+ *
+ *  Counts are kept as the statuses they count come and go (s_count), so
+ *  that reading one costs one read: each user's, and each site's statuses
+ *  under the site's key alone in the counts database (what the instance
+ *  information reports for this site). Stores of schema 4 had no site
+ *  counts: ru_state_upgrade() counts them once from the authors index.
  */
 #include "ru_state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "ru_account.h"
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_notify.h"
@@ -223,6 +230,8 @@ s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post
         err = s_entry(&s, RU_DB_authors, key, ulen);
     if (!err)
         err = s_count(st->txn, key, ulen, s_count_statuses, add ? 1 : -1);
+    if (!err) /* the site's, under its key alone */
+        err = s_count(st->txn, origin, RU_KEY_BYTES, s_count_statuses, add ? 1 : -1);
     if (!err && rec->has_parent)
         err =
             s_entry(&s, RU_DB_replies, key, ru_dbkey_ref(key, rec->parent.origin, rec->parent.seq));
@@ -659,4 +668,85 @@ ru_state_apply(const ru_state_t *st, const ru_update_t *u)
     if (!err)
         err = s_handlers[u->kind](st, u);
     return err ? err : ru_notify_apply(st, u);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Site counts
+ */
+
+ru_err
+ru_state_site_stats(ru_txn_t *txn, const uint8_t *self, ru_site_stats_t *out)
+{
+    ru_counts_rec_t rec = {0, 0, 0};
+    MDB_val val;
+    memset(out, 0, sizeof *out);
+    ru_err err = ru_txn_get(txn, RU_DB_counts, self, RU_KEY_BYTES, &val);
+    if (!err)
+        ru_counts_rec_decode(val.mv_data, val.mv_size, &rec);
+    else if (err != RU_E_NOT_FOUND)
+        return err;
+    out->statuses = rec.statuses;
+    err = ru_account_count(txn, &out->users);
+    if (!err)
+        err = ru_txn_entries(txn, RU_DB_heads, &out->sites);
+    if (!err)
+        err = ru_txn_get(txn, RU_DB_heads, self, RU_KEY_BYTES, &val);
+    if (err == RU_E_NOT_FOUND)
+        return RU_OK;
+    out->sites -= !err && out->sites > 0; /* this one */
+    return err;
+}
+
+/*  The statuses of each site, counted from the authors index, whose keys
+ *  begin with the site's key: one site after the other. */
+typedef struct {
+    uint8_t (*sites)[RU_KEY_BYTES];
+    uint64_t *counts;
+    size_t n, cap;
+    ru_err err;
+} s_tally;
+
+static int
+s_tally_status(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_tally *t = ctx;
+    if (key->mv_size < RU_KEY_BYTES)
+        return 0;
+    if (t->n == 0 || memcmp(t->sites[t->n - 1], key->mv_data, RU_KEY_BYTES) != 0) {
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 16;
+            uint8_t(*sites)[RU_KEY_BYTES] = realloc(t->sites, cap * sizeof *sites);
+            uint64_t *counts = sites ? realloc(t->counts, cap * sizeof *counts) : NULL;
+            if (sites)
+                t->sites = sites;
+            if (!counts) {
+                t->err = RU_E_NOMEM;
+                return 1;
+            }
+            t->counts = counts;
+            t->cap = cap;
+        }
+        memcpy(t->sites[t->n], key->mv_data, RU_KEY_BYTES);
+        t->counts[t->n++] = 0;
+    }
+    t->counts[t->n - 1]++;
+    return 0;
+}
+
+ru_err
+ru_state_upgrade(ru_txn_t *txn)
+{
+    s_tally t = {NULL, NULL, 0, 0, RU_OK};
+    ru_err err = ru_txn_scan(txn, RU_DB_authors, NULL, 0, 0, s_tally_status, &t);
+    err = err ? err : t.err;
+    for (size_t i = 0; !err && i < t.n; i++) {
+        ru_counts_rec_t rec = {t.counts[i], 0, 0};
+        uint8_t bytes[RU_COUNTS_REC_BYTES];
+        ru_counts_rec_encode(&rec, bytes);
+        err = ru_txn_put(txn, RU_DB_counts, t.sites[i], RU_KEY_BYTES, bytes, sizeof bytes);
+    }
+    free(t.sites);
+    free(t.counts);
+    return err;
 }

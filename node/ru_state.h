@@ -48,4 +48,16 @@ RU_MUST_CHECK ru_err ru_state_apply(const ru_state_t *st, const ru_update_t *u);
  *  RU_E_NOT_FOUND if there is none. */
 RU_MUST_CHECK ru_err ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec);
 
+/*  What the instance information counts, each in constant time: the
+ *  statuses (posts and replies, not deleted) of the site self, kept as
+ *  they are applied; its accounts; the other sites it holds updates of. */
+typedef struct {
+    uint64_t statuses, users, sites;
+} ru_site_stats_t;
+RU_MUST_CHECK ru_err ru_state_site_stats(ru_txn_t *txn, const uint8_t *self,
+                                         ru_site_stats_t *out);
+
+/*  Schema 3 to 4: every site's statuses counted from the authors index. */
+RU_MUST_CHECK ru_err ru_state_upgrade(ru_txn_t *txn);
+
 #endif

@@ -40,7 +40,9 @@
 
 #include "ru_apply.h"
 #include "ru_log.h"
+#include "ru_order.h"
 #include "ru_pubid.h"
+#include "ru_state.h"
 
 #define S_MAX_READERS 512
 #define S_META_SCHEMA "schema"
@@ -197,6 +199,8 @@ s_env_open(ru_store_t *self, const char *dir)
 static ru_err (*const s_upgrades[RU_STORE_SCHEMA])(ru_txn_t *txn) = {
     [1] = ru_pubid_upgrade,
     [2] = ru_apply_upgrade,
+    [3] = ru_order_upgrade,
+    [4] = ru_state_upgrade,
 };
 
 /*  Brings a store of an older schema to RU_STORE_SCHEMA, each step with
@@ -448,6 +452,15 @@ ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len, MDB_val *va
 {
     MDB_val k = {key_len, (void *) key};
     return ru_store_err(mdb_get(txn->txn, txn->store->dbi[db], &k, val), "get");
+}
+
+ru_err
+ru_txn_entries(ru_txn_t *txn, ru_db db, uint64_t *n)
+{
+    MDB_stat st;
+    ru_err err = ru_store_err(mdb_stat(txn->txn, txn->store->dbi[db], &st), "stat");
+    *n = err ? 0 : (uint64_t) st.ms_entries;
+    return err;
 }
 
 /*  BLAKE2b-256 of one record: db number, key length, key, value. */

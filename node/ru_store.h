@@ -61,7 +61,8 @@
     X(followers, 0)   /* followee home|name|0|follower home|name -> "" */                          \
     X(home, 0)        /* local user|0|hlc|origin|seq -> "": home timelines */                      \
     X(ids, 0)         /* public id (8 bytes) -> kind | user key or group ref */                    \
-    X(counts, 0)      /* home|name -> a user's statuses, following, followers */                   \
+    X(counts, 0)      /* home|name|0 -> a user's statuses, following, followers; home -> */        \
+                      /* its site's statuses (ru_state.h) */                                       \
     X(users, 0)       /* local user name -> account record */                                      \
     X(sessions, 0)    /* token hash -> session record */                                           \
     X(apps, 0)        /* OAuth client_id -> app record (ru_oauth.h) */                             \
@@ -76,7 +77,8 @@
     X(pending_at, 0)  /* origin|seq -> arrival ms (8) of a pending update (ru_apply.c) */          \
     X(pending_age, 0) /* origin|arrival ms|seq -> "": each origin's pending, oldest first */       \
     X(pending_n, 0)   /* origin -> how many of its updates are pending (8) */                      \
-    X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's last full clock (PROTOCOL.md 5.4) */
+    X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's full clock (PROTOCOL.md 5.4) */     \
+    X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
@@ -88,9 +90,10 @@ typedef enum {
 /*  The schema of the databases above. A store of an older version is
  *  upgraded when it opens, in one transaction that also records the new
  *  version (2: the ids database records each id's kind; 3: each origin's
- *  last full clock and the pending counts, ru_apply_upgrade); a store of a
- *  newer version is refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 3
+ *  last full clock and the pending counts, ru_apply_upgrade; 4: the order
+ *  database, the apply-order index; 5: each site's statuses counted); a
+ *  store of a newer version is refused (RU_E_SCHEMA) rather than misread. */
+#define RU_STORE_SCHEMA 5
 
 typedef struct ru_store ru_store_t;
 
@@ -158,6 +161,9 @@ void ru_txn_abort(ru_txn_t *txn);
  *  transaction: copy it before writing. RU_E_NOT_FOUND. */
 RU_MUST_CHECK ru_err ru_txn_get(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
                                 MDB_val *val);
+/*  The number of records of db as txn sees it, in constant time (LMDB
+ *  keeps it). */
+RU_MUST_CHECK ru_err ru_txn_entries(ru_txn_t *txn, ru_db db, uint64_t *n);
 /*  Writes, keeping the digest for replicated databases. */
 RU_MUST_CHECK ru_err ru_txn_put(ru_txn_t *txn, ru_db db, const void *key, size_t key_len,
                                 const void *val, size_t val_len);

@@ -12,7 +12,8 @@ One node with a small [http] walk_budget (100) and max_search_offset (50):
 - a status search looks at walk_budget statuses at most, and refuses an
   offset over max_search_offset with 422;
 - GET /api/v1/instance and NodeInfo count this site's users and statuses
-  right after posts, deletes and a restart.
+  right after posts, replies, edits, deletes and a restart (counts kept
+  as statuses come and go, read in constant time).
 
 Usage: test_budget.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
@@ -104,6 +105,10 @@ def s_counts(c, node, admin, posted):
     sid = admin.post_status("to be deleted")["id"]
     admin.post("/api/ruche/v1/admin/users", json_body={"username": "bob"})
     c.equal("a post and a user more", stats(anon), (posted + 1, 2, posted + 1))
+    rid = admin.post_status("a reply", in_reply_to_id=sid)["id"]
+    admin.put("/api/v1/statuses/" + sid, json_body={"status": "edited, still one status"})
+    c.equal("a reply counts, an edit does not", stats(anon)[0], posted + 2)
+    admin.delete("/api/v1/statuses/" + rid)
     admin.delete("/api/v1/statuses/" + sid)
     c.equal("a delete counts", stats(anon)[0], posted)
     node.stop()

@@ -9,7 +9,8 @@ loopback converge, whatever the topology, the concurrency and the crashes.
    digest within a deadline, nothing pending, and show every acknowledged
    status (same id everywhere) with its last text, 404 for the deleted
    ones, the same counts, the same public and group timelines and the same
-   account counts; each node lists its peers as connected, none behind.
+   account counts, and each node's instance information counts its own
+   live statuses; each node lists its peers as connected, none behind.
 2. The same mesh: one node gets SIGKILL in the middle of posting on every
    node, and is started again. It catches up; nothing any node
    acknowledged is lost, and its next post takes a seq above all it had
@@ -311,6 +312,19 @@ def check_accounts(c, label, sites, ledger):
             "; ".join(bad[:4]))
 
 
+def check_instance(c, label, sites, ledger):
+    """Each node's instance information counts its own live statuses, the
+    replicated ones of others left out, and every other site."""
+    got, want = [], []
+    for s in sites:
+        stats = (s.admin().get("/api/v1/instance").json or {}).get("stats") or {}
+        got.append((s.name, stats.get("status_count"), stats.get("domain_count")))
+        want.append((s.name, sum(1 for w in ledger.snapshot().values()
+                                 if w["site"] == s.name and not w["deleted"]), len(sites) - 1))
+    c.equal("%s: each site's instance counts its live statuses and the other sites" % label,
+            got, want)
+
+
 def check_lookup(c, label, sites, ledger):
     """GET /api/v1/accounts/lookup?acct=name@site finds the users of the
     other sites."""
@@ -404,6 +418,7 @@ def mesh_traffic(c, f):
         check_statuses(c, "mesh3", f.sites, ledger)
         check_timelines(c, "mesh3", f.sites, ledger)
         check_accounts(c, "mesh3", f.sites, ledger)
+        check_instance(c, "mesh3", f.sites, ledger)
         check_lookup(c, "mesh3", f.sites, ledger)
         check_group(c, "mesh3", f.sites)
         check_peers(c, "mesh3", f)

@@ -29,6 +29,7 @@
 #include "ru_dbkey.h"
 #include "ru_record.h"
 #include "testdir.h"
+#include "testrand.h"
 
 #define SITES 3
 #define REPLICAS 4
@@ -41,10 +42,7 @@ static uint64_t s_rng = 0x2545f4914f6cdd1du;
 static uint64_t
 s_rand(uint64_t n)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng % n;
+    return testrand(&s_rng, n);
 }
 
 typedef struct {

@@ -18,6 +18,12 @@
  *  that database is made the deepest, so its puts ask LMDB for the most
  *  room and are the first to find too little. The post must come out of
  *  it whole, with every like counted.
+ *
+ *  Site counts: what GET /api/v1/instance reports (this site's statuses,
+ *  its 5,001 accounts, the other sites) stays exact through local and
+ *  replicated posts, replies, edits and deletes, is read and not counted
+ *  (an authors index emptied behind the state machine's back leaves it as
+ *  it was), and is counted once for a store of schema 4, which had none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +42,7 @@
 #include "testnode.h"
 
 #define FOLLOWERS 5000
+#define MIB (1024u * 1024u)
 
 static testnode_t s_t;
 static char s_names[FOLLOWERS][8];
@@ -246,6 +253,130 @@ test_like_survives_a_spill(void **state)
     ru_txn_abort(&top);
 }
 
+static int
+s_tally(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    (void) val;
+    ++*(uint64_t *) ctx;
+    return 0;
+}
+
+/*  site's statuses as the authors index holds them, counted. */
+static uint64_t
+s_scanned(const uint8_t *site)
+{
+    uint64_t n = 0;
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(ru_txn_scan(&txn, RU_DB_authors, site, RU_KEY_BYTES, 0, s_tally, &n), RU_OK);
+    ru_txn_abort(&txn);
+    return n;
+}
+
+/*  The stats of site, as the instance information reads them. */
+static ru_site_stats_t
+s_stats(const uint8_t *site)
+{
+    ru_site_stats_t st;
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(ru_state_site_stats(&txn, site, &st), RU_OK);
+    ru_txn_abort(&txn);
+    return st;
+}
+
+/*  Both sites' counts are what their authors index holds: paris's and
+ *  nozay's statuses, and whether paris holds updates of nozay. */
+static void
+s_expect(uint64_t paris, uint64_t nozay, uint64_t sites)
+{
+    const uint8_t *p = ru_key_public(s_t.node.key), *n = ru_key_public(s_t.nozay);
+    assert_int_equal(s_scanned(p), paris);
+    assert_int_equal(s_scanned(n), nozay);
+    ru_site_stats_t st = s_stats(p);
+    assert_int_equal(st.statuses, paris);
+    assert_int_equal(st.users, FOLLOWERS + 1);
+    assert_int_equal(st.sites, sites);
+    assert_int_equal(s_stats(n).statuses, nozay);
+}
+
+static void
+s_make(ru_update_t *u, int remote, ru_kind kind, const char *author, const ru_update_t *target)
+{
+    assert_int_equal(testnode_make(&s_t, u, remote, kind, author, "Point #ops", RU_VIS_PUBLIC,
+                                   target),
+                     RU_OK);
+}
+
+static void
+test_site_counts(void **state)
+{
+    (void) state;
+    ru_update_t p1, p2, n1, r1, r2, e, d1, d2, x;
+    s_expect(0, 0, 0);
+    s_make(&p1, 0, RU_KIND_POST, "alice", NULL);
+    s_make(&p2, 0, RU_KIND_POST, "f0001", NULL);
+    s_make(&n1, 1, RU_KIND_POST, "bob", NULL); /* replicated from nozay */
+    s_expect(2, 1, 1);
+    s_make(&r1, 0, RU_KIND_REPLY, "alice", &n1);
+    s_make(&r2, 1, RU_KIND_REPLY, "bob", &p1);
+    s_expect(3, 2, 1);
+    s_make(&e, 0, RU_KIND_EDIT, "alice", &p1);
+    s_make(&x, 1, RU_KIND_DELETE, "bob", &p1); /* not bob's: a no-op */
+    s_expect(3, 2, 1);
+    s_make(&d1, 0, RU_KIND_DELETE, "alice", &p1);
+    s_make(&d2, 1, RU_KIND_DELETE, "bob", &n1);
+    s_expect(2, 1, 1);
+    ru_update_t *all[] = {&p1, &p2, &n1, &r1, &r2, &e, &d1, &d2, &x};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        ru_update_fini(all[i]);
+}
+
+/*  A store of schema 4: no site counts. Reopened, it counts them. */
+static void
+test_site_counts_of_an_older_store(void **state)
+{
+    (void) state;
+    ru_update_t u[5];
+    for (int i = 0; i < 5; i++)
+        s_make(&u[i], i % 2, i < 4 ? RU_KIND_POST : RU_KIND_REPLY, "alice", i < 4 ? NULL : &u[1]);
+    s_expect(3, 2, 1);
+    ru_txn_t txn;
+    uint32_t old = 4;
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(ru_txn_del(&txn, RU_DB_counts, ru_key_public(s_t.node.key), RU_KEY_BYTES),
+                     RU_OK);
+    assert_int_equal(ru_txn_del(&txn, RU_DB_counts, ru_key_public(s_t.nozay), RU_KEY_BYTES), RU_OK);
+    assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "schema", 6, &old, sizeof old), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    assert_int_equal(s_stats(ru_key_public(s_t.node.key)).statuses, 0);
+    ru_store_destroy(&s_t.node.store);
+    assert_int_equal(ru_store_open(s_t.dir, 8 * MIB, 0, &s_t.node.store), RU_OK);
+    s_expect(3, 2, 1);
+    for (int i = 0; i < 5; i++)
+        ru_update_fini(&u[i]);
+}
+
+/*  The instance reads its count: it does not count the index again. */
+static void
+test_site_counts_are_read(void **state)
+{
+    (void) state;
+    ru_update_t u[3];
+    for (int i = 0; i < 3; i++)
+        s_make(&u[i], 0, RU_KIND_POST, "alice", NULL);
+    const uint8_t *paris = ru_key_public(s_t.node.key);
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(mdb_drop(txn.txn, ru_store_dbi(s_t.node.store, RU_DB_authors), 0), 0);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    assert_int_equal(s_scanned(paris), 0);
+    assert_int_equal(s_stats(paris).statuses, 3);
+    for (int i = 0; i < 3; i++)
+        ru_update_fini(&u[i]);
+}
+
 int
 main(void)
 {
@@ -253,6 +384,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_home_fan_out_reaches_every_follower, s_setup,
                                         testnode_teardown),
         cmocka_unit_test_setup_teardown(test_like_survives_a_spill, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_site_counts, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_site_counts_of_an_older_store, s_setup,
+                                        testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_site_counts_are_read, s_setup, testnode_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
