@@ -7,6 +7,10 @@
  *
  *  Waking is a worklist, not recursion: a long chain of pending updates
  *  (a catch-up received backwards) is applied in a loop of bounded stack.
+ *
+ *  Forks: the quarantine is one lookup in the forks database per update
+ *  delivered (it is empty unless some origin forked); a held update
+ *  waits under (origin, RU_FORK_HELD), which no update ever wakes.
  */
 #include "ru_apply.h"
 
@@ -14,7 +18,7 @@
 #include <string.h>
 
 #include "ru_dbkey.h"
-#include "ru_log.h"
+#include "ru_fork.h"
 
 #define S_HEAD_BYTES (8 + RU_HASH_BYTES)
 #define S_META_SELF_CLOCK "self_clock"
@@ -209,22 +213,77 @@ s_park(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u, const ru_r
                : ru_txn_put(txn, RU_DB_waits, key, s_wait_key(key, dep, u->origin, u->seq), "", 0);
 }
 
-/*  Applies u now or parks it. */
+/*  Holds u, an update of an origin quarantined at or below its seq. */
+static ru_err
+s_hold(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u, ru_apply_result *result)
+{
+    ru_ref_t held;
+    memcpy(held.origin, u->origin, RU_KEY_BYTES);
+    held.seq = RU_FORK_HELD;
+    *result = RU_APPLY_PENDING;
+    return s_park(txn, env, u, &held);
+}
+
+/*  Records the fork that a and b prove, at seq (ru_fork_note): *result
+ *  RU_APPLY_FORK when it is new or lower than the one known, else
+ *  RU_APPLY_DUPLICATE (a fork known already: nothing learnt). */
+static ru_err
+s_forked(ru_txn_t *txn, const ru_envelope_t *a, const ru_envelope_t *b, uint64_t seq,
+         const uint8_t *first, const uint8_t *other, ru_apply_result *result)
+{
+    int noted;
+    ru_err err = ru_fork_note(txn, a, b, seq, first, other, &noted);
+    *result = noted ? RU_APPLY_FORK : RU_APPLY_DUPLICATE;
+    return err;
+}
+
+/*  u's prev is not the hash of the (origin, seq - 1) applied here: the
+ *  origin signed two updates seq - 1. The fork is recorded and u held. */
+static ru_err
+s_chain_fork(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u,
+             ru_apply_result *result)
+{
+    uint8_t key[RU_DBKEY_REF], first[RU_HASH_BYTES];
+    MDB_val val;
+    ru_envelope_t held;
+    ru_err err = ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, u->origin, u->seq - 1), &val);
+    if (!err && ru_envelope_parse(val.mv_data, val.mv_size, &held) != RU_OK)
+        err = RU_E_STORE;
+    if (err)
+        return err == RU_E_NOT_FOUND ? RU_E_STORE : err; /* its head is applied */
+    ru_update_hash(&held, first);
+    ru_apply_result found, kept;
+    err = s_forked(txn, &held, env, u->seq - 1, first, u->prev, &found);
+    if (!err)
+        err = s_hold(txn, env, u, &kept);
+    *result = found == RU_APPLY_FORK ? found : kept;
+    return err;
+}
+
+/*  Applies u now or parks it; holds it when its origin is quarantined. */
 static ru_err
 s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, s_work *work,
           ru_apply_result *result)
 {
     int missing;
     ru_ref_t dep;
-    ru_err err = s_first_missing(ap->state.txn, u, &missing, &dep);
+    uint64_t fork;
+    ru_err err = ru_fork_seq(ap->state.txn, u->origin, &fork);
+    if (!err && fork && u->seq >= fork)
+        return s_hold(ap->state.txn, env, u, result);
+    if (!err)
+        err = s_first_missing(ap->state.txn, u, &missing, &dep);
     if (err)
         return err;
     *result = missing ? RU_APPLY_PENDING : RU_APPLY_APPLIED;
-    return missing ? s_park(ap->state.txn, env, u, &dep) : s_apply_one(ap, env, u, work);
+    if (missing)
+        return s_park(ap->state.txn, env, u, &dep);
+    err = s_apply_one(ap, env, u, work);
+    return err == RU_E_CHAIN ? s_chain_fork(ap->state.txn, env, u, result) : err;
 }
 
 /*  Looks again at the pending update ref after one of its dependencies
- *  was applied. A pending update whose chain turns out broken is dropped. */
+ *  was applied. One whose chain turns out broken proves a fork: held. */
 static ru_err
 s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *work)
 {
@@ -251,18 +310,16 @@ s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *
         err = ru_txn_del(txn, RU_DB_pending, key, RU_DBKEY_REF);
     if (!err)
         err = s_deliver(ap, &env, &u, work, &result);
-    if (err == RU_E_CHAIN) {
-        ru_log_warn("apply", "dropped a pending update whose prev hash breaks its chain");
-        err = RU_OK;
-    }
     ru_update_fini(&u);
     free(wire);
     return err;
 }
 
-/*  Is (origin, seq) already held in db? A different payload is a fork. */
+/*  Is (origin, seq) already held in db? A different payload is a fork:
+ *  RU_E_FORK, with the one held in *old (a view of the store). */
 static ru_err
-s_held(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, const ru_update_t *u, int *held)
+s_held(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, const ru_update_t *u, int *held,
+       ru_envelope_t *old)
 {
     uint8_t key[RU_DBKEY_REF];
     MDB_val val;
@@ -270,11 +327,10 @@ s_held(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, const ru_update_t *u, 
     *held = err == RU_OK;
     if (err)
         return err == RU_E_NOT_FOUND ? RU_OK : err;
-    ru_envelope_t old;
-    if (ru_envelope_parse(val.mv_data, val.mv_size, &old) != RU_OK)
+    if (ru_envelope_parse(val.mv_data, val.mv_size, old) != RU_OK)
         return RU_E_STORE;
-    int same = old.payload_len == env->payload_len &&
-               memcmp(old.payload, env->payload, env->payload_len) == 0;
+    int same = old->payload_len == env->payload_len &&
+               memcmp(old->payload, env->payload, env->payload_len) == 0;
     return same ? RU_OK : RU_E_FORK;
 }
 
@@ -283,9 +339,16 @@ ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_
                 ru_apply_result *result)
 {
     int held;
-    ru_err err = s_held(ap->state.txn, RU_DB_log, env, u, &held);
+    ru_envelope_t old;
+    ru_err err = s_held(ap->state.txn, RU_DB_log, env, u, &held, &old);
     if (!err && !held)
-        err = s_held(ap->state.txn, RU_DB_pending, env, u, &held);
+        err = s_held(ap->state.txn, RU_DB_pending, env, u, &held, &old);
+    if (err == RU_E_FORK) { /* the one held stays: nobody drops its variant */
+        uint8_t first[RU_HASH_BYTES], other[RU_HASH_BYTES];
+        ru_update_hash(&old, first);
+        ru_update_hash(env, other);
+        return s_forked(ap->state.txn, &old, env, u->seq, first, other, result);
+    }
     if (err || held) {
         *result = RU_APPLY_DUPLICATE;
         return err;
@@ -414,9 +477,14 @@ ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_buf
     ru_envelope_t env;
     ru_apply_result result;
     int recovering;
+    uint64_t fork;
     ru_err err = ru_apply_recovering(ap->state.txn, &recovering);
     if (!err && recovering)
         err = RU_E_RECOVERING;
+    if (!err)
+        err = ru_fork_seq(ap->state.txn, ru_key_public(key), &fork);
+    if (!err && fork)
+        err = RU_E_FORK; /* this site's key signed two histories */
     if (!err)
         err = s_header(ap, key, u, &now);
     if (!err)

@@ -71,7 +71,8 @@
     X(notif_keys, 0)  /* local user|0|subject -> notification id (ru_notify.c) */                  \
     X(words, 0)       /* folded word|0|hlc|origin[0..8] -> "": full-text search (ru_search.c) */   \
     X(people, 0)      /* folded term|0|home|name|0 -> "": account search */                        \
-    X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */
+    X(tagnames, 0)    /* folded tag|0|tag -> "": hashtag search */                                 \
+    X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,

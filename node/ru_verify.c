@@ -82,7 +82,7 @@ typedef struct {
 /*  What the store made of one job's updates; counted again when the
  *  writer runs the request again after growing the map. */
 typedef struct {
-    uint32_t applied, pending, duplicate, fork, chain;
+    uint32_t applied, pending, duplicate, fork;
 } s_stored;
 
 typedef struct {
@@ -92,9 +92,9 @@ typedef struct {
     int jobs;
 } s_ingest;
 
-/*  The store actor's request: ingest the items in order. Forks and broken
- *  chains refuse one update without touching the store; they are counted
- *  and the others go on. */
+/*  The store actor's request: ingest the items in order. An update that
+ *  proves a fork found here is counted as a fork refusal (its evidence is
+ *  recorded, its origin quarantined: ru_fork.h) and the others go on. */
 static ru_err
 s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
 {
@@ -104,15 +104,12 @@ s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
         s_stored *st = &in->stored[in->items[i].job];
         ru_apply_result how;
         ru_err err = ru_apply_ingest(ctx->apply, &in->items[i].env, &in->items[i].u, &how);
-        if (err == RU_E_FORK || err == RU_E_CHAIN) {
-            *(err == RU_E_FORK ? &st->fork : &st->chain) += 1;
-            continue;
-        }
         if (err)
             return err;
         st->applied += how == RU_APPLY_APPLIED;
         st->pending += how == RU_APPLY_PENDING;
         st->duplicate += how == RU_APPLY_DUPLICATE;
+        st->fork += how == RU_APPLY_FORK;
     }
     return RU_OK;
 }
@@ -222,7 +219,6 @@ ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t 
         res[j].pending += stored[j].pending;
         res[j].duplicate += stored[j].duplicate;
         res[j].rejected[RU_REJECT_FORK] += stored[j].fork;
-        res[j].rejected[RU_REJECT_CHAIN] += stored[j].chain;
     }
     for (int i = 0; i < good; i++)
         ru_update_fini(&items[i].u);
