@@ -64,8 +64,9 @@ int ru_api_page(ru_req_t *req, ru_db db, const uint8_t *prefix, size_t len, int 
 void ru_api_link(ru_req_t *req, json_t *list);
 
 /*  The replication status (GET /api/ruche/v1/replication): this site's
- *  clock, digest and pending updates, and ru_repl_status() of its peers.
- *  *out is the caller's. */
+ *  clock, digest and pending updates, the forks it knows of ({origin,
+ *  key, seq, found_at, hashes, held}: ru_fork.h), and ru_repl_status() of
+ *  its peers. *out is the caller's. */
 RU_MUST_CHECK ru_err ru_api_replication_json(ru_node_t *node, json_t **out);
 
 /*  Handlers, by file. */

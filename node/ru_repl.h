@@ -15,6 +15,10 @@
  *      node keys, and only the configured peers' keys get in.
  *  Updates received are checked and stored by the verification workers
  *  (ru_verify.h); what they refused is counted per peer and reason.
+ *  A fork (ru_fork.h) is alarmed once in the log, naming the origin that
+ *  signed two histories, not the peer that relayed it, and its evidence
+ *  is published (two update messages) when it is found and at every
+ *  anti-entropy turn, so that every site learns of it.
  *
  *  ru_repl_status() may be called from any thread (the HTTP server).
  */
