@@ -17,6 +17,7 @@
 #include "ruche/ru_text.h"
 
 #include "ru_api.h"
+#include "ru_fork.h"
 #include "ru_pubid.h"
 #include "ru_repl.h"
 #include "ru_search.h"
@@ -207,9 +208,35 @@ s_pending_json(ru_node_t *node, const ru_apply_pending_t *by, size_t n)
     return out;
 }
 
+typedef struct {
+    ru_node_t *node;
+    json_t *list;
+} s_fork_list;
+
+/*  One fork as the replication status shows it. */
+static int
+s_fork_json(void *ctx, const ru_fork_t *fork)
+{
+    s_fork_list *l = ctx;
+    ru_view_t v = {l->node, NULL, NULL};
+    char site[RU_MAX_NAME + 1], key[RU_KEY_TEXT_SIZE], first[2 * RU_HASH_BYTES + 1],
+        other[2 * RU_HASH_BYTES + 1];
+    ru_view_site(&v, fork->origin, site);
+    ru_b64_encode(key, fork->origin, RU_KEY_BYTES);
+    sodium_bin2hex(first, sizeof first, fork->first, RU_HASH_BYTES);
+    sodium_bin2hex(other, sizeof other, fork->other, RU_HASH_BYTES);
+    json_array_append_new(l->list,
+                          json_pack("{s:s, s:s, s:I, s:o, s:[s, s], s:I}", "origin", site, "key",
+                                    key, "seq", (json_int_t) fork->seq, "found_at",
+                                    ru_view_time(fork->found_ms), "hashes", first, other, "held",
+                                    (json_int_t) fork->held));
+    return 0;
+}
+
 ru_err
 ru_api_replication_json(ru_node_t *node, json_t **out)
 {
+    s_fork_list forks = {node, json_array()};
     ru_txn_t txn;
     ru_clock_t clock;
     ru_clock_init(&clock);
@@ -226,8 +253,12 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
         err = ru_txn_digest(&txn, state);
     if (!err)
         err = ru_apply_pending(&txn, &by, &n, &pending);
+    if (!err)
+        err = ru_fork_list(&txn, s_fork_json, &forks);
     ru_txn_abort(&txn);
     if (err) {
+        json_decref(forks.list);
+        free(by);
         ru_clock_fini(&clock);
         return err;
     }
@@ -235,13 +266,13 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     ru_b64_encode(key, ru_key_public(node->key), RU_KEY_BYTES);
     sodium_bin2hex(hex, sizeof hex, digest, RU_HASH_BYTES);
     sodium_bin2hex(state_hex, sizeof state_hex, state, RU_HASH_BYTES);
-    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:o}", "site",
+    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:o, s:o}", "site",
                      node->cfg.site, "key", key, "clock", ru_repl_clock_json(&clock), "digest", hex,
                      "state_digest", state_hex, "pending", (json_int_t) pending, "pending_origins",
                      s_pending_json(node, by, n), "pending_limits", "per_origin",
                      (json_int_t) node->cfg.pending_per_origin, "max",
                      (json_int_t) node->cfg.pending_max, "alarm_s",
-                     (json_int_t) node->cfg.pending_alarm_s, "peers",
+                     (json_int_t) node->cfg.pending_alarm_s, "forks", forks.list, "peers",
                      node->repl ? ru_repl_status(node->repl, &clock) : json_array());
     free(by);
     ru_clock_fini(&clock);

@@ -3,7 +3,7 @@
  *  only, with admin:read (its route says so: 403 for anyone else).
  *
  *  The answer is the replication status (ru_api_replication_json: this
- *  site's clock, digest and pending updates, and every peer's connection,
+ *  site's clock, digest, pending updates and forks, and every peer's connection,
  *  heartbeat, clock, lag, refusals and clock skew) plus:
  *
  *  - "origins": every origin any of these clocks names, with its site name
@@ -19,7 +19,10 @@
  *      disconnected  a direct peer has sent no heartbeat for three
  *                    heartbeat periods (last_heartbeat: when it last did)
  *      signature     updates from a peer refused for a bad signature
- *      fork          two different updates with one origin and seq
+ *      fork          an origin signed two different updates with one seq:
+ *                    it is quarantined (site: the origin; seq, found_at,
+ *                    hashes, held: the "forks" of the status). Critical
+ *                    while the fork is recorded, whichever peer relayed it
  *      skew          updates refused for a clock too far ahead, or a
  *                    peer's clock (the HLC of its heartbeats) ahead of
  *                    ours by over half of [replication] max_skew_ms
@@ -74,8 +77,9 @@ s_count(json_t *obj, const char *name)
     return json_integer_value(json_object_get(obj, name));
 }
 
-/*  The refusals of a peer: signature and fork critical, skew (also from
- *  its heartbeat clock) and the others warnings. */
+/*  The refusals of a peer: signature critical, skew (also from its
+ *  heartbeat clock) and the others warnings. A fork is the origin's
+ *  doing, not the peer's that relayed it: s_fork_alerts. */
 static void
 s_refusal_alerts(const ru_node_t *node, json_t *peer, const char *site, json_t *alerts)
 {
@@ -85,9 +89,9 @@ s_refusal_alerts(const ru_node_t *node, json_t *peer, const char *site, json_t *
     json_object_foreach(rejected, reason, n)
     {
         json_int_t count = json_integer_value(n);
-        if (!count || strcmp(reason, "skew") == 0)
+        if (!count || strcmp(reason, "skew") == 0 || strcmp(reason, "fork") == 0)
             continue;
-        int own = strcmp(reason, "signature") == 0 || strcmp(reason, "fork") == 0;
+        int own = strcmp(reason, "signature") == 0;
         s_alert(alerts, own ? reason : "refused", own ? "critical" : "warning", site,
                 json_pack("{s:I, s:s}", "count", count, "reason", reason));
     }
@@ -131,6 +135,19 @@ s_pending_alerts(const ru_node_t *node, json_t *status, json_t *alerts)
     if (total >= node->cfg.pending_max)
         s_alert(alerts, "pending", "critical", node->cfg.site,
                 json_pack("{s:I, s:I}", "count", total, "max", (json_int_t) node->cfg.pending_max));
+}
+
+/*  One critical alert per forked origin. */
+static void
+s_fork_alerts(json_t *forks, json_t *alerts)
+{
+    size_t i;
+    json_t *fork;
+    json_array_foreach(forks, i, fork)
+        s_alert(alerts, "fork", "critical", json_string_value(json_object_get(fork, "origin")),
+                json_pack("{s:O, s:O, s:O, s:O}", "seq", json_object_get(fork, "seq"), "found_at",
+                          json_object_get(fork, "found_at"), "hashes",
+                          json_object_get(fork, "hashes"), "held", json_object_get(fork, "held")));
 }
 
 /*  Raises heads[key] to the seqs of clock. */
@@ -207,6 +224,7 @@ ru_api_admin_ops(ru_req_t *req)
     if (err)
         return ru_http_fail(req, err);
     json_t *alerts = json_array();
+    s_fork_alerts(json_object_get(status, "forks"), alerts);
     s_peer_alerts(req->node, json_object_get(status, "peers"), alerts);
     s_pending_alerts(req->node, status, alerts);
     json_object_set_new(status, "disk", s_disk(req->node, alerts));

@@ -27,6 +27,10 @@
  *  the clock its previous update was made with: the next one's delta is
  *  taken against them, and they come back with its own updates when a
  *  lost store is recovered from the peers.
+ *
+ *  Forks: the quarantine is one lookup in the forks database per update
+ *  delivered (it is empty unless some origin forked); a held update
+ *  waits under (origin, RU_FORK_HELD), which no update ever wakes.
  */
 #include "ru_apply.h"
 
@@ -38,6 +42,7 @@
 #include "ru_dbkey.h"
 #include "ru_log.h"
 #include "ru_order.h"
+#include "ru_fork.h"
 
 #define S_HEAD_BYTES (8 + RU_HASH_BYTES)
 #define S_META_SELF_CLOCK "self_clock" /* schema 2: our previous clock, now in clocks */
@@ -465,27 +470,101 @@ s_room(const ru_apply_t *ap, const uint8_t *origin)
     return err;
 }
 
-/*  Applies u, a new arrival, now or parks it, if there is room. */
+/*  Holds u, an update of an origin quarantined at or below its seq. */
+static ru_err
+s_hold(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u, ru_apply_result *result)
+{
+    ru_ref_t held;
+    memcpy(held.origin, u->origin, RU_KEY_BYTES);
+    held.seq = RU_FORK_HELD;
+    *result = RU_APPLY_PENDING;
+    return s_park(txn, env, u, &held);
+}
+
+/*  Records the fork that a and b prove, at seq (ru_fork_note): *result
+ *  RU_APPLY_FORK when it is new or lower than the one known, else
+ *  RU_APPLY_DUPLICATE (a fork known already: nothing learnt). */
+static ru_err
+s_forked(ru_txn_t *txn, const ru_envelope_t *a, const ru_envelope_t *b, uint64_t seq,
+         const uint8_t *first, const uint8_t *other, ru_apply_result *result)
+{
+    int noted;
+    ru_err err = ru_fork_note(txn, a, b, seq, first, other, &noted);
+    *result = noted ? RU_APPLY_FORK : RU_APPLY_DUPLICATE;
+    return err;
+}
+
+/*  u's prev is not the hash of the (origin, seq - 1) applied here: the
+ *  origin signed two updates seq - 1. The fork is recorded and u held. */
+static ru_err
+s_chain_fork(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u,
+             ru_apply_result *result)
+{
+    uint8_t key[RU_DBKEY_REF], first[RU_HASH_BYTES];
+    MDB_val val;
+    ru_envelope_t held;
+    ru_err err = ru_txn_get(txn, RU_DB_log, key, ru_dbkey_ref(key, u->origin, u->seq - 1), &val);
+    if (!err && ru_envelope_parse(val.mv_data, val.mv_size, &held) != RU_OK)
+        err = RU_E_STORE;
+    if (err)
+        return err == RU_E_NOT_FOUND ? RU_E_STORE : err; /* its head is applied */
+    ru_update_hash(&held, first);
+    ru_apply_result found, kept;
+    err = s_forked(txn, &held, env, u->seq - 1, first, u->prev, &found);
+    if (!err)
+        err = s_hold(txn, env, u, &kept);
+    *result = found == RU_APPLY_FORK ? found : kept;
+    return err;
+}
+
+/*  Applies u, a new arrival, now, or parks it if there is room; holds it
+ *  if its origin is quarantined at or below its seq. */
 static ru_err
 s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, s_work *work,
           ru_apply_result *result)
 {
     int missing;
     ru_ref_t dep;
-    ru_err err = s_first_missing(ap->state.txn, u, &missing, &dep);
+    uint64_t fork;
+    ru_err err = ru_fork_seq(ap->state.txn, u->origin, &fork);
+    if (!err && fork && u->seq >= fork) {
+        err = s_room(ap, u->origin);
+        return err ? err : s_hold(ap->state.txn, env, u, result);
+    }
+    if (!err)
+        err = s_first_missing(ap->state.txn, u, &missing, &dep);
     if (err)
         return err;
     *result = missing ? RU_APPLY_PENDING : RU_APPLY_APPLIED;
-    if (!missing)
-        return s_apply_one(ap, env, u, work);
-    err = s_room(ap, u->origin);
-    return err ? err : s_park(ap->state.txn, env, u, &dep);
+    if (missing) {
+        err = s_room(ap, u->origin);
+        return err ? err : s_park(ap->state.txn, env, u, &dep);
+    }
+    err = s_apply_one(ap, env, u, work);
+    return err == RU_E_CHAIN ? s_chain_fork(ap->state.txn, env, u, result) : err;
+}
+
+/*  What a pending update u waits for next: the first dependency it lacks,
+ *  or the quarantine of its origin (*missing). */
+static ru_err
+s_next_wait(ru_txn_t *txn, const ru_update_t *u, int *missing, ru_ref_t *next)
+{
+    uint64_t fork;
+    ru_err err = ru_fork_seq(txn, u->origin, &fork);
+    if (!err && fork && u->seq >= fork) {
+        *missing = 1;
+        memcpy(next->origin, u->origin, RU_KEY_BYTES);
+        next->seq = RU_FORK_HELD;
+        return RU_OK;
+    }
+    return err ? err : s_first_missing(txn, u, missing, next);
 }
 
 /*  Looks again at the pending update ref after one of its dependencies
- *  was applied: it waits for the next one it lacks, or leaves pending and
- *  is applied. One whose chain turns out broken, or whose clock delta
- *  does not raise its origin's clock, is dropped. */
+ *  was applied: it waits for the next one it lacks (or is held), or
+ *  leaves pending and is applied. One whose chain turns out broken proves
+ *  a fork and is held; one whose clock delta does not raise its origin's
+ *  clock is dropped. */
 static ru_err
 s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *work)
 {
@@ -517,7 +596,7 @@ s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *
         return err;
     }
     if (!err)
-        err = s_first_missing(txn, &u, &missing, &next);
+        err = s_next_wait(txn, &u, &missing, &next);
     if (!err && missing)
         err = ru_txn_put(txn, RU_DB_waits, key, s_wait_key(key, &next, u.origin, u.seq), "", 0);
     else if (!err) {
@@ -525,10 +604,12 @@ s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *
         if (!err)
             err = s_apply_one(ap, &env, &u, work);
     }
-    if (err == RU_E_CHAIN || err == RU_E_RANGE) {
-        ru_log_warn("apply", "dropped a pending update whose %s",
-                    err == RU_E_CHAIN ? "prev hash breaks its chain"
-                                      : "clock delta does not raise its origin's clock");
+    ru_apply_result result;
+    if (err == RU_E_CHAIN)
+        err = s_chain_fork(txn, &env, &u, &result);
+    if (err == RU_E_RANGE) {
+        ru_log_warn("apply", "dropped a pending update whose clock delta does not raise its "
+                             "origin's clock");
         err = RU_OK;
     }
     ru_update_fini(&u);
@@ -536,9 +617,11 @@ s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *
     return err;
 }
 
-/*  Is (origin, seq) already held in db? A different payload is a fork. */
+/*  Is (origin, seq) already held in db? A different payload is a fork:
+ *  RU_E_FORK, with the one held in *old (a view of the store). */
 static ru_err
-s_held(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, const ru_update_t *u, int *held)
+s_held(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, const ru_update_t *u, int *held,
+       ru_envelope_t *old)
 {
     uint8_t key[RU_DBKEY_REF];
     MDB_val val;
@@ -546,11 +629,10 @@ s_held(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, const ru_update_t *u, 
     *held = err == RU_OK;
     if (err)
         return err == RU_E_NOT_FOUND ? RU_OK : err;
-    ru_envelope_t old;
-    if (ru_envelope_parse(val.mv_data, val.mv_size, &old) != RU_OK)
+    if (ru_envelope_parse(val.mv_data, val.mv_size, old) != RU_OK)
         return RU_E_STORE;
-    int same = old.payload_len == env->payload_len &&
-               memcmp(old.payload, env->payload, env->payload_len) == 0;
+    int same = old->payload_len == env->payload_len &&
+               memcmp(old->payload, env->payload, env->payload_len) == 0;
     return same ? RU_OK : RU_E_FORK;
 }
 
@@ -559,9 +641,16 @@ ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_
                 ru_apply_result *result)
 {
     int held;
-    ru_err err = s_held(ap->state.txn, RU_DB_log, env, u, &held);
+    ru_envelope_t old;
+    ru_err err = s_held(ap->state.txn, RU_DB_log, env, u, &held, &old);
     if (!err && !held)
-        err = s_held(ap->state.txn, RU_DB_pending, env, u, &held);
+        err = s_held(ap->state.txn, RU_DB_pending, env, u, &held, &old);
+    if (err == RU_E_FORK) { /* the one held stays: nobody drops its variant */
+        uint8_t first[RU_HASH_BYTES], other[RU_HASH_BYTES];
+        ru_update_hash(&old, first);
+        ru_update_hash(env, other);
+        return s_forked(ap->state.txn, &old, env, u->seq, first, other, result);
+    }
     if (err || held) {
         *result = RU_APPLY_DUPLICATE;
         return err;
@@ -643,9 +732,14 @@ ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_buf
     ru_envelope_t env;
     ru_apply_result result;
     int recovering;
+    uint64_t fork;
     ru_err err = ru_apply_recovering(ap->state.txn, &recovering);
     if (!err && recovering)
         err = RU_E_RECOVERING;
+    if (!err)
+        err = ru_fork_seq(ap->state.txn, ru_key_public(key), &fork);
+    if (!err && fork)
+        err = RU_E_FORK; /* this site's key signed two histories */
     if (!err)
         err = s_header(ap, key, u, &now);
     if (!err)

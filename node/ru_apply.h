@@ -3,7 +3,7 @@
  *
  *  An update (origin, seq) may be applied when
  *    - it is the origin's next one: the origin's head is seq - 1, and its
- *      prev is the hash of that head (else RU_E_CHAIN);
+ *      prev is the hash of that head (else a fork, below);
  *    - every entry (o, n) of its clock delta is applied (head of o >= n);
  *    - its target (reply, edit, delete, like, join ...) is applied.
  *  An update that is not ready waits in the pending database, registered in
@@ -17,8 +17,13 @@
  *  (ru_order.h), the pending set and the materialized state always change
  *  together.
  *
- *  Duplicates (the same payload again) are dropped; a different payload for
- *  an (origin, seq) already held is a fork: RU_E_FORK, the first one kept.
+ *  Duplicates (the same payload again) are dropped. A different payload for
+ *  an (origin, seq) already held, or a prev that is not the hash of the
+ *  origin's head, proves a fork (ru_fork.h): it is recorded (the update
+ *  held first is kept, applied or pending; one with a broken prev is held)
+ *  and the origin is quarantined from the fork seq on: its updates at or
+ *  past it that are not applied yet are held, the other origins' go on.
+ *  A node whose own key forked makes no more updates (RU_E_FORK).
  */
 #ifndef RU_APPLY_H
 #define RU_APPLY_H
@@ -31,9 +36,10 @@
 #include "ru_state.h"
 
 typedef enum {
-    RU_APPLY_APPLIED,  /* stored and applied (and maybe woke others) */
-    RU_APPLY_PENDING,  /* stored, waiting for a dependency */
-    RU_APPLY_DUPLICATE /* already held: nothing changed */
+    RU_APPLY_APPLIED,   /* stored and applied (and maybe woke others) */
+    RU_APPLY_PENDING,   /* stored, waiting for a dependency, or held */
+    RU_APPLY_DUPLICATE, /* already held, or a fork known already: nothing changed */
+    RU_APPLY_FORK       /* it and an update held here prove a fork: recorded */
 } ru_apply_result;
 
 /*  Called for every update that gets applied, the woken ones included, in

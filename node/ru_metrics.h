@@ -15,7 +15,8 @@
  *  route table, are seen in ruche_streams_open only. Updates are counted
  *  by the peer they came from (received, verified, applied, duplicate,
  *  refused); by origin are this site's head, what it published (its own
- *  and relayed) and how far each peer is ahead of it.
+ *  and relayed), how far each peer is ahead of it and, for a forked
+ *  origin, its fork seq and the updates of it held here.
  *
  *  GET /metrics is open to all by default, like most exporters; [http]
  *  metrics = loopback keeps it to clients on the node's own host, admin

@@ -51,6 +51,7 @@
 #include "ru_apply.h"
 #include "ru_catchup.h"
 #include "ru_dbkey.h"
+#include "ru_fork.h"
 #include "ru_log.h"
 #include "ru_metrics.h"
 #include "ru_ratelimit.h"
@@ -164,6 +165,8 @@ struct ru_repl {
 
     uint64_t handshakes_refused; /* CURVE keys ZAP turned away, under the mutex */
     ru_ratelimit_t *logs;        /* what was logged in the last minute (s_may_log) */
+    ru_ref_t *alarmed;      /* actor only: the forks (origin, seq) alarmed since the start */
+    int n_alarmed, cap_alarmed;
 };
 
 const char *
@@ -815,8 +818,8 @@ s_on_peer(ru_repl_t *self, int i, zsock_t *sock)
         s_send_job(self, &batch);
 }
 
-/*  Logs what a job refused: one line per job, forks as an alarm (an origin
- *  signed two different updates with one seq). */
+/*  Logs what a job refused: one line per job. A fork is the origin's
+ *  doing, not the peer's: its alarm names the origin (s_forks). */
 static void
 s_log_rejected(const s_peer *p, const ru_verify_result_t *r)
 {
@@ -831,14 +834,7 @@ s_log_rejected(const s_peer *p, const ru_verify_result_t *r)
             break;
         used += (size_t) n;
     }
-    if (!used)
-        return;
-    if (r->rejected[RU_REJECT_FORK])
-        ru_log_err("repl",
-                   "[peer %s]: ALARM: a fork (two updates with one origin and seq); "
-                   "refused updates: %s",
-                   p->cfg.site, line);
-    else
+    if (used)
         ru_log_warn("repl", "[peer %s]: refused updates: %s", p->cfg.site, line);
 }
 
@@ -857,6 +853,92 @@ s_log_pending_full(s_peer *p, uint32_t n)
                 p->cfg.site, (unsigned long long) p->full_unlogged);
     p->full_unlogged = 0;
     p->full_logged_ms = now;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Forks (ru_fork.h): one alarm per fork found, naming its origin, and
+ *  its evidence sent to the peers as two update messages, at once and at
+ *  every anti-entropy turn, so that every site learns of it, whichever
+ *  variant it holds (PROTOCOL.md section 16)
+ */
+
+static int
+s_alarmed(ru_repl_t *self, const ru_fork_t *fork)
+{
+    for (int i = 0; i < self->n_alarmed; i++)
+        if (self->alarmed[i].seq == fork->seq &&
+            memcmp(self->alarmed[i].origin, fork->origin, RU_KEY_BYTES) == 0)
+            return 1;
+    if (self->n_alarmed == self->cap_alarmed) {
+        int cap = self->cap_alarmed ? 2 * self->cap_alarmed : 8;
+        ru_ref_t *v = realloc(self->alarmed, (size_t) cap * sizeof *v);
+        if (!v)
+            return 0; /* alarmed again next time */
+        self->alarmed = v;
+        self->cap_alarmed = cap;
+    }
+    memcpy(self->alarmed[self->n_alarmed].origin, fork->origin, RU_KEY_BYTES);
+    self->alarmed[self->n_alarmed++].seq = fork->seq;
+    return 0;
+}
+
+static void s_origin_name(const ru_repl_t *self, const uint8_t *origin, char *out);
+
+static void
+s_fork_alarm(ru_repl_t *self, const ru_fork_t *fork)
+{
+    char name[RU_MAX_NAME + 1 > RU_KEY_TEXT_SIZE ? RU_MAX_NAME + 1 : RU_KEY_TEXT_SIZE];
+    char key[RU_KEY_TEXT_SIZE], first[2 * RU_HASH_BYTES + 1], other[2 * RU_HASH_BYTES + 1];
+    pthread_mutex_lock(&self->lock);
+    s_origin_name(self, fork->origin, name);
+    pthread_mutex_unlock(&self->lock);
+    ru_b64_encode(key, fork->origin, RU_KEY_BYTES);
+    sodium_bin2hex(first, sizeof first, fork->first, RU_HASH_BYTES);
+    sodium_bin2hex(other, sizeof other, fork->other, RU_HASH_BYTES);
+    ru_log_err("repl",
+               "ALARM: origin %s (%s) forked: it signed two updates with seq %llu (%s, %s); "
+               "its updates from that seq on are held here (%llu so far) until an operator "
+               "resolves the fork",
+               name, key, (unsigned long long) fork->seq, first, other,
+               (unsigned long long) fork->held);
+}
+
+typedef struct {
+    ru_repl_t *self;
+    int all; /* send every fork's evidence, not only the new ones' */
+} s_fork_scan;
+
+static int
+s_fork_seen(void *ctx, const ru_fork_t *fork)
+{
+    s_fork_scan *scan = ctx;
+    int known = s_alarmed(scan->self, fork);
+    if (!known)
+        s_fork_alarm(scan->self, fork);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    for (int k = 0; k < 2 && (!known || scan->all); k++) {
+        ru_buf_reset(&buf);
+        if (ru_msg_encode_update(fork->evidence[k], &buf) == RU_OK)
+            s_send_buf(scan->self->pub, &buf);
+    }
+    ru_buf_fini(&buf);
+    return 0;
+}
+
+/*  Alarms the forks not alarmed yet and sends their evidence (all: every
+ *  fork's). */
+static void
+s_forks(ru_repl_t *self, int all)
+{
+    ru_txn_t txn;
+    s_fork_scan scan = {self, all};
+    if (ru_store_read(self->node->store, &txn) != RU_OK)
+        return;
+    ru_err err = ru_fork_list(&txn, s_fork_seen, &scan);
+    ru_txn_abort(&txn);
+    if (err)
+        ru_log_err("repl", "cannot read the forks: %s", ru_err_str(err));
 }
 
 /*  What the workers made of a job: counts, credit for catch-up batches, a
@@ -886,6 +968,8 @@ s_on_result(ru_repl_t *self)
     pthread_mutex_unlock(&self->lock);
     s_log_rejected(p, &r);
     s_log_pending_full(p, r.rejected[RU_REJECT_PENDING_FULL]);
+    if (r.rejected[RU_REJECT_FORK])
+        s_forks(self, 0);
     if (r.store_error)
         ru_log_err("repl", "[peer %s]: updates not stored: %s", p->cfg.site,
                    ru_err_str((ru_err) r.store_error));
@@ -1018,6 +1102,7 @@ s_timers(ru_repl_t *self)
         for (int i = 0; i < self->n_peers; i++)
             if (!self->peers[i]->syncing && s_direct(self->peers[i]))
                 s_hello(self, self->peers[i]);
+        s_forks(self, 1);
         self->next_anti_entropy = now + 1000 * (uint64_t) self->node->cfg.anti_entropy_s;
     }
     s_expire_sessions(self, now);
@@ -1315,6 +1400,7 @@ ru_repl_destroy(ru_repl_t **self_p)
     sodium_free(self->curve_sec);
     ru_ratelimit_destroy(&self->logs);
     ru_clock_fini(&self->published);
+    free(self->alarmed);
     pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
@@ -1671,12 +1757,53 @@ s_pending_alarm(ru_repl_t *self)
     }
 }
 
+typedef struct {
+    const ru_repl_t *self;
+    ru_buf_t *out;
+    int held; /* the family: held updates, else the fork seq */
+} s_fork_metrics;
+
+static int
+s_fork_sample(void *ctx, const ru_fork_t *fork)
+{
+    s_fork_metrics *m = ctx;
+    char name[S_ORIGIN_NAME];
+    s_origin_name(m->self, fork->origin, name);
+    const char *labels[] = {"origin", name, NULL};
+    ru_metrics_sample(m->out, m->held ? "ruche_fork_held_updates" : "ruche_fork_seq", labels,
+                      (double) (m->held ? fork->held : fork->seq));
+    return 0;
+}
+
+/*  Per forked origin: its fork seq and its updates held here. Under the
+ *  mutex. */
+static void
+s_metrics_forks(const ru_repl_t *self, ru_buf_t *out)
+{
+    ru_txn_t txn;
+    if (ru_store_read(self->node->store, &txn) != RU_OK)
+        return;
+    ru_metrics_family(out, "ruche_fork_seq", "gauge",
+                      "The seq at which an origin signed two different updates: it is "
+                      "quarantined from there until the fork is resolved.");
+    s_fork_metrics m = {self, out, 0};
+    ru_err err = ru_fork_list(&txn, s_fork_sample, &m);
+    ru_metrics_family(out, "ruche_fork_held_updates", "gauge",
+                      "Updates of a forked origin held here by its quarantine.");
+    m.held = 1;
+    if (!err)
+        err = ru_fork_list(&txn, s_fork_sample, &m);
+    ru_txn_abort(&txn);
+    (void) err; /* a store that cannot be read: the samples are missing */
+}
+
 void
 ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
 {
     pthread_mutex_lock(&self->lock);
     s_metrics_peers(self, ours, out);
     s_metrics_origins(self, ours, out);
+    s_metrics_forks(self, out);
     uint64_t verified = 0;
     for (int i = 0; i < self->n_peers; i++)
         verified += self->peers[i]->verified;

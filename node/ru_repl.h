@@ -20,6 +20,10 @@
  *  so is what a peer broke on its links (malformed or misplaced messages,
  *  batches over credit), sends lost at a full queue and stalled catch-ups.
  *  Every socket's queues are bounded in bytes by [replication] queue_mb.
+ *  A fork (ru_fork.h) is alarmed once in the log, naming the origin that
+ *  signed two histories, not the peer that relayed it, and its evidence
+ *  is published (two update messages) when it is found and at every
+ *  anti-entropy turn, so that every site learns of it.
  *
  *  ru_repl_status() may be called from any thread (the HTTP server).
  */

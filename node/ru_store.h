@@ -78,7 +78,8 @@
     X(pending_age, 0) /* origin|arrival ms|seq -> "": each origin's pending, oldest first */       \
     X(pending_n, 0)   /* origin -> how many of its updates are pending (8) */                      \
     X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's full clock (PROTOCOL.md 5.4) */     \
-    X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */
+    X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */ \
+    X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,

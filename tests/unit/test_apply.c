@@ -10,8 +10,9 @@
  *  once fully synchronized, must hold the same clock, no pending update,
  *  and the same state digest.
  *
- *  Then the rules one by one: forks and broken chains are refused without
- *  touching the store, pending updates survive a restart, deletes remove
+ *  Then the rules one by one: forks (two payloads for one seq, a prev
+ *  that breaks the chain) are recorded and quarantine their origin alone
+ *  (ru_fork.h), pending updates survive a restart, deletes remove
  *  text from every index, edits by others are no-ops.
  */
 #include <setjmp.h>
@@ -27,6 +28,7 @@
 
 #include "ru_apply.h"
 #include "ru_dbkey.h"
+#include "ru_fork.h"
 #include "ru_record.h"
 #include "testdir.h"
 #include "testrand.h"
@@ -391,6 +393,18 @@ s_forge_clock(s_site *site, uint64_t seq, const uint8_t *prev, const char *text,
     ru_update_fini(&u);
 }
 
+/*  The same, depending on (dep, dep_seq). */
+static void
+s_forge_dep(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, const s_site *dep,
+            uint64_t dep_seq, ru_buf_t *out)
+{
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    assert_int_equal(ru_clock_set(&clock, ru_key_public(dep->key), dep_seq), RU_OK);
+    s_forge_clock(site, seq, prev, text, &clock, out);
+    ru_clock_fini(&clock);
+}
+
 static void
 s_forge(s_site *site, uint64_t seq, const uint8_t *prev, const char *text, ru_buf_t *out)
 {
@@ -405,59 +419,259 @@ s_hash_of(const ru_buf_t *wire, uint8_t *hash)
     ru_update_hash(&env, hash);
 }
 
+/*  Ingests wire into site, expecting err RU_OK and result want. */
 static void
-test_fork_and_broken_chain_refused(void **state)
+s_expect(s_site *site, const ru_buf_t *wire, ru_apply_result want)
+{
+    ru_apply_result result;
+    assert_int_equal(s_ingest(site, wire->data, wire->len, &result), RU_OK);
+    assert_int_equal(result, want);
+}
+
+typedef struct {
+    ru_fork_t fork[4];
+    ru_buf_t evidence[4][2];
+    int n;
+} s_forks;
+
+static int
+s_fork_entry(void *ctx, const ru_fork_t *fork)
+{
+    s_forks *f = ctx;
+    f->fork[f->n] = *fork;
+    for (int k = 0; k < 2; k++) {
+        ru_buf_init(&f->evidence[f->n][k]);
+        ru_buf_append(&f->evidence[f->n][k], fork->evidence[k].ptr, fork->evidence[k].len);
+    }
+    return ++f->n == 4;
+}
+
+/*  The forks site knows of, their evidence copied out. */
+static void
+s_read_forks(s_site *site, s_forks *f)
+{
+    ru_txn_t txn;
+    f->n = 0;
+    assert_int_equal(ru_store_read(site->store, &txn), RU_OK);
+    assert_int_equal(ru_fork_list(&txn, s_fork_entry, f), RU_OK);
+    ru_txn_abort(&txn);
+}
+
+static void
+s_free_forks(s_forks *f)
+{
+    for (int i = 0; i < f->n; i++)
+        for (int k = 0; k < 2; k++)
+            ru_buf_fini(&f->evidence[i][k]);
+    f->n = 0;
+}
+
+/*  Two forked origins' updates: a's log with two variants of seq 2 (A on
+ *  a2 and a3, B on b2), an honest origin h whose updates depend on a. */
+typedef struct {
+    s_site a, h;
+    ru_buf_t a1, a2, b2, a3, h1, h2, h3;
+    uint8_t ha1[RU_HASH_BYTES], ha2[RU_HASH_BYTES], hb2[RU_HASH_BYTES];
+} s_fork_world;
+
+static void
+s_fork_world_make(s_fork_world *w)
+{
+    static const uint8_t zero[RU_HASH_BYTES];
+    uint8_t hh1[RU_HASH_BYTES], hh2[RU_HASH_BYTES];
+    s_site_open(&w->a, 1);
+    s_site_open(&w->h, 1);
+    ru_buf_t *all[] = {&w->a1, &w->a2, &w->b2, &w->a3, &w->h1, &w->h2, &w->h3};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        ru_buf_init(all[k]);
+    s_forge(&w->a, 1, zero, "a1", &w->a1);
+    s_hash_of(&w->a1, w->ha1);
+    s_forge(&w->a, 2, w->ha1, "a2, variant A (to paris)", &w->a2);
+    s_forge(&w->a, 2, w->ha1, "a2, variant B (to nozay)", &w->b2);
+    s_hash_of(&w->a2, w->ha2);
+    s_hash_of(&w->b2, w->hb2);
+    s_forge(&w->a, 3, w->ha2, "a3 on variant A", &w->a3);
+    s_forge_dep(&w->h, 1, zero, "h1 after a1", &w->a, 1, &w->h1);
+    s_hash_of(&w->h1, hh1);
+    s_forge_dep(&w->h, 2, hh1, "h2 after a's seq 2", &w->a, 2, &w->h2);
+    s_hash_of(&w->h2, hh2);
+    s_forge_dep(&w->h, 3, hh2, "h3 after a's seq 3", &w->a, 3, &w->h3);
+}
+
+static void
+s_fork_world_free(s_fork_world *w)
+{
+    ru_buf_t *all[] = {&w->a1, &w->a2, &w->b2, &w->a3, &w->h1, &w->h2, &w->h3};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        ru_buf_fini(all[k]);
+    s_site_close(&w->a);
+    s_site_close(&w->h);
+}
+
+/*  Evidence (a): two payloads for one seq, against an applied update and
+ *  against a pending one. The fork is recorded with both envelopes and
+ *  hashes, nothing held first is dropped, and a known fork again is a
+ *  duplicate. */
+static void
+test_fork_same_seq(void **state)
 {
     (void) state;
-    s_site a, r;
-    s_site_open(&a, 1);
-    s_site_open(&r, 0);
-    static const uint8_t zero[RU_HASH_BYTES];
-    uint8_t h1[RU_HASH_BYTES], before[RU_HASH_BYTES], after[RU_HASH_BYTES], bogus[RU_HASH_BYTES];
-    ru_buf_t one, other, two, bad;
-    ru_buf_init(&one);
-    ru_buf_init(&other);
-    ru_buf_init(&two);
-    ru_buf_init(&bad);
-    s_forge(&a, 1, zero, "first", &one);
-    s_forge(&a, 1, zero, "another first", &other);
-    s_hash_of(&one, h1);
-    memset(bogus, 0x77, sizeof bogus);
-    s_forge(&a, 2, h1, "second", &two);
-    s_forge(&a, 2, bogus, "second, broken chain", &bad);
-    ru_apply_result result;
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site p, q;
+    s_site_open(&p, 0);
+    s_site_open(&q, 0);
+    uint8_t before[RU_HASH_BYTES], after[RU_HASH_BYTES];
     ru_clock_t clock;
     ru_clock_init(&clock);
     int pending;
-    assert_int_equal(s_ingest(&r, two.data, two.len, &result), RU_OK);
-    assert_int_equal(result, RU_APPLY_PENDING);
-    assert_int_equal(s_ingest(&r, bad.data, bad.len, &result), RU_E_FORK); /* vs pending */
-    assert_int_equal(s_ingest(&r, one.data, one.len, &result), RU_OK);
-    assert_int_equal(result, RU_APPLY_APPLIED);
-    s_state(&r, before, &clock, &pending);
-    assert_int_equal(ru_clock_get(&clock, ru_key_public(a.key)), 2);
-    assert_int_equal(pending, 0);
-    assert_int_equal(s_ingest(&r, other.data, other.len, &result), RU_E_FORK); /* vs log */
-    assert_int_equal(s_ingest(&r, one.data, one.len, &result), RU_OK);
-    assert_int_equal(result, RU_APPLY_DUPLICATE);
-    s_state(&r, after, &clock, &pending);
-    assert_memory_equal(before, after, RU_HASH_BYTES); /* refusals touched nothing */
-    /* a broken chain, on a fresh replica where seq 1 is applied first */
-    s_site r2;
-    s_site_open(&r2, 0);
-    assert_int_equal(s_ingest(&r2, one.data, one.len, &result), RU_OK);
-    assert_int_equal(s_ingest(&r2, bad.data, bad.len, &result), RU_E_CHAIN);
-    s_state(&r2, after, &clock, &pending);
-    assert_int_equal(ru_clock_get(&clock, ru_key_public(a.key)), 1);
-    assert_int_equal(pending, 0);
+    s_expect(&p, &w.a1, RU_APPLY_APPLIED);
+    s_expect(&p, &w.a2, RU_APPLY_APPLIED);
+    s_state(&p, before, &clock, &pending);
+    s_expect(&p, &w.b2, RU_APPLY_FORK);
+    s_expect(&p, &w.b2, RU_APPLY_DUPLICATE); /* the same evidence again */
+    s_expect(&p, &w.a2, RU_APPLY_DUPLICATE);
+    s_state(&p, after, &clock, &pending);
+    assert_memory_equal(before, after, RU_HASH_BYTES); /* variant A stays */
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(w.a.key)), 2);
+    s_forks f;
+    s_read_forks(&p, &f);
+    assert_int_equal(f.n, 1);
+    assert_memory_equal(f.fork[0].origin, ru_key_public(w.a.key), RU_KEY_BYTES);
+    assert_int_equal(f.fork[0].seq, 2);
+    assert_memory_equal(f.fork[0].first, w.ha2, RU_HASH_BYTES);
+    assert_memory_equal(f.fork[0].other, w.hb2, RU_HASH_BYTES);
+    assert_int_equal(f.evidence[0][0].len, w.a2.len);
+    assert_memory_equal(f.evidence[0][0].data, w.a2.data, w.a2.len);
+    assert_memory_equal(f.evidence[0][1].data, w.b2.data, w.b2.len);
+    assert_int_equal(f.fork[0].held, 0);
+    s_free_forks(&f);
+    /* against a pending one: q has a's seq 2 (B) waiting for seq 1 */
+    s_expect(&q, &w.b2, RU_APPLY_PENDING);
+    s_expect(&q, &w.a2, RU_APPLY_FORK);
+    s_read_forks(&q, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.fork[0].seq, 2);
+    assert_memory_equal(f.fork[0].first, w.hb2, RU_HASH_BYTES);
+    assert_int_equal(f.fork[0].held, 0); /* pending before the fork was known */
+    s_free_forks(&f);
+    /* its seq 1 comes: the pending seq 2 is past the fork now, so held */
+    s_expect(&q, &w.a1, RU_APPLY_APPLIED);
+    s_state(&q, after, &clock, &pending);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(w.a.key)), 1);
+    assert_int_equal(pending, 1);
+    s_read_forks(&q, &f);
+    assert_int_equal(f.fork[0].held, 1);
+    s_free_forks(&f);
     ru_clock_fini(&clock);
-    ru_buf_fini(&one);
-    ru_buf_fini(&other);
-    ru_buf_fini(&two);
-    ru_buf_fini(&bad);
-    s_site_close(&a);
-    s_site_close(&r);
-    s_site_close(&r2);
+    s_site_close(&p);
+    s_site_close(&q);
+    s_fork_world_free(&w);
+}
+
+/*  Evidence (b): a seq 3 whose prev is not the hash of the seq 2 applied
+ *  here, arriving when seq 2 is applied and arriving first (it waits,
+ *  then is woken). The fork is at 2, the hashes are ours and its prev,
+ *  and the update is held, not dropped. */
+static void
+test_fork_broken_chain(void **state)
+{
+    (void) state;
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site n, m;
+    s_site_open(&n, 0);
+    s_site_open(&m, 0);
+    s_expect(&n, &w.a1, RU_APPLY_APPLIED);
+    s_expect(&n, &w.b2, RU_APPLY_APPLIED);
+    s_expect(&n, &w.a3, RU_APPLY_FORK); /* a3's prev is variant A's hash */
+    s_forks f;
+    s_read_forks(&n, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.fork[0].seq, 2);
+    assert_memory_equal(f.fork[0].first, w.hb2, RU_HASH_BYTES);
+    assert_memory_equal(f.fork[0].other, w.ha2, RU_HASH_BYTES);
+    assert_memory_equal(f.evidence[0][0].data, w.b2.data, w.b2.len);
+    assert_memory_equal(f.evidence[0][1].data, w.a3.data, w.a3.len);
+    assert_int_equal(f.fork[0].held, 1);
+    s_free_forks(&f);
+    /* the broken chain found when a waiting update is woken */
+    s_expect(&m, &w.a3, RU_APPLY_PENDING);
+    s_expect(&m, &w.b2, RU_APPLY_PENDING);
+    s_expect(&m, &w.a1, RU_APPLY_APPLIED); /* wakes b2, which wakes a3 */
+    s_read_forks(&m, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.fork[0].seq, 2);
+    assert_int_equal(f.fork[0].held, 1);
+    s_free_forks(&f);
+    s_site_close(&n);
+    s_site_close(&m);
+    s_fork_world_free(&w);
+}
+
+/*  The quarantine: paris holds variant A applied, nozay variant B. Each
+ *  holds a's later updates; h's updates that depend only on what each
+ *  holds apply at both; one that depends on a's seq 3 waits, not held;
+ *  h is never quarantined. A site's own forked key makes nothing more. */
+static void
+test_fork_quarantine(void **state)
+{
+    (void) state;
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site paris, nozay;
+    s_site_open(&paris, 0);
+    s_site_open(&nozay, 0);
+    s_expect(&paris, &w.a1, RU_APPLY_APPLIED);
+    s_expect(&paris, &w.a2, RU_APPLY_APPLIED);
+    s_expect(&nozay, &w.a1, RU_APPLY_APPLIED);
+    s_expect(&nozay, &w.b2, RU_APPLY_APPLIED);
+    s_expect(&paris, &w.b2, RU_APPLY_FORK);
+    s_expect(&nozay, &w.a2, RU_APPLY_FORK);
+    s_expect(&paris, &w.a3, RU_APPLY_PENDING); /* held: a is quarantined from 2 */
+    s_expect(&nozay, &w.a3, RU_APPLY_PENDING);
+    s_site *both[] = {&paris, &nozay};
+    for (int k = 0; k < 2; k++) {
+        s_expect(both[k], &w.h1, RU_APPLY_APPLIED);
+        s_expect(both[k], &w.h2, RU_APPLY_APPLIED);
+        s_expect(both[k], &w.h3, RU_APPLY_PENDING); /* waits for a's seq 3 */
+        uint8_t digest[RU_HASH_BYTES];
+        ru_clock_t clock;
+        ru_clock_init(&clock);
+        int pending;
+        s_state(both[k], digest, &clock, &pending);
+        assert_int_equal(ru_clock_get(&clock, ru_key_public(w.a.key)), 2);
+        assert_int_equal(ru_clock_get(&clock, ru_key_public(w.h.key)), 2);
+        assert_int_equal(pending, 2);
+        ru_clock_fini(&clock);
+        s_forks f;
+        s_read_forks(both[k], &f);
+        assert_int_equal(f.n, 1); /* a only */
+        assert_memory_equal(f.fork[0].origin, ru_key_public(w.a.key), RU_KEY_BYTES);
+        assert_int_equal(f.fork[0].held, 1);
+        s_free_forks(&f);
+    }
+    /* a's own node, knowing of its fork, refuses to go on */
+    s_expect(&w.a, &w.a1, RU_APPLY_APPLIED);
+    s_expect(&w.a, &w.a2, RU_APPLY_APPLIED);
+    s_expect(&w.a, &w.b2, RU_APPLY_FORK);
+    ru_update_t u;
+    ru_update_init(&u);
+    u.author = (ru_str_t){"alice", 5};
+    u.kind = RU_KIND_POST;
+    u.text = (ru_str_t){"more", 4};
+    ru_txn_t txn;
+    ru_buf_t out;
+    ru_buf_init(&out);
+    assert_int_equal(ru_store_write(w.a.store, &txn), RU_OK);
+    ru_apply_t ap = s_applier(&w.a, &txn);
+    assert_int_equal(ru_apply_local(&ap, w.a.key, &u, &out), RU_E_FORK);
+    ru_txn_abort(&txn);
+    ru_buf_fini(&out);
+    ru_update_fini(&u);
+    s_site_close(&paris);
+    s_site_close(&nozay);
+    s_fork_world_free(&w);
 }
 
 static void
@@ -895,7 +1109,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convergence),
-        cmocka_unit_test(test_fork_and_broken_chain_refused),
+        cmocka_unit_test(test_fork_same_seq),
+        cmocka_unit_test(test_fork_broken_chain),
+        cmocka_unit_test(test_fork_quarantine),
         cmocka_unit_test(test_pending_survives_restart),
         cmocka_unit_test(test_edit_and_delete_rules),
         cmocka_unit_test(test_pending_caps_and_counts),

@@ -10,8 +10,9 @@ and the strict decoding rules (sections 2.3, 3, 7 and 8.3 of the spec) are
 written out here. For every vector it rebuilds the bytes from the fields,
 checks signatures and hashes, decodes the bytes back, and checks that every
 invalid case is refused with the error the vector names. For every sequence
-it runs a receiving node of its own (section 7.1: trust, duplicates and
-forks, the causal context, the chain, the clock delta) over the steps and checks each
+it runs a receiving node of its own (section 7.1: trust, duplicates,
+forks and their quarantine, the causal context, the chain, the clock
+delta) over the steps and checks each
 result and clock, and the digest of section 8.2 at the end. It prints one line
 per failure, then "N passed, M failed", and exits non-zero on any failure.
 """
@@ -428,42 +429,57 @@ class Receiver:
         self.full = {}     # origin hex -> its full clock K(head), section 5.4
         self.held = {}     # (origin hex, seq) -> payload: applied or waiting
         self.waiting = {}  # (origin hex, seq) -> (fields, payload)
+        self.forks = {}    # origin hex -> the lowest seq it forked at, section 16
 
     def applied(self, origin, seq):
         return self.heads.get(origin, (0, None))[0] >= seq
 
+    def quarantined(self, f):
+        return f["seq"] >= self.forks.get(f["origin"], f["seq"] + 1)
+
+    def fork(self, origin, seq):
+        """Records a fork at seq; True when it is new (or lower)."""
+        new = seq < self.forks.get(origin, seq + 1)
+        if new:
+            self.forks[origin] = seq
+        return new
+
     def ready(self, f):
-        """Its origin's update seq - 1 and its whole causal context (the
-        clock, and the update its refs name) are applied."""
+        """Not quarantined, and its origin's update seq - 1 and its whole
+        causal context (the clock, and the updates its refs name) are
+        applied."""
         deps = [(f["origin"], f["seq"] - 1)] + [tuple(entry) for entry in f["clock"]]
         deps += [(ref["origin"], ref["seq"]) for name, ref in f["body"].items()
                  if name in ("target", "group") and ref is not None]
-        return all(self.applied(origin, seq) for origin, seq in deps)
+        return not self.quarantined(f) and all(self.applied(o, n) for o, n in deps)
 
     def apply(self, f, payload):
-        """Applies f, ready; returns the refusal's error or None."""
+        """Applies f, ready: "applied", "fork" (its prev proves one, and it
+        is held), "pending" (the same, a fork known already) or "range"."""
         head = self.heads.get(f["origin"], (0, bytes(32)))[1]
         if f["prev"] != head.hex():
-            return "chain"
+            return "fork" if self.fork(f["origin"], f["seq"] - 1) else "pending"
         full = self.full.setdefault(f["origin"], {})
         if any(seq <= full.get(origin, 0) for origin, seq in f["clock"]):
             return "range"
         full.update(f["clock"])
         self.heads[f["origin"]] = (f["seq"], hashlib.blake2b(payload, digest_size=32).digest())
-        return None
+        return "applied"
 
     def wake(self):
-        """Applies waiting updates as they become ready; a broken chain
-        drops one."""
+        """Applies waiting updates as they become ready; one whose clock
+        delta does not raise is dropped, one whose chain breaks stays."""
         woken = True
         while woken:
             woken = False
             for key, (f, payload) in sorted(self.waiting.items()):
                 if self.ready(f):
-                    del self.waiting[key]
-                    if self.apply(f, payload) is not None:
+                    outcome = self.apply(f, payload)
+                    if outcome in ("applied", "range"):
+                        del self.waiting[key]
+                        woken = True
+                    if outcome == "range":
                         del self.held[key]
-                    woken = True
 
     def feed(self, data):
         """(result, error) for one envelope."""
@@ -479,15 +495,20 @@ class Receiver:
             return "refused", "untrusted"
         key = (f["origin"], f["seq"])
         if key in self.held:
-            return ("duplicate", None) if self.held[key] == payload else ("refused", "fork")
+            if self.held[key] == payload:
+                return "duplicate", None
+            return ("fork" if self.fork(*key) else "duplicate"), None
         if not self.ready(f):
             self.held[key] = payload
             self.waiting[key] = (f, payload)
             return "pending", None
-        error = self.apply(f, payload)
-        if error:
-            return "refused", error
+        outcome = self.apply(f, payload)
+        if outcome == "range":
+            return "refused", "range"
         self.held[key] = payload
+        if outcome != "applied":
+            self.waiting[key] = (f, payload)
+            return outcome, None
         self.wake()
         return "applied", None
 

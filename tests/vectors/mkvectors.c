@@ -1091,7 +1091,7 @@ s_make_variant(s_ctx_t *ctx, size_t i, json_t *arr)
 
 typedef struct {
     const char *update; /* a row of s_updates or a variant */
-    const char *result; /* "applied", "pending", "duplicate", "refused" */
+    const char *result; /* "applied", "pending", "duplicate", "fork", "refused" */
     const char *error;  /* the refusal's error */
 } s_step_t;
 
@@ -1130,13 +1130,20 @@ static const struct {
     {"fork",
      S_TRUST_ALL,
      0,
-     {{"paris-1-post", "applied", NULL}, {"paris-1-post-again", "refused", "fork"}}},
+     {{"paris-1-post", "applied", NULL},
+      {"paris-1-post-again", "fork", NULL},
+      {"paris-1-post-again", "duplicate", NULL},
+      {"nozay-1-post-multibyte", "applied", NULL},
+      {"paris-2-reply", "pending", NULL},
+      {"nozay-2-post-direct", "pending", NULL}}},
     {"chain-broken-by-a-fork",
      S_TRUST_ALL,
      0,
      {{"paris-1-post", "applied", NULL},
       {"nozay-1-post-multibyte", "applied", NULL},
-      {"paris-2-reply-after-again", "refused", "chain"}}},
+      {"paris-2-reply-after-again", "fork", NULL},
+      {"paris-2-reply", "duplicate", NULL},
+      {"paris-3-like", "pending", NULL}}},
     {"delta-that-does-not-raise",
      S_TRUST_ALL,
      0,

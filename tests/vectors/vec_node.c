@@ -48,6 +48,7 @@ vec_node_feed(vec_node_t *node, const uint8_t *wire, size_t len, vec_outcome_t *
         [RU_APPLY_APPLIED] = "applied",
         [RU_APPLY_PENDING] = "pending",
         [RU_APPLY_DUPLICATE] = "duplicate",
+        [RU_APPLY_FORK] = "fork",
     };
     ru_envelope_t env;
     ru_update_t u;

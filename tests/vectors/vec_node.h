@@ -27,8 +27,9 @@ typedef struct {
     ru_trust_t trust;
 } vec_node_t;
 
-/*  What became of one envelope: "applied", "pending", "duplicate" or
- *  "refused" (then *error names why, as section 11 spells errors). */
+/*  What became of one envelope: "applied", "pending" (it waits, or is
+ *  held), "duplicate", "fork" (it proves one: section 16) or "refused"
+ *  (then error names why, as section 11 spells errors). */
 typedef struct {
     const char *result;
     const char *error;
