@@ -122,38 +122,54 @@ ru_store_usage(ru_store_t *self, ru_store_usage_t *out)
     out->map_max = self->map_max;
 }
 
-/*  Opens every database and checks or writes the schema version. */
+/*  Reads or writes the schema version in meta, open in txn. */
+static ru_err
+s_schema(ru_store_t *self, MDB_txn *txn)
+{
+    MDB_val key = {strlen(S_META_SCHEMA), S_META_SCHEMA}, val;
+    uint32_t schema = RU_STORE_SCHEMA;
+    int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
+    if (rc == MDB_NOTFOUND && self->readonly)
+        return RU_E_SCHEMA; /* not a store of ours */
+    if (rc == MDB_NOTFOUND) {
+        self->fresh = 1;
+        self->schema = RU_STORE_SCHEMA;
+        val = (MDB_val){sizeof schema, &schema};
+        return ru_store_err(mdb_put(txn, self->dbi[RU_DB_meta], &key, &val, 0), "schema");
+    }
+    if (rc != MDB_SUCCESS)
+        return ru_store_err(rc, "schema");
+    if (val.mv_size == sizeof schema)
+        memcpy(&self->schema, val.mv_data, sizeof schema);
+    if (self->schema < 1 || self->schema > RU_STORE_SCHEMA)
+        return RU_E_SCHEMA;
+    /*  A read-only open cannot upgrade, nor make the databases an older
+     *  schema lacks. */
+    if (self->readonly && self->schema < RU_STORE_SCHEMA) {
+        ru_log_err("store",
+                   "the store is of schema %u, older than this version's %u: start ruched on it "
+                   "once (it upgrades the store), then read it",
+                   (unsigned) self->schema, (unsigned) RU_STORE_SCHEMA);
+        return RU_E_SCHEMA;
+    }
+    return RU_OK;
+}
+
+/*  Opens the meta database, checks or writes the schema version, then
+ *  opens every other database. */
 static ru_err
 s_open_dbs(ru_store_t *self)
 {
     MDB_txn *txn;
     unsigned flags = self->readonly ? MDB_RDONLY : 0;
     ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, flags, &txn), "begin");
-    for (int i = 0; !err && i < RU_DB_COUNT; i++)
+    for (int i = 0; !err && i < RU_DB_COUNT; i++) {
         err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, self->readonly ? 0 : MDB_CREATE,
                                         &self->dbi[i]),
                            "open db");
-    if (err) {
-        mdb_txn_abort(txn);
-        return err;
+        if (!err && i == RU_DB_meta)
+            err = s_schema(self, txn);
     }
-    MDB_val key = {strlen(S_META_SCHEMA), S_META_SCHEMA}, val;
-    uint32_t schema = RU_STORE_SCHEMA;
-    int rc = mdb_get(txn, self->dbi[RU_DB_meta], &key, &val);
-    if (rc == MDB_NOTFOUND && self->readonly) {
-        err = RU_E_SCHEMA; /* not a store of ours */
-    } else if (rc == MDB_NOTFOUND) {
-        self->fresh = 1;
-        self->schema = RU_STORE_SCHEMA;
-        val = (MDB_val){sizeof schema, &schema};
-        err = ru_store_err(mdb_put(txn, self->dbi[RU_DB_meta], &key, &val, 0), "schema");
-    } else if (rc == MDB_SUCCESS) {
-        if (val.mv_size == sizeof schema)
-            memcpy(&self->schema, val.mv_data, sizeof schema);
-        if (self->schema < 1 || self->schema > RU_STORE_SCHEMA)
-            err = RU_E_SCHEMA;
-    } else
-        err = ru_store_err(rc, "schema");
     if (err) {
         mdb_txn_abort(txn);
         return err;

@@ -246,6 +246,30 @@ test_schema_mismatch_refused(void **state)
     assert_null(store);
 }
 
+/*  A store of an older schema lacks the databases added since: a
+ *  read-only open, which can neither upgrade nor make them, says so. */
+static void
+test_older_schema_read_only(void **state)
+{
+    (void) state;
+    ru_store_t *store = s_open(MIB, 0);
+    uint32_t older = RU_STORE_SCHEMA - 1;
+    ru_txn_t txn;
+    MDB_dbi last;
+    assert_int_equal(ru_store_write(store, &txn), RU_OK);
+    assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "schema", 6, &older, sizeof older), RU_OK);
+    assert_int_equal(mdb_dbi_open(txn.txn, "order", 0, &last), 0);
+    assert_int_equal(mdb_drop(txn.txn, last, 1), 0);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    ru_store_destroy(&store);
+    assert_int_equal(ru_store_open_readonly(s_dir, &store), RU_E_SCHEMA);
+    assert_null(store);
+    assert_int_equal(ru_store_open(s_dir, MIB, 0, &store), RU_OK); /* upgraded */
+    ru_store_destroy(&store);
+    assert_int_equal(ru_store_open_readonly(s_dir, &store), RU_OK);
+    ru_store_destroy(&store);
+}
+
 /*  The digest recomputed and the one kept, from a read-only open. */
 static int
 s_digests_match(void)
@@ -314,6 +338,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_grow_then_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schema_mismatch_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_older_schema_read_only, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
