@@ -18,7 +18,10 @@
  *  socket carries (s_hwm; deploy/README.md gives the figures). On the
  *  sync socket that makes a handful of 4 MiB batches, which the credit of
  *  an honest asker stays within; the live stream's updates are bounded by
- *  the payload limit, and its SUBs read nothing much larger.
+ *  the payload limit, and its SUBs read nothing much larger. The jobs for
+ *  the verification workers are bounded by the same budget, in bytes of
+ *  envelopes not yet answered: past it the live streams are left unread
+ *  (s_live_flow).
  *
  *  Peers that break the rules of PROTOCOL.md section 13 are counted per
  *  peer (the "link" counts of the status, /metrics) and logged at most
@@ -110,6 +113,7 @@ typedef struct {
     uint8_t curve[32];
     zsock_t *sub, *dealer;
     int syncing;
+    int gap_later;    /* a gap seen while our catch-up was on: ask again after done */
     uint32_t credit;  /* batches of our catch-up it may still send */
     uint64_t sync_ms; /* last message of our catch-up with it */
     /* status, under the mutex */
@@ -160,6 +164,9 @@ struct ru_repl {
     ru_clock_t published;  /* per origin, updates sent out on our PUB (ours and relayed) */
     uint64_t syncs_served; /* catch-ups asked of us */
     uint64_t jobs_sent, jobs_done;
+    uint64_t jobs_bytes;     /* actor only: the envelopes of the jobs not answered yet */
+    uint64_t live_pauses;    /* times the live streams stopped being read, under the mutex */
+    int live_paused;         /* actor only: the peers' SUBs are out of the poller */
     int recovering;         /* the store was lost: our own updates come back first */
     ru_recovery_t recovery; /* what the peers have of ours */
 
@@ -353,7 +360,8 @@ s_peer_socket(ru_repl_t *self, s_peer *p, int type)
         zsock_destroy(&sock);
         return NULL;
     }
-    zpoller_add(self->poller, sock);
+    if (type != ZMQ_SUB || !self->live_paused) /* else s_live_flow adds it */
+        zpoller_add(self->poller, sock);
     return sock;
 }
 
@@ -639,22 +647,68 @@ s_reject(ru_repl_t *self, s_peer *p, ru_err err)
                 ru_verify_reason_name(why));
 }
 
-/*  Sends a job to the workers, counting it while it is queued. */
+/*  The jobs queued for the workers are bounded in bytes like the sockets'
+ *  queues: past [replication] queue_mb of envelopes not yet answered, the
+ *  peers' live streams are not read (their SUBs leave the poller) until
+ *  half of it is answered. What a peer then publishes waits in its queue
+ *  towards us, then is dropped there, and comes with a catch-up, whose
+ *  batches stay bounded by the credit we grant. */
+static void
+s_live_flow(ru_repl_t *self)
+{
+    uint64_t budget = (uint64_t) self->node->cfg.queue_mb << 20;
+    int pause = self->live_paused ? self->jobs_bytes > budget / 2 : self->jobs_bytes > budget;
+    if (pause == self->live_paused)
+        return;
+    self->live_paused = pause;
+    for (int i = 0; i < self->n_peers; i++)
+        if (self->peers[i]->sub) {
+            if (pause)
+                zpoller_remove(self->poller, self->peers[i]->sub);
+            else
+                zpoller_add(self->poller, self->peers[i]->sub);
+        }
+    if (pause) {
+        pthread_mutex_lock(&self->lock);
+        self->live_pauses++;
+        pthread_mutex_unlock(&self->lock);
+        if (s_may_log(self, "live paused", ""))
+            ru_log_warn("repl",
+                        "updates to verify and store take more than [replication] queue_mb "
+                        "(%ld MiB): the live streams wait until half of them are done",
+                        self->node->cfg.queue_mb);
+    }
+}
+
+/*  Sends a job to the workers, its size in its head, counting it while
+ *  it is queued. */
 static void
 s_send_job(ru_repl_t *self, zmsg_t **m)
 {
+    zframe_t *head = zmsg_first(*m);
+    ru_verify_job_t job;
+    if (!head || zframe_size(head) != sizeof job) {
+        zmsg_destroy(m);
+        return;
+    }
+    memcpy(&job, zframe_data(head), sizeof job);
+    job.bytes = (uint32_t) (zmsg_content_size(*m) - sizeof job);
+    memcpy(zframe_data(head), &job, sizeof job);
+    uint32_t bytes = job.bytes;
     if (zmsg_send(m, self->jobs) != 0)
         return;
     pthread_mutex_lock(&self->lock);
     self->jobs_sent++;
     pthread_mutex_unlock(&self->lock);
+    self->jobs_bytes += bytes;
+    s_live_flow(self);
 }
 
 /*  Hands the envelopes of msg to the verification workers. */
 static void
 s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
 {
-    ru_verify_job_t job = {p->id, (uint32_t) sync};
+    ru_verify_job_t job = {p->id, (uint32_t) sync, 0};
     zmsg_t *m = zmsg_new();
     if (!m)
         return;
@@ -726,24 +780,34 @@ s_seq_of(const ru_envelope_t *env)
     return seq;
 }
 
+/*  A catch-up for a gap in p's live stream. */
+static void
+s_gap_hello(ru_repl_t *self, s_peer *p)
+{
+    pthread_mutex_lock(&self->lock);
+    p->link[S_L_GAPS]++;
+    pthread_mutex_unlock(&self->lock);
+    ru_log_info("repl", "[peer %s]: a gap in the live stream: asking for a catch-up",
+                p->cfg.site);
+    s_hello(self, p);
+}
+
 /*  A peer publishes each origin's updates in seq order: a jump in one
  *  origin's seqs on its live stream means the PUB dropped some (a full
  *  high-water mark), and a catch-up fetches them. Updates that merely
- *  finish verification out of order are no gap. */
+ *  finish verification out of order are no gap. A gap seen while our
+ *  catch-up is on is asked for once it is done: that catch-up may have
+ *  begun before the updates dropped were made. */
 static void
 s_live_gap(ru_repl_t *self, s_peer *p, const ru_envelope_t *env)
 {
     uint64_t seq = s_seq_of(env), last = ru_clock_get(&p->live, env->origin);
     if (seq == 0 || ru_clock_set(&p->live, env->origin, seq > last ? seq : last) != RU_OK)
         return;
-    if (last && seq > last + 1 && !p->syncing) {
-        pthread_mutex_lock(&self->lock);
-        p->link[S_L_GAPS]++;
-        pthread_mutex_unlock(&self->lock);
-        ru_log_info("repl", "[peer %s]: a gap in the live stream: asking for a catch-up",
-                    p->cfg.site);
-        s_hello(self, p);
-    }
+    if (last && seq > last + 1 && p->syncing)
+        p->gap_later = 1;
+    else if (last && seq > last + 1)
+        s_gap_hello(self, p);
 }
 
 /*  A batch of our catch-up: verified and stored when it is within the
@@ -778,7 +842,7 @@ s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch
     else if (live && msg.type == RU_MSG_UPDATE) {
         s_live_gap(self, p, &msg.updates[0]);
         if (!*batch && (*batch = zmsg_new()) != NULL) {
-            ru_verify_job_t job = {p->id, 0};
+            ru_verify_job_t job = {p->id, 0, 0};
             zmsg_addmem(*batch, &job, sizeof job);
         }
         if (*batch)
@@ -790,6 +854,10 @@ s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch
     else if (!live && msg.type == RU_MSG_DONE) {
         p->syncing = 0;
         p->credit = 0;
+        if (p->gap_later) {
+            p->gap_later = 0;
+            s_gap_hello(self, p);
+        }
         ru_recovery_done(&self->recovery, p->id,
                          ru_clock_get(&msg.clock, ru_key_public(self->node->key)));
         s_try_end_recovery(self);
@@ -956,6 +1024,10 @@ s_on_result(ru_repl_t *self)
     pthread_mutex_lock(&self->lock);
     self->jobs_done += ok;
     pthread_mutex_unlock(&self->lock);
+    if (ok) {
+        self->jobs_bytes -= r.job.bytes < self->jobs_bytes ? r.job.bytes : self->jobs_bytes;
+        s_live_flow(self);
+    }
     if (!p)
         return; /* a peer removed since */
     pthread_mutex_lock(&self->lock);
@@ -1821,5 +1893,9 @@ ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
                       "Jobs (live messages, catch-up batches) waiting for or in verification.");
     ru_metrics_sample(out, "ruche_verify_queue_depth", NULL,
                       (double) (self->jobs_sent - self->jobs_done));
+    ru_metrics_family(out, "ruche_live_pauses_total", "counter",
+                      "Times the peers' live streams were left unread because the updates "
+                      "waiting for verification took more than [replication] queue_mb.");
+    ru_metrics_sample(out, "ruche_live_pauses_total", NULL, (double) self->live_pauses);
     pthread_mutex_unlock(&self->lock);
 }

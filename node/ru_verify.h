@@ -51,8 +51,9 @@ ru_reject ru_verify_reason(ru_err err);
 const char *ru_verify_reason_name(ru_reject reason);
 
 typedef struct {
-    uint32_t peer; /* index of the peer it came from */
-    uint32_t sync; /* 1: a catch-up batch (answer with credit), 0: live */
+    uint32_t peer;  /* index of the peer it came from */
+    uint32_t sync;  /* 1: a catch-up batch (answer with credit), 0: live */
+    uint32_t bytes; /* of its envelopes: what it holds in the queue until answered */
 } ru_verify_job_t;
 
 typedef struct {

@@ -457,6 +457,7 @@ class Rogue:
         sock.curve_server = True
         sock.curve_secretkey = self.identity.curve_secret
         sock.curve_publickey = self.identity.curve_public
+        sock.sndhwm = 100000  # before bind: the pipes of its connections take it then
         sock.bind(endpoint)
         return sock
 
@@ -464,7 +465,6 @@ class Rogue:
         try:
             xpub = self._server(zmq.XPUB, self.pub)
             xpub.setsockopt(zmq.XPUB_VERBOSE, 1)
-            xpub.sndhwm = 100000
             router = self._server(zmq.ROUTER, self.sync)
             subs = []
             for endpoint, key in nodes:

@@ -26,6 +26,11 @@ for in this test has a cause the test gave it.
    grants 64 batches and reads none gets some batches dropped at the
    high-water mark instead of queued, each counted as sends_dropped, and
    paris keeps serving.
+6. A live flood: rogue publishes FLOOD posts of the largest text as fast
+   as it can. The updates waiting for verification and storage stay
+   within queue_mb: paris stops reading the live stream while they pass it
+   (counted in ruche_live_pauses_total), its anonymous memory stays under
+   a bound (in a build without sanitizers), and every post is stored.
 
 Usage: test_sync.py PATH/TO/ruched; prints one line per check and
 "N passed, M failed", exits non-zero if any check failed.
@@ -50,6 +55,10 @@ WAIT = 20.0  # seconds for anything the node does at once
 STRANGERS = 20  # refused handshakes from 127.0.0.1
 BULK = 16 * 256  # posts of BULK_TEXT for 16 batches, more than the queues hold
 BULK_TEXT = "\U0001F41D" * 500  # 2000 bytes
+FLOOD = 12000  # live posts of FLOOD_TEXT: 240 MB, eleven times queue_mb
+FLOOD_TEXT = "\U0001F41D" * 4990  # 19,960 bytes, near the largest text
+RSS_BOUND_MB = 150  # paris's anonymous memory during the flood (358 MB unbounded)
+SANITIZED = os.environ.get("RUCHE_SANITIZE") == "1"  # shadow memory: no bound to check
 
 
 def link(site):
@@ -250,6 +259,40 @@ def full_queue(c, paris, rogue):
     c.equal("full queue: paris still answers /healthz", paris.client().get("/healthz").status, 200)
 
 
+def anon_mb(site):
+    """The ruched process's anonymous resident memory, in MB."""
+    with open("/proc/%d/status" % site.node.proc.pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def live_flood(c, paris, rogue):
+    """Part 6."""
+    chain = rogue.chain
+    envs = []
+    for i in range(FLOOD):
+        env = chain.post("%d %s" % (i, FLOOD_TEXT))[1]
+        chain.commit(env)
+        envs.append(env)
+    peak = anon_mb(paris)
+    for env in envs:
+        rogue.publish_update(env)
+    deadline = time.monotonic() + 180
+    while rogue_seq(paris, rogue) < chain.seq and time.monotonic() < deadline:
+        peak = max(peak, anon_mb(paris))
+        time.sleep(0.05)  # a sampling period, not a wait for a condition
+    c.equal("live flood: paris stores all %d posts" % FLOOD, rogue_seq(paris, rogue), chain.seq)
+    pauses = metric(paris, "ruche_live_pauses_total") or 0
+    c.check("live flood: paris left its live stream unread %d times while the updates to "
+            "verify passed queue_mb" % pauses, pauses >= 1)
+    c.check("live flood: paris's anonymous memory peaked at %.0f MB, under %d MB%s"
+            % (peak, RSS_BOUND_MB, " (not checked: a sanitizer build)" if SANITIZED else ""),
+            SANITIZED or peak < RSS_BOUND_MB)
+    c.equal("live flood: paris still answers /healthz", paris.client().get("/healthz").status, 200)
+
+
 def run(c, ruched):
     ident = rg.Identity()
     pub = "tcp://127.0.0.1:%d" % rt.free_port()
@@ -274,6 +317,8 @@ def run(c, ruched):
                 handshakes(c, paris)
             with c.section("a full queue"):
                 full_queue(c, paris, rogue)
+            with c.section("a live flood"):
+                live_flood(c, paris, rogue)
             c.check("rogue's sync and PUB saw nothing it could not read", not rogue.errors,
                     rogue.errors[:3])
             f.stop()
