@@ -197,6 +197,25 @@ s_count(void *ctx, const MDB_val *key, const MDB_val *val)
     return 0;
 }
 
+/*  Fills fork's resolution, if any. */
+static ru_err
+s_with_resolution(ru_txn_t *txn, ru_fork_t *fork)
+{
+    ru_err err = ru_fork_resolution(txn, fork->origin, fork->seq, &fork->resolution);
+    fork->resolved = err == RU_OK;
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+ru_err
+ru_fork_get(ru_txn_t *txn, const uint8_t *origin, ru_fork_t *out)
+{
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_forks, origin, RU_KEY_BYTES, &val);
+    if (!err)
+        err = s_parse(origin, &val, out);
+    return err ? err : s_with_resolution(txn, out);
+}
+
 typedef struct {
     ru_txn_t *txn;
     ru_fork_fn fn;
@@ -220,12 +239,8 @@ s_each(void *ctx, const MDB_val *key, const MDB_val *val)
         l->err = ru_txn_scan(l->txn, RU_DB_waits, prefix,
                              ru_dbkey_ref(prefix, fork.origin, RU_FORK_HELD), 0, s_count,
                              &fork.held);
-    if (!l->err) {
-        l->err = ru_fork_resolution(l->txn, fork.origin, fork.seq, &fork.resolution);
-        fork.resolved = l->err == RU_OK;
-        if (l->err == RU_E_NOT_FOUND)
-            l->err = RU_OK;
-    }
+    if (!l->err)
+        l->err = s_with_resolution(l->txn, &fork);
     return l->err || l->fn(l->ctx, &fork);
 }
 

@@ -100,6 +100,10 @@ RU_MUST_CHECK ru_err ru_fork_settled(ru_txn_t *txn, const uint8_t *origin, uint6
 /*  1 when a decides before b: the lower (hlc, origin, seq) of its RESOLVE. */
 int ru_fork_decides_before(const ru_fork_resolution_t *a, const ru_fork_resolution_t *b);
 
+/*  The fork record of origin, with its resolution (not its held count);
+ *  RU_E_NOT_FOUND when none. */
+RU_MUST_CHECK ru_err ru_fork_get(ru_txn_t *txn, const uint8_t *origin, ru_fork_t *out);
+
 /*  Calls fn for every recorded fork, in origin order, with its held count
  *  and its resolution, until fn returns non-zero. fn must not write. */
 typedef int (*ru_fork_fn)(void *ctx, const ru_fork_t *fork);

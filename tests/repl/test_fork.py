@@ -19,12 +19,23 @@ alert for rogue; rogue's next update on variant A is held at paris (held
 every way, also those made after a site took a variant (which depend on
 rogue's seq 2).
 
+Then the resolution: `ruche admin resolve-fork rogue` at paris (the CLI
+from RUCHE_CLI, else beside ruched in the build tree) keeps variant A.
+Within a deadline the three sites converge (same clock, digest and state
+digest, nothing pending: fed.py's wait_converged), rogue's seq 3 on A,
+held at paris, is applied everywhere, nozay's copy of variant B is gone
+from its timeline and A is there, every site lists the fork as resolved
+(kept: A's hash, held 0) with no fork alert or ruche_fork_seq left, and
+posts flow every way as before.
+
 Usage: test_fork.py PATH/TO/ruched; prints one line per check and
 "N passed, M failed", exits non-zero if any check failed.
 """
 
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fed  # noqa: E402
@@ -72,6 +83,8 @@ def run(c, ruched):
                 fork(c, f, to_paris, to_nozay)
             with c.section("the other sites go on"):
                 others(c, f)
+            with c.section("the resolution"):
+                resolution(c, f, ruched, to_paris)
             f.stop()
         finally:
             to_paris.close()
@@ -143,6 +156,69 @@ def others(c, f):
         r = s.replication() or {}
         c.check("%s: only rogue is quarantined" % s.name,
                 [k.get("origin") for k in r.get("forks", [])] == ["rogue"], r.get("forks"))
+
+
+def ruche_cli(ruched):
+    return os.environ.get("RUCHE_CLI") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(ruched))), "cli", "ruche")
+
+
+def cli(site, ruched, *args):
+    """Runs the ruche CLI as site's admin: its exit status and output."""
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, XDG_CONFIG_HOME=home, RUCHE_PASSWORD=site.node.admin_password())
+        base = [ruche_cli(ruched), "--server", "http://127.0.0.1:%d" % site.node.port]
+        login = subprocess.run(base + ["login", "admin"], env=env, capture_output=True,
+                               text=True, timeout=30)
+        if login.returncode != 0:
+            return login.returncode, login.stdout + login.stderr
+        r = subprocess.run(base + list(args), env=env, capture_output=True, text=True,
+                           timeout=30)
+        return r.returncode, r.stdout + r.stderr
+
+
+def texts(site):
+    r = site.client().get("/api/v1/timelines/public?limit=40")
+    return " ".join(s.get("content", "") for s in (r.json or []))
+
+
+def resolution(c, f, ruched, to_paris):
+    paris, nozay, murray = f.sites
+    a_hash = rg.update_hash(rg.open_envelope(to_paris.chain.since(1)[0])["payload"]).hex()
+    c.check("nozay shows variant B before", "variant B" in texts(nozay), texts(nozay))
+    rc, out = cli(paris, ruched, "admin", "resolve-fork", "rogue")
+    c.check("ruche admin resolve-fork rogue at paris succeeds", rc == 0 and "resolved" in out,
+            out)
+    try:
+        state = f.wait_converged(f.sites)
+        c.check("paris, nozay and murray-hill converge", True)
+    except rt.TestError as e:
+        c.check("paris, nozay and murray-hill converge", False, str(e))
+        return
+    c.equal("rogue's seq 3 on variant A is applied everywhere",
+            (state.get("clock") or {}).get(to_paris.identity.text), 3)
+    c.check("nozay's copy of variant B is gone", "variant B" not in texts(nozay), texts(nozay))
+    c.check("nozay has variant A", "variant A" in texts(nozay), texts(nozay))
+    for s in f.sites:
+        k = (forks(s) or [{}])[0]
+        c.check("%s: the fork is resolved, keeping A, nothing held" % s.name,
+                k.get("resolved") is True and k.get("kept") == a_hash and k.get("held") == 0, k)
+        ops = s.admin().get("/api/ruche/v1/admin/ops").json or {}
+        c.check("%s: no fork alert left" % s.name,
+                not [x for x in ops.get("alerts", []) if x.get("kind") == "fork"],
+                ops.get("alerts"))
+        r = s.client().get("/metrics")
+        c.check("%s: no ruche_fork_seq for rogue" % s.name,
+                b'ruche_fork_seq{origin="rogue"}' not in r.raw, r.brief())
+    rc, out = cli(paris, ruched, "admin", "resolve-fork", "rogue")
+    c.check("resolving it again is refused", rc != 0 and "no unresolved fork" in out, out)
+    for s in f.sites:
+        st = s.admin().post_status("%s after the resolution" % s.name)
+        for other in f.sites:
+            if other is not s:
+                check_within(c, "%s's post reaches %s" % (s.name, other.name),
+                             lambda o=other, i=st["id"]: o.admin().get(
+                                 "/api/v1/statuses/%s" % i).status == 200)
 
 
 if __name__ == "__main__":
