@@ -1,5 +1,5 @@
-/*  ru_cmd_admin.c - ruche admin: users, peers, key, backup, restore and
- *  export (see ru_cmd_admin.h).
+/*  ru_cmd_admin.c - ruche admin: users, peers, key, resolve-fork, backup,
+ *  restore and export (see ru_cmd_admin.h).
  *
  *  backup writes FILE.part and renames it to FILE once the node's copy
  *  has fully arrived, so FILE is never a torn copy; an existing FILE.part
@@ -206,6 +206,31 @@ ru_cmd_remove_peer(ru_ctx_t *ctx, const ru_args_t *args)
         return ru_ctx_say(RU_EXIT_USAGE, "not a site name: \"%s\"", args->pos[0]);
     int rc = ru_ctx_path(path, sizeof path, "%s/%s", S_PEERS, args->pos[0]);
     return rc ? rc : s_peer_request(ctx, "DELETE", path, NULL);
+}
+
+int
+ru_cmd_resolve_fork(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    char path[S_PATH];
+    ru_reply_t reply;
+    int rc = ru_ctx_path(path, sizeof path, "/api/ruche/v1/admin/forks/%s/resolve", args->pos[0]);
+    if (rc)
+        return rc;
+    rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, "POST", path, NULL, &reply);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_expect(&reply, JSON_OBJECT, "the resolution");
+    if (rc == RU_EXIT_OK && ctx->json)
+        rc = ru_ctx_print_json(ctx, reply.json);
+    else if (rc == RU_EXIT_OK)
+        (void) fprintf(ctx->out,
+                       "fork of %s at seq %lld resolved: every site keeps %s (this site's update "
+                       "%lld); the resolution replicates like any update\n",
+                       json_string_value(json_object_get(reply.json, "origin")),
+                       (long long) json_integer_value(json_object_get(reply.json, "seq")),
+                       json_string_value(json_object_get(reply.json, "kept")),
+                       (long long) json_integer_value(json_object_get(reply.json, "update")));
+    ru_reply_fini(&reply);
+    return rc;
 }
 
 /*  Opens path for writing, readable and writable by its owner only (also

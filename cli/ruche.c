@@ -76,6 +76,8 @@ static const ru_cmd_t s_admin[] = {
      ru_cmd_add_peer, NULL, 0},
     {"remove-peer", "SITE", "remove a peer from the node's config, reload", 1, 1, NULL,
      ru_cmd_remove_peer, NULL, 0},
+    {"resolve-fork", "ORIGIN", "end a forked site's quarantine, keeping this site's variant", 1,
+     1, NULL, ru_cmd_resolve_fork, NULL, 0},
     {"backup", "FILE", "a hot, consistent copy of the store", 1, 1, NULL, ru_cmd_backup, NULL, 0},
     {"restore", "FILE [--data-dir D] [--config F] [--force]",
      "ruched --restore FILE (node's host, node stopped)", 1, 1, s_restore_opts, ru_cmd_restore,

@@ -70,6 +70,8 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/ruche/v1/admin/key", ru_api_admin_key, RU_ROUTE_ADMIN},
     {"POST", "/api/ruche/v1/admin/peers", ru_api_admin_add_peer, RU_ROUTE_ADMIN},
     {"DELETE", "/api/ruche/v1/admin/peers/:site", ru_api_admin_remove_peer, RU_ROUTE_ADMIN},
+    {"POST", "/api/ruche/v1/admin/forks/:origin/resolve", ru_api_admin_resolve_fork,
+     RU_ROUTE_ADMIN},
     {"GET", "/api/ruche/v1/admin/backup", ru_api_admin_backup, RU_ROUTE_ADMIN_WRITE},
     {"GET", "/api/ruche/v1/admin/export", ru_api_admin_export, RU_ROUTE_ADMIN},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},

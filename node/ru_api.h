@@ -135,6 +135,7 @@ int ru_api_admin_demote(ru_req_t *req);
 int ru_api_admin_key(ru_req_t *req);
 int ru_api_admin_add_peer(ru_req_t *req);
 int ru_api_admin_remove_peer(ru_req_t *req);
+int ru_api_admin_resolve_fork(ru_req_t *req);
 int ru_api_admin_backup(ru_req_t *req);
 int ru_api_admin_export(ru_req_t *req);
 

@@ -18,6 +18,11 @@
  *  needs to peer with this one: the node key, its CURVE form and the
  *  replication endpoints, with a ready [peer NAME] section.
  *
+ *  Forks: resolve-fork makes this site's RESOLVE update of the fork of an
+ *  origin (a site name or key) that this site knows and has not seen
+ *  resolved, keeping the variant this site holds; like any update it
+ *  replicates, and every site applies it (ru_fork.h, PROTOCOL.md 16).
+ *
  *  Backup: the store is copied, compacted and as of one read transaction,
  *  into an unlinked temporary file in the data directory (so a map growth
  *  waits for a local copy, never for a slow client), and that file is
@@ -55,6 +60,7 @@
 #include "ru_api.h"
 #include "ru_confedit.h"
 #include "ru_dbkey.h"
+#include "ru_fork.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
 #include "ru_record.h"
@@ -317,6 +323,82 @@ ru_api_admin_remove_peer(ru_req_t *req)
         return ru_http_error(req, 422, "Validation failed: not a site name");
     ru_err err = ru_confedit_remove_peer(req->node->config_path, site, s_check_config, req->node);
     return s_peer_changed(req, err, site, "removed");
+}
+
+/*  ---------------------------------------------------------------------
+ *  Forks
+ */
+
+typedef struct {
+    uint8_t origin[RU_KEY_BYTES];
+    const char *author;
+    ru_fork_t fork; /* its evidence is not used past the request */
+    ru_update_t u;
+    ru_buf_t out;
+} s_resolve;
+
+/*  Makes this site's RESOLVE of the fork of r->origin, keeping the
+ *  variant this site holds (the one it held first: nobody drops it).
+ *  RU_E_NOT_FOUND when no unresolved fork of it is known here. */
+static ru_err
+s_resolve_fork(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_resolve *r = arg;
+    ru_buf_reset(&r->out); /* a retried batch starts over */
+    ru_err err = ru_fork_get(ctx->txn, r->origin, &r->fork);
+    if (!err && r->fork.resolved)
+        err = RU_E_NOT_FOUND;
+    if (err)
+        return err;
+    ru_update_fini(&r->u);
+    r->u.author = (ru_str_t){r->author, (uint32_t) strlen(r->author)};
+    r->u.kind = RU_KIND_RESOLVE;
+    memcpy(r->u.fork.origin, r->origin, RU_KEY_BYTES);
+    r->u.fork.seq = r->fork.seq;
+    memcpy(r->u.kept, r->fork.first, RU_HASH_BYTES);
+    return ru_apply_local(ctx->apply, ctx->key, &r->u, &r->out);
+}
+
+/*  The origin of the path: a site name this node knows, or a key's text
+ *  form. */
+static int
+s_origin_arg(ru_req_t *req, const char *arg, uint8_t *origin)
+{
+    size_t len = strlen(arg);
+    if (ru_name_check(arg, len) == RU_OK && ru_view_site_key(req->node, arg, origin))
+        return 1;
+    return ru_b64_decode(origin, RU_KEY_BYTES, arg, len) == RU_OK;
+}
+
+int
+ru_api_admin_resolve_fork(ru_req_t *req)
+{
+    s_resolve r;
+    memset(&r, 0, sizeof r);
+    if (!s_origin_arg(req, req->args[0], r.origin))
+        return ru_http_error(req, 404, "no site %s: give a peer's name or a key", req->args[0]);
+    r.author = req->user.name;
+    ru_update_init(&r.u);
+    ru_buf_init(&r.out);
+    ru_err err = ru_writer_call(req->node->writer, s_resolve_fork, &r);
+    char key[RU_KEY_TEXT_SIZE], kept[2 * RU_HASH_BYTES + 1];
+    ru_b64_encode(key, r.origin, RU_KEY_BYTES);
+    sodium_bin2hex(kept, sizeof kept, r.u.kept, RU_HASH_BYTES);
+    uint64_t made = r.u.seq;
+    ru_update_fini(&r.u);
+    ru_buf_fini(&r.out);
+    if (err == RU_E_NOT_FOUND)
+        return ru_http_error(req, 404, "no unresolved fork of %s is known here", req->args[0]);
+    if (err == RU_E_RANGE || err == RU_E_FORK)
+        return ru_http_error(req, 422, "this site's own fork is resolved by another site");
+    if (err)
+        return ru_http_fail(req, err);
+    ru_log_info(S_LOG, "%s resolved the fork of %s (%s) at seq %llu, keeping %s", req->user.name,
+                req->args[0], key, (unsigned long long) r.fork.seq, kept);
+    return ru_http_json(req, 200,
+                        json_pack("{s:s, s:s, s:I, s:s, s:I}", "origin", req->args[0], "key", key,
+                                  "seq", (json_int_t) r.fork.seq, "kept", kept, "update",
+                                  (json_int_t) made));
 }
 
 /*  ---------------------------------------------------------------------

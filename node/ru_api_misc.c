@@ -225,11 +225,19 @@ s_fork_json(void *ctx, const ru_fork_t *fork)
     ru_b64_encode(key, fork->origin, RU_KEY_BYTES);
     sodium_bin2hex(first, sizeof first, fork->first, RU_HASH_BYTES);
     sodium_bin2hex(other, sizeof other, fork->other, RU_HASH_BYTES);
-    json_array_append_new(l->list,
-                          json_pack("{s:s, s:s, s:I, s:o, s:[s, s], s:I}", "origin", site, "key",
-                                    key, "seq", (json_int_t) fork->seq, "found_at",
-                                    ru_view_time(fork->found_ms), "hashes", first, other, "held",
-                                    (json_int_t) fork->held));
+    json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:[s, s], s:I, s:b}", "origin", site, "key", key,
+                          "seq", (json_int_t) fork->seq, "found_at", ru_view_time(fork->found_ms),
+                          "hashes", first, other, "held", (json_int_t) fork->held, "resolved",
+                          fork->resolved);
+    if (j && fork->resolved) { /* which variant every site keeps, and who decided */
+        char kept[2 * RU_HASH_BYTES + 1], by[RU_MAX_NAME + 1];
+        sodium_bin2hex(kept, sizeof kept, fork->resolution.kept, RU_HASH_BYTES);
+        ru_view_site(&v, fork->resolution.by.origin, by);
+        json_object_set_new(j, "kept", json_string(kept));
+        json_object_set_new(j, "resolved_by", json_string(by));
+        json_object_set_new(j, "resolved_at", ru_view_time(fork->resolution.at_ms));
+    }
+    json_array_append_new(l->list, j);
     return 0;
 }
 

@@ -22,7 +22,8 @@
  *      fork          an origin signed two different updates with one seq:
  *                    it is quarantined (site: the origin; seq, found_at,
  *                    hashes, held: the "forks" of the status). Critical
- *                    while the fork is recorded, whichever peer relayed it
+ *                    until the fork is resolved (ruche admin
+ *                    resolve-fork), whichever peer relayed it
  *      skew          updates refused for a clock too far ahead, or a
  *                    peer's clock (the HLC of its heartbeats) ahead of
  *                    ours by over half of [replication] max_skew_ms
@@ -137,17 +138,19 @@ s_pending_alerts(const ru_node_t *node, json_t *status, json_t *alerts)
                 json_pack("{s:I, s:I}", "count", total, "max", (json_int_t) node->cfg.pending_max));
 }
 
-/*  One critical alert per forked origin. */
+/*  One critical alert per forked origin, until its fork is resolved. */
 static void
 s_fork_alerts(json_t *forks, json_t *alerts)
 {
     size_t i;
     json_t *fork;
     json_array_foreach(forks, i, fork)
-        s_alert(alerts, "fork", "critical", json_string_value(json_object_get(fork, "origin")),
-                json_pack("{s:O, s:O, s:O, s:O}", "seq", json_object_get(fork, "seq"), "found_at",
-                          json_object_get(fork, "found_at"), "hashes",
-                          json_object_get(fork, "hashes"), "held", json_object_get(fork, "held")));
+        if (!json_is_true(json_object_get(fork, "resolved")))
+            s_alert(alerts, "fork", "critical", json_string_value(json_object_get(fork, "origin")),
+                    json_pack("{s:O, s:O, s:O, s:O}", "seq", json_object_get(fork, "seq"),
+                              "found_at", json_object_get(fork, "found_at"), "hashes",
+                              json_object_get(fork, "hashes"), "held",
+                              json_object_get(fork, "held")));
 }
 
 /*  Raises heads[key] to the seqs of clock. */

@@ -31,6 +31,16 @@
  *  Forks: the quarantine is one lookup in the forks database per update
  *  delivered (it is empty unless some origin forked); a held update
  *  waits under (origin, RU_FORK_HELD), which no update ever wakes.
+ *
+ *  Resolution (s_resolve): a rebuild drops the other variant's chain,
+ *  empties the databases of s_rebuilt (with ru_txn_clear, which keeps the
+ *  digest sum) and replays the log: one lane per origin, merged by the
+ *  position each update had in the order index (so that nothing parks
+ *  that did not lose a dependency), each update taken out of the log and
+ *  delivered again (applied, which gives it a new position, or parked).
+ *  It costs a pass over the whole log in the one write transaction, which
+ *  a fork, rare and operator-driven, can afford. A RESOLVE that is
+ *  replayed finds its own resolution recorded and does nothing.
  */
 #include "ru_apply.h"
 
@@ -141,11 +151,18 @@ int
 ru_apply_each_dep(const ru_update_t *u, ru_apply_dep_fn fn, void *ctx)
 {
     int stop = u->seq > 1 && fn(ctx, u->origin, u->seq - 1);
-    for (uint32_t i = 0; !stop && i < u->clock.n; i++)
-        stop = fn(ctx, u->clock.v[i].origin, u->clock.v[i].seq);
+    for (uint32_t i = 0; !stop && i < u->clock.n; i++) {
+        uint64_t seq = u->clock.v[i].seq;
+        /*  A RESOLVE of (O, f) waits for O up to f - 1 only, so that it
+         *  applies at sites holding either variant of f, or neither. */
+        if (u->kind == RU_KIND_RESOLVE && seq >= u->fork.seq &&
+            memcmp(u->clock.v[i].origin, u->fork.origin, RU_KEY_BYTES) == 0)
+            seq = u->fork.seq - 1;
+        stop = seq && fn(ctx, u->clock.v[i].origin, seq);
+    }
     int has_target = u->kind != RU_KIND_POST && u->kind != RU_KIND_PROFILE &&
                      u->kind != RU_KIND_FOLLOW && u->kind != RU_KIND_UNFOLLOW &&
-                     u->kind != RU_KIND_GROUP_CREATE;
+                     u->kind != RU_KIND_GROUP_CREATE && u->kind != RU_KIND_RESOLVE;
     if (!stop && has_target)
         stop = fn(ctx, u->target.origin, u->target.seq);
     if (!stop && u->kind == RU_KIND_POST && u->has_group)
@@ -324,6 +341,8 @@ s_full_clock(ru_txn_t *txn, const uint8_t *origin, ru_clock_t *clock)
  *  Applying
  */
 
+static ru_err s_resolve(const ru_apply_t *ap, const ru_update_t *u, s_work *work);
+
 /*  Stores and applies u, whose dependencies are all met, and queues the
  *  updates that waited for it. A broken chain (RU_E_CHAIN) or a delta that
  *  does not raise the origin's clock (RU_E_RANGE) refuses u before
@@ -352,8 +371,14 @@ s_apply_one(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u
         err = ru_order_note(txn, u->origin, u->seq);
     if (!err)
         err = ru_state_apply(&ap->state, u);
+    if (!err && u->kind == RU_KIND_RESOLVE)
+        err = s_resolve(ap, u, work);
     if (err)
         return err;
+    MDB_val still;
+    ru_dbkey_ref(key, u->origin, u->seq);
+    if (u->kind == RU_KIND_RESOLVE && (err = ru_txn_get(txn, RU_DB_log, key, sizeof key, &still)))
+        return err == RU_E_NOT_FOUND ? RU_OK : err; /* a rebuild parked it again */
     if (ap->hlc && u->hlc > ap->hlc->last)
         ap->hlc->last = u->hlc;
     if (ap->on_applied)
@@ -517,6 +542,342 @@ s_chain_fork(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u,
     return err;
 }
 
+/*  ---------------------------------------------------------------------
+ *  Resolution (ru_fork.h, PROTOCOL.md section 16)
+ */
+
+/*  RU_E_CHAIN when (u's origin, its seq) is resolved and u is not the
+ *  variant kept. */
+static ru_err
+s_kept(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u)
+{
+    ru_fork_resolution_t r;
+    uint8_t hash[RU_HASH_BYTES];
+    ru_err err = ru_fork_resolution(txn, u->origin, u->seq, &r);
+    if (err)
+        return err == RU_E_NOT_FOUND ? RU_OK : err;
+    ru_update_hash(env, hash);
+    return memcmp(hash, r.kept, RU_HASH_BYTES) == 0 ? RU_OK : RU_E_CHAIN;
+}
+
+/*  u's prev is not the hash of the head it should chain on. Past a
+ *  resolution of its origin that is the losing chain, refused
+ *  (RU_E_CHAIN); else it proves a fork (s_chain_fork). */
+static ru_err
+s_broken(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u, ru_apply_result *result)
+{
+    int settled;
+    ru_err err = ru_fork_settled(txn, u->origin, u->seq - 1, &settled);
+    if (!err && settled)
+        err = RU_E_CHAIN;
+    return err ? err : s_chain_fork(txn, env, u, result);
+}
+
+/*  u's payload differs from old's, held here with the same (origin, seq).
+ *  Past a resolution of the origin only two variants chained to the same
+ *  prev prove a new fork; the other variant of a resolved seq, or an
+ *  update of another chain, is refused (RU_E_CHAIN). */
+static ru_err
+s_conflict(ru_txn_t *txn, const ru_envelope_t *old, const ru_envelope_t *env,
+           const ru_update_t *u, ru_apply_result *result)
+{
+    uint8_t first[RU_HASH_BYTES], other[RU_HASH_BYTES], prev[RU_HASH_BYTES];
+    int settled;
+    ru_fork_resolution_t r;
+    ru_err err = ru_fork_settled(txn, u->origin, u->seq, &settled);
+    if (!err && settled) {
+        ru_update_t was;
+        ru_update_init(&was);
+        err = ru_update_decode(old, &was) == RU_OK ? RU_OK : RU_E_STORE;
+        memcpy(prev, was.prev, RU_HASH_BYTES);
+        ru_update_fini(&was);
+        if (!err)
+            err = ru_fork_resolution(txn, u->origin, u->seq, &r) == RU_OK ? RU_E_CHAIN : RU_OK;
+        if (!err && memcmp(prev, u->prev, RU_HASH_BYTES) != 0)
+            err = RU_E_CHAIN;
+    }
+    if (err)
+        return err;
+    ru_update_hash(old, first);
+    ru_update_hash(env, other);
+    return s_forked(txn, old, env, u->seq, first, other, result);
+}
+
+/*  Keys copied out of a scan, so that the caller may write after it. */
+static int
+s_copy_key(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    ru_buf_t *keys = ctx;
+    uint32_t len = (uint32_t) key->mv_size;
+    ru_buf_append(keys, &len, sizeof len);
+    ru_buf_append(keys, key->mv_data, key->mv_size);
+    return 0;
+}
+
+/*  Appends the keys of db that start with (origin, seq >= from) to keys,
+ *  each after its length (4 bytes, host order). */
+static ru_err
+s_keys_from(ru_txn_t *txn, ru_db db, const uint8_t *origin, uint64_t from, ru_buf_t *keys)
+{
+    uint8_t after[RU_DBKEY_REF];
+    ru_dbkey_ref(after, origin, from - 1);
+    ru_err err = from > 1 ? ru_txn_scan_after(txn, db, origin, RU_KEY_BYTES, after, sizeof after,
+                                              s_copy_key, keys)
+                          : ru_txn_scan(txn, db, origin, RU_KEY_BYTES, 0, s_copy_key, keys);
+    return err ? err : ru_buf_status(keys);
+}
+
+/*  Steps through keys as s_keys_from wrote them. */
+static const uint8_t *
+s_next_key(const ru_buf_t *keys, size_t *at, uint32_t *len)
+{
+    if (*at + sizeof *len > keys->len)
+        return NULL;
+    memcpy(len, keys->data + *at, sizeof *len);
+    const uint8_t *key = keys->data + *at + sizeof *len;
+    *at += sizeof *len + *len;
+    return key;
+}
+
+/*  Drops origin's updates from seq from on: applied (from the log, with
+ *  their positions) and pending or held. *dropped counts them. */
+static ru_err
+s_drop_from(ru_txn_t *txn, const uint8_t *origin, uint64_t from, uint64_t *dropped)
+{
+    ru_buf_t logged, pending;
+    ru_buf_init(&logged);
+    ru_buf_init(&pending);
+    ru_err err = s_keys_from(txn, RU_DB_log, origin, from, &logged);
+    if (!err)
+        err = s_keys_from(txn, RU_DB_pending, origin, from, &pending);
+    size_t at = 0;
+    uint32_t len;
+    const uint8_t *key;
+    while (!err && (key = s_next_key(&logged, &at, &len)) != NULL) {
+        ++*dropped;
+        err = ru_txn_del(txn, RU_DB_log, key, len);
+        if (!err)
+            err = ru_txn_del(txn, RU_DB_order, key, len);
+    }
+    at = 0;
+    while (!err && (key = s_next_key(&pending, &at, &len)) != NULL) {
+        ++*dropped;
+        err = len == RU_DBKEY_REF ? s_unpark(txn, key, ru_dbkey_get64(key + RU_KEY_BYTES))
+                                  : RU_E_STORE;
+    }
+    ru_buf_fini(&logged);
+    ru_buf_fini(&pending);
+    return err;
+}
+
+/*  Lifts the quarantine of origin: its held updates' waits records are
+ *  deleted, and put on the work list to be looked at again unless work
+ *  is NULL (their updates are gone). */
+static ru_err
+s_lift(ru_txn_t *txn, const uint8_t *origin, s_work *work)
+{
+    uint8_t prefix[RU_DBKEY_REF];
+    ru_buf_t keys;
+    ru_buf_init(&keys);
+    ru_err err = ru_txn_scan(txn, RU_DB_waits, prefix, ru_dbkey_ref(prefix, origin, RU_FORK_HELD),
+                             0, s_copy_key, &keys);
+    if (!err)
+        err = ru_buf_status(&keys);
+    size_t at = 0;
+    uint32_t len;
+    const uint8_t *key;
+    while (!err && (key = s_next_key(&keys, &at, &len)) != NULL) {
+        if (len != 2 * RU_DBKEY_REF)
+            continue;
+        err = work ? s_work_push(work, key) : RU_OK; /* s_retry deletes the record */
+        if (!err && !work)
+            err = ru_txn_del(txn, RU_DB_waits, key, len);
+    }
+    ru_buf_fini(&keys);
+    return err;
+}
+
+/*  The databases a rebuild clears and fills again from the log: the
+ *  replicated state and everything derived from it. Accounts, sessions,
+ *  apps, peers, notifications (made once per subject: a replay makes none
+ *  twice), the search dictionaries of names and tags and the public ids
+ *  (which only ever grow, from accounts too) stay. */
+static const ru_db s_rebuilt[] = {
+    RU_DB_heads,    RU_DB_clocks,  RU_DB_posts,   RU_DB_likes,       RU_DB_profiles,
+    RU_DB_follows,  RU_DB_groups,  RU_DB_members, RU_DB_timeline,    RU_DB_replies,
+    RU_DB_authors,  RU_DB_tags,    RU_DB_mentions, RU_DB_group_posts, RU_DB_followers,
+    RU_DB_home,     RU_DB_counts,  RU_DB_words,
+};
+
+/*  One origin of the log being replayed: its next seq, its last, and the
+ *  position the next one was applied at (UINT64_MAX: none left). */
+typedef struct {
+    uint8_t origin[RU_KEY_BYTES];
+    uint64_t next, last, pos;
+} s_lane;
+
+static void
+s_lane_pos(ru_txn_t *txn, s_lane *l)
+{
+    if (l->next > l->last)
+        l->pos = UINT64_MAX;
+    else if (ru_order_pos(txn, l->origin, l->next, &l->pos) != RU_OK)
+        l->pos = UINT64_MAX - 1; /* no position: after the others */
+}
+
+/*  Takes (origin, seq) out of the log and through causal delivery again:
+ *  applied (quietly: ap tells no listener) or, lacking a dependency now,
+ *  parked (*parked counts those). */
+static ru_err
+s_replay_one(const ru_apply_t *ap, const uint8_t *origin, uint64_t seq, s_work *work,
+             uint64_t *parked)
+{
+    ru_txn_t *txn = ap->state.txn;
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    size_t klen = ru_dbkey_ref(key, origin, seq);
+    ru_err err = ru_txn_get(txn, RU_DB_log, key, klen, &val);
+    if (err)
+        return err == RU_E_NOT_FOUND ? RU_OK : err;
+    uint8_t *wire = malloc(val.mv_size); /* the log record is deleted below */
+    if (!wire)
+        return RU_E_NOMEM;
+    memcpy(wire, val.mv_data, val.mv_size);
+    size_t len = val.mv_size;
+    err = ru_txn_del(txn, RU_DB_log, key, klen);
+    if (!err)
+        err = ru_txn_del(txn, RU_DB_order, key, klen);
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    int missing = 0;
+    ru_ref_t dep;
+    if (!err && (ru_envelope_parse(wire, len, &env) != RU_OK || ru_update_decode(&env, &u) != RU_OK))
+        err = RU_E_TYPE;
+    if (!err)
+        err = s_first_missing(txn, &u, &missing, &dep);
+    if (!err && missing) {
+        ++*parked;
+        err = s_park(txn, &env, &u, &dep);
+    } else if (!err)
+        err = s_apply_one(ap, &env, &u, work);
+    if (err == RU_E_TYPE || err == RU_E_CHAIN || err == RU_E_RANGE) {
+        ru_log_warn("apply", "rebuilding the state: dropped an update of the log that no longer "
+                             "applies: %s", ru_err_name(err));
+        err = RU_OK;
+    }
+    ru_update_fini(&u);
+    free(wire);
+    return err;
+}
+
+/*  This node held the other variant of (origin, f), applied: that variant
+ *  and every update of origin past it are dropped (applied, pending or
+ *  held), and the state is rebuilt from the rest of the log, replayed in
+ *  the order it was applied (ru_order.h), quietly. What depended on the
+ *  dropped updates waits in pending for the kept chain, which catch-up
+ *  brings. */
+static ru_err
+s_rebuild(const ru_apply_t *ap, const uint8_t *origin, uint64_t f, s_work *work)
+{
+    ru_txn_t *txn = ap->state.txn;
+    ru_clock_t heads;
+    ru_clock_init(&heads);
+    uint64_t dropped = 0, parked = 0, replayed = 0;
+    ru_err err = s_drop_from(txn, origin, f, &dropped);
+    if (!err)
+        err = s_lift(txn, origin, NULL);
+    if (!err)
+        err = ru_apply_clock(txn, &heads);
+    s_lane *lanes = err ? NULL : calloc(heads.n ? heads.n : 1, sizeof *lanes);
+    if (!err && !lanes)
+        err = RU_E_NOMEM;
+    for (size_t i = 0; !err && i < sizeof s_rebuilt / sizeof s_rebuilt[0]; i++)
+        err = ru_txn_clear(txn, s_rebuilt[i]);
+    for (uint32_t i = 0; !err && i < heads.n; i++) {
+        s_lane *l = &lanes[i];
+        memcpy(l->origin, heads.v[i].origin, RU_KEY_BYTES);
+        l->next = 1;
+        l->last = heads.v[i].seq;
+        if (memcmp(l->origin, origin, RU_KEY_BYTES) == 0 && l->last >= f)
+            l->last = f - 1;
+        s_lane_pos(txn, l);
+    }
+    ru_apply_t quiet = *ap;
+    quiet.on_applied = NULL;
+    while (!err) {
+        s_lane *first = NULL;
+        for (uint32_t i = 0; i < heads.n; i++)
+            if (lanes[i].next <= lanes[i].last && (!first || lanes[i].pos < first->pos))
+                first = &lanes[i];
+        if (!first)
+            break;
+        err = s_replay_one(&quiet, first->origin, first->next, work, &parked);
+        first->next++;
+        replayed++;
+        s_lane_pos(txn, first);
+    }
+    if (!err)
+        ru_log_info("apply", "resolution: dropped %llu updates of the variant not kept and the "
+                             "chain built on it; the state was rebuilt from %llu updates of the "
+                             "log, %llu of which wait for the kept chain",
+                    (unsigned long long) dropped, (unsigned long long) replayed,
+                    (unsigned long long) parked);
+    free(lanes);
+    ru_clock_fini(&heads);
+    return err;
+}
+
+/*  Applies a RESOLVE of (O, f) keeping u->kept: unless an earlier RESOLVE
+ *  of (O, f) decided already (ru_fork_decides_before), records it, then
+ *  either lifts O's quarantine (this node holds the kept variant, or
+ *  neither: the held updates are looked at again, a pending other variant
+ *  dropped) or, holding the other variant applied, rebuilds. */
+static ru_err
+s_resolve(const ru_apply_t *ap, const ru_update_t *u, s_work *work)
+{
+    ru_txn_t *txn = ap->state.txn;
+    const uint8_t *o = u->fork.origin;
+    uint64_t f = u->fork.seq;
+    ru_fork_resolution_t now, was;
+    memset(&now, 0, sizeof now);
+    memcpy(now.kept, u->kept, RU_HASH_BYTES);
+    memcpy(now.by.origin, u->origin, RU_KEY_BYTES);
+    now.by.seq = u->seq;
+    now.by_hlc = u->hlc;
+    now.at_ms = ru_hlc_wall_ms();
+    ru_err err = ru_fork_resolution(txn, o, f, &was);
+    if (err == RU_OK && !ru_fork_decides_before(&now, &was))
+        return RU_OK;
+    if (err && err != RU_E_NOT_FOUND)
+        return err;
+    err = ru_fork_resolve(txn, o, f, &now);
+    uint8_t key[RU_DBKEY_REF], hash[RU_HASH_BYTES];
+    MDB_val val;
+    ru_envelope_t held;
+    int logged = 0, other = 0;
+    for (int k = 0; !err && k < 2 && !logged; k++) { /* the log, then pending */
+        ru_db db = k == 0 ? RU_DB_log : RU_DB_pending;
+        err = ru_txn_get(txn, db, key, ru_dbkey_ref(key, o, f), &val);
+        if (err == RU_E_NOT_FOUND) {
+            err = RU_OK;
+            continue;
+        }
+        if (!err && ru_envelope_parse(val.mv_data, val.mv_size, &held) != RU_OK)
+            err = RU_E_STORE;
+        if (!err)
+            ru_update_hash(&held, hash);
+        other = !err && memcmp(hash, u->kept, RU_HASH_BYTES) != 0;
+        logged = k == 0;
+        if (!err && k == 1 && other)
+            err = s_unpark(txn, o, f);
+    }
+    if (!err)
+        err = logged && other ? s_rebuild(ap, o, f, work) : s_lift(txn, o, work);
+    return err;
+}
+
 /*  Applies u, a new arrival, now, or parks it if there is room; holds it
  *  if its origin is quarantined at or below its seq. */
 static ru_err
@@ -526,11 +887,13 @@ s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, 
     int missing;
     ru_ref_t dep;
     uint64_t fork;
-    ru_err err = ru_fork_seq(ap->state.txn, u->origin, &fork);
+    ru_err err = ru_fork_quarantine(ap->state.txn, u->origin, &fork);
     if (!err && fork && u->seq >= fork) {
         err = s_room(ap, u->origin);
         return err ? err : s_hold(ap->state.txn, env, u, result);
     }
+    if (!err)
+        err = s_kept(ap->state.txn, env, u);
     if (!err)
         err = s_first_missing(ap->state.txn, u, &missing, &dep);
     if (err)
@@ -541,7 +904,7 @@ s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, 
         return err ? err : s_park(ap->state.txn, env, u, &dep);
     }
     err = s_apply_one(ap, env, u, work);
-    return err == RU_E_CHAIN ? s_chain_fork(ap->state.txn, env, u, result) : err;
+    return err == RU_E_CHAIN ? s_broken(ap->state.txn, env, u, result) : err;
 }
 
 /*  What a pending update u waits for next: the first dependency it lacks,
@@ -550,7 +913,7 @@ static ru_err
 s_next_wait(ru_txn_t *txn, const ru_update_t *u, int *missing, ru_ref_t *next)
 {
     uint64_t fork;
-    ru_err err = ru_fork_seq(txn, u->origin, &fork);
+    ru_err err = ru_fork_quarantine(txn, u->origin, &fork);
     if (!err && fork && u->seq >= fork) {
         *missing = 1;
         memcpy(next->origin, u->origin, RU_KEY_BYTES);
@@ -602,11 +965,16 @@ s_retry(const ru_apply_t *ap, const ru_ref_t *dep, const ru_ref_t *ref, s_work *
     else if (!err) {
         err = s_unpark(txn, u.origin, u.seq);
         if (!err)
-            err = s_apply_one(ap, &env, &u, work);
+            err = s_kept(txn, &env, &u);
+        ru_apply_result result;
+        if (!err && (err = s_apply_one(ap, &env, &u, work)) == RU_E_CHAIN)
+            err = s_broken(txn, &env, &u, &result);
     }
-    ru_apply_result result;
-    if (err == RU_E_CHAIN)
-        err = s_chain_fork(txn, &env, &u, &result);
+    if (err == RU_E_CHAIN) {
+        ru_log_warn("apply", "dropped a pending update that is not on the chain a resolution "
+                             "kept");
+        err = RU_OK;
+    }
     if (err == RU_E_RANGE) {
         ru_log_warn("apply", "dropped a pending update whose clock delta does not raise its "
                              "origin's clock");
@@ -645,12 +1013,8 @@ ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_
     ru_err err = s_held(ap->state.txn, RU_DB_log, env, u, &held, &old);
     if (!err && !held)
         err = s_held(ap->state.txn, RU_DB_pending, env, u, &held, &old);
-    if (err == RU_E_FORK) { /* the one held stays: nobody drops its variant */
-        uint8_t first[RU_HASH_BYTES], other[RU_HASH_BYTES];
-        ru_update_hash(&old, first);
-        ru_update_hash(env, other);
-        return s_forked(ap->state.txn, &old, env, u->seq, first, other, result);
-    }
+    if (err == RU_E_FORK) /* the one held stays: nobody drops its variant */
+        return s_conflict(ap->state.txn, &old, env, u, result);
     if (err || held) {
         *result = RU_APPLY_DUPLICATE;
         return err;
@@ -732,14 +1096,18 @@ ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u, ru_buf
     ru_envelope_t env;
     ru_apply_result result;
     int recovering;
-    uint64_t fork;
+    uint64_t fork, pending;
     ru_err err = ru_apply_recovering(ap->state.txn, &recovering);
     if (!err && recovering)
         err = RU_E_RECOVERING;
     if (!err)
         err = ru_fork_seq(ap->state.txn, ru_key_public(key), &fork);
     if (!err && fork)
-        err = RU_E_FORK; /* this site's key signed two histories */
+        err = RU_E_FORK; /* this site's key signed two histories, resolved or not */
+    if (!err)
+        err = s_get64(ap->state.txn, RU_DB_pending_n, ap->state.self, RU_KEY_BYTES, &pending);
+    if (!err && pending)
+        err = RU_E_RECOVERING; /* a rebuild parked some of our own: they hold their seqs */
     if (!err)
         err = s_header(ap, key, u, &now);
     if (!err)

@@ -24,6 +24,16 @@
  *  and the origin is quarantined from the fork seq on: its updates at or
  *  past it that are not applied yet are held, the other origins' go on.
  *  A node whose own key forked makes no more updates (RU_E_FORK).
+ *
+ *  A RESOLVE update of (O, f) is applied like any other (it waits for O
+ *  up to f - 1 only) and settles the fork (ru_fork.h): where the kept
+ *  variant is held, or neither, the quarantine is lifted and the held
+ *  updates looked at again; where the other variant was applied, it and
+ *  every update of O past it are dropped and the materialized state is
+ *  rebuilt from the rest of the log, replayed in apply order without
+ *  telling on_applied; what depended on the dropped updates waits in
+ *  pending for the kept chain. From then on the other variant and any
+ *  update off the kept chain are refused with RU_E_CHAIN.
  */
 #ifndef RU_APPLY_H
 #define RU_APPLY_H
@@ -64,7 +74,8 @@ typedef struct {
 } ru_apply_t;
 
 /*  Ingests an envelope whose signature has been verified and whose payload
- *  decoded into u. Refusals, with nothing written: RU_E_FORK, RU_E_CHAIN,
+ *  decoded into u. Refusals, with nothing written: RU_E_FORK, RU_E_CHAIN
+ *  (also: off the chain a fork's resolution kept),
  *  RU_E_RANGE (its clock delta does not strictly raise every entry of its
  *  origin's previous full clock, PROTOCOL.md 5.4) and RU_E_PENDING_FULL
  *  (it would have to wait beyond ap's limits). A pending update woken
@@ -76,7 +87,11 @@ RU_MUST_CHECK ru_err ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *
 /*  Makes this node's next update from u's kind, author and body: fills
  *  origin, seq, prev, clock delta and hlc (u's other header fields are
  *  overwritten), signs it with key, applies it, and appends the envelope
- *  to out. u's clock is left holding the delta that was sent. */
+ *  to out. u's clock is left holding the delta that was sent. Refused
+ *  with RU_E_RECOVERING while updates of this node are pending here (a
+ *  store recovered from the peers, or a rebuild that parked them: they
+ *  hold their seqs), with RU_E_FORK once this node's key is known to have
+ *  forked. */
 RU_MUST_CHECK ru_err ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u,
                                     ru_buf_t *out);
 

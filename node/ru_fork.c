@@ -7,6 +7,13 @@
  *
  *  The held count of a fork is the number of waits records under
  *  (origin, RU_FORK_HELD): one per held update.
+ *
+ *  Resolutions live in the same database under origin | seq (40 bytes,
+ *  so after the origin's fork record in key order): the kept hash (32) |
+ *  the deciding RESOLVE's origin (32), seq (8) and hlc (8) | the time it
+ *  was applied here (8). A fork record and its resolution are separate,
+ *  so a second fork of an origin replaces its record and the resolution
+ *  of the first stays, refusing that fork's other variant for good.
  */
 #include "ru_fork.h"
 
@@ -18,6 +25,7 @@
 #include "ru_dbkey.h"
 
 #define S_HEAD (8 + 8 + 2 * RU_HASH_BYTES + 4)
+#define S_RESOLUTION (RU_HASH_BYTES + RU_KEY_BYTES + 8 + 8 + 8)
 
 /*  Reads a record's value into out; RU_E_STORE if it is malformed. */
 static ru_err
@@ -38,6 +46,8 @@ s_parse(const uint8_t *origin, const MDB_val *val, ru_fork_t *out)
     out->evidence[0] = (ru_bytes_t){p + S_HEAD, first};
     out->evidence[1] = (ru_bytes_t){p + S_HEAD + first, val->mv_size - S_HEAD - first};
     out->held = 0;
+    out->resolved = 0;
+    memset(&out->resolution, 0, sizeof out->resolution);
     return RU_OK;
 }
 
@@ -56,13 +66,104 @@ ru_fork_seq(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq)
 }
 
 ru_err
+ru_fork_resolution(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, ru_fork_resolution_t *out)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_forks, key, ru_dbkey_ref(key, origin, seq), &val);
+    if (!err && val.mv_size != S_RESOLUTION)
+        err = RU_E_STORE;
+    if (err)
+        return err;
+    const uint8_t *p = val.mv_data;
+    memcpy(out->kept, p, RU_HASH_BYTES);
+    memcpy(out->by.origin, p + RU_HASH_BYTES, RU_KEY_BYTES);
+    out->by.seq = ru_dbkey_get64(p + RU_HASH_BYTES + RU_KEY_BYTES);
+    out->by_hlc = ru_dbkey_get64(p + RU_HASH_BYTES + RU_KEY_BYTES + 8);
+    out->at_ms = ru_dbkey_get64(p + RU_HASH_BYTES + RU_KEY_BYTES + 16);
+    return RU_OK;
+}
+
+ru_err
+ru_fork_resolve(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, const ru_fork_resolution_t *r)
+{
+    uint8_t key[RU_DBKEY_REF], v[S_RESOLUTION];
+    memcpy(v, r->kept, RU_HASH_BYTES);
+    memcpy(v + RU_HASH_BYTES, r->by.origin, RU_KEY_BYTES);
+    ru_dbkey_be64(v + RU_HASH_BYTES + RU_KEY_BYTES, r->by.seq);
+    ru_dbkey_be64(v + RU_HASH_BYTES + RU_KEY_BYTES + 8, r->by_hlc);
+    ru_dbkey_be64(v + RU_HASH_BYTES + RU_KEY_BYTES + 16, r->at_ms);
+    return ru_txn_put(txn, RU_DB_forks, key, ru_dbkey_ref(key, origin, seq), v, sizeof v);
+}
+
+typedef struct {
+    uint64_t seq;
+    int *settled;
+} s_settle;
+
+static int
+s_settle_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_settle *s = ctx;
+    if (key->mv_size == RU_DBKEY_REF &&
+        ru_dbkey_get64((const uint8_t *) key->mv_data + RU_KEY_BYTES) <= s->seq)
+        *s->settled = 1;
+    return *s->settled;
+}
+
+ru_err
+ru_fork_settled(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, int *settled)
+{
+    s_settle s = {seq, settled};
+    *settled = 0;
+    return ru_txn_scan(txn, RU_DB_forks, origin, RU_KEY_BYTES, 0, s_settle_entry, &s);
+}
+
+int
+ru_fork_decides_before(const ru_fork_resolution_t *a, const ru_fork_resolution_t *b)
+{
+    if (a->by_hlc != b->by_hlc)
+        return a->by_hlc < b->by_hlc;
+    int c = memcmp(a->by.origin, b->by.origin, RU_KEY_BYTES);
+    return c ? c < 0 : a->by.seq < b->by.seq;
+}
+
+/*  *resolved: (origin, seq) has a resolution. */
+static ru_err
+s_resolved(ru_txn_t *txn, const uint8_t *origin, uint64_t seq, int *resolved)
+{
+    ru_fork_resolution_t r;
+    ru_err err = ru_fork_resolution(txn, origin, seq, &r);
+    *resolved = err == RU_OK;
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+ru_err
+ru_fork_quarantine(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq)
+{
+    int resolved = 0;
+    ru_err err = ru_fork_seq(txn, origin, seq);
+    if (!err && *seq)
+        err = s_resolved(txn, origin, *seq, &resolved);
+    if (resolved)
+        *seq = 0;
+    return err;
+}
+
+ru_err
 ru_fork_note(ru_txn_t *txn, const ru_envelope_t *a, const ru_envelope_t *b, uint64_t seq,
              const uint8_t *first, const uint8_t *other, int *noted)
 {
     uint64_t known;
+    int known_resolved = 0, resolved;
     *noted = 0;
     ru_err err = ru_fork_seq(txn, a->origin, &known);
-    if (err || (known && known <= seq))
+    if (!err && known)
+        err = s_resolved(txn, a->origin, known, &known_resolved);
+    if (!err)
+        err = s_resolved(txn, a->origin, seq, &resolved);
+    if (err || resolved || (known && known <= seq && !known_resolved))
         return err;
     size_t len = S_HEAD + a->wire_len + b->wire_len;
     uint8_t *v = malloc(len);
@@ -96,6 +197,25 @@ s_count(void *ctx, const MDB_val *key, const MDB_val *val)
     return 0;
 }
 
+/*  Fills fork's resolution, if any. */
+static ru_err
+s_with_resolution(ru_txn_t *txn, ru_fork_t *fork)
+{
+    ru_err err = ru_fork_resolution(txn, fork->origin, fork->seq, &fork->resolution);
+    fork->resolved = err == RU_OK;
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+ru_err
+ru_fork_get(ru_txn_t *txn, const uint8_t *origin, ru_fork_t *out)
+{
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_forks, origin, RU_KEY_BYTES, &val);
+    if (!err)
+        err = s_parse(origin, &val, out);
+    return err ? err : s_with_resolution(txn, out);
+}
+
 typedef struct {
     ru_txn_t *txn;
     ru_fork_fn fn;
@@ -109,6 +229,8 @@ s_each(void *ctx, const MDB_val *key, const MDB_val *val)
     s_list *l = ctx;
     ru_fork_t fork;
     uint8_t prefix[RU_DBKEY_REF];
+    if (key->mv_size == RU_DBKEY_REF)
+        return 0; /* a resolution: read with its fork */
     if (key->mv_size != RU_KEY_BYTES)
         l->err = RU_E_STORE;
     else
@@ -117,6 +239,8 @@ s_each(void *ctx, const MDB_val *key, const MDB_val *val)
         l->err = ru_txn_scan(l->txn, RU_DB_waits, prefix,
                              ru_dbkey_ref(prefix, fork.origin, RU_FORK_HELD), 0, s_count,
                              &fork.held);
+    if (!l->err)
+        l->err = s_with_resolution(l->txn, &fork);
     return l->err || l->fn(l->ctx, &fork);
 }
 

@@ -20,6 +20,19 @@
  *  relayed (only applied updates are). Every other origin's updates apply
  *  as soon as their own dependencies are met.
  *
+ *  Resolution (PROTOCOL.md section 16): a RESOLVE update names (O, f) and
+ *  the hash of the variant every site keeps. Applying it records a
+ *  resolution of (O, f), which lifts the quarantine of a fork of O at f
+ *  (ru_apply.c does the rest: the held updates woken, or the other variant
+ *  and what was built on it dropped and the state rebuilt). Of two
+ *  RESOLVEs of one (O, f), the one with the lower (hlc, origin, seq)
+ *  decides, wherever they arrive in either order. A resolution is kept
+ *  even when no fork of O is known here: a fork at f found later is
+ *  settled at once (the other variant is refused, RU_E_CHAIN). After a
+ *  resolution of O at f, a break in O's chain past f is not a new fork
+ *  (the loser's chain goes on breaking it) but a refusal; only two
+ *  variants of one seq past f with the same prev prove a new fork.
+ *
  *  Every call runs inside the caller's transaction.
  */
 #ifndef RU_FORK_H
@@ -46,21 +59,53 @@ typedef struct {
     uint8_t other[RU_HASH_BYTES]; /* the other one */
     ru_bytes_t evidence[2];       /* the two envelopes that prove it */
     uint64_t held;                /* updates of O held here (ru_fork_list only) */
+    int resolved;                 /* a resolution of (O, seq) is recorded (ru_fork_list only) */
+    struct ru_fork_resolution {
+        uint8_t kept[RU_HASH_BYTES]; /* the hash of the variant every site keeps */
+        ru_ref_t by;                 /* the RESOLVE update that decided */
+        uint64_t by_hlc;             /* its hlc */
+        uint64_t at_ms;              /* wall-clock time it was applied here */
+    } resolution;
 } ru_fork_t;
 
-/*  The fork seq of origin, 0 when it is not known to have forked. */
+typedef struct ru_fork_resolution ru_fork_resolution_t;
+
+/*  The fork seq of origin, resolved or not, 0 when it is not known to have
+ *  forked. */
 RU_MUST_CHECK ru_err ru_fork_seq(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq);
+
+/*  The seq origin is quarantined from: its fork seq unless that fork is
+ *  resolved, else 0. */
+RU_MUST_CHECK ru_err ru_fork_quarantine(ru_txn_t *txn, const uint8_t *origin, uint64_t *seq);
 
 /*  Records that the origin of a and b forked at seq, the variants there
  *  being first (held here before) and other, unless a fork of it at seq
- *  or below is known already (*noted 0). a and b may be views of the
- *  store: they are copied before anything is written. */
+ *  or below is known and unresolved, or (origin, seq) is resolved already
+ *  (*noted 0). A fork past a resolved one is noted (the caller checked
+ *  that it is one: see above). a and b may be views of the store: they
+ *  are copied before anything is written. */
 RU_MUST_CHECK ru_err ru_fork_note(ru_txn_t *txn, const ru_envelope_t *a, const ru_envelope_t *b,
                                   uint64_t seq, const uint8_t *first, const uint8_t *other,
                                   int *noted);
 
-/*  Calls fn for every recorded fork, in origin order, with its held count,
- *  until fn returns non-zero. fn must not write. */
+/*  The resolution of (origin, seq) into *out; RU_E_NOT_FOUND if none. */
+RU_MUST_CHECK ru_err ru_fork_resolution(ru_txn_t *txn, const uint8_t *origin, uint64_t seq,
+                                        ru_fork_resolution_t *out);
+/*  Records r as the resolution of (origin, seq), replacing any. */
+RU_MUST_CHECK ru_err ru_fork_resolve(ru_txn_t *txn, const uint8_t *origin, uint64_t seq,
+                                     const ru_fork_resolution_t *r);
+/*  *settled: a resolution of origin at some seq <= seq is recorded. */
+RU_MUST_CHECK ru_err ru_fork_settled(ru_txn_t *txn, const uint8_t *origin, uint64_t seq,
+                                     int *settled);
+/*  1 when a decides before b: the lower (hlc, origin, seq) of its RESOLVE. */
+int ru_fork_decides_before(const ru_fork_resolution_t *a, const ru_fork_resolution_t *b);
+
+/*  The fork record of origin, with its resolution (not its held count);
+ *  RU_E_NOT_FOUND when none. */
+RU_MUST_CHECK ru_err ru_fork_get(ru_txn_t *txn, const uint8_t *origin, ru_fork_t *out);
+
+/*  Calls fn for every recorded fork, in origin order, with its held count
+ *  and its resolution, until fn returns non-zero. fn must not write. */
 typedef int (*ru_fork_fn)(void *ctx, const ru_fork_t *fork);
 RU_MUST_CHECK ru_err ru_fork_list(ru_txn_t *txn, ru_fork_fn fn, void *ctx);
 

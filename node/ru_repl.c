@@ -464,6 +464,21 @@ s_heartbeat(ru_repl_t *self)
     ru_clock_fini(&clock);
 }
 
+/*  A RESOLVE applied here may have rebuilt the state without the variant
+ *  it does not keep (ru_apply.h): the kept chain is asked for at once
+ *  from every direct peer, not at the next anti-entropy turn. */
+static void
+s_after_resolve(ru_repl_t *self, const ru_envelope_t *env)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    if (ru_update_decode(env, &u) == RU_OK && u.kind == RU_KIND_RESOLVE)
+        for (int i = 0; i < self->n_peers; i++)
+            if (!self->peers[i]->syncing && s_direct(self->peers[i]))
+                s_hello(self, self->peers[i]);
+    ru_update_fini(&u);
+}
+
 /*  An update the store actor committed: out on the PUB. */
 static void
 s_on_publish(ru_repl_t *self)
@@ -482,6 +497,7 @@ s_on_publish(ru_repl_t *self)
         ru_err err = ru_clock_set(&self->published, env.origin, n);
         pthread_mutex_unlock(&self->lock);
         (void) err; /* out of memory: one update not counted */
+        s_after_resolve(self, &env);
     }
     ru_buf_fini(&buf);
     zframe_destroy(&f);
@@ -980,6 +996,8 @@ static int
 s_fork_seen(void *ctx, const ru_fork_t *fork)
 {
     s_fork_scan *scan = ctx;
+    if (fork->resolved) /* its RESOLVE replicates: the evidence would only be refused */
+        return 0;
     int known = s_alarmed(scan->self, fork);
     if (!known)
         s_fork_alarm(scan->self, fork);
@@ -1839,6 +1857,8 @@ static int
 s_fork_sample(void *ctx, const ru_fork_t *fork)
 {
     s_fork_metrics *m = ctx;
+    if (fork->resolved)
+        return 0; /* no longer quarantined */
     char name[S_ORIGIN_NAME];
     s_origin_name(m->self, fork->origin, name);
     const char *labels[] = {"origin", name, NULL};
@@ -1847,8 +1867,8 @@ s_fork_sample(void *ctx, const ru_fork_t *fork)
     return 0;
 }
 
-/*  Per forked origin: its fork seq and its updates held here. Under the
- *  mutex. */
+/*  Per quarantined origin (a fork not resolved yet): its fork seq and its
+ *  updates held here. Under the mutex. */
 static void
 s_metrics_forks(const ru_repl_t *self, ru_buf_t *out)
 {

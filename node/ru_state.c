@@ -620,6 +620,16 @@ s_group_leave(const ru_state_t *st, const ru_update_t *u)
     return s_membership(st, u, &u->target, 0);
 }
 
+/*  A fork's resolution changes no replicated state: ru_apply acts on it
+ *  (ru_fork.h). */
+static ru_err
+s_resolve(const ru_state_t *st, const ru_update_t *u)
+{
+    (void) st;
+    (void) u;
+    return RU_OK;
+}
+
 typedef ru_err (*s_handler)(const ru_state_t *st, const ru_update_t *u);
 
 static const s_handler s_handlers[RU_KIND_MAX + 1] = {
@@ -635,6 +645,7 @@ static const s_handler s_handlers[RU_KIND_MAX + 1] = {
     [RU_KIND_GROUP_CREATE] = s_group_create,
     [RU_KIND_GROUP_JOIN] = s_group_join,
     [RU_KIND_GROUP_LEAVE] = s_group_leave,
+    [RU_KIND_RESOLVE] = s_resolve,
 };
 
 /*  Records the public ids of the users and groups u names, and makes the

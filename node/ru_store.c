@@ -552,6 +552,36 @@ ru_txn_del(ru_txn_t *txn, ru_db db, const void *key, size_t key_len)
     return err == RU_E_NOT_FOUND ? RU_OK : err;
 }
 
+/*  The hashes of a scanned database's records, summed. */
+typedef struct {
+    ru_db db;
+    uint8_t sum[RU_HASH_BYTES];
+} s_resum;
+
+static int
+s_resum_record(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_resum *r = ctx;
+    uint8_t h[RU_HASH_BYTES];
+    s_record_hash(r->db, key, val, h);
+    s_sum_add(r->sum, h, 1);
+    return 0;
+}
+
+ru_err
+ru_txn_clear(ru_txn_t *txn, ru_db db)
+{
+    s_resum r = {db, {0}};
+    ru_err err = s_dbs[db].replicated ? ru_txn_scan(txn, db, NULL, 0, 0, s_resum_record, &r) : RU_OK;
+    if (!err)
+        err = ru_store_err(mdb_drop(txn->txn, txn->store->dbi[db], 0), "clear");
+    if (!err && s_dbs[db].replicated) {
+        s_sum_add(txn->sum, r.sum, -1);
+        txn->sum_dirty = 1;
+    }
+    return err;
+}
+
 /*  Positions cur on the last key starting with prefix (reverse scans):
  *  the first key past the prefix range, then one step back. */
 static int
@@ -615,22 +645,6 @@ ru_txn_scan_after(ru_txn_t *txn, ru_db db, const void *prefix, size_t len, const
     if (rc == MDB_SUCCESS && k.mv_size == after_len && memcmp(k.mv_data, after, after_len) == 0)
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     return s_scan_on(cur, rc, &k, &v, prefix, len, 0, fn, ctx);
-}
-
-/*  Adds the hash of every record of a scanned database to a sum. */
-typedef struct {
-    ru_db db;
-    uint8_t sum[RU_HASH_BYTES];
-} s_resum;
-
-static int
-s_resum_record(void *ctx, const MDB_val *key, const MDB_val *val)
-{
-    s_resum *r = ctx;
-    uint8_t h[RU_HASH_BYTES];
-    s_record_hash(r->db, key, val, h);
-    s_sum_add(r->sum, h, 1);
-    return 0;
 }
 
 ru_err

@@ -171,6 +171,10 @@ RU_MUST_CHECK ru_err ru_txn_put(ru_txn_t *txn, ru_db db, const void *key, size_t
 /*  Deletes key; deleting a missing key is not an error. */
 RU_MUST_CHECK ru_err ru_txn_del(ru_txn_t *txn, ru_db db, const void *key, size_t key_len);
 
+/*  Empties db, keeping the digest for a replicated one (each record's hash
+ *  taken out of the sum). */
+RU_MUST_CHECK ru_err ru_txn_clear(ru_txn_t *txn, ru_db db);
+
 /*  Calls fn for every record of db whose key starts with prefix, in key
  *  order (forward, or backward when reverse is set), until fn returns
  *  non-zero. fn must not write to db. */

@@ -98,8 +98,9 @@ typedef struct {
 /*  The store actor's request: ingest the items in order. An update that
  *  proves a fork found here is counted as a fork refusal (its evidence is
  *  recorded, its origin quarantined: ru_fork.h); a clock delta that does
- *  not raise (RU_E_RANGE, only known when applying) and a full pending set
- *  refuse one update without touching the store. They are counted and the
+ *  not raise (RU_E_RANGE, only known when applying), a full pending set and
+ *  an update off the chain a fork's resolution kept (RU_E_CHAIN) refuse
+ *  one update without touching the store. They are counted and the
  *  others go on. */
 static ru_err
 s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
@@ -110,7 +111,7 @@ s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
         s_stored *st = &in->stored[in->items[i].job];
         ru_apply_result how;
         ru_err err = ru_apply_ingest(ctx->apply, &in->items[i].env, &in->items[i].u, &how);
-        if (err == RU_E_RANGE || err == RU_E_PENDING_FULL) {
+        if (err == RU_E_RANGE || err == RU_E_PENDING_FULL || err == RU_E_CHAIN) {
             st->rejected[err == RU_E_RANGE ? RU_REJECT_CLOCK : ru_verify_reason(err)]++;
             continue;
         }

@@ -29,6 +29,9 @@ typedef enum {
     F_DISPLAY, /* str, 0..RU_MAX_DISPLAY_CHARS */
     F_NOTE,    /* str, 0..RU_MAX_NOTE_CHARS */
     F_NAME,    /* str, a name */
+    F_ORIGIN,  /* bin 32, an origin other than the update's own */
+    F_SEQ,     /* uint >= 1 */
+    F_HASH,    /* bin 32 */
     F_END
 } s_field;
 
@@ -48,6 +51,7 @@ static const struct {
     [RU_KIND_GROUP_CREATE] = {"group_create", {F_NAME, F_NOTE, F_END}},
     [RU_KIND_GROUP_JOIN] = {"group_join", {F_TARGET, F_END}},
     [RU_KIND_GROUP_LEAVE] = {"group_leave", {F_TARGET, F_END}},
+    [RU_KIND_RESOLVE] = {"resolve", {F_ORIGIN, F_SEQ, F_HASH, F_END}},
 };
 
 static int
@@ -141,6 +145,12 @@ s_check_field(const ru_update_t *u, s_field f)
         return s_check_text(u->note, 0, RU_MAX_NOTE_CHARS);
     case F_NAME:
         return ru_name_check(u->name.ptr, u->name.len);
+    case F_ORIGIN: /* a site does not resolve its own fork: it makes no more updates */
+        return memcmp(u->fork.origin, u->origin, RU_KEY_BYTES) == 0 ? RU_E_RANGE : RU_OK;
+    case F_SEQ:
+        return u->fork.seq >= 1 ? RU_OK : RU_E_RANGE;
+    case F_HASH:
+        return RU_OK;
     case F_END:
         break;
     }
@@ -230,6 +240,16 @@ s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
         break;
     case F_NAME:
         s_pack_str(pk, u->name);
+        break;
+    case F_ORIGIN:
+        s_pack_key(pk, u->fork.origin);
+        break;
+    case F_SEQ:
+        msgpack_pack_uint64(pk, u->fork.seq);
+        break;
+    case F_HASH:
+        msgpack_pack_bin(pk, RU_HASH_BYTES);
+        msgpack_pack_bin_body(pk, u->kept, RU_HASH_BYTES);
         break;
     case F_END:
         break;
@@ -418,6 +438,12 @@ s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
         return s_read_str(mp, &u->note, RU_MAX_NOTE_BYTES);
     case F_NAME:
         return s_read_str(mp, &u->name, RU_MAX_NAME);
+    case F_ORIGIN:
+        return ru_mp_bin_exact(mp, u->fork.origin, RU_KEY_BYTES);
+    case F_SEQ:
+        return ru_mp_uint(mp, &u->fork.seq);
+    case F_HASH:
+        return ru_mp_bin_exact(mp, u->kept, RU_HASH_BYTES);
     case F_END:
         break;
     }

@@ -45,7 +45,8 @@ typedef enum {
     RU_KIND_GROUP_CREATE = 10,
     RU_KIND_GROUP_JOIN = 11,
     RU_KIND_GROUP_LEAVE = 12,
-    RU_KIND_MAX = RU_KIND_GROUP_LEAVE
+    RU_KIND_RESOLVE = 13, /* an operator's choice of one variant of a fork */
+    RU_KIND_MAX = RU_KIND_RESOLVE
 } ru_kind;
 
 /*  Who may see a post or reply (Mastodon's visibilities). */
@@ -84,6 +85,9 @@ typedef struct {
  *    follow, unfollow                                  user
  *    profile       display_name, note
  *    group_create  name, note (the group's description)
+ *    resolve       fork (the forked origin, never the update's own, and
+ *                  its fork seq), kept (the hash of the variant of that
+ *                  seq that every site keeps): PROTOCOL.md section 16
  *  Unused fields are ignored by the encoder and zero after decoding. */
 typedef struct {
     uint8_t origin[RU_KEY_BYTES];
@@ -102,6 +106,8 @@ typedef struct {
     ru_str_t display_name;
     ru_str_t note;
     ru_str_t name;
+    ru_ref_t fork;
+    uint8_t kept[RU_HASH_BYTES];
 } ru_update_t;
 
 /*  A parsed envelope: views into the wire bytes. */

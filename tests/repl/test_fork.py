@@ -19,12 +19,26 @@ alert for rogue; rogue's next update on variant A is held at paris (held
 every way, also those made after a site took a variant (which depend on
 rogue's seq 2).
 
+Then the resolution: `ruche admin resolve-fork rogue` at paris (the CLI
+from RUCHE_CLI, else beside ruched in the build tree) keeps the variant
+paris holds: A, unless nozay relayed B to it before rogue's A came (which
+variant each site holds is a race of the relays; where nozay holds B, or
+murray-hill does, that site drops it and rebuilds). Within a deadline the
+three sites converge (same clock, digest and state digest, nothing
+pending: fed.py's wait_converged), rogue's seq 3 on A is applied
+everywhere when A is kept, every site's timeline shows the kept variant
+and not the other, every site lists the fork as resolved (kept: its
+hash, held 0) with no fork alert or ruche_fork_seq left, a second
+resolve-fork is refused, and posts flow every way as before.
+
 Usage: test_fork.py PATH/TO/ruched; prints one line per check and
 "N passed, M failed", exits non-zero if any check failed.
 """
 
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fed  # noqa: E402
@@ -72,6 +86,8 @@ def run(c, ruched):
                 fork(c, f, to_paris, to_nozay)
             with c.section("the other sites go on"):
                 others(c, f)
+            with c.section("the resolution"):
+                resolution(c, f, ruched, to_paris, to_nozay)
             f.stop()
         finally:
             to_paris.close()
@@ -143,6 +159,77 @@ def others(c, f):
         r = s.replication() or {}
         c.check("%s: only rogue is quarantined" % s.name,
                 [k.get("origin") for k in r.get("forks", [])] == ["rogue"], r.get("forks"))
+
+
+def ruche_cli(ruched):
+    return os.environ.get("RUCHE_CLI") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(ruched))), "cli", "ruche")
+
+
+def cli(site, ruched, *args):
+    """Runs the ruche CLI as site's admin: its exit status and output."""
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, XDG_CONFIG_HOME=home, RUCHE_PASSWORD=site.node.admin_password())
+        base = [ruche_cli(ruched), "--server", "http://127.0.0.1:%d" % site.node.port]
+        login = subprocess.run(base + ["login", "admin"], env=env, capture_output=True,
+                               text=True, timeout=30)
+        if login.returncode != 0:
+            return login.returncode, login.stdout + login.stderr
+        r = subprocess.run(base + list(args), env=env, capture_output=True, text=True,
+                           timeout=30)
+        return r.returncode, r.stdout + r.stderr
+
+
+def texts(site):
+    r = site.client().get("/api/v1/timelines/public?limit=40")
+    return " ".join(s.get("content", "") for s in (r.json or []))
+
+
+def resolution(c, f, ruched, to_paris, to_nozay):
+    paris = f.sites[0]
+    held = {s.name: "A" if "variant A" in texts(s) else "B" if "variant B" in texts(s) else None
+            for s in f.sites}
+    kept = held["paris"]
+    c.check("paris holds a variant of rogue's seq 2", kept is not None, held)
+    lost = "B" if kept == "A" else "A"
+    chain = to_paris.chain if kept == "A" else to_nozay.chain
+    kept_hash = rg.update_hash(rg.open_envelope(chain.since(1)[0])["payload"]).hex()
+    c.check("the sites that hold variant %s (%s) will drop it"
+            % (lost, ", ".join(n for n, v in held.items() if v == lost) or "none"), True)
+    rc, out = cli(paris, ruched, "admin", "resolve-fork", "rogue")
+    c.check("ruche admin resolve-fork rogue at paris succeeds", rc == 0 and "resolved" in out,
+            out)
+    try:
+        state = f.wait_converged(f.sites)
+        c.check("paris, nozay and murray-hill converge", True)
+    except rt.TestError as e:
+        c.check("paris, nozay and murray-hill converge", False, str(e))
+        return
+    c.equal("rogue's head is its last update on the kept chain",
+            (state.get("clock") or {}).get(to_paris.identity.text), 3 if kept == "A" else 2)
+    for s in f.sites:
+        c.check("%s shows variant %s and not %s" % (s.name, kept, lost),
+                "variant " + kept in texts(s) and "variant " + lost not in texts(s), texts(s))
+        k = (forks(s) or [{}])[0]
+        c.check("%s: the fork is resolved, keeping %s, nothing held" % (s.name, kept),
+                k.get("resolved") is True and k.get("kept") == kept_hash and k.get("held") == 0,
+                k)
+        ops = s.admin().get("/api/ruche/v1/admin/ops").json or {}
+        c.check("%s: no fork alert left" % s.name,
+                not [x for x in ops.get("alerts", []) if x.get("kind") == "fork"],
+                ops.get("alerts"))
+        r = s.client().get("/metrics")
+        c.check("%s: no ruche_fork_seq for rogue" % s.name,
+                b'ruche_fork_seq{origin="rogue"}' not in r.raw, r.brief())
+    rc, out = cli(paris, ruched, "admin", "resolve-fork", "rogue")
+    c.check("resolving it again is refused", rc != 0 and "no unresolved fork" in out, out)
+    for s in f.sites:
+        st = s.admin().post_status("%s after the resolution" % s.name)
+        for other in f.sites:
+            if other is not s:
+                check_within(c, "%s's post reaches %s" % (s.name, other.name),
+                             lambda o=other, i=st["id"]: o.admin().get(
+                                 "/api/v1/statuses/%s" % i).status == 200)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@
  *
  *  Then the rules one by one: forks (two payloads for one seq, a prev
  *  that breaks the chain) are recorded and quarantine their origin alone
- *  (ru_fork.h), pending updates survive a restart, deletes remove
+ *  (ru_fork.h), a RESOLVE lifts the quarantine where the kept variant is
+ *  held and rebuilds the state where the other one was, so both end as a
+ *  site that only had the kept one, pending updates survive a restart, deletes remove
  *  text from every index, edits by others are no-ops.
  */
 #include <setjmp.h>
@@ -115,7 +117,7 @@ s_random_body(const s_site *site, const s_site *all, ru_update_t *u)
     u->author.len = (uint32_t) strlen(u->author.ptr);
     u->text = (ru_str_t){texts[s_rand(6)], 0};
     u->text.len = (uint32_t) strlen(u->text.ptr);
-    u->kind = (ru_kind) (1 + s_rand(RU_KIND_MAX));
+    u->kind = (ru_kind) (1 + s_rand(RU_KIND_GROUP_LEAVE)); /* what users make */
     int need_post = u->kind >= RU_KIND_REPLY && u->kind <= RU_KIND_UNLIKE;
     int need_group = u->kind == RU_KIND_GROUP_JOIN || u->kind == RU_KIND_GROUP_LEAVE;
     if ((need_post && site->n_posts == 0) || (need_group && site->n_groups == 0))
@@ -372,21 +374,30 @@ test_convergence(void **state)
         s_site_close(&s_replicas[k]);
 }
 
-/*  Makes a signed update of site's key by hand: any seq, prev, text and
+/*  The header of an update of site's key made by hand: any seq, prev and
+ *  clock delta (clock may be NULL), by alice. */
+static void
+s_forge_header(s_site *site, uint64_t seq, const uint8_t *prev, const ru_clock_t *clock,
+               ru_update_t *u)
+{
+    ru_update_init(u);
+    if (clock)
+        assert_int_equal(ru_clock_copy(&u->clock, clock), RU_OK);
+    memcpy(u->origin, ru_key_public(site->key), RU_KEY_BYTES);
+    u->seq = seq;
+    memcpy(u->prev, prev, RU_HASH_BYTES);
+    u->hlc = (RU_MIN_HLC_MS << 16) + seq;
+    u->author = (ru_str_t){"alice", 5};
+}
+
+/*  Makes a signed post of site's key by hand: any seq, prev, text and
  *  clock delta (clock may be NULL). */
 static void
 s_forge_clock(s_site *site, uint64_t seq, const uint8_t *prev, const char *text,
               const ru_clock_t *clock, ru_buf_t *out)
 {
     ru_update_t u;
-    ru_update_init(&u);
-    if (clock)
-        assert_int_equal(ru_clock_copy(&u.clock, clock), RU_OK);
-    memcpy(u.origin, ru_key_public(site->key), RU_KEY_BYTES);
-    u.seq = seq;
-    memcpy(u.prev, prev, RU_HASH_BYTES);
-    u.hlc = (RU_MIN_HLC_MS << 16) + seq;
-    u.author = (ru_str_t){"alice", 5};
+    s_forge_header(site, seq, prev, clock, &u);
     u.kind = RU_KIND_POST;
     u.text = (ru_str_t){text, (uint32_t) strlen(text)};
     assert_int_equal(ru_update_encode(&u, site->key, out), RU_OK);
@@ -671,6 +682,290 @@ test_fork_quarantine(void **state)
     ru_update_fini(&u);
     s_site_close(&paris);
     s_site_close(&nozay);
+    s_fork_world_free(&w);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Resolution of a fork (ru_fork.h)
+ */
+
+/*  A RESOLVE of (fork origin, f) keeping kept, made by hand: site's update
+ *  seq with prev, the clock delta (may be NULL) and time hlc_add after the
+ *  earliest. */
+static void
+s_forge_resolve(s_site *site, uint64_t seq, const uint8_t *prev, const ru_clock_t *clock,
+                const s_site *forked, uint64_t f, const uint8_t *kept, uint64_t hlc_add,
+                ru_buf_t *out)
+{
+    ru_update_t u;
+    s_forge_header(site, seq, prev, clock, &u);
+    u.hlc = (RU_MIN_HLC_MS << 16) + 1000 + hlc_add;
+    u.author = (ru_str_t){"admin", 5};
+    u.kind = RU_KIND_RESOLVE;
+    memcpy(u.fork.origin, ru_key_public(forked->key), RU_KEY_BYTES);
+    u.fork.seq = f;
+    memcpy(u.kept, kept, RU_HASH_BYTES);
+    assert_int_equal(ru_update_encode(&u, site->key, out), RU_OK);
+    ru_update_fini(&u);
+}
+
+/*  Ingests wire into site, expecting the refusal err. */
+static void
+s_refused(s_site *site, const ru_buf_t *wire, ru_err want)
+{
+    ru_apply_result result;
+    assert_int_equal(s_ingest(site, wire->data, wire->len, &result), want);
+}
+
+/*  Two sites hold the same state: clock, digest (kept and recomputed),
+ *  derived indexes, nothing pending. */
+static void
+s_assert_same_state(s_site *a, s_site *b)
+{
+    uint8_t da[RU_HASH_BYTES], db[RU_HASH_BYTES];
+    ru_clock_t ca, cb;
+    ru_clock_init(&ca);
+    ru_clock_init(&cb);
+    int pa, pb;
+    s_state(a, da, &ca, &pa);
+    s_state(b, db, &cb, &pb);
+    assert_int_equal(pa, 0);
+    assert_int_equal(pb, 0);
+    assert_int_equal(ru_clock_compare(&ca, &cb), RU_CLOCK_EQUAL);
+    assert_memory_equal(da, db, RU_HASH_BYTES);
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(a->store, &txn), RU_OK);
+    assert_int_equal(ru_txn_digest_recompute(&txn, db), RU_OK);
+    ru_txn_abort(&txn);
+    assert_memory_equal(da, db, RU_HASH_BYTES); /* the sum kept through a rebuild */
+    s_index_hash(a, da);
+    s_index_hash(b, db);
+    assert_memory_equal(da, db, RU_HASH_BYTES);
+    ru_clock_fini(&ca);
+    ru_clock_fini(&cb);
+}
+
+/*  paris holds variant A, nozay variant B and h's updates made on it;
+ *  paris resolves keeping A. paris lifts its quarantine (a3 and h3
+ *  apply); nozay drops B, rebuilds, and once A's chain comes ends with the
+ *  state of a site that only ever had A. B's chain is refused after, not
+ *  a new fork. */
+static void
+test_resolve_winner_and_loser(void **state)
+{
+    (void) state;
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site paris, nozay, only_a;
+    s_site_open(&paris, 1);
+    s_site_open(&nozay, 0);
+    s_site_open(&only_a, 0);
+    ru_buf_t b3, b4, resolve;
+    ru_buf_init(&b3);
+    ru_buf_init(&b4);
+    ru_buf_init(&resolve);
+    uint8_t hb3[RU_HASH_BYTES];
+    s_forge(&w.a, 3, w.hb2, "a3 on variant B", &b3);
+    s_hash_of(&b3, hb3);
+    s_forge(&w.a, 4, hb3, "a4 on variant B", &b4);
+    const ru_buf_t *at_paris[] = {&w.a1, &w.a2, &w.h1, &w.h2, &w.b2, &w.a3, &w.h3};
+    const ru_buf_t *at_nozay[] = {&w.a1, &w.b2, &w.h1, &w.h2, &w.a2, &w.a3, &w.h3, &b3};
+    for (size_t i = 0; i < sizeof at_paris / sizeof at_paris[0]; i++)
+        s_ingest(&paris, at_paris[i]->data, at_paris[i]->len, &(ru_apply_result){0});
+    for (size_t i = 0; i < sizeof at_nozay / sizeof at_nozay[0]; i++)
+        s_ingest(&nozay, at_nozay[i]->data, at_nozay[i]->len, &(ru_apply_result){0});
+    s_forks f;
+    s_read_forks(&nozay, &f);
+    assert_int_equal(f.fork[0].held, 1); /* a3; b3 taught nothing: a duplicate */
+    assert_false(f.fork[0].resolved);
+    s_free_forks(&f);
+    /* paris resolves, keeping the variant it holds */
+    ru_update_t u;
+    ru_update_init(&u);
+    u.author = (ru_str_t){"admin", 5};
+    u.kind = RU_KIND_RESOLVE;
+    memcpy(u.fork.origin, ru_key_public(w.a.key), RU_KEY_BYTES);
+    u.fork.seq = 2;
+    memcpy(u.kept, w.ha2, RU_HASH_BYTES);
+    ru_txn_t txn;
+    assert_int_equal(ru_store_write(paris.store, &txn), RU_OK);
+    ru_apply_t ap = s_applier(&paris, &txn);
+    assert_int_equal(ru_apply_local(&ap, paris.key, &u, &resolve), RU_OK);
+    assert_int_equal(ru_txn_commit(&txn), RU_OK);
+    ru_update_fini(&u);
+    s_read_forks(&paris, &f);
+    assert_int_equal(f.n, 1);
+    assert_true(f.fork[0].resolved);
+    assert_int_equal(f.fork[0].held, 0);
+    assert_memory_equal(f.fork[0].resolution.kept, w.ha2, RU_HASH_BYTES);
+    s_free_forks(&f);
+    /* nozay: the RESOLVE waits for nothing of a past 1, so it applies and
+     *  rebuilds; h2, made on B, and the RESOLVE after it wait for A's 2 */
+    s_expect(&nozay, &resolve, RU_APPLY_APPLIED);
+    uint8_t digest[RU_HASH_BYTES];
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    int pending;
+    s_state(&nozay, digest, &clock, &pending);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(w.a.key)), 1);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(w.h.key)), 1);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(paris.key)), 0);
+    assert_int_equal(pending, 3); /* h2, h3, the RESOLVE; B's chain is gone */
+    s_read_forks(&nozay, &f);
+    assert_true(f.fork[0].resolved);
+    assert_int_equal(f.fork[0].held, 0);
+    s_free_forks(&f);
+    s_refused(&nozay, &w.b2, RU_E_CHAIN); /* the other variant, for good */
+    /* A's chain comes by catch-up */
+    s_expect(&nozay, &w.a2, RU_APPLY_APPLIED);
+    s_expect(&nozay, &w.a3, RU_APPLY_APPLIED);
+    s_refused(&nozay, &b3, RU_E_CHAIN); /* B's chain: refused, not a fork */
+    s_refused(&nozay, &b4, RU_E_CHAIN);
+    s_read_forks(&nozay, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.fork[0].seq, 2);
+    s_free_forks(&f);
+    const ru_buf_t *winners[] = {&w.a1, &w.a2, &w.a3, &w.h1, &w.h2, &w.h3, &resolve};
+    for (size_t i = 0; i < sizeof winners / sizeof winners[0]; i++)
+        s_expect(&only_a, winners[i], RU_APPLY_APPLIED);
+    s_assert_same_state(&nozay, &only_a);
+    s_assert_same_state(&paris, &only_a);
+    ru_clock_fini(&clock);
+    ru_buf_fini(&b3);
+    ru_buf_fini(&b4);
+    ru_buf_fini(&resolve);
+    s_site_close(&paris);
+    s_site_close(&nozay);
+    s_site_close(&only_a);
+    s_fork_world_free(&w);
+}
+
+/*  A RESOLVE that arrives before either variant (or names an origin that
+ *  never forked here) is recorded: the variant it does not keep is
+ *  refused whenever it comes, and no fork is ever recorded. */
+static void
+test_resolve_before_variants(void **state)
+{
+    (void) state;
+    static const uint8_t zero[RU_HASH_BYTES];
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site r, site;
+    s_site_open(&r, 1);
+    s_site_open(&site, 0);
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    assert_int_equal(ru_clock_set(&clock, ru_key_public(w.a.key), 3), RU_OK); /* past f */
+    ru_buf_t resolve;
+    ru_buf_init(&resolve);
+    s_forge_resolve(&r, 1, zero, &clock, &w.a, 2, w.ha2, 0, &resolve);
+    s_expect(&site, &resolve, RU_APPLY_PENDING); /* waits for a's 1, not its 3 */
+    s_expect(&site, &w.a1, RU_APPLY_APPLIED);    /* wakes it */
+    s_state(&site, (uint8_t[RU_HASH_BYTES]){0}, &clock, &(int){0});
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(r.key)), 1);
+    s_refused(&site, &w.b2, RU_E_CHAIN);
+    s_expect(&site, &w.a2, RU_APPLY_APPLIED);
+    s_expect(&site, &w.a3, RU_APPLY_APPLIED);
+    s_refused(&site, &w.b2, RU_E_CHAIN);
+    s_forks f;
+    s_read_forks(&site, &f);
+    assert_int_equal(f.n, 0);
+    s_free_forks(&f);
+    ru_clock_fini(&clock);
+    ru_buf_fini(&resolve);
+    s_site_close(&r);
+    s_site_close(&site);
+    s_fork_world_free(&w);
+}
+
+/*  Two sites resolve one fork differently: the RESOLVE with the lower
+ *  (hlc, origin, seq) decides wherever they arrive in either order. */
+static void
+test_resolve_twice(void **state)
+{
+    (void) state;
+    static const uint8_t zero[RU_HASH_BYTES];
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site r1, r2, s, t;
+    s_site_open(&r1, 1);
+    s_site_open(&r2, 1);
+    s_site_open(&s, 0);
+    s_site_open(&t, 0);
+    ru_buf_t keep_a, keep_b;
+    ru_buf_init(&keep_a);
+    ru_buf_init(&keep_b);
+    s_forge_resolve(&r1, 1, zero, NULL, &w.a, 2, w.ha2, 5, &keep_a);
+    s_forge_resolve(&r2, 1, zero, NULL, &w.a, 2, w.hb2, 4, &keep_b); /* earlier: decides */
+    const ru_buf_t *s_order[] = {&w.a1, &w.a2, &w.b2, &w.a3, &keep_a, &keep_b, &w.b2};
+    const ru_buf_t *t_order[] = {&w.a1, &w.b2, &w.a2, &keep_b, &keep_a, &w.a3};
+    for (size_t i = 0; i < sizeof s_order / sizeof s_order[0]; i++)
+        s_ingest(&s, s_order[i]->data, s_order[i]->len, &(ru_apply_result){0});
+    for (size_t i = 0; i < sizeof t_order / sizeof t_order[0]; i++)
+        s_ingest(&t, t_order[i]->data, t_order[i]->len, &(ru_apply_result){0});
+    s_assert_same_state(&s, &t);
+    uint8_t digest[RU_HASH_BYTES];
+    ru_clock_t clock;
+    ru_clock_init(&clock);
+    int pending;
+    s_state(&s, digest, &clock, &pending);
+    assert_int_equal(ru_clock_get(&clock, ru_key_public(w.a.key)), 2); /* B's 2 */
+    s_forks f;
+    s_read_forks(&s, &f);
+    assert_true(f.fork[0].resolved);
+    assert_memory_equal(f.fork[0].resolution.kept, w.hb2, RU_HASH_BYTES);
+    s_free_forks(&f);
+    ru_clock_fini(&clock);
+    ru_buf_fini(&keep_a);
+    ru_buf_fini(&keep_b);
+    s_site_close(&r1);
+    s_site_close(&r2);
+    s_site_close(&s);
+    s_site_close(&t);
+    s_fork_world_free(&w);
+}
+
+/*  A second fork of a resolved origin: two variants of seq 4 chained on
+ *  the kept 3 are a new fork, recorded and quarantined; the first fork's
+ *  other variant stays refused. */
+static void
+test_second_fork_after_resolution(void **state)
+{
+    (void) state;
+    static const uint8_t zero[RU_HASH_BYTES];
+    s_fork_world w;
+    s_fork_world_make(&w);
+    s_site r, site;
+    s_site_open(&r, 1);
+    s_site_open(&site, 0);
+    ru_buf_t resolve, c4, d4, c5;
+    ru_buf_t *bufs[] = {&resolve, &c4, &d4, &c5};
+    for (int i = 0; i < 4; i++)
+        ru_buf_init(bufs[i]);
+    uint8_t ha3[RU_HASH_BYTES], hc4[RU_HASH_BYTES];
+    s_hash_of(&w.a3, ha3);
+    s_forge(&w.a, 4, ha3, "c4", &c4);
+    s_forge(&w.a, 4, ha3, "d4", &d4);
+    s_hash_of(&c4, hc4);
+    s_forge(&w.a, 5, hc4, "c5", &c5);
+    s_forge_resolve(&r, 1, zero, NULL, &w.a, 2, w.ha2, 0, &resolve);
+    const ru_buf_t *steps[] = {&w.a1, &w.a2, &w.b2, &resolve, &w.a3, &c4};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        s_ingest(&site, steps[i]->data, steps[i]->len, &(ru_apply_result){0});
+    s_expect(&site, &d4, RU_APPLY_FORK);
+    s_expect(&site, &c5, RU_APPLY_PENDING); /* held */
+    s_refused(&site, &w.b2, RU_E_CHAIN);
+    s_forks f;
+    s_read_forks(&site, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.fork[0].seq, 4);
+    assert_false(f.fork[0].resolved);
+    assert_int_equal(f.fork[0].held, 1);
+    s_free_forks(&f);
+    for (int i = 0; i < 4; i++)
+        ru_buf_fini(bufs[i]);
+    s_site_close(&r);
+    s_site_close(&site);
     s_fork_world_free(&w);
 }
 
@@ -1112,6 +1407,10 @@ main(void)
         cmocka_unit_test(test_fork_same_seq),
         cmocka_unit_test(test_fork_broken_chain),
         cmocka_unit_test(test_fork_quarantine),
+        cmocka_unit_test(test_resolve_winner_and_loser),
+        cmocka_unit_test(test_resolve_before_variants),
+        cmocka_unit_test(test_resolve_twice),
+        cmocka_unit_test(test_second_fork_after_resolution),
         cmocka_unit_test(test_pending_survives_restart),
         cmocka_unit_test(test_edit_and_delete_rules),
         cmocka_unit_test(test_pending_caps_and_counts),

@@ -76,6 +76,9 @@ s_make(ru_update_t *u, const ru_key_t *key, ru_kind kind)
     u->display_name = s_str("Alice Martin");
     u->note = s_str("Plant biology, Paris");
     u->name = s_str("gardening");
+    memset(u->fork.origin, 0x55, RU_KEY_BYTES);
+    u->fork.seq = 7;
+    memset(u->kept, 0x66, RU_HASH_BYTES);
 }
 
 static void
@@ -137,6 +140,10 @@ s_assert_same(const ru_update_t *a, const ru_update_t *b)
         s_assert_str(a->note, b->note);
         if (a->kind == RU_KIND_PROFILE)
             s_assert_str(a->display_name, b->display_name);
+        break;
+    case RU_KIND_RESOLVE:
+        s_assert_ref(&a->fork, &b->fork);
+        assert_memory_equal(a->kept, b->kept, RU_HASH_BYTES);
         break;
     }
 }
@@ -265,7 +272,13 @@ test_encoder_refusals(void **state)
     s_make(&u, f->key, RU_KIND_FOLLOW);
     u.user.name = s_str("");
     s_expect_encode(&u, f->key, RU_E_NAME);
-    s_make(&u, f->key, (ru_kind) 13);
+    s_make(&u, f->key, RU_KIND_RESOLVE);
+    u.fork.seq = 0;
+    s_expect_encode(&u, f->key, RU_E_RANGE);
+    s_make(&u, f->key, RU_KIND_RESOLVE); /* a site's own fork is not its to resolve */
+    memcpy(u.fork.origin, u.origin, RU_KEY_BYTES);
+    s_expect_encode(&u, f->key, RU_E_RANGE);
+    s_make(&u, f->key, (ru_kind) 14);
     s_expect_encode(&u, f->key, RU_E_KIND);
     char *text = malloc(RU_MAX_TEXT_CHARS + 2);
     memset(text, 'x', RU_MAX_TEXT_CHARS + 1);

@@ -56,6 +56,7 @@ KINDS = {
     10: ("group_create", ["name", "note"]),
     11: ("group_join", ["target"]),
     12: ("group_leave", ["target"]),
+    13: ("resolve", ["origin", "seq", "hash"]),
 }
 KIND_NUMBERS = {name: num for num, (name, _) in KINDS.items()}
 
@@ -253,6 +254,8 @@ def body_to_wire(kind, body):
             out.append(None if value is None else ref_to_wire(value))
         elif field == "user":
             out.append([bytes.fromhex(value["home"]), value["name"]])
+        elif field in ("origin", "hash"):
+            out.append(bytes.fromhex(value))
         else:
             out.append(value)
     if sorted(body) != sorted(KINDS[kind][1]):
@@ -348,6 +351,10 @@ def read_field(r, field):
         r.array_of(2)
         home = r.key()
         return {"home": home.hex(), "name": r.blob("str", MAX_NAME)}
+    if field in ("origin", "hash"):
+        return r.key().hex()
+    if field == "seq":
+        return r.uint()
     return r.blob("str", STR_LIMITS[field])
 
 
@@ -368,6 +375,10 @@ def check_field(field, value, origin, seq):
         check_text(value, 0, MAX_NOTE_CHARS)
     elif field == "name":
         check_name(value)
+    elif field == "origin" and value == origin.hex():
+        raise Refused("range")  # a site does not resolve its own fork
+    elif field == "seq" and value < 1:
+        raise Refused("range")
 
 
 def field_to_json(value):
@@ -449,6 +460,9 @@ class Receiver:
         causal context (the clock, and the updates its refs name) are
         applied."""
         deps = [(f["origin"], f["seq"] - 1)] + [tuple(entry) for entry in f["clock"]]
+        if f["kind"] == "resolve":  # section 16: it waits for the forked origin up to f - 1
+            forked, before = f["body"]["origin"], f["body"]["seq"] - 1
+            deps = [(o, min(n, before) if o == forked else n) for o, n in deps]
         deps += [(ref["origin"], ref["seq"]) for name, ref in f["body"].items()
                  if name in ("target", "group") and ref is not None]
         return not self.quarantined(f) and all(self.applied(o, n) for o, n in deps)

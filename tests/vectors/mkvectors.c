@@ -176,6 +176,8 @@ typedef struct {
     s_entry_t clock[3]; /* the delta */
     s_entry_t target;   /* also the group of a post, when in_group is set */
     s_entry_t user;     /* the key of the user's home */
+    s_entry_t fork;     /* resolve: the forked origin and its fork seq */
+    const char *kept;   /* resolve: the row whose hash it keeps, made before it */
     int key;            /* origin and signer */
     ru_kind kind;
     ru_visibility visibility;
@@ -338,6 +340,15 @@ static const s_update_row_t s_updates[] = {
      .kind = RU_KIND_PROFILE,
      .display_name = "",
      .note = ""},
+    {.name = "murray-hill-2-resolve",
+     .key = K_MURRAY,
+     .seq = 2,
+     .clock = {{K_PARIS, 14}, {K_NOZAY, 3}},
+     .hlc = S_HLC(5100, 0),
+     .author = "admin",
+     .kind = RU_KIND_RESOLVE,
+     .fork = {K_PARIS, 1},
+     .kept = "paris-1-post"},
 };
 
 #define S_N_UPDATES (sizeof s_updates / sizeof s_updates[0])
@@ -369,6 +380,15 @@ s_fill(const s_ctx_t *ctx, const s_update_row_t *row, const uint8_t *prev, ru_up
     u->display_name = s_str(row->display_name);
     u->note = s_str(row->note);
     u->name = s_str(row->group_name);
+    memcpy(u->fork.origin, s_pub(ctx, row->fork.key), RU_KEY_BYTES);
+    u->fork.seq = row->fork.seq;
+    for (size_t i = 0; row->kept && i < S_N_UPDATES; i++)
+        if (strcmp(s_updates[i].name, row->kept) == 0) {
+            ru_envelope_t env;
+            if (ru_envelope_parse(ctx->envelopes[i].data, ctx->envelopes[i].len, &env) != RU_OK)
+                s_die("a resolve keeps a row not made before it");
+            ru_update_hash(&env, u->kept);
+        }
     return s_clock(ctx, row->clock, 3, &u->clock);
 }
 
@@ -676,7 +696,7 @@ static const struct {
     {"author-str8-noncanonical", "noncanonical", {{P_AUTHOR, "d905616c696365", NULL}}},
     {"author-bin", "type", {{P_AUTHOR, "c405616c696365", NULL}}},
     {"kind-0", "kind", {{P_KIND, "00", NULL}}},
-    {"kind-13", "kind", {{P_KIND, "0d", NULL}}},
+    {"kind-14", "kind", {{P_KIND, "0e", NULL}}},
     {"body-too-few-fields", "type", {{P_BODY, "92 a568656c6c6f 00", NULL}}},
     {"body-not-array", "type", {{P_BODY, "c0", NULL}}},
     {"text-not-utf8", "utf8", {{P_BODY, "93 a2ff41 00 c0", NULL}}},

@@ -182,12 +182,26 @@ vec_json_to_clock(const json_t *obj, const char *key, ru_clock_t *clock)
  *  Update bodies
  */
 
-typedef enum { B_END, B_TARGET, B_TEXT, B_VIS, B_GROUP, B_USER, B_DISPLAY, B_NOTE, B_NAME } s_field;
+typedef enum {
+    B_END,
+    B_TARGET,
+    B_TEXT,
+    B_VIS,
+    B_GROUP,
+    B_USER,
+    B_DISPLAY,
+    B_NOTE,
+    B_NAME,
+    B_ORIGIN,
+    B_SEQ,
+    B_HASH
+} s_field;
 
 static const char *const s_field_names[] = {
     [B_TARGET] = "target", [B_TEXT] = "text", [B_VIS] = "visibility",
     [B_GROUP] = "group",   [B_USER] = "user", [B_DISPLAY] = "display_name",
-    [B_NOTE] = "note",     [B_NAME] = "name",
+    [B_NOTE] = "note",     [B_NAME] = "name", [B_ORIGIN] = "origin",
+    [B_SEQ] = "seq",       [B_HASH] = "hash",
 };
 
 /*  Body members of each kind, in wire order, ending with B_END. */
@@ -204,6 +218,7 @@ static const s_field s_bodies[RU_KIND_MAX + 1][4] = {
     [RU_KIND_GROUP_CREATE] = {B_NAME, B_NOTE, B_END},
     [RU_KIND_GROUP_JOIN] = {B_TARGET, B_END},
     [RU_KIND_GROUP_LEAVE] = {B_TARGET, B_END},
+    [RU_KIND_RESOLVE] = {B_ORIGIN, B_SEQ, B_HASH, B_END},
 };
 
 static json_t *
@@ -240,6 +255,12 @@ s_from_field(const ru_update_t *u, s_field f)
         return s_from_str(u->note);
     case B_NAME:
         return s_from_str(u->name);
+    case B_ORIGIN:
+        return vec_json_hex(u->fork.origin, RU_KEY_BYTES);
+    case B_SEQ:
+        return json_integer((json_int_t) u->fork.seq);
+    case B_HASH:
+        return vec_json_hex(u->kept, RU_HASH_BYTES);
     case B_END:
         break;
     }
@@ -306,6 +327,12 @@ s_to_field(const json_t *body, s_field f, ru_update_t *u)
         return s_get_str(body, key, &u->note);
     case B_NAME:
         return s_get_str(body, key, &u->name);
+    case B_ORIGIN:
+        return s_get_hex(body, key, u->fork.origin, RU_KEY_BYTES);
+    case B_SEQ:
+        return vec_json_uint(body, key, &u->fork.seq);
+    case B_HASH:
+        return s_get_hex(body, key, u->kept, RU_HASH_BYTES);
     case B_END:
         break;
     }

@@ -4,7 +4,9 @@
 // their dependencies, the disk or the store filling up), the replication
 // matrix (every site by every origin: how many of that origin's updates
 // the site lacks), each peer's health, the updates waiting here per
-// origin, and the store and disk. All of it is GET /api/ruche/v1/admin/ops (node/ru_api_ops.c),
+// origin, the forks (an origin that signed two updates with one number:
+// quarantined until an operator resolves it, with the command to do so,
+// then shown as resolved), and the store and disk. All of it is GET /api/ruche/v1/admin/ops (node/ru_api_ops.c),
 // which answers 403 to anyone else; the link shows to administrators only.
 //
 // Kept live by polling every few seconds while the page is open, rather
@@ -147,6 +149,36 @@ function pendingTable(data) {
       h("td", { title: formatDate(o.oldest) }, waited(o.oldest_age_s)))))));
 }
 
+// A hash, short, whole in its title.
+function hash(hex) {
+  return h("code", { title: hex }, hex ? `${hex.slice(0, 12)}…` : "?");
+}
+
+function forkState(k) {
+  if (k.resolved) {
+    return h("td", { class: "ops-fork-resolved" }, t("ops.forkResolved", { by: k.resolved_by,
+      when: relativeTime(k.resolved_at) }), " ", hash(k.kept));
+  }
+  return h("td", { class: "ops-fork-open" }, t("ops.forkOpen"), " ",
+    h("code", {}, `ruche admin resolve-fork ${k.origin}`));
+}
+
+// The forks this site knows of, from the replication status.
+function forkTable(data) {
+  if (!data.forks.length) return h("p", { class: "empty" }, t("ops.noForks"));
+  const heads = ["ops.origin", "ops.forkSeq", "ops.forkFound", "ops.forkHashes", "ops.forkHeld",
+    "ops.forkState"];
+  return h("div", { class: "ops-scroll" }, h("table", { class: "ops-forks" },
+    h("caption", {}, t("ops.forksCaption")),
+    h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, data.forks.map((k) => h("tr", { dataset: { site: k.origin,
+      resolved: String(k.resolved) } },
+    h("th", { scope: "row" }, k.origin), h("td", {}, formatNumber(k.seq)),
+    h("td", { title: formatDate(k.found_at) }, relativeTime(k.found_at)),
+    h("td", {}, hash(k.hashes[0]), " ", hash(k.hashes[1])), h("td", {}, formatNumber(k.held)),
+    forkState(k))))));
+}
+
 function diskList(d) {
   const item = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value));
   return h("dl", { class: "ops-disk" },
@@ -175,7 +207,8 @@ export function opsView(main) {
     announceNew(data.alerts);
     fill(body, section(t("ops.alerts"), alertList(data.alerts)),
       section(t("ops.matrix"), matrix(data)), section(t("ops.peers"), peerTable(data)),
-      section(t("ops.pending"), pendingTable(data)), section(t("ops.disk"), diskList(data.disk)));
+      section(t("ops.pending"), pendingTable(data)), section(t("ops.forks"), forkTable(data)),
+      section(t("ops.disk"), diskList(data.disk)));
     body.setAttribute("aria-busy", "false");
     fill(checked, t("ops.checked", { time: new Date(data.checked_at).toLocaleTimeString(
       currentLanguage()) }));
