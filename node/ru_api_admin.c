@@ -337,26 +337,14 @@ typedef struct {
     ru_buf_t out;
 } s_resolve;
 
-/*  Makes this site's RESOLVE of the fork of r->origin, keeping the
- *  variant this site holds (the one it held first: nobody drops it).
- *  RU_E_NOT_FOUND when no unresolved fork of it is known here. */
+/*  The store actor's request: this site's RESOLVE of the fork of
+ *  r->origin (ru_apply_resolve). */
 static ru_err
 s_resolve_fork(const ru_writer_ctx_t *ctx, void *arg)
 {
     s_resolve *r = arg;
     ru_buf_reset(&r->out); /* a retried batch starts over */
-    ru_err err = ru_fork_get(ctx->txn, r->origin, &r->fork);
-    if (!err && r->fork.resolved)
-        err = RU_E_NOT_FOUND;
-    if (err)
-        return err;
-    ru_update_fini(&r->u);
-    r->u.author = (ru_str_t){r->author, (uint32_t) strlen(r->author)};
-    r->u.kind = RU_KIND_RESOLVE;
-    memcpy(r->u.fork.origin, r->origin, RU_KEY_BYTES);
-    r->u.fork.seq = r->fork.seq;
-    memcpy(r->u.kept, r->fork.first, RU_HASH_BYTES);
-    return ru_apply_local(ctx->apply, ctx->key, &r->u, &r->out);
+    return ru_apply_resolve(ctx->apply, ctx->key, r->origin, r->author, &r->fork, &r->u, &r->out);
 }
 
 /*  The origin of the path: a site name this node knows, or a key's text

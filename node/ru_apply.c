@@ -1294,3 +1294,21 @@ ru_apply_upgrade(ru_txn_t *txn)
     return err ? err
                : ru_txn_del(txn, RU_DB_meta, S_META_SELF_CLOCK, strlen(S_META_SELF_CLOCK));
 }
+
+ru_err
+ru_apply_resolve(const ru_apply_t *ap, const ru_key_t *key, const uint8_t *origin,
+                 const char *author, ru_fork_t *fork, ru_update_t *u, ru_buf_t *out)
+{
+    ru_err err = ru_fork_get(ap->state.txn, origin, fork);
+    if (!err && fork->resolved)
+        err = RU_E_NOT_FOUND;
+    if (err)
+        return err;
+    ru_update_fini(u);
+    u->author = (ru_str_t){author, (uint32_t) strlen(author)};
+    u->kind = RU_KIND_RESOLVE;
+    memcpy(u->fork.origin, origin, RU_KEY_BYTES);
+    u->fork.seq = fork->seq;
+    memcpy(u->kept, fork->first, RU_HASH_BYTES);
+    return ru_apply_local(ap, key, u, out);
+}

@@ -43,6 +43,7 @@
 #include "ruche/ru_key.h"
 #include "ruche/ru_update.h"
 
+#include "ru_fork.h"
 #include "ru_state.h"
 
 typedef enum {
@@ -94,6 +95,15 @@ RU_MUST_CHECK ru_err ru_apply_ingest(const ru_apply_t *ap, const ru_envelope_t *
  *  forked. */
 RU_MUST_CHECK ru_err ru_apply_local(const ru_apply_t *ap, const ru_key_t *key, ru_update_t *u,
                                     ru_buf_t *out);
+
+/*  Makes this node's RESOLVE of the fork of origin (PROTOCOL.md 16) by
+ *  author, keeping the variant this node holds (the one it held first:
+ *  nobody drops it), through ru_apply_local into u and out; *fork is the
+ *  fork resolved. RU_E_NOT_FOUND when no unresolved fork of origin is
+ *  known here. What `ruche admin resolve-fork` does. */
+RU_MUST_CHECK ru_err ru_apply_resolve(const ru_apply_t *ap, const ru_key_t *key,
+                                      const uint8_t *origin, const char *author, ru_fork_t *fork,
+                                      ru_update_t *u, ru_buf_t *out);
 
 /*  Store loss: a node whose store is new but whose key is not may have
  *  made updates before, which its peers hold. Until it has them back it
