@@ -129,6 +129,7 @@ typedef struct {
     ru_recovery_t recovery;
     ru_catchup_t serving[S_MAX_NODES]; /* catch-ups it serves, by asker */
     int serving_on[S_MAX_NODES];
+    int serving_more[S_MAX_NODES]; /* its walk budget ran out: served again next step */
     int syncing[S_MAX_NODES]; /* its catch-up with that peer runs */
     uint64_t sync_ms[S_MAX_NODES];
     ru_clock_t live[S_MAX_NODES]; /* per origin, the last seq seen on a peer's live stream */
@@ -391,6 +392,7 @@ s_start(int i, int lost)
     for (int j = 0; j < W.n; j++) {
         nd->syncing[j] = 0;
         nd->serving_on[j] = 0;
+        nd->serving_more[j] = 0;
         ru_clock_fini(&nd->live[j]);
         ru_clock_init(&nd->live[j]);
     }
@@ -624,7 +626,10 @@ static void
 s_serve(s_node *nd, int asker)
 {
     s_route r = {nd->id, asker};
-    if (ru_catchup_pump(&nd->serving[asker], nd->node.store, s_send_to_asker, &r)) {
+    ru_catchup_step step =
+        ru_catchup_pump(&nd->serving[asker], nd->node.store, s_send_to_asker, &r);
+    nd->serving_more[asker] = step == RU_CATCHUP_MORE;
+    if (step == RU_CATCHUP_OVER) {
         ru_catchup_fini(&nd->serving[asker]);
         nd->serving_on[asker] = 0;
     }
@@ -635,9 +640,10 @@ s_on_server(s_node *nd, int asker, const ru_msg_t *msg)
 {
     if (msg->type == RU_MSG_HELLO) {
         if (!nd->serving_on[asker])
-            ru_catchup_init(&nd->serving[asker]);
+            ru_catchup_init(&nd->serving[asker], (uint32_t) nd->node.cfg.pending_walk);
         nd->serving_on[asker] = 1;
-        if (ru_catchup_hello(&nd->serving[asker], &msg->clock, msg->credit) != RU_OK)
+        if (ru_catchup_hello(&nd->serving[asker], &msg->clock, ru_key_public(W.nodes[asker].key),
+                             msg->credit) != RU_OK)
             s_fail("out of memory");
         s_serve(nd, asker);
     } else if (msg->type == RU_MSG_CREDIT && nd->serving_on[asker]) {
@@ -707,6 +713,9 @@ s_deliver(s_msg *m)
 static void
 s_timers(s_node *nd)
 {
+    for (int j = 0; j < W.n; j++)
+        if (nd->serving_on[j] && nd->serving_more[j])
+            s_serve(nd, j);
     if (W.now >= nd->next_heartbeat) {
         s_heartbeat(nd);
         nd->next_heartbeat = W.now + S_HEARTBEAT_MS;
@@ -1019,6 +1028,9 @@ s_setup(uint64_t seed)
             return;
         }
         ru_config_defaults(&nd->node.cfg);
+        /* far below the setting's floor: catch-ups often stop their walk
+           of the pending updates and go on at the next step */
+        nd->node.cfg.pending_walk = 1 + (long) (seed % 8);
         nd->node.key = nd->key;
         memcpy(W.trust.keys[W.trust.n++], ru_key_public(nd->key), RU_KEY_BYTES);
         for (int j = 0; j < W.n; j++)
