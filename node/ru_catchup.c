@@ -11,6 +11,15 @@
  *  A batch is read from the log straight into the message being encoded:
  *  the envelopes are views into the read transaction's pages, which stay
  *  valid until that transaction ends, after the message is sent.
+ *
+ *  The walk of the pending database seeks rather than steps: from
+ *  (origin, seq) it goes on at (origin, seq + 1) after an update sent, at
+ *  (origin, the asker's seq + 1) past those the asker has, and at the next
+ *  origin when the rest of this one is of no use to the asker (its next
+ *  update lacks a dependency the asker lacks too, or the origin is
+ *  quarantined from there on). Each seek is one entry looked at, so one
+ *  batch costs at most walk seeks, whatever the pending set holds; the
+ *  key to seek next is the session's cursor.
  */
 #include "ru_catchup.h"
 
@@ -18,13 +27,15 @@
 #include <string.h>
 
 #include "ru_apply.h"
+#include "ru_fork.h"
 #include "ru_order.h"
 
 void
-ru_catchup_init(ru_catchup_t *self)
+ru_catchup_init(ru_catchup_t *self, uint32_t walk)
 {
+    memset(self, 0, sizeof *self);
     ru_clock_init(&self->theirs);
-    self->credit = 0;
+    self->walk = walk ? walk : 1;
 }
 
 void
@@ -34,11 +45,16 @@ ru_catchup_fini(ru_catchup_t *self)
 }
 
 ru_err
-ru_catchup_hello(ru_catchup_t *self, const ru_clock_t *theirs, uint32_t credit)
+ru_catchup_hello(ru_catchup_t *self, const ru_clock_t *theirs, const uint8_t *asker,
+                 uint32_t credit)
 {
     self->credit = credit;
     self->pending = 0;
-    self->pending_started = 0;
+    self->pending_end = 0;
+    memset(self->pending_next, 0, sizeof self->pending_next);
+    self->has_asker = asker != NULL;
+    if (asker)
+        memcpy(self->asker, asker, RU_KEY_BYTES);
     return ru_clock_copy(&self->theirs, theirs);
 }
 
@@ -119,40 +135,111 @@ s_fill_batch(ru_catchup_t *self, ru_txn_t *txn, const ru_clock_t *ours, ru_bytes
     return n;
 }
 
-/*  Reads the next batch from the pending updates, in key order from where
- *  the last one ended: those above what the asker has of their origin. */
+/*  ru_apply_each_dep's callback: stops at a dependency beyond the clock. */
 static int
-s_fill_pending(ru_catchup_t *self, ru_txn_t *txn, ru_bytes_t *env)
+s_dep_lacking(void *ctx, const uint8_t *origin, uint64_t seq)
+{
+    return seq > ru_clock_get(ctx, origin);
+}
+
+/*  Whether every dependency of the pending update wire is in the asker's
+ *  clock: then the asker can apply it. */
+static int
+s_usable(const ru_catchup_t *self, const MDB_val *wire)
+{
+    ru_envelope_t env;
+    ru_update_t u;
+    ru_update_init(&u);
+    int ok = ru_envelope_parse(wire->mv_data, wire->mv_size, &env) == RU_OK &&
+             ru_update_decode(&env, &u) == RU_OK &&
+             !ru_apply_each_dep(&u, s_dep_lacking, (void *) &self->theirs);
+    ru_update_fini(&u);
+    return ok;
+}
+
+/*  What the walk does with a pending update. */
+typedef enum {
+    S_SEND,       /* the asker can use it */
+    S_HAS,        /* the asker has it: on past what it has of the origin */
+    S_NEXT_ORIGIN /* of no use, nor are the origin's later ones */
+} s_use;
+
+static s_use
+s_use_of(const ru_catchup_t *self, ru_txn_t *txn, const uint8_t *origin, uint64_t seq,
+         const MDB_val *wire)
+{
+    uint64_t has = ru_clock_get(&self->theirs, origin), fork;
+    if (ru_fork_seq(txn, origin, &fork) != RU_OK || (fork && seq >= fork) || seq == UINT64_MAX)
+        return S_NEXT_ORIGIN; /* held: not relayed (PROTOCOL.md 16) */
+    if (seq <= has)
+        return has < UINT64_MAX ? S_HAS : S_NEXT_ORIGIN;
+    if (self->has_asker && memcmp(origin, self->asker, RU_KEY_BYTES) == 0)
+        return S_SEND; /* its own: a site that lost its store learns of it */
+    return seq == has + 1 && s_usable(self, wire) ? S_SEND : S_NEXT_ORIGIN;
+}
+
+/*  Sets the cursor to the first key of the origin after origin's; the
+ *  walk ends when there is none. */
+static void
+s_next_origin(ru_catchup_t *self, const uint8_t *origin)
+{
+    uint8_t *next = self->pending_next;
+    memcpy(next, origin, RU_KEY_BYTES);
+    memset(next + RU_KEY_BYTES, 0, 8);
+    int i = RU_KEY_BYTES - 1;
+    while (i >= 0 && ++next[i] == 0)
+        i--;
+    self->pending_end = i < 0;
+}
+
+/*  Reads the next batch from the pending updates: those the asker can use
+ *  (ru_catchup.h), from the cursor on in key order. Sets *spent when the
+ *  walk budget ran out before the end. */
+static int
+s_fill_pending(ru_catchup_t *self, ru_txn_t *txn, ru_bytes_t *env, int *spent)
 {
     MDB_cursor *c;
-    if (mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_pending), &c) != 0)
+    *spent = 0;
+    if (self->pending_end ||
+        mdb_cursor_open(txn->txn, ru_store_dbi(txn->store, RU_DB_pending), &c) != 0)
         return 0;
-    MDB_val k = {sizeof self->pending_after, self->pending_after}, v;
-    int rc = self->pending_started ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
-                                   : mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    if (rc == 0 && self->pending_started && k.mv_size == RU_DBKEY_REF &&
-        memcmp(k.mv_data, self->pending_after, RU_DBKEY_REF) == 0)
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     int n = 0;
     size_t bytes = 0;
-    for (; rc == 0 && n < RU_MAX_BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != RU_DBKEY_REF)
-            continue;
-        if (bytes + v.mv_size > RU_MAX_BATCH_BYTES)
+    for (uint32_t looked = 0; n < RU_MAX_BATCH && !self->pending_end; looked++) {
+        MDB_val k = {sizeof self->pending_next, self->pending_next}, v;
+        if (looked == self->walk) {
+            *spent = 1;
             break;
-        memcpy(self->pending_after, k.mv_data, RU_DBKEY_REF);
-        self->pending_started = 1;
-        const uint8_t *origin = k.mv_data;
-        if (ru_dbkey_get64(origin + RU_KEY_BYTES) <= ru_clock_get(&self->theirs, origin))
+        }
+        if (mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) != 0 || k.mv_size != RU_DBKEY_REF) {
+            self->pending_end = 1;
+            break;
+        }
+        uint8_t origin[RU_KEY_BYTES];
+        memcpy(origin, k.mv_data, RU_KEY_BYTES);
+        uint64_t seq = ru_dbkey_get64((const uint8_t *) k.mv_data + RU_KEY_BYTES);
+        s_use use = s_use_of(self, txn, origin, seq, &v);
+        if (use == S_NEXT_ORIGIN) {
+            s_next_origin(self, origin);
             continue;
+        }
+        if (use == S_HAS) {
+            ru_dbkey_ref(self->pending_next, origin, ru_clock_get(&self->theirs, origin) + 1);
+            continue;
+        }
+        if (bytes + v.mv_size > RU_MAX_BATCH_BYTES ||
+            (seq == ru_clock_get(&self->theirs, origin) + 1 &&
+             ru_clock_set(&self->theirs, origin, seq) != RU_OK))
+            break;
         env[n++] = (ru_bytes_t){v.mv_data, v.mv_size};
         bytes += v.mv_size;
+        ru_dbkey_ref(self->pending_next, origin, seq + 1);
     }
     mdb_cursor_close(c);
     return n;
 }
 
-int
+ru_catchup_step
 ru_catchup_pump(ru_catchup_t *self, ru_store_t *store, ru_catchup_send_fn send, void *ctx)
 {
     static _Thread_local ru_bytes_t env[RU_MAX_BATCH];
@@ -160,29 +247,33 @@ ru_catchup_pump(ru_catchup_t *self, ru_store_t *store, ru_catchup_send_fn send, 
     ru_clock_t ours;
     ru_buf_t buf;
     if (ru_store_read(store, &txn) != RU_OK)
-        return 1;
+        return RU_CATCHUP_OVER;
     ru_clock_init(&ours);
     ru_buf_init(&buf);
-    int over = ru_apply_clock(&txn, &ours) != RU_OK;
-    while (!over && self->credit > 0) {
+    ru_catchup_step step = ru_apply_clock(&txn, &ours) == RU_OK ? RU_CATCHUP_WAIT
+                                                                 : RU_CATCHUP_OVER;
+    while (step == RU_CATCHUP_WAIT && self->credit > 0) {
+        int spent = 0;
         int n = self->pending ? 0 : s_fill_batch(self, &txn, &ours, env);
         if (n == 0) {
             self->pending = 1;
-            n = s_fill_pending(self, &txn, env);
+            n = s_fill_pending(self, &txn, env, &spent);
         }
         ru_buf_reset(&buf);
-        if (n == 0) {
-            over = 1;
+        if (n == 0 && spent)
+            step = RU_CATCHUP_MORE;
+        else if (n == 0) {
+            step = RU_CATCHUP_OVER;
             if (ru_msg_encode_done(&ours, &buf) == RU_OK)
                 send(ctx, &buf);
         } else if (ru_msg_encode_batch(env, (uint32_t) n, &buf) == RU_OK) {
             send(ctx, &buf);
             self->credit--;
         } else
-            over = 1;
+            step = RU_CATCHUP_OVER;
     }
     ru_txn_abort(&txn);
     ru_buf_fini(&buf);
     ru_clock_fini(&ours);
-    return over;
+    return step;
 }

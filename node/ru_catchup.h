@@ -9,13 +9,24 @@
  *
  *  First go the applied updates the asker lacks, from the log, in the
  *  order this node applied them (ru_order.h): a causal order, so the
- *  asker applies each as it arrives and parks none pending. Then the
- *  pending ones it lacks (held here, waiting for a dependency): the asker
- *  may hold that dependency, and a site recovering its lost store must
- *  learn of every update of its own that any site holds, applied or not,
- *  or it would make one of their seqs again (ru_recovery.h). When the asker
- *  lacks nothing more, done goes out with this node's clock, and the
- *  session is over.
+ *  asker applies each as it arrives and parks none pending. Then, from the
+ *  pending ones (held here, waiting for a dependency), those the asker can
+ *  use, in one pass in key order (origin, then seq):
+ *    - its own: a site recovering its lost store must learn of every
+ *      update of its own that any site holds, applied or not, or it would
+ *      make one of their seqs again (ru_recovery.h);
+ *    - any other whose missing dependencies the asker's clock (raised by
+ *      what was sent) covers: then the asker can apply it, and the next
+ *      one of its origin after it, in the same pass. An update that
+ *      lacks its predecessor in that clock is of no use, nor is any later
+ *      one of its origin: the walk leaves the origin there;
+ *  never the updates of an origin quarantined here from its fork seq on
+ *  (ru_fork.h): they are held, not relayed (PROTOCOL.md 16). So a node
+ *  holding a great many updates that cannot apply (up to its pending
+ *  limits) sends none of them to a peer that cannot apply them either.
+ *  The walk looks at most at walk entries for one batch and goes on at the
+ *  next batch from where it stopped. When the asker lacks nothing more,
+ *  done goes out with this node's clock, and the session is over.
  *
  *  No sockets and no threads here: the caller (the replication actor, or
  *  the simulation of the federation in tests/sim) receives the asker's
@@ -35,18 +46,32 @@
 
 typedef struct {
     ru_clock_t theirs; /* the asker's clock, raised by what was sent */
-    uint32_t credit;   /* batches the asker still accepts */
-    int pending;       /* the log is done: pending updates go now */
-    uint8_t pending_after[RU_DBKEY_REF]; /* the last pending key looked at */
-    int pending_started;
+    uint8_t asker[RU_KEY_BYTES]; /* the asker's node key, if has_asker */
+    int has_asker;
+    uint32_t credit;                    /* batches the asker still accepts */
+    uint32_t walk;                      /* pending entries one batch may look at */
+    int pending;                        /* the log is done: pending updates go now */
+    uint8_t pending_next[RU_DBKEY_REF]; /* the first pending key not looked at */
+    int pending_end;                    /* ... there is none */
 } ru_catchup_t;
 
-void ru_catchup_init(ru_catchup_t *self);
+/*  What ru_catchup_pump() left the session waiting for. */
+typedef enum {
+    RU_CATCHUP_WAIT, /* credit from the asker */
+    RU_CATCHUP_OVER, /* nothing: done was sent, or the store could not be read */
+    RU_CATCHUP_MORE  /* a batch's walk budget ran out with nothing found: call again */
+} ru_catchup_step;
+
+/*  walk: pending entries one batch may look at ([replication]
+ *  pending_walk; 0 counts as 1). */
+void ru_catchup_init(ru_catchup_t *self, uint32_t walk);
 void ru_catchup_fini(ru_catchup_t *self);
 
-/*  Starts (or starts again) the session from a hello's clock and credit. */
+/*  Starts (or starts again) the session from a hello's clock and credit;
+ *  asker is the asking node's key as its connection proved it (ZAP), NULL
+ *  when unknown: its own pending updates are then not told apart. */
 RU_MUST_CHECK ru_err ru_catchup_hello(ru_catchup_t *self, const ru_clock_t *theirs,
-                                      uint32_t credit);
+                                      const uint8_t *asker, uint32_t credit);
 /*  Adds credit from a credit message. */
 void ru_catchup_credit(ru_catchup_t *self, uint32_t credit);
 
@@ -54,9 +79,10 @@ void ru_catchup_credit(ru_catchup_t *self, uint32_t credit);
  *  msg lives until the call returns. */
 typedef void (*ru_catchup_send_fn)(void *ctx, const ru_buf_t *msg);
 
-/*  Sends what the credit allows, read from store in one read transaction;
- *  returns 1 when the session is over (done was sent, or the store could
- *  not be read), 0 when it waits for credit. */
-int ru_catchup_pump(ru_catchup_t *self, ru_store_t *store, ru_catchup_send_fn send, void *ctx);
+/*  Sends what the credit allows, read from store in one read transaction.
+ *  RU_CATCHUP_MORE bounds the work of one call: the caller serves its
+ *  other work and calls again soon, without waiting for a message. */
+ru_catchup_step ru_catchup_pump(ru_catchup_t *self, ru_store_t *store, ru_catchup_send_fn send,
+                                void *ctx);
 
 #endif

@@ -69,6 +69,7 @@ static const s_key s_keys[] = {
                "2000000"),
     S_LONG_KEY("replication", "pending_max", pending_max, 1000, 1000000000, "10000000"),
     S_LONG_KEY("replication", "pending_alarm_s", pending_alarm_s, 10, 604800, "3600"),
+    S_LONG_KEY("replication", "pending_walk", pending_walk, 16, 1000000, "4096"),
     S_LONG_KEY("replication", "queue_mb", queue_mb, 21, 4096, "32"),
     S_LONG_KEY("replication", "sync_timeout_ms", sync_timeout_ms, 500, 3600000, "60000"),
 };

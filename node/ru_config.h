@@ -67,6 +67,7 @@ typedef struct {
     long pending_per_origin; /* updates of one origin waiting for dependencies */
     long pending_max;        /* ... of all origins */
     long pending_alarm_s;    /* an origin's oldest waiting update is an alarm after it */
+    long pending_walk;       /* pending entries a catch-up batch looks at, at most */
     long queue_mb;        /* bytes one peer's messages may take in one socket queue, in MiB */
     long sync_timeout_ms; /* a catch-up silent this long while owed batches is asked again */
     /* [peer NAME] sections */

@@ -11,7 +11,12 @@
  *  identity); what goes out in it, batch by batch, is ru_catchup's. A
  *  session silent for a minute (a peer that went away) is dropped. The
  *  peer behind a ROUTER identity is known from the connection's User-Id,
- *  which the ZAP handler set to the site name of the CURVE key it let in.
+ *  which the ZAP handler set to the site name of the CURVE key it let in;
+ *  its key tells ru_catchup which pending updates are the asker's own. A
+ *  session whose walk of the pending updates ran out of budget
+ *  ([replication] pending_walk) is served again at the next turn of the
+ *  loop, which then polls without waiting, so that its sockets are read
+ *  in between.
  *
  *  What queues in memory is bounded in bytes: every socket's high-water
  *  marks are [replication] queue_mb divided by the largest message that
@@ -135,6 +140,7 @@ typedef struct s_session {
     zframe_t *identity;
     uint32_t peer; /* its s_peer's id; 0: none known */
     int gone;      /* its connection is closed: the session ends */
+    int more;      /* its last pump spent its walk budget: served again next turn */
     ru_catchup_t catchup;
     uint64_t last_ms;
     struct s_session *next;
@@ -558,15 +564,37 @@ s_find_session(ru_repl_t *self, zframe_t *identity)
     return NULL;
 }
 
+/*  Pumps the session at *link; one over is unlinked and freed. */
 static void
 s_serve(ru_repl_t *self, s_session **link)
 {
     s_session *s = *link;
     s->last_ms = zclock_mono();
-    if (ru_catchup_pump(&s->catchup, self->node->store, s_send_to_asker, s) || s->gone) {
+    ru_catchup_step step = ru_catchup_pump(&s->catchup, self->node->store, s_send_to_asker, s);
+    s->more = step == RU_CATCHUP_MORE;
+    if (step == RU_CATCHUP_OVER || s->gone) {
         *link = s->next;
         s_session_free(s);
     }
+}
+
+/*  Serves again the sessions whose last pump spent its walk budget, once
+ *  each at every turn of the actor, between its sockets' messages; 1 when
+ *  some still have more. */
+static int
+s_serve_more(ru_repl_t *self)
+{
+    int more = 0;
+    for (s_session **link = &self->sessions; *link;) {
+        s_session *s = *link;
+        if (s->more)
+            s_serve(self, link);
+        if (*link == s) {
+            more |= s->more;
+            link = &s->next;
+        }
+    }
+    return more;
 }
 
 /*  A hello from an asking peer (p, NULL if unknown): its session starts,
@@ -584,13 +612,14 @@ s_on_hello(ru_repl_t *self, zframe_t *id, const s_peer *p, const ru_msg_t *msg)
             return;
         s->repl = self;
         s->identity = zframe_dup(id);
-        ru_catchup_init(&s->catchup);
+        ru_catchup_init(&s->catchup, (uint32_t) self->node->cfg.pending_walk);
         s->next = self->sessions;
         self->sessions = s;
         link = &self->sessions;
     }
     (*link)->peer = p ? p->id : 0;
-    if (ru_catchup_hello(&(*link)->catchup, &msg->clock, msg->credit) == RU_OK)
+    const uint8_t *asker = p && p->cfg.has_key ? p->cfg.key : NULL;
+    if (ru_catchup_hello(&(*link)->catchup, &msg->clock, asker, msg->credit) == RU_OK)
         s_serve(self, link);
 }
 
@@ -1388,6 +1417,7 @@ s_actor(zsock_t *pipe, void *arg)
                     self->node->cfg.sync_bind, self->n_peers);
         for (;;) {
             s_timers(self);
+            int more = s_serve_more(self);
             uint64_t now = zclock_mono();
             uint64_t next = self->next_heartbeat < self->next_anti_entropy
                                 ? self->next_heartbeat
@@ -1396,7 +1426,7 @@ s_actor(zsock_t *pipe, void *arg)
                 uint64_t at = s_stall_at(self, self->peers[i]);
                 next = at < next ? at : next;
             }
-            void *which = zpoller_wait(self->poller, next > now ? (int) (next - now) : 0);
+            void *which = zpoller_wait(self->poller, next > now && !more ? (int) (next - now) : 0);
             if (zpoller_terminated(self->poller))
                 break;
             if (which && !s_dispatch(self, pipe, which))

@@ -17,6 +17,15 @@
  *  store of schema 2, made before the index, gets positions in a causal
  *  order when it opens (ru_order_upgrade); and an update without a
  *  position is still served.
+ *
+ *  Then what is served from pending: paris holds thousands of nozay's
+ *  updates that wait for nozay's first, which nobody else has. lyon,
+ *  which lacks it too, gets none of them (every one went to every asker
+ *  at every catch-up before); nozay, recovering a lost store, gets all of
+ *  its own; once lyon has the first, it gets the whole chain in one
+ *  catch-up, a few seeks a batch at a time. And the updates of a forked
+ *  origin that paris holds in quarantine go to nobody, not even to an
+ *  asker that has all they depend on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,7 +186,7 @@ s_rounds(int rounds, int lyon_posts)
 typedef struct {
     s_site *asker;
     ru_catchup_t session;
-    uint64_t received, parked, batches;
+    uint64_t received, parked, batches, mores;
     int done;
 } s_sync;
 
@@ -203,27 +212,36 @@ s_on_message(void *ctx, const ru_buf_t *buf)
     ru_msg_fini(&msg);
 }
 
+/*  Starts asker's catch-up, pending entries looked at walk a batch. */
 static void
-s_sync_start(s_sync *s, s_site *asker)
+s_sync_start_walk(s_sync *s, s_site *asker, uint32_t walk)
 {
     memset(s, 0, sizeof *s);
     s->asker = asker;
-    ru_catchup_init(&s->session);
+    ru_catchup_init(&s->session, walk);
     ru_clock_t clock;
     ru_clock_init(&clock);
     assert_int_equal(ru_apply_clock(&asker->txn, &clock), RU_OK);
-    assert_int_equal(ru_catchup_hello(&s->session, &clock, 1), RU_OK);
+    assert_int_equal(ru_catchup_hello(&s->session, &clock, ru_key_public(asker->key), 1), RU_OK);
     ru_clock_fini(&clock);
 }
 
-/*  Serves one credit's worth (one batch, or done); 1 when done. */
+static void
+s_sync_start(s_sync *s, s_site *asker)
+{
+    s_sync_start_walk(s, asker, 4096);
+}
+
+/*  Serves one credit's worth (one batch, or done), or one walk budget's;
+ *  1 when done. */
 static int
 s_sync_step(s_sync *s, s_site *server)
 {
-    if (ru_catchup_pump(&s->session, server->store, s_on_message, s))
-        return 1;
-    ru_catchup_credit(&s->session, 1);
-    return 0;
+    ru_catchup_step step = ru_catchup_pump(&s->session, server->store, s_on_message, s);
+    if (step == RU_CATCHUP_WAIT)
+        ru_catchup_credit(&s->session, 1);
+    s->mores += step == RU_CATCHUP_MORE;
+    return step == RU_CATCHUP_OVER;
 }
 
 static void
@@ -231,6 +249,16 @@ s_sync_end(s_sync *s)
 {
     assert_true(s->done);
     ru_catchup_fini(&s->session);
+}
+
+/*  A whole catch-up of asker from server. */
+static void
+s_sync_all(s_sync *s, s_site *asker, s_site *server, uint32_t walk)
+{
+    s_sync_start_walk(s, asker, walk);
+    while (!s_sync_step(s, server))
+        ;
+    s_sync_end(s);
 }
 
 /*  The asker holds all that the server holds of the server's origins,
@@ -396,6 +424,163 @@ test_update_without_position_served(void **state)
     s_close_sites();
 }
 
+#define PENDING 3000 /* nozay's updates paris holds waiting */
+
+/*  site makes a post known to it alone; its wire is appended to out. */
+static void
+s_make_alone(s_site *site, ru_buf_t *out)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    u.kind = RU_KIND_POST;
+    u.author = (ru_str_t){"alice", 5};
+    u.text = (ru_str_t){"Point de situation", 18};
+    ru_apply_t ap = s_applier(site);
+    assert_int_equal(ru_apply_local(&ap, site->key, &u, out), RU_OK);
+    ru_update_fini(&u);
+}
+
+/*  The updates of origin in the asker's store: applied, and pending. */
+static void
+s_count_of(s_site *site, const uint8_t *origin, uint64_t *applied, uint64_t *pending)
+{
+    ru_apply_pending_t *by;
+    size_t n;
+    uint64_t total;
+    assert_int_equal(ru_apply_head(&site->txn, origin, applied, NULL), RU_OK);
+    assert_int_equal(ru_apply_pending(&site->txn, &by, &n, &total), RU_OK);
+    *pending = 0;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(by[i].origin, origin, RU_KEY_BYTES) == 0)
+            *pending = by[i].count;
+    free(by);
+}
+
+/*  Served from pending: only what the asker can use. */
+static void
+test_pending_served_when_usable(void **state)
+{
+    (void) state;
+    s_setup_sites();
+    s_site *paris = &s_sites[0], *nozay = &s_sites[1], *lyon = &s_sites[LYON];
+    const uint8_t *origin = ru_key_public(nozay->key);
+    ru_buf_t *wire = calloc(PENDING, sizeof *wire);
+    assert_non_null(wire);
+    for (int k = 0; k < PENDING; k++) {
+        ru_buf_init(&wire[k]);
+        s_make_alone(nozay, &wire[k]);
+    }
+    s_commit(nozay);
+    for (int k = 1; k < PENDING; k++) /* all but the first */
+        assert_int_equal(s_ingest(paris, wire[k].data, wire[k].len), RU_APPLY_PENDING);
+    ru_buf_t own;
+    ru_buf_init(&own);
+    s_make_alone(paris, &own);      /* for lyon to get */
+    for (int k = 1; k <= 10; k++) { /* and murray-hill's 2 to 10, waiting for its 1 */
+        ru_buf_reset(&own);
+        s_make_alone(&s_sites[2], &own);
+        if (k > 1)
+            assert_int_equal(s_ingest(paris, own.data, own.len), RU_APPLY_PENDING);
+    }
+    ru_buf_fini(&own);
+    s_commit(&s_sites[2]);
+    s_commit(paris);
+    /* lyon lacks nozay's first as much as paris does */
+    s_sync s;
+    s_sync_all(&s, lyon, paris, 4096);
+    assert_int_equal(s.received, 1);
+    uint64_t applied, pending;
+    s_count_of(lyon, origin, &applied, &pending);
+    assert_int_equal(applied + pending, 0);
+    s_count_of(lyon, ru_key_public(s_sites[2].key), &applied, &pending);
+    assert_int_equal(applied + pending, 0);
+    /* nozay loses its store: it asks with an empty clock, and gets its own */
+    ru_txn_abort(&nozay->txn);
+    ru_store_destroy(&nozay->store);
+    testdir_remove(nozay->dir);
+    s_open(nozay, 1);
+    s_sync_all(&s, nozay, paris, 4096);
+    s_count_of(nozay, origin, &applied, &pending);
+    assert_int_equal(applied, 0);
+    assert_int_equal(pending, PENDING - 1);
+    /* with nozay's first (from some other site), lyon can use every one:
+       the chain in one catch-up, one seek a batch, so that one of them
+       meets murray-hill's, of no use to lyon, and sends nothing */
+    assert_int_equal(s_ingest(lyon, wire[0].data, wire[0].len), RU_APPLY_APPLIED);
+    s_commit(lyon);
+    s_sync_all(&s, lyon, paris, 1);
+    printf("lyon got %llu pending updates of nozay in %llu batches, %llu walks without one\n",
+           (unsigned long long) s.received, (unsigned long long) s.batches,
+           (unsigned long long) s.mores);
+    assert_int_equal(s.received, PENDING - 1);
+    assert_int_equal(s.batches, PENDING - 1);
+    assert_int_equal(s.parked, 0);
+    assert_true(s.mores > 0);
+    s_count_of(lyon, origin, &applied, &pending);
+    assert_int_equal(applied, PENDING);
+    assert_int_equal(pending, 0);
+    for (int k = 0; k < PENDING; k++)
+        ru_buf_fini(&wire[k]);
+    free(wire);
+    s_close_sites();
+}
+
+/*  Signs another update with site's next seq after *prev (its hash). */
+static void
+s_second_variant(s_site *site, uint64_t seq, const uint8_t *prev, ru_buf_t *out)
+{
+    ru_update_t u;
+    ru_update_init(&u);
+    memcpy(u.origin, ru_key_public(site->key), RU_KEY_BYTES);
+    u.seq = seq;
+    memcpy(u.prev, prev, RU_HASH_BYTES);
+    u.hlc = ru_hlc_now(&site->hlc, ru_hlc_wall_ms());
+    u.author = (ru_str_t){"alice", 5};
+    u.kind = RU_KIND_POST;
+    u.text = (ru_str_t){"the other variant", 17};
+    assert_int_equal(ru_update_encode(&u, site->key, out), RU_OK);
+    ru_update_fini(&u);
+}
+
+/*  An update held in quarantine is served to nobody. */
+static void
+test_held_not_served(void **state)
+{
+    (void) state;
+    s_setup_sites();
+    s_site *paris = &s_sites[0], *mh = &s_sites[2], *lyon = &s_sites[LYON];
+    ru_buf_t wire[6];
+    for (int k = 0; k < 6; k++)
+        ru_buf_init(&wire[k]);
+    for (int k = 0; k < 5; k++) /* seqs 1 to 5 */
+        s_make_alone(mh, &wire[k]);
+    s_commit(mh);
+    ru_envelope_t env;
+    uint8_t h3[RU_HASH_BYTES];
+    assert_int_equal(ru_envelope_parse(wire[2].data, wire[2].len, &env), RU_OK);
+    ru_update_hash(&env, h3);
+    s_second_variant(mh, 4, h3, &wire[5]);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(s_ingest(paris, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+        assert_int_equal(s_ingest(lyon, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+    }
+    assert_int_equal(s_ingest(paris, wire[5].data, wire[5].len), RU_APPLY_FORK);
+    assert_int_equal(s_ingest(paris, wire[4].data, wire[4].len), RU_APPLY_PENDING); /* held */
+    s_commit(paris);
+    s_commit(lyon);
+    uint64_t applied, pending;
+    s_count_of(paris, ru_key_public(mh->key), &applied, &pending);
+    assert_int_equal(applied, 4);
+    assert_int_equal(pending, 1);
+    /* lyon has all that murray-hill's seq 5 depends on: still not served */
+    s_sync s;
+    s_sync_all(&s, lyon, paris, 4096);
+    assert_int_equal(s.received, 0);
+    for (int k = 0; k < 6; k++)
+        ru_buf_fini(&wire[k]);
+    s_close_sites();
+}
+
 int
 main(void)
 {
@@ -404,6 +589,8 @@ main(void)
         cmocka_unit_test(test_applied_while_served),
         cmocka_unit_test(test_schema_2_store_upgraded),
         cmocka_unit_test(test_update_without_position_served),
+        cmocka_unit_test(test_pending_served_when_usable),
+        cmocka_unit_test(test_held_not_served),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

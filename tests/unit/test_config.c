@@ -70,6 +70,7 @@ test_defaults(void **state)
     assert_int_equal(cfg.pending_per_origin, 2000000);
     assert_int_equal(cfg.pending_max, 10000000);
     assert_int_equal(cfg.pending_alarm_s, 3600);
+    assert_int_equal(cfg.pending_walk, 4096);
     assert_int_equal(cfg.queue_mb, 32);
     assert_int_equal(cfg.sync_timeout_ms, 60000);
     assert_int_equal(ru_config_check(&cfg), RU_OK);
@@ -119,6 +120,8 @@ test_bad_lines(void **state)
         "[replication]\npending_per_origin = 999\n",
         "[replication]\npending_max = 0\n",
         "[replication]\npending_alarm_s = 5\n",
+        "[replication]\npending_walk = 15\n", /* under its floor */
+        "[replication]\npending_walk = 1000001\n",
         "[replication]\nqueue_mb = 20\n", /* under five catch-up messages */
         "[replication]\nsync_timeout_ms = 499\n",
         "[peer x]\nkey = not-a-key\n", /* bad key */
