@@ -901,7 +901,15 @@ s_deliver(const ru_apply_t *ap, const ru_envelope_t *env, const ru_update_t *u, 
     *result = missing ? RU_APPLY_PENDING : RU_APPLY_APPLIED;
     if (missing) {
         err = s_room(ap, u->origin);
-        return err ? err : s_park(ap->state.txn, env, u, &dep);
+        if (!err)
+            err = s_park(ap->state.txn, env, u, &dep);
+        /*  A RESOLVE takes effect as it comes (PROTOCOL.md 16): what it
+         *  decides depends on nothing it waits for, and what it waits for
+         *  (updates built on the forked origin's held ones) may wait for
+         *  it. Applied later, it finds itself recorded already. */
+        if (!err && u->kind == RU_KIND_RESOLVE)
+            err = s_resolve(ap, u, work);
+        return err;
     }
     err = s_apply_one(ap, env, u, work);
     return err == RU_E_CHAIN ? s_broken(ap->state.txn, env, u, result) : err;

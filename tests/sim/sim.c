@@ -55,6 +55,15 @@
  *      and those stuck there);
  *    - no node is left in recovery but one with a hole, or one with an
  *      update of its own pending and stuck.
+ *  Then, with a fork known, an operator resolves it as `ruche admin
+ *  resolve-fork` does (ru_apply_resolve) at the first node other than the
+ *  origin that knows of it, preferring one holding the variant the origin
+ *  made itself; the run must get quiet again, and the same checks hold
+ *  with no origin quarantined anywhere and the forked origin's clock entry
+ *  equal everywhere too: nothing of the fork is stuck any more but, when
+ *  the second variant was kept, the origin's chain past it, which its
+ *  site, dealt with, never makes (nor are its acknowledged posts from the
+ *  fork seq on then expected).
  *
  *  A run is a pure function of its seed: keys come from the seed, the
  *  clock is simulated (ru_hlc_use_clock), and the store actor is called
@@ -188,7 +197,9 @@ typedef struct {
     unsigned long step;
     int origin; /* -1 until it happened */
     uint64_t seq;
-    int to; /* the peer that got the second variant */
+    int to;       /* the peer that got the second variant */
+    int resolver; /* the node that resolved it once the run was quiet, -1 if none */
+    int kept_a;   /* it kept the variant the origin made itself */
 } s_fork;
 
 static struct {
@@ -687,8 +698,12 @@ s_ingest(s_node *nd, const ru_msg_t *msg)
     if (res.store_error)
         s_fail("node %d: received updates not stored: %s", nd->id,
                ru_err_str((ru_err) res.store_error));
+    /*  A fork is the equivocating origin's; once it is resolved, what is
+        built on the variant not kept, still in flight, is refused as off
+        the chain (PROTOCOL.md 16). */
     for (int k = 0; k < RU_REJECT_COUNT; k++)
-        if (res.rejected[k] && (k != RU_REJECT_FORK || W.fork.origin < 0))
+        if (res.rejected[k] && (k != RU_REJECT_FORK || W.fork.origin < 0) &&
+            (k != RU_REJECT_CHAIN || W.fork.resolver < 0))
             s_fail("node %d refused %u updates (%s)", nd->id, res.rejected[k],
                    ru_verify_reason_name((ru_reject) k));
     if (res.rejected[RU_REJECT_FORK]) {
@@ -999,7 +1014,7 @@ s_equivocate(void)
     if (err)
         s_fail("node %d's key cannot sign a second variant: %s", o, ru_err_str(err));
     else {
-        W.fork = (s_fork){W.counts.steps, o, u.seq, to->id};
+        W.fork = (s_fork){W.counts.steps, o, u.seq, to->id, -1, 0};
         W.counts.forks++;
         s_trace("node %d's key signs a second seq %llu, for node %d alone", o,
                 (unsigned long long) u.seq, to->id);
@@ -1072,15 +1087,19 @@ s_hole(int i)
  *  updates from the fork seq on, and what waits for them.
  */
 
-/*  Updates nobody will apply: those above a hole of their origin, and the
- *  forked origin's from the fork seq on, at a node that knows of the fork
- *  (fork_seq: what it knows, 0 if nothing). */
+/*  Updates nobody will apply: those above a hole of their origin, the
+ *  forked origin's from the fork seq on at a node that knows of the fork
+ *  (fork_seq: what it knows, 0 if nothing), and once the fork is resolved
+ *  keeping the second variant, the forked origin's past it (its site, dealt
+ *  with, makes no more: the chain it made on its own variant is dropped). */
 static int
 s_never(const uint8_t *origin, uint64_t seq, uint64_t fork_seq)
 {
     int o = s_node_of(origin);
-    return o >= 0 &&
-           ((o == W.fork.origin && fork_seq && seq >= fork_seq) || (s_hole(o) && seq > s_hole(o)));
+    int forked = o == W.fork.origin &&
+                 ((fork_seq && seq >= fork_seq) ||
+                  (W.fork.resolver >= 0 && !W.fork.kept_a && seq > W.fork.seq));
+    return o >= 0 && (forked || (s_hole(o) && seq > s_hole(o)));
 }
 
 #define S_MAX_DEPS (S_MAX_NODES + 3) /* its predecessor, its clock, a target, a group */
@@ -1260,7 +1279,7 @@ s_read_view(int i, s_view *v)
         const uint8_t *origin = ru_key_public(W.nodes[o].key);
         uint64_t f;
         ok = ru_apply_head(&txn, origin, &v->seq[o], v->hash[o]) == RU_OK &&
-             ru_fork_seq(&txn, origin, &f) == RU_OK;
+             ru_fork_quarantine(&txn, origin, &f) == RU_OK;
         if (o == W.fork.origin)
             v->fork_seq = f;
         else if (f)
@@ -1317,6 +1336,9 @@ s_check_forks(const s_view *v, int known, int report)
         if (v[i].quarantines_other >= 0)
             return s_broken(report, "node %d quarantines node %d, which never forked", i,
                             v[i].quarantines_other);
+        if (W.fork.resolver >= 0 && v[i].fork_seq)
+            return s_broken(report, "node %d still quarantines node %d after node %d resolved "
+                                    "its fork", i, W.fork.origin, W.fork.resolver);
         if (known && (v[i].holds_forked || v[i].fork_seq) && v[i].fork_seq != W.fork.seq)
             return s_broken(report,
                             "node %d holds updates of node %d, forked at seq %llu, and "
@@ -1366,7 +1388,9 @@ s_check_clocks(const s_view *v, int known, int report)
 
 /*  Node i holds every acknowledged post (but those lost with a store
  *  before anyone else held them, those above a hole, the forked origin's
- *  from its fork seq on), applied with the payload made, or stuck. */
+ *  from its fork seq on while it is quarantined, or for good once the
+ *  resolution kept the other variant), applied with the payload made, or
+ *  stuck. */
 static int
 s_check_acked(int i, const s_view *v, int report)
 {
@@ -1381,7 +1405,10 @@ s_check_acked(int i, const s_view *v, int report)
             uint8_t key[RU_DBKEY_REF], hash[32];
             MDB_val val;
             const s_wait *w = s_wait_of(v, origin, seq);
-            if (!m->acked || m->lost || s_never(origin, seq, v->fork_seq) || (w && w->stuck))
+            int dropped = o == W.fork.origin && W.fork.resolver >= 0 && !W.fork.kept_a &&
+                          seq >= W.fork.seq; /* the resolution kept the other variant */
+            if (!m->acked || m->lost || dropped || s_never(origin, seq, v->fork_seq) ||
+                (w && w->stuck))
                 continue;
             size_t klen = ru_dbkey_ref(key, origin, seq);
             if (ru_txn_get(&txn, RU_DB_log, key, klen, &val) != RU_OK)
@@ -1450,9 +1477,13 @@ s_fork_summary(void)
         free(v.wait);
     }
     printf("seed %llu: node %d's key signed two seq %llu at step %lu, the second for node %d "
-           "alone; %d of %d nodes know of the fork, %zu updates held or waiting on it\n",
+           "alone; %s; %d of %d nodes quarantine it, %zu updates held or waiting on it\n",
            (unsigned long long) W.seed, W.fork.origin, (unsigned long long) W.fork.seq, W.fork.step,
-           W.fork.to, known, W.n, stuck);
+           W.fork.to,
+           W.fork.resolver < 0 ? "not resolved: no node but the origin knows of it"
+           : W.fork.kept_a    ? "resolved keeping the origin's own variant"
+                              : "resolved keeping the second variant",
+           known, W.n, stuck);
 }
 
 /*  Nothing in flight, and the end's checks hold. */
@@ -1487,7 +1518,7 @@ s_setup(uint64_t seed, unsigned long steps)
     W.failure[0] = 0;
     W.healing = 0;
     W.n_queue = 0;
-    W.fork = (s_fork){s_fork_step(seed, steps), -1, 0, -1};
+    W.fork = (s_fork){s_fork_step(seed, steps), -1, 0, -1, -1, 0};
     W.order = 0;
     W.seed = seed;
     s_rng = seed;
@@ -1592,6 +1623,97 @@ s_replay(uint64_t seed, unsigned long steps)
     printf(" --verbose\n");
 }
 
+typedef struct {
+    const uint8_t *origin;
+    ru_fork_t fork;
+    ru_update_t u;
+    ru_buf_t out;
+} s_resolve;
+
+/*  The store actor's request of `ruche admin resolve-fork`. */
+static ru_err
+s_resolve_request(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_resolve *r = arg;
+    ru_buf_reset(&r->out);
+    return ru_apply_resolve(ctx->apply, ctx->key, r->origin, "admin", &r->fork, &r->u, &r->out);
+}
+
+/*  Does node i hold applied, at the fork seq, the update the forked
+ *  origin made itself (variant A)? */
+static int
+s_holds_variant_a(int i)
+{
+    const s_made *m = s_made_at(W.fork.origin, W.fork.seq);
+    uint8_t key[RU_DBKEY_REF], hash[32];
+    MDB_val val;
+    ru_txn_t txn;
+    int holds = 0;
+    if (!m || !m->made || ru_store_read(W.nodes[i].node.store, &txn) != RU_OK)
+        return 0;
+    size_t klen = ru_dbkey_ref(key, ru_key_public(W.nodes[W.fork.origin].key), W.fork.seq);
+    if (ru_txn_get(&txn, RU_DB_log, key, klen, &val) == RU_OK) {
+        crypto_generichash(hash, sizeof hash, val.mv_data, val.mv_size, NULL, 0);
+        holds = memcmp(hash, m->hash, sizeof hash) == 0;
+    }
+    ru_txn_abort(&txn);
+    return holds;
+}
+
+/*  Once the run is quiet with a fork known, an operator deals with the
+ *  forked site (it makes no more updates: the run posts no more) and
+ *  resolves the fork at the first other node that knows of it, through
+ *  the code of `ruche admin resolve-fork`, preferring one that holds the
+ *  variant the origin made itself (the one it built on); the RESOLVE goes
+ *  out as any update. 1 when it was made. */
+static int
+s_resolve_fork(void)
+{
+    for (int k = 0; k < 2 * W.n; k++) {
+        int i = k % W.n, a = s_holds_variant_a(i);
+        s_node *nd = &W.nodes[i];
+        if (i == W.fork.origin || !nd->up || nd->recovering || (k < W.n && !a))
+            continue;
+        s_resolve r;
+        memset(&r, 0, sizeof r);
+        r.origin = ru_key_public(W.nodes[W.fork.origin].key);
+        ru_update_init(&r.u);
+        ru_buf_init(&r.out);
+        ru_err err = ru_writer_call(nd->node.writer, s_resolve_request, &r);
+        if (!err)
+            s_made_update(i, r.u.seq, r.out.data, r.out.len, 1);
+        ru_buf_fini(&r.out);
+        ru_update_fini(&r.u);
+        if (err == RU_E_NOT_FOUND)
+            continue; /* it holds variant A and never heard of B */
+        if (err) {
+            s_fail("node %d cannot resolve node %d's fork: %s", i, W.fork.origin,
+                   ru_err_str(err));
+            return 0;
+        }
+        W.fork.resolver = i;
+        W.fork.kept_a = a;
+        s_trace("node %d resolves node %d's fork, keeping the variant %s", i, W.fork.origin,
+                a ? "the origin built on" : "it sent one node");
+        s_after_commit(nd);
+        return 1;
+    }
+    return 0;
+}
+
+/*  Steps until quiet, at most S_HEAL_MS; 1 when quiet. */
+static int
+s_until_quiet(void)
+{
+    uint64_t deadline = W.now + S_HEAL_MS;
+    int quiet = 0;
+    while (!W.failure[0] && W.now < deadline && !quiet) {
+        s_step();
+        quiet = W.now % 1000 < 20 && s_quiet();
+    }
+    return quiet;
+}
+
 /*  Runs one seed; 0 when every invariant held. */
 static int
 s_run(uint64_t seed, unsigned long steps)
@@ -1605,15 +1727,18 @@ s_run(uint64_t seed, unsigned long steps)
     for (int i = 0; i < W.n && !W.failure[0]; i++)
         if (!W.nodes[i].up && s_start(i, 0) != RU_OK)
             s_fail("node %d cannot start for the end", i);
-    uint64_t healed = W.now, deadline = W.now + S_HEAL_MS;
-    int quiet = 0;
-    while (!W.failure[0] && W.now < deadline && !quiet) {
-        s_step();
-        quiet = W.now % 1000 < 20 && s_quiet();
-    }
+    uint64_t healed = W.now;
+    int quiet = s_until_quiet();
     if (!W.failure[0] && s_check_state(1) && !quiet)
         s_fail("not quiet %llu s after healing: %zu messages in flight",
                (unsigned long long) (W.now - healed) / 1000, W.n_queue);
+    if (!W.failure[0] && W.fork.origin >= 0 && s_resolve_fork()) {
+        uint64_t resolved = W.now;
+        quiet = s_until_quiet();
+        if (!W.failure[0] && s_check_state(1) && !quiet)
+            s_fail("not quiet %llu s after the resolution: %zu messages in flight",
+                   (unsigned long long) (W.now - resolved) / 1000, W.n_queue);
+    }
     unsigned long faults = W.counts.dropped + W.counts.duplicated + W.counts.crashes +
                            W.counts.losses + W.counts.cuts + W.counts.failed + W.counts.forks;
     printf("seed %llu: %d nodes, %lu steps, %lu messages, %lu posts acknowledged, faults: "
