@@ -581,6 +581,55 @@ test_held_not_served(void **state)
     s_close_sites();
 }
 
+/*  Once the fork is resolved, the origin's updates past the fork seq are
+ *  served from pending again, as any origin's. */
+static void
+test_resolved_served(void **state)
+{
+    (void) state;
+    s_setup_sites();
+    s_site *paris = &s_sites[0], *mh = &s_sites[2], *lyon = &s_sites[LYON];
+    const uint8_t *origin = ru_key_public(mh->key);
+    ru_buf_t wire[7];
+    for (int k = 0; k < 7; k++)
+        ru_buf_init(&wire[k]);
+    for (int k = 0; k < 6; k++) /* seqs 1 to 6 */
+        s_make_alone(mh, &wire[k]);
+    s_commit(mh);
+    ru_envelope_t env;
+    uint8_t h3[RU_HASH_BYTES];
+    assert_int_equal(ru_envelope_parse(wire[2].data, wire[2].len, &env), RU_OK);
+    ru_update_hash(&env, h3);
+    s_second_variant(mh, 4, h3, &wire[6]);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(s_ingest(paris, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+    assert_int_equal(s_ingest(paris, wire[6].data, wire[6].len), RU_APPLY_FORK);
+    ru_apply_t ap = s_applier(paris);
+    ru_fork_t fork;
+    ru_update_t u;
+    ru_update_init(&u);
+    ru_buf_t out;
+    ru_buf_init(&out);
+    assert_int_equal(ru_apply_resolve(&ap, paris->key, origin, "admin", &fork, &u, &out), RU_OK);
+    ru_update_fini(&u);
+    ru_buf_fini(&out);
+    /* seq 6 comes before seq 5: it waits for it, no longer held */
+    assert_int_equal(s_ingest(paris, wire[5].data, wire[5].len), RU_APPLY_PENDING);
+    s_commit(paris);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(s_ingest(lyon, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+    s_commit(lyon);
+    s_sync s;
+    s_sync_all(&s, lyon, paris, 4096);
+    uint64_t applied, pending;
+    s_count_of(lyon, origin, &applied, &pending);
+    assert_int_equal(applied, 6);
+    assert_int_equal(pending, 0);
+    for (int k = 0; k < 7; k++)
+        ru_buf_fini(&wire[k]);
+    s_close_sites();
+}
+
 int
 main(void)
 {
@@ -591,6 +640,7 @@ main(void)
         cmocka_unit_test(test_update_without_position_served),
         cmocka_unit_test(test_pending_served_when_usable),
         cmocka_unit_test(test_held_not_served),
+        cmocka_unit_test(test_resolved_served),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
