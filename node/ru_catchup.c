@@ -96,13 +96,14 @@ s_next_lane(s_lane *lanes, uint32_t n)
  *  merge of the origins it lacks, each in seq order, by position: each
  *  update sent costs the position of its origin's next one. An update
  *  without a position (the index is never without one) goes after those
- *  with one, and a lane whose next update the log lacks ends there. */
+ *  with one, and a lane whose next update the log lacks ends there. The
+ *  number of updates, or -1 when memory ran out before any. */
 static int
 s_fill_batch(ru_catchup_t *self, ru_txn_t *txn, const ru_clock_t *ours, ru_bytes_t *env)
 {
     s_lane *lanes = malloc((ours->n ? ours->n : 1) * sizeof *lanes);
     if (!lanes)
-        return 0;
+        return -1;
     uint32_t k = 0;
     for (uint32_t i = 0; i < ours->n; i++) {
         s_lane *l = &lanes[k];
@@ -123,9 +124,12 @@ s_fill_batch(ru_catchup_t *self, ru_txn_t *txn, const ru_clock_t *ours, ru_bytes
             l->ours = l->have;
             continue;
         }
-        if (bytes + val.mv_size > RU_MAX_BATCH_BYTES ||
-            ru_clock_set(&self->theirs, l->origin, l->have + 1) != RU_OK)
+        if (bytes + val.mv_size > RU_MAX_BATCH_BYTES)
             break;
+        if (ru_clock_set(&self->theirs, l->origin, l->have + 1) != RU_OK) {
+            n = n ? n : -1;
+            break;
+        }
         env[n++] = (ru_bytes_t){val.mv_data, val.mv_size};
         bytes += val.mv_size;
         if (++l->have < l->ours)
@@ -169,7 +173,8 @@ s_use_of(const ru_catchup_t *self, ru_txn_t *txn, const uint8_t *origin, uint64_
          const MDB_val *wire)
 {
     uint64_t has = ru_clock_get(&self->theirs, origin), fork;
-    if (ru_fork_seq(txn, origin, &fork) != RU_OK || (fork && seq >= fork) || seq == UINT64_MAX)
+    if (ru_fork_quarantine(txn, origin, &fork) != RU_OK || (fork && seq >= fork) ||
+        seq == UINT64_MAX)
         return S_NEXT_ORIGIN; /* held: not relayed (PROTOCOL.md 16) */
     if (seq <= has)
         return has < UINT64_MAX ? S_HAS : S_NEXT_ORIGIN;
@@ -260,7 +265,9 @@ ru_catchup_pump(ru_catchup_t *self, ru_store_t *store, ru_catchup_send_fn send, 
             n = s_fill_pending(self, &txn, env, &spent);
         }
         ru_buf_reset(&buf);
-        if (n == 0 && spent)
+        if (n < 0)
+            step = RU_CATCHUP_OVER; /* out of memory: the asker asks again */
+        else if (n == 0 && spent)
             step = RU_CATCHUP_MORE;
         else if (n == 0) {
             step = RU_CATCHUP_OVER;

@@ -35,7 +35,7 @@ RU_MUST_CHECK ru_err ru_order_note(ru_txn_t *txn, const uint8_t *origin, uint64_
 RU_MUST_CHECK ru_err ru_order_pos(ru_txn_t *txn, const uint8_t *origin, uint64_t seq,
                                   uint64_t *pos);
 
-/*  Schema 2 to 3: a position for every update of the log, in a causal
+/*  Schema 3 to 4: a position for every update of the log, in a causal
  *  order (above). An update whose dependencies the log cannot account
  *  for (none, in a store that applied causally) is placed at the end, in
  *  seq order: the index is never left with a hole. */

@@ -119,6 +119,7 @@ typedef struct {
     zsock_t *sub, *dealer;
     int syncing;
     int gap_later;    /* a gap seen while our catch-up was on: ask again after done */
+    uint32_t session; /* our catch-ups asked of it, the current one's number */
     uint32_t credit;  /* batches of our catch-up it may still send */
     uint64_t sync_ms; /* last message of our catch-up with it */
     /* status, under the mutex */
@@ -173,6 +174,7 @@ struct ru_repl {
     uint64_t jobs_bytes;     /* actor only: the envelopes of the jobs not answered yet */
     uint64_t live_pauses;    /* times the live streams stopped being read, under the mutex */
     int live_paused;         /* actor only: the peers' SUBs are out of the poller */
+    uint64_t live_read_ms;   /* actor only: when they were put back (wall ms) */
     int recovering;         /* the store was lost: our own updates come back first */
     ru_recovery_t recovery; /* what the peers have of ours */
 
@@ -440,6 +442,7 @@ s_hello(ru_repl_t *self, s_peer *p)
         ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
         (void) s_to_answerer(self, p, &buf);
         p->syncing = 1;
+        p->session++;
         p->credit = S_CREDIT;
         p->sync_ms = zclock_mono();
         pthread_mutex_lock(&self->lock);
@@ -706,6 +709,8 @@ s_live_flow(ru_repl_t *self)
     if (pause == self->live_paused)
         return;
     self->live_paused = pause;
+    if (!pause)
+        self->live_read_ms = ru_hlc_wall_ms();
     for (int i = 0; i < self->n_peers; i++)
         if (self->peers[i]->sub) {
             if (pause)
@@ -753,7 +758,7 @@ s_send_job(ru_repl_t *self, zmsg_t **m)
 static void
 s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
 {
-    ru_verify_job_t job = {p->id, (uint32_t) sync, 0};
+    ru_verify_job_t job = {p->id, (uint32_t) sync, 0, p->session};
     zmsg_t *m = zmsg_new();
     if (!m)
         return;
@@ -887,7 +892,7 @@ s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch
     else if (live && msg.type == RU_MSG_UPDATE) {
         s_live_gap(self, p, &msg.updates[0]);
         if (!*batch && (*batch = zmsg_new()) != NULL) {
-            ru_verify_job_t job = {p->id, 0, 0};
+            ru_verify_job_t job = {p->id, 0, 0, 0};
             zmsg_addmem(*batch, &job, sizeof job);
         }
         if (*batch)
@@ -1094,7 +1099,9 @@ s_on_result(ru_repl_t *self)
                    ru_err_str((ru_err) r.store_error));
     if (r.job.sync)
         s_try_end_recovery(self);
-    if (r.job.sync && p->syncing) { /* the batch's credit back, while the catch-up goes on */
+    /*  The batch's credit back, while its catch-up goes on: not to a
+     *  later one, which counts its own. */
+    if (r.job.sync && p->syncing && r.job.session == p->session) {
         ru_buf_t buf;
         ru_buf_init(&buf);
         if (ru_msg_encode_credit(1, &buf) == RU_OK && s_to_answerer(self, p, &buf) == 0) {
@@ -1157,9 +1164,10 @@ s_silent_peer(ru_repl_t *self, s_peer *p)
 {
     uint64_t now = ru_hlc_wall_ms();
     pthread_mutex_lock(&self->lock);
-    int silent = !p->heard || now - p->heartbeat_ms > 3 * (uint64_t) self->node->cfg.heartbeat_ms;
+    uint64_t heard = p->heartbeat_ms > self->live_read_ms ? p->heartbeat_ms : self->live_read_ms;
+    int silent = !p->heard || now - heard > 3 * (uint64_t) self->node->cfg.heartbeat_ms;
     pthread_mutex_unlock(&self->lock);
-    if (!s_direct(p) || !silent)
+    if (!s_direct(p) || !silent || self->live_paused) /* paused: the silence is ours */
         return;
     if (p->sub)
         zpoller_remove(self->poller, p->sub);
@@ -1854,13 +1862,14 @@ s_pending_alarm(ru_repl_t *self)
     if (err)
         return;
     char line[512] = "";
-    int alarm = total >= (uint64_t) cfg->pending_max;
+    int alarm = total >= (uint64_t) cfg->pending_max, listed = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t age_s = now > by[i].oldest_ms ? (now - by[i].oldest_ms) / 1000 : 0;
         if (by[i].count < (uint64_t) cfg->pending_per_origin &&
             age_s < (uint64_t) cfg->pending_alarm_s)
             continue;
-        if (alarm++ < 4)
+        alarm = 1;
+        if (listed++ < 4)
             s_pending_item(self, &by[i], age_s, line, sizeof line);
     }
     free(by);

@@ -57,7 +57,7 @@ typedef struct {
 RU_MUST_CHECK ru_err ru_state_site_stats(ru_txn_t *txn, const uint8_t *self,
                                          ru_site_stats_t *out);
 
-/*  Schema 3 to 4: every site's statuses counted from the authors index. */
+/*  Schema 4 to 5: every site's statuses counted from the authors index. */
 RU_MUST_CHECK ru_err ru_state_upgrade(ru_txn_t *txn);
 
 #endif

@@ -114,9 +114,10 @@ typedef struct ru_txn {
 RU_MUST_CHECK ru_err ru_store_open(const char *dir, size_t map_size, size_t map_max,
                                    ru_store_t **out);
 /*  Opens the store that dir holds for reading only (a running node may
- *  be writing to it): no file is created or changed, and a store of an
- *  older schema is read as it is. RU_E_NOT_FOUND when dir holds no store,
- *  RU_E_SCHEMA when it is not one of ours. Only read transactions. */
+ *  be writing to it): no file is created or changed. RU_E_NOT_FOUND when
+ *  dir holds no store, RU_E_SCHEMA when it is not one of ours or of an
+ *  older schema (which only a write open upgrades; logged). Only read
+ *  transactions. */
 RU_MUST_CHECK ru_err ru_store_open_readonly(const char *dir, ru_store_t **out);
 /*  Closes the store; no transaction may be open. NULL-safe. */
 void ru_store_destroy(ru_store_t **self_p);

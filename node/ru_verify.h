@@ -53,7 +53,8 @@ const char *ru_verify_reason_name(ru_reject reason);
 typedef struct {
     uint32_t peer;  /* index of the peer it came from */
     uint32_t sync;  /* 1: a catch-up batch (answer with credit), 0: live */
-    uint32_t bytes; /* of its envelopes: what it holds in the queue until answered */
+    uint32_t bytes;   /* of its envelopes: what it holds in the queue until answered */
+    uint32_t session; /* sync: the catch-up of ours it belongs to (credit goes back to it) */
 } ru_verify_job_t;
 
 typedef struct {

@@ -163,6 +163,17 @@ s_key(void)
     return key;
 }
 
+/*  Does u name us anywhere but as its origin: in its delta, a ref, or the
+ *  fork it resolves? The encoder refuses an update that names its own
+ *  origin there, so such an update is not ours to sign. */
+static int
+s_names_us(const ru_update_t *u, const uint8_t *us)
+{
+    return ru_clock_get(&u->clock, us) != 0 || memcmp(u->target.origin, us, RU_KEY_BYTES) == 0 ||
+           (u->has_group && memcmp(u->group.origin, us, RU_KEY_BYTES) == 0) ||
+           (u->kind == RU_KIND_RESOLVE && memcmp(u->fork.origin, us, RU_KEY_BYTES) == 0);
+}
+
 /*  Encodes u again under our key: the payload must be the input's bytes,
  *  but for the origin. */
 static void
@@ -170,8 +181,8 @@ s_check_reencode(ru_update_t *u, const ru_envelope_t *env)
 {
     const ru_key_t *key = s_key();
     memcpy(u->origin, ru_key_public(key), RU_KEY_BYTES);
-    if (ru_clock_get(&u->clock, u->origin) != 0)
-        return; /* our key in the delta: that update is not ours to sign */
+    if (s_names_us(u, u->origin))
+        return;
     ru_buf_t out;
     ru_buf_init(&out);
     ru_envelope_t again;

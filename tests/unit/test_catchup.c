@@ -542,6 +542,27 @@ s_second_variant(s_site *site, uint64_t seq, const uint8_t *prev, ru_buf_t *out)
     ru_update_fini(&u);
 }
 
+/*  murray-hill makes seqs 1 to n in wire[0 .. n-1], and its key signs
+ *  another seq 4 in wire[n]; paris takes seqs 1 to 3, then the other 4 and
+ *  murray-hill's own 4, which prove the fork. */
+static void
+s_fork_at_4(s_site *paris, s_site *mh, ru_buf_t *wire, int n)
+{
+    for (int k = 0; k <= n; k++)
+        ru_buf_init(&wire[k]);
+    for (int k = 0; k < n; k++)
+        s_make_alone(mh, &wire[k]);
+    s_commit(mh);
+    ru_envelope_t env;
+    uint8_t h3[RU_HASH_BYTES];
+    assert_int_equal(ru_envelope_parse(wire[2].data, wire[2].len, &env), RU_OK);
+    ru_update_hash(&env, h3);
+    s_second_variant(mh, 4, h3, &wire[n]);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(s_ingest(paris, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+    assert_int_equal(s_ingest(paris, wire[n].data, wire[n].len), RU_APPLY_FORK);
+}
+
 /*  An update held in quarantine is served to nobody. */
 static void
 test_held_not_served(void **state)
@@ -550,21 +571,9 @@ test_held_not_served(void **state)
     s_setup_sites();
     s_site *paris = &s_sites[0], *mh = &s_sites[2], *lyon = &s_sites[LYON];
     ru_buf_t wire[6];
-    for (int k = 0; k < 6; k++)
-        ru_buf_init(&wire[k]);
-    for (int k = 0; k < 5; k++) /* seqs 1 to 5 */
-        s_make_alone(mh, &wire[k]);
-    s_commit(mh);
-    ru_envelope_t env;
-    uint8_t h3[RU_HASH_BYTES];
-    assert_int_equal(ru_envelope_parse(wire[2].data, wire[2].len, &env), RU_OK);
-    ru_update_hash(&env, h3);
-    s_second_variant(mh, 4, h3, &wire[5]);
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(s_ingest(paris, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+    s_fork_at_4(paris, mh, wire, 5);
+    for (int k = 0; k < 4; k++)
         assert_int_equal(s_ingest(lyon, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
-    }
-    assert_int_equal(s_ingest(paris, wire[5].data, wire[5].len), RU_APPLY_FORK);
     assert_int_equal(s_ingest(paris, wire[4].data, wire[4].len), RU_APPLY_PENDING); /* held */
     s_commit(paris);
     s_commit(lyon);
@@ -581,6 +590,43 @@ test_held_not_served(void **state)
     s_close_sites();
 }
 
+/*  Once the fork is resolved, the origin's updates past the fork seq are
+ *  served from pending again, as any origin's. */
+static void
+test_resolved_served(void **state)
+{
+    (void) state;
+    s_setup_sites();
+    s_site *paris = &s_sites[0], *mh = &s_sites[2], *lyon = &s_sites[LYON];
+    const uint8_t *origin = ru_key_public(mh->key);
+    ru_buf_t wire[7];
+    s_fork_at_4(paris, mh, wire, 6);
+    ru_apply_t ap = s_applier(paris);
+    ru_fork_t fork;
+    ru_update_t u;
+    ru_update_init(&u);
+    ru_buf_t out;
+    ru_buf_init(&out);
+    assert_int_equal(ru_apply_resolve(&ap, paris->key, origin, "admin", &fork, &u, &out), RU_OK);
+    ru_update_fini(&u);
+    ru_buf_fini(&out);
+    /* seq 6 comes before seq 5: it waits for it, no longer held */
+    assert_int_equal(s_ingest(paris, wire[5].data, wire[5].len), RU_APPLY_PENDING);
+    s_commit(paris);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(s_ingest(lyon, wire[k].data, wire[k].len), RU_APPLY_APPLIED);
+    s_commit(lyon);
+    s_sync s;
+    s_sync_all(&s, lyon, paris, 4096);
+    uint64_t applied, pending;
+    s_count_of(lyon, origin, &applied, &pending);
+    assert_int_equal(applied, 6);
+    assert_int_equal(pending, 0);
+    for (int k = 0; k < 7; k++)
+        ru_buf_fini(&wire[k]);
+    s_close_sites();
+}
+
 int
 main(void)
 {
@@ -591,6 +637,7 @@ main(void)
         cmocka_unit_test(test_update_without_position_served),
         cmocka_unit_test(test_pending_served_when_usable),
         cmocka_unit_test(test_held_not_served),
+        cmocka_unit_test(test_resolved_served),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
