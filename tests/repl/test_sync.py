@@ -249,9 +249,11 @@ def full_queue(c, paris, rogue):
         dropped = link(paris).get("sends_dropped", 0) - before
         c.check("full queue: an asker granting 64 batches and reading none: %d of them "
                 "dropped and counted" % dropped, 0 < dropped <= 64)
-        c.equal("full queue: /metrics has the count",
-                metric(paris, "ruche_peer_link_events_total", peer="rogue", event="sends_dropped"),
-                float(before + dropped))
+        # paris may drop more sends to the asker that reads nothing meanwhile
+        counted = metric(paris, "ruche_peer_link_events_total", peer="rogue",
+                         event="sends_dropped") or 0
+        c.check("full queue: /metrics has the count (%d, at least the %d of the status)"
+                % (counted, before + dropped), counted >= before + dropped)
         c.equal("full queue: one log line", len(log_lines(paris, "(sends_dropped: ")), 1)
     finally:
         sock.close()
