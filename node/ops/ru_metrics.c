@@ -25,6 +25,7 @@
 
 #include "ru_apply.h"
 #include "ru_log.h"
+#include "ru_prom.h"
 #include "ru_repl.h"
 #include "ru_stream.h"
 #include "ru_view.h"
@@ -118,59 +119,6 @@ ru_metrics_http(ru_metrics_t *self, int route, int status, uint64_t usec)
     atomic_fetch_add_explicit(&r->usec, usec, memory_order_relaxed);
 }
 
-/*  ---------------------------------------------------------------------
- *  The text format
- */
-
-static void s_printf(ru_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-s_printf(ru_buf_t *out, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        ru_buf_append(out, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
-}
-
-void
-ru_metrics_family(ru_buf_t *out, const char *name, const char *type, const char *help)
-{
-    s_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/*  A label value with \, " and newlines escaped. */
-static void
-s_label_value(ru_buf_t *out, const char *v)
-{
-    for (; *v; v++) {
-        const char *esc = *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : *v == '\n' ? "\\n" : NULL;
-        ru_buf_append(out, esc ? esc : v, esc ? 2 : 1);
-    }
-}
-
-void
-ru_metrics_sample(ru_buf_t *out, const char *name, const char *const *labels, double value)
-{
-    ru_buf_append(out, name, strlen(name));
-    for (int i = 0; labels && labels[i]; i += 2) {
-        s_printf(out, "%s%s=\"", i ? "," : "{", labels[i]);
-        s_label_value(out, labels[i + 1]);
-        ru_buf_append(out, "\"", 1);
-    }
-    if (labels && labels[0])
-        ru_buf_append(out, "}", 1);
-    if (isinf(value))
-        s_printf(out, " %s\n", value > 0 ? "+Inf" : "-Inf");
-    else if (value == floor(value) && fabs(value) < 1e15)
-        s_printf(out, " %.0f\n", value);
-    else
-        s_printf(out, " %.9g\n", value);
-}
-
 /*  The method and route labels of slot i. */
 static void
 s_route_labels(const ru_metrics_t *self, int i, const char **method, const char **route)
@@ -182,7 +130,7 @@ s_route_labels(const ru_metrics_t *self, int i, const char **method, const char 
 static void
 s_render_requests(const ru_metrics_t *self, ru_buf_t *out)
 {
-    ru_metrics_family(out, "ruche_http_requests_total", "counter",
+    ru_prom_family(out, "ruche_http_requests_total", "counter",
                       "HTTP requests answered, by method, route pattern and status code.");
     for (int i = 0; i < self->n + 2; i++) {
         const char *method, *route;
@@ -193,7 +141,7 @@ s_render_requests(const ru_metrics_t *self, ru_buf_t *out)
             snprintf(code, sizeof code, "%d", s_codes[k]);
             const char *labels[] = {"method", method, "route", route, "code", code, NULL};
             if (n)
-                ru_metrics_sample(out, "ruche_http_requests_total", labels, (double) n);
+                ru_prom_sample(out, "ruche_http_requests_total", labels, (double) n);
         }
     }
 }
@@ -202,7 +150,7 @@ static void
 s_render_latency(const ru_metrics_t *self, ru_buf_t *out)
 {
     const char *name = "ruche_http_request_duration_seconds";
-    ru_metrics_family(out, name, "histogram",
+    ru_prom_family(out, name, "histogram",
                       "Time from a request's arrival to its answer, by method and route.");
     for (int i = 0; i < self->n + 2; i++) {
         const s_route *r = &self->routes[i];
@@ -219,23 +167,15 @@ s_render_latency(const ru_metrics_t *self, ru_buf_t *out)
             cumulative += atomic_load_explicit(&r->bucket[b], memory_order_relaxed);
             snprintf(le, sizeof le, b < S_BUCKETS ? "%g" : "+Inf", b < S_BUCKETS ? s_bounds[b] : 0);
             const char *labels[] = {"method", method, "route", route, "le", le, NULL};
-            ru_metrics_sample(out, "ruche_http_request_duration_seconds_bucket", labels,
+            ru_prom_sample(out, "ruche_http_request_duration_seconds_bucket", labels,
                               (double) cumulative);
         }
         const char *labels[] = {"method", method, "route", route, NULL};
         double usec = (double) atomic_load_explicit(&r->usec, memory_order_relaxed);
-        ru_metrics_sample(out, "ruche_http_request_duration_seconds_sum", labels, usec / 1e6);
-        ru_metrics_sample(out, "ruche_http_request_duration_seconds_count", labels,
+        ru_prom_sample(out, "ruche_http_request_duration_seconds_sum", labels, usec / 1e6);
+        ru_prom_sample(out, "ruche_http_request_duration_seconds_count", labels,
                           (double) cumulative);
     }
-}
-
-/*  One family of a single unlabelled sample. */
-static void
-s_single(ru_buf_t *out, const char *name, const char *type, const char *help, double value)
-{
-    ru_metrics_family(out, name, type, help);
-    ru_metrics_sample(out, name, NULL, value);
 }
 
 static void
@@ -243,23 +183,23 @@ s_render_store(ru_node_t *node, ru_buf_t *out)
 {
     ru_store_usage_t use;
     ru_store_usage(node->store, &use);
-    s_single(out, "ruche_store_map_size_bytes", "gauge", "Size of the LMDB map.",
+    ru_prom_single(out, "ruche_store_map_size_bytes", "gauge", "Size of the LMDB map.",
              (double) use.map_size);
-    s_single(out, "ruche_store_used_bytes", "gauge", "Bytes of the LMDB map in use (pages).",
+    ru_prom_single(out, "ruche_store_used_bytes", "gauge", "Bytes of the LMDB map in use (pages).",
              (double) use.used);
-    s_single(out, "ruche_store_max_size_bytes", "gauge",
+    ru_prom_single(out, "ruche_store_max_size_bytes", "gauge",
              "Largest size the map may grow to ([store] max_size_mb; 0: up to the disk).",
              (double) use.map_max);
     unsigned long commits = 0, requests = 0;
     ru_writer_stats(node->writer, &commits, &requests);
-    s_single(out, "ruche_writer_commits_total", "counter", "Durable LMDB commits.",
+    ru_prom_single(out, "ruche_writer_commits_total", "counter", "Durable LMDB commits.",
              (double) commits);
-    s_single(out, "ruche_writer_requests_total", "counter",
+    ru_prom_single(out, "ruche_writer_requests_total", "counter",
              "Write requests run by the store actor (many share one commit).", (double) requests);
-    s_single(out, "ruche_writer_queue_depth", "gauge",
+    ru_prom_single(out, "ruche_writer_queue_depth", "gauge",
              "Write requests waiting for the store actor.",
              (double) ru_writer_queued(node->writer));
-    s_single(out, "ruche_streams_open", "gauge",
+    ru_prom_single(out, "ruche_streams_open", "gauge",
              "Streaming API connections (WebSocket and event streams) open.",
              node->stream ? (double) ru_stream_open_count(node->stream) : 0);
 }
@@ -281,26 +221,26 @@ s_render_pending(ru_node_t *node, ru_buf_t *out)
     ru_txn_abort(&txn);
     if (err)
         return err;
-    s_single(out, "ruche_pending_updates_all", "gauge",
+    ru_prom_single(out, "ruche_pending_updates_all", "gauge",
              "Updates waiting here for their dependencies, all origins.", (double) total);
-    ru_metrics_family(out, "ruche_pending_limit", "gauge",
+    ru_prom_family(out, "ruche_pending_limit", "gauge",
                       "Updates that may wait ([replication] pending_per_origin, pending_max).");
     const char *per[] = {"scope", "per_origin", NULL}, *all[] = {"scope", "all", NULL};
-    ru_metrics_sample(out, "ruche_pending_limit", per, (double) node->cfg.pending_per_origin);
-    ru_metrics_sample(out, "ruche_pending_limit", all, (double) node->cfg.pending_max);
+    ru_prom_sample(out, "ruche_pending_limit", per, (double) node->cfg.pending_per_origin);
+    ru_prom_sample(out, "ruche_pending_limit", all, (double) node->cfg.pending_max);
     ru_view_t v = {node, NULL, NULL};
     char site[RU_MAX_NAME + 1];
     uint64_t now = ru_hlc_wall_ms();
     for (int pass = 0; pass < 2; pass++) {
         const char *name = pass ? "ruche_pending_oldest_age_seconds" : "ruche_pending_updates";
-        ru_metrics_family(out, name, "gauge",
+        ru_prom_family(out, name, "gauge",
                           pass ? "How long the origin's oldest waiting update has waited."
                                : "Updates of the origin waiting here for their dependencies.");
         for (size_t i = 0; i < n; i++) {
             ru_view_site(&v, by[i].origin, site);
             const char *labels[] = {"origin", site, NULL};
             double age = now > by[i].oldest_ms ? (double) (now - by[i].oldest_ms) / 1000 : 0;
-            ru_metrics_sample(out, name, labels, pass ? age : (double) by[i].count);
+            ru_prom_sample(out, name, labels, pass ? age : (double) by[i].count);
         }
     }
     free(by);
@@ -315,14 +255,14 @@ s_render(ru_req_t *req, ru_buf_t *out)
 {
     ru_node_t *node = req->node;
     const char *labels[] = {"version", RUCHE_VERSION, "site", node->cfg.site, NULL};
-    ru_metrics_family(out, "ruche_build_info", "gauge", "This node's version and site; always 1.");
-    ru_metrics_sample(out, "ruche_build_info", labels, 1);
+    ru_prom_family(out, "ruche_build_info", "gauge", "This node's version and site; always 1.");
+    ru_prom_sample(out, "ruche_build_info", labels, 1);
     if (node->metrics) {
         s_render_requests(node->metrics, out);
         s_render_latency(node->metrics, out);
     }
     s_render_store(node, out);
-    s_single(out, "ruche_ready", "gauge",
+    ru_prom_single(out, "ruche_ready", "gauge",
              "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
              s_not_ready(node, NULL) ? 0 : 1);
     ru_err err = s_render_pending(node, out);

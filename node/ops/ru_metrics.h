@@ -62,11 +62,4 @@ void ru_metrics_http(ru_metrics_t *self, int route, int status, uint64_t usec);
 int ru_metrics_serve(ru_req_t *req);
 int ru_metrics_ready(ru_req_t *req);
 
-/*  Writers of the text format, for the modules that render their own
- *  metrics. A family's HELP and TYPE lines: */
-void ru_metrics_family(ru_buf_t *out, const char *name, const char *type, const char *help);
-/*  One sample: name{labels} value, where labels is NULL or a list of
- *  name, value pairs ending with NULL (values are escaped). */
-void ru_metrics_sample(ru_buf_t *out, const char *name, const char *const *labels, double value);
-
 #endif

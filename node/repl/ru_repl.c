@@ -61,7 +61,7 @@
 #include "ru_dbkey.h"
 #include "ru_fork.h"
 #include "ru_log.h"
-#include "ru_metrics.h"
+#include "ru_prom.h"
 #include "ru_ratelimit.h"
 #include "ru_recovery.h"
 #include "ru_verify.h"
@@ -1765,25 +1765,25 @@ s_metrics_peers(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
 {
     uint64_t now = ru_hlc_wall_ms();
     for (int f = 0; f <= S_M_ASKED; f++) {
-        ru_metrics_family(out, s_peer_families[f].name, s_peer_families[f].type,
+        ru_prom_family(out, s_peer_families[f].name, s_peer_families[f].type,
                           s_peer_families[f].help);
         for (int i = 0; i < self->n_peers; i++) {
             const char *labels[] = {"peer", self->peers[i]->cfg.site, NULL};
-            ru_metrics_sample(
+            ru_prom_sample(
                 out, s_peer_families[f].name, labels,
                 s_peer_value(self->peers[i], f, ours, now, self->node->cfg.heartbeat_ms));
         }
     }
-    ru_metrics_family(out, "ruche_peer_updates_rejected_total", "counter",
+    ru_prom_family(out, "ruche_peer_updates_rejected_total", "counter",
                       "Updates from the peer refused, by reason.");
     for (int i = 0; i < self->n_peers; i++)
         for (int k = 0; k < RU_REJECT_COUNT; k++) {
             const char *labels[] = {"peer", self->peers[i]->cfg.site, "reason",
                                     ru_verify_reason_name((ru_reject) k), NULL};
-            ru_metrics_sample(out, "ruche_peer_updates_rejected_total", labels,
+            ru_prom_sample(out, "ruche_peer_updates_rejected_total", labels,
                               (double) self->peers[i]->rejected[k]);
         }
-    ru_metrics_family(out, "ruche_peer_link_events_total", "counter",
+    ru_prom_family(out, "ruche_peer_link_events_total", "counter",
                       "What the peer's links saw: messages refused (malformed on our sync "
                       "socket, misplaced, over_credit), sends_dropped at a full queue, "
                       "stalled catch-ups asked again, live_gaps.");
@@ -1791,7 +1791,7 @@ s_metrics_peers(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
         for (int k = 0; k < S_L_COUNT; k++) {
             const char *labels[] = {"peer", self->peers[i]->cfg.site, "event", s_link_names[k],
                                     NULL};
-            ru_metrics_sample(out, "ruche_peer_link_events_total", labels,
+            ru_prom_sample(out, "ruche_peer_link_events_total", labels,
                               (double) self->peers[i]->link[k]);
         }
 }
@@ -1802,22 +1802,22 @@ static void
 s_metrics_origins(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
 {
     char name[S_ORIGIN_NAME];
-    ru_metrics_family(out, "ruche_origin_seq", "gauge",
+    ru_prom_family(out, "ruche_origin_seq", "gauge",
                       "This site's head of each origin's log (its highest seq applied in order).");
     for (uint32_t i = 0; i < ours->n; i++) {
         s_origin_name(self, ours->v[i].origin, name);
         const char *labels[] = {"origin", name, NULL};
-        ru_metrics_sample(out, "ruche_origin_seq", labels, (double) ours->v[i].seq);
+        ru_prom_sample(out, "ruche_origin_seq", labels, (double) ours->v[i].seq);
     }
-    ru_metrics_family(out, "ruche_updates_published_total", "counter",
+    ru_prom_family(out, "ruche_updates_published_total", "counter",
                       "Updates sent out to the peers, by origin: this site's own and relayed.");
     for (uint32_t i = 0; i < self->published.n; i++) {
         s_origin_name(self, self->published.v[i].origin, name);
         const char *labels[] = {"origin", name, NULL};
-        ru_metrics_sample(out, "ruche_updates_published_total", labels,
+        ru_prom_sample(out, "ruche_updates_published_total", labels,
                           (double) self->published.v[i].seq);
     }
-    ru_metrics_family(out, "ruche_peer_origin_behind_updates", "gauge",
+    ru_prom_family(out, "ruche_peer_origin_behind_updates", "gauge",
                       "Updates of an origin that a peer has and this site lacks.");
     for (int p = 0; p < self->n_peers; p++) {
         const ru_clock_t *theirs = &self->peers[p]->clock;
@@ -1825,7 +1825,7 @@ s_metrics_origins(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
             uint64_t have = ru_clock_get(ours, theirs->v[i].origin);
             s_origin_name(self, theirs->v[i].origin, name);
             const char *labels[] = {"peer", self->peers[p]->cfg.site, "origin", name, NULL};
-            ru_metrics_sample(out, "ruche_peer_origin_behind_updates", labels,
+            ru_prom_sample(out, "ruche_peer_origin_behind_updates", labels,
                               theirs->v[i].seq > have ? (double) (theirs->v[i].seq - have) : 0);
         }
     }
@@ -1901,7 +1901,7 @@ s_fork_sample(void *ctx, const ru_fork_t *fork)
     char name[S_ORIGIN_NAME];
     s_origin_name(m->self, fork->origin, name);
     const char *labels[] = {"origin", name, NULL};
-    ru_metrics_sample(m->out, m->held ? "ruche_fork_held_updates" : "ruche_fork_seq", labels,
+    ru_prom_sample(m->out, m->held ? "ruche_fork_held_updates" : "ruche_fork_seq", labels,
                       (double) (m->held ? fork->held : fork->seq));
     return 0;
 }
@@ -1914,12 +1914,12 @@ s_metrics_forks(const ru_repl_t *self, ru_buf_t *out)
     ru_txn_t txn;
     if (ru_store_read(self->node->store, &txn) != RU_OK)
         return;
-    ru_metrics_family(out, "ruche_fork_seq", "gauge",
+    ru_prom_family(out, "ruche_fork_seq", "gauge",
                       "The seq at which an origin signed two different updates: it is "
                       "quarantined from there until the fork is resolved.");
     s_fork_metrics m = {self, out, 0};
     ru_err err = ru_fork_list(&txn, s_fork_sample, &m);
-    ru_metrics_family(out, "ruche_fork_held_updates", "gauge",
+    ru_prom_family(out, "ruche_fork_held_updates", "gauge",
                       "Updates of a forked origin held here by its quarantine.");
     m.held = 1;
     if (!err)
@@ -1938,23 +1938,23 @@ ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
     uint64_t verified = 0;
     for (int i = 0; i < self->n_peers; i++)
         verified += self->peers[i]->verified;
-    ru_metrics_family(out, "ruche_signatures_verified_total", "counter",
+    ru_prom_family(out, "ruche_signatures_verified_total", "counter",
                       "Signatures of replicated updates checked, all peers together.");
-    ru_metrics_sample(out, "ruche_signatures_verified_total", NULL, (double) verified);
-    ru_metrics_family(out, "ruche_sync_sessions_served_total", "counter",
+    ru_prom_sample(out, "ruche_signatures_verified_total", NULL, (double) verified);
+    ru_prom_family(out, "ruche_sync_sessions_served_total", "counter",
                       "Catch-ups peers asked of this site.");
-    ru_metrics_sample(out, "ruche_sync_sessions_served_total", NULL, (double) self->syncs_served);
-    ru_metrics_family(out, "ruche_handshakes_refused_total", "counter",
+    ru_prom_sample(out, "ruche_sync_sessions_served_total", NULL, (double) self->syncs_served);
+    ru_prom_family(out, "ruche_handshakes_refused_total", "counter",
                       "CURVE handshakes refused: keys of no configured peer.");
-    ru_metrics_sample(out, "ruche_handshakes_refused_total", NULL,
+    ru_prom_sample(out, "ruche_handshakes_refused_total", NULL,
                       (double) self->handshakes_refused);
-    ru_metrics_family(out, "ruche_verify_queue_depth", "gauge",
+    ru_prom_family(out, "ruche_verify_queue_depth", "gauge",
                       "Jobs (live messages, catch-up batches) waiting for or in verification.");
-    ru_metrics_sample(out, "ruche_verify_queue_depth", NULL,
+    ru_prom_sample(out, "ruche_verify_queue_depth", NULL,
                       (double) (self->jobs_sent - self->jobs_done));
-    ru_metrics_family(out, "ruche_live_pauses_total", "counter",
+    ru_prom_family(out, "ruche_live_pauses_total", "counter",
                       "Times the peers' live streams were left unread because the updates "
                       "waiting for verification took more than [replication] queue_mb.");
-    ru_metrics_sample(out, "ruche_live_pauses_total", NULL, (double) self->live_pauses);
+    ru_prom_sample(out, "ruche_live_pauses_total", NULL, (double) self->live_pauses);
     pthread_mutex_unlock(&self->lock);
 }
