@@ -42,6 +42,7 @@
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
 #include "ru_restore.h"
+#include "ru_schema.h"
 #include "ru_stream.h"
 #include "ru_view.h"
 #include "ru_web.h"
@@ -495,10 +496,11 @@ s_run_node(int argc, char **argv)
          s_node_key(node->cfg.data_dir, &node->key, &key_made) != RU_OK ||
          ru_ratelimit_new(node->cfg.login_failures, node->cfg.login_window_s * 1000, S_LOGIN_SLOTS,
                           &node->logins) != RU_OK ||
-         ru_ratelimit_new(node->cfg.app_registrations, node->cfg.app_window_s * 1000,
-                          S_LOGIN_SLOTS, &node->apps) != RU_OK ||
+         ru_ratelimit_new(node->cfg.app_registrations, node->cfg.app_window_s * 1000, S_LOGIN_SLOTS,
+                          &node->apps) != RU_OK ||
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
-                       (size_t) node->cfg.max_size_mb * mib, &node->store) != RU_OK ||
+                       (size_t) node->cfg.max_size_mb * mib, ru_schema_upgrades,
+                       &node->store) != RU_OK ||
          ru_writer_new(node->store, node->key, ru_view_site_key, node,
                        node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
                        &node->writer) != RU_OK ||

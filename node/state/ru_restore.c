@@ -10,6 +10,7 @@
 
 #include "ru_apply.h"
 #include "ru_log.h"
+#include "ru_schema.h"
 #include "ru_store.h"
 
 #define S_LOG "restore"
@@ -58,7 +59,7 @@ s_check(const ru_config_t *cfg, const char *dir, const char *file)
     ru_store_t *store = NULL;
     size_t mib = 1024 * 1024;
     ru_err err = ru_store_open(dir, (size_t) cfg->map_size_mb * mib,
-                               (size_t) cfg->max_size_mb * mib, &store);
+                               (size_t) cfg->max_size_mb * mib, ru_schema_upgrades, &store);
     if (!err && ru_store_fresh(store))
         err = RU_E_SCHEMA; /* it held no store: an empty file */
     int match = 0;

@@ -21,9 +21,11 @@
  *  of writes. ru_txn_digest_recompute() adds up every replicated record
  *  again, to check a store's content against the sum it kept.
  *
- *  Schema upgrades: s_upgrades[n] moves a store from version n to n + 1;
+ *  Schema upgrades: upgrades[n] moves a store from version n to n + 1;
  *  an older store is brought to RU_STORE_SCHEMA when it opens for writing,
- *  all steps and the new version in one transaction. A read-only open
+ *  all steps and the new version in one transaction. The steps are the
+ *  state layer's (ru_schema_upgrades): this layer does not know what the
+ *  databases mean, only how to run them all or none. A read-only open
  *  reads any version up to this one as it is.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
@@ -38,11 +40,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "ru_apply.h"
 #include "ru_log.h"
-#include "ru_order.h"
-#include "ru_pubid.h"
-#include "ru_state.h"
 
 #define S_MAX_READERS 512
 #define S_META_SCHEMA "schema"
@@ -164,9 +162,9 @@ s_open_dbs(ru_store_t *self)
     unsigned flags = self->readonly ? MDB_RDONLY : 0;
     ru_err err = ru_store_err(mdb_txn_begin(self->env, NULL, flags, &txn), "begin");
     for (int i = 0; !err && i < RU_DB_COUNT; i++) {
-        err = ru_store_err(mdb_dbi_open(txn, s_dbs[i].name, self->readonly ? 0 : MDB_CREATE,
-                                        &self->dbi[i]),
-                           "open db");
+        err = ru_store_err(
+            mdb_dbi_open(txn, s_dbs[i].name, self->readonly ? 0 : MDB_CREATE, &self->dbi[i]),
+            "open db");
         if (!err && i == RU_DB_meta)
             err = s_schema(self, txn);
     }
@@ -211,26 +209,24 @@ s_env_open(ru_store_t *self, const char *dir)
     return err ? err : s_open_dbs(self);
 }
 
-/*  What moves a store from schema version n to n + 1: s_upgrades[n]. */
-static ru_err (*const s_upgrades[RU_STORE_SCHEMA])(ru_txn_t *txn) = {
-    [1] = ru_pubid_upgrade,
-    [2] = ru_apply_upgrade,
-    [3] = ru_order_upgrade,
-    [4] = ru_state_upgrade,
-};
-
 /*  Brings a store of an older schema to RU_STORE_SCHEMA, each step with
  *  the version it reaches, in one transaction: all of it, or nothing. */
 static ru_err
-s_upgrade(ru_store_t *self)
+s_upgrade(ru_store_t *self, const ru_store_upgrade_fn *upgrades)
 {
     if (self->schema == RU_STORE_SCHEMA)
         return RU_OK;
+    if (!upgrades) {
+        ru_log_err("store",
+                   "the store is of schema %u, older than %u, and nothing here upgrades it",
+                   (unsigned) self->schema, (unsigned) RU_STORE_SCHEMA);
+        return RU_E_SCHEMA;
+    }
     ru_txn_t txn;
     ru_err err = ru_store_write(self, &txn);
     uint32_t schema = self->schema;
     for (; !err && schema < RU_STORE_SCHEMA; schema++)
-        err = s_upgrades[schema](&txn);
+        err = upgrades[schema](&txn);
     if (!err)
         err = ru_txn_put(&txn, RU_DB_meta, S_META_SCHEMA, strlen(S_META_SCHEMA), &schema,
                          sizeof schema);
@@ -242,13 +238,14 @@ s_upgrade(ru_store_t *self)
         ru_log_info("store", "upgraded the store from schema %u to %u", (unsigned) self->schema,
                     (unsigned) schema);
     else
-        ru_log_err("store", "cannot upgrade the store from schema %u: %s",
-                   (unsigned) self->schema, ru_err_str(err));
+        ru_log_err("store", "cannot upgrade the store from schema %u: %s", (unsigned) self->schema,
+                   ru_err_str(err));
     return err;
 }
 
 ru_err
-ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out)
+ru_store_open(const char *dir, size_t map_size, size_t map_max, const ru_store_upgrade_fn *upgrades,
+              ru_store_t **out)
 {
     *out = NULL;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -269,7 +266,7 @@ ru_store_open(const char *dir, size_t map_size, size_t map_max, ru_store_t **out
     pthread_rwlockattr_destroy(&attr);
     ru_err err = s_env_open(self, dir);
     if (!err)
-        err = s_upgrade(self);
+        err = s_upgrade(self, upgrades);
     if (err) {
         ru_store_destroy(&self);
         return err;
@@ -572,7 +569,8 @@ ru_err
 ru_txn_clear(ru_txn_t *txn, ru_db db)
 {
     s_resum r = {db, {0}};
-    ru_err err = s_dbs[db].replicated ? ru_txn_scan(txn, db, NULL, 0, 0, s_resum_record, &r) : RU_OK;
+    ru_err err =
+        s_dbs[db].replicated ? ru_txn_scan(txn, db, NULL, 0, 0, s_resum_record, &r) : RU_OK;
     if (!err)
         err = ru_store_err(mdb_drop(txn->txn, txn->store->dbi[db], 0), "clear");
     if (!err && s_dbs[db].replicated) {

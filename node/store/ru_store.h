@@ -78,7 +78,7 @@
     X(pending_age, 0) /* origin|arrival ms|seq -> "": each origin's pending, oldest first */       \
     X(pending_n, 0)   /* origin -> how many of its updates are pending (8) */                      \
     X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's full clock (PROTOCOL.md 5.4) */     \
-    X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */ \
+    X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */    \
     X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */
 
 typedef enum {
@@ -89,9 +89,10 @@ typedef enum {
 } ru_db;
 
 /*  The schema of the databases above. A store of an older version is
- *  upgraded when it opens, in one transaction that also records the new
- *  version (2: the ids database records each id's kind; 3: each origin's
- *  last full clock and the pending counts, ru_apply_upgrade; 4: the order
+ *  upgraded when it opens for writing, by the steps the caller gives (the
+ *  state layer's, ru_schema_upgrades: they know what the databases hold),
+ *  in one transaction that also records the new version (2: the ids database records each id's
+ * kind; 3: each origin's last full clock and the pending counts, ru_apply_upgrade; 4: the order
  *  database, the apply-order index; 5: each site's statuses counted); a
  *  store of a newer version is refused (RU_E_SCHEMA) rather than misread. */
 #define RU_STORE_SCHEMA 5
@@ -107,12 +108,17 @@ typedef struct ru_txn {
     int sum_dirty;
 } ru_txn_t;
 
+/*  One step of a schema upgrade, from version n to n + 1, in txn. */
+typedef ru_err (*ru_store_upgrade_fn)(ru_txn_t *txn);
+
 /*  Opens (creating if needed) the store in directory dir with a map of
  *  map_max bytes (0: no limit but the disk, and a map the size of the file
- *  system that holds dir), or of map_size bytes if that is larger.
- *  *out is owned by the caller. */
+ *  system that holds dir), or of map_size bytes if that is larger. A store
+ *  of an older schema is brought to RU_STORE_SCHEMA by upgrades[n] for each
+ *  version n it passes (an array of RU_STORE_SCHEMA steps; NULL: such a
+ *  store is refused with RU_E_SCHEMA). *out is owned by the caller. */
 RU_MUST_CHECK ru_err ru_store_open(const char *dir, size_t map_size, size_t map_max,
-                                   ru_store_t **out);
+                                   const ru_store_upgrade_fn *upgrades, ru_store_t **out);
 /*  Opens the store that dir holds for reading only (a running node may
  *  be writing to it): no file is created or changed. RU_E_NOT_FOUND when
  *  dir holds no store, RU_E_SCHEMA when it is not one of ours or of an

@@ -92,6 +92,7 @@
 #include "ru_dbkey.h"
 #include "ru_fork.h"
 #include "ru_recovery.h"
+#include "ru_schema.h"
 #include "ru_verify.h"
 #include "ru_writer.h"
 #include "testdir.h"
@@ -425,7 +426,7 @@ static ru_err
 s_start(int i, int lost)
 {
     s_node *nd = &W.nodes[i];
-    ru_err err = ru_store_open(nd->dir, S_MAP, 0, &nd->node.store);
+    ru_err err = ru_store_open(nd->dir, S_MAP, 0, ru_schema_upgrades, &nd->node.store);
     int fresh = !err && ru_store_fresh(nd->node.store);
     if (!err)
         err = ru_writer_new(nd->node.store, nd->key, NULL, NULL, nd->endpoint, &nd->node.writer);
@@ -534,7 +535,7 @@ s_holds(int j, int i, uint64_t seq)
 {
     s_node *nd = &W.nodes[j];
     ru_store_t *store = nd->node.store;
-    if (!nd->up && ru_store_open(nd->dir, S_MAP, 0, &store) != RU_OK)
+    if (!nd->up && ru_store_open(nd->dir, S_MAP, 0, ru_schema_upgrades, &store) != RU_OK)
         return 0;
     ru_txn_t txn;
     int held = 0;

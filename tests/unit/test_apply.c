@@ -32,6 +32,7 @@
 #include "ru_dbkey.h"
 #include "ru_fork.h"
 #include "ru_record.h"
+#include "ru_schema.h"
 #include "testdir.h"
 #include "testrand.h"
 
@@ -80,7 +81,7 @@ s_site_open(s_site *site, int with_key)
 {
     memset(site, 0, sizeof *site);
     assert_int_equal(testdir_make(site->dir, sizeof site->dir), 0);
-    assert_int_equal(ru_store_open(site->dir, 4 * MIB, 0, &site->store), RU_OK);
+    assert_int_equal(ru_store_open(site->dir, 4 * MIB, 0, ru_schema_upgrades, &site->store), RU_OK);
     if (with_key)
         assert_int_equal(ru_key_generate(&site->key), RU_OK);
     ru_hlc_init(&site->hlc, RU_HLC_DEFAULT_SKEW_MS);
@@ -988,7 +989,7 @@ test_pending_survives_restart(void **state)
     assert_int_equal(s_ingest(&r, two.data, two.len, &result), RU_OK);
     assert_int_equal(result, RU_APPLY_PENDING);
     ru_store_destroy(&r.store);
-    assert_int_equal(ru_store_open(r.dir, 4 * MIB, 0, &r.store), RU_OK);
+    assert_int_equal(ru_store_open(r.dir, 4 * MIB, 0, ru_schema_upgrades, &r.store), RU_OK);
     assert_int_equal(s_ingest(&r, one.data, one.len, &result), RU_OK);
     assert_int_equal(result, RU_APPLY_APPLIED);
     assert_int_equal(r.n_posts, 2); /* the pending one was woken and applied */
@@ -1165,7 +1166,7 @@ test_pending_caps_and_counts(void **state)
     assert_int_equal(s_pending_of(&r, kb, &oldest, &total), 2);
     assert_int_equal(total, 7);
     ru_store_destroy(&r.store); /* the counts are in the store */
-    assert_int_equal(ru_store_open(r.dir, 4 * MIB, 0, &r.store), RU_OK);
+    assert_int_equal(ru_store_open(r.dir, 4 * MIB, 0, ru_schema_upgrades, &r.store), RU_OK);
     assert_int_equal(s_pending_of(&r, ka, &oldest, &total), 5);
     assert_int_equal(total, 7);
     uint8_t digest[RU_HASH_BYTES];
@@ -1309,7 +1310,7 @@ test_delta_after_store_loss(void **state)
     ru_store_destroy(&a.store);
     testdir_remove(a.dir);
     assert_int_equal(testdir_make(a.dir, sizeof a.dir), 0);
-    assert_int_equal(ru_store_open(a.dir, 4 * MIB, 0, &a.store), RU_OK);
+    assert_int_equal(ru_store_open(a.dir, 4 * MIB, 0, ru_schema_upgrades, &a.store), RU_OK);
     s_copy_log(&a, &c);
     s_act(&a, RU_KIND_POST, NULL, "back");
     s_log log = {0};
@@ -1372,7 +1373,7 @@ test_schema_2_store_upgraded(void **state)
     assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "schema", 6, &old, sizeof old), RU_OK);
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     ru_store_destroy(&a.store);
-    assert_int_equal(ru_store_open(a.dir, 4 * MIB, 0, &a.store), RU_OK);
+    assert_int_equal(ru_store_open(a.dir, 4 * MIB, 0, ru_schema_upgrades, &a.store), RU_OK);
     uint64_t oldest, total;
     assert_int_equal(s_pending_of(&a, ru_key_public(c.key), &oldest, &total), 1);
     assert_int_equal(total, 1);

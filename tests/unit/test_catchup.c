@@ -43,6 +43,7 @@
 #include "ru_catchup.h"
 #include "ru_dbkey.h"
 #include "ru_order.h"
+#include "ru_schema.h"
 #include "testdir.h"
 #include "testrand.h"
 
@@ -86,7 +87,7 @@ s_open(s_site *site, int fresh)
 {
     if (fresh)
         assert_int_equal(testdir_make(site->dir, sizeof site->dir), 0);
-    assert_int_equal(ru_store_open(site->dir, 64 * MIB, 0, &site->store), RU_OK);
+    assert_int_equal(ru_store_open(site->dir, 64 * MIB, 0, ru_schema_upgrades, &site->store), RU_OK);
     assert_int_equal(ru_store_write(site->store, &site->txn), RU_OK);
 }
 

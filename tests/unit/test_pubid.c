@@ -17,6 +17,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_pubid.h"
+#include "ru_schema.h"
 #include "testdir.h"
 
 #define MIB (1024u * 1024u)
@@ -129,7 +130,7 @@ s_new_store(char *dir, size_t size, ru_txn_t *txn)
 {
     ru_store_t *store;
     assert_int_equal(testdir_make(dir, size), 0);
-    assert_int_equal(ru_store_open(dir, MIB, 0, &store), RU_OK);
+    assert_int_equal(ru_store_open(dir, MIB, 0, ru_schema_upgrades, &store), RU_OK);
     assert_int_equal(ru_store_write(store, txn), RU_OK);
     return store;
 }
@@ -186,7 +187,7 @@ test_schema_1_store_upgraded(void **state)
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     ru_store_destroy(&store);
 
-    assert_int_equal(ru_store_open(dir, MIB, 0, &store), RU_OK);
+    assert_int_equal(ru_store_open(dir, MIB, 0, ru_schema_upgrades, &store), RU_OK);
     s_check_kinds(store, paris, &group);
     MDB_val val;
     size_t len;

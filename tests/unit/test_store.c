@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ru_restore.h"
+#include "ru_schema.h"
 #include "ru_store.h"
 #include "testdir.h"
 
@@ -47,7 +48,7 @@ static ru_store_t *
 s_open(size_t size, size_t max)
 {
     ru_store_t *store;
-    assert_int_equal(ru_store_open(s_dir, size, max, &store), RU_OK);
+    assert_int_equal(ru_store_open(s_dir, size, max, ru_schema_upgrades, &store), RU_OK);
     return store;
 }
 
@@ -154,7 +155,7 @@ test_digest_is_order_independent(void **state)
     char dir_b[512];
     assert_int_equal(testdir_make(dir_b, sizeof dir_b), 0);
     ru_store_t *a = s_open(MIB, 0), *b;
-    assert_int_equal(ru_store_open(dir_b, MIB, 0, &b), RU_OK);
+    assert_int_equal(ru_store_open(dir_b, MIB, 0, ru_schema_upgrades, &b), RU_OK);
     uint8_t empty[RU_HASH_BYTES], da[RU_HASH_BYTES], db[RU_HASH_BYTES];
     s_digest(a, empty);
     /* the same final records, written in other orders and with detours */
@@ -242,12 +243,13 @@ test_schema_mismatch_refused(void **state)
     assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "schema", 6, &future, sizeof future), RU_OK);
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     ru_store_destroy(&store);
-    assert_int_equal(ru_store_open(s_dir, MIB, 0, &store), RU_E_SCHEMA);
+    assert_int_equal(ru_store_open(s_dir, MIB, 0, ru_schema_upgrades, &store), RU_E_SCHEMA);
     assert_null(store);
 }
 
 /*  A store of an older schema lacks the databases added since: a
- *  read-only open, which can neither upgrade nor make them, says so. */
+ *  read-only open, which can neither upgrade nor make them, says so, and
+ *  so does a write open given no upgrade steps; one given them upgrades. */
 static void
 test_older_schema_read_only(void **state)
 {
@@ -264,7 +266,9 @@ test_older_schema_read_only(void **state)
     ru_store_destroy(&store);
     assert_int_equal(ru_store_open_readonly(s_dir, &store), RU_E_SCHEMA);
     assert_null(store);
-    assert_int_equal(ru_store_open(s_dir, MIB, 0, &store), RU_OK); /* upgraded */
+    assert_int_equal(ru_store_open(s_dir, MIB, 0, NULL, &store), RU_E_SCHEMA);
+    assert_null(store);
+    assert_int_equal(ru_store_open(s_dir, MIB, 0, ru_schema_upgrades, &store), RU_OK); /* upgraded */
     ru_store_destroy(&store);
     assert_int_equal(ru_store_open_readonly(s_dir, &store), RU_OK);
     ru_store_destroy(&store);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ru_schema.h"
 #include "ru_writer.h"
 #include "testdir.h"
 
@@ -46,7 +47,7 @@ s_setup(void **state)
 {
     (void) state;
     if (testdir_make(s_dir, sizeof s_dir) || ru_key_generate(&s_key) ||
-        ru_store_open(s_dir, MIB, 16 * MIB, &s_store) ||
+        ru_store_open(s_dir, MIB, 16 * MIB, ru_schema_upgrades, &s_store) ||
         ru_writer_new(s_store, s_key, NULL, NULL, NULL, &s_writer))
         return -1;
     return 0;
@@ -222,7 +223,7 @@ s_publishing_setup(void **state)
     s_publishing *t = calloc(1, sizeof *t);
     *state = t;
     if (!t || testdir_make(t->dir, sizeof t->dir) ||
-        ru_store_open(t->dir, MIB, 16 * MIB, &t->store) ||
+        ru_store_open(t->dir, MIB, 16 * MIB, ru_schema_upgrades, &t->store) ||
         !(t->published = zsock_new_pull("@" PUBLISHED)))
         return -1;
     zsock_set_rcvtimeo(t->published, WAIT_MS);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ru_account.h"
+#include "ru_schema.h"
 #include "testdir.h"
 
 #define MIB (1024u * 1024u)
@@ -46,7 +47,7 @@ testnode_open(testnode_t *t, const char *const *users)
     snprintf(t->node.cfg.site, sizeof t->node.cfg.site, "paris");
     snprintf(t->node.public_url, sizeof t->node.public_url, "http://paris.test");
     ru_hlc_init(&t->hlc, RU_HLC_DEFAULT_SKEW_MS);
-    if (ru_store_open(t->dir, 8 * MIB, 0, &t->node.store) != RU_OK ||
+    if (ru_store_open(t->dir, 8 * MIB, 0, ru_schema_upgrades, &t->node.store) != RU_OK ||
         ru_key_generate(&t->node.key) != RU_OK || ru_key_generate(&t->nozay) != RU_OK)
         return -1;
     for (; *users; users++)

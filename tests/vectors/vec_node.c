@@ -8,6 +8,7 @@
 #include "ruche/ru_update.h"
 
 #include "ru_apply.h"
+#include "ru_schema.h"
 #include "testdir.h"
 
 #define S_MAP_BYTES (8u * 1024u * 1024u)
@@ -22,7 +23,7 @@ vec_node_open(vec_node_t *node, const uint8_t (*trust)[RU_KEY_BYTES], int n)
         return -1;
     memcpy(node->trust.keys, trust, (size_t) n * RU_KEY_BYTES);
     node->trust.n = n;
-    return ru_store_open(node->dir, S_MAP_BYTES, 0, &node->store) == RU_OK ? 0 : -1;
+    return ru_store_open(node->dir, S_MAP_BYTES, 0, ru_schema_upgrades, &node->store) == RU_OK ? 0 : -1;
 }
 
 void
