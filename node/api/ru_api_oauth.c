@@ -35,7 +35,7 @@
 
 #include "ru_api.h"
 #include "ru_oauth.h"
-#include "ru_ratelimit.h"
+#include "ru_throttle.h"
 
 #define S_CSRF_COOKIE "ruche_oauth_csrf"
 #define S_MAX_APP_NAME 200
@@ -313,7 +313,7 @@ ru_api_create_app(ru_req_t *req)
 {
     const char *name, *scopes, *site;
     json_t *uris;
-    int refused = ru_ratelimit_addr_check(req->node->apps, req, "app registrations");
+    int refused = ru_throttle_addr_check(req->node->apps, req, "app registrations");
     if (refused)
         return refused;
     if (!s_app_params(req, &name, &uris, &scopes, &site))
@@ -332,7 +332,7 @@ ru_api_create_app(ru_req_t *req)
                   scopes, "secret", hash, "created_ms", (json_int_t) ru_hlc_wall_ms());
     ru_err err = app ? ru_writer_call(req->node->writer, s_put_app, app) : RU_E_NOMEM;
     if (!err) /* each app stored counts: [http] app_registrations */
-        ru_ratelimit_addr_count(req->node->apps, req);
+        ru_throttle_addr_count(req->node->apps, req);
     json_t *j = err ? NULL : s_app_entity(app, client_id, secret);
     json_decref(app);
     sodium_memzero(secret, sizeof secret);
@@ -582,14 +582,14 @@ ru_api_authorize(ru_req_t *req)
     if (status)
         return status;
     const char *name = ru_http_param(req, "username");
-    long wait = ru_ratelimit_login_wait(req, name);
+    long wait = ru_throttle_login_wait(req, name);
     if (!s_csrf_form_ok(req))
         status = s_login_form(req, &a, 403, "This form has expired: please sign in again.");
     else if (wait) {
         ru_http_header(req, "Retry-After", "%ld", wait);
         status = s_login_form(req, &a, 429, "Too many failed sign-ins: try again later.");
     } else if (!s_password_ok(req, name, ru_http_param(req, "password"))) {
-        ru_ratelimit_login_failed(req, name);
+        ru_throttle_login_failed(req, name);
         status = s_login_form(req, &a, 401, "Wrong user name or password.");
     } else
         status = s_grant_code(req, &a, name);
@@ -751,11 +751,11 @@ s_grant_password(ru_req_t *req, s_client_t *c)
 {
     const char *name = ru_http_param(req, "username");
     s_issue_t is = {NULL, NULL, c->app ? c->id : NULL, RU_OAUTH_ALL_SCOPES, "", ""};
-    int refused = ru_ratelimit_login_check(req, name);
+    int refused = ru_throttle_login_check(req, name);
     if (refused)
         return refused;
     if (!s_password_ok(req, name, ru_http_param(req, "password"))) {
-        ru_ratelimit_login_failed(req, name);
+        ru_throttle_login_failed(req, name);
         return s_oauth_error(req, 400, "invalid_grant", "wrong user name or password");
     }
     if (c->app && !s_asked_scope(req, c->app, &is))

@@ -25,7 +25,7 @@
 #include <civetweb.h>
 
 #include "ru_api.h"
-#include "ru_ratelimit.h"
+#include "ru_throttle.h"
 
 #define S_COOKIE_DAYS 30
 
@@ -85,11 +85,11 @@ ru_api_sign_in(ru_req_t *req)
         return ru_http_error(req, 403, "sign in from this site's own page");
     if (!name || !*name || !password || !*password)
         return ru_http_error(req, 422, "username and password are required");
-    int limited = ru_ratelimit_login_check(req, name);
+    int limited = ru_throttle_login_check(req, name);
     if (limited)
         return limited;
     if (ru_api_check_password(req, name, password) != RU_OK) {
-        ru_ratelimit_login_failed(req, name);
+        ru_throttle_login_failed(req, name);
         return ru_http_error(req, 401, "wrong user name or password");
     }
     char token[RU_TOKEN_TEXT_SIZE];

@@ -16,7 +16,8 @@
  *
  *  Thread rules: every function may be called from any thread (one mutex).
  *  The counting functions take the time (monotonic milliseconds) as an
- *  argument, so tests need no sleeping; the login functions read the clock.
+ *  argument, so tests need no sleeping. What requests are counted by (an
+ *  address, a user name) is ru_throttle.h's, in the API layer.
  */
 #ifndef RU_RATELIMIT_H
 #define RU_RATELIMIT_H
@@ -25,8 +26,6 @@
 #include <stdint.h>
 
 #include "ruche/ru_error.h"
-
-#include "ru_http.h"
 
 typedef struct ru_ratelimit ru_ratelimit_t;
 
@@ -45,25 +44,5 @@ void ru_ratelimit_fail(ru_ratelimit_t *self, const void *key, size_t len, uint64
 
 /*  The monotonic clock in milliseconds. */
 uint64_t ru_ratelimit_now_ms(void);
-
-/*  Login attempts, counted in node->logins by the request's remote address
- *  (an IPv6 address by its /64, which one host usually holds whole) and by
- *  the user name tried.
- *
- *  Seconds (rounded up) before req may try to sign in as user; 0: now. */
-long ru_ratelimit_login_wait(ru_req_t *req, const char *user);
-/*  0 when req may try to sign in as user; else answers 429 {"error"} with
- *  a Retry-After header and returns 429. */
-int ru_ratelimit_login_check(ru_req_t *req, const char *user);
-/*  Counts a failed sign-in of req as user (both keys). */
-void ru_ratelimit_login_failed(ru_req_t *req, const char *user);
-
-/*  Other events counted by the request's address alone in a limiter of
- *  their own (node->apps: app registrations). 0 when req may go on; else
- *  answers 429 {"error": "too many WHAT ..."} with Retry-After and returns
- *  429. */
-int ru_ratelimit_addr_check(ru_ratelimit_t *self, ru_req_t *req, const char *what);
-/*  Counts one event of req's address. */
-void ru_ratelimit_addr_count(ru_ratelimit_t *self, ru_req_t *req);
 
 #endif
