@@ -15,7 +15,7 @@
 
 #include "ru_api.h"
 #include "ru_dbkey.h"
-#include "ru_notify.h"
+#include "ru_notify_view.h"
 #include "ru_pubid.h"
 
 #define S_ALL_TYPES (((1u << (RU_NOTIFY_MAX + 1)) - 1) & ~1u)

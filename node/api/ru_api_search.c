@@ -14,7 +14,7 @@
 
 #include "ru_api.h"
 #include "ru_pubid.h"
-#include "ru_search.h"
+#include "ru_search_query.h"
 
 #define S_MAX_Q 1000 /* bytes of a query */
 

@@ -53,7 +53,7 @@
 #include "ru_entity.h"
 #include "ru_event.h"
 #include "ru_log.h"
-#include "ru_notify.h"
+#include "ru_notify_view.h"
 #include "ru_web.h"
 
 #define S_LOG "stream"

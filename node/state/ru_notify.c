@@ -11,7 +11,7 @@
  *  notif_keys answers "was this user told of this already?" (a second like
  *  of one status, or an edit of a status that mentioned them, tells them
  *  nothing new), finds what an unlike or unfollow takes back, and lets
- *  ru_notify_each() find the notifications of one update without a scan.
+ *  ru_notify_made() find the notifications of one update without a scan.
  *  Dismissing keeps the subject, so dismissed news does not come back.
  *
  *  Applying and reporting share one step, s_collect(): the list of users
@@ -21,10 +21,10 @@
  */
 #include "ru_notify.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ruche/ru_hlc.h"
 
 #include "ru_account.h"
 #include "ru_dbkey.h"
@@ -381,33 +381,9 @@ ru_notify_apply(const ru_state_t *st, const ru_update_t *u)
  *  Reading
  */
 
-json_t *
-ru_notify_view(const ru_view_t *v, uint64_t id, const ru_notify_rec_t *rec)
-{
-    json_t *status = NULL;
-    if (rec->has_status) {
-        ru_post_rec_t post;
-        if (ru_state_get_post(v->txn, &rec->status, &post) != RU_OK ||
-            !ru_view_visible(v, &rec->status, &post) ||
-            !(status = ru_view_status(v, &rec->status, &post)))
-            return NULL;
-    }
-    char text[24];
-    snprintf(text, sizeof text, "%" PRIu64, id);
-    json_t *j =
-        json_pack("{s:s, s:s, s:o, s:o}", "id", text, "type", ru_notify_type_name(rec->type),
-                  "created_at", ru_view_time(ru_hlc_ms(rec->hlc)), "account",
-                  ru_view_account(v, rec->actor_home, rec->actor_name));
-    if (j && status)
-        json_object_set_new(j, "status", status);
-    else
-        json_decref(status);
-    return j;
-}
-
 /*  Calls fn with event i's notification if u is what made it. */
 static ru_err
-s_report(const ru_view_t *v, const s_events *ev, int i, ru_notify_fn fn, void *ctx)
+s_report(const s_events *ev, int i, ru_notify_made_fn fn, void *ctx)
 {
     uint8_t subject[S_SUBJECT_MAX], key[RU_NOTIFY_KEY_MAX];
     uint64_t id;
@@ -422,25 +398,20 @@ s_report(const ru_view_t *v, const s_events *ev, int i, ru_notify_fn fn, void *c
         return s_noop_if_missing(err);
     if (memcmp(rec.cause.origin, ev->u->origin, RU_KEY_BYTES) != 0 || rec.cause.seq != ev->u->seq)
         return RU_OK; /* an earlier update's */
-    ru_view_t as = *v;
-    as.viewer = ev->names[i];
-    json_t *j = ru_notify_view(&as, id, &rec);
-    if (j)
-        fn(ctx, ev->names[i], j);
-    json_decref(j);
+    fn(ctx, ev->names[i], id, &rec);
     return RU_OK;
 }
 
 ru_err
-ru_notify_each(const ru_view_t *v, const ru_update_t *u, ru_notify_fn fn, void *ctx)
+ru_notify_made(ru_txn_t *txn, const uint8_t *self, ru_site_resolver resolve, void *resolve_ctx,
+               const ru_update_t *u, ru_notify_made_fn fn, void *ctx)
 {
     if (u->kind == RU_KIND_UNLIKE || u->kind == RU_KIND_UNFOLLOW)
         return RU_OK;
     ru_err err;
-    s_events *ev =
-        s_collect(v->txn, ru_key_public(v->node->key), ru_view_site_key, v->node, u, &err);
+    s_events *ev = s_collect(txn, self, resolve, resolve_ctx, u, &err);
     for (int i = 0; ev && !err && i < ev->n; i++)
-        err = s_report(v, ev, i, fn, ctx);
+        err = s_report(ev, i, fn, ctx);
     free(ev);
     return err;
 }

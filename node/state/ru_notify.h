@@ -8,7 +8,8 @@
  *  nozay. Nobody is notified of their own actions.
  *
  *  Notifications are local state (the notifs and notif_keys databases, not
- *  in the state digest): each node keeps those of its own users.
+ *  in the state digest): each node keeps those of its own users. This
+ *  module keeps them; ru_notify_view.h shows them to clients.
  *  ru_notify_apply() runs inside ru_state_apply(), in the store actor's
  *  transaction, and reads the replicated state only; the wall clock it
  *  reads for ids touches nothing replicated.
@@ -32,13 +33,10 @@
 #ifndef RU_NOTIFY_H
 #define RU_NOTIFY_H
 
-#include <jansson.h>
-
 #include "ruche/ru_error.h"
 #include "ruche/ru_update.h"
 
 #include "ru_state.h"
-#include "ru_view.h"
 
 typedef enum {
     RU_NOTIFY_MENTION = 1,
@@ -67,15 +65,15 @@ typedef struct {
  *  node; called by ru_state_apply() after u is applied, in its transaction. */
 RU_MUST_CHECK ru_err ru_notify_apply(const ru_state_t *st, const ru_update_t *u);
 
-/*  For the event streams: calls fn for every notification that the
- *  applied update u made for a user of this node, still there and visible
- *  to them as of v's transaction (a committed one: call it after the
- *  commit). recipient is the user's name; notification is the Mastodon
- *  Notification entity as GET /api/v1/notifications shows it, borrowed
- *  (fn increfs it to keep it). v->viewer is ignored. Errors are store
- *  errors only. */
-typedef void (*ru_notify_fn)(void *ctx, const char *recipient, json_t *notification);
-RU_MUST_CHECK ru_err ru_notify_each(const ru_view_t *v, const ru_update_t *u, ru_notify_fn fn,
+/*  Calls fn for every notification that the applied update u made for a
+ *  user of this node (self: this node's key; resolve names other sites'
+ *  keys, as in ru_state_t) and that is still stored, as of txn (a
+ *  committed one: call it after the commit): its recipient, id and record
+ *  (a view into txn). Errors are store errors only. */
+typedef void (*ru_notify_made_fn)(void *ctx, const char *recipient, uint64_t id,
+                                  const ru_notify_rec_t *rec);
+RU_MUST_CHECK ru_err ru_notify_made(ru_txn_t *txn, const uint8_t *self, ru_site_resolver resolve,
+                                    void *resolve_ctx, const ru_update_t *u, ru_notify_made_fn fn,
                                     void *ctx);
 
 /*  "mention", "reply", "favourite", "follow"; NULL for other values. */
@@ -88,11 +86,6 @@ ru_notify_type ru_notify_type_from_name(const char *name);
 size_t ru_notify_key(uint8_t *out, const char *recipient, uint64_t id);
 /*  Decodes a record of the notifs database; RU_E_STORE if malformed. */
 RU_MUST_CHECK ru_err ru_notify_rec_decode(const void *bytes, size_t len, ru_notify_rec_t *rec);
-/*  The Notification entity of rec (id id) as v->viewer, its recipient,
- *  sees it; NULL when its status is gone or hidden from them. The caller
- *  owns the reference. */
-json_t *ru_notify_view(const ru_view_t *v, uint64_t id, const ru_notify_rec_t *rec);
-
 /*  Store actor requests: removes one notification of recipient
  *  (RU_E_NOT_FOUND if there is none), or all of them. */
 RU_MUST_CHECK ru_err ru_notify_dismiss(ru_txn_t *txn, const char *recipient, uint64_t id);

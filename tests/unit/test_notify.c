@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ru_notify.h"
+#include "ru_notify_view.h"
 #include "testnode.h"
 
 static testnode_t s_t;

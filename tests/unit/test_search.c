@@ -20,7 +20,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_fold.h"
-#include "ru_search.h"
+#include "ru_search_query.h"
 #include "ru_words.h"
 #include "testnode.h"
 
