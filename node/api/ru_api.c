@@ -101,7 +101,7 @@ ru_api_find_status(ru_txn_t *txn, const char *id, ru_ref_t *ref, ru_post_rec_t *
     if (ru_pubid_status_parse(id, pos) != RU_OK)
         return RU_E_NOT_FOUND;
     ru_err err = ru_pubid_status_ref(txn, pos, ref);
-    return err ? err : ru_state_get_post(txn, ref, rec);
+    return err ? err : ru_post_rec_get(txn, ref, rec);
 }
 
 typedef struct {

@@ -15,7 +15,7 @@ ru_notify_view(const ru_view_t *v, uint64_t id, const ru_notify_rec_t *rec)
     json_t *status = NULL;
     if (rec->has_status) {
         ru_post_rec_t post;
-        if (ru_state_get_post(v->txn, &rec->status, &post) != RU_OK ||
+        if (ru_post_rec_get(v->txn, &rec->status, &post) != RU_OK ||
             !ru_view_visible(v, &rec->status, &post) ||
             !(status = ru_view_status(v, &rec->status, &post)))
             return NULL;
@@ -56,6 +56,6 @@ ru_err
 ru_notify_each(const ru_view_t *v, const ru_update_t *u, ru_notify_fn fn, void *ctx)
 {
     s_each e = {v, fn, ctx};
-    return ru_notify_made(v->txn, ru_key_public(v->node->key), ru_view_site_key, v->node, u,
-                          s_made, &e);
+    return ru_notify_made(v->txn, ru_key_public(v->node->key), ru_view_site_key, v->node, u, s_made,
+                          &e);
 }

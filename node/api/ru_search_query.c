@@ -42,7 +42,7 @@ s_consider(s_hits *h, const ru_ref_t *ref)
 {
     ru_post_rec_t rec;
     unsigned found = 0;
-    if (ru_state_get_post(h->v->txn, ref, &rec) != RU_OK || !ru_view_visible(h->v, ref, &rec) ||
+    if (ru_post_rec_get(h->v->txn, ref, &rec) != RU_OK || !ru_view_visible(h->v, ref, &rec) ||
         (h->q->has_account && ru_pubid_user(ref->origin, rec.author) != h->q->account_id))
         return;
     ru_fold_match(h->t, rec.text.ptr, rec.text.len, 0, &found);

@@ -119,7 +119,7 @@ ru_prom_add(ru_prom_t *self, ru_prom_fn fn, void *ctx)
             err = RU_E_NOMEM;
     }
     if (!err)
-        self->list[self->n++] = (s_collector) {fn, ctx};
+        self->list[self->n++] = (s_collector){fn, ctx};
     pthread_mutex_unlock(&self->mutex);
     return err;
 }

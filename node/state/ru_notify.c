@@ -135,7 +135,7 @@ s_mentions(s_events *ev, const uint8_t *origin, ru_str_t text)
 static ru_err
 s_live_post(const s_events *ev, const ru_ref_t *ref, ru_post_rec_t *rec)
 {
-    ru_err err = ru_state_get_post(ev->txn, ref, rec);
+    ru_err err = ru_post_rec_get(ev->txn, ref, rec);
     return !err && rec->deleted ? RU_E_NOT_FOUND : err;
 }
 
@@ -366,10 +366,11 @@ s_take_back(const s_events *ev, int i)
 }
 
 ru_err
-ru_notify_apply(const ru_state_t *st, const ru_update_t *u)
+ru_notify_apply(ru_txn_t *txn, const uint8_t *self, ru_site_resolver resolve, void *resolve_ctx,
+                const ru_update_t *u)
 {
     ru_err err;
-    s_events *ev = s_collect(st->txn, st->self, st->resolve, st->resolve_ctx, u, &err);
+    s_events *ev = s_collect(txn, self, resolve, resolve_ctx, u, &err);
     int take_back = u->kind == RU_KIND_UNLIKE || u->kind == RU_KIND_UNFOLLOW;
     for (int i = 0; ev && !err && i < ev->n; i++)
         err = take_back ? s_take_back(ev, i) : s_make(ev, i);

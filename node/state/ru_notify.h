@@ -36,7 +36,8 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_update.h"
 
-#include "ru_state.h"
+#include "ru_record.h"
+#include "ru_store.h"
 
 typedef enum {
     RU_NOTIFY_MENTION = 1,
@@ -61,13 +62,20 @@ typedef struct {
 /*  Bytes of a key of the notifs database: recipient | 0 | id. */
 #define RU_NOTIFY_KEY_MAX (RU_MAX_NAME + 1 + 8)
 
+/*  Resolves a site name of a mention (@bob@nozay) to its node key; returns
+ *  1 and fills key when known. */
+typedef int (*ru_site_resolver)(void *ctx, const char *site, uint8_t *key);
+
 /*  Records the notifications u makes (or takes back) for users of this
- *  node; called by ru_state_apply() after u is applied, in its transaction. */
-RU_MUST_CHECK ru_err ru_notify_apply(const ru_state_t *st, const ru_update_t *u);
+ *  node (self: this node's key; resolve, which may be NULL, names other
+ *  sites' keys); called by ru_state_apply() after u is applied, in its
+ *  write transaction txn. */
+RU_MUST_CHECK ru_err ru_notify_apply(ru_txn_t *txn, const uint8_t *self, ru_site_resolver resolve,
+                                     void *resolve_ctx, const ru_update_t *u);
 
 /*  Calls fn for every notification that the applied update u made for a
  *  user of this node (self: this node's key; resolve names other sites'
- *  keys, as in ru_state_t) and that is still stored, as of txn (a
+ *  keys, as in ru_notify_apply()) and that is still stored, as of txn (a
  *  committed one: call it after the commit): its recipient, id and record
  *  (a view into txn). Errors are store errors only. */
 typedef void (*ru_notify_made_fn)(void *ctx, const char *recipient, uint64_t id,

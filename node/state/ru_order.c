@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ru_apply.h"
 #include "ru_dbkey.h"
 #include "ru_log.h"
 
@@ -37,7 +36,8 @@ ru_order_note(ru_txn_t *txn, const uint8_t *origin, uint64_t seq)
     ru_dbkey_be64(pos, next);
     err = ru_txn_put(txn, RU_DB_order, key, ru_dbkey_ref(key, origin, seq), pos, sizeof pos);
     ru_dbkey_be64(pos, next + 1);
-    return err ? err : ru_txn_put(txn, RU_DB_meta, S_META_NEXT, strlen(S_META_NEXT), pos, sizeof pos);
+    return err ? err
+               : ru_txn_put(txn, RU_DB_meta, S_META_NEXT, strlen(S_META_NEXT), pos, sizeof pos);
 }
 
 ru_err
@@ -64,6 +64,7 @@ typedef struct {
     ru_ref_t *deps;
     uint32_t n_deps, cap;
     int loaded;
+    ru_order_deps_fn each_dep;
 } s_lane;
 
 static int
@@ -100,7 +101,7 @@ s_load(ru_txn_t *txn, s_lane *l)
     ru_update_t u;
     ru_update_init(&u);
     if (ru_envelope_parse(val.mv_data, val.mv_size, &env) == RU_OK &&
-        ru_update_decode(&env, &u) == RU_OK && ru_apply_each_dep(&u, s_add_dep, l))
+        ru_update_decode(&env, &u) == RU_OK && l->each_dep(&u, s_add_dep, l))
         err = RU_E_NOMEM;
     ru_update_fini(&u);
     return err;
@@ -145,37 +146,37 @@ s_pass(ru_txn_t *txn, ru_clock_t *placed, s_lane *lanes, uint32_t n, int *progre
 }
 
 ru_err
-ru_order_upgrade(ru_txn_t *txn)
+ru_order_rebuild(ru_txn_t *txn, const ru_clock_t *heads, ru_order_deps_fn deps)
 {
-    ru_clock_t heads, placed;
-    ru_clock_init(&heads);
+    ru_clock_t placed;
     ru_clock_init(&placed);
-    ru_err err = ru_apply_clock(txn, &heads);
-    s_lane *lanes = err ? NULL : calloc(heads.n ? heads.n : 1, sizeof *lanes);
-    if (!err && !lanes)
+    ru_err err = RU_OK;
+    s_lane *lanes = calloc(heads->n ? heads->n : 1, sizeof *lanes);
+    if (!lanes)
         err = RU_E_NOMEM;
-    for (uint32_t i = 0; !err && i < heads.n; i++) {
-        memcpy(lanes[i].origin, heads.v[i].origin, RU_KEY_BYTES);
+    for (uint32_t i = 0; !err && i < heads->n; i++) {
+        memcpy(lanes[i].origin, heads->v[i].origin, RU_KEY_BYTES);
         lanes[i].next = 1;
-        lanes[i].head = heads.v[i].seq;
+        lanes[i].head = heads->v[i].seq;
+        lanes[i].each_dep = deps;
     }
     int progress = 1;
     while (!err && progress)
-        err = s_pass(txn, &placed, lanes, heads.n, &progress);
+        err = s_pass(txn, &placed, lanes, heads->n, &progress);
     uint64_t left = 0;
-    for (uint32_t i = 0; !err && i < heads.n; i++)
+    for (uint32_t i = 0; !err && i < heads->n; i++)
         while (!err && lanes[i].next <= lanes[i].head) {
             left++;
             err = s_place(txn, &placed, &lanes[i]);
         }
     if (left)
-        ru_log_warn("store", "%llu updates of the log placed in seq order: their dependencies "
-                             "are not in the log",
+        ru_log_warn("store",
+                    "%llu updates of the log placed in seq order: their dependencies "
+                    "are not in the log",
                     (unsigned long long) left);
-    for (uint32_t i = 0; lanes && i < heads.n; i++)
+    for (uint32_t i = 0; lanes && i < heads->n; i++)
         free(lanes[i].deps);
     free(lanes);
-    ru_clock_fini(&heads);
     ru_clock_fini(&placed);
     return err;
 }

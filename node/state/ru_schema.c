@@ -6,9 +6,22 @@
 #include "ru_pubid.h"
 #include "ru_state.h"
 
+/*  Schema 3 to 4: the order index, rebuilt by the rule apply follows. */
+static ru_err
+s_order_upgrade(ru_txn_t *txn)
+{
+    ru_clock_t heads;
+    ru_clock_init(&heads);
+    ru_err err = ru_apply_clock(txn, &heads);
+    if (!err)
+        err = ru_order_rebuild(txn, &heads, ru_apply_each_dep);
+    ru_clock_fini(&heads);
+    return err;
+}
+
 const ru_store_upgrade_fn ru_schema_upgrades[RU_STORE_SCHEMA] = {
     [1] = ru_pubid_upgrade,
     [2] = ru_apply_upgrade,
-    [3] = ru_order_upgrade,
+    [3] = s_order_upgrade,
     [4] = ru_state_upgrade,
 };

@@ -264,15 +264,6 @@ s_put_post(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_p
     return err;
 }
 
-ru_err
-ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec)
-{
-    uint8_t key[RU_DBKEY_REF];
-    MDB_val val;
-    ru_err err = ru_txn_get(txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
-    return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
-}
-
 /*  Copies the value at key of db into copy (reset first): a copy stays
  *  valid through the writes that follow, a view does not. */
 static ru_err
@@ -678,7 +669,7 @@ ru_state_apply(const ru_state_t *st, const ru_update_t *u)
     ru_err err = s_note_ids(st, u);
     if (!err)
         err = s_handlers[u->kind](st, u);
-    return err ? err : ru_notify_apply(st, u);
+    return err ? err : ru_notify_apply(st->txn, st->self, st->resolve, st->resolve_ctx, u);
 }
 
 /*  ---------------------------------------------------------------------

@@ -26,12 +26,9 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_update.h"
 
+#include "ru_notify.h"
 #include "ru_record.h"
 #include "ru_store.h"
-
-/*  Resolves a site name of a mention (@bob@nozay) to its node key; returns
- *  1 and fills key when known. */
-typedef int (*ru_site_resolver)(void *ctx, const char *site, uint8_t *key);
 
 typedef struct {
     ru_txn_t *txn;            /* a write transaction */
@@ -43,10 +40,6 @@ typedef struct {
 /*  Applies u. Malformed references (a reply to a like, an edit by someone
  *  else) are no-ops, not errors; errors are store errors only. */
 RU_MUST_CHECK ru_err ru_state_apply(const ru_state_t *st, const ru_update_t *u);
-
-/*  Loads the post or reply ref (a view into txn's pages: see ru_record.h);
- *  RU_E_NOT_FOUND if there is none. */
-RU_MUST_CHECK ru_err ru_state_get_post(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec);
 
 /*  What the instance information counts, each in constant time: the
  *  statuses (posts and replies, not deleted) of the site self, kept as

@@ -26,7 +26,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_pubid.h"
-#include "ru_state.h"
+#include "ru_record.h"
 
 #define S_META_MARK "search_mark"
 #define S_ID RU_PUBID_POS /* bytes of a status id */
@@ -349,7 +349,7 @@ s_merge(ru_txn_t *txn, s_mark *m, s_batch *b)
         memcpy(ref.origin, key + 8, RU_KEY_BYTES);
         ref.seq = ru_dbkey_get64(key + 8 + RU_KEY_BYTES);
         if (k.mv_size == RU_DBKEY_POS && memcmp(key, m->id, S_ID) > 0) {
-            if (ru_state_get_post(txn, &ref, &rec) == RU_OK)
+            if (ru_post_rec_get(txn, &ref, &rec) == RU_OK)
                 s_batch_add(b, key, rec.text);
             memcpy(m->id, key, S_ID);
             taken++;

@@ -10,6 +10,8 @@
 
 #include "ruche/ru_mp.h"
 
+#include "ru_dbkey.h"
+
 #define S_POST_FIELDS 12
 #define S_GROUP_FIELDS 5
 #define S_PROFILE_FIELDS 3
@@ -202,4 +204,13 @@ ru_counts_rec_decode(const void *bytes, size_t len, ru_counts_rec_t *rec)
     rec->statuses = v[0];
     rec->following = v[1];
     rec->followers = v[2];
+}
+
+ru_err
+ru_post_rec_get(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec)
+{
+    uint8_t key[RU_DBKEY_REF];
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_posts, key, ru_dbkey_ref(key, ref->origin, ref->seq), &val);
+    return err ? err : ru_post_rec_decode(val.mv_data, val.mv_size, rec);
 }

@@ -20,6 +20,8 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_update.h"
 
+#include "ru_store.h"
+
 typedef struct {
     ru_kind kind;    /* RU_KIND_POST or RU_KIND_REPLY */
     ru_str_t author; /* name at the origin */
@@ -73,5 +75,9 @@ void ru_group_rec_encode(const ru_group_rec_t *rec, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_group_rec_decode(const void *bytes, size_t len, ru_group_rec_t *rec);
 void ru_profile_rec_encode(const ru_profile_rec_t *rec, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec);
+
+/*  Loads the post or reply ref from the posts database (a view into txn's
+ *  pages, as above); RU_E_NOT_FOUND if there is none. */
+RU_MUST_CHECK ru_err ru_post_rec_get(ru_txn_t *txn, const ru_ref_t *ref, ru_post_rec_t *rec);
 
 #endif

@@ -885,7 +885,7 @@ s_pick_target(s_node *nd, ru_ref_t *t)
         ru_post_rec_t rec;
         memcpy(t->origin, ru_key_public(o->key), RU_KEY_BYTES);
         t->seq = seq;
-        found = ru_state_get_post(&txn, t, &rec) == RU_OK;
+        found = ru_post_rec_get(&txn, t, &rec) == RU_OK;
     }
     ru_txn_abort(&txn);
     return found;

@@ -15,7 +15,7 @@
  *  Then the seams: updates paris applies while it serves the catch-up
  *  (appended after what was sent) reach lyon in the same session; a
  *  store of schema 2, made before the index, gets positions in a causal
- *  order when it opens (ru_order_upgrade); and an update without a
+ *  order when it opens (ru_order_rebuild); and an update without a
  *  position is still served.
  *
  *  Then what is served from pending: paris holds thousands of nozay's

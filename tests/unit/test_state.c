@@ -244,7 +244,7 @@ test_like_survives_a_spill(void **state)
     ru_ref_t ref;
     memcpy(ref.origin, post.origin, RU_KEY_BYTES);
     ref.seq = 1;
-    assert_int_equal(ru_state_get_post(&txn, &ref, &rec), RU_OK);
+    assert_int_equal(ru_post_rec_get(&txn, &ref, &rec), RU_OK);
     assert_int_equal(rec.likes, likes);
     assert_int_equal(rec.author.len, 5);
     assert_memory_equal(rec.author.ptr, "alice", 5);
