@@ -37,10 +37,12 @@
 #include "ru_http.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
-#include "ru_metrics.h"
+#include "ru_ops.h"
+#include "ru_prom.h"
 #include "ru_pubid.h"
 #include "ru_ratelimit.h"
 #include "ru_repl.h"
+#include "ru_reqstats.h"
 #include "ru_restore.h"
 #include "ru_schema.h"
 #include "ru_stream.h"
@@ -441,30 +443,76 @@ s_reload(ru_node_t *node, int argc, char **argv)
     free(cfg);
 }
 
+/*  The API's routes and the operators', in one table ending with a NULL
+ *  method, and in *n how many; the caller frees it. */
+static ru_route_t *
+s_routes(int *n)
+{
+    size_t a = 0, o = 0;
+    while (ru_api_routes[a].method)
+        a++;
+    while (ru_ops_routes[o].method)
+        o++;
+    ru_route_t *all = calloc(a + o + 1, sizeof *all);
+    if (all) {
+        memcpy(all, ru_api_routes, a * sizeof *all);
+        memcpy(all + a, ru_ops_routes, (o + 1) * sizeof *all);
+    }
+    *n = (int) (a + o);
+    return all;
+}
+
+/*  The labels of route i of a table (ru_reqstats.h). */
+static void
+s_route_label(const void *ctx, int i, const char **method, const char **pattern)
+{
+    const ru_route_t *r = (const ru_route_t *) ctx + i;
+    *method = r->method;
+    *pattern = r->pattern;
+}
+
+/*  What /metrics pulls (ru_prom.h): each module's collector. */
+static ru_err
+s_collectors(ru_node_t *node)
+{
+    ru_err err = ru_prom_add(node->prom, ru_reqstats_collect, node->reqstats);
+    if (!err)
+        err = ru_prom_add(node->prom, ru_store_collect, node->store);
+    if (!err)
+        err = ru_prom_add(node->prom, ru_writer_collect, node->writer);
+    if (!err)
+        err = ru_prom_add(node->prom, ru_stream_collect, node->stream);
+    return err;
+}
+
 /*  Serves until SIGTERM or SIGINT, reloading peers on SIGHUP (the signals
  *  are blocked in every thread and taken here). */
 static int
 s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
 {
     ru_http_t *http = NULL;
-    if (s_first_admin(node) != RU_OK || ru_stream_new(node, &node->stream) != RU_OK ||
-        ru_metrics_new(ru_api_routes, &node->metrics) != RU_OK ||
-        ru_http_start(node, ru_api_routes, &http) != RU_OK) {
-        ru_stream_destroy(&node->stream);
-        ru_metrics_destroy(&node->metrics);
-        return S_EXIT_FAIL;
+    int n_routes = 0;
+    ru_route_t *routes = s_routes(&n_routes);
+    int status = S_EXIT_FAIL;
+    if (routes && s_first_admin(node) == RU_OK && ru_stream_new(node, &node->stream) == RU_OK &&
+        ru_prom_new(&node->prom) == RU_OK &&
+        ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
+        s_collectors(node) == RU_OK && ru_http_start(node, routes, &http) == RU_OK) {
+        ru_stream_serve_websocket(node->stream, ru_http_context(http));
+        ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
+        int sig = 0;
+        while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
+            s_reload(node, argc, argv);
+        ru_log_info(S_LOG, "stopping on signal %d", sig);
+        ru_stream_close_all(node->stream); /* open streams would hold their threads */
+        ru_http_stop(&http);               /* waits for requests in flight */
+        status = S_EXIT_OK;
     }
-    ru_stream_serve_websocket(node->stream, ru_http_context(http));
-    ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
-    int sig = 0;
-    while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
-        s_reload(node, argc, argv);
-    ru_log_info(S_LOG, "stopping on signal %d", sig);
-    ru_stream_close_all(node->stream); /* open streams would hold their threads */
-    ru_http_stop(&http);               /* waits for requests in flight */
     ru_stream_destroy(&node->stream);
-    ru_metrics_destroy(&node->metrics);
-    return S_EXIT_OK;
+    ru_prom_destroy(&node->prom);
+    ru_reqstats_destroy(&node->reqstats);
+    free(routes);
+    return status;
 }
 
 static int

@@ -7,15 +7,12 @@
 #include "ruche/ru_text.h"
 
 #include "ru_dbkey.h"
-#include "ru_metrics.h"
 #include "ru_pubid.h"
 #include "ru_state.h"
 #include "ru_stream.h"
 
 const ru_route_t ru_api_routes[] = {
     {"GET", "/healthz", ru_api_health, 0},
-    {"GET", "/readyz", ru_metrics_ready, 0},
-    {"GET", "/metrics", ru_metrics_serve, 0},
     {"GET", "/.well-known/nodeinfo", ru_api_nodeinfo_links, 0},
     {"GET", "/nodeinfo/2.0", ru_api_nodeinfo, 0},
     {"POST", "/api/v1/apps", ru_api_create_app, 0},
@@ -62,20 +59,7 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/ruche/v1/groups/:id/timeline", ru_api_group_timeline, 0},
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/users/:name/password", ru_api_admin_passwd, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/users/:name/disable", ru_api_admin_disable, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/users/:name/enable", ru_api_admin_enable, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/users/:name/promote", ru_api_admin_promote, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/users/:name/demote", ru_api_admin_demote, RU_ROUTE_ADMIN},
-    {"GET", "/api/ruche/v1/admin/key", ru_api_admin_key, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/peers", ru_api_admin_add_peer, RU_ROUTE_ADMIN},
-    {"DELETE", "/api/ruche/v1/admin/peers/:site", ru_api_admin_remove_peer, RU_ROUTE_ADMIN},
-    {"POST", "/api/ruche/v1/admin/forks/:origin/resolve", ru_api_admin_resolve_fork,
-     RU_ROUTE_ADMIN},
-    {"GET", "/api/ruche/v1/admin/backup", ru_api_admin_backup, RU_ROUTE_ADMIN_WRITE},
-    {"GET", "/api/ruche/v1/admin/export", ru_api_admin_export, RU_ROUTE_ADMIN},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0},
-    {"GET", "/api/ruche/v1/admin/ops", ru_api_admin_ops, RU_ROUTE_ADMIN},
     {"GET", "/api/v1/streaming", ru_stream_sse, 0}, /* WebSocket: ru_stream.h */
     {"GET", "/api/v1/streaming/health", ru_stream_health, 0},
     {"GET", "/api/v1/streaming/user", ru_stream_sse, 0},

@@ -7,9 +7,9 @@
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
  *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications),
  *  ru_api_search.c (search), ru_api_misc.c (instance, nodeinfo,
- *  health, adding users, replication), ru_api_ops.c (the operator page's
- *  status) and ru_api_admin.c (the administrators' other endpoints:
- *  users, peers, key, backup, export). This file's functions are the glue they have in
+ *  health, adding users, replication); the operators' endpoints (metrics,
+ *  readiness, the operator page, administration) are node/ops's, in a
+ *  table of their own (ru_ops.h). This file's functions are the glue they have in
  *  common: finding a status by id, making a local update through the
  *  store actor, answering with a status.
  */
@@ -19,7 +19,8 @@
 #include "ru_http.h"
 #include "ru_view.h"
 
-/*  Every route of the API, ending with a NULL method. */
+/*  Every route of the API, ending with a NULL method (the operators' are
+ *  ru_ops_routes). */
 extern const ru_route_t ru_api_routes[];
 
 /*  A view for req in txn. */
@@ -125,18 +126,6 @@ int ru_api_nodeinfo(ru_req_t *req);
 int ru_api_health(ru_req_t *req);
 int ru_api_admin_add_user(ru_req_t *req);
 int ru_api_replication(ru_req_t *req);
-int ru_api_admin_ops(ru_req_t *req);
 
-int ru_api_admin_passwd(ru_req_t *req);
-int ru_api_admin_disable(ru_req_t *req);
-int ru_api_admin_enable(ru_req_t *req);
-int ru_api_admin_promote(ru_req_t *req);
-int ru_api_admin_demote(ru_req_t *req);
-int ru_api_admin_key(ru_req_t *req);
-int ru_api_admin_add_peer(ru_req_t *req);
-int ru_api_admin_remove_peer(ru_req_t *req);
-int ru_api_admin_resolve_fork(ru_req_t *req);
-int ru_api_admin_backup(ru_req_t *req);
-int ru_api_admin_export(ru_req_t *req);
 
 #endif

@@ -18,8 +18,8 @@
 #include "ruche/ru_text.h"
 
 #include "ru_log.h"
-#include "ru_metrics.h"
 #include "ru_oauth.h"
+#include "ru_reqstats.h"
 #include "ru_web.h"
 
 struct ru_http {
@@ -657,7 +657,7 @@ static int
 s_route(ru_http_t *self, ru_req_t *req, int *route)
 {
     int path_known = 0;
-    *route = RU_METRICS_ROUTE_NONE;
+    *route = RU_REQSTATS_ROUTE_NONE;
     for (const ru_route_t *r = self->routes; r->method; r++) {
         if (!s_match(r->pattern, req->path, req))
             continue;
@@ -671,7 +671,7 @@ s_route(ru_http_t *self, ru_req_t *req, int *route)
     if (path_known)
         return ru_http_error(req, 405, "%s is not allowed here", req->method);
     if (req->node->web && ru_web_wants(req->method, req->path)) {
-        *route = RU_METRICS_ROUTE_WEB;
+        *route = RU_REQSTATS_ROUTE_WEB;
         return ru_web_serve(req->node->web, req->conn, req->method, req->path);
     }
     return ru_http_error(req, 404, "no such endpoint: %s", req->path);
@@ -698,13 +698,13 @@ s_dispatch(struct mg_connection *conn, void *cbdata)
     req->node = self->node;
     req->method = ri->request_method;
     req->path = ri->local_uri ? ri->local_uri : "/";
-    int route = RU_METRICS_ROUTE_NONE;
+    int route = RU_REQSTATS_ROUTE_NONE;
     int status = s_params(req, ri);
     if (!status) {
         s_authenticate(req);
         status = s_route(self, req, &route);
     }
-    ru_metrics_http(self->node->metrics, route, status, s_now_us() - start);
+    ru_reqstats_count(self->node->reqstats, route, status, s_now_us() - start);
     json_decref(req->params);
     sodium_memzero(req, sizeof *req); /* it held the session's account */
     free(req);

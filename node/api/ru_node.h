@@ -16,7 +16,8 @@ typedef struct ru_repl ru_repl_t;
 typedef struct ru_ratelimit ru_ratelimit_t;
 typedef struct ru_web ru_web_t;
 typedef struct ru_stream ru_stream_t;
-typedef struct ru_metrics ru_metrics_t;
+typedef struct ru_reqstats ru_reqstats_t;
+typedef struct ru_prom ru_prom_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -28,7 +29,8 @@ typedef struct {
     ru_ratelimit_t *apps;                 /* app registrations, by address */
     ru_web_t *web;                        /* the web front end's files; NULL: none */
     ru_stream_t *stream;                  /* live events for clients (ru_stream.h) */
-    ru_metrics_t *metrics;                /* request counters (ru_metrics.h); NULL: none */
+    ru_reqstats_t *reqstats;              /* request counters (ru_reqstats.h); NULL: none */
+    ru_prom_t *prom;                      /* what /metrics shows (ru_prom.h); NULL: nothing */
     char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
     char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;

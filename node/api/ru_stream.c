@@ -54,6 +54,7 @@
 #include "ru_event.h"
 #include "ru_log.h"
 #include "ru_notify_view.h"
+#include "ru_prom.h"
 #include "ru_web.h"
 
 #define S_LOG "stream"
@@ -1013,4 +1014,13 @@ int
 ru_stream_open_count(ru_stream_t *self)
 {
     return atomic_load(&self->open);
+}
+
+ru_err
+ru_stream_collect(void *self, ru_buf_t *out)
+{
+    ru_prom_single(out, "ruche_streams_open", "gauge",
+                   "Streaming API connections (WebSocket and event streams) open.",
+                   (double) ru_stream_open_count(self));
+    return RU_OK;
 }

@@ -61,6 +61,7 @@
 #ifndef RU_STREAM_H
 #define RU_STREAM_H
 
+#include "ruche/ru_buf.h"
 #include "ruche/ru_error.h"
 
 #include "ru_http.h"
@@ -82,6 +83,8 @@ void ru_stream_destroy(ru_stream_t **self_p);
 int ru_stream_sse(ru_req_t *req);
 /*  Streams open or being opened, for metrics. Any thread. */
 int ru_stream_open_count(ru_stream_t *self);
+/*  The collector (ru_prom.h) of that count: self is an ru_stream_t. */
+RU_MUST_CHECK ru_err ru_stream_collect(void *self, ru_buf_t *out);
 int ru_stream_health(ru_req_t *req);
 
 #endif

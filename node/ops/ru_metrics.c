@@ -1,24 +1,13 @@
-/*  ru_metrics.c - request counters, the Prometheus text format, /metrics
- *  and /readyz (see ru_metrics.h).
+/*  ru_metrics.c - /metrics and /readyz (see ru_metrics.h).
  *
- *  Requests are counted per route in fixed arrays made at start: one
- *  counter per (route, status slot) and one latency histogram per route.
- *  A status outside the list of slots is counted under its class's first
- *  code (299 under 200): the set of series stays small and known. The
- *  counters are 64-bit relaxed atomics; a scrape reads them without
- *  stopping anyone, so a histogram's buckets may be a request apart from
- *  its count, which Prometheus tolerates.
- *
- *  Names follow Prometheus's conventions: ruche_ prefix, _total for
- *  counters, base units (seconds, bytes).
+ *  The page is the build's line, then whatever the registered collectors
+ *  render (ru_prom.h), then what only this layer can see whole: readiness,
+ *  the pending updates by origin's site name, and replication.
  */
 #include "ru_metrics.h"
 
 #include <civetweb.h>
 #include <lmdb.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,182 +16,7 @@
 #include "ru_log.h"
 #include "ru_prom.h"
 #include "ru_repl.h"
-#include "ru_stream.h"
 #include "ru_view.h"
-
-static const int s_codes[] = {100, 101, 200, 201, 204, 206, 300, 301, 302, 304, 400, 401,
-                              403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 507};
-#define S_CODES ((int) (sizeof s_codes / sizeof s_codes[0]))
-
-/*  Latency bucket bounds, in seconds and in microseconds. */
-static const double s_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                  0.25,  0.5,    1,     2.5,  5,     10};
-#define S_BUCKETS ((int) (sizeof s_bounds / sizeof s_bounds[0]))
-
-typedef struct {
-    _Atomic uint64_t status[S_CODES];
-    _Atomic uint64_t bucket[S_BUCKETS + 1]; /* the last: over every bound */
-    _Atomic uint64_t usec;                  /* sum of latencies */
-} s_route;
-
-struct ru_metrics {
-    const ru_route_t *table;
-    int n; /* routes in the table; two more slots follow: web, none */
-    s_route *routes;
-};
-
-ru_err
-ru_metrics_new(const ru_route_t *table, ru_metrics_t **out)
-{
-    *out = NULL;
-    ru_metrics_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return RU_E_NOMEM;
-    self->table = table;
-    while (table[self->n].method)
-        self->n++;
-    self->routes = calloc((size_t) self->n + 2, sizeof *self->routes);
-    if (!self->routes) {
-        free(self);
-        return RU_E_NOMEM;
-    }
-    for (int i = 0; i < self->n + 2; i++) { /* calloc's zeros are not atomics' init */
-        s_route *r = &self->routes[i];
-        for (int k = 0; k < S_CODES; k++)
-            atomic_init(&r->status[k], 0);
-        for (int k = 0; k <= S_BUCKETS; k++)
-            atomic_init(&r->bucket[k], 0);
-        atomic_init(&r->usec, 0);
-    }
-    *out = self;
-    return RU_OK;
-}
-
-void
-ru_metrics_destroy(ru_metrics_t **self_p)
-{
-    ru_metrics_t *self = *self_p;
-    if (!self)
-        return;
-    free(self->routes);
-    free(self);
-    *self_p = NULL;
-}
-
-/*  The slot of a status: its own, else its class's first code. */
-static int
-s_code_slot(int status)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        int want = pass ? status / 100 * 100 : status;
-        for (int k = 0; k < S_CODES; k++)
-            if (s_codes[k] == want)
-                return k;
-    }
-    return S_CODES - 3; /* outside 1xx-5xx: counted as 500 */
-}
-
-void
-ru_metrics_http(ru_metrics_t *self, int route, int status, uint64_t usec)
-{
-    if (!self)
-        return;
-    int i = route >= 0 && route < self->n   ? route
-            : route == RU_METRICS_ROUTE_WEB ? self->n
-                                            : self->n + 1;
-    s_route *r = &self->routes[i];
-    int b = 0;
-    while (b < S_BUCKETS && (double) usec > s_bounds[b] * 1e6)
-        b++;
-    atomic_fetch_add_explicit(&r->status[s_code_slot(status)], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&r->bucket[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&r->usec, usec, memory_order_relaxed);
-}
-
-/*  The method and route labels of slot i. */
-static void
-s_route_labels(const ru_metrics_t *self, int i, const char **method, const char **route)
-{
-    *method = i < self->n ? self->table[i].method : i == self->n ? "GET" : "other";
-    *route = i < self->n ? self->table[i].pattern : i == self->n ? "web" : "unmatched";
-}
-
-static void
-s_render_requests(const ru_metrics_t *self, ru_buf_t *out)
-{
-    ru_prom_family(out, "ruche_http_requests_total", "counter",
-                      "HTTP requests answered, by method, route pattern and status code.");
-    for (int i = 0; i < self->n + 2; i++) {
-        const char *method, *route;
-        s_route_labels(self, i, &method, &route);
-        for (int k = 0; k < S_CODES; k++) {
-            uint64_t n = atomic_load_explicit(&self->routes[i].status[k], memory_order_relaxed);
-            char code[8];
-            snprintf(code, sizeof code, "%d", s_codes[k]);
-            const char *labels[] = {"method", method, "route", route, "code", code, NULL};
-            if (n)
-                ru_prom_sample(out, "ruche_http_requests_total", labels, (double) n);
-        }
-    }
-}
-
-static void
-s_render_latency(const ru_metrics_t *self, ru_buf_t *out)
-{
-    const char *name = "ruche_http_request_duration_seconds";
-    ru_prom_family(out, name, "histogram",
-                      "Time from a request's arrival to its answer, by method and route.");
-    for (int i = 0; i < self->n + 2; i++) {
-        const s_route *r = &self->routes[i];
-        const char *method, *route;
-        s_route_labels(self, i, &method, &route);
-        uint64_t count = 0;
-        for (int b = 0; b <= S_BUCKETS; b++)
-            count += atomic_load_explicit(&r->bucket[b], memory_order_relaxed);
-        if (!count)
-            continue;
-        uint64_t cumulative = 0;
-        for (int b = 0; b <= S_BUCKETS; b++) {
-            char le[32];
-            cumulative += atomic_load_explicit(&r->bucket[b], memory_order_relaxed);
-            snprintf(le, sizeof le, b < S_BUCKETS ? "%g" : "+Inf", b < S_BUCKETS ? s_bounds[b] : 0);
-            const char *labels[] = {"method", method, "route", route, "le", le, NULL};
-            ru_prom_sample(out, "ruche_http_request_duration_seconds_bucket", labels,
-                              (double) cumulative);
-        }
-        const char *labels[] = {"method", method, "route", route, NULL};
-        double usec = (double) atomic_load_explicit(&r->usec, memory_order_relaxed);
-        ru_prom_sample(out, "ruche_http_request_duration_seconds_sum", labels, usec / 1e6);
-        ru_prom_sample(out, "ruche_http_request_duration_seconds_count", labels,
-                          (double) cumulative);
-    }
-}
-
-static void
-s_render_store(ru_node_t *node, ru_buf_t *out)
-{
-    ru_store_usage_t use;
-    ru_store_usage(node->store, &use);
-    ru_prom_single(out, "ruche_store_map_size_bytes", "gauge", "Size of the LMDB map.",
-             (double) use.map_size);
-    ru_prom_single(out, "ruche_store_used_bytes", "gauge", "Bytes of the LMDB map in use (pages).",
-             (double) use.used);
-    ru_prom_single(out, "ruche_store_max_size_bytes", "gauge",
-             "Largest size the map may grow to ([store] max_size_mb; 0: up to the disk).",
-             (double) use.map_max);
-    unsigned long commits = 0, requests = 0;
-    ru_writer_stats(node->writer, &commits, &requests);
-    ru_prom_single(out, "ruche_writer_commits_total", "counter", "Durable LMDB commits.",
-             (double) commits);
-    ru_prom_single(out, "ruche_writer_requests_total", "counter",
-             "Write requests run by the store actor (many share one commit).", (double) requests);
-    ru_prom_single(out, "ruche_writer_queue_depth", "gauge",
-             "Write requests waiting for the store actor.",
-             (double) ru_writer_queued(node->writer));
-    ru_prom_single(out, "ruche_streams_open", "gauge",
-             "Streaming API connections (WebSocket and event streams) open.",
-             node->stream ? (double) ru_stream_open_count(node->stream) : 0);
-}
 
 /*  The updates waiting for their dependencies: in all, and per origin how
  *  many and for how long the oldest has waited (the counts kept with them:
@@ -222,9 +36,9 @@ s_render_pending(ru_node_t *node, ru_buf_t *out)
     if (err)
         return err;
     ru_prom_single(out, "ruche_pending_updates_all", "gauge",
-             "Updates waiting here for their dependencies, all origins.", (double) total);
+                   "Updates waiting here for their dependencies, all origins.", (double) total);
     ru_prom_family(out, "ruche_pending_limit", "gauge",
-                      "Updates that may wait ([replication] pending_per_origin, pending_max).");
+                   "Updates that may wait ([replication] pending_per_origin, pending_max).");
     const char *per[] = {"scope", "per_origin", NULL}, *all[] = {"scope", "all", NULL};
     ru_prom_sample(out, "ruche_pending_limit", per, (double) node->cfg.pending_per_origin);
     ru_prom_sample(out, "ruche_pending_limit", all, (double) node->cfg.pending_max);
@@ -234,8 +48,8 @@ s_render_pending(ru_node_t *node, ru_buf_t *out)
     for (int pass = 0; pass < 2; pass++) {
         const char *name = pass ? "ruche_pending_oldest_age_seconds" : "ruche_pending_updates";
         ru_prom_family(out, name, "gauge",
-                          pass ? "How long the origin's oldest waiting update has waited."
-                               : "Updates of the origin waiting here for their dependencies.");
+                       pass ? "How long the origin's oldest waiting update has waited."
+                            : "Updates of the origin waiting here for their dependencies.");
         for (size_t i = 0; i < n; i++) {
             ru_view_site(&v, by[i].origin, site);
             const char *labels[] = {"origin", site, NULL};
@@ -257,15 +71,13 @@ s_render(ru_req_t *req, ru_buf_t *out)
     const char *labels[] = {"version", RUCHE_VERSION, "site", node->cfg.site, NULL};
     ru_prom_family(out, "ruche_build_info", "gauge", "This node's version and site; always 1.");
     ru_prom_sample(out, "ruche_build_info", labels, 1);
-    if (node->metrics) {
-        s_render_requests(node->metrics, out);
-        s_render_latency(node->metrics, out);
-    }
-    s_render_store(node, out);
+    ru_err err = node->prom ? ru_prom_render(node->prom, out) : RU_OK;
+    if (err)
+        return err;
     ru_prom_single(out, "ruche_ready", "gauge",
-             "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
-             s_not_ready(node, NULL) ? 0 : 1);
-    ru_err err = s_render_pending(node, out);
+                   "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
+                   s_not_ready(node, NULL) ? 0 : 1);
+    err = s_render_pending(node, out);
     if (!err && node->repl) {
         ru_clock_t ours;
         ru_clock_init(&ours);

@@ -1,18 +1,12 @@
 /*  ru_metrics.h - the node's metrics for Prometheus (GET /metrics) and its
  *  readiness (GET /readyz).
  *
- *  What is counted on a hot path is counted here with relaxed atomic
- *  additions, no lock: every HTTP request by route pattern (never the raw
- *  path, so clients cannot make new series) and status, with a latency
- *  histogram per route. Everything else is read when /metrics is asked
- *  for, from the modules that own it: the store (map size and use), the
- *  store actor (commits, requests, queue), the streams (open ones) and the
- *  replication actor (per peer and per origin, ru_repl_metrics()).
- *
- *  A request is timed from the moment its handler starts to its answer;
- *  an event stream (SSE) is counted when it ends, with its whole life as
- *  its latency, and WebSocket streams, which civetweb serves outside the
- *  route table, are seen in ruche_streams_open only. Updates are counted
+ *  Everything is read when /metrics is asked for, from the modules that
+ *  own it, through the collectors registered in node->prom (ru_prom.h):
+ *  the HTTP requests by route and status (ru_reqstats.h), the store (map
+ *  size and use), the store actor (commits, requests, queue), the streams
+ *  (open ones); and, read here, readiness, the pending updates and the
+ *  replication actor (per peer and per origin, ru_repl_metrics()). Updates are counted
  *  by the peer they came from (received, verified, applied, duplicate,
  *  refused); by origin are this site's head, what it published (its own
  *  and relayed), how far each peer is ahead of it and, for a forked
@@ -33,30 +27,10 @@
 #ifndef RU_METRICS_H
 #define RU_METRICS_H
 
-#include <stdint.h>
-
 #include "ruche/ru_buf.h"
 #include "ruche/ru_error.h"
 
 #include "ru_http.h"
-
-typedef struct ru_metrics ru_metrics_t;
-
-/*  The route index of a request served by the web front end's files, and
- *  of one that matched no route (404, 405). */
-#define RU_METRICS_ROUTE_WEB (-1)
-#define RU_METRICS_ROUTE_NONE (-2)
-
-/*  Counters for the routes of table (ending with a NULL method), which
- *  must outlive them. */
-RU_MUST_CHECK ru_err ru_metrics_new(const ru_route_t *table, ru_metrics_t **out);
-/*  NULL-safe. */
-void ru_metrics_destroy(ru_metrics_t **self_p);
-
-/*  Counts one request of route (an index into the table, or one of the
- *  RU_METRICS_ROUTE_ values) answered with status after usec microseconds.
- *  Any thread, lock-free; self may be NULL (nothing counted). */
-void ru_metrics_http(ru_metrics_t *self, int route, int status, uint64_t usec);
 
 /*  GET /metrics and GET /readyz. */
 int ru_metrics_serve(ru_req_t *req);

@@ -34,6 +34,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_log.h"
+#include "ru_prom.h"
 
 #define S_MAX_BATCH 1024
 #define S_META_HLC "hlc"
@@ -399,4 +400,19 @@ ru_writer_queued(ru_writer_t *self)
         n++;
     pthread_mutex_unlock(&self->lock);
     return n;
+}
+
+ru_err
+ru_writer_collect(void *self, ru_buf_t *out)
+{
+    unsigned long commits = 0, requests = 0;
+    ru_writer_stats(self, &commits, &requests);
+    ru_prom_single(out, "ruche_writer_commits_total", "counter", "Durable LMDB commits.",
+                   (double) commits);
+    ru_prom_single(out, "ruche_writer_requests_total", "counter",
+                   "Write requests run by the store actor (many share one commit).",
+                   (double) requests);
+    ru_prom_single(out, "ruche_writer_queue_depth", "gauge",
+                   "Write requests waiting for the store actor.", (double) ru_writer_queued(self));
+    return RU_OK;
 }

@@ -28,6 +28,7 @@
 #ifndef RU_WRITER_H
 #define RU_WRITER_H
 
+#include "ruche/ru_buf.h"
 #include "ruche/ru_error.h"
 #include "ruche/ru_key.h"
 
@@ -78,5 +79,7 @@ void ru_writer_listen(ru_writer_t *self, ru_writer_listener fn, void *ctx);
 void ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests);
 /*  Requests waiting for the writer (not yet taken into a batch). */
 size_t ru_writer_queued(ru_writer_t *self);
+/*  The collector (ru_prom.h) of those figures: self is an ru_writer_t. */
+RU_MUST_CHECK ru_err ru_writer_collect(void *self, ru_buf_t *out);
 
 #endif

@@ -41,6 +41,7 @@
 #include <sys/statvfs.h>
 
 #include "ru_log.h"
+#include "ru_prom.h"
 
 #define S_MAX_READERS 512
 #define S_META_SCHEMA "schema"
@@ -673,5 +674,20 @@ ru_txn_digest(ru_txn_t *txn, uint8_t *digest)
             return err;
     }
     crypto_generichash(digest, RU_HASH_BYTES, sum, RU_HASH_BYTES, NULL, 0);
+    return RU_OK;
+}
+
+ru_err
+ru_store_collect(void *self, ru_buf_t *out)
+{
+    ru_store_usage_t use;
+    ru_store_usage(self, &use);
+    ru_prom_single(out, "ruche_store_map_size_bytes", "gauge", "Size of the LMDB map.",
+                   (double) use.map_size);
+    ru_prom_single(out, "ruche_store_used_bytes", "gauge", "Bytes of the LMDB map in use (pages).",
+                   (double) use.used);
+    ru_prom_single(out, "ruche_store_max_size_bytes", "gauge",
+                   "Largest size the map may grow to ([store] max_size_mb; 0: up to the disk).",
+                   (double) use.map_max);
     return RU_OK;
 }

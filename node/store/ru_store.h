@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ruche/ru_buf.h"
 #include "ruche/ru_error.h"
 #include "ruche/ru_limits.h"
 
@@ -150,6 +151,8 @@ typedef struct {
     size_t map_size, used, map_max;
 } ru_store_usage_t;
 void ru_store_usage(ru_store_t *self, ru_store_usage_t *out);
+/*  The collector (ru_prom.h) of the usage: self is an ru_store_t. */
+RU_MUST_CHECK ru_err ru_store_collect(void *self, ru_buf_t *out);
 
 /*  Begins a read or a write transaction in txn. */
 RU_MUST_CHECK ru_err ru_store_read(ru_store_t *self, ru_txn_t *txn);

@@ -6,7 +6,7 @@
 // the site lacks), each peer's health, the updates waiting here per
 // origin, the forks (an origin that signed two updates with one number:
 // quarantined until an operator resolves it, with the command to do so,
-// then shown as resolved), and the store and disk. All of it is GET /api/ruche/v1/admin/ops (node/ops/ru_api_ops.c),
+// then shown as resolved), and the store and disk. All of it is GET /api/ruche/v1/admin/ops (node/ops/ru_oppage.c),
 // which answers 403 to anyone else; the link shows to administrators only.
 //
 // Kept live by polling every few seconds while the page is open, rather

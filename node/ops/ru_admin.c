@@ -1,5 +1,5 @@
-/*  ru_api_admin.c - the administrators' endpoints under
- *  /api/ruche/v1/admin/ (ruche admin ...). Their routes (ru_api.c) let in
+/*  ru_admin.c - the administrators' endpoints under
+ *  /api/ruche/v1/admin/ (ruche admin ...). Their routes (ru_ops.c) let in
  *  administrators only, with admin:read to read and admin:write to change
  *  something or take a backup (ru_http.h): the handlers do not check again.
  *
@@ -57,6 +57,7 @@
 
 #include "ruche/ru_text.h"
 
+#include "ru_admin.h"
 #include "ru_api.h"
 #include "ru_confedit.h"
 #include "ru_dbkey.h"
@@ -121,31 +122,31 @@ s_set_flags(ru_req_t *req, int admin, int disabled)
 }
 
 int
-ru_api_admin_disable(ru_req_t *req)
+ru_admin_disable(ru_req_t *req)
 {
     return s_set_flags(req, -1, 1);
 }
 
 int
-ru_api_admin_enable(ru_req_t *req)
+ru_admin_enable(ru_req_t *req)
 {
     return s_set_flags(req, -1, 0);
 }
 
 int
-ru_api_admin_promote(ru_req_t *req)
+ru_admin_promote(ru_req_t *req)
 {
     return s_set_flags(req, 1, -1);
 }
 
 int
-ru_api_admin_demote(ru_req_t *req)
+ru_admin_demote(ru_req_t *req)
 {
     return s_set_flags(req, 0, -1);
 }
 
 int
-ru_api_admin_passwd(ru_req_t *req)
+ru_admin_passwd(ru_req_t *req)
 {
     const char *given = ru_http_param(req, "password");
     char random[32], hash[RU_PWHASH_SIZE];
@@ -185,7 +186,7 @@ s_reachable(const ru_req_t *req, const char *bind, char *out, size_t size)
 }
 
 int
-ru_api_admin_key(ru_req_t *req)
+ru_admin_key(ru_req_t *req)
 {
     const ru_config_t *cfg = &req->node->cfg;
     char key[RU_KEY_TEXT_SIZE], z85[41], pub[RU_CONFIG_ENDPOINT_MAX], sync[RU_CONFIG_ENDPOINT_MAX];
@@ -300,7 +301,7 @@ s_read_peer(ru_req_t *req, ru_peer_cfg_t *p)
 }
 
 int
-ru_api_admin_add_peer(ru_req_t *req)
+ru_admin_add_peer(ru_req_t *req)
 {
     ru_peer_cfg_t p;
     int refused = s_peers_refused(req);
@@ -313,7 +314,7 @@ ru_api_admin_add_peer(ru_req_t *req)
 }
 
 int
-ru_api_admin_remove_peer(ru_req_t *req)
+ru_admin_remove_peer(ru_req_t *req)
 {
     int refused = s_peers_refused(req);
     if (refused)
@@ -359,7 +360,7 @@ s_origin_arg(ru_req_t *req, const char *arg, uint8_t *origin)
 }
 
 int
-ru_api_admin_resolve_fork(ru_req_t *req)
+ru_admin_resolve_fork(ru_req_t *req)
 {
     s_resolve r;
     memset(&r, 0, sizeof r);
@@ -423,7 +424,7 @@ s_send_file(ru_req_t *req, int fd, off_t size)
 }
 
 int
-ru_api_admin_backup(ru_req_t *req)
+ru_admin_backup(ru_req_t *req)
 {
     char path[RU_CONFIG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/backup.XXXXXX", req->node->cfg.data_dir);
@@ -677,7 +678,7 @@ s_export_batch(ru_req_t *req, s_export *x, s_cursor *at, ru_buf_t *out)
 }
 
 int
-ru_api_admin_export(ru_req_t *req)
+ru_admin_export(ru_req_t *req)
 {
     s_export x = {0, UINT64_MAX, {0}, NULL};
     const char *since = ru_http_param(req, "since"), *until = ru_http_param(req, "until");

@@ -1,4 +1,4 @@
-/*  ru_api_ops.c - GET /api/ruche/v1/admin/ops: what the web front end's
+/*  ru_oppage.c - GET /api/ruche/v1/admin/ops: what the web front end's
  *  operator page shows (node/web/app/views/ops.js), for administrators
  *  only, with admin:read (its route says so: 403 for anyone else).
  *
@@ -51,6 +51,8 @@
 #include <sys/statvfs.h>
 
 #include "ruche/ru_text.h"
+
+#include "ru_oppage.h"
 
 #include "ru_api.h"
 #include "ru_node.h"
@@ -220,7 +222,7 @@ s_disk(ru_node_t *node, json_t *alerts)
 }
 
 int
-ru_api_admin_ops(ru_req_t *req)
+ru_oppage_get(ru_req_t *req)
 {
     json_t *status;
     ru_err err = ru_api_replication_json(req->node, &status);
