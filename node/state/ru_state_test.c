@@ -1,4 +1,4 @@
-/*  test_state.c - what the state machine does at a large site's size, on
+/*  ru_state_test.c - what the state machine does at a large site's size, on
  *  a real LMDB store.
  *
  *  Home timelines: an author with 5,000 local followers (a site follows
@@ -353,7 +353,8 @@ test_site_counts_of_an_older_store(void **state)
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     assert_int_equal(s_stats(ru_key_public(s_t.node.key)).statuses, 0);
     ru_store_destroy(&s_t.node.store);
-    assert_int_equal(ru_store_open(s_t.dir, 8 * MIB, 0, ru_schema_upgrades, &s_t.node.store), RU_OK);
+    assert_int_equal(ru_store_open(s_t.dir, 8 * MIB, 0, ru_schema_upgrades, &s_t.node.store),
+                     RU_OK);
     s_expect(3, 2, 1);
     for (int i = 0; i < 5; i++)
         ru_update_fini(&u[i]);

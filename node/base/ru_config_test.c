@@ -1,4 +1,4 @@
-/*  test_config.c - the configuration: defaults, the INI file, command-line
+/*  ru_config_test.c - the configuration: defaults, the INI file, command-line
  *  overrides through the same key table, [peer NAME] sections, and the
  *  errors that stop the node before it starts with a bad setting.
  */

@@ -1,4 +1,4 @@
-/*  test_args.c - the command-line parser: options anywhere, values in two
+/*  ru_args_test.c - the command-line parser: options anywhere, values in two
  *  forms, "--", the refusals, and stopping at the command name.
  */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/*  test_update.c - signed updates: every kind survives encode -> verify ->
+/*  ru_update_test.c - signed updates: every kind survives encode -> verify ->
  *  decode with every field intact, re-encoding is byte-identical, the
  *  encoder refuses what decoders refuse, a tampered byte anywhere fails the
  *  signature, the seq can be read before verification, and the largest

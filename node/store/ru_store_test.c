@@ -1,4 +1,4 @@
-/*  test_store.c - the LMDB store: schema check, put/get/delete, prefix
+/*  ru_store_test.c - the LMDB store: schema check, put/get/delete, prefix
  *  scans both ways and from a key on, the state digest (order-independent,
  *  replicated databases only), durability across reopen, map growth and the
  *  size limit that fails a write without harming what is stored. The
@@ -268,7 +268,8 @@ test_older_schema_read_only(void **state)
     assert_null(store);
     assert_int_equal(ru_store_open(s_dir, MIB, 0, NULL, &store), RU_E_SCHEMA);
     assert_null(store);
-    assert_int_equal(ru_store_open(s_dir, MIB, 0, ru_schema_upgrades, &store), RU_OK); /* upgraded */
+    assert_int_equal(ru_store_open(s_dir, MIB, 0, ru_schema_upgrades, &store),
+                     RU_OK); /* upgraded */
     ru_store_destroy(&store);
     assert_int_equal(ru_store_open_readonly(s_dir, &store), RU_OK);
     ru_store_destroy(&store);

@@ -1,4 +1,4 @@
-/*  test_ratelimit.c - failure counting: a key is refused after its
+/*  ru_ratelimit_test.c - failure counting: a key is refused after its
  *  max failures, for the rest of its window only; keys are counted apart;
  *  a full table evicts the oldest windows and never grows; bad settings are
  *  refused.

@@ -1,4 +1,4 @@
-/*  test_mp.c - the strict MessagePack reader: every form it accepts, and
+/*  ru_mp_test.c - the strict MessagePack reader: every form it accepts, and
  *  the truncated, non-canonical and wrongly typed input it refuses.
  */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/*  test_msg.c - replication messages: each type round-trips to identical
+/*  ru_msg_test.c - replication messages: each type round-trips to identical
  *  bytes, batches carry envelopes untouched, and limits, versions, types
  *  and trailing bytes are refused with their errors.
  */

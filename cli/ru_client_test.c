@@ -1,4 +1,4 @@
-/*  test_client.c - the HTTP client against a fake server on loopback that
+/*  ru_client_test.c - the HTTP client against a fake server on loopback that
  *  answers each test with bytes chosen by the test: the request the client
  *  sends (method, path, headers, body), replies that are errors, not JSON,
  *  cut short, too large, redirects, or never come.

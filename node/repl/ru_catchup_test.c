@@ -1,4 +1,4 @@
-/*  test_catchup.c - serving catch-up (ru_catchup) in the answering node's
+/*  ru_catchup_test.c - serving catch-up (ru_catchup) in the answering node's
  *  apply order (ru_order), on real LMDB stores.
  *
  *  Three sites, paris, nozay and murray-hill, post, reply to and like each
@@ -87,7 +87,8 @@ s_open(s_site *site, int fresh)
 {
     if (fresh)
         assert_int_equal(testdir_make(site->dir, sizeof site->dir), 0);
-    assert_int_equal(ru_store_open(site->dir, 64 * MIB, 0, ru_schema_upgrades, &site->store), RU_OK);
+    assert_int_equal(ru_store_open(site->dir, 64 * MIB, 0, ru_schema_upgrades, &site->store),
+                     RU_OK);
     assert_int_equal(ru_store_write(site->store, &site->txn), RU_OK);
 }
 

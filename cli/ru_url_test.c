@@ -1,4 +1,4 @@
-/*  test_url.c - percent-encoding, query parameters, the rel="next" link of
+/*  ru_url_test.c - percent-encoding, query parameters, the rel="next" link of
  *  a Link header, and the checks on a server URL.
  */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/*  test_keyfile.c - the node key file: creation, modes, refusal to
+/*  ru_keyfile_test.c - the node key file: creation, modes, refusal to
  *  overwrite, and the strict loader (mode, symlink, non-regular file and
  *  every malformed content it must refuse). Each test runs in a fresh
  *  directory made with mkdtemp and removed afterwards.

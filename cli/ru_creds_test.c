@@ -1,4 +1,4 @@
-/*  test_creds.c - the saved login: where it lives, the modes of the file
+/*  ru_creds_test.c - the saved login: where it lives, the modes of the file
  *  and its directory, the atomic save, and the files it refuses to load.
  */
 #include <setjmp.h>

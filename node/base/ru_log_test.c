@@ -1,4 +1,4 @@
-/*  test_log.c - the log line format, the level threshold and names, line
+/*  ru_log_test.c - the log line format, the level threshold and names, line
  *  flattening and cutting, and whole lines from concurrent threads. Standard
  *  error is pointed at a temporary file while a test logs, then read back.
  */

@@ -1,4 +1,4 @@
-/*  test_clock.c - vector clocks: unit cases, and property tests on random
+/*  ru_clock_test.c - vector clocks: unit cases, and property tests on random
  *  clocks for the order laws, merge as least upper bound, the delta round
  *  trip and the wire form.
  *

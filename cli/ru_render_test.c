@@ -1,4 +1,4 @@
-/*  test_render.c - statuses, accounts and groups as text: times, the
+/*  ru_render_test.c - statuses, accounts and groups as text: times, the
  *  status header, wrapping and indentation, thread depths, and JSON with
  *  missing, mistyped or hostile fields.
  */

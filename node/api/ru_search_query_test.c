@@ -1,4 +1,4 @@
-/*  test_search.c - words folded for search, and the search indexes kept by
+/*  ru_search_query_test.c - words folded for search, and the search indexes kept by
  *  the state machine, on a real LMDB store.
  *
  *  Folding: case, accents (precomposed or combining), ligatures, French

@@ -1,4 +1,4 @@
-/*  test_apply.c - causal delivery and the state machine, on real LMDB
+/*  ru_apply_test.c - causal delivery and the state machine, on real LMDB
  *  stores.
  *
  *  The convergence property: three simulated sites make random updates of

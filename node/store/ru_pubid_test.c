@@ -1,4 +1,4 @@
-/*  test_pubid.c - public ids: status ids round-trip to their timeline
+/*  ru_pubid_test.c - public ids: status ids round-trip to their timeline
  *  prefix and sort like the timeline (as numbers and, having one length
  *  for current times, as strings); malformed ids are refused; account and
  *  group ids are stable and fit in 63 bits. On a real store: a user whose

@@ -1,4 +1,4 @@
-/*  test_entity.c - hashtags and mentions found in post text: boundaries,
+/*  ru_entity_test.c - hashtags and mentions found in post text: boundaries,
  *  case folding, sites, and the look-alikes that are not entities (e-mail
  *  addresses, URL fragments, lone signs).
  */

@@ -1,4 +1,4 @@
-/*  test_writer.c - the store actor: concurrent callers share commits
+/*  ru_writer_test.c - the store actor: concurrent callers share commits
  *  (group commit) and every acknowledged local update is in the store; a
  *  failing request leaves the others of its batch alone; a request too big
  *  for the store's size limit fails alone while the map grows for the rest;

@@ -1,4 +1,4 @@
-/*  test_text.c - text forms of ids (strict base64url), UTF-8 validation and
+/*  ru_text_test.c - text forms of ids (strict base64url), UTF-8 validation and
  *  name rules.
  */
 #include <setjmp.h>

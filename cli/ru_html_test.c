@@ -1,4 +1,4 @@
-/*  test_html.c - status HTML to terminal text: tags, paragraphs, entities,
+/*  ru_html_test.c - status HTML to terminal text: tags, paragraphs, entities,
  *  broken markup, control characters, UTF-8, and the wrapping at a width.
  */
 #include <setjmp.h>

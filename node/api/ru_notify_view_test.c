@@ -1,4 +1,4 @@
-/*  test_notify.c - notifications made by the state machine, on a real LMDB
+/*  ru_notify_view_test.c - notifications made by the state machine, on a real LMDB
  *  store: who gets what for posts, replies, mentions from another site,
  *  likes, follows and edits; what unlikes, unfollows and deletes take
  *  back; and what ru_notify_each() reports for each update, as the event

@@ -1,4 +1,4 @@
-/*  test_hlc.c - the hybrid logical clock: follows the wall clock when it is
+/*  ru_hlc_test.c - the hybrid logical clock: follows the wall clock when it is
  *  ahead, never runs back, carries the counter into the next millisecond,
  *  takes in remote times and refuses those too far ahead.
  */
