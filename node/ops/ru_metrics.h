@@ -7,7 +7,7 @@
  *  histogram per route. Everything else is read when /metrics is asked
  *  for, from the modules that own it: the store (map size and use), the
  *  store actor (commits, requests, queue), the streams (open ones) and the
- *  replication actor (per peer and per origin, ru_repl_metrics()).
+ *  replication actor (per peer and per origin, ru_repl_collect()).
  *
  *  A request is timed from the moment its handler starts to its answer;
  *  an event stream (SSE) is counted when it ends, with its whole life as
