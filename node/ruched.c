@@ -427,6 +427,14 @@ s_pending_limits(ru_node_t *node)
     return RU_OK;
 }
 
+/*  Starts the replication actor with the node's parts. */
+static ru_err
+s_repl_new(ru_node_t *node)
+{
+    ru_repl_ctx_t ctx = {&node->cfg, node->key, node->store, node->writer, node->sites};
+    return ru_repl_new(&ctx, &node->repl);
+}
+
 /*  SIGHUP: reads the configuration again and applies its peer list. */
 static void
 s_reload(ru_node_t *node, int argc, char **argv)
@@ -482,6 +490,8 @@ s_collectors(ru_node_t *node)
         err = ru_prom_add(node->prom, ru_writer_collect, node->writer);
     if (!err)
         err = ru_prom_add(node->prom, ru_stream_collect, node->stream);
+    if (!err && node->repl)
+        err = ru_prom_add(node->prom, ru_repl_collect, node->repl);
     return err;
 }
 
@@ -549,12 +559,14 @@ s_run_node(int argc, char **argv)
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, ru_schema_upgrades,
                        &node->store) != RU_OK ||
-         ru_writer_new(node->store, node->key, ru_view_site_key, node,
+         ru_sites_new(node->cfg.site, ru_key_public(node->key), node->cfg.peers,
+                      node->cfg.n_peers, &node->sites) != RU_OK ||
+         ru_writer_new(node->store, node->key, ru_sites_key, node->sites,
                        node->cfg.pub_bind[0] ? ru_repl_publish_endpoint() : NULL,
                        &node->writer) != RU_OK ||
          s_pending_limits(node) != RU_OK || s_check_store_loss(node, key_made) != RU_OK ||
          ru_web_new(node->cfg.web_root, &node->web) != RU_OK ||
-         (node->cfg.pub_bind[0] && ru_repl_new(node, &node->repl) != RU_OK)))
+         (node->cfg.pub_bind[0] && s_repl_new(node) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
         status = s_serve(node, &stop, argc, argv);
@@ -562,6 +574,7 @@ s_run_node(int argc, char **argv)
         ru_log_err(S_LOG, "site %s did not start (the error is above): exiting", node->cfg.site);
     ru_repl_destroy(&node->repl);     /* its workers hand the writer their last updates */
     ru_writer_destroy(&node->writer); /* commits what it holds */
+    ru_sites_destroy(&node->sites);   /* after the writer, which resolved mentions with it */
     ru_store_destroy(&node->store);
     ru_key_destroy(&node->key);
     ru_ratelimit_destroy(&node->logins);

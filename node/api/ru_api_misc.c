@@ -10,6 +10,11 @@
  *  The version clients see is "4.2.0 (compatible; ruche X.Y)": Mastodon
  *  clients choose features by the version number in front, and ruche
  *  serves the 4.2 client API (the project's version from CMake follows).
+ *
+ *  The replication status (GET /api/ruche/v1/replication) is this site's
+ *  clock, digests, pending updates and forks, read from the store, and its
+ *  peers as the replication actor counted them (ru_repl_status(), a plain
+ *  struct rendered here).
  */
 #include <stdio.h>
 #include <string.h>
@@ -208,6 +213,85 @@ s_pending_json(ru_node_t *node, const ru_apply_pending_t *by, size_t n)
     return out;
 }
 
+/*  A clock as {"<origin, base64url>": seq, ...}. */
+static json_t *
+s_clock_json(const ru_clock_t *clock)
+{
+    json_t *j = json_object();
+    for (uint32_t i = 0; i < clock->n; i++) {
+        char key[RU_KEY_TEXT_SIZE];
+        ru_b64_encode(key, clock->v[i].origin, RU_KEY_BYTES);
+        json_object_set_new(j, key, json_integer((json_int_t) clock->v[i].seq));
+    }
+    return j;
+}
+
+/*  A peer's counts: "rejected" by reason, "updates", "link" by event. */
+static json_t *
+s_peer_counts(const ru_replstat_peer_t *p, json_t **updates, json_t **link)
+{
+    json_t *rejected = json_object();
+    for (int k = 0; k < RU_REJECT_COUNT; k++)
+        json_object_set_new(rejected, ru_verify_reason_name((ru_reject) k),
+                            json_integer((json_int_t) p->rejected[k]));
+    *updates = json_pack("{s:I, s:I, s:I, s:I}", "received", (json_int_t) p->received,
+                         "verified", (json_int_t) p->verified, "stored", (json_int_t) p->stored,
+                         "duplicates", (json_int_t) p->duplicates);
+    *link = json_object();
+    for (int k = 0; k < RU_LINK_COUNT; k++)
+        json_object_set_new(*link, ru_replstat_link_name((ru_link_event) k),
+                            json_integer((json_int_t) p->link[k]));
+    return rejected;
+}
+
+/*  One peer of the replication status, given our clock. */
+static json_t *
+s_peer_json(const ru_replstat_peer_t *p, const ru_clock_t *ours, uint64_t now_ms,
+            long heartbeat_ms)
+{
+    char key[RU_KEY_TEXT_SIZE], digest[2 * RU_HASH_BYTES + 1];
+    ru_b64_encode(key, p->key, RU_KEY_BYTES);
+    sodium_bin2hex(digest, sizeof digest, p->digest, RU_HASH_BYTES);
+    uint64_t behind = ru_replstat_behind(p, ours);
+    json_t *updates, *link, *rejected = s_peer_counts(p, &updates, &link);
+    /*  How far its clock is ahead of ours, as far as a heartbeat tells: the
+     *  HLC it carries is the sender's time at sending (a clock behind ours
+     *  shows as 0: our own HLC could only tell it apart by network delay). */
+    uint64_t hlc_ms = ru_hlc_ms(p->hlc);
+    json_t *ahead_ms = !p->heard ? json_null()
+                       : hlc_ms > p->heartbeat_ms
+                           ? json_integer((json_int_t) (hlc_ms - p->heartbeat_ms))
+                           : json_integer(0);
+    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o, s:o}",
+                     "site", p->site, "key", key, "direct", p->direct, "connected",
+                     ru_replstat_connected(p, now_ms, heartbeat_ms), "last_heartbeat",
+                     p->heard ? ru_view_time(p->heartbeat_ms) : json_null(), "clock",
+                     s_clock_json(&p->clock), "digest",
+                     p->heard ? json_string(digest) : json_null(), "behind", (json_int_t) behind,
+                     "ahead", (json_int_t) ru_replstat_ahead(p, ours), "seconds_behind",
+                     ru_replstat_seconds_behind(p, behind, now_ms), "rejected", rejected,
+                     "updates", updates, "clock_ahead_ms", ahead_ms, "link", link);
+}
+
+/*  The "peers" of the replication status: none when the node does not
+ *  replicate. */
+static ru_err
+s_peers_json(ru_node_t *node, const ru_clock_t *ours, json_t **out)
+{
+    *out = json_array();
+    ru_replstat_t st;
+    if (!node->repl)
+        return RU_OK;
+    ru_err err = ru_repl_status(node->repl, &st);
+    if (err)
+        return err;
+    uint64_t now = ru_hlc_wall_ms();
+    for (int i = 0; i < st.n_peers; i++)
+        json_array_append_new(*out, s_peer_json(&st.peers[i], ours, now, st.heartbeat_ms));
+    ru_replstat_fini(&st);
+    return RU_OK;
+}
+
 typedef struct {
     ru_node_t *node;
     json_t *list;
@@ -264,7 +348,11 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     if (!err)
         err = ru_fork_list(&txn, s_fork_json, &forks);
     ru_txn_abort(&txn);
+    json_t *peers = NULL;
+    if (!err)
+        err = s_peers_json(node, &clock, &peers);
     if (err) {
+        json_decref(peers);
         json_decref(forks.list);
         free(by);
         ru_clock_fini(&clock);
@@ -275,13 +363,13 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     sodium_bin2hex(hex, sizeof hex, digest, RU_HASH_BYTES);
     sodium_bin2hex(state_hex, sizeof state_hex, state, RU_HASH_BYTES);
     *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:o, s:o}", "site",
-                     node->cfg.site, "key", key, "clock", ru_repl_clock_json(&clock), "digest", hex,
+                     node->cfg.site, "key", key, "clock", s_clock_json(&clock), "digest", hex,
                      "state_digest", state_hex, "pending", (json_int_t) pending, "pending_origins",
                      s_pending_json(node, by, n), "pending_limits", "per_origin",
                      (json_int_t) node->cfg.pending_per_origin, "max",
                      (json_int_t) node->cfg.pending_max, "alarm_s",
                      (json_int_t) node->cfg.pending_alarm_s, "forks", forks.list, "peers",
-                     node->repl ? ru_repl_status(node->repl, &clock) : json_array());
+                     peers);
     free(by);
     ru_clock_fini(&clock);
     return *out ? RU_OK : RU_E_NOMEM;

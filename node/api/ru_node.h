@@ -9,6 +9,7 @@
 #include "ruche/ru_key.h"
 
 #include "ru_config.h"
+#include "ru_sites.h"
 #include "ru_store.h"
 #include "ru_writer.h"
 
@@ -24,6 +25,7 @@ typedef struct {
     ru_key_t *key;
     ru_store_t *store;
     ru_writer_t *writer;
+    ru_sites_t *sites;                    /* site names and keys, ours and the peers' */
     ru_repl_t *repl;                      /* NULL when the node does not replicate */
     ru_ratelimit_t *logins;               /* failed sign-ins, by address and user */
     ru_ratelimit_t *apps;                 /* app registrations, by address */

@@ -15,7 +15,7 @@
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_pubid.h"
-#include "ru_repl.h"
+#include "ru_sites.h"
 
 static const char *const s_visibility[] = {"public", "unlisted", "private", "direct"};
 
@@ -28,11 +28,7 @@ s_is_self(const ru_view_t *v, const uint8_t *origin)
 void
 ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out)
 {
-    if (s_is_self(v, origin)) {
-        snprintf(out, RU_MAX_NAME + 1, "%s", v->node->cfg.site);
-        return;
-    }
-    if (v->node->repl && ru_repl_site_name(v->node->repl, origin, out))
+    if (ru_sites_name(v->node->sites, origin, out))
         return;
     char text[RU_KEY_TEXT_SIZE];
     ru_b64_encode(text, origin, RU_KEY_BYTES);
@@ -43,11 +39,7 @@ int
 ru_view_site_key(void *node_p, const char *site, uint8_t *key)
 {
     const ru_node_t *node = node_p;
-    if (strcmp(site, node->cfg.site) == 0) {
-        memcpy(key, ru_key_public(node->key), RU_KEY_BYTES);
-        return 1;
-    }
-    return node->repl && ru_repl_site_key(node->repl, site, key);
+    return ru_sites_key(node->sites, site, key);
 }
 
 const char *

@@ -28,8 +28,8 @@ typedef struct {
  *  site known only through a relay). out holds RU_MAX_NAME + 1 bytes. */
 void ru_view_site(const ru_view_t *v, const uint8_t *origin, char *out);
 /*  The node key of a site name (this node's or a configured peer's);
- *  returns 1 and fills key when known. node_p is an ru_node_t, so that this
- *  is also the store actor's ru_site_resolver for mentions. */
+ *  returns 1 and fills key when known. node_p is an ru_node_t. Both ask
+ *  the node's site directory (ru_sites.h). */
 int ru_view_site_key(void *node_p, const char *site, uint8_t *key);
 /*  The API's name of a visibility: "public", "unlisted", "private" or
  *  "direct". */

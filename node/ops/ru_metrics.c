@@ -78,19 +78,6 @@ s_render(ru_req_t *req, ru_buf_t *out)
                    "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
                    s_not_ready(node, NULL) ? 0 : 1);
     err = s_render_pending(node, out);
-    if (!err && node->repl) {
-        ru_clock_t ours;
-        ru_clock_init(&ours);
-        ru_txn_t txn;
-        err = ru_store_read(node->store, &txn);
-        if (!err) {
-            err = ru_apply_clock(&txn, &ours);
-            ru_txn_abort(&txn);
-        }
-        if (!err)
-            ru_repl_metrics(node->repl, &ours, out);
-        ru_clock_fini(&ours);
-    }
     return err ? err : ru_buf_status(out);
 }
 

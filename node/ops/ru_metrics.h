@@ -5,8 +5,9 @@
  *  own it, through the collectors registered in node->prom (ru_prom.h):
  *  the HTTP requests by route and status (ru_reqstats.h), the store (map
  *  size and use), the store actor (commits, requests, queue), the streams
- *  (open ones); and, read here, readiness, the pending updates and the
- *  replication actor (per peer and per origin, ru_repl_metrics()). Updates are counted
+ *  (open ones) and the replication actor (per peer and per origin,
+ *  ru_repl_collect()); and, read here, readiness and the pending updates
+ *  by origin. Updates are counted
  *  by the peer they came from (received, verified, applied, duplicate,
  *  refused); by origin are this site's head, what it published (its own
  *  and relayed), how far each peer is ahead of it and, for a forked

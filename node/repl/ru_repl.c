@@ -65,7 +65,7 @@
 #include "ru_ratelimit.h"
 #include "ru_recovery.h"
 #include "ru_verify.h"
-#include "ru_view.h"
+#include "ru_replstat.h"
 
 #define S_PUBLISH "inproc://ruche-publish"
 #define S_JOBS "inproc://ruche-verify"
@@ -97,21 +97,6 @@ _Static_assert(S_MAX_BEAT <= S_MAX_LIVE, "heartbeats and hellos are no larger th
 #define S_READ_LIVE (S_MAX_LIVE + 4096)
 #define S_READ_SYNC (RU_MAX_MESSAGE + 1024 * 1024)
 
-/*  What a peer did on its links that PROTOCOL.md 13 refuses, and what was
- *  lost or retried: the "link" counts of the status. */
-typedef enum {
-    S_L_MALFORMED,   /* a message to our ROUTER that did not decode */
-    S_L_MISPLACED,   /* a message of a type that does not belong on its socket */
-    S_L_OVER_CREDIT, /* a batch beyond the credit we granted, refused */
-    S_L_DROPPED,     /* a send to it that failed at a high-water mark */
-    S_L_STALLED,     /* our catch-up asked again after sync_timeout_ms */
-    S_L_GAPS,        /* catch-ups asked for a gap in its live stream */
-    S_L_COUNT
-} s_link;
-
-static const char *const s_link_names[S_L_COUNT] = {"malformed",     "misplaced", "over_credit",
-                                                    "sends_dropped", "stalled",   "live_gaps"};
-
 typedef struct {
     uint32_t id; /* stable across reloads: jobs name their peer by it */
     ru_peer_cfg_t cfg;
@@ -133,7 +118,7 @@ typedef struct {
     uint64_t full_unlogged, full_logged_ms; /* actor only: pending_full refusals, their log */
     ru_clock_t live;      /* actor only: per origin, the last seq seen on its live stream */
 
-    uint64_t link[S_L_COUNT]; /* s_link_event, under the mutex */
+    uint64_t link[RU_LINK_COUNT]; /* s_link_event, under the mutex */
 } s_peer;
 
 typedef struct s_session {
@@ -151,7 +136,7 @@ typedef struct s_session {
 typedef enum { S_STARTING, S_RUNNING, S_FAILED, S_STOPPED } s_life;
 
 struct ru_repl {
-    ru_node_t *node;
+    ru_repl_ctx_t ctx;
     zactor_t *actor;
     atomic_int life; /* s_life: set by the actor */
     pthread_mutex_t lock;
@@ -243,17 +228,17 @@ s_may_log(ru_repl_t *self, const char *kind, const char *who)
 
 /*  Counts a link event of p; logs why (printf-style, after the peer's
  *  name) when no line of that kind was logged for p in the last minute. */
-static void s_link_event(ru_repl_t *self, s_peer *p, s_link what, const char *fmt, ...)
+static void s_link_event(ru_repl_t *self, s_peer *p, ru_link_event what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
-s_link_event(ru_repl_t *self, s_peer *p, s_link what, const char *fmt, ...)
+s_link_event(ru_repl_t *self, s_peer *p, ru_link_event what, const char *fmt, ...)
 {
     pthread_mutex_lock(&self->lock);
     p->link[what]++;
     uint64_t n = p->link[what];
     pthread_mutex_unlock(&self->lock);
-    if (!s_may_log(self, s_link_names[what], p->cfg.site))
+    if (!s_may_log(self, ru_replstat_link_name(what), p->cfg.site))
         return;
     char why[256];
     va_list ap;
@@ -261,7 +246,7 @@ s_link_event(ru_repl_t *self, s_peer *p, s_link what, const char *fmt, ...)
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     ru_log_warn("repl", "[peer %s]: %s (%s: %llu so far; one line a minute)", p->cfg.site, why,
-                s_link_names[what], (unsigned long long) n);
+                ru_replstat_link_name(what), (unsigned long long) n);
 }
 
 /*  A new peer from its configuration, with its CURVE key. */
@@ -300,7 +285,7 @@ s_curve_client(ru_repl_t *self, zsock_t *sock, const uint8_t *server)
 static int
 s_hwm(const ru_repl_t *self, uint64_t largest)
 {
-    uint64_t n = ((uint64_t) self->node->cfg.queue_mb << 20) / largest;
+    uint64_t n = ((uint64_t) self->ctx.cfg->queue_mb << 20) / largest;
     return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int) n;
 }
 
@@ -423,7 +408,7 @@ s_to_answerer(ru_repl_t *self, s_peer *p, const ru_buf_t *msg)
 {
     if (s_send_buf(p->dealer, msg) == 0)
         return 0;
-    s_link_event(self, p, S_L_DROPPED, "a catch-up message to it was dropped: %s",
+    s_link_event(self, p, RU_LINK_DROPPED, "a catch-up message to it was dropped: %s",
                  zmq_strerror(zmq_errno()));
     return -1;
 }
@@ -438,7 +423,7 @@ s_hello(ru_repl_t *self, s_peer *p)
     ru_clock_init(&clock);
     ru_buf_t buf;
     ru_buf_init(&buf);
-    if (ru_apply_state(self->node->store, &clock, NULL) == RU_OK &&
+    if (ru_apply_state(self->ctx.store, &clock, NULL) == RU_OK &&
         ru_msg_encode_hello(&clock, S_CREDIT, &buf) == RU_OK) {
         (void) s_to_answerer(self, p, &buf);
         p->syncing = 1;
@@ -463,10 +448,10 @@ s_heartbeat(ru_repl_t *self)
     ru_buf_init(&buf);
     /*  The HLC at sending (PROTOCOL.md 8.2): the wall clock, or the last
      *  committed time when that is ahead, so a peer can see our clock. */
-    uint64_t hlc = ru_hlc_wall_ms() << RU_HLC_SHIFT, committed = ru_writer_hlc(self->node->writer);
+    uint64_t hlc = ru_hlc_wall_ms() << RU_HLC_SHIFT, committed = ru_writer_hlc(self->ctx.writer);
     if (committed > hlc)
         hlc = committed;
-    if (ru_apply_state(self->node->store, &clock, digest) == RU_OK &&
+    if (ru_apply_state(self->ctx.store, &clock, digest) == RU_OK &&
         ru_msg_encode_heartbeat(&clock, hlc, digest, &buf) == RU_OK)
         s_send_buf(self->pub, &buf);
     ru_buf_fini(&buf);
@@ -541,7 +526,7 @@ s_to_asker(ru_repl_t *self, s_session *s, const ru_buf_t *msg)
     else if (id && body) {
         s_peer *p = s_peer_by_id(self, s->peer);
         if (p)
-            s_link_event(self, p, S_L_DROPPED,
+            s_link_event(self, p, RU_LINK_DROPPED,
                          "a catch-up message to it was dropped: its queue is full (%d messages)",
                          s_hwm(self, RU_MAX_MESSAGE));
     }
@@ -573,7 +558,7 @@ s_serve(ru_repl_t *self, s_session **link)
 {
     s_session *s = *link;
     s->last_ms = zclock_mono();
-    ru_catchup_step step = ru_catchup_pump(&s->catchup, self->node->store, s_send_to_asker, s);
+    ru_catchup_step step = ru_catchup_pump(&s->catchup, self->ctx.store, s_send_to_asker, s);
     s->more = step == RU_CATCHUP_MORE;
     if (step == RU_CATCHUP_OVER || s->gone) {
         *link = s->next;
@@ -615,7 +600,7 @@ s_on_hello(ru_repl_t *self, zframe_t *id, const s_peer *p, const ru_msg_t *msg)
             return;
         s->repl = self;
         s->identity = zframe_dup(id);
-        ru_catchup_init(&s->catchup, (uint32_t) self->node->cfg.pending_walk);
+        ru_catchup_init(&s->catchup, (uint32_t) self->ctx.cfg->pending_walk);
         s->next = self->sessions;
         self->sessions = s;
         link = &self->sessions;
@@ -652,14 +637,14 @@ s_on_router(ru_repl_t *self)
             s_serve(self, link);
         }
     } else if (err == RU_OK && p)
-        s_link_event(self, p, S_L_MISPLACED, "a %s message on our sync socket refused",
+        s_link_event(self, p, RU_LINK_MISPLACED, "a %s message on our sync socket refused",
                      ru_msg_type_name(msg.type));
     else if (p && frames != 2)
-        s_link_event(self, p, S_L_MALFORMED,
+        s_link_event(self, p, RU_LINK_MALFORMED,
                      "a message of %zu frames on our sync socket refused (one is the rule)",
                      frames > 0 ? frames - 1 : 0);
     else if (p)
-        s_link_event(self, p, S_L_MALFORMED, "a message on our sync socket refused: %s",
+        s_link_event(self, p, RU_LINK_MALFORMED, "a message on our sync socket refused: %s",
                      ru_err_str(err));
     ru_msg_fini(&msg);
     zframe_destroy(&id);
@@ -704,7 +689,7 @@ s_reject(ru_repl_t *self, s_peer *p, ru_err err)
 static void
 s_live_flow(ru_repl_t *self)
 {
-    uint64_t budget = (uint64_t) self->node->cfg.queue_mb << 20;
+    uint64_t budget = (uint64_t) self->ctx.cfg->queue_mb << 20;
     int pause = self->live_paused ? self->jobs_bytes > budget / 2 : self->jobs_bytes > budget;
     if (pause == self->live_paused)
         return;
@@ -726,7 +711,7 @@ s_live_flow(ru_repl_t *self)
             ru_log_warn("repl",
                         "updates to verify and store take more than [replication] queue_mb "
                         "(%ld MiB): the live streams wait until half of them are done",
-                        self->node->cfg.queue_mb);
+                        self->ctx.cfg->queue_mb);
     }
 }
 
@@ -768,8 +753,6 @@ s_job(ru_repl_t *self, const s_peer *p, int sync, const ru_msg_t *msg)
     s_send_job(self, &m);
 }
 
-static json_int_t s_lacking(const ru_clock_t *a, const ru_clock_t *b);
-
 /*  A peer's heartbeat: its clock, time and digest for the status, and
  *  when we last had everything it had (for "seconds behind"). */
 static void
@@ -777,8 +760,8 @@ s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
 {
     ru_clock_t ours;
     ru_clock_init(&ours);
-    int caught_up = ru_apply_state(self->node->store, &ours, NULL) == RU_OK &&
-                    s_lacking(&ours, &msg->clock) == 0;
+    int caught_up = ru_apply_state(self->ctx.store, &ours, NULL) == RU_OK &&
+                    ru_replstat_lacking(&ours, &msg->clock) == 0;
     ru_clock_fini(&ours);
     uint64_t now = ru_hlc_wall_ms();
     pthread_mutex_lock(&self->lock);
@@ -792,7 +775,7 @@ s_on_heartbeat(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
     pthread_mutex_unlock(&self->lock);
     (void) err; /* out of memory: the previous clock stays */
     ru_recovery_heard(&self->recovery, p->id,
-                      ru_clock_get(&msg->clock, ru_key_public(self->node->key)));
+                      ru_clock_get(&msg->clock, ru_key_public(self->ctx.key)));
 }
 
 /*  Ends recovery once our own head has reached what the peers have of us
@@ -807,7 +790,7 @@ s_try_end_recovery(ru_repl_t *self)
     for (int i = 0; i < self->n_peers; i++)
         if (s_direct(self->peers[i]))
             direct[n++] = self->peers[i]->id;
-    if (ru_recovery_try_end(&self->recovery, self->node->writer, direct, n, &ended) == RU_OK &&
+    if (ru_recovery_try_end(&self->recovery, self->ctx.writer, direct, n, &ended) == RU_OK &&
         ended) {
         self->recovering = 0;
         ru_log_info("repl", "this site's own updates are back (up to seq %llu): accepting posts",
@@ -835,7 +818,7 @@ static void
 s_gap_hello(ru_repl_t *self, s_peer *p)
 {
     pthread_mutex_lock(&self->lock);
-    p->link[S_L_GAPS]++;
+    p->link[RU_LINK_GAPS]++;
     pthread_mutex_unlock(&self->lock);
     ru_log_info("repl", "[peer %s]: a gap in the live stream: asking for a catch-up",
                 p->cfg.site);
@@ -868,7 +851,7 @@ static void
 s_on_batch(ru_repl_t *self, s_peer *p, const ru_msg_t *msg)
 {
     if (!p->syncing || p->credit == 0) {
-        s_link_event(self, p, S_L_OVER_CREDIT,
+        s_link_event(self, p, RU_LINK_OVER_CREDIT,
                      "a batch of %u updates beyond the credit granted refused",
                      (unsigned) msg->n_updates);
         return;
@@ -909,10 +892,10 @@ s_peer_message(ru_repl_t *self, s_peer *p, int live, zframe_t *f, zmsg_t **batch
             s_gap_hello(self, p);
         }
         ru_recovery_done(&self->recovery, p->id,
-                         ru_clock_get(&msg.clock, ru_key_public(self->node->key)));
+                         ru_clock_get(&msg.clock, ru_key_public(self->ctx.key)));
         s_try_end_recovery(self);
     } else
-        s_link_event(self, p, S_L_MISPLACED, "a %s message on its %s refused",
+        s_link_event(self, p, RU_LINK_MISPLACED, "a %s message on its %s refused",
                      ru_msg_type_name(msg.type), live ? "live stream" : "catch-up answers");
     ru_msg_fini(&msg);
 }
@@ -1000,16 +983,12 @@ s_alarmed(ru_repl_t *self, const ru_fork_t *fork)
     return 0;
 }
 
-static void s_origin_name(const ru_repl_t *self, const uint8_t *origin, char *out);
-
 static void
 s_fork_alarm(ru_repl_t *self, const ru_fork_t *fork)
 {
     char name[RU_MAX_NAME + 1 > RU_KEY_TEXT_SIZE ? RU_MAX_NAME + 1 : RU_KEY_TEXT_SIZE];
     char key[RU_KEY_TEXT_SIZE], first[2 * RU_HASH_BYTES + 1], other[2 * RU_HASH_BYTES + 1];
-    pthread_mutex_lock(&self->lock);
-    s_origin_name(self, fork->origin, name);
-    pthread_mutex_unlock(&self->lock);
+    ru_sites_label(self->ctx.sites, fork->origin, name);
     ru_b64_encode(key, fork->origin, RU_KEY_BYTES);
     sodium_bin2hex(first, sizeof first, fork->first, RU_HASH_BYTES);
     sodium_bin2hex(other, sizeof other, fork->other, RU_HASH_BYTES);
@@ -1053,7 +1032,7 @@ s_forks(ru_repl_t *self, int all)
 {
     ru_txn_t txn;
     s_fork_scan scan = {self, all};
-    if (ru_store_read(self->node->store, &txn) != RU_OK)
+    if (ru_store_read(self->ctx.store, &txn) != RU_OK)
         return;
     ru_err err = ru_fork_list(&txn, s_fork_seen, &scan);
     ru_txn_abort(&txn);
@@ -1165,7 +1144,7 @@ s_silent_peer(ru_repl_t *self, s_peer *p)
     uint64_t now = ru_hlc_wall_ms();
     pthread_mutex_lock(&self->lock);
     uint64_t heard = p->heartbeat_ms > self->live_read_ms ? p->heartbeat_ms : self->live_read_ms;
-    int silent = !p->heard || now - heard > 3 * (uint64_t) self->node->cfg.heartbeat_ms;
+    int silent = !p->heard || now - heard > 3 * (uint64_t) self->ctx.cfg->heartbeat_ms;
     pthread_mutex_unlock(&self->lock);
     if (!s_direct(p) || !silent || self->live_paused) /* paused: the silence is ours */
         return;
@@ -1187,7 +1166,7 @@ s_stall_at(const ru_repl_t *self, const s_peer *p)
 {
     if (!p->syncing || p->credit == 0)
         return UINT64_MAX;
-    return p->sync_ms + (uint64_t) self->node->cfg.sync_timeout_ms;
+    return p->sync_ms + (uint64_t) self->ctx.cfg->sync_timeout_ms;
 }
 
 /*  A stalled catch-up is asked again at once, on a new connection: the
@@ -1196,10 +1175,10 @@ s_stall_at(const ru_repl_t *self, const s_peer *p)
 static void
 s_stalled(ru_repl_t *self, s_peer *p)
 {
-    s_link_event(self, p, S_L_STALLED,
+    s_link_event(self, p, RU_LINK_STALLED,
                  "our catch-up got nothing for %ld ms ([replication] sync_timeout_ms): asking "
                  "again",
-                 self->node->cfg.sync_timeout_ms);
+                 self->ctx.cfg->sync_timeout_ms);
     s_close_dealer(self, p);
     p->dealer = s_peer_socket(self, p, ZMQ_DEALER);
     if (p->dealer)
@@ -1218,7 +1197,7 @@ s_timers(ru_repl_t *self)
     }
     if (now >= self->next_heartbeat) {
         s_heartbeat(self);
-        self->next_heartbeat = now + (uint64_t) self->node->cfg.heartbeat_ms;
+        self->next_heartbeat = now + (uint64_t) self->ctx.cfg->heartbeat_ms;
     }
     for (int i = 0; i < self->n_peers; i++)
         if (now >= s_stall_at(self, self->peers[i]))
@@ -1230,12 +1209,12 @@ s_timers(ru_repl_t *self)
             if (!self->peers[i]->syncing && s_direct(self->peers[i]))
                 s_hello(self, self->peers[i]);
         s_forks(self, 1);
-        self->next_anti_entropy = now + 1000 * (uint64_t) self->node->cfg.anti_entropy_s;
+        self->next_anti_entropy = now + 1000 * (uint64_t) self->ctx.cfg->anti_entropy_s;
     }
     s_expire_sessions(self, now);
 }
 
-static void s_trust(const ru_repl_t *self, ru_trust_t *trust);
+static void s_sites(ru_repl_t *self);
 
 /*  Binds a server socket again at endpoint: the old one's listener is let
  *  go by ZeroMQ's I/O thread shortly after it is closed, so the bind is
@@ -1262,7 +1241,7 @@ s_rebind(ru_repl_t *self, zsock_t **old, int type, const char *endpoint)
 static void
 s_renew_servers(ru_repl_t *self)
 {
-    const ru_config_t *cfg = &self->node->cfg;
+    const ru_config_t *cfg = self->ctx.cfg;
     if (self->router)
         zpoller_remove(self->poller, self->router);
     while (self->sessions) {
@@ -1287,7 +1266,7 @@ s_same_peer(const s_peer *p, const ru_peer_cfg_t *cfg)
 }
 
 /*  A new peer list (SIGHUP): peers gone or changed are closed, new ones
- *  connected and asked for a catch-up; the trust set follows. */
+ *  connected and asked for a catch-up; the site directory follows. */
 static void
 s_reload(ru_repl_t *self, const ru_config_t *cfg)
 {
@@ -1332,9 +1311,7 @@ s_reload(ru_repl_t *self, const ru_config_t *cfg)
         if (s_direct(p))
             s_hello(self, p);
     }
-    ru_trust_t trust;
-    s_trust(self, &trust);
-    ru_verify_set_trust(self->verify, &trust);
+    s_sites(self);
 }
 
 /*  Dispatches one ready socket; returns 0 when the actor must stop. */
@@ -1370,7 +1347,7 @@ s_dispatch(ru_repl_t *self, zsock_t *pipe, void *which)
 static ru_err
 s_open(ru_repl_t *self, zsock_t *pipe)
 {
-    const ru_config_t *cfg = &self->node->cfg;
+    const ru_config_t *cfg = self->ctx.cfg;
     self->zap = zsock_new_rep(S_ZAP);
     self->publish = zsock_new_pull("@" S_PUBLISH);
     self->jobs = zsock_new_push("@" S_JOBS);
@@ -1421,8 +1398,8 @@ s_actor(zsock_t *pipe, void *arg)
     atomic_store(&self->life, err ? S_FAILED : S_RUNNING);
     zsock_signal(pipe, err ? 1 : 0);
     if (!err) {
-        ru_log_info("repl", "publishing at %s, catch-up at %s, %d peers", self->node->cfg.pub_bind,
-                    self->node->cfg.sync_bind, self->n_peers);
+        ru_log_info("repl", "publishing at %s, catch-up at %s, %d peers", self->ctx.cfg->pub_bind,
+                    self->ctx.cfg->sync_bind, self->n_peers);
         for (;;) {
             s_timers(self);
             int more = s_serve_more(self);
@@ -1445,21 +1422,25 @@ s_actor(zsock_t *pipe, void *arg)
     s_close(self);
 }
 
-/*  The trust set: ourselves and every peer. */
+/*  The site directory's peers: those the actor has (a peer whose key is
+ *  not a valid node key is left out, named and trusted nowhere). */
 static void
-s_trust(const ru_repl_t *self, ru_trust_t *trust)
+s_sites(ru_repl_t *self)
 {
-    memset(trust, 0, sizeof *trust);
-    memcpy(trust->keys[trust->n++], ru_key_public(self->node->key), RU_KEY_BYTES);
+    ru_peer_cfg_t *cfg = malloc(RU_MAX_PEERS * sizeof *cfg);
+    if (!cfg)
+        return; /* the previous list stays */
     for (int i = 0; i < self->n_peers; i++)
-        memcpy(trust->keys[trust->n++], self->peers[i]->cfg.key, RU_KEY_BYTES);
+        cfg[i] = self->peers[i]->cfg;
+    ru_sites_set_peers(self->ctx.sites, cfg, self->n_peers);
+    free(cfg);
 }
 
 /*  Peers from the configuration. */
 static ru_err
 s_peers(ru_repl_t *self)
 {
-    const ru_config_t *cfg = &self->node->cfg;
+    const ru_config_t *cfg = self->ctx.cfg;
     for (int i = 0; i < cfg->n_peers; i++) {
         s_peer *p = s_peer_new(self, &cfg->peers[i]);
         if (!p)
@@ -1470,13 +1451,13 @@ s_peers(ru_repl_t *self)
 }
 
 ru_err
-ru_repl_new(ru_node_t *node, ru_repl_t **out)
+ru_repl_new(const ru_repl_ctx_t *ctx, ru_repl_t **out)
 {
     *out = NULL;
     ru_repl_t *self = calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
-    self->node = node;
+    self->ctx = *ctx;
     self->next_id = 1; /* 0: no peer (s_session) */
     atomic_init(&self->life, S_STARTING);
     ru_recovery_init(&self->recovery);
@@ -1487,17 +1468,17 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
     if (!err)
         err = ru_ratelimit_new(1, S_LOG_EVERY_MS, S_LOG_SLOTS, &self->logs);
     if (!err)
-        err = ru_key_curve(node->key, self->curve_pub, self->curve_sec);
-    ru_trust_t trust;
-    s_trust(self, &trust);
+        err = ru_key_curve(ctx->key, self->curve_pub, self->curve_sec);
+    if (!err)
+        s_sites(self);
     ru_txn_t txn;
-    if (!err && (err = ru_store_read(node->store, &txn)) == RU_OK) {
+    if (!err && (err = ru_store_read(ctx->store, &txn)) == RU_OK) {
         err = ru_apply_recovering(&txn, &self->recovering);
         ru_txn_abort(&txn);
     }
-    *out = self; /* before any thread starts: they may look up site names */
+    ru_verify_ctx_t verify = {ctx->store, ctx->writer, ctx->sites, ctx->cfg->max_skew_ms};
     if (!err)
-        err = ru_verify_new(node, &trust, (int) node->cfg.verify_threads, S_JOBS, S_RESULTS,
+        err = ru_verify_new(&verify, (int) ctx->cfg->verify_threads, S_JOBS, S_RESULTS,
                             &self->verify);
     if (!err) {
         /*  A failed start must fail ru_repl_new(): a node left without its
@@ -1508,10 +1489,10 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
             err = RU_E_IO; /* the actor logged why */
     }
     if (err) {
-        *out = NULL;
         ru_repl_destroy(&self);
         return err;
     }
+    *out = self;
     return RU_OK;
 }
 
@@ -1548,93 +1529,70 @@ ru_repl_state(ru_repl_t *self)
  *  Status
  */
 
-/*  A clock as {"<origin b64>": seq}. */
-json_t *
-ru_repl_clock_json(const ru_clock_t *clock)
+/*  A peer's status fields into out. Under the mutex. */
+static ru_err
+s_peer_status(const s_peer *p, ru_replstat_peer_t *out)
 {
-    json_t *j = json_object();
-    for (uint32_t i = 0; i < clock->n; i++) {
-        char key[RU_KEY_TEXT_SIZE];
-        ru_b64_encode(key, clock->v[i].origin, RU_KEY_BYTES);
-        json_object_set_new(j, key, json_integer((json_int_t) clock->v[i].seq));
-    }
-    return j;
+    snprintf(out->site, sizeof out->site, "%s", p->cfg.site);
+    memcpy(out->key, p->cfg.key, RU_KEY_BYTES);
+    out->direct = s_direct(p);
+    out->heard = p->heard;
+    out->heartbeat_ms = p->heartbeat_ms;
+    out->hlc = p->hlc;
+    out->caught_up_ms = p->caught_up_ms;
+    memcpy(out->digest, p->digest, RU_HASH_BYTES);
+    memcpy(out->rejected, p->rejected, sizeof out->rejected);
+    out->received = p->received;
+    out->verified = p->verified;
+    out->stored = p->stored;
+    out->duplicates = p->duplicates;
+    out->syncs_asked = p->syncs_asked;
+    memcpy(out->link, p->link, sizeof out->link);
+    return ru_clock_copy(&out->clock, &p->clock);
 }
 
-/*  Updates b has that a lacks. */
-static json_int_t
-s_lacking(const ru_clock_t *a, const ru_clock_t *b)
+ru_err
+ru_repl_status(ru_repl_t *self, ru_replstat_t *out)
 {
-    json_int_t n = 0;
-    for (uint32_t i = 0; i < b->n; i++) {
-        uint64_t have = ru_clock_get(a, b->v[i].origin);
-        if (b->v[i].seq > have)
-            n += (json_int_t) (b->v[i].seq - have);
-    }
-    return n;
-}
-
-/*  Is p connected: heard within three heartbeats (and a second)? */
-static int
-s_connected(const s_peer *p, uint64_t now_ms, long heartbeat_ms)
-{
-    return p->heard && now_ms - p->heartbeat_ms < 3 * (uint64_t) heartbeat_ms + 1000;
-}
-
-/*  How long we have lacked some of p's updates, in seconds. */
-static double
-s_seconds_behind(const s_peer *p, json_int_t behind, uint64_t now_ms)
-{
-    return behind && now_ms > p->caught_up_ms ? (double) (now_ms - p->caught_up_ms) / 1000.0 : 0.0;
-}
-
-static json_t *
-s_peer_json(const s_peer *p, const ru_clock_t *ours, uint64_t now_ms, long heartbeat_ms)
-{
-    char key[RU_KEY_TEXT_SIZE], digest[2 * RU_HASH_BYTES + 1];
-    ru_b64_encode(key, p->cfg.key, RU_KEY_BYTES);
-    sodium_bin2hex(digest, sizeof digest, p->digest, RU_HASH_BYTES);
-    json_int_t behind = p->heard ? s_lacking(ours, &p->clock) : 0;
-    json_t *rejected = json_object();
-    for (int k = 0; k < RU_REJECT_COUNT; k++)
-        json_object_set_new(rejected, ru_verify_reason_name((ru_reject) k),
-                            json_integer((json_int_t) p->rejected[k]));
-    json_t *updates = json_pack("{s:I, s:I, s:I, s:I}", "received", (json_int_t) p->received,
-                                "verified", (json_int_t) p->verified, "stored",
-                                (json_int_t) p->stored, "duplicates", (json_int_t) p->duplicates);
-    json_t *link = json_object();
-    for (int k = 0; k < S_L_COUNT; k++)
-        json_object_set_new(link, s_link_names[k], json_integer((json_int_t) p->link[k]));
-    int connected = s_connected(p, now_ms, heartbeat_ms);
-    /*  How far its clock is ahead of ours, as far as a heartbeat tells: the
-     *  HLC it carries is the sender's time at sending (a clock behind ours
-     *  shows as 0: our own HLC could only tell it apart by network delay). */
-    uint64_t hlc_ms = ru_hlc_ms(p->hlc);
-    json_t *ahead_ms = !p->heard ? json_null()
-                       : hlc_ms > p->heartbeat_ms
-                           ? json_integer((json_int_t) (hlc_ms - p->heartbeat_ms))
-                           : json_integer(0);
-    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:I, s:f, s:o, s:o, s:o, s:o}",
-                     "site", p->cfg.site, "key", key, "direct", s_direct(p), "connected", connected,
-                     "last_heartbeat", p->heard ? ru_view_time(p->heartbeat_ms) : json_null(),
-                     "clock", ru_repl_clock_json(&p->clock), "digest",
-                     p->heard ? json_string(digest) : json_null(), "behind", behind, "ahead",
-                     p->heard ? s_lacking(&p->clock, ours) : 0, "seconds_behind",
-                     s_seconds_behind(p, behind, now_ms), "rejected", rejected, "updates", updates,
-                     "clock_ahead_ms", ahead_ms, "link", link);
-}
-
-json_t *
-ru_repl_status(ru_repl_t *self, const ru_clock_t *ours)
-{
-    json_t *peers = json_array();
-    uint64_t now = ru_hlc_wall_ms();
+    ru_replstat_init(out);
+    out->heartbeat_ms = self->ctx.cfg->heartbeat_ms;
     pthread_mutex_lock(&self->lock);
-    for (int i = 0; i < self->n_peers; i++)
-        json_array_append_new(peers,
-                              s_peer_json(self->peers[i], ours, now, self->node->cfg.heartbeat_ms));
+    ru_err err = ru_replstat_peers(out, self->n_peers);
+    for (int i = 0; i < self->n_peers && !err; i++)
+        err = s_peer_status(self->peers[i], &out->peers[i]);
+    if (!err)
+        err = ru_clock_copy(&out->published, &self->published);
+    out->syncs_served = self->syncs_served;
+    out->handshakes_refused = self->handshakes_refused;
+    out->jobs_queued = self->jobs_sent - self->jobs_done;
+    out->live_pauses = self->live_pauses;
     pthread_mutex_unlock(&self->lock);
-    return peers;
+    if (err)
+        ru_replstat_fini(out);
+    return err;
+}
+
+ru_err
+ru_repl_collect(void *self_p, ru_buf_t *out)
+{
+    ru_repl_t *self = self_p;
+    ru_clock_t ours;
+    ru_clock_init(&ours);
+    ru_replstat_t st;
+    ru_txn_t txn;
+    ru_err err = ru_store_read(self->ctx.store, &txn);
+    if (!err) {
+        err = ru_apply_clock(&txn, &ours);
+        ru_txn_abort(&txn);
+    }
+    if (!err)
+        err = ru_repl_status(self, &st);
+    if (!err) {
+        ru_replstat_metrics(&st, &ours, self->ctx.sites, self->ctx.store, out);
+        ru_replstat_fini(&st);
+    }
+    ru_clock_fini(&ours);
+    return err;
 }
 
 ru_err
@@ -1651,193 +1609,13 @@ ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg)
     return RU_OK;
 }
 
-int
-ru_repl_site_name(ru_repl_t *self, const uint8_t *origin, char *out)
-{
-    int found = 0;
-    pthread_mutex_lock(&self->lock);
-    for (int i = 0; i < self->n_peers && !found; i++)
-        if (memcmp(self->peers[i]->cfg.key, origin, RU_KEY_BYTES) == 0) {
-            memcpy(out, self->peers[i]->cfg.site, strlen(self->peers[i]->cfg.site) + 1);
-            found = 1;
-        }
-    pthread_mutex_unlock(&self->lock);
-    return found;
-}
-
-int
-ru_repl_site_key(ru_repl_t *self, const char *site, uint8_t *key)
-{
-    int found = 0;
-    pthread_mutex_lock(&self->lock);
-    for (int i = 0; i < self->n_peers && !found; i++)
-        if (strcmp(self->peers[i]->cfg.site, site) == 0) {
-            memcpy(key, self->peers[i]->cfg.key, RU_KEY_BYTES);
-            found = 1;
-        }
-    pthread_mutex_unlock(&self->lock);
-    return found;
-}
-
-/*  ---------------------------------------------------------------------
- *  Metrics
- */
-
-/*  Room for a site name or a key in text. */
-#define S_ORIGIN_NAME (RU_MAX_NAME + 1 > RU_KEY_TEXT_SIZE ? RU_MAX_NAME + 1 : RU_KEY_TEXT_SIZE)
-
-/*  The site name of origin into out (S_ORIGIN_NAME bytes): ours, a
- *  peer's, else the key itself. Under the mutex. */
-static void
-s_origin_name(const ru_repl_t *self, const uint8_t *origin, char *out)
-{
-    const char *site = memcmp(origin, ru_key_public(self->node->key), RU_KEY_BYTES) == 0
-                           ? self->node->cfg.site
-                           : NULL;
-    for (int i = 0; i < self->n_peers && !site; i++)
-        if (memcmp(self->peers[i]->cfg.key, origin, RU_KEY_BYTES) == 0)
-            site = self->peers[i]->cfg.site;
-    if (site)
-        snprintf(out, S_ORIGIN_NAME, "%s", site);
-    else
-        ru_b64_encode(out, origin, RU_KEY_BYTES);
-}
-
-/*  The families with one sample per peer. */
-enum {
-    S_M_CONNECTED,
-    S_M_AGE,
-    S_M_RECEIVED,
-    S_M_VERIFIED,
-    S_M_APPLIED,
-    S_M_DUPLICATES,
-    S_M_BEHIND,
-    S_M_AHEAD,
-    S_M_SECONDS,
-    S_M_ASKED
-};
-
-static const struct {
-    const char *name, *type, *help;
-} s_peer_families[] = {
-    {"ruche_peer_connected", "gauge", "1 when the peer's heartbeats arrive, else 0."},
-    {"ruche_peer_heartbeat_age_seconds", "gauge", "Time since the peer's last heartbeat."},
-    {"ruche_peer_updates_received_total", "counter", "Updates received from the peer."},
-    {"ruche_peer_updates_verified_total", "counter", "Signatures of its updates checked."},
-    {"ruche_peer_updates_applied_total", "counter", "Its updates new to this site, stored."},
-    {"ruche_peer_updates_duplicate_total", "counter", "Its updates this site already held."},
-    {"ruche_peer_behind_updates", "gauge", "Updates the peer has that this site lacks."},
-    {"ruche_peer_ahead_updates", "gauge", "Updates this site has that the peer lacks."},
-    {"ruche_peer_behind_seconds", "gauge", "How long this site has lacked some of its updates."},
-    {"ruche_peer_sync_sessions_asked_total", "counter", "Catch-ups this site asked of the peer."},
-};
-
-static double
-s_peer_value(const s_peer *p, int which, const ru_clock_t *ours, uint64_t now, long heartbeat_ms)
-{
-    json_int_t behind = p->heard ? s_lacking(ours, &p->clock) : 0;
-    switch (which) {
-    case S_M_CONNECTED:
-        return s_connected(p, now, heartbeat_ms);
-    case S_M_AGE:
-        return p->heard && now > p->heartbeat_ms ? (double) (now - p->heartbeat_ms) / 1000.0 : 0;
-    case S_M_RECEIVED:
-        return (double) p->received;
-    case S_M_VERIFIED:
-        return (double) p->verified;
-    case S_M_APPLIED:
-        return (double) p->stored;
-    case S_M_DUPLICATES:
-        return (double) p->duplicates;
-    case S_M_BEHIND:
-        return (double) behind;
-    case S_M_AHEAD:
-        return p->heard ? (double) s_lacking(&p->clock, ours) : 0;
-    case S_M_SECONDS:
-        return s_seconds_behind(p, behind, now);
-    default:
-        return (double) p->syncs_asked;
-    }
-}
-
-static void
-s_metrics_peers(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
-{
-    uint64_t now = ru_hlc_wall_ms();
-    for (int f = 0; f <= S_M_ASKED; f++) {
-        ru_prom_family(out, s_peer_families[f].name, s_peer_families[f].type,
-                          s_peer_families[f].help);
-        for (int i = 0; i < self->n_peers; i++) {
-            const char *labels[] = {"peer", self->peers[i]->cfg.site, NULL};
-            ru_prom_sample(
-                out, s_peer_families[f].name, labels,
-                s_peer_value(self->peers[i], f, ours, now, self->node->cfg.heartbeat_ms));
-        }
-    }
-    ru_prom_family(out, "ruche_peer_updates_rejected_total", "counter",
-                      "Updates from the peer refused, by reason.");
-    for (int i = 0; i < self->n_peers; i++)
-        for (int k = 0; k < RU_REJECT_COUNT; k++) {
-            const char *labels[] = {"peer", self->peers[i]->cfg.site, "reason",
-                                    ru_verify_reason_name((ru_reject) k), NULL};
-            ru_prom_sample(out, "ruche_peer_updates_rejected_total", labels,
-                              (double) self->peers[i]->rejected[k]);
-        }
-    ru_prom_family(out, "ruche_peer_link_events_total", "counter",
-                      "What the peer's links saw: messages refused (malformed on our sync "
-                      "socket, misplaced, over_credit), sends_dropped at a full queue, "
-                      "stalled catch-ups asked again, live_gaps.");
-    for (int i = 0; i < self->n_peers; i++)
-        for (int k = 0; k < S_L_COUNT; k++) {
-            const char *labels[] = {"peer", self->peers[i]->cfg.site, "event", s_link_names[k],
-                                    NULL};
-            ru_prom_sample(out, "ruche_peer_link_events_total", labels,
-                              (double) self->peers[i]->link[k]);
-        }
-}
-
-/*  Per origin: our head, what we sent out, and how far behind each peer
- *  that we have heard from this site is. */
-static void
-s_metrics_origins(const ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
-{
-    char name[S_ORIGIN_NAME];
-    ru_prom_family(out, "ruche_origin_seq", "gauge",
-                      "This site's head of each origin's log (its highest seq applied in order).");
-    for (uint32_t i = 0; i < ours->n; i++) {
-        s_origin_name(self, ours->v[i].origin, name);
-        const char *labels[] = {"origin", name, NULL};
-        ru_prom_sample(out, "ruche_origin_seq", labels, (double) ours->v[i].seq);
-    }
-    ru_prom_family(out, "ruche_updates_published_total", "counter",
-                      "Updates sent out to the peers, by origin: this site's own and relayed.");
-    for (uint32_t i = 0; i < self->published.n; i++) {
-        s_origin_name(self, self->published.v[i].origin, name);
-        const char *labels[] = {"origin", name, NULL};
-        ru_prom_sample(out, "ruche_updates_published_total", labels,
-                          (double) self->published.v[i].seq);
-    }
-    ru_prom_family(out, "ruche_peer_origin_behind_updates", "gauge",
-                      "Updates of an origin that a peer has and this site lacks.");
-    for (int p = 0; p < self->n_peers; p++) {
-        const ru_clock_t *theirs = &self->peers[p]->clock;
-        for (uint32_t i = 0; i < theirs->n; i++) {
-            uint64_t have = ru_clock_get(ours, theirs->v[i].origin);
-            s_origin_name(self, theirs->v[i].origin, name);
-            const char *labels[] = {"peer", self->peers[p]->cfg.site, "origin", name, NULL};
-            ru_prom_sample(out, "ruche_peer_origin_behind_updates", labels,
-                              theirs->v[i].seq > have ? (double) (theirs->v[i].seq - have) : 0);
-        }
-    }
-}
-
 /*  Appends "site count/age" of an origin in alarm to line. */
 static void
 s_pending_item(const ru_repl_t *self, const ru_apply_pending_t *o, uint64_t age_s, char *line,
                size_t size)
 {
-    char name[S_ORIGIN_NAME];
-    s_origin_name(self, o->origin, name);
+    char name[RU_SITES_LABEL];
+    ru_sites_label(self->ctx.sites, o->origin, name);
     size_t used = strlen(line);
     snprintf(line + used, size - used, "%s%s: %llu waiting, the oldest for %llu s",
              used ? "; " : "", name, (unsigned long long) o->count, (unsigned long long) age_s);
@@ -1854,8 +1632,8 @@ s_pending_alarm(ru_repl_t *self)
     ru_apply_pending_t *by = NULL;
     size_t n = 0;
     uint64_t total = 0, now = ru_hlc_wall_ms();
-    const ru_config_t *cfg = &self->node->cfg;
-    if (ru_store_read(self->node->store, &txn) != RU_OK)
+    const ru_config_t *cfg = self->ctx.cfg;
+    if (ru_store_read(self->ctx.store, &txn) != RU_OK)
         return;
     ru_err err = ru_apply_pending(&txn, &by, &n, &total);
     ru_txn_abort(&txn);
@@ -1884,77 +1662,4 @@ s_pending_alarm(ru_repl_t *self)
         ru_log_info("repl", "the updates waiting for dependencies are back under the limits");
         self->pending_alarm_ms = 0;
     }
-}
-
-typedef struct {
-    const ru_repl_t *self;
-    ru_buf_t *out;
-    int held; /* the family: held updates, else the fork seq */
-} s_fork_metrics;
-
-static int
-s_fork_sample(void *ctx, const ru_fork_t *fork)
-{
-    s_fork_metrics *m = ctx;
-    if (fork->resolved)
-        return 0; /* no longer quarantined */
-    char name[S_ORIGIN_NAME];
-    s_origin_name(m->self, fork->origin, name);
-    const char *labels[] = {"origin", name, NULL};
-    ru_prom_sample(m->out, m->held ? "ruche_fork_held_updates" : "ruche_fork_seq", labels,
-                      (double) (m->held ? fork->held : fork->seq));
-    return 0;
-}
-
-/*  Per quarantined origin (a fork not resolved yet): its fork seq and its
- *  updates held here. Under the mutex. */
-static void
-s_metrics_forks(const ru_repl_t *self, ru_buf_t *out)
-{
-    ru_txn_t txn;
-    if (ru_store_read(self->node->store, &txn) != RU_OK)
-        return;
-    ru_prom_family(out, "ruche_fork_seq", "gauge",
-                      "The seq at which an origin signed two different updates: it is "
-                      "quarantined from there until the fork is resolved.");
-    s_fork_metrics m = {self, out, 0};
-    ru_err err = ru_fork_list(&txn, s_fork_sample, &m);
-    ru_prom_family(out, "ruche_fork_held_updates", "gauge",
-                      "Updates of a forked origin held here by its quarantine.");
-    m.held = 1;
-    if (!err)
-        err = ru_fork_list(&txn, s_fork_sample, &m);
-    ru_txn_abort(&txn);
-    (void) err; /* a store that cannot be read: the samples are missing */
-}
-
-void
-ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out)
-{
-    pthread_mutex_lock(&self->lock);
-    s_metrics_peers(self, ours, out);
-    s_metrics_origins(self, ours, out);
-    s_metrics_forks(self, out);
-    uint64_t verified = 0;
-    for (int i = 0; i < self->n_peers; i++)
-        verified += self->peers[i]->verified;
-    ru_prom_family(out, "ruche_signatures_verified_total", "counter",
-                      "Signatures of replicated updates checked, all peers together.");
-    ru_prom_sample(out, "ruche_signatures_verified_total", NULL, (double) verified);
-    ru_prom_family(out, "ruche_sync_sessions_served_total", "counter",
-                      "Catch-ups peers asked of this site.");
-    ru_prom_sample(out, "ruche_sync_sessions_served_total", NULL, (double) self->syncs_served);
-    ru_prom_family(out, "ruche_handshakes_refused_total", "counter",
-                      "CURVE handshakes refused: keys of no configured peer.");
-    ru_prom_sample(out, "ruche_handshakes_refused_total", NULL,
-                      (double) self->handshakes_refused);
-    ru_prom_family(out, "ruche_verify_queue_depth", "gauge",
-                      "Jobs (live messages, catch-up batches) waiting for or in verification.");
-    ru_prom_sample(out, "ruche_verify_queue_depth", NULL,
-                      (double) (self->jobs_sent - self->jobs_done));
-    ru_prom_family(out, "ruche_live_pauses_total", "counter",
-                      "Times the peers' live streams were left unread because the updates "
-                      "waiting for verification took more than [replication] queue_mb.");
-    ru_prom_sample(out, "ruche_live_pauses_total", NULL, (double) self->live_pauses);
-    pthread_mutex_unlock(&self->lock);
 }

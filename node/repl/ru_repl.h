@@ -25,29 +25,43 @@
  *  is published (two update messages) when it is found and at every
  *  anti-entropy turn, so that every site learns of it.
  *
- *  ru_repl_status() may be called from any thread (the HTTP server).
+ *  ru_repl_status() and ru_repl_collect() may be called from any thread
+ *  (the HTTP server).
  */
 #ifndef RU_REPL_H
 #define RU_REPL_H
-
-#include <jansson.h>
 
 #include "ruche/ru_buf.h"
 #include "ruche/ru_clock.h"
 #include "ruche/ru_error.h"
 
-#include "ru_node.h"
+#include "ruche/ru_key.h"
+
+#include "ru_config.h"
+#include "ru_replstat.h"
+#include "ru_sites.h"
+#include "ru_store.h"
+#include "ru_writer.h"
 
 typedef struct ru_repl ru_repl_t;
+
+/*  What the actor works with, given by whoever starts it; every object
+ *  must be ready before ru_repl_new() and outlive the actor. */
+typedef struct {
+    const ru_config_t *cfg; /* [replication] settings and the [peer]s at the start */
+    const ru_key_t *key;    /* this node's key: its origin and CURVE identity */
+    ru_store_t *store;
+    ru_writer_t *writer; /* the store actor, given ru_repl_publish_endpoint() */
+    ru_sites_t *sites;   /* the site directory; the actor sets its peers on a reload */
+} ru_repl_ctx_t;
 
 /*  The endpoint the store actor publishes to, to be given to
  *  ru_writer_new() before ru_repl_new() starts. */
 const char *ru_repl_publish_endpoint(void);
 
-/*  Starts the actor for node (its config, key, store and writer must be
- *  ready and outlive it). Fails, having logged why, when any part of the
- *  actor cannot start (an endpoint it cannot bind: one in use). */
-RU_MUST_CHECK ru_err ru_repl_new(ru_node_t *node, ru_repl_t **out);
+/*  Starts the actor with ctx (copied). Fails, having logged why, when any
+ *  part of the actor cannot start (an endpoint it cannot bind: one in use). */
+RU_MUST_CHECK ru_err ru_repl_new(const ru_repl_ctx_t *ctx, ru_repl_t **out);
 /*  Stops the actor and the workers; NULL-safe. */
 void ru_repl_destroy(ru_repl_t **self_p);
 /*  The actor's state, for /readyz: "running" from a successful
@@ -55,21 +69,18 @@ void ru_repl_destroy(ru_repl_t **self_p);
 const char *ru_repl_state(ru_repl_t *self);
 
 /*  Takes the [peer] sections of cfg as the new peer list (SIGHUP): new
- *  peers are connected, removed ones closed, the trust set updated. The
- *  [replication] endpoints of this node are not changed by a reload. */
+ *  peers are connected, removed ones closed, the site directory's peers
+ *  replaced by those the actor has. The [replication] endpoints of this
+ *  node are not changed by a reload. */
 RU_MUST_CHECK ru_err ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg);
-/*  The site name of a peer's key (out: RU_MAX_NAME + 1 bytes) and the key
- *  of a peer's site name; 1 when found. Any thread. */
-int ru_repl_site_name(ru_repl_t *self, const uint8_t *origin, char *out);
-int ru_repl_site_key(ru_repl_t *self, const char *site, uint8_t *key);
 
-/*  The peers' state as JSON, the "peers" of the replication status, given
- *  our own clock. */
-json_t *ru_repl_status(ru_repl_t *self, const ru_clock_t *ours);
-/*  Appends the replication metrics in the Prometheus text format
- *  (ru_metrics.h) to out, given our own clock. Any thread. */
-void ru_repl_metrics(ru_repl_t *self, const ru_clock_t *ours, ru_buf_t *out);
-/*  A clock as JSON: {"<origin, base64url>": seq, ...}. */
-json_t *ru_repl_clock_json(const ru_clock_t *clock);
+/*  The replication status (ru_replstat.h): the peers and what the actor
+ *  counted, copied into out (initialized here; the caller finis it).
+ *  RU_E_NOMEM leaves out empty. Any thread. */
+RU_MUST_CHECK ru_err ru_repl_status(ru_repl_t *self, ru_replstat_t *out);
+/*  The replication metrics collector (an ru_prom_fn, self an ru_repl_t):
+ *  appends the families of ru_replstat_metrics() given our clock, which it
+ *  reads from the store; an error reading it is returned. Any thread. */
+RU_MUST_CHECK ru_err ru_repl_collect(void *self, ru_buf_t *out);
 
 #endif

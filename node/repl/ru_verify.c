@@ -2,9 +2,9 @@
  *
  *  Each worker owns two sockets, made and closed in its own thread: a PULL
  *  for jobs and a PUSH for results. It polls with a short timeout so that
- *  ru_verify_destroy() can stop it by raising a flag. The trust set is
- *  copied under a mutex at the start of each job, so a reload never changes
- *  it in the middle of one.
+ *  ru_verify_destroy() can stop it by raising a flag. Each update's origin
+ *  is looked up in the site directory (ru_sites.h), which a reload
+ *  replaces whole.
  */
 #include "ru_verify.h"
 
@@ -30,10 +30,8 @@ static const char *const s_reason_names[RU_REJECT_COUNT] = {
 };
 
 struct ru_verify {
-    ru_node_t *node;
+    ru_verify_ctx_t ctx;
     char *jobs, *results;
-    pthread_mutex_t lock;
-    ru_trust_t trust;
     atomic_int stop;
     int threads;
     pthread_t thread[S_MAX_THREADS];
@@ -125,15 +123,6 @@ s_ingest_all(const ru_writer_ctx_t *ctx, void *arg)
     return RU_OK;
 }
 
-int
-ru_trust_has(const ru_trust_t *trust, const uint8_t *origin)
-{
-    for (int i = 0; i < trust->n; i++)
-        if (memcmp(trust->keys[i], origin, RU_KEY_BYTES) == 0)
-            return 1;
-    return 0;
-}
-
 /*  Is this very payload already in db under its (origin, seq)? */
 static int
 s_held_in(ru_txn_t *txn, ru_db db, const ru_envelope_t *env, uint64_t seq)
@@ -163,11 +152,11 @@ s_held(ru_txn_t *txn, const ru_envelope_t *env)
 /*  Checks one envelope into item; RU_OK, RU_E_EXISTS for a duplicate, or
  *  why it is refused. */
 static ru_err
-s_check(const ru_node_t *node, const ru_trust_t *trust, ru_txn_t *txn, ru_bytes_t wire,
-        s_item *item, ru_verify_result_t *res)
+s_check(const ru_verify_ctx_t *ctx, ru_txn_t *txn, ru_bytes_t wire, s_item *item,
+        ru_verify_result_t *res)
 {
     ru_err err = ru_envelope_parse(wire.ptr, wire.len, &item->env);
-    if (!err && !ru_trust_has(trust, item->env.origin))
+    if (!err && !ru_sites_trusted(ctx->sites, item->env.origin))
         err = RU_E_UNTRUSTED;
     if (!err && s_held(txn, &item->env))
         return RU_E_EXISTS;
@@ -177,14 +166,14 @@ s_check(const ru_node_t *node, const ru_trust_t *trust, ru_txn_t *txn, ru_bytes_
     }
     if (!err)
         err = ru_update_decode(&item->env, &item->u);
-    uint64_t limit = ru_hlc_wall_ms() + (uint64_t) node->cfg.max_skew_ms;
+    uint64_t limit = ru_hlc_wall_ms() + (uint64_t) ctx->max_skew_ms;
     if (!err && ru_hlc_ms(item->u.hlc) > limit)
         err = RU_E_SKEW;
     return err;
 }
 
 void
-ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t *in, int jobs,
+ru_verify_run(const ru_verify_ctx_t *ctx, const ru_verify_input_t *in, int jobs,
               ru_verify_result_t *res)
 {
     size_t n = 0;
@@ -199,14 +188,13 @@ ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t 
         return;
     }
     ru_txn_t txn; /* for duplicates only: without it, every update is checked */
-    int have_txn = ru_store_read(node->store, &txn) == RU_OK;
+    int have_txn = ru_store_read(ctx->store, &txn) == RU_OK;
     int good = 0;
     for (int j = 0; j < jobs; j++)
         for (size_t k = 0; k < in[j].n; k++) {
             ru_update_init(&items[good].u);
             items[good].job = j;
-            ru_err err =
-                s_check(node, trust, have_txn ? &txn : NULL, in[j].env[k], &items[good], &res[j]);
+            ru_err err = s_check(ctx, have_txn ? &txn : NULL, in[j].env[k], &items[good], &res[j]);
             res[j].received++;
             if (!err) {
                 good++;
@@ -221,7 +209,7 @@ ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t 
     if (have_txn)
         ru_txn_abort(&txn);
     s_ingest ingest = {items, good, stored, jobs};
-    ru_err err = good ? ru_writer_call(node->writer, s_ingest_all, &ingest) : RU_OK;
+    ru_err err = good ? ru_writer_call(ctx->writer, s_ingest_all, &ingest) : RU_OK;
     for (int j = 0; j < jobs && good; j++) {
         res[j].store_error = err;
         if (err)
@@ -241,10 +229,6 @@ ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t 
 static void
 s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
 {
-    ru_trust_t trust;
-    pthread_mutex_lock(&self->lock);
-    trust = self->trust;
-    pthread_mutex_unlock(&self->lock);
     ru_verify_input_t in[S_GATHER_JOBS];
     size_t n = 0;
     for (int j = 0; j < jobs; j++)
@@ -263,7 +247,7 @@ s_jobs(ru_verify_t *self, zmsg_t **msgs, ru_verify_result_t *res, int jobs)
             env[at + in[j].n++] = (ru_bytes_t){zframe_data(f), zframe_size(f)};
         at += in[j].n;
     }
-    ru_verify_run(self->node, &trust, in, jobs, res);
+    ru_verify_run(&self->ctx, in, jobs, res);
     free(env);
 }
 
@@ -335,18 +319,16 @@ s_worker(void *arg)
 }
 
 ru_err
-ru_verify_new(ru_node_t *node, const ru_trust_t *trust, int threads, const char *jobs,
-              const char *results, ru_verify_t **out)
+ru_verify_new(const ru_verify_ctx_t *ctx, int threads, const char *jobs, const char *results,
+              ru_verify_t **out)
 {
     *out = NULL;
     ru_verify_t *self = calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
-    self->node = node;
-    self->trust = *trust;
+    self->ctx = *ctx;
     self->jobs = strdup(jobs);
     self->results = strdup(results);
-    pthread_mutex_init(&self->lock, NULL);
     atomic_init(&self->stop, 0);
     threads = threads < 1 ? 1 : threads > S_MAX_THREADS ? S_MAX_THREADS : threads;
     for (; self->threads < threads; self->threads++)
@@ -361,14 +343,6 @@ ru_verify_new(ru_node_t *node, const ru_trust_t *trust, int threads, const char 
 }
 
 void
-ru_verify_set_trust(ru_verify_t *self, const ru_trust_t *trust)
-{
-    pthread_mutex_lock(&self->lock);
-    self->trust = *trust;
-    pthread_mutex_unlock(&self->lock);
-}
-
-void
 ru_verify_destroy(ru_verify_t **self_p)
 {
     ru_verify_t *self = *self_p;
@@ -377,7 +351,6 @@ ru_verify_destroy(ru_verify_t **self_p)
     atomic_store(&self->stop, 1);
     for (int i = 0; i < self->threads; i++)
         pthread_join(self->thread[i], NULL);
-    pthread_mutex_destroy(&self->lock);
     free(self->jobs);
     free(self->results);
     free(self);

@@ -25,7 +25,9 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_msg.h"
 
-#include "ru_node.h"
+#include "ru_sites.h"
+#include "ru_store.h"
+#include "ru_writer.h"
 
 /*  Why an update was refused; the names are the replication status's. */
 #define RU_REJECT_REASONS(X)                                                                       \
@@ -66,15 +68,13 @@ typedef struct {
     int32_t store_error; /* an ru_err that stopped the whole job, else 0 */
 } ru_verify_result_t;
 
-/*  The trusted origins: this node and its peers. Read by the workers,
- *  replaced whole on a configuration reload. */
+/*  What the workers check and store with; the objects must outlive them. */
 typedef struct {
-    int n;
-    uint8_t keys[1 + 64][32];
-} ru_trust_t;
-
-/*  Is origin in trust? */
-int ru_trust_has(const ru_trust_t *trust, const uint8_t *origin);
+    ru_store_t *store;   /* duplicates are looked up in it */
+    ru_writer_t *writer; /* stores the good updates */
+    ru_sites_t *sites;   /* the trusted origins: ours and the peers' */
+    long max_skew_ms;    /* [replication] max_skew_ms */
+} ru_verify_ctx_t;
 
 /*  The updates of one job, as envelope bytes (views the caller keeps). */
 typedef struct {
@@ -83,23 +83,22 @@ typedef struct {
 } ru_verify_input_t;
 
 /*  Checks the updates of jobs (up to 64 of them) in the order of
- *  PROTOCOL.md section 7 against trust, and stores the good ones of all of
- *  them through node's writer in one request, in their order; res[j]
+ *  PROTOCOL.md section 7, and stores the good ones of all of them through
+ *  ctx's writer in one request, in their order; res[j]
  *  counts what became of job j's updates (res must come zeroed, but for
  *  its job field). What a worker runs for each job it takes; socket-free,
  *  so that the simulation of the federation (tests/sim) runs it too. Any
  *  thread but the writer's. */
-void ru_verify_run(ru_node_t *node, const ru_trust_t *trust, const ru_verify_input_t *in, int jobs,
+void ru_verify_run(const ru_verify_ctx_t *ctx, const ru_verify_input_t *in, int jobs,
                    ru_verify_result_t *res);
 
 typedef struct ru_verify ru_verify_t;
 
-/*  Starts threads workers that take jobs from the PUSH socket bound at
- *  jobs and send results to the PULL socket bound at results. */
-RU_MUST_CHECK ru_err ru_verify_new(ru_node_t *node, const ru_trust_t *trust, int threads,
-                                   const char *jobs, const char *results, ru_verify_t **out);
-/*  Replaces the trust set (SIGHUP). */
-void ru_verify_set_trust(ru_verify_t *self, const ru_trust_t *trust);
+/*  Starts threads workers (ctx is copied) that take jobs from the PUSH
+ *  socket bound at jobs and send results to the PULL socket bound at
+ *  results. */
+RU_MUST_CHECK ru_err ru_verify_new(const ru_verify_ctx_t *ctx, int threads, const char *jobs,
+                                   const char *results, ru_verify_t **out);
 /*  Stops and joins the workers; NULL-safe. */
 void ru_verify_destroy(ru_verify_t **self_p);
 

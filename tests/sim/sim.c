@@ -93,6 +93,7 @@
 #include "ru_fork.h"
 #include "ru_recovery.h"
 #include "ru_schema.h"
+#include "ru_sites.h"
 #include "ru_verify.h"
 #include "ru_writer.h"
 #include "testdir.h"
@@ -159,7 +160,13 @@ typedef struct {
     int id;
     char dir[512];
     ru_key_t *key;
-    ru_node_t node; /* cfg, key, store, writer: what ru_verify_run needs */
+    struct {
+        ru_config_t cfg;
+        ru_key_t *key;
+        ru_store_t *store;
+        ru_writer_t *writer;
+        ru_sites_t *sites; /* it and every other node: all trusted */
+    } node;
     zsock_t *pull;  /* what the writer publishes */
     char endpoint[64]; /* where pull is bound: new for every run */
     size_t committed; /* updates the listener heard of, not yet read from pull */
@@ -216,7 +223,6 @@ static struct {
     s_msg *queue;
     size_t n_queue, cap_queue;
     uint64_t order;
-    ru_trust_t trust;
     s_rates rates;
     s_counts counts;
     int healing; /* the end: no more faults */
@@ -695,7 +701,9 @@ s_ingest(s_node *nd, const ru_msg_t *msg)
     ru_verify_input_t in = {env, msg->n_updates};
     ru_verify_result_t res;
     memset(&res, 0, sizeof res);
-    ru_verify_run(&nd->node, &W.trust, &in, 1, &res);
+    ru_verify_ctx_t ctx = {nd->node.store, nd->node.writer, nd->node.sites,
+                           nd->node.cfg.max_skew_ms};
+    ru_verify_run(&ctx, &in, 1, &res);
     if (res.store_error)
         s_fail("node %d: received updates not stored: %s", nd->id,
                ru_err_str((ru_err) res.store_error));
@@ -1508,6 +1516,24 @@ s_fork_step(uint64_t seed, unsigned long steps)
     return 1 + (unsigned long) ((z >> 8) % (steps / 2));
 }
 
+/*  Node i's site directory: itself ("n<i>") and every other node as a
+ *  peer, so that each trusts every origin of the run. */
+static ru_err
+s_sites(int i)
+{
+    ru_peer_cfg_t peers[S_MAX_NODES];
+    int n = 0;
+    for (int j = 0; j < W.n; j++)
+        if (j != i) {
+            memset(&peers[n], 0, sizeof peers[n]);
+            snprintf(peers[n].site, sizeof peers[n].site, "n%d", j);
+            memcpy(peers[n++].key, ru_key_public(W.nodes[j].key), RU_KEY_BYTES);
+        }
+    char site[16];
+    snprintf(site, sizeof site, "n%d", i);
+    return ru_sites_new(site, ru_key_public(W.nodes[i].key), peers, n, &W.nodes[i].node.sites);
+}
+
 static void
 s_setup(uint64_t seed, unsigned long steps)
 {
@@ -1549,7 +1575,6 @@ s_setup(uint64_t seed, unsigned long steps)
             *off[k] = 0;
     if (W.without & 1u << 2)
         W.rates.crash_mid = 0;
-    memset(&W.trust, 0, sizeof W.trust);
     for (int i = 0; i < W.n; i++) {
         s_node *nd = &W.nodes[i];
         uint8_t key_seed[32];
@@ -1566,7 +1591,6 @@ s_setup(uint64_t seed, unsigned long steps)
            of the pending updates and go on at the next step */
         nd->node.cfg.pending_walk = 1 + (long) (seed % 8);
         nd->node.key = nd->key;
-        memcpy(W.trust.keys[W.trust.n++], ru_key_public(nd->key), RU_KEY_BYTES);
         for (int j = 0; j < W.n; j++)
             ru_clock_init(&nd->live[j]);
         snprintf(nd->endpoint, sizeof nd->endpoint, "inproc://sim-publish-%llu-%d",
@@ -1580,7 +1604,7 @@ s_setup(uint64_t seed, unsigned long steps)
         zsock_set_rcvhwm(nd->pull, 0);
     }
     for (int i = 0; i < W.n && !W.failure[0]; i++)
-        if (s_start(i, 0) != RU_OK)
+        if (s_sites(i) != RU_OK || s_start(i, 0) != RU_OK)
             s_fail("node %d cannot start", i);
 }
 
@@ -1594,6 +1618,7 @@ s_teardown(void)
         for (int j = 0; j < W.n; j++)
             ru_clock_fini(&nd->live[j]);
         zsock_destroy(&nd->pull);
+        ru_sites_destroy(&nd->node.sites);
         ru_key_destroy(&nd->key);
         testdir_remove(nd->dir);
         free(nd->made);

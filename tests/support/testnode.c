@@ -48,7 +48,8 @@ testnode_open(testnode_t *t, const char *const *users)
     snprintf(t->node.public_url, sizeof t->node.public_url, "http://paris.test");
     ru_hlc_init(&t->hlc, RU_HLC_DEFAULT_SKEW_MS);
     if (ru_store_open(t->dir, 8 * MIB, 0, ru_schema_upgrades, &t->node.store) != RU_OK ||
-        ru_key_generate(&t->node.key) != RU_OK || ru_key_generate(&t->nozay) != RU_OK)
+        ru_key_generate(&t->node.key) != RU_OK || ru_key_generate(&t->nozay) != RU_OK ||
+        ru_sites_new("paris", ru_key_public(t->node.key), NULL, 0, &t->node.sites) != RU_OK)
         return -1;
     for (; *users; users++)
         if (s_user(t, *users) != 0)
@@ -60,6 +61,7 @@ void
 testnode_close(testnode_t *t)
 {
     ru_store_destroy(&t->node.store);
+    ru_sites_destroy(&t->node.sites);
     ru_key_destroy(&t->node.key);
     ru_key_destroy(&t->nozay);
     testdir_remove(t->dir);

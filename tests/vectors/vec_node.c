@@ -3,6 +3,7 @@
  */
 #include "vec_node.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ruche/ru_update.h"
@@ -21,8 +22,14 @@ vec_node_open(vec_node_t *node, const uint8_t (*trust)[RU_KEY_BYTES], int n)
     memset(node, 0, sizeof *node);
     if (n > VEC_NODE_MAX_TRUST || testdir_make(node->dir, sizeof node->dir) != 0)
         return -1;
-    memcpy(node->trust.keys, trust, (size_t) n * RU_KEY_BYTES);
-    node->trust.n = n;
+    ru_peer_cfg_t peers[VEC_NODE_MAX_TRUST];
+    memset(peers, 0, sizeof peers);
+    for (int i = 0; i < n; i++) {
+        snprintf(peers[i].site, sizeof peers[i].site, "origin-%d", i);
+        memcpy(peers[i].key, trust[i], RU_KEY_BYTES);
+    }
+    if (ru_sites_new("vectors", s_self, peers, n, &node->sites) != RU_OK)
+        return -1;
     return ru_store_open(node->dir, S_MAP_BYTES, 0, ru_schema_upgrades, &node->store) == RU_OK ? 0 : -1;
 }
 
@@ -30,6 +37,7 @@ void
 vec_node_close(vec_node_t *node)
 {
     ru_store_destroy(&node->store);
+    ru_sites_destroy(&node->sites);
     if (node->dir[0])
         testdir_remove(node->dir);
 }
@@ -57,7 +65,7 @@ vec_node_feed(vec_node_t *node, const uint8_t *wire, size_t len, vec_outcome_t *
     ru_txn_t txn;
     ru_apply_result how = RU_APPLY_DUPLICATE;
     ru_err err = ru_update_open(wire, len, &env, &u);
-    if (!err && !ru_trust_has(&node->trust, u.origin))
+    if (!err && !ru_sites_trusted(node->sites, u.origin))
         err = RU_E_UNTRUSTED;
     if (!err)
         err = ru_store_write(node->store, &txn);

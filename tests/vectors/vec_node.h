@@ -1,6 +1,6 @@
 /*  vec_node.h - the receiving node of the stateful vectors (proto/
  *  vectors.json "sequences", PROTOCOL.md section 15): a fresh store and a
- *  trust set, fed envelopes one at a time as a node takes them from its
+ *  site directory of the trusted origins, fed envelopes one at a time as a node takes them from its
  *  peers (section 7's checks, the trust store, then causal delivery, each
  *  envelope in a write transaction of its own), by the node's own modules.
  *  Shared by mkvectors, which writes what it answers, and test_vectors,
@@ -16,15 +16,15 @@
 #include "ruche/ru_error.h"
 #include "ruche/ru_limits.h"
 
+#include "ru_sites.h"
 #include "ru_store.h"
-#include "ru_verify.h"
 
 enum { VEC_NODE_MAX_TRUST = 8 };
 
 typedef struct {
     char dir[512];
     ru_store_t *store;
-    ru_trust_t trust;
+    ru_sites_t *sites; /* its own key and the trusted origins */
 } vec_node_t;
 
 /*  What became of one envelope: "applied", "pending" (it waits, or is
