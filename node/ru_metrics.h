@@ -9,10 +9,10 @@
  *  store actor (commits, requests, queue), the streams (open ones) and the
  *  replication actor (per peer and per origin, ru_repl_metrics()).
  *
- *  A request is timed from the moment its handler starts to its answer;
- *  an event stream (SSE) is counted when it ends, with its whole life as
- *  its latency, and WebSocket streams, which civetweb serves outside the
- *  route table, are seen in ruche_streams_open only. Updates are counted
+ *  A request is timed from the moment h2o has read it to its handler's
+ *  answer; an event stream (SSE) is counted when it opens, and WebSocket
+ *  streams, which are served outside the route table, are seen in
+ *  ruche_streams_open only. Updates are counted
  *  by the peer they came from (received, verified, applied, duplicate,
  *  refused); by origin are this site's head, what it published (its own
  *  and relayed), how far each peer is ahead of it and, for a forked

@@ -28,7 +28,7 @@
 
 #include "ruche/ru_error.h"
 
-struct mg_connection;
+#include "ru_http.h"
 
 /*  The Content-Security-Policy of every response: the front end loads its
  *  own scripts and styles only, connects to its own node (HTTP and
@@ -63,8 +63,7 @@ const char *ru_web_root(const ru_web_t *self);
  *  Only GET and HEAD ever do. */
 int ru_web_wants(const char *method, const char *path);
 /*  Answers a request that ru_web_wants: a file, index.html, 304, or a JSON
- *  404 / 500. Returns the status. Any thread. */
-int ru_web_serve(const ru_web_t *self, struct mg_connection *conn, const char *method,
-                 const char *path);
+ *  404 / 500. Returns the status. Any worker. */
+int ru_web_serve(const ru_web_t *self, ru_req_t *req);
 
 #endif

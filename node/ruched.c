@@ -446,21 +446,23 @@ static int
 s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
 {
     ru_http_t *http = NULL;
+    /* every handler is in place before the listener opens: no early 404 */
     if (s_first_admin(node) != RU_OK || ru_stream_new(node, &node->stream) != RU_OK ||
         ru_metrics_new(ru_api_routes, &node->metrics) != RU_OK ||
-        ru_http_start(node, ru_api_routes, &http) != RU_OK) {
+        ru_http_new(node, ru_api_routes, &http) != RU_OK ||
+        (ru_stream_serve_websocket(node->stream, http), ru_http_listen(http)) != RU_OK) {
+        ru_http_stop(&http);
         ru_stream_destroy(&node->stream);
         ru_metrics_destroy(&node->metrics);
         return S_EXIT_FAIL;
     }
-    ru_stream_serve_websocket(node->stream, ru_http_context(http));
     ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
     int sig = 0;
     while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
         s_reload(node, argc, argv);
     ru_log_info(S_LOG, "stopping on signal %d", sig);
-    ru_stream_close_all(node->stream); /* open streams would hold their threads */
-    ru_http_stop(&http);               /* waits for requests in flight */
+    ru_stream_close_all(node->stream); /* goodbyes to the streams */
+    ru_http_stop(&http);               /* answers every request in flight */
     ru_stream_destroy(&node->stream);
     ru_metrics_destroy(&node->metrics);
     return S_EXIT_OK;
