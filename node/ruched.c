@@ -504,20 +504,22 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     int n_routes = 0;
     ru_route_t *routes = s_routes(&n_routes);
     int status = S_EXIT_FAIL;
+    /* every handler is in place before the listener opens: no early 404 */
     if (routes && s_first_admin(node) == RU_OK && ru_stream_new(node, &node->stream) == RU_OK &&
         ru_prom_new(&node->prom) == RU_OK &&
         ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
-        s_collectors(node) == RU_OK && ru_http_start(node, routes, &http) == RU_OK) {
-        ru_stream_serve_websocket(node->stream, ru_http_context(http));
+        s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
+        (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
+         ru_http_listen(http)) == RU_OK) {
         ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
         int sig = 0;
         while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
             s_reload(node, argc, argv);
         ru_log_info(S_LOG, "stopping on signal %d", sig);
-        ru_stream_close_all(node->stream); /* open streams would hold their threads */
-        ru_http_stop(&http);               /* waits for requests in flight */
+        ru_stream_close_all(node->stream); /* goodbyes to the streams */
         status = S_EXIT_OK;
     }
+    ru_http_stop(&http); /* answers every request in flight */
     ru_stream_destroy(&node->stream);
     ru_prom_destroy(&node->prom);
     ru_reqstats_destroy(&node->reqstats);

@@ -24,7 +24,6 @@
  *  authenticates with client_id and client_secret parameters or with HTTP
  *  Basic authentication.
  */
-#include <civetweb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,11 +431,9 @@ static void
 s_csrf_cookie(ru_req_t *req, char out[RU_TOKEN_TEXT_SIZE])
 {
     uint8_t bin[32];
-    const char *h = mg_get_header(req->conn, "Cookie");
     if (req->authed && req->via == RU_AUTH_COOKIE)
         ru_http_csrf(req->token, out);
-    else if (!h ||
-             mg_get_cookie(h, S_CSRF_COOKIE, out, RU_TOKEN_TEXT_SIZE) != RU_TOKEN_TEXT_SIZE - 1 ||
+    else if (ru_http_cookie(req, S_CSRF_COOKIE, out, RU_TOKEN_TEXT_SIZE) != RU_TOKEN_TEXT_SIZE - 1 ||
              ru_b64_decode(bin, sizeof bin, out, RU_TOKEN_TEXT_SIZE - 1) != RU_OK)
         ru_account_new_token(out);
     ru_http_header(req, "Set-Cookie", S_CSRF_COOKIE "=%s; Path=/oauth; HttpOnly; SameSite=Strict%s",
@@ -448,10 +445,8 @@ static int
 s_csrf_form_ok(ru_req_t *req)
 {
     char have[RU_TOKEN_TEXT_SIZE];
-    const char *h = mg_get_header(req->conn, "Cookie");
     const char *given = ru_http_param(req, "authenticity_token");
-    return h && given &&
-           mg_get_cookie(h, S_CSRF_COOKIE, have, sizeof have) == RU_TOKEN_TEXT_SIZE - 1 &&
+    return given && ru_http_cookie(req, S_CSRF_COOKIE, have, sizeof have) == RU_TOKEN_TEXT_SIZE - 1 &&
            strlen(given) == RU_TOKEN_TEXT_SIZE - 1 &&
            sodium_memcmp(have, given, RU_TOKEN_TEXT_SIZE - 1) == 0;
 }
@@ -553,7 +548,7 @@ s_send_code(ru_req_t *req, const s_authz *a, const char *code)
     }
     char state[3 * S_MAX_STATE + 1] = "";
     if (a->state && *a->state)
-        mg_url_encode(a->state, state, sizeof state);
+        ru_http_url_encode(a->state, state, sizeof state);
     ru_http_header(req, "Location", "%s%scode=%s%s%s", a->redirect_uri,
                    strchr(a->redirect_uri, '?') ? "&" : "?", code, *state ? "&state=" : "", state);
     return ru_http_send(req, 302, "text/html; charset=utf-8", "", 0);
@@ -613,7 +608,7 @@ static int
 s_client_credentials(ru_req_t *req, s_client_t *c)
 {
     const char *id = ru_http_param(req, "client_id"), *secret = ru_http_param(req, "client_secret");
-    const char *basic = mg_get_header(req->conn, "Authorization");
+    const char *basic = ru_http_req_header(req, "Authorization");
     char pair[sizeof c->id + sizeof c->secret];
     size_t len = 0;
     if (id) {

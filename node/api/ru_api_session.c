@@ -22,7 +22,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <civetweb.h>
 
 #include "ru_api.h"
 #include "ru_throttle.h"
@@ -34,8 +33,8 @@
 static int
 s_same_origin(ru_req_t *req)
 {
-    const char *origin = mg_get_header(req->conn, "Origin");
-    const char *host = mg_get_header(req->conn, "Host");
+    const char *origin = ru_http_req_header(req, "Origin");
+    const char *host = ru_http_req_header(req, "Host");
     if (!origin)
         return 1;
     const char *sep = strstr(origin, "://");

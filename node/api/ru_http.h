@@ -1,9 +1,11 @@
 /*  ru_http.h - the node's HTTP server: routing, requests, JSON responses.
  *
- *  civetweb runs the server and its thread pool; every request goes to one
- *  handler here that finds its route in a table (method and path pattern,
- *  with ":x" segments captured as arguments) and whether it needs a signed-
- *  in user. Parameters from the query string and from a form or JSON body
+ *  One event-loop thread owns every connection (ru_http.c says how and
+ *  why); route handlers run on a bounded pool of [http] threads workers,
+ *  never on the loop. Every request finds its route in a table (method
+ *  and path pattern, with ":x" segments captured as arguments) that says
+ *  whether it needs a signed-in user. Parameters from the query string
+ *  and from a form or JSON body
  *  are merged into one JSON object, so handlers read "status" the same way
  *  whichever form a client used (Mastodon apps use JSON, forms and
  *  multipart/form-data, whose file parts are skipped). A path may end
@@ -33,9 +35,13 @@
  *  administrator's has admin:read and admin:write too.
  *
  *  Every response is JSON, errors included: {"error": "..."} with the right
- *  status. Bodies over [http] max_body are refused with 413 before they
- *  are read. Handlers run on civetweb's threads: they read LMDB in their
- *  own read transactions and send writes to the store actor.
+ *  status, also those the server gives before any handler runs (a body
+ *  over [http] max_body: 413; too many or too large headers: 431; a body
+ *  nested deeper than [http] max_json_depth, two Content-Length headers,
+ *  one that is not a number, or one beside Transfer-Encoding: 400; all
+ *  workers busy and [http] queue requests waiting: 503). Handlers run on
+ *  the workers: they read LMDB in their own read transactions and send
+ *  writes to the store actor; whatever they answer leaves from the loop.
  */
 #ifndef RU_HTTP_H
 #define RU_HTTP_H
@@ -55,9 +61,11 @@
 typedef enum { RU_AUTH_NONE, RU_AUTH_TOKEN, RU_AUTH_COOKIE } ru_auth_via;
 
 typedef struct ru_http ru_http_t;
+typedef struct ru_http_job ru_http_job_t;
+typedef struct ru_http_out ru_http_out_t;
 
 typedef struct {
-    struct mg_connection *conn;
+    ru_http_job_t *job; /* what the server keeps of the request (ru_http.c) */
     ru_node_t *node;
     const char *method;
     const char *path;
@@ -91,30 +99,82 @@ typedef struct {
     int auth; /* RU_ROUTE_... */
 } ru_route_t;
 
-/*  Starts serving routes (a table ending with a NULL method) on node's
- *  [http] listen address. */
-RU_MUST_CHECK ru_err ru_http_start(ru_node_t *node, const ru_route_t *routes, ru_http_t **out);
-/*  civetweb's context, to register handlers of other kinds (WebSocket). */
-struct mg_context *ru_http_context(ru_http_t *self);
-/*  Stops accepting, waits for running requests, frees. NULL-safe. */
+/*  The Content-Security-Policy of every response: the front end loads its
+ *  own scripts and styles only, connects to its own node (HTTP and
+ *  WebSocket), and no page may frame it. */
+#define RU_HTTP_CSP                                                                                 \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+/*  The security header lines of every response (each ends with CRLF):
+ *  the policy above, unless a response brings its own (an OAuth page that
+ *  posts a form to an app's redirect URI), and the others, always. */
+#define RU_HTTP_CSP_HEADER "Content-Security-Policy: " RU_HTTP_CSP "\r\n"
+#define RU_HTTP_BASE_HEADERS                                                                        \
+    "X-Content-Type-Options: nosniff\r\n"                                                          \
+    "X-Frame-Options: DENY\r\n"                                                                    \
+    "Referrer-Policy: same-origin\r\n"                                                             \
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
+#define RU_HTTP_SECURITY_HEADERS RU_HTTP_CSP_HEADER RU_HTTP_BASE_HEADERS
+
+/*  An HTTP server for the routes of a table (ending with a NULL method)
+ *  on node's [http] listen address: its workers run, but it does not
+ *  listen until ru_http_listen(), so that every handler is in place before
+ *  the first request comes. */
+RU_MUST_CHECK ru_err ru_http_new(ru_node_t *node, const ru_route_t *routes, ru_http_t **out);
+/*  Sends the WebSocket handshakes (GET with "Upgrade: websocket") of any
+ *  path to handler, which answers with ru_http_websocket() or an error.
+ *  Before ru_http_listen(). */
+void ru_http_on_websocket(ru_http_t *self, ru_handler handler);
+/*  Sends a request that no route's path matches to handler, which answers
+ *  it and returns its status, or returns 0 having sent nothing (the core
+ *  answers 404 then): the web front end's files. Before ru_http_listen(). */
+void ru_http_on_other(ru_http_t *self, ru_handler handler);
+/*  Opens the listeners and starts the event loop. RU_E_IO (logged) when an
+ *  address cannot be listened on. */
+RU_MUST_CHECK ru_err ru_http_listen(ru_http_t *self);
+/*  Stops accepting and answers every request already taken, waiting for
+ *  their handlers (end the streams first: ru_stream_close_all()); then
+ *  closes every connection and frees. NULL-safe. */
 void ru_http_stop(ru_http_t **self_p);
 
-/*  Signs a connection in, for handlers outside the route table (WebSocket,
- *  event streams): the token from the header, query, WebSocket protocol or
- *  cookie, as above. *via says where a token was found (RU_AUTH_NONE:
- *  nowhere), also when it is unknown; RU_E_NOT_FOUND when there is none or
- *  it is unknown. */
-RU_MUST_CHECK ru_err ru_http_conn_account(ru_node_t *node, struct mg_connection *conn,
-                                          ru_account_t *acct, ru_auth_via *via);
-/*  The first subprotocol a WebSocket handshake on conn offers (the first
- *  of the comma-separated list of its Sec-WebSocket-Protocol header), and
- *  its length in *len; NULL when it offers none. A view of the request's
- *  header: valid until the connection reads its next request. */
-const char *ru_http_ws_protocol(const struct mg_connection *conn, size_t *len);
+/*  Connections open now, for metrics and tests. Any thread. */
+long ru_http_connections(ru_http_t *self);
+
+/*  ---------------------------------------------------------------------
+ *  What a handler reads of its request (the worker running it).
+ */
+
+/*  The value of the request header name (case-insensitive; "Host" too),
+ *  NULL when absent. Valid until the handler returns. */
+const char *ru_http_req_header(const ru_req_t *req, const char *name);
+/*  The query string (after '?'), NULL when there is none. */
+const char *ru_http_req_query(const ru_req_t *req);
+/*  The client's address as text ("127.0.0.1", "::1"). */
+const char *ru_http_req_addr(const ru_req_t *req);
+/*  The value of cookie name in the request's Cookie header into out:
+ *  its length, -1 when absent, -2 when it does not fit. */
+int ru_http_cookie(const ru_req_t *req, const char *name, char *out, size_t size);
+/*  The value of name in a form-encoded string (a query), decoded, into
+ *  out: its length, -1 when absent, -2 when it does not fit. */
+int ru_http_form_var(const char *form, const char *name, char *out, size_t size);
+/*  src percent-encoded (all but letters, digits and "-._~") into out; an
+ *  out too small gets as much as fits, cut at a whole character. */
+void ru_http_url_encode(const char *src, char *out, size_t size);
+
+/*  Signs a request in for handlers that read the token themselves
+ *  (WebSocket, event streams): the token from the header, query,
+ *  WebSocket protocol or cookie, as above. *via says where a token was
+ *  found (RU_AUTH_NONE: nowhere), also when it is unknown; RU_E_NOT_FOUND
+ *  when there is none or it is unknown. */
+RU_MUST_CHECK ru_err ru_http_req_account(const ru_req_t *req, ru_account_t *acct,
+                                         ru_auth_via *via);
+/*  The first subprotocol a WebSocket handshake offers (the first of the
+ *  comma-separated list of its Sec-WebSocket-Protocol header), and its
+ *  length in *len; NULL when it offers none. */
+const char *ru_http_ws_protocol(const ru_req_t *req, size_t *len);
 /*  Does a query string hold a value that is not UTF-8, or a name or value
- *  with a NUL byte (%00)? For handlers outside the route table, which read
- *  the query themselves: the route table's refuse such requests (400 and
- *  422) before any handler runs. */
+ *  with a NUL byte (%00)? */
 int ru_http_query_bad(const char *query);
 /*  The token a request presents (header, access_token parameter or
  *  WebSocket protocol; not the cookie) into out, whether or not it is a
@@ -130,17 +190,78 @@ void ru_http_csrf(const char *token, char out[RU_TOKEN_TEXT_SIZE]);
  *  (401 unsigned, 403 otherwise) and its status. */
 int ru_http_admin_refused(ru_req_t *req, int write);
 
+/*  ---------------------------------------------------------------------
+ *  Answers. A handler answers once; the answer leaves from the event loop
+ *  after the handler returns (or as it goes, for a streamed body). A
+ *  client that went away meanwhile costs nothing more: the answer is
+ *  dropped.
+ */
+
 /*  Adds a header line to the response (e.g. Retry-After, Set-Cookie);
- *  one that does not fit in req->headers is dropped with a log line. */
+ *  one that does not fit in req->headers is dropped with a log line. A
+ *  Cache-Control or Content-Security-Policy of the response's own
+ *  replaces the default one. */
 void ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/*  Sends len bytes of body of type (a Content-Type value) with status,
- *  the Link header and the headers added so far. Returns status. */
+/*  Answers with len bytes of body (copied) of type (a Content-Type value)
+ *  with status, the Link header and the headers added so far. Returns
+ *  status. */
 int ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len);
-/*  Sends {"error": msg} (NULL or "": the status's reason) with status on a
- *  raw connection, for handlers outside the route table, and asks the
- *  client to close it. Returns status. */
-int ru_http_conn_error(struct mg_connection *conn, int status, const char *msg);
+/*  The same for a HEAD request: the head says len bytes, none follow. */
+int ru_http_send_head(ru_req_t *req, int status, const char *type, size_t len);
+
+/*  A body too large for memory (a backup), sent as the handler makes it:
+ *  ru_http_stream_start() sends the head (length: the body's size, or -1
+ *  when unknown: chunked), then each ru_http_stream_write() hands a piece
+ *  to the loop and waits until it has left, so that a slow client holds
+ *  back its own handler and nothing else. The body ends when the handler
+ *  returns. Both return 0, or -1 when the client went away (the handler
+ *  stops there). */
+int ru_http_stream_start(ru_req_t *req, int status, const char *type, long long length);
+int ru_http_stream_write(ru_req_t *req, const void *data, size_t len);
+
+/*  ---------------------------------------------------------------------
+ *  Streams: answers that stay open (event streams, WebSockets). A handler
+ *  answers with one of the two calls below; from then on the stream's
+ *  callbacks run on the event loop, which makes its writes.
+ */
+typedef struct {
+    /*  The connection can take a write: the head or handshake has left,
+     *  or the last write has. out is valid until closed(). */
+    void (*ready)(void *ctx, ru_http_out_t *out);
+    /*  A WebSocket message from the client; text is 1 for a text
+     *  message. data is NULL (len 0) for one refused unread: longer
+     *  than [streaming] max_message bytes, or in more than one frame. */
+    void (*message)(void *ctx, ru_http_out_t *out, const char *data, size_t len, int text);
+    /*  The stream is over (the client left, it was closed, or it never
+     *  opened because the client left first): no more calls; ctx is the
+     *  caller's to free. Called once for every stream answered. */
+    void (*closed)(void *ctx);
+} ru_http_stream_ops_t;
+
+/*  Answers with an event stream: status 200, type, the first len bytes
+ *  of body, then what ru_http_out_write() sends. Returns 200. */
+int ru_http_event_stream(ru_req_t *req, const char *type, const char *first, size_t len,
+                         const ru_http_stream_ops_t *ops, void *ctx);
+/*  Accepts a WebSocket handshake, with plen bytes of protocol as its
+ *  Sec-WebSocket-Protocol (0: none). Returns 101. */
+int ru_http_websocket(ru_req_t *req, const char *protocol, size_t plen,
+                      const ru_http_stream_ops_t *ops, void *ctx);
+
+/*  Loop only. Can out take a write now (the last one has left)? */
+int ru_http_out_idle(const ru_http_out_t *out);
+/*  Loop only, when idle: sends len bytes (copied): bytes of an event
+ *  stream, or one WebSocket text message. ready() follows once they have
+ *  left. */
+void ru_http_out_write(ru_http_out_t *out, const char *data, size_t len);
+/*  Loop only: a WebSocket ping (nothing for an event stream). */
+void ru_http_out_ping(ru_http_out_t *out);
+/*  Loop only: ends the stream: a WebSocket close frame with code and
+ *  reason, the end of an event stream's body. closed() follows. */
+void ru_http_out_close(ru_http_out_t *out, int code, const char *reason);
+/*  Any thread: runs fn(arg) on the event loop soon. 0, or -1 when out of
+ *  memory or stopped (fn will not run). */
+int ru_http_post(ru_http_t *self, void (*fn)(void *arg), void *arg);
 
 /*  Sends body (its reference is taken) with status. */
 int ru_http_json(ru_req_t *req, int status, json_t *body);

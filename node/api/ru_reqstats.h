@@ -4,10 +4,10 @@
  *  ruche_http_request_duration_seconds in /metrics.
  *
  *  What is counted on this hot path is counted with relaxed atomic
- *  additions, no lock. A request is timed from the moment its handler
- *  starts to its answer; an event stream (SSE) is counted when it ends,
- *  with its whole life as its latency, and WebSocket streams, which are
- *  served outside the route table, are seen in ruche_streams_open only.
+ *  additions, no lock. A request is timed from the moment h2o has read it
+ *  to its handler's answer; an event stream (SSE) is counted when it
+ *  opens, and WebSocket streams, which are served outside the route
+ *  table, are seen in ruche_streams_open only.
  */
 #ifndef RU_REQSTATS_H
 #define RU_REQSTATS_H

@@ -8,39 +8,34 @@
  *      writer never waits on the hub's work, let alone on a client;
  *    - the hub's thread takes the inbox, reads each update back from the
  *      log in a read transaction, works out its events (the status event
- *      from ru_event.h, notifications from ru_notify.h) and queues a copy
+ *      from ru_event.h, notifications from ru_notify_view.h) and queues a copy
  *      of each, framed for its transport, on every stream that wants it;
- *    - each stream's writer (s_pump) sends its queue, outside the lock:
- *      a slow client blocks its own writer and nothing else. When its
- *      queue passes [streaming] queue_kb the stream is ended instead, and
- *      the client disconnected.
+ *      every heartbeat_ms it also marks each stream for a ping or a
+ *      ":thump";
+ *    - the HTTP core's event loop owns every stream's connection: a
+ *      stream whose queue got something is woken there (one wake-up at a
+ *      time, through ru_http_post()), and the loop sends its queue when
+ *      the connection has taken the last write (ru_http_out_idle()). A
+ *      slow client holds nobody up: its queue grows until [streaming]
+ *      queue_kb, and then the stream is ended and the client
+ *      disconnected.
+ *  No stream has a thread: ten thousand of them cost their queues and
+ *  their connections' buffers only.
  *
- *  A WebSocket lives between civetweb's connect and close handlers. The
- *  connect handler checks the sign-in, the origin and the limit, and
- *  answers a refusal itself: civetweb passes its own connection there as
- *  const only to say that it writes the handshake next, so the handler
- *  may write a response instead. It also checks the Sec-WebSocket-Key's
- *  length, because civetweb drops a handshake with a longer key without
- *  calling the close handler, which would leak the stream. The ready
- *  handler starts the stream's writer thread; the close handler ends the
- *  stream, joins the writer and frees it. An event stream lives in its
- *  route handler, which is its writer.
+ *  A stream opens on a worker (the handshake's or the event stream's
+ *  handler: sign-in, origin, limits), which answers it to the core; the
+ *  core calls ready() once the head has left, and closed() when it is
+ *  over, whichever way: the client left (the loop reads every stream's
+ *  connection, so that happens at once), its queue overflowed, or the
+ *  node stops. closed() gives the stream's place back; the record is
+ *  freed once no wake-up for it is on its way.
  *
- *  The connect handler also chooses the handshake's Sec-WebSocket-Protocol,
- *  every time: the first protocol the client offered (its token, which
- *  Mastodon's clients send there and expect back), or none when it offered
- *  none. civetweb 1.15 sends whatever its connection's request info names
- *  as the accepted protocol, sets that only when a client offers one and
- *  never clears it, and a worker thread's connection serves client after
- *  client: left to itself, a handshake without a protocol got back an
- *  earlier client's token (another user's), or bytes of its own request,
- *  and clients that offered none (megalodon, the web front end) failed.
- *  The name points into the stream, which outlives the handshake; the
- *  ready handler, once the handshake is sent, clears it again.
+ *  A WebSocket handshake answers with the first protocol the client
+ *  offered in Sec-WebSocket-Protocol (its token, which Mastodon's clients
+ *  send there and expect back), or none when it offered none.
  */
 #include "ru_stream.h"
 
-#include <civetweb.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,18 +47,17 @@
 
 #include "ru_entity.h"
 #include "ru_event.h"
+#include "ru_jsondepth.h"
 #include "ru_log.h"
 #include "ru_notify_view.h"
 #include "ru_prom.h"
-#include "ru_web.h"
 
 #define S_LOG "stream"
 #define S_PATH "/api/v1/streaming"
 #define S_MAX_SUBS 16      /* streams one connection may subscribe to */
-#define S_MAX_MESSAGE 4096 /* bytes of a client's message */
 #define S_INBOX_MAX 100000 /* refs waiting for the hub; more are skipped */
 #define S_TXN_UPDATES 256  /* updates the hub reads in one transaction */
-#define S_GOODBYE_MS 2000  /* for WebSockets' close frames when the node stops */
+#define S_GOODBYE_MS 2000  /* for the streams' goodbyes when the node stops */
 
 static const struct {
     const char *name;
@@ -84,8 +78,9 @@ typedef struct {
     char tag[RU_MAX_TAG + 1]; /* as indexed: no '#', ASCII in lower case */
 } s_sub;
 
-/*  A message as it goes on the wire (a WebSocket frame, or an event-stream
- *  block), immutable, shared by the queues of every stream it goes to. */
+/*  A message as it goes to a connection (an event-stream block, or the
+ *  text of a WebSocket message), immutable, shared by the queues of every
+ *  stream it goes to. */
 typedef struct {
     atomic_int refs;
     size_t len;
@@ -100,13 +95,13 @@ typedef struct s_item {
 
 typedef enum { S_WS, S_SSE } s_transport;
 
-/*  A stream is open until it ends: its client went away or a write failed
- *  (gone), its queue overflowed (slow), or its connection closed. */
-typedef enum { S_OPEN, S_GONE, S_SLOW, S_CLOSED } s_state;
+/*  A stream is open until it ends: its queue overflowed (slow), or its
+ *  connection closed. */
+typedef enum { S_OPEN, S_SLOW, S_CLOSED } s_state;
 
 typedef struct s_conn {
     ru_stream_t *hub;
-    struct mg_connection *mg;
+    ru_http_out_t *out; /* loop: the connection, once ready; NULL after closed */
     s_transport transport;
     int authed;
     char user[RU_MAX_NAME + 1]; /* "" when nobody signed in */
@@ -115,20 +110,20 @@ typedef struct s_conn {
     s_item *head, *tail;
     size_t queued; /* bytes waiting */
     s_state state;
-    pthread_cond_t wake; /* its writer: events, or the end */
-    pthread_t writer;    /* WebSockets */
-    int has_writer;
+    int posted;    /* a wake-up is on its way to the loop */
+    int thump;     /* a heartbeat is due */
+    int closed;    /* the core is done with it: freed once no wake-up is on its way */
     struct s_conn *prev, *next;
     char protocol[]; /* the subprotocol accepted, "" for none (WebSockets) */
 } s_conn;
 
 struct ru_stream {
     ru_node_t *node;
+    ru_http_t *http;
     pthread_mutex_t lock;
     s_conn *conns;
     int stopping;
-    int goodbyes;                /* WebSockets whose writer has not ended yet */
-    pthread_cond_t goodbye_said; /* ru_stream_close_all(): one ended */
+    pthread_cond_t goodbye_said; /* ru_stream_close_all(): one closed */
     atomic_int open;             /* streams open or being opened */
     pthread_mutex_t inbox_lock;
     pthread_cond_t inbox_wake;
@@ -220,32 +215,17 @@ s_sub_remove(s_conn *c, const s_sub *sub)
  *  Streams and their queues
  */
 
-/*  A message of len bytes of text: as they are for an event stream, in
- *  an unmasked text frame for a WebSocket. NULL out of memory. */
+/*  A message of len bytes of text (an event-stream block, or a WebSocket
+ *  message's text). NULL out of memory. */
 static s_msg *
-s_msg_new(s_transport transport, const char *text, size_t len)
+s_msg_new(const char *text, size_t len)
 {
-    uint8_t head[10];
-    size_t hlen = 0;
-    if (transport == S_WS) {
-        head[hlen++] = 0x80 | MG_WEBSOCKET_OPCODE_TEXT; /* the final fragment */
-        if (len < 126)
-            head[hlen++] = (uint8_t) len;
-        else if (len < 65536) {
-            head[hlen++] = 126;
-            head[hlen++] = (uint8_t) (len >> 8);
-            head[hlen++] = (uint8_t) len;
-        } else
-            for (head[hlen++] = 127; hlen < 10; hlen++)
-                head[hlen] = (uint8_t) ((uint64_t) len >> (8 * (9 - hlen)));
-    }
-    s_msg *m = malloc(sizeof *m + hlen + len);
+    s_msg *m = malloc(sizeof *m + len);
     if (!m)
         return NULL;
     atomic_init(&m->refs, 1);
-    m->len = hlen + len;
-    memcpy(m->bytes, head, hlen);
-    memcpy(m->bytes + hlen, text, len);
+    m->len = len;
+    memcpy(m->bytes, text, len);
     return m;
 }
 
@@ -276,7 +256,7 @@ s_frame(s_transport transport, const s_sub *sub, const char *event, const char *
         text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
         json_decref(msg);
     }
-    s_msg *m = text ? s_msg_new(transport, text, strlen(text)) : NULL;
+    s_msg *m = text ? s_msg_new(text, strlen(text)) : NULL;
     free(text);
     return m;
 }
@@ -335,15 +315,28 @@ s_queue_clear(s_conn *c)
     c->queued = 0;
 }
 
-/*  Ends c as state says, unless it has ended already, and wakes its
- *  writer (lock held). */
+static void s_on_wake(void *arg);
+
+/*  Wakes c on the event loop, unless a wake-up is on its way (lock held). */
 static void
-s_end(s_conn *c, s_state state)
+s_wake(ru_stream_t *self, s_conn *c)
+{
+    if (c->posted || c->closed || !self->http)
+        return;
+    c->posted = 1;
+    if (ru_http_post(self->http, s_on_wake, c) != 0)
+        c->posted = 0;
+}
+
+/*  Ends c as state says, unless it has ended already, and wakes it
+ *  (lock held). */
+static void
+s_end(ru_stream_t *self, s_conn *c, s_state state)
 {
     if (c->state == S_OPEN)
         c->state = state;
     s_queue_clear(c);
-    pthread_cond_signal(&c->wake);
+    s_wake(self, c);
 }
 
 /*  Queues m (borrowed; NULL is out of memory: skipped) for c, lock held. */
@@ -355,7 +348,7 @@ s_push(ru_stream_t *self, s_conn *c, s_msg *m)
     if (c->queued + m->len > (size_t) self->node->cfg.stream_queue_kb * 1024) {
         ru_log_info(S_LOG, "a client reads too slowly (%zu bytes wait): its stream is closed",
                     c->queued);
-        s_end(c, S_SLOW);
+        s_end(self, c, S_SLOW);
         return;
     }
     s_item *it = malloc(sizeof *it);
@@ -370,7 +363,7 @@ s_push(ru_stream_t *self, s_conn *c, s_msg *m)
         c->head = it;
     c->tail = it;
     c->queued += m->len;
-    pthread_cond_signal(&c->wake);
+    s_wake(self, c);
 }
 
 /*  Tells a WebSocket client what it got wrong: {"error", "status"}. */
@@ -380,158 +373,144 @@ s_complain(ru_stream_t *self, s_conn *c, int status, const char *why)
     json_t *msg = json_pack("{s:s,s:i}", "error", why, "status", status);
     char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
-    s_msg *m = text ? s_msg_new(S_WS, text, strlen(text)) : NULL;
+    s_msg *m = text ? s_msg_new(text, strlen(text)) : NULL;
     s_push(self, c, m);
     s_msg_unref(m);
     free(text);
 }
 
-/*  A condition variable whose waits end at times of the monotonic clock. */
+/*  ---------------------------------------------------------------------
+ *  Streams on the event loop
+ */
+
 static void
-s_cond_init_monotonic(pthread_cond_t *cond)
+s_conn_free(s_conn *c)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(cond, &attr);
-    pthread_condattr_destroy(&attr);
+    s_queue_clear(c);
+    free(c);
 }
 
-/*  A time ms from now on the monotonic clock. */
+/*  Sends what c has queued, if its connection can take it, or ends it
+ *  (loop): a WebSocket gets a close frame, 1001 going away (the node
+ *  stops) or 1013 try again later (it read too slowly); an event stream
+ *  a last comment, then its end. */
 static void
-s_deadline(struct timespec *ts, long ms)
+s_flush(ru_stream_t *self, s_conn *c)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-/*  Sends thump (or nothing, NULL) and the messages of list in one write
- *  (under the connection's lock for a WebSocket, which civetweb's pings
- *  share), freeing the list; 0 when the write failed. */
-static int
-s_send(s_conn *c, const char *thump, s_item *list)
-{
-    ru_buf_t out;
-    ru_buf_init(&out);
-    if (thump)
-        ru_buf_append(&out, thump, strlen(thump));
-    for (s_item *it = list; it; it = it->next)
-        ru_buf_append(&out, it->msg->bytes, it->msg->len);
-    s_items_free(list);
-    int ok = ru_buf_status(&out) == RU_OK, ws = c->transport == S_WS;
-    if (ok && ws)
-        mg_lock_connection(c->mg);
-    if (ok)
-        ok = mg_write(c->mg, out.data, out.len) == (int) out.len;
-    if (ru_buf_status(&out) == RU_OK && ws)
-        mg_unlock_connection(c->mg);
-    ru_buf_fini(&out);
-    return ok;
-}
-
-/*  c's writer: sends its queue until it ends or the hub stops, with a
- *  ":thump" comment on an event stream every heartbeat (civetweb pings
- *  idle WebSockets). Returns how it ended: S_OPEN if the hub stops, S_GONE
- *  if a write failed (nothing more can be sent: a frame may be cut). */
-static s_state
-s_pump(ru_stream_t *self, s_conn *c)
-{
-    long beat_ms = self->node->cfg.stream_heartbeat_ms;
-    int ok = 1;
-    struct timespec beat;
-    s_deadline(&beat, beat_ms);
+    if (!c->out)
+        return; /* not ready yet, or closed */
     pthread_mutex_lock(&self->lock);
-    while (c->state == S_OPEN && !self->stopping) {
-        const char *thump = NULL;
-        if (!c->head && pthread_cond_timedwait(&c->wake, &self->lock, &beat) == ETIMEDOUT) {
-            s_deadline(&beat, beat_ms);
-            thump = c->transport == S_SSE ? ":thump\n\n" : NULL;
-        }
-        if (c->state != S_OPEN || (!c->head && !thump))
-            continue;
-        s_item *list = c->head;
+    s_state state = c->state;
+    int ending = state != S_OPEN || self->stopping;
+    int idle = ru_http_out_idle(c->out);
+    s_item *list = idle || ending ? c->head : NULL;
+    int thump = idle && !ending && c->thump;
+    if (list) {
         c->head = c->tail = NULL;
         c->queued = 0;
-        pthread_mutex_unlock(&self->lock);
-        ok = s_send(c, thump, list);
-        pthread_mutex_lock(&self->lock);
-        if (!ok)
-            s_end(c, S_GONE);
     }
-    s_state state = ok ? c->state : S_GONE;
+    if (thump)
+        c->thump = 0;
     pthread_mutex_unlock(&self->lock);
-    return state;
+    if (ending) {
+        s_items_free(list);
+        int slow = state == S_SLOW;
+        if (c->transport == S_SSE && idle) {
+            static const char bye[] = ":the node is stopping\n\n";
+            if (!slow)
+                ru_http_out_write(c->out, bye, sizeof bye - 1);
+        }
+        ru_http_out_close(c->out, slow ? 1013 : 1001,
+                          slow ? "too slow: events were dropped" : "the node is stopping");
+        return;
+    }
+    if (c->transport == S_WS) {
+        if (thump)
+            ru_http_out_ping(c->out);
+        for (s_item *it = list; it; it = it->next)
+            ru_http_out_write(c->out, it->msg->bytes, it->msg->len);
+    } else if (list || thump) {
+        ru_buf_t out;
+        ru_buf_init(&out);
+        if (thump)
+            ru_buf_append(&out, ":thump\n\n", 8);
+        for (s_item *it = list; it; it = it->next)
+            ru_buf_append(&out, it->msg->bytes, it->msg->len);
+        if (ru_buf_status(&out) == RU_OK)
+            ru_http_out_write(c->out, (const char *) out.data, out.len);
+        ru_buf_fini(&out);
+    }
+    s_items_free(list);
 }
 
-/*  Takes a place among the open streams; 0 when all are taken or the hub
- *  stops. */
-static int
-s_reserve(ru_stream_t *self)
-{
-    pthread_mutex_lock(&self->lock);
-    int ok = !self->stopping && atomic_load(&self->open) < self->node->cfg.max_streams;
-    if (ok)
-        atomic_fetch_add(&self->open, 1);
-    pthread_mutex_unlock(&self->lock);
-    return ok;
-}
-
-/*  A new stream of the hub's, with its first subscription (sub, or NULL)
- *  and the subprotocol it accepts (plen bytes of protocol), getting events
- *  from now on. NULL when out of memory. */
-static s_conn *
-s_conn_new(ru_stream_t *self, struct mg_connection *mg, s_transport transport,
-           const ru_account_t *acct, const s_sub *sub, const char *protocol, size_t plen)
-{
-    s_conn *c = calloc(1, sizeof *c + plen + 1);
-    if (!c)
-        return NULL;
-    if (plen)
-        memcpy(c->protocol, protocol, plen);
-    s_cond_init_monotonic(&c->wake);
-    c->hub = self;
-    c->mg = mg;
-    c->transport = transport;
-    c->authed = acct != NULL;
-    snprintf(c->user, sizeof c->user, "%s", acct ? acct->name : "");
-    if (sub)
-        c->subs[c->nsubs++] = *sub;
-    pthread_mutex_lock(&self->lock);
-    c->next = self->conns;
-    if (c->next)
-        c->next->prev = c;
-    self->conns = c;
-    /* civetweb calls the ready handler next, which starts the writer: from
-     * now on a stop waits for it to say goodbye */
-    self->goodbyes += transport == S_WS;
-    pthread_mutex_unlock(&self->lock);
-    return c;
-}
-
-/*  Ends c, waits for its writer and frees it, giving its place back. */
 static void
-s_conn_close(ru_stream_t *self, s_conn *c)
+s_on_wake(void *arg)
 {
+    s_conn *c = arg;
+    ru_stream_t *self = c->hub;
+    pthread_mutex_lock(&self->lock);
+    c->posted = 0;
+    int closed = c->closed;
+    pthread_mutex_unlock(&self->lock);
+    if (closed)
+        s_conn_free(c);
+    else
+        s_flush(self, c);
+}
+
+static void
+s_on_ready(void *ctx, ru_http_out_t *out)
+{
+    s_conn *c = ctx;
+    c->out = out;
+    s_flush(c->hub, c);
+}
+
+static void s_ws_message(ru_stream_t *self, s_conn *c, const char *data, size_t len);
+
+static void
+s_on_message(void *ctx, ru_http_out_t *out, const char *data, size_t len, int text)
+{
+    s_conn *c = ctx;
+    ru_stream_t *self = c->hub;
+    (void) out;
+    pthread_mutex_lock(&self->lock);
+    if (!data)
+        s_complain(self, c, 400,
+                   "Send each message as one text frame of JSON, of at most [streaming] "
+                   "max_message bytes");
+    else if (text)
+        s_ws_message(self, c, data, len);
+    else
+        s_complain(self, c, 400, "Send each message as one text frame of JSON");
+    pthread_mutex_unlock(&self->lock);
+}
+
+static void
+s_on_closed(void *ctx)
+{
+    s_conn *c = ctx;
+    ru_stream_t *self = c->hub;
+    c->out = NULL;
     pthread_mutex_lock(&self->lock);
     if (c->prev)
         c->prev->next = c->next;
-    else
+    else if (self->conns == c)
         self->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    s_end(c, S_CLOSED);
-    pthread_mutex_unlock(&self->lock);
-    if (c->has_writer)
-        pthread_join(c->writer, NULL);
-    pthread_cond_destroy(&c->wake);
-    free(c);
+    c->prev = c->next = NULL;
+    c->closed = 1;
+    s_queue_clear(c);
+    int now = !c->posted;
     atomic_fetch_sub(&self->open, 1);
+    pthread_cond_broadcast(&self->goodbye_said);
+    pthread_mutex_unlock(&self->lock);
+    if (now)
+        s_conn_free(c);
 }
+
+static const ru_http_stream_ops_t s_ops = {s_on_ready, s_on_message, s_on_closed};
 
 /*  ---------------------------------------------------------------------
  *  Events
@@ -634,16 +613,51 @@ s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
         s_dispatch_some(self, refs + at, n - at < S_TXN_UPDATES ? n - at : S_TXN_UPDATES);
 }
 
+/*  A time ms from now on the monotonic clock. */
+static void
+s_deadline(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/*  Every heartbeat: each stream gets a ping (WebSocket) or a ":thump"
+ *  comment (event stream), so that proxies keep it open and a client
+ *  gone is noticed. */
+static void
+s_heartbeat(ru_stream_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    for (s_conn *c = self->conns; c; c = c->next) {
+        c->thump = 1;
+        s_wake(self, c);
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
 static void *
 s_hub(void *arg)
 {
     ru_stream_t *self = arg;
     ru_buf_t work;
     ru_buf_init(&work);
+    long beat_ms = self->node->cfg.stream_heartbeat_ms;
+    struct timespec beat;
+    s_deadline(&beat, beat_ms);
     pthread_mutex_lock(&self->inbox_lock);
     for (;;) {
         while (!self->inbox.len && !self->quit)
-            pthread_cond_wait(&self->inbox_wake, &self->inbox_lock);
+            if (pthread_cond_timedwait(&self->inbox_wake, &self->inbox_lock, &beat) == ETIMEDOUT) {
+                pthread_mutex_unlock(&self->inbox_lock);
+                s_heartbeat(self);
+                s_deadline(&beat, beat_ms);
+                pthread_mutex_lock(&self->inbox_lock);
+            }
         if (self->quit)
             break;
         ru_buf_t full = self->inbox;
@@ -685,10 +699,10 @@ typedef struct {
  *  the node's public URL, or of the Host it asked for. A missing Origin is
  *  fine when absent_ok (a browser sends none on a same-origin GET). */
 static int
-s_same_origin(const ru_stream_t *self, const struct mg_connection *conn, int absent_ok)
+s_same_origin(const ru_stream_t *self, const ru_req_t *req, int absent_ok)
 {
-    const char *origin = mg_get_header(conn, "Origin");
-    const char *host = mg_get_header(conn, "Host");
+    const char *origin = ru_http_req_header(req, "Origin");
+    const char *host = ru_http_req_header(req, "Host");
     const char *url = self->node->public_url;
     const char *sep = strstr(url, "://");
     size_t n = sep ? (size_t) (sep + 3 - url) + strcspn(sep + 3, "/") : 0;
@@ -702,14 +716,13 @@ s_same_origin(const ru_stream_t *self, const struct mg_connection *conn, int abs
     return rest && host && strcasecmp(rest, host) == 0;
 }
 
-/*  Reads who asks from conn, and the stream and tag of its query. Returns
+/*  Reads who asks from req, and the stream and tag of its query. Returns
  *  0, or the status of a refusal with *why. */
 static int
-s_ask_read(ru_stream_t *self, struct mg_connection *conn, s_transport t, s_ask *ask,
-           const char **why)
+s_ask_read(ru_stream_t *self, const ru_req_t *req, s_transport t, s_ask *ask, const char **why)
 {
     memset(ask, 0, sizeof *ask);
-    ru_err err = ru_http_conn_account(self->node, conn, &ask->acct, &ask->via);
+    ru_err err = ru_http_req_account(req, &ask->acct, &ask->via);
     ask->authed = err == RU_OK;
     if (err && ask->via == RU_AUTH_TOKEN) {
         *why = "The access token is invalid";
@@ -717,45 +730,79 @@ s_ask_read(ru_stream_t *self, struct mg_connection *conn, s_transport t, s_ask *
     }
     if (err)
         ask->via = RU_AUTH_NONE; /* a stale cookie: nobody signed in */
-    if (ask->via == RU_AUTH_COOKIE && !s_same_origin(self, conn, t == S_SSE)) {
+    if (ask->via == RU_AUTH_COOKIE && !s_same_origin(self, req, t == S_SSE)) {
         *why = "A stream signed in by the session cookie must come from this site's pages";
         return 403;
     }
-    const char *q = mg_get_request_info(conn)->query_string;
+    const char *q = ru_http_req_query(req);
     if (q && ru_http_query_bad(q)) {
         *why = "A query parameter is not UTF-8 or holds a NUL byte";
         return 422;
     }
-    if (q && mg_get_var(q, strlen(q), "stream", ask->stream, sizeof ask->stream) == -2)
+    if (q && ru_http_form_var(q, "stream", ask->stream, sizeof ask->stream) == -2)
         snprintf(ask->stream, sizeof ask->stream, "?"); /* too long: no stream's name */
     if (q)
-        (void) mg_get_var(q, strlen(q), "tag", ask->tag, sizeof ask->tag);
+        (void) ru_http_form_var(q, "tag", ask->tag, sizeof ask->tag);
     if (t == S_WS)
-        ask->protocol = ru_http_ws_protocol(conn, &ask->protocol_len);
+        ask->protocol = ru_http_ws_protocol(req, &ask->protocol_len);
     return 0;
 }
 
-/*  Opens the stream ask names (none: subscriptions come later) on conn.
- *  NULL, with the status and reason of the refusal, if it cannot. */
+/*  The streams open for user (lock held). */
+static long
+s_user_streams(const ru_stream_t *self, const char *user)
+{
+    long n = 0;
+    for (const s_conn *c = self->conns; c; c = c->next)
+        n += c->authed && strcmp(c->user, user) == 0;
+    return n;
+}
+
+/*  Opens the stream ask names (none: subscriptions come later), getting
+ *  events from now on. NULL, with the status and reason of the refusal,
+ *  when it cannot: 503 past [streaming] max_streams or while the node
+ *  stops, 429 past max_streams_per_user. */
 static s_conn *
-s_open(ru_stream_t *self, struct mg_connection *conn, s_transport t, const s_ask *ask, int *status,
-       const char **why)
+s_open(ru_stream_t *self, s_transport t, const s_ask *ask, int *status, const char **why)
 {
     s_sub sub;
     *status = ask->stream[0] ? s_sub_parse(ask->stream, ask->tag, ask->authed, &sub, why) : 0;
     if (*status)
         return NULL;
-    if (!s_reserve(self)) {
-        *status = 503;
-        *why = "Too many streams are open: try again later";
-        return NULL;
-    }
-    s_conn *c = s_conn_new(self, conn, t, ask->authed ? &ask->acct : NULL,
-                           ask->stream[0] ? &sub : NULL, ask->protocol, ask->protocol_len);
+    size_t plen = t == S_WS ? ask->protocol_len : 0;
+    s_conn *c = calloc(1, sizeof *c + plen + 1);
     if (!c) {
-        atomic_fetch_sub(&self->open, 1);
         *status = 500;
         *why = "out of memory";
+        return NULL;
+    }
+    if (plen)
+        memcpy(c->protocol, ask->protocol, plen);
+    c->hub = self;
+    c->transport = t;
+    c->authed = ask->authed;
+    snprintf(c->user, sizeof c->user, "%s", ask->authed ? ask->acct.name : "");
+    if (ask->stream[0])
+        c->subs[c->nsubs++] = sub;
+    const ru_config_t *cfg = &self->node->cfg;
+    pthread_mutex_lock(&self->lock);
+    if (self->stopping || atomic_load(&self->open) >= cfg->max_streams) {
+        *status = 503;
+        *why = "Too many streams are open: try again later";
+    } else if (c->authed && s_user_streams(self, c->user) >= cfg->max_streams_per_user) {
+        *status = 429;
+        *why = "Too many streams of this user are open ([streaming] max_streams_per_user)";
+    } else {
+        c->next = self->conns;
+        if (c->next)
+            c->next->prev = c;
+        self->conns = c;
+        atomic_fetch_add(&self->open, 1);
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (*status) {
+        free(c);
+        return NULL;
     }
     return c;
 }
@@ -764,80 +811,16 @@ s_open(ru_stream_t *self, struct mg_connection *conn, s_transport t, const s_ask
  *  WebSocket
  */
 
-/*  Names the subprotocol civetweb's handshake on conn accepts (NULL: none;
- *  see the top). */
-static void
-s_ws_accept_protocol(struct mg_connection *conn, const char *protocol)
-{
-    struct mg_request_info *ri = (struct mg_request_info *) mg_get_request_info(conn);
-    ri->acceptedWebSocketSubprotocol = protocol;
-}
-
-static int
-s_ws_connect(const struct mg_connection *const_conn, void *cbdata)
-{
-    ru_stream_t *self = cbdata;
-    struct mg_connection *conn = (struct mg_connection *) const_conn; /* see the top */
-    const char *key = mg_get_header(conn, "Sec-WebSocket-Key");
-    const char *why = "Sec-WebSocket-Key must be 24 characters";
-    s_ask ask;
-    s_ws_accept_protocol(conn, NULL);
-    int status = key && strlen(key) == 24 ? s_ask_read(self, conn, S_WS, &ask, &why) : 400;
-    s_conn *c = status ? NULL : s_open(self, conn, S_WS, &ask, &status, &why);
-    if (!c) {
-        ru_http_conn_error(conn, status, why);
-        return 1;
-    }
-    s_ws_accept_protocol(conn, c->protocol[0] ? c->protocol : NULL);
-    mg_set_user_connection_data(conn, c);
-    return 0;
-}
-
-/*  Closes a WebSocket the server ends: 1001 going away (the node stops),
- *  1013 try again later (the client was too slow). */
-static void *
-s_ws_writer(void *arg)
-{
-    s_conn *c = arg;
-    s_state state = s_pump(c->hub, c);
-    static const char going[] = "\x03\xe9the node is stopping";
-    static const char slow[] = "\x03\xf5too slow: events were dropped";
-    if (state == S_OPEN)
-        mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, going, sizeof going - 1);
-    else if (state == S_SLOW)
-        mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, slow, sizeof slow - 1);
-    pthread_mutex_lock(&c->hub->lock);
-    c->hub->goodbyes--;
-    pthread_cond_broadcast(&c->hub->goodbye_said);
-    pthread_mutex_unlock(&c->hub->lock);
-    return NULL;
-}
-
-static void
-s_ws_ready(struct mg_connection *conn, void *cbdata)
-{
-    ru_stream_t *self = cbdata;
-    s_conn *c = mg_get_user_connection_data(conn);
-    s_ws_accept_protocol(conn, NULL); /* the handshake is sent: c's name must not outlive c */
-    if (!c)
-        return;
-    if (pthread_create(&c->writer, NULL, s_ws_writer, c) == 0) {
-        c->has_writer = 1;
-        return;
-    }
-    ru_log_err(S_LOG, "cannot start a stream's thread: the WebSocket is closed");
-    pthread_mutex_lock(&self->lock);
-    self->goodbyes--;
-    s_end(c, S_GONE);
-    pthread_mutex_unlock(&self->lock);
-    mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xf3", 2); /* 1011 */
-}
-
 /*  A client's message, lock held: subscribe or unsubscribe. */
 static void
 s_ws_message(ru_stream_t *self, s_conn *c, const char *data, size_t len)
 {
-    json_t *msg = len <= S_MAX_MESSAGE ? json_loadb(data, len, 0, NULL) : NULL;
+    long max_depth = self->node->cfg.max_json_depth;
+    if (ru_jsondepth(data, len, max_depth) > max_depth) {
+        s_complain(self, c, 400, "The message nests deeper than [http] max_json_depth");
+        return;
+    }
+    json_t *msg = json_loadb(data, len, 0, NULL);
     const char *type = json_string_value(json_object_get(msg, "type"));
     const char *why = "Send {\"type\": \"subscribe\" or \"unsubscribe\", \"stream\": NAME}";
     int subscribe = type && strcmp(type, "subscribe") == 0, status = 400;
@@ -854,36 +837,21 @@ s_ws_message(ru_stream_t *self, s_conn *c, const char *data, size_t len)
         s_complain(self, c, status, why);
 }
 
+/*  The handshake's handler (a worker): sign-in, origin, limits. */
 static int
-s_ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+s_ws_handshake(ru_req_t *req)
 {
-    ru_stream_t *self = cbdata;
-    s_conn *c = mg_get_user_connection_data(conn);
-    int opcode = bits & 0x0f;
+    ru_stream_t *self = req->node->stream;
+    if (strcmp(req->path, S_PATH) != 0 && strcmp(req->path, S_PATH "/") != 0)
+        return ru_http_error(req, 404, "no WebSocket here: %s", req->path);
+    const char *why = "";
+    s_ask ask;
+    int status = s_ask_read(self, req, S_WS, &ask, &why);
+    s_conn *c = status ? NULL : s_open(self, S_WS, &ask, &status, &why);
+    sodium_memzero(&ask.acct, sizeof ask.acct);
     if (!c)
-        return 0;
-    if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
-        /* the client closes: answer with its code; civetweb then closes */
-        mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, data, len >= 2 ? 2 : 0);
-        return 0;
-    }
-    pthread_mutex_lock(&self->lock);
-    if (opcode == MG_WEBSOCKET_OPCODE_TEXT && (bits & 0x80))
-        s_ws_message(self, c, data, len);
-    else
-        s_complain(self, c, 400, "Send each message as one text frame of JSON");
-    int open = c->state == S_OPEN && !self->stopping;
-    pthread_mutex_unlock(&self->lock);
-    return open;
-}
-
-static void
-s_ws_close(const struct mg_connection *conn, void *cbdata)
-{
-    s_conn *c = mg_get_user_connection_data(conn);
-    if (c)
-        s_conn_close(cbdata, c);
-    mg_set_user_connection_data(conn, NULL);
+        return ru_http_error(req, status, "%s", why);
+    return ru_http_websocket(req, c->protocol, strlen(c->protocol), &s_ops, c);
 }
 
 /*  ---------------------------------------------------------------------
@@ -911,23 +879,17 @@ ru_stream_sse(ru_req_t *req)
     ru_stream_t *self = req->node->stream;
     const char *why = "No stream given";
     s_ask ask;
-    int status = s_ask_read(self, req->conn, S_SSE, &ask, &why);
+    int status = s_ask_read(self, req, S_SSE, &ask, &why);
     s_sse_name(req->path, ask.stream, sizeof ask.stream);
     if (!status && !ask.stream[0])
         status = 400;
-    s_conn *c = status ? NULL : s_open(self, req->conn, S_SSE, &ask, &status, &why);
+    s_conn *c = status ? NULL : s_open(self, S_SSE, &ask, &status, &why);
+    sodium_memzero(&ask.acct, sizeof ask.acct);
     if (!c)
         return ru_http_error(req, status, "%s", why);
-    static const char head[] =
-        "HTTP/1.1 200 OK\r\n"
-        "Content-Type: text/event-stream; charset=utf-8\r\n"
-        "Cache-Control: no-store\r\n" RU_WEB_SECURITY_HEADERS "X-Accel-Buffering: no\r\n"
-        "Connection: close\r\n\r\n"
-        ":)\n\n";
-    if (mg_write(req->conn, head, sizeof head - 1) == (int) sizeof head - 1)
-        (void) s_pump(self, c);
-    s_conn_close(self, c);
-    return 200;
+    static const char hello[] = ":)\n\n";
+    return ru_http_event_stream(req, "text/event-stream; charset=utf-8", hello, sizeof hello - 1,
+                                &s_ops, c);
 }
 
 int
@@ -952,8 +914,12 @@ ru_stream_new(ru_node_t *node, ru_stream_t **out)
     ru_buf_init(&self->inbox);
     pthread_mutex_init(&self->lock, NULL);
     pthread_mutex_init(&self->inbox_lock, NULL);
-    pthread_cond_init(&self->inbox_wake, NULL);
-    s_cond_init_monotonic(&self->goodbye_said);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->inbox_wake, &attr);
+    pthread_cond_init(&self->goodbye_said, &attr);
+    pthread_condattr_destroy(&attr);
     if (pthread_create(&self->thread, NULL, s_hub, self) != 0) {
         pthread_cond_destroy(&self->goodbye_said);
         pthread_cond_destroy(&self->inbox_wake);
@@ -968,9 +934,12 @@ ru_stream_new(ru_node_t *node, ru_stream_t **out)
 }
 
 void
-ru_stream_serve_websocket(ru_stream_t *self, struct mg_context *ctx)
+ru_stream_serve_websocket(ru_stream_t *self, ru_http_t *http)
 {
-    mg_set_websocket_handler(ctx, S_PATH, s_ws_connect, s_ws_ready, s_ws_data, s_ws_close, self);
+    pthread_mutex_lock(&self->lock);
+    self->http = http;
+    pthread_mutex_unlock(&self->lock);
+    ru_http_on_websocket(http, s_ws_handshake);
 }
 
 void
@@ -981,9 +950,8 @@ ru_stream_close_all(ru_stream_t *self)
     pthread_mutex_lock(&self->lock);
     self->stopping = 1;
     for (s_conn *c = self->conns; c; c = c->next)
-        pthread_cond_signal(&c->wake);
-    /* civetweb sends nothing more once it stops: let the goodbyes leave */
-    while (self->goodbyes > 0 &&
+        s_wake(self, c);
+    while (atomic_load(&self->open) > 0 &&
            pthread_cond_timedwait(&self->goodbye_said, &self->lock, &limit) != ETIMEDOUT)
         ;
     pthread_mutex_unlock(&self->lock);

@@ -38,7 +38,10 @@
  *  NAME, "tag": T}, and gets {"error": ..., "status": N} for a message it
  *  got wrong. Events are {"stream": [NAME(, tag)], "event": E, "payload":
  *  "<the JSON, as a string>"} (a delete's payload is the id itself).
- *  Idle connections are pinged every [streaming] heartbeat_ms.
+ *  Idle connections are pinged every [streaming] heartbeat_ms. A message
+ *  longer than [streaming] max_message bytes closes the connection (1009,
+ *  before it is read, let alone held); one nested deeper than [http]
+ *  max_json_depth gets {"error": ..., "status": 400}.
  *
  *  Server-Sent Events: GET /api/v1/streaming/user, /user/notification,
  *  /public, /public/local, /public/remote, /hashtag?tag=T,
@@ -47,16 +50,19 @@
  *  ":thump" comment every heartbeat_ms. GET /api/v1/streaming/health
  *  answers "OK" (text/plain, as Mastodon's does).
  *
- *  Limits: at most [streaming] max_streams streams at once (503 past it);
- *  each has a queue of queue_kb of unsent events, and a client that lets
- *  it fill up is disconnected, so a slow client never holds up the store
- *  actor, the hub or anyone else.
+ *  Limits: at most [streaming] max_streams streams at once (503 past it),
+ *  and max_streams_per_user of one signed-in user (429 past it); each has
+ *  a queue of queue_kb of unsent events, and a client that lets it fill
+ *  up is disconnected (a WebSocket with close 1013), so a slow client
+ *  never holds up the store actor, the hub or anyone else. A client that
+ *  leaves frees its place at once. When the node stops, WebSockets get a
+ *  close frame (1001, going away) and event streams a last comment, then
+ *  their end.
  *
  *  Threads: the listener only copies the refs of a commit into the hub's
  *  inbox; the hub's thread reads them in its own read transactions and
- *  queues events; each stream is written by a thread of its own (an event
- *  stream's civetweb thread, or one per WebSocket beside civetweb's, which
- *  reads the client's messages).
+ *  queues events; the HTTP core's event loop sends each stream's queue
+ *  (ru_stream.c says how). No stream has a thread of its own.
  */
 #ifndef RU_STREAM_H
 #define RU_STREAM_H
@@ -70,10 +76,12 @@
 /*  Starts the hub of node, listening to its store actor (node->writer,
  *  which must outlive the hub). */
 RU_MUST_CHECK ru_err ru_stream_new(ru_node_t *node, ru_stream_t **out);
-/*  Serves the WebSocket endpoint on civetweb's context ctx. */
-void ru_stream_serve_websocket(ru_stream_t *self, struct mg_context *ctx);
-/*  Ends every stream (WebSockets get a close frame, "going away") and
- *  refuses new ones, so that the HTTP server can stop. */
+/*  Serves the WebSocket endpoint on http (before it listens); the hub's
+ *  streams are driven by http's event loop from then on. */
+void ru_stream_serve_websocket(ru_stream_t *self, ru_http_t *http);
+/*  Ends every stream (WebSockets get a close frame, "going away", event
+ *  streams a last comment) and refuses new ones, waiting a moment for the
+ *  goodbyes to leave, so that the HTTP server can stop. */
 void ru_stream_close_all(ru_stream_t *self);
 /*  Stops listening and frees; the HTTP server must be stopped (no stream
  *  open). NULL-safe. */

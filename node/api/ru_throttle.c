@@ -4,7 +4,6 @@
 #include "ru_throttle.h"
 
 #include <arpa/inet.h>
-#include <civetweb.h>
 #include <string.h>
 
 /*  The key of a request's address: "a" and the address bytes (an IPv6
@@ -12,13 +11,13 @@
 static size_t
 s_addr_key(const ru_req_t *req, uint8_t key[1 + 16])
 {
-    const char *addr = mg_get_request_info(req->conn)->remote_addr;
+    const char *addr = ru_http_req_addr(req);
     key[0] = 'a';
     if (inet_pton(AF_INET6, addr, key + 1) == 1)
         return 1 + 8;
     if (inet_pton(AF_INET, addr, key + 1) == 1)
         return 1 + 4;
-    size_t n = strnlen(addr, 15); /* not an address civetweb gives: kept as text */
+    size_t n = strnlen(addr, 15); /* not an address: kept as text */
     memcpy(key + 1, addr, n);
     return 1 + n;
 }

@@ -1,14 +1,13 @@
 /*  ru_web.c - static files of the web front end (see ru_web.h).
  *
  *  Files are read whole for each request (they are a few tens of kilobytes
- *  and the page cache holds them) and leave with their head in one write,
- *  like the API's answers. Nothing is kept in memory between requests, so
+ *  and the page cache holds them) and answered like the API's answers,
+ *  with validators and their own Cache-Control. Nothing is kept in memory between requests, so
  *  an edited file is served at once: the web root of a build tree is the
  *  source tree itself.
  */
 #include "ru_web.h"
 
-#include <civetweb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -229,12 +228,12 @@ s_read_all(int fd, const struct stat *st, ru_buf_t *buf)
 /*  Has the client a copy as new as this one? It sends back our ETag, or
  *  our Last-Modified text. */
 static int
-s_fresh(struct mg_connection *conn, const char *etag, const char *date)
+s_fresh(const ru_req_t *req, const char *etag, const char *date)
 {
-    const char *inm = mg_get_header(conn, "If-None-Match");
+    const char *inm = ru_http_req_header(req, "If-None-Match");
     if (inm)
         return strstr(inm, etag) != NULL || strcmp(inm, "*") == 0;
-    const char *ims = mg_get_header(conn, "If-Modified-Since");
+    const char *ims = ru_http_req_header(req, "If-Modified-Since");
     return ims && strcmp(ims, date) == 0;
 }
 
@@ -245,23 +244,6 @@ typedef struct {
     char etag[64];
     char date[64]; /* Last-Modified */
 } s_file;
-
-/*  Writes the head of a file answer into buf. */
-static void
-s_head(ru_buf_t *buf, int status, const s_file *f)
-{
-    char head[1024];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %s\r\n"
-                     "Content-Type: %s\r\n"
-                     "Content-Length: %lld\r\n"
-                     "Cache-Control: no-cache\r\n"
-                     "ETag: %s\r\n"
-                     "Last-Modified: %s\r\n" RU_WEB_SECURITY_HEADERS "\r\n",
-                     status == 304 ? "304 Not Modified" : "200 OK", f->type,
-                     status == 304 ? 0LL : (long long) f->st.st_size, f->etag, f->date);
-    ru_buf_append(buf, head, n > 0 && (size_t) n < sizeof head ? (size_t) n : 0);
-}
 
 /*  Opens the file answering path and fills f; -1 when there is none. */
 static int
@@ -289,24 +271,40 @@ s_open(const ru_web_t *self, const char *path, s_file *f)
 }
 
 int
-ru_web_serve(const ru_web_t *self, struct mg_connection *conn, const char *method, const char *path)
+ru_web_serve(const ru_web_t *self, ru_req_t *req)
 {
     s_file f;
-    int fd = s_open(self, path, &f);
+    int fd = s_open(self, req->path, &f);
     if (fd < 0)
-        return ru_http_conn_error(conn, 404, "no such page or file");
-    int status = s_fresh(conn, f.etag, f.date) ? 304 : 200;
-    ru_buf_t out;
-    ru_buf_init(&out);
-    s_head(&out, status, &f);
-    int ok = status == 304 || strcmp(method, "HEAD") == 0 || s_read_all(fd, &f.st, &out);
+        return ru_http_error(req, 404, "no such page or file");
+    int status = s_fresh(req, f.etag, f.date) ? 304 : 200;
+    ru_buf_t body;
+    ru_buf_init(&body);
+    int head = status == 304 || strcmp(req->method, "HEAD") == 0;
+    int ok = head || s_read_all(fd, &f.st, &body);
     close(fd);
-    if (ok && ru_buf_status(&out) == RU_OK)
-        mg_write(conn, out.data, out.len);
-    ru_buf_fini(&out);
+    ok = ok && ru_buf_status(&body) == RU_OK;
+    if (ok) {
+        ru_http_header(req, "Cache-Control", "no-cache");
+        ru_http_header(req, "ETag", "%s", f.etag);
+        ru_http_header(req, "Last-Modified", "%s", f.date);
+        if (head)
+            ru_http_send_head(req, status, f.type, status == 304 ? 0 : (size_t) f.st.st_size);
+        else
+            ru_http_send(req, status, f.type, (const char *) body.data, body.len);
+    }
+    ru_buf_fini(&body);
     if (!ok) {
-        ru_log_err(S_LOG, "cannot read the file for %s", path);
-        return ru_http_conn_error(conn, 500, "cannot read the file");
+        ru_log_err(S_LOG, "cannot read the file for %s", req->path);
+        return ru_http_error(req, 500, "cannot read the file");
     }
     return status;
+}
+
+int
+ru_web_other(ru_req_t *req)
+{
+    if (!req->node->web || !ru_web_wants(req->method, req->path))
+        return 0;
+    return ru_web_serve(req->node->web, req);
 }

@@ -1,5 +1,5 @@
-/*  ru_web.h - the web front end's static files (node/web/), and the
- *  security headers that every response of the node carries.
+/*  ru_web.h - the web front end's static files (node/web/), served for
+ *  the GET and HEAD requests that no API route takes.
  *
  *  The front end is a single-page application of plain files: index.html,
  *  ES modules, a style sheet and the translations. Any GET or HEAD that no
@@ -28,25 +28,7 @@
 
 #include "ruche/ru_error.h"
 
-struct mg_connection;
-
-/*  The Content-Security-Policy of every response: the front end loads its
- *  own scripts and styles only, connects to its own node (HTTP and
- *  WebSocket), and no page may frame it. */
-#define RU_WEB_CSP                                                                                 \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
-/*  The security header lines of every response (each ends with CRLF):
- *  the policy above, unless a response brings its own (an OAuth page that
- *  posts a form to an app's redirect URI), and the others, always. */
-#define RU_WEB_CSP_HEADER "Content-Security-Policy: " RU_WEB_CSP "\r\n"
-#define RU_WEB_BASE_HEADERS                                                                        \
-    "X-Content-Type-Options: nosniff\r\n"                                                          \
-    "X-Frame-Options: DENY\r\n"                                                                    \
-    "Referrer-Policy: same-origin\r\n"                                                             \
-    "Cross-Origin-Opener-Policy: same-origin\r\n"
-#define RU_WEB_SECURITY_HEADERS RU_WEB_CSP_HEADER RU_WEB_BASE_HEADERS
+#include "ru_http.h"
 
 typedef struct ru_web ru_web_t;
 
@@ -63,8 +45,10 @@ const char *ru_web_root(const ru_web_t *self);
  *  Only GET and HEAD ever do. */
 int ru_web_wants(const char *method, const char *path);
 /*  Answers a request that ru_web_wants: a file, index.html, 304, or a JSON
- *  404 / 500. Returns the status. Any thread. */
-int ru_web_serve(const ru_web_t *self, struct mg_connection *conn, const char *method,
-                 const char *path);
+ *  404 / 500. Returns the status. Any worker. */
+int ru_web_serve(const ru_web_t *self, ru_req_t *req);
+/*  The handler of the requests no route takes (ru_http_on_other): those
+ *  the front end wants are served from req->node->web; 0 for the others. */
+int ru_web_other(ru_req_t *req);
 
 #endif

@@ -37,12 +37,19 @@ typedef struct {
     char data_dir[RU_CONFIG_PATH_MAX]; /* store and key */
     char log_level[16];
     /* [http] */
-    char listen[256];                    /* civetweb listening_ports syntax */
+    char listen[256];                    /* host:port, [v6]:port or port, comma-separated */
     char public_url[RU_CONFIG_PATH_MAX]; /* how clients reach us; "" = from listen */
     char web_root[RU_CONFIG_PATH_MAX];   /* the front end's files; "" = the default */
     long http_threads;
     long max_body;       /* bytes */
     long keep_alive_ms;  /* an idle kept-alive connection is closed after it */
+    long http_queue;         /* requests waiting for a worker; one more gets 503 */
+    long request_timeout_ms; /* to receive a request's headers and body */
+    long max_headers;        /* header lines of a request */
+    long max_header_bytes;   /* ... and their bytes in all */
+    long max_json_depth;     /* nesting of a JSON body or WebSocket message */
+    long max_connections;    /* open at once, in all ... */
+    long max_connections_per_address; /* ... and from one client address */
     char metrics[16];    /* who may read /metrics: public, loopback, admin */
     long login_failures; /* failed sign-ins allowed per address or user ... */
     long login_window_s; /* ... in this many seconds */
@@ -51,7 +58,9 @@ typedef struct {
     long walk_budget;       /* index entries a timeline page or a search looks at */
     long max_search_offset; /* the largest offset of a search */
     /* [streaming] */
-    long max_streams;         /* open WebSocket and event-stream connections */
+    long max_streams;         /* open WebSocket and event-stream connections ... */
+    long max_streams_per_user; /* ... and of one signed-in user */
+    long stream_max_message;  /* bytes of a client's WebSocket message */
     long stream_heartbeat_ms; /* pings and ":thump" comments */
     long stream_queue_kb;     /* a client's unsent events, before it is dropped */
     /* [store] */

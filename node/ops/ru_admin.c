@@ -53,8 +53,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include <civetweb.h>
-
 #include "ruche/ru_text.h"
 
 #include "ru_admin.h"
@@ -394,29 +392,26 @@ ru_admin_resolve_fork(ru_req_t *req)
  *  Backup
  */
 
-/*  Sends the size bytes of fd, from its start, as the response body. */
+/*  Sends the size bytes of fd, from its start, as the response body, a
+ *  piece at a time (ru_http.h: the worker waits for each to leave). */
 static int
 s_send_file(ru_req_t *req, int fd, off_t size)
 {
-    char stamp[32], head[1024];
+    char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                     "Content-Length: %lld\r\nContent-Disposition: attachment; "
-                     "filename=\"ruche-%s-%s.mdb\"\r\nCache-Control: no-store\r\n"
-                     "%sConnection: close\r\n\r\n",
-                     (long long) size, req->node->cfg.site, stamp, RU_WEB_SECURITY_HEADERS);
     char *chunk = malloc(S_CHUNK);
     if (!chunk || lseek(fd, 0, SEEK_SET) != 0) {
         free(chunk);
         return ru_http_fail(req, RU_E_NOMEM);
     }
-    int ok = mg_write(req->conn, head, (size_t) n) == n;
+    ru_http_header(req, "Content-Disposition", "attachment; filename=\"ruche-%s-%s.mdb\"",
+                   req->node->cfg.site, stamp);
+    int ok = ru_http_stream_start(req, 200, "application/octet-stream", (long long) size) == 0;
     ssize_t got = 0;
     while (ok && (got = read(fd, chunk, S_CHUNK)) > 0)
-        ok = mg_write(req->conn, chunk, (size_t) got) == got;
+        ok = ru_http_stream_write(req, chunk, (size_t) got) == 0;
     if (!ok || got < 0)
         ru_log_warn(S_LOG, "the backup was not sent whole: %s", ok ? "read error" : "client left");
     free(chunk);
@@ -687,10 +682,6 @@ ru_admin_export(ru_req_t *req)
         return ru_http_error(req, 422,
                              "Validation failed: since and until are dates (2026-11-27), UTC "
                              "times (2026-11-27T14:03:00Z) or milliseconds since 1970");
-    static const char head[] =
-        "HTTP/1.1 200 OK\r\n"
-        "Content-Type: application/x-ndjson; charset=utf-8\r\n"
-        "Cache-Control: no-store\r\n" RU_WEB_SECURITY_HEADERS "Connection: close\r\n\r\n";
     s_cursor at = {{0}, 0, 0, 0};
     ru_buf_t out;
     ru_buf_init(&out);
@@ -699,9 +690,10 @@ ru_admin_export(ru_req_t *req)
         ru_buf_fini(&out);
         return ru_http_fail(req, err);
     }
-    int ok = mg_write(req->conn, head, sizeof head - 1) == (int) sizeof head - 1;
+    int ok =
+        ru_http_stream_start(req, 200, "application/x-ndjson; charset=utf-8", -1) == 0;
     while (ok && !err) {
-        ok = out.len == 0 || mg_write(req->conn, out.data, out.len) == (int) out.len;
+        ok = out.len == 0 || ru_http_stream_write(req, out.data, out.len) == 0;
         ru_buf_reset(&out);
         if (ok && at.done)
             break;

@@ -6,7 +6,6 @@
  */
 #include "ru_metrics.h"
 
-#include <civetweb.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +91,7 @@ s_refused(ru_req_t *req)
     if (strcmp(access, "admin") == 0)
         return ru_http_admin_refused(req, 0);
     if (strcmp(access, "loopback") == 0) {
-        const char *addr = mg_get_request_info(req->conn)->remote_addr;
+        const char *addr = ru_http_req_addr(req);
         int local = strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
                     strcmp(addr, "::ffff:127.0.0.1") == 0;
         return local ? 0 : ru_http_error(req, 403, "the metrics are served to this host only");

@@ -1,7 +1,7 @@
 /*  ru_writer.c - the store actor (see ru_writer.h).
  *
  *  Requests come in through a mutex-protected list rather than ZeroMQ
- *  inproc sockets: callers are HTTP worker threads from civetweb's pool,
+ *  inproc sockets: callers are the HTTP core's worker threads,
  *  where a socket per thread would need its own life-cycle management, and
  *  a request is a function pointer and an argument that never leave the
  *  process. Each caller waits on one shared condition variable for its own

@@ -20,10 +20,9 @@
  *    least S_FILL statuses exist, in requests/s with p50 and p99 latency.
  *
  *  Each client is a thread with one libcurl easy handle, so its requests
- *  share one keep-alive connection. civetweb serves a connection with one
- *  worker thread for as long as it stays open, so ruched runs with more
- *  HTTP threads than the bench has clients (S_HTTP_THREADS); with fewer,
- *  the extra clients would wait for the others to disconnect.
+ *  share one keep-alive connection. ruched runs with S_HTTP_THREADS
+ *  workers, more than the bench has clients, so that no request of one
+ *  client waits for another's handler.
  *
  *  Each row runs for a fixed time (5 s, --seconds N, --quick for 0.3 s).
  *  The program exits 1 if a request fails, an answer is not the JSON it

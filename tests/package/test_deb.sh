@@ -79,8 +79,8 @@ deb=$("$src/deploy/package.sh" "$work" 2>"$tmp/package.log") || fatal "deploy/pa
 check "deploy/package.sh made $(basename "$deb")" test -f "$deb"
 field() { dpkg-deb -f "$deb" "$1"; }
 check "Package: ruche, Version: $version" test "$(field Package) $(field Version)" = "ruche $version"
-for lib in libsodium23 libzmq5 libczmq4 liblmdb0 libcivetweb1 libjansson4 libcurl4 libinih1 \
-    libc6 adduser procps; do
+for lib in libsodium23 libzmq5 libczmq4 liblmdb0 libh2o-evloop0.13 libwslay1 libssl3 libjansson4 \
+    libcurl4 libinih1 libc6 adduser procps; do
     check "Depends on $lib" grep -qE "(^|, )$lib( |,|$)" <(field Depends)
 done
 dpkg-deb -e "$deb" "$tmp/control"
