@@ -29,6 +29,7 @@
 
 #include <czmq.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,7 @@ struct ru_writer {
     s_req *head, *tail;
     int stopping;
     unsigned long commits, requests;
+    atomic_ulong generation; /* commits, read without the lock (ru_writer_generation) */
 };
 
 /*  Keeps an applied update's ref for the listener and its envelope for
@@ -256,6 +258,7 @@ s_thread(void *arg)
         pthread_mutex_lock(&self->lock);
         self->hlc_committed = self->hlc.last;
         self->commits++;
+        atomic_store(&self->generation, self->commits);
         self->requests += (unsigned long) n;
         s_tell_listener(self);
         for (int i = 0; i < n; i++)
@@ -291,6 +294,7 @@ ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, 
     ru_writer_t *self = calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
+    atomic_init(&self->generation, 0);
     self->publish_to = publish_to ? strdup(publish_to) : NULL;
     ru_buf_init(&self->applied);
     ru_buf_init(&self->refs);
@@ -389,6 +393,12 @@ ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *reques
     *commits = self->commits;
     *requests = self->requests;
     pthread_mutex_unlock(&self->lock);
+}
+
+unsigned long
+ru_writer_generation(ru_writer_t *self)
+{
+    return atomic_load(&self->generation);
 }
 
 size_t

@@ -79,6 +79,12 @@ void ru_writer_listen(ru_writer_t *self, ru_writer_listener fn, void *ctx);
 void ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests);
 /*  Requests waiting for the writer (not yet taken into a batch). */
 size_t ru_writer_queued(ru_writer_t *self);
+/*  The store's generation: a number that grows with every commit, read
+ *  without a lock. It grows after the commit is durable, so a read
+ *  transaction begun after it was read sees at least that state: what is
+ *  computed in it may be kept as of that generation until it changes
+ *  (ru_cache.h). Any thread. */
+unsigned long ru_writer_generation(ru_writer_t *self);
 /*  The collector (ru_prom.h) of those figures: self is an ru_writer_t. */
 RU_MUST_CHECK ru_err ru_writer_collect(void *self, ru_buf_t *out);
 
