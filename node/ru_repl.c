@@ -311,7 +311,7 @@ s_limits(const ru_repl_t *self, zsock_t *sock, uint64_t send, uint64_t read)
 {
     zsock_set_sndhwm(sock, s_hwm(self, send));
     zsock_set_rcvhwm(sock, s_hwm(self, read));
-    zsock_set_maxmsgsize(sock, (int64_t) read);
+    zsock_set_maxmsgsize(sock, (int) read); /* an S_READ_ size, far below INT_MAX */
 }
 
 static zsock_t *
@@ -567,8 +567,9 @@ s_find_session(ru_repl_t *self, zframe_t *identity)
     return NULL;
 }
 
-/*  Pumps the session at *link; one over is unlinked and freed. */
-static void
+/*  Pumps the session at *link; one over is unlinked and freed (returns 1
+ *  then). */
+static int
 s_serve(ru_repl_t *self, s_session **link)
 {
     s_session *s = *link;
@@ -578,7 +579,9 @@ s_serve(ru_repl_t *self, s_session **link)
     if (step == RU_CATCHUP_OVER || s->gone) {
         *link = s->next;
         s_session_free(s);
+        return 1;
     }
+    return 0;
 }
 
 /*  Serves again the sessions whose last pump spent its walk budget, once
@@ -590,12 +593,10 @@ s_serve_more(ru_repl_t *self)
     int more = 0;
     for (s_session **link = &self->sessions; *link;) {
         s_session *s = *link;
-        if (s->more)
-            s_serve(self, link);
-        if (*link == s) {
-            more |= s->more;
-            link = &s->next;
-        }
+        if (s->more && s_serve(self, link))
+            continue; /* freed: *link is the next one */
+        more |= s->more;
+        link = &s->next;
     }
     return more;
 }
