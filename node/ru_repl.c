@@ -154,6 +154,7 @@ struct ru_repl {
     ru_node_t *node;
     zactor_t *actor;
     atomic_int life; /* s_life: set by the actor */
+    atomic_int done; /* set by the actor as it returns (ru_repl_destroy) */
     pthread_mutex_t lock;
     s_peer *peers[RU_MAX_PEERS]; /* changed by the actor, under the mutex */
     int n_peers;
@@ -1444,6 +1445,7 @@ s_actor(zsock_t *pipe, void *arg)
         atomic_store(&self->life, S_STOPPED);
     }
     s_close(self);
+    atomic_store_explicit(&self->done, 1, memory_order_release);
 }
 
 /*  The trust set: ourselves and every peer. */
@@ -1480,6 +1482,7 @@ ru_repl_new(ru_node_t *node, ru_repl_t **out)
     self->node = node;
     self->next_id = 1; /* 0: no peer (s_session) */
     atomic_init(&self->life, S_STARTING);
+    atomic_init(&self->done, 0);
     ru_recovery_init(&self->recovery);
     ru_clock_init(&self->published);
     pthread_mutex_init(&self->lock, NULL);
@@ -1523,6 +1526,11 @@ ru_repl_destroy(ru_repl_t **self_p)
     if (!self)
         return;
     zactor_destroy(&self->actor);
+    /*  zactor_destroy() returned once the actor did, which libzmq orders
+     *  through the pipe; reading what the actor wrote last orders it in
+     *  the open too, for the thread sanitizer, which cannot see inside
+     *  libzmq, before the peers the actor used are freed. */
+    (void) atomic_load_explicit(&self->done, memory_order_acquire);
     ru_verify_destroy(&self->verify);
     for (int i = 0; i < self->n_peers; i++)
         s_peer_free(self->peers[i]);
