@@ -245,14 +245,13 @@ int
 ru_ctx_text(const char *arg, char **text)
 {
     *text = NULL;
-    char *t = strcmp(arg, "-") == 0 ? NULL : strdup(arg);
-    if (t == NULL) {
-        int rc = strcmp(arg, "-") == 0 ? s_read_stdin(&t) : ru_ctx_say(1, "out of memory");
-        if (rc != RU_EXIT_OK)
-            return rc;
-    }
+    char *t = NULL;
+    int rc = strcmp(arg, "-") == 0 ? s_read_stdin(&t) : RU_EXIT_OK;
+    if (rc != RU_EXIT_OK)
+        return rc;
+    if (t == NULL && (t = strdup(arg)) == NULL)
+        return ru_ctx_say(1, "out of memory");
     size_t len = strlen(t);
-    int rc = RU_EXIT_OK;
     if (len == 0)
         rc = ru_ctx_say(RU_EXIT_USAGE, "the text is empty");
     else if (len > RU_MAX_TEXT_BYTES)

@@ -152,10 +152,11 @@ ru_cmd_repl_status(ru_ctx_t *ctx, const ru_args_t *args)
                               S_WATCH_MAX);
     }
     int rc = s_round(ctx, watch);
-    while (watch) {
+    if (!watch)
+        return rc;
+    for (;;) { /* until interrupted */
         struct timespec pause = {every, 0};
         (void) nanosleep(&pause, NULL);
         (void) s_round(ctx, watch); /* a node that does not answer is tried again */
     }
-    return rc;
 }

@@ -275,15 +275,19 @@ s_print_thread(ru_ctx_t *ctx, const json_t *status, const json_t *context)
     const json_t *up = json_object_get(context, "ancestors");
     const json_t *down = json_object_get(context, "descendants");
     size_t nup = json_array_size(up), ndown = json_array_size(down), n = nup + 1 + ndown;
-    const json_t **all = calloc(n, sizeof *all);
+    const json_t **all = calloc(n, sizeof *all); /* NOLINT(bugprone-sizeof-expression) */
     int *depths = calloc(n, sizeof *depths);
-    int rc = all && depths ? RU_EXIT_OK : ru_ctx_say(RU_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
+    if (!all || !depths) {
+        free(all);
+        free(depths);
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    }
+    int rc = RU_EXIT_OK;
+    for (size_t i = 0; i < n; i++)
         all[i] = i < nup    ? json_array_get(up, i)
                  : i == nup ? status
                             : json_array_get(down, i - nup - 1);
-    if (rc == RU_EXIT_OK)
-        ru_render_depths(all, n, depths);
+    ru_render_depths(all, n, depths);
     for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
         if (ru_render_status(ctx->out, all[i], depths[i]) != RU_OK)
             rc = ru_ctx_say(RU_EXIT_FAIL, "out of memory");

@@ -3,8 +3,8 @@
  */
 #include "ruche/ru_error.h"
 
-#define RU_ERR_NAME(sym, name, msg) [sym] = name,
-#define RU_ERR_MSG(sym, name, msg) [sym] = msg,
+#define RU_ERR_NAME(sym, name, msg) [sym] = (name),
+#define RU_ERR_MSG(sym, name, msg) [sym] = (msg),
 static const char *const s_names[RU_ERR_COUNT] = {RU_ERRORS(RU_ERR_NAME)};
 static const char *const s_msgs[RU_ERR_COUNT] = {RU_ERRORS(RU_ERR_MSG)};
 

@@ -87,7 +87,7 @@ s_concat(const char *prefix, const uint8_t *msg, size_t len, size_t *total)
     uint8_t *m = malloc(plen + len + 1);
     if (!m)
         return NULL;
-    memcpy(m, prefix, plen);
+    memcpy(m, prefix, plen); /* NOLINT(bugprone-not-null-terminated-result): bytes */
     if (len)
         memcpy(m + plen, msg, len);
     *total = plen + len;

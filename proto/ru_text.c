@@ -17,6 +17,11 @@ ru_b64_encode(char *out, const uint8_t *bin, size_t len)
     sodium_bin2base64(out, RU_B64_SIZE(len), bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+/*  The URL-safe alphabet. libsodium 1.0.18 decodes every byte past ASCII
+ *  as '_', so the text is checked against it first. */
+static const char s_b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 ru_err
 ru_b64_decode(uint8_t *out, size_t out_len, const char *text, size_t text_len)
 {
@@ -24,6 +29,9 @@ ru_b64_decode(uint8_t *out, size_t out_len, const char *text, size_t text_len)
     const char *end = NULL;
     if (text_len != RU_B64_SIZE(out_len) - 1)
         return RU_E_TEXT_FORM;
+    for (size_t i = 0; i < text_len; i++)
+        if (!text[i] || !strchr(s_b64_alphabet, text[i]))
+            return RU_E_TEXT_FORM;
     if (sodium_base642bin(out, out_len, text, text_len, NULL, &got, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         got != out_len || end != text + text_len)

@@ -51,6 +51,12 @@ test_b64_refusals(void **state)
         "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw+",  /* standard alphabet */
         "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwd",  /* stray low bits */
         "BwcHBwcHBwcHBwcHBwcHBwcHBwcH BwcHBwcHBwcHBw",  /* whitespace */
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcH\xff"
+        "wcHBwcHBwcHBwc", /* a byte past ASCII, */
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcH\x80"
+        "wcHBwcHBwcHBwc", /* which libsodium 1.0.18 */
+        "\xc3\xa9"
+        "cHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc", /* reads as '_' */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(ru_b64_decode(out, sizeof out, bad[i], strlen(bad[i])), RU_E_TEXT_FORM);

@@ -146,7 +146,7 @@ ru_oauth_code_put(ru_txn_t *txn, const char *code, json_t *grant, uint64_t now_m
         return err;
     s_hash(code, key);
     if (json_object_set_new(grant, "expires_ms",
-                            json_integer((json_int_t) (now_ms + RU_OAUTH_CODE_TTL_MS))))
+                            json_integer((json_int_t) now_ms + RU_OAUTH_CODE_TTL_MS)))
         return RU_E_NOMEM;
     return s_put_json(txn, RU_DB_oauth_codes, key, sizeof key, grant);
 }

@@ -66,6 +66,10 @@ test_fold_words(void **state)
         {"bad\xff"
          "byte \xc3",
          "bad byte"},
+        {"stray\xae\xae\xae\xae"
+         "bytes \xc0\xaf\xaf\xaf"
+         "x",
+         "stray bytes x"},
         {"   ", ""},
         {"", ""},
     };

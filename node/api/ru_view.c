@@ -122,16 +122,15 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
             done = e.start + e.len;
             continue;
         }
-        if (e.kind == RU_ENTITY_MENTION)
+        if (e.kind == RU_ENTITY_MENTION) {
             ru_view_site(v, home, site);
-        if (e.kind == RU_ENTITY_TAG)
-            s_cat(&buf, (const char *[]){"<a href=\"", url, "/tags/", e.name,
-                                         "\" class=\"mention hashtag\" rel=\"tag\">", NULL});
-        else
             s_cat(&buf,
                   (const char *[]){"<span class=\"h-card\"><a href=\"", url, "/@", e.name,
                                    s_is_self(v, home) ? "" : "@", s_is_self(v, home) ? "" : site,
                                    "\" class=\"u-url mention\">", NULL});
+        } else
+            s_cat(&buf, (const char *[]){"<a href=\"", url, "/tags/", e.name,
+                                         "\" class=\"mention hashtag\" rel=\"tag\">", NULL});
         s_escape(&buf, text.ptr + e.start, e.len);
         ru_buf_append(&buf, e.kind == RU_ENTITY_TAG ? "</a>" : "</a></span>",
                       e.kind == RU_ENTITY_TAG ? 4 : 11);

@@ -2,7 +2,9 @@
  *
  *  s_keys is the whole list of keys. Strings are copied into fixed arrays
  *  of the struct (a value too long is an error, not a silent cut); numbers
- *  are decimal with an allowed range.
+ *  are decimal with an allowed range. inih reads the file through
+ *  s_read_line, which refuses a line longer than inih's buffer (or one
+ *  with a NUL byte) rather than let inih split it.
  */
 #include "ru_config.h"
 
@@ -194,14 +196,64 @@ s_on_key(void *user, const char *section, const char *name, const char *value)
     return 1;
 }
 
+/*  inih reads a line into a buffer of its own size and parses whatever
+ *  did not fit as the next line: a value would be cut short, and the tail
+ *  of a long comment read as a key; it also stops a line at a NUL byte.
+ *  So lines reach it through this reader, which passes a long comment's
+ *  start over the rest of it, and stops at a line that holds a NUL byte
+ *  or, not a comment, does not fit (bad_line, its number; why). */
+typedef struct {
+    FILE *f;
+    int line;
+    int bad_line;
+    const char *why;
+} s_reader;
+
+static int
+s_is_comment(const char *line)
+{
+    size_t blank = strspn(line, " \t");
+    return line[blank] == ';' || line[blank] == '#';
+}
+
+static char *
+s_read_line(char *str, int num, void *stream)
+{
+    s_reader *r = stream;
+    int n = 0, c = 0;
+    while (!r->bad_line && n < num - 1 && c != '\n' && (c = getc(r->f)) != EOF)
+        str[n++] = (char) c;
+    if (r->bad_line || n == 0)
+        return NULL;
+    str[n] = '\0';
+    r->line++;
+    r->why = memchr(str, '\0', (size_t) n) ? "this line holds a NUL byte" : NULL;
+    if (!r->why && c != '\n' && c != EOF && (c = getc(r->f)) != '\n' && c != EOF) {
+        r->why = s_is_comment(str) ? NULL : "this line is too long";
+        while (!r->why && (c = getc(r->f)) != EOF && c != '\n')
+            ; /* the rest of a comment */
+    }
+    if (r->why) {
+        r->bad_line = r->line;
+        return NULL;
+    }
+    return str;
+}
+
 ru_err
 ru_config_load(ru_config_t *cfg, const char *path)
 {
     s_parse p = {cfg, path, RU_OK};
-    int line = ini_parse(path, s_on_key, &p);
-    if (line == -1) {
+    s_reader r = {fopen(path, "r"), 0, 0, NULL};
+    if (!r.f) {
         ru_log_err("config", "cannot open %s: %s", path, strerror(errno));
         return RU_E_NOT_FOUND;
+    }
+    int line = ini_parse_stream(s_read_line, &r, s_on_key, &p);
+    fclose(r.f);
+    if (r.bad_line) {
+        ru_log_err("config", "%s:%d: %s", path, r.bad_line, r.why);
+        return RU_E_INVALID;
     }
     if (line != 0) {
         ru_log_err("config", "%s:%d: this line is not valid", path, line);

@@ -51,6 +51,37 @@ s_load(ru_config_t *cfg, const char *text)
     return ru_config_load(cfg, s_path);
 }
 
+/*  Lines of any length: the tail of a long comment is never read as a
+ *  line of its own (here "site = evil"), and a long value is taken whole
+ *  or refused, never cut at the end of the parser's buffer. */
+static void
+test_long_lines(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    char text[1024];
+    for (int n = 150; n < 600; n += 7) {
+        snprintf(text, sizeof text, "[node]\n  ;%0*d site = evil\nlog_level = warn\n", n, 0);
+        assert_int_equal(s_load(&cfg, text), RU_OK);
+        assert_string_equal(cfg.site, "local");
+        assert_string_equal(cfg.log_level, "warn");
+        snprintf(text, sizeof text, "[node]\ndata_dir = /srv/%0*d\n", n, 0);
+        ru_err err = s_load(&cfg, text);
+        assert_true(err == RU_E_INVALID || strlen(cfg.data_dir) == strlen("/srv/") + (size_t) n);
+        assert_true(err == RU_OK || strcmp(cfg.data_dir, "/var/lib/ruche") == 0);
+    }
+    /* A NUL byte stops the load, in a comment too. */
+    FILE *f = fopen(s_path, "w");
+    assert_non_null(f);
+    fwrite("[node]\n; a\0b\nsite = paris\n", 1, 26, f);
+    fclose(f);
+    ru_config_defaults(&cfg);
+    assert_int_equal(ru_config_load(&cfg, s_path), RU_E_INVALID);
+    /* The last line may lack its newline. */
+    assert_int_equal(s_load(&cfg, "[node]\nsite = paris"), RU_OK);
+    assert_string_equal(cfg.site, "paris");
+}
+
 static void
 test_defaults(void **state)
 {
@@ -164,6 +195,7 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_file_and_overrides),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_checks),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

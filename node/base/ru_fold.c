@@ -79,8 +79,8 @@ s_decode(const uint8_t *p, size_t len, size_t *i)
     int n = c < 0x80                ? 0
             : c >= 0xc2 && c < 0xe0 ? 1
             : c >= 0xe0 && c < 0xf0 ? 2
-            : c < 0xf5              ? 3
-                                    : -1;
+            : c >= 0xf0 && c < 0xf5 ? 3
+                                    : -1; /* a continuation byte, 0xc0, 0xc1, past 0xf4 */
     if (n == 0)
         return c;
     if (n < 0 || at + (size_t) n >= len)

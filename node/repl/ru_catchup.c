@@ -266,7 +266,7 @@ ru_catchup_pump(ru_catchup_t *self, ru_store_t *store, ru_catchup_send_fn send, 
         }
         ru_buf_reset(&buf);
         if (n < 0)
-            step = RU_CATCHUP_OVER; /* out of memory: the asker asks again */
+            step = RU_CATCHUP_OVER; /* out of memory, asked again; NOLINT(bugprone-branch-clone) */
         else if (n == 0 && spent)
             step = RU_CATCHUP_MORE;
         else if (n == 0) {

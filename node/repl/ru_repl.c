@@ -139,6 +139,7 @@ struct ru_repl {
     ru_repl_ctx_t ctx;
     zactor_t *actor;
     atomic_int life; /* s_life: set by the actor */
+    atomic_int done; /* set by the actor as it returns (ru_repl_destroy) */
     pthread_mutex_t lock;
     s_peer *peers[RU_MAX_PEERS]; /* changed by the actor, under the mutex */
     int n_peers;
@@ -296,7 +297,7 @@ s_limits(const ru_repl_t *self, zsock_t *sock, uint64_t send, uint64_t read)
 {
     zsock_set_sndhwm(sock, s_hwm(self, send));
     zsock_set_rcvhwm(sock, s_hwm(self, read));
-    zsock_set_maxmsgsize(sock, (int64_t) read);
+    zsock_set_maxmsgsize(sock, (int) read); /* an S_READ_ size, far below INT_MAX */
 }
 
 static zsock_t *
@@ -552,8 +553,9 @@ s_find_session(ru_repl_t *self, zframe_t *identity)
     return NULL;
 }
 
-/*  Pumps the session at *link; one over is unlinked and freed. */
-static void
+/*  Pumps the session at *link; one over is unlinked and freed (returns 1
+ *  then). */
+static int
 s_serve(ru_repl_t *self, s_session **link)
 {
     s_session *s = *link;
@@ -563,7 +565,9 @@ s_serve(ru_repl_t *self, s_session **link)
     if (step == RU_CATCHUP_OVER || s->gone) {
         *link = s->next;
         s_session_free(s);
+        return 1;
     }
+    return 0;
 }
 
 /*  Serves again the sessions whose last pump spent its walk budget, once
@@ -575,12 +579,10 @@ s_serve_more(ru_repl_t *self)
     int more = 0;
     for (s_session **link = &self->sessions; *link;) {
         s_session *s = *link;
-        if (s->more)
-            s_serve(self, link);
-        if (*link == s) {
-            more |= s->more;
-            link = &s->next;
-        }
+        if (s->more && s_serve(self, link))
+            continue; /* freed: *link is the next one */
+        more |= s->more;
+        link = &s->next;
     }
     return more;
 }
@@ -1420,6 +1422,7 @@ s_actor(zsock_t *pipe, void *arg)
         atomic_store(&self->life, S_STOPPED);
     }
     s_close(self);
+    atomic_store_explicit(&self->done, 1, memory_order_release);
 }
 
 /*  The site directory's peers: those the actor has (a peer whose key is
@@ -1460,6 +1463,7 @@ ru_repl_new(const ru_repl_ctx_t *ctx, ru_repl_t **out)
     self->ctx = *ctx;
     self->next_id = 1; /* 0: no peer (s_session) */
     atomic_init(&self->life, S_STARTING);
+    atomic_init(&self->done, 0);
     ru_recovery_init(&self->recovery);
     ru_clock_init(&self->published);
     pthread_mutex_init(&self->lock, NULL);
@@ -1503,6 +1507,11 @@ ru_repl_destroy(ru_repl_t **self_p)
     if (!self)
         return;
     zactor_destroy(&self->actor);
+    /*  zactor_destroy() returned once the actor did, which libzmq orders
+     *  through the pipe; reading what the actor wrote last orders it in
+     *  the open too, for the thread sanitizer, which cannot see inside
+     *  libzmq, before the peers the actor used are freed. */
+    (void) atomic_load_explicit(&self->done, memory_order_acquire);
     ru_verify_destroy(&self->verify);
     for (int i = 0; i < self->n_peers; i++)
         s_peer_free(self->peers[i]);

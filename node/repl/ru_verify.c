@@ -24,7 +24,7 @@
 #define S_MAX_THREADS 64
 
 static const char *const s_reason_names[RU_REJECT_COUNT] = {
-#define RU_REJECT_NAME(sym, name) [sym] = name,
+#define RU_REJECT_NAME(sym, name) [sym] = (name),
     RU_REJECT_REASONS(RU_REJECT_NAME)
 #undef RU_REJECT_NAME
 };

@@ -538,7 +538,8 @@ s_chain_fork(ru_txn_t *txn, const ru_envelope_t *env, const ru_update_t *u,
     err = s_forked(txn, &held, env, u->seq - 1, first, u->prev, &found);
     if (!err)
         err = s_hold(txn, env, u, &kept);
-    *result = found == RU_APPLY_FORK ? found : kept;
+    if (!err)
+        *result = found == RU_APPLY_FORK ? found : kept;
     return err;
 }
 

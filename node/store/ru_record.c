@@ -120,6 +120,12 @@ ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec)
         err = s_read_str(&mp, &rec->text);
     if (!err)
         err = s_read_uints(&mp, (uint64_t *[]){&rec->edit_hlc, &rec->likes, &rec->replies}, 3);
+    /*  The fields the encoder writes from its rules: a post or a reply, a
+     *  visibility the views know, a parent and a root on a reply only. */
+    if (!err &&
+        ((kind != RU_KIND_POST && kind != RU_KIND_REPLY) || visibility > RU_VIS_MAX ||
+         deleted > 1 || rec->has_parent != (kind == RU_KIND_REPLY) || has_root != rec->has_parent))
+        err = RU_E_STORE;
     rec->kind = (ru_kind) kind;
     rec->visibility = (ru_visibility) visibility;
     rec->deleted = deleted != 0;

@@ -68,7 +68,9 @@ void ru_counts_rec_encode(const ru_counts_rec_t *rec, uint8_t *out);
 void ru_counts_rec_decode(const void *bytes, size_t len, ru_counts_rec_t *rec);
 
 /*  Encoders append to out (check ru_buf_status). Decoders read exactly
- *  len bytes; RU_E_STORE for bytes that are not a record (a damaged store). */
+ *  len bytes; RU_E_STORE for bytes that are not a record (a damaged store),
+ *  a post record's fields included: its kind is a post's or a reply's, its
+ *  visibility at most RU_VIS_MAX, and only a reply has a parent and root. */
 void ru_post_rec_encode(const ru_post_rec_t *rec, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec);
 void ru_group_rec_encode(const ru_group_rec_t *rec, ru_buf_t *out);

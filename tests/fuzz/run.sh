@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# run.sh - builds the libFuzzer targets of proto/, seeds them from the
-# protocol test vectors and runs each for a fixed time, one after the
-# other; the CI fuzz step.
+# run.sh - builds the libFuzzer targets, seeds them and runs each for a
+# fixed time, one after the other; the CI fuzz step.
 #
 #   tests/fuzz/run.sh SECONDS [BUILD_DIR]
 #
-# BUILD_DIR (default: build-fuzz at the top of the tree) is configured with
-# clang, the fuzz targets and the address/undefined sanitizers. Seeds come
-# from proto/vectors.json (RUCHE_VECTORS=FILE reads another file): update
-# envelopes and payloads seed fuzz_update, message bytes seed fuzz_msg,
-# and each invalid case seeds the target of its decoder. Corpora start
-# fresh on every run, under BUILD_DIR/fuzz-corpus; crashing inputs are kept
-# under BUILD_DIR/fuzz-artifacts and each target's output in
+# SECONDS is each target's time: CI gives 60, six minutes for the six
+# targets. BUILD_DIR (default: build-fuzz at the top of the tree) is
+# configured with clang, the fuzz targets and the address/undefined
+# sanitizers.
+#
+# Seeds of proto/'s decoders come from proto/vectors.json (RUCHE_VECTORS=FILE
+# reads another file): update envelopes and payloads seed fuzz_update,
+# message bytes seed fuzz_msg, and each invalid case seeds the target of
+# its decoder. The node's targets are seeded from tests/fuzz/seeds: files
+# under config/ (and deploy/ruched.conf) seed fuzz_config, under keyfile/
+# fuzz_keyfile, under text/ fuzz_text, and the hex lines of store.hex
+# fuzz_store. Corpora start fresh on every run, under
+# BUILD_DIR/fuzz-corpus; crashing inputs are kept under
+# BUILD_DIR/fuzz-artifacts and each target's output in
 # BUILD_DIR/fuzz-<target>.log.
 #
 # Exits non-zero if a target crashes, times out, leaks or cannot be run.
@@ -35,6 +41,10 @@ vectors=${RUCHE_VECTORS:-$root/proto/vectors.json}
 # two of them; raised to the largest seed if one is larger still.
 update_max_len=70000
 msg_max_len=140000
+# The node's inputs: a config or a text of a few kilobytes, a key file
+# line, a stored record.
+node_max_len=4096
+seeds=$root/tests/fuzz/seeds
 
 need_jq() {
     command -v jq >/dev/null && return
@@ -69,6 +79,15 @@ make_corpora() {
         write_seeds "$corpus/update" invalid
     jq -r '.invalid[] | select(.decoder == "message") | .bytes' "$vectors" |
         write_seeds "$corpus/msg" invalid
+    echo "seeds from $seeds:"
+    for dir in config keyfile text; do
+        mkdir -p "$corpus/$dir"
+        cp "$seeds/$dir"/* "$corpus/$dir/"
+        echo "  $(find "$corpus/$dir" -type f | wc -l) seeds $dir -> $corpus/$dir"
+    done
+    cp "$root/deploy/ruched.conf" "$corpus/config/"
+    mkdir -p "$corpus/store"
+    grep -v '^#' "$seeds/store.hex" | write_seeds "$corpus/store" record
 }
 
 # The larger of a default cap and the largest file in a corpus.
@@ -106,12 +125,27 @@ fi
 need_jq
 CC=clang cmake -S "$root" -B "$build" -DRUCHE_FUZZ=ON -DRUCHE_SANITIZE=ON -DRUCHE_TESTS=ON \
     -DRUCHE_WERROR=ON >/dev/null
-cmake --build "$build" --target fuzz_update fuzz_msg -j "$(nproc)"
+# Each target: its corpus under BUILD_DIR/fuzz-corpus and its input cap.
+targets=(
+    "fuzz_update update $update_max_len"
+    "fuzz_msg msg $msg_max_len"
+    "fuzz_config config $node_max_len"
+    "fuzz_keyfile keyfile $node_max_len"
+    "fuzz_store store $node_max_len"
+    "fuzz_text text $node_max_len"
+)
+names=()
+for t in "${targets[@]}"; do
+    names+=("${t%% *}")
+done
+cmake --build "$build" --target "${names[@]}" -j "$(nproc)"
 make_corpora
 
 failed=0
-run_target fuzz_update update "$update_max_len" || failed=1
-run_target fuzz_msg msg "$msg_max_len" || failed=1
+for t in "${targets[@]}"; do
+    # shellcheck disable=SC2086 # the three words of the row
+    run_target $t || failed=1
+done
 if [ "$failed" -ne 0 ]; then
     echo "fuzzing found a problem" >&2
     exit 1
