@@ -70,17 +70,18 @@ static void
 s_unlink(ru_cache_t *self, s_entry *e)
 {
     s_entry **link = &self->buckets[s_bucket(e->key)];
-    while (*link != e)
+    while (*link && *link != e)
         link = &(*link)->chain;
-    *link = e->chain;
-    if (e->prev)
-        e->prev->next = e->next;
-    else
+    if (*link) /* always: e is in its bucket */
+        *link = e->chain;
+    if (e == self->oldest)
         self->oldest = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
     else
+        e->prev->next = e->next;
+    if (e == self->newest)
         self->newest = e->prev;
+    else
+        e->next->prev = e->prev;
     self->bytes -= e->size;
     ru_cache_release(&e->answer);
 }
