@@ -68,6 +68,37 @@ ru_peer_same(const ru_peer_t *p, const ru_peer_cfg_t *cfg)
            strcmp(p->cfg.sync, cfg->sync) == 0 && strcmp(p->cfg.site, cfg->site) == 0;
 }
 
+/*  Is p among the peers of cfg? */
+static int
+s_configured(const ru_peer_t *p, const ru_config_t *cfg)
+{
+    for (int j = 0; j < cfg->n_peers; j++)
+        if (ru_peer_same(p, &cfg->peers[j]))
+            return 1;
+    return 0;
+}
+
+int
+ru_peer_prune(ru_peer_t **peers, int *n, const ru_config_t *cfg)
+{
+    int removed = 0;
+    for (int i = 0; i < *n;) {
+        if (s_configured(peers[i], cfg)) {
+            i++;
+            continue;
+        }
+        ru_peer_t *gone = peers[i];
+        pthread_mutex_lock(gone->ctx->lock);
+        peers[i] = peers[--*n];
+        pthread_mutex_unlock(gone->ctx->lock);
+        ru_peer_disconnect(gone);
+        ru_log_info("repl", "[peer %s] removed", gone->cfg.site);
+        ru_peer_destroy(&gone);
+        removed = 1;
+    }
+    return removed;
+}
+
 ru_peer_t *
 ru_peer_by_id(ru_peer_t *const *peers, int n, uint32_t id)
 {

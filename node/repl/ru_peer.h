@@ -16,9 +16,18 @@
  *  holds; the fields marked "status" are also read by ru_repl_status()
  *  from any thread, so the actor changes them under the shared mutex
  *  (ru_peer_ctx_t.lock), and the functions here take it where they do.
- *  What a peer did wrong on its links is counted (ru_replstat.h's link
- *  events) and logged at most once a minute per peer and kind, so that a
- *  flood costs a counter, not the log.
+ *
+ *  Peers that break the rules of PROTOCOL.md section 13 are counted per
+ *  peer (the "link" counts of the status, /metrics) and logged at most
+ *  once a minute per peer and kind, so that a flood costs a counter, not
+ *  the log: messages to our ROUTER that fail decoding (malformed) or have
+ *  no business there (misplaced, as is any message of the wrong type on
+ *  any socket), batches beyond the credit we granted (refused unread:
+ *  over_credit), sends that fail at a high-water mark (sends_dropped; a
+ *  PUB drops silently, so only its subscribers see those, as gaps:
+ *  live_gaps), and catch-ups of ours that stalled: owed batches and silent
+ *  for [replication] sync_timeout_ms, they are asked again at once on a
+ *  new connection (stalled).
  */
 #ifndef RU_PEER_H
 #define RU_PEER_H
@@ -150,6 +159,11 @@ void ru_peer_link_event(ru_peer_t *self, ru_link_event what, const char *fmt, ..
 /*  Its status fields into out (whose clock is initialized). Under the
  *  mutex. */
 RU_MUST_CHECK ru_err ru_peer_status(const ru_peer_t *self, ru_replstat_peer_t *out);
+
+/*  Removes from peers (n of them) those that cfg no longer has, or has
+ *  changed: out of the list under the mutex, then disconnected, logged
+ *  and destroyed. 1 when any was. */
+int ru_peer_prune(ru_peer_t **peers, int *n, const ru_config_t *cfg);
 
 /*  The peer of id, of the site a received frame's connection was admitted
  *  as (its User-Id, ru_admit.h), NULL if none. */

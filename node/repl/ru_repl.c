@@ -15,21 +15,9 @@
  *  What queues in memory is bounded in bytes: every socket's high-water
  *  marks follow [replication] queue_mb (ru_peer_hwm), and so do the jobs
  *  for the verification workers (ru_admit.h).
- *
- *  Peers that break the rules of PROTOCOL.md section 13 are counted per
- *  peer (the "link" counts of the status, /metrics) and logged at most
- *  once a minute per peer and kind: messages to our ROUTER that fail
- *  decoding (malformed) or have no business there (misplaced, as is any
- *  message of the wrong type on any socket), batches beyond the credit we
- *  granted (refused unread: over_credit), sends that fail at a high-water
- *  mark (sends_dropped; a PUB drops silently, so only its subscribers see
- *  those, as gaps: live_gaps), and catch-ups of ours that stalled: owed
- *  batches and silent for [replication] sync_timeout_ms, they are asked
- *  again at once on a new connection (stalled).
  */
 #include "ru_repl.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -334,38 +322,6 @@ s_sites(ru_repl_t *self)
     free(cfg);
 }
 
-/*  Is p among the peers of cfg? */
-static int
-s_configured(const ru_peer_t *p, const ru_config_t *cfg)
-{
-    for (int j = 0; j < cfg->n_peers; j++)
-        if (ru_peer_same(p, &cfg->peers[j]))
-            return 1;
-    return 0;
-}
-
-/*  Removes the peers that cfg no longer has (or has changed); 1 if any. */
-static int
-s_remove_peers(ru_repl_t *self, const ru_config_t *cfg)
-{
-    int removed = 0;
-    for (int i = 0; i < self->n_peers;) {
-        if (s_configured(self->peers[i], cfg)) {
-            i++;
-            continue;
-        }
-        ru_peer_t *gone = self->peers[i];
-        pthread_mutex_lock(&self->lock);
-        self->peers[i] = self->peers[--self->n_peers];
-        pthread_mutex_unlock(&self->lock);
-        ru_peer_disconnect(gone);
-        ru_log_info("repl", "[peer %s] removed", gone->cfg.site);
-        ru_peer_destroy(&gone);
-        removed = 1;
-    }
-    return removed;
-}
-
 /*  A new peer list (SIGHUP): peers gone or changed are closed, new ones
  *  connected and asked for a catch-up; the site directory follows, and
  *  before the servers are bound again, so that a removed peer is not let
@@ -373,7 +329,7 @@ s_remove_peers(ru_repl_t *self, const ru_config_t *cfg)
 static void
 s_reload(ru_repl_t *self, const ru_config_t *cfg)
 {
-    if (s_remove_peers(self, cfg)) {
+    if (ru_peer_prune(self->peers, &self->n_peers, cfg)) {
         s_sites(self);
         s_renew_servers(self);
     }
