@@ -13,8 +13,9 @@
  *      dependencies are missing), every anti_entropy_s, and again, on a
  *      new DEALER, when one stalls for sync_timeout_ms; batches beyond
  *      the credit it granted are refused;
- *    - a ZAP handler: every socket runs CURVE with keys derived from the
- *      node keys, and only the configured peers' keys get in.
+ *    - and behind them a ZAP handler (one thread per process, ru_admit.h):
+ *      every socket runs CURVE with keys derived from the node keys, and
+ *      only the configured peers' keys get in.
  *  Updates received are checked and stored by the verification workers
  *  (ru_verify.h); what they refused is counted per peer and reason, and
  *  so is what a peer broke on its links (malformed or misplaced messages,
@@ -25,6 +26,14 @@
  *  is published (two update messages) when it is found and at every
  *  anti-entropy turn, so that every site learns of it.
  *
+ *
+ *  The actor is split as zyre splits its node: ru_repl.c is the actor
+ *  (thread, poller, dispatch, timers, the calls below), ru_peer.h a peer
+ *  (its sockets, our catch-up with it, its link events and heartbeats),
+ *  ru_serve.h the catch-up server, ru_admit.h admission (ZAP, and the
+ *  byte budget of the verification jobs), ru_alarm.h the fork and
+ *  pending alarms, ru_replstat.h the status and metrics.
+ *
  *  ru_repl_status() and ru_repl_collect() may be called from any thread
  *  (the HTTP server).
  */
@@ -34,7 +43,6 @@
 #include "ruche/ru_buf.h"
 #include "ruche/ru_clock.h"
 #include "ruche/ru_error.h"
-
 #include "ruche/ru_key.h"
 
 #include "ru_config.h"
@@ -53,10 +61,12 @@ typedef struct {
     ru_store_t *store;
     ru_writer_t *writer; /* the store actor, given ru_repl_publish_endpoint() */
     ru_sites_t *sites;   /* the site directory; the actor sets its peers on a reload */
+    const char *publish; /* where the writer publishes: ru_repl_publish_endpoint(), or an
+                            inproc endpoint per actor where a process runs several */
 } ru_repl_ctx_t;
 
 /*  The endpoint the store actor publishes to, to be given to
- *  ru_writer_new() before ru_repl_new() starts. */
+ *  ru_writer_new() before ru_repl_new() starts, and to the actor. */
 const char *ru_repl_publish_endpoint(void);
 
 /*  Starts the actor with ctx (copied). Fails, having logged why, when any

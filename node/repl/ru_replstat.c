@@ -16,7 +16,7 @@
 #include "ru_prom.h"
 
 static const char *const s_link_names[RU_LINK_COUNT] = {
-#define RU_LINK_NAME(sym, name) [sym] = name,
+#define RU_LINK_NAME(sym, name) [sym] = (name),
     RU_LINK_EVENTS(RU_LINK_NAME)
 #undef RU_LINK_NAME
 };

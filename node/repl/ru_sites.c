@@ -3,7 +3,8 @@
  *  A table of at most 1 + RU_MAX_PEERS (name, key) pairs, ours first,
  *  looked up by a linear scan under a read lock: 65 comparisons are
  *  cheaper than the signature check that follows a trust lookup. A reload
- *  writes the new peers into the table under the write lock.
+ *  writes the new peers into the table under the write lock, with the
+ *  CURVE keys derived from their node keys once, there.
  */
 #include "ru_sites.h"
 
@@ -15,6 +16,8 @@
 typedef struct {
     char name[RU_MAX_NAME + 1];
     uint8_t key[RU_KEY_BYTES];
+    uint8_t curve[32]; /* its CURVE key, derived from key */
+    int has_curve;     /* 0: key is no valid node key, and nobody's CURVE key */
 } s_site;
 
 struct ru_sites {
@@ -62,6 +65,8 @@ ru_sites_set_peers(ru_sites_t *self, const ru_peer_cfg_t *peers, int n)
     for (int i = 0; i < n; i++) {
         snprintf(self->site[1 + i].name, sizeof self->site[1 + i].name, "%s", peers[i].site);
         memcpy(self->site[1 + i].key, peers[i].key, RU_KEY_BYTES);
+        self->site[1 + i].has_curve =
+            ru_key_curve_public(peers[i].key, self->site[1 + i].curve) == RU_OK;
     }
     self->n = 1 + n;
     pthread_rwlock_unlock(&self->lock);
@@ -110,6 +115,20 @@ ru_sites_trusted(ru_sites_t *self, const uint8_t *key)
     int i = s_by_key(self, key);
     pthread_rwlock_unlock(&self->lock);
     return i >= 0;
+}
+
+int
+ru_sites_peer_by_curve(ru_sites_t *self, const uint8_t *curve, char *out)
+{
+    int found = 0;
+    pthread_rwlock_rdlock(&self->lock);
+    for (int i = 1; i < self->n && !found; i++)
+        if (self->site[i].has_curve && memcmp(self->site[i].curve, curve, 32) == 0) {
+            memcpy(out, self->site[i].name, strlen(self->site[i].name) + 1);
+            found = 1;
+        }
+    pthread_rwlock_unlock(&self->lock);
+    return found;
 }
 
 void

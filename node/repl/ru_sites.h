@@ -6,7 +6,8 @@
  *  (ours and the peers'), from any thread: the HTTP handlers name the
  *  sites of posts, the store actor resolves the sites of mentions, the
  *  verification workers refuse untrusted origins, the replication actor
- *  names origins in its alarms and metrics. Our own name and key are set
+ *  names origins in its alarms and metrics, its ZAP handler lets in the
+ *  peers' CURVE keys. Our own name and key are set
  *  at the start and never change; the peers are replaced whole on a
  *  reload (SIGHUP), under a lock, so that a reader sees the old list or
  *  the new one, never a mix. A node that does not replicate has no peers
@@ -47,6 +48,10 @@ int ru_sites_name(ru_sites_t *self, const uint8_t *key, char *out);
 int ru_sites_key(void *self, const char *site, uint8_t *key);
 /*  Is key ours or a configured peer's: an origin whose updates we take? */
 int ru_sites_trusted(ru_sites_t *self, const uint8_t *key);
+/*  The site name of a peer (never ours) whose CURVE key (derived from its
+ *  node key) is curve, into out (RU_MAX_NAME + 1 bytes); 1 when found:
+ *  whom the ZAP handler lets in (ru_admit.h). */
+int ru_sites_peer_by_curve(ru_sites_t *self, const uint8_t *curve, char *out);
 /*  The name of a key, else the key itself in text, into out
  *  (RU_SITES_LABEL bytes): how logs and metrics name an origin. */
 void ru_sites_label(ru_sites_t *self, const uint8_t *key, char *out);

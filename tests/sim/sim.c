@@ -7,7 +7,8 @@
  *  the real check-and-store of received updates (ru_verify_run), the real
  *  catch-up server (ru_catchup) and the real store-loss recovery rule
  *  (ru_recovery). Messages are the real wire bytes (ru_msg). What is the
- *  simulation's own is what ru_repl.c does with sockets and timers: it
+ *  simulation's own is what the replication actor (node/repl: ru_repl.c,
+ *  ru_peer.c, ru_serve.c) does with sockets and timers: it
  *  carries each message over a simulated network, and follows
  *  PROTOCOL.md section 13 for when to ask for a catch-up (on connect, on a
  *  gap in a peer's live stream, on the anti-entropy timer, after a stall),
@@ -585,7 +586,7 @@ s_lose_store(s_node *nd)
 }
 
 /*  ---------------------------------------------------------------------
- *  A node's replication: what ru_repl.c does with sockets
+ *  A node's replication: what the replication actor does with sockets
  */
 
 static void
@@ -674,7 +675,7 @@ s_fork_out(void *ctx, const ru_fork_t *fork)
     return 0;
 }
 
-/*  What ru_repl.c does with the forks a node knows of: their evidence out
+/*  What ru_alarm.c does with the forks a node knows of: their evidence out
  *  to its peers when it finds one (ruched sends the new one's; here every
  *  one's, which makes no difference with one forked origin) and at every
  *  anti-entropy turn. */
@@ -722,7 +723,7 @@ s_ingest(s_node *nd, const ru_msg_t *msg)
     s_after_commit(nd);
 }
 
-/*  The live-gap rule of ru_repl.c: a jump in one origin's seqs on a
+/*  The live-gap rule of ru_peer.c: a jump in one origin's seqs on a
  *  peer's live stream asks that peer for a catch-up. */
 static void
 s_live_gap(s_node *nd, int peer, const ru_envelope_t *env)

@@ -1,0 +1,206 @@
+/*  ru_serve.c - the catch-up server (see ru_serve.h).
+ *
+ *  The ROUTER is mandatory-routing: a send to an asker whose queue is full
+ *  fails (and is counted as a dropped send: the asker's catch-up stalls
+ *  and it asks again), one to an asker gone ends the session. Either way
+ *  its credit is spent: never more batches are sent than were granted.
+ */
+#include "ru_serve.h"
+
+#include <stdlib.h>
+
+#include "ru_catchup.h"
+
+#define S_SESSION_IDLE_MS 60000 /* a silent catch-up is dropped */
+
+struct ru_serve_session {
+    ru_serve_t *serve;
+    zframe_t *identity;
+    uint32_t peer; /* its peer's id; 0: none known */
+    int gone;      /* its connection is closed: the session ends */
+    int more;      /* its last pump spent its walk budget: served again next turn */
+    ru_catchup_t catchup;
+    uint64_t last_ms;
+    ru_peer_t *const *peers; /* while it is served: whom a dropped send is counted against */
+    int n_peers;
+    struct ru_serve_session *next;
+};
+
+typedef ru_serve_session_t s_session;
+
+static void
+s_session_free(s_session *s)
+{
+    zframe_destroy(&s->identity);
+    ru_catchup_fini(&s->catchup);
+    free(s);
+}
+
+void
+ru_serve_init(ru_serve_t *self, const ru_peer_ctx_t *ctx)
+{
+    *self = (ru_serve_t){.ctx = ctx};
+}
+
+void
+ru_serve_fini(ru_serve_t *self)
+{
+    while (self->sessions) {
+        s_session *s = self->sessions;
+        self->sessions = s->next;
+        s_session_free(s);
+    }
+}
+
+/*  ru_catchup's send function: msg to the asker of session ctx. */
+static void
+s_to_asker(void *ctx, const ru_buf_t *msg)
+{
+    s_session *s = ctx;
+    zsock_t *router = s->serve->router;
+    zframe_t *id = zframe_dup(s->identity);
+    zframe_t *body = zframe_new(msg->data, msg->len);
+    if (id && body && router && zframe_send(&id, router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0)
+        zframe_send(&body, router, ZFRAME_DONTWAIT);
+    else if (id && body && router && zmq_errno() == EHOSTUNREACH)
+        s->gone = 1;
+    else if (id && body && router) {
+        ru_peer_t *p = ru_peer_by_id(s->peers, s->n_peers, s->peer);
+        if (p)
+            ru_peer_link_event(p, RU_LINK_DROPPED,
+                               "a catch-up message to it was dropped: its queue is full (%d "
+                               "messages)",
+                               ru_peer_hwm(s->serve->ctx, RU_MAX_MESSAGE));
+    }
+    zframe_destroy(&id);
+    zframe_destroy(&body);
+}
+
+/*  The session of the asker identity, NULL if none. */
+static s_session **
+s_find(ru_serve_t *self, zframe_t *identity)
+{
+    for (s_session **s = &self->sessions; *s; s = &(*s)->next)
+        if (zframe_eq((*s)->identity, identity))
+            return s;
+    return NULL;
+}
+
+/*  Pumps the session at *link; one over is unlinked and freed (returns 1
+ *  then). */
+static int
+s_serve(ru_serve_t *self, s_session **link, ru_peer_t *const *peers, int n)
+{
+    s_session *s = *link;
+    s->last_ms = zclock_mono();
+    s->peers = peers;
+    s->n_peers = n;
+    ru_catchup_step step = ru_catchup_pump(&s->catchup, self->ctx->store, s_to_asker, s);
+    s->more = step == RU_CATCHUP_MORE;
+    if (step == RU_CATCHUP_OVER || s->gone) {
+        *link = s->next;
+        s_session_free(s);
+        return 1;
+    }
+    return 0;
+}
+
+int
+ru_serve_more(ru_serve_t *self, ru_peer_t *const *peers, int n)
+{
+    int more = 0;
+    for (s_session **link = &self->sessions; *link;) {
+        s_session *s = *link;
+        if (s->more && s_serve(self, link, peers, n))
+            continue; /* freed: *link is the next one */
+        more |= s->more;
+        link = &s->next;
+    }
+    return more;
+}
+
+/*  A hello from an asking peer (p, NULL if unknown): its session starts,
+ *  or starts again. */
+static void
+s_on_hello(ru_serve_t *self, zframe_t *id, const ru_peer_t *p, const ru_msg_t *msg,
+           ru_peer_t *const *peers, int n)
+{
+    pthread_mutex_lock(self->ctx->lock);
+    self->served++;
+    pthread_mutex_unlock(self->ctx->lock);
+    s_session **link = s_find(self, id);
+    if (!link) {
+        s_session *s = calloc(1, sizeof *s);
+        if (!s)
+            return;
+        s->serve = self;
+        s->identity = zframe_dup(id);
+        ru_catchup_init(&s->catchup, (uint32_t) self->ctx->cfg->pending_walk);
+        s->next = self->sessions;
+        self->sessions = s;
+        link = &self->sessions;
+    }
+    (*link)->peer = p ? p->id : 0;
+    const uint8_t *asker = p && p->cfg.has_key ? p->cfg.key : NULL;
+    if (ru_catchup_hello(&(*link)->catchup, &msg->clock, asker, msg->credit) == RU_OK)
+        s_serve(self, link, peers, n);
+}
+
+/*  Counts and logs a message on the ROUTER that has no business there. */
+static void
+s_refuse(ru_peer_t *p, size_t frames, ru_err err, const ru_msg_t *msg)
+{
+    if (!p)
+        return;
+    if (err == RU_OK)
+        ru_peer_link_event(p, RU_LINK_MISPLACED, "a %s message on our sync socket refused",
+                           ru_msg_type_name(msg->type));
+    else if (frames != 2)
+        ru_peer_link_event(p, RU_LINK_MALFORMED,
+                           "a message of %zu frames on our sync socket refused (one is the rule)",
+                           frames > 0 ? frames - 1 : 0);
+    else
+        ru_peer_link_event(p, RU_LINK_MALFORMED, "a message on our sync socket refused: %s",
+                           ru_err_str(err));
+}
+
+void
+ru_serve_message(ru_serve_t *self, ru_peer_t *const *peers, int n)
+{
+    zmsg_t *m = zmsg_recv(self->router);
+    size_t frames = m ? zmsg_size(m) : 0;
+    zframe_t *id = m ? zmsg_pop(m) : NULL;
+    zframe_t *body = m ? zmsg_pop(m) : NULL;
+    ru_peer_t *p = ru_peer_of_frame(peers, n, body ? body : id);
+    ru_msg_t msg;
+    ru_msg_init(&msg);
+    ru_err err = frames != 2 || !body ? RU_E_TYPE
+                                      : ru_msg_decode(zframe_data(body), zframe_size(body), &msg);
+    if (err == RU_OK && msg.type == RU_MSG_HELLO)
+        s_on_hello(self, id, p, &msg, peers, n);
+    else if (err == RU_OK && msg.type == RU_MSG_CREDIT) {
+        s_session **link = s_find(self, id);
+        if (link) {
+            ru_catchup_credit(&(*link)->catchup, msg.credit);
+            s_serve(self, link, peers, n);
+        }
+    } else
+        s_refuse(p, frames, err, &msg);
+    ru_msg_fini(&msg);
+    zframe_destroy(&id);
+    zframe_destroy(&body);
+    zmsg_destroy(&m);
+}
+
+void
+ru_serve_expire(ru_serve_t *self, uint64_t now)
+{
+    for (s_session **s = &self->sessions; *s;) {
+        if (now - (*s)->last_ms > S_SESSION_IDLE_MS) {
+            s_session *dead = *s;
+            *s = dead->next;
+            s_session_free(dead);
+        } else
+            s = &(*s)->next;
+    }
+}
