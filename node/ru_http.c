@@ -2749,13 +2749,33 @@ s_stop_taking(void *arg)
 {
     ru_http_t *self = arg;
     self->stopping = 1;
-    for (int i = 0; i < self->nlisteners; i++)
+    for (int i = 0; i < self->nlisteners; i++) {
+        /* the connections the kernel took already are ours to answer (503):
+         * closing the listener would reset them, requests sent and all */
+        h2o_socket_t *sock;
+        while ((sock = h2o_evloop_socket_accept(self->listeners[i])) != NULL)
+            s_take(self, sock);
         h2o_socket_close(self->listeners[i]);
+    }
     self->nlisteners = 0;
     /* not h2o_context_request_shutdown(): its HTTP/2 part sets a timer
      * that outlives it; our answers say "Connection: close" from now on */
     self->ctx.shutdown_requested = 1;
     s_settled(self);
+}
+
+/*  Loop: ends the connections left that have nothing to read: a request
+ *  that came (its bytes wait to be read) is answered first, with 503. */
+static void
+s_close_idle(void *arg)
+{
+    ru_http_t *self = arg;
+    char byte;
+    for (s_conn *c = self->conns; c; c = c->next) {
+        int fd = h2o_socket_get_fd(c->sock);
+        if (c->sock->input->size == 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+            shutdown(fd, SHUT_RDWR);
+    }
 }
 
 /*  Loop: ends every connection left (a request half sent). */
@@ -2819,8 +2839,12 @@ ru_http_stop(ru_http_t **self_p)
         if (!s_wait(self, s_drained, S_DRAIN_MS))
             ru_log_warn(S_LOG, "stopping: %ld requests were still unanswered after %d s",
                         atomic_load(&self->jobs), S_DRAIN_MS / 1000);
-        (void) ru_http_post(self, s_close_rest, self);
+        (void) ru_http_post(self, s_close_idle, self);
         clean = s_wait(self, s_empty, S_SHUT_MS);
+        if (!clean) {
+            (void) ru_http_post(self, s_close_rest, self);
+            clean = s_wait(self, s_empty, S_SHUT_MS);
+        }
         (void) ru_http_post(self, s_quit, self);
         pthread_join(self->loop_thread, NULL);
     }
