@@ -2737,12 +2737,6 @@ ru_http_listen(ru_http_t *self)
     return RU_OK;
 }
 
-long
-ru_http_connections(ru_http_t *self)
-{
-    return atomic_load(&self->nconns);
-}
-
 /*  Loop: no more connections, no more requests. */
 static void
 s_stop_taking(void *arg)
