@@ -155,6 +155,7 @@ struct ru_http_job {
     ru_buf_t out;      /* the body (S_PLAIN), the first bytes (S_EVENTS) */
     size_t head_len;   /* S_HEAD: the length the head says */
     long long length;  /* S_CHUNKS: the body's, -1 unknown */
+    long long sent_bytes; /* S_CHUNKS: handed to h2o so far */
     char protocol[RU_TOKEN_TEXT_SIZE + 64]; /* S_WEBSOCKET */
     const ru_http_stream_ops_t *ops;
     void *ctx;
@@ -1538,6 +1539,7 @@ s_on_piece(ru_http_t *self, ru_http_job_t *job)
     }
     if (!job->started)
         s_pieces_start(self, job, r);
+    job->sent_bytes += (long long) job->piece.len;
     h2o_iovec_t iov = h2o_iovec_init(job->piece.data, job->piece.len);
     h2o_send(r, &iov, 1, H2O_SEND_STATE_IN_PROGRESS);
 }
@@ -1582,6 +1584,8 @@ s_on_answer(ru_http_t *self, ru_http_job_t *job)
         if (!job->started)
             s_pieces_start(self, job, r);
         job->started = 0;
+        if (job->length >= 0 && job->sent_bytes != job->length)
+            r->http1_is_persistent = 0; /* cut short: the client sees it end early */
         h2o_send(r, NULL, 0, H2O_SEND_STATE_FINAL);
         break;
     case S_EVENTS:
