@@ -335,6 +335,12 @@ def s_framing(c, node):
             status.startswith("HTTP/1.1 431") and b'"error"' in answer, status)
     status, _, _ = raw(node.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many[:600] + b"\r\n")
     c.check("60 header lines are fine", status.startswith("HTTP/1.1 200"), status)
+    status, answer, closed = raw(node.port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    c.check("an HTTP/2 preface -> 400, JSON, closed: HTTP/1.1 only",
+            status.startswith("HTTP/1.1 400") and b'"error"' in answer and closed, status)
+    status, _, _ = raw(node.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, "
+                       b"HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+    c.check("an upgrade to h2c is not taken", status.startswith("HTTP/1.1 200"), status)
     check_others(c, node, "malformed framing")
 
 
