@@ -3,9 +3,10 @@
  *  Without a command option, ruched runs the node: it reads the config
  *  file (--config) and the overriding flags, loads or creates the node key
  *  in the data directory, opens the store, starts the store actor, the
- *  replication actor and the HTTP server, and serves until SIGTERM or
- *  SIGINT; then it stops taking requests, lets the store actor commit what
- *  it holds, and exits 0. A part that cannot start (an address in use)
+ *  replication actor and the HTTP server (which listens once every
+ *  handler is in place), and serves until SIGTERM or SIGINT; then it says
+ *  goodbye to the streams, stops accepting, answers every request already
+ *  taken, lets the store actor commit what it holds, and exits 0. A part that cannot start (an address in use)
  *  ends the start: what started stops, and ruched exits 1 at once.
  *  Commands do one thing and exit: --keygen DIR makes the key of a new
  *  node, --show-key DIR prints the node id of an existing one, --verify

@@ -154,6 +154,7 @@ struct ru_http_job {
     ru_buf_t out;      /* the body (S_PLAIN), the first bytes (S_EVENTS) */
     size_t head_len;   /* S_HEAD: the length the head says */
     long long length;  /* S_CHUNKS: the body's, -1 unknown */
+    long long sent_bytes; /* S_CHUNKS: handed to h2o so far */
     char protocol[RU_TOKEN_TEXT_SIZE + 64]; /* S_WEBSOCKET */
     const ru_http_stream_ops_t *ops;
     void *ctx;
@@ -180,7 +181,6 @@ struct s_conn {
     h2o_socket_t *sock;
     struct s_addr *addr;
     h2o_timeout_entry_t idle;
-    size_t read_mark; /* bytes read when the idle timer was set */
     int fresh;        /* its first request line has not come yet: not h2o's */
     uint64_t accepted_ms;
     int busy;         /* a request taken, its answer not yet left */
@@ -1296,7 +1296,6 @@ s_holder_dispose(void *p)
     if (h->conn && h->conn->busy) {
         ru_http_t *self = h->conn->http;
         h->conn->busy = 0;
-        h->conn->read_mark = h->conn->sock->bytes_read;
         h2o_timeout_unlink(&h->conn->idle);
         h2o_timeout_link(self->loop, &self->idle_timeout, &h->conn->idle);
         if (atomic_fetch_sub(&self->busy, 1) == 1 && self->stopping)
@@ -1541,6 +1540,7 @@ s_on_piece(ru_http_t *self, ru_http_job_t *job)
     }
     if (!job->started)
         s_pieces_start(self, job, r);
+    job->sent_bytes += (long long) job->piece.len;
     h2o_iovec_t iov = h2o_iovec_init(job->piece.data, job->piece.len);
     h2o_send(r, &iov, 1, H2O_SEND_STATE_IN_PROGRESS);
 }
@@ -1585,6 +1585,8 @@ s_on_answer(ru_http_t *self, ru_http_job_t *job)
         if (!job->started)
             s_pieces_start(self, job, r);
         job->started = 0;
+        if (job->length >= 0 && job->sent_bytes != job->length)
+            r->http1_is_persistent = 0; /* cut short: the client sees it end early */
         h2o_send(r, NULL, 0, H2O_SEND_STATE_FINAL);
         break;
     case S_EVENTS:
@@ -1915,6 +1917,31 @@ s_ws_frame_end(wslay_event_context_ptr ctx, void *user)
     ru_buf_reset(&out->msg);
 }
 
+/*  After a close frame of ours that ends a client's error (a frame too
+ *  large), the client's bytes still on their way are read and dropped
+ *  until it closes or S_CLOSE_MS pass: closing with bytes unread would
+ *  reset the connection, and the client might never read why. */
+static void
+s_ws_drain(h2o_socket_t *sock, const char *err)
+{
+    ru_http_out_t *out = sock->data;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    if (err)
+        s_ws_close_now(out);
+}
+
+static void
+s_ws_linger(ru_http_out_t *out)
+{
+    shutdown(h2o_socket_get_fd(out->sock), SHUT_WR);
+    h2o_buffer_consume(&out->sock->input, out->sock->input->size);
+    h2o_socket_read_start(out->sock, s_ws_drain);
+    if (!h2o_timeout_is_linked(&out->close_timer)) {
+        out->close_timer.cb = s_ws_close_late;
+        h2o_timeout_link(out->http->loop, &out->http->close_timeout, &out->close_timer);
+    }
+}
+
 /*  Moves frames both ways as far as they go; -1 when the WebSocket ended
  *  (out is freed). */
 static int
@@ -1950,6 +1977,8 @@ s_ws_proceed(ru_http_out_t *out)
         h2o_socket_read_start(out->sock, s_ws_on_read);
     else if (out->writing || wslay_event_want_write(w))
         h2o_socket_read_stop(out->sock);
+    else if (wslay_event_get_close_sent(w) && !wslay_event_get_close_received(w))
+        s_ws_linger(out);
     else
         goto end;
     return 0;
@@ -2293,8 +2322,7 @@ s_on_idle(h2o_timeout_entry_t *entry)
         h2o_socket_close(c->sock); /* a first line sent slowly: not yet h2o's to time */
         return;
     }
-    if (c->sock->bytes_read != c->read_mark) {
-        c->read_mark = c->sock->bytes_read;
+    if (c->sock->input->size) { /* a request is coming: request_timeout_ms is its bound */
         h2o_timeout_link(c->http->loop, &c->http->idle_timeout, &c->idle);
         return;
     }
@@ -2371,6 +2399,43 @@ s_refused_log(ru_http_t *self, const char *why)
     (void) self;
 }
 
+/*  Takes a connection just accepted: counted, or closed at once when its
+ *  address has its share. */
+static void
+s_take(ru_http_t *self, h2o_socket_t *sock)
+{
+    struct sockaddr_storage sa;
+    memset(&sa, 0, sizeof sa);
+    s_addr *a = h2o_socket_getpeername(sock, (struct sockaddr *) &sa)
+                    ? s_addr_take(self, (struct sockaddr *) &sa)
+                    : NULL;
+    s_conn *c = a ? calloc(1, sizeof *c) : NULL;
+    if (!c) {
+        if (a)
+            s_addr_put(self, a);
+        h2o_socket_close(sock);
+        s_refused_log(self, "[http] max_connections_per_address reached");
+        return;
+    }
+    int one = 1;
+    setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->http = self;
+    c->sock = sock;
+    c->addr = a;
+    c->idle.cb = s_on_idle;
+    c->next = self->conns;
+    if (c->next)
+        c->next->prev = c;
+    self->conns = c;
+    atomic_fetch_add(&self->nconns, 1);
+    sock->on_close.cb = s_on_close;
+    sock->on_close.data = c;
+    h2o_timeout_link(self->loop, &self->idle_timeout, &c->idle);
+    c->fresh = 1;
+    c->accepted_ms = s_now_us() / 1000;
+    h2o_socket_read_start(sock, s_first_read);
+}
+
 static void
 s_on_accept(h2o_socket_t *listener, const char *err)
 {
@@ -2385,36 +2450,7 @@ s_on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock)
             return;
-        struct sockaddr_storage sa;
-        memset(&sa, 0, sizeof sa);
-        s_addr *a = h2o_socket_getpeername(sock, (struct sockaddr *) &sa)
-                        ? s_addr_take(self, (struct sockaddr *) &sa)
-                        : NULL;
-        s_conn *c = a ? calloc(1, sizeof *c) : NULL;
-        if (!c) {
-            if (a)
-                s_addr_put(self, a);
-            h2o_socket_close(sock);
-            s_refused_log(self, "[http] max_connections_per_address reached");
-            continue;
-        }
-        int one = 1;
-        setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        c->http = self;
-        c->sock = sock;
-        c->addr = a;
-        c->idle.cb = s_on_idle;
-        c->next = self->conns;
-        if (c->next)
-            c->next->prev = c;
-        self->conns = c;
-        atomic_fetch_add(&self->nconns, 1);
-        sock->on_close.cb = s_on_close;
-        sock->on_close.data = c;
-        h2o_timeout_link(self->loop, &self->idle_timeout, &c->idle);
-        c->fresh = 1;
-        c->accepted_ms = s_now_us() / 1000;
-        h2o_socket_read_start(sock, s_first_read);
+        s_take(self, sock);
     }
 }
 
@@ -2712,20 +2748,20 @@ ru_http_listen(ru_http_t *self)
     return RU_OK;
 }
 
-long
-ru_http_connections(ru_http_t *self)
-{
-    return atomic_load(&self->nconns);
-}
-
 /*  Loop: no more connections, no more requests. */
 static void
 s_stop_taking(void *arg)
 {
     ru_http_t *self = arg;
     self->stopping = 1;
-    for (int i = 0; i < self->nlisteners; i++)
+    for (int i = 0; i < self->nlisteners; i++) {
+        /* the connections the kernel took already are ours to answer (503):
+         * closing the listener would reset them, requests sent and all */
+        h2o_socket_t *sock;
+        while ((sock = h2o_evloop_socket_accept(self->listeners[i])) != NULL)
+            s_take(self, sock);
         h2o_socket_close(self->listeners[i]);
+    }
     self->nlisteners = 0;
     /* not h2o_context_request_shutdown(): its HTTP/2 part sets a timer
      * that outlives it; our answers say "Connection: close" from now on */
@@ -2733,7 +2769,21 @@ s_stop_taking(void *arg)
     s_settled(self);
 }
 
-/*  Loop: ends the connections left (idle ones, a request half sent). */
+/*  Loop: ends the connections left that have nothing to read: a request
+ *  that came (its bytes wait to be read) is answered first, with 503. */
+static void
+s_close_idle(void *arg)
+{
+    ru_http_t *self = arg;
+    char byte;
+    for (s_conn *c = self->conns; c; c = c->next) {
+        int fd = h2o_socket_get_fd(c->sock);
+        if (c->sock->input->size == 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+            shutdown(fd, SHUT_RDWR);
+    }
+}
+
+/*  Loop: ends every connection left (a request half sent). */
 static void
 s_close_rest(void *arg)
 {
@@ -2794,8 +2844,12 @@ ru_http_stop(ru_http_t **self_p)
         if (!s_wait(self, s_drained, S_DRAIN_MS))
             ru_log_warn(S_LOG, "stopping: %ld requests were still unanswered after %d s",
                         atomic_load(&self->jobs), S_DRAIN_MS / 1000);
-        (void) ru_http_post(self, s_close_rest, self);
+        (void) ru_http_post(self, s_close_idle, self);
         clean = s_wait(self, s_empty, S_SHUT_MS);
+        if (!clean) {
+            (void) ru_http_post(self, s_close_rest, self);
+            clean = s_wait(self, s_empty, S_SHUT_MS);
+        }
         (void) ru_http_post(self, s_quit, self);
         pthread_join(self->loop_thread, NULL);
     }

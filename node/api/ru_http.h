@@ -138,9 +138,6 @@ RU_MUST_CHECK ru_err ru_http_listen(ru_http_t *self);
  *  closes every connection and frees. NULL-safe. */
 void ru_http_stop(ru_http_t **self_p);
 
-/*  Connections open now, for metrics and tests. Any thread. */
-long ru_http_connections(ru_http_t *self);
-
 /*  ---------------------------------------------------------------------
  *  What a handler reads of its request (the worker running it).
  */
