@@ -8,10 +8,18 @@ connection goes through: every answer must be the route's own (200, 101),
 never a 404 of a server that is not ready.
 
 Stop: posters keep posting, one connection per request, while SIGTERM
-arrives. Every request that reached the node gets its answer (200, or 503
-once it stops taking new ones): none may see its connection dropped, and
-only new connections may be refused. The node exits 0, and after a
-restart every post answered 200 is there.
+arrives. Every request the node took gets its answer (200, or 503 once it
+stops taking new ones), and only new connections may be refused. The node
+exits 0, and after a restart every post answered 200 is there, and no
+other: a post stored whose client saw no answer was taken and dropped.
+
+A connection the kernel completed in the listener's queue after the
+node's last accept is reset when the listener closes; its client may have
+sent its request already (a few bytes fit in the socket buffer) and sees
+a reset, though the node never read it. That cannot be told from a drop
+by the client alone, so such resets are allowed after SIGTERM only, and
+what tells a drop apart is the store: a request the node read and
+applied is a post, and it must have been answered.
 
 Usage: test_lifecycle.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
@@ -103,7 +111,7 @@ class Poster(threading.Thread):
                 return ("ok", json.loads(raw)["id"])
             return ("answer", resp.status)
         except (OSError, http.client.HTTPException) as e:
-            return ("dropped", repr(e))
+            return ("dropped", repr(e), time.monotonic())
         finally:
             conn.close()
 
@@ -125,20 +133,22 @@ def s_stop(c, ruched):
             p.start()
         rt.wait_until(lambda: sum(1 for r in results if r[0] == "ok") >= ACKED_BEFORE_STOP, 60,
                       "%d posts answered" % ACKED_BEFORE_STOP)
+        sigterm_at = time.monotonic()
         node.proc.send_signal(signal.SIGTERM)
         status = node.proc.wait(timeout=rt.STOP_TIMEOUT)
         for p in posters:
             p.join(timeout=30)
         c.equal("SIGTERM with %d posters: exit 0" % POSTERS, status, 0)
         dropped = [r for r in results if r[0] == "dropped"]
+        early = [r for r in dropped if r[2] < sigterm_at]
         kinds = {}
         for r in results:
             kinds[r[0] if r[0] != "answer" else r[1]] = kinds.get(
                 r[0] if r[0] != "answer" else r[1], 0) + 1
-        c.check("every request the node took got its answer (%s)" % kinds, not dropped,
-                dropped[:5])
-        c.check("what came after the stop was answered 503 or refused",
-                all(r[0] in ("ok", "refused") or r == ("answer", 503) for r in results),
+        c.check("no connection reset before SIGTERM (%s)" % kinds, not early, early[:5])
+        c.check("what came after the stop was answered 503, refused, or reset unread",
+                all(r[0] in ("ok", "refused", "dropped") or r == ("answer", 503)
+                    for r in results),
                 [r for r in results if r[0] == "answer"][:5])
         acked = [r[1] for r in results if r[0] == "ok"]
         node.start()
@@ -146,6 +156,12 @@ def s_stop(c, ruched):
         missing = [i for i in acked if client.get("/api/v1/statuses/%s" % i).status != 200]
         c.check("after a restart, each of the %d posts answered 200 is stored" % len(acked),
                 not missing, missing[:5])
+        stored, _ = rt.walk_pages(client, "/api/v1/timelines/public", 40)
+        unanswered = [st["id"] for st in stored
+                      if "in flight" in st.get("content", "") and st["id"] not in acked]
+        c.check("every request the node took got its answer: no post stored unanswered "
+                "(%d resets of connections it never took)" % len(dropped),
+                not unanswered, unanswered[:5])
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
 
 
