@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "ru_api.h"
+#include "ru_cache.h"
 #include "ru_config.h"
 #include "ru_http.h"
 #include "ru_keyfile.h"
@@ -494,6 +495,8 @@ s_collectors(ru_node_t *node)
         err = ru_prom_add(node->prom, ru_stream_collect, node->stream);
     if (!err && node->repl)
         err = ru_prom_add(node->prom, ru_repl_collect, node->repl);
+    if (!err && node->cache)
+        err = ru_prom_add(node->prom, ru_cache_collect, node->cache);
     return err;
 }
 
@@ -509,6 +512,8 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     /* every handler is in place before the listener opens: no early 404 */
     if (routes && s_first_admin(node) == RU_OK && ru_stream_new(node, &node->stream) == RU_OK &&
         ru_prom_new(&node->prom) == RU_OK &&
+        (!node->cfg.http_cache_kb ||
+         ru_cache_new((size_t) node->cfg.http_cache_kb * 1024, &node->cache) == RU_OK) &&
         ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
         s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
@@ -525,6 +530,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_stream_destroy(&node->stream);
     ru_prom_destroy(&node->prom);
     ru_reqstats_destroy(&node->reqstats);
+    ru_cache_destroy(&node->cache);
     free(routes);
     return status;
 }

@@ -6,11 +6,12 @@
  *  commits again. A whole site's front pages asking for them many times a
  *  second would otherwise render the same JSON each time (most of a
  *  request's cost). So the HTTP core keeps the answers of the routes that
- *  allow it (RU_ROUTE_CACHED) to requests without a session, under the
- *  store's generation (ru_writer_generation) read before the handler
- *  opened its read transaction: the answer is at least that new, and any
- *  later commit makes it stale. A hit is answered on the event loop,
- *  without a worker.
+ *  allow it (ru_route_t.cached) to requests without credentials, under the
+ *  store's generation (ru_writer_generation, with the site directory's
+ *  version: a reload may rename a peer) read before the handler opened its
+ *  read transaction: the answer is at least that new, and any later
+ *  commit makes it stale. A hit is answered on the event loop, without a
+ *  worker.
  *
  *  The cache is bounded in bytes ([http] cache_kb); past it the oldest
  *  entries go first, and a stale one goes when it is next asked for. An

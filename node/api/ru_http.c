@@ -101,6 +101,7 @@
 
 #include "ruche/ru_text.h"
 
+#include "ru_cache.h"
 #include "ru_jsondepth.h"
 #include "ru_log.h"
 #include "ru_oauth.h"
@@ -146,6 +147,8 @@ struct ru_http_job {
     size_t body_len;
     int websocket;    /* a WebSocket handshake */
     char ws_key[25];
+    char *cache_key;    /* an anonymous read whose answer may be kept (ru_cache.h) ... */
+    uint64_t cache_gen; /* ... as of this generation of the store */
     /* the answer */
     s_kind kind;
     int status;
@@ -1104,6 +1107,17 @@ s_websocket(ru_http_t *self, ru_req_t *req)
 }
 
 /*  Runs job's handler and hands the answer to the loop. */
+static const char *s_lines(const ru_http_job_t *job);
+
+/*  Keeps the answer of an anonymous read for the next ones (ru_cache.h). */
+static void
+s_keep(ru_http_t *self, ru_http_job_t *job)
+{
+    ru_cache_entry_t answer = {job->status, job->type, s_lines(job), job->out.data, job->out.len};
+    if (ru_cache_put(self->node->cache, job->cache_key, job->cache_gen, &answer) != RU_OK)
+        ru_log_debug(S_LOG, "%s: no room to keep its answer", job->cache_key);
+}
+
 static void
 s_run(ru_http_t *self, ru_http_job_t *job)
 {
@@ -1120,6 +1134,8 @@ s_run(ru_http_t *self, ru_http_job_t *job)
         ru_log_err(S_LOG, "%s %s: the handler gave no answer", req->method, req->path);
         status = ru_http_error(req, 500, "the handler gave no answer");
     }
+    if (job->cache_key && job->kind == S_PLAIN && job->status == 200 && !req->authed)
+        s_keep(self, job);
     ru_reqstats_count(self->node->reqstats, route, status, s_now_us() - job->start_us);
     json_decref(req->params);
     req->params = NULL;
@@ -1271,6 +1287,7 @@ s_job_free(ru_http_job_t *job)
     ru_buf_fini(&job->out);
     ru_buf_fini(&job->piece);
     pthread_cond_destroy(&job->sent);
+    free(job->cache_key);
     free(job->copy);
     ru_http_t *self = job->http;
     free(job);
@@ -2518,6 +2535,68 @@ s_ws_key(const h2o_req_t *r, char key[25])
     }
 }
 
+/*  ---------------------------------------------------------------------
+ *  Kept answers (ru_cache.h)
+ */
+
+/*  The route of job, when it is an anonymous read whose answer may be kept:
+ *  a GET with no body and no credentials anywhere (header, cookie, query),
+ *  whose route says so. */
+static const ru_route_t *
+s_keepable(ru_http_t *self, ru_http_job_t *job)
+{
+    ru_req_t *req = &job->req;
+    if (!self->node->cache || job->websocket || job->body_len || strcmp(req->method, "GET") != 0 ||
+        ru_http_req_header(req, "Authorization") || ru_http_req_header(req, "Cookie") ||
+        (job->query && strstr(job->query, "access_token")))
+        return NULL;
+    for (const ru_route_t *r = self->routes; r->method; r++)
+        if (strcmp(r->method, "GET") == 0 && s_match(r->pattern, req->path, req))
+            return r->cached ? r : NULL; /* the route s_route would run */
+    return NULL;
+}
+
+/*  A kept answer's hold, released with the request's memory. */
+static void
+s_kept_dispose(void *p)
+{
+    ru_cache_release(*(const ru_cache_entry_t **) p);
+}
+
+/*  Answers r on the loop with the answer kept for job's read, if there is
+ *  one of the store's present generation (1); else marks the job so that
+ *  its worker keeps the answer it makes (0). */
+static int
+s_answer_kept(ru_http_t *self, ru_http_job_t *job, h2o_req_t *r, const ru_route_t *route)
+{
+    char key[4096];
+    int n = snprintf(key, sizeof key, "%s?%s", job->req.path, job->query ? job->query : "");
+    if (n < 0 || (size_t) n >= sizeof key)
+        return 0;
+    /* read before the worker opens its transaction: what it renders is at
+     * least this new. The site directory's version counts too: a reload
+     * may rename a peer, whose accounts every answer names. Both grow. */
+    uint64_t gen = (uint64_t) ru_writer_generation(self->node->writer) +
+                   ((uint64_t) ru_sites_version(self->node->sites) << 40);
+    const ru_cache_entry_t *hit = ru_cache_get(self->node->cache, key, gen);
+    if (!hit) {
+        job->cache_key = strdup(key);
+        job->cache_gen = gen;
+        return 0;
+    }
+    s_res_head(self, r, hit->headers, hit->status, hit->type);
+    const ru_cache_entry_t **held =
+        h2o_mem_alloc_shared(&r->pool, sizeof *held, s_kept_dispose);
+    *held = hit;
+    r->res.content_length = hit->len;
+    h2o_start_response(r, &s_final_gen);
+    h2o_iovec_t iov = h2o_iovec_init(hit->body, hit->len);
+    h2o_send(r, &iov, hit->len ? 1 : 0, H2O_SEND_STATE_FINAL);
+    ru_reqstats_count(self->node->reqstats, (int) (route - self->routes), hit->status,
+                      s_now_us() - job->start_us);
+    return 1;
+}
+
 static int
 s_on_req(h2o_handler_t *handler, h2o_req_t *r)
 {
@@ -2544,6 +2623,11 @@ s_on_req(h2o_handler_t *handler, h2o_req_t *r)
         s_ws_key(r, job->ws_key);
     }
     atomic_fetch_add(&self->jobs, 1);
+    const ru_route_t *keepable = s_keepable(self, job);
+    if (keepable && s_answer_kept(self, job, r, keepable)) {
+        s_job_free(job);
+        return 0;
+    }
     s_job_bind(job, r, s_conn_of(r));
     if (s_enqueue(self, job) != 0) {
         s_refuse(self, r, 503, "every worker is busy and [http] queue requests wait: try again",

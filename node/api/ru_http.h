@@ -96,7 +96,8 @@ typedef struct {
     const char *method;
     const char *pattern; /* "/api/v1/statuses/:id" */
     ru_handler handler;
-    int auth; /* RU_ROUTE_... */
+    int auth;   /* RU_ROUTE_... */
+    int cached; /* a GET whose anonymous answers may be kept (ru_cache.h) */
 } ru_route_t;
 
 /*  The Content-Security-Policy of every response: the front end loads its

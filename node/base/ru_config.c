@@ -57,6 +57,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("http", "max_connections", max_connections, 16, 1000000, "16384"),
     S_LONG_KEY("http", "max_connections_per_address", max_connections_per_address, 1, 1000000,
                "1024"),
+    S_LONG_KEY("http", "cache_kb", http_cache_kb, 0, 4 * 1024 * 1024, "16384"),
     S_STR_KEY("http", "metrics", metrics, "public"),
     S_LONG_KEY("http", "login_failures", login_failures, 1, 1000000, "10"),
     S_LONG_KEY("http", "login_window_s", login_window_s, 1, 86400, "300"),

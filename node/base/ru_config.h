@@ -50,6 +50,7 @@ typedef struct {
     long max_json_depth;     /* nesting of a JSON body or WebSocket message */
     long max_connections;    /* open at once, in all ... */
     long max_connections_per_address; /* ... and from one client address */
+    long http_cache_kb;      /* anonymous answers kept until the store changes (ru_cache.h) */
     char metrics[16];    /* who may read /metrics: public, loopback, admin */
     long login_failures; /* failed sign-ins allowed per address or user ... */
     long login_window_s; /* ... in this many seconds */

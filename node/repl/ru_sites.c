@@ -9,6 +9,7 @@
 #include "ru_sites.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct ru_sites {
     pthread_rwlock_t lock;
     int n;                         /* sites in the table, ours included */
     s_site site[1 + RU_MAX_PEERS]; /* [0]: ours */
+    atomic_ulong version;          /* peer lists set so far (ru_sites_version) */
 };
 
 ru_err
@@ -34,6 +36,7 @@ ru_sites_new(const char *site, const uint8_t *key, const ru_peer_cfg_t *peers, i
     ru_sites_t *self = calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
+    atomic_init(&self->version, 0);
     if (pthread_rwlock_init(&self->lock, NULL) != 0) {
         free(self);
         return RU_E_NOMEM;
@@ -69,7 +72,14 @@ ru_sites_set_peers(ru_sites_t *self, const ru_peer_cfg_t *peers, int n)
             ru_key_curve_public(peers[i].key, self->site[1 + i].curve) == RU_OK;
     }
     self->n = 1 + n;
+    atomic_fetch_add(&self->version, 1);
     pthread_rwlock_unlock(&self->lock);
+}
+
+unsigned long
+ru_sites_version(ru_sites_t *self)
+{
+    return atomic_load(&self->version);
 }
 
 /*  The index of key in the table, -1 if absent. Under the lock. */

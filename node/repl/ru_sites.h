@@ -38,6 +38,10 @@ RU_MUST_CHECK ru_err ru_sites_new(const char *site, const uint8_t *key, const ru
 void ru_sites_destroy(ru_sites_t **self_p);
 /*  Replaces the peers with these n (a reload). Any thread. */
 void ru_sites_set_peers(ru_sites_t *self, const ru_peer_cfg_t *peers, int n);
+/*  How many peer lists were set so far: it grows whenever names may have
+ *  changed, so that what shows them may be kept until then (ru_cache.h).
+ *  Any thread, no lock. */
+unsigned long ru_sites_version(ru_sites_t *self);
 
 /*  The site name of a node key (ours or a peer's) into out (RU_MAX_NAME +
  *  1 bytes); 1 when known, else 0 and out untouched. Any thread. */
