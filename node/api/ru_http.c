@@ -2623,12 +2623,12 @@ s_on_req(h2o_handler_t *handler, h2o_req_t *r)
         s_ws_key(r, job->ws_key);
     }
     atomic_fetch_add(&self->jobs, 1);
+    s_job_bind(job, r, s_conn_of(r)); /* the connection is busy until the answer leaves */
     const ru_route_t *keepable = s_keepable(self, job);
     if (keepable && s_answer_kept(self, job, r, keepable)) {
         s_job_free(job);
         return 0;
     }
-    s_job_bind(job, r, s_conn_of(r));
     if (s_enqueue(self, job) != 0) {
         s_refuse(self, r, 503, "every worker is busy and [http] queue requests wait: try again",
                  0, "1");

@@ -12,15 +12,19 @@ What a kept answer must never do, and what it must do:
   statuses right after an anonymous reader got the same page without it;
 - an answer other than 200 is not kept; a request with a body is not
   answered from the cache;
+- a connection whose requests are answered from the cache is busy, not
+  idle: it stays open past keep_alive_ms as long as it asks;
 - cache_kb = 0 keeps nothing.
 
 Usage: test_cache.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
 """
 
+import http.client
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ruchetest as rt  # noqa: E402
@@ -89,6 +93,27 @@ def s_signed_in(c, node, alice, alice_token):
     c.equal("signed-in reads are not answered from the cache", hits(node), before)
 
 
+def s_busy(c, node):
+    """Kept answers for longer than keep_alive_ms (1 s here) on one
+    connection: every one on that connection, none cut."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
+    end, n, err = time.monotonic() + 2.5, 0, None
+    try:
+        while time.monotonic() < end:
+            conn.request("GET", PUBLIC)
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                err = r.status
+                break
+            n += 1
+    except (OSError, http.client.HTTPException) as e:
+        err = repr(e)
+    finally:
+        conn.close()
+    c.check("2.5 s of reads on one kept-alive connection, none cut (%d)" % n, err is None, err)
+
+
 def s_off(c, ruched):
     with rt.Node(ruched, site="nocache", settings=["http.cache_kb=0"]) as node:
         node.start()
@@ -104,13 +129,15 @@ def main():
         return 2
     rt.stop_on_sigterm()
     c = rt.Checks()
-    with rt.Node(sys.argv[1], site="cache") as node:
+    with rt.Node(sys.argv[1], site="cache", settings=["http.keep_alive_ms=1000"]) as node:
         node.start()
         admin, alice, alice_token = users(c, node)
         with c.section("kept, and fresh after every change"):
             s_kept_and_fresh(c, node, admin, alice)
         with c.section("signed-in readers"):
             s_signed_in(c, node, alice, alice_token)
+        with c.section("a busy connection"):
+            s_busy(c, node)
         c.check("no sanitizer report", not node.sanitizer_reports(),
                 node.sanitizer_reports()[:5])
     with c.section("off"):

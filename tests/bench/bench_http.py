@@ -183,7 +183,9 @@ def main():
             return 1
     ok = True
     most = max(counts)
-    settings = ["streaming.max_streams=%d" % (most + 100), "http.threads=256"]
+    # one client address holds every stream: the per-address cap is lifted
+    settings = ["streaming.max_streams=%d" % (most + 100),
+                "http.max_connections_per_address=%d" % (most + 1000)]
     with ruchetest.Node(a.ruched, site="bench", settings=settings) as node:
         node.start()
         admin = node.client().as_user(node.client().login("admin", node.admin_password()))
