@@ -11,12 +11,16 @@ default, half WebSocket and half event streams, held by bench_streams on
 one thread):
   - REST: GET /api/v1/timelines/public?limit=20 (20 statuses) with wrk,
     64 keep-alive connections, in requests/s and p99 latency;
-  - memory: the node's VmRSS before and with the streams open, per stream;
+  - memory: the node's VmRSS with the streams open, and its growth per
+    stream;
   - delivery: one status posted, the time until every open stream has
     its update event, p50, p99 and max.
 And once, the raw limit: nginx from Debian serving that very response body
 as a static file, with the same wrk settings, so that each REST row reads
-as a ratio ruche / nginx. wrk and the stream holder run on the second core
+as a ratio ruche / nginx. Anonymous reads of the public timeline are
+answered from the node's cache until the store changes ([http] cache_kb);
+a last row asks as a signed-in user, whose every request is rendered by a
+worker, to show what the cache saves. wrk and the stream holder run on the second core
 when there is one (taskset), the servers on the first.
 
 Targets the issue sets (not asserted; the figures are printed): 10,000
@@ -67,10 +71,11 @@ def rss_bytes(pid):
     return 0
 
 
-def wrk(url, seconds):
+def wrk(url, seconds, headers=()):
     """(requests/s, p99 ms, errors) of wrk against url."""
+    extra = [a for h in headers for a in ("-H", h)]
     out = subprocess.run(pinned(1, ["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % seconds,
-                                    "--latency", url]),
+                                    "--latency"] + extra + [url]),
                          capture_output=True, text=True, timeout=seconds + 60).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
@@ -198,9 +203,9 @@ def main():
             nginx.close()
         print("nginx, the same %d-byte body as a static file: %.0f req/s, p99 %.2f ms"
               % (len(body), n_rate, n_p99), flush=True)
-        print("%8s %10s %8s %9s %9s %12s %10s %10s %10s" % (
-            "streams", "req/s", "x nginx", "p99 ms", "x p99(0)", "B/stream", "deliv p50",
-            "deliv p99", "deliv max"), flush=True)
+        print("%8s %10s %8s %9s %9s %8s %10s %10s %10s %10s" % (
+            "streams", "req/s", "x nginx", "p99 ms", "x p99(0)", "RSS MB", "B/stream",
+            "deliv p50", "deliv p99", "deliv max"), flush=True)
         p99_none = None
         for n in counts:
             base_rss = rss_bytes(node.proc.pid)
@@ -209,7 +214,8 @@ def main():
                 if streams and streams.failed:
                     print("  %d of %d streams refused" % (streams.failed, n))
                     ok = False
-                per = ((rss_bytes(node.proc.pid) - base_rss) / n) if n else 0
+                rss = rss_bytes(node.proc.pid)
+                per = ((rss - base_rss) / n) if n else 0
                 rate, p99, errors = wrk("http://127.0.0.1:%d%s" % (node.port, TIMELINE), seconds)
                 if errors:
                     print("  %d requests failed" % errors)
@@ -224,12 +230,19 @@ def main():
                         print("  the update reached %d of %d streams" % (got, opened))
                         ok = False
                     deliv = ("%d ms" % p50, "%d ms" % dp99, "%d ms" % dmax)
-                print("%8d %10.0f %8.2f %9.2f %9.2f %12.0f %10s %10s %10s" % (
-                    n, rate, rate / n_rate, p99, p99 / p99_none if p99_none else 0, per,
-                    *deliv), flush=True)
+                print("%8d %10.0f %8.2f %9.2f %9.2f %8.1f %10.0f %10s %10s %10s" % (
+                    n, rate, rate / n_rate, p99, p99 / p99_none if p99_none else 0, rss / 1e6,
+                    per, *deliv), flush=True)
             finally:
                 if streams:
                     streams.close()
+        rate, p99, errors = wrk("http://127.0.0.1:%d%s" % (node.port, TIMELINE), seconds,
+                                ["Authorization: Bearer " + admin.token])
+        if errors:
+            print("  %d signed-in requests failed" % errors)
+            ok = False
+        print("signed in, rendered every time: %.0f req/s (x nginx %.2f), p99 %.2f ms"
+              % (rate, rate / n_rate, p99))
         print("ruched VmRSS at the end: %.1f MB" % (rss_bytes(node.proc.pid) / 1e6))
         status = node.stop()
         if status != 0:
