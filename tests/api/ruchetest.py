@@ -439,9 +439,11 @@ class Node:
             return ""
 
     def sanitizer_reports(self):
-        """Lines of the log in which AddressSanitizer, LeakSanitizer or
-        UndefinedBehaviorSanitizer report an error (a sanitizer build)."""
-        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+        """Lines of the log in which AddressSanitizer, LeakSanitizer,
+        UndefinedBehaviorSanitizer or ThreadSanitizer report an error (a
+        sanitizer build)."""
+        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                 "WARNING: ThreadSanitizer")
         return [line for line in self.log_text().splitlines() if any(m in line for m in marks)]
 
     def log_tail(self, lines=30):
