@@ -25,7 +25,7 @@ typedef struct s_entry {
     uint64_t gen;
     size_t size; /* of the allocation */
     const char *key;
-    struct s_entry *chain;      /* next in the bucket */
+    struct s_entry *chain;       /* next in the bucket */
     struct s_entry *prev, *next; /* in the order kept */
 } s_entry;
 

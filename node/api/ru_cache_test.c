@@ -18,8 +18,8 @@
 static ru_cache_entry_t
 s_answer(const char *body)
 {
-    return (ru_cache_entry_t) {200, "application/json", "Link: <x>\r\n", (const uint8_t *) body,
-                               strlen(body)};
+    return (ru_cache_entry_t){200, "application/json", "Link: <x>\r\n", (const uint8_t *) body,
+                              strlen(body)};
 }
 
 static void

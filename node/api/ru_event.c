@@ -3,7 +3,10 @@
  *  The status's record is read once, with what the rules look at (its
  *  tags, whether it was made here, its id); the rules then cost at most
  *  one lookup (a follow, for the user stream), and the Status JSON is
- *  rendered once per viewer, however many streams carry it.
+ *  rendered once per viewer, however many streams carry it: the payloads
+ *  are kept in a hash table by viewer (open addressing, grown at half
+ *  full), so that ten thousand signed-in viewers cost ten thousand
+ *  renderings and lookups, not a walk of a list for each.
  */
 #include "ru_event.h"
 
@@ -19,7 +22,6 @@
 
 /*  A payload rendered for one viewer ("" for nobody signed in). */
 typedef struct s_rendered {
-    struct s_rendered *next;
     char viewer[RU_MAX_NAME + 1];
     char *json;
 } s_rendered;
@@ -36,7 +38,8 @@ struct ru_event {
     int ntags;
     char id[RU_PUBID_SIZE];
     ru_update_t first; /* a deleted status's post or reply */
-    s_rendered *rendered;
+    s_rendered **rendered; /* a table of cap slots (a power of two), n used */
+    size_t cap, n;
 };
 
 ru_err
@@ -142,12 +145,12 @@ ru_event_destroy(ru_event_t **self_p)
     ru_event_t *self = *self_p;
     if (!self)
         return;
-    while (self->rendered) {
-        s_rendered *r = self->rendered;
-        self->rendered = r->next;
-        free(r->json);
-        free(r);
-    }
+    for (size_t i = 0; i < self->cap; i++)
+        if (self->rendered[i]) {
+            free(self->rendered[i]->json);
+            free(self->rendered[i]);
+        }
+    free(self->rendered);
     ru_update_fini(&self->first);
     free(self);
     *self_p = NULL;
@@ -207,17 +210,58 @@ ru_event_wants(const ru_event_t *self, ru_stream_kind kind, const char *tag, con
     }
 }
 
+static size_t
+s_hash(const char *viewer)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *viewer; viewer++)
+        h = (h ^ (uint8_t) *viewer) * 1099511628211u;
+    return (size_t) h;
+}
+
+/*  The slot of viewer in the table: its payload's, or the empty one where
+ *  it would go. The table is never full (grown at half). */
+static s_rendered **
+s_slot(s_rendered **table, size_t cap, const char *viewer)
+{
+    size_t i = s_hash(viewer) & (cap - 1);
+    while (table[i] && strcmp(table[i]->viewer, viewer) != 0)
+        i = (i + 1) & (cap - 1);
+    return &table[i];
+}
+
+/*  Room for one more payload: the table doubled when half full. */
+static int
+s_room(ru_event_t *self)
+{
+    if (2 * (self->n + 1) <= self->cap)
+        return 0;
+    size_t cap = self->cap ? 2 * self->cap : 16;
+    s_rendered **table = calloc(cap, sizeof *table);
+    if (!table)
+        return -1;
+    for (size_t i = 0; i < self->cap; i++)
+        if (self->rendered[i])
+            *s_slot(table, cap, self->rendered[i]->viewer) = self->rendered[i];
+    free(self->rendered);
+    self->rendered = table;
+    self->cap = cap;
+    return 0;
+}
+
 const char *
 ru_event_payload(ru_event_t *self, const char *viewer)
 {
     const char *key = viewer ? viewer : "";
     if (self->deleted)
         return self->id;
-    for (s_rendered *r = self->rendered; r; r = r->next)
-        if (strcmp(r->viewer, key) == 0)
-            return r->json;
+    if (strlen(key) > RU_MAX_NAME || s_room(self) != 0)
+        return NULL;
+    s_rendered **slot = s_slot(self->rendered, self->cap, key);
+    if (*slot)
+        return (*slot)->json;
     ru_view_t v = {self->node, self->txn, viewer};
-    json_t *status = strlen(key) <= RU_MAX_NAME ? ru_view_status(&v, &self->ref, &self->rec) : NULL;
+    json_t *status = ru_view_status(&v, &self->ref, &self->rec);
     s_rendered *r = status ? malloc(sizeof *r) : NULL;
     if (r && !(r->json = json_dumps(status, JSON_COMPACT))) {
         free(r);
@@ -227,7 +271,7 @@ ru_event_payload(ru_event_t *self, const char *viewer)
     if (!r)
         return NULL;
     memcpy(r->viewer, key, strlen(key) + 1);
-    r->next = self->rendered;
-    self->rendered = r;
+    *slot = r;
+    self->n++;
     return r->json;
 }
