@@ -37,7 +37,7 @@ struct ru_event {
     char tags[S_MAX_TAGS][RU_MAX_TAG + 1];
     int ntags;
     char id[RU_PUBID_SIZE];
-    ru_update_t first; /* a deleted status's post or reply */
+    ru_update_t first;     /* a deleted status's post or reply */
     s_rendered **rendered; /* a table of cap slots (a power of two), n used */
     size_t cap, n;
 };
