@@ -184,11 +184,15 @@ s_keepable(ru_http_t *self, ru_http_job_t *job)
     return NULL;
 }
 
-/*  A kept answer's hold, released with the request's memory. */
+/*  A kept answer's hold, in the request's memory: released with it. */
+typedef struct {
+    const ru_cache_entry_t *entry;
+} s_kept;
+
 static void
 s_kept_dispose(void *p)
 {
-    ru_cache_release(*(const ru_cache_entry_t **) p);
+    ru_cache_release(((s_kept *) p)->entry);
 }
 
 /*  Answers r on the loop with the answer kept for job's read, if there is
@@ -213,8 +217,8 @@ s_answer_kept(ru_http_t *self, ru_http_job_t *job, h2o_req_t *r, const ru_route_
         return 0;
     }
     ru_http_res_head(self, r, hit->headers, hit->status, hit->type);
-    const ru_cache_entry_t **held = h2o_mem_alloc_shared(&r->pool, sizeof *held, s_kept_dispose);
-    *held = hit;
+    s_kept *held = h2o_mem_alloc_shared(&r->pool, sizeof *held, s_kept_dispose);
+    held->entry = hit;
     r->res.content_length = hit->len;
     ru_http_res_start(r);
     h2o_iovec_t iov = h2o_iovec_init(hit->body, hit->len);
@@ -470,11 +474,9 @@ s_wait(ru_http_t *self, int (*done)(ru_http_t *), long ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&self->lock);
-    int ok;
-    while (!(ok = done(self)) &&
-           pthread_cond_timedwait(&self->settled, &self->lock, &until) != ETIMEDOUT)
+    while (!done(self) && pthread_cond_timedwait(&self->settled, &self->lock, &until) != ETIMEDOUT)
         ;
-    ok = done(self);
+    int ok = done(self);
     pthread_mutex_unlock(&self->lock);
     return ok;
 }
