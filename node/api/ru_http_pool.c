@@ -77,13 +77,28 @@ ru_http_pool_enqueue(ru_http_t *self, ru_http_job_t *job)
     return full ? -1 : 0;
 }
 
+/*  Takes the first message off list (not empty), by the list's anchor.
+ *  h2o_linklist_unlink() does the same through the node's prev, which is
+ *  the anchor; clang's analyzer cannot tell, keeps the anchor's next as
+ *  it was, and reports the next turn's first message as the one just
+ *  freed. It is not: h2o hands the messages over in a list of its own,
+ *  which no callback reaches. */
+static s_msg *
+s_shift(h2o_linklist_t *list)
+{
+    h2o_linklist_t *first = list->next;
+    list->next = first->next;
+    first->next->prev = list;
+    first->next = first->prev = NULL;
+    return H2O_STRUCT_FROM_MEMBER(s_msg, super.link, first);
+}
+
 void
 ru_http_pool_receive(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     ru_http_t *self = H2O_STRUCT_FROM_MEMBER(ru_http_t, receiver, receiver);
     while (!h2o_linklist_is_empty(messages)) {
-        s_msg *m = H2O_STRUCT_FROM_MEMBER(s_msg, super.link, messages->next);
-        h2o_linklist_unlink(&m->super.link);
+        s_msg *m = s_shift(messages);
         if (m->kind == RU_HTTP_POOL_ANSWER)
             ru_http_out_answer(self, m->job);
         else if (m->kind == RU_HTTP_POOL_PIECE)
