@@ -46,77 +46,12 @@
 #ifndef RU_HTTP_H
 #define RU_HTTP_H
 
-#include <jansson.h>
-
 #include "ruche/ru_error.h"
 
-#include "ru_account.h"
-#include "ru_node.h"
+#include "ru_http_out.h"
+#include "ru_req.h"
 
-#define RU_HTTP_MAX_ARGS 4
 #define RU_SESSION_COOKIE "ruche_session"
-#define RU_HTTP_SCOPE_SIZE 256
-
-/*  How a request was signed in. */
-typedef enum { RU_AUTH_NONE, RU_AUTH_TOKEN, RU_AUTH_COOKIE } ru_auth_via;
-
-typedef struct ru_http ru_http_t;
-typedef struct ru_http_job ru_http_job_t;
-typedef struct ru_http_out ru_http_out_t;
-
-typedef struct {
-    ru_http_job_t *job; /* what the server keeps of the request (ru_http.c) */
-    ru_node_t *node;
-    const char *method;
-    const char *path;
-    char args[RU_HTTP_MAX_ARGS][128]; /* ":x" path segments, in order */
-    json_t *params;                   /* query and body parameters */
-    int authed;
-    ru_auth_via via;
-    char token[RU_TOKEN_TEXT_SIZE]; /* the session's, when authed */
-    ru_account_t user;              /* when authed */
-    char scope[RU_HTTP_SCOPE_SIZE]; /* when authed: the scopes granted (ru_oauth.h) */
-    char link[1024];                /* a Link header to send, "" for none */
-    char headers[4096];             /* more header lines to send (ru_http_header) */
-} ru_req_t;
-
-/*  A handler writes one response (ru_http_json or ru_http_error) and
- *  returns its status. */
-typedef int (*ru_handler)(ru_req_t *req);
-
-/*  Who may use a route (ru_route_t.auth). */
-enum {
-    RU_ROUTE_OPEN = 0,        /* anyone */
-    RU_ROUTE_USER = 1,        /* a signed-in user: 401 without a valid token */
-    RU_ROUTE_ADMIN = 2,       /* an administrator, admin:read or admin:write as above */
-    RU_ROUTE_ADMIN_WRITE = 3, /* an administrator with admin:write, whatever the method */
-};
-
-typedef struct {
-    const char *method;
-    const char *pattern; /* "/api/v1/statuses/:id" */
-    ru_handler handler;
-    int auth;   /* RU_ROUTE_... */
-    int cached; /* a GET whose anonymous answers may be kept (ru_cache.h) */
-} ru_route_t;
-
-/*  The Content-Security-Policy of every response: the front end loads its
- *  own scripts and styles only, connects to its own node (HTTP and
- *  WebSocket), and no page may frame it. */
-#define RU_HTTP_CSP                                                                                 \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
-/*  The security header lines of every response (each ends with CRLF):
- *  the policy above, unless a response brings its own (an OAuth page that
- *  posts a form to an app's redirect URI), and the others, always. */
-#define RU_HTTP_CSP_HEADER "Content-Security-Policy: " RU_HTTP_CSP "\r\n"
-#define RU_HTTP_BASE_HEADERS                                                                        \
-    "X-Content-Type-Options: nosniff\r\n"                                                          \
-    "X-Frame-Options: DENY\r\n"                                                                    \
-    "Referrer-Policy: same-origin\r\n"                                                             \
-    "Cross-Origin-Opener-Policy: same-origin\r\n"
-#define RU_HTTP_SECURITY_HEADERS RU_HTTP_CSP_HEADER RU_HTTP_BASE_HEADERS
 
 /*  An HTTP server for the routes of a table (ending with a NULL method)
  *  on node's [http] listen address: its workers run, but it does not
@@ -165,8 +100,7 @@ void ru_http_url_encode(const char *src, char *out, size_t size);
  *  WebSocket protocol or cookie, as above. *via says where a token was
  *  found (RU_AUTH_NONE: nowhere), also when it is unknown; RU_E_NOT_FOUND
  *  when there is none or it is unknown. */
-RU_MUST_CHECK ru_err ru_http_req_account(const ru_req_t *req, ru_account_t *acct,
-                                         ru_auth_via *via);
+RU_MUST_CHECK ru_err ru_http_req_account(const ru_req_t *req, ru_account_t *acct, ru_auth_via *via);
 /*  The first subprotocol a WebSocket handshake offers (the first of the
  *  comma-separated list of its Sec-WebSocket-Protocol header), and its
  *  length in *len; NULL when it offers none. */
@@ -221,21 +155,9 @@ int ru_http_stream_write(ru_req_t *req, const void *data, size_t len);
 /*  ---------------------------------------------------------------------
  *  Streams: answers that stay open (event streams, WebSockets). A handler
  *  answers with one of the two calls below; from then on the stream's
- *  callbacks run on the event loop, which makes its writes.
+ *  callbacks (ru_http_stream_ops_t) run on the event loop, which makes its
+ *  writes (ru_http_out.h).
  */
-typedef struct {
-    /*  The connection can take a write: the head or handshake has left,
-     *  or the last write has. out is valid until closed(). */
-    void (*ready)(void *ctx, ru_http_out_t *out);
-    /*  A WebSocket message from the client; text is 1 for a text
-     *  message. data is NULL (len 0) for one refused unread: longer
-     *  than [streaming] max_message bytes, or in more than one frame. */
-    void (*message)(void *ctx, ru_http_out_t *out, const char *data, size_t len, int text);
-    /*  The stream is over (the client left, it was closed, or it never
-     *  opened because the client left first): no more calls; ctx is the
-     *  caller's to free. Called once for every stream answered. */
-    void (*closed)(void *ctx);
-} ru_http_stream_ops_t;
 
 /*  Answers with an event stream: status 200, type, the first len bytes
  *  of body, then what ru_http_out_write() sends. Returns 200. */
@@ -246,17 +168,6 @@ int ru_http_event_stream(ru_req_t *req, const char *type, const char *first, siz
 int ru_http_websocket(ru_req_t *req, const char *protocol, size_t plen,
                       const ru_http_stream_ops_t *ops, void *ctx);
 
-/*  Loop only. Can out take a write now (the last one has left)? */
-int ru_http_out_idle(const ru_http_out_t *out);
-/*  Loop only, when idle: sends len bytes (copied): bytes of an event
- *  stream, or one WebSocket text message. ready() follows once they have
- *  left. */
-void ru_http_out_write(ru_http_out_t *out, const char *data, size_t len);
-/*  Loop only: a WebSocket ping (nothing for an event stream). */
-void ru_http_out_ping(ru_http_out_t *out);
-/*  Loop only: ends the stream: a WebSocket close frame with code and
- *  reason, the end of an event stream's body. closed() follows. */
-void ru_http_out_close(ru_http_out_t *out, int code, const char *reason);
 /*  Any thread: runs fn(arg) on the event loop soon. 0, or -1 when out of
  *  memory or stopped (fn will not run). */
 int ru_http_post(ru_http_t *self, void (*fn)(void *arg), void *arg);

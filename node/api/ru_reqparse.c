@@ -1,0 +1,331 @@
+/*  ru_reqparse.c - a request's parameters from its query string and
+ *  body, and the match of a path against a route's pattern (see
+ *  ru_reqparse.h). Pure code on bytes already read: the request's copy
+ *  in its job (ru_http_job.h) on a worker, or the path on the loop.
+ */
+#include "ru_reqparse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ru_jsondepth.h"
+
+/*  Sets params[key] to s (taking its reference). A key ending in "[]"
+ *  (types[]=mention&types[]=follow, as Mastodon clients send lists) adds s
+ *  to a list under the name without the brackets, as a JSON body's
+ *  {"types": [...]} would. */
+static void
+s_param_set(json_t *params, char *key, size_t klen, json_t *s)
+{
+    /*  klen counts every byte: a NUL in a name is kept for s_nul_param. */
+    if (klen <= 2 || memcmp(key + klen - 2, "[]", 2) != 0) {
+        json_object_setn_new(params, key, klen, s);
+        return;
+    }
+    klen -= 2;
+    json_t *list = json_object_getn(params, key, klen);
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_setn_new(params, key, klen, list);
+    }
+    json_array_append_new(list, s);
+}
+
+/*  The value of a hex digit, -1 for another character. */
+static int
+s_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*  Decodes len bytes of src (%XX escapes; '+' is a space when form) into
+ *  dst, with a NUL after them: their length, or -1 when they do not fit in
+ *  size bytes. A '%' without two hex digits after it stays as it is. */
+int
+ru_reqparse_url_decode(const char *src, size_t len, char *dst, size_t size, int form)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (n + 1 >= size)
+            return -1;
+        if (src[i] == '%' && i + 2 < len && s_hex(src[i + 1]) >= 0 && s_hex(src[i + 2]) >= 0) {
+            dst[n++] = (char) (s_hex(src[i + 1]) << 4 | s_hex(src[i + 2]));
+            i += 2;
+        } else
+            dst[n++] = form && src[i] == '+' ? ' ' : src[i];
+    }
+    if (size == 0)
+        return -1;
+    dst[n] = '\0';
+    return (int) n;
+}
+
+/*  Adds the pairs of an x-www-form-urlencoded string to params.
+ *  Returns 0, or -1 when a value is not UTF-8. */
+static int
+s_parse_form(const char *data, size_t len, json_t *params)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && data[end] != '&')
+            end++;
+        const char *eq = memchr(data + i, '=', end - i);
+        if (eq && eq > data + i) {
+            char key[128], *val = malloc(end - i + 1);
+            int klen =
+                ru_reqparse_url_decode(data + i, (size_t) (eq - data - i), key, sizeof key, 1);
+            int vlen = val ? ru_reqparse_url_decode(eq + 1, (size_t) (data + end - eq - 1), val,
+                                                    end - i + 1, 1)
+                           : -1;
+            json_t *s = vlen >= 0 ? json_stringn(val, (size_t) vlen) : NULL;
+            free(val);
+            if (!s)
+                return -1;
+            if (klen > 0)
+                s_param_set(params, key, (size_t) klen, s);
+            else
+                json_decref(s);
+        }
+        i = end + 1;
+    }
+    return 0;
+}
+
+/*  The first occurrence of needle (nlen > 0 bytes) in hay, or NULL. */
+static const char *
+s_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    for (const char *p = hay; hlen >= nlen && (p = memchr(p, needle[0], hlen - nlen + 1)) != NULL;
+         p++) {
+        if (memcmp(p, needle, nlen) == 0)
+            return p;
+        hlen -= (size_t) (p + 1 - hay);
+        hay = p + 1;
+    }
+    return NULL;
+}
+
+/*  The name="..." of a part's headers (len bytes), copied into name; its
+ *  length, 0 when it has none or it is a file (filename=), which is
+ *  skipped. */
+static int
+s_part_name(const char *head, size_t len, char *name, size_t size)
+{
+    const char *p = head, *end = head + len;
+    if (s_find(head, len, "filename", 8))
+        return 0;
+    while ((p = s_find(p, (size_t) (end - p), "name=\"", 6)) != NULL) {
+        int plain = p > head && (p[-1] == ' ' || p[-1] == ';');
+        p += 6;
+        const char *q = memchr(p, '"', (size_t) (end - p));
+        if (!q)
+            return 0;
+        if (plain && (size_t) (q - p) < size && q > p) {
+            memcpy(name, p, (size_t) (q - p));
+            name[q - p] = '\0';
+            return (int) (q - p);
+        }
+    }
+    return 0;
+}
+
+/*  The boundary of a multipart Content-Type, "--" first, into out;
+ *  its length, 0 when missing or too long (RFC 2046: 70 at most). */
+static size_t
+s_boundary(const char *type, char out[2 + 70 + 1])
+{
+    const char *b = strstr(type, "boundary=");
+    if (!b)
+        return 0;
+    b += 9;
+    int quoted = *b == '"';
+    b += quoted;
+    size_t n = strcspn(b, quoted ? "\"" : "; \t");
+    if (n == 0 || n > 70)
+        return 0;
+    memcpy(out, "--", 2);
+    memcpy(out + 2, b, n);
+    out[2 + n] = '\0';
+    return 2 + n;
+}
+
+/*  Adds the fields of a multipart/form-data body (RFC 7578) to params;
+ *  file parts are skipped. Returns 0, or -1 when it is malformed or a
+ *  value is not UTF-8. */
+static int
+s_parse_multipart(const char *type, const char *body, size_t len, json_t *params)
+{
+    char delim[2 + 70 + 1], name[128];
+    size_t dlen = s_boundary(type, delim);
+    const char *end = body + len, *p = dlen ? s_find(body, len, delim, dlen) : NULL;
+    while (p) {
+        p += dlen;
+        if (end - p >= 2 && memcmp(p, "--", 2) == 0)
+            return 0;         /* the closing delimiter */
+        const char *head = p; /* the CRLF ending the delimiter line, then headers */
+        const char *blank = s_find(head, (size_t) (end - head), "\r\n\r\n", 4);
+        const char *next =
+            blank ? s_find(blank + 4, (size_t) (end - blank - 4), delim, dlen) : NULL;
+        if (!next || next - (blank + 4) < 2)
+            return -1;
+        size_t vlen = (size_t) (next - 2 - (blank + 4)); /* the CRLF before the delimiter */
+        int nlen = s_part_name(head, (size_t) (blank - head), name, sizeof name);
+        if (nlen > 0) {
+            json_t *v = json_stringn(blank + 4, vlen); /* NULL unless UTF-8 */
+            if (!v)
+                return -1;
+            s_param_set(params, name, (size_t) nlen, v);
+        }
+        p = next;
+    }
+    return -1;
+}
+
+/*  Does v, a parameter's value, hold a string with a NUL byte (in a list
+ *  or an object of a JSON body too)? */
+static int
+s_nul_in(const json_t *v)
+{
+    size_t i, klen;
+    const char *key;
+    json_t *x;
+    if (json_is_string(v))
+        return memchr(json_string_value(v), '\0', json_string_length(v)) != NULL;
+    json_array_foreach(v, i, x)
+    {
+        if (s_nul_in(x))
+            return 1;
+    }
+    json_object_keylen_foreach((json_t *) v, key, klen, x)
+    {
+        if (memchr(key, '\0', klen) || s_nul_in(x))
+            return 1;
+    }
+    return 0;
+}
+
+/*  A parameter whose name or text holds a NUL byte, which every C string
+ *  of the handlers would silently cut short ("abc%00def" read as "abc"):
+ *  refused here, once for every route and every way a client sends
+ *  parameters (query string, form, JSON's \u0000, multipart). 422 with
+ *  why, or 0. */
+static int
+s_nul_param(json_t *params, char *why, size_t size)
+{
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach(params, key, klen, v)
+    {
+        if (memchr(key, '\0', klen) || s_nul_in(v)) {
+            snprintf(why, size, "Validation failed: %s holds a NUL byte (%%00, \\u0000)", key);
+            return 422;
+        }
+    }
+    return 0;
+}
+
+int
+ru_reqparse_query_bad(const char *query)
+{
+    json_t *params = json_object();
+    int bad = !params || s_parse_form(query, strlen(query), params) != 0 || s_nul_in(params);
+    json_decref(params);
+    return bad;
+}
+
+/*  Adds the members of a JSON body, which must be an object, to params:
+ *  0, or 400 with why. */
+static int
+s_json(json_t *params, const char *body, size_t len, long max_depth, char *why, size_t size)
+{
+    if (ru_jsondepth(body, len, max_depth) > max_depth) {
+        snprintf(why, size, "the JSON body nests deeper than %ld levels ([http] max_json_depth)",
+                 max_depth);
+        return 400;
+    }
+    json_error_t jerr;
+    json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    int status = 0;
+    if (!json_is_object(obj)) {
+        snprintf(why, size, "the body is not a JSON object: %s", jerr.text);
+        status = 400;
+    } else
+        json_object_update(params, obj);
+    json_decref(obj);
+    return status;
+}
+
+/*  Adds the parameters of a body of type to params: 0, or a refusal's
+ *  status with why. (A body over max_body never gets here: h2o refuses
+ *  it, and the core's filter makes that JSON.) */
+static int
+s_body(json_t *params, const char *type, const char *body, size_t len, long max_depth, char *why,
+       size_t size)
+{
+    if (!len)
+        return 0;
+    if (type && strncasecmp(type, "application/json", 16) == 0)
+        return s_json(params, body, len, max_depth, why, size);
+    if (type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
+        if (!s_parse_form(body, len, params))
+            return 0;
+        snprintf(why, size, "form values must be UTF-8");
+        return 400;
+    }
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
+        if (!s_parse_multipart(type, body, len, params))
+            return 0;
+        snprintf(why, size, "the multipart/form-data body is malformed or a value is not UTF-8");
+        return 400;
+    }
+    snprintf(why, size,
+             "send the body as application/json, application/x-www-form-urlencoded "
+             "or multipart/form-data");
+    return 415;
+}
+
+int
+ru_reqparse_params(json_t *params, const char *query, const char *type, const char *body,
+                   size_t len, long max_depth, char *why, size_t size)
+{
+    if (query && s_parse_form(query, strlen(query), params)) {
+        snprintf(why, size, "query parameters must be UTF-8");
+        return 400;
+    }
+    int status = s_body(params, type, body, len, max_depth, why, size);
+    return status ? status : s_nul_param(params, why, size);
+}
+
+/*  Does path match pattern? Fills req->args with the ":x" segments. */
+int
+ru_reqparse_match(const char *pattern, const char *path, ru_req_t *req)
+{
+    int nargs = 0;
+    while (*pattern && *path) {
+        if (*pattern != ':') {
+            if (*pattern++ != *path++)
+                return 0;
+            continue;
+        }
+        const char *end = strchr(path, '/');
+        size_t n = end ? (size_t) (end - path) : strlen(path);
+        if (n == 0 || n >= sizeof req->args[0] || nargs == RU_HTTP_MAX_ARGS)
+            return 0;
+        memcpy(req->args[nargs], path, n);
+        req->args[nargs++][n] = '\0';
+        path += n;
+        while (*pattern && *pattern != '/')
+            pattern++;
+    }
+    return *pattern == '\0' && (*path == '\0' || strcmp(path, "/") == 0); /* "/x/" is "/x" */
+}

@@ -1,0 +1,43 @@
+/*  ru_reqparse.h - a request's parameters, parsed: the query string and
+ *  a form, multipart/form-data or JSON body merged into one JSON object,
+ *  so that handlers read "status" the same way whichever form a client
+ *  used (Mastodon apps use JSON, forms and multipart/form-data, whose file
+ *  parts are skipped); and a path matched against a route's pattern.
+ *
+ *  Text that is not UTF-8 is refused (400), and so is a parameter whose
+ *  name or text holds a NUL byte ("%00" in a query or form, "\u0000" in
+ *  JSON, a raw one in multipart: 422): a C string would silently cut it
+ *  short. A JSON body nested deeper than [http] max_json_depth is refused
+ *  (400) by a scan of its bytes (ru_jsondepth.h) before jansson or any
+ *  recursion sees it. Any thread; nothing is kept between calls.
+ */
+#ifndef RU_REQPARSE_H
+#define RU_REQPARSE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "ru_req.h"
+
+/*  Decodes len bytes of src (%XX escapes; '+' is a space when form) into
+ *  dst, with a NUL after them: their length, or -1 when they do not fit in
+ *  size bytes. A '%' without two hex digits after it stays as it is. */
+int ru_reqparse_url_decode(const char *src, size_t len, char *dst, size_t size, int form);
+
+/*  Adds the parameters of query (NULL: none) and of a body of len bytes
+ *  whose Content-Type is type (NULL: none) to params, a JSON object. 0,
+ *  or the status of a refusal (400, 415, 422) with its message, cut to
+ *  size bytes, in why. A JSON body's depth is bounded by max_depth. */
+int ru_reqparse_params(json_t *params, const char *query, const char *type, const char *body,
+                       size_t len, long max_depth, char *why, size_t size);
+
+/*  Does a query string hold a value that is not UTF-8, or a name or value
+ *  with a NUL byte (%00)? */
+int ru_reqparse_query_bad(const char *query);
+
+/*  Does path match pattern ("/api/v1/statuses/:id")? Fills req->args
+ *  with the ":x" segments. A path may end with one "/" more than its
+ *  pattern. */
+int ru_reqparse_match(const char *pattern, const char *path, ru_req_t *req);
+
+#endif
