@@ -516,26 +516,131 @@ static const ru_http_stream_ops_t s_ops = {s_on_ready, s_on_message, s_on_closed
  *  Events
  */
 
-/*  Queues the status event of u on every stream that carries it. */
+/*  What the streams of one kind, tag and viewer get of an event: an event
+ *  is worked out once per such trio, whatever the number of streams. */
+typedef struct {
+    s_sub sub;
+    char viewer[RU_MAX_NAME + 1]; /* "" for nobody signed in; "" sub.tag: a free slot */
+    int used;
+    unsigned transports;          /* a bit per s_transport whose streams need it */
+    const char *payload;          /* NULL: not for them */
+    s_msg *msg[2];                /* by transport */
+} s_fan;
+
+/*  The trios of one event, in a table of open addressing kept at most
+ *  half full. */
+typedef struct {
+    s_fan *slots;
+    size_t cap, n;
+} s_fans;
+
+static size_t
+s_fan_hash(const s_sub *sub, const char *viewer)
+{
+    uint64_t h = 1469598103934665603u ^ (uint64_t) sub->kind; /* FNV-1a */
+    for (const char *p = sub->tag; *p; p++)
+        h = (h ^ (uint8_t) *p) * 1099511628211u;
+    h = (h ^ '|') * 1099511628211u;
+    for (const char *p = viewer; *p; p++)
+        h = (h ^ (uint8_t) *p) * 1099511628211u;
+    return (size_t) h;
+}
+
+/*  The slot of the trio: its own, or the free one where it would go. */
+static s_fan *
+s_fan_slot(s_fan *slots, size_t cap, const s_sub *sub, const char *viewer)
+{
+    size_t i = s_fan_hash(sub, viewer) & (cap - 1);
+    while (slots[i].used && !(s_sub_equal(&slots[i].sub, sub) && !strcmp(slots[i].viewer, viewer)))
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+/*  Notes that a stream of transport wants the trio; -1 out of memory. */
+static int
+s_fan_add(s_fans *f, const s_sub *sub, const char *viewer, s_transport transport)
+{
+    if (2 * (f->n + 1) > f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 64;
+        s_fan *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < f->cap; i++)
+            if (f->slots[i].used)
+                *s_fan_slot(slots, cap, &f->slots[i].sub, f->slots[i].viewer) = f->slots[i];
+        free(f->slots);
+        f->slots = slots;
+        f->cap = cap;
+    }
+    s_fan *slot = s_fan_slot(f->slots, f->cap, sub, viewer);
+    if (!slot->used) {
+        *slot = (s_fan){.sub = *sub, .used = 1};
+        snprintf(slot->viewer, sizeof slot->viewer, "%s", viewer);
+        f->n++;
+    }
+    slot->transports |= 1u << transport;
+    return 0;
+}
+
+/*  Phase 2, on the hub's thread outside the lock: for each trio, whether
+ *  the event is for it, its payload (rendered once per viewer, ru_event.h)
+ *  and the message for each transport its streams use. */
+static void
+s_fan_decide(s_fans *f, ru_event_t *ev)
+{
+    for (size_t i = 0; i < f->cap; i++) {
+        s_fan *t = &f->slots[i];
+        const char *viewer = t->viewer[0] ? t->viewer : NULL;
+        if (!t->used || !ru_event_wants(ev, t->sub.kind, t->sub.tag, viewer))
+            continue;
+        t->payload = ru_event_payload(ev, viewer);
+        for (int tr = 0; tr < 2 && t->payload; tr++)
+            if (t->transports & (1u << tr))
+                t->msg[tr] = s_frame((s_transport) tr, &t->sub, ru_event_name(ev), t->payload);
+    }
+}
+
+static void
+s_fans_free(s_fans *f)
+{
+    for (size_t i = 0; i < f->cap; i++) {
+        s_msg_unref(f->slots[i].msg[0]);
+        s_msg_unref(f->slots[i].msg[1]);
+    }
+    free(f->slots);
+}
+
+/*  Queues the status event of u on every stream that carries it, in three
+ *  steps, so that the hub's lock, which the event loop takes to send any
+ *  stream's queue, is never held while anything is rendered or read from
+ *  the store: the trios of the open streams, under the lock; what each
+ *  gets, outside it; the messages queued, under it again. A stream opened
+ *  in between does not get this event (it was not open when it came). */
 static void
 s_status_event(ru_stream_t *self, ru_txn_t *txn, const ru_update_t *u)
 {
     ru_event_t *ev = NULL;
     if (ru_event_new(self->node, txn, u, &ev) != RU_OK || !ev)
         return;
-    s_item *made = NULL;
+    s_fans fans = {0};
+    int lost = 0;
     pthread_mutex_lock(&self->lock);
     for (s_conn *c = self->conns; c; c = c->next)
+        for (int i = 0; i < c->nsubs && c->state == S_OPEN; i++)
+            lost |= s_fan_add(&fans, &c->subs[i], c->authed ? c->user : "", c->transport);
+    pthread_mutex_unlock(&self->lock);
+    if (lost)
+        ru_log_warn(S_LOG, "out of memory: an event did not reach every stream");
+    s_fan_decide(&fans, ev);
+    pthread_mutex_lock(&self->lock);
+    for (s_conn *c = self->conns; c && fans.cap; c = c->next)
         for (int i = 0; i < c->nsubs && c->state == S_OPEN; i++) {
-            const char *viewer = c->authed ? c->user : NULL;
-            const char *payload = ru_event_wants(ev, c->subs[i].kind, c->subs[i].tag, viewer)
-                                      ? ru_event_payload(ev, viewer)
-                                      : NULL;
-            if (payload)
-                s_push(self, c, s_message(&made, c, &c->subs[i], ru_event_name(ev), payload));
+            s_fan *t = s_fan_slot(fans.slots, fans.cap, &c->subs[i], c->authed ? c->user : "");
+            if (t->used && t->payload)
+                s_push(self, c, t->msg[c->transport]);
         }
     pthread_mutex_unlock(&self->lock);
-    s_items_free(made);
+    s_fans_free(&fans);
     ru_event_destroy(&ev);
 }
 
