@@ -152,10 +152,17 @@ s_part_store(ru_node_t *node, const char **why)
 static const char *
 s_part_writer(ru_node_t *node, const char **why)
 {
-    if (node->writer)
+    if (!node->writer) {
+        *why = "the store actor has not started";
+        return "not started";
+    }
+    ru_err room = ru_writer_room(node->writer);
+    if (room == RU_OK)
         return "running";
-    *why = "the store actor has not started";
-    return "not started";
+    *why = room == RU_E_DISK_FULL
+               ? "the store cannot write: the disk holding it is full"
+               : "the store cannot write: it has reached its size limit (store.max_size_mb)";
+    return "full";
 }
 
 static const char *
