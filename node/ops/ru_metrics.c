@@ -74,7 +74,8 @@ s_render(ru_req_t *req, ru_buf_t *out)
     if (err)
         return err;
     ru_prom_single(out, "ruche_ready", "gauge",
-                   "1 when GET /readyz answers 200 (store open, not recovering, replicating).",
+                   "1 when GET /readyz answers 200 (store open and writing, not recovering, "
+                   "a peer heard).",
                    s_not_ready(node, NULL) ? 0 : 1);
     err = s_render_pending(node, out);
     return err ? err : ru_buf_status(out);
@@ -152,10 +153,39 @@ s_part_store(ru_node_t *node, const char **why)
 static const char *
 s_part_writer(ru_node_t *node, const char **why)
 {
-    if (node->writer)
+    if (!node->writer) {
+        *why = "the store actor has not started";
+        return "not started";
+    }
+    ru_err room = ru_writer_room(node->writer);
+    if (room == RU_OK)
         return "running";
-    *why = "the store actor has not started";
-    return "not started";
+    *why = room == RU_E_DISK_FULL
+               ? "the store cannot write: the disk holding it is full"
+               : "the store cannot write: it has reached its size limit (store.max_size_mb)";
+    return "full";
+}
+
+/*  Does the node hear a peer (within three heartbeats, ru_replstat.h),
+ *  or has it no peer to hear? *why says so when not. */
+static int
+s_peer_heard(ru_node_t *node, const char **why)
+{
+    ru_replstat_t st;
+    ru_replstat_init(&st);
+    ru_err err = ru_repl_status(node->repl, &st);
+    uint64_t now = ru_hlc_wall_ms();
+    int direct = 0, heard = 0;
+    for (int i = 0; !err && i < st.n_peers; i++) {
+        direct += st.peers[i].direct;
+        heard |= ru_replstat_connected(&st.peers[i], now, st.heartbeat_ms);
+    }
+    ru_replstat_fini(&st);
+    if (err)
+        *why = "replication: its status cannot be read";
+    else if (direct && !heard)
+        *why = "replication is down: no peer heard within three heartbeats";
+    return !err && (!direct || heard);
 }
 
 static const char *
@@ -164,9 +194,11 @@ s_part_replication(ru_node_t *node, const char **why)
     if (!node->cfg.pub_bind[0])
         return "off";
     const char *state = node->repl ? ru_repl_state(node->repl) : "not started";
-    if (strcmp(state, "running") != 0)
+    if (strcmp(state, "running") != 0) {
         *why = node->repl ? "replication has stopped" : "replication has not started";
-    return state;
+        return state;
+    }
+    return s_peer_heard(node, why) ? state : "down";
 }
 
 static const char *

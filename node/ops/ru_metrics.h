@@ -19,10 +19,17 @@
  *  token needs read too, or the request goes on unsigned).
  *
  *  GET /readyz answers 200 {"ready": true, "parts": ...} once the store
- *  opens, the node is not recovering its own updates from its peers and
- *  replication runs (when the node replicates), else 503 {"ready": false,
- *  "error": why, "parts": ...}. parts names every part of the node (store,
- *  store_actor, replication, streams, http, web) with {"state", "ready"}.
+ *  opens, the node is not recovering its own updates from its peers, the
+ *  store can write and replication runs (when the node replicates), else
+ *  503 {"ready": false, "error": why, "parts": ...}. parts names every part
+ *  of the node (store, store_actor, replication, streams, http, web) with
+ *  {"state", "ready"}. The store cannot write (store_actor "full") when
+ *  the store actor's last batch was refused for lack of room
+ *  (ru_writer_room): the disk is full, until it has room again, or the
+ *  store reached store.max_size_mb, until a write fits. Replication is
+ *  "down" when the node has peers configured and hears none of them (a
+ *  peer is heard within three heartbeats, ru_replstat.h): a site cut off
+ *  from every peer, or one just started that has heard none yet.
  *  GET /healthz (ru_api_misc.c) only says the process answers.
  */
 #ifndef RU_METRICS_H

@@ -72,6 +72,7 @@ struct ru_writer {
     int stopping;
     unsigned long commits, requests;
     atomic_ulong generation; /* commits, read without the lock (ru_writer_generation) */
+    atomic_int room;         /* the last batch's refusal for lack of room, RU_OK (ru_writer_room) */
 };
 
 /*  Keeps an applied update's ref for the listener and its envelope for
@@ -191,6 +192,18 @@ s_attempt(ru_writer_t *self, s_req **batch, int n, s_req **full)
     return ru_txn_commit(&txn);
 }
 
+/*  Notes whether the batch found room: a request or the commit refused
+ *  for a full map or disk says the store cannot write until a batch fits. */
+static void
+s_note_room(ru_writer_t *self, s_req **batch, int n)
+{
+    ru_err room = RU_OK;
+    for (int i = 0; i < n; i++)
+        if (batch[i]->result == RU_E_STORE_FULL || batch[i]->result == RU_E_DISK_FULL)
+            room = batch[i]->result;
+    atomic_store(&self->room, (int) room);
+}
+
 static void
 s_run(ru_writer_t *self, s_req **batch, int n)
 {
@@ -209,6 +222,7 @@ s_run(ru_writer_t *self, s_req **batch, int n)
     for (int i = 0; i < n; i++)
         if (!batch[i]->decided && (err || batch[i]->result == RU_E_STORE_FULL))
             batch[i]->result = err ? err : RU_E_STORE_FULL;
+    s_note_room(self, batch, n);
     if (!err)
         s_publish(self);
     else
@@ -295,6 +309,7 @@ ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, 
     if (!self)
         return RU_E_NOMEM;
     atomic_init(&self->generation, 0);
+    atomic_init(&self->room, (int) RU_OK);
     self->publish_to = publish_to ? strdup(publish_to) : NULL;
     ru_buf_init(&self->applied);
     ru_buf_init(&self->refs);
@@ -393,6 +408,15 @@ ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *reques
     *commits = self->commits;
     *requests = self->requests;
     pthread_mutex_unlock(&self->lock);
+}
+
+ru_err
+ru_writer_room(ru_writer_t *self)
+{
+    ru_err room = (ru_err) atomic_load(&self->room);
+    if (room == RU_E_DISK_FULL && !ru_store_disk_full(self->store))
+        return RU_OK; /* space came back: the next batch will tell */
+    return room;
 }
 
 unsigned long

@@ -85,6 +85,12 @@ size_t ru_writer_queued(ru_writer_t *self);
  *  computed in it may be kept as of that generation until it changes
  *  (ru_cache.h). Any thread. */
 unsigned long ru_writer_generation(ru_writer_t *self);
+/*  Can the store write? RU_OK when the last batch fitted, or when it
+ *  found the disk full (RU_E_DISK_FULL) and the disk has room again
+ *  (ru_store_disk_full); else the error of its refusal: RU_E_DISK_FULL,
+ *  or RU_E_STORE_FULL (the map cannot grow past store.max_size_mb) until
+ *  a batch fits. Read without a lock; any thread. */
+ru_err ru_writer_room(ru_writer_t *self);
 /*  The collector (ru_prom.h) of those figures: self is an ru_writer_t. */
 RU_MUST_CHECK ru_err ru_writer_collect(void *self, ru_buf_t *out);
 

@@ -424,8 +424,8 @@ ru_txn_abort(ru_txn_t *txn)
 /*  LMDB reports a commit whose page writes came up short as EIO, which is
  *  what a full disk does to a write: when the disk has under a megabyte
  *  left, EIO is taken for a full disk. */
-static int
-s_disk_nearly_full(const ru_store_t *self)
+int
+ru_store_disk_full(const ru_store_t *self)
 {
     struct statvfs vfs;
     return self->dir && statvfs(self->dir, &vfs) == 0 &&
@@ -454,7 +454,7 @@ ru_txn_commit(ru_txn_t *txn)
         return err;
     }
     int rc = mdb_txn_commit(txn->txn);
-    err = rc == EIO && s_disk_nearly_full(txn->store) ? RU_E_DISK_FULL : ru_store_err(rc, "commit");
+    err = rc == EIO && ru_store_disk_full(txn->store) ? RU_E_DISK_FULL : ru_store_err(rc, "commit");
     if (err == RU_E_DISK_FULL && rc == EIO)
         ru_log_err("store", "commit: the disk holding %s is full", txn->store->dir);
     s_end(txn);

@@ -135,6 +135,9 @@ void ru_store_destroy(ru_store_t **self_p);
  *  reached. The map is opened at its maximum, so this happens only when a
  *  store without one outgrows the file system it was opened on. */
 RU_MUST_CHECK ru_err ru_store_grow(ru_store_t *self);
+/*  Has the disk holding the store under a megabyte left? A commit that
+ *  fails with EIO then is taken for RU_E_DISK_FULL. Any thread. */
+int ru_store_disk_full(const ru_store_t *self);
 /*  Writes a compacted copy of the whole store (free pages left out) to
  *  fd, as one read transaction sees it: writers and readers go on
  *  meanwhile, and the copy holds exactly what was committed when it began.

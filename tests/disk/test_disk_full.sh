@@ -8,8 +8,10 @@
 # Part "tmpfs" mounts an 8 MiB tmpfs for the data directory
 # (store.map_size_mb=1, no size limit: the map grows until the disk
 # refuses), fills it with posts of about 4000 characters, then remounts it
-# with 64 MiB. Part "limit" runs on an ordinary temporary directory with
-# store.max_size_mb=2. Both restart ruched on the same directory at the end.
+# with 64 MiB; /readyz answers 503 naming the full disk while it is full,
+# 200 again once there is room. Part "limit" runs on an ordinary temporary
+# directory with store.max_size_mb=2. Both restart ruched on the same
+# directory at the end.
 #
 # Usage: test_disk_full.sh PATH/TO/ruched [tmpfs|limit|all] (default all).
 # The tmpfs part needs root to mount; without it the script prints
@@ -204,8 +206,13 @@ part_tmpfs() {
 
     fill_until_full disk 5000
     after_full "disk full" "no space left|size limit"
+    api GET /readyz
+    check "while the disk is full, /readyz answers 503 (got $code)" test "$code" = 503
+    check "and says why: $(jq -r .error "$tmp/body" 2>/dev/null)" error_says "disk holding it is full"
 
     mount -o remount,size=64m "$mnt" || fatal "remounting the tmpfs with 64 MiB" "${log:-}"
+    api GET /readyz
+    check "with room on the disk again, /readyz answers 200 (got $code)" test "$code" = 200
     fill_until_full more 3
     check "after freeing space, new posts are acknowledged again" test "$code" = 200
     check "and they read back, with the old ones" all_acked_readable
