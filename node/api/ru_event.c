@@ -237,7 +237,7 @@ s_room(ru_event_t *self)
     if (2 * (self->n + 1) <= self->cap)
         return 0;
     size_t cap = self->cap ? 2 * self->cap : 16;
-    s_rendered **table = calloc(cap, sizeof *table);
+    s_rendered **table = calloc(cap, sizeof(s_rendered *));
     if (!table)
         return -1;
     for (size_t i = 0; i < self->cap; i++)
