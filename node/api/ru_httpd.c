@@ -101,53 +101,13 @@ s_on_setup_ostream(h2o_filter_t *filter, h2o_req_t *r, h2o_ostream_t **slot)
  *  Requests: the checks h2o does not make, then a worker
  */
 
-/*  Reads the request's head again from the bytes h2o keeps (the socket's
- *  input starts with it until the answer has left): the number and bytes
- *  of its header lines, and the framing h2o lets through (two
- *  Content-Length lines, equal or not: it takes the first; a length
- *  beside Transfer-Encoding: it reads chunks; the second length's value
- *  it never reads). 0, or the status of a refusal with why. */
+/*  The request's head read again from the bytes h2o keeps (the socket's
+ *  input starts with it until the answer has left): ru_reqparse_head(). */
 static int
 s_check_head(const ru_config_t *cfg, const h2o_socket_t *sock, char *why, size_t size)
 {
-    const char *p = sock->input->bytes, *end = p + sock->input->size;
-    while (p < end && (*p == '\r' || *p == '\n'))
-        p++;
-    const char *eol = memchr(p, '\n', (size_t) (end - p)); /* the request line */
-    long count = 0, bytes = 0, lengths = 0, chunked = 0, bad = 0;
-    for (p = eol ? eol + 1 : end; p < end; p = eol + 1) {
-        if (!(eol = memchr(p, '\n', (size_t) (end - p))))
-            break;
-        size_t len = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
-        if (len == 0)
-            break; /* the blank line: the head ends */
-        count++;
-        bytes += (long) len;
-        const char *colon = memchr(p, ':', len), *v = colon ? colon + 1 : p, *ve = p + len;
-        if (colon && colon - p == 14 && strncasecmp(p, "content-length", 14) == 0) {
-            lengths++;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            bad |= v == ve || ve - v > 18 || strspn(v, "0123456789") < (size_t) (ve - v);
-        } else if (colon && colon - p == 17 && strncasecmp(p, "transfer-encoding", 17) == 0)
-            chunked = 1;
-    }
-    if (count > cfg->max_headers || bytes > cfg->max_header_bytes) {
-        snprintf(why, size,
-                 "at most %ld header lines of %ld bytes in all ([http] max_headers, "
-                 "max_header_bytes)",
-                 cfg->max_headers, cfg->max_header_bytes);
-        return 431;
-    }
-    const char *framing = lengths > 1          ? "two Content-Length headers"
-                          : bad                ? "a Content-Length that is not a number"
-                          : lengths && chunked ? "Content-Length and Transfer-Encoding together"
-                                               : NULL;
-    if (framing)
-        snprintf(why, size, "%s: the body cannot be framed", framing);
-    return framing ? 400 : 0;
+    return ru_reqparse_head(sock->input->bytes, sock->input->size, cfg->max_headers,
+                            cfg->max_header_bytes, why, size);
 }
 
 /*  The Sec-WebSocket-Key of a handshake into key, "" when it has none of

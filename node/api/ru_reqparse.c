@@ -329,3 +329,57 @@ ru_reqparse_match(const char *pattern, const char *path, ru_req_t *req)
     }
     return *pattern == '\0' && (*path == '\0' || strcmp(path, "/") == 0); /* "/x/" is "/x" */
 }
+
+/*  The digits at the start of [v, ve). */
+static long
+s_digits(const char *v, const char *ve)
+{
+    const char *p = v;
+    while (p < ve && *p >= '0' && *p <= '9')
+        p++;
+    return (long) (p - v);
+}
+
+int
+ru_reqparse_head(const char *head, size_t len, long max_headers, long max_bytes, char *why,
+                 size_t size)
+{
+    const char *p = head, *end = head + len;
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    const char *eol = memchr(p, '\n', (size_t) (end - p)); /* the request line */
+    long count = 0, bytes = 0, lengths = 0, chunked = 0, bad = 0;
+    for (p = eol ? eol + 1 : end; p < end; p = eol + 1) {
+        if (!(eol = memchr(p, '\n', (size_t) (end - p))))
+            break;
+        size_t n = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
+        if (n == 0)
+            break; /* the blank line: the head ends */
+        count++;
+        bytes += (long) n;
+        const char *colon = memchr(p, ':', n), *v = colon ? colon + 1 : p, *ve = p + n;
+        if (colon && colon - p == 14 && strncasecmp(p, "content-length", 14) == 0) {
+            lengths++;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            bad |= v == ve || ve - v > 18 || s_digits(v, ve) < ve - v;
+        } else if (colon && colon - p == 17 && strncasecmp(p, "transfer-encoding", 17) == 0)
+            chunked = 1;
+    }
+    if (count > max_headers || bytes > max_bytes) {
+        snprintf(why, size,
+                 "at most %ld header lines of %ld bytes in all ([http] max_headers, "
+                 "max_header_bytes)",
+                 max_headers, max_bytes);
+        return 431;
+    }
+    const char *framing = lengths > 1          ? "two Content-Length headers"
+                          : bad                ? "a Content-Length that is not a number"
+                          : lengths && chunked ? "Content-Length and Transfer-Encoding together"
+                                               : NULL;
+    if (framing)
+        snprintf(why, size, "%s: the body cannot be framed", framing);
+    return framing ? 400 : 0;
+}

@@ -1,5 +1,7 @@
-/*  ru_reqparse.h - a request's parameters, parsed: the query string and
- *  a form, multipart/form-data or JSON body merged into one JSON object,
+/*  ru_reqparse.h - what a request's bytes say, checked and parsed: its
+ *  head's framing and size, which h2o does not check; its parameters,
+ *  the query string and a form, multipart/form-data or JSON body merged
+ *  into one JSON object,
  *  so that handlers read "status" the same way whichever form a client
  *  used (Mastodon apps use JSON, forms and multipart/form-data, whose file
  *  parts are skipped); and a path matched against a route's pattern.
@@ -34,6 +36,16 @@ int ru_reqparse_params(json_t *params, const char *query, const char *type, cons
 /*  Does a query string hold a value that is not UTF-8, or a name or value
  *  with a NUL byte (%00)? */
 int ru_reqparse_query_bad(const char *query);
+
+/*  Checks a request's head, len bytes from its request line (blank lines
+ *  before it skipped) to its blank line or the end, for what h2o lets
+ *  through: more than max_headers header lines or max_bytes of them (431),
+ *  and the framing of its body (400): two Content-Length lines, equal or
+ *  not (h2o takes the first), one that is not a number, or one beside
+ *  Transfer-Encoding (h2o reads chunks and never the length). 0, or the
+ *  status of a refusal with why, cut to size bytes. */
+int ru_reqparse_head(const char *head, size_t len, long max_headers, long max_bytes, char *why,
+                     size_t size);
 
 /*  Does path match pattern ("/api/v1/statuses/:id")? Fills req->args
  *  with the ":x" segments. A path may end with one "/" more than its

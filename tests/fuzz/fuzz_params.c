@@ -14,12 +14,15 @@
  *  is a string, a number, a boolean, null, or an array or object of them,
  *  every string (names included) valid UTF-8 without a NUL byte, and a
  *  JSON body nested within the depth limit; a decoded text always fits
- *  its buffer and ends with a NUL.
+ *  its buffer and ends with a NUL; a head is taken (0), refused as too
+ *  big (431) or as unframeable (400), never taken with two
+ *  Content-Length lines (counted here by a separate reading).
  */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz_check.h"
 #include "ru_jsondepth.h"
@@ -72,6 +75,35 @@ s_check_value(json_t *v, int depth)
     }
 }
 
+/*  The Content-Length lines of a head, read line by line up to its blank
+ *  line. */
+static int
+s_lengths(const char *p, size_t len)
+{
+    const char *end = p + len;
+    int n = 0;
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    const char *eol = memchr(p, '\n', (size_t) (end - p));
+    for (p = eol ? eol + 1 : end; p < end && (eol = memchr(p, '\n', (size_t) (end - p)));
+         p = eol + 1) {
+        if (eol == p || (eol == p + 1 && *p == '\r'))
+            break;
+        n += eol - p >= 15 && strncasecmp(p, "content-length:", 15) == 0;
+    }
+    return n;
+}
+
+static void
+s_head(const char *head, size_t len)
+{
+    char why[256] = "";
+    int status = ru_reqparse_head(head, len, 64, 16384, why, sizeof why);
+    fuzz_require(status == 0 || status == 400 || status == 431, "a head's refusal documented");
+    fuzz_require(status == 0 || why[0], "a refused head says why");
+    fuzz_require(status != 0 || s_lengths(head, len) < 2, "no head taken with two lengths");
+}
+
 static void
 s_decode(const char *src, size_t len)
 {
@@ -86,6 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
+    s_head((const char *) data, size);
     const char *type = s_types[data[0] % (sizeof s_types / sizeof s_types[0])];
     const char *rest = (const char *) data + 1;
     size_t len = size - 1;
