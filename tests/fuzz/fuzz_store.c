@@ -31,6 +31,7 @@
 #include "ru_order.h"
 #include "ru_pubid.h"
 #include "ru_record.h"
+#include "ru_schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +54,9 @@ s_store(void)
     static ru_store_t *store;
     if (store)
         return store;
-    fuzz_require(ru_store_open(fuzz_dir(), 64u << 20, 64u << 20, &store) == RU_OK, "open store");
+    fuzz_require(ru_store_open(fuzz_dir(), 64u << 20, 64u << 20, ru_schema_upgrades, &store) ==
+                     RU_OK,
+                 "open store");
     ru_txn_t txn;
     fuzz_require(ru_store_write(store, &txn) == RU_OK, "begin the set-up");
     fuzz_require(ru_account_create(&txn, S_USER, "$argon2id$fuzz", 0, 1) == RU_OK, "an account");

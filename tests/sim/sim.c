@@ -237,6 +237,9 @@ s_clock(void)
     return W.now;
 }
 
+static void s_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void s_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 s_trace(const char *fmt, ...)
 {
