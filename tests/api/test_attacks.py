@@ -396,8 +396,11 @@ def s_connections(c, ruched):
                 wait_closed(more, 2), 5)
         c.equal("the 20 first stay open", wait_closed(held, 0.5), 0)
         check_others(c, node, "an address at its limit")
+        fds = "/proc/%d/fd" % node.proc.pid
+        before = len(os.listdir(fds))
         others = [attacker_socket(node.port, "127.0.0.%d" % (3 + i // 20)) for i in range(20)]
-        time.sleep(0.2)  # let the loop accept them (nothing to poll for: they are idle)
+        rt.wait_until(lambda: len(os.listdir(fds)) >= before + 20, 10,
+                      "the node to accept the 20 others (its descriptors)")
         late = socket.create_connection(("127.0.0.1", node.port), timeout=10)
         late.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         late.settimeout(1.0)
