@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ru_hash.h"
 #include "ru_prom.h"
 
 #define S_BUCKETS 4096
@@ -40,10 +41,7 @@ struct ru_cache {
 static size_t
 s_bucket(const char *key)
 {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *key; key++)
-        h = (h ^ (uint8_t) *key) * 1099511628211u;
-    return (size_t) (h % S_BUCKETS);
+    return (size_t) (ru_hash_str(key) % S_BUCKETS);
 }
 
 ru_err
@@ -126,12 +124,18 @@ ru_cache_get(ru_cache_t *self, const char *key, uint64_t gen)
     return e ? &e->answer : NULL;
 }
 
-/*  One allocation holding a copy of answer and key. */
+/*  The bytes an entry of key and a takes. */
+static size_t
+s_size(const char *key, const ru_cache_entry_t *a)
+{
+    return sizeof(s_entry) + strlen(key) + strlen(a->type) + strlen(a->headers) + 3 + a->len;
+}
+
+/*  One allocation of size bytes holding a copy of answer and key. */
 static s_entry *
-s_make(const char *key, uint64_t gen, const ru_cache_entry_t *a)
+s_make(const char *key, uint64_t gen, const ru_cache_entry_t *a, size_t size)
 {
     size_t klen = strlen(key) + 1, tlen = strlen(a->type) + 1, hlen = strlen(a->headers) + 1;
-    size_t size = sizeof(s_entry) + klen + tlen + hlen + a->len;
     s_entry *e = malloc(size);
     if (!e)
         return NULL;
@@ -152,15 +156,12 @@ s_make(const char *key, uint64_t gen, const ru_cache_entry_t *a)
 ru_err
 ru_cache_put(ru_cache_t *self, const char *key, uint64_t gen, const ru_cache_entry_t *answer)
 {
-    if (answer->len > self->max / 4)
+    size_t size = s_size(key, answer);
+    if (size > self->max / 4)
         return RU_OK;
-    s_entry *e = s_make(key, gen, answer);
+    s_entry *e = s_make(key, gen, answer, size);
     if (!e)
         return RU_E_NOMEM;
-    if (e->size > self->max / 4) {
-        free(e);
-        return RU_OK;
-    }
     pthread_mutex_lock(&self->lock);
     s_entry *old = s_find(self, key);
     if (old && old->gen > gen) { /* a newer answer is kept already */

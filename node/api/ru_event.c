@@ -15,6 +15,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_entity.h"
+#include "ru_hash.h"
 #include "ru_pubid.h"
 #include "ru_view.h"
 
@@ -210,21 +211,12 @@ ru_event_wants(const ru_event_t *self, ru_stream_kind kind, const char *tag, con
     }
 }
 
-static size_t
-s_hash(const char *viewer)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *viewer; viewer++)
-        h = (h ^ (uint8_t) *viewer) * 1099511628211u;
-    return (size_t) h;
-}
-
 /*  The slot of viewer in the table: its payload's, or the empty one where
  *  it would go. The table is never full (grown at half). */
 static s_rendered **
 s_slot(s_rendered **table, size_t cap, const char *viewer)
 {
-    size_t i = s_hash(viewer) & (cap - 1);
+    size_t i = (size_t) ru_hash_str(viewer) & (cap - 1);
     while (table[i] && strcmp(table[i]->viewer, viewer) != 0)
         i = (i + 1) & (cap - 1);
     return &table[i];

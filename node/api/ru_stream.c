@@ -47,6 +47,7 @@
 
 #include "ru_entity.h"
 #include "ru_event.h"
+#include "ru_hash.h"
 #include "ru_jsondepth.h"
 #include "ru_log.h"
 #include "ru_notify_view.h"
@@ -537,13 +538,9 @@ typedef struct {
 static size_t
 s_fan_hash(const s_sub *sub, const char *viewer)
 {
-    uint64_t h = 1469598103934665603u ^ (uint64_t) sub->kind; /* FNV-1a */
-    for (const char *p = sub->tag; *p; p++)
-        h = (h ^ (uint8_t) *p) * 1099511628211u;
-    h = (h ^ '|') * 1099511628211u;
-    for (const char *p = viewer; *p; p++)
-        h = (h ^ (uint8_t) *p) * 1099511628211u;
-    return (size_t) h;
+    char key[16 + RU_MAX_TAG + RU_MAX_NAME];
+    snprintf(key, sizeof key, "%d|%s|%s", (int) sub->kind, sub->tag, viewer);
+    return (size_t) ru_hash_str(key);
 }
 
 /*  The slot of the trio: its own, or the free one where it would go. */
