@@ -70,8 +70,8 @@ struct ru_writer {
     pthread_cond_t done; /* callers: some request finished */
     s_req *head, *tail;
     int stopping;
-    unsigned long commits, requests;
-    atomic_ulong generation; /* commits, read without the lock (ru_writer_generation) */
+    atomic_ulong commits; /* also read without the lock (ru_writer_generation) */
+    unsigned long requests;
     atomic_int room;         /* the last batch's refusal for lack of room, RU_OK (ru_writer_room) */
 };
 
@@ -271,8 +271,7 @@ s_thread(void *arg)
         s_run(self, batch, n);
         pthread_mutex_lock(&self->lock);
         self->hlc_committed = self->hlc.last;
-        self->commits++;
-        atomic_store(&self->generation, self->commits);
+        atomic_fetch_add(&self->commits, 1);
         self->requests += (unsigned long) n;
         s_tell_listener(self);
         for (int i = 0; i < n; i++)
@@ -308,7 +307,7 @@ ru_writer_new(ru_store_t *store, const ru_key_t *key, ru_site_resolver resolve, 
     ru_writer_t *self = calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
-    atomic_init(&self->generation, 0);
+    atomic_init(&self->commits, 0);
     atomic_init(&self->room, (int) RU_OK);
     self->publish_to = publish_to ? strdup(publish_to) : NULL;
     ru_buf_init(&self->applied);
@@ -405,7 +404,7 @@ void
 ru_writer_stats(ru_writer_t *self, unsigned long *commits, unsigned long *requests)
 {
     pthread_mutex_lock(&self->lock);
-    *commits = self->commits;
+    *commits = atomic_load(&self->commits);
     *requests = self->requests;
     pthread_mutex_unlock(&self->lock);
 }
@@ -422,7 +421,7 @@ ru_writer_room(ru_writer_t *self)
 unsigned long
 ru_writer_generation(ru_writer_t *self)
 {
-    return atomic_load(&self->generation);
+    return atomic_load(&self->commits);
 }
 
 size_t
