@@ -84,6 +84,28 @@ def attacker_socket(port, source=ATTACKER):
     return s
 
 
+def held_from(pid, sources):
+    """How many TCP sockets process pid holds whose far end is one of the
+    IPv4 addresses sources: the connections it has accepted from them."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    wanted = {socket.inet_aton(a)[::-1].hex().upper() for a in sources}
+    n = 0
+    with open("/proc/%d/net/tcp" % pid) as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[2].split(":")[0] in wanted and fields[9] in inodes:
+                n += 1
+    return n
+
+
 def raw(port, data, source=ATTACKER, timeout=10.0):
     """Sends data on a new connection; (status line, the whole answer,
     whether the node closed the connection)."""
@@ -396,11 +418,10 @@ def s_connections(c, ruched):
                 wait_closed(more, 2), 5)
         c.equal("the 20 first stay open", wait_closed(held, 0.5), 0)
         check_others(c, node, "an address at its limit")
-        fds = "/proc/%d/fd" % node.proc.pid
-        before = len(os.listdir(fds))
-        others = [attacker_socket(node.port, "127.0.0.%d" % (3 + i // 20)) for i in range(20)]
-        rt.wait_until(lambda: len(os.listdir(fds)) >= before + 20, 10,
-                      "the node to accept the 20 others (its descriptors)")
+        sources = ["127.0.0.%d" % (3 + i // 10) for i in range(20)]
+        others = [attacker_socket(node.port, a) for a in sources]
+        rt.wait_until(lambda: held_from(node.proc.pid, set(sources)) == 20, 10,
+                      "the node to accept the 20 others (its sockets)")
         late = socket.create_connection(("127.0.0.1", node.port), timeout=10)
         late.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         late.settimeout(1.0)
