@@ -1,13 +1,15 @@
 /*  ru_update.c - encoding, verification and decoding of signed updates.
  *
  *  The body of each kind is a msgpack array of fields, and s_kinds below
- *  lists them in wire order; one field writer and one field reader per field
- *  type serve every kind. Checks on values (s_check) are shared by the
- *  encoder and the decoder, so a node can never sign what its peers refuse.
+ *  lists them in wire order, per payload version; one field writer and one
+ *  field reader per field type serve every kind. Checks on values
+ *  (s_check) are shared by the encoder and the decoder, so a node can
+ *  never sign what its peers refuse.
  *
- *  The payload's first four bytes are fixed (fixarray 9, version 1, bin 8
- *  header of 32) so that the origin key sits at bytes 4..35: a receiver
- *  finds the key to verify with before decoding anything (PROTOCOL.md).
+ *  The payload's first four bytes are fixed (fixarray 9, the version, bin
+ *  8 header of 32) so that the origin key sits at bytes 4..35: a receiver
+ *  finds the key to verify with, and the version that names the
+ *  signature's domain, before decoding anything (PROTOCOL.md).
  */
 #include "ruche/ru_update.h"
 
@@ -19,26 +21,37 @@
 
 #define S_PAYLOAD_FIELDS 9
 #define S_ORIGIN_AT 4
+#define S_MEDIA_FIELDS 6
+#define S_IMAGE_FIELDS 9
 
 typedef enum {
-    F_TARGET,  /* ref */
-    F_TEXT,    /* str, 1..RU_MAX_TEXT_CHARS */
-    F_VIS,     /* uint 0..RU_VIS_MAX */
-    F_GROUP,   /* nil or ref */
-    F_USER,    /* [bin 32, str name] */
-    F_DISPLAY, /* str, 0..RU_MAX_DISPLAY_CHARS */
-    F_NOTE,    /* str, 0..RU_MAX_NOTE_CHARS */
-    F_NAME,    /* str, a name */
-    F_ORIGIN,  /* bin 32, an origin other than the update's own */
-    F_SEQ,     /* uint >= 1 */
-    F_HASH,    /* bin 32 */
+    F_TARGET,    /* ref */
+    F_TEXT,      /* str, 1..RU_MAX_TEXT_CHARS (0.. beside media) */
+    F_VIS,       /* uint 0..RU_VIS_MAX */
+    F_GROUP,     /* nil or ref */
+    F_USER,      /* [bin 32, str name] */
+    F_DISPLAY,   /* str, 0..RU_MAX_DISPLAY_CHARS */
+    F_NOTE,      /* str, 0..RU_MAX_NOTE_CHARS */
+    F_NAME,      /* str, a name */
+    F_ORIGIN,    /* bin 32, an origin other than the update's own */
+    F_SEQ,       /* uint >= 1 */
+    F_HASH,      /* bin 32 */
+    F_SPOILER,   /* str, 0..RU_MAX_SPOILER_CHARS */
+    F_SENSITIVE, /* uint 0 or 1 */
+    F_MEDIA,     /* array of 0..RU_MAX_MEDIA attachments */
+    F_AVATAR,    /* nil or an image attachment */
+    F_HEADER,    /* nil or an image attachment */
     F_END
 } s_field;
 
-static const struct {
+typedef struct {
     const char *name;
-    s_field fields[4];
-} s_kinds[RU_KIND_MAX + 1] = {
+    s_field fields[7];
+} s_kind_t;
+
+/*  Version 2 adds fields at the end of four kinds' bodies; the others are
+ *  the same in both versions. */
+static const s_kind_t s_kinds_v1[RU_KIND_MAX + 1] = {
     [RU_KIND_POST] = {"post", {F_TEXT, F_VIS, F_GROUP, F_END}},
     [RU_KIND_REPLY] = {"reply", {F_TARGET, F_TEXT, F_VIS, F_END}},
     [RU_KIND_EDIT] = {"edit", {F_TARGET, F_TEXT, F_END}},
@@ -54,6 +67,28 @@ static const struct {
     [RU_KIND_RESOLVE] = {"resolve", {F_ORIGIN, F_SEQ, F_HASH, F_END}},
 };
 
+static const s_kind_t s_kinds_v2[RU_KIND_MAX + 1] = {
+    [RU_KIND_POST] = {"post", {F_TEXT, F_VIS, F_GROUP, F_SPOILER, F_SENSITIVE, F_MEDIA, F_END}},
+    [RU_KIND_REPLY] = {"reply", {F_TARGET, F_TEXT, F_VIS, F_SPOILER, F_SENSITIVE, F_MEDIA, F_END}},
+    [RU_KIND_EDIT] = {"edit", {F_TARGET, F_TEXT, F_SPOILER, F_SENSITIVE, F_MEDIA, F_END}},
+    [RU_KIND_DELETE] = {"delete", {F_TARGET, F_END}},
+    [RU_KIND_LIKE] = {"like", {F_TARGET, F_END}},
+    [RU_KIND_UNLIKE] = {"unlike", {F_TARGET, F_END}},
+    [RU_KIND_FOLLOW] = {"follow", {F_USER, F_END}},
+    [RU_KIND_UNFOLLOW] = {"unfollow", {F_USER, F_END}},
+    [RU_KIND_PROFILE] = {"profile", {F_DISPLAY, F_NOTE, F_AVATAR, F_HEADER, F_END}},
+    [RU_KIND_GROUP_CREATE] = {"group_create", {F_NAME, F_NOTE, F_END}},
+    [RU_KIND_GROUP_JOIN] = {"group_join", {F_TARGET, F_END}},
+    [RU_KIND_GROUP_LEAVE] = {"group_leave", {F_TARGET, F_END}},
+    [RU_KIND_RESOLVE] = {"resolve", {F_ORIGIN, F_SEQ, F_HASH, F_END}},
+};
+
+static const s_field *
+s_body(unsigned version, ru_kind kind)
+{
+    return (version == 2 ? s_kinds_v2 : s_kinds_v1)[kind].fields;
+}
+
 static int
 s_kind_known(uint64_t kind)
 {
@@ -61,10 +96,10 @@ s_kind_known(uint64_t kind)
 }
 
 static uint32_t
-s_field_count(ru_kind kind)
+s_field_count(const s_field *fields)
 {
     uint32_t n = 0;
-    while (s_kinds[kind].fields[n] != F_END)
+    while (fields[n] != F_END)
         n++;
     return n;
 }
@@ -72,16 +107,38 @@ s_field_count(ru_kind kind)
 const char *
 ru_kind_name(ru_kind kind)
 {
-    return s_kind_known(kind) ? s_kinds[kind].name : NULL;
+    return s_kind_known(kind) ? s_kinds_v1[kind].name : NULL;
 }
 
 ru_kind
 ru_kind_from_name(const char *name)
 {
     for (int k = 1; k <= RU_KIND_MAX; k++)
-        if (strcmp(s_kinds[k].name, name) == 0)
+        if (strcmp(s_kinds_v1[k].name, name) == 0)
             return (ru_kind) k;
     return 0;
+}
+
+/*  The least version whose body holds every field u sets. */
+static unsigned
+s_version_of(const ru_update_t *u)
+{
+    switch (u->kind) {
+    case RU_KIND_POST:
+    case RU_KIND_REPLY:
+    case RU_KIND_EDIT:
+        return u->spoiler.len || u->sensitive || u->n_media ? 2 : 1;
+    case RU_KIND_PROFILE:
+        return u->has_avatar || u->has_header ? 2 : 1;
+    default:
+        return 1;
+    }
+}
+
+static const char *
+s_domain(unsigned version)
+{
+    return version == 2 ? RU_UPDATE_DOMAIN_V2 : RU_UPDATE_DOMAIN;
 }
 
 void
@@ -125,14 +182,107 @@ s_check_ref(const ru_update_t *u, const ru_ref_t *ref)
     return own && ref->seq >= u->seq ? RU_E_RANGE : RU_OK;
 }
 
+/*  A MIME type: "type/subtype", lowercase letters, digits and "+-.", each
+ *  part starting with a letter or a digit. */
+static ru_err
+s_check_mime(ru_str_t t)
+{
+    uint32_t slash = 0, part = 0;
+    for (uint32_t i = 0; i < t.len; i++, part++) {
+        char c = t.ptr[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (c == '/' && !slash && part > 0) {
+            slash = i;
+            part = (uint32_t) -1;
+        } else if (!alnum && (part == 0 || !strchr("+-.", c) || c == 0)) {
+            return RU_E_RANGE;
+        }
+    }
+    return slash && part > 0 ? RU_OK : RU_E_RANGE;
+}
+
+/*  A file's name as shown: text with no path in it (no '/' or '\\', not
+ *  "." or ".."), no control character. */
+static ru_err
+s_check_file_name(ru_str_t n)
+{
+    size_t chars;
+    ru_err err = ru_utf8_check(n.ptr, n.len, &chars);
+    if (err)
+        return err;
+    for (uint32_t i = 0; i < n.len; i++) {
+        unsigned char c = (unsigned char) n.ptr[i];
+        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
+            return RU_E_NAME;
+    }
+    if ((n.len == 1 && n.ptr[0] == '.') || (n.len == 2 && memcmp(n.ptr, "..", 2) == 0))
+        return RU_E_NAME;
+    return RU_OK;
+}
+
+/*  A blurhash: characters of its base-83 alphabet. */
+static ru_err
+s_check_blurhash(ru_str_t b)
+{
+    static const char alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+    if (b.len < 6)
+        return RU_E_RANGE;
+    for (uint32_t i = 0; i < b.len; i++)
+        if (b.ptr[i] == 0 || !strchr(alphabet, b.ptr[i]))
+            return RU_E_RANGE;
+    return RU_OK;
+}
+
+static ru_err
+s_check_image(const ru_media_t *m)
+{
+    if (m->type.len < 6 || memcmp(m->type.ptr, "image/", 6) != 0)
+        return RU_E_RANGE;
+    uint32_t sides[] = {m->width, m->height, m->thumb_width, m->thumb_height};
+    for (size_t i = 0; i < sizeof sides / sizeof *sides; i++)
+        if (sides[i] < 1 || sides[i] > RU_MAX_IMAGE_SIDE)
+            return RU_E_RANGE;
+    if (m->thumb_size < 1 || m->thumb_size > RU_MAX_BLOB_SIZE || m->focus_x > RU_MAX_FOCUS ||
+        m->focus_y > RU_MAX_FOCUS)
+        return RU_E_RANGE;
+    return s_check_blurhash(m->blurhash);
+}
+
+static ru_err
+s_check_media(const ru_media_t *m, int image_only)
+{
+    if (m->size < 1 || m->size > RU_MAX_BLOB_SIZE || (image_only && !m->is_image))
+        return RU_E_RANGE;
+    ru_err err = s_check_mime(m->type);
+    if (!err)
+        err = s_check_file_name(m->name);
+    if (!err)
+        err = s_check_text(m->description, 0, RU_MAX_ALT_CHARS);
+    if (!err && m->is_image)
+        err = s_check_image(m);
+    return err;
+}
+
+static ru_err
+s_check_media_list(const ru_media_t *media, uint32_t n)
+{
+    if (n > RU_MAX_MEDIA)
+        return RU_E_TOO_MANY;
+    ru_err err = RU_OK;
+    for (uint32_t i = 0; !err && i < n; i++)
+        err = s_check_media(&media[i], 0);
+    return err;
+}
+
 static ru_err
 s_check_field(const ru_update_t *u, s_field f)
 {
     switch (f) {
     case F_TARGET:
         return s_check_ref(u, &u->target);
-    case F_TEXT:
-        return s_check_text(u->text, 1, RU_MAX_TEXT_CHARS);
+    case F_TEXT: /* a status with attachments may have no text */
+        return s_check_text(u->text, u->n_media ? 0 : 1, RU_MAX_TEXT_CHARS);
     case F_VIS:
         return (unsigned) u->visibility <= RU_VIS_MAX ? RU_OK : RU_E_RANGE;
     case F_GROUP:
@@ -151,14 +301,25 @@ s_check_field(const ru_update_t *u, s_field f)
         return u->fork.seq >= 1 ? RU_OK : RU_E_RANGE;
     case F_HASH:
         return RU_OK;
+    case F_SPOILER:
+        return s_check_text(u->spoiler, 0, RU_MAX_SPOILER_CHARS);
+    case F_SENSITIVE:
+        return u->sensitive == 0 || u->sensitive == 1 ? RU_OK : RU_E_RANGE;
+    case F_MEDIA:
+        return s_check_media_list(u->media, u->n_media);
+    case F_AVATAR:
+        return u->has_avatar ? s_check_media(&u->avatar, 1) : RU_OK;
+    case F_HEADER:
+        return u->has_header ? s_check_media(&u->header, 1) : RU_OK;
     case F_END:
         break;
     }
     return RU_E_INVALID;
 }
 
+/*  u against the rules of its fields in the given payload version. */
 static ru_err
-s_check(const ru_update_t *u)
+s_check(const ru_update_t *u, unsigned version)
 {
     static const uint8_t zero[RU_HASH_BYTES];
     if (u->seq < 1)
@@ -176,7 +337,7 @@ s_check(const ru_update_t *u)
         return err;
     if (!s_kind_known(u->kind))
         return RU_E_KIND;
-    for (const s_field *f = s_kinds[u->kind].fields; *f != F_END; f++)
+    for (const s_field *f = s_body(version, u->kind); *f != F_END; f++)
         if ((err = s_check_field(u, *f)) != RU_OK)
             return err;
     return RU_OK;
@@ -206,6 +367,55 @@ s_pack_ref(msgpack_packer *pk, const ru_ref_t *ref)
     msgpack_pack_array(pk, 2);
     s_pack_key(pk, ref->origin);
     msgpack_pack_uint64(pk, ref->seq);
+}
+
+static void
+s_pack_hash(msgpack_packer *pk, const uint8_t *hash)
+{
+    msgpack_pack_bin(pk, RU_HASH_BYTES);
+    msgpack_pack_bin_body(pk, hash, RU_HASH_BYTES);
+}
+
+static void
+s_pack_one_media(msgpack_packer *pk, const ru_media_t *m)
+{
+    msgpack_pack_array(pk, S_MEDIA_FIELDS);
+    s_pack_hash(pk, m->hash);
+    msgpack_pack_uint64(pk, m->size);
+    s_pack_str(pk, m->type);
+    s_pack_str(pk, m->name);
+    s_pack_str(pk, m->description);
+    if (!m->is_image) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_array(pk, S_IMAGE_FIELDS);
+    msgpack_pack_uint32(pk, m->width);
+    msgpack_pack_uint32(pk, m->height);
+    s_pack_hash(pk, m->thumb);
+    msgpack_pack_uint64(pk, m->thumb_size);
+    msgpack_pack_uint32(pk, m->thumb_width);
+    msgpack_pack_uint32(pk, m->thumb_height);
+    s_pack_str(pk, m->blurhash);
+    msgpack_pack_uint32(pk, m->focus_x);
+    msgpack_pack_uint32(pk, m->focus_y);
+}
+
+void
+ru_media_pack(msgpack_packer *pk, const ru_media_t *media, uint32_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (uint32_t i = 0; i < n; i++)
+        s_pack_one_media(pk, &media[i]);
+}
+
+static void
+s_pack_opt_media(msgpack_packer *pk, int has, const ru_media_t *m)
+{
+    if (has)
+        s_pack_one_media(pk, m);
+    else
+        msgpack_pack_nil(pk);
 }
 
 static void
@@ -248,8 +458,22 @@ s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
         msgpack_pack_uint64(pk, u->fork.seq);
         break;
     case F_HASH:
-        msgpack_pack_bin(pk, RU_HASH_BYTES);
-        msgpack_pack_bin_body(pk, u->kept, RU_HASH_BYTES);
+        s_pack_hash(pk, u->kept);
+        break;
+    case F_SPOILER:
+        s_pack_str(pk, u->spoiler);
+        break;
+    case F_SENSITIVE:
+        msgpack_pack_uint8(pk, (uint8_t) u->sensitive);
+        break;
+    case F_MEDIA:
+        ru_media_pack(pk, u->media, u->n_media);
+        break;
+    case F_AVATAR:
+        s_pack_opt_media(pk, u->has_avatar, &u->avatar);
+        break;
+    case F_HEADER:
+        s_pack_opt_media(pk, u->has_header, &u->header);
         break;
     case F_END:
         break;
@@ -257,10 +481,11 @@ s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
 }
 
 static void
-s_pack_payload(msgpack_packer *pk, const ru_update_t *u)
+s_pack_payload(msgpack_packer *pk, const ru_update_t *u, unsigned version)
 {
+    const s_field *body = s_body(version, u->kind);
     msgpack_pack_array(pk, S_PAYLOAD_FIELDS);
-    msgpack_pack_uint8(pk, RU_PROTO_VERSION);
+    msgpack_pack_uint8(pk, (uint8_t) version);
     s_pack_key(pk, u->origin);
     msgpack_pack_uint64(pk, u->seq);
     msgpack_pack_bin(pk, RU_HASH_BYTES);
@@ -269,8 +494,8 @@ s_pack_payload(msgpack_packer *pk, const ru_update_t *u)
     msgpack_pack_uint64(pk, u->hlc);
     s_pack_str(pk, u->author);
     msgpack_pack_uint8(pk, (uint8_t) u->kind);
-    msgpack_pack_array(pk, s_field_count(u->kind));
-    for (const s_field *f = s_kinds[u->kind].fields; *f != F_END; f++)
+    msgpack_pack_array(pk, s_field_count(body));
+    for (const s_field *f = body; *f != F_END; f++)
         s_pack_field(pk, u, *f);
 }
 
@@ -279,20 +504,21 @@ ru_update_encode(const ru_update_t *u, const ru_key_t *key, ru_buf_t *out)
 {
     if (memcmp(ru_key_public(key), u->origin, RU_KEY_BYTES) != 0)
         return RU_E_INVALID;
-    ru_err err = s_check(u);
+    unsigned version = s_version_of(u);
+    ru_err err = s_check(u, version);
     if (err)
         return err;
     ru_buf_t payload;
     ru_buf_init(&payload);
     msgpack_packer pk;
     ru_mp_packer_init(&pk, &payload);
-    s_pack_payload(&pk, u);
+    s_pack_payload(&pk, u, version);
     uint8_t sig[RU_SIG_BYTES];
     err = ru_buf_status(&payload);
     if (!err && payload.len > RU_MAX_PAYLOAD)
         err = RU_E_TOO_BIG;
     if (!err)
-        err = ru_key_sign(key, RU_UPDATE_DOMAIN, payload.data, payload.len, sig);
+        err = ru_key_sign(key, s_domain(version), payload.data, payload.len, sig);
     if (!err) {
         ru_mp_packer_init(&pk, out);
         msgpack_pack_array(&pk, 2);
@@ -318,7 +544,7 @@ s_payload_head(const uint8_t *p, uint32_t len)
         return RU_E_TRUNCATED;
     if ((p[0] & 0xf0) != 0x90 || p[1] > 0x7f)
         return RU_E_TYPE;
-    if (p[1] != RU_PROTO_VERSION)
+    if (p[1] < 1 || p[1] > RU_PAYLOAD_VERSION_MAX)
         return RU_E_VERSION;
     if (p[0] != (0x90 | S_PAYLOAD_FIELDS))
         return RU_E_TYPE;
@@ -377,7 +603,9 @@ ru_envelope_seq(const ru_envelope_t *env, uint64_t *seq)
 ru_err
 ru_envelope_verify(const ru_envelope_t *env)
 {
-    return ru_key_verify(env->origin, RU_UPDATE_DOMAIN, env->payload, env->payload_len, env->sig);
+    /*  ru_envelope_read checked that byte 1, the version, is a known one. */
+    return ru_key_verify(env->origin, s_domain(env->payload[1]), env->payload, env->payload_len,
+                         env->sig);
 }
 
 void
@@ -403,6 +631,101 @@ static ru_err
 s_read_str(ru_mp_t *mp, ru_str_t *s, uint32_t max)
 {
     return ru_mp_str(mp, &s->ptr, &s->len, max);
+}
+
+/*  A uint that must fit 32 bits; the field's own rule narrows it later. */
+static ru_err
+s_read_u32(ru_mp_t *mp, uint32_t *out)
+{
+    uint64_t v;
+    ru_err err = ru_mp_uint(mp, &v);
+    if (!err && v > UINT32_MAX)
+        err = RU_E_RANGE;
+    *out = err ? 0 : (uint32_t) v;
+    return err;
+}
+
+static ru_err
+s_read_image(ru_mp_t *mp, ru_media_t *m)
+{
+    ru_err err = ru_mp_array_of(mp, S_IMAGE_FIELDS);
+    if (!err)
+        err = s_read_u32(mp, &m->width);
+    if (!err)
+        err = s_read_u32(mp, &m->height);
+    if (!err)
+        err = ru_mp_bin_exact(mp, m->thumb, RU_HASH_BYTES);
+    if (!err)
+        err = ru_mp_uint(mp, &m->thumb_size);
+    if (!err)
+        err = s_read_u32(mp, &m->thumb_width);
+    if (!err)
+        err = s_read_u32(mp, &m->thumb_height);
+    if (!err)
+        err = s_read_str(mp, &m->blurhash, RU_MAX_BLURHASH);
+    if (!err)
+        err = s_read_u32(mp, &m->focus_x);
+    return err ? err : s_read_u32(mp, &m->focus_y);
+}
+
+static ru_err
+s_read_one_media(ru_mp_t *mp, ru_media_t *m)
+{
+    memset(m, 0, sizeof *m);
+    ru_err err = ru_mp_array_of(mp, S_MEDIA_FIELDS);
+    if (!err)
+        err = ru_mp_bin_exact(mp, m->hash, RU_HASH_BYTES);
+    if (!err)
+        err = ru_mp_uint(mp, &m->size);
+    if (!err)
+        err = s_read_str(mp, &m->type, RU_MAX_MEDIA_TYPE);
+    if (!err)
+        err = s_read_str(mp, &m->name, RU_MAX_FILE_NAME);
+    if (!err)
+        err = s_read_str(mp, &m->description, RU_MAX_ALT_BYTES);
+    if (err)
+        return err;
+    if (ru_mp_peek_nil(mp))
+        return ru_mp_nil(mp);
+    m->is_image = 1;
+    return s_read_image(mp, m);
+}
+
+static ru_err
+s_read_media_list(ru_mp_t *mp, ru_media_t *media, uint32_t *n)
+{
+    uint32_t count;
+    ru_err err = ru_mp_array(mp, &count);
+    if (!err && count > RU_MAX_MEDIA)
+        err = RU_E_TOO_MANY;
+    for (uint32_t i = 0; !err && i < count; i++)
+        err = s_read_one_media(mp, &media[i]);
+    *n = err ? 0 : count;
+    return err;
+}
+
+static ru_err
+s_read_opt_media(ru_mp_t *mp, int *has, ru_media_t *m)
+{
+    if (ru_mp_peek_nil(mp))
+        return ru_mp_nil(mp);
+    *has = 1;
+    return s_read_one_media(mp, m);
+}
+
+ru_err
+ru_media_unpack(const uint8_t *bytes, size_t len, ru_media_t *media, uint32_t *n)
+{
+    ru_mp_t mp;
+    ru_mp_init(&mp, bytes, len);
+    ru_err err = s_read_media_list(&mp, media, n);
+    if (!err)
+        err = ru_mp_end(&mp);
+    if (!err)
+        err = s_check_media_list(media, *n);
+    if (err)
+        *n = 0;
+    return err;
 }
 
 static ru_err
@@ -444,6 +767,21 @@ s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
         return ru_mp_uint(mp, &u->fork.seq);
     case F_HASH:
         return ru_mp_bin_exact(mp, u->kept, RU_HASH_BYTES);
+    case F_SPOILER:
+        return s_read_str(mp, &u->spoiler, RU_MAX_SPOILER_BYTES);
+    case F_SENSITIVE:
+        if ((err = ru_mp_uint(mp, &v)) != RU_OK)
+            return err;
+        if (v > 1)
+            return RU_E_RANGE;
+        u->sensitive = (int) v;
+        return RU_OK;
+    case F_MEDIA:
+        return s_read_media_list(mp, u->media, &u->n_media);
+    case F_AVATAR:
+        return s_read_opt_media(mp, &u->has_avatar, &u->avatar);
+    case F_HEADER:
+        return s_read_opt_media(mp, &u->has_header, &u->header);
     case F_END:
         break;
     }
@@ -467,11 +805,12 @@ s_read_payload(ru_mp_t *mp, ru_update_t *u)
     if (!s_kind_known(kind))
         return RU_E_KIND;
     u->kind = (ru_kind) kind;
+    const s_field *body = s_body(u->version, u->kind);
     if ((err = ru_mp_array(mp, &n)) != RU_OK)
         return err;
-    if (n != s_field_count(u->kind))
+    if (n != s_field_count(body))
         return RU_E_TYPE;
-    for (const s_field *f = s_kinds[u->kind].fields; *f != F_END; f++)
+    for (const s_field *f = body; *f != F_END; f++)
         if ((err = s_read_field(mp, u, *f)) != RU_OK)
             return err;
     return ru_mp_end(mp);
@@ -487,12 +826,14 @@ ru_update_decode(const ru_envelope_t *env, ru_update_t *u)
     ru_err err = ru_mp_array_of(&mp, S_PAYLOAD_FIELDS);
     if (!err)
         err = ru_mp_uint(&mp, &version);
-    if (!err && version != RU_PROTO_VERSION)
+    if (!err && (version < 1 || version > RU_PAYLOAD_VERSION_MAX))
         err = RU_E_VERSION;
-    if (!err)
+    if (!err) {
+        u->version = (uint8_t) version;
         err = s_read_payload(&mp, u);
+    }
     if (!err)
-        err = s_check(u);
+        err = s_check(u, u->version);
     if (err)
         ru_update_fini(u);
     return err;

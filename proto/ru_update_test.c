@@ -2,7 +2,10 @@
  *  decode with every field intact, re-encoding is byte-identical, the
  *  encoder refuses what decoders refuse, a tampered byte anywhere fails the
  *  signature, the seq can be read before verification, and the largest
- *  legal update still fits in a payload.
+ *  legal update of version 1 still fits in a payload. Version 2: content
+ *  warnings and attachments survive the same round trip, the encoder
+ *  writes version 1 whenever it can, every rule on an attachment is
+ *  enforced, and a version 2 payload verifies only under its own domain.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -344,6 +347,321 @@ test_hash_chain(void **state)
     ru_update_fini(&u);
 }
 
+/*  An attachment with every field set: an image when image, else a file. */
+static void
+s_media(ru_media_t *m, int image, uint8_t fill)
+{
+    memset(m, 0, sizeof *m);
+    memset(m->hash, fill, RU_HASH_BYTES);
+    m->size = 3177102;
+    m->name = s_str(image ? "" : "rapport \xc3\xa9t\xc3\xa9.pdf");
+    m->description = s_str("Le tableau blanc de la r\xc3\xa9union");
+    if (!image) {
+        m->type = s_str("application/pdf");
+        return;
+    }
+    m->type = s_str("image/jpeg");
+    m->is_image = 1;
+    m->width = 1920;
+    m->height = 1440;
+    memset(m->thumb, (uint8_t) (fill + 1), RU_HASH_BYTES);
+    m->thumb_size = 41234;
+    m->thumb_width = 480;
+    m->thumb_height = 360;
+    m->blurhash = s_str("LEHV6nWB2yk8pyo0adR*.7kCMdnj");
+    m->focus_x = 100;
+    m->focus_y = 37;
+}
+
+static void
+s_assert_media(const ru_media_t *a, const ru_media_t *b)
+{
+    assert_memory_equal(a->hash, b->hash, RU_HASH_BYTES);
+    assert_int_equal(a->size, b->size);
+    s_assert_str(a->type, b->type);
+    s_assert_str(a->name, b->name);
+    s_assert_str(a->description, b->description);
+    assert_int_equal(a->is_image, b->is_image);
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    assert_memory_equal(a->thumb, b->thumb, RU_HASH_BYTES);
+    assert_int_equal(a->thumb_size, b->thumb_size);
+    assert_int_equal(a->thumb_width, b->thumb_width);
+    assert_int_equal(a->thumb_height, b->thumb_height);
+    s_assert_str(a->blurhash, b->blurhash);
+    assert_int_equal(a->focus_x, b->focus_x);
+    assert_int_equal(a->focus_y, b->focus_y);
+}
+
+/*  u with the version 2 fields of its kind set. */
+static void
+s_make_v2(ru_update_t *u, const ru_key_t *key, ru_kind kind)
+{
+    s_make(u, key, kind);
+    u->spoiler = s_str("Spoiler: the end of the film");
+    u->sensitive = 1;
+    u->n_media = 2;
+    s_media(&u->media[0], 1, 0x61);
+    s_media(&u->media[1], 0, 0x71);
+    u->has_avatar = 1;
+    s_media(&u->avatar, 1, 0x81);
+    u->has_header = kind == RU_KIND_PROFILE;
+    s_media(&u->header, 1, 0x91);
+}
+
+/*  Encodes u, checks the payload's version byte, decodes it back into
+ *  back (initialized) and re-encodes it byte for byte. wire is kept. */
+static void
+s_round_trip(ru_update_t *u, const ru_key_t *key, unsigned version, ru_update_t *back,
+             ru_buf_t *wire)
+{
+    ru_buf_t again;
+    ru_buf_init(&again);
+    assert_int_equal(ru_update_encode(u, key, wire), RU_OK);
+    ru_envelope_t env;
+    assert_int_equal(ru_update_open(wire->data, wire->len, &env, back), RU_OK);
+    assert_int_equal(env.payload[1], version);
+    assert_int_equal(back->version, version);
+    assert_int_equal(ru_update_encode(back, key, &again), RU_OK);
+    assert_int_equal(again.len, wire->len);
+    assert_memory_equal(again.data, wire->data, wire->len);
+    ru_buf_fini(&again);
+}
+
+static void
+test_version2_round_trips(void **state)
+{
+    s_fixture *f = *state;
+    const ru_kind kinds[] = {RU_KIND_POST, RU_KIND_REPLY, RU_KIND_EDIT, RU_KIND_PROFILE};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        ru_update_t u, back;
+        s_make_v2(&u, f->key, kinds[k]);
+        ru_update_init(&back);
+        ru_buf_t wire;
+        ru_buf_init(&wire);
+        s_round_trip(&u, f->key, 2, &back, &wire);
+        s_assert_same(&u, &back);
+        if (kinds[k] == RU_KIND_PROFILE) {
+            assert_true(back.has_avatar && back.has_header);
+            s_assert_media(&u.avatar, &back.avatar);
+            s_assert_media(&u.header, &back.header);
+            assert_int_equal(back.n_media, 0);
+        } else {
+            s_assert_str(u.spoiler, back.spoiler);
+            assert_int_equal(back.sensitive, 1);
+            assert_int_equal(back.n_media, 2);
+            s_assert_media(&u.media[0], &back.media[0]);
+            s_assert_media(&u.media[1], &back.media[1]);
+            assert_false(back.has_avatar);
+        }
+        ru_buf_fini(&wire);
+        ru_update_fini(&u);
+        ru_update_fini(&back);
+    }
+}
+
+/*  The least version: version 2 fields a kind does not carry, or left at
+ *  their defaults, keep an update in version 1, which older nodes read. */
+static void
+test_least_version(void **state)
+{
+    s_fixture *f = *state;
+    for (int k = 1; k <= RU_KIND_MAX; k++) {
+        ru_update_t u, back;
+        s_make(&u, f->key, (ru_kind) k);
+        if (k != RU_KIND_PROFILE) {
+            u.has_avatar = 1; /* not a profile's: ignored */
+            s_media(&u.avatar, 1, 1);
+        }
+        if (k != RU_KIND_POST && k != RU_KIND_REPLY && k != RU_KIND_EDIT)
+            u.sensitive = 1; /* not carried by this kind: ignored */
+        ru_update_init(&back);
+        ru_buf_t wire;
+        ru_buf_init(&wire);
+        s_round_trip(&u, f->key, 1, &back, &wire);
+        ru_buf_fini(&wire);
+        ru_update_fini(&u);
+        ru_update_fini(&back);
+    }
+    ru_update_t u, back;
+    s_make(&u, f->key, RU_KIND_POST); /* one field of version 2 is enough */
+    u.sensitive = 1;
+    ru_update_init(&back);
+    ru_buf_t wire;
+    ru_buf_init(&wire);
+    s_round_trip(&u, f->key, 2, &back, &wire);
+    assert_int_equal(back.n_media, 0);
+    ru_buf_fini(&wire);
+    ru_update_fini(&u);
+    ru_update_fini(&back);
+}
+
+static void
+test_media_without_text(void **state)
+{
+    s_fixture *f = *state;
+    ru_update_t u, back;
+    s_make(&u, f->key, RU_KIND_POST);
+    u.text = s_str("");
+    u.n_media = 1;
+    s_media(&u.media[0], 1, 5);
+    ru_update_init(&back);
+    ru_buf_t wire;
+    ru_buf_init(&wire);
+    s_round_trip(&u, f->key, 2, &back, &wire);
+    assert_int_equal(back.text.len, 0);
+    ru_buf_fini(&wire);
+    ru_update_fini(&u);
+    ru_update_fini(&back);
+    s_make(&u, f->key, RU_KIND_POST); /* a content warning alone is no content */
+    u.text = s_str("");
+    u.spoiler = s_str("cw");
+    s_expect_encode(&u, f->key, RU_E_RANGE);
+}
+
+/*  A post whose attachment i is m, expected to be refused with err. */
+static void
+s_expect_media(const ru_key_t *key, const ru_media_t *m, ru_err err)
+{
+    ru_update_t u;
+    s_make(&u, key, RU_KIND_POST);
+    u.n_media = 1;
+    u.media[0] = *m;
+    s_expect_encode(&u, key, err);
+}
+
+static void
+test_media_refusals(void **state)
+{
+    s_fixture *f = *state;
+    const char *types[] = {"Image/png", "image", "image/", "/png", "image/p ng", "image//png",
+                           "image/png/x", "-image/png", "image/\xc3\xa9"};
+    ru_media_t m;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        s_media(&m, 0, 1);
+        m.type = s_str(types[i]);
+        s_expect_media(f->key, &m, RU_E_RANGE);
+    }
+    const char *names[] = {"../etc/passwd", "a\\b", "..", ".", "tab\there", "del\x7f"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        s_media(&m, 0, 1);
+        m.name = s_str(names[i]);
+        s_expect_media(f->key, &m, RU_E_NAME);
+    }
+    s_media(&m, 0, 1);
+    m.name = (ru_str_t){"\xc0\xaf", 2};
+    s_expect_media(f->key, &m, RU_E_UTF8);
+    s_media(&m, 0, 1);
+    m.size = 0;
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 0, 1);
+    m.size = RU_MAX_BLOB_SIZE + 1;
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 1, 1);
+    m.type = s_str("application/pdf"); /* an image's type is an image type */
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 1, 1);
+    m.blurhash = s_str("LEHV6nWB2yk8\"o0");
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 1, 1);
+    m.blurhash = s_str("LEHV6");
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 1, 1);
+    m.focus_y = RU_MAX_FOCUS + 1;
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 1, 1);
+    m.width = 0;
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    s_media(&m, 1, 1);
+    m.thumb_height = RU_MAX_IMAGE_SIDE + 1;
+    s_expect_media(f->key, &m, RU_E_RANGE);
+    char *alt = malloc(RU_MAX_ALT_CHARS + 2);
+    memset(alt, 'a', RU_MAX_ALT_CHARS + 1);
+    alt[RU_MAX_ALT_CHARS + 1] = '\0';
+    s_media(&m, 1, 1);
+    m.description = s_str(alt);
+    s_expect_media(f->key, &m, RU_E_TOO_BIG);
+    free(alt);
+
+    ru_update_t u;
+    s_make(&u, f->key, RU_KIND_REPLY);
+    u.n_media = RU_MAX_MEDIA + 1;
+    for (uint32_t i = 0; i < RU_MAX_MEDIA; i++)
+        s_media(&u.media[i], 1, (uint8_t) i);
+    s_expect_encode(&u, f->key, RU_E_TOO_MANY);
+    s_make(&u, f->key, RU_KIND_PROFILE); /* an avatar is an image */
+    u.has_avatar = 1;
+    s_media(&u.avatar, 0, 1);
+    s_expect_encode(&u, f->key, RU_E_RANGE);
+    s_make(&u, f->key, RU_KIND_EDIT);
+    u.sensitive = 2;
+    s_expect_encode(&u, f->key, RU_E_RANGE);
+    char *cw = malloc(RU_MAX_SPOILER_CHARS + 2);
+    memset(cw, 'w', RU_MAX_SPOILER_CHARS + 1);
+    cw[RU_MAX_SPOILER_CHARS + 1] = '\0';
+    s_make(&u, f->key, RU_KIND_POST);
+    u.spoiler = s_str(cw);
+    s_expect_encode(&u, f->key, RU_E_TOO_BIG);
+    free(cw);
+}
+
+/*  A version 2 payload signed under version 1's domain does not verify,
+ *  and a payload of version 3 is refused before anything else. */
+static void
+test_version2_domain(void **state)
+{
+    s_fixture *f = *state;
+    ru_update_t u;
+    s_make_v2(&u, f->key, RU_KIND_POST);
+    ru_buf_t wire;
+    ru_buf_init(&wire);
+    assert_int_equal(ru_update_encode(&u, f->key, &wire), RU_OK);
+    ru_envelope_t env;
+    assert_int_equal(ru_envelope_parse(wire.data, wire.len, &env), RU_OK);
+    assert_int_equal(ru_envelope_verify(&env), RU_OK);
+    uint8_t *sig = wire.data + (env.sig - wire.data);
+    assert_int_equal(ru_key_sign(f->key, RU_UPDATE_DOMAIN, env.payload, env.payload_len, sig),
+                     RU_OK);
+    assert_int_equal(ru_envelope_verify(&env), RU_E_SIGNATURE);
+    wire.data[env.payload - wire.data + 1] = 3;
+    assert_int_equal(ru_envelope_parse(wire.data, wire.len, &env), RU_E_VERSION);
+    ru_buf_fini(&wire);
+    ru_update_fini(&u);
+}
+
+/*  Attachments kept apart from their update read back as they were, with
+ *  the decoder's checks. */
+static void
+test_media_pack(void **state)
+{
+    (void) state;
+    ru_media_t media[3], back[RU_MAX_MEDIA];
+    s_media(&media[0], 1, 1);
+    s_media(&media[1], 0, 2);
+    s_media(&media[2], 1, 3);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &buf);
+    ru_media_pack(&pk, media, 3);
+    uint32_t n = 0;
+    assert_int_equal(ru_media_unpack(buf.data, buf.len, back, &n), RU_OK);
+    assert_int_equal(n, 3);
+    for (uint32_t i = 0; i < n; i++)
+        s_assert_media(&media[i], &back[i]);
+    assert_int_equal(ru_media_unpack(buf.data, buf.len - 1, back, &n), RU_E_TRUNCATED);
+    assert_int_equal(n, 0);
+    ru_buf_reset(&buf);
+    media[1].name = s_str("a/b");
+    ru_media_pack(&pk, media, 3);
+    assert_int_equal(ru_media_unpack(buf.data, buf.len, back, &n), RU_E_NAME);
+    ru_buf_reset(&buf);
+    ru_media_pack(&pk, media, 0);
+    assert_int_equal(ru_media_unpack(buf.data, buf.len, back, &n), RU_OK);
+    assert_int_equal(n, 0);
+    ru_buf_fini(&buf);
+}
+
 static void
 test_largest_update_fits(void **state)
 {
@@ -383,6 +701,32 @@ test_largest_update_fits(void **state)
     ru_update_fini(&back);
 }
 
+/*  In version 2 the fields' limits no longer keep every update within the
+ *  payload limit: a post with the longest text, the largest clock delta
+ *  and every attachment at its longest is refused whole by the encoder. */
+static void
+test_largest_update_v2_refused_whole(void **state)
+{
+    s_fixture *f = *state;
+    ru_update_t u;
+    s_make(&u, f->key, RU_KIND_REPLY);
+    char *text = malloc(RU_MAX_TEXT_BYTES + 1);
+    for (int i = 0; i < RU_MAX_TEXT_CHARS; i++)
+        memcpy(text + 4 * i, "\xf0\x9f\x90\x9d", 4);
+    u.text = (ru_str_t){text, RU_MAX_TEXT_BYTES};
+    char *alt = malloc(RU_MAX_ALT_BYTES);
+    for (int i = 0; i < RU_MAX_ALT_CHARS; i++)
+        memcpy(alt + 4 * i, "\xf0\x9f\x90\x9d", 4);
+    u.n_media = RU_MAX_MEDIA;
+    for (uint32_t i = 0; i < RU_MAX_MEDIA; i++) {
+        s_media(&u.media[i], 1, (uint8_t) i);
+        u.media[i].description = (ru_str_t){alt, RU_MAX_ALT_BYTES};
+    }
+    s_expect_encode(&u, f->key, RU_E_TOO_BIG);
+    free(alt);
+    free(text);
+}
+
 int
 main(void)
 {
@@ -394,6 +738,13 @@ main(void)
         cmocka_unit_test(test_tampering_fails_signature),
         cmocka_unit_test(test_hash_chain),
         cmocka_unit_test(test_largest_update_fits),
+        cmocka_unit_test(test_largest_update_v2_refused_whole),
+        cmocka_unit_test(test_version2_round_trips),
+        cmocka_unit_test(test_least_version),
+        cmocka_unit_test(test_media_without_text),
+        cmocka_unit_test(test_media_refusals),
+        cmocka_unit_test(test_version2_domain),
+        cmocka_unit_test(test_media_pack),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

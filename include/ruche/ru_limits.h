@@ -8,8 +8,12 @@
 #ifndef RU_LIMITS_H
 #define RU_LIMITS_H
 
-/*  Version of the update payload format and of the sync messages. */
+/*  Version of the sync messages, and of the update payload format before
+ *  version 2, which adds content warnings, attachments, avatars and
+ *  headers to version 1 (PROTOCOL.md section 10). A node reads payloads
+ *  of both versions and writes the least one that holds an update. */
 #define RU_PROTO_VERSION 1
+#define RU_PAYLOAD_VERSION_MAX 2
 
 /*  Bytes of an Ed25519 public key (a node id), of a signature, of a hash. */
 #define RU_KEY_BYTES 32
@@ -34,6 +38,23 @@
 /*  Bytes those may take in UTF-8 (four per code point at most). */
 #define RU_MAX_DISPLAY_BYTES (4 * RU_MAX_DISPLAY_CHARS)
 #define RU_MAX_NOTE_BYTES (4 * RU_MAX_NOTE_CHARS)
+/*  Version 2: a content warning (code points, bytes), the attachments of
+ *  one post, and the fields of one attachment: a MIME type and a file name
+ *  in bytes, a description (alt text) in code points and bytes, a blurhash
+ *  in bytes, the size of a blob in bytes (below 2^40), the sides of an
+ *  image in pixels, and a focal point's coordinates (0..200, 100 the
+ *  centre). */
+#define RU_MAX_SPOILER_CHARS 500
+#define RU_MAX_SPOILER_BYTES (4 * RU_MAX_SPOILER_CHARS)
+#define RU_MAX_MEDIA 8
+#define RU_MAX_MEDIA_TYPE 127
+#define RU_MAX_FILE_NAME 255
+#define RU_MAX_ALT_CHARS 1500
+#define RU_MAX_ALT_BYTES (4 * RU_MAX_ALT_CHARS)
+#define RU_MAX_BLURHASH 166
+#define RU_MAX_BLOB_SIZE ((1ull << 40) - 1)
+#define RU_MAX_IMAGE_SIDE 65535
+#define RU_MAX_FOCUS 200
 /*  Updates in one sync batch, and the bytes of its envelopes together. */
 #define RU_MAX_BATCH 256
 #define RU_MAX_BATCH_BYTES (4u * 1024u * 1024u)

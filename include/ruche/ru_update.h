@@ -29,8 +29,10 @@
 #include "ruche/ru_limits.h"
 #include "ruche/ru_mp.h"
 
-/*  The domain-separation prefix of update signatures. */
+/*  The domain-separation prefixes of update signatures: one per payload
+ *  version, so that a signature never passes for another version's. */
 #define RU_UPDATE_DOMAIN "ruche/update/v1\n"
+#define RU_UPDATE_DOMAIN_V2 "ruche/update/v2\n"
 
 typedef enum {
     RU_KIND_POST = 1,
@@ -77,19 +79,45 @@ typedef struct {
     ru_str_t name;
 } ru_user_t;
 
+/*  An attachment, an avatar or a header: a blob named by the hash of its
+ *  bytes, which the update's signature covers through this descriptor
+ *  (PROTOCOL.md section 5.7). An image's thumbnail is a blob of its own,
+ *  of the same type. */
+typedef struct {
+    uint8_t hash[RU_HASH_BYTES]; /* BLAKE2b-256 of the blob's bytes */
+    uint64_t size;               /* of the blob, 1 .. RU_MAX_BLOB_SIZE */
+    ru_str_t type;               /* MIME type, found from the bytes */
+    ru_str_t name;               /* the file's name as shown, no path; may be empty */
+    ru_str_t description;        /* alt text; may be empty */
+    int is_image;                /* 0: a file, served as a download; 1: the fields below */
+    uint32_t width, height;
+    uint8_t thumb[RU_HASH_BYTES];
+    uint64_t thumb_size;
+    uint32_t thumb_width, thumb_height;
+    ru_str_t blurhash;
+    uint32_t focus_x, focus_y; /* 0 .. RU_MAX_FOCUS, RU_MAX_FOCUS / 2 the centre */
+} ru_media_t;
+
 /*  The decoded payload. Which body fields a kind uses:
- *    post          text, visibility, group (has_group 0: none)
- *    reply         target, text, visibility
- *    edit          target, text
+ *    post          text, visibility, group (has_group 0: none), and from
+ *                  version 2 spoiler, sensitive, media
+ *    reply         target, text, visibility, and from version 2 spoiler,
+ *                  sensitive, media
+ *    edit          target, text, and from version 2 spoiler, sensitive,
+ *                  media (an edit replaces all of them)
  *    delete, like, unlike, group_join, group_leave     target
  *    follow, unfollow                                  user
- *    profile       display_name, note
+ *    profile       display_name, note, and from version 2 avatar, header
  *    group_create  name, note (the group's description)
  *    resolve       fork (the forked origin, never the update's own, and
  *                  its fork seq), kept (the hash of the variant of that
  *                  seq that every site keeps): PROTOCOL.md section 16
- *  Unused fields are ignored by the encoder and zero after decoding. */
+ *  Unused fields are ignored by the encoder and zero after decoding.
+ *  version is set by the decoder; the encoder ignores it and writes the
+ *  least version that holds the fields (version 1 unless a version 2
+ *  field is set), so nodes of version 1 go on reading what they can. */
 typedef struct {
+    uint8_t version;
     uint8_t origin[RU_KEY_BYTES];
     uint64_t seq;                /* 1, 2, 3 ... per origin */
     uint8_t prev[RU_HASH_BYTES]; /* hash of the origin's update seq - 1 */
@@ -108,6 +136,12 @@ typedef struct {
     ru_str_t name;
     ru_ref_t fork;
     uint8_t kept[RU_HASH_BYTES];
+    ru_str_t spoiler; /* content warning, may be empty */
+    int sensitive;    /* the media are hidden until the reader asks */
+    uint32_t n_media;
+    ru_media_t media[RU_MAX_MEDIA];
+    int has_avatar, has_header;
+    ru_media_t avatar, header; /* images */
 } ru_update_t;
 
 /*  A parsed envelope: views into the wire bytes. */
@@ -145,6 +179,15 @@ RU_MUST_CHECK ru_err ru_update_decode(const ru_envelope_t *env, ru_update_t *u);
 /*  Parse, verify, decode. */
 RU_MUST_CHECK ru_err ru_update_open(const uint8_t *wire, size_t len, ru_envelope_t *env,
                                     ru_update_t *u);
+
+/*  Attachments in their wire form (an array of 0 .. RU_MAX_MEDIA
+ *  descriptors, PROTOCOL.md section 5.7), for whoever keeps them next to
+ *  a post: ru_media_pack appends media[0 .. n) to pk, ru_media_unpack
+ *  reads exactly len bytes back into media (RU_MAX_MEDIA of them) with
+ *  the checks of a decoder; strings in media are views into bytes. */
+void ru_media_pack(msgpack_packer *pk, const ru_media_t *media, uint32_t n);
+RU_MUST_CHECK ru_err ru_media_unpack(const uint8_t *bytes, size_t len, ru_media_t *media,
+                                     uint32_t *n);
 
 /*  The update's hash: BLAKE2b-256 of its payload bytes. The next update of
  *  the same origin carries it as prev. */
