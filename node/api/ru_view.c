@@ -160,10 +160,10 @@ ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name)
     uint8_t key[RU_DBKEY_USER];
     size_t klen = ru_dbkey_user(key, home, name);
     MDB_val val;
-    ru_profile_rec_t prof = {{user, (uint32_t) strlen(user)}, {"", 0}, 0};
+    ru_profile_rec_t prof = {.display_name = {user, (uint32_t) strlen(user)}, .note = {"", 0}};
     if (ru_txn_get(v->txn, RU_DB_profiles, key, klen, &val) == RU_OK &&
         ru_profile_rec_decode(val.mv_data, val.mv_size, &prof) != RU_OK)
-        prof = (ru_profile_rec_t){{user, (uint32_t) strlen(user)}, {"", 0}, 0};
+        prof = (ru_profile_rec_t){.display_name = {user, (uint32_t) strlen(user)}, .note = {"", 0}};
     ru_account_t local = {0};
     int is_local = s_is_self(v, home) && ru_account_get(v->txn, user, &local) == RU_OK;
     char *note = ru_view_html(v, home, prof.note);

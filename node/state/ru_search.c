@@ -77,7 +77,7 @@ s_upgrade_user(void *ctx, const uint8_t *user, size_t len)
 {
     s_upgrade *up = ctx;
     MDB_val prof;
-    ru_profile_rec_t rec = {{"", 0}, {"", 0}, 0};
+    ru_profile_rec_t rec = {.display_name = {"", 0}, .note = {"", 0}};
     if (ru_txn_get(up->txn, RU_DB_profiles, user, len, &prof) == RU_OK &&
         ru_profile_rec_decode(prof.mv_data, prof.mv_size, &rec) != RU_OK)
         rec.display_name = (ru_str_t){"", 0};

@@ -26,13 +26,20 @@
  *  under the site's key alone in the counts database (what the instance
  *  information reports for this site). Stores of schema 4 had no site
  *  counts: ru_state_upgrade() counts them once from the authors index.
+ *
+ *  The blobs a status's attachments or a profile's avatar and header name
+ *  are counted as the records that name them come, change and go
+ *  (ru_blobref.h), in the same transaction.
  */
 #include "ru_state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruche/ru_hlc.h"
+
 #include "ru_account.h"
+#include "ru_blobref.h"
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_notify.h"
@@ -319,6 +326,34 @@ s_noop_if_missing(ru_err err)
  *  Handlers
  */
 
+/*  The content u gives a status (text, warning, attachments) into rec,
+ *  the attachments packed into media (the caller's), each blob they name
+ *  counted once more. */
+static ru_err
+s_content(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec, ru_buf_t *media)
+{
+    rec->text = u->text;
+    rec->spoiler = u->spoiler;
+    rec->sensitive = u->sensitive;
+    rec->media = (ru_packed_t){NULL, 0};
+    if (u->n_media == 0)
+        return RU_OK;
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, media);
+    ru_media_pack(&pk, u->media, u->n_media);
+    ru_err err = ru_buf_status(media);
+    if (!err)
+        rec->media = (ru_packed_t){media->data, (uint32_t) media->len};
+    return err ? err : ru_blobref_media(st->txn, u->media, u->n_media, 1, ru_hlc_wall_ms());
+}
+
+/*  A status's attachments, gone with an edit or a delete, uncounted. */
+static ru_err
+s_uncount_media(const ru_state_t *st, const ru_post_rec_t *rec)
+{
+    return ru_blobref_packed(st->txn, rec->media.ptr, rec->media.len, -1, ru_hlc_wall_ms());
+}
+
 static ru_err
 s_post(const ru_state_t *st, const ru_update_t *u)
 {
@@ -327,10 +362,16 @@ s_post(const ru_state_t *st, const ru_update_t *u)
                          .hlc = u->hlc,
                          .visibility = u->visibility,
                          .has_group = u->has_group,
-                         .group = u->group,
-                         .text = u->text};
-    ru_err err = s_put_post(st, u->origin, u->seq, &rec);
-    return err ? err : s_index(st, u->origin, u->seq, &rec, 1);
+                         .group = u->group};
+    ru_buf_t media;
+    ru_buf_init(&media);
+    ru_err err = s_content(st, u, &rec, &media);
+    if (!err)
+        err = s_put_post(st, u->origin, u->seq, &rec);
+    if (!err)
+        err = s_index(st, u->origin, u->seq, &rec, 1);
+    ru_buf_fini(&media);
+    return err;
 }
 
 static ru_err
@@ -352,14 +393,20 @@ s_reply(const ru_state_t *st, const ru_update_t *u)
                          .group = parent.group,
                          .has_parent = 1,
                          .parent = u->target,
-                         .root = parent.has_parent ? parent.root : u->target,
-                         .text = u->text};
+                         .root = parent.has_parent ? parent.root : u->target};
     parent.replies++;
     err = s_put_post(st, u->target.origin, u->target.seq, &parent);
     ru_buf_fini(&copy);
+    ru_buf_t media;
+    ru_buf_init(&media);
+    if (!err)
+        err = s_content(st, u, &rec, &media);
     if (!err)
         err = s_put_post(st, u->origin, u->seq, &rec);
-    return err ? err : s_index(st, u->origin, u->seq, &rec, 1);
+    if (!err)
+        err = s_index(st, u->origin, u->seq, &rec, 1);
+    ru_buf_fini(&media);
+    return err;
 }
 
 static ru_err
@@ -374,12 +421,18 @@ s_edit(const ru_state_t *st, const ru_update_t *u)
         return s_noop_if_missing(err);
     }
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
-    rec.text = u->text;
+    if (!err)
+        err = s_uncount_media(st, &rec);
+    ru_buf_t media;
+    ru_buf_init(&media);
+    if (!err)
+        err = s_content(st, u, &rec, &media);
     rec.edit_hlc = u->hlc;
     if (!err)
         err = s_put_post(st, u->target.origin, u->target.seq, &rec);
     if (!err)
         err = s_index(st, u->target.origin, u->target.seq, &rec, 1);
+    ru_buf_fini(&media);
     ru_buf_fini(&copy);
     return err;
 }
@@ -427,8 +480,13 @@ s_delete(const ru_state_t *st, const ru_update_t *u)
         err = s_clear_likes(st, &u->target);
     if (!err && rec.has_parent)
         err = s_unreply(st, &rec.parent, &parent_copy);
+    if (!err)
+        err = s_uncount_media(st, &rec);
     rec.deleted = 1;
     rec.text = (ru_str_t){"", 0};
+    rec.spoiler = (ru_str_t){"", 0};
+    rec.sensitive = 0;
+    rec.media = (ru_packed_t){NULL, 0};
     rec.likes = 0;
     if (!err)
         err = s_put_post(st, u->target.origin, u->target.seq, &rec);
@@ -521,19 +579,67 @@ s_unfollow(const ru_state_t *st, const ru_update_t *u)
     return s_follow_set(st, u, 0);
 }
 
+/*  The avatar and header of the profile at key, which a new one replaces,
+ *  uncounted. */
+static ru_err
+s_uncount_profile(const ru_state_t *st, const uint8_t *key, size_t len)
+{
+    ru_buf_t copy;
+    ru_buf_init(&copy);
+    ru_profile_rec_t old;
+    ru_err err = s_load(st, RU_DB_profiles, key, len, &copy);
+    if (!err)
+        err = ru_profile_rec_decode(copy.data, copy.len, &old);
+    if (!err)
+        err = ru_blobref_packed(st->txn, old.avatar.ptr, old.avatar.len, -1, ru_hlc_wall_ms());
+    if (!err)
+        err = ru_blobref_packed(st->txn, old.header.ptr, old.header.len, -1, ru_hlc_wall_ms());
+    ru_buf_fini(&copy);
+    return err == RU_E_NOT_FOUND ? RU_OK : err;
+}
+
+/*  An avatar or a header (has: set) packed as a list of one into buf, the
+ *  blobs it names counted. */
+static ru_err
+s_profile_image(const ru_state_t *st, int has, const ru_media_t *m, ru_buf_t *buf,
+                ru_packed_t *out)
+{
+    *out = (ru_packed_t){NULL, 0};
+    if (!has)
+        return RU_OK;
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, buf);
+    ru_media_pack(&pk, m, 1);
+    ru_err err = ru_buf_status(buf);
+    if (!err)
+        *out = (ru_packed_t){buf->data, (uint32_t) buf->len};
+    return err ? err : ru_blobref_media(st->txn, m, 1, 1, ru_hlc_wall_ms());
+}
+
 static ru_err
 s_profile(const ru_state_t *st, const ru_update_t *u)
 {
-    ru_profile_rec_t rec = {u->display_name, u->note, u->hlc};
-    ru_buf_t buf;
+    ru_profile_rec_t rec = {.display_name = u->display_name, .note = u->note, .hlc = u->hlc};
+    ru_buf_t buf, avatar, header;
     ru_buf_init(&buf);
-    ru_profile_rec_encode(&rec, &buf);
+    ru_buf_init(&avatar);
+    ru_buf_init(&header);
     uint8_t key[RU_DBKEY_USER];
-    ru_err err = ru_buf_status(&buf);
+    size_t klen = ru_dbkey_user(key, u->origin, u->author);
+    ru_err err = s_uncount_profile(st, key, klen);
     if (!err)
-        err = ru_txn_put(st->txn, RU_DB_profiles, key, ru_dbkey_user(key, u->origin, u->author),
-                         buf.data, buf.len);
+        err = s_profile_image(st, u->has_avatar, &u->avatar, &avatar, &rec.avatar);
+    if (!err)
+        err = s_profile_image(st, u->has_header, &u->header, &header, &rec.header);
+    if (!err)
+        ru_profile_rec_encode(&rec, &buf);
+    if (!err)
+        err = ru_buf_status(&buf);
+    if (!err)
+        err = ru_txn_put(st->txn, RU_DB_profiles, key, klen, buf.data, buf.len);
     ru_buf_fini(&buf);
+    ru_buf_fini(&avatar);
+    ru_buf_fini(&header);
     return err ? err : ru_search_note_user(st->txn, u->origin, u->author, u->display_name);
 }
 

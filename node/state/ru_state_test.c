@@ -24,6 +24,11 @@
  *  replicated posts, replies, edits and deletes, is read and not counted
  *  (an authors index emptied behind the state machine's back leaves it as
  *  it was), and is counted once for a store of schema 4, which had none.
+ *
+ *  Blob references: the blobs that attachments, avatars and headers name
+ *  are counted as statuses and profiles come, change and go, with an
+ *  image's thumbnail counted beside it; a blob's first reference lists it
+ *  as wanted, and its last one, gone, lists it for collection.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +41,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ru_blobref.h"
 #include "ru_dbkey.h"
 #include "ru_record.h"
 #include "ru_schema.h"
@@ -379,6 +385,132 @@ test_site_counts_are_read(void **state)
         ru_update_fini(&u[i]);
 }
 
+/*  An attachment naming blob fill (and, for an image, thumbnail fill + 1). */
+static ru_media_t
+s_media(uint8_t fill, int image)
+{
+    ru_media_t m;
+    memset(&m, 0, sizeof m);
+    memset(m.hash, fill, RU_HASH_BYTES);
+    m.size = 1000u + fill;
+    m.type = testnode_str(image ? "image/jpeg" : "application/pdf");
+    m.name = testnode_str(image ? "" : "plan.pdf");
+    m.description = testnode_str("alt");
+    if (image) {
+        m.is_image = 1;
+        m.width = m.height = 800;
+        memset(m.thumb, fill + 1, RU_HASH_BYTES);
+        m.thumb_size = 100;
+        m.thumb_width = m.thumb_height = 400;
+        m.blurhash = testnode_str("LEHV6nWB2yk8pyo0adR*.7kCMdnj");
+        m.focus_x = m.focus_y = RU_MAX_FOCUS / 2;
+    }
+    return m;
+}
+
+/*  The count of blob fill (0: none), and whether it is wanted and listed
+ *  for collection. */
+static void
+s_expect_blob(uint8_t fill, uint64_t refs, int want, int gc)
+{
+    uint8_t hash[RU_HASH_BYTES];
+    memset(hash, fill, sizeof hash);
+    ru_txn_t txn;
+    MDB_val val;
+    ru_blobref_t ref = {0, {"", 0}, {"", 0}};
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    ru_err err = ru_blobref_get(&txn, hash, &ref);
+    assert_int_equal(err, refs ? RU_OK : RU_E_NOT_FOUND);
+    assert_int_equal(ref.refs, refs);
+    assert_int_equal(ru_txn_get(&txn, RU_DB_blob_want, hash, sizeof hash, &val),
+                     want ? RU_OK : RU_E_NOT_FOUND);
+    assert_int_equal(ru_txn_get(&txn, RU_DB_blob_gc, hash, sizeof hash, &val),
+                     gc ? RU_OK : RU_E_NOT_FOUND);
+    ru_txn_abort(&txn);
+}
+
+/*  Applies a status of kind with media[0 .. n) (and a warning). */
+static void
+s_with_media(ru_update_t *u, int remote, ru_kind kind, const ru_update_t *target,
+             const ru_media_t *media, uint32_t n)
+{
+    ru_update_init(u);
+    u->kind = kind;
+    u->author = testnode_str(remote ? "bob" : "alice");
+    u->text = testnode_str(n ? "" : "no media any more");
+    u->spoiler = testnode_str("cw");
+    u->sensitive = 1;
+    u->n_media = n;
+    for (uint32_t i = 0; i < n; i++)
+        u->media[i] = media[i];
+    if (target) {
+        memcpy(u->target.origin, target->origin, RU_KEY_BYTES);
+        u->target.seq = target->seq;
+    }
+    assert_int_equal(testnode_apply(&s_t, u, remote), RU_OK);
+}
+
+static void
+test_blob_references(void **state)
+{
+    (void) state;
+    ru_media_t a = s_media(0x10, 1), b = s_media(0x20, 0), c = s_media(0x30, 1);
+    ru_update_t p1, p2, e1, d2, e2;
+    s_with_media(&p1, 0, RU_KIND_POST, NULL, (ru_media_t[]){a, b}, 2);
+    s_expect_blob(0x10, 1, 1, 0);
+    s_expect_blob(0x11, 1, 1, 0); /* a's thumbnail */
+    s_expect_blob(0x20, 1, 1, 0);
+    s_with_media(&p2, 1, RU_KIND_REPLY, &p1, &b, 1); /* the same file again */
+    s_expect_blob(0x20, 2, 1, 0);
+
+    s_with_media(&e1, 0, RU_KIND_EDIT, &p1, &c, 1); /* a and b replaced by c */
+    s_expect_blob(0x10, 0, 0, 1);
+    s_expect_blob(0x11, 0, 0, 1);
+    s_expect_blob(0x20, 1, 1, 0);
+    s_expect_blob(0x30, 1, 1, 0);
+    ru_txn_t txn;
+    ru_post_rec_t rec;
+    ru_media_t back[RU_MAX_MEDIA];
+    uint32_t n;
+    ru_ref_t ref1;
+    memcpy(ref1.origin, p1.origin, RU_KEY_BYTES);
+    ref1.seq = p1.seq;
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    assert_int_equal(ru_post_rec_get(&txn, &ref1, &rec), RU_OK);
+    assert_int_equal(ru_media_unpack(rec.media.ptr, rec.media.len, back, &n), RU_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(back[0].hash, c.hash, RU_HASH_BYTES);
+    assert_int_equal(rec.sensitive, 1);
+    assert_int_equal(rec.spoiler.len, 2);
+    ru_txn_abort(&txn);
+
+    s_with_media(&d2, 1, RU_KIND_DELETE, &p2, NULL, 0); /* b's last reference goes */
+    s_expect_blob(0x20, 0, 0, 1);
+    s_with_media(&e2, 0, RU_KIND_EDIT, &p1, (ru_media_t[]){a, c}, 2); /* a comes back */
+    s_expect_blob(0x10, 1, 1, 0);
+    s_expect_blob(0x30, 1, 1, 0);
+
+    ru_update_t pr1, pr2;
+    ru_update_init(&pr1);
+    pr1.kind = RU_KIND_PROFILE;
+    pr1.author = testnode_str("alice");
+    pr1.has_avatar = 1;
+    pr1.avatar = s_media(0x40, 1);
+    assert_int_equal(testnode_apply(&s_t, &pr1, 0), RU_OK);
+    s_expect_blob(0x40, 1, 1, 0);
+    ru_update_init(&pr2);
+    pr2.kind = RU_KIND_PROFILE;
+    pr2.author = testnode_str("alice");
+    pr2.has_header = 1;
+    pr2.header = s_media(0x50, 1);
+    assert_int_equal(testnode_apply(&s_t, &pr2, 0), RU_OK);
+    s_expect_blob(0x40, 0, 0, 1); /* the avatar is gone with the profile it was in */
+    s_expect_blob(0x50, 1, 1, 0);
+    ru_update_t *all[] = {&p1, &p2, &e1, &d2, &e2, &pr1, &pr2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        ru_update_fini(all[i]);
+}
+
 int
 main(void)
 {
@@ -390,6 +522,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_site_counts_of_an_older_store, s_setup,
                                         testnode_teardown),
         cmocka_unit_test_setup_teardown(test_site_counts_are_read, s_setup, testnode_teardown),
+        cmocka_unit_test_setup_teardown(test_blob_references, s_setup, testnode_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,8 +13,10 @@
 #include "ru_dbkey.h"
 
 #define S_POST_FIELDS 12
+#define S_POST_FIELDS_V2 15
 #define S_GROUP_FIELDS 5
 #define S_PROFILE_FIELDS 3
+#define S_PROFILE_FIELDS_V2 5
 
 static void
 s_pack_str(msgpack_packer *pk, ru_str_t s)
@@ -54,6 +56,32 @@ s_read_ref(ru_mp_t *mp, int *has, ru_ref_t *ref)
     return err ? err : ru_mp_uint(mp, &ref->seq);
 }
 
+/*  Packed bytes: a bin, empty for none. */
+static void
+s_pack_packed(msgpack_packer *pk, ru_packed_t p)
+{
+    msgpack_pack_bin(pk, p.len);
+    msgpack_pack_bin_body(pk, p.ptr, p.len);
+}
+
+static ru_err
+s_read_packed(ru_mp_t *mp, ru_packed_t *p)
+{
+    return ru_mp_bin(mp, &p->ptr, &p->len, UINT32_MAX);
+}
+
+/*  Reads an array header of either count; *later tells which. */
+static ru_err
+s_read_either(ru_mp_t *mp, uint32_t first, uint32_t later, int *is_later)
+{
+    uint32_t n;
+    ru_err err = ru_mp_array(mp, &n);
+    if (!err && n != first && n != later)
+        err = RU_E_TYPE;
+    *is_later = !err && n == later;
+    return err;
+}
+
 /*  Reads n uints in a row into the given pointers. */
 static ru_err
 s_read_uints(ru_mp_t *mp, uint64_t **v, int n)
@@ -78,7 +106,8 @@ ru_post_rec_encode(const ru_post_rec_t *rec, ru_buf_t *out)
 {
     msgpack_packer pk;
     ru_mp_packer_init(&pk, out);
-    msgpack_pack_array(&pk, S_POST_FIELDS);
+    int v2 = rec->spoiler.len || rec->sensitive || rec->media.len;
+    msgpack_pack_array(&pk, v2 ? S_POST_FIELDS_V2 : S_POST_FIELDS);
     msgpack_pack_uint8(&pk, (uint8_t) rec->kind);
     s_pack_str(&pk, rec->author);
     msgpack_pack_uint64(&pk, rec->hlc);
@@ -91,6 +120,11 @@ ru_post_rec_encode(const ru_post_rec_t *rec, ru_buf_t *out)
     msgpack_pack_uint64(&pk, rec->edit_hlc);
     msgpack_pack_uint64(&pk, rec->likes);
     msgpack_pack_uint64(&pk, rec->replies);
+    if (v2) {
+        s_pack_str(&pk, rec->spoiler);
+        msgpack_pack_uint8(&pk, rec->sensitive ? 1 : 0);
+        s_pack_packed(&pk, rec->media);
+    }
 }
 
 ru_err
@@ -99,9 +133,9 @@ ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec)
     memset(rec, 0, sizeof *rec);
     ru_mp_t mp;
     ru_mp_init(&mp, bytes, len);
-    uint64_t kind = 0, visibility = 0, deleted = 0;
-    int has_root;
-    ru_err err = ru_mp_array_of(&mp, S_POST_FIELDS);
+    uint64_t kind = 0, visibility = 0, deleted = 0, sensitive = 0;
+    int has_root, v2;
+    ru_err err = s_read_either(&mp, S_POST_FIELDS, S_POST_FIELDS_V2, &v2);
     if (!err)
         err = ru_mp_uint(&mp, &kind);
     if (!err)
@@ -120,12 +154,20 @@ ru_post_rec_decode(const void *bytes, size_t len, ru_post_rec_t *rec)
         err = s_read_str(&mp, &rec->text);
     if (!err)
         err = s_read_uints(&mp, (uint64_t *[]){&rec->edit_hlc, &rec->likes, &rec->replies}, 3);
+    if (!err && v2)
+        err = s_read_str(&mp, &rec->spoiler);
+    if (!err && v2)
+        err = ru_mp_uint(&mp, &sensitive);
+    if (!err && v2)
+        err = s_read_packed(&mp, &rec->media);
     /*  The fields the encoder writes from its rules: a post or a reply, a
      *  visibility the views know, a parent and a root on a reply only. */
     if (!err &&
         ((kind != RU_KIND_POST && kind != RU_KIND_REPLY) || visibility > RU_VIS_MAX ||
-         deleted > 1 || rec->has_parent != (kind == RU_KIND_REPLY) || has_root != rec->has_parent))
+         deleted > 1 || sensitive > 1 || rec->has_parent != (kind == RU_KIND_REPLY) ||
+         has_root != rec->has_parent))
         err = RU_E_STORE;
+    rec->sensitive = sensitive != 0;
     rec->kind = (ru_kind) kind;
     rec->visibility = (ru_visibility) visibility;
     rec->deleted = deleted != 0;
@@ -168,10 +210,15 @@ ru_profile_rec_encode(const ru_profile_rec_t *rec, ru_buf_t *out)
 {
     msgpack_packer pk;
     ru_mp_packer_init(&pk, out);
-    msgpack_pack_array(&pk, S_PROFILE_FIELDS);
+    int v2 = rec->avatar.len || rec->header.len;
+    msgpack_pack_array(&pk, v2 ? S_PROFILE_FIELDS_V2 : S_PROFILE_FIELDS);
     s_pack_str(&pk, rec->display_name);
     s_pack_str(&pk, rec->note);
     msgpack_pack_uint64(&pk, rec->hlc);
+    if (v2) {
+        s_pack_packed(&pk, rec->avatar);
+        s_pack_packed(&pk, rec->header);
+    }
 }
 
 ru_err
@@ -180,13 +227,18 @@ ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec)
     memset(rec, 0, sizeof *rec);
     ru_mp_t mp;
     ru_mp_init(&mp, bytes, len);
-    ru_err err = ru_mp_array_of(&mp, S_PROFILE_FIELDS);
+    int v2;
+    ru_err err = s_read_either(&mp, S_PROFILE_FIELDS, S_PROFILE_FIELDS_V2, &v2);
     if (!err)
         err = s_read_str(&mp, &rec->display_name);
     if (!err)
         err = s_read_str(&mp, &rec->note);
     if (!err)
         err = ru_mp_uint(&mp, &rec->hlc);
+    if (!err && v2)
+        err = s_read_packed(&mp, &rec->avatar);
+    if (!err && v2)
+        err = s_read_packed(&mp, &rec->header);
     return s_damaged(err, &mp);
 }
 

@@ -10,6 +10,14 @@
  *
  *  The origin of a record's creating update is its database key, so it is
  *  not repeated inside.
+ *
+ *  Fields that came with version 2 of the payload (content warnings,
+ *  attachments, avatars and headers) are written only when one of them is
+ *  set: a record without them is the same bytes as before they existed,
+ *  so a store written before them and one written after hold equal
+ *  records for equal states, and the state digest agrees.
+ *  Attachments are kept in their wire form (ru_media_pack), read back
+ *  with ru_media_unpack.
  */
 #ifndef RU_RECORD_H
 #define RU_RECORD_H
@@ -21,6 +29,12 @@
 #include "ruche/ru_update.h"
 
 #include "ru_store.h"
+
+/*  Bytes in their wire form: a view, like the strings. */
+typedef struct {
+    const uint8_t *ptr;
+    uint32_t len;
+} ru_packed_t;
 
 typedef struct {
     ru_kind kind;    /* RU_KIND_POST or RU_KIND_REPLY */
@@ -37,6 +51,9 @@ typedef struct {
     uint64_t edit_hlc; /* of the last applied edit, 0 if never edited */
     uint64_t likes;
     uint64_t replies;
+    ru_str_t spoiler;  /* content warning, "" for none */
+    int sensitive;     /* media hidden until asked for */
+    ru_packed_t media; /* the attachments (ru_media_pack); len 0: none */
 } ru_post_rec_t;
 
 typedef struct {
@@ -51,6 +68,8 @@ typedef struct {
     ru_str_t display_name;
     ru_str_t note;
     uint64_t hlc;
+    ru_packed_t avatar; /* an image as a list of one (ru_media_pack); len 0: none */
+    ru_packed_t header;
 } ru_profile_rec_t;
 
 /*  A user's counts, kept with the indexes they count (the counts database)

@@ -80,7 +80,10 @@
     X(pending_n, 0)   /* origin -> how many of its updates are pending (8) */                      \
     X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's full clock (PROTOCOL.md 5.4) */     \
     X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */    \
-    X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */
+    X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */ \
+    X(blobs, 0)       /* blob hash -> its reference count, type and name (ru_blobref.h) */         \
+    X(blob_want, 0)   /* blob hash -> "": referenced, perhaps not held yet (ru_blobref.h) */       \
+    X(blob_gc, 0)     /* blob hash -> ms (8) it lost its last reference (ru_blobref.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,

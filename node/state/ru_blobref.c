@@ -1,0 +1,112 @@
+/*  ru_blobref.c - reference counts of blobs, with the lists of blobs
+ *  wanted and blobs to collect (ru_blobref.h).
+ *
+ *  A count's record is a msgpack array [refs, type, name]; a blob at zero
+ *  has no record, and instead an entry in blob_gc with the time its last
+ *  reference went. Regaining a reference takes it off that list.
+ */
+#include "ru_blobref.h"
+
+#include <string.h>
+
+#include "ruche/ru_mp.h"
+
+static void
+s_pack(ru_buf_t *out, uint64_t refs, ru_str_t type, ru_str_t name)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint64(&pk, refs);
+    msgpack_pack_str(&pk, type.len);
+    msgpack_pack_str_body(&pk, type.ptr, type.len);
+    msgpack_pack_str(&pk, name.len);
+    msgpack_pack_str_body(&pk, name.ptr, name.len);
+}
+
+static ru_err
+s_decode(const MDB_val *val, ru_blobref_t *out)
+{
+    ru_mp_t mp;
+    ru_mp_init(&mp, val->mv_data, val->mv_size);
+    ru_err err = ru_mp_array_of(&mp, 3);
+    if (!err)
+        err = ru_mp_uint(&mp, &out->refs);
+    if (!err)
+        err = ru_mp_str(&mp, &out->type.ptr, &out->type.len, RU_MAX_MEDIA_TYPE);
+    if (!err)
+        err = ru_mp_str(&mp, &out->name.ptr, &out->name.len, RU_MAX_FILE_NAME);
+    if (!err)
+        err = ru_mp_end(&mp);
+    return err ? RU_E_STORE : RU_OK;
+}
+
+ru_err
+ru_blobref_get(ru_txn_t *txn, const uint8_t *hash, ru_blobref_t *out)
+{
+    MDB_val val;
+    ru_err err = ru_txn_get(txn, RU_DB_blobs, hash, RU_HASH_BYTES, &val);
+    return err ? err : s_decode(&val, out);
+}
+
+/*  The count of hash moves by delta. The record read is a view: it is
+ *  re-encoded into buf before the first write. */
+static ru_err
+s_count(ru_txn_t *txn, const uint8_t *hash, ru_str_t type, ru_str_t name, int delta,
+        uint64_t now_ms)
+{
+    ru_blobref_t cur = {0, type, name};
+    ru_err err = ru_blobref_get(txn, hash, &cur);
+    if (err && err != RU_E_NOT_FOUND)
+        return err;
+    if (err == RU_E_NOT_FOUND && delta < 0)
+        return RU_OK;
+    uint64_t refs = delta > 0 ? cur.refs + 1 : cur.refs - 1;
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    if (refs > 0)
+        s_pack(&buf, refs, cur.type, cur.name);
+    err = ru_buf_status(&buf);
+    if (!err && refs > 0)
+        err = ru_txn_put(txn, RU_DB_blobs, hash, RU_HASH_BYTES, buf.data, buf.len);
+    if (!err && refs == 0)
+        err = ru_txn_del(txn, RU_DB_blobs, hash, RU_HASH_BYTES);
+    if (!err && refs == 1 && delta > 0) /* its first reference, or one regained */
+        err = ru_txn_del(txn, RU_DB_blob_gc, hash, RU_HASH_BYTES);
+    if (!err && refs == 1 && delta > 0)
+        err = ru_txn_put(txn, RU_DB_blob_want, hash, RU_HASH_BYTES, "", 0);
+    if (!err && refs == 0) /* nobody needs it fetched any more */
+        err = ru_txn_del(txn, RU_DB_blob_want, hash, RU_HASH_BYTES);
+    if (!err && refs == 0) {
+        uint8_t at[8];
+        for (int i = 0; i < 8; i++)
+            at[i] = (uint8_t) (now_ms >> (56 - 8 * i));
+        err = ru_txn_put(txn, RU_DB_blob_gc, hash, RU_HASH_BYTES, at, sizeof at);
+    }
+    ru_buf_fini(&buf);
+    return err;
+}
+
+ru_err
+ru_blobref_media(ru_txn_t *txn, const ru_media_t *media, uint32_t n, int delta, uint64_t now_ms)
+{
+    const ru_str_t none = {"", 0};
+    ru_err err = RU_OK;
+    for (uint32_t i = 0; !err && i < n; i++) {
+        err = s_count(txn, media[i].hash, media[i].type, media[i].name, delta, now_ms);
+        if (!err && media[i].is_image)
+            err = s_count(txn, media[i].thumb, media[i].type, none, delta, now_ms);
+    }
+    return err;
+}
+
+ru_err
+ru_blobref_packed(ru_txn_t *txn, const uint8_t *packed, uint32_t len, int delta, uint64_t now_ms)
+{
+    if (len == 0)
+        return RU_OK;
+    ru_media_t media[RU_MAX_MEDIA];
+    uint32_t n;
+    ru_err err = ru_media_unpack(packed, len, media, &n);
+    return err ? RU_E_STORE : ru_blobref_media(txn, media, n, delta, now_ms);
+}
