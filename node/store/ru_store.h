@@ -83,7 +83,9 @@
     X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */ \
     X(blobs, 0)       /* blob hash -> its reference count, type and name (ru_blobref.h) */         \
     X(blob_want, 0)   /* blob hash -> "": referenced, perhaps not held yet (ru_blobref.h) */       \
-    X(blob_gc, 0)     /* blob hash -> ms (8) it lost its last reference (ru_blobref.h) */
+    X(blob_gc, 0)     /* blob hash -> ms (8) it lost its last reference (ru_blobref.h) */          \
+    X(uploads, 0)     /* upload id (8) -> upload record (ru_upload.h) */                           \
+    X(uploads_by, 0)  /* owner name|0|upload id -> "": each user's uploads (ru_upload.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
