@@ -36,6 +36,14 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/v1/accounts/:id/statuses", ru_api_account_statuses, 0, 1},
     {"POST", "/api/v1/accounts/:id/follow", ru_api_follow, 1, 0},
     {"POST", "/api/v1/accounts/:id/unfollow", ru_api_unfollow, 1, 0},
+    {"POST", "/api/v2/media", ru_api_media_upload, RU_ROUTE_USER, RU_ROUTE_UPLOAD},
+    {"POST", "/api/v1/media", ru_api_media_upload, RU_ROUTE_USER, RU_ROUTE_UPLOAD},
+    {"GET", "/api/v1/media/:id", ru_api_media_get, RU_ROUTE_USER, 0},
+    {"PUT", "/api/v1/media/:id", ru_api_media_update, RU_ROUTE_USER, 0},
+    {"GET", "/media/:file", ru_api_media_file, RU_ROUTE_OPEN, 0},
+    {"HEAD", "/media/:file", ru_api_media_file, RU_ROUTE_OPEN, 0},
+    {"GET", "/media/:file/:name", ru_api_media_file, RU_ROUTE_OPEN, 0},
+    {"HEAD", "/media/:file/:name", ru_api_media_file, RU_ROUTE_OPEN, 0},
     {"POST", "/api/v1/statuses", ru_api_post_status, 1, 0},
     {"GET", "/api/v1/statuses/:id", ru_api_get_status, 0, 1},
     {"PUT", "/api/v1/statuses/:id", ru_api_edit_status, 1, 0},
@@ -193,11 +201,13 @@ ru_api_reply_status(ru_req_t *req, const ru_ref_t *ref)
 }
 
 int
-ru_api_text(ru_req_t *req, const char *name, ru_str_t *text)
+ru_api_text(ru_req_t *req, const char *name, size_t min_chars, ru_str_t *text)
 {
     const char *s = ru_http_param(req, name);
     size_t chars;
-    if (!s || !*s) {
+    if (!s && min_chars == 0)
+        s = "";
+    if (!s || (!*s && min_chars > 0)) {
         ru_http_error(req, 422, "Validation failed: %s can't be blank", name);
         return 0;
     }

@@ -6,7 +6,8 @@
  *  ru_api_account.c (accounts, follows), ru_api_oauth.c (apps, OAuth
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
  *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications),
- *  ru_api_search.c (search), ru_api_misc.c (instance, nodeinfo,
+ *  ru_api_search.c (search), ru_api_media.c (uploads, the media files,
+ *  what a status's content takes beyond its text), ru_api_misc.c (instance, nodeinfo,
  *  health, adding users, replication); the operators' endpoints (metrics,
  *  readiness, the operator page, administration) are node/ops's, in a
  *  table of their own (ru_ops.h). This file's functions are the glue they have in
@@ -48,9 +49,28 @@ RU_MUST_CHECK ru_err ru_api_close_session(ru_req_t *req, const char *token);
 /*  Answers 200 with the status named by ref, as the viewer sees it. */
 int ru_api_reply_status(ru_req_t *req, const ru_ref_t *ref);
 
-/*  Reads and checks the "status" parameter as post text: 422 sent (and 0
- *  returned) when missing, empty, too long or not UTF-8. */
-int ru_api_text(ru_req_t *req, const char *name, ru_str_t *text);
+/*  Reads and checks the parameter name as post text of at least
+ *  min_chars characters (0 or 1): 422 sent (and 0 returned) when missing
+ *  or empty (with min_chars 1), too long or not UTF-8. */
+int ru_api_text(ru_req_t *req, const char *name, size_t min_chars, ru_str_t *text);
+
+/*  What a status's content takes from its request beyond its text, kept
+ *  while its update is made: its attachments' descriptors, copied. */
+typedef struct {
+    ru_buf_t packed[RU_MAX_MEDIA];
+    uint32_t n;
+} ru_api_content_t;
+
+void ru_api_content_init(ru_api_content_t *c);
+void ru_api_content_fini(ru_api_content_t *c);
+/*  Reads the content of a new or edited status into u: spoiler_text,
+ *  sensitive (implied by a content warning), media_ids[] (ready uploads
+ *  of the signed-in user's with the alt text and focus they have now, or,
+ *  for an edit of current, attachments it has already, by their ids; at
+ *  most [media] attachments) and its text, "status", which may be empty
+ *  beside attachments. 0, or the status of the refusal sent. u's strings
+ *  point into req and c. */
+int ru_api_content(ru_req_t *req, const ru_ref_t *current, ru_update_t *u, ru_api_content_t *c);
 
 /*  Answers a page of an index whose keys are prefix | timeline position,
  *  newest first, following Mastodon's limit, max_id, since_id and min_id,
@@ -77,6 +97,10 @@ int ru_api_get_status(ru_req_t *req);
 int ru_api_edit_status(ru_req_t *req);
 int ru_api_delete_status(ru_req_t *req);
 int ru_api_context(ru_req_t *req);
+int ru_api_media_upload(ru_req_t *req);
+int ru_api_media_get(ru_req_t *req);
+int ru_api_media_update(ru_req_t *req);
+int ru_api_media_file(ru_req_t *req);
 int ru_api_favourite(ru_req_t *req);
 int ru_api_unfavourite(ru_req_t *req);
 

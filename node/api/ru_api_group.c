@@ -167,11 +167,16 @@ ru_api_group_post(ru_req_t *req)
     ru_err err = s_group_ref(req, &u.group);
     if (err)
         return ru_http_fail(req, err);
-    if (!ru_api_text(req, "status", &u.text))
-        return 422;
-    u.kind = RU_KIND_POST;
-    u.has_group = 1;
-    err = ru_api_submit(req, &u, &made);
+    ru_api_content_t c;
+    ru_api_content_init(&c);
+    int status = ru_api_content(req, NULL, &u, &c);
+    if (!status) {
+        u.kind = RU_KIND_POST;
+        u.has_group = 1;
+        err = ru_api_submit(req, &u, &made);
+        status = err ? ru_http_fail(req, err) : ru_api_reply_status(req, &made);
+    }
     ru_update_fini(&u);
-    return err ? ru_http_fail(req, err) : ru_api_reply_status(req, &made);
+    ru_api_content_fini(&c);
+    return status;
 }

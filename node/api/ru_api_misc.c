@@ -171,7 +171,6 @@ int
 ru_api_admin_add_user(ru_req_t *req)
 {
     const char *name = ru_http_param(req, "username");
-    json_t *admin = json_object_get(req->params, "admin");
     if (!name || ru_name_check(name, strlen(name)) != RU_OK)
         return ru_http_error(req, 422,
                              "Validation failed: a user name is 1 to %d characters "
@@ -180,9 +179,7 @@ ru_api_admin_add_user(ru_req_t *req)
     char password[32], hash[RU_PWHASH_SIZE];
     ru_account_random_password(password, sizeof password);
     ru_err err = ru_account_hash(password, hash);
-    s_new_user u = {name, hash,
-                    json_is_true(admin) ||
-                        (json_is_string(admin) && strcmp(json_string_value(admin), "true") == 0)};
+    s_new_user u = {name, hash, ru_http_param_flag(req, "admin")};
     if (!err)
         err = ru_writer_call(req->node->writer, s_create_user, &u);
     if (err == RU_E_EXISTS)

@@ -33,15 +33,6 @@ static const struct {
 
 #define S_KINDS (sizeof s_kinds / sizeof s_kinds[0])
 
-/*  A boolean parameter: true, "true" or "1"; 0 when absent or false. */
-static int
-s_flag(const ru_req_t *req, const char *name)
-{
-    json_t *v = json_object_get(req->params, name);
-    const char *s = json_string_value(v);
-    return json_is_true(v) || (s && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0));
-}
-
 /*  Reads q, limit, offset, following and account_id into q; 0, or the
  *  status of the error sent. */
 static int
@@ -61,7 +52,7 @@ s_query(ru_req_t *req, ru_search_query_t *q)
     q->budget = req->node->cfg.walk_budget;
     if (q->offset < 0)
         return 422;
-    q->following = s_flag(req, "following");
+    q->following = ru_http_param_flag(req, "following");
     const char *account = ru_http_param(req, "account_id");
     q->has_account = account && *account;
     if (q->has_account && ru_pubid_parse(account, &q->account_id) != RU_OK)

@@ -64,12 +64,17 @@ s_act(ru_req_t *req, ru_kind kind, int own_only)
     ru_update_init(&u);
     u.kind = kind;
     u.target = ref;
-    if (kind == RU_KIND_EDIT && !ru_api_text(req, "status", &u.text))
-        return 422;
+    ru_api_content_t c;
+    ru_api_content_init(&c);
+    int status = kind == RU_KIND_EDIT ? ru_api_content(req, &ref, &u, &c) : 0;
     ru_ref_t made;
-    err = ru_api_submit(req, &u, &made);
+    if (!status) {
+        err = ru_api_submit(req, &u, &made);
+        status = err ? ru_http_fail(req, err) : ru_api_reply_status(req, &ref);
+    }
     ru_update_fini(&u);
-    return err ? ru_http_fail(req, err) : ru_api_reply_status(req, &ref);
+    ru_api_content_fini(&c);
+    return status;
 }
 
 int
@@ -78,7 +83,7 @@ ru_api_post_status(ru_req_t *req)
     ru_update_t u;
     ru_update_init(&u);
     int vis = s_visibility(req, RU_VIS_PUBLIC);
-    if (vis < 0 || !ru_api_text(req, "status", &u.text))
+    if (vis < 0)
         return 422;
     u.kind = RU_KIND_POST;
     u.visibility = (ru_visibility) vis;
@@ -91,10 +96,17 @@ ru_api_post_status(ru_req_t *req)
             return ru_http_error(req, 404, "the status replied to does not exist");
         u.kind = RU_KIND_REPLY;
     }
-    ru_ref_t made;
-    ru_err err = ru_api_submit(req, &u, &made);
+    ru_api_content_t c;
+    ru_api_content_init(&c);
+    int status = ru_api_content(req, NULL, &u, &c);
+    if (!status) {
+        ru_ref_t made;
+        ru_err err = ru_api_submit(req, &u, &made);
+        status = err ? ru_http_fail(req, err) : ru_api_reply_status(req, &made);
+    }
     ru_update_fini(&u);
-    return err ? ru_http_fail(req, err) : ru_api_reply_status(req, &made);
+    ru_api_content_fini(&c);
+    return status;
 }
 
 int

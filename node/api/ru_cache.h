@@ -6,7 +6,7 @@
  *  commits again. A whole site's front pages asking for them many times a
  *  second would otherwise render the same JSON each time (most of a
  *  request's cost). So the HTTP core keeps the answers of the routes that
- *  allow it (ru_route_t.cached) to requests without credentials, under the
+ *  allow it (RU_ROUTE_CACHED in ru_route_t.flags) to requests without credentials, under the
  *  store's generation (ru_writer_generation, with the site directory's
  *  version: a reload may rename a peer) read before the handler opened its
  *  read transaction: the answer is at least that new, and any later

@@ -118,6 +118,14 @@ ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size
 }
 
 int
+ru_http_send_file(ru_req_t *req, const char *path, const char *type)
+{
+    if (s_answer(req, RU_HTTP_JOB_FILE, 200, type) == 0)
+        ru_buf_append(&req->job->out, path, strlen(path) + 1);
+    return 200;
+}
+
+int
 ru_http_send_head(ru_req_t *req, int status, const char *type, size_t len)
 {
     if (s_answer(req, RU_HTTP_JOB_HEAD, status, type) == 0)
@@ -184,6 +192,14 @@ const char *
 ru_http_param(const ru_req_t *req, const char *name)
 {
     return json_string_value(json_object_get(req->params, name));
+}
+
+int
+ru_http_param_flag(const ru_req_t *req, const char *name)
+{
+    json_t *v = json_object_get(req->params, name);
+    const char *s = json_string_value(v);
+    return json_is_true(v) || (s && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0));
 }
 
 long
@@ -480,6 +496,9 @@ s_route(ru_http_t *self, ru_req_t *req, int *route)
         if (strcmp(r->method, req->method) != 0)
             continue;
         *route = (int) (r - self->routes);
+        if (req->job->body_len > (size_t) self->node->cfg.max_body && !(r->flags & RU_ROUTE_UPLOAD))
+            return ru_http_error(req, 413, "the body is larger than %ld bytes",
+                                 self->node->cfg.max_body);
         int refused = s_allowed(req, r);
         return refused ? refused : r->handler(req);
     }
@@ -507,6 +526,13 @@ const char *
 ru_http_req_query(const ru_req_t *req)
 {
     return req->job->query;
+}
+
+const char *
+ru_http_req_body(const ru_req_t *req, size_t *len)
+{
+    *len = req->job->body_len;
+    return req->job->body_len ? req->job->body : NULL;
 }
 
 const char *

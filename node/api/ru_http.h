@@ -83,6 +83,9 @@ void ru_http_stop(ru_http_t **self_p);
 const char *ru_http_req_header(const ru_req_t *req, const char *name);
 /*  The query string (after '?'), NULL when there is none. */
 const char *ru_http_req_query(const ru_req_t *req);
+/*  The request's body as it came (len bytes; NULL and 0 when none): for
+ *  the handlers that read a body of their own shape, an upload's. */
+const char *ru_http_req_body(const ru_req_t *req, size_t *len);
 /*  The client's address as text ("127.0.0.1", "::1"). */
 const char *ru_http_req_addr(const ru_req_t *req);
 /*  The value of cookie name in the request's Cookie header into out:
@@ -139,6 +142,13 @@ void ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
  *  with status, the Link header and the headers added so far. Returns
  *  status. */
 int ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len);
+/*  Answers with the file at path, of type, and the headers added so far:
+ *  the event loop sends it as h2o serves files (GET and HEAD, byte
+ *  ranges, If-Modified-Since), reading it as the client takes it, so that
+ *  a slow download holds no worker. No ETag of the file's own is sent:
+ *  the handler adds one that names the content. A file gone meanwhile is
+ *  a 404. Returns 200 (206 or 304 may leave instead). */
+int ru_http_send_file(ru_req_t *req, const char *path, const char *type);
 /*  The same for a HEAD request: the head says len bytes, none follow. */
 int ru_http_send_head(ru_req_t *req, int status, const char *type, size_t len);
 
@@ -182,6 +192,8 @@ int ru_http_fail(ru_req_t *req, ru_err err);
 
 /*  A string parameter, or NULL if absent or not a string. */
 const char *ru_http_param(const ru_req_t *req, const char *name);
+/*  A boolean parameter: JSON true, "true" or "1"; 0 when absent or false. */
+int ru_http_param_flag(const ru_req_t *req, const char *name);
 /*  An integer parameter within [min, max], def when absent; -1 and a 422
  *  response sent when present but invalid. */
 long ru_http_param_long(ru_req_t *req, const char *name, long def, long min, long max);

@@ -51,6 +51,7 @@ ru_http_job_free(ru_http_job_t *job)
     free(job->cache_key);
     free(job->copy);
     ru_http_t *self = job->http;
+    atomic_fetch_sub(&self->big_bytes, (long) job->big);
     free(job);
     if (atomic_fetch_sub(&self->jobs, 1) == 1 && self->stopping)
         ru_http_job_settled(self);
@@ -118,17 +119,38 @@ s_peer(ru_http_job_t *job, h2o_req_t *r)
         snprintf(job->addr, sizeof job->addr, "unknown");
 }
 
+/*  Counts a body over [http] max_body in the server's big_bytes, within
+ *  [media] queue_mb: its size, 0 when it is not that big, -1 when there
+ *  is no room. */
+static long
+s_take_big(ru_http_t *self, const h2o_req_t *r)
+{
+    long len = r->entity.base ? (long) r->entity.len : 0;
+    if (len <= self->node->cfg.max_body)
+        return 0;
+    long held = atomic_fetch_add(&self->big_bytes, len) + len;
+    if (held <= self->node->cfg.media_queue_mb << 20)
+        return len;
+    atomic_fetch_sub(&self->big_bytes, len);
+    return -1;
+}
+
 ru_http_job_t *
-ru_http_job_new(ru_http_t *self, h2o_req_t *r)
+ru_http_job_new(ru_http_t *self, h2o_req_t *r, int *full)
 {
     size_t qat = r->query_at != SIZE_MAX ? r->query_at : r->path.len;
     size_t n = r->headers.size < RU_HTTP_MAX_HEADERS ? r->headers.size : RU_HTTP_MAX_HEADERS;
-    ru_http_job_t *job = calloc(1, sizeof *job);
+    long big = s_take_big(self, r);
+    *full = big < 0;
+    ru_http_job_t *job = big >= 0 ? calloc(1, sizeof *job) : NULL;
     char *p = job ? malloc(s_copy_size(r, qat, n)) : NULL;
     if (!p) {
         free(job);
+        if (big > 0)
+            atomic_fetch_sub(&self->big_bytes, big);
         return NULL;
     }
+    job->big = (size_t) big;
     job->copy = p;
     job->http = self;
     job->start_us = ru_http_job_now_us();

@@ -36,6 +36,7 @@ typedef enum {
     RU_HTTP_JOB_PLAIN,
     RU_HTTP_JOB_HEAD,
     RU_HTTP_JOB_CHUNKS,
+    RU_HTTP_JOB_FILE, /* out holds the path of a file the loop sends */
     RU_HTTP_JOB_EVENTS,
     RU_HTTP_JOB_WEBSOCKET
 } ru_http_job_kind;
@@ -68,6 +69,7 @@ struct ru_http_job {
     size_t nhdrs;
     const char *body;
     size_t body_len;
+    size_t big; /* body_len when counted in the server's big_bytes, else 0 */
     int websocket; /* a WebSocket handshake */
     char ws_key[25];
     char *cache_key;    /* an anonymous read whose answer may be kept (ru_cache.h) ... */
@@ -176,6 +178,7 @@ struct ru_http {
     atomic_long nconns;
     atomic_long jobs; /* taken and not yet freed */
     atomic_long busy; /* connections whose answer has not left */
+    atomic_long big_bytes; /* bodies over [http] max_body that jobs hold (uploads) */
     pthread_mutex_t lock;
     pthread_cond_t work;    /* a job for the workers, or quit */
     pthread_cond_t settled; /* stopping: jobs or connections went down */
@@ -188,8 +191,10 @@ struct ru_http {
 };
 
 /*  Loop: copies what a handler may read of r into a new job; NULL out
- *  of memory. The job is the caller's to free. */
-ru_http_job_t *ru_http_job_new(ru_http_t *self, h2o_req_t *r);
+ *  of memory, or when its body is over [http] max_body (an upload's) and
+ *  the bodies of that size jobs hold would pass [media] queue_mb
+ *  (*full set then). The job is the caller's to free. */
+ru_http_job_t *ru_http_job_new(ru_http_t *self, h2o_req_t *r, int *full);
 /*  Loop: frees job (and tells ru_http_stop() when it was the last). */
 void ru_http_job_free(ru_http_job_t *job);
 /*  The value of the request header name (case-insensitive; "Host" too),

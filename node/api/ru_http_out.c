@@ -97,6 +97,15 @@ ru_http_out_answer(ru_http_t *self, ru_http_job_t *job)
     case RU_HTTP_JOB_WEBSOCKET:
         s_out_start_websocket(self, job, r);
         break;
+    case RU_HTTP_JOB_FILE:
+        ru_http_res_head(self, r, ru_http_job_lines(job), job->status, NULL);
+        if (h2o_file_send(r, 200, "OK", (const char *) job->out.data,
+                          h2o_iovec_init(job->type, strlen(job->type)),
+                          H2O_FILE_FLAG_NO_ETAG) != 0) {
+            memset(&r->res.headers, 0, sizeof r->res.headers); /* none of the file's */
+            ru_http_res_refuse(self, r, 404, "the file is not here", 0, NULL);
+        }
+        break;
     case RU_HTTP_JOB_HEAD:
         ru_http_res_head(self, r, ru_http_job_lines(job), job->status, job->type);
         ru_http_res_final(r, NULL, job->head_len);

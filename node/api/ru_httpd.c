@@ -140,7 +140,7 @@ s_keepable(ru_http_t *self, ru_http_job_t *job)
         return NULL;
     for (const ru_route_t *r = self->routes; r->method; r++)
         if (strcmp(r->method, "GET") == 0 && ru_reqparse_match(r->pattern, req->path, req))
-            return r->cached ? r : NULL; /* the route s_route would run */
+            return r->flags & RU_ROUTE_CACHED ? r : NULL; /* the route s_route would run */
     return NULL;
 }
 
@@ -203,9 +203,13 @@ s_on_req(h2o_handler_t *handler, h2o_req_t *r)
         ru_http_res_refuse(self, r, 503, "the node is stopping", 1, "5");
         return 0;
     }
-    ru_http_job_t *job = ru_http_job_new(self, r);
+    int full = 0;
+    ru_http_job_t *job = ru_http_job_new(self, r, &full);
     if (!job) {
-        ru_http_res_refuse(self, r, 503, "out of memory", 1, "5");
+        ru_http_res_refuse(self, r, 503,
+                           full ? "the site is receiving too many uploads at once: try again"
+                                : "out of memory",
+                           1, "5");
         return 0;
     }
     if (r->upgrade.base && h2o_lcstris(r->upgrade.base, r->upgrade.len, H2O_STRLIT("websocket")) &&
@@ -348,7 +352,17 @@ s_config(ru_http_t *self)
     const ru_config_t *cfg = &self->node->cfg;
     h2o_config_init(&self->config);
     self->config.server_name = h2o_iovec_init(H2O_STRLIT("ruche"));
-    self->config.max_request_entity_size = (size_t) cfg->max_body;
+    /* uploads' routes take bodies of up to [media] max_upload; s_route
+     * holds the others to [http] max_body */
+    self->config.max_request_entity_size =
+        (size_t) (cfg->media_max_upload > cfg->max_body ? cfg->media_max_upload : cfg->max_body);
+    /* a request's bytes past 1 MiB (an upload) wait in an unlinked file of
+     * the data directory that h2o maps, not in the heap: [media] queue_mb
+     * bounds what is copied into memory, the disk what waits to be */
+    h2o_socket_buffer_mmap_settings.threshold = 1024 * 1024;
+    snprintf(h2o_socket_buffer_mmap_settings.fn_template,
+             sizeof h2o_socket_buffer_mmap_settings.fn_template, "%s/blobs/tmp/h2o.XXXXXX",
+             cfg->data_dir);
     self->config.http1.req_timeout = (uint64_t) cfg->request_timeout_ms;
     self->config.http1.upgrade_to_http2 = 0; /* HTTP/1.1 only: see ru_http.c */
     h2o_hostconf_t *host =

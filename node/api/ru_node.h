@@ -20,6 +20,8 @@ typedef struct ru_stream ru_stream_t;
 typedef struct ru_reqstats ru_reqstats_t;
 typedef struct ru_prom ru_prom_t;
 typedef struct ru_cache ru_cache_t;
+typedef struct ru_blob ru_blob_t;
+typedef struct ru_mediaq ru_mediaq_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -35,6 +37,8 @@ typedef struct {
     ru_reqstats_t *reqstats;              /* request counters (ru_reqstats.h); NULL: none */
     ru_prom_t *prom;                      /* what /metrics shows (ru_prom.h); NULL: nothing */
     ru_cache_t *cache;                    /* anonymous answers kept (ru_cache.h); NULL: none */
+    ru_blob_t *blobs;                     /* the media files (ru_blob.h) */
+    ru_mediaq_t *mediaq;                  /* uploads being processed (ru_mediaq.h) */
     char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
     char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;

@@ -55,7 +55,13 @@ typedef struct {
     const char *pattern; /* "/api/v1/statuses/:id" */
     ru_handler handler;
     int auth;   /* RU_ROUTE_... */
-    int cached; /* a GET whose anonymous answers may be kept (ru_cache.h) */
+    int flags;  /* RU_ROUTE_CACHED, RU_ROUTE_UPLOAD */
 } ru_route_t;
+
+/*  What else a route says (ru_route_t.flags). */
+enum {
+    RU_ROUTE_CACHED = 1, /* a GET whose anonymous answers may be kept (ru_cache.h) */
+    RU_ROUTE_UPLOAD = 2, /* its body may take [media] max_upload bytes, not [http] max_body */
+};
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "ru_dbkey.h"
 #include "ru_entity.h"
+#include "ru_media_view.h"
 #include "ru_pubid.h"
 #include "ru_sites.h"
 
@@ -281,18 +282,18 @@ ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec
     json_t *mentions = s_mentions(v, ref->origin, rec->text, &tags);
     char *html = ru_view_html(v, ref->origin, rec->text);
     json_t *j = json_pack(
-        "{s:s, s:o, s:o, s:o, s:s, s:s, s:s%, s:s, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:b,"
-        " s:s, s:s, s:n, s:o, s:o, s:o, s:[], s:[], s:n, s:n, s:n, s:n,"
+        "{s:s, s:o, s:o, s:o, s:s, s:s, s:s%, s:s%, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:b,"
+        " s:s, s:s, s:n, s:o, s:o, s:o, s:o, s:[], s:n, s:n, s:n, s:n,"
         " s:{s:s, s:s, s:I, s:o}}",
         "id", id, "created_at", ru_view_time(ru_hlc_ms(rec->hlc)), "in_reply_to_id", parent_id,
         "in_reply_to_account_id", parent_account, "visibility", ru_view_visibility(rec->visibility),
         "content", html ? html : "", "text", rec->text.ptr, (size_t) rec->text.len, "spoiler_text",
-        "", "edited_at", rec->edit_hlc ? ru_view_time(ru_hlc_ms(rec->edit_hlc)) : json_null(),
+        rec->spoiler.ptr ? rec->spoiler.ptr : "", (size_t) rec->spoiler.len, "edited_at", rec->edit_hlc ? ru_view_time(ru_hlc_ms(rec->edit_hlc)) : json_null(),
         "favourites_count", (json_int_t) rec->likes, "replies_count", (json_int_t) rec->replies,
         "reblogs_count", 0, "favourited", s_favourited(v, ref), "reblogged", 0, "muted", 0,
-        "bookmarked", 0, "sensitive", 0, "uri", url, "url", url, "language", "account",
+        "bookmarked", 0, "sensitive", rec->sensitive, "uri", url, "url", url, "language", "account",
         ru_view_account(v, ref->origin, rec->author), "mentions", mentions, "tags", tags,
-        "media_attachments", "emojis", "reblog", "card", "poll", "application", "ruche", "site",
+        "media_attachments", ru_media_view_list(v->node, rec->media), "emojis", "reblog", "card", "poll", "application", "ruche", "site",
         site, "origin", origin, "seq", (json_int_t) ref->seq, "group", s_status_group(v, rec));
     free(html);
     return j;

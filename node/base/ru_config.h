@@ -64,6 +64,20 @@ typedef struct {
     long stream_max_message;  /* bytes of a client's WebSocket message */
     long stream_heartbeat_ms; /* pings and ":thump" comments */
     long stream_queue_kb;     /* a client's unsent events, before it is dropped */
+    /* [media] */
+    long media_max_upload;    /* bytes of one upload's body */
+    long media_max_pixels;    /* width x height x frames of an image */
+    long media_max_side;      /* pixels of an image's width or height */
+    long media_display_px;    /* the display image fits this square */
+    long media_thumb_px;      /* the thumbnail fits this square */
+    long media_heic;          /* 1: HEIC/HEIF photos are decoded */
+    long media_workers;       /* threads processing uploads */
+    long media_queue_mb;      /* uploads waiting or in work, in MiB */
+    long media_per_user;      /* uploads of one user waiting or in work */
+    long media_quota_mb;      /* the site's media files, 0: up to the disk */
+    long media_upload_hours;  /* an upload record's life */
+    long media_grace_s;       /* a blob no one references is removed after it */
+    long media_attachments;   /* attachments of one status */
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */

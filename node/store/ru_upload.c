@@ -9,7 +9,7 @@
 
 #include "ruche/ru_mp.h"
 
-#define S_FIELDS 9
+#define S_FIELDS 8
 
 uint64_t
 ru_upload_new_id(void)
@@ -65,7 +65,6 @@ ru_upload_put(ru_txn_t *txn, uint64_t id, const ru_upload_t *rec)
     msgpack_pack_uint32(&pk, rec->focus_y);
     msgpack_pack_bin(&pk, rec->media.len);
     msgpack_pack_bin_body(&pk, rec->media.ptr, rec->media.len);
-    msgpack_pack_uint8(&pk, rec->attached ? 1 : 0);
     uint8_t key[8], okey[RU_MAX_NAME + 9];
     s_key(key, id);
     ru_err err = ru_buf_status(&buf);
@@ -98,7 +97,7 @@ ru_upload_get(ru_txn_t *txn, uint64_t id, ru_upload_t *rec)
         return err;
     ru_mp_t mp;
     ru_mp_init(&mp, val.mv_data, val.mv_size);
-    uint64_t state = 0, attached = 0;
+    uint64_t state = 0;
     err = ru_mp_array_of(&mp, S_FIELDS);
     if (!err)
         err = ru_mp_str(&mp, &rec->owner.ptr, &rec->owner.len, RU_MAX_NAME);
@@ -117,13 +116,10 @@ ru_upload_get(ru_txn_t *txn, uint64_t id, ru_upload_t *rec)
     if (!err)
         err = ru_mp_bin(&mp, &rec->media.ptr, &rec->media.len, UINT32_MAX);
     if (!err)
-        err = ru_mp_uint(&mp, &attached);
-    if (!err)
         err = ru_mp_end(&mp);
-    if (err || state > RU_UPLOAD_FAILED || attached > 1)
+    if (err || state > RU_UPLOAD_FAILED)
         return RU_E_STORE;
     rec->state = (ru_upload_state) state;
-    rec->attached = (int) attached;
     return RU_OK;
 }
 

@@ -46,7 +46,6 @@ typedef struct {
     ru_str_t description; /* alt text, as last set */
     uint32_t focus_x, focus_y;
     ru_packed_t media; /* ready: the descriptor as a list of one (ru_media_pack) */
-    int attached;      /* a status of its owner uses it */
 } ru_upload_t;
 
 /*  A new upload id: random, not 0, below 2^63 (a decimal Mastodon id). */

@@ -60,7 +60,6 @@ test_records(void **state)
     uint64_t a1 = ru_upload_new_id(), a2 = ru_upload_new_id(), b1 = ru_upload_new_id();
     assert_true(a1 != 0 && a1 < (UINT64_C(1) << 63) && a1 != a2);
     ru_upload_t r = s_rec("alice", RU_UPLOAD_READY);
-    r.attached = 1;
     assert_int_equal(ru_upload_put(&txn, a1, &r), RU_OK);
     r = s_rec("alice", RU_UPLOAD_PROCESSING);
     assert_int_equal(ru_upload_put(&txn, a2, &r), RU_OK);
@@ -73,7 +72,6 @@ test_records(void **state)
     ru_upload_t got;
     assert_int_equal(ru_upload_get(&txn, a1, &got), RU_OK);
     assert_int_equal(got.state, RU_UPLOAD_READY);
-    assert_int_equal(got.attached, 1);
     assert_int_equal(got.media.len, 1);
     assert_int_equal(got.focus_y, 40);
     assert_memory_equal(got.description.ptr, "a whiteboard", 12);
