@@ -50,6 +50,9 @@
     X(RU_E_STORE_FULL, "store_full", "the store has reached its configured size limit") \
     X(RU_E_DISK_FULL, "disk_full", "no space left on the disk holding the store")      \
     X(RU_E_SCHEMA, "schema", "the store was written by an incompatible version")       \
+    X(RU_E_BLOB_HASH, "blob_hash", "the bytes do not match their hash")               \
+    X(RU_E_BLOB_SIZE, "blob_size", "the bytes are not as many as announced")          \
+    X(RU_E_QUOTA, "quota", "this site's storage quota for files is full")            \
     X(RU_E_INVALID, "invalid", "invalid argument")
 
 typedef enum {

@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ru_fd.h"
 #include "ru_log.h"
 
 #define S_LOG "keys"
@@ -98,42 +99,6 @@ s_open_dir(const char *dir, int *dfd)
     return s_errno_err(e);
 }
 
-/*  Writes all of buf to fd, through short writes and signals; 0 or errno. */
-static int
-s_write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        p += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-/*  Reads until end of file or cap bytes; 0 or errno. */
-static int
-s_read_all(int fd, void *buf, size_t cap, size_t *got)
-{
-    char *p = buf;
-    *got = 0;
-    while (*got < cap) {
-        ssize_t n = read(fd, p + *got, cap - *got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        if (n == 0)
-            break;
-        *got += (size_t) n;
-    }
-    return 0;
-}
-
 /*  Sets the mode of a file just created (the umask may have taken bits
  *  away), writes data, syncs and closes it. Returns 0 or errno; the
  *  descriptor is closed in every case. */
@@ -144,7 +109,7 @@ s_fill_file(int fd, const void *data, size_t len, mode_t mode)
     if (fchmod(fd, mode) != 0)
         e = errno;
     if (!e)
-        e = s_write_all(fd, data, len);
+        e = ru_fd_write_all(fd, data, len);
     if (!e && fsync(fd) != 0)
         e = errno;
     if (close(fd) != 0 && !e)
@@ -346,7 +311,7 @@ s_read_key(int fd, const char *dir, ru_key_t **out)
         return RU_E_NOMEM;
     }
     size_t got = 0;
-    int e = s_read_all(fd, sec->line, sizeof sec->line, &got);
+    int e = ru_fd_read_all(fd, sec->line, sizeof sec->line, &got);
     ru_err err = e ? s_errno_err(e) : s_parse(sec, got);
     if (e)
         ru_log_err(S_LOG, "cannot read %s%s" RU_KEYFILE_NAME ": %s", dir, s_sep(dir), strerror(e));
