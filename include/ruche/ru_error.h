@@ -50,6 +50,11 @@
     X(RU_E_STORE_FULL, "store_full", "the store has reached its configured size limit") \
     X(RU_E_DISK_FULL, "disk_full", "no space left on the disk holding the store")      \
     X(RU_E_SCHEMA, "schema", "the store was written by an incompatible version")       \
+    X(RU_E_MEDIA_TYPE, "media_type",                                                     \
+      "the file is not an image of a type this site reads (JPEG, PNG, WebP or GIF)")    \
+    X(RU_E_MEDIA_CORRUPT, "media_corrupt", "the image is damaged or incomplete")         \
+    X(RU_E_MEDIA_DIMENSIONS, "media_dimensions",                                         \
+      "the image is wider, taller or holds more pixels than this site accepts")         \
     X(RU_E_INVALID, "invalid", "invalid argument")
 
 typedef enum {
