@@ -141,9 +141,11 @@ s_check_type(const void *data, size_t len, bool heic, char mime[RU_SNIFF_MIME_MA
     return RU_E_MEDIA_TYPE;
 }
 
-/*  Gate 3: the header's dimensions, read without decoding a pixel. */
+/*  Gate 3: the header's dimensions, read without decoding a pixel. Says
+ *  in *icc whether the image embeds a colour profile. */
 static ru_err
-s_check_header(const void *data, size_t len, const ru_image_opts_t *opts, ru_image_t *out)
+s_check_header(const void *data, size_t len, const ru_image_opts_t *opts, ru_image_t *out,
+               bool *icc)
 {
     VipsImage *head = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
                                                  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
@@ -154,6 +156,7 @@ s_check_header(const void *data, size_t len, const ru_image_opts_t *opts, ru_ima
     int w = vips_image_get_width(head), h = vips_image_get_height(head);
     int pages = vips_image_get_n_pages(head);
     bool turned = vips_image_get_orientation_swap(head); /* EXIF orientation 5 to 8 */
+    *icc = vips_image_get_typeof(head, VIPS_META_ICC_NAME) != 0;
     g_object_unref(head);
     if (w > opts->max_side || h > opts->max_side ||
         (int64_t) w * h * (pages > 1 ? pages : 1) > opts->max_pixels) {
@@ -180,14 +183,17 @@ s_step(VipsImage **img, VipsImage *next, int rc)
 /*  The upload decoded into the display size, upright, 8-bit sRGB, with no
  *  ICC profile or orientation left on it, copied into memory. */
 static ru_err
-s_display(const void *data, size_t len, int px, VipsImage **out)
+s_display(const void *data, size_t len, int px, bool icc, VipsImage **out)
 {
     VipsImage *img, *next = NULL;
     /* fail_on goes to the loader in the option string: libvips 8.14's own
      * fail_on option of vips_thumbnail_buffer does not reach it, and a
-     * truncated JPEG came out completed in grey */
+     * truncated JPEG came out completed in grey. export_profile only for
+     * an image with a profile: without one, libvips would run an sRGB to
+     * sRGB transform over every pixel (+45% time on a photo) */
     if (vips_thumbnail_buffer((void *) data, len, &img, px, "height", px, "size", VIPS_SIZE_DOWN,
-                              "export_profile", "srgb", "option_string", "fail_on=error", NULL)) {
+                              "option_string", "fail_on=error", "export_profile",
+                              icc ? "srgb" : NULL, NULL)) {
         s_vips_failed("cannot decode the image");
         return RU_E_MEDIA_CORRUPT;
     }
@@ -328,13 +334,13 @@ ru_image_process(const void *data, size_t len, const ru_image_opts_t *opts, ru_i
     memset(out, 0, sizeof *out);
     if (!s_started || !opts || !s_opts_valid(opts) || (!data && len))
         return RU_E_INVALID;
-    bool heic = opts->heic && s_heic;
+    bool heic = opts->heic && s_heic, icc = false;
     ru_err err = s_check_type(data, len, heic, out->source_mime);
     if (!err)
-        err = s_check_header(data, len, opts, out);
+        err = s_check_header(data, len, opts, out, &icc);
     VipsImage *display = NULL;
     if (!err)
-        err = s_display(data, len, opts->display_px, &display);
+        err = s_display(data, len, opts->display_px, icc, &display);
     if (!err)
         err = s_drop_opaque_alpha(&display);
     if (!err)
