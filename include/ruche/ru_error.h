@@ -53,6 +53,11 @@
     X(RU_E_BLOB_HASH, "blob_hash", "the bytes do not match their hash")               \
     X(RU_E_BLOB_SIZE, "blob_size", "the bytes are not as many as announced")          \
     X(RU_E_QUOTA, "quota", "this site's storage quota for files is full")            \
+    X(RU_E_MEDIA_TYPE, "media_type",                                                     \
+      "the file is not an image of a type this site reads (JPEG, PNG, WebP or GIF)")    \
+    X(RU_E_MEDIA_CORRUPT, "media_corrupt", "the image is damaged or incomplete")         \
+    X(RU_E_MEDIA_DIMENSIONS, "media_dimensions",                                         \
+      "the image is wider, taller or holds more pixels than this site accepts")         \
     X(RU_E_INVALID, "invalid", "invalid argument")
 
 typedef enum {
