@@ -34,11 +34,15 @@
 #include <unistd.h>
 
 #include "ru_api.h"
+#include "ru_blob.h"
+#include "ru_blobgc.h"
 #include "ru_cache.h"
 #include "ru_config.h"
 #include "ru_http.h"
+#include "ru_image.h"
 #include "ru_keyfile.h"
 #include "ru_log.h"
+#include "ru_mediaq.h"
 #include "ru_ops.h"
 #include "ru_prom.h"
 #include "ru_pubid.h"
@@ -500,17 +504,29 @@ s_collectors(ru_node_t *node)
     return err;
 }
 
+/*  The media collector, with the [media] settings. */
+static ru_err
+s_blobgc_new(ru_node_t *node, ru_blobgc_t **out)
+{
+    ru_blobgc_opts_t opts = {(uint64_t) node->cfg.media_upload_s * 1000,
+                             (uint64_t) node->cfg.media_grace_s * 1000,
+                             (uint64_t) node->cfg.media_gc_interval_s * 1000};
+    return ru_blobgc_new(node->store, node->writer, node->blobs, &opts, out);
+}
+
 /*  Serves until SIGTERM or SIGINT, reloading peers on SIGHUP (the signals
  *  are blocked in every thread and taken here). */
 static int
 s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
 {
     ru_http_t *http = NULL;
+    ru_blobgc_t *gc = NULL;
     int n_routes = 0;
     ru_route_t *routes = s_routes(&n_routes);
     int status = S_EXIT_FAIL;
     /* every handler is in place before the listener opens: no early 404 */
     if (routes && s_first_admin(node) == RU_OK && ru_stream_new(node, &node->stream) == RU_OK &&
+        ru_mediaq_new(node, &node->mediaq) == RU_OK && s_blobgc_new(node, &gc) == RU_OK &&
         ru_prom_new(&node->prom) == RU_OK &&
         (!node->cfg.http_cache_kb ||
          ru_cache_new((size_t) node->cfg.http_cache_kb * 1024, &node->cache) == RU_OK) &&
@@ -527,6 +543,8 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
         status = S_EXIT_OK;
     }
     ru_http_stop(&http); /* answers every request in flight */
+    ru_mediaq_destroy(&node->mediaq);
+    ru_blobgc_destroy(&gc);
     ru_stream_destroy(&node->stream);
     ru_prom_destroy(&node->prom);
     ru_reqstats_destroy(&node->reqstats);
@@ -569,6 +587,9 @@ s_run_node(int argc, char **argv)
          ru_store_open(node->cfg.data_dir, (size_t) node->cfg.map_size_mb * mib,
                        (size_t) node->cfg.max_size_mb * mib, ru_schema_upgrades,
                        &node->store) != RU_OK ||
+         ru_blob_new(node->cfg.data_dir, (uint64_t) node->cfg.media_quota_mb * mib,
+                     &node->blobs) != RU_OK ||
+         ru_image_init(node->cfg.media_heic != 0, RU_IMAGE_CONCURRENCY) != RU_OK ||
          ru_sites_new(node->cfg.site, ru_key_public(node->key), node->cfg.peers,
                       node->cfg.n_peers, &node->sites) != RU_OK ||
          ru_writer_new(node->store, node->key, ru_sites_key, node->sites,
@@ -586,6 +607,7 @@ s_run_node(int argc, char **argv)
     ru_writer_destroy(&node->writer); /* commits what it holds */
     ru_sites_destroy(&node->sites);   /* after the writer, which resolved mentions with it */
     ru_store_destroy(&node->store);
+    ru_blob_destroy(&node->blobs);
     ru_key_destroy(&node->key);
     ru_ratelimit_destroy(&node->logins);
     ru_ratelimit_destroy(&node->apps);

@@ -53,10 +53,14 @@ struct ru_mediaq {
  *  Processing one upload
  */
 
-/*  What a worker made of an upload: a descriptor, or why not. */
+/*  What a worker made of an upload: a descriptor and the bytes behind it
+ *  (the image's re-encoded files, or the upload's own), or why not. */
 typedef struct {
+    void *queue; /* the ru_mediaq_t */
     uint64_t id;
     ru_media_t media;
+    ru_image_t img; /* an image's files, kept until its record is written */
+    int image;
     char type[RU_SNIFF_MIME_MAX];
     char blurhash[RU_BLURHASH_MAX];
     char name[RU_MAX_FILE_NAME + 1];
@@ -64,15 +68,26 @@ typedef struct {
     char why[200];
 } s_result;
 
-static ru_err
-s_put(ru_mediaq_t *self, const void *data, size_t len, uint8_t *hash, s_result *res)
+/*  Stores the files of res (again, when the collector took one away
+ *  meanwhile: the store puts a blob it holds as a no-op). */
+static void
+s_store(ru_mediaq_t *self, const s_job *j, s_result *res)
 {
-    ru_err err = ru_blob_put(self->node->blobs, data, len, hash);
-    if (err)
-        snprintf(res->why, sizeof res->why, "the file could not be stored: %s", ru_err_str(err));
-    return err;
+    ru_blob_t *blobs = self->node->blobs;
+    ru_media_t *m = &res->media;
+    if (res->image) {
+        res->err = ru_blob_put(blobs, res->img.display.data, res->img.display.len, NULL, m->hash);
+        if (!res->err)
+            res->err = ru_blob_put(blobs, res->img.thumb.data, res->img.thumb.len, NULL, m->thumb);
+    } else {
+        res->err = ru_blob_put(blobs, j->data, j->len, NULL, m->hash);
+    }
+    if (res->err)
+        snprintf(res->why, sizeof res->why, "the file could not be stored: %s",
+                 ru_err_str(res->err));
 }
 
+/*  An image: checked and re-encoded into res->img, described in res. */
 static void
 s_image(ru_mediaq_t *self, const s_job *j, s_result *res)
 {
@@ -80,34 +95,31 @@ s_image(ru_mediaq_t *self, const s_job *j, s_result *res)
     ru_image_opts_t opts = {cfg->media_max_pixels, (int) cfg->media_max_side,
                             (int) cfg->media_display_px, (int) cfg->media_thumb_px,
                             cfg->media_heic != 0};
-    ru_image_t img;
-    res->err = ru_image_process(j->data, j->len, &opts, &img);
+    res->err = ru_image_process(j->data, j->len, &opts, &res->img);
     if (res->err) {
         snprintf(res->why, sizeof res->why, "%s (%s)", ru_err_str(res->err), res->type);
-        ru_image_fini(&img);
         return;
     }
     ru_media_t *m = &res->media;
-    res->err = s_put(self, img.display.data, img.display.len, m->hash, res);
-    if (!res->err)
-        res->err = s_put(self, img.thumb.data, img.thumb.len, m->thumb, res);
-    snprintf(res->type, sizeof res->type, "%s", img.display.mime);
-    snprintf(res->blurhash, sizeof res->blurhash, "%s", img.blurhash);
-    m->size = img.display.len;
+    res->image = 1;
+    snprintf(res->type, sizeof res->type, "%s", res->img.display.mime);
+    snprintf(res->blurhash, sizeof res->blurhash, "%s", res->img.blurhash);
+    m->size = res->img.display.len;
     m->is_image = 1;
-    m->width = (uint32_t) img.display.width;
-    m->height = (uint32_t) img.display.height;
-    m->thumb_size = img.thumb.len;
-    m->thumb_width = (uint32_t) img.thumb.width;
-    m->thumb_height = (uint32_t) img.thumb.height;
-    ru_image_fini(&img);
+    m->width = (uint32_t) res->img.display.width;
+    m->height = (uint32_t) res->img.display.height;
+    m->thumb_size = res->img.thumb.len;
+    m->thumb_width = (uint32_t) res->img.thumb.width;
+    m->thumb_height = (uint32_t) res->img.thumb.height;
 }
 
-/*  Types j's bytes and stores what is kept of them into res. */
+/*  Types j's bytes, makes what is kept of them and stores it, into res
+ *  (which the caller finishes with ru_image_fini(&res->img)). */
 static void
 s_process(ru_mediaq_t *self, const s_job *j, s_result *res)
 {
     memset(res, 0, sizeof *res);
+    res->queue = self;
     res->id = j->id;
     res->err = ru_sniff_type(j->data, j->len, res->type);
     if (res->err) {
@@ -119,12 +131,13 @@ s_process(ru_mediaq_t *self, const s_job *j, s_result *res)
     } else {
         snprintf(res->name, sizeof res->name, "%s", j->name);
         res->media.size = j->len;
-        res->err = s_put(self, j->data, j->len, res->media.hash, res);
     }
     res->media.type = (ru_str_t){res->type, (uint32_t) strlen(res->type)};
     res->media.name = (ru_str_t){res->name, (uint32_t) strlen(res->name)};
     res->media.blurhash = (ru_str_t){res->blurhash, (uint32_t) strlen(res->blurhash)};
     res->media.focus_x = res->media.focus_y = RU_MAX_FOCUS / 2;
+    if (!res->err)
+        s_store(self, j, res);
 }
 
 /*  The store actor's part: the upload becomes ready, holding its blobs,
@@ -150,6 +163,11 @@ s_finish(const ru_writer_ctx_t *ctx, void *arg)
         rec.owner.ptr = (const char *) copy.data;
         rec.description.ptr = (const char *) copy.data + rec.owner.len;
     }
+    ru_blob_t *blobs = ((ru_mediaq_t *) res->queue)->node->blobs;
+    if (!err && !res->err &&
+        (!ru_blob_has(blobs, res->media.hash) ||
+         (res->image && !ru_blob_has(blobs, res->media.thumb))))
+        err = RU_E_NOT_FOUND; /* collected since it was stored: the worker stores it again */
     if (!err && !res->err) {
         msgpack_packer pk;
         ru_mp_packer_init(&pk, &packed);
@@ -199,6 +217,11 @@ s_worker(void *arg)
             ru_log_info(S_LOG, "upload %llu of %s refused: %s", (unsigned long long) j->id,
                         j->owner, res.why);
         ru_err err = ru_writer_call(self->node->writer, s_finish, &res);
+        for (int again = 0; err == RU_E_NOT_FOUND && again < 3; again++) {
+            s_store(self, j, &res);
+            err = ru_writer_call(self->node->writer, s_finish, &res);
+        }
+        ru_image_fini(&res.img);
         if (err)
             ru_log_warn(S_LOG, "upload %llu: its record could not be written: %s",
                         (unsigned long long) j->id, ru_err_str(err));

@@ -80,8 +80,9 @@ static const s_key s_keys[] = {
     S_LONG_KEY("media", "queue_mb", media_queue_mb, 1, 65536, "256"),
     S_LONG_KEY("media", "per_user", media_per_user, 1, 10000, "8"),
     S_LONG_KEY("media", "quota_mb", media_quota_mb, 0, 1024L * 1024 * 1024, "0"),
-    S_LONG_KEY("media", "upload_hours", media_upload_hours, 1, 8760, "24"),
+    S_LONG_KEY("media", "upload_s", media_upload_s, 1, 31536000, "86400"),
     S_LONG_KEY("media", "grace_s", media_grace_s, 0, 31536000, "86400"),
+    S_LONG_KEY("media", "gc_interval_s", media_gc_interval_s, 1, 86400, "60"),
     S_LONG_KEY("media", "attachments", media_attachments, 1, RU_MAX_MEDIA, "4"),
     S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
     S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
@@ -312,6 +313,11 @@ ru_config_check(const ru_config_t *cfg)
     }
     if (!cfg->data_dir[0] || !cfg->listen[0]) {
         ru_log_err("config", "[node] data_dir and [http] listen must not be empty");
+        return RU_E_INVALID;
+    }
+    if (cfg->media_thumb_px > cfg->media_display_px) {
+        ru_log_err("config", "[media] thumb_px = %ld is larger than display_px = %ld",
+                   cfg->media_thumb_px, cfg->media_display_px);
         return RU_E_INVALID;
     }
     for (int i = 0; i < cfg->n_peers; i++) {

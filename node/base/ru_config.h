@@ -75,8 +75,9 @@ typedef struct {
     long media_queue_mb;      /* uploads waiting or in work, in MiB */
     long media_per_user;      /* uploads of one user waiting or in work */
     long media_quota_mb;      /* the site's media files, 0: up to the disk */
-    long media_upload_hours;  /* an upload record's life */
+    long media_upload_s;      /* an upload record's life */
     long media_grace_s;       /* a blob no one references is removed after it */
+    long media_gc_interval_s; /* between the collector's rounds */
     long media_attachments;   /* attachments of one status */
     /* [store] */
     long map_size_mb; /* initial map */
