@@ -149,8 +149,8 @@ s_file_part(ru_req_t *req, ru_multipart_t *mp, const ru_multipart_part_t **out)
     size_t len;
     const char *body = ru_http_req_body(req, &len);
     const ru_config_t *cfg = &req->node->cfg;
-    ru_multipart_limits_t limits = {cfg->multipart_parts, cfg->multipart_header_bytes,
-                                    cfg->multipart_header_lines};
+    ru_multipart_limits_t limits = {cfg->multipart_max_parts, cfg->multipart_max_header_bytes,
+                                    cfg->multipart_max_header_lines};
     char why[200];
     ru_err err = ru_multipart_parse(mp, ru_http_req_header(req, "Content-Type"), body, len,
                                     &limits, why, sizeof why);

@@ -48,6 +48,9 @@ typedef struct {
     long max_headers;        /* header lines of a request */
     long max_header_bytes;   /* ... and their bytes in all */
     long max_json_depth;     /* nesting of a JSON body or WebSocket message */
+    long multipart_max_parts;        /* parts of a multipart/form-data body ... */
+    long multipart_max_header_bytes; /* ... bytes of one part's header lines ... */
+    long multipart_max_header_lines; /* ... and their number (ru_multipart.h) */
     long max_connections;    /* open at once, in all ... */
     long max_connections_per_address; /* ... and from one client address */
     long http_cache_kb;      /* anonymous answers kept until the store changes (ru_cache.h) */

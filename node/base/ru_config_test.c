@@ -166,6 +166,29 @@ test_bad_lines(void **state)
     assert_int_equal(ru_config_set(&cfg, "nosection", "1", "--set"), RU_E_INVALID);
 }
 
+/*  The limits of a multipart/form-data body: defaults, values in range
+ *  taken, values out of it refused. */
+static void
+test_multipart_limits(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    ru_config_defaults(&cfg);
+    assert_int_equal(cfg.multipart_max_parts, 16);
+    assert_int_equal(cfg.multipart_max_header_bytes, 8192);
+    assert_int_equal(cfg.multipart_max_header_lines, 16);
+    assert_int_equal(s_load(&cfg, "[http]\nmultipart_max_parts = 4\n"
+                                  "multipart_max_header_bytes = 256\n"
+                                  "multipart_max_header_lines = 100\n"),
+                     RU_OK);
+    assert_int_equal(cfg.multipart_max_parts, 4);
+    assert_int_equal(cfg.multipart_max_header_bytes, 256);
+    assert_int_equal(cfg.multipart_max_header_lines, 100);
+    assert_int_equal(s_load(&cfg, "[http]\nmultipart_max_parts = 0\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[http]\nmultipart_max_header_bytes = 255\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[http]\nmultipart_max_header_lines = 101\n"), RU_E_INVALID);
+}
+
 static void
 test_checks(void **state)
 {
@@ -197,6 +220,7 @@ main(void)
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_multipart_limits),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
