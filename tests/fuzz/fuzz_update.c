@@ -11,7 +11,9 @@
  *  here independently of the decoder), must give ru_envelope_seq the seq
  *  it decodes to, and must be the canonical encoding
  *  of what it decodes to: re-encoding it gives the same bytes, up to the
- *  origin key, which is replaced by the key this target signs with.
+ *  origin key, which is replaced by the key this target signs with. The
+ *  one exception is a payload of version 2 that version 1 could hold,
+ *  which the encoder writes in version 1 (PROTOCOL.md section 10).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,19 +34,21 @@ enum {
     U_USER = 1 << 4,
     U_DISPLAY = 1 << 5,
     U_NOTE = 1 << 6,
-    U_NAME = 1 << 7
+    U_NAME = 1 << 7,
+    U_MEDIA = 1 << 8, /* version 2: spoiler, sensitive, media */
+    U_IMAGES = 1 << 9 /* version 2: avatar, header */
 };
 
 static const unsigned s_uses[RU_KIND_MAX + 1] = {
-    [RU_KIND_POST] = U_TEXT | U_VIS | U_GROUP,
-    [RU_KIND_REPLY] = U_TARGET | U_TEXT | U_VIS,
-    [RU_KIND_EDIT] = U_TARGET | U_TEXT,
+    [RU_KIND_POST] = U_TEXT | U_VIS | U_GROUP | U_MEDIA,
+    [RU_KIND_REPLY] = U_TARGET | U_TEXT | U_VIS | U_MEDIA,
+    [RU_KIND_EDIT] = U_TARGET | U_TEXT | U_MEDIA,
     [RU_KIND_DELETE] = U_TARGET,
     [RU_KIND_LIKE] = U_TARGET,
     [RU_KIND_UNLIKE] = U_TARGET,
     [RU_KIND_FOLLOW] = U_USER,
     [RU_KIND_UNFOLLOW] = U_USER,
-    [RU_KIND_PROFILE] = U_DISPLAY | U_NOTE,
+    [RU_KIND_PROFILE] = U_DISPLAY | U_NOTE | U_IMAGES,
     [RU_KIND_GROUP_CREATE] = U_NAME | U_NOTE,
     [RU_KIND_GROUP_JOIN] = U_TARGET,
     [RU_KIND_GROUP_LEAVE] = U_TARGET,
@@ -99,17 +103,69 @@ s_is_zero_ref(const ru_ref_t *r)
     return r->seq == 0 && memcmp(r->origin, s_zero, RU_KEY_BYTES) == 0;
 }
 
+/*  An attachment obeys PROTOCOL.md section 5.7. */
+static void
+s_check_media(const ru_media_t *m, const ru_envelope_t *env)
+{
+    fuzz_require(m->size >= 1 && m->size <= RU_MAX_BLOB_SIZE, "blob size");
+    fuzz_require(m->type.len >= 3 && memchr(m->type.ptr, '/', m->type.len) != NULL, "MIME type");
+    fuzz_check_inside(m->type.ptr, m->type.len, env->payload, env->payload_len, "MIME type");
+    s_check_text(m->name, 0, RU_MAX_FILE_NAME, env, "file name");
+    fuzz_require(memchr(m->name.ptr, '/', m->name.len) == NULL, "no path in a file name");
+    s_check_text(m->description, 0, RU_MAX_ALT_CHARS, env, "alt text");
+    if (!m->is_image)
+        return;
+    fuzz_require(m->type.len > 6 && memcmp(m->type.ptr, "image/", 6) == 0, "an image's type");
+    fuzz_require(m->width >= 1 && m->width <= RU_MAX_IMAGE_SIDE && m->height >= 1 &&
+                     m->height <= RU_MAX_IMAGE_SIDE && m->thumb_width >= 1 &&
+                     m->thumb_width <= RU_MAX_IMAGE_SIDE && m->thumb_height >= 1 &&
+                     m->thumb_height <= RU_MAX_IMAGE_SIDE,
+                 "image sides");
+    fuzz_require(m->thumb_size >= 1 && m->thumb_size <= RU_MAX_BLOB_SIZE, "thumbnail size");
+    fuzz_require(m->focus_x <= RU_MAX_FOCUS && m->focus_y <= RU_MAX_FOCUS, "focus");
+    s_check_text(m->blurhash, 6, RU_MAX_BLURHASH, env, "blurhash");
+}
+
+/*  The fields version 2 adds: those the kind uses obey their rules, the
+ *  others are zero. */
+static void
+s_check_v2(const ru_update_t *u, unsigned uses, const ru_envelope_t *env)
+{
+    if (uses & U_MEDIA)
+        s_check_text(u->spoiler, 0, RU_MAX_SPOILER_CHARS, env, "content warning");
+    else
+        fuzz_require(s_is_zero_str(u->spoiler), "no content warning is empty");
+    fuzz_require(u->sensitive == 0 || ((uses & U_MEDIA) && u->sensitive == 1), "sensitive");
+    fuzz_require(u->n_media <= ((uses & U_MEDIA) ? RU_MAX_MEDIA : 0), "attachments");
+    for (uint32_t i = 0; i < u->n_media; i++)
+        s_check_media(&u->media[i], env);
+    fuzz_require((uses & U_IMAGES) || (!u->has_avatar && !u->has_header), "avatar, header");
+    if (u->has_avatar)
+        fuzz_require(u->avatar.is_image, "an avatar is an image");
+    if (u->has_avatar)
+        s_check_media(&u->avatar, env);
+    if (u->has_header)
+        fuzz_require(u->header.is_image, "a header is an image");
+    if (u->has_header)
+        s_check_media(&u->header, env);
+    fuzz_require(u->version == 2 || (!u->spoiler.len && !u->sensitive && !u->n_media &&
+                                     !u->has_avatar && !u->has_header),
+                 "version 1 has no field of version 2");
+}
+
 /*  Each field the kind uses obeys its rule; each other field is zero. */
 static void
 s_check_body(const ru_update_t *u, const ru_envelope_t *env)
 {
     unsigned uses = s_uses[u->kind];
+    s_check_v2(u, uses, env);
     if (uses & U_TARGET)
         fuzz_require(u->target.seq >= 1, "target seq >= 1");
     else
         fuzz_require(s_is_zero_ref(&u->target), "unused target is zero");
-    if (uses & U_TEXT)
-        s_check_text(u->text, 1, RU_MAX_TEXT_CHARS, env, "text: 1..5000 chars of UTF-8");
+    if (uses & U_TEXT) /* empty beside attachments */
+        s_check_text(u->text, u->n_media ? 0 : 1, RU_MAX_TEXT_CHARS, env,
+                     "text: 1..5000 chars of UTF-8");
     else
         fuzz_require(s_is_zero_str(u->text), "unused text is empty");
     fuzz_require((unsigned) u->visibility <= ((uses & U_VIS) ? RU_VIS_MAX : 0), "visibility");
@@ -146,6 +202,8 @@ s_check_update(const ru_update_t *u, const ru_envelope_t *env)
     fuzz_require(ru_clock_get(&u->clock, u->origin) == 0, "the origin is not in its own delta");
     fuzz_require(memcmp(u->origin, env->payload + 4, RU_KEY_BYTES) == 0,
                  "origin at bytes 4..35 of the payload");
+    fuzz_require(u->version == env->payload[1] && u->version >= 1 && u->version <= 2,
+                 "the version is byte 1 of the payload");
     s_check_name(u->author, env, "author name");
     fuzz_require(u->kind >= 1 && u->kind <= RU_KIND_MAX && ru_kind_name(u->kind) != NULL,
                  "known kind");
@@ -189,6 +247,11 @@ s_check_reencode(ru_update_t *u, const ru_envelope_t *env)
     fuzz_require(ru_update_encode(u, key, &out) == RU_OK, "a decoded update encodes");
     fuzz_require(ru_envelope_parse(out.data, out.len, &again) == RU_OK, "the encoding parses");
     fuzz_require(ru_envelope_verify(&again) == RU_OK, "the encoding verifies");
+    fuzz_require(again.payload[1] <= env->payload[1], "the encoder writes the least version");
+    if (again.payload[1] < env->payload[1]) { /* a version 2 payload version 1 holds */
+        ru_buf_fini(&out);
+        return;
+    }
     fuzz_require(again.payload_len == env->payload_len &&
                      memcmp(again.payload, env->payload, 4) == 0 &&
                      memcmp(again.payload + 4 + RU_KEY_BYTES, env->payload + 4 + RU_KEY_BYTES,

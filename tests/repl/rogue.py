@@ -13,6 +13,10 @@ What is here:
 - payload(), envelope(), the message builders and split_message(): the byte
   formats of sections 5, 6 and 8. Envelopes are always spliced into
   messages as the exact bytes received or made, never re-encoded.
+  Payloads are of version 1 unless asked for version 2, whose fields a
+  body then ends with (section 5.3); descriptor() and image() make the
+  attachment descriptors of section 5.7. Signatures and their checks take
+  the domain of the payload's version, its byte 1 (section 4).
 - Chain: an origin's log (seq, prev hash); draft() makes the next update
   without taking it into the log, so that an update the node must refuse
   does not use up a seq, and commit() takes a good one in.
@@ -43,7 +47,9 @@ import nacl.exceptions
 import nacl.signing
 import zmq
 
-DOMAIN = b"ruche/update/v1\n"
+# Section 4: the signature domain of each payload version. Messages are
+# of version 1 (section 10).
+DOMAINS = {1: b"ruche/update/v1\n", 2: b"ruche/update/v2\n"}
 VERSION = 1
 MAX_PAYLOAD = 65536
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
@@ -122,17 +128,41 @@ class Identity:
             self.seed + self.public)
 
     def sign(self, payload):
-        """The 64-byte signature of payload, with the domain prefix."""
-        return self.signer.sign(DOMAIN + payload).signature
+        """The 64-byte signature of payload, with the domain prefix of its
+        version (byte 1; version 1's for bytes of no known version)."""
+        return self.signer.sign(_domain(payload) + payload).signature
+
+
+def _domain(payload):
+    return DOMAINS.get(payload[1] if len(payload) > 1 else 1, DOMAINS[1])
 
 
 # ---------------------------------------------------------------------
 # Updates and messages
 
 
-def payload(origin, seq, prev, clock, hlc, author, kind, body):
-    """The payload bytes of section 5.1; kind is a name of KINDS."""
-    return _pack([VERSION, origin, seq, prev, _clock(clock), hlc, author, KINDS[kind], body])
+def payload(origin, seq, prev, clock, hlc, author, kind, body, version=1):
+    """The payload bytes of section 5.1; kind is a name of KINDS, body the
+    list of its fields in version (section 5.3)."""
+    return _pack([version, origin, seq, prev, _clock(clock), hlc, author, KINDS[kind], body])
+
+
+def blob_id(data):
+    """(hash, size) of a blob's bytes, as its descriptor names it."""
+    return update_hash(data), len(data)
+
+
+def image(width, height, thumb, thumb_size, thumb_width, thumb_height, blurhash,
+          focus_x=100, focus_y=100):
+    """The image fields of a descriptor (section 5.7); thumb is a hash."""
+    return [width, height, thumb, thumb_size, thumb_width, thumb_height, blurhash, focus_x,
+            focus_y]
+
+
+def descriptor(hash_, size, mime_type, name="", description="", image_fields=None):
+    """An attachment's descriptor (section 5.7): a file, or an image with
+    image_fields."""
+    return [hash_, size, mime_type, name, description, image_fields]
 
 
 def envelope(payload_bytes, signature):
@@ -205,7 +235,8 @@ def open_envelope(env):
     out = dict(zip(names, fields))
     out.update(payload=payload_bytes, signature=signature)
     try:
-        nacl.signing.VerifyKey(payload_bytes[4:36]).verify(DOMAIN + payload_bytes, signature)
+        nacl.signing.VerifyKey(payload_bytes[4:36]).verify(_domain(payload_bytes) + payload_bytes,
+                                                           signature)
         out["verified"] = True
     except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
         out["verified"] = False
@@ -230,18 +261,24 @@ class Chain:
             return len(self.envelopes)
 
     def draft(self, kind, body, *, seq=None, prev=None, hlc=None, clock=None, author=None,
-              signer=None):
+              signer=None, version=1):
         """(payload, envelope) of an update; by default the next one of
         this chain, signed by its identity. Not taken into the log."""
         with self.lock:
             seq = len(self.envelopes) + 1 if seq is None else seq
             prev = self.prev if prev is None else prev
         data = payload(self.identity.public, seq, prev, clock or {},
-                       hlc_now() if hlc is None else hlc, author or self.author, kind, body)
+                       hlc_now() if hlc is None else hlc, author or self.author, kind, body,
+                       version)
         return data, envelope(data, (signer or self.identity).sign(data))
 
-    def post(self, text, **kw):
-        """A public post outside any group: (payload, envelope)."""
+    def post(self, text, *, spoiler="", sensitive=0, media=(), **kw):
+        """A public post outside any group: (payload, envelope); of version
+        2 when it has a content warning, the flag or attachments (a list
+        of descriptor()), as a node writes it (section 10)."""
+        if spoiler or sensitive or media:
+            return self.draft("post", [text, 0, None, spoiler, sensitive, list(media)],
+                              version=2, **kw)
         return self.draft("post", [text, 0, None], **kw)
 
     def commit(self, env):

@@ -4,7 +4,8 @@
 Two nodes, paris and nozay, are peered with each other and with "rogue", a
 protocol peer written from proto/PROTOCOL.md (rogue.py) that runs in this
 process with its own Ed25519 key. rogue is first checked against the
-frozen test vectors, so that what it sends is what it means to send.
+frozen test vectors (a post of version 1 and one of version 2 with an
+image), so that what it sends is what it means to send.
 
 1. Strangers: a key in no node's configuration, and a socket without
    CURVE at all, try the sync socket (hello) and the PUB socket (SUB) of
@@ -70,6 +71,19 @@ def check_rogue(c):
     c.check("rogue: %s byte for byte" % u["name"],
             (p.hex(), env.hex(), rg.update_hash(p).hex())
             == (u["payload"], u["envelope"], u["hash"]))
+    u = next(u for u in v["updates"] if u["name"] == "paris-15-post-image")
+    f, b = u["fields"], u["fields"]["body"]
+    media = [rg.descriptor(bytes.fromhex(d["hash"]), d["size"], d["type"], d["name"],
+                           d["description"], d["image"] and rg.image(
+                               **dict(d["image"], thumb=bytes.fromhex(d["image"]["thumb"]))))
+             for d in b["media"]]
+    p, env = rg.Chain(keys[u["key"]], f["author"]).post(
+        b["text"], spoiler=b["spoiler"], sensitive=b["sensitive"], media=media, seq=f["seq"],
+        prev=bytes.fromhex(f["prev"]), hlc=f["hlc"],
+        clock={bytes.fromhex(o): n for o, n in f["clock"]})
+    c.check("rogue: %s, of version 2, byte for byte and verified" % u["name"],
+            (p.hex(), env.hex()) == (u["payload"], u["envelope"])
+            and rg.open_envelope(env)["verified"])
     same = []
     for m in v["messages"]:
         data = bytes.fromhex(m["bytes"])

@@ -6,8 +6,9 @@ written from proto/PROTOCOL.md alone, held to the frozen test vectors.
 
 It shares no code with the C implementation: MessagePack comes from
 Debian's python3-msgpack, Ed25519 from python3-nacl, BLAKE2b from hashlib,
-and the strict decoding rules (sections 2.3, 3, 7 and 8.3 of the spec) are
-written out here. For every vector it rebuilds the bytes from the fields,
+and the strict decoding rules (sections 2.3, 3, 5.7, 7 and 8.3 of the
+spec) are written out here, for payloads of both versions: version 2's
+bodies, attachment descriptors and signature domain included. For every vector it rebuilds the bytes from the fields,
 checks signatures and hashes, decodes the bytes back, and checks that every
 invalid case is refused with the error the vector names. For every sequence
 it runs a receiving node of its own (section 7.1: trust, duplicates,
@@ -26,7 +27,9 @@ import msgpack
 import nacl.exceptions
 import nacl.signing
 
-DOMAIN = b"ruche/update/v1\n"
+# Section 4: the signature domain of each payload version; section 10:
+# messages are of version 1.
+DOMAINS = {1: b"ruche/update/v1\n", 2: b"ruche/update/v2\n"}
 VERSION = 1
 # Section 4: the order of the Ed25519 group.
 ORDER_L = 2**252 + 27742317777372353535851937790883648493
@@ -36,6 +39,11 @@ MAX_CLOCK = 1024
 MAX_TEXT_CHARS, MAX_TEXT_BYTES = 5000, 20000
 MAX_NAME = 64
 MAX_DISPLAY_CHARS, MAX_NOTE_CHARS = 100, 1000
+MAX_SPOILER_CHARS = 500
+MAX_MEDIA = 8
+MAX_MEDIA_TYPE, MAX_FILE_NAME, MAX_ALT_CHARS, MAX_BLURHASH = 127, 255, 1500, 166
+MAX_BLOB_SIZE = 2**40 - 1
+MAX_SIDE, MAX_FOCUS = 65535, 200
 MAX_BATCH = 256
 MAX_CREDIT = 64
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
@@ -59,6 +67,18 @@ KINDS = {
     13: ("resolve", ["origin", "seq", "hash"]),
 }
 KIND_NUMBERS = {name: num for num, (name, _) in KINDS.items()}
+# Section 5.3: the fields version 2 adds at the end of four kinds' bodies.
+V2_FIELDS = {
+    1: ["spoiler", "sensitive", "media"],
+    2: ["spoiler", "sensitive", "media"],
+    3: ["spoiler", "sensitive", "media"],
+    9: ["avatar", "header"],
+}
+
+
+def body_fields(version, kind):
+    """The body of kind in a payload of version, in wire order."""
+    return KINDS[kind][1] + (V2_FIELDS.get(kind, []) if version == 2 else [])
 
 # Section 8.1: message type number -> (name, fields in order).
 MESSAGES = {
@@ -233,6 +253,97 @@ def key_to_text(key):
 
 
 # ---------------------------------------------------------------------------
+# Section 5.7: attachment descriptors (version 2)
+
+IMAGE_FIELDS = ["width", "height", "thumb", "thumb_size", "thumb_width", "thumb_height",
+                "blurhash", "focus_x", "focus_y"]
+MIME = re.compile(rb"[a-z0-9][a-z0-9+.-]*/[a-z0-9][a-z0-9+.-]*")
+BLURHASH = re.compile(rb"[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{6,}")
+
+
+def read_u32(r):
+    """A uint of at most 2^32 - 1, whose own range is checked later."""
+    value = r.uint()
+    if value >= 2**32:
+        raise Refused("range")
+    return value
+
+
+def read_descriptor(r):
+    """One descriptor with its read-time checks: a dict, strs as bytes."""
+    r.array_of(6)
+    d = {"hash": r.key(), "size": r.uint(), "type": r.blob("str", MAX_MEDIA_TYPE),
+         "name": r.blob("str", MAX_FILE_NAME), "description": r.blob("str", 4 * MAX_ALT_CHARS)}
+    if r.take_nil():
+        d["image"] = None
+        return d
+    r.array_of(len(IMAGE_FIELDS))
+    image = {}
+    for field in IMAGE_FIELDS:
+        if field == "thumb":
+            image[field] = r.key()
+        elif field == "thumb_size":
+            image[field] = r.uint()
+        elif field == "blurhash":
+            image[field] = r.blob("str", MAX_BLURHASH)
+        else:
+            image[field] = read_u32(r)
+    d["image"] = image
+    return d
+
+
+def read_media(r):
+    n = r.count("array")
+    if n > MAX_MEDIA:
+        raise Refused("too_many")
+    return [read_descriptor(r) for _ in range(n)]
+
+
+def check_descriptor(d, must_be_image=False):
+    """The checks of section 5.7, in their order."""
+    image = d["image"]
+    if not 1 <= d["size"] <= MAX_BLOB_SIZE or (must_be_image and image is None):
+        raise Refused("range")
+    if not MIME.fullmatch(d["type"]):
+        raise Refused("range")
+    code_points(d["name"])
+    if re.search(rb"[\x00-\x1f\x7f/\\]", d["name"]) or d["name"] in (b".", b".."):
+        raise Refused("name")
+    check_text(d["description"], 0, MAX_ALT_CHARS)
+    if image is None:
+        return
+    if not d["type"].startswith(b"image/"):
+        raise Refused("range")
+    sides = [image[k] for k in ("width", "height", "thumb_width", "thumb_height")]
+    if not all(1 <= side <= MAX_SIDE for side in sides):
+        raise Refused("range")
+    if not 1 <= image["thumb_size"] <= MAX_BLOB_SIZE or \
+            max(image["focus_x"], image["focus_y"]) > MAX_FOCUS:
+        raise Refused("range")
+    if not BLURHASH.fullmatch(image["blurhash"]):
+        raise Refused("range")
+
+
+def descriptor_to_json(d):
+    out = {k: (v.hex() if k == "hash" else v.decode("utf-8") if isinstance(v, bytes) else v)
+           for k, v in d.items() if k != "image"}
+    image = d["image"]
+    out["image"] = None if image is None else {
+        k: (v.hex() if k == "thumb" else v.decode("ascii") if k == "blurhash" else v)
+        for k, v in image.items()}
+    return out
+
+
+def descriptor_to_wire(j):
+    members(j, ["hash", "size", "type", "name", "description", "image"])
+    image = j["image"]
+    if image is not None:
+        members(image, IMAGE_FIELDS)
+        image = [bytes.fromhex(image[k]) if k == "thumb" else image[k] for k in IMAGE_FIELDS]
+    return [bytes.fromhex(j["hash"]), j["size"], j["type"], j["name"], j["description"], image]
+
+
+# ---------------------------------------------------------------------------
 # Sections 4 to 7: updates
 
 def clock_to_wire(entries):
@@ -244,11 +355,28 @@ def ref_to_wire(ref):
     return [bytes.fromhex(ref["origin"]), ref["seq"]]
 
 
-def body_to_wire(kind, body):
+def body_version(kind, body):
+    """The payload version of a JSON body: 2 when it holds the fields
+    version 2 adds to its kind (section 15), which the least version
+    (section 10) allows only when one of them is set."""
+    extra = V2_FIELDS.get(kind, [])
+    if not extra or not all(field in body for field in extra):
+        return 1
+    expect(body.get("spoiler") or body.get("sensitive") or body.get("media") or
+           body.get("avatar") is not None or body.get("header") is not None,
+           "a body of version 2 sets a field of version 2")
+    return 2
+
+
+def body_to_wire(version, kind, body):
     out = []
-    for field in KINDS[kind][1]:
+    for field in body_fields(version, kind):
         value = body[field]
-        if field in ("target",):
+        if field == "media":
+            out.append([descriptor_to_wire(d) for d in value])
+        elif field in ("avatar", "header"):
+            out.append(None if value is None else descriptor_to_wire(value))
+        elif field in ("target",):
             out.append(ref_to_wire(value))
         elif field == "group":
             out.append(None if value is None else ref_to_wire(value))
@@ -258,15 +386,16 @@ def body_to_wire(kind, body):
             out.append(bytes.fromhex(value))
         else:
             out.append(value)
-    if sorted(body) != sorted(KINDS[kind][1]):
+    if sorted(body) != sorted(body_fields(version, kind)):
         raise KeyError("body members of %s" % KINDS[kind][0])
     return out
 
 
 def encode_payload(fields):
     kind = KIND_NUMBERS[fields["kind"]]
+    version = body_version(kind, fields["body"])
     return msgpack.packb([
-        VERSION,
+        version,
         bytes.fromhex(fields["origin"]),
         fields["seq"],
         bytes.fromhex(fields["prev"]),
@@ -274,7 +403,7 @@ def encode_payload(fields):
         fields["hlc"],
         fields["author"],
         kind,
-        body_to_wire(kind, fields["body"]),
+        body_to_wire(version, kind, fields["body"]),
     ], use_bin_type=True)
 
 
@@ -287,7 +416,7 @@ def read_envelope(r):
         raise Refused("truncated")
     if not 0x90 <= payload[0] <= 0x9F or payload[1] > 0x7F:
         raise Refused("type")
-    if payload[1] != VERSION:
+    if payload[1] not in DOMAINS:
         raise Refused("version")
     if payload[0] != 0x99:
         raise Refused("type")
@@ -299,11 +428,11 @@ def read_envelope(r):
 
 
 def verify(payload, signature):
-    """Stage 2 of section 7."""
+    """Stage 2 of section 7, under the domain of the version in byte 1."""
     if int.from_bytes(signature[32:], "little") >= ORDER_L:
         raise Refused("signature")
     try:
-        nacl.signing.VerifyKey(payload[4:36]).verify(DOMAIN + payload, signature)
+        nacl.signing.VerifyKey(payload[4:36]).verify(DOMAINS[payload[1]] + payload, signature)
     except (nacl.exceptions.CryptoError, ValueError):
         raise Refused("signature") from None
 
@@ -333,7 +462,7 @@ def read_ref(r):
 
 # Step 17 of section 7: the byte limits of the str fields of a body.
 STR_LIMITS = {"text": MAX_TEXT_BYTES, "display_name": 4 * MAX_DISPLAY_CHARS,
-              "note": 4 * MAX_NOTE_CHARS, "name": MAX_NAME}
+              "note": 4 * MAX_NOTE_CHARS, "name": MAX_NAME, "spoiler": 4 * MAX_SPOILER_CHARS}
 
 
 def read_field(r, field):
@@ -355,18 +484,34 @@ def read_field(r, field):
         return r.key().hex()
     if field == "seq":
         return r.uint()
+    if field == "sensitive":
+        value = r.uint()
+        if value > 1:
+            raise Refused("range")
+        return value
+    if field == "media":
+        return read_media(r)
+    if field in ("avatar", "header"):
+        return None if r.take_nil() else read_descriptor(r)
     return r.blob("str", STR_LIMITS[field])
 
 
-def check_field(field, value, origin, seq):
-    """Step 23 of section 7."""
+def check_field(field, value, origin, seq, body):
+    """Step 24 of section 7; body: the whole body, as read."""
     if field in ("target", "group"):
         if value is not None and value["seq"] < 1:
             raise Refused("range")
         if value is not None and value["origin"] == origin.hex() and value["seq"] >= seq:
             raise Refused("range")
-    elif field == "text":
-        check_text(value, 1, MAX_TEXT_CHARS)
+    elif field == "text":  # version 2: may be empty beside attachments
+        check_text(value, 0 if body.get("media") else 1, MAX_TEXT_CHARS)
+    elif field == "spoiler":
+        check_text(value, 0, MAX_SPOILER_CHARS)
+    elif field == "media":
+        for d in value:
+            check_descriptor(d)
+    elif field in ("avatar", "header") and value is not None:
+        check_descriptor(value, must_be_image=True)
     elif field == "user":
         check_name(value["name"])
     elif field == "display_name":
@@ -381,7 +526,11 @@ def check_field(field, value, origin, seq):
         raise Refused("range")
 
 
-def field_to_json(value):
+def field_to_json(field, value):
+    if field == "media":
+        return [descriptor_to_json(d) for d in value]
+    if field in ("avatar", "header"):
+        return None if value is None else descriptor_to_json(value)
     if isinstance(value, bytes):
         return value.decode("utf-8")
     if isinstance(value, dict) and "home" in value:
@@ -393,7 +542,8 @@ def decode_payload(payload):
     """Stages 3 and 4 of section 7: the fields, in the vectors' JSON shape."""
     r = Reader(payload)
     r.array_of(9)
-    if r.uint() != VERSION:
+    version = r.uint()
+    if version not in DOMAINS:
         raise Refused("version")
     origin, seq, prev = r.key(), r.uint(), r.key()
     clock, hlc = read_clock(r), r.uint()
@@ -401,7 +551,7 @@ def decode_payload(payload):
     kind = r.uint()
     if kind not in KINDS:
         raise Refused("kind")
-    names = KINDS[kind][1]
+    names = body_fields(version, kind)
     r.array_of(len(names))
     body = [(field, read_field(r, field)) for field in names]
     r.end()
@@ -413,10 +563,10 @@ def decode_payload(payload):
         raise Refused("range")
     check_name(author)
     for field, value in body:
-        check_field(field, value, origin, seq)
+        check_field(field, value, origin, seq, dict(body))
     return {"origin": origin.hex(), "seq": seq, "prev": prev.hex(), "clock": clock,
             "hlc": hlc, "author": author.decode(), "kind": KINDS[kind][0],
-            "body": {field: field_to_json(value) for field, value in body}}
+            "body": {field: field_to_json(field, value) for field, value in body}}
 
 
 def open_update(data):
@@ -665,7 +815,7 @@ def check_update(u, seeds, chains):
     expect(bytes(signer.verify_key).hex() == fields["origin"], "origin is the key")
     payload = encode_payload(fields)
     expect(payload.hex() == u["payload"], "payload")
-    signature = signer.sign(DOMAIN + payload).signature
+    signature = signer.sign(DOMAINS[payload[1]] + payload).signature
     expect(signature.hex() == u["signature"], "signature")
     verify(payload, signature)
     envelope = msgpack.packb([payload, signature], use_bin_type=True)
@@ -719,11 +869,14 @@ def check_invalid(v):
 
 
 def check_file(doc):
-    members(doc, ["version", "domain", "keys", "updates", "messages", "invalid", "variants",
-                  "sequences"])
-    expect(doc["version"] == VERSION and doc["domain"] == DOMAIN.decode(), "version, domain")
+    members(doc, ["version", "domain", "domain_v2", "keys", "updates", "messages", "invalid",
+                  "variants", "sequences"])
+    expect(doc["version"] == VERSION and doc["domain"] == DOMAINS[1].decode() and
+           doc["domain_v2"] == DOMAINS[2].decode(), "version, domains")
     kinds = {u["fields"]["kind"] for u in doc["updates"]}
     expect(kinds == set(KIND_NUMBERS), "every kind: missing %s" % (set(KIND_NUMBERS) - kinds))
+    kinds_v2 = {u["fields"]["kind"] for u in doc["updates"] if u["payload"][2:4] == "02"}
+    expect(kinds_v2 == {KINDS[k][0] for k in V2_FIELDS}, "every kind version 2 changes, in it")
     types = {m["type"] for m in doc["messages"]}
     expect(types == set(MESSAGE_NUMBERS), "every message type")
     expect(len(doc["invalid"]) >= 20, "at least 20 invalid cases")

@@ -13,10 +13,15 @@
  *
  *  Valid updates are made by ru_update_encode from the rows of s_updates: one
  *  chain per origin, with prev hashes and clock deltas as a node would make
- *  them. Invalid updates are made by hand, because the encoder refuses to
- *  make them: payload bytes are spelled as hex templates, one part of a
- *  valid payload replaced at a time, and signed with ru_key_sign so they
- *  get past the signature check and fail where they are meant to fail.
+ *  them. The encoder chooses each payload's version (the least that holds
+ *  the row); the rows of version 2, which set a content warning,
+ *  attachments, an avatar or a header, come after all those of version 1,
+ *  so that adding them changed no vector of version 1. Invalid updates are
+ *  made by hand, because the encoder refuses to make them: payload bytes
+ *  are spelled as hex templates, one part of a valid payload of version 1
+ *  or 2 replaced at a time, and signed with ru_key_sign under the domain
+ *  of that version so they get past the signature check and fail where
+ *  they are meant to fail.
  *
  *  Every vector is run through the C decoders before it is written: valid
  *  ones must decode, invalid ones must fail with the very error named in
@@ -104,8 +109,9 @@ s_clock(const s_ctx_t *ctx, const s_entry_t *entries, size_t max, ru_clock_t *cl
 
 /*  ---------------------------------------------------------------------
  *  Hex templates: pairs of hex digits, spaces ignored, and in braces
- *  {paris} (a public key by name), {zero} (32 zero bytes) or {HH*N} (the
- *  byte HH, N times).
+ *  {paris} (a public key by name), {zero} (32 zero bytes), {HH*N} (the
+ *  byte HH, N times) or {'text'} (text as a str in its shortest form;
+ *  text holds no '}').
  */
 
 static int
@@ -126,6 +132,13 @@ s_token(const s_ctx_t *ctx, const char *tok, size_t n, ru_buf_t *out)
         uint8_t b = (uint8_t) (s_hexval(tok[0]) << 4 | s_hexval(tok[1]));
         for (unsigned long k = strtoul(tok + 3, NULL, 10); k > 0; k--)
             ru_buf_append(out, &b, 1);
+        return;
+    }
+    if (n >= 2 && tok[0] == '\'' && tok[n - 1] == '\'') {
+        msgpack_packer pk;
+        ru_mp_packer_init(&pk, out);
+        msgpack_pack_str(&pk, n - 2);
+        msgpack_pack_str_body(&pk, tok + 1, n - 2);
         return;
     }
     if (n == 4 && memcmp(tok, "zero", 4) == 0) {
@@ -165,7 +178,70 @@ s_expand(const s_ctx_t *ctx, const char *t, ru_buf_t *out)
  *  Valid updates
  */
 
-/*  One update of s_updates; fields a kind does not use stay zero. */
+/*  An attachment's descriptor (PROTOCOL.md section 5.7). The blobs are
+ *  made up: their hashes are 32 times one byte, which no blob has. */
+typedef struct {
+    uint8_t hash;
+    uint64_t size;
+    const char *type, *name, *description;
+    int is_image; /* then the fields below */
+    uint32_t width, height;
+    uint8_t thumb;
+    uint64_t thumb_size;
+    uint32_t thumb_width, thumb_height;
+    const char *blurhash;
+    uint32_t focus_x, focus_y;
+} s_media_row_t;
+
+/*  A photo with its alt text (paris-15) and what an edit puts in its
+ *  place (paris-16): a smaller photo, and a panorama at the limits (the
+ *  widest image, a 6-character blurhash, a focus in a corner). */
+static const s_media_row_t s_photo[] = {
+    {0x11, 2483765, "image/jpeg", "quai.jpg", "The Paris office at dusk, seen from the quay.", 1,
+     4032, 3024, 0x12, 28614, 400, 300, "KJG[m^xu00M{~qj[ofWBay", 100, 100},
+};
+static const s_media_row_t s_photos_edited[] = {
+    {0x13, 1835008, "image/png", "quai-soir.png", "The same quay, later in the evening.", 1, 1920,
+     1080, 0x14, 41002, 400, 225, "L8Ci]y%2_N%2?bj[Rjof9Fxu-;WB", 150, 60},
+    {0x15, 9000000, "image/webp", "panorama.webp", "", 1, RU_MAX_IMAGE_SIDE, 4096, 0x16, 1, 400, 25,
+     "00Gb%N", RU_MAX_FOCUS, 0},
+};
+/*  A file: served as a download, no image fields (nozay-4). */
+static const s_media_row_t s_report[] = {
+    {0x21, 482113, "application/pdf", "Rapport Q4 \xe2\x80\x93 Nozay.pdf",
+     "Quarterly report of the Nozay site, 12 pages.", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+};
+/*  A profile's avatar and header (paris-17). */
+static const s_media_row_t s_avatar[] = {
+    {0x31, 48213, "image/png", "alice.png", "Alice, smiling, in front of a whiteboard.", 1, 512,
+     512, 0x32, 9120, 128, 128, "KKH2HP~q-;xu9FRjRjof", 100, 100},
+};
+static const s_media_row_t s_header[] = {
+    {0x33, 356002, "image/jpeg", "", "", 1, 1500, 500, 0x34, 20480, 600, 200,
+     "LHF~gc?b4nIU~qofRjWB00Rj%MWB", 100, 40},
+};
+/*  The most attachments a post may have, none of them shown inline
+ *  (murray-hill-3): MIME types with "+-.", the largest blob, the smallest,
+ *  an empty name, a name that starts with a dot, an image type without
+ *  image fields. */
+static const s_media_row_t s_eight_files[] = {
+    {0x41, 1, "text/plain", "", "", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+    {0x42, 18211, "application/vnd.oasis.opendocument.text", "notes.odt", "Meeting notes.", 0, 0, 0,
+     0, 0, 0, 0, NULL, 0, 0},
+    {0x43, 3071, "image/svg+xml", "logo.svg", "The ruche logo.", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+    {0x44, RU_MAX_BLOB_SIZE, "video/mp4", "all-hands.mp4", "Recording of the all-hands meeting.", 0,
+     0, 0, 0, 0, 0, 0, NULL, 0, 0},
+    {0x45, 70000, "application/x-7z-compressed", "logs.7z", "", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+    {0x46, 4194304, "audio/mpeg", "interview.mp3", "", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+    {0x47, 255, "application/octet-stream", ".profile", "", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+    {0x48, 65536, "image/png", "screenshot.png", "", 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0},
+};
+
+#define S_MEDIA(rows) (rows), (sizeof(rows) / sizeof((rows)[0]))
+
+/*  One update of s_updates; fields a kind does not use stay zero. Rows
+ *  with a version 2 field (spoiler, sensitive, media, avatar, header) are
+ *  encoded as version 2, and come after those of version 1. */
 typedef struct {
     const char *name;
     const char *author;
@@ -182,6 +258,11 @@ typedef struct {
     ru_kind kind;
     ru_visibility visibility;
     int in_group;
+    const char *spoiler;
+    int sensitive;
+    const s_media_row_t *media;
+    size_t n_media;
+    const s_media_row_t *avatar, *header;
 } s_update_row_t;
 
 #define S_NOZAY_1                                                                                  \
@@ -349,14 +430,114 @@ static const s_update_row_t s_updates[] = {
      .kind = RU_KIND_RESOLVE,
      .fork = {K_PARIS, 1},
      .kept = "paris-1-post"},
+    {.name = "paris-15-post-image",
+     .key = K_PARIS,
+     .seq = 15,
+     .clock = {{K_NOZAY, 3}, {K_MURRAY, 2}},
+     .hlc = S_HLC(5200, 0),
+     .author = "alice",
+     .kind = RU_KIND_POST,
+     .text = "Le bureau de Paris, vu du quai.",
+     .spoiler = "Photo of the new office",
+     .sensitive = 1,
+     .media = S_MEDIA(s_photo)},
+    {.name = "nozay-4-reply-file-no-text",
+     .key = K_NOZAY,
+     .seq = 4,
+     .clock = {{K_PARIS, 15}},
+     .hlc = S_HLC(5300, 0),
+     .author = "bob",
+     .kind = RU_KIND_REPLY,
+     .target = {K_PARIS, 15},
+     .text = "",
+     .media = S_MEDIA(s_report)},
+    {.name = "paris-16-edit-media",
+     .key = K_PARIS,
+     .seq = 16,
+     .clock = {{K_NOZAY, 4}},
+     .hlc = S_HLC(5400, 0),
+     .author = "alice",
+     .kind = RU_KIND_EDIT,
+     .target = {K_PARIS, 15},
+     .text = "Le bureau de Paris, vu du quai, et le quai.",
+     .media = S_MEDIA(s_photos_edited)},
+    {.name = "paris-17-profile-avatar-header",
+     .key = K_PARIS,
+     .seq = 17,
+     .hlc = S_HLC(5500, 0),
+     .author = "alice",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "Alice Martin",
+     .note = "Ing\xc3\xa9nieure r\xc3\xa9seau \xc3\xa0 Paris. " S_BEE,
+     .avatar = s_avatar,
+     .header = s_header},
+    {.name = "murray-hill-3-post-eight-files",
+     .key = K_MURRAY,
+     .seq = 3,
+     .clock = {{K_PARIS, 17}, {K_NOZAY, 4}},
+     .hlc = S_HLC(5600, 0),
+     .author = "dave",
+     .kind = RU_KIND_POST,
+     .text = "",
+     .visibility = RU_VIS_UNLISTED,
+     .media = S_MEDIA(s_eight_files)},
 };
 
 #define S_N_UPDATES (sizeof s_updates / sizeof s_updates[0])
+
+/*  The row of s_updates called name. */
+static size_t
+s_row_of(const char *name)
+{
+    for (size_t i = 0; i < S_N_UPDATES; i++)
+        if (strcmp(s_updates[i].name, name) == 0)
+            return i;
+    s_die("no update row of that name");
+    return 0;
+}
 
 static ru_str_t
 s_str(const char *s)
 {
     return (ru_str_t){s, s ? (uint32_t) strlen(s) : 0};
+}
+
+static void
+s_fill_media(const s_media_row_t *row, ru_media_t *m)
+{
+    memset(m, 0, sizeof *m);
+    memset(m->hash, row->hash, RU_HASH_BYTES);
+    m->size = row->size;
+    m->type = s_str(row->type);
+    m->name = s_str(row->name);
+    m->description = s_str(row->description);
+    m->is_image = row->is_image;
+    m->width = row->width;
+    m->height = row->height;
+    memset(m->thumb, row->thumb, RU_HASH_BYTES);
+    m->thumb_size = row->thumb_size;
+    m->thumb_width = row->thumb_width;
+    m->thumb_height = row->thumb_height;
+    m->blurhash = s_str(row->blurhash);
+    m->focus_x = row->focus_x;
+    m->focus_y = row->focus_y;
+}
+
+/*  The version 2 fields of u from row. */
+static void
+s_fill_v2(const s_update_row_t *row, ru_update_t *u)
+{
+    u->spoiler = s_str(row->spoiler);
+    u->sensitive = row->sensitive;
+    u->n_media = (uint32_t) row->n_media;
+    for (size_t i = 0; i < row->n_media && i < RU_MAX_MEDIA; i++)
+        s_fill_media(&row->media[i], &u->media[i]);
+    u->has_avatar = row->avatar != NULL;
+    if (row->avatar)
+        s_fill_media(row->avatar, &u->avatar);
+    u->has_header = row->header != NULL;
+    if (row->header)
+        s_fill_media(row->header, &u->header);
 }
 
 /*  Fills u from row, with prev. */
@@ -382,6 +563,7 @@ s_fill(const s_ctx_t *ctx, const s_update_row_t *row, const uint8_t *prev, ru_up
     u->name = s_str(row->group_name);
     memcpy(u->fork.origin, s_pub(ctx, row->fork.key), RU_KEY_BYTES);
     u->fork.seq = row->fork.seq;
+    s_fill_v2(row, u);
     for (size_t i = 0; row->kept && i < S_N_UPDATES; i++)
         if (strcmp(s_updates[i].name, row->kept) == 0) {
             ru_envelope_t env;
@@ -659,12 +841,24 @@ s_clock_descending(const s_ctx_t *ctx, ru_buf_t *out)
     s_expand(ctx, "01", out);
 }
 
-static const struct {
+typedef struct {
     const char *name;
     const char *error;
     s_patch_t patch[2];
-} s_bad_payloads[] = {
-    {"payload-version-2", "version", {{P_VERSION, "02", NULL}}},
+} s_bad_payload_t;
+
+/*  Parts of version 2 bodies: a hash and a size, an image's fields, a
+ *  file's descriptor (a MIME type and a name as templates), a PDF, a PNG,
+ *  and the body of a post with media (a template of the array). */
+#define S_HASH_SIZE "c420{11*32} cd0800"
+#define S_IMAGE "99 cd0400 cd0300 c420{12*32} cd012c cca0 78 {'KJG[m^xu00'} 64 64"
+#define S_FILE(type, name) "96 " S_HASH_SIZE " " type " " name " a0 c0 "
+#define S_PDF S_FILE("{'application/pdf'}", "{'a.pdf'}")
+#define S_PNG "96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 " S_IMAGE " "
+#define S_V2_POST(media) "96 a568656c6c6f 00 c0 a0 00 " media
+
+static const s_bad_payload_t s_bad_payloads[] = {
+    {"payload-version-3", "version", {{P_VERSION, "03", NULL}}},
     {"payload-version-0", "version", {{P_VERSION, "00", NULL}}},
     {"payload-version-not-fixint", "type", {{P_VERSION, "cc01", NULL}}},
     {"payload-array-of-8", "type", {{P_HEAD, "98", NULL}, {P_BODY, "", NULL}}},
@@ -732,20 +926,179 @@ static const struct {
     {"group-create-name-space",
      "name",
      {{P_KIND, "0a", NULL}, {P_BODY, "92 a8446576205465616d a0", NULL}}},
+    {"payload-v1-with-v2-body", "type", {{P_BODY, S_V2_POST("91 " S_PDF), NULL}}},
 };
 
-/*  The payload of row i of s_bad_payloads. */
+/*  Version 2: the same post by alice with one image attached, and rows
+ *  that replace a part of it, signed under version 2's domain. */
+static const char *const s_base_parts_v2[P_N] = {
+    [P_HEAD] = "99",
+    [P_VERSION] = "02",
+    [P_ORIGIN] = "c420{paris}",
+    [P_SEQ] = "01",
+    [P_PREV] = "c420{zero}",
+    [P_CLOCK] = "80",
+    [P_HLC] = "cf019b76daa8000000",
+    [P_AUTHOR] = "a5616c696365",
+    [P_KIND] = "01",
+    [P_BODY] = S_V2_POST("91 " S_PNG),
+};
+
+static const s_bad_payload_t s_bad_payloads_v2[] = {
+    {"v2-post-with-v1-body", "type", {{P_BODY, "93 a568656c6c6f 00 c0", NULL}}},
+    {"v2-text-empty-without-media", "range", {{P_BODY, "96 a0 00 c0 a0 00 90", NULL}}},
+    {"v2-spoiler-501-chars",
+     "too_big",
+     {{P_BODY, "96 a568656c6c6f 00 c0 da01f5{61*501} 00 90", NULL}}},
+    {"v2-sensitive-2", "range", {{P_BODY, "96 a568656c6c6f 00 c0 a0 02 90", NULL}}},
+    {"v2-sensitive-bool", "type", {{P_BODY, "96 a568656c6c6f 00 c0 a0 c3 90", NULL}}},
+    {"v2-media-nil", "type", {{P_BODY, "96 a568656c6c6f 00 c0 a0 00 c0", NULL}}},
+    {"v2-nine-attachments",
+     "too_many",
+     {{P_BODY, S_V2_POST("99 " S_PDF S_PDF S_PDF S_PDF S_PDF S_PDF S_PDF S_PDF S_PDF), NULL}}},
+    {"v2-65535-attachments-cut", "truncated", {{P_BODY, S_V2_POST("dcffff " S_PDF), NULL}}},
+    {"v2-descriptor-of-5",
+     "type",
+     {{P_BODY, S_V2_POST("91 95 " S_HASH_SIZE " {'application/pdf'} {'a.pdf'} a0"), NULL}}},
+    {"v2-hash-31-bytes",
+     "type",
+     {{P_BODY, S_V2_POST("91 96 c41f{11*31} cd0800 {'application/pdf'} {'a.pdf'} a0 c0"), NULL}}},
+    {"v2-size-0",
+     "range",
+     {{P_BODY, S_V2_POST("91 96 c420{11*32} 00 {'application/pdf'} {'a.pdf'} a0 c0"), NULL}}},
+    {"v2-size-2-to-the-40",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 c420{11*32} cf0000010000000000 {'application/pdf'} {'a.pdf'} a0 c0"),
+       NULL}}},
+    {"v2-media-type-uppercase",
+     "range",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'Application/pdf'}", "{'a.pdf'}")), NULL}}},
+    {"v2-media-type-no-slash",
+     "range",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'pdf'}", "{'a.pdf'}")), NULL}}},
+    {"v2-media-type-no-subtype",
+     "range",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/'}", "{'a.pdf'}")), NULL}}},
+    {"v2-media-type-two-slashes",
+     "range",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'text/plain/x'}", "{'a.txt'}")), NULL}}},
+    {"v2-media-type-subtype-starts-with-dot",
+     "range",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/.pdf'}", "{'a.pdf'}")), NULL}}},
+    {"v2-media-type-with-parameter",
+     "range",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'text/plain;charset=utf-8'}", "{'a.txt'}")), NULL}}},
+    {"v2-media-type-128-bytes",
+     "too_big",
+     {{P_BODY, S_V2_POST("91 " S_FILE("d980{61*128}", "{'a.pdf'}")), NULL}}},
+    {"v2-file-name-with-path",
+     "name",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/pdf'}", "{'reports/q4.pdf'}")), NULL}}},
+    {"v2-file-name-with-backslash",
+     "name",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/pdf'}", "a8 715c71342e706466")), NULL}}},
+    {"v2-file-name-dot-dot",
+     "name",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/pdf'}", "a2 2e2e")), NULL}}},
+    {"v2-file-name-newline",
+     "name",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/pdf'}", "a6 610a2e706466")), NULL}}},
+    {"v2-file-name-not-utf8",
+     "utf8",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/pdf'}", "a2 ff41")), NULL}}},
+    {"v2-file-name-256-bytes",
+     "too_big",
+     {{P_BODY, S_V2_POST("91 " S_FILE("{'application/pdf'}", "da0100{61*256}")), NULL}}},
+    {"v2-alt-text-1501-chars",
+     "too_big",
+     {{P_BODY, S_V2_POST("91 96 " S_HASH_SIZE " {'application/pdf'} {'a.pdf'} da05dd{61*1501} c0"),
+       NULL}}},
+    {"v2-alt-text-nul",
+     "utf8",
+     {{P_BODY, S_V2_POST("91 96 " S_HASH_SIZE " {'application/pdf'} {'a.pdf'} a3 610062 c0"),
+       NULL}}},
+    {"v2-image-without-image-type",
+     "range",
+     {{P_BODY, S_V2_POST("91 96 " S_HASH_SIZE " {'application/pdf'} {'a.pdf'} a0 " S_IMAGE),
+       NULL}}},
+    {"v2-image-of-8",
+     "type",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 98 cd0400 cd0300 c420{12*32} "
+                                      "cd012c cca0 78 {'KJG[m^xu00'} 64"),
+       NULL}}},
+    {"v2-image-width-0",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 00 cd0300 c420{12*32} cd012c "
+                                      "cca0 78 {'KJG[m^xu00'} 64 64"),
+       NULL}}},
+    {"v2-image-height-65536",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 ce00010000 "
+                                      "c420{12*32} cd012c cca0 78 {'KJG[m^xu00'} 64 64"),
+       NULL}}},
+    {"v2-thumb-size-0",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 cd0300 c420{12*32} 00 "
+                                      "cca0 78 {'KJG[m^xu00'} 64 64"),
+       NULL}}},
+    {"v2-focus-201",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 cd0300 c420{12*32} "
+                                      "cd012c cca0 78 {'KJG[m^xu00'} ccc9 64"),
+       NULL}}},
+    {"v2-focus-above-32-bits",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 cd0300 c420{12*32} "
+                                      "cd012c cca0 78 {'KJG[m^xu00'} 64 cf0000000100000000"),
+       NULL}}},
+    {"v2-blurhash-5-chars",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 cd0300 c420{12*32} "
+                                      "cd012c cca0 78 {'KJG[m'} 64 64"),
+       NULL}}},
+    {"v2-blurhash-space",
+     "range",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 cd0300 c420{12*32} "
+                                      "cd012c cca0 78 {'KJG m^xu00'} 64 64"),
+       NULL}}},
+    {"v2-blurhash-167-bytes",
+     "too_big",
+     {{P_BODY,
+       S_V2_POST("91 96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 99 cd0400 cd0300 c420{12*32} "
+                                      "cd012c cca0 78 d9a7{30*167} 64 64"),
+       NULL}}},
+    {"v2-avatar-file",
+     "range",
+     {{P_KIND, "09", NULL},
+      {P_BODY, "94 a0 a0 " S_FILE("{'image/png'}", "{'a.png'}") " c0", NULL}}},
+    {"v2-header-not-image", "range", {{P_KIND, "09", NULL}, {P_BODY, "94 a0 a0 c0 " S_PDF, NULL}}},
+    {"v2-profile-of-2", "type", {{P_KIND, "09", NULL}, {P_BODY, "92 a0 a0", NULL}}},
+    {"v2-edit-empty-text-without-media",
+     "range",
+     {{P_KIND, "03", NULL}, {P_BODY, "95 92c420{nozay}01 a0 a0 00 90", NULL}}},
+};
+
+/*  The payload of row, made from the parts base. */
 static void
-s_bad_payload(const s_ctx_t *ctx, size_t i, ru_buf_t *payload)
+s_bad_payload(const s_ctx_t *ctx, const char *const *base, const s_bad_payload_t *row,
+              ru_buf_t *payload)
 {
     for (int part = 0; part < P_N; part++) {
         const s_patch_t *patch = NULL;
         for (int k = 0; k < 2; k++)
-            if ((s_bad_payloads[i].patch[k].hex || s_bad_payloads[i].patch[k].fill) &&
-                s_bad_payloads[i].patch[k].part == part)
-                patch = &s_bad_payloads[i].patch[k];
+            if ((row->patch[k].hex || row->patch[k].fill) && row->patch[k].part == part)
+                patch = &row->patch[k];
         if (!patch)
-            s_expand(ctx, s_base_parts[part], payload);
+            s_expand(ctx, base[part], payload);
         else if (patch->hex)
             s_expand(ctx, patch->hex, payload);
         else
@@ -753,21 +1106,32 @@ s_bad_payload(const s_ctx_t *ctx, size_t i, ru_buf_t *payload)
     }
 }
 
+/*  The n rows of bad, made from base and signed under domain. */
 static void
-s_make_bad_payloads(s_ctx_t *ctx, json_t *arr)
+s_make_bad_payload_rows(s_ctx_t *ctx, const char *const *base, const char *domain,
+                        const s_bad_payload_t *bad, size_t n, json_t *arr)
 {
-    for (size_t i = 0; i < sizeof s_bad_payloads / sizeof s_bad_payloads[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         ru_buf_t payload, wire;
         ru_buf_init(&payload);
         ru_buf_init(&wire);
-        s_bad_payload(ctx, i, &payload);
-        s_sign_pack(ctx, K_PARIS, RU_UPDATE_DOMAIN, payload.data, payload.len, &wire);
+        s_bad_payload(ctx, base, &bad[i], &payload);
+        s_sign_pack(ctx, K_PARIS, domain, payload.data, payload.len, &wire);
         if (ru_buf_status(&wire))
             s_die("out of memory");
-        s_add_invalid(ctx, arr, s_bad_payloads[i].name, 1, &wire, s_bad_payloads[i].error);
+        s_add_invalid(ctx, arr, bad[i].name, 1, &wire, bad[i].error);
         ru_buf_fini(&payload);
         ru_buf_fini(&wire);
     }
+}
+
+static void
+s_make_bad_payloads(s_ctx_t *ctx, json_t *arr)
+{
+    s_make_bad_payload_rows(ctx, s_base_parts, RU_UPDATE_DOMAIN, s_bad_payloads,
+                            sizeof s_bad_payloads / sizeof s_bad_payloads[0], arr);
+    s_make_bad_payload_rows(ctx, s_base_parts_v2, RU_UPDATE_DOMAIN_V2, s_bad_payloads_v2,
+                            sizeof s_bad_payloads_v2 / sizeof s_bad_payloads_v2[0], arr);
 }
 
 /*  Envelopes: made from the valid envelope of paris-1-post (env) by fns. */
@@ -854,6 +1218,25 @@ s_env_no_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
 
 /*  The signature's S plus the group order L: the same S modulo L, refused
  *  because S must be below L (RFC 8032, 5.1.7). */
+/*  paris-15-post-image's payload, of version 2, signed under version 1's
+ *  domain; paris-1-post's, of version 1, under version 2's. */
+static void
+s_env_v2_under_v1_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) env;
+    ru_envelope_t v2;
+    ru_bytes_t wire = s_envelope(ctx, (int) s_row_of("paris-15-post-image"));
+    if (ru_envelope_parse(wire.ptr, wire.len, &v2))
+        s_die("cannot parse paris-15-post-image");
+    s_sign_pack(ctx, K_PARIS, RU_UPDATE_DOMAIN, v2.payload, v2.payload_len, out);
+}
+
+static void
+s_env_v1_under_v2_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    s_sign_pack(ctx, K_PARIS, RU_UPDATE_DOMAIN_V2, env->payload, env->payload_len, out);
+}
+
 static void
 s_env_s_plus_l(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
 {
@@ -910,6 +1293,9 @@ static const struct {
     {"signature-by-other-key", "signature", NULL, s_env_other_key},
     {"signature-without-domain", "signature", NULL, s_env_no_domain},
     {"signature-s-not-reduced", "signature", NULL, s_env_s_plus_l},
+    {"v2-signed-under-v1-domain", "signature", NULL, s_env_v2_under_v1_domain},
+    {"v1-signed-under-v2-domain", "signature", NULL, s_env_v1_under_v2_domain},
+    {"payload-version-3-head", "version", "92 c402 9903 c440 {zero}{zero}", NULL},
 };
 
 static void
@@ -995,7 +1381,7 @@ static const struct {
     {"batch-holds-nil", "type", "93 01 03 91 c0", NULL},
     {"heartbeat-digest-31-bytes", "type", "95 01 05 80 00 c41f {00*31}", NULL},
     {"heartbeat-hlc-negative", "type", "95 01 05 80 ff c420 {zero}", NULL},
-    {"update-payload-version-2", "version", "93 01 01 92 c402 9902 c440 {zero}{zero}", NULL},
+    {"update-payload-version-3", "version", "93 01 01 92 c402 9903 c440 {zero}{zero}", NULL},
     {"update-envelope-truncated", "truncated", NULL, s_msg_update_cut},
 };
 
@@ -1282,7 +1668,8 @@ s_make_keys(s_ctx_t *ctx)
 static json_t *
 s_make_file(s_ctx_t *ctx)
 {
-    json_t *root = json_pack("{s:i,s:s}", "version", RU_PROTO_VERSION, "domain", RU_UPDATE_DOMAIN);
+    json_t *root = json_pack("{s:i,s:s,s:s}", "version", RU_PROTO_VERSION, "domain",
+                             RU_UPDATE_DOMAIN, "domain_v2", RU_UPDATE_DOMAIN_V2);
     json_t *updates = json_array(), *messages = json_array(), *invalid = json_array();
     json_t *variants = json_array(), *sequences = json_array();
     json_object_set_new(root, "keys", s_make_keys(ctx));

@@ -5,7 +5,9 @@
  *  update: the fields are encoded and signed again and must give the
  *  payload, signature, envelope and hash byte for byte; the envelope must
  *  open (parse, verify, decode) into the very same fields; prev must be the
- *  hash of the origin's previous update in the file. For every message: the
+ *  hash of the origin's previous update in the file; updates of payload
+ *  version 2 go through the same checks, so the encoder must choose the
+ *  version the file has. For every message: the
  *  fields are encoded again and must give the bytes, which must decode into
  *  the fields. For every invalid case: the named decoder must fail with
  *  exactly the named error. For every variant (an authentic update no
@@ -130,11 +132,13 @@ static void
 test_header(void **state)
 {
     (void) state;
-    s_size(s_file, 8, "the file");
+    s_size(s_file, 9, "the file");
     assert_int_equal(json_integer_value(s_member(s_file, "version", JSON_INTEGER)),
                      RU_PROTO_VERSION);
     assert_string_equal(s_text(s_file, "domain"), RU_UPDATE_DOMAIN);
     assert_int_equal(strlen(RU_UPDATE_DOMAIN), 16);
+    assert_string_equal(s_text(s_file, "domain_v2"), RU_UPDATE_DOMAIN_V2);
+    assert_int_equal(strlen(RU_UPDATE_DOMAIN_V2), 16);
 }
 
 static void
@@ -455,21 +459,37 @@ test_invalid(void **state)
 }
 
 /*  ---------------------------------------------------------------------
- *  Coverage: the file exercises every kind, every message type, both
+ *  Coverage: the file exercises every kind, every kind in each payload
+ *  version that gives it a body of its own, every message type, both
  *  decoders, and enough invalid input.
  */
+
+/*  The payload version of update vector vec: byte 1 of its payload. */
+static unsigned
+s_version(const json_t *vec)
+{
+    const char *hex = s_text(vec, "payload");
+    assert_true(strlen(hex) >= 4);
+    return (unsigned) strtoul((char[]){hex[2], hex[3], 0}, NULL, 16);
+}
 
 static void
 test_coverage(void **state)
 {
     (void) state;
-    unsigned kinds = 0, types = 0, decoders = 0;
+    unsigned kinds = 0, kinds_v2 = 0, types = 0, decoders = 0;
     size_t i;
     json_t *vec;
     json_array_foreach(s_list("updates"), i, vec)
     {
-        kinds |= 1u << ru_kind_from_name(s_text(s_member(vec, "fields", JSON_OBJECT), "kind"));
+        unsigned bit =
+            1u << ru_kind_from_name(s_text(s_member(vec, "fields", JSON_OBJECT), "kind"));
+        kinds |= bit;
+        if (s_version(vec) == 2)
+            kinds_v2 |= bit;
     }
+    assert_int_equal(kinds_v2, 1u << RU_KIND_POST | 1u << RU_KIND_REPLY | 1u << RU_KIND_EDIT |
+                                   1u << RU_KIND_PROFILE);
     json_array_foreach(s_list("messages"), i, vec)
     {
         types |= 1u << vec_json_msg_type(s_text(vec, "type"));

@@ -1,10 +1,15 @@
 /*  vec_json.c - updates and messages to and from their JSON form in the
  *  test vectors.
  *
- *  The body members of each update kind, and the members of each message
- *  type, are listed in two tables in wire order; one writer and one reader
- *  per member serve every kind and type. Hex is always lowercase, and the
- *  reader refuses anything else, so every vector has one spelling.
+ *  The body members of each update kind, per payload version, and the
+ *  members of each message type, are listed in tables in wire order; one
+ *  writer and one reader per member serve every kind and type. A body
+ *  holds the members version 2 adds exactly when its payload is of
+ *  version 2, so the JSON says which version the encoder must write. An
+ *  attachment's descriptor mirrors its wire form (PROTOCOL.md section
+ *  5.7): an object with an "image" member that is null for a plain file.
+ *  Hex is always lowercase, and the reader refuses anything else, so every
+ *  vector has one spelling.
  */
 #include "vec_json.h"
 
@@ -194,18 +199,28 @@ typedef enum {
     B_NAME,
     B_ORIGIN,
     B_SEQ,
-    B_HASH
+    B_HASH,
+    B_SPOILER,
+    B_SENSITIVE,
+    B_MEDIA,
+    B_AVATAR,
+    B_HEADER
 } s_field;
 
 static const char *const s_field_names[] = {
-    [B_TARGET] = "target", [B_TEXT] = "text", [B_VIS] = "visibility",
-    [B_GROUP] = "group",   [B_USER] = "user", [B_DISPLAY] = "display_name",
-    [B_NOTE] = "note",     [B_NAME] = "name", [B_ORIGIN] = "origin",
-    [B_SEQ] = "seq",       [B_HASH] = "hash",
+    [B_TARGET] = "target",       [B_TEXT] = "text",
+    [B_VIS] = "visibility",      [B_GROUP] = "group",
+    [B_USER] = "user",           [B_DISPLAY] = "display_name",
+    [B_NOTE] = "note",           [B_NAME] = "name",
+    [B_ORIGIN] = "origin",       [B_SEQ] = "seq",
+    [B_HASH] = "hash",           [B_SPOILER] = "spoiler",
+    [B_SENSITIVE] = "sensitive", [B_MEDIA] = "media",
+    [B_AVATAR] = "avatar",       [B_HEADER] = "header",
 };
 
-/*  Body members of each kind, in wire order, ending with B_END. */
-static const s_field s_bodies[RU_KIND_MAX + 1][4] = {
+/*  Body members of each kind, in wire order, ending with B_END: in
+ *  version 1, and where version 2 adds some. */
+static const s_field s_bodies[RU_KIND_MAX + 1][7] = {
     [RU_KIND_POST] = {B_TEXT, B_VIS, B_GROUP, B_END},
     [RU_KIND_REPLY] = {B_TARGET, B_TEXT, B_VIS, B_END},
     [RU_KIND_EDIT] = {B_TARGET, B_TEXT, B_END},
@@ -221,6 +236,30 @@ static const s_field s_bodies[RU_KIND_MAX + 1][4] = {
     [RU_KIND_RESOLVE] = {B_ORIGIN, B_SEQ, B_HASH, B_END},
 };
 
+static const s_field s_bodies_v2[RU_KIND_MAX + 1][7] = {
+    [RU_KIND_POST] = {B_TEXT, B_VIS, B_GROUP, B_SPOILER, B_SENSITIVE, B_MEDIA, B_END},
+    [RU_KIND_REPLY] = {B_TARGET, B_TEXT, B_VIS, B_SPOILER, B_SENSITIVE, B_MEDIA, B_END},
+    [RU_KIND_EDIT] = {B_TARGET, B_TEXT, B_SPOILER, B_SENSITIVE, B_MEDIA, B_END},
+    [RU_KIND_PROFILE] = {B_DISPLAY, B_NOTE, B_AVATAR, B_HEADER, B_END},
+};
+
+/*  The body of kind in a payload of version; kinds version 2 leaves
+ *  alone have the body of version 1. */
+static const s_field *
+s_body_of(unsigned version, ru_kind kind)
+{
+    return version == 2 && s_bodies_v2[kind][0] != B_END ? s_bodies_v2[kind] : s_bodies[kind];
+}
+
+static size_t
+s_body_count(const s_field *body)
+{
+    size_t n = 0;
+    while (body[n] != B_END)
+        n++;
+    return n;
+}
+
 static json_t *
 s_from_str(ru_str_t s)
 {
@@ -232,6 +271,35 @@ s_from_ref(const ru_ref_t *ref)
 {
     return json_pack("{s:o,s:I}", "origin", vec_json_hex(ref->origin, RU_KEY_BYTES), "seq",
                      (json_int_t) ref->seq);
+}
+
+static json_t *
+s_from_image(const ru_media_t *m)
+{
+    return json_pack(
+        "{s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:I,s:I}", "width", (json_int_t) m->width, "height",
+        (json_int_t) m->height, "thumb", vec_json_hex(m->thumb, RU_HASH_BYTES), "thumb_size",
+        (json_int_t) m->thumb_size, "thumb_width", (json_int_t) m->thumb_width, "thumb_height",
+        (json_int_t) m->thumb_height, "blurhash", s_from_str(m->blurhash), "focus_x",
+        (json_int_t) m->focus_x, "focus_y", (json_int_t) m->focus_y);
+}
+
+static json_t *
+s_from_media(const ru_media_t *m)
+{
+    return json_pack("{s:o,s:I,s:o,s:o,s:o,s:o}", "hash", vec_json_hex(m->hash, RU_HASH_BYTES),
+                     "size", (json_int_t) m->size, "type", s_from_str(m->type), "name",
+                     s_from_str(m->name), "description", s_from_str(m->description), "image",
+                     m->is_image ? s_from_image(m) : json_null());
+}
+
+static json_t *
+s_from_media_list(const ru_update_t *u)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < u->n_media; i++)
+        json_array_append_new(arr, s_from_media(&u->media[i]));
+    return arr;
 }
 
 static json_t *
@@ -261,6 +329,16 @@ s_from_field(const ru_update_t *u, s_field f)
         return json_integer((json_int_t) u->fork.seq);
     case B_HASH:
         return vec_json_hex(u->kept, RU_HASH_BYTES);
+    case B_SPOILER:
+        return s_from_str(u->spoiler);
+    case B_SENSITIVE:
+        return json_integer(u->sensitive);
+    case B_MEDIA:
+        return s_from_media_list(u);
+    case B_AVATAR:
+        return u->has_avatar ? s_from_media(&u->avatar) : json_null();
+    case B_HEADER:
+        return u->has_header ? s_from_media(&u->header) : json_null();
     case B_END:
         break;
     }
@@ -271,7 +349,7 @@ json_t *
 vec_json_from_update(const ru_update_t *u)
 {
     json_t *body = json_object();
-    for (const s_field *f = s_bodies[u->kind]; *f != B_END; f++)
+    for (const s_field *f = s_body_of(u->version, u->kind); *f != B_END; f++)
         json_object_set_new(body, s_field_names[*f], s_from_field(u, *f));
     const char *kind = ru_kind_name(u->kind);
     return json_pack("{s:o,s:I,s:o,s:o,s:I,s:o,s:s,s:o}", "origin",
@@ -299,6 +377,108 @@ s_to_user(const json_t *obj, ru_user_t *user)
         return RU_E_INVALID;
     ru_err err = s_get_hex(r, "home", user->home, RU_KEY_BYTES);
     return err ? err : s_get_str(r, "name", &user->name);
+}
+
+/*  Member key of obj as an integer of 0 .. max. */
+static ru_err
+s_get_uint(const json_t *obj, const char *key, uint64_t max, uint64_t *v)
+{
+    if (vec_json_uint(obj, key, v))
+        return RU_E_INVALID;
+    if (*v > max) {
+        (void) fprintf(stderr, "vectors: member \"%s\" is above %llu\n", key,
+                       (unsigned long long) max);
+        return RU_E_INVALID;
+    }
+    return RU_OK;
+}
+
+static ru_err
+s_get_u32(const json_t *obj, const char *key, uint32_t *v)
+{
+    uint64_t wide;
+    ru_err err = s_get_uint(obj, key, UINT32_MAX, &wide);
+    *v = (uint32_t) wide;
+    return err;
+}
+
+static ru_err
+s_to_image(const json_t *img, ru_media_t *m)
+{
+    ru_err err = vec_json_size(img, 9);
+    if (!err)
+        err = s_get_u32(img, "width", &m->width);
+    if (!err)
+        err = s_get_u32(img, "height", &m->height);
+    if (!err)
+        err = s_get_hex(img, "thumb", m->thumb, RU_HASH_BYTES);
+    if (!err)
+        err = vec_json_uint(img, "thumb_size", &m->thumb_size);
+    if (!err)
+        err = s_get_u32(img, "thumb_width", &m->thumb_width);
+    if (!err)
+        err = s_get_u32(img, "thumb_height", &m->thumb_height);
+    if (!err)
+        err = s_get_str(img, "blurhash", &m->blurhash);
+    if (!err)
+        err = s_get_u32(img, "focus_x", &m->focus_x);
+    return err ? err : s_get_u32(img, "focus_y", &m->focus_y);
+}
+
+/*  One descriptor from the JSON object d. */
+static ru_err
+s_to_media(const json_t *d, ru_media_t *m)
+{
+    memset(m, 0, sizeof *m);
+    json_t *img = json_is_object(d) ? json_object_get(d, "image") : NULL;
+    ru_err err = img && vec_json_size(d, 6) == RU_OK ? RU_OK : RU_E_INVALID;
+    if (!err)
+        err = s_get_hex(d, "hash", m->hash, RU_HASH_BYTES);
+    if (!err)
+        err = vec_json_uint(d, "size", &m->size);
+    if (!err)
+        err = s_get_str(d, "type", &m->type);
+    if (!err)
+        err = s_get_str(d, "name", &m->name);
+    if (!err)
+        err = s_get_str(d, "description", &m->description);
+    m->is_image = img && !json_is_null(img);
+    if (!err && m->is_image)
+        err = vec_json_get(d, "image", JSON_OBJECT) ? s_to_image(img, m) : RU_E_INVALID;
+    if (err)
+        (void) fprintf(stderr, "vectors: malformed attachment descriptor\n");
+    return err;
+}
+
+static ru_err
+s_to_media_list(const json_t *body, const char *key, ru_update_t *u)
+{
+    json_t *arr = vec_json_get(body, key, JSON_ARRAY);
+    if (!arr || json_array_size(arr) > RU_MAX_MEDIA)
+        return RU_E_INVALID;
+    size_t i;
+    json_t *d;
+    json_array_foreach(arr, i, d)
+    {
+        ru_err err = s_to_media(d, &u->media[i]);
+        if (err)
+            return err;
+    }
+    u->n_media = (uint32_t) json_array_size(arr);
+    return RU_OK;
+}
+
+/*  Member key of body: null, or a descriptor into m (has says which). */
+static ru_err
+s_to_opt_media(const json_t *body, const char *key, int *has, ru_media_t *m)
+{
+    json_t *d = json_object_get(body, key);
+    if (!d) {
+        (void) fprintf(stderr, "vectors: member \"%s\" is missing\n", key);
+        return RU_E_INVALID;
+    }
+    *has = !json_is_null(d);
+    return *has ? s_to_media(d, m) : RU_OK;
 }
 
 static ru_err
@@ -333,23 +513,37 @@ s_to_field(const json_t *body, s_field f, ru_update_t *u)
         return vec_json_uint(body, key, &u->fork.seq);
     case B_HASH:
         return s_get_hex(body, key, u->kept, RU_HASH_BYTES);
+    case B_SPOILER:
+        return s_get_str(body, key, &u->spoiler);
+    case B_SENSITIVE:
+        if (s_get_uint(body, key, 1, &v))
+            return RU_E_INVALID;
+        u->sensitive = (int) v;
+        return RU_OK;
+    case B_MEDIA:
+        return s_to_media_list(body, key, u);
+    case B_AVATAR:
+        return s_to_opt_media(body, key, &u->has_avatar, &u->avatar);
+    case B_HEADER:
+        return s_to_opt_media(body, key, &u->has_header, &u->header);
     case B_END:
         break;
     }
     return RU_E_INVALID;
 }
 
-/*  The body of u->kind from the "body" member of fields. */
+/*  The body of u->kind from the "body" member of fields: of version 2 when
+ *  it has the members version 2 adds to the kind, else of version 1. */
 static ru_err
 s_to_body(const json_t *fields, ru_update_t *u)
 {
     json_t *body = vec_json_get(fields, "body", JSON_OBJECT);
-    size_t n = 0;
-    while (body && s_bodies[u->kind][n] != B_END)
-        n++;
-    if (!body || vec_json_size(body, n))
+    const s_field *v2 = s_body_of(2, u->kind);
+    const s_field *want =
+        body && json_object_size(body) == s_body_count(v2) ? v2 : s_bodies[u->kind];
+    if (!body || vec_json_size(body, s_body_count(want)))
         return RU_E_INVALID;
-    for (const s_field *f = s_bodies[u->kind]; *f != B_END; f++) {
+    for (const s_field *f = want; *f != B_END; f++) {
         ru_err err = s_to_field(body, *f, u);
         if (err)
             return err;
