@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ruche/ru_hlc.h"
 #include "ruche/ru_text.h"
@@ -30,9 +31,11 @@
 #include "ru_api.h"
 #include "ru_blob.h"
 #include "ru_blobref.h"
+#include "ru_log.h"
 #include "ru_media_view.h"
 #include "ru_mediaq.h"
 #include "ru_multipart.h"
+#include "ru_reqparse.h"
 #include "ru_sniff.h"
 #include "ru_upload.h"
 
@@ -207,9 +210,11 @@ ru_api_media_upload(ru_req_t *req)
     if (!err) {
         err = ru_mediaq_push(req->node->mediaq, w.id, req->user.name, file->display_name,
                              file->data, file->len);
-        if (err) {
+        if (err) { /* not queued: its record goes (or expires, if this fails too) */
             w.remove = 1;
-            (void) ru_writer_call(req->node->writer, s_write_record, &w);
+            if (ru_writer_call(req->node->writer, s_write_record, &w) != RU_OK)
+                ru_log_warn("media", "upload %llu: its record stays until it expires",
+                            (unsigned long long) w.id);
         }
     }
     if (err == RU_E_TOO_MANY)
@@ -362,6 +367,33 @@ s_disposition(ru_req_t *req, ru_str_t name)
                    ascii, coded);
 }
 
+/*  The blob's bytes, or the range asked of them, with their type. */
+static int
+s_send_blob(ru_req_t *req, const uint8_t *hash, const char *type)
+{
+    int fd;
+    uint64_t size, off = 0, len;
+    ru_err err = ru_blob_open(req->node->blobs, hash, &fd, &size);
+    if (err)
+        return ru_http_fail(req, err);
+    close(fd); /* the loop opens it again when the answer leaves */
+    char path[RU_BLOB_PATH_MAX];
+    ru_blob_path(req->node->blobs, hash, path);
+    ru_http_header(req, "Accept-Ranges", "bytes");
+    len = size;
+    switch (ru_reqparse_range(ru_http_req_header(req, "Range"), size, &off, &len)) {
+    case -1:
+        ru_http_header(req, "Content-Range", "bytes */%llu", (unsigned long long) size);
+        return ru_http_error(req, 416, "the range asked is not in the file");
+    case 1:
+        ru_http_header(req, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long) off,
+                       (unsigned long long) (off + len - 1), (unsigned long long) size);
+        return ru_http_send_file(req, 206, type, path, off, len);
+    default:
+        return ru_http_send_file(req, 200, type, path, 0, size);
+    }
+}
+
 /*  GET and HEAD /media/<hash>[.ext][/<name>]: the blob, if something here
  *  references it. */
 int
@@ -401,9 +433,7 @@ ru_api_media_file(ru_req_t *req)
     ru_str_t t = {type, (uint32_t) strlen(type)};
     if (!s_inline(t))
         s_disposition(req, (ru_str_t){name, (uint32_t) strlen(name)});
-    char path[RU_BLOB_PATH_MAX];
-    ru_blob_path(req->node->blobs, hash, path);
-    return ru_http_send_file(req, path, type);
+    return s_send_blob(req, hash, type);
 }
 
 /*  ---------------------------------------------------------------------

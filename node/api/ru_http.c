@@ -118,11 +118,15 @@ ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size
 }
 
 int
-ru_http_send_file(ru_req_t *req, const char *path, const char *type)
+ru_http_send_file(ru_req_t *req, int status, const char *type, const char *path, uint64_t off,
+                  uint64_t len)
 {
-    if (s_answer(req, RU_HTTP_JOB_FILE, 200, type) == 0)
+    if (s_answer(req, RU_HTTP_JOB_FILE, status, type) == 0) {
         ru_buf_append(&req->job->out, path, strlen(path) + 1);
-    return 200;
+        req->job->file_off = off;
+        req->job->file_len = len;
+    }
+    return status;
 }
 
 int
@@ -277,11 +281,14 @@ static int
 s_params(ru_req_t *req)
 {
     const ru_http_job_t *job = req->job;
+    const ru_config_t *cfg = &req->node->cfg;
     char why[512]; /* as much as ru_http_error() sends */
+    ru_multipart_limits_t limits = {cfg->multipart_max_parts, cfg->multipart_max_header_bytes,
+                                    cfg->multipart_max_header_lines};
     req->params = json_object();
     int status = ru_reqparse_params(req->params, job->query,
                                     ru_http_req_header(req, "Content-Type"), job->body,
-                                    job->body_len, req->node->cfg.max_json_depth, why, sizeof why);
+                                    job->body_len, cfg->max_json_depth, &limits, why, sizeof why);
     return status ? ru_http_error(req, status, "%s", why) : 0;
 }
 
@@ -496,9 +503,6 @@ s_route(ru_http_t *self, ru_req_t *req, int *route)
         if (strcmp(r->method, req->method) != 0)
             continue;
         *route = (int) (r - self->routes);
-        if (req->job->body_len > (size_t) self->node->cfg.max_body && !(r->flags & RU_ROUTE_UPLOAD))
-            return ru_http_error(req, 413, "the body is larger than %ld bytes",
-                                 self->node->cfg.max_body);
         int refused = s_allowed(req, r);
         return refused ? refused : r->handler(req);
     }
@@ -578,13 +582,31 @@ s_keep(ru_http_t *self, ru_http_job_t *job)
         ru_log_debug(S_LOG, "%s: no room to keep its answer", job->cache_key);
 }
 
+/*  A body over [http] max_body is an upload's, or refused before it is
+ *  read (h2o takes bodies up to [media] max_upload for the upload routes'
+ *  sake): 413 sent, or 0. */
+static int
+s_body_size(ru_http_t *self, ru_req_t *req)
+{
+    if (req->job->body_len <= (size_t) self->node->cfg.max_body)
+        return 0;
+    for (const ru_route_t *r = self->routes; r->method; r++)
+        if ((r->flags & RU_ROUTE_UPLOAD) && strcmp(r->method, req->method) == 0 &&
+            ru_reqparse_match(r->pattern, req->path, req))
+            return 0;
+    return ru_http_error(req, 413, "the body is larger than %ld bytes",
+                         self->node->cfg.max_body);
+}
+
 /*  Runs job's handler and hands the answer to the loop (on a worker). */
 static void
 s_run(ru_http_t *self, ru_http_job_t *job)
 {
     ru_req_t *req = &job->req;
     int route = RU_REQSTATS_ROUTE_NONE;
-    int status = s_params(req);
+    int status = s_body_size(self, req);
+    if (!status)
+        status = s_params(req);
     if (!status && job->websocket)
         status = s_websocket(self, req);
     else if (!status) {

@@ -142,13 +142,14 @@ void ru_http_header(ru_req_t *req, const char *name, const char *fmt, ...)
  *  with status, the Link header and the headers added so far. Returns
  *  status. */
 int ru_http_send(ru_req_t *req, int status, const char *type, const char *body, size_t len);
-/*  Answers with the file at path, of type, and the headers added so far:
- *  the event loop sends it as h2o serves files (GET and HEAD, byte
- *  ranges, If-Modified-Since), reading it as the client takes it, so that
- *  a slow download holds no worker. No ETag of the file's own is sent:
- *  the handler adds one that names the content. A file gone meanwhile is
- *  a 404. Returns 200 (206 or 304 may leave instead). */
-int ru_http_send_file(ru_req_t *req, const char *path, const char *type);
+/*  Answers with status, type, the headers added so far and len bytes of
+ *  the file at path from off (the whole file, or the range the handler
+ *  chose: ru_reqparse_range): the event loop sends them, reading the file
+ *  as the client takes it, so that a slow download holds no worker; for
+ *  HEAD, the head alone (ru_http_file.h). A file gone meanwhile is a 404.
+ *  Returns status. */
+int ru_http_send_file(ru_req_t *req, int status, const char *type, const char *path, uint64_t off,
+                      uint64_t len);
 /*  The same for a HEAD request: the head says len bytes, none follow. */
 int ru_http_send_head(ru_req_t *req, int status, const char *type, size_t len);
 

@@ -78,6 +78,7 @@ struct ru_http_job {
     ru_http_job_kind kind;
     int status;
     char type[128];
+    uint64_t file_off, file_len; /* RU_HTTP_JOB_FILE: the bytes of the file sent */
     ru_buf_t lines;       /* the answer's header lines (a Set-Cookie may hold a token) */
     ru_buf_t out;         /* the body (RU_HTTP_JOB_PLAIN), the first bytes (RU_HTTP_JOB_EVENTS) */
     size_t head_len;      /* RU_HTTP_JOB_HEAD: the length the head says */

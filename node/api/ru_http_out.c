@@ -15,6 +15,7 @@
 
 #include "ru_conn.h"
 #include "ru_http_job.h"
+#include "ru_http_file.h"
 #include "ru_http_res.h"
 
 #define S_WS_BATCH 65536 /* bytes of WebSocket frames gathered into one write */
@@ -98,13 +99,8 @@ ru_http_out_answer(ru_http_t *self, ru_http_job_t *job)
         s_out_start_websocket(self, job, r);
         break;
     case RU_HTTP_JOB_FILE:
-        ru_http_res_head(self, r, ru_http_job_lines(job), job->status, NULL);
-        if (h2o_file_send(r, 200, "OK", (const char *) job->out.data,
-                          h2o_iovec_init(job->type, strlen(job->type)),
-                          H2O_FILE_FLAG_NO_ETAG) != 0) {
-            memset(&r->res.headers, 0, sizeof r->res.headers); /* none of the file's */
-            ru_http_res_refuse(self, r, 404, "the file is not here", 0, NULL);
-        }
+        ru_http_file_send(self, r, job->status, ru_http_job_lines(job), job->type,
+                          (const char *) job->out.data, job->file_off, job->file_len);
         break;
     case RU_HTTP_JOB_HEAD:
         ru_http_res_head(self, r, ru_http_job_lines(job), job->status, job->type);

@@ -15,6 +15,8 @@ ru_http_res_reason(int status)
         const char *text;
     } reasons[] = {{101, "Switching Protocols"},
                    {200, "OK"},
+                   {202, "Accepted"},
+                   {206, "Partial Content"},
                    {302, "Found"},
                    {304, "Not Modified"},
                    {400, "Bad Request"},
@@ -25,6 +27,7 @@ ru_http_res_reason(int status)
                    {409, "Conflict"},
                    {413, "Payload Too Large"},
                    {415, "Unsupported Media Type"},
+                   {416, "Range Not Satisfiable"},
                    {417, "Expectation Failed"},
                    {422, "Unprocessable Entity"},
                    {429, "Too Many Requests"},

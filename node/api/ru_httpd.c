@@ -17,6 +17,7 @@
 
 #include "ru_cache.h"
 #include "ru_conn.h"
+#include "ru_http_file.h"
 #include "ru_http_out.h"
 #include "ru_http_pool.h"
 #include "ru_http_res.h"
@@ -47,7 +48,7 @@ static int
 s_ours(const h2o_req_t *r)
 {
     const h2o_generator_t *g = r->_generator;
-    return g && (ru_http_res_ours(g) || ru_http_out_ours(g));
+    return g && (ru_http_res_ours(g) || ru_http_out_ours(g) || ru_http_file_ours(g));
 }
 
 typedef struct {
@@ -75,9 +76,11 @@ s_on_setup_ostream(h2o_filter_t *filter, h2o_req_t *r, h2o_ostream_t **slot)
     s_filter *f = (s_filter *) filter;
     if (!s_ours(r) && r->res.status >= 400) {
         char why[160];
-        if (r->res.status == 413)
+        const ru_config_t *cfg = &f->http->node->cfg;
+        if (r->res.status == 413) /* past both: ru_http.c holds the others to max_body */
             snprintf(why, sizeof why, "the body is larger than %ld bytes",
-                     f->http->node->cfg.max_body);
+                     cfg->media_max_upload > cfg->max_body ? cfg->media_max_upload
+                                                           : cfg->max_body);
         else
             snprintf(why, sizeof why, "%s", r->res.reason ? r->res.reason : "bad request");
         json_t *j = json_pack("{s:s}", "error", why);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "ru_jsondepth.h"
+#include "ru_multipart.h"
 
 /*  Sets params[key] to s (taking its reference). A key ending in "[]"
  *  (types[]=mention&types[]=follow, as Mastodon clients send lists) adds s
@@ -100,94 +101,40 @@ s_parse_form(const char *data, size_t len, json_t *params)
     return 0;
 }
 
-/*  The first occurrence of needle (nlen > 0 bytes) in hay, or NULL. */
-static const char *
-s_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
-{
-    for (const char *p = hay; hlen >= nlen && (p = memchr(p, needle[0], hlen - nlen + 1)) != NULL;
-         p++) {
-        if (memcmp(p, needle, nlen) == 0)
-            return p;
-        hlen -= (size_t) (p + 1 - hay);
-        hay = p + 1;
-    }
-    return NULL;
-}
-
-/*  The name="..." of a part's headers (len bytes), copied into name; its
- *  length, 0 when it has none or it is a file (filename=), which is
- *  skipped. */
+/*  Adds the fields of a multipart/form-data body (RFC 7578, ru_multipart.h)
+ *  to params; file parts are left to the handler that takes them. 0, or
+ *  the status of a refusal with why. */
 static int
-s_part_name(const char *head, size_t len, char *name, size_t size)
+s_parse_multipart(const char *type, const char *body, size_t len,
+                  const ru_multipart_limits_t *limits, json_t *params, char *why, size_t size)
 {
-    const char *p = head, *end = head + len;
-    if (s_find(head, len, "filename", 8))
-        return 0;
-    while ((p = s_find(p, (size_t) (end - p), "name=\"", 6)) != NULL) {
-        int plain = p > head && (p[-1] == ' ' || p[-1] == ';');
-        p += 6;
-        const char *q = memchr(p, '"', (size_t) (end - p));
-        if (!q)
-            return 0;
-        if (plain && (size_t) (q - p) < size && q > p) {
-            memcpy(name, p, (size_t) (q - p));
-            name[q - p] = '\0';
-            return (int) (q - p);
+    ru_multipart_t mp;
+    memset(&mp, 0, sizeof mp);
+    ru_err err = ru_multipart_parse(&mp, type, body, len, limits, why, size);
+    if (err)
+        return err == RU_E_TYPE ? 415 : 400;
+    int status = 0;
+    for (size_t i = 0; !status && i < mp.n; i++) {
+        const ru_multipart_part_t *part = &mp.parts[i];
+        if (part->filename)
+            continue;
+        json_t *v = json_stringn(part->data, part->len); /* NULL unless UTF-8 */
+        if (!v) {
+            snprintf(why, size, "the multipart/form-data field %s is not UTF-8", part->name);
+            status = 400;
+            break;
         }
-    }
-    return 0;
-}
-
-/*  The boundary of a multipart Content-Type, "--" first, into out;
- *  its length, 0 when missing or too long (RFC 2046: 70 at most). */
-static size_t
-s_boundary(const char *type, char out[2 + 70 + 1])
-{
-    const char *b = strstr(type, "boundary=");
-    if (!b)
-        return 0;
-    b += 9;
-    int quoted = *b == '"';
-    b += quoted;
-    size_t n = strcspn(b, quoted ? "\"" : "; \t");
-    if (n == 0 || n > 70)
-        return 0;
-    memcpy(out, "--", 2);
-    memcpy(out + 2, b, n);
-    out[2 + n] = '\0';
-    return 2 + n;
-}
-
-/*  Adds the fields of a multipart/form-data body (RFC 7578) to params;
- *  file parts are skipped. Returns 0, or -1 when it is malformed or a
- *  value is not UTF-8. */
-static int
-s_parse_multipart(const char *type, const char *body, size_t len, json_t *params)
-{
-    char delim[2 + 70 + 1], name[128];
-    size_t dlen = s_boundary(type, delim);
-    const char *end = body + len, *p = dlen ? s_find(body, len, delim, dlen) : NULL;
-    while (p) {
-        p += dlen;
-        if (end - p >= 2 && memcmp(p, "--", 2) == 0)
-            return 0;         /* the closing delimiter */
-        const char *head = p; /* the CRLF ending the delimiter line, then headers */
-        const char *blank = s_find(head, (size_t) (end - head), "\r\n\r\n", 4);
-        const char *next =
-            blank ? s_find(blank + 4, (size_t) (end - blank - 4), delim, dlen) : NULL;
-        if (!next || next - (blank + 4) < 2)
-            return -1;
-        size_t vlen = (size_t) (next - 2 - (blank + 4)); /* the CRLF before the delimiter */
-        int nlen = s_part_name(head, (size_t) (blank - head), name, sizeof name);
-        if (nlen > 0) {
-            json_t *v = json_stringn(blank + 4, vlen); /* NULL unless UTF-8 */
-            if (!v)
-                return -1;
-            s_param_set(params, name, (size_t) nlen, v);
+        char name[128];
+        size_t nlen = strlen(part->name);
+        if (nlen >= sizeof name) {
+            json_decref(v);
+            continue;
         }
-        p = next;
+        memcpy(name, part->name, nlen + 1);
+        s_param_set(params, name, nlen, v);
     }
-    return -1;
+    ru_multipart_fini(&mp);
+    return status;
 }
 
 /*  Does v, a parameter's value, hold a string with a NUL byte (in a list
@@ -269,8 +216,8 @@ s_json(json_t *params, const char *body, size_t len, long max_depth, char *why, 
  *  status with why. (A body over max_body never gets here: h2o refuses
  *  it, and the core's filter makes that JSON.) */
 static int
-s_body(json_t *params, const char *type, const char *body, size_t len, long max_depth, char *why,
-       size_t size)
+s_body(json_t *params, const char *type, const char *body, size_t len, long max_depth,
+       const ru_multipart_limits_t *limits, char *why, size_t size)
 {
     if (!len)
         return 0;
@@ -282,12 +229,8 @@ s_body(json_t *params, const char *type, const char *body, size_t len, long max_
         snprintf(why, size, "form values must be UTF-8");
         return 400;
     }
-    if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
-        if (!s_parse_multipart(type, body, len, params))
-            return 0;
-        snprintf(why, size, "the multipart/form-data body is malformed or a value is not UTF-8");
-        return 400;
-    }
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0)
+        return s_parse_multipart(type, body, len, limits, params, why, size);
     snprintf(why, size,
              "send the body as application/json, application/x-www-form-urlencoded "
              "or multipart/form-data");
@@ -296,13 +239,14 @@ s_body(json_t *params, const char *type, const char *body, size_t len, long max_
 
 int
 ru_reqparse_params(json_t *params, const char *query, const char *type, const char *body,
-                   size_t len, long max_depth, char *why, size_t size)
+                   size_t len, long max_depth, const ru_multipart_limits_t *limits, char *why,
+                   size_t size)
 {
     if (query && s_parse_form(query, strlen(query), params)) {
         snprintf(why, size, "query parameters must be UTF-8");
         return 400;
     }
-    int status = s_body(params, type, body, len, max_depth, why, size);
+    int status = s_body(params, type, body, len, max_depth, limits, why, size);
     return status ? status : s_nul_param(params, why, size);
 }
 
@@ -382,4 +326,46 @@ ru_reqparse_head(const char *head, size_t len, long max_headers, long max_bytes,
     if (framing)
         snprintf(why, size, "%s: the body cannot be framed", framing);
     return framing ? 400 : 0;
+}
+
+/*  The decimal number at *p (at most 19 digits), *p moved past it; -1
+ *  when there is none. */
+static int64_t
+s_number(const char **p)
+{
+    int64_t v = 0;
+    int digits = 0;
+    while (**p >= '0' && **p <= '9' && digits < 19) {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        digits++;
+    }
+    return digits && !(**p >= '0' && **p <= '9') ? v : -1;
+}
+
+int
+ru_reqparse_range(const char *value, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    if (!value || strncmp(value, "bytes=", 6) != 0 || strchr(value, ','))
+        return 0;
+    const char *p = value + 6;
+    int64_t first = *p == '-' ? -1 : s_number(&p);
+    if (*p++ != '-' || (first < 0 && p - value != 7))
+        return 0;
+    int64_t last = *p ? s_number(&p) : -1;
+    if (*p != '\0' || (first < 0 && last < 0) || (first >= 0 && last >= 0 && last < first))
+        return 0;
+    if (first < 0) { /* the last `last` bytes */
+        if (last == 0 || size == 0)
+            return -1;
+        *len = (uint64_t) last < size ? (uint64_t) last : size;
+        *off = size - *len;
+        return 1;
+    }
+    if ((uint64_t) first >= size)
+        return -1;
+    uint64_t end = last < 0 || (uint64_t) last >= size ? size - 1 : (uint64_t) last;
+    *off = (uint64_t) first;
+    *len = end - (uint64_t) first + 1;
+    return 1;
 }

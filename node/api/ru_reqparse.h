@@ -18,7 +18,9 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "ru_multipart.h"
 #include "ru_req.h"
 
 /*  Decodes len bytes of src (%XX escapes; '+' is a space when form) into
@@ -29,9 +31,12 @@ int ru_reqparse_url_decode(const char *src, size_t len, char *dst, size_t size, 
 /*  Adds the parameters of query (NULL: none) and of a body of len bytes
  *  whose Content-Type is type (NULL: none) to params, a JSON object. 0,
  *  or the status of a refusal (400, 415, 422) with its message, cut to
- *  size bytes, in why. A JSON body's depth is bounded by max_depth. */
+ *  size bytes, in why. A JSON body's depth is bounded by max_depth, a
+ *  multipart body's parts by limits (its files are left to the handler
+ *  that reads them with ru_multipart). */
 int ru_reqparse_params(json_t *params, const char *query, const char *type, const char *body,
-                       size_t len, long max_depth, char *why, size_t size);
+                       size_t len, long max_depth, const ru_multipart_limits_t *limits, char *why,
+                       size_t size);
 
 /*  Does a query string hold a value that is not UTF-8, or a name or value
  *  with a NUL byte (%00)? */
@@ -51,5 +56,13 @@ int ru_reqparse_head(const char *head, size_t len, long max_headers, long max_by
  *  with the ":x" segments. A path may end with one "/" more than its
  *  pattern. */
 int ru_reqparse_match(const char *pattern, const char *path, ru_req_t *req);
+
+/*  The one range a Range header value asks of a body of size bytes
+ *  (RFC 9110 section 14: "bytes=first-last", "bytes=first-",
+ *  "bytes=-suffix"): 1 and *off, *len when it is satisfiable; -1 when no
+ *  byte of it is in the body (416); 0 for a value this does not take (a
+ *  list of ranges, another unit, malformed), which is answered with the
+ *  whole body, as the RFC allows. */
+int ru_reqparse_range(const char *value, uint64_t size, uint64_t *off, uint64_t *len);
 
 #endif

@@ -243,7 +243,11 @@ def s_hostile(c, node, alice, bob):
     c.error("somebody else's upload: 404", bob.get("/api/v1/media/%s" % mine.json["id"]), 404)
     c.error("a file that is not here: 404",
             node.client().get("/media/" + "A" * 43 + ".jpg"), 404)
-    c.error("a file name that is a path: 404", node.client().get("/media/..%2F..%2Fnode.key"), 404)
+    with open(os.path.join(node.data_dir, "node.key"), "rb") as f:
+        key = f.read()
+    for path in ("/media/..%2F..%2Fnode.key", "/media/../node.key", "/media/%2e%2e/node.key"):
+        r = node.client().get(path)
+        c.check("%s: not the node's key (%d)" % (path, r.status), key not in r.raw)
 
 
 def s_many(c, node, alice, bob, photo):

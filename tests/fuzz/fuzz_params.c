@@ -131,7 +131,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_t *params = json_object();
     char why[256] = "";
-    int status = ru_reqparse_params(params, query, type, rest, len, S_DEPTH, why, sizeof why);
+    const ru_multipart_limits_t limits = {16, 8192, 16};
+    int status =
+        ru_reqparse_params(params, query, type, rest, len, S_DEPTH, &limits, why, sizeof why);
     fuzz_require(status == 0 || status == 400 || status == 415 || status == 422,
                  "a refusal the API documents");
     fuzz_require(status == 0 || why[0], "a refusal says why");
