@@ -22,6 +22,9 @@ static ru_err s_read_batch(ru_mp_t *mp, ru_msg_t *msg);
 static ru_err s_read_credit(ru_mp_t *mp, ru_msg_t *msg);
 static ru_err s_read_done(ru_mp_t *mp, ru_msg_t *msg);
 static ru_err s_read_heartbeat(ru_mp_t *mp, ru_msg_t *msg);
+static ru_err s_read_want(ru_mp_t *mp, ru_msg_t *msg);
+static ru_err s_read_chunk(ru_mp_t *mp, ru_msg_t *msg);
+static ru_err s_read_lack(ru_mp_t *mp, ru_msg_t *msg);
 
 static const struct {
     const char *name;
@@ -34,6 +37,9 @@ static const struct {
     [RU_MSG_DONE] = {"done", 1, s_read_done},
     [RU_MSG_HEARTBEAT] = {"heartbeat", 3, s_read_heartbeat},
     [RU_MSG_CREDIT] = {"credit", 1, s_read_credit},
+    [RU_MSG_WANT] = {"want", 3, s_read_want},
+    [RU_MSG_CHUNK] = {"chunk", 4, s_read_chunk},
+    [RU_MSG_LACK] = {"lack", 1, s_read_lack},
 };
 
 const char *
@@ -155,6 +161,64 @@ ru_msg_encode_heartbeat(const ru_clock_t *clock, uint64_t hlc, const uint8_t *di
     return ru_buf_status(out);
 }
 
+static void
+s_pack_hash(msgpack_packer *pk, const uint8_t *hash)
+{
+    msgpack_pack_bin(pk, RU_HASH_BYTES);
+    msgpack_pack_bin_body(pk, hash, RU_HASH_BYTES);
+}
+
+/*  The rules of a chunk's numbers, shared by encoder and decoder. */
+static ru_err
+s_check_chunk(uint64_t size, uint64_t offset, size_t len)
+{
+    if (size < 1 || size > RU_MAX_BLOB_SIZE || len < 1 || len > RU_BLOB_CHUNK || offset >= size ||
+        len > size - offset)
+        return RU_E_RANGE;
+    return RU_OK;
+}
+
+ru_err
+ru_msg_encode_want(const uint8_t *hash, uint64_t offset, uint32_t credit, ru_buf_t *out)
+{
+    if (credit < 1 || credit > RU_MAX_WANT || offset >= RU_MAX_BLOB_SIZE)
+        return RU_E_RANGE;
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    s_head(&pk, RU_MSG_WANT);
+    s_pack_hash(&pk, hash);
+    msgpack_pack_uint64(&pk, offset);
+    msgpack_pack_uint32(&pk, credit);
+    return ru_buf_status(out);
+}
+
+ru_err
+ru_msg_encode_chunk(const uint8_t *hash, uint64_t size, uint64_t offset, const uint8_t *data,
+                    size_t len, ru_buf_t *out)
+{
+    if (s_check_chunk(size, offset, len))
+        return RU_E_RANGE;
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    s_head(&pk, RU_MSG_CHUNK);
+    s_pack_hash(&pk, hash);
+    msgpack_pack_uint64(&pk, size);
+    msgpack_pack_uint64(&pk, offset);
+    msgpack_pack_bin(&pk, (uint32_t) len);
+    msgpack_pack_bin_body(&pk, data, len);
+    return ru_buf_status(out);
+}
+
+ru_err
+ru_msg_encode_lack(const uint8_t *hash, ru_buf_t *out)
+{
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, out);
+    s_head(&pk, RU_MSG_LACK);
+    s_pack_hash(&pk, hash);
+    return ru_buf_status(out);
+}
+
 void
 ru_msg_digest(const uint8_t *heads, size_t n, uint8_t *digest)
 {
@@ -249,6 +313,46 @@ s_read_heartbeat(ru_mp_t *mp, ru_msg_t *msg)
     if (!err)
         err = ru_mp_uint(mp, &msg->hlc);
     return err ? err : ru_mp_bin_exact(mp, msg->digest, RU_HASH_BYTES);
+}
+
+static ru_err
+s_read_want(ru_mp_t *mp, ru_msg_t *msg)
+{
+    uint64_t credit;
+    ru_err err = ru_mp_bin_exact(mp, msg->blob, RU_HASH_BYTES);
+    if (!err)
+        err = ru_mp_uint(mp, &msg->offset);
+    if (!err)
+        err = ru_mp_uint(mp, &credit);
+    if (!err && (credit < 1 || credit > RU_MAX_WANT || msg->offset >= RU_MAX_BLOB_SIZE))
+        err = RU_E_RANGE;
+    msg->credit = err ? 0 : (uint32_t) credit;
+    return err;
+}
+
+static ru_err
+s_read_chunk(ru_mp_t *mp, ru_msg_t *msg)
+{
+    const uint8_t *data;
+    uint32_t len = 0;
+    ru_err err = ru_mp_bin_exact(mp, msg->blob, RU_HASH_BYTES);
+    if (!err)
+        err = ru_mp_uint(mp, &msg->blob_size);
+    if (!err)
+        err = ru_mp_uint(mp, &msg->offset);
+    if (!err)
+        err = ru_mp_bin(mp, &data, &len, RU_BLOB_CHUNK);
+    if (!err)
+        err = s_check_chunk(msg->blob_size, msg->offset, len);
+    if (!err)
+        msg->data = (ru_bytes_t){data, len};
+    return err;
+}
+
+static ru_err
+s_read_lack(ru_mp_t *mp, ru_msg_t *msg)
+{
+    return ru_mp_bin_exact(mp, msg->blob, RU_HASH_BYTES);
 }
 
 ru_err

@@ -1,6 +1,8 @@
 /*  ru_msg_test.c - replication messages: each type round-trips to identical
  *  bytes, batches carry envelopes untouched, and limits, versions, types
- *  and trailing bytes are refused with their errors.
+ *  and trailing bytes are refused with their errors. The blob messages
+ *  (want, chunk, lack) round-trip, and a chunk's numbers are checked on
+ *  both sides: its bytes within the blob, at most one chunk's worth.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,7 +208,7 @@ test_refusals(void **state)
         ru_err err;
     } bad[] = {
         {{0x93, 0x02, 0x06, 0x01}, 4, RU_E_VERSION},
-        {{0x93, 0x01, 0x07, 0x01}, 4, RU_E_MSGTYPE},
+        {{0x93, 0x01, 0x0a, 0x01}, 4, RU_E_MSGTYPE}, /* type 10 */
         {{0x93, 0x01, 0x00, 0x01}, 4, RU_E_MSGTYPE},
         {{0x94, 0x01, 0x06, 0x01, 0x01}, 5, RU_E_TYPE}, /* credit with a field too many */
         {{0x93, 0x01, 0x06, 0x00}, 4, RU_E_RANGE},      /* credit 0 */
@@ -237,6 +239,82 @@ test_refusals(void **state)
     ru_msg_fini(&m);
 }
 
+/*  Encodes, decodes and re-encodes: the same bytes. */
+static void
+s_again(const ru_buf_t *wire, ru_msg_t *msg)
+{
+    assert_int_equal(ru_msg_decode(wire->data, wire->len, msg), RU_OK);
+    ru_buf_t again;
+    ru_buf_init(&again);
+    if (msg->type == RU_MSG_WANT)
+        assert_int_equal(ru_msg_encode_want(msg->blob, msg->offset, msg->credit, &again), RU_OK);
+    else if (msg->type == RU_MSG_CHUNK)
+        assert_int_equal(ru_msg_encode_chunk(msg->blob, msg->blob_size, msg->offset,
+                                             msg->data.ptr, msg->data.len, &again),
+                         RU_OK);
+    else
+        assert_int_equal(ru_msg_encode_lack(msg->blob, &again), RU_OK);
+    assert_int_equal(again.len, wire->len);
+    assert_memory_equal(again.data, wire->data, wire->len);
+    ru_buf_fini(&again);
+}
+
+static void
+test_blob_messages(void **state)
+{
+    (void) state;
+    uint8_t hash[RU_HASH_BYTES];
+    memset(hash, 0x5a, sizeof hash);
+    uint8_t *data = malloc(RU_BLOB_CHUNK + 1);
+    memset(data, 0xc3, RU_BLOB_CHUNK + 1);
+    ru_buf_t wire;
+    ru_buf_init(&wire);
+    ru_msg_t msg;
+    ru_msg_init(&msg);
+    assert_int_equal(ru_msg_encode_want(hash, 3 * RU_BLOB_CHUNK, RU_MAX_WANT, &wire), RU_OK);
+    s_again(&wire, &msg);
+    assert_int_equal(msg.type, RU_MSG_WANT);
+    assert_int_equal(msg.offset, 3 * RU_BLOB_CHUNK);
+    assert_int_equal(msg.credit, RU_MAX_WANT);
+    assert_memory_equal(msg.blob, hash, RU_HASH_BYTES);
+    ru_buf_reset(&wire);
+    assert_int_equal(ru_msg_encode_chunk(hash, 5000000, RU_BLOB_CHUNK, data, RU_BLOB_CHUNK, &wire),
+                     RU_OK);
+    assert_true(wire.len <= RU_MAX_MESSAGE);
+    s_again(&wire, &msg);
+    assert_int_equal(msg.type, RU_MSG_CHUNK);
+    assert_int_equal(msg.blob_size, 5000000);
+    assert_int_equal(msg.data.len, RU_BLOB_CHUNK);
+    assert_ptr_equal(msg.data.ptr, wire.data + wire.len - RU_BLOB_CHUNK); /* a view */
+    ru_buf_reset(&wire);
+    assert_int_equal(ru_msg_encode_lack(hash, &wire), RU_OK);
+    s_again(&wire, &msg);
+    assert_int_equal(msg.type, RU_MSG_LACK);
+
+    ru_buf_reset(&wire);
+    assert_int_equal(ru_msg_encode_want(hash, 0, 0, &wire), RU_E_RANGE);
+    assert_int_equal(ru_msg_encode_want(hash, 0, RU_MAX_WANT + 1, &wire), RU_E_RANGE);
+    assert_int_equal(ru_msg_encode_chunk(hash, 10, 0, data, 11, &wire), RU_E_RANGE); /* past */
+    assert_int_equal(ru_msg_encode_chunk(hash, 10, 10, data, 1, &wire), RU_E_RANGE);
+    assert_int_equal(ru_msg_encode_chunk(hash, 10, 0, data, 0, &wire), RU_E_RANGE);
+    assert_int_equal(ru_msg_encode_chunk(hash, 2 * RU_BLOB_CHUNK, 0, data, RU_BLOB_CHUNK + 1,
+                                         &wire),
+                     RU_E_RANGE);
+    assert_int_equal(ru_msg_encode_chunk(hash, RU_MAX_BLOB_SIZE + 1, 0, data, 1, &wire),
+                     RU_E_RANGE);
+    assert_int_equal(wire.len, 0);
+    /* a chunk whose bytes run past the size it gives, made by hand */
+    static const uint8_t head[] = {0x96, 0x01, 0x08, 0xc4, 0x20};
+    ru_buf_append(&wire, head, sizeof head);
+    ru_buf_append(&wire, hash, sizeof hash);
+    static const uint8_t rest[] = {0x02, 0x00, 0xc4, 0x03, 'a', 'b', 'c'};
+    ru_buf_append(&wire, rest, sizeof rest);
+    assert_int_equal(ru_msg_decode(wire.data, wire.len, &msg), RU_E_RANGE);
+    ru_msg_fini(&msg);
+    ru_buf_fini(&wire);
+    free(data);
+}
+
 int
 main(void)
 {
@@ -245,6 +323,7 @@ main(void)
         cmocka_unit_test(test_update_and_batch_carry_envelopes),
         cmocka_unit_test(test_batch_limits),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_blob_messages),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -58,6 +58,10 @@
 /*  Updates in one sync batch, and the bytes of its envelopes together. */
 #define RU_MAX_BATCH 256
 #define RU_MAX_BATCH_BYTES (4u * 1024u * 1024u)
+/*  The bytes of a blob one chunk message carries (the last may carry
+ *  fewer), and the chunks one want message may ask for. */
+#define RU_BLOB_CHUNK (1024u * 1024u)
+#define RU_MAX_WANT 8
 /*  Batches a node may grant in one hello or credit message. */
 #define RU_MAX_CREDIT 64
 /*  Any single protocol message (a batch is the largest). */

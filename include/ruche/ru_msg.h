@@ -7,6 +7,9 @@
  *    credit     "you may send me `credit` more batches"
  *    done       "that was all; this is my clock"
  *    heartbeat  the sender's clock, HLC time and digest
+ *    want       "send me up to `credit` chunks of this blob from offset"
+ *    chunk      a piece of a blob: its hash, its whole size, the offset
+ *    lack       "I do not hold this blob"
  *
  *  Every message is a msgpack array [version, type, fields...]. Envelopes
  *  inside update and batch messages are the origin's bytes, spliced in
@@ -34,7 +37,10 @@ typedef enum {
     RU_MSG_DONE = 4,
     RU_MSG_HEARTBEAT = 5,
     RU_MSG_CREDIT = 6,
-    RU_MSG_MAX = RU_MSG_CREDIT
+    RU_MSG_WANT = 7,
+    RU_MSG_CHUNK = 8,
+    RU_MSG_LACK = 9,
+    RU_MSG_MAX = RU_MSG_LACK
 } ru_msg_type;
 
 /*  A byte string held elsewhere. */
@@ -46,11 +52,15 @@ typedef struct {
 typedef struct {
     ru_msg_type type;
     ru_clock_t clock;                 /* hello, done, heartbeat */
-    uint32_t credit;                  /* hello, credit: 1..RU_MAX_CREDIT */
+    uint32_t credit;                  /* hello, credit: 1..RU_MAX_CREDIT; want: 1..RU_MAX_WANT */
     uint64_t hlc;                     /* heartbeat */
     uint8_t digest[RU_HASH_BYTES];    /* heartbeat: digest of the heads */
     ru_envelope_t *updates;           /* update (one), batch (1..RU_MAX_BATCH) */
     uint32_t n_updates;
+    uint8_t blob[RU_HASH_BYTES]; /* want, chunk, lack: the blob's hash */
+    uint64_t blob_size;          /* chunk: the blob's size, 1..RU_MAX_BLOB_SIZE */
+    uint64_t offset;             /* want, chunk: where the bytes start */
+    ru_bytes_t data;             /* chunk: 1..RU_BLOB_CHUNK bytes, a view */
 } ru_msg_t;
 
 void ru_msg_init(ru_msg_t *self);
@@ -67,6 +77,16 @@ RU_MUST_CHECK ru_err ru_msg_encode_credit(uint32_t credit, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_msg_encode_done(const ru_clock_t *clock, ru_buf_t *out);
 RU_MUST_CHECK ru_err ru_msg_encode_heartbeat(const ru_clock_t *clock, uint64_t hlc,
                                              const uint8_t *digest, ru_buf_t *out);
+
+/*  A want: credit (1..RU_MAX_WANT) chunks of blob hash from offset. A
+ *  chunk: len bytes (1..RU_BLOB_CHUNK, within size) of blob hash, of size
+ *  bytes in all, from offset. A lack: hash is not held. RU_E_RANGE for a
+ *  value out of its range. */
+RU_MUST_CHECK ru_err ru_msg_encode_want(const uint8_t *hash, uint64_t offset, uint32_t credit,
+                                        ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_msg_encode_chunk(const uint8_t *hash, uint64_t size, uint64_t offset,
+                                         const uint8_t *data, size_t len, ru_buf_t *out);
+RU_MUST_CHECK ru_err ru_msg_encode_lack(const uint8_t *hash, ru_buf_t *out);
 
 /*  The digest a heartbeat carries (PROTOCOL.md 8.2): BLAKE2b-256 of
  *  RU_MSG_DIGEST_DOMAIN followed by heads, n records of RU_MSG_HEAD_BYTES
