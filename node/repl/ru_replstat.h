@@ -31,7 +31,8 @@
     X(RU_LINK_OVER_CREDIT, "over_credit") /* a batch beyond the credit we granted, refused */      \
     X(RU_LINK_DROPPED, "sends_dropped")   /* a send to it that failed at a high-water mark */      \
     X(RU_LINK_STALLED, "stalled")         /* our catch-up asked again after sync_timeout_ms */     \
-    X(RU_LINK_GAPS, "live_gaps")          /* catch-ups asked for a gap in its live stream */
+    X(RU_LINK_GAPS, "live_gaps")          /* catch-ups asked for a gap in its live stream */       \
+    X(RU_LINK_BAD_BLOB, "bad_blobs")      /* a blob whose bytes did not match its hash, refused */
 
 typedef enum {
 #define RU_LINK_ENUM(sym, name) sym,

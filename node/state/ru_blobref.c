@@ -1,7 +1,7 @@
 /*  ru_blobref.c - reference counts of blobs, with the lists of blobs
  *  wanted and blobs to collect (ru_blobref.h).
  *
- *  A count's record is a msgpack array [refs, type, name]; a blob at zero
+ *  A count's record is a msgpack array [refs, type, name, size]; a blob at zero
  *  has no record, and instead an entry in blob_gc with the time its last
  *  reference went. Regaining a reference takes it off that list.
  */
@@ -12,16 +12,17 @@
 #include "ruche/ru_mp.h"
 
 static void
-s_pack(ru_buf_t *out, uint64_t refs, ru_str_t type, ru_str_t name)
+s_pack(ru_buf_t *out, const ru_blobref_t *b)
 {
     msgpack_packer pk;
     ru_mp_packer_init(&pk, out);
-    msgpack_pack_array(&pk, 3);
-    msgpack_pack_uint64(&pk, refs);
-    msgpack_pack_str(&pk, type.len);
-    msgpack_pack_str_body(&pk, type.ptr, type.len);
-    msgpack_pack_str(&pk, name.len);
-    msgpack_pack_str_body(&pk, name.ptr, name.len);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_uint64(&pk, b->refs);
+    msgpack_pack_str(&pk, b->type.len);
+    msgpack_pack_str_body(&pk, b->type.ptr, b->type.len);
+    msgpack_pack_str(&pk, b->name.len);
+    msgpack_pack_str_body(&pk, b->name.ptr, b->name.len);
+    msgpack_pack_uint64(&pk, b->size);
 }
 
 static ru_err
@@ -29,13 +30,15 @@ s_decode(const MDB_val *val, ru_blobref_t *out)
 {
     ru_mp_t mp;
     ru_mp_init(&mp, val->mv_data, val->mv_size);
-    ru_err err = ru_mp_array_of(&mp, 3);
+    ru_err err = ru_mp_array_of(&mp, 4);
     if (!err)
         err = ru_mp_uint(&mp, &out->refs);
     if (!err)
         err = ru_mp_str(&mp, &out->type.ptr, &out->type.len, RU_MAX_MEDIA_TYPE);
     if (!err)
         err = ru_mp_str(&mp, &out->name.ptr, &out->name.len, RU_MAX_FILE_NAME);
+    if (!err)
+        err = ru_mp_uint(&mp, &out->size);
     if (!err)
         err = ru_mp_end(&mp);
     return err ? RU_E_STORE : RU_OK;
@@ -52,10 +55,10 @@ ru_blobref_get(ru_txn_t *txn, const uint8_t *hash, ru_blobref_t *out)
 /*  The count of hash moves by delta. The record read is a view: it is
  *  re-encoded into buf before the first write. */
 static ru_err
-s_count(ru_txn_t *txn, const uint8_t *hash, ru_str_t type, ru_str_t name, int delta,
+s_count(ru_txn_t *txn, const uint8_t *hash, ru_str_t type, ru_str_t name, uint64_t size, int delta,
         uint64_t now_ms)
 {
-    ru_blobref_t cur = {0, type, name};
+    ru_blobref_t cur = {0, type, name, size};
     ru_err err = ru_blobref_get(txn, hash, &cur);
     if (err && err != RU_E_NOT_FOUND)
         return err;
@@ -64,8 +67,9 @@ s_count(ru_txn_t *txn, const uint8_t *hash, ru_str_t type, ru_str_t name, int de
     uint64_t refs = delta > 0 ? cur.refs + 1 : cur.refs - 1;
     ru_buf_t buf;
     ru_buf_init(&buf);
+    cur.refs = refs;
     if (refs > 0)
-        s_pack(&buf, refs, cur.type, cur.name);
+        s_pack(&buf, &cur);
     err = ru_buf_status(&buf);
     if (!err && refs > 0)
         err = ru_txn_put(txn, RU_DB_blobs, hash, RU_HASH_BYTES, buf.data, buf.len);
@@ -93,9 +97,11 @@ ru_blobref_media(ru_txn_t *txn, const ru_media_t *media, uint32_t n, int delta, 
     const ru_str_t none = {"", 0};
     ru_err err = RU_OK;
     for (uint32_t i = 0; !err && i < n; i++) {
-        err = s_count(txn, media[i].hash, media[i].type, media[i].name, delta, now_ms);
+        err = s_count(txn, media[i].hash, media[i].type, media[i].name, media[i].size, delta,
+                      now_ms);
         if (!err && media[i].is_image)
-            err = s_count(txn, media[i].thumb, media[i].type, none, delta, now_ms);
+            err = s_count(txn, media[i].thumb, media[i].type, none, media[i].thumb_size, delta,
+                          now_ms);
     }
     return err;
 }

@@ -29,13 +29,14 @@
 
 #include "ru_store.h"
 
-/*  What the site knows of a blob it counts: views into txn's pages. type
- *  and name are those of the first reference it gained (a thumbnail has
- *  its image's type and no name). */
+/*  What the site knows of a blob it counts: views into txn's pages. type,
+ *  name and size are those of the first reference it gained (a thumbnail
+ *  has its image's type and no name). */
 typedef struct {
     uint64_t refs;
     ru_str_t type;
     ru_str_t name;
+    uint64_t size; /* its bytes, as the descriptor says */
 } ru_blobref_t;
 
 /*  Adds delta (1 or -1) to the count of every blob that media[0 .. n)

@@ -417,7 +417,7 @@ s_expect_blob(uint8_t fill, uint64_t refs, int want, int gc)
     memset(hash, fill, sizeof hash);
     ru_txn_t txn;
     MDB_val val;
-    ru_blobref_t ref = {0, {"", 0}, {"", 0}};
+    ru_blobref_t ref = {0, {"", 0}, {"", 0}, 0};
     assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
     ru_err err = ru_blobref_get(&txn, hash, &ref);
     assert_int_equal(err, refs ? RU_OK : RU_E_NOT_FOUND);
