@@ -16,8 +16,8 @@
  *    3. The header alone: width and height each at most opts.max_side and
  *       width x height x pages at most opts.max_pixels. A PNG whose header
  *       claims 100,000 x 100,000 is refused here in under a millisecond,
- *       with no memory taken; without this check libvips spends seconds
- *       and hundreds of MB on it and succeeds.
+ *       with no memory taken (libvips's vipsthumbnail, which has no such
+ *       check, spent 8.6 s and 354 MB on one of 370 bytes, and succeeded).
  *    4. Decoding fails on the first error (libvips's fail_on=error): a
  *       truncated or corrupt file is refused, not completed in grey.
  *  What comes out is always re-encoded, never the uploaded bytes: turned
@@ -25,8 +25,8 @@
  *  profile when it has one), stripped of every piece of metadata (EXIF
  *  with GPS position and camera serial, XMP, IPTC, ICC), and written as
  *  JPEG at quality RU_IMAGE_JPEG_QUALITY when opaque or PNG when it has
- *  transparency (an alpha channel that is everywhere opaque, as a GIF's
- *  always is, does not count). Bytes of another format riding behind the
+ *  transparency (an alpha channel opaque everywhere, which libvips gives
+ *  every GIF, does not count). Bytes of another format riding behind the
  *  image (a GIF+HTML polyglot) are not in the output. An animated GIF or
  *  WebP becomes its first frame (ru_image_t.frames says how many the
  *  source had).
