@@ -169,14 +169,16 @@ s_check_header(const void *data, size_t len, const ru_image_opts_t *opts, ru_ima
     return RU_OK;
 }
 
-/*  Replaces *img by op's result *next, or keeps it and fails. */
+/*  After an operation on *img that returned rc and wrote *next: replaces
+ *  *img by *next, or keeps it and fails. next is read here, after the
+ *  operation has run (an argument's value could be read before it). */
 static bool
-s_step(VipsImage **img, VipsImage *next, int rc)
+s_step(VipsImage **img, VipsImage **next, int rc)
 {
     if (rc != 0)
         return false;
     g_object_unref(*img);
-    *img = next;
+    *img = *next;
     return true;
 }
 
@@ -199,15 +201,15 @@ s_display(const void *data, size_t len, int px, bool icc, VipsImage **out)
     }
     bool ok = true;
     if (vips_image_get_interpretation(img) != VIPS_INTERPRETATION_sRGB)
-        ok = s_step(&img, next, vips_colourspace(img, &next, VIPS_INTERPRETATION_sRGB, NULL));
+        ok = s_step(&img, &next, vips_colourspace(img, &next, VIPS_INTERPRETATION_sRGB, NULL));
     if (ok && vips_image_get_format(img) != VIPS_FORMAT_UCHAR)
-        ok = s_step(&img, next, vips_cast_uchar(img, &next, NULL));
-    if (ok && (ok = s_step(&img, next, vips_copy(img, &next, NULL)))) {
+        ok = s_step(&img, &next, vips_cast_uchar(img, &next, NULL));
+    if (ok && (ok = s_step(&img, &next, vips_copy(img, &next, NULL)))) {
         vips_image_remove(img, VIPS_META_ICC_NAME);
         vips_image_remove(img, VIPS_META_ORIENTATION);
     }
     if (ok)
-        ok = (next = vips_image_copy_memory(img)) != NULL && s_step(&img, next, 0);
+        ok = (next = vips_image_copy_memory(img)) != NULL && s_step(&img, &next, 0);
     if (!ok) {
         s_vips_failed("cannot decode the image");
         g_object_unref(img);
