@@ -82,6 +82,7 @@ typedef struct {
     long media_grace_s;       /* a blob no one references is removed after it */
     long media_gc_interval_s; /* between the collector's rounds */
     long media_attachments;   /* attachments of one status */
+    long media_fetch_now_mb;  /* peers' blobs up to it are fetched at once, larger on first read */
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */

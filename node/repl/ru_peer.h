@@ -40,6 +40,7 @@
 #include "ruche/ru_clock.h"
 #include "ruche/ru_msg.h"
 
+#include "ru_blob.h"
 #include "ru_config.h"
 #include "ru_ratelimit.h"
 #include "ru_replstat.h"
@@ -73,6 +74,7 @@ typedef struct {
     const uint8_t *curve_pub, *curve_sec; /* this node's CURVE keys */
     const ru_config_t *cfg;               /* queue_mb, heartbeat_ms, sync_timeout_ms */
     ru_store_t *store;                    /* our clock for hellos and heartbeats */
+    ru_blob_t *blobs;                     /* the media files served and fetched; NULL: none */
 } ru_peer_ctx_t;
 
 typedef struct {
