@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ruche/ru_text.h"
@@ -104,6 +105,51 @@ s_resolve(const ru_view_t *v, const uint8_t *origin, const ru_entity_t *e, const
     return ru_pubid_known_user(v->txn, *home, name);
 }
 
+/*  Bytes of the first n code points of s[0..len) (UTF-8). */
+static size_t
+s_code_points(const char *s, size_t len, size_t n)
+{
+    size_t i = 0;
+    while (i < len && n > 0) {
+        i++;
+        while (i < len && ((unsigned char) s[i] & 0xC0) == 0x80)
+            i++;
+        n--;
+    }
+    return i;
+}
+
+/*  A link to the address u (a link entity: http or https, so never a
+ *  script), shown as Mastodon's apps expect: the scheme and "www." in an
+ *  invisible span, the next S_URL_SHOWN characters, and the rest invisible
+ *  after an ellipsis span. Taken as text (the CLI, a copy), it is the
+ *  whole address again. */
+#define S_URL_SHOWN 30
+static void
+s_link(ru_buf_t *buf, const char *u, size_t len)
+{
+    size_t scheme = u[4] == ':' ? 7 : 8; /* "http://" or "https://" */
+    if (len - scheme > 4 && strncasecmp(u + scheme, "www.", 4) == 0)
+        scheme += 4;
+    size_t shown = s_code_points(u + scheme, len - scheme, S_URL_SHOWN);
+    int cut = scheme + shown < len;
+    ru_buf_append(buf, "<a href=\"", 9);
+    s_escape(buf, u, len);
+    s_cat(buf, (const char *[]){"\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">"
+                                "<span class=\"invisible\">",
+                                NULL});
+    s_escape(buf, u, scheme);
+    s_cat(buf, (const char *[]){"</span><span", cut ? " class=\"ellipsis\">" : ">", NULL});
+    s_escape(buf, u + scheme, shown);
+    ru_buf_append(buf, "</span>", 7);
+    if (cut) {
+        s_cat(buf, (const char *[]){"<span class=\"invisible\">", NULL});
+        s_escape(buf, u + scheme + shown, len - scheme - shown);
+        ru_buf_append(buf, "</span>", 7);
+    }
+    ru_buf_append(buf, "</a>", 4);
+}
+
 char *
 ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
 {
@@ -115,11 +161,15 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
     const char *url = v->node->public_url;
     while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
         s_escape(&buf, text.ptr + done, e.start - done);
+        done = e.start + e.len;
+        if (e.kind == RU_ENTITY_URL) {
+            s_link(&buf, text.ptr + e.start, e.len);
+            continue;
+        }
         const uint8_t *home;
         char site[RU_MAX_NAME + 1];
         if (e.kind == RU_ENTITY_MENTION && !s_resolve(v, origin, &e, &home)) {
             s_escape(&buf, text.ptr + e.start, e.len); /* nobody known: plain text */
-            done = e.start + e.len;
             continue;
         }
         if (e.kind == RU_ENTITY_MENTION) {
@@ -134,7 +184,6 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
         s_escape(&buf, text.ptr + e.start, e.len);
         ru_buf_append(&buf, e.kind == RU_ENTITY_TAG ? "</a>" : "</a></span>",
                       e.kind == RU_ENTITY_TAG ? 4 : 11);
-        done = e.start + e.len;
     }
     s_escape(&buf, text.ptr + done, text.len - done);
     ru_buf_append(&buf, "</p>", 5); /* with the NUL */
@@ -196,6 +245,8 @@ s_mentions(const ru_view_t *v, const uint8_t *origin, ru_str_t text, json_t **ta
     size_t pos = 0;
     ru_entity_t e;
     while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
+        if (e.kind == RU_ENTITY_URL)
+            continue;
         if (e.kind == RU_ENTITY_TAG) {
             char url[RU_CONFIG_PATH_MAX + RU_MAX_TAG + 8];
             snprintf(url, sizeof url, "%s/tags/%s", v->node->public_url, e.name);
