@@ -77,6 +77,7 @@ int ru_api_get_status(ru_req_t *req);
 int ru_api_edit_status(ru_req_t *req);
 int ru_api_delete_status(ru_req_t *req);
 int ru_api_context(ru_req_t *req);
+int ru_api_card(ru_req_t *req);
 int ru_api_favourite(ru_req_t *req);
 int ru_api_unfavourite(ru_req_t *req);
 

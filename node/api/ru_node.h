@@ -20,6 +20,7 @@ typedef struct ru_stream ru_stream_t;
 typedef struct ru_reqstats ru_reqstats_t;
 typedef struct ru_prom ru_prom_t;
 typedef struct ru_cache ru_cache_t;
+typedef struct ru_card ru_card_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -35,6 +36,7 @@ typedef struct {
     ru_reqstats_t *reqstats;              /* request counters (ru_reqstats.h); NULL: none */
     ru_prom_t *prom;                      /* what /metrics shows (ru_prom.h); NULL: nothing */
     ru_cache_t *cache;                    /* anonymous answers kept (ru_cache.h); NULL: none */
+    ru_card_t *cards;                     /* link previews (ru_card.h); NULL: none */
     char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
     char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;

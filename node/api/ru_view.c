@@ -1,7 +1,9 @@
 /*  ru_view.c - Status, Account and Group JSON (see ru_view.h).
  *
  *  An account's counts (statuses, followers, following) are kept by the
- *  state machine in the counts database: showing one costs one read.
+ *  state machine in the counts database: showing one costs one read. So
+ *  does a status's link preview (ru_card.h), which the view asks for
+ *  without ever waiting for a fetch.
  */
 #include "ru_view.h"
 
@@ -13,6 +15,7 @@
 
 #include "ruche/ru_text.h"
 
+#include "ru_card.h"
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_pubid.h"
@@ -346,6 +349,11 @@ ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec
         "media_attachments", "emojis", "reblog", "card", "poll", "application", "ruche", "site",
         site, "origin", origin, "seq", (json_int_t) ref->seq, "group", s_status_group(v, rec));
     free(html);
+    json_t *card = ru_card_for_text(v->node->cards, v->txn, rec->text.ptr, rec->text.len);
+    if (j && card)
+        json_object_set_new(j, "card", card);
+    else
+        json_decref(card);
     return j;
 }
 

@@ -80,7 +80,8 @@
     X(pending_n, 0)   /* origin -> how many of its updates are pending (8) */                      \
     X(clocks, 0)      /* origin|p -> K(head)[p]: each origin's full clock (PROTOCOL.md 5.4) */     \
     X(order, 0)       /* origin|seq -> position: the order they were applied in (ru_order.h) */    \
-    X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */
+    X(forks, 0)       /* origin -> its fork seq, the evidence (ru_fork.h): what this node learnt */\
+    X(cards, 0)       /* BLAKE2b(address) -> made ms | card JSON, or none (ru_card.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
@@ -94,9 +95,10 @@ typedef enum {
  *  state layer's, ru_schema_upgrades: they know what the databases hold),
  *  in one transaction that also records the new version (2: the ids database records each id's
  * kind; 3: each origin's last full clock and the pending counts, ru_apply_upgrade; 4: the order
- *  database, the apply-order index; 5: each site's statuses counted); a
- *  store of a newer version is refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 5
+ *  database, the apply-order index; 5: each site's statuses counted; 6: the cards
+ *  database, link previews); a store of a newer version is refused (RU_E_SCHEMA) rather
+ *  than misread. */
+#define RU_STORE_SCHEMA 6
 
 typedef struct ru_store ru_store_t;
 
