@@ -182,8 +182,13 @@ s_attrs(const char *s, size_t len, size_t i, s_meta *m)
             continue;
         }
         size_t name = i;
-        while (i < len && !s_is_space((unsigned char) s[i]) && !strchr("=>/", s[i]))
+        while (i < len && !s_is_space((unsigned char) s[i]) && s[i] != '=' && s[i] != '>' &&
+               s[i] != '/')
             i++;
+        if (i == name && s[i] != '=') {
+            i++; /* a stray byte: no attribute */
+            continue;
+        }
         size_t name_len = i - name, value = i, value_len = 0;
         while (i < len && s_is_space((unsigned char) s[i]))
             i++;

@@ -78,6 +78,19 @@ test_hidden_and_ended(void **state)
     assert_false(s_scan("<head></head><title>late</title>", &c));
 }
 
+/*  NUL bytes are bytes like any other: an attribute's name holds them
+ *  (the scan once stood still on one, forever). */
+static void
+test_nul_bytes(void **state)
+{
+    (void) state;
+    static const char page[] = "<meta proper\0\0ty=\"og:title\" content=\"x\">"
+                               "<meta \0 property=og:title content=\"y\">";
+    ru_cardscan_t c;
+    assert_true(ru_cardscan(page, sizeof page - 1, &c));
+    assert_string_equal(c.title, "y");
+}
+
 /*  A page cut anywhere never reads past its end. */
 static void
 test_cut_anywhere(void **state)
@@ -138,9 +151,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_graph),       cmocka_unit_test(test_fallbacks),
-        cmocka_unit_test(test_hidden_and_ended), cmocka_unit_test(test_cut_anywhere),
-        cmocka_unit_test(test_clean_text),       cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_open_graph),
+        cmocka_unit_test(test_fallbacks),
+        cmocka_unit_test(test_hidden_and_ended),
+        cmocka_unit_test(test_cut_anywhere),
+        cmocka_unit_test(test_nul_bytes),
+        cmocka_unit_test(test_clean_text),
+        cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
