@@ -45,6 +45,12 @@ test_tags(void **state)
          "hi @bob"},
         {"<p><span class=\"invisible\">https://</span><span>example.org/x</span></p>",
          "https://example.org/x"},
+        /* a link as the node writes it: the whole address again, unescaped */
+        {"<p>see <a href=\"https://intranet.example.com/projects/2026/plan?a=1&amp;b=2\" "
+         "rel=\"nofollow noopener noreferrer\" target=\"_blank\"><span class=\"invisible\">"
+         "https://</span><span class=\"ellipsis\">intranet.example.com/projects/</span><span "
+         "class=\"invisible\">2026/plan?a=1&amp;b=2</span></a>.</p>",
+         "see https://intranet.example.com/projects/2026/plan?a=1&b=2."},
         {"<p>a</p>b", "a\n\nb"},
         {"<p></p><p>x</p><p></p>", "x"},
         {"<ul><li>one</li><li>two</li></ul>", "- one\n- two"},

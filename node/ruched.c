@@ -37,6 +37,7 @@
 #include "ru_blob.h"
 #include "ru_blobgc.h"
 #include "ru_cache.h"
+#include "ru_card.h"
 #include "ru_config.h"
 #include "ru_http.h"
 #include "ru_image.h"
@@ -501,6 +502,8 @@ s_collectors(ru_node_t *node)
         err = ru_prom_add(node->prom, ru_repl_collect, node->repl);
     if (!err && node->cache)
         err = ru_prom_add(node->prom, ru_cache_collect, node->cache);
+    if (!err && node->cards)
+        err = ru_prom_add(node->prom, ru_card_collect, node->cards);
     return err;
 }
 
@@ -531,6 +534,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
         (!node->cfg.http_cache_kb ||
          ru_cache_new((size_t) node->cfg.http_cache_kb * 1024, &node->cache) == RU_OK) &&
         ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
+        ru_card_new(&node->cfg, node->store, node->writer, &node->cards) == RU_OK &&
         s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
          ru_http_listen(http)) == RU_OK) {
@@ -549,6 +553,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_prom_destroy(&node->prom);
     ru_reqstats_destroy(&node->reqstats);
     ru_cache_destroy(&node->cache);
+    ru_card_destroy(&node->cards); /* after the handlers and the scrapes that use it */
     free(routes);
     return status;
 }

@@ -49,6 +49,7 @@ const ru_route_t ru_api_routes[] = {
     {"PUT", "/api/v1/statuses/:id", ru_api_edit_status, 1, 0},
     {"DELETE", "/api/v1/statuses/:id", ru_api_delete_status, 1, 0},
     {"GET", "/api/v1/statuses/:id/context", ru_api_context, 0, 1},
+    {"GET", "/api/v1/statuses/:id/card", ru_api_card, 0, 1},
     {"POST", "/api/v1/statuses/:id/favourite", ru_api_favourite, 1, 0},
     {"POST", "/api/v1/statuses/:id/unfavourite", ru_api_unfavourite, 1, 0},
     {"GET", "/api/v1/timelines/home", ru_api_home, 1, 0},

@@ -101,6 +101,7 @@ int ru_api_media_upload(ru_req_t *req);
 int ru_api_media_get(ru_req_t *req);
 int ru_api_media_update(ru_req_t *req);
 int ru_api_media_file(ru_req_t *req);
+int ru_api_card(ru_req_t *req);
 int ru_api_favourite(ru_req_t *req);
 int ru_api_unfavourite(ru_req_t *req);
 

@@ -1,10 +1,11 @@
 /*  ru_api_status.c - statuses: post, show, edit, delete, thread context,
- *  favourites. Writes become local updates made by the store actor;
- *  a client gets its answer once the update is durable.
+ *  link preview, favourites. Writes become local updates made by the store
+ *  actor; a client gets its answer once the update is durable.
  */
 #include <string.h>
 
 #include "ru_api.h"
+#include "ru_card.h"
 #include "ru_dbkey.h"
 
 static const char *const s_visibilities[] = {"public", "unlisted", "private", "direct"};
@@ -247,29 +248,55 @@ s_descendants(ru_view_t *v, const ru_ref_t *ref, json_t *out, int depth)
     }
 }
 
+/*  Opens a read transaction and finds in it the status of the :id
+ *  argument, which the reader must see. On success the transaction is
+ *  left open (rec's strings live until the caller ends it); on an error
+ *  it is closed. */
+static ru_err
+s_read_visible(ru_req_t *req, ru_txn_t *txn, ru_ref_t *ref, ru_post_rec_t *rec)
+{
+    ru_err err = ru_store_read(req->node->store, txn);
+    if (err)
+        return err;
+    err = ru_api_find_status(txn, req->args[0], ref, rec);
+    ru_view_t v = ru_api_view(req, txn);
+    if (!err && !ru_view_visible(&v, ref, rec))
+        err = RU_E_NOT_FOUND;
+    if (err)
+        ru_txn_abort(txn);
+    return err;
+}
+
 int
 ru_api_context(ru_req_t *req)
 {
     ru_txn_t txn;
     ru_ref_t ref;
     ru_post_rec_t rec;
-    ru_err err = ru_store_read(req->node->store, &txn);
+    ru_err err = s_read_visible(req, &txn, &ref, &rec);
     if (err)
         return ru_http_fail(req, err);
-    err = ru_api_find_status(&txn, req->args[0], &ref, &rec);
     ru_view_t v = ru_api_view(req, &txn);
-    if (!err && !ru_view_visible(&v, &ref, &rec))
-        err = RU_E_NOT_FOUND;
     json_t *anc = json_array(), *desc = json_array();
-    if (!err) {
-        s_ancestors(&v, &rec, anc);
-        s_descendants(&v, &ref, desc, 0);
-    }
+    s_ancestors(&v, &rec, anc);
+    s_descendants(&v, &ref, desc, 0);
     ru_txn_abort(&txn);
-    if (err) {
-        json_decref(anc);
-        json_decref(desc);
-        return ru_http_fail(req, err);
-    }
     return ru_http_json(req, 200, json_pack("{s:o, s:o}", "ancestors", anc, "descendants", desc));
+}
+
+/*  GET /api/v1/statuses/:id/card: the status's link preview, or {} when it
+ *  has none (yet), as Mastodon answers; 404 for a status the reader may
+ *  not see. */
+int
+ru_api_card(ru_req_t *req)
+{
+    ru_txn_t txn;
+    ru_ref_t ref;
+    ru_post_rec_t rec;
+    ru_err err = s_read_visible(req, &txn, &ref, &rec);
+    if (err)
+        return ru_http_fail(req, err);
+    json_t *card = ru_card_for_text(req->node->cards, &txn, rec.text.ptr, rec.text.len);
+    ru_txn_abort(&txn);
+    return ru_http_json(req, 200, card ? card : json_object());
 }

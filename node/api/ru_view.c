@@ -1,17 +1,21 @@
 /*  ru_view.c - Status, Account and Group JSON (see ru_view.h).
  *
  *  An account's counts (statuses, followers, following) are kept by the
- *  state machine in the counts database: showing one costs one read.
+ *  state machine in the counts database: showing one costs one read. So
+ *  does a status's link preview (ru_card.h), which the view asks for
+ *  without ever waiting for a fetch.
  */
 #include "ru_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ruche/ru_text.h"
 
+#include "ru_card.h"
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_media_view.h"
@@ -105,6 +109,51 @@ s_resolve(const ru_view_t *v, const uint8_t *origin, const ru_entity_t *e, const
     return ru_pubid_known_user(v->txn, *home, name);
 }
 
+/*  Bytes of the first n code points of s[0..len) (UTF-8). */
+static size_t
+s_code_points(const char *s, size_t len, size_t n)
+{
+    size_t i = 0;
+    while (i < len && n > 0) {
+        i++;
+        while (i < len && ((unsigned char) s[i] & 0xC0) == 0x80)
+            i++;
+        n--;
+    }
+    return i;
+}
+
+/*  A link to the address u (a link entity: http or https, so never a
+ *  script), shown as Mastodon's apps expect: the scheme and "www." in an
+ *  invisible span, the next S_URL_SHOWN characters, and the rest invisible
+ *  after an ellipsis span. Taken as text (the CLI, a copy), it is the
+ *  whole address again. */
+#define S_URL_SHOWN 30
+static void
+s_link(ru_buf_t *buf, const char *u, size_t len)
+{
+    size_t scheme = u[4] == ':' ? 7 : 8; /* "http://" or "https://" */
+    if (len - scheme > 4 && strncasecmp(u + scheme, "www.", 4) == 0)
+        scheme += 4;
+    size_t shown = s_code_points(u + scheme, len - scheme, S_URL_SHOWN);
+    int cut = scheme + shown < len;
+    ru_buf_append(buf, "<a href=\"", 9);
+    s_escape(buf, u, len);
+    s_cat(buf, (const char *[]){"\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">"
+                                "<span class=\"invisible\">",
+                                NULL});
+    s_escape(buf, u, scheme);
+    s_cat(buf, (const char *[]){"</span><span", cut ? " class=\"ellipsis\">" : ">", NULL});
+    s_escape(buf, u + scheme, shown);
+    ru_buf_append(buf, "</span>", 7);
+    if (cut) {
+        s_cat(buf, (const char *[]){"<span class=\"invisible\">", NULL});
+        s_escape(buf, u + scheme + shown, len - scheme - shown);
+        ru_buf_append(buf, "</span>", 7);
+    }
+    ru_buf_append(buf, "</a>", 4);
+}
+
 char *
 ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
 {
@@ -116,11 +165,15 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
     const char *url = v->node->public_url;
     while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
         s_escape(&buf, text.ptr + done, e.start - done);
+        done = e.start + e.len;
+        if (e.kind == RU_ENTITY_URL) {
+            s_link(&buf, text.ptr + e.start, e.len);
+            continue;
+        }
         const uint8_t *home;
         char site[RU_MAX_NAME + 1];
         if (e.kind == RU_ENTITY_MENTION && !s_resolve(v, origin, &e, &home)) {
             s_escape(&buf, text.ptr + e.start, e.len); /* nobody known: plain text */
-            done = e.start + e.len;
             continue;
         }
         if (e.kind == RU_ENTITY_MENTION) {
@@ -135,7 +188,6 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
         s_escape(&buf, text.ptr + e.start, e.len);
         ru_buf_append(&buf, e.kind == RU_ENTITY_TAG ? "</a>" : "</a></span>",
                       e.kind == RU_ENTITY_TAG ? 4 : 11);
-        done = e.start + e.len;
     }
     s_escape(&buf, text.ptr + done, text.len - done);
     ru_buf_append(&buf, "</p>", 5); /* with the NUL */
@@ -197,6 +249,8 @@ s_mentions(const ru_view_t *v, const uint8_t *origin, ru_str_t text, json_t **ta
     size_t pos = 0;
     ru_entity_t e;
     while (ru_entity_next(text.ptr, text.len, &pos, &e)) {
+        if (e.kind == RU_ENTITY_URL)
+            continue;
         if (e.kind == RU_ENTITY_TAG) {
             char url[RU_CONFIG_PATH_MAX + RU_MAX_TAG + 8];
             snprintf(url, sizeof url, "%s/tags/%s", v->node->public_url, e.name);
@@ -296,6 +350,11 @@ ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_rec_t *rec
         "media_attachments", ru_media_view_list(v->node, rec->media), "emojis", "reblog", "card", "poll", "application", "ruche", "site",
         site, "origin", origin, "seq", (json_int_t) ref->seq, "group", s_status_group(v, rec));
     free(html);
+    json_t *card = ru_card_for_text(v->node->cards, v->txn, rec->text.ptr, rec->text.len);
+    if (j && card)
+        json_object_set_new(j, "card", card);
+    else
+        json_decref(card);
     return j;
 }
 

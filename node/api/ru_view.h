@@ -3,7 +3,8 @@
  *
  *  Views read inside the caller's read transaction and return new jansson
  *  objects (the caller owns the reference). Text from users is escaped
- *  wherever it becomes HTML; mentions and tags become links.
+ *  wherever it becomes HTML; mentions, tags and http(s) addresses become
+ *  links.
  */
 #ifndef RU_VIEW_H
 #define RU_VIEW_H
@@ -51,7 +52,10 @@ json_t *ru_view_status(const ru_view_t *v, const ru_ref_t *ref, const ru_post_re
 json_t *ru_view_group(const ru_view_t *v, const ru_ref_t *ref, const ru_group_rec_t *rec);
 
 /*  The HTML of a text written at origin: a paragraph, line breaks, escaped
- *  text, links for tags and for mentions of users known here. Caller frees. */
+ *  text, links for tags, for mentions of users known here and for http(s)
+ *  addresses (rel="nofollow noopener noreferrer", target="_blank", the
+ *  text shown shortened in Mastodon's invisible/ellipsis spans). Caller
+ *  frees. */
 char *ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text);
 
 /*  Does the viewer see this status? (deleted: never; direct: author and

@@ -14,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ru_hostlist.h"
 #include "ru_log.h"
 #include "ruche/ru_text.h"
 
-typedef enum { S_STR, S_LONG } s_type;
+typedef enum { S_STR, S_LONG, S_LIST } s_type; /* a list: words, each line adds */
 
 typedef struct {
     const char *section;
@@ -29,11 +30,13 @@ typedef struct {
     const char *def;
 } s_key;
 
-#define S_STR_KEY(sec, key, field, def)                                                            \
+#define S_ARRAY_KEY(sec, key, type, field, def)                                                    \
     {                                                                                              \
-        sec, key, S_STR, offsetof(ru_config_t, field), sizeof(((ru_config_t *) 0)->field), 0, 0,   \
+        sec, key, type, offsetof(ru_config_t, field), sizeof(((ru_config_t *) 0)->field), 0, 0,    \
             def                                                                                    \
     }
+#define S_STR_KEY(sec, key, field, def) S_ARRAY_KEY(sec, key, S_STR, field, def)
+#define S_LIST_KEY(sec, key, field) S_ARRAY_KEY(sec, key, S_LIST, field, "")
 #define S_LONG_KEY(sec, key, field, lo, hi, def)                                                   \
     {                                                                                              \
         sec, key, S_LONG, offsetof(ru_config_t, field), 0, lo, hi, def                             \
@@ -104,6 +107,15 @@ static const s_key s_keys[] = {
     S_LONG_KEY("replication", "pending_walk", pending_walk, 16, 1000000, "4096"),
     S_LONG_KEY("replication", "queue_mb", queue_mb, 21, 4096, "32"),
     S_LONG_KEY("replication", "sync_timeout_ms", sync_timeout_ms, 500, 3600000, "60000"),
+    S_LIST_KEY("cards", "allowed_hosts", card_hosts),
+    S_STR_KEY("cards", "proxy", card_proxy, ""),
+    S_LONG_KEY("cards", "workers", card_workers, 1, 16, "1"),
+    S_LONG_KEY("cards", "queue", card_queue, 1, 100000, "256"),
+    S_LONG_KEY("cards", "connect_timeout_ms", card_connect_timeout_ms, 100, 60000, "3000"),
+    S_LONG_KEY("cards", "timeout_ms", card_timeout_ms, 100, 120000, "10000"),
+    S_LONG_KEY("cards", "max_kb", card_max_kb, 16, 16384, "512"),
+    S_LONG_KEY("cards", "max_redirects", card_max_redirects, 0, 10, "3"),
+    S_LONG_KEY("cards", "retry_s", card_retry_s, 1, 604800, "3600"),
 };
 
 #define S_PEER "peer "
@@ -124,6 +136,17 @@ static const char *
 s_assign(ru_config_t *cfg, const s_key *k, const char *value)
 {
     char *field = (char *) cfg + k->offset;
+    if (k->type == S_LIST) {
+        size_t used = strlen(field), n = strlen(value);
+        if (n == 0)
+            return NULL;
+        if (used + 1 + n >= k->size)
+            return "list too long";
+        if (used)
+            field[used++] = ' ';
+        memcpy(field + used, value, n + 1);
+        return NULL;
+    }
     if (k->type == S_STR) {
         if (strlen(value) >= k->size)
             return "value too long";
@@ -344,6 +367,15 @@ ru_config_check(const ru_config_t *cfg)
     }
     if (cfg->n_peers && (!cfg->pub_bind[0] || !cfg->sync_bind[0])) {
         ru_log_err("config", "peers are configured: [replication] pub and sync are needed");
+        return RU_E_INVALID;
+    }
+    const char *bad;
+    size_t bad_len;
+    if (!ru_hostlist_check(cfg->card_hosts, &bad, &bad_len)) {
+        ru_log_err("config",
+                   "[cards] allowed_hosts: \"%.*s\" is not a host name, a *.suffix pattern or "
+                   "a [v6] address",
+                   (int) bad_len, bad);
         return RU_E_INVALID;
     }
     if (cfg->max_size_mb && cfg->max_size_mb < cfg->map_size_mb) {

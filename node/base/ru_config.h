@@ -5,7 +5,8 @@
  *  name, type, default and where it goes in ru_config_t; the file parser and
  *  the command-line flags both set keys through that table, so they accept
  *  exactly the same keys and values. Errors name the file and line, or the
- *  flag, and say what was expected.
+ *  flag, and say what was expected. A list key ([cards] allowed_hosts) may
+ *  be given on several lines (or flags): each adds its words to the list.
  */
 #ifndef RU_CONFIG_H
 #define RU_CONFIG_H
@@ -19,6 +20,7 @@
 #define RU_CONFIG_PATH_MAX 1024
 #define RU_CONFIG_ENDPOINT_MAX 256
 #define RU_MAX_PEERS 64
+#define RU_CONFIG_HOSTS_MAX 4096 /* [cards] allowed_hosts, every line of it */
 
 /*  A [peer NAME] section: a site whose updates this node trusts. With pub
  *  and sync, a site it connects to; with the key alone, a site whose
@@ -99,6 +101,16 @@ typedef struct {
     long pending_walk;       /* pending entries a catch-up batch looks at, at most */
     long queue_mb;        /* bytes one peer's messages may take in one socket queue, in MiB */
     long sync_timeout_ms; /* a catch-up silent this long while owed batches is asked again */
+    /* [cards] link previews (ru_card.h) */
+    char card_hosts[RU_CONFIG_HOSTS_MAX]; /* host names and *.suffix patterns; "": no cards */
+    char card_proxy[RU_CONFIG_PATH_MAX];  /* the proxy to fetch through; "": none */
+    long card_workers;            /* fetching threads */
+    long card_queue;              /* addresses waiting for them */
+    long card_connect_timeout_ms; /* to connect to a page's host */
+    long card_timeout_ms;         /* for a whole fetch, redirects included */
+    long card_max_kb;             /* bytes of a page read, at most */
+    long card_max_redirects;      /* redirects followed, each to an allowed host */
+    long card_retry_s;            /* a page that gave no card is asked again after it */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];
     int n_peers;

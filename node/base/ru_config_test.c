@@ -1,6 +1,7 @@
 /*  ru_config_test.c - the configuration: defaults, the INI file, command-line
  *  overrides through the same key table, [peer NAME] sections, and the
- *  errors that stop the node before it starts with a bad setting.
+ *  errors that stop the node before it starts with a bad setting, and the
+ *  list of [cards] allowed_hosts that every line adds to.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,7 +105,52 @@ test_defaults(void **state)
     assert_int_equal(cfg.pending_walk, 4096);
     assert_int_equal(cfg.queue_mb, 32);
     assert_int_equal(cfg.sync_timeout_ms, 60000);
+    assert_string_equal(cfg.card_hosts, ""); /* no link previews */
+    assert_string_equal(cfg.card_proxy, "");
+    assert_int_equal(cfg.card_workers, 1);
+    assert_int_equal(cfg.card_queue, 256);
+    assert_int_equal(cfg.card_connect_timeout_ms, 3000);
+    assert_int_equal(cfg.card_timeout_ms, 10000);
+    assert_int_equal(cfg.card_max_kb, 512);
+    assert_int_equal(cfg.card_max_redirects, 3);
+    assert_int_equal(cfg.card_retry_s, 3600);
     assert_int_equal(ru_config_check(&cfg), RU_OK);
+}
+
+/*  [cards] allowed_hosts: every line (and flag) adds its words; the words
+ *  are checked; the list has a bound. */
+static void
+test_host_list(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    assert_int_equal(s_load(&cfg, "[cards]\nallowed_hosts = wiki.corp *.intra.corp\n"
+                                  "allowed_hosts = 10.1.2.3\n"
+                                  "  [::1]\n"),
+                     RU_OK);
+    assert_string_equal(cfg.card_hosts, "wiki.corp *.intra.corp 10.1.2.3 [::1]");
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_int_equal(ru_config_set(&cfg, "cards.allowed_hosts", "docs.corp", "--set"), RU_OK);
+    assert_string_equal(cfg.card_hosts, "wiki.corp *.intra.corp 10.1.2.3 [::1] docs.corp");
+    const char *bad[] = {"*",     "http://wiki.corp", "wiki.corp:8080", "*.",        "a..b",
+                         ".corp", "wiki.corp/x",      "[::1",           "*wiki.corp"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ru_config_defaults(&cfg);
+        assert_int_equal(ru_config_set(&cfg, "cards.allowed_hosts", bad[i], "--set"), RU_OK);
+        assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    }
+    ru_config_defaults(&cfg);
+    char word[101];
+    memset(word, 'a', 100);
+    word[100] = '\0';
+    ru_err err = RU_OK;
+    int words = 0;
+    while (!err && words < 100) {
+        err = ru_config_set(&cfg, "cards.allowed_hosts", word, "--set");
+        words += !err;
+    }
+    assert_int_equal(err, RU_E_INVALID); /* past RU_CONFIG_HOSTS_MAX */
+    assert_int_equal(words, RU_CONFIG_HOSTS_MAX / 101);
 }
 
 static void
@@ -155,6 +201,15 @@ test_bad_lines(void **state)
         "[replication]\npending_walk = 1000001\n",
         "[replication]\nqueue_mb = 20\n", /* under five catch-up messages */
         "[replication]\nsync_timeout_ms = 499\n",
+        "[cards]\nworkers = 0\n",
+        "[cards]\nworkers = 17\n",
+        "[cards]\nqueue = 0\n",
+        "[cards]\nconnect_timeout_ms = 99\n",
+        "[cards]\ntimeout_ms = 120001\n",
+        "[cards]\nmax_kb = 15\n",
+        "[cards]\nmax_kb = 16385\n",
+        "[cards]\nmax_redirects = 11\n",
+        "[cards]\nretry_s = 0\n",
         "[peer x]\nkey = not-a-key\n", /* bad key */
         "[peer x]\ncolour = blue\n",   /* unknown peer key */
         "this is not ini\n",           /* not a key = value line */
@@ -221,6 +276,7 @@ main(void)
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_multipart_limits),
+        cmocka_unit_test(test_host_list),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -19,9 +19,19 @@ s_order_upgrade(ru_txn_t *txn)
     return err;
 }
 
+/*  Schema 5 to 6: the cards database, which the open made empty; link
+ *  previews fill it as readers ask (ru_card.h). */
+static ru_err
+s_nothing_to_fill(ru_txn_t *txn)
+{
+    (void) txn;
+    return RU_OK;
+}
+
 const ru_store_upgrade_fn ru_schema_upgrades[RU_STORE_SCHEMA] = {
     [1] = ru_pubid_upgrade,
     [2] = ru_apply_upgrade,
     [3] = s_order_upgrade,
     [4] = ru_state_upgrade,
+    [5] = s_nothing_to_fill,
 };

@@ -14,7 +14,8 @@
 
 /*  [1] public ids with their kind (ru_pubid), [2] each origin's last full
  *  clock and the pending counts (ru_apply), [3] the order index
- *  (ru_order), [4] each site's statuses counted (ru_state). */
+ *  (ru_order), [4] each site's statuses counted (ru_state), [5] the cards
+ *  database (empty: ru_card fills it). */
 extern const ru_store_upgrade_fn ru_schema_upgrades[RU_STORE_SCHEMA];
 
 #endif

@@ -70,7 +70,7 @@ s_entry(const s_status *s, ru_db db, const uint8_t *prefix, size_t len)
     return ru_txn_del(s->st->txn, db, key, len + RU_DBKEY_POS);
 }
 
-/*  The hashtags and mentions of the text. */
+/*  The hashtags and mentions of the text (not its links). */
 static ru_err
 s_index_entities(const s_status *s)
 {
@@ -82,6 +82,8 @@ s_index_entities(const s_status *s)
         uint8_t key[RU_DBKEY_USER + RU_MAX_TAG + 1];
         uint8_t home[RU_KEY_BYTES];
         size_t n = strlen(e.name);
+        if (e.kind == RU_ENTITY_URL)
+            continue;
         if (e.kind == RU_ENTITY_TAG) {
             memcpy(key, e.name, n + 1);
             err = s_entry(s, RU_DB_tags, key, n + 1);

@@ -85,7 +85,8 @@
     X(blob_want, 0)   /* blob hash -> "": referenced, perhaps not held yet (ru_blobref.h) */       \
     X(blob_gc, 0)     /* blob hash -> ms (8) it lost its last reference (ru_blobref.h) */          \
     X(uploads, 0)     /* upload id (8) -> upload record (ru_upload.h) */                           \
-    X(uploads_by, 0)  /* owner name|0|upload id -> "": each user's uploads (ru_upload.h) */
+    X(uploads_by, 0)  /* owner name|0|upload id -> "": each user's uploads (ru_upload.h) */ \
+    X(cards, 0)       /* BLAKE2b(address) -> made ms | card JSON, or none (ru_card.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,
@@ -99,9 +100,10 @@ typedef enum {
  *  state layer's, ru_schema_upgrades: they know what the databases hold),
  *  in one transaction that also records the new version (2: the ids database records each id's
  * kind; 3: each origin's last full clock and the pending counts, ru_apply_upgrade; 4: the order
- *  database, the apply-order index; 5: each site's statuses counted); a
- *  store of a newer version is refused (RU_E_SCHEMA) rather than misread. */
-#define RU_STORE_SCHEMA 5
+ *  database, the apply-order index; 5: each site's statuses counted; 6: the cards
+ *  database, link previews); a store of a newer version is refused (RU_E_SCHEMA) rather
+ *  than misread. */
+#define RU_STORE_SCHEMA 6
 
 typedef struct ru_store ru_store_t;
 

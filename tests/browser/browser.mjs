@@ -8,7 +8,8 @@
 // notifications; she mentions bob, picked from the suggestions, and he is
 // notified at his site; she searches, edits, deletes, pages back through older
 // posts; a post holding <script> and <img onerror> shows as text on both
-// sites and runs nothing; groups, follows, keyboard use and a phone-sized
+// sites and runs nothing; addresses in a post are shortened links out of
+// the application; groups, follows, keyboard use and a phone-sized
 // screen are tried too. The site's admin opens the operator page: the
 // replication matrix names the right sites, and alerts appear on it live
 // when paris refuses a forged update and when the lyon site stops (asked of
@@ -274,6 +275,39 @@ async function scriptAsText(alice, bob) {
   await screenshot(bob, "markup-as-text");
 }
 
+// A post's addresses are links out of the application, shown shortened;
+// one whose path looks like a profile's stays an outside link.
+async function links(alice, bob) {
+  const long = `https://intranet.example.com/projects/2026/plan?for=${stamp}`;
+  const text = `Plans at ${long} and https://wiki.example.com/@team ${stamp} links`;
+  await check("alice posts two addresses", async () => { await compose(alice, text); });
+  await check("bob sees the post", () => article(bob, `${stamp} links`).waitFor({ timeout: WAIT }));
+  for (const p of [alice, bob]) {
+    const content = article(p, `${stamp} links`).locator(".content");
+    await check(`${p.name}: the long address is a link out, opened in a new tab`, async () => {
+      const a = content.locator(`a[href="${long}"]`);
+      return (await a.getAttribute("target")) === "_blank" &&
+        (await a.getAttribute("rel")).includes("noopener");
+    });
+    await check(`${p.name}: it shows shortened, without its scheme, with an ellipsis`, async () => {
+      const seen = await content.locator(`a[href="${long}"]`).evaluate((a) => {
+        const cut = a.querySelector(".ellipsis");
+        return {
+          hidden: [...a.querySelectorAll(".invisible")].map((el) => el.getBoundingClientRect().width),
+          shown: cut && cut.textContent,
+          after: cut && getComputedStyle(cut, "::after").content,
+        };
+      });
+      if (seen.hidden.length === 2 && seen.hidden.every((w) => w === 0) &&
+        seen.shown === "intranet.example.com/projects/" && seen.after === '"…"') return true;
+      throw new Error(JSON.stringify(seen));
+    });
+    await check(`${p.name}: an address with /@ in it stays an outside link`, async () =>
+      (await content.locator('a[href="https://wiki.example.com/@team"]').count()) === 1);
+  }
+  await screenshot(bob, "links");
+}
+
 async function editAndDelete(alice, bob) {
   const text = `Lunch at noon, mayby ${stamp}`;
   let id = null;
@@ -458,6 +492,7 @@ async function main() {
     await mention(alice, bob);
     await search(alice);
     await scriptAsText(alice, bob);
+    await links(alice, bob);
     await editAndDelete(alice, bob);
     await paging(alice);
     await groupsAndFollows(alice, bob);

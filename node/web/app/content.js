@@ -5,15 +5,19 @@
 // not put into the page as markup: it is parsed into an inert document
 // (nothing in it runs or loads) and rebuilt here element by element, from
 // a short list of allowed tags and attributes. Links to mentions and tags
-// become the application's own paths, whatever host the node wrote into
-// them; any other link must be http or https and opens in a new tab.
+// (class "mention") become the application's own paths, whatever host the
+// node wrote into them; any other link must be http or https and opens in
+// a new tab. An address in a post is shown as the node shortened it:
+// the "invisible" spans hidden, an "ellipsis" span followed by "…"
+// (style.css), the whole address still in the link and in a copy.
 
 const KEEP = new Set(["P", "BR", "A", "SPAN"]);
 const DROP = new Set(["SCRIPT", "STYLE", "TEMPLATE", "IFRAME", "OBJECT", "EMBED", "NOSCRIPT"]);
-const CLASSES = new Set(["mention", "hashtag", "h-card", "u-url"]);
+const CLASSES = new Set(["mention", "hashtag", "h-card", "u-url", "invisible", "ellipsis"]);
 
-// The href to give a link, or null to show it as plain text.
-export function safeHref(href) {
+// The href to give a link, or null to show it as plain text. A mention's
+// or tag's link (mention) becomes the application's own path.
+export function safeHref(href, mention = false) {
   let url;
   try {
     url = new URL(href, location.origin);
@@ -21,12 +25,14 @@ export function safeHref(href) {
     return null;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  if (/^\/(tags\/[^/]+|@[^/]+)$/.test(url.pathname)) return { href: url.pathname, internal: true };
+  if (mention && /^\/(tags\/[^/]+|@[^/]+)$/.test(url.pathname)) {
+    return { href: url.pathname, internal: true };
+  }
   return { href: url.href, internal: false };
 }
 
 function copyLink(from) {
-  const target = safeHref(from.getAttribute("href") || "");
+  const target = safeHref(from.getAttribute("href") || "", from.classList.contains("mention"));
   if (!target) return document.createElement("span");
   const a = document.createElement("a");
   a.setAttribute("href", target.href);
