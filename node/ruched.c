@@ -438,8 +438,8 @@ s_pending_limits(ru_node_t *node)
 static ru_err
 s_repl_new(ru_node_t *node)
 {
-    ru_repl_ctx_t ctx = {&node->cfg,   node->key,  node->store,
-                         node->writer, node->sites, ru_repl_publish_endpoint()};
+    ru_repl_ctx_t ctx = {&node->cfg,   node->key,   node->store,
+                         node->writer, node->sites, node->blobs, ru_repl_publish_endpoint()};
     return ru_repl_new(&ctx, &node->repl);
 }
 

@@ -35,6 +35,7 @@
 #include "ru_media_view.h"
 #include "ru_mediaq.h"
 #include "ru_multipart.h"
+#include "ru_repl.h"
 #include "ru_reqparse.h"
 #include "ru_sniff.h"
 #include "ru_upload.h"
@@ -417,7 +418,9 @@ ru_api_media_file(ru_req_t *req)
     ru_txn_abort(&txn);
     if (err)
         return ru_http_fail(req, err);
-    if (!ru_blob_has(req->node->blobs, hash)) {
+    if (!ru_blob_has(req->node->blobs, hash)) { /* a peer's: fetched now, whatever its size */
+        if (req->node->repl && ru_repl_fetch(req->node->repl, hash) != RU_OK)
+            ru_log_warn("media", "a blob read here could not be asked of the peers");
         ru_http_header(req, "Retry-After", "5");
         return ru_http_error(req, 503, "this file is on its way from another site: try again "
                                        "shortly");

@@ -53,7 +53,7 @@ struct ru_fetch {
     uint8_t cursor[RU_HASH_BYTES]; /* the wanted list is read on after it */
     int has_cursor;
     uint64_t next_scan;
-    ru_fetch_stats_t stats; /* under the peers' mutex */
+    ru_replstat_blobs_t stats; /* under the peers' mutex */
 };
 
 ru_fetch_t *
@@ -94,9 +94,12 @@ s_count(ru_fetch_t *self, uint64_t *field, uint64_t delta)
 }
 
 void
-ru_fetch_stats(const ru_fetch_t *self, ru_fetch_stats_t *out)
+ru_fetch_stats(const ru_fetch_t *self, ru_replstat_blobs_t *out)
 {
+    uint64_t served = out->served, served_bytes = out->served_bytes;
     *out = self->stats;
+    out->served = served;
+    out->served_bytes = served_bytes;
 }
 
 /*  ---------------------------------------------------------------------

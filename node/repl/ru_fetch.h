@@ -40,15 +40,6 @@
 #define RU_FETCH_ASKED 64    /* blobs asked for on first read, waiting their turn */
 #define RU_FETCH_BACKOFF 256 /* blobs no peer had, remembered with their next try */
 
-typedef struct {
-    uint64_t fetched, bytes; /* blobs stored, and their bytes */
-    uint64_t lacked;         /* lacks answered */
-    uint64_t timed_out;      /* flights silent past sync_timeout_ms */
-    uint64_t bad;            /* blobs whose bytes did not match their hash */
-    uint64_t failed;         /* stores that failed (quota, disk) */
-    uint64_t in_flight;      /* now */
-} ru_fetch_stats_t;
-
 typedef struct ru_fetch ru_fetch_t;
 
 /*  A fetcher for the blobs of ctx's store (ctx->blobs: none, no fetching).
@@ -67,7 +58,7 @@ void ru_fetch_message(ru_fetch_t *self, ru_peer_t *p, const ru_msg_t *msg, ru_pe
                       int n, uint64_t now_ms);
 /*  Someone reads the blob hash: fetch it now, whatever its size. */
 void ru_fetch_now(ru_fetch_t *self, const uint8_t *hash);
-/*  The figures (under the peers' mutex). */
-void ru_fetch_stats(const ru_fetch_t *self, ru_fetch_stats_t *out);
+/*  The figures into out's fetch fields (under the peers' mutex). */
+void ru_fetch_stats(const ru_fetch_t *self, ru_replstat_blobs_t *out);
 
 #endif

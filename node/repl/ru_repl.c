@@ -31,6 +31,7 @@
 #include "ru_admit.h"
 #include "ru_alarm.h"
 #include "ru_apply.h"
+#include "ru_fetch.h"
 #include "ru_log.h"
 #include "ru_peer.h"
 #include "ru_recovery.h"
@@ -66,6 +67,7 @@ struct ru_repl {
     zsock_t *pub, *publish, *jobs, *results;
     zpoller_t *poller;
     ru_serve_t serve; /* its router: the ROUTER */
+    ru_fetch_t *fetch; /* the blobs it lacks */
     uint64_t next_heartbeat, next_anti_entropy, next_pending_check;
     ru_clock_t published;   /* per origin, updates sent out on our PUB, under the mutex */
     int recovering;         /* the store was lost: our own updates come back first */
@@ -257,6 +259,8 @@ s_peer_message(ru_repl_t *self, ru_peer_t *p, int live, zframe_t *f, zmsg_t **ba
         }
     } else if (!live && msg.type == RU_MSG_DONE)
         s_on_done(self, p, &msg);
+    else if (!live && (msg.type == RU_MSG_CHUNK || msg.type == RU_MSG_LACK))
+        ru_fetch_message(self->fetch, p, &msg, self->peers, self->n_peers, zclock_mono());
     else
         ru_peer_link_event(p, RU_LINK_MISPLACED, "a %s message on its %s refused",
                            ru_msg_type_name(msg.type), live ? "live stream" : "catch-up answers");
@@ -385,6 +389,7 @@ s_timers(ru_repl_t *self)
         self->next_anti_entropy = now + 1000 * (uint64_t) self->ctx.cfg->anti_entropy_s;
     }
     ru_serve_expire(&self->serve, now);
+    ru_fetch_tick(self->fetch, self->peers, self->n_peers, now);
 }
 
 /*  How long the poller may wait: until the next timer, or not at all when
@@ -399,6 +404,8 @@ s_wait_ms(ru_repl_t *self, int more)
         uint64_t at = ru_peer_stall_at(self->peers[i]);
         next = at < next ? at : next;
     }
+    uint64_t fetch = ru_fetch_next_ms(self->fetch);
+    next = fetch < next ? fetch : next;
     return next > now && !more ? (int) (next - now) : 0;
 }
 
@@ -411,6 +418,8 @@ s_dispatch(ru_repl_t *self, zsock_t *pipe, void *which)
         void *cfg = NULL;
         if (zsock_recv(pipe, "sp", &cmd, &cfg) == 0 && cmd && strcmp(cmd, "PEERS") == 0)
             s_reload(self, cfg);
+        else if (cmd && strcmp(cmd, "FETCH") == 0 && cfg)
+            ru_fetch_now(self->fetch, cfg); /* a hash, RU_HASH_BYTES */
         int stop = !cmd || strcmp(cmd, "$TERM") == 0;
         free(cmd);
         free(cfg);
@@ -518,7 +527,10 @@ s_prepare(ru_repl_t *self)
     if (!err)
         err = ru_key_curve(self->ctx.key, self->curve_pub, self->curve_sec);
     self->peer_ctx = (ru_peer_ctx_t){&self->lock,     NULL, self->logs,     self->curve_pub,
-                                     self->curve_sec, cfg,  self->ctx.store};
+                                     self->curve_sec, cfg,  self->ctx.store, self->ctx.blobs};
+    self->fetch = err ? NULL : ru_fetch_new(&self->peer_ctx);
+    if (!err && !self->fetch)
+        err = RU_E_NOMEM;
     for (int i = 0; !err && i < cfg->n_peers; i++) {
         self->peers[i] = ru_peer_new(&self->peer_ctx, self->next_id++, &cfg->peers[i]);
         err = self->peers[i] ? RU_OK : RU_E_INVALID;
@@ -587,6 +599,7 @@ ru_repl_destroy(ru_repl_t **self_p)
     (void) atomic_load_explicit(&self->done, memory_order_acquire);
     ru_verify_destroy(&self->verify);
     ru_admit_destroy(&self->admit);
+    ru_fetch_destroy(&self->fetch);
     for (int i = 0; i < self->n_peers; i++)
         ru_peer_destroy(&self->peers[i]);
     sodium_free(self->curve_sec);
@@ -623,6 +636,20 @@ ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg)
 }
 
 ru_err
+ru_repl_fetch(ru_repl_t *self, const uint8_t *hash)
+{
+    uint8_t *copy = malloc(RU_HASH_BYTES); /* the actor frees it */
+    if (!copy)
+        return RU_E_NOMEM;
+    memcpy(copy, hash, RU_HASH_BYTES);
+    if (zsock_send(self->actor, "sp", "FETCH", copy) != 0) {
+        free(copy);
+        return RU_E_IO;
+    }
+    return RU_OK;
+}
+
+ru_err
 ru_repl_status(ru_repl_t *self, ru_replstat_t *out)
 {
     ru_replstat_init(out);
@@ -637,6 +664,9 @@ ru_repl_status(ru_repl_t *self, ru_replstat_t *out)
     if (!err)
         err = ru_clock_copy(&out->published, &self->published);
     out->syncs_served = self->serve.served;
+    out->blobs.served = self->serve.blobs_served;
+    out->blobs.served_bytes = self->serve.blob_bytes_served;
+    ru_fetch_stats(self->fetch, &out->blobs);
     pthread_mutex_unlock(&self->lock);
     if (err)
         ru_replstat_fini(out);

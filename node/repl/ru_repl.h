@@ -47,6 +47,7 @@
 
 #include "ru_config.h"
 #include "ru_replstat.h"
+#include "ru_blob.h"
 #include "ru_sites.h"
 #include "ru_store.h"
 #include "ru_writer.h"
@@ -61,6 +62,7 @@ typedef struct {
     ru_store_t *store;
     ru_writer_t *writer; /* the store actor, given ru_repl_publish_endpoint() */
     ru_sites_t *sites;   /* the site directory; the actor sets its peers on a reload */
+    ru_blob_t *blobs;    /* the media files, served to peers and fetched; NULL: none */
     const char *publish; /* where the writer publishes: ru_repl_publish_endpoint(), or an
                             inproc endpoint per actor where a process runs several */
 } ru_repl_ctx_t;
@@ -83,6 +85,10 @@ const char *ru_repl_state(ru_repl_t *self);
  *  replaced by those the actor has. The [replication] endpoints of this
  *  node are not changed by a reload. */
 RU_MUST_CHECK ru_err ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg);
+
+/*  Someone here reads the blob hash, which this site lacks: the actor
+ *  fetches it now, whatever its size (ru_fetch.h). Any thread. */
+RU_MUST_CHECK ru_err ru_repl_fetch(ru_repl_t *self, const uint8_t *hash);
 
 /*  The replication status (ru_replstat.h): the peers and what the actor
  *  counted, copied into out (initialized here; the caller finis it).

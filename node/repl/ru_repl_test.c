@@ -98,7 +98,7 @@ static void
 s_start_repl(int i)
 {
     s_node *n = &s_nodes[i];
-    ru_repl_ctx_t ctx = {&n->cfg, n->key, n->store, n->writer, n->sites, n->publish};
+    ru_repl_ctx_t ctx = {&n->cfg, n->key, n->store, n->writer, n->sites, NULL, n->publish};
     int64_t until = zclock_mono() + S_DEADLINE_MS;
     while (ru_repl_new(&ctx, &n->repl) != RU_OK && zclock_mono() < until)
         zclock_sleep(50);

@@ -290,6 +290,32 @@ ru_replstat_metrics(const ru_replstat_t *self, const ru_clock_t *ours, ru_sites_
     ru_prom_single(out, "ruche_verify_queue_depth", "gauge",
                    "Jobs (live messages, catch-up batches) waiting for or in verification.",
                    (double) self->jobs_queued);
+    const ru_replstat_blobs_t *b = &self->blobs;
+    const struct {
+        const char *name, *type, *help;
+        uint64_t v;
+    } blob_figures[] = {
+        {"ruche_blobs_fetched_total", "counter", "Blobs of other sites' attachments stored here.",
+         b->fetched},
+        {"ruche_blob_bytes_fetched_total", "counter", "Their bytes.", b->bytes},
+        {"ruche_blob_lacks_total", "counter", "Blobs a peer asked for said it did not hold.",
+         b->lacked},
+        {"ruche_blob_fetch_timeouts_total", "counter",
+         "Blob fetches whose chunks stopped coming for [replication] sync_timeout_ms.",
+         b->timed_out},
+        {"ruche_blobs_bad_total", "counter",
+         "Blobs fetched whose bytes did not match their hash: refused.", b->bad},
+        {"ruche_blob_store_failures_total", "counter",
+         "Blobs fetched that could not be stored ([media] quota_mb, the disk).", b->failed},
+        {"ruche_blobs_in_flight", "gauge", "Blobs being fetched now.", b->in_flight},
+        {"ruche_blobs_served_total", "counter", "Peers' asks for blobs answered with chunks.",
+         b->served},
+        {"ruche_blob_bytes_served_total", "counter", "The bytes of those chunks.",
+         b->served_bytes},
+    };
+    for (size_t i = 0; i < sizeof blob_figures / sizeof *blob_figures; i++)
+        ru_prom_single(out, blob_figures[i].name, blob_figures[i].type, blob_figures[i].help,
+                       (double) blob_figures[i].v);
     ru_prom_single(out, "ruche_live_pauses_total", "counter",
                    "Times the peers' live streams were left unread because the updates "
                    "waiting for verification took more than [replication] queue_mb.",

@@ -61,6 +61,18 @@ typedef struct {
     uint64_t link[RU_LINK_COUNT];
 } ru_replstat_peer_t;
 
+/*  The blobs of other sites' attachments this site fetched, and those it
+ *  served (ru_fetch.h, ru_serve.h). */
+typedef struct {
+    uint64_t fetched, bytes; /* blobs stored, and their bytes */
+    uint64_t lacked;         /* lacks answered */
+    uint64_t timed_out;      /* flights silent past sync_timeout_ms */
+    uint64_t bad;            /* blobs whose bytes did not match their hash */
+    uint64_t failed;         /* stores that failed (quota, disk) */
+    uint64_t in_flight;      /* now */
+    uint64_t served, served_bytes; /* wants answered with chunks, and their bytes */
+} ru_replstat_blobs_t;
+
 typedef struct {
     long heartbeat_ms;         /* [replication] heartbeat_ms: "connected" follows it */
     ru_replstat_peer_t *peers; /* n_peers of them, in the actor's order */
@@ -70,6 +82,7 @@ typedef struct {
     uint64_t handshakes_refused; /* CURVE keys the ZAP handler turned away */
     uint64_t jobs_queued;        /* verification jobs sent and not answered yet */
     uint64_t live_pauses;        /* times the live streams were left unread */
+    ru_replstat_blobs_t blobs;
 } ru_replstat_t;
 
 void ru_replstat_init(ru_replstat_t *self);

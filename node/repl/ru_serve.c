@@ -8,6 +8,7 @@
 #include "ru_serve.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ru_catchup.h"
 
@@ -52,28 +53,38 @@ ru_serve_fini(ru_serve_t *self)
     }
 }
 
+/*  Sends msg to the asker identity on the ROUTER: 0, 1 when the asker is
+ *  gone, -1 when its queue is full (p, if known, is told). */
+static int
+s_send(ru_serve_t *self, zframe_t *identity, const ru_buf_t *msg, ru_peer_t *p)
+{
+    zsock_t *router = self->router;
+    zframe_t *id = zframe_dup(identity);
+    zframe_t *body = zframe_new(msg->data, msg->len);
+    int rc = -1;
+    if (id && body && router && zframe_send(&id, router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0) {
+        zframe_send(&body, router, ZFRAME_DONTWAIT);
+        rc = 0;
+    } else if (id && body && router && zmq_errno() == EHOSTUNREACH)
+        rc = 1;
+    else if (id && body && router && p)
+        ru_peer_link_event(p, RU_LINK_DROPPED,
+                           "a message of the sync channel to it was dropped: its queue is full "
+                           "(%d messages)",
+                           ru_peer_hwm(self->ctx, RU_MAX_MESSAGE));
+    zframe_destroy(&id);
+    zframe_destroy(&body);
+    return rc;
+}
+
 /*  ru_catchup's send function: msg to the asker of session ctx. */
 static void
 s_to_asker(void *ctx, const ru_buf_t *msg)
 {
     s_session *s = ctx;
-    zsock_t *router = s->serve->router;
-    zframe_t *id = zframe_dup(s->identity);
-    zframe_t *body = zframe_new(msg->data, msg->len);
-    if (id && body && router && zframe_send(&id, router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0)
-        zframe_send(&body, router, ZFRAME_DONTWAIT);
-    else if (id && body && router && zmq_errno() == EHOSTUNREACH)
+    ru_peer_t *p = ru_peer_by_id(s->peers, s->n_peers, s->peer);
+    if (s_send(s->serve, s->identity, msg, p) == 1)
         s->gone = 1;
-    else if (id && body && router) {
-        ru_peer_t *p = ru_peer_by_id(s->peers, s->n_peers, s->peer);
-        if (p)
-            ru_peer_link_event(p, RU_LINK_DROPPED,
-                               "a catch-up message to it was dropped: its queue is full (%d "
-                               "messages)",
-                               ru_peer_hwm(s->serve->ctx, RU_MAX_MESSAGE));
-    }
-    zframe_destroy(&id);
-    zframe_destroy(&body);
 }
 
 /*  The session of the asker identity, NULL if none. */
@@ -146,6 +157,43 @@ s_on_hello(ru_serve_t *self, zframe_t *id, const ru_peer_t *p, const ru_msg_t *m
         s_serve(self, link, peers, n);
 }
 
+/*  A want: up to its credit of chunks of the blob from its offset, each
+ *  read as it goes, or a lack. */
+static void
+s_on_want(ru_serve_t *self, zframe_t *id, ru_peer_t *p, const ru_msg_t *msg)
+{
+    int fd = -1;
+    uint64_t size = 0, sent = 0;
+    ru_buf_t out;
+    ru_buf_init(&out);
+    uint8_t *piece = NULL;
+    if (!self->ctx->blobs || ru_blob_open(self->ctx->blobs, msg->blob, &fd, &size) != RU_OK ||
+        msg->offset >= size || !(piece = malloc(RU_BLOB_CHUNK))) {
+        if (ru_msg_encode_lack(msg->blob, &out) == RU_OK)
+            s_send(self, id, &out, p);
+    }
+    uint64_t off = msg->offset;
+    for (uint32_t i = 0; piece && i < msg->credit && off < size; i++) {
+        size_t want = size - off < RU_BLOB_CHUNK ? (size_t) (size - off) : RU_BLOB_CHUNK;
+        ssize_t n = pread(fd, piece, want, (off_t) off);
+        ru_buf_reset(&out);
+        if (n != (ssize_t) want ||
+            ru_msg_encode_chunk(msg->blob, size, off, piece, want, &out) != RU_OK ||
+            s_send(self, id, &out, p) != 0)
+            break; /* the asker's fetch times out and asks again */
+        off += want;
+        sent += want;
+    }
+    if (fd >= 0)
+        close(fd);
+    free(piece);
+    ru_buf_fini(&out);
+    pthread_mutex_lock(self->ctx->lock);
+    self->blobs_served += sent > 0;
+    self->blob_bytes_served += sent;
+    pthread_mutex_unlock(self->ctx->lock);
+}
+
 /*  Counts and logs a message on the ROUTER that has no business there. */
 static void
 s_refuse(ru_peer_t *p, size_t frames, ru_err err, const ru_msg_t *msg)
@@ -178,6 +226,8 @@ ru_serve_message(ru_serve_t *self, ru_peer_t *const *peers, int n)
                                       : ru_msg_decode(zframe_data(body), zframe_size(body), &msg);
     if (err == RU_OK && msg.type == RU_MSG_HELLO)
         s_on_hello(self, id, p, &msg, peers, n);
+    else if (err == RU_OK && msg.type == RU_MSG_WANT)
+        s_on_want(self, id, p, &msg);
     else if (err == RU_OK && msg.type == RU_MSG_CREDIT) {
         s_session **link = s_find(self, id);
         if (link) {

@@ -14,6 +14,12 @@
  *  the actor's loop (ru_serve_more), which then polls without waiting, so
  *  that its sockets are read in between.
  *
+ *  A want (PROTOCOL.md 13) is answered at once, with no session: up to
+ *  its credit of chunks of the blob from its offset, read from the blob's
+ *  file as they go, or a lack when this site does not hold the blob. A
+ *  chunk the asker's queue cannot take is dropped like a batch (counted):
+ *  the asker's fetch times out and asks again.
+ *
  *  Anything else on the ROUTER is counted against the peer that sent it
  *  and logged (ru_peer_link_event): a message that does not decode is
  *  malformed, one of another type misplaced. Credit for a session already
@@ -37,6 +43,7 @@ typedef struct {
     zsock_t *router;          /* the actor's, bound at [replication] sync; NULL: none */
     ru_serve_session_t *sessions;
     uint64_t served; /* catch-ups asked of us, under the mutex */
+    uint64_t blobs_served, blob_bytes_served; /* wants answered with chunks, under the mutex */
 } ru_serve_t;
 
 void ru_serve_init(ru_serve_t *self, const ru_peer_ctx_t *ctx);

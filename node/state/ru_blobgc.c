@@ -136,10 +136,42 @@ s_collect_blobs(const ru_writer_ctx_t *ctx, void *arg)
     return err;
 }
 
+/*  ---------------------------------------------------------------------
+ *  Wanted blobs that arrived
+ */
+
+typedef struct {
+    s_batch *b;
+    ru_blob_t *blobs;
+} s_arrived;
+
+static int
+s_due_want(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_arrived *a = ctx;
+    if (key->mv_size == RU_HASH_BYTES && ru_blob_has(a->blobs, key->mv_data))
+        memcpy(a->b->hashes[a->b->n++], key->mv_data, RU_HASH_BYTES);
+    return a->b->n == S_BATCH;
+}
+
+static ru_err
+s_unwant(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_batch *b = arg;
+    ru_err err = RU_OK;
+    for (size_t i = 0; !err && i < b->n; i++)
+        err = ru_txn_del(ctx->txn, RU_DB_blob_want, b->hashes[i], RU_HASH_BYTES);
+    b->done = err ? 0 : b->n;
+    return err;
+}
+
+typedef enum { S_UPLOADS, S_BLOBS, S_WANTS } s_kind;
+
 /*  Runs one step: scan (in a read transaction) then change (through the
  *  store actor), batch after batch until nothing is due. */
 static ru_err
-s_step(ru_blobgc_t *self, s_batch *b, int blobs, uint64_t *total)
+s_step(ru_blobgc_t *self, s_batch *b, s_kind kind, uint64_t *total)
 {
     for (;;) {
         ru_txn_t txn;
@@ -148,15 +180,24 @@ s_step(ru_blobgc_t *self, s_batch *b, int blobs, uint64_t *total)
             return err;
         b->txn = &txn;
         b->n = 0;
-        err = blobs ? ru_txn_scan(&txn, RU_DB_blob_gc, NULL, 0, 0, s_due_blob, b)
-                    : ru_upload_each(&txn, NULL, s_due_upload, b);
+        s_arrived a = {b, self->blobs};
+        if (kind == S_BLOBS)
+            err = ru_txn_scan(&txn, RU_DB_blob_gc, NULL, 0, 0, s_due_blob, b);
+        else if (kind == S_WANTS)
+            err = ru_txn_scan(&txn, RU_DB_blob_want, NULL, 0, 0, s_due_want, &a);
+        else
+            err = ru_upload_each(&txn, NULL, s_due_upload, b);
         ru_txn_abort(&txn);
         b->txn = NULL;
         if (err || b->n == 0)
             return err;
         s_collect c = {b, self->blobs};
-        err = blobs ? ru_writer_call(self->writer, s_collect_blobs, &c)
-                    : ru_writer_call(self->writer, s_expire_uploads, b);
+        if (kind == S_BLOBS)
+            err = ru_writer_call(self->writer, s_collect_blobs, &c);
+        else if (kind == S_WANTS)
+            err = ru_writer_call(self->writer, s_unwant, b);
+        else
+            err = ru_writer_call(self->writer, s_expire_uploads, b);
         if (err)
             return err;
         *total += b->done;
@@ -174,10 +215,13 @@ ru_blobgc_round(ru_blobgc_t *self, uint64_t now_ms, uint64_t *uploads, uint64_t 
     *uploads = *blobs = 0;
     b->now_ms = now_ms;
     b->life_ms = self->opts.upload_ms;
-    ru_err err = s_step(self, b, 0, uploads);
+    ru_err err = s_step(self, b, S_UPLOADS, uploads);
     b->life_ms = self->opts.grace_ms;
     if (!err)
-        err = s_step(self, b, 1, blobs);
+        err = s_step(self, b, S_BLOBS, blobs);
+    uint64_t arrived = 0;
+    if (!err)
+        err = s_step(self, b, S_WANTS, &arrived);
     free(b);
     return err;
 }

@@ -10,6 +10,10 @@
  *       removed in one transaction of the store actor, and the file is
  *       unlinked only once that is durable. A crash between the two leaves
  *       a file nobody lists: the sweep at start finds it.
+ *    3. takes off the wanted list the blobs that arrived since (fetched
+ *       from a peer, or uploaded here): the commit that does it tells the
+ *       answers kept for anonymous readers that they changed (no longer
+ *       pending).
  *  At start, the sweep lists for collection every blob file that nothing
  *  references and no list names (a crash's leftovers, a fetch whose
  *  status was deleted meanwhile), so it goes after the grace period too.
