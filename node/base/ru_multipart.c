@@ -268,8 +268,8 @@ s_line(s_parser_t *p, const char *line, size_t len, s_head_t *h)
     while (end > v && s_ows(end[-1]))
         end--;
     const char **field = n == 19 && strncasecmp(line, "Content-Disposition", n) == 0 ? &h->disp
-                         : n == 12 && strncasecmp(line, "Content-Type", n) == 0  ? &h->type
-                                                                                 : NULL;
+                         : n == 12 && strncasecmp(line, "Content-Type", n) == 0      ? &h->type
+                                                                                     : NULL;
     if (field == NULL)
         return RU_OK; /* others (Content-Transfer-Encoding ...) mean nothing here */
     if (*field != NULL)
@@ -370,8 +370,8 @@ s_hidden(const char *s, size_t len)
     uint32_t cp = (unsigned char) s[0] & mask[len];
     for (size_t i = 1; i < len; i++)
         cp = cp << 6 | ((unsigned char) s[i] & 0x3f);
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
-           cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /*  The escape browsers and curl write into a file name for a quote, a CR
@@ -382,8 +382,11 @@ s_form_escape(const char *fn, size_t n, size_t i, char *c)
 {
     if (n - i < 3 || fn[i] != '%')
         return 0;
-    int hi = s_hex(fn[i + 1]), lo = s_hex(fn[i + 2]), v = hi << 4 | lo;
-    if (hi < 0 || lo < 0 || (v != '"' && v != '\r' && v != '\n'))
+    int hi = s_hex(fn[i + 1]), lo = s_hex(fn[i + 2]);
+    if (hi < 0 || lo < 0)
+        return 0;
+    int v = hi << 4 | lo;
+    if (v != '"' && v != '\r' && v != '\n')
         return 0;
     *c = (char) v;
     return 3;
@@ -494,7 +497,8 @@ s_add(s_parser_t *p, ru_multipart_t *self, ru_multipart_part_t *part)
         return RU_OK;
     }
     if ((self->n & (self->n - 1)) == 0) { /* 0, 1, 2, 4 ...: full */
-        ru_multipart_part_t *more = realloc(self->parts, (self->n ? 2 * self->n : 1) * sizeof *more);
+        ru_multipart_part_t *more =
+            realloc(self->parts, (self->n ? 2 * self->n : 1) * sizeof *more);
         if (more == NULL) {
             free(part->mem_);
             return s_fail(p, RU_E_NOMEM, "out of memory");
