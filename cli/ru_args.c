@@ -21,23 +21,30 @@ s_find(const char *const *specs, const char *name, size_t n, int *takes_value)
     return NULL;
 }
 
+/*  Appends option spec with value to list (*n entries of RU_ARGS_MAX). */
+static ru_err
+s_append(ru_args_opt_t *list, size_t *n, const char *spec, const char *value, char *err,
+         size_t errlen)
+{
+    if (*n == RU_ARGS_MAX) {
+        (void) snprintf(err, errlen, "too many options");
+        return RU_E_INVALID;
+    }
+    list[(*n)++] = (ru_args_opt_t){spec, value};
+    return RU_OK;
+}
+
 /*  Records option spec with value; a repeated option keeps the last. */
 static ru_err
 s_set(ru_args_t *self, const char *spec, const char *value, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < self->nopt; i++)
+    ru_err e = s_append(self->seq, &self->nseq, spec, value, err, errlen);
+    for (size_t i = 0; e == RU_OK && i < self->nopt; i++)
         if (self->opt[i].name == spec) {
             self->opt[i].value = value;
             return RU_OK;
         }
-    if (self->nopt == RU_ARGS_MAX) {
-        (void) snprintf(err, errlen, "too many options");
-        return RU_E_INVALID;
-    }
-    self->opt[self->nopt].name = spec;
-    self->opt[self->nopt].value = value;
-    self->nopt++;
-    return RU_OK;
+    return e == RU_OK ? s_append(self->opt, &self->nopt, spec, value, err, errlen) : e;
 }
 
 /*  Reads the option at argv[*i] (it starts with '-'), and its value from

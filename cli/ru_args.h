@@ -6,6 +6,9 @@
  *  "--limit=5"), other names are flags. "--" ends the options, so
  *  "ruche post -- --not-an-option" posts that text; a lone "-" is a
  *  positional argument; "-h" means "--help" when "--help" is declared.
+ *  A repeated option keeps its last value, and every option given is also
+ *  listed in the order given (seq), for options that go in pairs
+ *  ("--attach A --alt X --attach B").
  *  Pure code: the result points into argv and the spec strings.
  */
 #ifndef RU_ARGS_H
@@ -18,14 +21,19 @@
 /*  At most this many positional arguments and options in one command. */
 #define RU_ARGS_MAX 16
 
+/*  An option given. */
+typedef struct {
+    const char *name;  /* its spec, as declared (with any '=') */
+    const char *value; /* its value; "" for a flag */
+} ru_args_opt_t;
+
 typedef struct {
     const char *pos[RU_ARGS_MAX]; /* positional arguments, in order */
     size_t npos;
-    struct {
-        const char *name;  /* its spec, as declared (with any '=') */
-        const char *value; /* its value; "" for a flag */
-    } opt[RU_ARGS_MAX];
+    ru_args_opt_t opt[RU_ARGS_MAX]; /* each option once, with its last value */
     size_t nopt;
+    ru_args_opt_t seq[RU_ARGS_MAX]; /* every option given, repeated ones too, in order */
+    size_t nseq;
     int next; /* with RU_ARGS_STOP: index of the first argument not read */
 } ru_args_t;
 
@@ -35,7 +43,8 @@ typedef struct {
 /*  Parses argc arguments of argv against the declared options specs (may
  *  be NULL for none). A repeated option keeps its last value. RU_E_INVALID
  *  with a message for people in err (errlen bytes) for an unknown option,
- *  a missing value, a value given to a flag, or too many arguments. */
+ *  a missing value, a value given to a flag, or too many arguments or
+ *  options (RU_ARGS_MAX each, repeated options counted every time). */
 RU_MUST_CHECK ru_err ru_args_parse(ru_args_t *self, const char *const *specs, int flags, int argc,
                                    char **argv, char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 /*  ru_args_test.c - the command-line parser: options anywhere, values in two
- *  forms, "--", the refusals, and stopping at the command name.
+ *  forms, every option listed in the order given, "--", the refusals, and
+ *  stopping at the command name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +36,39 @@ test_positional_and_options(void **state)
     assert_string_equal(ru_args_get(&args, "--server"), "http://h");
     assert_null(ru_args_get(&args, "--help"));
     assert_null(ru_args_get(&args, "--lim"));
+}
+
+/*  Options in pairs: every one given is listed in order, repeated ones
+ *  too, while ru_args_get keeps the last; past RU_ARGS_MAX of them the
+ *  parse is refused. */
+static void
+test_sequence(void **state)
+{
+    (void) state;
+    static const char *const pair_specs[] = {"--attach=", "--alt=", "--json", NULL};
+    const char *argv[] = {"text", "--attach", "a.png", "--alt=A cat", "--json", "--attach=b.pdf"};
+    ru_args_t args;
+    char err[100] = "";
+    assert_int_equal(ru_args_parse(&args, pair_specs, 0, 6, (char **) argv, err, sizeof err),
+                     RU_OK);
+    assert_int_equal(args.nseq, 4);
+    static const char *const want[][2] = {
+        {"--attach=", "a.png"}, {"--alt=", "A cat"}, {"--json", ""}, {"--attach=", "b.pdf"}};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(args.seq[i].name, want[i][0]);
+        assert_string_equal(args.seq[i].value, want[i][1]);
+    }
+    assert_string_equal(ru_args_get(&args, "--attach"), "b.pdf");
+    assert_int_equal(args.nopt, 3);
+    const char *many[RU_ARGS_MAX + 1];
+    for (size_t i = 0; i < RU_ARGS_MAX + 1; i++)
+        many[i] = "--json";
+    assert_int_equal(
+        ru_args_parse(&args, pair_specs, 0, RU_ARGS_MAX, (char **) many, err, sizeof err), RU_OK);
+    assert_int_equal(
+        ru_args_parse(&args, pair_specs, 0, RU_ARGS_MAX + 1, (char **) many, err, sizeof err),
+        RU_E_INVALID);
+    assert_string_equal(err, "too many options");
 }
 
 static void
@@ -139,6 +173,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positional_and_options),
+        cmocka_unit_test(test_sequence),
         cmocka_unit_test(test_double_dash_and_dash),
         cmocka_unit_test(test_repeated_and_value_forms),
         cmocka_unit_test(test_refusals),

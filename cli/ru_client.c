@@ -194,16 +194,16 @@ s_on_header(char *data, size_t size, size_t nitems, void *arg)
     return n;
 }
 
-/*  The request headers; the Authorization line comes from secret memory
- *  and its copy in the list is wiped by s_free_headers. */
+/*  The request headers, with the Content-Type line type ("Content-Type:"
+ *  to send none, NULL to leave it to libcurl, as a multipart body's is);
+ *  the Authorization line comes from secret memory and its copy in the
+ *  list is wiped by s_free_headers. */
 static struct curl_slist *
-s_headers(const ru_client_t *self, int has_body)
+s_headers(const ru_client_t *self, const char *type)
 {
     struct curl_slist *list = curl_slist_append(NULL, "Accept: application/json");
-    /* without a body, "Content-Type:" stops libcurl's form type on a POST */
-    if (list != NULL)
-        list =
-            curl_slist_append(list, has_body ? "Content-Type: application/json" : "Content-Type:");
+    if (list != NULL && type != NULL)
+        list = curl_slist_append(list, type);
     if (list != NULL && self->auth != NULL)
         list = curl_slist_append(list, self->auth);
     return list;
@@ -217,10 +217,11 @@ s_free_headers(struct curl_slist *list)
     curl_slist_free_all(list);
 }
 
-/*  Sets every option of one request on the reset handle. */
+/*  Sets every option of one request on the reset handle; its body is
+ *  mime when not NULL, else body (may be NULL). */
 static CURLcode
 s_setup(ru_client_t *self, const char *method, const char *url, struct curl_slist *headers,
-        const char *body)
+        const char *body, curl_mime *mime)
 {
     CURL *c = self->curl;
     CURLcode rc = curl_easy_setopt(c, CURLOPT_URL, url);
@@ -238,6 +239,8 @@ s_setup(ru_client_t *self, const char *method, const char *url, struct curl_slis
     rc = rc ? rc : curl_easy_setopt(c, CURLOPT_HEADERDATA, self);
     if (strcmp(method, "GET") == 0)
         return rc ? rc : curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    if (mime != NULL)
+        return rc ? rc : curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
     if (strcmp(method, "POST") == 0)
         rc = rc ? rc : curl_easy_setopt(c, CURLOPT_POST, 1L);
     else
@@ -306,23 +309,23 @@ s_perform(ru_client_t *self, ru_reply_t *reply)
     return e;
 }
 
-ru_err
-ru_client_call(ru_client_t *self, const char *method, const char *path, const json_t *body,
-               ru_reply_t *reply)
+/*  Sends method to path with body, JSON (secret memory, wiped and freed
+ *  here) or mime (a multipart body, or NULL), and reads the reply. */
+static ru_err
+s_request(ru_client_t *self, const char *method, const char *path, char *text, curl_mime *mime,
+          ru_reply_t *reply)
 {
-    char *text = NULL;
-    self->error[0] = '\0';
-    s_reset_reply(self);
     size_t n = strlen(self->server) + strlen(path) + 1;
     char *url = malloc(n);
-    struct curl_slist *headers = s_headers(self, body != NULL);
+    /* without a body, "Content-Type:" stops libcurl's form type on a POST */
+    struct curl_slist *headers = s_headers(self, mime   ? NULL
+                                                 : text ? "Content-Type: application/json"
+                                                        : "Content-Type:");
     ru_err e = url && headers ? RU_OK : RU_E_NOMEM;
-    if (e == RU_OK && body != NULL)
-        e = ru_secret_json_dump(body, JSON_COMPACT, &text);
     if (e == RU_OK) {
         (void) snprintf(url, n, "%s%s", self->server, path);
         curl_easy_reset(self->curl);
-        CURLcode rc = s_setup(self, method, url, headers, text);
+        CURLcode rc = s_setup(self, method, url, headers, text, mime);
         if (rc == CURLE_OK)
             e = s_perform(self, reply);
         else
@@ -337,6 +340,62 @@ ru_client_call(ru_client_t *self, const char *method, const char *path, const js
     ru_secret_free(&text);
     free(url);
     s_reset_reply(self);
+    return e;
+}
+
+ru_err
+ru_client_call(ru_client_t *self, const char *method, const char *path, const json_t *body,
+               ru_reply_t *reply)
+{
+    char *text = NULL;
+    self->error[0] = '\0';
+    s_reset_reply(self);
+    if (body != NULL && ru_secret_json_dump(body, JSON_COMPACT, &text) != RU_OK) {
+        (void) snprintf(self->error, sizeof self->error, "out of memory");
+        return RU_E_NOMEM;
+    }
+    return s_request(self, method, path, text, NULL, reply);
+}
+
+/*  The multipart body of an upload: a part "file" with the bytes of the
+ *  file at path, named name, and a part "description" when it is not
+ *  NULL. NULL when memory runs out. */
+static curl_mime *
+s_upload_mime(ru_client_t *self, const char *path, const char *name, const char *description)
+{
+    curl_mime *mime = curl_mime_init(self->curl);
+    curl_mimepart *file = mime ? curl_mime_addpart(mime) : NULL;
+    int bad = file == NULL || curl_mime_name(file, "file") != CURLE_OK ||
+              curl_mime_filedata(file, path) != CURLE_OK ||
+              curl_mime_filename(file, name) != CURLE_OK;
+    if (!bad && description != NULL) {
+        curl_mimepart *desc = curl_mime_addpart(mime);
+        bad = desc == NULL || curl_mime_name(desc, "description") != CURLE_OK ||
+              curl_mime_data(desc, description, CURL_ZERO_TERMINATED) != CURLE_OK;
+    }
+    if (bad) {
+        curl_mime_free(mime);
+        return NULL;
+    }
+    return mime;
+}
+
+ru_err
+ru_client_upload(ru_client_t *self, const char *path, const char *file, const char *name,
+                 const char *description, ru_reply_t *reply)
+{
+    self->error[0] = '\0';
+    s_reset_reply(self);
+    curl_mime *mime = s_upload_mime(self, file, name, description);
+    if (mime == NULL) {
+        (void) snprintf(self->error, sizeof self->error, "out of memory");
+        return RU_E_NOMEM;
+    }
+    long total_ms = self->total_ms;
+    self->total_ms = 0; /* a large file takes its time; the connect timeout stays */
+    ru_err e = s_request(self, "POST", path, NULL, mime, reply);
+    self->total_ms = total_ms;
+    curl_mime_free(mime);
     return e;
 }
 

@@ -1,4 +1,5 @@
-/*  ru_client.h - JSON requests to a ruche node over HTTP(S), with libcurl.
+/*  ru_client.h - JSON requests to a ruche node over HTTP(S), with libcurl,
+ *  and uploads of files as multipart/form-data.
  *
  *  One client talks to one server (the normal form of ru_url_server) and
  *  may carry an access token, sent as "Authorization: Bearer TOKEN". Every
@@ -80,6 +81,16 @@ const char *ru_client_server(const ru_client_t *self);
  *  reply->status is set whenever a status line arrived. */
 RU_MUST_CHECK ru_err ru_client_call(ru_client_t *self, const char *method, const char *path,
                                     const json_t *body, ru_reply_t *reply);
+
+/*  POSTs the file at path file (read as the request is sent) to the
+ *  server's path as a multipart/form-data body, as Mastodon's media upload
+ *  takes it: a part "file" with its bytes and the file name name (its
+ *  Content-Type is libcurl's guess from the name, which servers do not
+ *  trust), and a part "description" when description is not NULL.
+ *  Without the total timeout (a large file takes its time); otherwise
+ *  like ru_client_call, a file that cannot be read included (RU_E_IO). */
+RU_MUST_CHECK ru_err ru_client_upload(ru_client_t *self, const char *path, const char *file,
+                                      const char *name, const char *description, ru_reply_t *reply);
 
 /*  GETs path like ru_client_call, but a 2xx body (of any type and size)
  *  is written to out as it comes instead of being parsed, without the

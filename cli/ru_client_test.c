@@ -1,7 +1,8 @@
 /*  ru_client_test.c - the HTTP client against a fake server on loopback that
  *  answers each test with bytes chosen by the test: the request the client
- *  sends (method, path, headers, body), replies that are errors, not JSON,
- *  cut short, too large, redirects, or never come.
+ *  sends (method, path, headers, body; an upload's multipart body read by
+ *  the node's own parser), replies that are errors, not JSON, cut short,
+ *  too large, redirects, or never come.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "ru_client.h"
+#include "ru_multipart.h"
 
 typedef enum {
     FAKE_REPLY,  /* send the reply, close */
@@ -178,6 +180,75 @@ test_request_and_reply(void **state)
     assert_null(r.json);
     ru_client_destroy(&c);
     assert_null(c);
+}
+
+/*  Uploads the file at path as name with description (may be NULL) to a
+ *  fake server answering 202, and parses the body it received with the
+ *  node's own parser into mp (the request's copy is kept in f). */
+static void
+upload(fake_t *f, const char *path, const char *name, const char *description, ru_multipart_t *mp)
+{
+    fake_start(f, FAKE_REPLY,
+               "HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 41\r\n\r\n"
+               "{\"id\": \"7\", \"type\": \"image\", \"url\": null}");
+    ru_client_t *c = client_of(f);
+    assert_int_equal(ru_client_set_token(c, "s3cret-token"), RU_OK);
+    ru_reply_t r = {0};
+    assert_int_equal(ru_client_upload(c, "/api/v2/media", path, name, description, &r), RU_OK);
+    fake_stop(f);
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "id")), "7");
+    ru_reply_fini(&r);
+    ru_client_destroy(&c);
+    assert_non_null(strstr(f->request, "POST /api/v2/media HTTP/1.1\r\n"));
+    assert_non_null(strstr(f->request, "\r\nAuthorization: Bearer s3cret-token\r\n"));
+    const char *type = find_ci(f->request, "\r\nContent-Type: multipart/form-data; boundary=");
+    const char *body = strstr(f->request, "\r\n\r\n");
+    assert_non_null(type);
+    assert_non_null(body);
+    char ctype[256];
+    (void) snprintf(ctype, sizeof ctype, "%.*s", (int) strcspn(type + 16, "\r"), type + 16);
+    body += 4;
+    static const ru_multipart_limits_t limits = {16, 8192, 16};
+    char why[256];
+    assert_int_equal(ru_multipart_parse(mp, ctype, body,
+                                        f->request_len - (size_t) (body - f->request), &limits, why,
+                                        sizeof why),
+                     RU_OK);
+}
+
+/*  An upload is a multipart/form-data body as the node's parser reads it:
+ *  the file's bytes as they are, NUL and CRLFs included, under the name
+ *  given, and the description when there is one. */
+static void
+test_upload(void **state)
+{
+    (void) state;
+    static const char bytes[] = "\x89PNG\r\n\x1a\n\0--x\r\n--";
+    char path[] = "/tmp/ru_client_test.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, sizeof bytes - 1), (ssize_t) sizeof bytes - 1);
+    close(fd);
+    fake_t f;
+    ru_multipart_t mp;
+    upload(&f, path, "cat photo.png", "A cat, \"asleep\"", &mp);
+    const ru_multipart_part_t *file = ru_multipart_get(&mp, "file");
+    assert_non_null(file);
+    assert_string_equal(file->filename, "cat photo.png");
+    assert_int_equal(file->len, sizeof bytes - 1);
+    assert_memory_equal(file->data, bytes, sizeof bytes - 1);
+    const ru_multipart_part_t *desc = ru_multipart_get(&mp, "description");
+    assert_non_null(desc);
+    assert_int_equal(desc->len, strlen("A cat, \"asleep\""));
+    assert_memory_equal(desc->data, "A cat, \"asleep\"", desc->len);
+    assert_int_equal(mp.n, 2);
+    ru_multipart_fini(&mp);
+    upload(&f, path, "x.bin", NULL, &mp);
+    assert_int_equal(mp.n, 1);
+    assert_non_null(ru_multipart_get(&mp, "file"));
+    ru_multipart_fini(&mp);
+    unlink(path);
 }
 
 static void
@@ -373,6 +444,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_and_reply),
+        cmocka_unit_test(test_upload),
         cmocka_unit_test(test_plain_get_and_methods),
         cmocka_unit_test(test_error_replies),
         cmocka_unit_test(test_empty_reply),

@@ -139,6 +139,18 @@ s_ready(ru_ctx_t *ctx, ru_auth auth)
     return RU_EXIT_OK;
 }
 
+/*  Reports what a request of auth that returned e brought back in reply,
+ *  when it is not a 2xx reply. Exit status. */
+static int
+s_replied(const ru_ctx_t *ctx, ru_auth auth, ru_err e, const ru_reply_t *reply)
+{
+    if (e != RU_OK)
+        return ru_ctx_say(RU_EXIT_FAIL, "%s", ru_client_error(ctx->client));
+    if (reply->status < 200 || reply->status > 299)
+        return s_http_error(ctx, auth, reply);
+    return RU_EXIT_OK;
+}
+
 int
 ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path, const json_t *body,
             ru_reply_t *reply)
@@ -147,11 +159,19 @@ ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path, c
     int rc = s_ready(ctx, auth);
     if (rc != RU_EXIT_OK)
         return rc;
-    if (ru_client_call(ctx->client, method, path, body, reply) != RU_OK)
-        return ru_ctx_say(RU_EXIT_FAIL, "%s", ru_client_error(ctx->client));
-    if (reply->status < 200 || reply->status > 299)
-        return s_http_error(ctx, auth, reply);
-    return RU_EXIT_OK;
+    return s_replied(ctx, auth, ru_client_call(ctx->client, method, path, body, reply), reply);
+}
+
+int
+ru_ctx_upload(ru_ctx_t *ctx, const char *path, const char *file, const char *name,
+              const char *description, ru_reply_t *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    int rc = s_ready(ctx, RU_AUTH_REQUIRED);
+    if (rc != RU_EXIT_OK)
+        return rc;
+    ru_err e = ru_client_upload(ctx->client, path, file, name, description, reply);
+    return s_replied(ctx, RU_AUTH_REQUIRED, e, reply);
 }
 
 int

@@ -66,6 +66,12 @@ int ru_ctx_server(ru_ctx_t *ctx, const char **server);
 int ru_ctx_call(ru_ctx_t *ctx, ru_auth auth, const char *method, const char *path,
                 const json_t *body, ru_reply_t *reply);
 
+/*  POSTs the file at path file to path with the saved login as a
+ *  multipart upload (see ru_client_upload: its file name name, and its
+ *  description when not NULL); otherwise like ru_ctx_call. */
+int ru_ctx_upload(ru_ctx_t *ctx, const char *path, const char *file, const char *name,
+                  const char *description, ru_reply_t *reply);
+
 /*  GETs path with the saved login and writes the body of a 2xx reply to
  *  out as it comes (a backup, an export: any size, any type); *written
  *  counts its bytes. Failures are reported as by ru_ctx_call. */

@@ -1,7 +1,9 @@
 /*  ru_cmd_status.c - post, reply, edit, delete, like, unlike, thread and
  *  the timelines (see ru_cmd_status.h).
  *
- *  Requests follow the Mastodon client API: POST /api/v1/statuses,
+ *  Requests follow the Mastodon client API: POST /api/v1/statuses (a
+ *  post's attachments uploaded first, ru_cmd_media.h, and named by their
+ *  ids in media_ids),
  *  PUT and DELETE /api/v1/statuses/ID, POST .../favourite, GET
  *  /api/v1/statuses/ID/context, GET /api/v1/timelines/...; the group
  *  timeline is ruche's /api/ruche/v1/groups/ID/timeline.
@@ -11,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ru_cmd_media.h"
 #include "ru_html.h"
 #include "ru_render.h"
 #include "ru_url.h"
+#include "ruche/ru_limits.h"
+#include "ruche/ru_text.h"
 
 #define S_PATH 1024
 #define S_STATUSES "/api/v1/statuses"
@@ -34,6 +39,24 @@ s_print_id(ru_ctx_t *ctx, const ru_reply_t *reply)
     return RU_EXIT_OK;
 }
 
+/*  Sends method to path with {"status": text} and the members of fields
+ *  (taken; NULL when memory ran out), and prints the status's id. */
+static int
+s_send(ru_ctx_t *ctx, const char *method, const char *path, const char *text, json_t *fields)
+{
+    if (fields == NULL || json_object_set_new(fields, "status", json_string(text)) != 0) {
+        json_decref(fields);
+        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    }
+    ru_reply_t reply;
+    int rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, method, path, fields, &reply);
+    json_decref(fields);
+    if (rc == RU_EXIT_OK)
+        rc = s_print_id(ctx, &reply);
+    ru_reply_fini(&reply);
+    return rc;
+}
+
 int
 ru_cmd_send_status(ru_ctx_t *ctx, const char *method, const char *path, const char *text_arg,
                    const char *reply_to, const char *visibility)
@@ -42,20 +65,13 @@ ru_cmd_send_status(ru_ctx_t *ctx, const char *method, const char *path, const ch
     int rc = ru_ctx_text(text_arg, &text);
     if (rc != RU_EXIT_OK)
         return rc;
-    json_t *body = json_pack("{s:s}", "status", text);
+    json_t *fields = json_object();
+    if (fields != NULL && reply_to != NULL)
+        (void) json_object_set_new(fields, "in_reply_to_id", json_string(reply_to));
+    if (fields != NULL && visibility != NULL)
+        (void) json_object_set_new(fields, "visibility", json_string(visibility));
+    rc = s_send(ctx, method, path, text, fields);
     free(text);
-    if (body != NULL && reply_to != NULL)
-        (void) json_object_set_new(body, "in_reply_to_id", json_string(reply_to));
-    if (body != NULL && visibility != NULL)
-        (void) json_object_set_new(body, "visibility", json_string(visibility));
-    if (body == NULL)
-        return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
-    ru_reply_t reply;
-    rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, method, path, body, &reply);
-    json_decref(body);
-    if (rc == RU_EXIT_OK)
-        rc = s_print_id(ctx, &reply);
-    ru_reply_fini(&reply);
     return rc;
 }
 
@@ -74,14 +90,76 @@ s_visibility(const ru_args_t *args, const char **vis)
                       "--visibility is public, unlisted, private or direct, not \"%s\"", *vis);
 }
 
+/*  The --cw of args, checked; NULL when not given. */
+static int
+s_cw(const ru_args_t *args, const char **cw)
+{
+    size_t chars;
+    *cw = ru_args_get(args, "--cw");
+    if (*cw == NULL)
+        return RU_EXIT_OK;
+    if ((*cw)[0] == '\0' || ru_utf8_check(*cw, strlen(*cw), &chars) != RU_OK ||
+        chars > RU_MAX_SPOILER_CHARS)
+        return ru_ctx_say(RU_EXIT_USAGE, "--cw is 1 to %d characters of UTF-8",
+                          RU_MAX_SPOILER_CHARS);
+    return RU_EXIT_OK;
+}
+
+/*  The fields of a new post besides its text: visibility, content
+ *  warning, sensitive flag, attachments (ids, RU_CMD_MAX_ID + 1 bytes
+ *  each). NULL when memory runs out. */
+static json_t *
+s_post_fields(const char *vis, const char *cw, int sensitive, char ids[][RU_CMD_MAX_ID + 1],
+              size_t n)
+{
+    json_t *fields = json_object(), *media = json_array();
+    for (size_t i = 0; media != NULL && i < n; i++)
+        (void) json_array_append_new(media, json_string(ids[i]));
+    if (fields == NULL || media == NULL || json_array_size(media) != n) {
+        json_decref(fields);
+        json_decref(media);
+        return NULL;
+    }
+    if (vis != NULL)
+        (void) json_object_set_new(fields, "visibility", json_string(vis));
+    if (cw != NULL)
+        (void) json_object_set_new(fields, "spoiler_text", json_string(cw));
+    if (sensitive)
+        (void) json_object_set_new(fields, "sensitive", json_true());
+    if (n > 0)
+        (void) json_object_set_new(fields, "media_ids", media);
+    else
+        json_decref(media);
+    return fields;
+}
+
+/*  Everything is checked before the first request: the text (which may
+ *  come from standard input), the options, every file; then the files
+ *  are uploaded one by one, and the post sent once all are ready. */
 int
 ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
 {
-    const char *vis = NULL;
+    const char *vis = NULL, *cw = NULL;
+    ru_attach_t attach[RU_CMD_MAX_ATTACH];
+    char ids[RU_CMD_MAX_ATTACH][RU_CMD_MAX_ID + 1];
+    size_t n = 0;
+    long wait_s = 0;
+    char *text = NULL;
     int rc = s_visibility(args, &vis);
-    if (rc != RU_EXIT_OK)
-        return rc;
-    return ru_cmd_send_status(ctx, "POST", S_STATUSES, args->pos[0], NULL, vis);
+    if (rc == RU_EXIT_OK)
+        rc = s_cw(args, &cw);
+    if (rc == RU_EXIT_OK)
+        rc = ru_cmd_attach_args(args, attach, &n, &wait_s);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_text(args->pos[0], &text);
+    for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
+        rc = ru_cmd_media_upload(ctx, &attach[i], wait_s, ids[i]);
+    if (rc == RU_EXIT_OK) {
+        int sensitive = ru_args_get(args, "--sensitive") != NULL;
+        rc = s_send(ctx, "POST", S_STATUSES, text, s_post_fields(vis, cw, sensitive, ids, n));
+    }
+    free(text);
+    return rc;
 }
 
 int

@@ -212,18 +212,105 @@ ru_render_status_header(FILE *out, const json_t *status)
     return w.failed ? RU_E_NOMEM : RU_OK;
 }
 
-ru_err
-ru_render_status(FILE *out, const json_t *status, int depth)
+/*  Writes s cleaned, on one line, cut after max code points with "…". */
+static void
+s_clean_cut(s_w_t *w, const char *s, size_t max)
+{
+    char *c;
+    if (ru_html_clean(s, 0, &c) != RU_OK) {
+        w->failed = 1;
+        return;
+    }
+    size_t len = strlen(c), i = 0;
+    for (size_t cols = 0; i < len && cols < max; cols++)
+        for (i++; i < len && ((unsigned char) c[i] & 0xC0) == 0x80;)
+            i++;
+    (void) fprintf(w->out, "%.*s%s", (int) i, c, i < len ? "…" : "");
+    free(c);
+}
+
+/*  Writes a size in bytes for people: "812 B", "80 KB", "1.2 MB". */
+static void
+s_bytes(s_w_t *w, long long n)
+{
+    if (n < 1024)
+        (void) fprintf(w->out, "%lld B", n);
+    else if (n < 1024LL * 1024)
+        (void) fprintf(w->out, "%lld KB", (n + 512) / 1024);
+    else if (n < 1024LL * 1024 * 1024)
+        (void) fprintf(w->out, "%.1f MB", (double) n / (1024.0 * 1024));
+    else
+        (void) fprintf(w->out, "%.1f GB", (double) n / (1024.0 * 1024 * 1024));
+}
+
+/*  Writes the line of one attachment (see ru_render.h). */
+static void
+s_attachment(s_w_t *w, const json_t *a, int indent, int sensitive)
+{
+    const json_t *ruche = json_object_get(a, "ruche");
+    const json_t *orig = json_object_get(json_object_get(a, "meta"), "original");
+    const char *desc = s_str(a, "description"), *name = s_str(ruche, "name");
+    const char *url = s_str(a, "url");
+    (void) fprintf(w->out, "%*s[", indent + 2, "");
+    s_clean(w, s_str(a, "type"));
+    (void) fprintf(w->out, "%s] ", sensitive ? ", sensitive" : "");
+    s_clean_cut(w,
+                desc && desc[0]   ? desc
+                : name && name[0] ? name
+                                  : "(no description)",
+                RU_RENDER_ALT_CHARS);
+    if (json_is_integer(json_object_get(orig, "width")))
+        (void) fprintf(w->out, " · %lld×%lld", s_int(orig, "width"), s_int(orig, "height"));
+    if (json_is_integer(json_object_get(ruche, "size"))) {
+        (void) fputs(" · ", w->out);
+        s_bytes(w, s_int(ruche, "size"));
+    }
+    (void) fputs(" · ", w->out);
+    s_clean(w, url ? url : "(processing)");
+    if (json_is_true(json_object_get(ruche, "pending")))
+        (void) fputs(" (on its way from its site)", w->out);
+    (void) fputs("\n", w->out);
+}
+
+/*  Writes a status (see ru_render.h); with collapse, its content warning
+ *  stands for its text and attachments. */
+static ru_err
+s_status(FILE *out, const json_t *status, int depth, int collapse)
 {
     s_w_t w = {out, 0};
+    const char *cw = s_str(status, "spoiler_text");
+    const json_t *media = json_object_get(status, "media_attachments"), *a;
+    int sensitive = json_is_true(json_object_get(status, "sensitive"));
+    size_t i, n = json_array_size(media);
     if (depth < 0)
         depth = 0;
     int indent = 2 * (depth > RU_RENDER_MAX_DEPTH ? RU_RENDER_MAX_DEPTH : depth);
     (void) fprintf(out, "%*s", indent, "");
     s_status_header(&w, status);
+    if (cw != NULL && cw[0] != '\0') {
+        (void) fprintf(out, "%*sCW: ", indent, "");
+        s_clean(&w, cw);
+        if (collapse) {
+            (void) fputs(" (ruche thread ", out);
+            s_clean(&w, s_str(status, "id"));
+            (void) fputs(" to read", out);
+            if (n > 0)
+                (void) fprintf(out, "; %zu attachment%s", n, n == 1 ? "" : "s");
+            (void) fputs(")\n\n", out);
+            return w.failed ? RU_E_NOMEM : RU_OK;
+        }
+        (void) fputs("\n", out);
+    }
     s_html(&w, s_str(status, "content"), indent);
+    json_array_foreach(media, i, a) s_attachment(&w, a, indent, sensitive);
     (void) fputs("\n", out);
     return w.failed ? RU_E_NOMEM : RU_OK;
+}
+
+ru_err
+ru_render_status(FILE *out, const json_t *status, int depth)
+{
+    return s_status(out, status, depth, 0);
 }
 
 ru_err
@@ -233,7 +320,7 @@ ru_render_statuses(FILE *out, const json_t *statuses)
     const json_t *status;
     json_array_foreach(statuses, i, status)
     {
-        ru_err e = ru_render_status(out, status, 0);
+        ru_err e = s_status(out, status, 0, 1);
         if (e != RU_OK)
             return e;
     }

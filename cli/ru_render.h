@@ -8,10 +8,22 @@
  *
  *  A status reads:
  *      @alice (paris) · 2026-11-27 14:03 · id 109 · ♥ 2 · ↩ 1 [edited]
+ *      CW: its content warning, when it has one
  *      the content as text, wrapped at 80 columns
+ *        [image] A cat, asleep · 1280×960 · 812 KB · https://...
  *      (blank line)
  *  with " · group NAME" and the visibility (when not public) before
- *  "[edited]". Times are shown in the local time zone (TZ).
+ *  "[edited]". Each attachment has a line: its type (", sensitive" for a
+ *  status marked so), its description or else its file name (cut after
+ *  RU_RENDER_ALT_CHARS characters), its sides for an image, its size in
+ *  bytes, its URL ("(processing)" while it has none) and "(on its way
+ *  from its site)" while this node has not fetched its file yet; from
+ *  Mastodon's attachment and ruche's object in it ("name", "size",
+ *  "pending"). In a timeline, a status with a content warning is
+ *  collapsed to its header and
+ *      CW: its content warning (ruche thread ID to read; 2 attachments)
+ *  while a thread shows it whole. Times are shown in the local time zone
+ *  (TZ).
  *
  *  Apart from the FILE writes and the local time zone, the functions are
  *  pure.
@@ -31,6 +43,8 @@
 #define RU_RENDER_MIN_WIDTH 40
 /*  Deepest indentation of a reply in a thread (two columns per level). */
 #define RU_RENDER_MAX_DEPTH 10
+/*  Characters of a description shown on an attachment's line. */
+#define RU_RENDER_ALT_CHARS 60
 /*  Bytes of the buffer ru_render_time writes: "2026-11-27 14:03" and NUL. */
 #define RU_RENDER_TIME_SIZE 17
 
@@ -46,11 +60,13 @@ void ru_render_time(const char *iso, char *out, size_t size);
 /*  Writes the header line of a status (see above), newline included. */
 RU_MUST_CHECK ru_err ru_render_status_header(FILE *out, const json_t *status);
 
-/*  Writes a status: header, wrapped content, blank line; indented by two
- *  columns per depth (capped at RU_RENDER_MAX_DEPTH). RU_E_NOMEM. */
+/*  Writes a status whole: header, content warning, wrapped content,
+ *  attachments, blank line; indented by two columns per depth (capped at
+ *  RU_RENDER_MAX_DEPTH). RU_E_NOMEM. */
 RU_MUST_CHECK ru_err ru_render_status(FILE *out, const json_t *status, int depth);
 
-/*  Writes each status of a JSON array, depth 0. RU_E_NOMEM. */
+/*  Writes each status of a JSON array (a timeline), depth 0, those with a
+ *  content warning collapsed. RU_E_NOMEM. */
 RU_MUST_CHECK ru_err ru_render_statuses(FILE *out, const json_t *statuses);
 
 /*  Computes each status's depth in a thread listed in order (ancestors,

@@ -1,5 +1,6 @@
 /*  ru_render_test.c - statuses, accounts and groups as text: times, the
- *  status header, wrapping and indentation, thread depths, and JSON with
+ *  status header, wrapping and indentation, attachments and content
+ *  warnings (collapsed in a timeline), thread depths, and JSON with
  *  missing, mistyped or hostile fields.
  */
 #include <setjmp.h>
@@ -248,6 +249,88 @@ test_hostile_and_missing_fields(void **state)
     }
 }
 
+static const char media_json[] =
+    "{\"id\": \"109\", \"created_at\": \"2026-11-27T14:03:22Z\", \"account\": {\"acct\": "
+    "\"alice\"}, \"content\": \"<p>Look</p>\", \"spoiler_text\": \"office stuff\", "
+    "\"sensitive\": true, \"media_attachments\": ["
+    "{\"id\": \"1\", \"type\": \"image\", \"url\": \"http://n/media/ab.png\", "
+    "\"description\": \"A cat,\\nasleep\", \"meta\": {\"original\": {\"width\": 1280, "
+    "\"height\": 960, \"size\": \"1280x960\"}}, \"ruche\": {\"name\": \"cat.png\", "
+    "\"size\": 831488, \"pending\": false}},"
+    "{\"id\": \"2\", \"type\": \"unknown\", \"url\": null, \"description\": \"\", "
+    "\"ruche\": {\"name\": \"report.pdf\", \"size\": 81920, \"pending\": true}}]}";
+
+/*  A thread shows a status with a content warning whole: the warning, the
+ *  text, a line per attachment; a timeline collapses it to the warning,
+ *  with the command that shows it. */
+static void
+test_attachments_and_cw(void **state)
+{
+    (void) state;
+    json_t *s = parse(media_json);
+    check_status(s, 0,
+                 "@alice · 2026-11-27 14:03 · id 109 · ♥ 0 · ↩ 0\n"
+                 "CW: office stuff\n"
+                 "Look\n"
+                 "  [image, sensitive] A cat, asleep · 1280×960 · 812 KB · http://n/media/ab.png\n"
+                 "  [unknown, sensitive] report.pdf · 80 KB · (processing) (on its way from its "
+                 "site)\n\n");
+    json_t *list = json_array();
+    json_array_append(list, s);
+    capture_t c;
+    capture_open(&c);
+    assert_int_equal(ru_render_statuses(c.f, list), RU_OK);
+    assert_string_equal(capture_close(&c),
+                        "@alice · 2026-11-27 14:03 · id 109 · ♥ 0 · ↩ 0\n"
+                        "CW: office stuff (ruche thread 109 to read; 2 attachments)\n\n");
+    free(c.text);
+    /* without a warning: the whole status in a timeline too */
+    json_object_del(s, "spoiler_text");
+    json_object_set_new(s, "sensitive", json_false());
+    json_t *media = json_object_get(s, "media_attachments");
+    json_object_set_new(json_object_get(json_array_get(media, 1), "ruche"), "size",
+                        json_integer(1258291));
+    capture_open(&c);
+    assert_int_equal(ru_render_statuses(c.f, list), RU_OK);
+    assert_string_equal(capture_close(&c),
+                        "@alice · 2026-11-27 14:03 · id 109 · ♥ 0 · ↩ 0\n"
+                        "Look\n"
+                        "  [image] A cat, asleep · 1280×960 · 812 KB · http://n/media/ab.png\n"
+                        "  [unknown] report.pdf · 1.2 MB · (processing) (on its way from its "
+                        "site)\n\n");
+    free(c.text);
+    json_decref(list);
+    json_decref(s);
+}
+
+/*  An attachment with fields missing, mistyped or hostile still has its
+ *  one clean line; a long description is cut. */
+static void
+test_odd_attachments(void **state)
+{
+    (void) state;
+    char desc[400] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(desc, "é");
+    json_t *s = parse("{\"id\": \"5\", \"media_attachments\": [{}, "
+                      "{\"type\": \"im\\u001b[2Jage\", \"url\": \"http://x/\\u0007a\", "
+                      "\"description\": 5, \"ruche\": {\"name\": \"n\\u001bame\", \"size\": 10}},"
+                      " {\"type\": \"image\", \"url\": \"u\"}]}");
+    json_object_set_new(json_array_get(json_object_get(s, "media_attachments"), 2), "description",
+                        json_string(desc));
+    char want[1024], cut[200] = "";
+    for (int i = 0; i < RU_RENDER_ALT_CHARS; i++)
+        strcat(cut, "é");
+    snprintf(want, sizeof want,
+             "@? · ? · id 5 · ♥ 0 · ↩ 0\n"
+             "  [?] (no description) · (processing)\n"
+             "  [im[2Jage] name · 10 B · http://x/a\n"
+             "  [image] %s… · u\n\n",
+             cut);
+    check_status(s, 0, want);
+    json_decref(s);
+}
+
 static void
 check_depths(const char *array, const int *want)
 {
@@ -361,6 +444,8 @@ main(void)
         cmocka_unit_test(test_status_body),
         cmocka_unit_test(test_wrap_and_deep_indent),
         cmocka_unit_test(test_hostile_and_missing_fields),
+        cmocka_unit_test(test_attachments_and_cw),
+        cmocka_unit_test(test_odd_attachments),
         cmocka_unit_test(test_depths),
         cmocka_unit_test(test_account),
         cmocka_unit_test(test_group),

@@ -29,7 +29,9 @@
 static int s_help(ru_ctx_t *ctx, const ru_args_t *args);
 
 static const char *const s_login_opts[] = {"--password-stdin", NULL};
-static const char *const s_post_opts[] = {"--visibility=", NULL};
+static const char *const s_post_opts[] = {
+    "--visibility=", "--attach=", "--alt=", "--cw=", "--sensitive", "--wait=", NULL};
+static const char *const s_reply_opts[] = {"--visibility=", NULL};
 static const char *const s_page_opts[] = {RU_CMD_PAGE_OPTS, NULL};
 static const char *const s_account_opts[] = {"--statuses", RU_CMD_PAGE_OPTS, NULL};
 static const char *const s_group_opts[] = {"--description=", NULL};
@@ -93,9 +95,11 @@ static const ru_cmd_t s_commands[] = {
      ru_cmd_login, NULL, 0},
     {"logout", "", "revoke the token and forget the login", 0, 0, NULL, ru_cmd_logout, NULL, 0},
     {"whoami", "", "show the account you are logged in as", 0, 0, NULL, ru_cmd_whoami, NULL, 0},
-    {"post", "TEXT [--visibility V]", "post TEXT (- reads stdin); prints its id", 1, 1, s_post_opts,
-     ru_cmd_post, NULL, 0},
-    {"reply", "ID TEXT [--visibility V]", "reply to status ID; prints the id", 2, 2, s_post_opts,
+    {"post",
+     "TEXT [--visibility V] [--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S]",
+     "post TEXT (- reads stdin), with up to 4 files; prints its id", 1, 1, s_post_opts, ru_cmd_post,
+     NULL, 0},
+    {"reply", "ID TEXT [--visibility V]", "reply to status ID; prints the id", 2, 2, s_reply_opts,
      ru_cmd_reply, NULL, 0},
     {"edit", "ID TEXT", "replace the text of your status ID", 2, 2, NULL, ru_cmd_edit, NULL, 0},
     {"delete", "ID", "delete your status ID", 1, 1, NULL, ru_cmd_delete, NULL, 0},

@@ -67,16 +67,21 @@ typedef struct {
     size_t bytes; /* from the first header line to the end of the blank line */
 } s_head_t;
 
-__attribute__((format(printf, 3, 4))) static ru_err
-s_fail(s_parser_t *p, ru_err err, const char *fmt, ...)
+/*  Writes a message for people into p->why. */
+__attribute__((format(printf, 2, 3))) static void
+s_say(s_parser_t *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     if (p->size > 0)
         (void) vsnprintf(p->why, p->size, fmt, ap);
     va_end(ap);
-    return err;
 }
+
+/*  Says why (a format and its arguments) and is err: written so that
+ *  err is seen where it is returned, by readers and by the analyzer,
+ *  which does not follow a call of a variadic function. */
+#define S_FAIL(p, err, ...) (s_say((p), __VA_ARGS__), (err))
 
 static int
 s_ows(char c)
@@ -179,10 +184,10 @@ s_boundary(s_parser_t *p, const char *type)
     const size_t mlen = sizeof mt - 1;
     const char *at = type ? type + strspn(type, " \t") : "", *end = at + strlen(at);
     if (*at == '\0')
-        return s_fail(p, RU_E_TYPE,
+        return S_FAIL(p, RU_E_TYPE,
                       "the request has no Content-Type: send the upload as multipart/form-data");
     if (strncasecmp(at, mt, mlen) != 0 || (at[mlen] != '\0' && at[mlen] != ';' && !s_ows(at[mlen])))
-        return s_fail(p, RU_E_TYPE, "the Content-Type is not multipart/form-data");
+        return S_FAIL(p, RU_E_TYPE, "the Content-Type is not multipart/form-data");
     at += mlen;
     s_param_t param;
     int r, found = 0;
@@ -191,10 +196,10 @@ s_boundary(s_parser_t *p, const char *type)
         if (!s_is(&param, "boundary"))
             continue;
         if (found++)
-            return s_fail(p, RU_E_INVALID, "the Content-Type has two boundary parameters");
+            return S_FAIL(p, RU_E_INVALID, "the Content-Type has two boundary parameters");
         size_t n = param.vlen < sizeof b ? s_unquote(&param, b) : 0;
         if (!s_boundary_ok(b, n))
-            return s_fail(p, RU_E_INVALID,
+            return S_FAIL(p, RU_E_INVALID,
                           "the boundary in the Content-Type is not 1 to 70 of the characters "
                           "RFC 2046 allows");
         memcpy(p->delim, "\r\n--", 4);
@@ -202,9 +207,9 @@ s_boundary(s_parser_t *p, const char *type)
         p->dlen = 4 + n;
     }
     if (r < 0)
-        return s_fail(p, RU_E_INVALID, "the Content-Type's parameters are malformed");
+        return S_FAIL(p, RU_E_INVALID, "the Content-Type's parameters are malformed");
     if (!found)
-        return s_fail(p, RU_E_INVALID, "no boundary in the Content-Type");
+        return S_FAIL(p, RU_E_INVALID, "no boundary in the Content-Type");
     return RU_OK;
 }
 
@@ -253,27 +258,27 @@ static ru_err
 s_line(s_parser_t *p, const char *line, size_t len, s_head_t *h)
 {
     if (s_ows(line[0]))
-        return s_fail(p, RU_E_INVALID, "a part's header line is folded (begins with a space)");
+        return S_FAIL(p, RU_E_INVALID, "a part's header line is folded (begins with a space)");
     for (size_t i = 0; i < len; i++)
         if (((unsigned char) line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
-            return s_fail(p, RU_E_INVALID, "a part's header holds a control character");
+            return S_FAIL(p, RU_E_INVALID, "a part's header holds a control character");
     size_t n = 0;
     while (n < len && s_tchar(line[n]))
         n++;
     if (n == 0 || n == len || line[n] != ':')
-        return s_fail(p, RU_E_INVALID, "a part's header line is not \"Name: value\"");
+        return S_FAIL(p, RU_E_INVALID, "a part's header line is not \"Name: value\"");
     const char *v = line + n + 1, *end = line + len;
     while (v < end && s_ows(*v))
         v++;
     while (end > v && s_ows(end[-1]))
         end--;
     const char **field = n == 19 && strncasecmp(line, "Content-Disposition", n) == 0 ? &h->disp
-                         : n == 12 && strncasecmp(line, "Content-Type", n) == 0  ? &h->type
-                                                                                 : NULL;
+                         : n == 12 && strncasecmp(line, "Content-Type", n) == 0      ? &h->type
+                                                                                     : NULL;
     if (field == NULL)
         return RU_OK; /* others (Content-Transfer-Encoding ...) mean nothing here */
     if (*field != NULL)
-        return s_fail(p, RU_E_INVALID, "a part has two %.*s headers", (int) n, line);
+        return S_FAIL(p, RU_E_INVALID, "a part has two %.*s headers", (int) n, line);
     *field = v;
     *(field == &h->disp ? &h->disp_len : &h->type_len) = (size_t) (end - v);
     return RU_OK;
@@ -291,20 +296,20 @@ s_head(s_parser_t *p, size_t at, s_head_t *h)
         size_t left = p->len - i, room = at + max + 2 - i; /* the blank line may follow max */
         const char *lf = memchr(p->body + i, '\n', left < room ? left : room);
         if (lf == NULL && left < room)
-            return s_fail(p, RU_E_INVALID, "the upload ended before its last part");
+            return S_FAIL(p, RU_E_INVALID, "the upload ended before its last part");
         if (lf == NULL)
-            return s_fail(p, RU_E_TOO_BIG, "a part's headers are longer than %zu bytes", max);
+            return S_FAIL(p, RU_E_TOO_BIG, "a part's headers are longer than %zu bytes", max);
         if (lf == p->body + i || lf[-1] != '\r')
-            return s_fail(p, RU_E_INVALID, "a part's header line ends in LF alone, not CRLF");
+            return S_FAIL(p, RU_E_INVALID, "a part's header line ends in LF alone, not CRLF");
         size_t e = (size_t) (lf - p->body) + 1, n = e - 2 - i;
         if (n == 0) {
             h->bytes = e - at;
             return RU_OK;
         }
         if (e - at > max)
-            return s_fail(p, RU_E_TOO_BIG, "a part's headers are longer than %zu bytes", max);
+            return S_FAIL(p, RU_E_TOO_BIG, "a part's headers are longer than %zu bytes", max);
         if (++lines > p->limits->max_header_lines)
-            return s_fail(p, RU_E_TOO_MANY, "a part has more than %ld header lines",
+            return S_FAIL(p, RU_E_TOO_MANY, "a part has more than %ld header lines",
                           p->limits->max_header_lines);
         ru_err err = s_line(p, p->body + i, n, h);
         if (err != RU_OK)
@@ -370,8 +375,8 @@ s_hidden(const char *s, size_t len)
     uint32_t cp = (unsigned char) s[0] & mask[len];
     for (size_t i = 1; i < len; i++)
         cp = cp << 6 | ((unsigned char) s[i] & 0x3f);
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
-           cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /*  The escape browsers and curl write into a file name for a quote, a CR
@@ -382,8 +387,11 @@ s_form_escape(const char *fn, size_t n, size_t i, char *c)
 {
     if (n - i < 3 || fn[i] != '%')
         return 0;
-    int hi = s_hex(fn[i + 1]), lo = s_hex(fn[i + 2]), v = hi << 4 | lo;
-    if (hi < 0 || lo < 0 || (v != '"' && v != '\r' && v != '\n'))
+    int hi = s_hex(fn[i + 1]), lo = s_hex(fn[i + 2]);
+    if (hi < 0 || lo < 0)
+        return 0;
+    int v = hi << 4 | lo;
+    if (v != '"' && v != '\r' && v != '\n')
         return 0;
     *c = (char) v;
     return 3;
@@ -429,7 +437,7 @@ s_disp_params(s_parser_t *p, const s_head_t *h, s_disp_t *d)
     while (at + n < end && s_tchar(at[n]))
         n++;
     if (n != 9 || strncasecmp(at, "form-data", 9) != 0)
-        return s_fail(p, RU_E_INVALID, "a part's Content-Disposition is not form-data");
+        return S_FAIL(p, RU_E_INVALID, "a part's Content-Disposition is not form-data");
     at += n;
     static const char *const names[] = {"name", "filename", "filename*"};
     s_param_t *slots[] = {&d->name, &d->filename, &d->ext}, param;
@@ -440,12 +448,12 @@ s_disp_params(s_parser_t *p, const s_head_t *h, s_disp_t *d)
             if (!s_is(&param, names[k]))
                 continue;
             if (d->has[k]++)
-                return s_fail(p, RU_E_INVALID, "a part's Content-Disposition gives %s twice",
+                return S_FAIL(p, RU_E_INVALID, "a part's Content-Disposition gives %s twice",
                               names[k]);
             *slots[k] = param;
         }
     if (r < 0)
-        return s_fail(p, RU_E_INVALID, "a part's Content-Disposition is malformed");
+        return S_FAIL(p, RU_E_INVALID, "a part's Content-Disposition is malformed");
     return RU_OK;
 }
 
@@ -455,21 +463,21 @@ s_part(s_parser_t *p, const s_head_t *h, ru_multipart_part_t *part)
 {
     s_disp_t d;
     if (h->disp == NULL)
-        return s_fail(p, RU_E_INVALID, "a part has no Content-Disposition header");
+        return S_FAIL(p, RU_E_INVALID, "a part has no Content-Disposition header");
     ru_err err = s_disp_params(p, h, &d);
     if (err != RU_OK)
         return err;
     if (!d.has[0] || d.name.vlen == 0)
-        return s_fail(p, RU_E_INVALID, "a part has no name in its Content-Disposition");
+        return S_FAIL(p, RU_E_INVALID, "a part has no name in its Content-Disposition");
     char *out = malloc(2 * h->bytes + 4); /* name, file name, its display, type: see the top */
     if (out == NULL)
-        return s_fail(p, RU_E_NOMEM, "out of memory");
+        return S_FAIL(p, RU_E_NOMEM, "out of memory");
     part->mem_ = out;
     part->name = out;
     out += s_unquote(&d.name, out) + 1;
     long fn = d.has[2] ? s_ext_value(&d.ext, out) : -2;
     if (fn == -1)
-        return s_fail(p, RU_E_INVALID, "a part's filename* is malformed or not UTF-8");
+        return S_FAIL(p, RU_E_INVALID, "a part's filename* is malformed or not UTF-8");
     if (fn == -2 && d.has[1])
         fn = (long) s_unquote(&d.filename, out);
     part->filename = fn >= 0 ? out : NULL;
@@ -494,10 +502,11 @@ s_add(s_parser_t *p, ru_multipart_t *self, ru_multipart_part_t *part)
         return RU_OK;
     }
     if ((self->n & (self->n - 1)) == 0) { /* 0, 1, 2, 4 ...: full */
-        ru_multipart_part_t *more = realloc(self->parts, (self->n ? 2 * self->n : 1) * sizeof *more);
+        ru_multipart_part_t *more =
+            realloc(self->parts, (self->n ? 2 * self->n : 1) * sizeof *more);
         if (more == NULL) {
             free(part->mem_);
-            return s_fail(p, RU_E_NOMEM, "out of memory");
+            return S_FAIL(p, RU_E_NOMEM, "out of memory");
         }
         self->parts = more;
     }
@@ -536,11 +545,11 @@ s_parts(s_parser_t *p, ru_multipart_t *self)
     long count = 0;
     int kind = s_delim_at(p, 0, &at);
     if (kind == S_DATA && s_find(p, 0, &kind, &at) == p->len)
-        return s_fail(p, RU_E_INVALID,
+        return S_FAIL(p, RU_E_INVALID,
                       "the body holds no delimiter of the boundary in its Content-Type");
     while (kind == S_PART) {
         if (++count > p->limits->max_parts)
-            return s_fail(p, RU_E_TOO_MANY, "the upload has more than %ld parts",
+            return S_FAIL(p, RU_E_TOO_MANY, "the upload has more than %ld parts",
                           p->limits->max_parts);
         ru_err err = s_one(p, self, &kind, &at);
         if (err != RU_OK)
@@ -549,9 +558,9 @@ s_parts(s_parser_t *p, ru_multipart_t *self)
     if (kind == S_CLOSE)
         return RU_OK;
     if (kind == S_BARE_LF)
-        return s_fail(p, RU_E_INVALID,
+        return S_FAIL(p, RU_E_INVALID,
                       "the body's lines end in LF alone, not CRLF as multipart/form-data needs");
-    return s_fail(p, RU_E_INVALID, "the upload ended before its last part");
+    return S_FAIL(p, RU_E_INVALID, "the upload ended before its last part");
 }
 
 ru_err

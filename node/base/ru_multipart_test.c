@@ -122,21 +122,20 @@ test_curl(void **state)
 #define S_CHROME_DATA "\x89PNG\r\n\x1a\n--\r\n\0\xff"
 /*  Chromium 's FormData, a File named 'été "best"\nphoto.png' (quote and
  *  LF percent-encoded by the browser), a description and a focus. */
-static const char s_chrome[] =
-    "------WebKitFormBoundaryg8DtjQZJi8BjJR8J\r\n"
-    "Content-Disposition: form-data; name=\"file\"; "
-    "filename=\"\xc3\xa9t\xc3\xa9 %22best%22%0Aphoto.png\"\r\n"
-    "Content-Type: image/png\r\n"
-    "\r\n" S_CHROME_DATA "\r\n"
-    "------WebKitFormBoundaryg8DtjQZJi8BjJR8J\r\n"
-    "Content-Disposition: form-data; name=\"description\"\r\n"
-    "\r\n"
-    "Un chat, endormi\r\n"
-    "------WebKitFormBoundaryg8DtjQZJi8BjJR8J\r\n"
-    "Content-Disposition: form-data; name=\"focus\"\r\n"
-    "\r\n"
-    "0.5,-0.25\r\n"
-    "------WebKitFormBoundaryg8DtjQZJi8BjJR8J--\r\n";
+static const char s_chrome[] = "------WebKitFormBoundaryg8DtjQZJi8BjJR8J\r\n"
+                               "Content-Disposition: form-data; name=\"file\"; "
+                               "filename=\"\xc3\xa9t\xc3\xa9 %22best%22%0Aphoto.png\"\r\n"
+                               "Content-Type: image/png\r\n"
+                               "\r\n" S_CHROME_DATA "\r\n"
+                               "------WebKitFormBoundaryg8DtjQZJi8BjJR8J\r\n"
+                               "Content-Disposition: form-data; name=\"description\"\r\n"
+                               "\r\n"
+                               "Un chat, endormi\r\n"
+                               "------WebKitFormBoundaryg8DtjQZJi8BjJR8J\r\n"
+                               "Content-Disposition: form-data; name=\"focus\"\r\n"
+                               "\r\n"
+                               "0.5,-0.25\r\n"
+                               "------WebKitFormBoundaryg8DtjQZJi8BjJR8J--\r\n";
 
 static void
 test_chromium(void **state)
@@ -177,9 +176,9 @@ test_boundaries(void **state)
                      RU_OK);
     s_data_equal(s_part("x"), "1", 1);
     /* case-sensitive: another boundary finds no delimiter */
-    assert_int_equal(s_parse("multipart/form-data; boundary=\"Simple boundary\"", rfc,
-                             sizeof rfc - 1),
-                     RU_E_INVALID);
+    assert_int_equal(
+        s_parse("multipart/form-data; boundary=\"Simple boundary\"", rfc, sizeof rfc - 1),
+        RU_E_INVALID);
     assert_string_equal(s_why, "the body holds no delimiter of the boundary in its Content-Type");
     /* padding after a delimiter, whitespace around parameters */
     static const char pad[] = "--b \t\r\nContent-Disposition: form-data ; name = \"p\" ;\r\n\r\n"
@@ -191,9 +190,9 @@ test_boundaries(void **state)
     const char *b70 = "0123456789'()+_,-./:=? abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU";
     assert_int_equal(strlen(b70), 70);
     snprintf(type, sizeof type, "multipart/form-data; boundary=\"%s\"", b70);
-    int n = snprintf(body, sizeof body,
-                     "--%s\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv\r\n--%s--", b70,
-                     b70);
+    int n =
+        snprintf(body, sizeof body,
+                 "--%s\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv\r\n--%s--", b70, b70);
     assert_int_equal(s_parse(type, body, (size_t) n), RU_OK);
     s_data_equal(s_part("k"), "v", 1);
     snprintf(type, sizeof type, "multipart/form-data; boundary=\"%sV\"", b70);
@@ -204,8 +203,7 @@ test_boundaries(void **state)
     assert_int_equal(s_parse("multipart/form-data; boundary=\"ends with \"", body, 4),
                      RU_E_INVALID);
     assert_int_equal(s_parse("multipart/form-data; boundary=a<b", body, 4), RU_E_INVALID);
-    assert_int_equal(s_parse("multipart/form-data; boundary=a; boundary=a", body, 4),
-                     RU_E_INVALID);
+    assert_int_equal(s_parse("multipart/form-data; boundary=a; boundary=a", body, 4), RU_E_INVALID);
     assert_string_equal(s_why, "the Content-Type has two boundary parameters");
     assert_int_equal(s_parse("multipart/form-data; charset=utf-8", body, 4), RU_E_INVALID);
     assert_string_equal(s_why, "no boundary in the Content-Type");
@@ -253,15 +251,23 @@ test_file_names(void **state)
          "a \"quoted\" name.txt"},
         {"; filename=\"C:\\\\share\\\\b.txt\"", "C:\\share\\b.txt", "b.txt"},
         {"; filename=\"100%25.txt\"", "100%25.txt", "100%25.txt"},
+        {"; filename=\"%x2%2%\"", "%x2%2%", "%x2%2%"}, /* no escape: no shift of -1 */
         /* a bidirectional override, C1 controls and bytes that are not UTF-8 */
         {"; filename=\"photo\xe2\x80\xaegpj.exe\"", "photo\xe2\x80\xaegpj.exe", "photogpj.exe"},
-        {"; filename=\"a\xc2\x85" "b\xff\xc3(.txt\"", "a\xc2\x85" "b\xff\xc3(.txt", "ab(.txt"},
+        {"; filename=\"a\xc2\x85"
+         "b\xff\xc3(.txt\"",
+         "a\xc2\x85"
+         "b\xff\xc3(.txt",
+         "ab(.txt"},
         {"; filename=\"x\xe2\x81\xa6y\xd8\x9cz\"", "x\xe2\x81\xa6y\xd8\x9cz", "xyz"},
         /* filename* wins, in UTF-8; another charset is ignored */
         {"; filename=\"fallback.jpg\"; filename*=UTF-8''%E2%82%AC%20rates.jpg",
          "\xe2\x82\xac rates.jpg", "\xe2\x82\xac rates.jpg"},
-        {"; filename*=utf-8'fr'dir%2Fb%C3%A9b%C3%A9.png", "dir/b\xc3\xa9" "b\xc3\xa9.png",
-         "b\xc3\xa9" "b\xc3\xa9.png"},
+        {"; filename*=utf-8'fr'dir%2Fb%C3%A9b%C3%A9.png",
+         "dir/b\xc3\xa9"
+         "b\xc3\xa9.png",
+         "b\xc3\xa9"
+         "b\xc3\xa9.png"},
         {"; filename*=UTF-8''%0A..", "\n..", ""},
         {"; filename=\"fallback.jpg\"; filename*=iso-8859-1''%E9t%E9.jpg", "fallback.jpg",
          "fallback.jpg"},
@@ -424,9 +430,9 @@ s_parts_body(char *buf, size_t size, int n)
 {
     size_t len = 0;
     for (int i = 0; i < n; i++)
-        len += (size_t) snprintf(buf + len, size - len,
-                                 "--b\r\nContent-Disposition: form-data; name=\"p%d\"\r\n\r\n%d\r\n",
-                                 i, i);
+        len += (size_t) snprintf(
+            buf + len, size - len,
+            "--b\r\nContent-Disposition: form-data; name=\"p%d\"\r\n\r\n%d\r\n", i, i);
     len += (size_t) snprintf(buf + len, size - len, "--b--\r\n");
     assert_true(len < size);
     return len;
@@ -529,18 +535,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_curl),
-        cmocka_unit_test(test_chromium),
-        cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_content_types),
-        cmocka_unit_test(test_file_names),
-        cmocka_unit_test(test_long_name),
-        cmocka_unit_test(test_data),
-        cmocka_unit_test(test_cut_short),
-        cmocka_unit_test(test_bad_parts),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_forty_megabytes),
+        cmocka_unit_test(test_curl),       cmocka_unit_test(test_chromium),
+        cmocka_unit_test(test_boundaries), cmocka_unit_test(test_content_types),
+        cmocka_unit_test(test_file_names), cmocka_unit_test(test_long_name),
+        cmocka_unit_test(test_data),       cmocka_unit_test(test_cut_short),
+        cmocka_unit_test(test_bad_parts),  cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_limits),     cmocka_unit_test(test_forty_megabytes),
     };
     return cmocka_run_group_tests(tests, NULL, s_teardown);
 }

@@ -4,8 +4,8 @@
 #
 #   tests/fuzz/run.sh SECONDS [BUILD_DIR]
 #
-# SECONDS is each target's time: CI gives 45, five and a quarter minutes
-# for the seven targets. BUILD_DIR (default: build-fuzz at the top of the tree) is
+# SECONDS is each target's time: CI gives 45, six minutes for the eight
+# targets. BUILD_DIR (default: build-fuzz at the top of the tree) is
 # configured with clang, the fuzz targets and the address/undefined
 # sanitizers.
 #
@@ -14,8 +14,8 @@
 # message bytes seed fuzz_msg, and each invalid case seeds the target of
 # its decoder. The node's targets are seeded from tests/fuzz/seeds: files
 # under config/ (and deploy/ruched.conf) seed fuzz_config, under keyfile/
-# fuzz_keyfile, under text/ fuzz_text, under params/ fuzz_params, and the
-# hex lines of store.hex fuzz_store. Corpora start fresh on every run, under
+# fuzz_keyfile, under text/ fuzz_text, under params/ fuzz_params, under
+# multipart/ fuzz_multipart, and the hex lines of store.hex fuzz_store. Corpora start fresh on every run, under
 # BUILD_DIR/fuzz-corpus; crashing inputs are kept under
 # BUILD_DIR/fuzz-artifacts and each target's output in
 # BUILD_DIR/fuzz-<target>.log.
@@ -42,7 +42,7 @@ vectors=${RUCHE_VECTORS:-$root/proto/vectors.json}
 update_max_len=70000
 msg_max_len=140000
 # The node's inputs: a config or a text of a few kilobytes, a key file
-# line, a stored record.
+# line, a stored record, the parts of an upload.
 node_max_len=4096
 seeds=$root/tests/fuzz/seeds
 
@@ -80,7 +80,7 @@ make_corpora() {
     jq -r '.invalid[] | select(.decoder == "message") | .bytes' "$vectors" |
         write_seeds "$corpus/msg" invalid
     echo "seeds from $seeds:"
-    for dir in config keyfile text params; do
+    for dir in config keyfile text params multipart; do
         mkdir -p "$corpus/$dir"
         cp "$seeds/$dir"/* "$corpus/$dir/"
         echo "  $(find "$corpus/$dir" -type f | wc -l) seeds $dir -> $corpus/$dir"
@@ -134,6 +134,7 @@ targets=(
     "fuzz_store store $node_max_len"
     "fuzz_text text $node_max_len"
     "fuzz_params params $node_max_len"
+    "fuzz_multipart multipart $node_max_len"
 )
 names=()
 for t in "${targets[@]}"; do
