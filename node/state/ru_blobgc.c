@@ -232,6 +232,7 @@ ru_blobgc_round(ru_blobgc_t *self, uint64_t now_ms, uint64_t *uploads, uint64_t 
 
 typedef struct {
     ru_store_t *store;
+    ru_blob_t *blobs;
     uint8_t (*found)[RU_HASH_BYTES];
     size_t n, cap;
     ru_err err;
@@ -286,13 +287,68 @@ s_list_orphans(const ru_writer_ctx_t *ctx, void *arg)
 static ru_err
 s_sweep_orphans(ru_blobgc_t *self)
 {
-    s_sweep s = {self->store, NULL, 0, 0, RU_OK};
+    s_sweep s = {self->store, self->blobs, NULL, 0, 0, RU_OK};
     ru_err err = ru_blob_list(self->blobs, s_sweep_file, &s);
     err = err ? err : s.err;
     if (!err && s.n) {
         ru_log_info(S_LOG, "%zu media files that nothing references will be removed after the "
                            "grace period", s.n);
         err = ru_writer_call(self->writer, s_list_orphans, &s);
+    }
+    free(s.found);
+    return err;
+}
+
+/*  Blobs referenced here whose files are not (a store restored from a
+ *  backup without its blobs folder, files lost with a disk): wanted
+ *  again, so that the peers give them back. */
+static int
+s_missing_file(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_sweep *s = ctx;
+    ru_blob_t *blobs = s->blobs;
+    if (key->mv_size != RU_HASH_BYTES || ru_blob_has(blobs, key->mv_data))
+        return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint8_t(*found)[RU_HASH_BYTES] = realloc(s->found, cap * sizeof *found);
+        if (!found) {
+            s->err = RU_E_NOMEM;
+            return 1;
+        }
+        s->found = found;
+        s->cap = cap;
+    }
+    memcpy(s->found[s->n++], key->mv_data, RU_HASH_BYTES);
+    return 0;
+}
+
+static ru_err
+s_want_again(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_sweep *s = arg;
+    ru_err err = RU_OK;
+    for (size_t i = 0; !err && i < s->n; i++)
+        err = ru_txn_put(ctx->txn, RU_DB_blob_want, s->found[i], RU_HASH_BYTES, "", 0);
+    return err;
+}
+
+static ru_err
+s_sweep_missing(ru_blobgc_t *self)
+{
+    s_sweep s = {self->store, self->blobs, NULL, 0, 0, RU_OK};
+    ru_txn_t txn;
+    ru_err err = ru_store_read(self->store, &txn);
+    if (!err) {
+        err = ru_txn_scan(&txn, RU_DB_blobs, NULL, 0, 0, s_missing_file, &s);
+        ru_txn_abort(&txn);
+    }
+    err = err ? err : s.err;
+    if (!err && s.n) {
+        ru_log_warn(S_LOG, "%zu media files referenced here are missing: they are asked of the "
+                           "peers again", s.n);
+        err = ru_writer_call(self->writer, s_want_again, &s);
     }
     free(s.found);
     return err;
@@ -307,6 +363,8 @@ s_run(void *arg)
 {
     ru_blobgc_t *self = arg;
     ru_err err = s_sweep_orphans(self);
+    if (!err)
+        err = s_sweep_missing(self);
     if (err)
         ru_log_warn(S_LOG, "the sweep of media files failed: %s", ru_err_str(err));
     pthread_mutex_lock(&self->lock);

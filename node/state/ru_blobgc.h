@@ -16,7 +16,10 @@
  *       pending).
  *  At start, the sweep lists for collection every blob file that nothing
  *  references and no list names (a crash's leftovers, a fetch whose
- *  status was deleted meanwhile), so it goes after the grace period too.
+ *  status was deleted meanwhile), so it goes after the grace period too;
+ *  and it lists as wanted every blob referenced here whose file is not (a
+ *  store restored without its blobs folder, files lost with a disk), so
+ *  that the peers give them back (ru_fetch.h).
  *
  *  The grace period is what makes collection safe against its races: an
  *  upload stored just before the post that uses it, a delete raced by an

@@ -25,6 +25,10 @@
  *  baseline) and at the end (the peak), and the time. ru_image.h quotes
  *  these figures to size the upload workers.
  *
+ *  --photo FILE runs the rows on that photo instead; --write-photo FILE
+ *  writes the photo made here, for bench_upload.py, which measures the
+ *  whole upload through a node next to these rows.
+ *
  *  --quick (the CTest smoke run) processes 2 images per row and checks
  *  every result; the program exits 1 if any fails. It asserts nothing
  *  about speed.
@@ -188,21 +192,42 @@ s_row(const char *name, s_run_t *run, int threads, double raw_rate, double *rate
     return 0;
 }
 
+/*  The photo: made here (4000 x 3000 JPEG Q92), or read from path when
+ *  given (g_malloc'd either way). */
+static void *
+s_photo_bytes(const char *path, size_t *len)
+{
+    void *photo = NULL;
+    if (path) {
+        gsize n = 0;
+        gchar *bytes = NULL;
+        if (!g_file_get_contents(path, &bytes, &n, NULL))
+            return NULL;
+        *len = n;
+        return bytes;
+    }
+    VipsImage *img = s_photo(4000, 3000, 5, 3);
+    if (!img || vips_jpegsave_buffer(img, &photo, len, "Q", 92, NULL))
+        photo = NULL;
+    if (img)
+        g_object_unref(img);
+    return photo;
+}
+
 static int
-s_throughput(int images)
+s_throughput(int images, const char *path)
 {
     if (ru_image_init(false, RU_IMAGE_CONCURRENCY) != RU_OK)
         return -1;
     double base = s_status_mb("VmHWM:");
-    VipsImage *img = s_photo(4000, 3000, 5, 3);
-    void *photo;
-    size_t len;
-    if (!img || vips_jpegsave_buffer(img, &photo, &len, "Q", 92, NULL))
+    size_t len = 0;
+    void *photo = s_photo_bytes(path, &len);
+    if (!photo)
         return -1;
-    g_object_unref(img);
-    printf("photo: 4000 x 3000 JPEG Q92, %.2f MB; display %d px, thumbnail %d px; libvips "
+    printf("photo: %s, %.2f MB; display %d px, thumbnail %d px; libvips "
            "concurrency %d; baseline VmHWM %.1f MB (libvips started)\n",
-           len / 1e6, RU_IMAGE_DISPLAY_PX, RU_IMAGE_THUMB_PX, RU_IMAGE_CONCURRENCY, base);
+           path ? path : "4000 x 3000 JPEG Q92", len / 1e6, RU_IMAGE_DISPLAY_PX, RU_IMAGE_THUMB_PX,
+           RU_IMAGE_CONCURRENCY, base);
     printf("%-28s %7s %9s %8s %8s %11s %8s\n", "operation", "threads", "images/s", "p50 ms",
            "p99 ms", "ratio", "VmHWM MB");
     s_run_t run = {.photo = photo, .len = len, .images = images};
@@ -217,6 +242,20 @@ s_throughput(int images)
             rc = s_row("ru_image_process", &run, threads, raw[threads], &rate);
     }
     free(run.ms);
+    g_free(photo);
+    return rc;
+}
+
+/*  --write-photo: the photo of the throughput rows, as a file, for
+ *  benchmarks of the whole upload (bench_upload.py). */
+static int
+s_write_photo(const char *path)
+{
+    if (VIPS_INIT("bench_media"))
+        return -1;
+    size_t len = 0;
+    void *photo = s_photo_bytes(NULL, &len);
+    int rc = photo && g_file_set_contents(path, photo, (gssize) len, NULL) ? 0 : -1;
     g_free(photo);
     return rc;
 }
@@ -375,15 +414,25 @@ main(int argc, char **argv)
         return s_measure_worst((s_kind) kind, argv[3]) ? 1 : 0;
     if (argc == 2 && strcmp(argv[1], "--worst") == 0)
         return s_worst_all("/proc/self/exe") ? 1 : 0;
-    if (argc == 2 && strcmp(argv[1], "--quick") == 0)
+    if (argc == 3 && strcmp(argv[1], "--write-photo") == 0)
+        return s_write_photo(argv[2]) ? 1 : 0;
+    const char *path = NULL;
+    int i = 1;
+    if (argc >= 3 && strcmp(argv[1], "--photo") == 0) {
+        path = argv[2];
+        i = 3;
+    }
+    if (argc == i + 1 && strcmp(argv[i], "--quick") == 0)
         images = 2;
-    else if (argc == 3 && strcmp(argv[1], "--images") == 0)
-        images = atoi(argv[2]);
-    else if (argc != 1) {
-        fprintf(stderr, "usage: %s [--images N | --quick | --worst]\n", argv[0]);
+    else if (argc == i + 2 && strcmp(argv[i], "--images") == 0)
+        images = atoi(argv[i + 1]);
+    else if (argc != i) {
+        fprintf(stderr,
+                "usage: %s [--photo FILE] [--images N | --quick] | --worst | --write-photo FILE\n",
+                argv[0]);
         return 2;
     }
     if (images < 1)
         return 2;
-    return s_throughput(images) ? 1 : 0;
+    return s_throughput(images, path) ? 1 : 0;
 }
