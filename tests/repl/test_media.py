@@ -17,6 +17,8 @@ fetched them from paris.
 - nozay is stopped while alice posts another photo: once it is back and
   has caught up, the photo reaches nozay and murray-hill (a blob a peer
   lacked is asked again later);
+- nozay loses its files (a store restored without its blobs folder): they
+  are asked of paris again at its start and served as before;
 - alice deletes the status: with short [media] upload_s and grace_s, its
   files go at every site, not before the grace period.
 The figures: blobs fetched and served in /metrics, no bad blob.
@@ -29,6 +31,7 @@ import base64
 import hashlib
 import os
 import re
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -154,6 +157,19 @@ def s_cut_off(c, f, alice, readers):
         c.check("%s: the photo posted while nozay was away arrives" % site.name, raw == original)
 
 
+def s_files_lost(c, f, st, atts):
+    """nozay loses its blobs folder (a store restored without it): its
+    files come back from paris."""
+    nozay = f[1]
+    nozay.stop()
+    shutil.rmtree(os.path.join(nozay.node.data_dir, "blobs"))
+    nozay.start()
+    for a in atts:
+        raw = served(nozay, a["url"])
+        c.check("nozay: %s back from paris after its files were lost" % a["type"],
+                raw is not None and name_of(a["url"]) == b64hash(raw))
+
+
 def s_deleted(c, f, alice, st, atts):
     alice.delete("/api/v1/statuses/%s" % st["id"])
     f.wait_converged()
@@ -188,6 +204,8 @@ def run(c, ruched):
                     [metric(s, "ruche_blobs_bad_total") for s in f.sites], [0, 0, 0])
         with c.section("a site cut off catches up"):
             s_cut_off(c, f, alice, readers)
+        with c.section("files lost"):
+            s_files_lost(c, f, st, atts)
         with c.section("deleted everywhere"):
             s_deleted(c, f, alice, st, atts)
         for s in f.sites:
