@@ -170,16 +170,66 @@ s_file_part(ru_req_t *req, ru_multipart_t *mp, const ru_multipart_part_t **out)
     return 0;
 }
 
-/*  Refuses an upload of len bytes past the site's quota: the status of
- *  the refusal sent (507), or 0. */
+/*  The bytes of a user's uploads that are ready (processing ones count
+ *  once they are). */
+typedef struct {
+    ru_txn_t *txn;
+    uint64_t bytes;
+} s_uploaded;
+
+static int
+s_add_upload(void *ctx, uint64_t id)
+{
+    s_uploaded *u = ctx;
+    ru_upload_t rec;
+    ru_media_t m[RU_MAX_MEDIA];
+    uint32_t n = 0;
+    if (ru_upload_get(u->txn, id, &rec) == RU_OK && rec.state == RU_UPLOAD_READY &&
+        ru_media_unpack(rec.media.ptr, rec.media.len, m, &n) == RU_OK)
+        u->bytes += ru_blobref_bytes(m, n);
+    return 0;
+}
+
+/*  What the signed-in user's files take: their statuses' attachments,
+ *  and their uploads of the last [media] upload_s (posted or not). */
+static ru_err
+s_user_bytes(ru_req_t *req, uint64_t *bytes)
+{
+    ru_txn_t txn;
+    s_uploaded u = {&txn, 0};
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return err;
+    err = ru_blobref_used(&txn, req->user.name, bytes);
+    if (!err)
+        err = ru_upload_each(&txn, req->user.name, s_add_upload, &u);
+    ru_txn_abort(&txn);
+    *bytes += u.bytes;
+    return err;
+}
+
+/*  Refuses an upload of len bytes past the site's quota or the user's:
+ *  the status of the refusal sent (507), or 0. */
 static int
 s_over_quota(ru_req_t *req, size_t len)
 {
-    uint64_t quota = (uint64_t) req->node->cfg.media_quota_mb << 20;
-    if (!quota || ru_blob_total(req->node->blobs) + len <= quota)
+    const ru_config_t *cfg = &req->node->cfg;
+    uint64_t quota = (uint64_t) cfg->media_quota_mb << 20, mine = 0;
+    if (quota && ru_blob_total(req->node->blobs) + len > quota)
+        return ru_http_error(req, 507, "this site's storage for files is full ([media] "
+                                       "quota_mb): ask its administrators");
+    quota = (uint64_t) cfg->media_user_quota_mb << 20;
+    if (!quota)
         return 0;
-    return ru_http_error(req, 507, "this site's storage for files is full ([media] quota_mb): "
-                                   "ask its administrators");
+    ru_err err = s_user_bytes(req, &mine);
+    if (err)
+        return ru_http_fail(req, err);
+    if (mine + len <= quota)
+        return 0;
+    return ru_http_error(req, 507, "your files take %llu MiB of your %ld MiB ([media] "
+                                   "user_quota_mb): delete some attachments, or ask the site's "
+                                   "administrators",
+                         (unsigned long long) (mine >> 20), cfg->media_user_quota_mb);
 }
 
 int

@@ -87,6 +87,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("media", "queue_mb", media_queue_mb, 1, 65536, "256"),
     S_LONG_KEY("media", "per_user", media_per_user, 1, 10000, "8"),
     S_LONG_KEY("media", "quota_mb", media_quota_mb, 0, 1024L * 1024 * 1024, "0"),
+    S_LONG_KEY("media", "user_quota_mb", media_user_quota_mb, 0, 1024L * 1024 * 1024, "0"),
     S_LONG_KEY("media", "upload_s", media_upload_s, 1, 31536000, "86400"),
     S_LONG_KEY("media", "grace_s", media_grace_s, 0, 31536000, "86400"),
     S_LONG_KEY("media", "gc_interval_s", media_gc_interval_s, 1, 86400, "60"),

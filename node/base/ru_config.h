@@ -80,6 +80,7 @@ typedef struct {
     long media_queue_mb;      /* uploads waiting or in work, in MiB */
     long media_per_user;      /* uploads of one user waiting or in work */
     long media_quota_mb;      /* the site's media files, 0: up to the disk */
+    long media_user_quota_mb; /* one user's files (statuses' and recent uploads), 0: none */
     long media_upload_s;      /* an upload record's life */
     long media_grace_s;       /* a blob no one references is removed after it */
     long media_gc_interval_s; /* between the collector's rounds */

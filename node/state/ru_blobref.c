@@ -116,3 +116,53 @@ ru_blobref_packed(ru_txn_t *txn, const uint8_t *packed, uint32_t len, int delta,
     ru_err err = ru_media_unpack(packed, len, media, &n);
     return err ? RU_E_STORE : ru_blobref_media(txn, media, n, delta, now_ms);
 }
+
+uint64_t
+ru_blobref_bytes(const ru_media_t *media, uint32_t n)
+{
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bytes += media[i].size + (media[i].is_image ? media[i].thumb_size : 0);
+    return bytes;
+}
+
+static ru_err
+s_used(ru_txn_t *txn, const void *key, size_t len, uint64_t *bytes)
+{
+    MDB_val val;
+    *bytes = 0;
+    ru_err err = ru_txn_get(txn, RU_DB_media_usage, key, len, &val);
+    if (err == RU_E_NOT_FOUND)
+        return RU_OK;
+    if (err)
+        return err;
+    if (val.mv_size != 8)
+        return RU_E_STORE;
+    const uint8_t *p = val.mv_data;
+    for (int i = 0; i < 8; i++)
+        *bytes = (*bytes << 8) | p[i];
+    return RU_OK;
+}
+
+ru_err
+ru_blobref_used(ru_txn_t *txn, const char *user, uint64_t *bytes)
+{
+    return s_used(txn, user, strlen(user), bytes);
+}
+
+ru_err
+ru_blobref_usage(ru_txn_t *txn, ru_str_t user, const ru_media_t *media, uint32_t n, int delta)
+{
+    uint64_t bytes = ru_blobref_bytes(media, n), used;
+    if (bytes == 0 || user.len == 0)
+        return RU_OK;
+    ru_err err = s_used(txn, user.ptr, user.len, &used);
+    if (err)
+        return err;
+    used = delta > 0 ? used + bytes : (used > bytes ? used - bytes : 0);
+    uint8_t v[8];
+    for (int i = 0; i < 8; i++)
+        v[i] = (uint8_t) (used >> (56 - 8 * i));
+    return used ? ru_txn_put(txn, RU_DB_media_usage, user.ptr, user.len, v, sizeof v)
+                : ru_txn_del(txn, RU_DB_media_usage, user.ptr, user.len);
+}

@@ -48,6 +48,16 @@ RU_MUST_CHECK ru_err ru_blobref_media(ru_txn_t *txn, const ru_media_t *media, ui
  *  records keep them; len 0 names none. */
 RU_MUST_CHECK ru_err ru_blobref_packed(ru_txn_t *txn, const uint8_t *packed, uint32_t len,
                                        int delta, uint64_t now_ms);
+/*  What a local user's statuses hold in files (their quota's measure):
+ *  ru_blobref_usage adds delta (1 or -1) times the bytes media[0 .. n)
+ *  take (an image and its thumbnail) to user's; ru_blobref_used reads
+ *  them (0 for a user who has none). */
+RU_MUST_CHECK ru_err ru_blobref_usage(ru_txn_t *txn, ru_str_t user, const ru_media_t *media,
+                                      uint32_t n, int delta);
+RU_MUST_CHECK ru_err ru_blobref_used(ru_txn_t *txn, const char *user, uint64_t *bytes);
+/*  The bytes media[0 .. n) take: each file, and each image's thumbnail. */
+uint64_t ru_blobref_bytes(const ru_media_t *media, uint32_t n);
+
 /*  The count of hash; RU_E_NOT_FOUND when nothing references it. */
 RU_MUST_CHECK ru_err ru_blobref_get(ru_txn_t *txn, const uint8_t *hash, ru_blobref_t *out);
 

@@ -346,14 +346,28 @@ s_content(const ru_state_t *st, const ru_update_t *u, ru_post_rec_t *rec, ru_buf
     ru_err err = ru_buf_status(media);
     if (!err)
         rec->media = (ru_packed_t){media->data, (uint32_t) media->len};
-    return err ? err : ru_blobref_media(st->txn, u->media, u->n_media, 1, ru_hlc_wall_ms());
+    if (!err)
+        err = ru_blobref_media(st->txn, u->media, u->n_media, 1, ru_hlc_wall_ms());
+    if (!err && memcmp(u->origin, st->self, RU_KEY_BYTES) == 0) /* a user here: their quota */
+        err = ru_blobref_usage(st->txn, u->author, u->media, u->n_media, 1);
+    return err;
 }
 
-/*  A status's attachments, gone with an edit or a delete, uncounted. */
+/*  A status's attachments, gone with an edit or a delete, uncounted; origin
+ *  made the status. */
 static ru_err
-s_uncount_media(const ru_state_t *st, const ru_post_rec_t *rec)
+s_uncount_media(const ru_state_t *st, const uint8_t *origin, const ru_post_rec_t *rec)
 {
-    return ru_blobref_packed(st->txn, rec->media.ptr, rec->media.len, -1, ru_hlc_wall_ms());
+    if (rec->media.len == 0)
+        return RU_OK;
+    ru_media_t media[RU_MAX_MEDIA];
+    uint32_t n;
+    if (ru_media_unpack(rec->media.ptr, rec->media.len, media, &n) != RU_OK)
+        return RU_E_STORE;
+    ru_err err = ru_blobref_media(st->txn, media, n, -1, ru_hlc_wall_ms());
+    if (!err && memcmp(origin, st->self, RU_KEY_BYTES) == 0)
+        err = ru_blobref_usage(st->txn, rec->author, media, n, -1);
+    return err;
 }
 
 static ru_err
@@ -424,7 +438,7 @@ s_edit(const ru_state_t *st, const ru_update_t *u)
     }
     err = s_index(st, u->target.origin, u->target.seq, &rec, 0);
     if (!err)
-        err = s_uncount_media(st, &rec);
+        err = s_uncount_media(st, u->target.origin, &rec);
     ru_buf_t media;
     ru_buf_init(&media);
     if (!err)
@@ -483,7 +497,7 @@ s_delete(const ru_state_t *st, const ru_update_t *u)
     if (!err && rec.has_parent)
         err = s_unreply(st, &rec.parent, &parent_copy);
     if (!err)
-        err = s_uncount_media(st, &rec);
+        err = s_uncount_media(st, u->target.origin, &rec);
     rec.deleted = 1;
     rec.text = (ru_str_t){"", 0};
     rec.spoiler = (ru_str_t){"", 0};

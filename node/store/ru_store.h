@@ -86,7 +86,8 @@
     X(blob_gc, 0)     /* blob hash -> ms (8) it lost its last reference (ru_blobref.h) */          \
     X(uploads, 0)     /* upload id (8) -> upload record (ru_upload.h) */                           \
     X(uploads_by, 0)  /* owner name|0|upload id -> "": each user's uploads (ru_upload.h) */ \
-    X(cards, 0)       /* BLAKE2b(address) -> made ms | card JSON, or none (ru_card.h) */
+    X(cards, 0)       /* BLAKE2b(address) -> made ms | card JSON, or none (ru_card.h) */      \
+    X(media_usage, 0) /* local user name -> bytes (8) of their statuses' files (ru_blobref.h) */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,

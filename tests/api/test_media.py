@@ -24,7 +24,8 @@ What an attacker or a careless client sends, and what the node does:
 - 100 uploads at once from one user: each one accepted or refused with
   429 ([media] per_user) or 503, the node's memory under its bound, every
   accepted one ready in the end, others answered meanwhile;
-- the site's quota ([media] quota_mb): 507;
+- the site's quota ([media] quota_mb) and a user's ([media] user_quota_mb):
+  507, saying how much the user uses;
 - a deleted status's files go once its upload expired and the grace
   period passed ([media] upload_s, grace_s), and not before.
 
@@ -308,6 +309,33 @@ def s_limits(c, ruched):
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
 
 
+def s_user_quota(c, ruched):
+    with rt.Node(ruched, site="mquota", settings=(
+            "media.user_quota_mb=1", "media.upload_s=3", "media.gc_interval_s=1")) as node:
+        node.start()
+        admin = node.client(node.client().login("admin", node.admin_password()))
+        r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "carol"})
+        carol = node.client(node.client().login("carol", r.json["password"]))
+        first = upload(carol, mf.pdf(600000), filename="a.pdf")
+        c.status("carol's first 600 KB file fits her 1 MiB", first, 202)
+        m = wait_ready(carol, first.json["id"]).json
+        st = carol.post("/api/v1/statuses", json_body={"status": "x", "media_ids": [m["id"]]})
+        c.status("she posts it", st, 200)
+        r = upload(carol, mf.pdf(600000), filename="b.pdf")
+        c.error("a second one does not fit: 507", r, 507)
+        c.check("and says how much she uses", "MiB" in (r.json or {}).get("error", ""),
+                r.brief())
+        c.status("another user's upload is not hers", upload(admin, mf.pdf(600000)), 202)
+        rt.wait_until(lambda: carol.get("/api/v1/media/%s" % m["id"]).status == 404, 30,
+                      "her upload to expire")
+        c.error("once her upload expired, her status's file still counts: 507",
+                upload(carol, mf.pdf(600000), filename="c.pdf"), 507)
+        carol.delete("/api/v1/statuses/%s" % st.json["id"])
+        c.status("deleting the status gives its room back",
+                 upload(carol, mf.pdf(600000), filename="d.pdf"), 202)
+        c.equal("no sanitizer report", node.sanitizer_reports(), [])
+
+
 def s_collected(c, ruched):
     with rt.Node(ruched, site="mgc", settings=("media.upload_s=3", "media.grace_s=1",
                                                "media.gc_interval_s=1")) as node:
@@ -346,6 +374,8 @@ def run(c, ruched):
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
     with c.section("limits"):
         s_limits(c, ruched)
+    with c.section("a user's quota"):
+        s_user_quota(c, ruched)
     with c.section("collection"):
         s_collected(c, ruched)
 
