@@ -87,8 +87,9 @@ void ru_api_link(ru_req_t *req, json_t *list);
 /*  The replication status (GET /api/ruche/v1/replication): this site's
  *  clock, digest and pending updates (the total, per origin their count
  *  and oldest arrival, and the limits), the forks it knows of ({origin,
- *  key, seq, found_at, hashes, held}: ru_fork.h), and ru_repl_status() of
- *  its peers. *out is the caller's. */
+ *  key, seq, found_at, hashes, held}: ru_fork.h), ru_repl_status() of
+ *  its peers, and its media files (held, wanted, fetched from and served
+ *  to the peers). *out is the caller's. */
 RU_MUST_CHECK ru_err ru_api_replication_json(ru_node_t *node, json_t **out);
 
 /*  Handlers, by file. */

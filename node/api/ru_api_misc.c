@@ -22,6 +22,7 @@
 #include "ruche/ru_text.h"
 
 #include "ru_api.h"
+#include "ru_blob.h"
 #include "ru_fork.h"
 #include "ru_pubid.h"
 #include "ru_repl.h"
@@ -272,19 +273,41 @@ s_peer_json(const ru_replstat_peer_t *p, const ru_clock_t *ours, uint64_t now_ms
 
 /*  The "peers" of the replication status: none when the node does not
  *  replicate. */
+/*  The site's media files: held, wanted, and what went to and came from
+ *  the peers (wanted: referenced here, perhaps not held yet). */
+static json_t *
+s_media_json(ru_node_t *node, uint64_t wanted, const ru_replstat_blobs_t *b)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "files",
+                     (json_int_t) ru_blob_count(node->blobs), "bytes",
+                     (json_int_t) ru_blob_total(node->blobs), "wanted", (json_int_t) wanted,
+                     "in_flight", (json_int_t) b->in_flight, "fetched", (json_int_t) b->fetched,
+                     "fetched_bytes", (json_int_t) b->bytes, "lacked", (json_int_t) b->lacked,
+                     "timed_out", (json_int_t) b->timed_out, "bad", (json_int_t) b->bad,
+                     "store_failures", (json_int_t) b->failed, "served", (json_int_t) b->served,
+                     "served_bytes", (json_int_t) b->served_bytes);
+}
+
+/*  The peers as the replication status shows them, and the media figures. */
 static ru_err
-s_peers_json(ru_node_t *node, const ru_clock_t *ours, json_t **out)
+s_peers_json(ru_node_t *node, const ru_clock_t *ours, uint64_t wanted, json_t **out,
+             json_t **media)
 {
     *out = json_array();
     ru_replstat_t st;
-    if (!node->repl)
+    ru_replstat_blobs_t none = {0};
+    *media = NULL;
+    if (!node->repl) {
+        *media = s_media_json(node, wanted, &none);
         return RU_OK;
+    }
     ru_err err = ru_repl_status(node->repl, &st);
     if (err)
         return err;
     uint64_t now = ru_hlc_wall_ms();
     for (int i = 0; i < st.n_peers; i++)
         json_array_append_new(*out, s_peer_json(&st.peers[i], ours, now, st.heartbeat_ms));
+    *media = s_media_json(node, wanted, &st.blobs);
     ru_replstat_fini(&st);
     return RU_OK;
 }
@@ -344,11 +367,15 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
         err = ru_apply_pending(&txn, &by, &n, &pending);
     if (!err)
         err = ru_fork_list(&txn, s_fork_json, &forks);
-    ru_txn_abort(&txn);
-    json_t *peers = NULL;
+    uint64_t wanted = 0;
     if (!err)
-        err = s_peers_json(node, &clock, &peers);
+        err = ru_txn_entries(&txn, RU_DB_blob_want, &wanted);
+    ru_txn_abort(&txn);
+    json_t *peers = NULL, *media = NULL;
+    if (!err)
+        err = s_peers_json(node, &clock, wanted, &peers, &media);
     if (err) {
+        json_decref(media);
         json_decref(peers);
         json_decref(forks.list);
         free(by);
@@ -359,14 +386,15 @@ ru_api_replication_json(ru_node_t *node, json_t **out)
     ru_b64_encode(key, ru_key_public(node->key), RU_KEY_BYTES);
     sodium_bin2hex(hex, sizeof hex, digest, RU_HASH_BYTES);
     sodium_bin2hex(state_hex, sizeof state_hex, state, RU_HASH_BYTES);
-    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:o, s:o}", "site",
+    *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:o, s:o, s:o}",
+                     "site",
                      node->cfg.site, "key", key, "clock", s_clock_json(&clock), "digest", hex,
                      "state_digest", state_hex, "pending", (json_int_t) pending, "pending_origins",
                      s_pending_json(node, by, n), "pending_limits", "per_origin",
                      (json_int_t) node->cfg.pending_per_origin, "max",
                      (json_int_t) node->cfg.pending_max, "alarm_s",
                      (json_int_t) node->cfg.pending_alarm_s, "forks", forks.list, "peers",
-                     peers);
+                     peers, "media", media);
     free(by);
     ru_clock_fini(&clock);
     return *out ? RU_OK : RU_E_NOMEM;

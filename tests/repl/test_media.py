@@ -200,6 +200,9 @@ def run(c, ruched):
                     (metric(f[1], "ruche_blobs_served_total") or 0) >= 3,
                     (metric(f[1], "ruche_blobs_fetched_total"),
                      metric(f[1], "ruche_blobs_served_total")))
+            media = (f[1].replication() or {}).get("media") or {}
+            c.check("its replication status says so", media.get("fetched", 0) >= 3 and
+                    media.get("served", 0) >= 3 and media.get("files", 0) >= 3, media)
             c.equal("no bad blob anywhere",
                     [metric(s, "ruche_blobs_bad_total") for s in f.sites], [0, 0, 0])
         with c.section("a site cut off catches up"):
