@@ -12,7 +12,9 @@ What is here:
   (section 13) and update signatures (section 4).
 - payload(), envelope(), the message builders and split_message(): the byte
   formats of sections 5, 6 and 8. Envelopes are always spliced into
-  messages as the exact bytes received or made, never re-encoded.
+  messages as the exact bytes received or made, never re-encoded. The
+  blob messages (want, chunk, lack) are built as given, unchecked, so
+  that a test can play a lying peer.
   Payloads are of version 1 unless asked for version 2, whose fields a
   body then ends with (section 5.3); descriptor() and image() make the
   attachment descriptors of section 5.7. Signatures and their checks take
@@ -58,6 +60,7 @@ MAX_BATCH_BYTES = 4 * 1024 * 1024
 ZERO_HASH = bytes(32)
 
 UPDATE, HELLO, BATCH, DONE, HEARTBEAT, CREDIT = 1, 2, 3, 4, 5, 6
+WANT, CHUNK, LACK = 7, 8, 9
 
 KINDS = {
     "post": 1, "reply": 2, "edit": 3, "delete": 4, "like": 5, "unlike": 6,
@@ -194,11 +197,28 @@ def msg_credit(credit):
     return _pack([VERSION, CREDIT, credit])
 
 
+def msg_want(hash_, offset, credit):
+    """Asks for up to credit chunks of the blob hash_ from byte offset."""
+    return _pack([VERSION, WANT, hash_, offset, credit])
+
+
+def msg_chunk(hash_, size, offset, data):
+    """data, the bytes from offset of the blob hash_ of size bytes in all."""
+    return _pack([VERSION, CHUNK, hash_, size, offset, data])
+
+
+def msg_lack(hash_):
+    """Says that the blob hash_ is not held here."""
+    return _pack([VERSION, LACK, hash_])
+
+
 def split_message(data):
     """(type, fields) of a message from a node. An update's field is its
     envelope's bytes, a batch's a list of them (exact bytes, cut where
     each value ends); the others are decoded: hello (clock, credit), done
-    (clock,), heartbeat (clock, hlc, digest), credit (credit,). Raises
+    (clock,), heartbeat (clock, hlc, digest), credit (credit,), want
+    (hash, offset, credit), chunk (hash, size, offset, data), lack
+    (hash,). Raises
     ValueError on anything that is not a version 1 message."""
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=MAX_MESSAGE)
     unpacker.feed(data)

@@ -5,7 +5,8 @@ Two nodes, paris and nozay, are peered with each other and with "rogue", a
 protocol peer written from proto/PROTOCOL.md (rogue.py) that runs in this
 process with its own Ed25519 key. rogue is first checked against the
 frozen test vectors (a post of version 1 and one of version 2 with an
-image), so that what it sends is what it means to send.
+image, and every message, the blob messages included), so that what it
+sends is what it means to send.
 
 1. Strangers: a key in no node's configuration, and a socket without
    CURVE at all, try the sync socket (hello) and the PUB socket (SUB) of
@@ -91,7 +92,9 @@ def check_rogue(c):
         remade = {rg.UPDATE: lambda: rg.msg_update(fields), rg.BATCH: lambda: rg.msg_batch(fields),
                   rg.HELLO: lambda: rg.msg_hello(*fields), rg.DONE: lambda: rg.msg_done(*fields),
                   rg.HEARTBEAT: lambda: rg.msg_heartbeat(*fields),
-                  rg.CREDIT: lambda: rg.msg_credit(*fields)}[kind]()
+                  rg.CREDIT: lambda: rg.msg_credit(*fields), rg.WANT: lambda: rg.msg_want(*fields),
+                  rg.CHUNK: lambda: rg.msg_chunk(*fields),
+                  rg.LACK: lambda: rg.msg_lack(*fields)}[kind]()
         same.append(remade == data)
     c.check("rogue: every message of the vectors split and made again byte for byte", all(same))
 
