@@ -14,7 +14,10 @@ What is here:
   formats of sections 5, 6 and 8. Envelopes are always spliced into
   messages as the exact bytes received or made, never re-encoded. The
   blob messages (want, chunk, lack) are built as given, unchecked, so
-  that a test can play a lying peer.
+  that a test can play a lying peer: answer_want() gives the chunks an
+  honest peer answers a want with (section 13, blob fetch), or, under
+  another hash, chunks whose bytes do not match it; msg_chunk() makes any
+  other, such as one past what was asked.
   Payloads are of version 1 unless asked for version 2, whose fields a
   body then ends with (section 5.3); descriptor() and image() make the
   attachment descriptors of section 5.7. Signatures and their checks take
@@ -57,6 +60,8 @@ MAX_PAYLOAD = 65536
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
 MAX_BATCH = 256
 MAX_BATCH_BYTES = 4 * 1024 * 1024
+BLOB_CHUNK = 1024 * 1024  # bytes of every chunk of a blob but its last
+MAX_WANT = 8  # chunks one want may ask for
 ZERO_HASH = bytes(32)
 
 UPDATE, HELLO, BATCH, DONE, HEARTBEAT, CREDIT = 1, 2, 3, 4, 5, 6
@@ -210,6 +215,17 @@ def msg_chunk(hash_, size, offset, data):
 def msg_lack(hash_):
     """Says that the blob hash_ is not held here."""
     return _pack([VERSION, LACK, hash_])
+
+
+def answer_want(blob, offset, credit, hash_=None):
+    """The chunk messages that answer a want of offset and credit for the
+    blob whose bytes are blob: consecutive chunks of BLOB_CHUNK bytes from
+    offset, the last of the blob possibly shorter, at most credit of them,
+    none when offset is not below its size. They name the blob by hash_,
+    its own hash by default; another makes them a lying peer's."""
+    hash_ = blob_id(blob)[0] if hash_ is None else hash_
+    starts = range(offset, min(len(blob), offset + credit * BLOB_CHUNK), BLOB_CHUNK)
+    return [msg_chunk(hash_, len(blob), p, blob[p:p + BLOB_CHUNK]) for p in starts]
 
 
 def split_message(data):
