@@ -4,8 +4,11 @@
  *  accepts, encoding the decoded message again must give back the input
  *  byte for byte: update and batch messages from the envelopes' wire
  *  spans, the others from their fields. Each envelope span must also parse
- *  on its own, as the verification workers will parse it. Any breach
- *  aborts, which libFuzzer records as a crash.
+ *  on its own, as the verification workers will parse it. A blob message
+ *  keeps to its ranges (a want's credit and offset; a chunk's bytes, a
+ *  view into the input, inside its blob and at most one chunk's worth),
+ *  which the encoders check again. Any breach aborts, which libFuzzer
+ *  records as a crash.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,11 +69,56 @@ s_encode_credit(const ru_msg_t *msg, ru_buf_t *out)
     return ru_msg_encode_credit(msg->credit, out);
 }
 
+static ru_err
+s_encode_want(const ru_msg_t *msg, ru_buf_t *out)
+{
+    return ru_msg_encode_want(msg->blob, msg->offset, msg->credit, out);
+}
+
+static ru_err
+s_encode_chunk(const ru_msg_t *msg, ru_buf_t *out)
+{
+    return ru_msg_encode_chunk(msg->blob, msg->blob_size, msg->offset, msg->data.ptr, msg->data.len,
+                               out);
+}
+
+static ru_err
+s_encode_lack(const ru_msg_t *msg, ru_buf_t *out)
+{
+    return ru_msg_encode_lack(msg->blob, out);
+}
+
 static const s_encoder s_encoders[RU_MSG_MAX + 1] = {
     [RU_MSG_UPDATE] = s_encode_update,       [RU_MSG_HELLO] = s_encode_hello,
     [RU_MSG_BATCH] = s_encode_batch,         [RU_MSG_DONE] = s_encode_done,
     [RU_MSG_HEARTBEAT] = s_encode_heartbeat, [RU_MSG_CREDIT] = s_encode_credit,
+    [RU_MSG_WANT] = s_encode_want,           [RU_MSG_CHUNK] = s_encode_chunk,
+    [RU_MSG_LACK] = s_encode_lack,
 };
+
+/*  The ranges of PROTOCOL.md 8.3 for the blob messages; the data of a
+ *  chunk is a view into the message. */
+static void
+s_check_blob(const ru_msg_t *msg, const uint8_t *data, size_t size)
+{
+    if (msg->type == RU_MSG_WANT)
+        fuzz_require(msg->credit >= 1 && msg->credit <= RU_MAX_WANT &&
+                         msg->offset < RU_MAX_BLOB_SIZE,
+                     "a want's credit and offset in range");
+    if (msg->type != RU_MSG_CHUNK) {
+        fuzz_require(msg->data.ptr == NULL && msg->data.len == 0, "data only in a chunk");
+        return;
+    }
+    fuzz_require(msg->blob_size >= 1 && msg->blob_size <= RU_MAX_BLOB_SIZE,
+                 "a chunk's blob size in range");
+    fuzz_require(msg->data.len >= 1 && msg->data.len <= RU_BLOB_CHUNK,
+                 "a chunk holds 1..RU_BLOB_CHUNK bytes");
+    fuzz_require(msg->offset < msg->blob_size && msg->data.len <= msg->blob_size - msg->offset,
+                 "a chunk's bytes lie within its blob");
+    fuzz_check_inside(msg->data.ptr, msg->data.len, data, size,
+                      "a chunk's bytes inside the message");
+    fuzz_require(msg->data.ptr + msg->data.len == data + size, "a chunk's bytes end the message");
+}
 
 /*  Every envelope is a view into the message and parses on its own into
  *  the same views. */
@@ -97,6 +145,7 @@ s_check_message(const ru_msg_t *msg, const uint8_t *data, size_t size)
     if (msg->type == RU_MSG_HELLO || msg->type == RU_MSG_CREDIT)
         fuzz_require(msg->credit >= 1 && msg->credit <= RU_MAX_CREDIT, "credit in range");
     s_check_envelopes(msg, data, size);
+    s_check_blob(msg, data, size);
     ru_buf_t out;
     ru_buf_init(&out);
     fuzz_require(s_encoders[msg->type](msg, &out) == RU_OK, "a decoded message encodes");

@@ -38,7 +38,10 @@ vectors=${RUCHE_VECTORS:-$root/proto/vectors.json}
 
 # A fuzz target's input size cap: large enough for the largest legal
 # update envelope (RU_MAX_PAYLOAD plus its framing), and for a message of
-# two of them; raised to the largest seed if one is larger still.
+# two of them; raised to the largest seed if one is larger still. A full
+# chunk of a blob (1 MiB) is past it on purpose, as inputs that size slow
+# every run: the chunks of the vectors (up to 64 KiB) and the one over
+# 1 MiB cut short after its length reach every check of the decoder.
 update_max_len=70000
 msg_max_len=140000
 # The node's inputs: a config or a text of a few kilobytes, a key file

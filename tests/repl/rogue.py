@@ -12,7 +12,12 @@ What is here:
   (section 13) and update signatures (section 4).
 - payload(), envelope(), the message builders and split_message(): the byte
   formats of sections 5, 6 and 8. Envelopes are always spliced into
-  messages as the exact bytes received or made, never re-encoded.
+  messages as the exact bytes received or made, never re-encoded. The
+  blob messages (want, chunk, lack) are built as given, unchecked, so
+  that a test can play a lying peer: answer_want() gives the chunks an
+  honest peer answers a want with (section 13, blob fetch), or, under
+  another hash, chunks whose bytes do not match it; msg_chunk() makes any
+  other, such as one past what was asked.
   Payloads are of version 1 unless asked for version 2, whose fields a
   body then ends with (section 5.3); descriptor() and image() make the
   attachment descriptors of section 5.7. Signatures and their checks take
@@ -55,9 +60,12 @@ MAX_PAYLOAD = 65536
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
 MAX_BATCH = 256
 MAX_BATCH_BYTES = 4 * 1024 * 1024
+BLOB_CHUNK = 1024 * 1024  # bytes of every chunk of a blob but its last
+MAX_WANT = 8  # chunks one want may ask for
 ZERO_HASH = bytes(32)
 
 UPDATE, HELLO, BATCH, DONE, HEARTBEAT, CREDIT = 1, 2, 3, 4, 5, 6
+WANT, CHUNK, LACK = 7, 8, 9
 
 KINDS = {
     "post": 1, "reply": 2, "edit": 3, "delete": 4, "like": 5, "unlike": 6,
@@ -194,11 +202,39 @@ def msg_credit(credit):
     return _pack([VERSION, CREDIT, credit])
 
 
+def msg_want(hash_, offset, credit):
+    """Asks for up to credit chunks of the blob hash_ from byte offset."""
+    return _pack([VERSION, WANT, hash_, offset, credit])
+
+
+def msg_chunk(hash_, size, offset, data):
+    """data, the bytes from offset of the blob hash_ of size bytes in all."""
+    return _pack([VERSION, CHUNK, hash_, size, offset, data])
+
+
+def msg_lack(hash_):
+    """Says that the blob hash_ is not held here."""
+    return _pack([VERSION, LACK, hash_])
+
+
+def answer_want(blob, offset, credit, hash_=None):
+    """The chunk messages that answer a want of offset and credit for the
+    blob whose bytes are blob: consecutive chunks of BLOB_CHUNK bytes from
+    offset, the last of the blob possibly shorter, at most credit of them,
+    none when offset is not below its size. They name the blob by hash_,
+    its own hash by default; another makes them a lying peer's."""
+    hash_ = blob_id(blob)[0] if hash_ is None else hash_
+    starts = range(offset, min(len(blob), offset + credit * BLOB_CHUNK), BLOB_CHUNK)
+    return [msg_chunk(hash_, len(blob), p, blob[p:p + BLOB_CHUNK]) for p in starts]
+
+
 def split_message(data):
     """(type, fields) of a message from a node. An update's field is its
     envelope's bytes, a batch's a list of them (exact bytes, cut where
     each value ends); the others are decoded: hello (clock, credit), done
-    (clock,), heartbeat (clock, hlc, digest), credit (credit,). Raises
+    (clock,), heartbeat (clock, hlc, digest), credit (credit,), want
+    (hash, offset, credit), chunk (hash, size, offset, data), lack
+    (hash,). Raises
     ValueError on anything that is not a version 1 message."""
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=MAX_MESSAGE)
     unpacker.feed(data)

@@ -5,7 +5,8 @@ Two nodes, paris and nozay, are peered with each other and with "rogue", a
 protocol peer written from proto/PROTOCOL.md (rogue.py) that runs in this
 process with its own Ed25519 key. rogue is first checked against the
 frozen test vectors (a post of version 1 and one of version 2 with an
-image), so that what it sends is what it means to send.
+image, every message, the blob messages included, and the answer to a
+want), so that what it sends is what it means to send.
 
 1. Strangers: a key in no node's configuration, and a socket without
    CURVE at all, try the sync socket (hello) and the PUB socket (SUB) of
@@ -91,9 +92,24 @@ def check_rogue(c):
         remade = {rg.UPDATE: lambda: rg.msg_update(fields), rg.BATCH: lambda: rg.msg_batch(fields),
                   rg.HELLO: lambda: rg.msg_hello(*fields), rg.DONE: lambda: rg.msg_done(*fields),
                   rg.HEARTBEAT: lambda: rg.msg_heartbeat(*fields),
-                  rg.CREDIT: lambda: rg.msg_credit(*fields)}[kind]()
+                  rg.CREDIT: lambda: rg.msg_credit(*fields), rg.WANT: lambda: rg.msg_want(*fields),
+                  rg.CHUNK: lambda: rg.msg_chunk(*fields),
+                  rg.LACK: lambda: rg.msg_lack(*fields)}[kind]()
         same.append(remade == data)
     c.check("rogue: every message of the vectors split and made again byte for byte", all(same))
+    abc = next(m for m in v["messages"] if m["name"] == "chunk-whole-blob-abc")
+    c.check("rogue: the answer to a want of \"abc\" is the vectors' chunk",
+            [m.hex() for m in rg.answer_want(b"abc", 0, rg.MAX_WANT)] == [abc["bytes"]])
+    photo = bytes(range(256)) * 9703 + b"xyz"  # 2483771 bytes: chunks of 1 MiB, 1 MiB, 380 KiB
+    got = [rg.split_message(m)[1][1:4] for m in rg.answer_want(photo, 0, rg.MAX_WANT)]
+    c.check("rogue: a want answered with consecutive chunks until the blob ends",
+            [(size, offset, len(data)) for size, offset, data in got]
+            == [(len(photo), 0, rg.BLOB_CHUNK), (len(photo), rg.BLOB_CHUNK, rg.BLOB_CHUNK),
+                (len(photo), 2 * rg.BLOB_CHUNK, len(photo) - 2 * rg.BLOB_CHUNK)]
+            and b"".join(data for _, _, data in got) == photo)
+    c.check("rogue: a want answered with no more chunks than its credit, from its offset",
+            [rg.split_message(m)[1][2] for m in rg.answer_want(photo, rg.BLOB_CHUNK, 1)]
+            == [rg.BLOB_CHUNK] and rg.answer_want(photo, len(photo), 8) == [])
 
 
 def rejected(site):

@@ -8,7 +8,9 @@ It shares no code with the C implementation: MessagePack comes from
 Debian's python3-msgpack, Ed25519 from python3-nacl, BLAKE2b from hashlib,
 and the strict decoding rules (sections 2.3, 3, 5.7, 7 and 8.3 of the
 spec) are written out here, for payloads of both versions: version 2's
-bodies, attachment descriptors and signature domain included. For every vector it rebuilds the bytes from the fields,
+bodies, attachment descriptors and signature domain included, and for
+all nine messages, the blob messages (want, chunk, lack) with their
+ranges checked once their fields are read. For every vector it rebuilds the bytes from the fields,
 checks signatures and hashes, decodes the bytes back, and checks that every
 invalid case is refused with the error the vector names. For every sequence
 it runs a receiving node of its own (section 7.1: trust, duplicates,
@@ -46,6 +48,8 @@ MAX_BLOB_SIZE = 2**40 - 1
 MAX_SIDE, MAX_FOCUS = 65535, 200
 MAX_BATCH = 256
 MAX_CREDIT = 64
+MAX_WANT = 8
+BLOB_CHUNK = 1024 * 1024
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
 # Section 7, step 22: 2025-01-01T00:00:00Z in ms.
 MIN_HLC_MS = 1735689600000
@@ -88,6 +92,9 @@ MESSAGES = {
     4: ("done", ["clock"]),
     5: ("heartbeat", ["clock", "hlc", "digest"]),
     6: ("credit", ["credit"]),
+    7: ("want", ["hash", "offset", "credit"]),
+    8: ("chunk", ["hash", "size", "offset", "data"]),
+    9: ("lack", ["hash"]),
 }
 MESSAGE_NUMBERS = {name: num for num, (name, _) in MESSAGES.items()}
 
@@ -707,14 +714,14 @@ def encode_message(type_name, fields):
             out += b"".join(bytes.fromhex(e) for e in value)
         elif member == "clock":
             out += pk.pack(clock_to_wire(value))
-        elif member == "digest":
+        elif member in ("digest", "hash", "data"):
             out += pk.pack(bytes.fromhex(value))
         else:
             out += pk.pack(value)
     return out
 
 
-def read_member(r, member):
+def read_member(r, member, message):
     if member == "envelope":
         start = r.pos
         read_envelope(r)
@@ -725,17 +732,32 @@ def read_member(r, member):
             raise Refused("range")
         if n > MAX_BATCH:
             raise Refused("too_many")
-        return [read_member(r, "envelope") for _ in range(n)]
+        return [read_member(r, "envelope", message) for _ in range(n)]
     if member == "clock":
         return read_clock(r)
-    if member == "credit":
+    if member == "credit" and message != "want":
         credit = r.uint()
         if not 1 <= credit <= MAX_CREDIT:
             raise Refused("range")
         return credit
-    if member == "hlc":
-        return r.uint()
-    return r.key().hex()  # digest
+    if member in ("hlc", "credit", "offset", "size"):
+        return r.uint()  # a want's credit, offsets and sizes: ranges once all is read
+    if member == "data":
+        return r.blob("bin", BLOB_CHUNK).hex()
+    return r.key().hex()  # digest, hash
+
+
+def check_blob_ranges(name, fields):
+    """Section 8.3, step 6: the ranges of a want or a chunk, once every
+    field is read."""
+    if name == "want":
+        if not 1 <= fields["credit"] <= MAX_WANT or fields["offset"] >= MAX_BLOB_SIZE:
+            raise Refused("range")
+    elif name == "chunk":
+        size, offset, length = fields["size"], fields["offset"], len(fields["data"]) // 2
+        if not (1 <= size <= MAX_BLOB_SIZE and length >= 1 and offset < size
+                and offset + length <= size):
+            raise Refused("range")
 
 
 def decode_message(data):
@@ -754,7 +776,8 @@ def decode_message(data):
     name, members = MESSAGES[number]
     if n != 2 + len(members):
         raise Refused("type")
-    fields = {member: read_member(r, member) for member in members}
+    fields = {member: read_member(r, member, name) for member in members}
+    check_blob_ranges(name, fields)
     r.end()
     return name, fields
 
@@ -856,6 +879,19 @@ def check_message(m):
             open_update(bytes.fromhex(envelope))
 
 
+def check_blob_named(m):
+    """Section 15: a blob message names a made-up blob of the vectors (32
+    times one byte), or carries a whole blob under its real hash."""
+    fields = m["fields"]
+    if "hash" not in fields:
+        return
+    made_up = len(set(fields["hash"][i:i + 2] for i in range(0, 64, 2))) == 1
+    whole = fields.get("offset") == 0 and fields.get("size", -1) * 2 == len(fields.get("data", ""))
+    real = whole and hashlib.blake2b(bytes.fromhex(fields["data"]),
+                                     digest_size=32).hexdigest() == fields["hash"]
+    expect(made_up or real, "%s names no blob of the vectors" % m["name"])
+
+
 def check_invalid(v):
     members(v, ["name", "decoder", "bytes", "error"])
     decode = {"update": open_update, "message": decode_message}[v["decoder"]]
@@ -879,6 +915,8 @@ def check_file(doc):
     expect(kinds_v2 == {KINDS[k][0] for k in V2_FIELDS}, "every kind version 2 changes, in it")
     types = {m["type"] for m in doc["messages"]}
     expect(types == set(MESSAGE_NUMBERS), "every message type")
+    for m in doc["messages"]:
+        check_blob_named(m)
     expect(len(doc["invalid"]) >= 20, "at least 20 invalid cases")
 
 

@@ -23,6 +23,13 @@
  *  of that version so they get past the signature check and fail where
  *  they are meant to fail.
  *
+ *  Valid messages are made by the encoders of ru_msg; the blob messages
+ *  (want, chunk, lack) name blobs of the updates' descriptors, and one
+ *  chunk carries a real blob with its real hash. A chunk is at most 1 MiB,
+ *  which the file does without: its largest chunk carries 64 KiB, enough
+ *  for the bin 32 form of every full chunk, and the chunk over the limit
+ *  is cut short (its length is refused before its data is missing).
+ *
  *  Every vector is run through the C decoders before it is written: valid
  *  ones must decode, invalid ones must fail with the very error named in
  *  their row; otherwise the program says which and exits with status 1.
@@ -686,6 +693,103 @@ s_msg_heartbeat(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
     return err ? err : ru_msg_encode_heartbeat(clock, S_HLC(6000, 7), digest, out);
 }
 
+/*  The blob messages name blobs of the updates' descriptors (made-up
+ *  hashes, 32 times one byte) and one real blob, "abc", whose hash is the
+ *  known BLAKE2b-256 of those three bytes. */
+#define S_PHOTO 0x11      /* quai.jpg of paris-15, 2483765 bytes */
+#define S_INTERVIEW 0x46  /* interview.mp3 of murray-hill-3, 4194304 bytes */
+#define S_ALL_HANDS 0x44  /* all-hands.mp4 of murray-hill-3, 2^40 - 1 bytes */
+#define S_SCREENSHOT 0x48 /* screenshot.png of murray-hill-3, 65536 bytes */
+#define S_RECORDING 0x4a  /* a recording of 5 GiB and 4 bytes, in no update */
+
+static void
+s_blob(uint8_t byte, uint8_t *hash)
+{
+    memset(hash, byte, RU_HASH_BYTES);
+}
+
+/*  The first window of a blob: chunks 0 to 7 (the photo has three). */
+static ru_err
+s_msg_want(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    uint8_t hash[RU_HASH_BYTES];
+    s_blob(S_PHOTO, hash);
+    return ru_msg_encode_want(hash, 0, RU_MAX_WANT, out);
+}
+
+/*  A later window of one chunk: the interview's fourth and last chunk,
+ *  its offset a uint 32. */
+static ru_err
+s_msg_want_next(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    uint8_t hash[RU_HASH_BYTES];
+    s_blob(S_INTERVIEW, hash);
+    return ru_msg_encode_want(hash, 3 * RU_BLOB_CHUNK, 1, out);
+}
+
+/*  The last offset a want may name: 2^40 - 2, a uint 64. */
+static ru_err
+s_msg_want_last_offset(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    uint8_t hash[RU_HASH_BYTES];
+    s_blob(S_ALL_HANDS, hash);
+    return ru_msg_encode_want(hash, RU_MAX_BLOB_SIZE - 1, 1, out);
+}
+
+/*  A blob whole in one chunk, with its real hash. */
+static ru_err
+s_msg_chunk_abc(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    uint8_t hash[RU_HASH_BYTES];
+    crypto_generichash(hash, RU_HASH_BYTES, (const uint8_t *) "abc", 3, NULL, 0);
+    return ru_msg_encode_chunk(hash, 3, 0, (const uint8_t *) "abc", 3, out);
+}
+
+/*  The screenshot whole: 65536 bytes, so a bin 32 as every full chunk. */
+static ru_err
+s_msg_chunk_bin32(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    enum { N = 65536 };
+    static uint8_t data[N];
+    for (size_t i = 0; i < N; i++)
+        data[i] = (uint8_t) (i * 151 + (i >> 8));
+    uint8_t hash[RU_HASH_BYTES];
+    s_blob(S_SCREENSHOT, hash);
+    return ru_msg_encode_chunk(hash, N, 0, data, N, out);
+}
+
+/*  The last chunk of a blob past 4 GiB: size and offset uint 64s. */
+static ru_err
+s_msg_chunk_uint64(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    uint64_t offset = 5120ull * RU_BLOB_CHUNK;
+    uint8_t hash[RU_HASH_BYTES];
+    s_blob(S_RECORDING, hash);
+    return ru_msg_encode_chunk(hash, offset + 4, offset, (const uint8_t *) "end\n", 4, out);
+}
+
+static ru_err
+s_msg_lack(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out)
+{
+    (void) ctx;
+    (void) clock;
+    uint8_t hash[RU_HASH_BYTES];
+    s_blob(S_PHOTO, hash);
+    return ru_msg_encode_lack(hash, out);
+}
+
 typedef ru_err (*s_msg_fn)(s_ctx_t *ctx, ru_clock_t *clock, ru_buf_t *out);
 
 static const struct {
@@ -700,6 +804,13 @@ static const struct {
     {"credit", s_msg_credit},
     {"done", s_msg_done},
     {"heartbeat", s_msg_heartbeat},
+    {"want-first-window", s_msg_want},
+    {"want-next-window", s_msg_want_next},
+    {"want-last-offset", s_msg_want_last_offset},
+    {"chunk-whole-blob-abc", s_msg_chunk_abc},
+    {"chunk-bin32", s_msg_chunk_bin32},
+    {"chunk-uint64-size-and-offset", s_msg_chunk_uint64},
+    {"lack", s_msg_lack},
 };
 
 /*  Makes message i, decodes it again, appends its vector to arr. */
@@ -1364,7 +1475,7 @@ static const struct {
     {"message-version-2", "version", "93 02 06 04", NULL},
     {"message-version-2-other-shape", "version", "92 02 09", NULL},
     {"message-type-0", "msgtype", "93 01 00 04", NULL},
-    {"message-type-7", "msgtype", "93 01 07 04", NULL},
+    {"message-type-10", "msgtype", "93 01 0a 04", NULL},
     {"message-truncated", "truncated", "94 01 02 80", NULL},
     {"message-trailing-byte", "trailing", "93 01 06 04 c0", NULL},
     {"credit-0", "range", "93 01 06 00", NULL},
@@ -1383,6 +1494,23 @@ static const struct {
     {"heartbeat-hlc-negative", "type", "95 01 05 80 ff c420 {zero}", NULL},
     {"update-payload-version-3", "version", "93 01 01 92 c402 9903 c440 {zero}{zero}", NULL},
     {"update-envelope-truncated", "truncated", NULL, s_msg_update_cut},
+    {"want-credit-0", "range", "95 01 07 c420{11*32} 00 00", NULL},
+    {"want-credit-9", "range", "95 01 07 c420{11*32} 00 09", NULL},
+    {"want-credit-noncanonical", "noncanonical", "95 01 07 c420{11*32} 00 cc08", NULL},
+    {"want-offset-2^40-1", "range", "95 01 07 c420{44*32} cf000000ffffffffff 01", NULL},
+    {"want-hash-31-bytes", "type", "95 01 07 c41f{11*31} 00 08", NULL},
+    {"want-without-credit", "type", "94 01 07 c420{11*32} 00", NULL},
+    {"chunk-past-its-size", "range", "96 01 08 c420{5a*32} 0a 08 c403 616263", NULL},
+    {"chunk-offset-equal-to-size", "range", "96 01 08 c420{5a*32} 0a 0a c401 61", NULL},
+    {"chunk-size-0", "range", "96 01 08 c420{5a*32} 00 00 c401 61", NULL},
+    {"chunk-size-2^40", "range", "96 01 08 c420{5a*32} cf0000010000000000 00 c401 61", NULL},
+    {"chunk-data-empty", "range", "96 01 08 c420{5a*32} 0a 00 c400", NULL},
+    {"chunk-data-str", "type", "96 01 08 c420{5a*32} 03 00 a3 616263", NULL},
+    {"chunk-data-1048577-bytes-cut", "too_big",
+     "96 01 08 c420{5a*32} ce00200000 00 c6 00100001 {c3*16}", NULL},
+    {"chunk-data-cut", "truncated", "96 01 08 c420{5a*32} 0a 00 c40a 616263", NULL},
+    {"lack-hash-31-bytes", "type", "93 01 09 c41f{11*31}", NULL},
+    {"lack-trailing-byte", "trailing", "93 01 09 c420{11*32} 00", NULL},
 };
 
 static void

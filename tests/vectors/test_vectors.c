@@ -9,7 +9,8 @@
  *  version 2 go through the same checks, so the encoder must choose the
  *  version the file has. For every message: the
  *  fields are encoded again and must give the bytes, which must decode into
- *  the fields. For every invalid case: the named decoder must fail with
+ *  the fields (the blob messages too: a hash, an offset, a credit, a size,
+ *  a chunk's bytes). For every invalid case: the named decoder must fail with
  *  exactly the named error. For every variant (an authentic update no
  *  honest node makes): as an update, outside the chains. For every
  *  sequence: a fresh node trusting the named keys (vec_node.c) takes the
@@ -461,8 +462,21 @@ test_invalid(void **state)
 /*  ---------------------------------------------------------------------
  *  Coverage: the file exercises every kind, every kind in each payload
  *  version that gives it a body of its own, every message type, both
- *  decoders, and enough invalid input.
+ *  decoders, refusals of each blob message (want, chunk, lack) and of the
+ *  first type past them, and enough invalid input.
  */
+
+/*  The message type of an invalid message vector of version 1 (its bytes
+ *  start with a fixarray, 01 and the type as a positive fixint), else 0. */
+static unsigned
+s_invalid_type(const json_t *vec)
+{
+    const char *hex = s_text(vec, "bytes");
+    if (strlen(hex) < 6 || hex[0] != '9' || strncmp(hex + 2, "01", 2) != 0)
+        return 0;
+    unsigned type = (unsigned) strtoul((char[]){hex[4], hex[5], 0}, NULL, 16);
+    return type < 32 ? type : 0;
+}
 
 /*  The payload version of update vector vec: byte 1 of its payload. */
 static unsigned
@@ -477,7 +491,7 @@ static void
 test_coverage(void **state)
 {
     (void) state;
-    unsigned kinds = 0, kinds_v2 = 0, types = 0, decoders = 0;
+    unsigned kinds = 0, kinds_v2 = 0, types = 0, decoders = 0, refused = 0;
     size_t i;
     json_t *vec;
     json_array_foreach(s_list("updates"), i, vec)
@@ -496,8 +510,14 @@ test_coverage(void **state)
     }
     json_array_foreach(s_list("invalid"), i, vec)
     {
-        decoders |= strcmp(s_text(vec, "decoder"), "update") == 0 ? 1u : 2u;
+        int is_update = strcmp(s_text(vec, "decoder"), "update") == 0;
+        decoders |= is_update ? 1u : 2u;
+        if (!is_update)
+            refused |= 1u << s_invalid_type(vec);
     }
+    unsigned blob_types = 1u << RU_MSG_WANT | 1u << RU_MSG_CHUNK | 1u << RU_MSG_LACK;
+    assert_int_equal(refused & (blob_types | 1u << (RU_MSG_MAX + 1)),
+                     blob_types | 1u << (RU_MSG_MAX + 1));
     assert_int_equal(kinds, ((1u << (RU_KIND_MAX + 1)) - 1) & ~1u);
     assert_int_equal(types, ((1u << (RU_MSG_MAX + 1)) - 1) & ~1u);
     assert_int_equal(decoders, 3);

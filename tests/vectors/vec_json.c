@@ -8,6 +8,8 @@
  *  version 2, so the JSON says which version the encoder must write. An
  *  attachment's descriptor mirrors its wire form (PROTOCOL.md section
  *  5.7): an object with an "image" member that is null for a plain file.
+ *  The blob messages (want, chunk, lack) name their blob by its hash in
+ *  hex, and a chunk's bytes are hex too (section 15).
  *  Hex is always lowercase, and the reader refuses anything else, so every
  *  vector has one spelling.
  */
@@ -577,22 +579,39 @@ vec_json_to_update(const json_t *fields, ru_update_t *u)
  *  Messages
  */
 
-typedef enum { M_END, M_ENVELOPE, M_ENVELOPES, M_CLOCK, M_CREDIT, M_HLC, M_DIGEST } s_member;
+typedef enum {
+    M_END,
+    M_ENVELOPE,
+    M_ENVELOPES,
+    M_CLOCK,
+    M_CREDIT,
+    M_HLC,
+    M_DIGEST,
+    M_HASH,
+    M_SIZE,
+    M_OFFSET,
+    M_DATA
+} s_member;
 
 static const char *const s_member_names[] = {
     [M_ENVELOPE] = "envelope", [M_ENVELOPES] = "envelopes",
     [M_CLOCK] = "clock",       [M_CREDIT] = "credit",
     [M_HLC] = "hlc",           [M_DIGEST] = "digest",
+    [M_HASH] = "hash",         [M_SIZE] = "size",
+    [M_OFFSET] = "offset",     [M_DATA] = "data",
 };
 
 /*  Members of each message type, in wire order, ending with M_END. */
-static const s_member s_messages[RU_MSG_MAX + 1][4] = {
+static const s_member s_messages[RU_MSG_MAX + 1][5] = {
     [RU_MSG_UPDATE] = {M_ENVELOPE, M_END},
     [RU_MSG_HELLO] = {M_CLOCK, M_CREDIT, M_END},
     [RU_MSG_BATCH] = {M_ENVELOPES, M_END},
     [RU_MSG_DONE] = {M_CLOCK, M_END},
     [RU_MSG_HEARTBEAT] = {M_CLOCK, M_HLC, M_DIGEST, M_END},
     [RU_MSG_CREDIT] = {M_CREDIT, M_END},
+    [RU_MSG_WANT] = {M_HASH, M_OFFSET, M_CREDIT, M_END},
+    [RU_MSG_CHUNK] = {M_HASH, M_SIZE, M_OFFSET, M_DATA, M_END},
+    [RU_MSG_LACK] = {M_HASH, M_END},
 };
 
 ru_msg_type
@@ -625,6 +644,14 @@ s_from_member(const ru_msg_t *msg, s_member m)
         return json_integer((json_int_t) msg->hlc);
     case M_DIGEST:
         return vec_json_hex(msg->digest, RU_HASH_BYTES);
+    case M_HASH:
+        return vec_json_hex(msg->blob, RU_HASH_BYTES);
+    case M_SIZE:
+        return json_integer((json_int_t) msg->blob_size);
+    case M_OFFSET:
+        return json_integer((json_int_t) msg->offset);
+    case M_DATA:
+        return vec_json_hex(msg->data.ptr, msg->data.len);
     case M_END:
         break;
     }
@@ -640,12 +667,16 @@ vec_json_from_msg(const ru_msg_t *msg)
     return fields;
 }
 
-/*  A message's members read from JSON: envelopes are views into raw. */
+/*  A message's members read from JSON: envelopes are views into raw, a
+ *  chunk's bytes are in data. */
 typedef struct {
     ru_clock_t clock;
     uint64_t credit;
     uint64_t hlc;
     uint8_t digest[RU_HASH_BYTES];
+    uint8_t hash[RU_HASH_BYTES];
+    uint64_t size, offset;
+    ru_buf_t data;
     ru_buf_t raw;
     size_t ends[RU_MAX_BATCH];
     ru_bytes_t envelopes[RU_MAX_BATCH];
@@ -691,6 +722,15 @@ s_to_member(const json_t *fields, s_member m, s_msg_in_t *in)
         return vec_json_uint(fields, key, &in->hlc);
     case M_DIGEST:
         return s_get_hex(fields, key, in->digest, RU_HASH_BYTES);
+    case M_HASH:
+        return s_get_hex(fields, key, in->hash, RU_HASH_BYTES);
+    case M_SIZE:
+        return vec_json_uint(fields, key, &in->size);
+    case M_OFFSET:
+        return vec_json_uint(fields, key, &in->offset);
+    case M_DATA:
+        v = vec_json_get(fields, key, JSON_STRING);
+        return v ? vec_json_unhex_buf(v, &in->data) : RU_E_INVALID;
     case M_END:
         break;
     }
@@ -719,6 +759,13 @@ s_encode(ru_msg_type type, s_msg_in_t *in, ru_buf_t *out)
         return ru_msg_encode_heartbeat(&in->clock, in->hlc, in->digest, out);
     case RU_MSG_CREDIT:
         return ru_msg_encode_credit(credit, out);
+    case RU_MSG_WANT:
+        return ru_msg_encode_want(in->hash, in->offset, credit, out);
+    case RU_MSG_CHUNK:
+        return ru_msg_encode_chunk(in->hash, in->size, in->offset, in->data.data, in->data.len,
+                                   out);
+    case RU_MSG_LACK:
+        return ru_msg_encode_lack(in->hash, out);
     }
     return RU_E_INVALID;
 }
@@ -735,6 +782,7 @@ vec_json_encode_msg(const char *type_name, const json_t *fields, ru_buf_t *out)
     memset(&in, 0, sizeof in);
     ru_clock_init(&in.clock);
     ru_buf_init(&in.raw);
+    ru_buf_init(&in.data);
     size_t n = 0;
     ru_err err = RU_OK;
     for (const s_member *m = s_messages[type]; !err && *m != M_END; m++, n++)
@@ -745,5 +793,6 @@ vec_json_encode_msg(const char *type_name, const json_t *fields, ru_buf_t *out)
         err = s_encode(type, &in, out);
     ru_clock_fini(&in.clock);
     ru_buf_fini(&in.raw);
+    ru_buf_fini(&in.data);
     return err;
 }
