@@ -126,3 +126,17 @@ def multipart(fields, files, boundary="----ruche-test-boundary-7MA4YWxkTrZu0gW")
                    data + b"\r\n")
     out.append(("--%s--\r\n" % boundary).encode())
     return b"".join(out), "multipart/form-data; boundary=%s" % boundary
+
+
+def jpeg_segments(data):
+    """The markers of a JPEG's segments before its image data (0xe1 is
+    APP1: EXIF or XMP; 0xe2 APP2: an ICC profile), read from its
+    structure, not by searching its bytes (noise can hold any string)."""
+    markers, i = [], 2
+    while i + 4 <= len(data) and data[i] == 0xff:
+        marker = data[i + 1]
+        markers.append(marker)
+        if marker == 0xda:  # start of scan: the image data follows
+            break
+        i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+    return markers

@@ -32,7 +32,9 @@ What is here:
   subscribes to the nodes' PUB sockets, keeping what they publish. Its
   catch-up answers can be made to misbehave (answer()): no answer at all
   to the next hellos (a stalled answerer), or done at once and then every
-  update as batches nobody granted credit for.
+  update as batches nobody granted credit for. It answers wants of the
+  blobs it is given (serve_blob()), with their bytes or others, and lacks
+  of the rest.
 - fetch_catchup() and listen(): one-off client sockets, for asking a node
   for its log or trying to listen to it, with any key or none;
   send_sync(): raw messages (any frames) to a node's sync socket;
@@ -476,6 +478,8 @@ class Rogue:
         self.hello_times = []  # time.monotonic() of each hello on the sync socket
         self.stall = 0  # hellos still to be left unanswered
         self.overrun = False  # answer the next hello with done, then batches past credit
+        self.blobs = {}  # hash -> the bytes its wants are answered with (lack: absent)
+        self.wants = 0  # wants received
         self.errors = []
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -510,6 +514,19 @@ class Rogue:
         with self.lock:
             self.stall = stall
             self.overrun = overrun
+
+    def serve_blob(self, hash_, data):
+        """Answers wants of the blob hash_ with data: its own bytes, or, for
+        a lying peer, others under its hash; None: a lack."""
+        with self.lock:
+            if data is None:
+                self.blobs.pop(hash_, None)
+            else:
+                self.blobs[hash_] = data
+
+    def want_count(self):
+        with self.lock:
+            return self.wants
 
     def hello_count(self):
         with self.lock:
@@ -619,6 +636,15 @@ class Rogue:
             if peer not in serving:
                 return  # credit that arrives after done
             serving[peer][0] += fields[0]
+        elif kind == WANT:
+            with self.lock:
+                self.wants += 1
+                data = self.blobs.get(fields[0])
+            answers = [msg_lack(fields[0])] if data is None else \
+                answer_want(data, fields[1], fields[2], fields[0])
+            for message in answers:
+                router.send_multipart([peer, message])
+            return
         else:
             self.errors.append("sync: unexpected message type %r" % kind)
             return

@@ -443,6 +443,42 @@ def final_checks(c, f, a):
             a.rogue.errors[:3])
 
 
+def lying_blob(c, f, rogue):
+    """rogue posts a file and answers nozay's wants of it with other bytes:
+    refused unstored and counted against rogue (bad_blobs), the status
+    still shown with its file pending; once rogue sends the true bytes, a
+    reader's ask fetches them."""
+    nozay = f[1]
+    data = os.urandom(300000)
+    hash_, size = rg.blob_id(data)
+    lie = bytes(b ^ 0x55 for b in data)
+    rogue.serve_blob(hash_, lie)
+    payload_, env = rogue.chain.post("the plan, attached",
+                                     media=[rg.descriptor(hash_, size, "application/pdf",
+                                                          "plan.pdf")])
+    rogue.chain.commit(env)
+    rogue.publish_update(env)
+    fed.wait_until(lambda: ((nozay.peer_status("rogue") or {}).get("link") or {}).get(
+        "bad_blobs", 0) >= 1, 60, "nozay to refuse rogue's lying bytes")
+    c.check("nozay refused the bytes that do not match the hash, counted against rogue", True)
+    admin = nozay.admin()
+    home = admin.get("/api/v1/timelines/public?limit=40").json or []
+    st = next((x for x in home if x.get("text") == "the plan, attached"), None)
+    c.check("the status is shown, its file pending", st is not None and
+            st["media_attachments"][0]["ruche"]["pending"], st and st["media_attachments"])
+    if not st:
+        return
+    path = rt.path_of(st["media_attachments"][0]["url"])
+    r = admin.get(path)
+    c.check("the file answers 503 meanwhile, never the lie (%d)" % r.status,
+            r.status == 503 and lie not in r.raw)
+    rogue.serve_blob(hash_, data)
+    fed.wait_until(lambda: admin.get(path).status == 200, 60,
+                   "the true bytes, asked again on a read")
+    c.check("once rogue sends the true bytes, a read fetches them: served identical",
+            admin.get(path).raw == data)
+
+
 def run(c, ruched):
     with c.section("rogue against the test vectors"):
         check_rogue(c)
@@ -464,6 +500,8 @@ def run(c, ruched):
                 strangers(c, f, rogue)
             with c.section("catch-up under credit"):
                 credit(c, f, rogue)
+            with c.section("a trusted peer sends a file's bytes that lie"):
+                lying_blob(c, f, rogue)
             with c.section("a trusted peer sends bad updates"):
                 a = attacks(c, f, rogue)
                 final_checks(c, f, a)
