@@ -10,7 +10,8 @@
 // linear light, turned back to sRGB. decode() is plain computation (the
 // tests run it under Node.js); draw() needs a document.
 
-const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" +
+  "#$%*+,-.:;=?@[]^_{|}~";
 const VALUE = new Map([...DIGITS].map((ch, i) => [ch, i]));
 
 // The number written in base 83 by text; NaN if a character is not a digit.
