@@ -285,8 +285,8 @@ export function createCompose(opts) {
       const content = { status: area.value, media_ids: ids, spoiler_text: warning.value(),
         sensitive: tray.has() && sensitive.checked };
       const { data } = await submitRequest(opts, content, picker ? picker.select.value : undefined);
-      if (opts.kind === "post" || opts.kind === "group") {
-        area.value = "";
+      if (opts.kind === "post" || opts.kind === "group") area.value = "";
+      if (opts.kind !== "edit") { // the uploads are the post's now
         tray.clear();
         warning.reset();
         sensitive.checked = false;
