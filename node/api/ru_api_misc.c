@@ -7,6 +7,13 @@
  *  protect: direct posts are not sealed yet ({"sealed": false, "note"}),
  *  so that an app can tell its users before they write one.
  *
+ *  Both shapes also say what a status may carry, from the [media]
+ *  settings, where Mastodon's clients look for it: the attachments a status
+ *  takes (configuration.statuses.max_media_attachments) and, under
+ *  configuration.media_attachments, the image types shown inline, the
+ *  largest upload and image, and the longest alt text. Files of any other
+ *  type are taken too, as downloads, which the "ruche" object says.
+ *
  *  The version clients see is "4.2.0 (compatible; ruche X.Y)": Mastodon
  *  clients choose features by the version number in front, and ruche
  *  serves the 4.2 client API (the project's version from CMake follows).
@@ -27,6 +34,7 @@
 #include "ru_pubid.h"
 #include "ru_repl.h"
 #include "ru_search.h"
+#include "ru_sniff.h"
 #include "ru_state.h"
 
 #ifndef RUCHE_VERSION
@@ -82,13 +90,35 @@ s_stats(ru_req_t *req)
                      (json_int_t) st.statuses, "domain_count", (json_int_t) st.sites);
 }
 
-/*  ruche's own part of the instance information: the site, and what each
- *  visibility protects where it protects less than its name says. */
+/*  ruche's own part of the instance information: the site, what each
+ *  visibility protects where it protects less than its name says, and
+ *  that an attachment may be a file of any type (shown as a download). */
 static json_t *
 s_ruche_info(const ru_req_t *req)
 {
-    return json_pack("{s:s, s:{s:{s:b, s:s}}}", "site", req->node->cfg.site, "visibility",
-                     "direct", "sealed", 0, "note", RU_VIEW_DIRECT_NOTE);
+    return json_pack("{s:s, s:{s:{s:b, s:s}}, s:{s:b}}", "site", req->node->cfg.site,
+                     "visibility", "direct", "sealed", 0, "note", RU_VIEW_DIRECT_NOTE, "media",
+                     "any_file", 1);
+}
+
+/*  Mastodon's configuration.media_attachments from [media]: the image
+ *  types the pipeline decodes (ru_sniff_is_image says which, HEIC only
+ *  when enabled), the largest upload (a video is kept as a file, so its
+ *  limit is the same), the most pixels of an image, the longest alt text. */
+static json_t *
+s_media_config(const ru_req_t *req)
+{
+    static const char *const candidates[] = {"image/jpeg", "image/png", "image/gif",
+                                             "image/webp", "image/heic", "image/heif"};
+    const ru_config_t *cfg = &req->node->cfg;
+    json_t *types = json_array();
+    for (size_t i = 0; types && i < sizeof candidates / sizeof candidates[0]; i++)
+        if (ru_sniff_is_image(candidates[i], cfg->media_heic != 0))
+            json_array_append_new(types, json_string(candidates[i]));
+    return json_pack("{s:o, s:I, s:I, s:I, s:i}", "supported_mime_types", types,
+                     "image_size_limit", (json_int_t) cfg->media_max_upload, "image_matrix_limit",
+                     (json_int_t) cfg->media_max_pixels, "video_size_limit",
+                     (json_int_t) cfg->media_max_upload, "description_limit", RU_MAX_ALT_CHARS);
 }
 
 int
@@ -98,14 +128,15 @@ ru_api_instance_v1(ru_req_t *req)
     snprintf(title, sizeof title, "ruche %s", req->node->cfg.site);
     return ru_http_json(
         req, 200,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s], s:{s:{s:i}},"
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s], s:{s:{s:i, s:i}, s:o},"
                   " s:{s:o}, s:o, s:o}",
                   "uri", s_domain(req), "title", title, "short_description", "", "description",
                   "A site of the company's ruche network.", "email", "", "version", S_VERSION,
                   "registrations", 0, "approval_required", 1, "invites_enabled", 0, "languages",
-                  "en", "configuration", "statuses", "max_characters", RU_MAX_TEXT_CHARS, "urls",
-                  "streaming_api", s_streaming_url(req), "stats", s_stats(req), "ruche",
-                  s_ruche_info(req)));
+                  "en", "configuration", "statuses", "max_characters", RU_MAX_TEXT_CHARS,
+                  "max_media_attachments", (int) req->node->cfg.media_attachments,
+                  "media_attachments", s_media_config(req), "urls", "streaming_api",
+                  s_streaming_url(req), "stats", s_stats(req), "ruche", s_ruche_info(req)));
 }
 
 int
@@ -115,14 +146,15 @@ ru_api_instance_v2(ru_req_t *req)
     snprintf(title, sizeof title, "ruche %s", req->node->cfg.site);
     return ru_http_json(
         req, 200,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:{s:o}, s:{s:i, s:i},"
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:{s:o}, s:{s:i, s:i}, s:o,"
                   " s:{s:b}}, s:{s:b, s:b}, s:o}",
                   "domain", s_domain(req), "title", title, "version", S_VERSION, "source_url", "",
                   "description", "A site of the company's ruche network.", "languages", "en",
                   "configuration", "urls", "streaming", s_streaming_url(req), "statuses",
-                  "max_characters", RU_MAX_TEXT_CHARS, "max_media_attachments", 0, "translation",
-                  "enabled", 0, "registrations", "enabled", 0, "approval_required", 1, "ruche",
-                  s_ruche_info(req)));
+                  "max_characters", RU_MAX_TEXT_CHARS, "max_media_attachments",
+                  (int) req->node->cfg.media_attachments, "media_attachments",
+                  s_media_config(req), "translation", "enabled", 0, "registrations", "enabled", 0,
+                  "approval_required", 1, "ruche", s_ruche_info(req)));
 }
 
 int

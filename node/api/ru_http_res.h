@@ -12,10 +12,13 @@
 #include "ru_http_job.h"
 
 /*  The Content-Security-Policy of every response: the front end loads its
- *  own scripts and styles only, connects to its own node (HTTP and
- *  WebSocket), and no page may frame it. */
+ *  own scripts and styles only, images from its own node and, as blob:
+ *  URLs, the files a user is attaching, shown before they are sent
+ *  (blurhash placeholders are drawn on canvases, which need nothing);
+ *  it connects to its own node (HTTP and WebSocket), and no page may
+ *  frame it. */
 #define RU_HTTP_CSP                                                                                \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "              \
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /*  The security header lines of every response (each ends with CRLF):

@@ -26,6 +26,10 @@ What an attacker or a careless client sends, and what the node does:
   accepted one ready in the end, others answered meanwhile;
 - the site's quota ([media] quota_mb) and a user's ([media] user_quota_mb):
   507, saying how much the user uses;
+- the instance information (v1 and v2) tells clients what a status may
+  carry, from [media]: max_media_attachments, the image types, the
+  largest upload and image, the longest alt text, and that files of
+  any type are taken;
 - a deleted status's files go once its upload expired and the grace
   period passed ([media] upload_s, grace_s), and not before.
 
@@ -46,6 +50,7 @@ import ruchetest as rt  # noqa: E402
 
 READY_S = 60  # for an upload to be processed
 RSS_BOUND_MB = 600  # the node's memory while 100 uploads arrive (queue_mb 64, 2 workers)
+IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 SANITIZED = os.environ.get("RUCHE_SANITIZE", "").upper() in ("1", "ON", "TRUE")
 
 
@@ -298,10 +303,34 @@ def s_still_there(c, node, alice, status, pdf_data):
             f.status == 200 and f.raw == pdf_data)
 
 
+def s_instance(c, node, attachments, max_upload, max_pixels, types):
+    """What GET /api/v1/instance and /api/v2/instance tell clients of
+    the [media] settings."""
+    for v in ("v1", "v2"):
+        body = node.client().get("/api/%s/instance" % v).json or {}
+        conf = body.get("configuration") or {}
+        c.equal("instance %s: max_media_attachments is [media] attachments" % v,
+                (conf.get("statuses") or {}).get("max_media_attachments"), attachments)
+        media = conf.get("media_attachments") or {}
+        c.equal("instance %s: the image types shown inline" % v,
+                media.get("supported_mime_types"), types)
+        c.equal("instance %s: image and video size limits are [media] max_upload" % v,
+                (media.get("image_size_limit"), media.get("video_size_limit")),
+                (max_upload, max_upload))
+        c.equal("instance %s: image_matrix_limit is [media] max_pixels" % v,
+                media.get("image_matrix_limit"), max_pixels)
+        c.equal("instance %s: the longest alt text" % v, media.get("description_limit"), 1500)
+        c.equal("instance %s: files of any type are taken" % v,
+                ((body.get("ruche") or {}).get("media") or {}).get("any_file"), True)
+
+
 def s_limits(c, ruched):
     with rt.Node(ruched, site="mlimits", settings=("media.max_upload=2000000",
-                                                   "media.quota_mb=1")) as node:
+                                                   "media.quota_mb=1", "media.attachments=6",
+                                                   "media.max_pixels=1000000",
+                                                   "media.heic=1")) as node:
         node.start()
+        s_instance(c, node, 6, 2000000, 1000000, IMAGE_TYPES + ["image/heic", "image/heif"])
         admin = node.client(node.client().login("admin", node.admin_password()))
         r = upload(admin, mf.pdf(2100000))
         c.error("a file over [media] max_upload: 413", r, 413)
@@ -362,6 +391,8 @@ def run(c, ruched):
     with rt.Node(ruched, site="media", settings=("media.queue_mb=64",)) as node:
         node.start()
         alice, bob = users(c, node)
+        with c.section("what the instance tells clients"):
+            s_instance(c, node, 4, 41943040, 50000000, IMAGE_TYPES)
         with c.section("a photo"):
             media_id, _ = s_photo(c, node, alice)
         with c.section("a PDF"):

@@ -24,7 +24,7 @@ import ruchetest as rt  # noqa: E402
 
 SOURCE_WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node", "web")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; "
        "form-action 'self'")
 SECURITY = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",

@@ -10,7 +10,15 @@
 // posts; a post holding <script> and <img onerror> shows as text on both
 // sites and runs nothing; addresses in a post are shortened links out of
 // the application; groups, follows, keyboard use and a phone-sized
-// screen are tried too. The site's admin opens the operator page: the
+// screen are tried too. alice attaches two photos by the paper-clip
+// button, writes their alt text and posts them behind a content warning:
+// the gallery shows them after "show more", with their alt text, and the
+// viewer opens, moves with the arrow keys and closes with Escape; bob sees
+// them at his site (from their blurhash while the files are on their
+// way). She drops a PDF on the composer
+// (its row downloads the same bytes, an edit keeps it), pastes an image
+// (marked sensitive: hidden behind a button), and a PNG bomb is refused
+// in the node's words. The site's admin opens the operator page: the
 // replication matrix names the right sites, and alerts appear on it live
 // when paris refuses a forged update and when the lyon site stops (asked of
 // test_browser.py with "do: ..." lines); alice, not an admin, has no link
@@ -19,7 +27,9 @@
 //
 // Run by test_browser.py with one argument, a JSON configuration:
 // {chromium, shots, results, sites: {name: url}, users: {name: {site,
-// password}}, ops: {sites, origins}} (ops: the matrix's rows and columns). Prints "ok: CHECK" or "FAILED: CHECK :: DETAIL" lines;
+// password}}, ops: {sites, origins}, files: {photo, photo2, pdf, paste,
+// bomb}} (ops: the matrix's rows and columns; files: paths of the files to
+// attach). Prints "ok: CHECK" or "FAILED: CHECK :: DETAIL" lines;
 // writes what it made (ids, texts) to the results file; exits 0 when it
 // ran to its end (failed checks included), 1 when it could not.
 
@@ -338,6 +348,251 @@ async function editAndDelete(alice, bob) {
   });
 }
 
+// Photos and files: a photo by the button with alt text, a post behind a
+// content warning, the gallery and the viewer by keyboard; a PDF dropped
+// on the composer and downloaded; an image pasted; a bomb refused in words.
+
+// A DataTransfer holding the file at path, made in the page (as a drop
+// or a paste brings one): a handle to it.
+async function transfer(p, file, type) {
+  const b64 = fs.readFileSync(file).toString("base64");
+  return p.page.evaluateHandle(([data, name, mime]) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], name, { type: mime }));
+    return dt;
+  }, [b64, path.basename(file), type]);
+}
+
+const upload = (p, name) => p.page.locator("#main form.compose .upload", { hasText: name }).first();
+
+async function attachByButton(p, files) {
+  const [chooser] = await Promise.all([p.page.waitForEvent("filechooser", { timeout: WAIT }),
+    p.page.locator("#main form.compose button.attach").first().click()]);
+  await chooser.setFiles(files);
+}
+
+async function media(alice, bob) {
+  const f = config.files;
+  const text = `Whiteboard ${stamp}`;
+  const alts = ["The whiteboard after the review", "The team in front of the board"];
+  await check("alice goes home", async () => {
+    await alice.page.click("nav.sidebar a[href='/']");
+    await alice.page.locator("#main form.compose").first().waitFor({ timeout: WAIT });
+  });
+  await check("alice attaches two photos with the paper-clip button", async () => {
+    await attachByButton(alice, [f.photo, f.photo2]);
+    await upload(alice, path.basename(f.photo)).waitFor({ timeout: WAIT });
+    await upload(alice, path.basename(f.photo2)).waitFor({ timeout: WAIT });
+  });
+  await check("each shows its own picture as a preview, from a blob: URL", async () => {
+    const src = await upload(alice, path.basename(f.photo)).locator(".upload-preview img")
+      .getAttribute("src");
+    return src.startsWith("blob:");
+  });
+  await check("the uploads become ready (202, then processing)", () => alice.page.waitForFunction(
+    () => [...document.querySelectorAll("#main form.compose .upload")]
+      .every((li) => li.dataset.state === "ready"), null, { timeout: WAIT }));
+  await check("alice writes alt text for both", async () => {
+    await upload(alice, path.basename(f.photo)).locator("textarea.upload-alt").fill(alts[0]);
+    await upload(alice, path.basename(f.photo2)).locator("textarea.upload-alt").fill(alts[1]);
+  });
+  await check("she adds a content warning and posts", async () => {
+    const form = alice.page.locator("#main form.compose").first();
+    await form.locator("textarea[name=status]").fill(text);
+    await form.locator("button.cw-button").click();
+    await form.locator("input.cw-input").fill(`Project Tulip ${stamp}`);
+    await form.locator("button[type=submit]").click();
+    await article(alice, `Project Tulip ${stamp}`).waitFor({ timeout: WAIT });
+    results.media_id = await article(alice, `Project Tulip ${stamp}`).getAttribute("data-id");
+    results.media_alts = alts;
+    results.media_warning = `Project Tulip ${stamp}`;
+    return (await form.locator(".upload").count()) === 0;
+  });
+  await screenshot(alice, "media-warning");
+  const card = article(alice, `Project Tulip ${stamp}`);
+  await check("behind the warning, the text and photos are hidden", async () =>
+    !(await card.locator(".content").isVisible()) && !(await card.locator(".gallery").isVisible()));
+  await check("show more uncovers them", async () => {
+    await card.locator("button.cw-toggle").click();
+    await card.locator(".gallery-2 img").first().waitFor({ state: "visible", timeout: WAIT });
+    return (await card.locator(".content").innerText()).includes(text) &&
+      (await card.locator("button.cw-toggle").getAttribute("aria-expanded")) === "true";
+  });
+  await check("each thumbnail has its blurhash drawn beneath it", async () =>
+    (await card.locator(".gallery .media-item canvas.blurhash").count()) === 2);
+  await check("the gallery shows the thumbnails with the alt text as their alt and an ALT badge",
+    async () => {
+      const imgs = card.locator(".gallery img");
+      await alice.page.waitForFunction((id) => [...document.querySelectorAll(
+        `article[data-id="${id}"] .gallery img`)].every((i) => i.complete && i.naturalWidth > 0),
+      await card.getAttribute("data-id"), { timeout: WAIT });
+      const got = await imgs.evaluateAll((list) => list.map((i) => [i.alt, i.getAttribute("src")]));
+      const badges = await card.locator(".gallery .alt-badge").count();
+      if (JSON.stringify(got.map((g) => g[0])) !== JSON.stringify(alts)) {
+        throw new Error(`alts ${got}`);
+      }
+      return badges === 2 && got.every((g) => /^\/media\/[A-Za-z0-9_-]{43}\.jpg$/.test(g[1]));
+    });
+  await screenshot(alice, "media-gallery");
+  const viewer = alice.page.locator("dialog.viewer");
+  await check("a thumbnail opens the viewer, alt text beneath the image", async () => {
+    await card.locator(".gallery .media-item").first().click();
+    await viewer.waitFor({ state: "visible", timeout: WAIT });
+    await alice.page.waitForFunction(() => {
+      const i = document.querySelector("dialog.viewer img");
+      return i && i.complete && i.naturalWidth > 0;
+    }, null, { timeout: WAIT });
+    return (await viewer.locator(".viewer-alt").innerText()) === alts[0] &&
+      (await viewer.locator("img").getAttribute("alt")) === alts[0] &&
+      (await viewer.locator(".viewer-count").innerText()).includes("1");
+  });
+  await screenshot(alice, "media-viewer");
+  await check("Right shows the next image, Left the one before", async () => {
+    await alice.page.keyboard.press("ArrowRight");
+    const second = await viewer.locator(".viewer-alt").innerText();
+    if (second !== alts[1]) throw new Error(`the second says "${second}"`);
+    await alice.page.keyboard.press("ArrowLeft");
+    return (await viewer.locator(".viewer-alt").innerText()) === alts[0];
+  });
+  await check("Tab stays inside the viewer", async () => {
+    for (let i = 0; i < 6; i += 1) {
+      await alice.page.keyboard.press("Tab");
+      if (!(await alice.page.evaluate(() => Boolean(document.activeElement.closest("dialog"))))) {
+        throw new Error(`left at tab ${i + 1}`);
+      }
+    }
+  });
+  await check("its download link is the display image", async () => {
+    const href = await viewer.locator("a.viewer-download").getAttribute("href");
+    return /^\/media\/[A-Za-z0-9_-]{43}\.jpg$/.test(href);
+  });
+  await check("Escape closes it and the focus is back on the thumbnail", async () => {
+    await alice.page.keyboard.press("Escape");
+    await viewer.waitFor({ state: "detached", timeout: WAIT });
+    return alice.page.evaluate(() => document.activeElement.matches(".gallery .media-item"));
+  });
+
+  const pdfName = path.basename(f.pdf);
+  const pdfBytes = fs.readFileSync(f.pdf);
+  await check("a PDF dropped on the composer becomes an attachment", async () => {
+    const dt = await transfer(alice, f.pdf, "application/pdf");
+    const form = alice.page.locator("#main form.compose").first();
+    await form.dispatchEvent("dragover", { dataTransfer: dt });
+    await form.dispatchEvent("drop", { dataTransfer: dt });
+    await upload(alice, pdfName).waitFor({ timeout: WAIT });
+    await alice.page.waitForSelector("#main form.compose .upload[data-state=ready]",
+      { timeout: WAIT });
+    return !(await upload(alice, pdfName).locator(".upload-alt-field").isVisible());
+  });
+  await check("a post of the PDF alone, no text", async () => {
+    await alice.page.locator("#main form.compose button[type=submit]").first().click();
+    await alice.page.locator("article.status .files", { hasText: pdfName }).first()
+      .waitFor({ timeout: WAIT });
+  });
+  const row = alice.page.locator("article.status .files li", { hasText: pdfName }).first();
+  await check("its row names the file, its type and size", async () => {
+    const shown = await row.innerText();
+    const kb = (pdfBytes.length / 1024).toFixed(1);
+    return shown.includes(pdfName) && shown.includes("application/pdf") &&
+      shown.replace(/\s/g, " ").includes(`${kb} kB`);
+  });
+  await check("its link downloads the very bytes", async () => {
+    const [download] = await Promise.all([alice.page.waitForEvent("download", { timeout: WAIT }),
+      row.locator("a.file-link").click()]);
+    const saved = fs.readFileSync(await download.path());
+    if (download.suggestedFilename() !== pdfName) throw new Error(download.suggestedFilename());
+    return Buffer.compare(saved, pdfBytes) === 0;
+  });
+  await screenshot(alice, "media-file");
+  await check("editing the post's text keeps its file", async () => {
+    const card = alice.page.locator("article.status", { has: alice.page.locator(".files li",
+      { hasText: pdfName }) }).first();
+    await card.locator(".action-edit").click();
+    await card.locator(".slot .upload", { hasText: pdfName }).waitFor({ timeout: WAIT });
+    await card.locator(".slot textarea[name=status]").fill(`The report ${stamp}`);
+    await card.locator(".slot button[type=submit]").click();
+    await article(alice, `The report ${stamp}`).locator(".edited").waitFor({ timeout: WAIT });
+    return (await article(alice, `The report ${stamp}`).locator(".files li",
+      { hasText: pdfName }).count()) === 1;
+  });
+
+  await check("an image pasted into the text becomes an attachment", async () => {
+    const dt = await transfer(alice, f.paste, "image/png");
+    const area = alice.page.locator("#main form.compose textarea[name=status]").first();
+    await area.evaluate((el, data) => {
+      el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true,
+        cancelable: true }));
+    }, dt);
+    await upload(alice, path.basename(f.paste)).waitFor({ timeout: WAIT });
+    await alice.page.waitForSelector("#main form.compose .upload[data-state=ready]",
+      { timeout: WAIT });
+    return (await area.inputValue()) === "";
+  });
+  const sensitive = `Sensitive ${stamp}`;
+  await check("alice marks it sensitive and posts it", async () => {
+    const form = alice.page.locator("#main form.compose").first();
+    await form.locator("textarea[name=status]").fill(sensitive);
+    await form.locator("input.sensitive-box").check();
+    await form.locator("button[type=submit]").click();
+    await article(alice, sensitive).waitFor({ timeout: WAIT });
+  });
+  await check("its image is hidden behind a button, which shows it", async () => {
+    const cover = article(alice, sensitive).locator("button.sensitive-cover");
+    await cover.waitFor({ timeout: WAIT });
+    await screenshot(alice, "media-sensitive");
+    if (await article(alice, sensitive).locator(".gallery").isVisible()) throw new Error("shown");
+    await cover.click();
+    await article(alice, sensitive).locator(".gallery img").waitFor({ state: "visible",
+      timeout: WAIT });
+    return alice.page.evaluate(() => document.activeElement.matches(".gallery .media-item"));
+  });
+  await check("a PNG bomb refused by the node shows the node's reason in words", async () => {
+    await attachByButton(alice, [f.bomb]);
+    const item = upload(alice, path.basename(f.bomb));
+    await alice.page.waitForSelector("#main form.compose .upload[data-state=failed]",
+      { timeout: WAIT });
+    const said = await item.locator(".upload-state").innerText();
+    if (!said.includes("wider, taller or holds more pixels")) throw new Error(said);
+    return (await item.locator(".upload-state").getAttribute("role")) === "alert";
+  });
+  await screenshot(alice, "media-refused");
+  await check("posting with it says to remove it first, and posts nothing", async () => {
+    const form = alice.page.locator("#main form.compose").first();
+    await form.locator("textarea[name=status]").fill(`not posted ${stamp}`);
+    await form.locator("button[type=submit]").click();
+    await form.locator(".form-error", { hasText: "remove them" }).waitFor({ timeout: WAIT });
+    return (await article(alice, `not posted ${stamp}`).count()) === 0;
+  });
+  await check("its remove button takes it out of the post", async () => {
+    const form = alice.page.locator("#main form.compose").first();
+    await form.locator("button.upload-remove").click();
+    await form.locator("textarea[name=status]").fill("");
+    return (await form.locator(".upload").count()) === 0;
+  });
+  // The node does not fetch other sites' files yet: at nozay the photos
+  // stay pending (drawn from their blurhash) until it does; either way
+  // each shows, and is named by its alt text.
+  await check("bob, at nozay, sees the photos: loaded, or drawn from their blurhash while their " +
+    "files are on their way", async () => {
+    await bob.page.goto(`/statuses/${results.media_id}`);
+    const there = article(bob, results.media_warning);
+    await there.locator("button.cw-toggle").click({ timeout: WAIT });
+    await bob.page.waitForFunction((id) => {
+      const items = [...document.querySelectorAll(`article[data-id="${id}"] .media-item`)];
+      return items.length === 2 && items.every((b) => {
+        const img = b.querySelector("img");
+        return img ? img.complete && img.naturalWidth > 0
+          : b.classList.contains("pending") && b.querySelector("canvas.blurhash");
+      });
+    }, results.media_id, { timeout: WAIT });
+    const labels = await there.locator(".media-item").evaluateAll((l) =>
+      l.map((b) => b.getAttribute("aria-label")));
+    return labels.every((label, i) => label.includes(alts[i]));
+  });
+  await screenshot(bob, "media-at-nozay");
+}
+
 async function paging(alice) {
   await check("alice's home loads older posts as she scrolls", async () => {
     await alice.page.click("nav.sidebar a[href='/']");
@@ -494,6 +749,7 @@ async function main() {
     await scriptAsText(alice, bob);
     await links(alice, bob);
     await editAndDelete(alice, bob);
+    await media(alice, bob);
     await paging(alice);
     await groupsAndFollows(alice, bob);
     await keyboardAndPhone(browser, alice);

@@ -10,19 +10,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
-const web = process.argv[2];
-let passed = 0;
-let failed = 0;
+import { check, finish } from "./checks.mjs";
 
-function check(name, ok, detail) {
-  if (ok) {
-    passed += 1;
-    console.log(`ok: ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAILED: ${name}: ${detail}`);
-  }
-}
+const web = process.argv[2];
 
 function load(lang) {
   return JSON.parse(fs.readFileSync(path.join(web, "i18n", `${lang}.json`), "utf8"));
@@ -88,5 +78,4 @@ const literals = new Set([...code.matchAll(/"([a-z][a-zA-Z]*\.[a-zA-Z]+)"/g)].ma
 const unused = Object.keys(en).filter((k) => !named.has(k) && !literals.has(k));
 check("every translated key is used", unused.length === 0, unused);
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

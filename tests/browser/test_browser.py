@@ -16,9 +16,15 @@ with "do: ACTION" lines: "do: forge" has rogue publish an update with a
 bad signature to paris, "do: stop lyon" stops lyon; the admin's page must
 then show the alerts without being reloaded.
 
+The files the browser attaches are made here (tests/api/mediafiles.py):
+two noise photos from libvips's vips command, a PNG to paste, a PDF, and
+a PNG whose header claims 100,000 x 100,000 pixels, which the node must
+refuse.
+
 Afterwards it checks through the API that what the browsers did is on
-both sites: the post, the reply, the like, and the script-bearing post
-stored as the text typed.
+both sites: the post, the reply, the like, the script-bearing post
+stored as the text typed, and the photos with their alt text behind the
+content warning.
 
 Usage: test_browser.py PATH/TO/ruched NODE_MODULES_DIR SCREENSHOT_DIR.
 Prints "N passed, M failed"; exits non-zero if any check failed.
@@ -29,10 +35,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "repl"))
+sys.path.insert(0, os.path.join(HERE, "..", "api"))
 import fed  # noqa: E402
+import mediafiles as mf  # noqa: E402
 import rogue as rg  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
@@ -52,6 +61,21 @@ def forge(rogue):
     """Has rogue publish its next post with a signature of zeros."""
     data, _ = rogue.chain.post("forged for the operator page")
     rogue.publish_update(rg.envelope(data, bytes(64)))
+
+
+def make_files(folder):
+    """The files the browser attaches, written into folder: {role: path}."""
+    files = {"photo": ("photo.jpg", mf.vips_image(1600, 1200, ".jpg[Q=85,strip]")),
+             "photo2": ("team.jpg", mf.vips_image(900, 1200, ".jpg[Q=85,strip]")),
+             "paste": ("pasted.png", mf.vips_image(320, 200, ".png")),
+             "pdf": ("Rapport d'été.pdf", mf.pdf(150000)),
+             "bomb": ("bomb.png", mf.png_bomb())}
+    out = {}
+    for role, (name, data) in files.items():
+        out[role] = os.path.join(folder, name)
+        with open(out[role], "wb") as f:
+            f.write(data)
+    return out
 
 
 def run_browser(c, config, modules, actions):
@@ -105,6 +129,12 @@ def check_sites(c, paris, nozay, seen):
         r = site.admin().get("/api/v1/statuses/%s" % seen.get("xss_id"))
         c.equal("%s: the post with markup is stored as typed" % site.name,
                 (r.json or {}).get("text"), seen.get("xss_text"))
+        st = site.admin().get("/api/v1/statuses/%s" % seen.get("media_id")).json or {}
+        c.equal("%s: the photos' post has its content warning" % site.name,
+                (st.get("spoiler_text"), st.get("sensitive")), (seen.get("media_warning"), True))
+        c.equal("%s: and its two photos with their alt text" % site.name,
+                [(a.get("type"), a.get("description")) for a in st.get("media_attachments") or []],
+                [("image", alt) for alt in seen.get("media_alts") or ["?"]])
 
 
 def run(c, ruched, modules, shots):
@@ -152,9 +182,11 @@ def run_sites(c, f, rogue, modules, shots):
         "ops": {"sites": ["lyon", "nozay", "paris", "rogue"],
                 "origins": ["lyon", "nozay", "paris"]},
     }
-    seen = run_browser(c, config, modules, actions)
+    with tempfile.TemporaryDirectory(prefix="ruche_files.") as folder:
+        config["files"] = make_files(folder)
+        seen = run_browser(c, config, modules, actions)
     if c.check("the browser reports what it made", seen.get("post_id") and
-               seen.get("reply_id") and seen.get("xss_id"), seen):
+               seen.get("reply_id") and seen.get("xss_id") and seen.get("media_id"), seen):
         f.wait_converged()
         check_sites(c, paris, nozay, seen)
     f.stop()

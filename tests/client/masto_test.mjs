@@ -2,12 +2,16 @@
 // ruched: register an app, get tokens through the authorization code flow
 // (the login page driven with plain HTTP, as a browser would post it) and
 // the password grant, verify credentials, post and reply, page the home
-// timeline through Link headers, favourite, receive an update over the
-// streaming API, and revoke.
+// timeline through Link headers, favourite, upload a photo with masto's
+// media API (v2, which polls until the node has processed it), give it
+// alt text and post it, read it back as another user (blurhash, meta,
+// description), receive an update over the streaming API, and revoke.
 //
-// Run by test_masto.py, which starts the node and passes RUCHE_URL and
-// RUCHE_ADMIN_PASSWORD. Prints "ok: NAME" or "FAILED: NAME: DETAIL" per
+// Run by test_masto.py, which starts the node and passes RUCHE_URL,
+// RUCHE_ADMIN_PASSWORD and RUCHE_PHOTO (a JPEG it made). Prints "ok: NAME" or "FAILED: NAME: DETAIL" per
 // check; exits 0 when it ran to its end (the wrapper counts the checks).
+
+import fs from "node:fs";
 
 import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from "masto";
 import { WebSocket } from "ws";
@@ -20,6 +24,8 @@ const scopes = "read write follow";
 // needs admin:write as Mastodon's do.
 const adminScopes = `${scopes} admin:write`;
 const STREAM_TIMEOUT_MS = 20000;
+const PHOTO = process.env.RUCHE_PHOTO;
+const PHOTO_SIDES = [1600, 1200]; // as test_masto.py makes it
 
 function check(name, condition, detail) {
   if (condition) console.log(`ok: ${name}`);
@@ -122,6 +128,47 @@ async function pageHome(s) {
         JSON.stringify(ids.slice(0, 5)) === JSON.stringify([...made].reverse()), { ids, made });
 }
 
+// A photo through masto's media API, posted with alt text and read back
+// by another user.
+async function photo(s) {
+  const instance = await s.aliceRest.v2.instance.fetch();
+  equal("the instance says how many attachments a status takes",
+        instance.configuration.statuses.maxMediaAttachments, 4);
+  check("and which image types it shows",
+        (instance.configuration.mediaAttachments?.supportedMimeTypes || []).includes("image/jpeg"),
+        instance.configuration.mediaAttachments);
+  const file = new Blob([fs.readFileSync(PHOTO)], { type: "image/jpeg" });
+  const uploaded = await s.aliceRest.v2.media.create({ file, focus: "0.5,0.5" });
+  check("v2 media.create waits until the photo is processed",
+        uploaded.type === "image" && typeof uploaded.url === "string", uploaded);
+  const alt = "Three colleagues at the whiteboard, sketching the new plant's layout";
+  const described = await s.aliceRest.v1.media.$select(uploaded.id).update({ description: alt });
+  equal("media update sets the alt text", described.description, alt);
+  const post = await s.aliceRest.v1.statuses.create({
+    status: "The layout, as sketched #plant", mediaIds: [uploaded.id],
+    spoilerText: "Project Tulip",
+  });
+  equal("the status has the photo", post.mediaAttachments.map((m) => m.type), ["image"]);
+  const seen = await s.adminRest.v1.statuses.$select(post.id).fetch();
+  const m = seen.mediaAttachments[0] || {};
+  equal("another user reads its alt text", m.description, alt);
+  check("and its blurhash", typeof m.blurhash === "string" && /^[0-9A-Za-z#$%*+,\-.:;=?@[\]^_{|}~]{6,}$/
+        .test(m.blurhash), m.blurhash);
+  equal("its sides in meta.original", [m.meta?.original?.width, m.meta?.original?.height],
+        PHOTO_SIDES);
+  check("its thumbnail's sides in meta.small, within 480",
+        m.meta?.small?.width === 480 && m.meta?.small?.height === 360, m.meta?.small);
+  equal("its focal point in meta.focus", [m.meta?.focus?.x, m.meta?.focus?.y], [0.5, 0.5]);
+  equal("the content warning and the sensitive flag", [seen.spoilerText, seen.sensitive],
+        ["Project Tulip", true]);
+  const served = await fetch(m.url);
+  const bytes = new Uint8Array(await served.arrayBuffer());
+  check("its URL serves the JPEG", served.status === 200 && bytes[0] === 0xff && bytes[1] === 0xd8,
+        served.status);
+  const thumb = await fetch(m.previewUrl);
+  equal("its preview URL serves the thumbnail", thumb.status, 200);
+}
+
 const sleep = (ms, value) => new Promise((resolve) => setTimeout(resolve, ms, value));
 
 async function streamUpdate(s) {
@@ -178,6 +225,7 @@ async function main() {
   const s = await signIn(oauth, app);
   await postAndReply(s);
   await pageHome(s);
+  await photo(s);
   if (process.env.RUCHE_STREAMING !== "0") await streamUpdate(s);
   await oauth.token.revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token: s.alice.accessToken });
   const refused = await s.aliceRest.v1.accounts.verifyCredentials().then(() => 200, (e) => e.statusCode);

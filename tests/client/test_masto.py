@@ -3,7 +3,9 @@
 
 Installs masto.js (the versions pinned by package-lock.json, with npm ci,
 once per lock file) into a directory of the build tree given by
-RUCHE_NPM_DIR, starts a node, and runs masto_test.mjs against it with
+RUCHE_NPM_DIR, starts a node, makes a photo for the client to upload (a
+1600 x 1200 JPEG of noise, with libvips's vips command through
+tests/api/mediafiles.py), and runs masto_test.mjs against it with
 Node.js. Each "ok:" or "FAILED:" line the script prints is one check
 here; the script's exit status and the node's log (no sanitizer report)
 are two more.
@@ -16,9 +18,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+import mediafiles as mf  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
 FILES = ("package.json", "package-lock.json", "masto_test.mjs")
@@ -55,10 +59,14 @@ def run(c, ruched):
     if not npm_dir:
         raise rt.TestError("RUCHE_NPM_DIR is not set")
     install(npm_dir)
-    with rt.Node(ruched, site="masto") as node:
+    with rt.Node(ruched, site="masto") as node, \
+            tempfile.TemporaryDirectory(prefix="ruche_masto.") as folder:
         node.start()
+        photo = os.path.join(folder, "photo.jpg")
+        with open(photo, "wb") as f:
+            f.write(mf.vips_image(1600, 1200, ".jpg[Q=85,strip]"))
         env = dict(os.environ, RUCHE_URL="http://127.0.0.1:%d" % node.port,
-                   RUCHE_ADMIN_PASSWORD=node.admin_password())
+                   RUCHE_ADMIN_PASSWORD=node.admin_password(), RUCHE_PHOTO=photo)
         proc = subprocess.run(["node", "masto_test.mjs"], cwd=npm_dir, env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=CLIENT_TIMEOUT)

@@ -6,11 +6,21 @@
 // Ctrl+Enter (or Cmd+Enter) sends. Choosing "Mentioned people only" shows
 // what it does not protect: such posts are not sealed yet, every site
 // holds them in plain text (the node's instance information says the same).
+//
+// Photos and files (upload.js) are attached by the paper-clip button, by
+// dropping files on the form or by pasting an image into the text; a
+// post with attachments may have no text. The post waits for its
+// uploads: sending while they are under way says so and posts once they
+// are ready. A content warning (its own field, behind a button) hides
+// the text and media of the post until readers choose to see them; the
+// "sensitive" box hides only the media. An edit sends the attachments,
+// warning and flag again, as the node replaces them all.
 
 import * as api from "./api.js";
-import { h, announce, uniqueId, fill } from "./dom.js";
+import { h, announce, uniqueId, fill, icon } from "./dom.js";
 import { t, formatNumber } from "./i18n.js";
 import { state } from "./state.js";
+import { createTray } from "./upload.js";
 
 const VISIBILITIES = ["public", "unlisted", "private", "direct"];
 const MENTION_AT_CARET = /(^|[^\w@/#])@([a-z0-9_.-]+(?:@[a-z0-9_.-]*)?)$/i;
@@ -19,12 +29,13 @@ export function countChars(text) {
   return [...text].length;
 }
 
-function submitRequest(opts, text, visibility) {
-  if (opts.kind === "edit") return api.put(`/api/v1/statuses/${opts.editing.id}`, { status: text });
+// content: {status, media_ids, spoiler_text, sensitive}.
+function submitRequest(opts, content, visibility) {
+  if (opts.kind === "edit") return api.put(`/api/v1/statuses/${opts.editing.id}`, content);
   if (opts.kind === "group") {
-    return api.post(`/api/ruche/v1/groups/${opts.group.id}/statuses`, { status: text });
+    return api.post(`/api/ruche/v1/groups/${opts.group.id}/statuses`, content);
   }
-  const body = { status: text, visibility };
+  const body = { ...content, visibility };
   if (opts.inReplyTo) body.in_reply_to_id = opts.inReplyTo.id;
   return api.post("/api/v1/statuses", body);
 }
@@ -133,6 +144,72 @@ function visibilityPicker(initial) {
   return { select, note };
 }
 
+// The content warning: a button that shows or hides its field. Returns
+// {button, field, input, value(), reset()}.
+function warningField(initial) {
+  const id = uniqueId("cw");
+  const input = h("input", { type: "text", id, class: "cw-input", autocomplete: "off",
+    maxlength: "500", placeholder: t("compose.warningHint") });
+  input.value = initial || "";
+  const field = h("div", { class: "cw-field", id: uniqueId("cw-field"), hidden: !initial },
+    h("label", { for: id }, t("compose.warning")), input);
+  const button = h("button", { type: "button", class: "cw-button", "aria-controls": field.id,
+    "aria-pressed": String(Boolean(initial)), "aria-label": t("compose.warningToggle") }, "CW");
+  button.addEventListener("click", () => {
+    field.hidden = !field.hidden;
+    button.setAttribute("aria-pressed", String(!field.hidden));
+    if (!field.hidden) input.focus();
+  });
+  return {
+    button, field, input,
+    value: () => (field.hidden ? "" : input.value.trim()),
+    reset() {
+      input.value = "";
+      field.hidden = true;
+      button.setAttribute("aria-pressed", "false");
+    },
+  };
+}
+
+// The paper clip: a button that opens the file picker (a hidden input).
+function attachButton(tray) {
+  const input = h("input", { type: "file", multiple: true, class: "visually-hidden",
+    tabindex: "-1", "aria-hidden": "true" });
+  input.addEventListener("change", () => {
+    tray.add(input.files);
+    input.value = "";
+  });
+  const button = h("button", { type: "button", class: "attach", "aria-label": t("media.attach"),
+    title: t("media.attach"), onclick: () => input.click() }, icon("clip"));
+  return [button, input];
+}
+
+// Files dropped on the form or pasted into the text go to the tray.
+function takeFiles(form, area, tray) {
+  const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+  form.addEventListener("dragover", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+    form.classList.add("dropping");
+  });
+  form.addEventListener("dragleave", (e) => {
+    if (!form.contains(e.relatedTarget)) form.classList.remove("dropping");
+  });
+  form.addEventListener("drop", (e) => {
+    form.classList.remove("dropping");
+    if (!hasFiles(e) || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    tray.add(e.dataTransfer.files);
+  });
+  area.addEventListener("paste", (e) => {
+    const files = e.clipboardData ? [...e.clipboardData.files] : [];
+    if (!files.length) return; // text is pasted as text
+    e.preventDefault();
+    tray.add(files);
+  });
+}
+
 // opts: {kind: "post"|"reply"|"group"|"edit", inReplyTo, editing, group,
 // text, visibility, onDone(status), onCancel()}. Returns {el, focus}.
 export function createCompose(opts) {
@@ -148,19 +225,29 @@ export function createCompose(opts) {
   const error = h("p", { class: "form-error", role: "alert" });
   const picker = opts.kind === "post" || opts.kind === "reply" ? visibilityPicker(opts.visibility)
     : null;
+  const editing = opts.kind === "edit" ? opts.editing : null;
+  const tray = createTray(editing ? editing.media_attachments || [] : []);
+  const warning = warningField(editing && editing.spoiler_text);
+  const sensitive = h("input", { type: "checkbox", class: "sensitive-box",
+    checked: Boolean(editing && editing.sensitive) });
+  const sensitiveLabel = h("label", { class: "sensitive-field" }, sensitive,
+    t("compose.sensitive"));
   const form = h("form", { class: `compose compose-${opts.kind}`, novalidate: true },
     h("label", { for: areaId, class: opts.kind === "post" || opts.kind === "group" ? "compose-label"
       : "visually-hidden" },
       label),
     opts.inReplyTo ? h("p", { class: "replying" }, t("compose.replyingTo",
       { name: opts.inReplyTo.account.display_name || opts.inReplyTo.account.username })) : null,
-    area, mentionSuggester(area),
-    h("div", { class: "compose-bar" }, picker && picker.select, counter, spoken,
+    warning.field, area, mentionSuggester(area), tray.el, sensitiveLabel,
+    h("div", { class: "compose-bar" }, attachButton(tray), warning.button,
+      picker && picker.select, counter, spoken,
       opts.onCancel ? h("button", { type: "button", onclick: () => opts.onCancel() },
         t("common.cancel")) : null,
       send),
     picker && picker.note,
     error);
+  takeFiles(form, area, tray);
+  let sending = false;
 
   let lastBand = "";
   function update() {
@@ -168,11 +255,14 @@ export function createCompose(opts) {
     counter.textContent = formatNumber(left);
     counter.title = t("compose.left", { count: left });
     counter.className = `counter${left < 0 ? " over" : left < 100 ? " low" : ""}`;
-    send.disabled = area.value.trim() === "" || left < 0;
+    send.disabled = sending || (area.value.trim() === "" && !tray.has()) || left < 0;
+    send.textContent = sending && tray.busy() ? t("media.waiting") : sendText;
+    sensitiveLabel.hidden = !tray.has();
     const band = left < 0 ? "over" : left < 100 ? "low" : "";
     if (band !== lastBand && band) spoken.textContent = t("compose.left", { count: left });
     lastBand = band;
   }
+  tray.onChange = update;
   area.addEventListener("input", update);
   area.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -185,16 +275,29 @@ export function createCompose(opts) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (send.disabled) return;
-    send.disabled = true;
+    sending = true;
     error.textContent = "";
+    form.setAttribute("aria-busy", "true");
+    update();
+    if (tray.busy()) announce(t("media.waiting"));
     try {
-      const { data } = await submitRequest(opts, area.value, picker ? picker.select.value : undefined);
-      area.value = opts.kind === "post" || opts.kind === "group" ? "" : area.value;
-      update();
+      const ids = await tray.settle();
+      const content = { status: area.value, media_ids: ids, spoiler_text: warning.value(),
+        sensitive: tray.has() && sensitive.checked };
+      const { data } = await submitRequest(opts, content, picker ? picker.select.value : undefined);
+      if (opts.kind === "post" || opts.kind === "group") area.value = "";
+      if (opts.kind !== "edit") { // the uploads are the post's now
+        tray.clear();
+        warning.reset();
+        sensitive.checked = false;
+      }
       announce(t(opts.kind === "edit" ? "compose.edited" : "compose.posted"));
       opts.onDone(data);
     } catch (err) {
       error.textContent = err.status === 0 ? t("error.network") : err.message;
+    } finally {
+      sending = false;
+      form.removeAttribute("aria-busy");
       update();
     }
   });

@@ -60,6 +60,13 @@ const ICONS = {
   plus: ["M12 5v14", "M5 12h14"],
   arrowUp: ["M12 19V5", "m6 11 6-6 6 6"],
   pulse: ["M3 12h4l3-8 4 16 3-8h4"],
+  clip: ["M20 11.5 12 19.5a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L9.7 17.2",
+    "M9.7 17.2a1.7 1.7 0 0 1-2.4-2.4L15 7"],
+  close: ["M6 6l12 12", "M18 6 6 18"],
+  file: ["M6 3h8l5 5v13H6z", "M14 3v5h5"],
+  download: ["M12 4v11", "m7 10 5 5 5-5", "M5 20h14"],
+  chevronLeft: ["m15 5-7 7 7 7"],
+  chevronRight: ["m9 5 7 7-7 7"],
 };
 
 export function icon(name) {

@@ -59,6 +59,14 @@ export function formatNumber(n) {
   return new Intl.NumberFormat(lang).format(n);
 }
 
+// "340 kB", "1.2 MB", "1,2 Go": a size in bytes, in binary units.
+export function formatBytes(n) {
+  const units = [["gigabyte", 2 ** 30], ["megabyte", 2 ** 20], ["kilobyte", 2 ** 10]];
+  const [unit, size] = units.find(([, s]) => n >= s) || ["byte", 1];
+  return new Intl.NumberFormat(lang, { style: "unit", unit, maximumFractionDigits: 1 })
+    .format(n / size);
+}
+
 export function formatDate(iso) {
   return new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" })
     .format(new Date(iso));

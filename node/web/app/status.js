@@ -1,17 +1,21 @@
-// status.js - one status as a card: author, site, time, the text, and the
-// actions (reply, like, edit and delete for one's own). A card knows how
-// it was drawn (its options), so that an edit, a like or a live
+// status.js - one status as a card: author, site, time, the text, its
+// photos and files (media.js), and the actions (reply, like, edit and
+// delete for one's own). A content warning (spoiler_text) shows alone,
+// with a "show more" button that uncovers the text and the media. A card
+// knows how it was drawn (its options), so that an edit, a like or a live
 // "status.update" redraws every card of that status on the page, and a
-// delete removes them all.
+// delete removes them all; what the reader uncovered stays uncovered.
 
 import * as api from "./api.js";
 import { createCompose } from "./compose.js";
 import { renderContent } from "./content.js";
+import { renderMedia } from "./media.js";
 import { h, append, icon, announce, toast, uniqueId, fill } from "./dom.js";
 import { t, relativeTime, formatDate, formatNumber } from "./i18n.js";
 import { isMe, siteName, emit } from "./state.js";
 
 const drawn = new WeakMap(); // card -> {status, options}
+const uncovered = new Set(); // "id cw" and "id media": what the reader chose to see
 
 export function profilePath(account) {
   return `/@${account.acct}`;
@@ -87,19 +91,51 @@ function actions(card, status) {
   return bar;
 }
 
+// The text and media of status; behind its content warning, if it has one.
+// Returns {el, describedBy}: the element that describes the card.
+function body(status) {
+  const contentId = uniqueId("content");
+  const content = h("div", { class: "content", id: contentId }, renderContent(status.content));
+  const mediaKey = `${status.id} media`;
+  const media = renderMedia(status, { revealed: () => uncovered.has(mediaKey),
+    onReveal: () => uncovered.add(mediaKey) });
+  if (!status.spoiler_text) return { el: [content, media], describedBy: contentId };
+  const key = `${status.id} cw`;
+  const hiddenId = uniqueId("cw-body");
+  const warningId = uniqueId("cw");
+  const behind = h("div", { class: "cw-body", id: hiddenId, hidden: !uncovered.has(key) },
+    content, media);
+  const toggle = h("button", { type: "button", class: "cw-toggle", "aria-controls": hiddenId,
+    "aria-expanded": String(uncovered.has(key)), dataset: { action: "cw" } });
+  const label = () => {
+    toggle.textContent = t(behind.hidden ? "status.showMore" : "status.showLess");
+  };
+  toggle.addEventListener("click", () => {
+    behind.hidden = !behind.hidden;
+    if (behind.hidden) uncovered.delete(key);
+    else uncovered.add(key);
+    toggle.setAttribute("aria-expanded", String(!behind.hidden));
+    label();
+  });
+  label();
+  const warning = h("div", { class: "cw" }, h("p", { class: "cw-text", id: warningId },
+    h("span", { class: "visually-hidden" }, t("status.warning")), status.spoiler_text), toggle);
+  return { el: [warning, behind], describedBy: warningId };
+}
+
 export function renderStatus(status, options = {}) {
   const nameId = uniqueId("author");
-  const contentId = uniqueId("content");
   const card = h("article", {
     class: `status${options.focused ? " focused" : ""}${options.depth ? " nested" : ""}`,
-    tabindex: "0", "aria-labelledby": nameId, "aria-describedby": contentId,
+    tabindex: "0", "aria-labelledby": nameId,
     dataset: { id: status.id, depth: options.depth || 0 },
   });
   const replyTo = status.in_reply_to_id ? h("a", { class: "in-reply-to",
     href: `/statuses/${status.in_reply_to_id}` }, icon("reply"), t("status.inReplyTo")) : null;
-  append(card, [header(status, nameId), replyTo,
-    h("div", { class: "content", id: contentId }, renderContent(status.content)),
-    actions(card, status), h("div", { class: "slot" })]);
+  const { el, describedBy } = body(status);
+  card.setAttribute("aria-describedby", describedBy);
+  append(card, [header(status, nameId), replyTo, el, actions(card, status),
+    h("div", { class: "slot" })]);
   drawn.set(card, { status, options });
   return card;
 }
@@ -167,12 +203,18 @@ function openReply(card, status) {
 
 function openEdit(card, status) {
   const slot = slotOf(card);
-  const content = card.querySelector(":scope > .content");
-  content.hidden = true;
+  const shown = card.querySelectorAll(":scope > .content, :scope > .media, :scope > .cw, " +
+    ":scope > .cw-body");
+  const content = card.querySelector(".content");
+  shown.forEach((el) => el.classList.add("editing"));
   const compose = createCompose({
     kind: "edit", editing: status, text: status.text ?? content.textContent,
     onDone: (edited) => { refreshStatus(edited); toast(t("compose.edited")); },
-    onCancel: () => { fill(slot); content.hidden = false; card.focus(); },
+    onCancel: () => {
+      fill(slot);
+      shown.forEach((el) => el.classList.remove("editing"));
+      card.focus();
+    },
   });
   fill(slot, compose.el);
   compose.focus();

@@ -17,17 +17,11 @@
 
 import * as api from "../api.js";
 import { h, fill, announce, uniqueId } from "../dom.js";
-import { t, formatNumber, relativeTime, formatDate, currentLanguage } from "../i18n.js";
+import { t, formatNumber, formatBytes, relativeTime, formatDate, currentLanguage } from "../i18n.js";
 import { errorText } from "../status.js";
 import { heading } from "./common.js";
 
 const POLL_MS = 3000;
-
-function bytes(n) {
-  const [unit, size] = n >= 2 ** 30 ? ["gigabyte", 2 ** 30] : ["megabyte", 2 ** 20];
-  return new Intl.NumberFormat(currentLanguage(), { style: "unit", unit,
-    maximumFractionDigits: 1 }).format(n / size);
-}
 
 // "12 s ago" for the last two minutes (heartbeats come every second or
 // so), then "5 min ago" and so on.
@@ -46,8 +40,8 @@ const ALERT_TEXT = {
   skew: (a) => t("alert.skew", { site: a.site, count: a.count,
     seconds: formatNumber(Math.round((a.clock_ahead_ms || 0) / 100) / 10) }),
   refused: (a) => t("alert.refused", { site: a.site, count: a.count, reason: a.reason }),
-  disk: (a) => t("alert.disk", { free: bytes(a.free), size: bytes(a.size) }),
-  store: (a) => t("alert.store", { used: bytes(a.used), max: bytes(a.max) }),
+  disk: (a) => t("alert.disk", { free: formatBytes(a.free), size: formatBytes(a.size) }),
+  store: (a) => t("alert.store", { used: formatBytes(a.used), max: formatBytes(a.max) }),
   pending: (a) => (a.max
     ? t("alert.pendingFull", { count: a.count, max: formatNumber(a.max) })
     : t("alert.pending", { site: a.site, count: a.count, when: waited(a.oldest_age_s) })),
@@ -182,9 +176,11 @@ function forkTable(data) {
 function diskList(d) {
   const item = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value));
   return h("dl", { class: "ops-disk" },
-    item(t("ops.storeUsed"), t("ops.of", { used: bytes(d.map_used), size: bytes(d.map_size) })),
-    item(t("ops.storeMax"), d.map_max ? bytes(d.map_max) : t("ops.noMax")),
-    item(t("ops.diskFree"), t("ops.of", { used: bytes(d.disk_free), size: bytes(d.disk_size) })));
+    item(t("ops.storeUsed"), t("ops.of", { used: formatBytes(d.map_used),
+      size: formatBytes(d.map_size) })),
+    item(t("ops.storeMax"), d.map_max ? formatBytes(d.map_max) : t("ops.noMax")),
+    item(t("ops.diskFree"), t("ops.of", { used: formatBytes(d.disk_free),
+      size: formatBytes(d.disk_size) })));
 }
 
 export function opsView(main) {
