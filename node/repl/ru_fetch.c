@@ -386,9 +386,19 @@ s_chunk(ru_fetch_t *self, ru_peer_t *p, const ru_msg_t *msg, ru_peer_t *const *p
         uint64_t now)
 {
     s_flight *f = s_flight_of(self, msg->blob);
-    if (!f || f->peer != p->id || msg->offset != f->next || msg->blob_size != f->size ||
+    if (!f || f->peer != p->id || msg->offset != f->next ||
         msg->offset + msg->data.len > f->asked_to) {
         ru_peer_link_event(p, RU_LINK_MISPLACED, "a chunk we did not ask for refused");
+        return;
+    }
+    if (msg->blob_size != f->size) { /* a hash names bytes, and so one size */
+        s_count(self, &self->stats.bad, 1);
+        ru_peer_link_event(p, RU_LINK_BAD_BLOB,
+                           "a blob it sent is not of its descriptor's size: refused, asked "
+                           "elsewhere");
+        s_next_peer(self, f, peers, n, now);
+        if (!f->used)
+            s_count(self, &self->stats.in_flight, (uint64_t) -1);
         return;
     }
     if (ru_blob_writer_write(f->w, msg->data.ptr, msg->data.len) != RU_OK) {
@@ -415,10 +425,8 @@ ru_fetch_message(ru_fetch_t *self, ru_peer_t *p, const ru_msg_t *msg, ru_peer_t 
         return;
     }
     s_flight *f = s_flight_of(self, msg->blob); /* a lack */
-    if (!f || f->peer != p->id) {
-        ru_peer_link_event(p, RU_LINK_MISPLACED, "a lack of a blob we did not ask for refused");
-        return;
-    }
+    if (!f || f->peer != p->id)
+        return; /* one that answers no want outstanding: it came after the timeout */
     s_count(self, &self->stats.lacked, 1);
     s_next_peer(self, f, peers, n, now);
     if (!f->used)

@@ -168,10 +168,10 @@ s_on_want(ru_serve_t *self, zframe_t *id, ru_peer_t *p, const ru_msg_t *msg)
     ru_buf_init(&out);
     uint8_t *piece = NULL;
     if (!self->ctx->blobs || ru_blob_open(self->ctx->blobs, msg->blob, &fd, &size) != RU_OK ||
-        msg->offset >= size || !(piece = malloc(RU_BLOB_CHUNK))) {
+        !(piece = malloc(RU_BLOB_CHUNK))) {
         if (ru_msg_encode_lack(msg->blob, &out) == RU_OK)
             s_send(self, id, &out, p);
-    }
+    } /* a want from past the blob's end asks for no chunk: none goes */
     uint64_t off = msg->offset;
     for (uint32_t i = 0; piece && i < msg->credit && off < size; i++) {
         size_t want = size - off < RU_BLOB_CHUNK ? (size_t) (size - off) : RU_BLOB_CHUNK;

@@ -570,11 +570,11 @@ async function media(alice, bob) {
     await form.locator("textarea[name=status]").fill("");
     return (await form.locator(".upload").count()) === 0;
   });
-  // The node does not fetch other sites' files yet: at nozay the photos
-  // stay pending (drawn from their blurhash) until it does; either way
-  // each shows, and is named by its alt text.
-  await check("bob, at nozay, sees the photos: loaded, or drawn from their blurhash while their " +
-    "files are on their way", async () => {
+  // nozay fetches the photos from paris as the post arrives: bob sees the
+  // thumbnails his own site serves, over their blurhash, each named by its
+  // alt text (drawn from the blurhash alone while a file is on its way).
+  await check("bob, at nozay, sees the photos: his site's thumbnails over their blurhash, " +
+    "named by their alt text", async () => {
     await bob.page.goto(`/statuses/${results.media_id}`);
     const there = article(bob, results.media_warning);
     await there.locator("button.cw-toggle").click({ timeout: WAIT });
@@ -582,10 +582,10 @@ async function media(alice, bob) {
       const items = [...document.querySelectorAll(`article[data-id="${id}"] .media-item`)];
       return items.length === 2 && items.every((b) => {
         const img = b.querySelector("img");
-        return img ? img.complete && img.naturalWidth > 0
-          : b.classList.contains("pending") && b.querySelector("canvas.blurhash");
+        return img && img.complete && img.naturalWidth > 0 &&
+          new URL(img.src).origin === location.origin && b.querySelector("canvas.blurhash");
       });
-    }, results.media_id, { timeout: WAIT });
+    }, results.media_id, { timeout: 60000 });
     const labels = await there.locator(".media-item").evaluateAll((l) =>
       l.map((b) => b.getAttribute("aria-label")));
     return labels.every((label, i) => label.includes(alts[i]));
