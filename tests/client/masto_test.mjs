@@ -5,10 +5,13 @@
 // timeline through Link headers, favourite, upload a photo with masto's
 // media API (v2, which polls until the node has processed it), give it
 // alt text and post it, read it back as another user (blurhash, meta,
-// description), receive an update over the streaming API, and revoke.
+// description), read it at a second site once it has travelled there
+// (its thumbnail and file served by that site, the same bytes), receive
+// an update over the streaming API, and revoke.
 //
-// Run by test_masto.py, which starts the node and passes RUCHE_URL,
-// RUCHE_ADMIN_PASSWORD and RUCHE_PHOTO (a JPEG it made). Prints "ok: NAME" or "FAILED: NAME: DETAIL" per
+// Run by test_masto.py, which starts two sites, paris and nozay, peered,
+// and passes RUCHE_URL and RUCHE_ADMIN_PASSWORD (paris), RUCHE_PEER_URL
+// and RUCHE_PEER_ADMIN_PASSWORD (nozay) and RUCHE_PHOTO (a JPEG it made). Prints "ok: NAME" or "FAILED: NAME: DETAIL" per
 // check; exits 0 when it ran to its end (the wrapper counts the checks).
 
 import fs from "node:fs";
@@ -26,6 +29,9 @@ const adminScopes = `${scopes} admin:write`;
 const STREAM_TIMEOUT_MS = 20000;
 const PHOTO = process.env.RUCHE_PHOTO;
 const PHOTO_SIDES = [1600, 1200]; // as test_masto.py makes it
+const peerUrl = process.env.RUCHE_PEER_URL;
+const peerPassword = process.env.RUCHE_PEER_ADMIN_PASSWORD;
+const TRAVEL_TIMEOUT_MS = 60000; // for a status and its files to reach the other site
 
 function check(name, condition, detail) {
   if (condition) console.log(`ok: ${name}`);
@@ -167,6 +173,41 @@ async function photo(s) {
         served.status);
   const thumb = await fetch(m.previewUrl);
   equal("its preview URL serves the thumbnail", thumb.status, 200);
+  if (peerUrl) await photoElsewhere(post, m, bytes, new Uint8Array(await thumb.arrayBuffer()));
+}
+
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// The photo read at the other site through masto, once it and its files
+// have travelled there: the same alt text, blurhash and sides, and files
+// that the other site serves itself, byte for byte paris's.
+async function photoElsewhere(post, m, bytes, thumbBytes) {
+  const rest = createRestAPIClient({ url: peerUrl });
+  const app = await rest.v1.apps.create({ clientName: "masto.js at nozay", redirectUris: redirectUri,
+                                          scopes });
+  const token = await createOAuthAPIClient({ url: peerUrl }).token.create({
+    grantType: "password", clientId: app.clientId, clientSecret: app.clientSecret,
+    username: "admin", password: peerPassword, scope: scopes,
+  });
+  const nozay = createRestAPIClient({ url: peerUrl, accessToken: token.accessToken });
+  let there = null;
+  for (const until = Date.now() + TRAVEL_TIMEOUT_MS; Date.now() < until;) {
+    const page = await nozay.v1.timelines.public.list({ limit: 40 });
+    there = page.find((x) => x.text === post.text) || null;
+    if (there && there.mediaAttachments.every((a) => !a.ruche?.pending)) break;
+    await sleep(200);
+  }
+  const a = there?.mediaAttachments?.[0] || {};
+  check("the status reaches the other site, its photo fetched there", there && !a.ruche?.pending,
+        there);
+  equal("there: the alt text, blurhash and sides", [a.description, a.blurhash, a.meta?.original],
+        [m.description, m.blurhash, m.meta?.original]);
+  check("there: the files are the other site's own URLs",
+        a.url?.startsWith(peerUrl) && a.previewUrl?.startsWith(peerUrl), [a.url, a.previewUrl]);
+  const file = new Uint8Array(await (await fetch(a.url)).arrayBuffer());
+  const thumb = new Uint8Array(await (await fetch(a.previewUrl)).arrayBuffer());
+  check("there: the photo and its thumbnail are paris's bytes",
+        sameBytes(file, bytes) && sameBytes(thumb, thumbBytes), [file.length, bytes.length]);
 }
 
 const sleep = (ms, value) => new Promise((resolve) => setTimeout(resolve, ms, value));

@@ -3,10 +3,11 @@
 
 Installs masto.js (the versions pinned by package-lock.json, with npm ci,
 once per lock file) into a directory of the build tree given by
-RUCHE_NPM_DIR, starts a node, makes a photo for the client to upload (a
-1600 x 1200 JPEG of noise, with libvips's vips command through
-tests/api/mediafiles.py), and runs masto_test.mjs against it with
-Node.js. Each "ok:" or "FAILED:" line the script prints is one check
+RUCHE_NPM_DIR, starts two sites, paris and nozay, peered over ZeroMQ
+(tests/repl/fed.py), makes a photo for the client to upload (a 1600 x
+1200 JPEG of noise, with libvips's vips command through
+tests/api/mediafiles.py), and runs masto_test.mjs against paris with
+Node.js; it reads the photo at nozay too. Each "ok:" or "FAILED:" line the script prints is one check
 here; the script's exit status and the node's log (no sanitizer report)
 are two more.
 
@@ -22,6 +23,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+sys.path.insert(0, os.path.join(HERE, "..", "repl"))
+import fed  # noqa: E402
 import mediafiles as mf  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
@@ -59,14 +62,18 @@ def run(c, ruched):
     if not npm_dir:
         raise rt.TestError("RUCHE_NPM_DIR is not set")
     install(npm_dir)
-    with rt.Node(ruched, site="masto") as node, \
+    with fed.Federation(c, ruched, ["paris", "nozay"], "line", "masto") as f, \
             tempfile.TemporaryDirectory(prefix="ruche_masto.") as folder:
-        node.start()
+        f.start()
+        f.require_replication()
+        node, peer = f[0].node, f[1].node
         photo = os.path.join(folder, "photo.jpg")
-        with open(photo, "wb") as f:
-            f.write(mf.vips_image(1600, 1200, ".jpg[Q=85,strip]"))
+        with open(photo, "wb") as out:
+            out.write(mf.vips_image(1600, 1200, ".jpg[Q=85,strip]"))
         env = dict(os.environ, RUCHE_URL="http://127.0.0.1:%d" % node.port,
-                   RUCHE_ADMIN_PASSWORD=node.admin_password(), RUCHE_PHOTO=photo)
+                   RUCHE_ADMIN_PASSWORD=node.admin_password(), RUCHE_PHOTO=photo,
+                   RUCHE_PEER_URL="http://127.0.0.1:%d" % peer.port,
+                   RUCHE_PEER_ADMIN_PASSWORD=peer.admin_password())
         proc = subprocess.run(["node", "masto_test.mjs"], cwd=npm_dir, env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=CLIENT_TIMEOUT)
@@ -79,8 +86,9 @@ def run(c, ruched):
         c.equal("the client exits with status 0", proc.returncode, 0)
         if proc.stderr.strip():
             print(proc.stderr.rstrip(), flush=True)
-        c.check("no sanitizer report in the node's log", not node.sanitizer_reports(),
-                node.sanitizer_reports()[:5])
+        for n in (node, peer):
+            c.check("no sanitizer report in %s's log" % n.site, not n.sanitizer_reports(),
+                    n.sanitizer_reports()[:5])
 
 
 if __name__ == "__main__":
