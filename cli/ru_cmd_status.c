@@ -62,7 +62,7 @@ ru_cmd_send_status(ru_ctx_t *ctx, const char *method, const char *path, const ch
                    const char *reply_to, const char *visibility)
 {
     char *text;
-    int rc = ru_ctx_text(text_arg, &text);
+    int rc = ru_ctx_text(text_arg, 0, &text);
     if (rc != RU_EXIT_OK)
         return rc;
     json_t *fields = json_object();
@@ -133,9 +133,10 @@ s_post_fields(const char *vis, const char *cw, int sensitive, char ids[][RU_CMD_
     return fields;
 }
 
-/*  Everything is checked before the first request: the text (which may
- *  come from standard input), the options, every file; then the files
- *  are uploaded one by one, and the post sent once all are ready. */
+/*  Everything is checked before the first request: the options, every
+ *  file, the text (which may come from standard input, and may be empty
+ *  or left out when there are files); then the files are uploaded one by
+ *  one, and the post sent once all are ready. */
 int
 ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
 {
@@ -150,8 +151,10 @@ ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
         rc = s_cw(args, &cw);
     if (rc == RU_EXIT_OK)
         rc = ru_cmd_attach_args(args, attach, &n, &wait_s);
+    if (rc == RU_EXIT_OK && args->npos == 0 && n == 0)
+        return RU_CMD_MISSING;
     if (rc == RU_EXIT_OK)
-        rc = ru_ctx_text(args->pos[0], &text);
+        rc = ru_ctx_text(args->npos > 0 ? args->pos[0] : NULL, n > 0, &text);
     for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
         rc = ru_cmd_media_upload(ctx, &attach[i], wait_s, ids[i]);
     if (rc == RU_EXIT_OK) {

@@ -15,7 +15,7 @@
 /*  Largest --limit accepted (the server may cap it lower). */
 #define RU_CMD_MAX_LIMIT 1000
 
-/* TEXT [--visibility V] [--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S] */
+/* [TEXT] [--visibility V] [--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S] */
 int ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args);
 int ru_cmd_reply(ru_ctx_t *ctx, const ru_args_t *args);     /* ID TEXT [--visibility V] */
 int ru_cmd_edit(ru_ctx_t *ctx, const ru_args_t *args);      /* ID TEXT */

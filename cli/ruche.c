@@ -96,8 +96,8 @@ static const ru_cmd_t s_commands[] = {
     {"logout", "", "revoke the token and forget the login", 0, 0, NULL, ru_cmd_logout, NULL, 0},
     {"whoami", "", "show the account you are logged in as", 0, 0, NULL, ru_cmd_whoami, NULL, 0},
     {"post",
-     "TEXT [--visibility V] [--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S]",
-     "post TEXT (- reads stdin), with up to 4 files; prints its id", 1, 1, s_post_opts, ru_cmd_post,
+     "[TEXT] [--visibility V] [--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S]",
+     "post TEXT (- reads stdin) and up to 4 files; prints its id", 0, 1, s_post_opts, ru_cmd_post,
      NULL, 0},
     {"reply", "ID TEXT [--visibility V]", "reply to status ID; prints the id", 2, 2, s_reply_opts,
      ru_cmd_reply, NULL, 0},
@@ -133,6 +133,7 @@ static const char s_epilogue[] =
     "  --version     print the version (before the command only)\n"
     "\n"
     "TEXT is one argument: quote it. \"-\" as TEXT reads it from standard input.\n"
+    "A post of files may leave TEXT out, or empty.\n"
     "login reads the password from standard input with --password-stdin, else\n"
     "from $RUCHE_PASSWORD, else asks for it. The login is saved in\n"
     "$XDG_CONFIG_HOME/ruche/credentials.json (default ~/.config/ruche/).\n"

@@ -16,8 +16,11 @@ Checked, through the client and then through the node's API:
   uploaded, never posted);
 - usage errors (an --alt before any --attach, two for one file, five
   files, a file that cannot be read, a directory, a bad --wait or --cw,
-  an --alt that is not UTF-8, no TEXT, an empty TEXT) exit 2 before any
-  request: the node's request counters in /metrics do not move;
+  an --alt that is not UTF-8, no TEXT and no file, an empty TEXT without
+  files) exit 2 before any request: the node's request counters in
+  /metrics do not move;
+- a post of files alone: no TEXT, an empty TEXT, or an empty standard
+  input with "-";
 - `ruche timeline` shows a post's attachment lines (type, alt text,
   sides, size, URL) and collapses a post with a content warning to it;
   `ruche thread` shows that post whole, its attachments marked
@@ -162,6 +165,19 @@ def s_usage(c, node, cli, tmp, files):
     c.equal("no request for a usage error (the node's counters)", requests_answered(node), before)
 
 
+def s_files_alone(c, cli, bob, files):
+    for what, args, stdin in (
+            ("no TEXT", ["post", "--attach", files["photo"], "--alt", ALT], b""),
+            ("an empty TEXT", ["post", "", "--attach", files["pdf"]], b""),
+            ("an empty standard input", ["post", "-", "--attach", files["photo"]], b"")):
+        run = cli.run(*args, stdin=stdin)
+        c.check("files alone, %s: exit 0" % what, run.rc == 0, run.brief())
+        st = status_of(bob, run)
+        c.check("files alone, %s: one attachment, no text" % what,
+                st is not None and len(st["media_attachments"]) == 1 and
+                st.get("text") == "", st)
+
+
 def s_timeline(c, cli, first, files):
     run = cli.run("post", "Whiteboard", "--attach", files["photo"], "--alt", ALT)
     c.check("a post with a photo, no warning", run.rc == 0, run.brief())
@@ -205,6 +221,8 @@ def run_all(c, ruched, ruche):
                 s_refused(c, cli, bob, alice_id, files)
             with c.section("usage errors"):
                 s_usage(c, node, cli, tmp, files)
+            with c.section("files alone"):
+                s_files_alone(c, cli, bob, files)
             if first is not None:
                 with c.section("timeline and thread"):
                     s_timeline(c, cli, first, files)
