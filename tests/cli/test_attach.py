@@ -21,6 +21,8 @@ Checked, through the client and then through the node's API:
   /metrics do not move;
 - a post of files alone: no TEXT, an empty TEXT, or an empty standard
   input with "-";
+- reply and groups post take the same options: a reply with a photo, its
+  alt text and a content warning; a reply and a group post of files alone;
 - `ruche timeline` shows a post's attachment lines (type, alt text,
   sides, size, URL) and collapses a post with a content warning to it;
   `ruche thread` shows that post whole, its attachments marked
@@ -149,7 +151,9 @@ def s_usage(c, node, cli, tmp, files):
         (["post"], "missing argument"),
         (["post", "--cw", "a warning"], "missing argument"),
         (["post", ""], "the text is empty"),
+        (["reply", "1", "--alt", "x"], "--alt describes the --attach before it"),
         (["reply", "1"], "missing argument"),
+        (["groups", "post", "1", "--attach", photo, "--wait", "x"], "--wait is a number"),
         (["groups", "post", "1"], "missing argument"),
         (["groups", "post", "1", "x", "--visibility", "public"], "--visibility"),
     ]
@@ -176,6 +180,40 @@ def s_files_alone(c, cli, bob, files):
         c.check("files alone, %s: one attachment, no text" % what,
                 st is not None and len(st["media_attachments"]) == 1 and
                 st.get("text") == "", st)
+
+
+def s_reply_group(c, cli, bob, first, files):
+    run = cli.run("reply", first["id"], "Same cat, awake", "--attach", files["photo"],
+                  "--alt", "The cat, awake", "--cw", "cats again")
+    c.check("reply with a photo: exit 0", run.rc == 0, run.brief())
+    st = status_of(bob, run)
+    c.check("the reply names its parent, its photo, its alt text, its warning",
+            st is not None and st.get("in_reply_to_id") == first["id"] and
+            [a.get("description") for a in st["media_attachments"]] == ["The cat, awake"] and
+            st.get("spoiler_text") == "cats again", st)
+    run = cli.run("reply", first["id"], "--attach", files["pdf"])
+    st = status_of(bob, run)
+    c.check("a reply of a file alone",
+            st is not None and st.get("in_reply_to_id") == first["id"] and
+            [a["type"] for a in st["media_attachments"]] == ["unknown"], (run.brief(), st))
+    run = cli.run("--json", "groups", "create", "cats")
+    gid = re.search(r'"id": "([0-9A-Za-z_-]+)"', run.out)
+    if not c.check("groups create", run.rc == 0 and gid, run.brief()):
+        return
+    gid = gid.group(1)
+    run = cli.run("groups", "post", gid, "Office cats", "--attach", files["photo"],
+                  "--alt", ALT, "--sensitive")
+    c.check("groups post with a photo: exit 0", run.rc == 0, run.brief())
+    st = status_of(bob, run)
+    c.check("the group post is in the group, with its photo, sensitive",
+            st is not None and (st.get("ruche", {}).get("group") or {}).get("id") == gid and
+            [a.get("description") for a in st["media_attachments"]] == [ALT] and
+            st.get("sensitive") is True, st)
+    run = cli.run("groups", "post", gid, "--attach", files["pdf"])
+    st = status_of(bob, run)
+    c.check("a group post of a file alone",
+            st is not None and [a["type"] for a in st["media_attachments"]] == ["unknown"],
+            (run.brief(), st))
 
 
 def s_timeline(c, cli, first, files):
@@ -224,6 +262,8 @@ def run_all(c, ruched, ruche):
             with c.section("files alone"):
                 s_files_alone(c, cli, bob, files)
             if first is not None:
+                with c.section("replies and group posts"):
+                    s_reply_group(c, cli, bob, first, files)
                 with c.section("timeline and thread"):
                     s_timeline(c, cli, first, files)
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
