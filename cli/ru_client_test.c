@@ -9,9 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <arpa/inet.h>
 #include <cmocka.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 
 #include "ru_client.h"
 #include "ru_multipart.h"
+#include "testnet.h"
 
 typedef enum {
     FAKE_REPLY,  /* send the reply, close */
@@ -99,18 +98,9 @@ fake_run(void *arg)
 static void
 fake_start(fake_t *f, fake_mode mode, const char *reply)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
     memset(f, 0, sizeof *f);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    f->listen_fd = testnet_listen(1, &f->port);
     assert_true(f->listen_fd >= 0);
-    assert_int_equal(bind(f->listen_fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    assert_int_equal(listen(f->listen_fd, 1), 0);
-    assert_int_equal(getsockname(f->listen_fd, (struct sockaddr *) &sa, &len), 0);
-    f->port = ntohs(sa.sin_port);
     f->mode = mode;
     f->reply = reply;
     assert_int_equal(pthread_create(&f->thread, NULL, fake_run, f), 0);
@@ -402,17 +392,11 @@ test_no_server(void **state)
 {
     (void) state;
     /* a port that was just free: nothing listens there */
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+    int port, fd = testnet_listen(1, &port);
+    assert_true(fd >= 0);
     close(fd);
     char server[64];
-    (void) snprintf(server, sizeof server, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    (void) snprintf(server, sizeof server, "http://127.0.0.1:%d", port);
     ru_client_t *c = ru_client_new(server);
     ru_reply_t r = {0};
     assert_int_equal(ru_client_set_token(c, "never-shown"), RU_OK);

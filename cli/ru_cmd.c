@@ -262,17 +262,17 @@ s_read_stdin(char **text)
 }
 
 int
-ru_ctx_text(const char *arg, char **text)
+ru_ctx_text(const char *arg, int may_be_empty, char **text)
 {
     *text = NULL;
     char *t = NULL;
-    int rc = strcmp(arg, "-") == 0 ? s_read_stdin(&t) : RU_EXIT_OK;
+    int rc = arg != NULL && strcmp(arg, "-") == 0 ? s_read_stdin(&t) : RU_EXIT_OK;
     if (rc != RU_EXIT_OK)
         return rc;
-    if (t == NULL && (t = strdup(arg)) == NULL)
+    if (t == NULL && (t = strdup(arg ? arg : "")) == NULL)
         return ru_ctx_say(1, "out of memory");
     size_t len = strlen(t);
-    if (len == 0)
+    if (len == 0 && !may_be_empty)
         rc = ru_ctx_say(RU_EXIT_USAGE, "the text is empty");
     else if (len > RU_MAX_TEXT_BYTES)
         rc = ru_ctx_say(RU_EXIT_USAGE, "the text is longer than %d bytes", RU_MAX_TEXT_BYTES);
@@ -334,7 +334,8 @@ s_leaf(const ru_cmd_t *cmd, ru_ctx_t *ctx, const char *name, int argc, char **ar
         return s_usage_error(cmd, name, "missing argument");
     if (args.npos > cmd->max_pos)
         return s_usage_error(cmd, name, "too many arguments (quote a text of several words)");
-    return cmd->fn(ctx, &args);
+    int rc = cmd->fn(ctx, &args);
+    return rc == RU_CMD_MISSING ? s_usage_error(cmd, name, "missing argument") : rc;
 }
 
 int

@@ -105,11 +105,19 @@ int ru_ctx_check_id(const char *what, const char *id);
 
 /*  The text of a status from its argument: the argument itself, or when it
  *  is "-", standard input (one trailing newline dropped). Checks that it
- *  is non-empty UTF-8 of at most RU_MAX_TEXT_BYTES. *text is malloc'd
- *  (free()). Exit status. */
-int ru_ctx_text(const char *arg, char **text);
+ *  is UTF-8 of at most RU_MAX_TEXT_BYTES, and not empty unless may_be_empty
+ *  (a status with attachments); arg NULL (no TEXT given) is the empty text.
+ *  *text is malloc'd (free()). Exit status. */
+int ru_ctx_text(const char *arg, int may_be_empty, char **text);
 
 typedef int (*ru_cmd_fn)(ru_ctx_t *ctx, const ru_args_t *args);
+
+/*  What a handler returns, instead of an exit status, when an argument it
+ *  needs is missing in a way its row's min_pos cannot say (post's TEXT,
+ *  which may be left out when there are files): ru_cmd_run says "missing
+ *  argument" with the command's usage, as for too few arguments, and exits
+ *  RU_EXIT_USAGE. */
+#define RU_CMD_MISSING (-1)
 
 /*  One row of a command table; a table ends with a row whose name is NULL.
  *  A row either runs fn or holds a table of subcommands (sub). */

@@ -1,5 +1,7 @@
 /*  ru_cmd_group.c - groups list, create, show, join, leave and post (see
- *  ru_cmd_group.h).
+ *  ru_cmd_group.h). A group post is a new status sent to the group's
+ *  statuses, with the attachments and options of any post
+ *  (ru_cmd_new_status).
  */
 #include "ru_cmd_group.h"
 
@@ -118,5 +120,5 @@ ru_cmd_groups_post(ru_ctx_t *ctx, const ru_args_t *args)
 {
     char path[S_PATH];
     int rc = ru_ctx_id_path(path, sizeof path, "group", S_GROUPS, args->pos[0], "/statuses");
-    return rc ? rc : ru_cmd_send_status(ctx, "POST", path, args->pos[1], NULL, NULL);
+    return rc ? rc : ru_cmd_new_status(ctx, args, path, args->npos > 1 ? args->pos[1] : NULL, NULL);
 }

@@ -2,8 +2,9 @@
  *  the timelines (see ru_cmd_status.h).
  *
  *  Requests follow the Mastodon client API: POST /api/v1/statuses (a
- *  post's attachments uploaded first, ru_cmd_media.h, and named by their
- *  ids in media_ids),
+ *  new status's attachments uploaded first, ru_cmd_media.h, and named by
+ *  their ids in media_ids; a group post goes the same way to ruche's
+ *  /api/ruche/v1/groups/ID/statuses),
  *  PUT and DELETE /api/v1/statuses/ID, POST .../favourite, GET
  *  /api/v1/statuses/ID/context, GET /api/v1/timelines/...; the group
  *  timeline is ruche's /api/ruche/v1/groups/ID/timeline.
@@ -54,24 +55,6 @@ s_send(ru_ctx_t *ctx, const char *method, const char *path, const char *text, js
     if (rc == RU_EXIT_OK)
         rc = s_print_id(ctx, &reply);
     ru_reply_fini(&reply);
-    return rc;
-}
-
-int
-ru_cmd_send_status(ru_ctx_t *ctx, const char *method, const char *path, const char *text_arg,
-                   const char *reply_to, const char *visibility)
-{
-    char *text;
-    int rc = ru_ctx_text(text_arg, &text);
-    if (rc != RU_EXIT_OK)
-        return rc;
-    json_t *fields = json_object();
-    if (fields != NULL && reply_to != NULL)
-        (void) json_object_set_new(fields, "in_reply_to_id", json_string(reply_to));
-    if (fields != NULL && visibility != NULL)
-        (void) json_object_set_new(fields, "visibility", json_string(visibility));
-    rc = s_send(ctx, method, path, text, fields);
-    free(text);
     return rc;
 }
 
@@ -133,11 +116,11 @@ s_post_fields(const char *vis, const char *cw, int sensitive, char ids[][RU_CMD_
     return fields;
 }
 
-/*  Everything is checked before the first request: the text (which may
- *  come from standard input), the options, every file; then the files
- *  are uploaded one by one, and the post sent once all are ready. */
+/*  Every check comes before the first request, the uploads before the
+ *  status (see ru_cmd_status.h). */
 int
-ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
+ru_cmd_new_status(ru_ctx_t *ctx, const ru_args_t *args, const char *path, const char *text_arg,
+                  const char *reply_to)
 {
     const char *vis = NULL, *cw = NULL;
     ru_attach_t attach[RU_CMD_MAX_ATTACH];
@@ -150,36 +133,50 @@ ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
         rc = s_cw(args, &cw);
     if (rc == RU_EXIT_OK)
         rc = ru_cmd_attach_args(args, attach, &n, &wait_s);
+    if (rc == RU_EXIT_OK && text_arg == NULL && n == 0)
+        return RU_CMD_MISSING;
     if (rc == RU_EXIT_OK)
-        rc = ru_ctx_text(args->pos[0], &text);
+        rc = ru_ctx_text(text_arg, n > 0, &text);
     for (size_t i = 0; rc == RU_EXIT_OK && i < n; i++)
         rc = ru_cmd_media_upload(ctx, &attach[i], wait_s, ids[i]);
     if (rc == RU_EXIT_OK) {
         int sensitive = ru_args_get(args, "--sensitive") != NULL;
-        rc = s_send(ctx, "POST", S_STATUSES, text, s_post_fields(vis, cw, sensitive, ids, n));
+        json_t *fields = s_post_fields(vis, cw, sensitive, ids, n);
+        if (fields != NULL && reply_to != NULL)
+            (void) json_object_set_new(fields, "in_reply_to_id", json_string(reply_to));
+        rc = s_send(ctx, "POST", path, text, fields);
     }
     free(text);
     return rc;
 }
 
 int
+ru_cmd_post(ru_ctx_t *ctx, const ru_args_t *args)
+{
+    return ru_cmd_new_status(ctx, args, S_STATUSES, args->npos > 0 ? args->pos[0] : NULL, NULL);
+}
+
+int
 ru_cmd_reply(ru_ctx_t *ctx, const ru_args_t *args)
 {
-    const char *vis = NULL;
     int rc = ru_ctx_check_id("status", args->pos[0]);
-    if (rc == RU_EXIT_OK)
-        rc = s_visibility(args, &vis);
     if (rc != RU_EXIT_OK)
         return rc;
-    return ru_cmd_send_status(ctx, "POST", S_STATUSES, args->pos[1], args->pos[0], vis);
+    return ru_cmd_new_status(ctx, args, S_STATUSES, args->npos > 1 ? args->pos[1] : NULL,
+                             args->pos[0]);
 }
 
 int
 ru_cmd_edit(ru_ctx_t *ctx, const ru_args_t *args)
 {
-    char path[S_PATH];
+    char path[S_PATH], *text = NULL;
     int rc = ru_ctx_id_path(path, sizeof path, "status", S_STATUSES, args->pos[0], "");
-    return rc ? rc : ru_cmd_send_status(ctx, "PUT", path, args->pos[1], NULL, NULL);
+    if (rc == RU_EXIT_OK)
+        rc = ru_ctx_text(args->pos[1], 0, &text);
+    if (rc == RU_EXIT_OK)
+        rc = s_send(ctx, "PUT", path, text, json_object());
+    free(text);
+    return rc;
 }
 
 /*  Sends method to the path made of the status id and suffix, and prints

@@ -29,9 +29,8 @@
 static int s_help(ru_ctx_t *ctx, const ru_args_t *args);
 
 static const char *const s_login_opts[] = {"--password-stdin", NULL};
-static const char *const s_post_opts[] = {
-    "--visibility=", "--attach=", "--alt=", "--cw=", "--sensitive", "--wait=", NULL};
-static const char *const s_reply_opts[] = {"--visibility=", NULL};
+static const char *const s_post_opts[] = {"--visibility=", RU_CMD_NEW_OPTS, NULL};
+static const char *const s_group_post_opts[] = {RU_CMD_NEW_OPTS, NULL};
 static const char *const s_page_opts[] = {RU_CMD_PAGE_OPTS, NULL};
 static const char *const s_account_opts[] = {"--statuses", RU_CMD_PAGE_OPTS, NULL};
 static const char *const s_group_opts[] = {"--description=", NULL};
@@ -41,6 +40,7 @@ static const char *const s_export_opts[] = {"--since=", "--until=", "--output=",
 static const char *const s_restore_opts[] = {"--data-dir=", "--config=", "--force", NULL};
 
 #define S_PAGING "[--limit N] [--max-id ID] [--since-id ID]"
+#define S_NEW "[--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S]"
 
 static const ru_cmd_t s_timeline[] = {
     {"home", S_PAGING, "statuses of you and whom you follow", 0, 0, s_page_opts, ru_cmd_tl_home,
@@ -58,8 +58,8 @@ static const ru_cmd_t s_groups[] = {
     {"show", "ID", "show a group", 1, 1, NULL, ru_cmd_groups_show, NULL, 0},
     {"join", "ID", "join a group", 1, 1, NULL, ru_cmd_groups_join, NULL, 0},
     {"leave", "ID", "leave a group", 1, 1, NULL, ru_cmd_groups_leave, NULL, 0},
-    {"post", "ID TEXT", "post TEXT in a group; prints its id", 2, 2, NULL, ru_cmd_groups_post, NULL,
-     0},
+    {"post", "ID [TEXT] " S_NEW, "post TEXT and up to 4 files in a group; prints its id", 1, 2,
+     s_group_post_opts, ru_cmd_groups_post, NULL, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
@@ -95,12 +95,11 @@ static const ru_cmd_t s_commands[] = {
      ru_cmd_login, NULL, 0},
     {"logout", "", "revoke the token and forget the login", 0, 0, NULL, ru_cmd_logout, NULL, 0},
     {"whoami", "", "show the account you are logged in as", 0, 0, NULL, ru_cmd_whoami, NULL, 0},
-    {"post",
-     "TEXT [--visibility V] [--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S]",
-     "post TEXT (- reads stdin), with up to 4 files; prints its id", 1, 1, s_post_opts, ru_cmd_post,
+    {"post", "[TEXT] [--visibility V] " S_NEW,
+     "post TEXT (- reads stdin) and up to 4 files; prints its id", 0, 1, s_post_opts, ru_cmd_post,
      NULL, 0},
-    {"reply", "ID TEXT [--visibility V]", "reply to status ID; prints the id", 2, 2, s_reply_opts,
-     ru_cmd_reply, NULL, 0},
+    {"reply", "ID [TEXT] [--visibility V] " S_NEW, "reply to status ID; prints the id", 1, 2,
+     s_post_opts, ru_cmd_reply, NULL, 0},
     {"edit", "ID TEXT", "replace the text of your status ID", 2, 2, NULL, ru_cmd_edit, NULL, 0},
     {"delete", "ID", "delete your status ID", 1, 1, NULL, ru_cmd_delete, NULL, 0},
     {"like", "ID", "like status ID", 1, 1, NULL, ru_cmd_like, NULL, 0},
@@ -133,6 +132,8 @@ static const char s_epilogue[] =
     "  --version     print the version (before the command only)\n"
     "\n"
     "TEXT is one argument: quote it. \"-\" as TEXT reads it from standard input.\n"
+    "post, reply and groups post take up to 4 --attach FILE, each described by\n"
+    "the --alt TEXT after it; with files, TEXT may be empty or left out.\n"
     "login reads the password from standard input with --password-stdin, else\n"
     "from $RUCHE_PASSWORD, else asks for it. The login is saved in\n"
     "$XDG_CONFIG_HOME/ruche/credentials.json (default ~/.config/ruche/).\n"

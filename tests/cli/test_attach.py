@@ -1,233 +1,283 @@
 #!/usr/bin/python3
-"""test_attach.py - "ruche post TEXT --attach FILE [--alt TEXT]" against a
-small HTTP server on loopback that answers as the Mastodon media API does:
-POST /api/v2/media (202 and the attachment, its url null while it is
-processed), GET /api/v1/media/ID (206 while processing, 200 when ready,
-422 with the reason for a refused file) and POST /api/v1/statuses. The
-node's own media endpoints are being written; until ruched serves them,
-this server stands in for them, in their documented shapes, and the
-checks are on what the client sends and how it waits.
+"""test_attach.py - files in posts through the ruche client: the real
+`ruche` against a real ruched on loopback (its media API:
+node/api/ru_api_media.c), as an employee would use them.
 
-Checked: each file goes as a multipart/form-data body with a part "file"
-(its bytes as they are, its base name as filename) and, with --alt, a
-part "description"; the client asks for each attachment again while it
-answers 206 and posts once every one is ready, with media_ids in the
-order given, spoiler_text and sensitive; a refused file and one still
-processing at the deadline (--wait) stop the command with exit 1 before
-anything is posted; usage errors (an --alt before any --attach, two for
-one file, five files, a file that cannot be read, a bad --wait or --cw)
-exit 2 before any request; nothing is printed to standard error while it
-waits when that is no terminal.
+Checked, through the client and then through the node's API:
+- `ruche post TEXT --attach PHOTO --alt TEXT --attach PDF --cw TEXT
+  --sensitive` posts once both files are processed: the status has both
+  attachments in the order given, the photo's alt text, the PDF under its
+  base name, the content warning, sensitive; the PDF downloaded from its
+  URL is the very file; nothing is printed on standard error while the
+  client waits, since that is no terminal;
+- a PNG claiming 100,000 x 100,000 pixels and a truncated JPEG are
+  refused: exit 1, the node's reason and the file named on standard
+  error, and nothing posted (a file before them in the command is
+  uploaded, never posted);
+- usage errors (an --alt before any --attach, two for one file, five
+  files, a file that cannot be read, a directory, a bad --wait or --cw,
+  an --alt that is not UTF-8, no TEXT and no file, an empty TEXT without
+  files) exit 2 before any request: the node's request counters in
+  /metrics do not move;
+- a post of files alone: no TEXT, an empty TEXT, or an empty standard
+  input with "-";
+- reply and groups post take the same options: a reply with a photo, its
+  alt text and a content warning; a reply and a group post of files alone;
+- `ruche timeline` shows a post's attachment lines (type, alt text,
+  sides, size, URL) and collapses a post with a content warning to it;
+  `ruche thread` shows that post whole, its attachments marked
+  sensitive.
+How long the client waits (--wait) depends on what the node does with a
+file, which a real node does not stretch on demand; it is a unit test of
+the client's pieces (cli/ru_cmd_media_test.c).
 
-Usage: test_attach.py PATH/TO/ruche. Prints one line per check and
-"N passed, M failed"; exits non-zero if any check failed.
+Usage: test_attach.py PATH/TO/ruched PATH/TO/ruche. Prints one line per
+check and "N passed, M failed"; exits non-zero if any check failed.
 """
 
-import email.parser
-import email.policy
-import http.server
 import json
 import os
-import subprocess
+import re
 import sys
 import tempfile
-import threading
-import time
 
-TOKEN = "t0ken-of-alice"
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "api"))
+import mediafiles as mf  # noqa: E402
+import ruchecli  # noqa: E402
+import ruchetest as rt  # noqa: E402
 
-
-class Fake(http.server.BaseHTTPRequestHandler):
-    """The media and statuses endpoints; what they received is kept in
-    the server's lists (uploads, polls, posts)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _answer(self, status, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _body(self):
-        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
-
-    def do_POST(self):
-        srv = self.server
-        body = self._body()
-        if self.headers.get("Authorization") != "Bearer " + TOKEN:
-            return self._answer(401, {"error": "The access token is invalid"})
-        if self.path == "/api/v2/media":
-            head = b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n"
-            msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-            parts = {p.get_param("name", header="content-disposition"): p
-                     for p in msg.iter_parts()}
-            file = parts.get("file")
-            desc = parts.get("description")
-            up = {"filename": file.get_filename() if file else None,
-                  "bytes": file.get_payload(decode=True) if file else None,
-                  "description": desc.get_content() if desc else None,
-                  "names": sorted(parts)}
-            srv.uploads.append(up)
-            mid = "m%d" % len(srv.uploads)
-            srv.media[mid] = up
-            if srv.ready_at_once:
-                return self._answer(200, {"id": mid, "type": "image", "url": "http://x/" + mid})
-            return self._answer(202, {"id": mid, "type": "image", "url": None})
-        if self.path == "/api/v1/statuses":
-            srv.posts.append(json.loads(body))
-            return self._answer(200, {"id": "109", "content": "<p>ok</p>"})
-        return self._answer(404, {"error": "Record not found"})
-
-    def do_GET(self):
-        srv = self.server
-        mid = self.path.rsplit("/", 1)[-1]
-        up = srv.media.get(mid)
-        if not self.path.startswith("/api/v1/media/") or up is None:
-            return self._answer(404, {"error": "Record not found"})
-        srv.polls.append(mid)
-        name = up["filename"] or ""
-        if name.startswith("bad"):
-            return self._answer(422, {"error": "the file is neither an image nor a video"})
-        if name.startswith("slow") or srv.polls.count(mid) <= srv.processing_polls:
-            return self._answer(206, {"id": mid, "type": "image", "url": None})
-        return self._answer(200, {"id": mid, "type": "image", "url": "http://x/" + mid})
+ALT = "A cat, asleep on the keyboard"
+CW = "office stuff"
 
 
-class Server(http.server.ThreadingHTTPServer):
-    def reset(self, processing_polls=2, ready_at_once=False):
-        self.uploads, self.media, self.polls, self.posts = [], {}, [], []
-        self.processing_polls = processing_polls
-        self.ready_at_once = ready_at_once
+def write(tmp, name, data):
+    path = os.path.join(tmp, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
 
 
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
+def new_user(admin, node, name):
+    """Creates name on node; its password."""
+    r = admin.post("/api/ruche/v1/admin/users", json_body={"username": name})
+    if r.status != 200:
+        raise rt.TestError("create user %s: %d %s" % (name, r.status, r.brief()))
+    return r.json["password"]
 
-    def ok(self, what, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok: " + what)
-        else:
-            self.failed += 1
-            print("FAILED: %s %s" % (what, detail))
+
+def status_of(reader, run):
+    """The status whose id the run printed, read through the API."""
+    sid = run.out.strip()
+    if run.rc != 0 or not rt.ID_RE.match(sid):
+        return None
+    r = reader.get("/api/v1/statuses/%s" % sid)
+    return r.json if r.status == 200 else None
+
+
+def requests_answered(node):
+    """The node's HTTP requests answered so far, /metrics itself aside."""
+    text = node.client().get("/metrics").raw.decode()
+    total = 0
+    for m in re.finditer(r'^ruche_http_requests_total\{([^}]*)\} (\d+)', text, re.M):
+        if 'route="/metrics"' not in m.group(1):
+            total += int(m.group(2))
+    return total
+
+
+def statuses_of(reader, account_id):
+    r = reader.get("/api/v1/accounts/%s/statuses?limit=40" % account_id)
+    return [s["id"] for s in r.json] if r.status == 200 else None
+
+
+def s_post(c, node, cli, bob, files):
+    run = cli.run("post", "Look at this", "--attach", files["photo"], "--alt", ALT,
+                  "--attach=" + files["pdf"], "--cw", CW, "--sensitive")
+    c.check("post with a photo and a PDF exits 0", run.rc == 0, run.brief())
+    c.check("it prints the status id", rt.ID_RE.match(run.out.strip() or "x") is not None,
+            run.brief())
+    c.equal("nothing on stderr while it waits (no terminal)", run.err, "")
+    st = status_of(bob, run)
+    if not c.check("the status reads back through the API", st is not None, run.brief()):
+        return None
+    atts = st["media_attachments"]
+    c.equal("both attachments, in the order given", [a["type"] for a in atts],
+            ["image", "unknown"])
+    c.equal("the photo's alt text", atts[0].get("description"), ALT)
+    c.equal("the PDF under its base name", atts[1]["ruche"]["name"], "report.pdf")
+    c.equal("the content warning", st.get("spoiler_text"), CW)
+    c.equal("sensitive", st.get("sensitive"), True)
+    c.check("the text", "Look at this" in st.get("content", ""), st.get("content"))
+    got = node.client().request("GET", rt.path_of(atts[1]["url"]), anonymous=True)
+    c.check("the PDF downloaded from its URL is the file's bytes",
+            got.status == 200 and got.raw == files["pdf_bytes"], (got.status, len(got.raw)))
+    photo = node.client().request("GET", rt.path_of(atts[0]["url"]), anonymous=True)
+    c.check("the photo is served", photo.status == 200 and photo.raw[:2] == b"\xff\xd8",
+            photo.status)
+    run = cli.run("--json", "post", "as JSON", "--attach", files["photo"])
+    c.check("--json prints the status with its attachment",
+            run.rc == 0 and '"media_attachments"' in run.out and '"image"' in run.out,
+            run.brief())
+    return st
+
+
+def s_refused(c, cli, bob, alice_id, files):
+    before = statuses_of(bob, alice_id)
+    for name, why in (("bomb.png", "wider, taller"), ("cut.jpg", "damaged or incomplete")):
+        run = cli.run("post", "should not appear", "--attach", files["photo"],
+                      "--attach", files[name])
+        c.equal("%s: exit 1" % name, run.rc, 1)
+        c.check("%s: the node's reason on stderr" % name,
+                why in run.err and "(HTTP 422)" in run.err, run.brief())
+        c.check("%s: the file named, nothing posted" % name,
+                files[name] + " was not attached; nothing was posted" in run.err, run.brief())
+        c.equal("%s: nothing on stdout" % name, run.out, "")
+    c.equal("no status posted by a refused command", statuses_of(bob, alice_id), before)
+
+
+def s_usage(c, node, cli, tmp, files):
+    photo = files["photo"]
+    cases = [
+        (["post", "x", "--alt", "x", "--attach", photo], "--alt describes the --attach before it"),
+        (["post", "x", "--attach", photo, "--alt", "a", "--alt", "b"], "one --alt after each"),
+        (["post", "x"] + ["--attach", photo] * 5, "at most 4 --attach"),
+        (["post", "x", "--attach", os.path.join(tmp, "missing.png")], "cannot read"),
+        (["post", "x", "--attach", tmp], "is not a file"),
+        (["post", "x", "--attach", photo, "--wait", "0"], "--wait is a number of seconds"),
+        (["post", "x", "--cw", ""], "--cw is 1 to 500 characters"),
+        (["post", "x", "--attach", photo, "--alt", b"\xff"], "--alt is not valid UTF-8"),
+        (["post"], "missing argument"),
+        (["post", "--cw", "a warning"], "missing argument"),
+        (["post", ""], "the text is empty"),
+        (["reply", "1", "--alt", "x"], "--alt describes the --attach before it"),
+        (["reply", "1"], "missing argument"),
+        (["groups", "post", "1", "--attach", photo, "--wait", "x"], "--wait is a number"),
+        (["groups", "post", "1"], "missing argument"),
+        (["groups", "post", "1", "x", "--visibility", "public"], "--visibility"),
+    ]
+    before = requests_answered(node)
+    c.check("the node counts the requests it answered", before > 0, before)
+    for args, says in cases:
+        run = cli.run(*args)
+        c.check("usage error, exit 2: ruche %s ...: %s" % (" ".join(args[:2]), says),
+                run.rc == 2 and says in run.err, run.brief())
+    run = cli.run("post")
+    c.check("a post with neither TEXT nor file shows the usage",
+            "Usage: ruche post" in run.err, run.brief())
+    c.equal("no request for a usage error (the node's counters)", requests_answered(node), before)
+
+
+def s_files_alone(c, cli, bob, files):
+    for what, args, stdin in (
+            ("no TEXT", ["post", "--attach", files["photo"], "--alt", ALT], b""),
+            ("an empty TEXT", ["post", "", "--attach", files["pdf"]], b""),
+            ("an empty standard input", ["post", "-", "--attach", files["photo"]], b"")):
+        run = cli.run(*args, stdin=stdin)
+        c.check("files alone, %s: exit 0" % what, run.rc == 0, run.brief())
+        st = status_of(bob, run)
+        c.check("files alone, %s: one attachment, no text" % what,
+                st is not None and len(st["media_attachments"]) == 1 and
+                st.get("text") == "", st)
+
+
+def s_reply_group(c, cli, bob, first, files):
+    run = cli.run("reply", first["id"], "Same cat, awake", "--attach", files["photo"],
+                  "--alt", "The cat, awake", "--cw", "cats again")
+    c.check("reply with a photo: exit 0", run.rc == 0, run.brief())
+    st = status_of(bob, run)
+    c.check("the reply names its parent, its photo, its alt text, its warning",
+            st is not None and st.get("in_reply_to_id") == first["id"] and
+            [a.get("description") for a in st["media_attachments"]] == ["The cat, awake"] and
+            st.get("spoiler_text") == "cats again", st)
+    run = cli.run("reply", first["id"], "--attach", files["pdf"])
+    st = status_of(bob, run)
+    c.check("a reply of a file alone",
+            st is not None and st.get("in_reply_to_id") == first["id"] and
+            [a["type"] for a in st["media_attachments"]] == ["unknown"], (run.brief(), st))
+    run = cli.run("--json", "groups", "create", "cats")
+    gid = re.search(r'"id": "([0-9A-Za-z_-]+)"', run.out)
+    if not c.check("groups create", run.rc == 0 and gid, run.brief()):
+        return
+    gid = gid.group(1)
+    run = cli.run("groups", "post", gid, "Office cats", "--attach", files["photo"],
+                  "--alt", ALT, "--sensitive")
+    c.check("groups post with a photo: exit 0", run.rc == 0, run.brief())
+    st = status_of(bob, run)
+    c.check("the group post is in the group, with its photo, sensitive",
+            st is not None and (st.get("ruche", {}).get("group") or {}).get("id") == gid and
+            [a.get("description") for a in st["media_attachments"]] == [ALT] and
+            st.get("sensitive") is True, st)
+    run = cli.run("groups", "post", gid, "--attach", files["pdf"])
+    st = status_of(bob, run)
+    c.check("a group post of a file alone",
+            st is not None and [a["type"] for a in st["media_attachments"]] == ["unknown"],
+            (run.brief(), st))
+
+
+def s_timeline(c, cli, first, files):
+    run = cli.run("post", "Whiteboard", "--attach", files["photo"], "--alt", ALT)
+    c.check("a post with a photo, no warning", run.rc == 0, run.brief())
+    run = cli.run("timeline", "public", "--limit", "40")
+    c.check("ruche timeline public: exit 0", run.rc == 0, run.brief())
+    line = re.search(r"^  \[image\] " + re.escape(ALT) +
+                     r" · \d+×\d+ · [0-9.]+ [KM]?B · (http://\S+/media/\S+)$", run.out, re.M)
+    c.check("the photo's attachment line: type, alt text, sides, size, URL", line, run.out)
+    c.check("the post with a warning collapsed to it, its attachments counted",
+            "CW: %s (ruche thread %s to read; 2 attachments)" % (CW, first["id"]) in run.out,
+            run.out)
+    c.check("its text is not shown", "Look at this" not in run.out, run.out)
+    run = cli.run("thread", first["id"])
+    c.check("ruche thread shows it whole: the text", "Look at this" in run.out, run.brief())
+    c.check("its photo, sensitive, with its alt text",
+            re.search(r"^  \[image, sensitive\] " + re.escape(ALT) + " · ", run.out, re.M),
+            run.out)
+    c.check("its PDF, sensitive, by its name",
+            re.search(r"^  \[unknown, sensitive\] report\.pdf · \d+ KB · http://", run.out,
+                      re.M), run.out)
+
+
+def run_all(c, ruched, ruche):
+    with rt.Node(ruched, site="attach") as node, tempfile.TemporaryDirectory() as tmp:
+        node.start()
+        admin = node.client(node.client().login("admin", node.admin_password()))
+        alice_pw = new_user(admin, node, "alice")
+        bob = node.client(node.client().login("bob", new_user(admin, node, "bob")))
+        pdf = mf.pdf(200000)
+        files = {"photo": write(tmp, "cat.jpg", mf.exif_jpeg(1600, 1200)),
+                 "pdf": write(tmp, "sub/report.pdf", pdf), "pdf_bytes": pdf,
+                 "bomb.png": write(tmp, "bomb.png", mf.png_bomb()),
+                 "cut.jpg": write(tmp, "cut.jpg", mf.exif_jpeg(800, 600)[:20000])}
+        url = "http://127.0.0.1:%d" % node.port
+        with ruchecli.Cli(ruche, url, "alice", alice_pw) as cli:
+            alice_id = json.loads(cli.run("--json", "whoami").out)["id"]
+            first = None
+            with c.section("a photo and a PDF"):
+                first = s_post(c, node, cli, bob, files)
+            with c.section("refused files"):
+                s_refused(c, cli, bob, alice_id, files)
+            with c.section("usage errors"):
+                s_usage(c, node, cli, tmp, files)
+            with c.section("files alone"):
+                s_files_alone(c, cli, bob, files)
+            if first is not None:
+                with c.section("replies and group posts"):
+                    s_reply_group(c, cli, bob, first, files)
+                with c.section("timeline and thread"):
+                    s_timeline(c, cli, first, files)
+        c.equal("no sanitizer report", node.sanitizer_reports(), [])
 
 
 def main():
-    ruche = sys.argv[1]
-    c = Checks()
-    srv = Server(("127.0.0.1", 0), Fake)
-    srv.reset()
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    url = "http://127.0.0.1:%d" % srv.server_address[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = os.path.join(tmp, "cfg")
-        os.makedirs(os.path.join(cfg, "ruche"), mode=0o700)
-        creds = os.path.join(cfg, "ruche", "credentials.json")
-        with open(os.open(creds, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            json.dump({"server": url, "username": "alice", "access_token": TOKEN}, f)
-        files = {}
-        for name, data in [("cat.png", b"\x89PNG\r\n\x1a\n\0--\r\n" * 300),
-                           ("sub/report.pdf", b"%PDF-1.4\r\n--boundary\r\n"),
-                           ("bad.png", b"not an image"), ("slow.mov", b"\0\0\0 ftypqt  ")]:
-            path = os.path.join(tmp, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
-            files[name] = (path, data)
-        env = dict(os.environ, XDG_CONFIG_HOME=cfg)
-        env.pop("RUCHE_SERVER", None)
-
-        def run(*args, timeout=60):
-            t0 = time.monotonic()
-            p = subprocess.run([ruche] + list(args), env=env, capture_output=True,
-                               stdin=subprocess.DEVNULL, timeout=timeout)
-            return (p.returncode, p.stdout.decode(), p.stderr.decode(errors="replace"),
-                    time.monotonic() - t0)
-
-        cat, pdf = files["cat.png"], files["sub/report.pdf"]
-
-        # two files, the first described, a content warning, sensitive
-        srv.reset(processing_polls=2)
-        rc, out, err, _ = run("post", "Look at this", "--attach", cat[0], "--alt", "A cat, asleep",
-                              "--attach=" + pdf[0], "--cw", "office stuff", "--sensitive")
-        c.ok("post with two attachments exits 0", rc == 0, err)
-        c.ok("it prints the status id", out == "109\n", repr(out))
-        c.ok("nothing on stderr when it is no terminal", err == "", repr(err))
-        ups = srv.uploads
-        c.ok("two uploads", len(ups) == 2, ups)
-        if len(ups) == 2:
-            c.ok("the file's bytes as they are", ups[0]["bytes"] == cat[1])
-            c.ok("its base name as filename", ups[0]["filename"] == "cat.png", ups[0]["filename"])
-            c.ok("its --alt as description", ups[0]["description"] == "A cat, asleep")
-            c.ok("a file without --alt has no description part",
-                 ups[1]["names"] == ["file"], ups[1]["names"])
-            c.ok("the second file's base name", ups[1]["filename"] == "report.pdf")
-            c.ok("the second file's bytes", ups[1]["bytes"] == pdf[1])
-        c.ok("each attachment asked for until ready (206, 206, 200)",
-             srv.polls == ["m1", "m1", "m1", "m2", "m2", "m2"], srv.polls)
-        c.ok("one status posted", len(srv.posts) == 1, srv.posts)
-        if srv.posts:
-            c.ok("its fields", srv.posts[0] == {
-                "status": "Look at this", "media_ids": ["m1", "m2"],
-                "spoiler_text": "office stuff", "sensitive": True}, srv.posts[0])
-
-        # an attachment ready at once is not asked for again
-        srv.reset(ready_at_once=True)
-        rc, out, err, _ = run("post", "now", "--attach", cat[0], "--json")
-        c.ok("an attachment ready at once (200): no poll", rc == 0 and srv.polls == [],
-             (rc, err, srv.polls))
-        c.ok("--json prints the status", rc == 0 and json.loads(out)["id"] == "109", out)
-
-        # a post without attachments has no media fields
-        srv.reset()
-        rc, out, err, _ = run("post", "plain")
-        c.ok("a plain post", rc == 0 and srv.posts == [{"status": "plain"}], (err, srv.posts))
-
-        # a refused file: the reason, and nothing posted
-        srv.reset()
-        rc, out, err, _ = run("post", "x", "--attach", cat[0], "--attach", files["bad.png"][0])
-        c.ok("a refused file exits 1", rc == 1, (rc, err))
-        c.ok("with the server's reason",
-             "the file is neither an image nor a video (HTTP 422)" in err, err)
-        c.ok("naming the file", files["bad.png"][0] + " was not attached; nothing was posted"
-             in err, err)
-        c.ok("nothing posted after a refusal", srv.posts == [], srv.posts)
-
-        # still processing at the deadline
-        srv.reset()
-        rc, out, err, took = run("post", "x", "--attach", files["slow.mov"][0], "--wait", "1")
-        c.ok("still processing after --wait 1: exit 1", rc == 1, (rc, err))
-        c.ok("it says so", "still processing after 1 s" in err, err)
-        c.ok("within the deadline and a poll", took < 4, took)
-        c.ok("nothing posted after the deadline", srv.posts == [], srv.posts)
-
-        # usage errors, before any request
-        srv.reset()
-        usage = [
-            (["--alt", "x", "--attach", cat[0]], "--alt describes the --attach before it"),
-            (["--attach", cat[0], "--alt", "a", "--alt", "b"], "one --alt after each"),
-            (sum([["--attach", cat[0]] for _ in range(5)], []), "at most 4 --attach"),
-            (["--attach", os.path.join(tmp, "missing.png")], "cannot read"),
-            (["--attach", tmp], "is not a file"),
-            (["--attach", cat[0], "--wait", "0"], "--wait is a number of seconds"),
-            (["--cw", ""], "--cw is 1 to 500 characters"),
-            (["--attach", cat[0], "--alt", b"\xff"], "--alt is not valid UTF-8"),
-        ]
-        for extra, says in usage:
-            rc, _, err, _ = run("post", "x", *extra)
-            c.ok("usage error exit 2: %s" % says, rc == 2 and says in err, (rc, err))
-        c.ok("no request for a usage error", srv.uploads == [] and srv.posts == [],
-             (srv.uploads, srv.posts))
-    srv.shutdown()
-    print("%d passed, %d failed" % (c.passed, c.failed))
-    return 1 if c.failed else 0
+    if len(sys.argv) != 3:
+        print("usage: test_attach.py PATH/TO/ruched PATH/TO/ruche", file=sys.stderr)
+        return 2
+    rt.stop_on_sigterm()
+    c = rt.Checks()
+    with c.section("the client against a node"):
+        run_all(c, sys.argv[1], sys.argv[2])
+    return c.summary()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ fetched them from paris.
   murray-hill the status shows them with the thumbnail, the blurhash and
   the alt text, and once fetched every file is served there with the very
   bytes paris serves (their hash is their name), and is no longer pending;
+- `ruche timeline public`, logged in at nozay, shows the photo's line with
+  its alt text and a URL that nozay serves with paris's bytes (the CLI
+  from RUCHE_CLI, else beside ruched in the build tree);
 - murray-hill fetches files over 1 MB only on first read ([media]
   fetch_now_mb = 1): its PDF is pending, answers 503 with Retry-After when
   first asked, then arrives and is served identical;
@@ -36,8 +39,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 import fed  # noqa: E402
 import mediafiles as mf  # noqa: E402
+import ruchecli  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
 WAIT = 60.0  # seconds for a status or a file to travel
@@ -142,6 +147,23 @@ def s_travel(c, f, alice, readers):
     return st, atts
 
 
+def s_cli(c, f, ruched, photo):
+    """The photo posted at paris, as ruche shows it to someone at nozay."""
+    nozay = f[1]
+    url = "http://127.0.0.1:%d" % nozay.node.port
+    with ruchecli.Cli(ruchecli.ruche_path(ruched), url, "admin",
+                      nozay.node.admin_password()) as cli:
+        run = cli.run("timeline", "public")
+    line = re.search(r"^  \[image\] The whiteboard after the review · \d+×\d+ · .* · (\S+)$",
+                     run.out, re.M)
+    c.check("nozay: ruche timeline shows the photo's line with its alt text", line, run.brief())
+    if line:
+        c.check("nozay: its URL is nozay's", line.group(1).startswith(url + "/media/"),
+                line.group(1))
+        c.check("nozay: serves it with paris's bytes",
+                served(nozay, line.group(1)) == fetch(f[0], photo["url"]).raw)
+
+
 def s_cut_off(c, f, alice, readers):
     nozay = f[1]
     nozay.stop()
@@ -194,6 +216,8 @@ def run(c, ruched):
         readers = [(f[1], f[1].new_user("bob")), (f[2], f[2].new_user("carol"))]
         with c.section("a photo and a PDF travel"):
             st, atts = s_travel(c, f, alice, readers)
+        with c.section("through the CLI at nozay"):
+            s_cli(c, f, ruched, atts[0])
         with c.section("figures"):
             c.check("nozay fetched the 3 blobs from paris and served them to murray-hill",
                     (metric(f[1], "ruche_blobs_fetched_total") or 0) >= 3 and
