@@ -166,15 +166,41 @@ ru_cmd_reply(ru_ctx_t *ctx, const ru_args_t *args)
                              args->pos[0]);
 }
 
+/*  What an edit of the status at path keeps of it besides its text: the
+ *  node replaces a status's attachments, warning and flag with an edit's,
+ *  so an edit of the text sends them again as they are. */
+static int
+s_kept(ru_ctx_t *ctx, const char *path, json_t **fields)
+{
+    ru_reply_t reply;
+    int rc = ru_ctx_call(ctx, RU_AUTH_REQUIRED, "GET", path, NULL, &reply);
+    json_t *ids = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(reply.json, "media_attachments"), i, a)
+        json_array_append(ids, json_object_get(a, "id"));
+    const char *cw = json_string_value(json_object_get(reply.json, "spoiler_text"));
+    *fields = rc == RU_EXIT_OK && ids
+                  ? json_pack("{s:O, s:s, s:b}", "media_ids", ids, "spoiler_text", cw ? cw : "",
+                              "sensitive", json_is_true(json_object_get(reply.json, "sensitive")))
+                  : NULL;
+    json_decref(ids);
+    ru_reply_fini(&reply);
+    return rc;
+}
+
 int
 ru_cmd_edit(ru_ctx_t *ctx, const ru_args_t *args)
 {
     char path[S_PATH], *text = NULL;
+    json_t *fields = NULL;
     int rc = ru_ctx_id_path(path, sizeof path, "status", S_STATUSES, args->pos[0], "");
     if (rc == RU_EXIT_OK)
         rc = ru_ctx_text(args->pos[1], 0, &text);
     if (rc == RU_EXIT_OK)
-        rc = s_send(ctx, "PUT", path, text, json_object());
+        rc = s_kept(ctx, path, &fields);
+    if (rc == RU_EXIT_OK)
+        rc = s_send(ctx, "PUT", path, text, fields);
     free(text);
     return rc;
 }

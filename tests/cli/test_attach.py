@@ -238,6 +238,19 @@ def s_timeline(c, cli, first, files):
                       re.M), run.out)
 
 
+def s_edit(c, cli, bob, first):
+    """An edit of the text keeps the attachments, warning and flag (the
+    node replaces them with an edit's: the CLI sends them again)."""
+    run = cli.run("edit", first["id"], "Look at this, edited")
+    c.check("edit exits 0", run.rc == 0, run.brief())
+    st = bob.get("/api/v1/statuses/%s" % first["id"]).json or {}
+    c.check("the new text", "edited" in st.get("content", ""), st.get("content"))
+    c.equal("its attachments are kept", [a["id"] for a in st.get("media_attachments", [])],
+            [a["id"] for a in first["media_attachments"]])
+    c.equal("and its content warning and flag", (st.get("spoiler_text"), st.get("sensitive")),
+            (first["spoiler_text"], True))
+
+
 def run_all(c, ruched, ruche):
     with rt.Node(ruched, site="attach") as node, tempfile.TemporaryDirectory() as tmp:
         node.start()
@@ -266,6 +279,8 @@ def run_all(c, ruched, ruche):
                     s_reply_group(c, cli, bob, first, files)
                 with c.section("timeline and thread"):
                     s_timeline(c, cli, first, files)
+                with c.section("an edit of the text"):
+                    s_edit(c, cli, bob, first)
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
 
 
