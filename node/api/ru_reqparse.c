@@ -333,14 +333,14 @@ ru_reqparse_head(const char *head, size_t len, long max_headers, long max_bytes,
 static int64_t
 s_number(const char **p)
 {
-    int64_t v = 0;
+    uint64_t v = 0; /* 19 digits fit, though not all below INT64_MAX */
     int digits = 0;
     while (**p >= '0' && **p <= '9' && digits < 19) {
-        v = v * 10 + (**p - '0');
+        v = v * 10 + (uint64_t) (**p - '0');
         (*p)++;
         digits++;
     }
-    return digits && !(**p >= '0' && **p <= '9') ? v : -1;
+    return digits && !(**p >= '0' && **p <= '9') && v <= INT64_MAX ? (int64_t) v : -1;
 }
 
 int

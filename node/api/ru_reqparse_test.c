@@ -39,6 +39,7 @@ test_ranges(void **state)
     const char *whole[] = {NULL,          "",           "bytes=",        "bytes=-",
                            "bytes=5-1",   "bytes=1-2,4-5", "items=1-2",   "bytes=a-b",
                            "bytes=1-2x",  "bytes= 1-2", "bytes=99999999999999999999-",
+                           "bytes=9999999999999999999-", /* 19 digits, past 2^63 */
                            "bytes=--1",   "Bytes=1-2"};
     for (size_t i = 0; i < sizeof whole / sizeof *whole; i++)
         s_expect(whole[i], 1000, 0, 0, 0);
