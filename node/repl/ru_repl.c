@@ -43,6 +43,7 @@
 #define S_LOG_EVERY_MS 60000     /* one line a minute per peer and kind */
 #define S_LOG_SLOTS 1024         /* peers remembered for that */
 #define S_PENDING_CHECK_MS 10000 /* how often the pending set is looked at */
+#define S_WANT_RETRY_MS 5        /* chunks waiting for room in an asker's queue: tried again */
 
 /*  The actor's life, which HTTP threads read (ru_repl_state). */
 typedef enum { S_STARTING, S_RUNNING, S_FAILED, S_STOPPED } s_life;
@@ -406,6 +407,8 @@ s_wait_ms(ru_repl_t *self, int more)
     }
     uint64_t fetch = ru_fetch_next_ms(self->fetch);
     next = fetch < next ? fetch : next;
+    if (ru_serve_waiting(&self->serve) && next > now + S_WANT_RETRY_MS)
+        next = now + S_WANT_RETRY_MS; /* chunks wait for room in an asker's queue */
     return next > now && !more ? (int) (next - now) : 0;
 }
 
@@ -415,14 +418,18 @@ s_dispatch(ru_repl_t *self, zsock_t *pipe, void *which)
 {
     if (which == pipe) {
         char *cmd = NULL;
+        zframe_t *arg = NULL;
         void *cfg = NULL;
-        if (zsock_recv(pipe, "sp", &cmd, &cfg) == 0 && cmd && strcmp(cmd, "PEERS") == 0)
+        int ok = zsock_recv(pipe, "sf", &cmd, &arg) == 0 && cmd;
+        if (ok && strcmp(cmd, "PEERS") == 0 && arg && zframe_size(arg) == sizeof cfg) {
+            memcpy(&cfg, zframe_data(arg), sizeof cfg); /* a pointer, whose memory we free */
             s_reload(self, cfg);
-        else if (cmd && strcmp(cmd, "FETCH") == 0 && cfg)
-            ru_fetch_now(self->fetch, cfg); /* a hash, RU_HASH_BYTES */
+        } else if (ok && strcmp(cmd, "FETCH") == 0 && arg && zframe_size(arg) == RU_HASH_BYTES)
+            ru_fetch_now(self->fetch, zframe_data(arg));
         int stop = !cmd || strcmp(cmd, "$TERM") == 0;
         free(cmd);
         free(cfg);
+        zframe_destroy(&arg);
         return !stop;
     }
     if (which == self->publish)
@@ -638,15 +645,9 @@ ru_repl_reload(ru_repl_t *self, const ru_config_t *cfg)
 ru_err
 ru_repl_fetch(ru_repl_t *self, const uint8_t *hash)
 {
-    uint8_t *copy = malloc(RU_HASH_BYTES); /* the actor frees it */
-    if (!copy)
-        return RU_E_NOMEM;
-    memcpy(copy, hash, RU_HASH_BYTES);
-    if (zsock_send(self->actor, "sp", "FETCH", copy) != 0) {
-        free(copy);
-        return RU_E_IO;
-    }
-    return RU_OK;
+    /* the hash's bytes go in the message: nothing crosses the pipe to free */
+    return zsock_send(self->actor, "sb", "FETCH", hash, (size_t) RU_HASH_BYTES) == 0 ? RU_OK
+                                                                                    : RU_E_IO;
 }
 
 ru_err

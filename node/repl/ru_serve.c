@@ -29,6 +29,26 @@ struct ru_serve_session {
 
 typedef ru_serve_session_t s_session;
 
+static int s_wants_more(ru_serve_t *self, ru_peer_t *const *peers, int n);
+
+/*  A want being answered: its asker, blob, next offset and credit left. */
+struct ru_serve_want {
+    zframe_t *identity;
+    uint32_t peer;
+    uint8_t hash[RU_HASH_BYTES];
+    uint64_t offset;
+    uint32_t credit;
+    struct ru_serve_want *next;
+};
+
+static void
+s_want_free(ru_serve_want_t *w)
+{
+    zframe_destroy(&w->identity);
+    free(w);
+}
+
+
 static void
 s_session_free(s_session *s)
 {
@@ -46,6 +66,11 @@ ru_serve_init(ru_serve_t *self, const ru_peer_ctx_t *ctx)
 void
 ru_serve_fini(ru_serve_t *self)
 {
+    while (self->wants) {
+        ru_serve_want_t *w = self->wants;
+        self->wants = w->next;
+        s_want_free(w);
+    }
     while (self->sessions) {
         s_session *s = self->sessions;
         self->sessions = s->next;
@@ -127,7 +152,14 @@ ru_serve_more(ru_serve_t *self, ru_peer_t *const *peers, int n)
         more |= s->more;
         link = &s->next;
     }
+    s_wants_more(self, peers, n);
     return more;
+}
+
+int
+ru_serve_waiting(const ru_serve_t *self)
+{
+    return self->wants != NULL;
 }
 
 /*  A hello from an asking peer (p, NULL if unknown): its session starts,
@@ -157,41 +189,93 @@ s_on_hello(ru_serve_t *self, zframe_t *id, const ru_peer_t *p, const ru_msg_t *m
         s_serve(self, link, peers, n);
 }
 
-/*  A want: up to its credit of chunks of the blob from its offset, each
- *  read as it goes, or a lack. */
-static void
-s_on_want(ru_serve_t *self, zframe_t *id, ru_peer_t *p, const ru_msg_t *msg)
+/*  Sends w's chunks while its asker's queue takes them: 1 when it is over
+ *  (all sent, the blob gone, the asker gone), 0 when it waits for room. */
+static int
+s_pump_want(ru_serve_t *self, ru_serve_want_t *w, ru_peer_t *p)
 {
-    int fd = -1;
+    int fd = -1, over = 0;
     uint64_t size = 0, sent = 0;
+    uint8_t *piece = NULL;
     ru_buf_t out;
     ru_buf_init(&out);
-    uint8_t *piece = NULL;
-    if (!self->ctx->blobs || ru_blob_open(self->ctx->blobs, msg->blob, &fd, &size) != RU_OK ||
+    if (!self->ctx->blobs || ru_blob_open(self->ctx->blobs, w->hash, &fd, &size) != RU_OK ||
         !(piece = malloc(RU_BLOB_CHUNK))) {
-        if (ru_msg_encode_lack(msg->blob, &out) == RU_OK)
-            s_send(self, id, &out, p);
-    } /* a want from past the blob's end asks for no chunk: none goes */
-    uint64_t off = msg->offset;
-    for (uint32_t i = 0; piece && i < msg->credit && off < size; i++) {
-        size_t want = size - off < RU_BLOB_CHUNK ? (size_t) (size - off) : RU_BLOB_CHUNK;
-        ssize_t n = pread(fd, piece, want, (off_t) off);
+        if (ru_msg_encode_lack(w->hash, &out) == RU_OK)
+            s_send(self, w->identity, &out, NULL);
+        over = 1;
+    }
+    while (!over && w->credit > 0 && w->offset < size) {
+        size_t want = size - w->offset < RU_BLOB_CHUNK ? (size_t) (size - w->offset) : RU_BLOB_CHUNK;
+        ssize_t n = pread(fd, piece, want, (off_t) w->offset);
         ru_buf_reset(&out);
         if (n != (ssize_t) want ||
-            ru_msg_encode_chunk(msg->blob, size, off, piece, want, &out) != RU_OK ||
-            s_send(self, id, &out, p) != 0)
-            break; /* the asker's fetch times out and asks again */
-        off += want;
+            ru_msg_encode_chunk(w->hash, size, w->offset, piece, want, &out) != RU_OK) {
+            over = 1; /* unreadable: the asker's fetch times out and asks elsewhere */
+            break;
+        }
+        int rc = s_send(self, w->identity, &out, NULL);
+        if (rc == -1)
+            break; /* its queue is full: the rest at the next turn */
+        over = rc == 1;
+        w->offset += want;
+        w->credit--;
         sent += want;
     }
+    over = over || w->credit == 0 || w->offset >= size;
     if (fd >= 0)
         close(fd);
     free(piece);
     ru_buf_fini(&out);
     pthread_mutex_lock(self->ctx->lock);
-    self->blobs_served += sent > 0;
+    self->blobs_served += over && sent > 0;
     self->blob_bytes_served += sent;
     pthread_mutex_unlock(self->ctx->lock);
+    (void) p;
+    return over;
+}
+
+/*  A want: answered now as far as its asker's queue takes it, the rest
+ *  kept for the next turns. A want from past the blob's end asks for no
+ *  chunk: none goes. */
+static void
+s_on_want(ru_serve_t *self, zframe_t *id, ru_peer_t *p, const ru_msg_t *msg)
+{
+    ru_serve_want_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return;
+    w->identity = zframe_dup(id);
+    w->peer = p ? p->id : 0;
+    memcpy(w->hash, msg->blob, RU_HASH_BYTES);
+    w->offset = msg->offset;
+    w->credit = msg->credit;
+    int waiting = 0;
+    for (ru_serve_want_t *x = self->wants; x; x = x->next)
+        waiting++;
+    if (!w->identity || s_pump_want(self, w, p) || waiting >= RU_SERVE_WANTS) {
+        if (waiting >= RU_SERVE_WANTS && p)
+            ru_peer_link_event(p, RU_LINK_DROPPED, "a want of its was dropped: %d wait already",
+                               RU_SERVE_WANTS);
+        s_want_free(w);
+        return;
+    }
+    w->next = self->wants;
+    self->wants = w;
+}
+
+/*  The wants waiting for room, pumped again: 1 when some still wait. */
+static int
+s_wants_more(ru_serve_t *self, ru_peer_t *const *peers, int n)
+{
+    for (ru_serve_want_t **link = &self->wants; *link;) {
+        ru_serve_want_t *w = *link;
+        if (s_pump_want(self, w, ru_peer_by_id(peers, n, w->peer))) {
+            *link = w->next;
+            s_want_free(w);
+        } else
+            link = &w->next;
+    }
+    return self->wants != NULL;
 }
 
 /*  Counts and logs a message on the ROUTER that has no business there. */

@@ -14,11 +14,15 @@
  *  the actor's loop (ru_serve_more), which then polls without waiting, so
  *  that its sockets are read in between.
  *
- *  A want (PROTOCOL.md 13) is answered at once, with no session: up to
- *  its credit of chunks of the blob from its offset, read from the blob's
- *  file as they go, or a lack when this site does not hold the blob. A
- *  chunk the asker's queue cannot take is dropped like a batch (counted):
- *  the asker's fetch times out and asks again.
+ *  A want (PROTOCOL.md 13) is answered at once: up to its credit of chunks
+ *  of the blob from its offset, read from the blob's file as they go, or
+ *  a lack when this site does not hold the blob. When the asker's queue
+ *  is full, the rest of the want waits (its asker, blob, offset and
+ *  credit left) and goes on at the next turn of the actor's loop
+ *  (ru_serve_more), so that a window asked for is never cut short by a
+ *  full queue; one whose asker went away is dropped. At most
+ *  RU_SERVE_WANTS wait at once (a want past them is dropped, counted: the
+ *  asker's fetch times out and asks elsewhere).
  *
  *  Anything else on the ROUTER is counted against the peer that sent it
  *  and logged (ru_peer_link_event): a message that does not decode is
@@ -37,14 +41,18 @@
 #include "ru_peer.h"
 
 typedef struct ru_serve_session ru_serve_session_t;
+typedef struct ru_serve_want ru_serve_want_t;
 
 typedef struct {
     const ru_peer_ctx_t *ctx; /* the mutex, the store, pending_walk, the queues */
     zsock_t *router;          /* the actor's, bound at [replication] sync; NULL: none */
     ru_serve_session_t *sessions;
+    ru_serve_want_t *wants; /* wants whose chunks wait for room in their asker's queue */
     uint64_t served; /* catch-ups asked of us, under the mutex */
     uint64_t blobs_served, blob_bytes_served; /* wants answered with chunks, under the mutex */
 } ru_serve_t;
+
+#define RU_SERVE_WANTS 256
 
 void ru_serve_init(ru_serve_t *self, const ru_peer_ctx_t *ctx);
 /*  Ends every session (their askers start again with their next hello). */
@@ -54,6 +62,9 @@ void ru_serve_message(ru_serve_t *self, ru_peer_t *const *peers, int n);
 /*  Serves again the sessions whose last batch spent its walk budget, once
  *  each; 1 when some still have more. */
 int ru_serve_more(ru_serve_t *self, ru_peer_t *const *peers, int n);
+/*  Do wants wait for room in their askers' queues? The actor then polls
+ *  again soon (ru_serve_more goes on with them). */
+int ru_serve_waiting(const ru_serve_t *self);
 /*  Drops the sessions silent for a minute at now (monotonic ms). */
 void ru_serve_expire(ru_serve_t *self, uint64_t now);
 
