@@ -199,16 +199,22 @@ s_tried(const s_flight *f, uint32_t peer)
 }
 
 /*  Sends f to the next direct peer it has not tried and that is not busy
- *  with another flight, from the start; when there is none, f lands and
- *  its blob waits. */
+ *  with another flight, from the start. When there is none, f lands: its
+ *  blob is asked for again at the next tick when some peer not tried was
+ *  busy, else it waits (every peer failed it). */
 static void
 s_next_peer(ru_fetch_t *self, s_flight *f, ru_peer_t *const *peers, int n, uint64_t now)
 {
     ru_blob_writer_abort(&f->w);
+    int busy = 0; /* peers not tried yet that fetch another blob for us now */
     for (int k = 0; k < n; k++) {
         ru_peer_t *p = peers[(f->hash[0] + k) % n];
-        if (!ru_peer_direct(p) || !p->dealer || s_tried(f, p->id) || s_busy_peer(self, p->id))
+        if (!ru_peer_direct(p) || !p->dealer || s_tried(f, p->id))
             continue;
+        if (s_busy_peer(self, p->id)) {
+            busy++;
+            continue;
+        }
         if (f->n_tried < S_TRIED_MAX)
             f->tried[f->n_tried++] = p->id;
         uint64_t max = f->size;
@@ -218,10 +224,19 @@ s_next_peer(ru_fetch_t *self, s_flight *f, ru_peer_t *const *peers, int n, uint6
         }
         f->peer = p->id;
         f->next = 0;
-        if (s_ask(self, f, p, now) == 0)
+        if (s_ask(self, f, p, now) == 0) {
+            ru_log_debug(S_LOG, "[peer %s] asked for a blob of %llu bytes", p->cfg.site,
+                         (unsigned long long) f->size);
             return;
+        }
         ru_blob_writer_abort(&f->w);
     }
+    if (busy) { /* not every peer was asked: it waits for one to be free, at the next tick */
+        s_land(f);
+        return;
+    }
+    ru_log_debug(S_LOG, "no peer gave a blob of %llu bytes: asked again later",
+                 (unsigned long long) f->size);
     s_wait(self, f->hash, now, f->backoff_ms ? f->backoff_ms : S_BACKOFF_MS);
     s_land(f);
 }
