@@ -99,8 +99,8 @@ s_focus(ru_req_t *req, uint32_t *fx, uint32_t *fy)
         ru_http_error(req, 422, "Validation failed: focus must be \"x,y\" from -1.0 to 1.0");
         return 0;
     }
-    *fx = (uint32_t) lround((x + 1) * (RU_MAX_FOCUS / 2));
-    *fy = (uint32_t) lround((y + 1) * (RU_MAX_FOCUS / 2));
+    *fx = (uint32_t) lround((x + 1) * (RU_MAX_FOCUS / 2.0));
+    *fy = (uint32_t) lround((y + 1) * (RU_MAX_FOCUS / 2.0));
     return 1;
 }
 
@@ -247,11 +247,11 @@ ru_api_media_upload(ru_req_t *req)
     if (!status && (!s_description(req, &rec.description) ||
                     !s_focus(req, &rec.focus_x, &rec.focus_y)))
         status = 422;
-    if (!status)
+    if (!status && file) /* s_file_part gives a part whenever it answers 0 */
         status = s_over_quota(req, file->len);
-    if (status) {
+    if (status || !file) {
         ru_multipart_fini(&mp);
-        return status;
+        return status ? status : ru_http_fail(req, RU_E_INVALID);
     }
     char mime[RU_SNIFF_MIME_MAX] = "";
     int image = ru_sniff_type(file->data, file->len, mime) == RU_OK &&

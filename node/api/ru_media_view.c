@@ -70,8 +70,9 @@ s_meta(const ru_media_t *m)
 {
     if (!m->is_image)
         return json_object();
-    double fx = ((double) m->focus_x - RU_MAX_FOCUS / 2) / (RU_MAX_FOCUS / 2);
-    double fy = ((double) m->focus_y - RU_MAX_FOCUS / 2) / (RU_MAX_FOCUS / 2);
+    const double centre = RU_MAX_FOCUS / 2.0;
+    double fx = ((double) m->focus_x - centre) / centre;
+    double fy = ((double) m->focus_y - centre) / centre;
     return json_pack("{s:o, s:o, s:{s:f, s:f}}", "original", s_size(m->width, m->height), "small",
                      s_size(m->thumb_width, m->thumb_height), "focus", "x", fx, "y", fy);
 }

@@ -11,6 +11,7 @@
 #include "ru_cardscan.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -291,8 +292,8 @@ s_tag(s_scan *sc, const char *s, size_t len, size_t i)
         if (!s_tag_is(s, len, i, raw[k]))
             continue;
         size_t start = s_attrs(s, len, i + strlen(raw[k]), NULL);
-        char close[10] = "</";
-        strcat(close, raw[k]);
+        char close[10];
+        snprintf(close, sizeof close, "</%s", raw[k]);
         size_t end = s_find(s, len, start, close);
         if (k == 0 && !sc->out->title[0] && end < len)
             s_text(sc->out->title, sizeof sc->out->title, s + start, end - start);
