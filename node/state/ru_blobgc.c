@@ -238,6 +238,24 @@ typedef struct {
     ru_err err;
 } s_sweep;
 
+/*  Adds hash to what the sweep found: 0, or 1 (stop) out of memory. */
+static int
+s_found(s_sweep *s, const uint8_t *hash)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint8_t(*found)[RU_HASH_BYTES] = realloc(s->found, cap * sizeof *found);
+        if (!found) {
+            s->err = RU_E_NOMEM;
+            return 1;
+        }
+        s->found = found;
+        s->cap = cap;
+    }
+    memcpy(s->found[s->n++], hash, RU_HASH_BYTES);
+    return 0;
+}
+
 static int
 s_sweep_file(const uint8_t *hash, uint64_t size, void *arg)
 {
@@ -252,18 +270,7 @@ s_sweep_file(const uint8_t *hash, uint64_t size, void *arg)
     ru_txn_abort(&txn);
     if (known)
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        uint8_t(*found)[RU_HASH_BYTES] = realloc(s->found, cap * sizeof *found);
-        if (!found) {
-            s->err = RU_E_NOMEM;
-            return 1;
-        }
-        s->found = found;
-        s->cap = cap;
-    }
-    memcpy(s->found[s->n++], hash, RU_HASH_BYTES);
-    return 0;
+    return s_found(s, hash);
 }
 
 static ru_err
@@ -310,18 +317,7 @@ s_missing_file(void *ctx, const MDB_val *key, const MDB_val *val)
     ru_blob_t *blobs = s->blobs;
     if (key->mv_size != RU_HASH_BYTES || ru_blob_has(blobs, key->mv_data))
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        uint8_t(*found)[RU_HASH_BYTES] = realloc(s->found, cap * sizeof *found);
-        if (!found) {
-            s->err = RU_E_NOMEM;
-            return 1;
-        }
-        s->found = found;
-        s->cap = cap;
-    }
-    memcpy(s->found[s->n++], key->mv_data, RU_HASH_BYTES);
-    return 0;
+    return s_found(s, key->mv_data);
 }
 
 static ru_err
