@@ -29,12 +29,11 @@ struct ru_serve_session {
 
 typedef ru_serve_session_t s_session;
 
-static int s_wants_more(ru_serve_t *self, ru_peer_t *const *peers, int n);
+static int s_wants_more(ru_serve_t *self);
 
 /*  A want being answered: its asker, blob, next offset and credit left. */
 struct ru_serve_want {
     zframe_t *identity;
-    uint32_t peer;
     uint8_t hash[RU_HASH_BYTES];
     uint64_t offset;
     uint32_t credit;
@@ -152,7 +151,7 @@ ru_serve_more(ru_serve_t *self, ru_peer_t *const *peers, int n)
         more |= s->more;
         link = &s->next;
     }
-    s_wants_more(self, peers, n);
+    s_wants_more(self);
     return more;
 }
 
@@ -192,7 +191,7 @@ s_on_hello(ru_serve_t *self, zframe_t *id, const ru_peer_t *p, const ru_msg_t *m
 /*  Sends w's chunks while its asker's queue takes them: 1 when it is over
  *  (all sent, the blob gone, the asker gone), 0 when it waits for room. */
 static int
-s_pump_want(ru_serve_t *self, ru_serve_want_t *w, ru_peer_t *p)
+s_pump_want(ru_serve_t *self, ru_serve_want_t *w)
 {
     int fd = -1, over = 0;
     uint64_t size = 0, sent = 0;
@@ -231,7 +230,6 @@ s_pump_want(ru_serve_t *self, ru_serve_want_t *w, ru_peer_t *p)
     self->blobs_served += over && sent > 0;
     self->blob_bytes_served += sent;
     pthread_mutex_unlock(self->ctx->lock);
-    (void) p;
     return over;
 }
 
@@ -245,14 +243,13 @@ s_on_want(ru_serve_t *self, zframe_t *id, ru_peer_t *p, const ru_msg_t *msg)
     if (!w)
         return;
     w->identity = zframe_dup(id);
-    w->peer = p ? p->id : 0;
     memcpy(w->hash, msg->blob, RU_HASH_BYTES);
     w->offset = msg->offset;
     w->credit = msg->credit;
     int waiting = 0;
     for (ru_serve_want_t *x = self->wants; x; x = x->next)
         waiting++;
-    if (!w->identity || s_pump_want(self, w, p) || waiting >= RU_SERVE_WANTS) {
+    if (!w->identity || s_pump_want(self, w) || waiting >= RU_SERVE_WANTS) {
         if (waiting >= RU_SERVE_WANTS && p)
             ru_peer_link_event(p, RU_LINK_DROPPED, "a want of its was dropped: %d wait already",
                                RU_SERVE_WANTS);
@@ -265,11 +262,11 @@ s_on_want(ru_serve_t *self, zframe_t *id, ru_peer_t *p, const ru_msg_t *msg)
 
 /*  The wants waiting for room, pumped again: 1 when some still wait. */
 static int
-s_wants_more(ru_serve_t *self, ru_peer_t *const *peers, int n)
+s_wants_more(ru_serve_t *self)
 {
     for (ru_serve_want_t **link = &self->wants; *link;) {
         ru_serve_want_t *w = *link;
-        if (s_pump_want(self, w, ru_peer_by_id(peers, n, w->peer))) {
+        if (s_pump_want(self, w)) {
             *link = w->next;
             s_want_free(w);
         } else
