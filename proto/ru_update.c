@@ -23,6 +23,7 @@
 #define S_ORIGIN_AT 4
 #define S_MEDIA_FIELDS 6
 #define S_IMAGE_FIELDS 9
+#define S_PERSON_FIELDS 11
 
 typedef enum {
     F_TARGET,    /* ref */
@@ -41,6 +42,7 @@ typedef enum {
     F_MEDIA,     /* array of 0..RU_MAX_MEDIA attachments */
     F_AVATAR,    /* nil or an image attachment */
     F_HEADER,    /* nil or an image attachment */
+    F_PERSON,    /* nil or a person */
     F_END
 } s_field;
 
@@ -49,8 +51,9 @@ typedef struct {
     s_field fields[7];
 } s_kind_t;
 
-/*  Version 2 adds fields at the end of four kinds' bodies; the others are
- *  the same in both versions. */
+/*  Version 2 adds fields at the end of four kinds' bodies, version 3 one
+ *  at the end of a profile's; the other kinds are the same in every
+ *  version. */
 static const s_kind_t s_kinds_v1[RU_KIND_MAX + 1] = {
     [RU_KIND_POST] = {"post", {F_TEXT, F_VIS, F_GROUP, F_END}},
     [RU_KIND_REPLY] = {"reply", {F_TARGET, F_TEXT, F_VIS, F_END}},
@@ -83,10 +86,14 @@ static const s_kind_t s_kinds_v2[RU_KIND_MAX + 1] = {
     [RU_KIND_RESOLVE] = {"resolve", {F_ORIGIN, F_SEQ, F_HASH, F_END}},
 };
 
+static const s_field s_profile_v3[] = {F_DISPLAY, F_NOTE, F_AVATAR, F_HEADER, F_PERSON, F_END};
+
 static const s_field *
 s_body(unsigned version, ru_kind kind)
 {
-    return (version == 2 ? s_kinds_v2 : s_kinds_v1)[kind].fields;
+    if (version == 3 && kind == RU_KIND_PROFILE)
+        return s_profile_v3;
+    return (version >= 2 ? s_kinds_v2 : s_kinds_v1)[kind].fields;
 }
 
 static int
@@ -129,7 +136,7 @@ s_version_of(const ru_update_t *u)
     case RU_KIND_EDIT:
         return u->spoiler.len || u->sensitive || u->n_media ? 2 : 1;
     case RU_KIND_PROFILE:
-        return u->has_avatar || u->has_header ? 2 : 1;
+        return u->has_person ? 3 : u->has_avatar || u->has_header ? 2 : 1;
     default:
         return 1;
     }
@@ -138,7 +145,9 @@ s_version_of(const ru_update_t *u)
 static const char *
 s_domain(unsigned version)
 {
-    return version == 2 ? RU_UPDATE_DOMAIN_V2 : RU_UPDATE_DOMAIN;
+    static const char *const domains[] = {RU_UPDATE_DOMAIN, RU_UPDATE_DOMAIN_V2,
+                                          RU_UPDATE_DOMAIN_V3};
+    return domains[version - 1];
 }
 
 void
@@ -275,6 +284,47 @@ s_check_media_list(const ru_media_t *media, uint32_t n)
     return err;
 }
 
+/*  Text of at most max_bytes bytes and max_chars code points. */
+static ru_err
+s_check_bounded(ru_str_t s, size_t min_chars, size_t max_chars, uint32_t max_bytes)
+{
+    return s.len > max_bytes ? RU_E_TOO_BIG : s_check_text(s, min_chars, max_chars);
+}
+
+static ru_err
+s_check_person(const ru_person_t *p)
+{
+    if (p->n_skills > RU_MAX_SKILLS || p->n_fields > RU_MAX_FIELDS)
+        return RU_E_TOO_MANY;
+    if (p->departed != 0 && p->departed != 1)
+        return RU_E_RANGE;
+    const struct {
+        ru_str_t s;
+        uint32_t max_bytes;
+        size_t max_chars;
+    } texts[] = {
+        {p->dir_id, RU_MAX_DIR_ID, RU_MAX_DIR_ID},
+        {p->title, RU_MAX_WORK_BYTES, RU_MAX_WORK_CHARS},
+        {p->department, RU_MAX_WORK_BYTES, RU_MAX_WORK_CHARS},
+        {p->site, RU_MAX_WORK_BYTES, RU_MAX_WORK_CHARS},
+        {p->office, RU_MAX_WORK_BYTES, RU_MAX_WORK_CHARS},
+        {p->phone, RU_MAX_PHONE, RU_MAX_PHONE},
+        {p->email, RU_MAX_EMAIL, RU_MAX_EMAIL},
+        {p->manager, RU_MAX_DIR_ID, RU_MAX_DIR_ID},
+    };
+    ru_err err = RU_OK;
+    for (size_t i = 0; !err && i < sizeof texts / sizeof *texts; i++)
+        err = s_check_bounded(texts[i].s, 0, texts[i].max_chars, texts[i].max_bytes);
+    for (uint32_t i = 0; !err && i < p->n_skills; i++)
+        err = s_check_bounded(p->skills[i], 1, RU_MAX_SKILL_CHARS, RU_MAX_SKILL_BYTES);
+    for (uint32_t i = 0; !err && i < p->n_fields; i++) {
+        err = s_check_bounded(p->fields[i].name, 1, RU_MAX_FIELD_CHARS, RU_MAX_FIELD_BYTES);
+        if (!err)
+            err = s_check_bounded(p->fields[i].value, 0, RU_MAX_FIELD_CHARS, RU_MAX_FIELD_BYTES);
+    }
+    return err;
+}
+
 static ru_err
 s_check_field(const ru_update_t *u, s_field f)
 {
@@ -311,6 +361,8 @@ s_check_field(const ru_update_t *u, s_field f)
         return u->has_avatar ? s_check_media(&u->avatar, 1) : RU_OK;
     case F_HEADER:
         return u->has_header ? s_check_media(&u->header, 1) : RU_OK;
+    case F_PERSON:
+        return u->has_person ? s_check_person(&u->person) : RU_OK;
     case F_END:
         break;
     }
@@ -418,6 +470,26 @@ s_pack_opt_media(msgpack_packer *pk, int has, const ru_media_t *m)
         msgpack_pack_nil(pk);
 }
 
+void
+ru_person_pack(msgpack_packer *pk, const ru_person_t *p)
+{
+    msgpack_pack_array(pk, S_PERSON_FIELDS);
+    const ru_str_t *texts[] = {&p->dir_id, &p->title, &p->department, &p->site,
+                               &p->office, &p->phone, &p->email,      &p->manager};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        s_pack_str(pk, *texts[i]);
+    msgpack_pack_array(pk, p->n_skills);
+    for (uint32_t i = 0; i < p->n_skills; i++)
+        s_pack_str(pk, p->skills[i]);
+    msgpack_pack_array(pk, p->n_fields);
+    for (uint32_t i = 0; i < p->n_fields; i++) {
+        msgpack_pack_array(pk, 2);
+        s_pack_str(pk, p->fields[i].name);
+        s_pack_str(pk, p->fields[i].value);
+    }
+    msgpack_pack_uint8(pk, (uint8_t) p->departed);
+}
+
 static void
 s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
 {
@@ -474,6 +546,12 @@ s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
         break;
     case F_HEADER:
         s_pack_opt_media(pk, u->has_header, &u->header);
+        break;
+    case F_PERSON:
+        if (u->has_person)
+            ru_person_pack(pk, &u->person);
+        else
+            msgpack_pack_nil(pk);
         break;
     case F_END:
         break;
@@ -728,6 +806,62 @@ ru_media_unpack(const uint8_t *bytes, size_t len, ru_media_t *media, uint32_t *n
     return err;
 }
 
+/*  A person's strings, read to the sizes of their fields' rules (whose
+ *  code points s_check_person counts after). */
+static ru_err
+s_read_person(ru_mp_t *mp, ru_person_t *p)
+{
+    memset(p, 0, sizeof *p);
+    const struct {
+        ru_str_t *s;
+        uint32_t max;
+    } texts[] = {
+        {&p->dir_id, RU_MAX_DIR_ID},     {&p->title, RU_MAX_WORK_BYTES},
+        {&p->department, RU_MAX_WORK_BYTES}, {&p->site, RU_MAX_WORK_BYTES},
+        {&p->office, RU_MAX_WORK_BYTES}, {&p->phone, RU_MAX_PHONE},
+        {&p->email, RU_MAX_EMAIL},       {&p->manager, RU_MAX_DIR_ID},
+    };
+    ru_err err = ru_mp_array_of(mp, S_PERSON_FIELDS);
+    for (size_t i = 0; !err && i < sizeof texts / sizeof *texts; i++)
+        err = s_read_str(mp, texts[i].s, texts[i].max);
+    uint32_t n = 0;
+    if (!err)
+        err = ru_mp_array(mp, &n);
+    if (!err && n > RU_MAX_SKILLS)
+        err = RU_E_TOO_MANY;
+    for (uint32_t i = 0; !err && i < n; i++, p->n_skills++)
+        err = s_read_str(mp, &p->skills[i], RU_MAX_SKILL_BYTES);
+    if (!err)
+        err = ru_mp_array(mp, &n);
+    if (!err && n > RU_MAX_FIELDS)
+        err = RU_E_TOO_MANY;
+    for (uint32_t i = 0; !err && i < n; i++, p->n_fields++) {
+        err = ru_mp_array_of(mp, 2);
+        if (!err)
+            err = s_read_str(mp, &p->fields[i].name, RU_MAX_FIELD_BYTES);
+        if (!err)
+            err = s_read_str(mp, &p->fields[i].value, RU_MAX_FIELD_BYTES);
+    }
+    uint64_t departed = 0;
+    if (!err)
+        err = ru_mp_uint(mp, &departed);
+    if (!err && departed > 1)
+        err = RU_E_RANGE;
+    p->departed = (int) departed;
+    return err;
+}
+
+ru_err
+ru_person_unpack(const uint8_t *bytes, size_t len, ru_person_t *person)
+{
+    ru_mp_t mp;
+    ru_mp_init(&mp, bytes, len);
+    ru_err err = s_read_person(&mp, person);
+    if (!err)
+        err = ru_mp_end(&mp);
+    return err ? err : s_check_person(person);
+}
+
 static ru_err
 s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
 {
@@ -782,6 +916,11 @@ s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
         return s_read_opt_media(mp, &u->has_avatar, &u->avatar);
     case F_HEADER:
         return s_read_opt_media(mp, &u->has_header, &u->header);
+    case F_PERSON:
+        if (ru_mp_peek_nil(mp))
+            return ru_mp_nil(mp);
+        u->has_person = 1;
+        return s_read_person(mp, &u->person);
     case F_END:
         break;
     }

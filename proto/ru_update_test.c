@@ -623,7 +623,7 @@ test_version2_domain(void **state)
     assert_int_equal(ru_key_sign(f->key, RU_UPDATE_DOMAIN, env.payload, env.payload_len, sig),
                      RU_OK);
     assert_int_equal(ru_envelope_verify(&env), RU_E_SIGNATURE);
-    wire.data[env.payload - wire.data + 1] = 3;
+    wire.data[env.payload - wire.data + 1] = RU_PAYLOAD_VERSION_MAX + 1;
     assert_int_equal(ru_envelope_parse(wire.data, wire.len, &env), RU_E_VERSION);
     ru_buf_fini(&wire);
     ru_update_fini(&u);
@@ -727,6 +727,215 @@ test_largest_update_v2_refused_whole(void **state)
     free(text);
 }
 
+
+static void
+s_spoil_skill_empty(ru_person_t *p, char *big)
+{
+    (void) big;
+    p->skills[1] = s_str("");
+}
+
+static void
+s_spoil_skills_many(ru_person_t *p, char *big)
+{
+    (void) big;
+    p->n_skills = RU_MAX_SKILLS + 1;
+}
+
+static void
+s_spoil_skill_long(ru_person_t *p, char *big)
+{
+    p->skills[0] = (ru_str_t){big, RU_MAX_SKILL_CHARS + 1};
+}
+
+static void
+s_spoil_fields_many(ru_person_t *p, char *big)
+{
+    (void) big;
+    p->n_fields = RU_MAX_FIELDS + 1;
+}
+
+static void
+s_spoil_field_name(ru_person_t *p, char *big)
+{
+    (void) big;
+    p->fields[0].name = s_str("");
+}
+
+static void
+s_spoil_field_value(ru_person_t *p, char *big)
+{
+    p->fields[1].value = (ru_str_t){big, RU_MAX_FIELD_CHARS + 1};
+}
+
+static void
+s_spoil_title(ru_person_t *p, char *big)
+{
+    p->title = (ru_str_t){big, RU_MAX_WORK_CHARS + 1};
+}
+
+static void
+s_spoil_dir_id(ru_person_t *p, char *big)
+{
+    p->dir_id = (ru_str_t){big, RU_MAX_DIR_ID + 1};
+}
+
+static void
+s_spoil_email(ru_person_t *p, char *big)
+{
+    p->email = (ru_str_t){big, RU_MAX_EMAIL + 1};
+}
+
+static void
+s_spoil_phone(ru_person_t *p, char *big)
+{
+    (void) big;
+    p->phone = s_str("\xff\xfe");
+}
+
+static void
+s_spoil_departed(ru_person_t *p, char *big)
+{
+    (void) big;
+    p->departed = 2;
+}
+
+/*  A person as the directory sync would publish it, every field set. */
+static void
+s_person(ru_person_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->dir_id = s_str("7f0c2a1e-5b3d-4c8e-9a61-2f4b8d0e6c13");
+    p->title = s_str("Ingénieure réseaux");
+    p->department = s_str("Réseaux et télécoms");
+    p->site = s_str("Nozay");
+    p->office = s_str("B2-114");
+    p->phone = s_str("+33 1 60 40 12 34");
+    p->email = s_str("chloe.dupont@example.com");
+    p->manager = s_str("0d9e3c4b-1a2f-4e5d-8c7b-6a5f4e3d2c1b");
+    p->n_skills = 3;
+    p->skills[0] = s_str("BGP");
+    p->skills[1] = s_str("IPv6");
+    p->skills[2] = s_str("photographie");
+    p->n_fields = 2;
+    p->fields[0] = (ru_pfield_t){s_str("Pronouns"), s_str("elle")};
+    p->fields[1] = (ru_pfield_t){s_str("Blog"), s_str("")};
+}
+
+static void
+s_assert_person(const ru_person_t *a, const ru_person_t *b)
+{
+    const ru_str_t *as[] = {&a->dir_id, &a->title, &a->department, &a->site,
+                            &a->office, &a->phone, &a->email,      &a->manager};
+    const ru_str_t *bs[] = {&b->dir_id, &b->title, &b->department, &b->site,
+                            &b->office, &b->phone, &b->email,      &b->manager};
+    for (size_t i = 0; i < sizeof as / sizeof *as; i++)
+        s_assert_str(*as[i], *bs[i]);
+    assert_int_equal(a->n_skills, b->n_skills);
+    for (uint32_t i = 0; i < a->n_skills; i++)
+        s_assert_str(a->skills[i], b->skills[i]);
+    assert_int_equal(a->n_fields, b->n_fields);
+    for (uint32_t i = 0; i < a->n_fields; i++) {
+        s_assert_str(a->fields[i].name, b->fields[i].name);
+        s_assert_str(a->fields[i].value, b->fields[i].value);
+    }
+    assert_int_equal(a->departed, b->departed);
+}
+
+/*  A profile with a person is written in version 3, under its own
+ *  signature domain, and reads back as it was; without one it stays in
+ *  version 2 or 1. */
+static void
+test_version3_person(void **state)
+{
+    s_fixture *f = *state;
+    ru_update_t u, back;
+    s_make_v2(&u, f->key, RU_KIND_PROFILE);
+    u.has_person = 1;
+    s_person(&u.person);
+    u.person.departed = 1;
+    ru_update_init(&back);
+    ru_buf_t wire;
+    ru_buf_init(&wire);
+    s_round_trip(&u, f->key, 3, &back, &wire);
+    assert_true(back.has_person && back.has_avatar && back.has_header);
+    s_assert_person(&u.person, &back.person);
+    ru_envelope_t env;
+    assert_int_equal(ru_envelope_parse(wire.data, wire.len, &env), RU_OK);
+    uint8_t *sig = wire.data + (env.sig - wire.data);
+    assert_int_equal(ru_key_sign(f->key, RU_UPDATE_DOMAIN_V2, env.payload, env.payload_len, sig),
+                     RU_OK);
+    assert_int_equal(ru_envelope_verify(&env), RU_E_SIGNATURE);
+    ru_buf_reset(&wire);
+    u.has_person = 0;
+    s_round_trip(&u, f->key, 2, &back, &wire);
+    assert_false(back.has_person);
+    ru_buf_reset(&wire);
+    s_make(&u, f->key, RU_KIND_POST); /* a person is a profile's only */
+    u.has_person = 1;
+    s_person(&u.person);
+    s_round_trip(&u, f->key, 1, &back, &wire);
+    ru_buf_fini(&wire);
+    ru_update_fini(&u);
+    ru_update_fini(&back);
+}
+
+/*  A person's rules, in the encoder and in ru_person_unpack alike. */
+static void
+test_person_refusals(void **state)
+{
+    s_fixture *f = *state;
+    char big[RU_MAX_FIELD_BYTES + 1];
+    memset(big, 'a', sizeof big);
+    const struct {
+        const char *what;
+        void (*spoil)(ru_person_t *p, char *big);
+        ru_err err;
+    } cases[] = {
+        {"no skill name", s_spoil_skill_empty, RU_E_RANGE},
+        {"33 skills", s_spoil_skills_many, RU_E_TOO_MANY},
+        {"a skill of 51 code points", s_spoil_skill_long, RU_E_TOO_BIG},
+        {"5 fields", s_spoil_fields_many, RU_E_TOO_MANY},
+        {"a field with no name", s_spoil_field_name, RU_E_RANGE},
+        {"a value of 256 code points", s_spoil_field_value, RU_E_TOO_BIG},
+        {"a title of 101 code points", s_spoil_title, RU_E_TOO_BIG},
+        {"an id of 129 bytes", s_spoil_dir_id, RU_E_TOO_BIG},
+        {"an e-mail address of 255 bytes", s_spoil_email, RU_E_TOO_BIG},
+        {"a phone number not UTF-8", s_spoil_phone, RU_E_UTF8},
+        {"departed 2", s_spoil_departed, RU_E_RANGE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ru_update_t u;
+        s_make(&u, f->key, RU_KIND_PROFILE);
+        u.has_person = 1;
+        s_person(&u.person);
+        cases[i].spoil(&u.person, big);
+        print_message("%s\n", cases[i].what);
+        if (cases[i].err != RU_E_TOO_MANY) { /* more than the struct holds cannot be packed */
+            ru_buf_t buf;
+            ru_buf_init(&buf);
+            msgpack_packer pk;
+            ru_mp_packer_init(&pk, &buf);
+            ru_person_pack(&pk, &u.person);
+            ru_person_t back;
+            assert_int_equal(ru_person_unpack(buf.data, buf.len, &back), cases[i].err);
+            ru_buf_fini(&buf);
+        }
+        s_expect_encode(&u, f->key, cases[i].err);
+    }
+    ru_person_t p, back;
+    s_person(&p);
+    ru_buf_t buf;
+    ru_buf_init(&buf);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &buf);
+    ru_person_pack(&pk, &p);
+    assert_int_equal(ru_person_unpack(buf.data, buf.len, &back), RU_OK);
+    s_assert_person(&p, &back);
+    assert_int_equal(ru_person_unpack(buf.data, buf.len - 1, &back), RU_E_TRUNCATED);
+    ru_buf_fini(&buf);
+}
+
 int
 main(void)
 {
@@ -745,6 +954,8 @@ main(void)
         cmocka_unit_test(test_media_refusals),
         cmocka_unit_test(test_version2_domain),
         cmocka_unit_test(test_media_pack),
+        cmocka_unit_test(test_version3_person),
+        cmocka_unit_test(test_person_refusals),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

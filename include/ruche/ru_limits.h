@@ -10,10 +10,12 @@
 
 /*  Version of the sync messages, and of the update payload format before
  *  version 2, which adds content warnings, attachments, avatars and
- *  headers to version 1 (PROTOCOL.md section 10). A node reads payloads
- *  of both versions and writes the least one that holds an update. */
+ *  headers to version 1, and version 3, which adds the employee's entry in
+ *  the company directory to profiles (PROTOCOL.md section 10). A node
+ *  reads payloads of every version and writes the least one that holds an
+ *  update. */
 #define RU_PROTO_VERSION 1
-#define RU_PAYLOAD_VERSION_MAX 2
+#define RU_PAYLOAD_VERSION_MAX 3
 
 /*  Bytes of an Ed25519 public key (a node id), of a signature, of a hash. */
 #define RU_KEY_BYTES 32
@@ -55,6 +57,22 @@
 #define RU_MAX_BLOB_SIZE ((1ull << 40) - 1)
 #define RU_MAX_IMAGE_SIDE 65535
 #define RU_MAX_FOCUS 200
+/*  Version 3: a profile's person (PROTOCOL.md section 5.8). The
+ *  directory's id of an employee (theirs and their manager's) in bytes;
+ *  a title, department, site or office in code points; a phone number and
+ *  an e-mail address in bytes; skills: how many, and code points each;
+ *  profile fields (name and value): how many, and code points each. */
+#define RU_MAX_DIR_ID 128
+#define RU_MAX_WORK_CHARS 100
+#define RU_MAX_WORK_BYTES (4 * RU_MAX_WORK_CHARS)
+#define RU_MAX_PHONE 64
+#define RU_MAX_EMAIL 254
+#define RU_MAX_SKILLS 32
+#define RU_MAX_SKILL_CHARS 50
+#define RU_MAX_SKILL_BYTES (4 * RU_MAX_SKILL_CHARS)
+#define RU_MAX_FIELDS 4
+#define RU_MAX_FIELD_CHARS 255
+#define RU_MAX_FIELD_BYTES (4 * RU_MAX_FIELD_CHARS)
 /*  Updates in one sync batch, and the bytes of its envelopes together. */
 #define RU_MAX_BATCH 256
 #define RU_MAX_BATCH_BYTES (4u * 1024u * 1024u)

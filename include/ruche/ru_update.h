@@ -33,6 +33,7 @@
  *  version, so that a signature never passes for another version's. */
 #define RU_UPDATE_DOMAIN "ruche/update/v1\n"
 #define RU_UPDATE_DOMAIN_V2 "ruche/update/v2\n"
+#define RU_UPDATE_DOMAIN_V3 "ruche/update/v3\n"
 
 typedef enum {
     RU_KIND_POST = 1,
@@ -98,6 +99,28 @@ typedef struct {
     uint32_t focus_x, focus_y; /* 0 .. RU_MAX_FOCUS, RU_MAX_FOCUS / 2 the centre */
 } ru_media_t;
 
+/*  A profile field as Mastodon shows it: a name and its value. */
+typedef struct {
+    ru_str_t name;  /* 1 .. RU_MAX_FIELD_CHARS code points */
+    ru_str_t value; /* 0 .. RU_MAX_FIELD_CHARS code points */
+} ru_pfield_t;
+
+/*  The employee behind a profile, as the company directory and the
+ *  employee describe them (PROTOCOL.md section 5.8). Every string may be
+ *  empty: not known. */
+typedef struct {
+    ru_str_t dir_id; /* the directory's stable id of the employee: one person
+                        on every site, whichever site is their home */
+    ru_str_t title, department, site, office; /* site: where they work */
+    ru_str_t phone, email;
+    ru_str_t manager; /* the manager's dir_id */
+    uint32_t n_skills;
+    ru_str_t skills[RU_MAX_SKILLS]; /* each 1 .. RU_MAX_SKILL_CHARS */
+    uint32_t n_fields;
+    ru_pfield_t fields[RU_MAX_FIELDS];
+    int departed; /* 1: no longer with the company, or disabled in the directory */
+} ru_person_t;
+
 /*  The decoded payload. Which body fields a kind uses:
  *    post          text, visibility, group (has_group 0: none), and from
  *                  version 2 spoiler, sensitive, media
@@ -107,7 +130,8 @@ typedef struct {
  *                  media (an edit replaces all of them)
  *    delete, like, unlike, group_join, group_leave     target
  *    follow, unfollow                                  user
- *    profile       display_name, note, and from version 2 avatar, header
+ *    profile       display_name, note, from version 2 avatar, header, and
+ *                  from version 3 person (has_person 0: none)
  *    group_create  name, note (the group's description)
  *    resolve       fork (the forked origin, never the update's own, and
  *                  its fork seq), kept (the hash of the variant of that
@@ -115,7 +139,7 @@ typedef struct {
  *  Unused fields are ignored by the encoder and zero after decoding.
  *  version is set by the decoder; the encoder ignores it and writes the
  *  least version that holds the fields (version 1 unless a version 2
- *  field is set), so nodes of version 1 go on reading what they can. */
+ *  or 3 field is set), so older nodes go on reading what they can. */
 typedef struct {
     uint8_t version;
     uint8_t origin[RU_KEY_BYTES];
@@ -142,6 +166,8 @@ typedef struct {
     ru_media_t media[RU_MAX_MEDIA];
     int has_avatar, has_header;
     ru_media_t avatar, header; /* images */
+    int has_person;
+    ru_person_t person;
 } ru_update_t;
 
 /*  A parsed envelope: views into the wire bytes. */
@@ -188,6 +214,13 @@ RU_MUST_CHECK ru_err ru_update_open(const uint8_t *wire, size_t len, ru_envelope
 void ru_media_pack(msgpack_packer *pk, const ru_media_t *media, uint32_t n);
 RU_MUST_CHECK ru_err ru_media_unpack(const uint8_t *bytes, size_t len, ru_media_t *media,
                                      uint32_t *n);
+
+/*  A person in its wire form (PROTOCOL.md section 5.8), for whoever keeps
+ *  it next to a profile: ru_person_pack appends it to pk, ru_person_unpack
+ *  reads exactly len bytes back with the checks of a decoder; strings in
+ *  person are views into bytes. */
+void ru_person_pack(msgpack_packer *pk, const ru_person_t *person);
+RU_MUST_CHECK ru_err ru_person_unpack(const uint8_t *bytes, size_t len, ru_person_t *person);
 
 /*  The update's hash: BLAKE2b-256 of its payload bytes. The next update of
  *  the same origin carries it as prev. */
