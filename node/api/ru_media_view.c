@@ -54,6 +54,13 @@ s_url(const ru_node_t *node, const uint8_t *hash, ru_str_t type, ru_str_t name, 
     snprintf(out, size, "%s/media/%s/%s", node->public_url, text, coded);
 }
 
+void
+ru_media_view_image_url(const ru_node_t *node, const ru_media_t *m, int thumb, char *out,
+                        size_t size)
+{
+    s_url(node, thumb ? m->thumb : m->hash, m->type, m->name, 0, out, size);
+}
+
 static json_t *
 s_size(uint32_t w, uint32_t h)
 {

@@ -32,6 +32,9 @@ uint64_t ru_media_view_id(const uint8_t *hash);
  *  ".gif", ".webp"), "" for any other type. */
 const char *ru_media_view_ext(ru_str_t type);
 
+/*  The URL of an image (thumb: of its thumbnail), into out. */
+void ru_media_view_image_url(const ru_node_t *node, const ru_media_t *m, int thumb, char *out,
+                             size_t size);
 /*  One attachment (id: the id to show), a new reference. */
 json_t *ru_media_view_one(ru_node_t *node, const ru_media_t *m, uint64_t id);
 /*  The attachments kept in packed form (len 0: none) as a new JSON array;

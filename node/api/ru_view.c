@@ -4,6 +4,21 @@
  *  state machine in the counts database: showing one costs one read. So
  *  does a status's link preview (ru_card.h), which the view asks for
  *  without ever waiting for a fetch.
+ *
+ *  What an Account shows of the person behind it:
+ *  - avatar and header (and their _static twins, the same images: a
+ *    profile's images are re-encoded still pictures): the URLs of the
+ *    blobs the profile names, or this site's plain default images
+ *    (node/web/avatar.png, header.png), since Mastodon apps expect a URL;
+ *  - fields: the profile fields the employee set, the value as HTML;
+ *  - created_at: when the account was made here (a local account), else
+ *    the first status, follow or profile of theirs this site applied;
+ *  - "ruche": the employee's entry in the company directory as their home
+ *    site published it (title, department, site, office, phone, e-mail,
+ *    skills, the manager's account id, whether they left);
+ *  - moved: an employee whose directory id now stands for an account of
+ *    another site (they moved there: ru_search_dir_current) shows that
+ *    account, as Mastodon shows an account that moved.
  */
 #include "ru_view.h"
 
@@ -20,6 +35,7 @@
 #include "ru_entity.h"
 #include "ru_media_view.h"
 #include "ru_pubid.h"
+#include "ru_search.h"
 #include "ru_sites.h"
 
 static const char *const s_visibility[] = {"public", "unlisted", "private", "direct"};
@@ -154,12 +170,14 @@ s_link(ru_buf_t *buf, const char *u, size_t len)
     ru_buf_append(buf, "</a>", 4);
 }
 
-char *
-ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
+/*  ru_view_html's work; para: in a paragraph (<p>...</p>). */
+static char *
+s_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text, int para)
 {
     ru_buf_t buf;
     ru_buf_init(&buf);
-    ru_buf_append(&buf, "<p>", 3);
+    if (para)
+        ru_buf_append(&buf, "<p>", 3);
     size_t pos = 0, done = 0;
     ru_entity_t e;
     const char *url = v->node->public_url;
@@ -190,7 +208,10 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
                       e.kind == RU_ENTITY_TAG ? 4 : 11);
     }
     s_escape(&buf, text.ptr + done, text.len - done);
-    ru_buf_append(&buf, "</p>", 5); /* with the NUL */
+    if (para)
+        ru_buf_append(&buf, "</p>", 5); /* with the NUL */
+    else
+        ru_buf_append(&buf, "", 1);
     if (ru_buf_status(&buf)) {
         ru_buf_fini(&buf);
         return NULL;
@@ -198,8 +219,97 @@ ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
     return (char *) buf.data;
 }
 
-json_t *
-ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name)
+char *
+ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
+{
+    return s_html(v, origin, text, 1);
+}
+
+char *
+ru_view_inline_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text)
+{
+    return s_html(v, origin, text, 0);
+}
+
+/*  The URL of the profile image packed (len 0: none), or of this site's
+ *  default one, file (under node/web). */
+static json_t *
+s_profile_image(const ru_view_t *v, ru_packed_t packed, const char *file)
+{
+    char url[RU_CONFIG_PATH_MAX + 128];
+    ru_media_t m[RU_MAX_MEDIA];
+    uint32_t n = 0;
+    if (packed.len && ru_media_unpack(packed.ptr, packed.len, m, &n) == RU_OK && n == 1)
+        ru_media_view_image_url(v->node, &m[0], 0, url, sizeof url);
+    else
+        snprintf(url, sizeof url, "%s/%s", v->node->public_url, file);
+    return json_string(url);
+}
+
+/*  Mastodon's fields: [{name, value (HTML), verified_at}]. */
+static json_t *
+s_fields(const ru_view_t *v, const uint8_t *home, const ru_person_t *p)
+{
+    json_t *fields = json_array();
+    for (uint32_t i = 0; p && i < p->n_fields; i++) {
+        char *value = ru_view_inline_html(v, home, p->fields[i].value);
+        json_array_append_new(fields, json_pack("{s:s%, s:s, s:n}", "name", p->fields[i].name.ptr,
+                                                (size_t) p->fields[i].name.len, "value",
+                                                value ? value : "", "verified_at"));
+        free(value);
+    }
+    return fields;
+}
+
+/*  The account id of the user key (its length ulen) as text, or JSON null. */
+static json_t *
+s_user_id(const uint8_t *user, size_t ulen)
+{
+    if (!ulen)
+        return json_null();
+    char id[RU_PUBID_SIZE];
+    ru_pubid_text(ru_pubid_user(user, (ru_str_t){(const char *) user + RU_KEY_BYTES,
+                                                  (uint32_t) (ulen - RU_KEY_BYTES - 1)}),
+                  id);
+    return json_string(id);
+}
+
+/*  "ruche": the employee's entry in the company directory. */
+static json_t *
+s_person(const ru_view_t *v, const ru_person_t *p)
+{
+    if (!p)
+        return json_pack("{s:b}", "directory", 0);
+    json_t *skills = json_array();
+    for (uint32_t i = 0; i < p->n_skills; i++)
+        json_array_append_new(skills, json_stringn(p->skills[i].ptr, p->skills[i].len));
+    uint8_t boss[RU_DBKEY_USER];
+    size_t blen = ru_search_dir_current(v->txn, p->manager, boss);
+    return json_pack("{s:b, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:o, s:o, s:b}", "directory",
+                     p->dir_id.len > 0, "title", p->title.ptr, (size_t) p->title.len,
+                     "department", p->department.ptr, (size_t) p->department.len, "site",
+                     p->site.ptr, (size_t) p->site.len, "office", p->office.ptr,
+                     (size_t) p->office.len, "phone", p->phone.ptr, (size_t) p->phone.len,
+                     "email", p->email.ptr, (size_t) p->email.len, "skills", skills, "manager_id",
+                     s_user_id(boss, blen), "departed", p->departed);
+}
+
+/*  The account that stands for the employee p now, if it is not
+ *  home|name: into user, its length returned (0: none). */
+static size_t
+s_moved(const ru_view_t *v, const uint8_t *home, ru_str_t name, const ru_person_t *p,
+        uint8_t *user)
+{
+    if (!p || !p->dir_id.len)
+        return 0;
+    size_t n = ru_search_dir_current(v->txn, p->dir_id, user);
+    uint8_t self[RU_DBKEY_USER];
+    size_t slen = ru_dbkey_user(self, home, name);
+    return n && (n != slen || memcmp(user, self, n) != 0) ? n : 0;
+}
+
+static json_t *
+s_account(const ru_view_t *v, const uint8_t *home, ru_str_t name, int with_moved)
 {
     char id[RU_PUBID_SIZE], site[RU_MAX_NAME + 1], acct[2 * RU_MAX_NAME + 2];
     char user[RU_MAX_NAME + 1];
@@ -217,26 +327,50 @@ ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name)
     if (ru_txn_get(v->txn, RU_DB_profiles, key, klen, &val) == RU_OK &&
         ru_profile_rec_decode(val.mv_data, val.mv_size, &prof) != RU_OK)
         prof = (ru_profile_rec_t){.display_name = {user, (uint32_t) strlen(user)}, .note = {"", 0}};
+    ru_person_t person;
+    int has_person =
+        prof.person.len && ru_person_unpack(prof.person.ptr, prof.person.len, &person) == RU_OK;
     ru_account_t local = {0};
     int is_local = s_is_self(v, home) && ru_account_get(v->txn, user, &local) == RU_OK;
     char *note = ru_view_html(v, home, prof.note);
-    ru_counts_rec_t counts = {0, 0, 0};
+    ru_counts_rec_t counts = {0, 0, 0, 0};
     if (ru_txn_get(v->txn, RU_DB_counts, key, klen, &val) == RU_OK)
         ru_counts_rec_decode(val.mv_data, val.mv_size, &counts);
+    uint64_t created = is_local ? local.created_ms
+                                : ru_hlc_ms(counts.since ? counts.since : prof.hlc);
     char url[sizeof v->node->public_url + sizeof acct + 2];
     snprintf(url, sizeof url, "%s/@%s", v->node->public_url, acct);
+    json_t *avatar = s_profile_image(v, prof.avatar, "avatar.png");
+    json_t *header = s_profile_image(v, prof.header, "header.png");
     json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:s, s:s, s:s, s:s,"
-        " s:n, s:[], s:[]}",
+        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:O, s:O, s:o, s:o,"
+        " s:n, s:[], s:o, s:o}",
         "id", id, "username", user, "acct", acct, "display_name", prof.display_name.ptr,
         (size_t) prof.display_name.len, "note", note ? note : "", "url", url, "created_at",
-        ru_view_time(is_local ? local.created_ms : ru_hlc_ms(prof.hlc)), "followers_count",
-        (json_int_t) counts.followers, "following_count", (json_int_t) counts.following,
-        "statuses_count", (json_int_t) counts.statuses, "locked", 0, "bot", 0, "group", 0, "avatar",
-        "", "avatar_static", "", "header", "", "header_static", "", "last_status_at", "emojis",
-        "fields");
+        ru_view_time(created), "followers_count", (json_int_t) counts.followers,
+        "following_count", (json_int_t) counts.following, "statuses_count",
+        (json_int_t) counts.statuses, "locked", 0, "bot", 0, "group", 0, "avatar", avatar,
+        "avatar_static", avatar, "header", header, "header_static", header, "last_status_at",
+        "emojis", "fields", s_fields(v, home, has_person ? &person : NULL), "ruche",
+        s_person(v, has_person ? &person : NULL));
     free(note);
+    uint8_t moved[RU_DBKEY_USER];
+    size_t mlen = with_moved ? s_moved(v, home, name, has_person ? &person : NULL, moved) : 0;
+    if (j && mlen) {
+        json_t *to = s_account(v, moved,
+                               (ru_str_t){(const char *) moved + RU_KEY_BYTES,
+                                          (uint32_t) (mlen - RU_KEY_BYTES - 1)},
+                               0);
+        if (to)
+            json_object_set_new(j, "moved", to);
+    }
     return j;
+}
+
+json_t *
+ru_view_account(const ru_view_t *v, const uint8_t *home, ru_str_t name)
+{
+    return s_account(v, home, name, 1);
 }
 
 /*  The mentions of a status: [{id, username, acct, url}] for the users

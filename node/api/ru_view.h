@@ -57,6 +57,8 @@ json_t *ru_view_group(const ru_view_t *v, const ru_ref_t *ref, const ru_group_re
  *  text shown shortened in Mastodon's invisible/ellipsis spans). Caller
  *  frees. */
 char *ru_view_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text);
+/*  The same without the paragraph: a profile field's value. */
+char *ru_view_inline_html(const ru_view_t *v, const uint8_t *origin, ru_str_t text);
 
 /*  Does the viewer see this status? (deleted: never; direct: author and
  *  mentioned; private: author and followers; others: everyone) */

@@ -54,6 +54,119 @@ s_note_user(ru_txn_t *txn, const uint8_t *user, size_t ulen, ru_str_t display_na
     return err ? err : s_note_words(txn, user, ulen, display_name);
 }
 
+/*  Makes user findable by each word of text, as a term of kind. */
+static ru_err
+s_note_kind_words(ru_txn_t *txn, const uint8_t *user, size_t ulen, ru_people_kind kind,
+                  ru_str_t text)
+{
+    char word[RU_FOLD_WORD_MAX + 2];
+    size_t at = 0, n;
+    int had;
+    ru_err err = RU_OK;
+    word[0] = (char) kind;
+    while (!err && (n = ru_fold_word(text.ptr, text.len, &at, word + 1)) > 0)
+        err = s_put_once(txn, RU_DB_people, word, n + 1, user, ulen, &had);
+    return err;
+}
+
+/*  dir id | 0, into key; its length, 0 if the id is empty or has a 0 byte
+ *  (it could not be found by its prefix). */
+static size_t
+s_dirid_prefix(uint8_t *key, ru_str_t id)
+{
+    if (id.len == 0 || id.len > RU_MAX_DIR_ID || memchr(id.ptr, 0, id.len))
+        return 0;
+    memcpy(key, id.ptr, id.len);
+    key[id.len] = 0;
+    return id.len + 1;
+}
+
+/*  dir id | 0 | user, into key; its length, 0 as s_dirid_prefix. */
+static size_t
+s_dirid_key(uint8_t *key, ru_str_t id, const uint8_t *user, size_t ulen)
+{
+    size_t n = s_dirid_prefix(key, id);
+    if (n)
+        memcpy(key + n, user, ulen);
+    return n ? n + ulen : 0;
+}
+
+ru_err
+ru_search_note_person(ru_txn_t *txn, const uint8_t *home, ru_str_t name,
+                      const ru_person_t *person, ru_str_t old_dir_id, uint64_t hlc)
+{
+    uint8_t user[RU_DBKEY_USER];
+    size_t ulen = ru_dbkey_user(user, home, name);
+    const struct {
+        ru_people_kind kind;
+        ru_str_t text;
+    } fields[] = {
+        {RU_PEOPLE_TITLE, person->title},
+        {RU_PEOPLE_DEPARTMENT, person->department},
+        {RU_PEOPLE_SITE, person->site},
+        {RU_PEOPLE_OFFICE, person->office},
+    };
+    ru_err err = RU_OK;
+    for (size_t i = 0; !err && i < sizeof fields / sizeof *fields; i++)
+        err = s_note_kind_words(txn, user, ulen, fields[i].kind, fields[i].text);
+    for (uint32_t i = 0; !err && i < person->n_skills; i++)
+        err = s_note_kind_words(txn, user, ulen, RU_PEOPLE_SKILL, person->skills[i]);
+    uint8_t key[RU_MAX_DIR_ID + 1 + RU_DBKEY_USER];
+    size_t klen;
+    int same = old_dir_id.len == person->dir_id.len &&
+               memcmp(old_dir_id.ptr, person->dir_id.ptr, old_dir_id.len) == 0;
+    if (!err && !same && (klen = s_dirid_key(key, old_dir_id, user, ulen)) > 0) {
+        err = ru_txn_del(txn, RU_DB_dirids, key, klen);
+        err = err == RU_E_NOT_FOUND ? RU_OK : err;
+    }
+    if (!err && (klen = s_dirid_key(key, person->dir_id, user, ulen)) > 0) {
+        uint8_t val[9];
+        ru_dbkey_be64(val, hlc);
+        val[8] = (uint8_t) person->departed;
+        err = ru_txn_put(txn, RU_DB_dirids, key, klen, val, sizeof val);
+    }
+    return err;
+}
+
+typedef struct {
+    size_t id_len;
+    uint8_t *user;
+    size_t len;
+    int departed;
+    uint64_t hlc;
+} s_current;
+
+static int
+s_dir_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    s_current *c = ctx;
+    size_t ulen = key->mv_size - c->id_len - 1;
+    if (val->mv_size != 9 || ulen < RU_KEY_BYTES + 2 || ulen > RU_DBKEY_USER ||
+        ((const uint8_t *) key->mv_data)[c->id_len] != 0)
+        return 0;
+    int departed = ((const uint8_t *) val->mv_data)[8] != 0;
+    uint64_t hlc = ru_dbkey_get64(val->mv_data);
+    /*  Keys come in order, so a tie on both keeps the least key. */
+    if (c->len && (departed > c->departed || (departed == c->departed && hlc <= c->hlc)))
+        return 0;
+    memcpy(c->user, (const uint8_t *) key->mv_data + c->id_len + 1, ulen);
+    c->len = ulen;
+    c->departed = departed;
+    c->hlc = hlc;
+    return 0;
+}
+
+size_t
+ru_search_dir_current(ru_txn_t *txn, ru_str_t id, uint8_t *user)
+{
+    uint8_t prefix[RU_MAX_DIR_ID + 1];
+    size_t n = s_dirid_prefix(prefix, id);
+    s_current c = {id.len, user, 0, 0, 0};
+    if (!n || ru_txn_scan(txn, RU_DB_dirids, prefix, n, 0, s_dir_entry, &c) != RU_OK)
+        return 0;
+    return c.len;
+}
+
 ru_err
 ru_search_note_tag(ru_txn_t *txn, const char *tag)
 {

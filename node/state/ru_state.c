@@ -188,20 +188,26 @@ s_index_home(const s_status *s)
                             (void *) s);
 }
 
-/*  Adds one to (delta 1) or takes one from (delta -1) a count of user. */
+/*  Adds one to (delta 1) or takes one from (delta -1) a count of user
+ *  (field NULL: none), and notes since (0: none) as the hlc of the user's
+ *  first update here if none is. */
 static ru_err
 s_count(ru_txn_t *txn, const uint8_t *user, size_t len, uint64_t *(*field)(ru_counts_rec_t *),
-        int delta)
+        int delta, uint64_t since)
 {
-    ru_counts_rec_t rec = {0, 0, 0};
+    ru_counts_rec_t rec = {0, 0, 0, 0};
     MDB_val val;
     ru_err err = ru_txn_get(txn, RU_DB_counts, user, len, &val);
     if (err && err != RU_E_NOT_FOUND)
         return err;
     if (!err)
         ru_counts_rec_decode(val.mv_data, val.mv_size, &rec);
-    uint64_t *n = field(&rec);
-    *n = delta > 0 ? *n + 1 : *n > 0 ? *n - 1 : 0;
+    if (field) {
+        uint64_t *n = field(&rec);
+        *n = delta > 0 ? *n + 1 : *n > 0 ? *n - 1 : 0;
+    }
+    if (!rec.since)
+        rec.since = since;
     uint8_t bytes[RU_COUNTS_REC_BYTES];
     ru_counts_rec_encode(&rec, bytes);
     return ru_txn_put(txn, RU_DB_counts, user, len, bytes, sizeof bytes);
@@ -238,9 +244,9 @@ s_index(const ru_state_t *st, const uint8_t *origin, uint64_t seq, const ru_post
     if (!err)
         err = s_entry(&s, RU_DB_authors, key, ulen);
     if (!err)
-        err = s_count(st->txn, key, ulen, s_count_statuses, add ? 1 : -1);
+        err = s_count(st->txn, key, ulen, s_count_statuses, add ? 1 : -1, rec->hlc);
     if (!err) /* the site's, under its key alone */
-        err = s_count(st->txn, origin, RU_KEY_BYTES, s_count_statuses, add ? 1 : -1);
+        err = s_count(st->txn, origin, RU_KEY_BYTES, s_count_statuses, add ? 1 : -1, 0);
     if (!err && rec->has_parent)
         err =
             s_entry(&s, RU_DB_replies, key, ru_dbkey_ref(key, rec->parent.origin, rec->parent.seq));
@@ -579,8 +585,8 @@ s_follow_set(const ru_state_t *st, const ru_update_t *u, int follow)
         err = follow ? ru_txn_put(st->txn, RU_DB_followers, back, a + b, "", 0)
                      : ru_txn_del(st->txn, RU_DB_followers, back, a + b);
     if (!err)
-        err = s_count(st->txn, fwd, a, s_count_following, d);
-    return err ? err : s_count(st->txn, back, b, s_count_followers, d);
+        err = s_count(st->txn, fwd, a, s_count_following, d, u->hlc);
+    return err ? err : s_count(st->txn, back, b, s_count_followers, d, 0);
 }
 
 static ru_err
@@ -596,13 +602,14 @@ s_unfollow(const ru_state_t *st, const ru_update_t *u)
 }
 
 /*  The avatar and header of the profile at key, which a new one replaces,
- *  uncounted. */
+ *  uncounted; its directory id copied into dir_id (empty if none). */
 static ru_err
-s_uncount_profile(const ru_state_t *st, const uint8_t *key, size_t len)
+s_uncount_profile(const ru_state_t *st, const uint8_t *key, size_t len, ru_buf_t *dir_id)
 {
     ru_buf_t copy;
     ru_buf_init(&copy);
     ru_profile_rec_t old;
+    ru_person_t person;
     ru_err err = s_load(st, RU_DB_profiles, key, len, &copy);
     if (!err)
         err = ru_profile_rec_decode(copy.data, copy.len, &old);
@@ -610,6 +617,11 @@ s_uncount_profile(const ru_state_t *st, const uint8_t *key, size_t len)
         err = ru_blobref_packed(st->txn, old.avatar.ptr, old.avatar.len, -1, ru_hlc_wall_ms());
     if (!err)
         err = ru_blobref_packed(st->txn, old.header.ptr, old.header.len, -1, ru_hlc_wall_ms());
+    if (!err && old.person.len &&
+        ru_person_unpack(old.person.ptr, old.person.len, &person) == RU_OK) {
+        ru_buf_append(dir_id, person.dir_id.ptr, person.dir_id.len);
+        err = ru_buf_status(dir_id);
+    }
     ru_buf_fini(&copy);
     return err == RU_E_NOT_FOUND ? RU_OK : err;
 }
@@ -632,31 +644,59 @@ s_profile_image(const ru_state_t *st, int has, const ru_media_t *m, ru_buf_t *bu
     return err ? err : ru_blobref_media(st->txn, m, 1, 1, ru_hlc_wall_ms());
 }
 
+/*  A person packed into buf, as out (len 0: none). */
+static ru_err
+s_profile_person(const ru_update_t *u, ru_buf_t *buf, ru_packed_t *out)
+{
+    *out = (ru_packed_t){NULL, 0};
+    if (!u->has_person)
+        return RU_OK;
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, buf);
+    ru_person_pack(&pk, &u->person);
+    ru_err err = ru_buf_status(buf);
+    if (!err)
+        *out = (ru_packed_t){buf->data, (uint32_t) buf->len};
+    return err;
+}
+
 static ru_err
 s_profile(const ru_state_t *st, const ru_update_t *u)
 {
     ru_profile_rec_t rec = {.display_name = u->display_name, .note = u->note, .hlc = u->hlc};
-    ru_buf_t buf, avatar, header;
-    ru_buf_init(&buf);
-    ru_buf_init(&avatar);
-    ru_buf_init(&header);
+    ru_buf_t buf, avatar, header, person, old_id;
+    ru_buf_t *bufs[] = {&buf, &avatar, &header, &person, &old_id};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        ru_buf_init(bufs[i]);
     uint8_t key[RU_DBKEY_USER];
     size_t klen = ru_dbkey_user(key, u->origin, u->author);
-    ru_err err = s_uncount_profile(st, key, klen);
+    ru_err err = s_uncount_profile(st, key, klen, &old_id);
     if (!err)
         err = s_profile_image(st, u->has_avatar, &u->avatar, &avatar, &rec.avatar);
     if (!err)
         err = s_profile_image(st, u->has_header, &u->header, &header, &rec.header);
+    if (!err)
+        err = s_profile_person(u, &person, &rec.person);
     if (!err)
         ru_profile_rec_encode(&rec, &buf);
     if (!err)
         err = ru_buf_status(&buf);
     if (!err)
         err = ru_txn_put(st->txn, RU_DB_profiles, key, klen, buf.data, buf.len);
-    ru_buf_fini(&buf);
-    ru_buf_fini(&avatar);
-    ru_buf_fini(&header);
-    return err ? err : ru_search_note_user(st->txn, u->origin, u->author, u->display_name);
+    if (!err)
+        err = ru_search_note_user(st->txn, u->origin, u->author, u->display_name);
+    if (!err)
+        err = s_count(st->txn, key, klen, NULL, 0, u->hlc);
+    if (!err) {
+        static const ru_person_t none;
+        err = ru_search_note_person(st->txn, u->origin, u->author,
+                                    u->has_person ? &u->person : &none,
+                                    (ru_str_t){(const char *) old_id.data, (uint32_t) old_id.len},
+                                    u->hlc);
+    }
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        ru_buf_fini(bufs[i]);
+    return err;
 }
 
 static ru_err
@@ -801,7 +841,7 @@ ru_state_apply(const ru_state_t *st, const ru_update_t *u)
 ru_err
 ru_state_site_stats(ru_txn_t *txn, const uint8_t *self, ru_site_stats_t *out)
 {
-    ru_counts_rec_t rec = {0, 0, 0};
+    ru_counts_rec_t rec = {0, 0, 0, 0};
     MDB_val val;
     memset(out, 0, sizeof *out);
     ru_err err = ru_txn_get(txn, RU_DB_counts, self, RU_KEY_BYTES, &val);
@@ -865,7 +905,7 @@ ru_state_upgrade(ru_txn_t *txn)
     ru_err err = ru_txn_scan(txn, RU_DB_authors, NULL, 0, 0, s_tally_status, &t);
     err = err ? err : t.err;
     for (size_t i = 0; !err && i < t.n; i++) {
-        ru_counts_rec_t rec = {t.counts[i], 0, 0};
+        ru_counts_rec_t rec = {t.counts[i], 0, 0, 0};
         uint8_t bytes[RU_COUNTS_REC_BYTES];
         ru_counts_rec_encode(&rec, bytes);
         err = ru_txn_put(txn, RU_DB_counts, t.sites[i], RU_KEY_BYTES, bytes, sizeof bytes);

@@ -17,6 +17,7 @@
 #define S_GROUP_FIELDS 5
 #define S_PROFILE_FIELDS 3
 #define S_PROFILE_FIELDS_V2 5
+#define S_PROFILE_FIELDS_V3 6
 
 static void
 s_pack_str(msgpack_packer *pk, ru_str_t s)
@@ -210,8 +211,8 @@ ru_profile_rec_encode(const ru_profile_rec_t *rec, ru_buf_t *out)
 {
     msgpack_packer pk;
     ru_mp_packer_init(&pk, out);
-    int v2 = rec->avatar.len || rec->header.len;
-    msgpack_pack_array(&pk, v2 ? S_PROFILE_FIELDS_V2 : S_PROFILE_FIELDS);
+    int v3 = rec->person.len > 0, v2 = v3 || rec->avatar.len || rec->header.len;
+    msgpack_pack_array(&pk, v3 ? S_PROFILE_FIELDS_V3 : v2 ? S_PROFILE_FIELDS_V2 : S_PROFILE_FIELDS);
     s_pack_str(&pk, rec->display_name);
     s_pack_str(&pk, rec->note);
     msgpack_pack_uint64(&pk, rec->hlc);
@@ -219,6 +220,8 @@ ru_profile_rec_encode(const ru_profile_rec_t *rec, ru_buf_t *out)
         s_pack_packed(&pk, rec->avatar);
         s_pack_packed(&pk, rec->header);
     }
+    if (v3)
+        s_pack_packed(&pk, rec->person);
 }
 
 ru_err
@@ -227,8 +230,11 @@ ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec)
     memset(rec, 0, sizeof *rec);
     ru_mp_t mp;
     ru_mp_init(&mp, bytes, len);
-    int v2;
-    ru_err err = s_read_either(&mp, S_PROFILE_FIELDS, S_PROFILE_FIELDS_V2, &v2);
+    uint32_t n;
+    ru_err err = ru_mp_array(&mp, &n);
+    if (!err && n != S_PROFILE_FIELDS && n != S_PROFILE_FIELDS_V2 && n != S_PROFILE_FIELDS_V3)
+        err = RU_E_TYPE;
+    int v2 = n >= S_PROFILE_FIELDS_V2;
     if (!err)
         err = s_read_str(&mp, &rec->display_name);
     if (!err)
@@ -239,14 +245,17 @@ ru_profile_rec_decode(const void *bytes, size_t len, ru_profile_rec_t *rec)
         err = s_read_packed(&mp, &rec->avatar);
     if (!err && v2)
         err = s_read_packed(&mp, &rec->header);
+    if (!err && n == S_PROFILE_FIELDS_V3)
+        err = s_read_packed(&mp, &rec->person);
+
     return s_damaged(err, &mp);
 }
 
 void
 ru_counts_rec_encode(const ru_counts_rec_t *rec, uint8_t *out)
 {
-    const uint64_t v[3] = {rec->statuses, rec->following, rec->followers};
-    for (int i = 0; i < 3; i++)
+    const uint64_t v[4] = {rec->statuses, rec->following, rec->followers, rec->since};
+    for (int i = 0; i < 4; i++)
         for (int b = 0; b < 8; b++)
             out[8 * i + b] = (uint8_t) (v[i] >> (56 - 8 * b));
 }
@@ -254,14 +263,13 @@ ru_counts_rec_encode(const ru_counts_rec_t *rec, uint8_t *out)
 void
 ru_counts_rec_decode(const void *bytes, size_t len, ru_counts_rec_t *rec)
 {
-    uint64_t v[3] = {0, 0, 0};
+    uint64_t v[4] = {0, 0, 0, 0};
     const uint8_t *p = bytes;
-    for (int i = 0; len == RU_COUNTS_REC_BYTES && i < 3; i++)
+    int n = len == RU_COUNTS_REC_BYTES ? 4 : len == RU_COUNTS_REC_BYTES_OLD ? 3 : 0;
+    for (int i = 0; i < n; i++)
         for (int b = 0; b < 8; b++)
             v[i] = (v[i] << 8) | p[8 * i + b];
-    rec->statuses = v[0];
-    rec->following = v[1];
-    rec->followers = v[2];
+    *rec = (ru_counts_rec_t){v[0], v[1], v[2], v[3]};
 }
 
 ru_err

@@ -70,6 +70,7 @@ typedef struct {
     uint64_t hlc;
     ru_packed_t avatar; /* an image as a list of one (ru_media_pack); len 0: none */
     ru_packed_t header;
+    ru_packed_t person; /* ru_person_pack's form; len 0: none */
 } ru_profile_rec_t;
 
 /*  A user's counts, kept with the indexes they count (the counts database)
@@ -78,11 +79,15 @@ typedef struct {
     uint64_t statuses;
     uint64_t following;
     uint64_t followers;
+    uint64_t since; /* the hlc of the first status, follow or profile of theirs applied here;
+                       0: not known (a record of an older store) */
 } ru_counts_rec_t;
 
-#define RU_COUNTS_REC_BYTES 24
+#define RU_COUNTS_REC_BYTES 32
+#define RU_COUNTS_REC_BYTES_OLD 24 /* before since */
 
-/*  Three big-endian u64s; a record of another size reads as zeros. */
+/*  Four big-endian u64s; a record of three reads with since 0, one of
+ *  another size as zeros. */
 void ru_counts_rec_encode(const ru_counts_rec_t *rec, uint8_t *out);
 void ru_counts_rec_decode(const void *bytes, size_t len, ru_counts_rec_t *rec);
 

@@ -81,7 +81,17 @@ test_post_with_media_round_trip(void **state)
     assert_int_equal(ru_profile_rec_decode(buf.data, buf.len, &p2), RU_OK);
     assert_int_equal(p2.avatar.len, 0);
     assert_int_equal(p2.header.len, 2);
+    assert_int_equal(p2.person.len, 0);
     assert_int_equal(p2.hlc, 9);
+    ru_buf_reset(&buf);
+    p.person = (ru_packed_t){packed, 2}; /* a person alone makes a record of six */
+    p.header = (ru_packed_t){NULL, 0};
+    ru_profile_rec_encode(&p, &buf);
+    assert_int_equal(buf.data[0], 0x96);
+    assert_int_equal(ru_profile_rec_decode(buf.data, buf.len, &p2), RU_OK);
+    assert_int_equal(p2.header.len, 0);
+    assert_int_equal(p2.person.len, 2);
+    assert_memory_equal(p2.person.ptr, packed, 2);
     ru_buf_fini(&buf);
 }
 
