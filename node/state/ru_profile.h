@@ -1,0 +1,53 @@
+/*  ru_profile.h - a local user's profile changed in part: what a change
+ *  names is set, the rest is kept from the profile they have.
+ *
+ *  Two writers change profiles: the employee (display name, note, avatar,
+ *  header, profile fields, skills: the API's update_credentials) and the
+ *  site's directory sync (the employee's entry in the company directory:
+ *  their directory id, title, department, site, office, phone, e-mail,
+ *  manager, whether they left, and the display name and photo when the
+ *  directory owns them). Neither may undo the other's part, and the two
+ *  may run at once: so the change is merged with the current profile
+ *  inside the store actor's transaction (a request of ru_writer.h), which
+ *  reads the profile and makes the update as one step.
+ *
+ *  A change that leaves the profile as it is makes no update: a sync of
+ *  77,000 employees publishes only those whose entry changed.
+ */
+#ifndef RU_PROFILE_H
+#define RU_PROFILE_H
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_update.h"
+
+#include "ru_writer.h"
+
+/*  The parts a change sets (a set flag each); the strings are the
+ *  caller's and must outlive the call. */
+typedef struct {
+    const char *name; /* the local user whose profile it is */
+    int set_display;
+    ru_str_t display_name;
+    int set_note;
+    ru_str_t note;
+    int set_avatar; /* has_avatar 0: none */
+    int has_avatar;
+    ru_media_t avatar;
+    int set_header;
+    int has_header;
+    ru_media_t header;
+    int set_fields; /* person.fields, n_fields */
+    int set_skills; /* person.skills, n_skills */
+    int set_entry;  /* person's directory entry: dir_id, title, department,
+                       site, office, phone, email, manager, departed */
+    ru_person_t person;
+} ru_profile_change_t;
+
+/*  Applies c as a request of the writer (ru_writer_call): a profile update
+ *  of c->name signed by this node, unless nothing changes (*made 0).
+ *  Errors of ru_apply_local and of the update's rules (a field too long:
+ *  the encoder's error). */
+RU_MUST_CHECK ru_err ru_profile_change(ru_writer_t *writer, const ru_profile_change_t *c,
+                                       int *made);
+
+#endif
