@@ -32,6 +32,8 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/v1/accounts/lookup", ru_api_lookup, 0, 0},
     {"GET", "/api/v1/accounts/search", ru_api_account_search, 0, 0},
     {"GET", "/api/v1/accounts/relationships", ru_api_relationships, 1, 0},
+    {"GET", "/api/v1/directory", ru_api_directory, 1, 0},
+    {"GET", "/api/ruche/v1/people", ru_api_people, 1, 0},
     {"GET", "/api/v1/accounts/:id", ru_api_get_account, 0, 1},
     {"GET", "/api/v1/accounts/:id/statuses", ru_api_account_statuses, 0, 1},
     {"POST", "/api/v1/accounts/:id/follow", ru_api_follow, 1, 0},
@@ -68,6 +70,7 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/ruche/v1/groups/:id/timeline", ru_api_group_timeline, 0, 1},
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1, 0},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, RU_ROUTE_ADMIN, 0},
+    {"POST", "/api/ruche/v1/admin/directory", ru_api_admin_directory, RU_ROUTE_ADMIN_WRITE, 0},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0, 0},
     {"GET", "/api/v1/streaming", ru_stream_sse, 0, 0}, /* WebSocket: ru_stream.h */
     {"GET", "/api/v1/streaming/health", ru_stream_health, 0, 0},

@@ -14,6 +14,7 @@
 #include "ruche/ru_text.h"
 
 #include "ru_dbkey.h"
+#include "ru_directory.h"
 #include "ru_entity.h"
 #include "ru_fold.h"
 #include "ru_pubid.h"
@@ -177,7 +178,8 @@ s_person_add(s_people *s, const uint8_t *key, size_t len)
         ru_fold_match(&s->t, display.ptr, display.len, 1, &terms);
     }
     if ((!by_name && (!s->t.n || terms != ru_fold_all(&s->t))) ||
-        (s->q->following && !s_followed(s->v, key, len)))
+        (s->q->following && !s_followed(s->v, key, len)) ||
+        ru_directory_hidden(s->v->txn, key, len))
         return;
     int local = memcmp(key, ru_key_public(s->v->node->key), RU_KEY_BYTES) == 0;
     p->rank = by_name && name.len == s->name_len ? 0 : local ? 1 : 2;

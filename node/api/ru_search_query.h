@@ -33,7 +33,9 @@ RU_MUST_CHECK ru_err ru_search_statuses(const ru_view_t *v, const ru_search_quer
                                         json_t *out);
 /*  Accounts, of this site and of others seen here, whose user name starts
  *  with q ("alice", "@ali", "alice@paris"), or whose display name has words
- *  starting with each word of q; exact names first, then this site's. */
+ *  starting with each word of q; exact names first, then this site's.
+ *  Employees who left and the old accounts of those who moved are not
+ *  among them (ru_directory_hidden). */
 RU_MUST_CHECK ru_err ru_search_accounts(const ru_view_t *v, const ru_search_query_t *q,
                                         json_t *out);
 /*  Tags in use that start with q (a leading '#' ignored), folded as above;

@@ -93,6 +93,8 @@ static const s_key s_keys[] = {
     S_LONG_KEY("media", "gc_interval_s", media_gc_interval_s, 1, 86400, "60"),
     S_LONG_KEY("media", "attachments", media_attachments, 1, RU_MAX_MEDIA, "4"),
     S_LONG_KEY("media", "fetch_now_mb", media_fetch_now_mb, 0, 1024 * 1024, "20"),
+    S_LONG_KEY("directory", "max_candidates", dir_max_candidates, 100, 10000000, "50000"),
+    S_LONG_KEY("directory", "help_posts", dir_help_posts, 0, 1000000, "2000"),
     S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
     S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
     S_STR_KEY("replication", "pub", pub_bind, ""),

@@ -102,6 +102,9 @@ typedef struct {
     long pending_walk;       /* pending entries a catch-up batch looks at, at most */
     long queue_mb;        /* bytes one peer's messages may take in one socket queue, in MiB */
     long sync_timeout_ms; /* a catch-up silent this long while owed batches is asked again */
+    /* [directory] finding people (ru_directory.h) */
+    long dir_max_candidates; /* index entries one people search reads at most */
+    long dir_help_posts;     /* tagged statuses a "who can help" reads per tag */
     /* [cards] link previews (ru_card.h) */
     char card_hosts[RU_CONFIG_HOSTS_MAX]; /* host names and *.suffix patterns; "": no cards */
     char card_proxy[RU_CONFIG_PATH_MAX];  /* the proxy to fetch through; "": none */

@@ -12,7 +12,8 @@
 
 typedef struct {
     const ru_profile_change_t *c;
-    int made;
+    size_t n;
+    int *made;
 } s_call;
 
 static int
@@ -117,12 +118,11 @@ s_unchanged(const ru_update_t *u, const ru_profile_rec_t *cur, ru_buf_t *buf)
     return s_pack(buf, 0, NULL, &u->person) == RU_OK && s_same_packed(buf, cur->person);
 }
 
+/*  One change c in the writer's transaction; *made: an update was made. */
 static ru_err
-s_change(const ru_writer_ctx_t *ctx, void *arg)
+s_change_one(const ru_writer_ctx_t *ctx, const ru_profile_change_t *c, int *made)
 {
-    s_call *call = arg;
-    const ru_profile_change_t *c = call->c;
-    call->made = 0; /* a retried batch starts over */
+    *made = 0;
     ru_str_t name = {c->name, (uint32_t) strlen(c->name)};
     uint8_t key[RU_DBKEY_USER];
     size_t klen = ru_dbkey_user(key, ru_key_public(ctx->key), name);
@@ -145,7 +145,7 @@ s_change(const ru_writer_ctx_t *ctx, void *arg)
     s_merge(c, has_cur ? &cur : NULL, &u);
     if (!(has_cur && s_unchanged(&u, &cur, &buf))) {
         err = ru_apply_local(ctx->apply, ctx->key, &u, &out);
-        call->made = !err;
+        *made = !err;
     }
     ru_buf_fini(&buf);
     ru_buf_fini(&out);
@@ -153,12 +153,34 @@ s_change(const ru_writer_ctx_t *ctx, void *arg)
     return err;
 }
 
+static ru_err
+s_change(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_call *call = arg;
+    ru_err err = RU_OK;
+    for (size_t i = 0; i < call->n; i++)
+        call->made[i] = 0; /* a retried batch starts over */
+    for (size_t i = 0; !err && i < call->n; i++)
+        err = s_change_one(ctx, &call->c[i], &call->made[i]);
+    return err;
+}
+
+ru_err
+ru_profile_change_many(ru_writer_t *writer, const ru_profile_change_t *c, size_t n, int *made)
+{
+    s_call call = {c, n, made};
+    ru_err err = ru_writer_call(writer, s_change, &call);
+    for (size_t i = 0; err && i < n; i++)
+        made[i] = 0;
+    return err;
+}
+
 ru_err
 ru_profile_change(ru_writer_t *writer, const ru_profile_change_t *c, int *made)
 {
-    s_call call = {c, 0};
-    ru_err err = ru_writer_call(writer, s_change, &call);
+    int one = 0;
+    ru_err err = ru_profile_change_many(writer, c, 1, &one);
     if (made)
-        *made = !err && call.made;
+        *made = one;
     return err;
 }

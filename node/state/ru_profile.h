@@ -49,5 +49,11 @@ typedef struct {
  *  the encoder's error). */
 RU_MUST_CHECK ru_err ru_profile_change(ru_writer_t *writer, const ru_profile_change_t *c,
                                        int *made);
+/*  n changes in one request of the writer (one durable commit for all:
+ *  what a directory sync of thousands needs), made[i] for each. One that
+ *  fails fails them all (none is made): the caller may then try them one
+ *  by one to find it. */
+RU_MUST_CHECK ru_err ru_profile_change_many(ru_writer_t *writer, const ru_profile_change_t *c,
+                                            size_t n, int *made);
 
 #endif

@@ -1,0 +1,464 @@
+/*  ru_directory.c - finding people (see ru_directory.h).
+ *
+ *  A query runs in two steps. Candidates are read from one index (the
+ *  narrowest the query allows: a filter's first word under its kind, else
+ *  the first word of q under every kind, else every profile), at most
+ *  max_candidates entries, and sorted so that each user is looked at once.
+ *  Each candidate's profile is then read and checked against the whole
+ *  query, which also ranks it.
+ */
+#include "ru_directory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ru_dbkey.h"
+#include "ru_entity.h"
+#include "ru_fold.h"
+#include "ru_search.h"
+
+#define S_FILTERS 5     /* title, department, site, office, skill */
+#define S_SKILL_SCORE 10
+#define S_WORK_SCORE 3
+#define S_MAX_POSTS 20  /* the most one person's statuses add to a help score */
+
+typedef struct {
+    uint8_t key[RU_DBKEY_USER]; /* home | name | 0 */
+    uint8_t len;
+    uint8_t rank;   /* searches: 0 user name, 1 display name, 2 skill, 3 title, 4 other */
+    uint8_t local;  /* of this site */
+    uint16_t posts; /* help: statuses tagged with the subject */
+    long score;     /* help */
+} s_hit;
+
+typedef struct {
+    const ru_view_t *v;
+    const ru_directory_query_t *q;
+    ru_fold_terms_t t; /* q, or help */
+    ru_fold_terms_t f[S_FILTERS];
+    int has_f[S_FILTERS];
+    s_hit *hits;
+    size_t n, cap;
+    long read;     /* index entries read */
+    long tag_read; /* tagged statuses read */
+    ru_err err;
+} s_dir;
+
+/*  The filters in the order their kinds are tried as the candidates'
+ *  source: the ones that name the fewest people first. */
+static const ru_people_kind s_kinds[S_FILTERS] = {RU_PEOPLE_SKILL, RU_PEOPLE_DEPARTMENT,
+                                                   RU_PEOPLE_SITE, RU_PEOPLE_OFFICE,
+                                                   RU_PEOPLE_TITLE};
+
+static const char *
+s_filter_text(const ru_directory_query_t *q, ru_people_kind kind)
+{
+    switch (kind) {
+    case RU_PEOPLE_TITLE:
+        return q->title;
+    case RU_PEOPLE_DEPARTMENT:
+        return q->department;
+    case RU_PEOPLE_SITE:
+        return q->site;
+    case RU_PEOPLE_OFFICE:
+        return q->office;
+    case RU_PEOPLE_SKILL:
+        return q->skill;
+    }
+    return NULL;
+}
+
+/*  Keeps the user key as a candidate (posts: statuses it adds). 1 when the
+ *  scan must stop. */
+static int
+s_candidate(s_dir *d, const uint8_t *user, size_t len, unsigned posts)
+{
+    if (++d->read > d->q->max_candidates)
+        return 1;
+    if (len < RU_KEY_BYTES + 2 || len > RU_DBKEY_USER || user[len - 1] != 0)
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 256;
+        s_hit *hits = realloc(d->hits, cap * sizeof *hits);
+        if (!hits) {
+            d->err = RU_E_NOMEM;
+            return 1;
+        }
+        d->hits = hits;
+        d->cap = cap;
+    }
+    s_hit *h = &d->hits[d->n++];
+    memset(h, 0, sizeof *h);
+    memcpy(h->key, user, len);
+    h->len = (uint8_t) len;
+    h->posts = (uint16_t) posts;
+    return 0;
+}
+
+/*  A people entry (term | 0 | user) as a candidate. */
+static int
+s_people_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    const uint8_t *k = key->mv_data;
+    const uint8_t *end = memchr(k, 0, key->mv_size);
+    if (!end)
+        return 0;
+    size_t skip = (size_t) (end - k) + 1;
+    return s_candidate(ctx, k + skip, key->mv_size - skip, 0);
+}
+
+/*  A profile (home|name|0 -> record) as a candidate. */
+static int
+s_profile_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    return s_candidate(ctx, key->mv_data, key->mv_size, 0);
+}
+
+/*  Candidates whose term of kind (0: names) starts with word. */
+static ru_err
+s_scan_word(s_dir *d, int kind, const char *word, size_t len)
+{
+    char prefix[RU_FOLD_WORD_MAX + 2];
+    size_t n = 0;
+    if (kind)
+        prefix[n++] = (char) kind;
+    memcpy(prefix + n, word, len);
+    ru_err err = ru_txn_scan(d->v->txn, RU_DB_people, prefix, n + len, 0, s_people_entry, d);
+    return err ? err : d->err;
+}
+
+/*  An entry of the tags index (tag | 0 | hlc | origin | seq): its
+ *  status's author, if the status is public and not a group's. */
+static int
+s_tag_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_dir *d = ctx;
+    if (key->mv_size < RU_DBKEY_POS)
+        return 0;
+    const uint8_t *pos = (const uint8_t *) key->mv_data + key->mv_size - RU_DBKEY_POS;
+    ru_ref_t ref;
+    memcpy(ref.origin, pos + 8, RU_KEY_BYTES);
+    ref.seq = ru_dbkey_get64(pos + 8 + RU_KEY_BYTES);
+    ru_post_rec_t rec;
+    if (++d->tag_read > d->q->help_posts)
+        return 1;
+    if (ru_post_rec_get(d->v->txn, &ref, &rec) != RU_OK || rec.deleted || rec.has_group ||
+        rec.visibility > RU_VIS_UNLISTED)
+        return 0;
+    uint8_t user[RU_DBKEY_USER];
+    size_t len = ru_dbkey_user(user, ref.origin, rec.author);
+    return s_candidate(d, user, len, 1);
+}
+
+/*  Candidates who posted with each word of the help subject as a tag
+ *  (tags are indexed in lower case), newest first. */
+static ru_err
+s_scan_tags(s_dir *d)
+{
+    const char *p = d->q->help;
+    ru_err err = RU_OK;
+    while (!err && *p) {
+        while (*p == ' ' || *p == '#' || *p == ',')
+            p++;
+        char tag[RU_MAX_TAG + 1];
+        size_t n = 0;
+        for (; *p && *p != ' ' && *p != ',' && n < RU_MAX_TAG; p++)
+            tag[n++] = *p >= 'A' && *p <= 'Z' ? (char) (*p - 'A' + 'a') : *p;
+        while (*p && *p != ' ' && *p != ',')
+            p++; /* longer than a tag: none is */
+        tag[n] = 0;
+        if (n)
+            err = ru_txn_scan(d->v->txn, RU_DB_tags, tag, n + 1, 1, s_tag_entry, d);
+    }
+    return err ? err : d->err;
+}
+
+static ru_err
+s_candidates(s_dir *d)
+{
+    ru_err err = RU_OK;
+    if (d->q->help) {
+        for (int i = 0; !err && i < d->t.n; i++) {
+            err = s_scan_word(d, RU_PEOPLE_SKILL, d->t.w[i], d->t.len[i]);
+            if (!err)
+                err = s_scan_word(d, RU_PEOPLE_TITLE, d->t.w[i], d->t.len[i]);
+            if (!err)
+                err = s_scan_word(d, RU_PEOPLE_DEPARTMENT, d->t.w[i], d->t.len[i]);
+        }
+        return err ? err : s_scan_tags(d);
+    }
+    for (int i = 0; i < S_FILTERS; i++)
+        if (d->has_f[i])
+            return s_scan_word(d, s_kinds[i], d->f[i].w[0], d->f[i].len[0]);
+    if (d->t.n) {
+        err = s_scan_word(d, 0, d->t.w[0], d->t.len[0]);
+        for (int kind = RU_PEOPLE_TITLE; !err && kind <= RU_PEOPLE_SKILL; kind++)
+            err = s_scan_word(d, kind, d->t.w[0], d->t.len[0]);
+        return err;
+    }
+    const uint8_t *self = ru_key_public(d->v->node->key);
+    err = ru_txn_scan(d->v->txn, RU_DB_profiles, self, d->q->local ? RU_KEY_BYTES : 0, 0,
+                      s_profile_entry, d);
+    return err ? err : d->err;
+}
+
+static int
+s_key_cmp(const void *a, const void *b)
+{
+    const s_hit *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (int) x->len - (int) y->len;
+}
+
+/*  Sorts the candidates by key and folds each user's entries into one
+ *  (their posts added up). */
+static void
+s_unique(s_dir *d)
+{
+    if (d->n)
+        qsort(d->hits, d->n, sizeof *d->hits, s_key_cmp);
+    size_t out = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (out && s_key_cmp(&d->hits[out - 1], &d->hits[i]) == 0) {
+            unsigned posts = d->hits[out - 1].posts + d->hits[i].posts;
+            d->hits[out - 1].posts = (uint16_t) (posts > S_MAX_POSTS ? S_MAX_POSTS : posts);
+            continue;
+        }
+        d->hits[out++] = d->hits[i];
+    }
+    d->n = out;
+}
+
+/*  ---------------------------------------------------------------------
+ *  Checking and ranking
+ */
+
+/*  What a candidate is, read from its profile. */
+typedef struct {
+    ru_str_t name, display;
+    int has_person;
+    ru_person_t person;
+} s_who;
+
+static ru_str_t
+s_field(const s_who *w, ru_people_kind kind)
+{
+    const ru_person_t *p = &w->person;
+    switch (kind) {
+    case RU_PEOPLE_TITLE:
+        return p->title;
+    case RU_PEOPLE_DEPARTMENT:
+        return p->department;
+    case RU_PEOPLE_SITE:
+        return p->site;
+    case RU_PEOPLE_OFFICE:
+        return p->office;
+    case RU_PEOPLE_SKILL:
+        break;
+    }
+    return (ru_str_t){"", 0};
+}
+
+/*  The terms of t that w's field kind holds (skills: any of them). */
+static unsigned
+s_match_kind(const ru_fold_terms_t *t, const s_who *w, ru_people_kind kind)
+{
+    unsigned found = 0;
+    if (kind != RU_PEOPLE_SKILL) {
+        ru_str_t f = s_field(w, kind);
+        ru_fold_match(t, f.ptr, f.len, 1, &found);
+        return found;
+    }
+    for (uint32_t i = 0; i < w->person.n_skills; i++)
+        ru_fold_match(t, w->person.skills[i].ptr, w->person.skills[i].len, 1, &found);
+    return found;
+}
+
+/*  Reads w for h: a user who never set a profile (one who posted, say) is
+ *  their name alone. 0 for a profile that does not read. */
+static int
+s_read_who(ru_txn_t *txn, const s_hit *h, s_who *w)
+{
+    MDB_val val;
+    ru_profile_rec_t rec = {.display_name = {"", 0}};
+    ru_err err = ru_txn_get(txn, RU_DB_profiles, h->key, h->len, &val);
+    if (err == RU_OK)
+        err = ru_profile_rec_decode(val.mv_data, val.mv_size, &rec);
+    if (err != RU_OK && err != RU_E_NOT_FOUND)
+        return 0;
+    w->name = (ru_str_t){(const char *) h->key + RU_KEY_BYTES,
+                         (uint32_t) (h->len - RU_KEY_BYTES - 1)};
+    w->display = rec.display_name;
+    w->has_person =
+        rec.person.len && ru_person_unpack(rec.person.ptr, rec.person.len, &w->person) == RU_OK;
+    if (!w->has_person)
+        memset(&w->person, 0, sizeof w->person);
+    return 1;
+}
+
+static int
+s_hidden_who(ru_txn_t *txn, const s_hit *h, const s_who *w)
+{
+    if (!w->has_person)
+        return 0;
+    if (w->person.departed)
+        return 1;
+    uint8_t now[RU_DBKEY_USER];
+    size_t n = ru_search_dir_current(txn, w->person.dir_id, now);
+    return n && (n != h->len || memcmp(now, h->key, n) != 0);
+}
+
+int
+ru_directory_hidden(ru_txn_t *txn, const uint8_t *user, size_t len)
+{
+    s_hit h;
+    memset(&h, 0, sizeof h);
+    s_who w;
+    if (len > RU_DBKEY_USER)
+        return 0;
+    memcpy(h.key, user, len);
+    h.len = (uint8_t) len;
+    return s_read_who(txn, &h, &w) && s_hidden_who(txn, &h, &w);
+}
+
+/*  Does w fit the search, and how well (h->rank)? */
+static int
+s_search_fits(s_dir *d, s_hit *h, const s_who *w)
+{
+    for (int i = 0; i < S_FILTERS; i++)
+        if (d->has_f[i] && s_match_kind(&d->f[i], w, s_kinds[i]) != ru_fold_all(&d->f[i]))
+            return 0;
+    if (!d->t.n) {
+        h->rank = 4;
+        return 1;
+    }
+    unsigned name = 0, display = 0, skill = 0, title = 0, rest = 0;
+    ru_fold_match(&d->t, w->name.ptr, w->name.len, 1, &name);
+    ru_fold_match(&d->t, w->display.ptr, w->display.len, 1, &display);
+    skill = s_match_kind(&d->t, w, RU_PEOPLE_SKILL);
+    title = s_match_kind(&d->t, w, RU_PEOPLE_TITLE);
+    rest = s_match_kind(&d->t, w, RU_PEOPLE_DEPARTMENT) | s_match_kind(&d->t, w, RU_PEOPLE_SITE) |
+           s_match_kind(&d->t, w, RU_PEOPLE_OFFICE);
+    unsigned all = ru_fold_all(&d->t);
+    if ((name | display | skill | title | rest) != all)
+        return 0;
+    h->rank = name == all ? 0 : display == all ? 1 : skill ? 2 : title ? 3 : 4;
+    return 1;
+}
+
+/*  w's help score (h->score); 0 if nothing speaks for them. */
+static long
+s_help_score(s_dir *d, s_hit *h, const s_who *w)
+{
+    unsigned skill = s_match_kind(&d->t, w, RU_PEOPLE_SKILL);
+    unsigned work = (s_match_kind(&d->t, w, RU_PEOPLE_TITLE) |
+                     s_match_kind(&d->t, w, RU_PEOPLE_DEPARTMENT)) &
+                    ~skill;
+    h->score = S_SKILL_SCORE * __builtin_popcount(skill) + S_WORK_SCORE * __builtin_popcount(work) +
+               h->posts;
+    return h->score;
+}
+
+static int
+s_local(const s_dir *d, const s_hit *h)
+{
+    return memcmp(h->key, ru_key_public(d->v->node->key), RU_KEY_BYTES) == 0;
+}
+
+/*  Keeps the candidates that fit the query, ranked. */
+static void
+s_check(s_dir *d)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        s_hit *h = &d->hits[i];
+        s_who w;
+        if ((d->q->local && !s_local(d, h)) || !s_read_who(d->v->txn, h, &w) ||
+            s_hidden_who(d->v->txn, h, &w))
+            continue;
+        h->local = (uint8_t) s_local(d, h);
+        if (d->q->help ? s_help_score(d, h, &w) > 0 : s_search_fits(d, h, &w))
+            d->hits[out++] = *h;
+    }
+    d->n = out;
+}
+
+static int
+s_rank_cmp(const void *a, const void *b)
+{
+    const s_hit *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank - y->rank;
+    if (x->local != y->local)
+        return y->local - x->local;
+    size_t n = (x->len < y->len ? x->len : y->len) - RU_KEY_BYTES;
+    int c = memcmp(x->key + RU_KEY_BYTES, y->key + RU_KEY_BYTES, n);
+    return c ? c : s_key_cmp(a, b);
+}
+
+/*  ---------------------------------------------------------------------
+ *  Answer
+ */
+
+static const char *const s_rank_names[] = {"username", "display_name", "skill", "title",
+                                           "other"};
+
+static json_t *
+s_match(const s_dir *d, const s_hit *h)
+{
+    if (!d->q->help)
+        return json_pack("{s:s}", "rank", s_rank_names[h->rank]);
+    return json_pack("{s:I, s:I}", "score", (json_int_t) h->score, "posts", (json_int_t) h->posts);
+}
+
+static void
+s_terms(const char *text, ru_fold_terms_t *t, int *has)
+{
+    memset(t, 0, sizeof *t);
+    if (text && *text)
+        ru_fold_terms(text, strlen(text), t);
+    if (has)
+        *has = t->n > 0;
+}
+
+ru_err
+ru_directory_search(const ru_view_t *v, const ru_directory_query_t *q, json_t *out)
+{
+    s_dir *d = calloc(1, sizeof *d);
+    if (!d)
+        return RU_E_NOMEM;
+    d->v = v;
+    d->q = q;
+    s_terms(q->help ? q->help : q->q, &d->t, NULL);
+    for (int i = 0; !q->help && i < S_FILTERS; i++)
+        s_terms(s_filter_text(q, s_kinds[i]), &d->f[i], &d->has_f[i]);
+    ru_err err = q->help && !d->t.n ? RU_OK : s_candidates(d);
+    if (!err) {
+        s_unique(d);
+        s_check(d);
+        if (d->n)
+            qsort(d->hits, d->n, sizeof *d->hits, s_rank_cmp);
+    }
+    for (size_t i = (size_t) q->offset; !err && i < d->n && (long) json_array_size(out) < q->limit;
+         i++) {
+        const s_hit *h = &d->hits[i];
+        json_t *j = ru_view_account(v, h->key,
+                                    (ru_str_t){(const char *) h->key + RU_KEY_BYTES,
+                                               (uint32_t) (h->len - RU_KEY_BYTES - 1)});
+        if (!j) {
+            err = RU_E_NOMEM;
+            break;
+        }
+        json_object_set_new(json_object_get(j, "ruche"), "match", s_match(d, h));
+        json_array_append_new(out, j);
+    }
+    free(d->hits);
+    free(d);
+    return err;
+}

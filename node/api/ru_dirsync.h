@@ -1,0 +1,69 @@
+/*  ru_dirsync.h - this site's employees, from the company directory, made
+ *  known to every site as their profiles.
+ *
+ *  Each site imports its own employees (those the directory places there)
+ *  and publishes each one's entry as a signed profile update of theirs
+ *  (ru_profile.h: the directory's part of the profile; the employee's own
+ *  part is never touched), so every site knows every colleague, whether
+ *  or not they ever signed in. An entry that did not change publishes
+ *  nothing: a run over 77,000 employees sends only what changed.
+ *
+ *  An entry is refused, and reported, not merged: one with no name, a
+ *  name that is not a valid user name, a name that another employee (a
+ *  different directory id) has here, or one taken by a local account that
+ *  is not the directory's (the administrator's, say); a field past the
+ *  protocol's limits.
+ *
+ *  A complete run (every employee of the site, as the directory sync's
+ *  are) also publishes the departure of those who are no longer in it:
+ *  their profile says departed, they disappear from every site's
+ *  directory and search, and their account here can no longer sign in and
+ *  loses its sessions. An employee who moved to another site is published
+ *  by their new site under the same directory id; every site then shows
+ *  the new account for them, nothing is duplicated.
+ *
+ *  The entries come from the LDAP directory, or from a file of JSON
+ *  entries given to the administrators' endpoint (POST
+ *  /api/ruche/v1/admin/directory: ru_api_dirsync.c).
+ */
+#ifndef RU_DIRSYNC_H
+#define RU_DIRSYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_update.h"
+
+#include "ru_node.h"
+
+/*  One employee as the directory describes them. Strings are the
+ *  caller's; person's fields other than skills are the directory's
+ *  entry; skills are set only when the directory has any (n_skills > 0),
+ *  else the employee's own are kept. */
+typedef struct {
+    ru_str_t name;         /* the user name at this site */
+    ru_str_t display_name; /* empty: the directory has none, the profile's is kept */
+    ru_person_t person;    /* person.dir_id must not be empty */
+} ru_dir_entry_t;
+
+/*  A run's tally, and the reasons of the first refusals. */
+#define RU_DIRSYNC_REASONS 20
+typedef struct {
+    uint64_t seen, published, unchanged, refused, departed;
+    char reasons[RU_DIRSYNC_REASONS][160];
+    int n_reasons;
+} ru_dirsync_report_t;
+
+typedef struct ru_dirsync_run ru_dirsync_run_t;
+
+/*  Starts a run on node; complete: departures are published at its end. */
+RU_MUST_CHECK ru_err ru_dirsync_begin(ru_node_t *node, int complete, ru_dirsync_run_t **out);
+/*  Imports one entry into the run (a refusal is counted and reported,
+ *  not an error). Errors: the store's (the run should stop). */
+RU_MUST_CHECK ru_err ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e);
+/*  Ends the run (departures if complete), fills report, frees the run.
+ *  NULL-safe run; abort: no departures (the run was cut short). */
+RU_MUST_CHECK ru_err ru_dirsync_end(ru_dirsync_run_t *run, int abort, ru_dirsync_report_t *report);
+
+#endif
