@@ -1,19 +1,24 @@
 /*  fuzz_update.c - libFuzzer target for the decoders of signed updates.
  *
- *  Each input is tried twice:
+ *  Each input is tried three times:
  *    1. as a whole envelope: ru_envelope_parse, then ru_envelope_verify on
  *       what parses, and ru_envelope_seq. The signature nearly never
  *       holds; the point is that they refuse any bytes safely.
  *    2. as a bare payload: an envelope made by hand points at the input and
  *       goes straight to ru_update_decode, so the fuzzer reaches the field
  *       decoder without having to forge a signature.
+ *    3. as a bare person (PROTOCOL.md section 5.8), as a node keeps one
+ *       beside a profile: ru_person_unpack.
  *  A payload that decodes must obey every rule of the protocol (checked
  *  here independently of the decoder), must give ru_envelope_seq the seq
  *  it decodes to, and must be the canonical encoding
  *  of what it decodes to: re-encoding it gives the same bytes, up to the
  *  origin key, which is replaced by the key this target signs with. The
- *  one exception is a payload of version 2 that version 1 could hold,
- *  which the encoder writes in version 1 (PROTOCOL.md section 10).
+ *  one exception is a payload that a lower version could hold (of version
+ *  2 without a field of version 2, of version 3 without a person), which
+ *  the encoder writes in the lower version (PROTOCOL.md section 10). A
+ *  person that unpacks obeys the rules of section 5.8 and packs again into
+ *  the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,8 +40,9 @@ enum {
     U_DISPLAY = 1 << 5,
     U_NOTE = 1 << 6,
     U_NAME = 1 << 7,
-    U_MEDIA = 1 << 8, /* version 2: spoiler, sensitive, media */
-    U_IMAGES = 1 << 9 /* version 2: avatar, header */
+    U_MEDIA = 1 << 8,  /* version 2: spoiler, sensitive, media */
+    U_IMAGES = 1 << 9, /* version 2: avatar, header */
+    U_PERSON = 1 << 10 /* version 3: person */
 };
 
 static const unsigned s_uses[RU_KIND_MAX + 1] = {
@@ -48,7 +54,7 @@ static const unsigned s_uses[RU_KIND_MAX + 1] = {
     [RU_KIND_UNLIKE] = U_TARGET,
     [RU_KIND_FOLLOW] = U_USER,
     [RU_KIND_UNFOLLOW] = U_USER,
-    [RU_KIND_PROFILE] = U_DISPLAY | U_NOTE | U_IMAGES,
+    [RU_KIND_PROFILE] = U_DISPLAY | U_NOTE | U_IMAGES | U_PERSON,
     [RU_KIND_GROUP_CREATE] = U_NAME | U_NOTE,
     [RU_KIND_GROUP_JOIN] = U_TARGET,
     [RU_KIND_GROUP_LEAVE] = U_TARGET,
@@ -74,14 +80,23 @@ s_check_envelope(const uint8_t *data, size_t size)
     fuzz_require(err == RU_OK || err == RU_E_SIGNATURE, "verify says yes or signature");
 }
 
-/*  Text of min..max code points in valid UTF-8, a view into the payload. */
+/*  Text of min..max code points in valid UTF-8, a view into [base, base +
+ *  size). */
 static void
-s_check_text(ru_str_t s, size_t min, size_t max, const ru_envelope_t *env, const char *what)
+s_check_text_in(ru_str_t s, size_t min, size_t max, const uint8_t *base, size_t size,
+                const char *what)
 {
     size_t chars = 0;
     fuzz_require(ru_utf8_check(s.ptr, s.len, &chars) == RU_OK, what);
     fuzz_require(chars >= min && chars <= max, what);
-    fuzz_check_inside(s.ptr, s.len, env->payload, env->payload_len, what);
+    fuzz_check_inside(s.ptr, s.len, base, size, what);
+}
+
+/*  Text of min..max code points in valid UTF-8, a view into the payload. */
+static void
+s_check_text(ru_str_t s, size_t min, size_t max, const ru_envelope_t *env, const char *what)
+{
+    s_check_text_in(s, min, max, env->payload, env->payload_len, what);
 }
 
 static void
@@ -126,6 +141,58 @@ s_check_media(const ru_media_t *m, const ru_envelope_t *env)
     s_check_text(m->blurhash, 6, RU_MAX_BLURHASH, env, "blurhash");
 }
 
+/*  Text of min_chars..max_chars code points and at most max_bytes bytes. */
+static void
+s_check_bounded(ru_str_t s, size_t min_chars, size_t max_chars, size_t max_bytes,
+                const uint8_t *base, size_t size, const char *what)
+{
+    fuzz_require(s.len <= max_bytes, what);
+    s_check_text_in(s, min_chars, max_chars, base, size, what);
+}
+
+/*  A person obeys PROTOCOL.md section 5.8; its strings are views into
+ *  [base, base + size). */
+static void
+s_check_person(const ru_person_t *p, const uint8_t *base, size_t size)
+{
+    const struct {
+        ru_str_t s;
+        size_t max_bytes, max_chars;
+        const char *what;
+    } texts[] = {
+        {p->dir_id, 128, 128, "dir_id"},         {p->title, 400, 100, "title"},
+        {p->department, 400, 100, "department"}, {p->site, 400, 100, "site"},
+        {p->office, 400, 100, "office"},         {p->phone, 64, 64, "phone"},
+        {p->email, 254, 254, "email"},           {p->manager, 128, 128, "manager"},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        s_check_bounded(texts[i].s, 0, texts[i].max_chars, texts[i].max_bytes, base, size,
+                        texts[i].what);
+    fuzz_require(p->n_skills <= 32, "at most 32 skills");
+    for (uint32_t i = 0; i < p->n_skills; i++)
+        s_check_bounded(p->skills[i], 1, 50, 200, base, size, "a skill");
+    fuzz_require(p->n_fields <= 4, "at most 4 profile fields");
+    for (uint32_t i = 0; i < p->n_fields; i++) {
+        s_check_bounded(p->fields[i].name, 1, 255, 1020, base, size, "a field's name");
+        s_check_bounded(p->fields[i].value, 0, 255, 1020, base, size, "a field's value");
+    }
+    fuzz_require(p->departed == 0 || p->departed == 1, "departed");
+}
+
+/*  The field version 3 adds: a person where the kind has one, obeying its
+ *  rules, and only in version 3. */
+static void
+s_check_v3(const ru_update_t *u, unsigned uses, const ru_envelope_t *env)
+{
+    static const ru_person_t none;
+    if (!u->has_person) {
+        fuzz_require(memcmp(&u->person, &none, sizeof none) == 0, "no person is zero");
+        return;
+    }
+    fuzz_require((uses & U_PERSON) && u->version == 3, "a person is a profile's of version 3");
+    s_check_person(&u->person, env->payload, env->payload_len);
+}
+
 /*  The fields version 2 adds: those the kind uses obey their rules, the
  *  others are zero. */
 static void
@@ -148,7 +215,7 @@ s_check_v2(const ru_update_t *u, unsigned uses, const ru_envelope_t *env)
         fuzz_require(u->header.is_image, "a header is an image");
     if (u->has_header)
         s_check_media(&u->header, env);
-    fuzz_require(u->version == 2 || (!u->spoiler.len && !u->sensitive && !u->n_media &&
+    fuzz_require(u->version >= 2 || (!u->spoiler.len && !u->sensitive && !u->n_media &&
                                      !u->has_avatar && !u->has_header),
                  "version 1 has no field of version 2");
 }
@@ -159,6 +226,7 @@ s_check_body(const ru_update_t *u, const ru_envelope_t *env)
 {
     unsigned uses = s_uses[u->kind];
     s_check_v2(u, uses, env);
+    s_check_v3(u, uses, env);
     if (uses & U_TARGET)
         fuzz_require(u->target.seq >= 1, "target seq >= 1");
     else
@@ -202,7 +270,7 @@ s_check_update(const ru_update_t *u, const ru_envelope_t *env)
     fuzz_require(ru_clock_get(&u->clock, u->origin) == 0, "the origin is not in its own delta");
     fuzz_require(memcmp(u->origin, env->payload + 4, RU_KEY_BYTES) == 0,
                  "origin at bytes 4..35 of the payload");
-    fuzz_require(u->version == env->payload[1] && u->version >= 1 && u->version <= 2,
+    fuzz_require(u->version == env->payload[1] && u->version >= 1 && u->version <= 3,
                  "the version is byte 1 of the payload");
     s_check_name(u->author, env, "author name");
     fuzz_require(u->kind >= 1 && u->kind <= RU_KIND_MAX && ru_kind_name(u->kind) != NULL,
@@ -248,7 +316,7 @@ s_check_reencode(ru_update_t *u, const ru_envelope_t *env)
     fuzz_require(ru_envelope_parse(out.data, out.len, &again) == RU_OK, "the encoding parses");
     fuzz_require(ru_envelope_verify(&again) == RU_OK, "the encoding verifies");
     fuzz_require(again.payload[1] <= env->payload[1], "the encoder writes the least version");
-    if (again.payload[1] < env->payload[1]) { /* a version 2 payload version 1 holds */
+    if (again.payload[1] < env->payload[1]) { /* a payload a lower version holds */
         ru_buf_fini(&out);
         return;
     }
@@ -285,10 +353,31 @@ s_check_payload(const uint8_t *data, size_t size)
     ru_update_fini(&u);
 }
 
+/*  The input as a person alone: one that unpacks obeys section 5.8 and
+ *  packs again into the input's bytes. */
+static void
+s_check_bare_person(const uint8_t *data, size_t size)
+{
+    ru_person_t p;
+    if (ru_person_unpack(data, size, &p) != RU_OK)
+        return;
+    s_check_person(&p, data, size);
+    ru_buf_t out;
+    ru_buf_init(&out);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &out);
+    ru_person_pack(&pk, &p);
+    fuzz_require(ru_buf_status(&out) == RU_OK && out.len == size &&
+                     memcmp(out.data, data, size) == 0,
+                 "unpack then pack gives the same person");
+    ru_buf_fini(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     s_check_envelope(data, size);
     s_check_payload(data, size);
+    s_check_bare_person(data, size);
     return 0;
 }

@@ -12,7 +12,9 @@
 # Seeds of proto/'s decoders come from proto/vectors.json (RUCHE_VECTORS=FILE
 # reads another file): update envelopes and payloads seed fuzz_update,
 # message bytes seed fuzz_msg, and each invalid case seeds the target of
-# its decoder. The node's targets are seeded from tests/fuzz/seeds: files
+# its decoder; the hex lines of tests/fuzz/seeds/person.hex, the persons
+# of the vectors' profiles of version 3, seed fuzz_update as bare persons.
+# The node's targets are seeded from tests/fuzz/seeds: files
 # under config/ (and deploy/ruched.conf) seed fuzz_config, under keyfile/
 # fuzz_keyfile, under text/ fuzz_text, under params/ fuzz_params, under
 # multipart/ fuzz_multipart, and the hex lines of store.hex fuzz_store. Corpora start fresh on every run, under
@@ -91,6 +93,7 @@ make_corpora() {
     cp "$root/deploy/ruched.conf" "$corpus/config/"
     mkdir -p "$corpus/store"
     grep -v '^#' "$seeds/store.hex" | write_seeds "$corpus/store" record
+    grep -v '^#' "$seeds/person.hex" | write_seeds "$corpus/update" person
 }
 
 # The larger of a default cap and the largest file in a corpus.

@@ -18,13 +18,16 @@ What is here:
   honest peer answers a want with (section 13, blob fetch), or, under
   another hash, chunks whose bytes do not match it; msg_chunk() makes any
   other, such as one past what was asked.
-  Payloads are of version 1 unless asked for version 2, whose fields a
-  body then ends with (section 5.3); descriptor() and image() make the
-  attachment descriptors of section 5.7. Signatures and their checks take
-  the domain of the payload's version, its byte 1 (section 4).
+  Payloads are of version 1 unless asked for version 2 or 3, whose fields
+  a body then ends with (section 5.3); descriptor() and image() make the
+  attachment descriptors of section 5.7, person() a profile's person of
+  section 5.8. Signatures and their checks take the domain of the
+  payload's version, its byte 1 (section 4).
 - Chain: an origin's log (seq, prev hash); draft() makes the next update
   without taking it into the log, so that an update the node must refuse
-  does not use up a seq, and commit() takes a good one in.
+  does not use up a seq, and commit() takes a good one in; post() and
+  profile() write theirs in the least version that holds them, as a node
+  does (section 10).
 - Rogue: a peer in a thread, as a node sees one: it binds a PUB socket (an
   XPUB, so that it sees subscriptions come and go) and a ROUTER sync socket
   as CURVE servers, serves catch-up (hello -> batch... -> done, under
@@ -56,7 +59,7 @@ import zmq
 
 # Section 4: the signature domain of each payload version. Messages are
 # of version 1 (section 10).
-DOMAINS = {1: b"ruche/update/v1\n", 2: b"ruche/update/v2\n"}
+DOMAINS = {1: b"ruche/update/v1\n", 2: b"ruche/update/v2\n", 3: b"ruche/update/v3\n"}
 VERSION = 1
 MAX_PAYLOAD = 65536
 MAX_MESSAGE = 4 * 1024 * 1024 + 64
@@ -173,6 +176,14 @@ def descriptor(hash_, size, mime_type, name="", description="", image_fields=Non
     """An attachment's descriptor (section 5.7): a file, or an image with
     image_fields."""
     return [hash_, size, mime_type, name, description, image_fields]
+
+
+def person(dir_id="", title="", department="", site="", office="", phone="", email="",
+           manager="", skills=(), fields=(), departed=0):
+    """A profile's person (section 5.8): the employee as the company
+    directory describes them; fields is a list of (name, value)."""
+    return [dir_id, title, department, site, office, phone, email, manager, list(skills),
+            [[name, value] for name, value in fields], departed]
 
 
 def envelope(payload_bytes, signature):
@@ -318,6 +329,18 @@ class Chain:
             return self.draft("post", [text, 0, None, spoiler, sensitive, list(media)],
                               version=2, **kw)
         return self.draft("post", [text, 0, None], **kw)
+
+    def profile(self, display_name, note="", *, avatar=None, header=None, person=None, **kw):
+        """The author's profile: (payload, envelope); of version 3 with a
+        person (person()), else of version 2 with an avatar or a header
+        (descriptor()s of images), else of version 1, as a node writes
+        it (section 10)."""
+        if person is not None:
+            return self.draft("profile", [display_name, note, avatar, header, person],
+                              version=3, **kw)
+        if avatar is not None or header is not None:
+            return self.draft("profile", [display_name, note, avatar, header], version=2, **kw)
+        return self.draft("profile", [display_name, note], **kw)
 
     def commit(self, env):
         """Takes env, the next update of the chain, into the log."""

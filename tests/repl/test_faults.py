@@ -5,8 +5,9 @@ Two nodes, paris and nozay, are peered with each other and with "rogue", a
 protocol peer written from proto/PROTOCOL.md (rogue.py) that runs in this
 process with its own Ed25519 key. rogue is first checked against the
 frozen test vectors (a post of version 1 and one of version 2 with an
-image, every message, the blob messages included, and the answer to a
-want), so that what it sends is what it means to send.
+image, the profiles of versions 1, 2 and 3, every message, the blob
+messages included, and the answer to a want), so that what it sends is
+what it means to send.
 
 1. Strangers: a key in no node's configuration, and a socket without
    CURVE at all, try the sync socket (hello) and the PUB socket (SUB) of
@@ -55,9 +56,36 @@ VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
                        "vectors.json")
 
 
+def _descriptor(d):
+    """rogue's form of a descriptor of the vectors (None for null)."""
+    if d is None:
+        return None
+    image = d["image"] and rg.image(**dict(d["image"], thumb=bytes.fromhex(d["image"]["thumb"])))
+    return rg.descriptor(bytes.fromhex(d["hash"]), d["size"], d["type"], d["name"],
+                         d["description"], image)
+
+
+def _remade(keys, u, make):
+    """Whether make(chain, seq=, prev=, hlc=, clock=) gives update vector
+    u byte for byte, and its signature verifies."""
+    f = u["fields"]
+    p, env = make(rg.Chain(keys[u["key"]], f["author"]), seq=f["seq"],
+                  prev=bytes.fromhex(f["prev"]), hlc=f["hlc"],
+                  clock={bytes.fromhex(o): n for o, n in f["clock"]})
+    return (p.hex(), env.hex()) == (u["payload"], u["envelope"]) and \
+        rg.open_envelope(env)["verified"]
+
+
+def _person(j):
+    """rogue's form of a person of the vectors (None for null)."""
+    if j is None:
+        return None
+    return rg.person(**dict(j, fields=[(f["name"], f["value"]) for f in j["fields"]]))
+
+
 def check_rogue(c):
     """rogue makes the vectors' keys, payload, signature, envelope, hash
-    and messages byte for byte."""
+    and messages byte for byte, and profiles of every payload version."""
     with open(VECTORS, encoding="utf-8") as f:
         v = json.load(f)
     keys = {k["name"]: rg.Identity(bytes.fromhex(k["seed"])) for k in v["keys"]}
@@ -73,18 +101,20 @@ def check_rogue(c):
             (p.hex(), env.hex(), rg.update_hash(p).hex())
             == (u["payload"], u["envelope"], u["hash"]))
     u = next(u for u in v["updates"] if u["name"] == "paris-15-post-image")
-    f, b = u["fields"], u["fields"]["body"]
-    media = [rg.descriptor(bytes.fromhex(d["hash"]), d["size"], d["type"], d["name"],
-                           d["description"], d["image"] and rg.image(
-                               **dict(d["image"], thumb=bytes.fromhex(d["image"]["thumb"]))))
-             for d in b["media"]]
-    p, env = rg.Chain(keys[u["key"]], f["author"]).post(
-        b["text"], spoiler=b["spoiler"], sensitive=b["sensitive"], media=media, seq=f["seq"],
-        prev=bytes.fromhex(f["prev"]), hlc=f["hlc"],
-        clock={bytes.fromhex(o): n for o, n in f["clock"]})
+    b = u["fields"]["body"]
     c.check("rogue: %s, of version 2, byte for byte and verified" % u["name"],
-            (p.hex(), env.hex()) == (u["payload"], u["envelope"])
-            and rg.open_envelope(env)["verified"])
+            _remade(keys, u, lambda chain, **kw: chain.post(
+                b["text"], spoiler=b["spoiler"], sensitive=b["sensitive"],
+                media=[_descriptor(d) for d in b["media"]], **kw)))
+    profiles = [u for u in v["updates"] if u["fields"]["kind"] == "profile"]
+    same = {}
+    for u in profiles:
+        b = u["fields"]["body"]
+        same[u["name"]] = _remade(keys, u, lambda chain, b=b, **kw: chain.profile(
+            b["display_name"], b["note"], avatar=_descriptor(b.get("avatar")),
+            header=_descriptor(b.get("header")), person=_person(b.get("person")), **kw))
+    c.check("rogue: the profiles of the vectors, of versions %s, byte for byte and verified"
+            % sorted({int(u["payload"][2:4], 16) for u in profiles}), all(same.values()), same)
     same = []
     for m in v["messages"]:
         data = bytes.fromhex(m["bytes"])

@@ -6,9 +6,10 @@ written from proto/PROTOCOL.md alone, held to the frozen test vectors.
 
 It shares no code with the C implementation: MessagePack comes from
 Debian's python3-msgpack, Ed25519 from python3-nacl, BLAKE2b from hashlib,
-and the strict decoding rules (sections 2.3, 3, 5.7, 7 and 8.3 of the
-spec) are written out here, for payloads of both versions: version 2's
-bodies, attachment descriptors and signature domain included, and for
+and the strict decoding rules (sections 2.3, 3, 5.7, 5.8, 7 and 8.3 of the
+spec) are written out here, for payloads of all three versions: version
+2's bodies, attachment descriptors and signature domain included, and
+version 3's profiles with their person and its domain, and for
 all nine messages, the blob messages (want, chunk, lack) with their
 ranges checked once their fields are read. For every vector it rebuilds the bytes from the fields,
 checks signatures and hashes, decodes the bytes back, and checks that every
@@ -31,7 +32,7 @@ import nacl.signing
 
 # Section 4: the signature domain of each payload version; section 10:
 # messages are of version 1.
-DOMAINS = {1: b"ruche/update/v1\n", 2: b"ruche/update/v2\n"}
+DOMAINS = {1: b"ruche/update/v1\n", 2: b"ruche/update/v2\n", 3: b"ruche/update/v3\n"}
 VERSION = 1
 # Section 4: the order of the Ed25519 group.
 ORDER_L = 2**252 + 27742317777372353535851937790883648493
@@ -46,6 +47,13 @@ MAX_MEDIA = 8
 MAX_MEDIA_TYPE, MAX_FILE_NAME, MAX_ALT_CHARS, MAX_BLURHASH = 127, 255, 1500, 166
 MAX_BLOB_SIZE = 2**40 - 1
 MAX_SIDE, MAX_FOCUS = 65535, 200
+# Sections 5.8 and 9: a person's strings (name, most bytes, most code
+# points) in wire order, its skills and its profile fields.
+PERSON_TEXTS = [("dir_id", 128, 128), ("title", 400, 100), ("department", 400, 100),
+                ("site", 400, 100), ("office", 400, 100), ("phone", 64, 64),
+                ("email", 254, 254), ("manager", 128, 128)]
+MAX_SKILLS, MAX_SKILL_CHARS, MAX_SKILL_BYTES = 32, 50, 200
+MAX_FIELDS, MAX_FIELD_CHARS, MAX_FIELD_BYTES = 4, 255, 1020
 MAX_BATCH = 256
 MAX_CREDIT = 64
 MAX_WANT = 8
@@ -78,11 +86,15 @@ V2_FIELDS = {
     3: ["spoiler", "sensitive", "media"],
     9: ["avatar", "header"],
 }
+# Section 5.3: the field version 3 adds at the end of a profile's body;
+# every other kind's body is the one of version 2.
+V3_FIELDS = {9: ["person"]}
 
 
 def body_fields(version, kind):
     """The body of kind in a payload of version, in wire order."""
-    return KINDS[kind][1] + (V2_FIELDS.get(kind, []) if version == 2 else [])
+    return (KINDS[kind][1] + (V2_FIELDS.get(kind, []) if version >= 2 else [])
+            + (V3_FIELDS.get(kind, []) if version >= 3 else []))
 
 # Section 8.1: message type number -> (name, fields in order).
 MESSAGES = {
@@ -351,6 +363,59 @@ def descriptor_to_wire(j):
 
 
 # ---------------------------------------------------------------------------
+# Section 5.8: a profile's person (version 3)
+
+def read_person(r):
+    """A person with its read-time checks: a dict, strs as bytes."""
+    r.array_of(11)
+    person = {name: r.blob("str", most) for name, most, _ in PERSON_TEXTS}
+    n = r.count("array")
+    if n > MAX_SKILLS:
+        raise Refused("too_many")
+    person["skills"] = [r.blob("str", MAX_SKILL_BYTES) for _ in range(n)]
+    n = r.count("array")
+    if n > MAX_FIELDS:
+        raise Refused("too_many")
+    person["fields"] = []
+    for _ in range(n):
+        r.array_of(2)
+        name = r.blob("str", MAX_FIELD_BYTES)
+        person["fields"].append((name, r.blob("str", MAX_FIELD_BYTES)))
+    person["departed"] = r.uint()
+    if person["departed"] > 1:
+        raise Refused("range")
+    return person
+
+
+def check_person(person):
+    """The checks of section 5.8, in their order."""
+    for name, _, most in PERSON_TEXTS:
+        check_text(person[name], 0, most)
+    for skill in person["skills"]:
+        check_text(skill, 1, MAX_SKILL_CHARS)
+    for name, value in person["fields"]:
+        check_text(name, 1, MAX_FIELD_CHARS)
+        check_text(value, 0, MAX_FIELD_CHARS)
+
+
+def person_to_json(person):
+    out = {name: person[name].decode("utf-8") for name, _, _ in PERSON_TEXTS}
+    out["skills"] = [skill.decode("utf-8") for skill in person["skills"]]
+    out["fields"] = [{"name": name.decode("utf-8"), "value": value.decode("utf-8")}
+                     for name, value in person["fields"]]
+    out["departed"] = person["departed"]
+    return out
+
+
+def person_to_wire(j):
+    members(j, [name for name, _, _ in PERSON_TEXTS] + ["skills", "fields", "departed"])
+    for field in j["fields"]:
+        members(field, ["name", "value"])
+    return ([j[name] for name, _, _ in PERSON_TEXTS]
+            + [j["skills"], [[f["name"], f["value"]] for f in j["fields"]], j["departed"]])
+
+
+# ---------------------------------------------------------------------------
 # Sections 4 to 7: updates
 
 def clock_to_wire(entries):
@@ -363,9 +428,13 @@ def ref_to_wire(ref):
 
 
 def body_version(kind, body):
-    """The payload version of a JSON body: 2 when it holds the fields
-    version 2 adds to its kind (section 15), which the least version
-    (section 10) allows only when one of them is set."""
+    """The payload version of a JSON body: 3 when it holds a person, 2
+    when it holds the fields version 2 adds to its kind (section 15),
+    which the least version (section 10) allows only when a person is
+    there, or one of the fields of version 2 is set."""
+    if "person" in body:
+        expect(body["person"] is not None, "a body of version 3 has a person")
+        return 3
     extra = V2_FIELDS.get(kind, [])
     if not extra or not all(field in body for field in extra):
         return 1
@@ -383,6 +452,8 @@ def body_to_wire(version, kind, body):
             out.append([descriptor_to_wire(d) for d in value])
         elif field in ("avatar", "header"):
             out.append(None if value is None else descriptor_to_wire(value))
+        elif field == "person":
+            out.append(None if value is None else person_to_wire(value))
         elif field in ("target",):
             out.append(ref_to_wire(value))
         elif field == "group":
@@ -500,6 +571,8 @@ def read_field(r, field):
         return read_media(r)
     if field in ("avatar", "header"):
         return None if r.take_nil() else read_descriptor(r)
+    if field == "person":
+        return None if r.take_nil() else read_person(r)
     return r.blob("str", STR_LIMITS[field])
 
 
@@ -519,6 +592,8 @@ def check_field(field, value, origin, seq, body):
             check_descriptor(d)
     elif field in ("avatar", "header") and value is not None:
         check_descriptor(value, must_be_image=True)
+    elif field == "person" and value is not None:
+        check_person(value)
     elif field == "user":
         check_name(value["name"])
     elif field == "display_name":
@@ -538,6 +613,8 @@ def field_to_json(field, value):
         return [descriptor_to_json(d) for d in value]
     if field in ("avatar", "header"):
         return None if value is None else descriptor_to_json(value)
+    if field == "person":
+        return None if value is None else person_to_json(value)
     if isinstance(value, bytes):
         return value.decode("utf-8")
     if isinstance(value, dict) and "home" in value:
@@ -905,14 +982,17 @@ def check_invalid(v):
 
 
 def check_file(doc):
-    members(doc, ["version", "domain", "domain_v2", "keys", "updates", "messages", "invalid",
-                  "variants", "sequences"])
+    members(doc, ["version", "domain", "domain_v2", "domain_v3", "keys", "updates", "messages",
+                  "invalid", "variants", "sequences"])
     expect(doc["version"] == VERSION and doc["domain"] == DOMAINS[1].decode() and
-           doc["domain_v2"] == DOMAINS[2].decode(), "version, domains")
+           doc["domain_v2"] == DOMAINS[2].decode() and doc["domain_v3"] == DOMAINS[3].decode(),
+           "version, domains")
     kinds = {u["fields"]["kind"] for u in doc["updates"]}
     expect(kinds == set(KIND_NUMBERS), "every kind: missing %s" % (set(KIND_NUMBERS) - kinds))
     kinds_v2 = {u["fields"]["kind"] for u in doc["updates"] if u["payload"][2:4] == "02"}
     expect(kinds_v2 == {KINDS[k][0] for k in V2_FIELDS}, "every kind version 2 changes, in it")
+    kinds_v3 = {u["fields"]["kind"] for u in doc["updates"] if u["payload"][2:4] == "03"}
+    expect(kinds_v3 == {KINDS[k][0] for k in V3_FIELDS}, "every kind version 3 changes, in it")
     types = {m["type"] for m in doc["messages"]}
     expect(types == set(MESSAGE_NUMBERS), "every message type")
     for m in doc["messages"]:

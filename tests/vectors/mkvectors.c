@@ -16,12 +16,15 @@
  *  them. The encoder chooses each payload's version (the least that holds
  *  the row); the rows of version 2, which set a content warning,
  *  attachments, an avatar or a header, come after all those of version 1,
- *  so that adding them changed no vector of version 1. Invalid updates are
- *  made by hand, because the encoder refuses to make them: payload bytes
- *  are spelled as hex templates, one part of a valid payload of version 1
- *  or 2 replaced at a time, and signed with ru_key_sign under the domain
- *  of that version so they get past the signature check and fail where
- *  they are meant to fail.
+ *  so that adding them changed no vector of version 1, and the rows of
+ *  version 3, profiles with a person, come after all those of version 2
+ *  for the same reason. (The two whole-log sequences take every row, so
+ *  they grow with them.) Invalid updates are made by hand, because the
+ *  encoder refuses to make them: payload bytes are spelled as hex
+ *  templates, one part of a valid payload of version 1, 2 or 3 replaced at
+ *  a time, and signed with ru_key_sign under the domain of that version so
+ *  they get past the signature check and fail where they are meant to
+ *  fail.
  *
  *  Valid messages are made by the encoders of ru_msg; the blob messages
  *  (want, chunk, lack) name blobs of the updates' descriptors, and one
@@ -74,6 +77,7 @@ typedef struct {
     ru_buf_t envelopes[S_MAX_UPDATES]; /* of s_updates, by row */
     ru_buf_t variants[S_MAX_UPDATES];  /* of s_variants, by row */
     char bees[S_BEES * 4 + 1];
+    char hex[RU_MAX_EMAIL + 1]; /* "0123456789abcdef0123...": the longest ASCII strings */
     int failed;
 } s_ctx_t;
 
@@ -246,9 +250,78 @@ static const s_media_row_t s_eight_files[] = {
 
 #define S_MEDIA(rows) (rows), (sizeof(rows) / sizeof((rows)[0]))
 
+/*  A profile's person (PROTOCOL.md section 5.8): skills and profile
+ *  fields end at the first NULL, NULL strings are empty. largest: every
+ *  field at its limit instead, whatever the others say (s_fill_person). */
+typedef struct {
+    const char *dir_id, *title, *department, *site, *office, *phone, *email, *manager;
+    const char *skills[RU_MAX_SKILLS + 1];
+    const char *fields[RU_MAX_FIELDS + 1][2]; /* name, value */
+    int departed;
+    int largest;
+} s_person_row_t;
+
+/*  Alice as the directory and she describe her (paris-18): every field
+ *  set, in French and Japanese, four profile fields, one value empty. */
+static const s_person_row_t s_alice = {
+    .dir_id = "e5c1f0a2-7b4d-4e19-8c3a-2d6f9b0e4a71",
+    .title = "Ing\xc3\xa9nieure r\xc3\xa9seau principale",
+    .department = "R\xc3\xa9seaux & t\xc3\xa9l\xc3\xa9"
+                  "communications",
+    .site = "Paris \xe2\x80\x93 La D\xc3\xa9"
+            "fense",
+    .office = "Tour Europe, 12\xe1\xb5\x89 \xc3\xa9tage, bureau 1207",
+    .phone = "+33 1 40 00 12 07",
+    .email = "alice.martin@example.com",
+    .manager = "9a4b7c2e-1d3f-4a5b-8e6c-0f1e2d3c4b5a",
+    .skills = {"BGP", "IPv6", "Fibre optique",
+               "R\xc3\xa9seaux \xc3\xa0 tr\xc3\xa8s haut d\xc3\xa9"
+               "bit",
+               "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "Apiculture " S_BEE},
+    .fields = {{"Pronoms", "elle"},
+               {"Langues", "fran\xc3\xa7"
+                           "ais, English, \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"},
+               {"Bureau", "1207"},
+               {"Blog", ""}},
+};
+/*  Alice promoted (paris-19), beside her avatar and header. */
+static const s_person_row_t s_alice_promoted = {
+    .dir_id = "e5c1f0a2-7b4d-4e19-8c3a-2d6f9b0e4a71",
+    .title = "Responsable de l'\xc3\xa9quipe r\xc3\xa9seau",
+    .department = "R\xc3\xa9seaux & t\xc3\xa9l\xc3\xa9"
+                  "communications",
+    .site = "Paris \xe2\x80\x93 La D\xc3\xa9"
+            "fense",
+    .office = "Tour Europe, 14\xe1\xb5\x89 \xc3\xa9tage, bureau 1401",
+    .phone = "+33 1 40 00 14 01",
+    .email = "alice.martin@example.com",
+    .manager = "3f6e9d1c-5a2b-4c7d-9e8f-1a2b3c4d5e6f",
+    .skills = {"BGP", "IPv6", "Management"},
+    .fields = {{"Pronoms", "elle"}},
+};
+/*  Bob as the directory knows him before anyone filled in the rest
+ *  (nozay-5): his id alone. */
+static const s_person_row_t s_bob_id_only = {
+    .dir_id = "8c2f5e1a-3b7d-4f6e-9a0c-1e2d3f4a5b6c",
+};
+/*  Dave, retired: departed (murray-hill-4). */
+static const s_person_row_t s_dave_departed = {
+    .dir_id = "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70",
+    .title = "Member of Technical Staff",
+    .department = "Computing Sciences Research",
+    .site = "Murray Hill",
+    .office = "2C-518",
+    .manager = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+    .skills = {"Unix", "C"},
+    .departed = 1,
+};
+/*  A person at every limit (nozay-6). */
+static const s_person_row_t s_largest_person = {.largest = 1};
+
 /*  One update of s_updates; fields a kind does not use stay zero. Rows
  *  with a version 2 field (spoiler, sensitive, media, avatar, header) are
- *  encoded as version 2, and come after those of version 1. */
+ *  encoded as version 2, and come after those of version 1; profiles with
+ *  a person are encoded as version 3, and come after those of version 2. */
 typedef struct {
     const char *name;
     const char *author;
@@ -270,6 +343,7 @@ typedef struct {
     const s_media_row_t *media;
     size_t n_media;
     const s_media_row_t *avatar, *header;
+    const s_person_row_t *person; /* version 3 */
 } s_update_row_t;
 
 #define S_NOZAY_1                                                                                  \
@@ -488,6 +562,58 @@ static const s_update_row_t s_updates[] = {
      .text = "",
      .visibility = RU_VIS_UNLISTED,
      .media = S_MEDIA(s_eight_files)},
+    {.name = "paris-18-profile-person",
+     .key = K_PARIS,
+     .seq = 18,
+     .clock = {{K_MURRAY, 3}},
+     .hlc = S_HLC(5700, 0),
+     .author = "alice",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "Alice Martin",
+     .note = "Ing\xc3\xa9nieure r\xc3\xa9seau \xc3\xa0 Paris. " S_BEE,
+     .person = &s_alice},
+    {.name = "nozay-5-profile-dir-id-only",
+     .key = K_NOZAY,
+     .seq = 5,
+     .clock = {{K_PARIS, 18}, {K_MURRAY, 3}},
+     .hlc = S_HLC(5800, 0),
+     .author = "bob",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "",
+     .note = "",
+     .person = &s_bob_id_only},
+    {.name = "murray-hill-4-profile-departed",
+     .key = K_MURRAY,
+     .seq = 4,
+     .clock = {{K_PARIS, 18}, {K_NOZAY, 5}},
+     .hlc = S_HLC(5900, 0),
+     .author = "dave",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "Dave",
+     .note = "Retired. Thanks for everything.",
+     .person = &s_dave_departed},
+    {.name = "paris-19-profile-person-avatar-header",
+     .key = K_PARIS,
+     .seq = 19,
+     .clock = {{K_NOZAY, 5}, {K_MURRAY, 4}},
+     .hlc = S_HLC(6100, 0),
+     .author = "alice",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "Alice Martin",
+     .note = "Responsable r\xc3\xa9seau \xc3\xa0 Paris. " S_BEE,
+     .avatar = s_avatar,
+     .header = s_header,
+     .person = &s_alice_promoted},
+    {.name = "nozay-6-profile-person-largest",
+     .key = K_NOZAY,
+     .seq = 6,
+     .clock = {{K_PARIS, 19}, {K_MURRAY, 4}},
+     .hlc = S_HLC(6200, 0),
+     .author = "bob",
+     .kind = RU_KIND_PROFILE,
+     .display_name = "Bob",
+     .note = "",
+     .person = &s_largest_person},
 };
 
 #define S_N_UPDATES (sizeof s_updates / sizeof s_updates[0])
@@ -547,6 +673,54 @@ s_fill_v2(const s_update_row_t *row, ru_update_t *u)
         s_fill_media(row->header, &u->header);
 }
 
+static ru_str_t
+s_text(const char *s)
+{
+    return s_str(s ? s : "");
+}
+
+/*  A person at every limit of PROTOCOL.md section 9: ids, a phone number
+ *  and an e-mail address of as many ASCII bytes as they may hold, the
+ *  other texts of as many code points as they may hold, each of four
+ *  bytes, and as many skills and profile fields as a person may have. */
+static void
+s_fill_person_largest(const s_ctx_t *ctx, ru_person_t *p)
+{
+    ru_str_t work = {ctx->bees, 4 * RU_MAX_WORK_CHARS};
+    p->dir_id = p->manager = (ru_str_t){ctx->hex, RU_MAX_DIR_ID};
+    p->title = p->department = p->site = p->office = work;
+    p->phone = (ru_str_t){ctx->hex, RU_MAX_PHONE};
+    p->email = (ru_str_t){ctx->hex, RU_MAX_EMAIL};
+    for (p->n_skills = 0; p->n_skills < RU_MAX_SKILLS; p->n_skills++)
+        p->skills[p->n_skills] = (ru_str_t){ctx->bees, 4 * RU_MAX_SKILL_CHARS};
+    for (p->n_fields = 0; p->n_fields < RU_MAX_FIELDS; p->n_fields++)
+        p->fields[p->n_fields].name = p->fields[p->n_fields].value =
+            (ru_str_t){ctx->bees, 4 * RU_MAX_FIELD_CHARS};
+}
+
+static void
+s_fill_person(const s_ctx_t *ctx, const s_person_row_t *row, ru_person_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (row->largest) {
+        s_fill_person_largest(ctx, p);
+        return;
+    }
+    const char *const texts[] = {row->dir_id, row->title, row->department, row->site,
+                                 row->office, row->phone, row->email,      row->manager};
+    ru_str_t *const into[] = {&p->dir_id, &p->title, &p->department, &p->site,
+                              &p->office, &p->phone, &p->email,      &p->manager};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        *into[i] = s_text(texts[i]);
+    for (; p->n_skills < RU_MAX_SKILLS && row->skills[p->n_skills]; p->n_skills++)
+        p->skills[p->n_skills] = s_str(row->skills[p->n_skills]);
+    for (; p->n_fields < RU_MAX_FIELDS && row->fields[p->n_fields][0]; p->n_fields++) {
+        p->fields[p->n_fields].name = s_str(row->fields[p->n_fields][0]);
+        p->fields[p->n_fields].value = s_text(row->fields[p->n_fields][1]);
+    }
+    p->departed = row->departed;
+}
+
 /*  Fills u from row, with prev. */
 static ru_err
 s_fill(const s_ctx_t *ctx, const s_update_row_t *row, const uint8_t *prev, ru_update_t *u)
@@ -571,6 +745,9 @@ s_fill(const s_ctx_t *ctx, const s_update_row_t *row, const uint8_t *prev, ru_up
     memcpy(u->fork.origin, s_pub(ctx, row->fork.key), RU_KEY_BYTES);
     u->fork.seq = row->fork.seq;
     s_fill_v2(row, u);
+    u->has_person = row->person != NULL;
+    if (row->person)
+        s_fill_person(ctx, row->person, &u->person);
     for (size_t i = 0; row->kept && i < S_N_UPDATES; i++)
         if (strcmp(s_updates[i].name, row->kept) == 0) {
             ru_envelope_t env;
@@ -967,9 +1144,25 @@ typedef struct {
 #define S_PDF S_FILE("{'application/pdf'}", "{'a.pdf'}")
 #define S_PNG "96 " S_HASH_SIZE " {'image/png'} {'a.png'} a0 " S_IMAGE " "
 #define S_V2_POST(media) "96 a568656c6c6f 00 c0 a0 00 " media
+/*  Parts of version 3 bodies: a person's dir_id (also its manager's),
+ *  its title, department, site and office, its phone number and e-mail
+ *  address, its manager's dir_id, its skills and its profile fields
+ *  (templates, each ending in
+ *  a space); a person made of such parts, the one made of these, and the
+ *  body of a profile with a person. */
+#define S_ID "{'e-0042'} "
+#define S_WORK "{'Ing\xc3\xa9nieure'} {'R&D'} {'Paris'} {'1207'} "
+#define S_CONTACT "{'+33 1 40 00 12 07'} {'alice@example.com'} "
+#define S_MANAGER "{'e-0007'} "
+#define S_SKILLS "92 {'BGP'} {'IPv6'} "
+#define S_FIELDS "91 92 {'Pronoms'} {'elle'} "
+#define S_PERSON_OF(id, work, contact, manager, skills, fields, departed)                          \
+    "9b " id work contact manager skills fields departed
+#define S_PERSON S_PERSON_OF(S_ID, S_WORK, S_CONTACT, S_MANAGER, S_SKILLS, S_FIELDS, "00")
+#define S_V3_PROFILE(person) "95 a0 a0 c0 c0 " person
 
 static const s_bad_payload_t s_bad_payloads[] = {
-    {"payload-version-3", "version", {{P_VERSION, "03", NULL}}},
+    {"payload-version-4", "version", {{P_VERSION, "04", NULL}}},
     {"payload-version-0", "version", {{P_VERSION, "00", NULL}}},
     {"payload-version-not-fixint", "type", {{P_VERSION, "cc01", NULL}}},
     {"payload-array-of-8", "type", {{P_HEAD, "98", NULL}, {P_BODY, "", NULL}}},
@@ -1196,6 +1389,147 @@ static const s_bad_payload_t s_bad_payloads_v2[] = {
     {"v2-edit-empty-text-without-media",
      "range",
      {{P_KIND, "03", NULL}, {P_BODY, "95 92c420{nozay}01 a0 a0 00 90", NULL}}},
+    {"v2-profile-with-person",
+     "type",
+     {{P_KIND, "09", NULL}, {P_BODY, S_V3_PROFILE(S_PERSON), NULL}}},
+};
+
+/*  Version 3: a profile by alice with a person, and rows that replace a
+ *  part of it, signed under version 3's domain. */
+static const char *const s_base_parts_v3[P_N] = {
+    [P_HEAD] = "99",
+    [P_VERSION] = "03",
+    [P_ORIGIN] = "c420{paris}",
+    [P_SEQ] = "01",
+    [P_PREV] = "c420{zero}",
+    [P_CLOCK] = "80",
+    [P_HLC] = "cf019b76daa8000000",
+    [P_AUTHOR] = "a5616c696365",
+    [P_KIND] = "09",
+    [P_BODY] = S_V3_PROFILE(S_PERSON),
+};
+
+/*  The body of a profile whose person has the parts given, in the order
+ *  of S_PERSON_OF; the others as in S_PERSON. */
+#define S_V3_ID(id)                                                                                \
+    S_V3_PROFILE(S_PERSON_OF(id, S_WORK, S_CONTACT, S_MANAGER, S_SKILLS, S_FIELDS, "00"))
+#define S_V3_WORK(work)                                                                            \
+    S_V3_PROFILE(S_PERSON_OF(S_ID, work, S_CONTACT, S_MANAGER, S_SKILLS, S_FIELDS, "00"))
+#define S_V3_MANAGER(manager)                                                                      \
+    S_V3_PROFILE(S_PERSON_OF(S_ID, S_WORK, S_CONTACT, manager, S_SKILLS, S_FIELDS, "00"))
+#define S_V3_CONTACT(contact)                                                                      \
+    S_V3_PROFILE(S_PERSON_OF(S_ID, S_WORK, contact, S_ID, S_SKILLS, S_FIELDS, "00"))
+#define S_V3_SKILLS(skills)                                                                        \
+    S_V3_PROFILE(S_PERSON_OF(S_ID, S_WORK, S_CONTACT, S_MANAGER, skills, S_FIELDS, "00"))
+#define S_V3_FIELDS(fields)                                                                        \
+    S_V3_PROFILE(S_PERSON_OF(S_ID, S_WORK, S_CONTACT, S_MANAGER, S_SKILLS, fields, "00"))
+#define S_V3_DEPARTED(departed)                                                                    \
+    S_V3_PROFILE(S_PERSON_OF(S_ID, S_WORK, S_CONTACT, S_MANAGER, S_SKILLS, S_FIELDS, departed))
+/*  A title not UTF-8, and one-byte strs, 33 of them. */
+#define S_BAD_TITLE "a2ff41 {'R&D'} {'Paris'} {'1207'} "
+#define S_A8 "a161 a161 a161 a161 a161 a161 a161 a161 "
+#define S_A33 S_A8 S_A8 S_A8 S_A8 "a161 "
+
+static const s_bad_payload_t s_bad_payloads_v3[] = {
+    {"v3-profile-of-4", "type", {{P_BODY, "94 a0 a0 c0 c0", NULL}}},
+    {"v3-post-with-person",
+     "type",
+     {{P_KIND, "01", NULL}, {P_BODY, "97 a568656c6c6f 00 c0 a0 00 90 " S_PERSON, NULL}}},
+    {"v3-person-map", "type", {{P_BODY, S_V3_PROFILE("80"), NULL}}},
+    {"v3-person-of-10",
+     "type",
+     {{P_BODY, S_V3_PROFILE("9a " S_ID S_WORK S_CONTACT S_MANAGER S_SKILLS S_FIELDS), NULL}}},
+    {"v3-person-of-12",
+     "type",
+     {{P_BODY, S_V3_PROFILE("9c " S_ID S_WORK S_CONTACT S_MANAGER S_SKILLS S_FIELDS "00 00"),
+       NULL}}},
+    {"v3-dir-id-129-bytes", "too_big", {{P_BODY, S_V3_ID("d981{61*129} "), NULL}}},
+    {"v3-dir-id-129-bytes-cut", "too_big", {{P_BODY, S_V3_PROFILE("9b d981 {61*20}"), NULL}}},
+    {"v3-title-401-bytes",
+     "too_big",
+     {{P_BODY, S_V3_WORK("da0191{61*401} {'R&D'} {'Paris'} {'1207'} "), NULL}}},
+    {"v3-department-401-bytes",
+     "too_big",
+     {{P_BODY, S_V3_WORK("{'Ing\xc3\xa9nieure'} da0191{61*401} {'Paris'} {'1207'} "), NULL}}},
+    {"v3-site-401-bytes",
+     "too_big",
+     {{P_BODY, S_V3_WORK("{'Ing\xc3\xa9nieure'} {'R&D'} da0191{61*401} {'1207'} "), NULL}}},
+    {"v3-office-401-bytes",
+     "too_big",
+     {{P_BODY, S_V3_WORK("{'Ing\xc3\xa9nieure'} {'R&D'} {'Paris'} da0191{61*401} "), NULL}}},
+    {"v3-phone-65-bytes",
+     "too_big",
+     {{P_BODY, S_V3_CONTACT("d941{31*65} {'alice@example.com'} "), NULL}}},
+    {"v3-email-255-bytes",
+     "too_big",
+     {{P_BODY, S_V3_CONTACT("{'+33 1 40 00 12 07'} d9ff{61*255} "), NULL}}},
+    {"v3-manager-129-bytes", "too_big", {{P_BODY, S_V3_MANAGER("d981{61*129} "), NULL}}},
+    {"v3-skill-201-bytes", "too_big", {{P_BODY, S_V3_SKILLS("92 {'BGP'} d9c9{61*201} "), NULL}}},
+    {"v3-field-name-1021-bytes",
+     "too_big",
+     {{P_BODY, S_V3_FIELDS("91 92 da03fd{61*1021} {'elle'} "), NULL}}},
+    {"v3-field-value-1021-bytes",
+     "too_big",
+     {{P_BODY, S_V3_FIELDS("91 92 {'Pronoms'} da03fd{61*1021} "), NULL}}},
+    {"v3-33-skills", "too_many", {{P_BODY, S_V3_SKILLS("dc0021 " S_A33), NULL}}},
+    {"v3-65535-skills-cut", "truncated", {{P_BODY, S_V3_SKILLS("dcffff a161 "), NULL}}},
+    {"v3-skill-bin", "type", {{P_BODY, S_V3_SKILLS("92 {'BGP'} c404 49507636 "), NULL}}},
+    {"v3-5-fields",
+     "too_many",
+     {{P_BODY, S_V3_FIELDS("95 92 a161 a0 92 a161 a0 92 a161 a0 92 a161 a0 92 a161 a0 "), NULL}}},
+    {"v3-field-of-1", "type", {{P_BODY, S_V3_FIELDS("91 91 {'Pronoms'} "), NULL}}},
+    {"v3-field-of-3", "type", {{P_BODY, S_V3_FIELDS("91 93 {'Pronoms'} {'elle'} a0 "), NULL}}},
+    {"v3-fields-nil", "type", {{P_BODY, S_V3_FIELDS("c0 "), NULL}}},
+    {"v3-departed-2", "range", {{P_BODY, S_V3_DEPARTED("02"), NULL}}},
+    {"v3-departed-bool", "type", {{P_BODY, S_V3_DEPARTED("c3"), NULL}}},
+    {"v3-departed-noncanonical", "noncanonical", {{P_BODY, S_V3_DEPARTED("cc01"), NULL}}},
+    {"v3-title-101-chars",
+     "too_big",
+     {{P_BODY, S_V3_WORK("d965{61*101} {'R&D'} {'Paris'} {'1207'} "), NULL}}},
+    {"v3-office-101-chars",
+     "too_big",
+     {{P_BODY, S_V3_WORK("{'Ing\xc3\xa9nieure'} {'R&D'} {'Paris'} d965{61*101} "), NULL}}},
+    {"v3-skill-51-chars", "too_big", {{P_BODY, S_V3_SKILLS("92 {'BGP'} d933{61*51} "), NULL}}},
+    {"v3-field-name-256-chars",
+     "too_big",
+     {{P_BODY, S_V3_FIELDS("91 92 da0100{61*256} {'elle'} "), NULL}}},
+    {"v3-field-value-256-chars",
+     "too_big",
+     {{P_BODY, S_V3_FIELDS("91 92 {'Pronoms'} da0100{61*256} "), NULL}}},
+    {"v3-skill-empty", "range", {{P_BODY, S_V3_SKILLS("92 {'BGP'} a0 "), NULL}}},
+    {"v3-field-name-empty", "range", {{P_BODY, S_V3_FIELDS("91 92 a0 {'elle'} "), NULL}}},
+    {"v3-dir-id-not-utf8", "utf8", {{P_BODY, S_V3_ID("a2ff41 "), NULL}}},
+    {"v3-phone-nul", "utf8", {{P_BODY, S_V3_CONTACT("a3 310032 {'alice@example.com'} "), NULL}}},
+    {"v3-email-overlong", "utf8", {{P_BODY, S_V3_CONTACT("{'+33 1 40 00 12 07'} a2c0af "), NULL}}},
+    {"v3-manager-surrogate", "utf8", {{P_BODY, S_V3_MANAGER("a3eda080 "), NULL}}},
+    {"v3-skill-cut-sequence", "utf8", {{P_BODY, S_V3_SKILLS("92 {'BGP'} a2e282 "), NULL}}},
+    {"v3-field-name-not-utf8", "utf8", {{P_BODY, S_V3_FIELDS("91 92 a2ff41 {'elle'} "), NULL}}},
+    {"v3-field-value-above-u10ffff",
+     "utf8",
+     {{P_BODY, S_V3_FIELDS("91 92 {'Pronoms'} a4f4908080 "), NULL}}},
+    {"v3-skill-201-bytes-after-bad-title",
+     "too_big",
+     {{P_BODY,
+       S_V3_PROFILE(S_PERSON_OF(S_ID, S_BAD_TITLE, S_CONTACT, S_MANAGER, "92 {'BGP'} d9c9{61*201} ",
+                                S_FIELDS, "00")),
+       NULL}}},
+    {"v3-departed-2-after-bad-dir-id",
+     "range",
+     {{P_BODY,
+       S_V3_PROFILE(S_PERSON_OF("a2ff41 ", S_WORK, S_CONTACT, S_MANAGER, S_SKILLS, S_FIELDS, "02")),
+       NULL}}},
+    {"v3-bad-title-before-empty-skill",
+     "utf8",
+     {{P_BODY,
+       S_V3_PROFILE(
+           S_PERSON_OF(S_ID, S_BAD_TITLE, S_CONTACT, S_MANAGER, "92 {'BGP'} a0 ", S_FIELDS, "00")),
+       NULL}}},
+    {"v3-display-name-before-person",
+     "too_big",
+     {{P_BODY,
+       "95 d965{78*101} a0 c0 c0 " S_PERSON_OF("a2ff41 ", S_WORK, S_CONTACT, S_MANAGER, S_SKILLS,
+                                               S_FIELDS, "00"),
+       NULL}}},
 };
 
 /*  The payload of row, made from the parts base. */
@@ -1243,6 +1577,8 @@ s_make_bad_payloads(s_ctx_t *ctx, json_t *arr)
                             sizeof s_bad_payloads / sizeof s_bad_payloads[0], arr);
     s_make_bad_payload_rows(ctx, s_base_parts_v2, RU_UPDATE_DOMAIN_V2, s_bad_payloads_v2,
                             sizeof s_bad_payloads_v2 / sizeof s_bad_payloads_v2[0], arr);
+    s_make_bad_payload_rows(ctx, s_base_parts_v3, RU_UPDATE_DOMAIN_V3, s_bad_payloads_v3,
+                            sizeof s_bad_payloads_v3 / sizeof s_bad_payloads_v3[0], arr);
 }
 
 /*  Envelopes: made from the valid envelope of paris-1-post (env) by fns. */
@@ -1327,19 +1663,24 @@ s_env_no_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
     s_sign_pack(ctx, K_PARIS, "", env->payload, env->payload_len, out);
 }
 
-/*  The signature's S plus the group order L: the same S modulo L, refused
- *  because S must be below L (RFC 8032, 5.1.7). */
+/*  The payload of the update row name, signed by paris under domain. */
+static void
+s_sign_row_under(const s_ctx_t *ctx, const char *name, const char *domain, ru_buf_t *out)
+{
+    ru_envelope_t env;
+    ru_bytes_t wire = s_envelope(ctx, (int) s_row_of(name));
+    if (ru_envelope_parse(wire.ptr, wire.len, &env))
+        s_die("cannot parse an update row");
+    s_sign_pack(ctx, K_PARIS, domain, env.payload, env.payload_len, out);
+}
+
 /*  paris-15-post-image's payload, of version 2, signed under version 1's
  *  domain; paris-1-post's, of version 1, under version 2's. */
 static void
 s_env_v2_under_v1_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
 {
     (void) env;
-    ru_envelope_t v2;
-    ru_bytes_t wire = s_envelope(ctx, (int) s_row_of("paris-15-post-image"));
-    if (ru_envelope_parse(wire.ptr, wire.len, &v2))
-        s_die("cannot parse paris-15-post-image");
-    s_sign_pack(ctx, K_PARIS, RU_UPDATE_DOMAIN, v2.payload, v2.payload_len, out);
+    s_sign_row_under(ctx, "paris-15-post-image", RU_UPDATE_DOMAIN, out);
 }
 
 static void
@@ -1348,6 +1689,25 @@ s_env_v1_under_v2_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t 
     s_sign_pack(ctx, K_PARIS, RU_UPDATE_DOMAIN_V2, env->payload, env->payload_len, out);
 }
 
+/*  paris-18-profile-person's payload, of version 3, signed under version
+ *  2's domain; paris-17-profile-avatar-header's, of version 2, under
+ *  version 3's. */
+static void
+s_env_v3_under_v2_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) env;
+    s_sign_row_under(ctx, "paris-18-profile-person", RU_UPDATE_DOMAIN_V2, out);
+}
+
+static void
+s_env_v2_under_v3_domain(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
+{
+    (void) env;
+    s_sign_row_under(ctx, "paris-17-profile-avatar-header", RU_UPDATE_DOMAIN_V3, out);
+}
+
+/*  The signature's S plus the group order L: the same S modulo L, refused
+ *  because S must be below L (RFC 8032, 5.1.7). */
 static void
 s_env_s_plus_l(const s_ctx_t *ctx, const ru_envelope_t *env, ru_buf_t *out)
 {
@@ -1406,7 +1766,9 @@ static const struct {
     {"signature-s-not-reduced", "signature", NULL, s_env_s_plus_l},
     {"v2-signed-under-v1-domain", "signature", NULL, s_env_v2_under_v1_domain},
     {"v1-signed-under-v2-domain", "signature", NULL, s_env_v1_under_v2_domain},
-    {"payload-version-3-head", "version", "92 c402 9903 c440 {zero}{zero}", NULL},
+    {"payload-version-4-head", "version", "92 c402 9904 c440 {zero}{zero}", NULL},
+    {"v3-signed-under-v2-domain", "signature", NULL, s_env_v3_under_v2_domain},
+    {"v2-signed-under-v3-domain", "signature", NULL, s_env_v2_under_v3_domain},
 };
 
 static void
@@ -1492,7 +1854,7 @@ static const struct {
     {"batch-holds-nil", "type", "93 01 03 91 c0", NULL},
     {"heartbeat-digest-31-bytes", "type", "95 01 05 80 00 c41f {00*31}", NULL},
     {"heartbeat-hlc-negative", "type", "95 01 05 80 ff c420 {zero}", NULL},
-    {"update-payload-version-3", "version", "93 01 01 92 c402 9903 c440 {zero}{zero}", NULL},
+    {"update-payload-version-4", "version", "93 01 01 92 c402 9904 c440 {zero}{zero}", NULL},
     {"update-envelope-truncated", "truncated", NULL, s_msg_update_cut},
     {"want-credit-0", "range", "95 01 07 c420{11*32} 00 00", NULL},
     {"want-credit-9", "range", "95 01 07 c420{11*32} 00 09", NULL},
@@ -1796,8 +2158,9 @@ s_make_keys(s_ctx_t *ctx)
 static json_t *
 s_make_file(s_ctx_t *ctx)
 {
-    json_t *root = json_pack("{s:i,s:s,s:s}", "version", RU_PROTO_VERSION, "domain",
-                             RU_UPDATE_DOMAIN, "domain_v2", RU_UPDATE_DOMAIN_V2);
+    json_t *root =
+        json_pack("{s:i,s:s,s:s,s:s}", "version", RU_PROTO_VERSION, "domain", RU_UPDATE_DOMAIN,
+                  "domain_v2", RU_UPDATE_DOMAIN_V2, "domain_v3", RU_UPDATE_DOMAIN_V3);
     json_t *updates = json_array(), *messages = json_array(), *invalid = json_array();
     json_t *variants = json_array(), *sequences = json_array();
     json_object_set_new(root, "keys", s_make_keys(ctx));
@@ -1834,6 +2197,8 @@ main(void)
         s_die("cannot start");
     for (size_t i = 0; i < S_BEES; i++)
         memcpy(ctx.bees + 4 * i, S_BEE, 4);
+    for (size_t i = 0; i < RU_MAX_EMAIL; i++)
+        ctx.hex[i] = "0123456789abcdef"[i % 16];
     for (size_t i = 0; i < S_MAX_UPDATES; i++) {
         ru_buf_init(&ctx.envelopes[i]);
         ru_buf_init(&ctx.variants[i]);

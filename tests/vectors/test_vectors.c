@@ -6,8 +6,8 @@
  *  payload, signature, envelope and hash byte for byte; the envelope must
  *  open (parse, verify, decode) into the very same fields; prev must be the
  *  hash of the origin's previous update in the file; updates of payload
- *  version 2 go through the same checks, so the encoder must choose the
- *  version the file has. For every message: the
+ *  versions 2 and 3 go through the same checks, so the encoder must choose
+ *  the version the file has. For every message: the
  *  fields are encoded again and must give the bytes, which must decode into
  *  the fields (the blob messages too: a hash, an offset, a credit, a size,
  *  a chunk's bytes). For every invalid case: the named decoder must fail with
@@ -133,13 +133,15 @@ static void
 test_header(void **state)
 {
     (void) state;
-    s_size(s_file, 9, "the file");
+    s_size(s_file, 10, "the file");
     assert_int_equal(json_integer_value(s_member(s_file, "version", JSON_INTEGER)),
                      RU_PROTO_VERSION);
     assert_string_equal(s_text(s_file, "domain"), RU_UPDATE_DOMAIN);
     assert_int_equal(strlen(RU_UPDATE_DOMAIN), 16);
     assert_string_equal(s_text(s_file, "domain_v2"), RU_UPDATE_DOMAIN_V2);
     assert_int_equal(strlen(RU_UPDATE_DOMAIN_V2), 16);
+    assert_string_equal(s_text(s_file, "domain_v3"), RU_UPDATE_DOMAIN_V3);
+    assert_int_equal(strlen(RU_UPDATE_DOMAIN_V3), 16);
 }
 
 static void
@@ -461,7 +463,8 @@ test_invalid(void **state)
 
 /*  ---------------------------------------------------------------------
  *  Coverage: the file exercises every kind, every kind in each payload
- *  version that gives it a body of its own, every message type, both
+ *  version that gives it a body of its own (version 2: post, reply, edit
+ *  and profile; version 3: profile), every message type, both
  *  decoders, refusals of each blob message (want, chunk, lack) and of the
  *  first type past them, and enough invalid input.
  */
@@ -491,7 +494,7 @@ static void
 test_coverage(void **state)
 {
     (void) state;
-    unsigned kinds = 0, kinds_v2 = 0, types = 0, decoders = 0, refused = 0;
+    unsigned kinds = 0, kinds_v2 = 0, kinds_v3 = 0, types = 0, decoders = 0, refused = 0;
     size_t i;
     json_t *vec;
     json_array_foreach(s_list("updates"), i, vec)
@@ -501,9 +504,12 @@ test_coverage(void **state)
         kinds |= bit;
         if (s_version(vec) == 2)
             kinds_v2 |= bit;
+        if (s_version(vec) == 3)
+            kinds_v3 |= bit;
     }
     assert_int_equal(kinds_v2, 1u << RU_KIND_POST | 1u << RU_KIND_REPLY | 1u << RU_KIND_EDIT |
                                    1u << RU_KIND_PROFILE);
+    assert_int_equal(kinds_v3, 1u << RU_KIND_PROFILE);
     json_array_foreach(s_list("messages"), i, vec)
     {
         types |= 1u << vec_json_msg_type(s_text(vec, "type"));

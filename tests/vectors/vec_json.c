@@ -5,9 +5,12 @@
  *  members of each message type, are listed in tables in wire order; one
  *  writer and one reader per member serve every kind and type. A body
  *  holds the members version 2 adds exactly when its payload is of
- *  version 2, so the JSON says which version the encoder must write. An
+ *  version 2 or 3, and a profile's person exactly when it is of version
+ *  3, so the JSON says which version the encoder must write. An
  *  attachment's descriptor mirrors its wire form (PROTOCOL.md section
- *  5.7): an object with an "image" member that is null for a plain file.
+ *  5.7): an object with an "image" member that is null for a plain file;
+ *  a person (section 5.8) is an object of its eleven fields, whose
+ *  profile fields are objects {"name", "value"}.
  *  The blob messages (want, chunk, lack) name their blob by its hash in
  *  hex, and a chunk's bytes are hex too (section 15).
  *  Hex is always lowercase, and the reader refuses anything else, so every
@@ -135,15 +138,24 @@ s_get_hex(const json_t *obj, const char *key, uint8_t *out, size_t n)
     return v ? vec_json_unhex(v, out, n) : RU_E_INVALID;
 }
 
+/*  The JSON string v as a view. */
+static ru_err
+s_str_of(const json_t *v, ru_str_t *s)
+{
+    if (!json_is_string(v)) {
+        (void) fprintf(stderr, "vectors: expected a string\n");
+        return RU_E_INVALID;
+    }
+    s->ptr = json_string_value(v);
+    s->len = (uint32_t) json_string_length(v);
+    return RU_OK;
+}
+
 static ru_err
 s_get_str(const json_t *obj, const char *key, ru_str_t *s)
 {
     json_t *v = vec_json_get(obj, key, JSON_STRING);
-    if (!v)
-        return RU_E_INVALID;
-    s->ptr = json_string_value(v);
-    s->len = (uint32_t) json_string_length(v);
-    return RU_OK;
+    return v ? s_str_of(v, s) : RU_E_INVALID;
 }
 
 /*  ---------------------------------------------------------------------
@@ -206,7 +218,8 @@ typedef enum {
     B_SENSITIVE,
     B_MEDIA,
     B_AVATAR,
-    B_HEADER
+    B_HEADER,
+    B_PERSON
 } s_field;
 
 static const char *const s_field_names[] = {
@@ -218,10 +231,11 @@ static const char *const s_field_names[] = {
     [B_HASH] = "hash",           [B_SPOILER] = "spoiler",
     [B_SENSITIVE] = "sensitive", [B_MEDIA] = "media",
     [B_AVATAR] = "avatar",       [B_HEADER] = "header",
+    [B_PERSON] = "person",
 };
 
 /*  Body members of each kind, in wire order, ending with B_END: in
- *  version 1, and where version 2 adds some. */
+ *  version 1, where version 2 adds some, and where version 3 does. */
 static const s_field s_bodies[RU_KIND_MAX + 1][7] = {
     [RU_KIND_POST] = {B_TEXT, B_VIS, B_GROUP, B_END},
     [RU_KIND_REPLY] = {B_TARGET, B_TEXT, B_VIS, B_END},
@@ -245,12 +259,18 @@ static const s_field s_bodies_v2[RU_KIND_MAX + 1][7] = {
     [RU_KIND_PROFILE] = {B_DISPLAY, B_NOTE, B_AVATAR, B_HEADER, B_END},
 };
 
-/*  The body of kind in a payload of version; kinds version 2 leaves
- *  alone have the body of version 1. */
+static const s_field s_bodies_v3[RU_KIND_MAX + 1][7] = {
+    [RU_KIND_PROFILE] = {B_DISPLAY, B_NOTE, B_AVATAR, B_HEADER, B_PERSON, B_END},
+};
+
+/*  The body of kind in a payload of version; kinds a version leaves alone
+ *  have the body of the version before. */
 static const s_field *
 s_body_of(unsigned version, ru_kind kind)
 {
-    return version == 2 && s_bodies_v2[kind][0] != B_END ? s_bodies_v2[kind] : s_bodies[kind];
+    if (version >= 3 && s_bodies_v3[kind][0] != B_END)
+        return s_bodies_v3[kind];
+    return version >= 2 && s_bodies_v2[kind][0] != B_END ? s_bodies_v2[kind] : s_bodies[kind];
 }
 
 static size_t
@@ -304,6 +324,38 @@ s_from_media_list(const ru_update_t *u)
     return arr;
 }
 
+/*  A person's eight strings, in wire order (PROTOCOL.md section 5.8). */
+static const struct {
+    const char *name;
+    size_t offset;
+} s_person_texts[] = {
+    {"dir_id", offsetof(ru_person_t, dir_id)},         {"title", offsetof(ru_person_t, title)},
+    {"department", offsetof(ru_person_t, department)}, {"site", offsetof(ru_person_t, site)},
+    {"office", offsetof(ru_person_t, office)},         {"phone", offsetof(ru_person_t, phone)},
+    {"email", offsetof(ru_person_t, email)},           {"manager", offsetof(ru_person_t, manager)},
+};
+
+#define S_PERSON_TEXTS (sizeof s_person_texts / sizeof s_person_texts[0])
+
+static json_t *
+s_from_person(const ru_person_t *p)
+{
+    json_t *j = json_object(), *skills = json_array(), *fields = json_array();
+    for (size_t i = 0; i < S_PERSON_TEXTS; i++)
+        json_object_set_new(
+            j, s_person_texts[i].name,
+            s_from_str(*(const ru_str_t *) ((const char *) p + s_person_texts[i].offset)));
+    for (uint32_t i = 0; i < p->n_skills; i++)
+        json_array_append_new(skills, s_from_str(p->skills[i]));
+    for (uint32_t i = 0; i < p->n_fields; i++)
+        json_array_append_new(fields, json_pack("{s:o,s:o}", "name", s_from_str(p->fields[i].name),
+                                                "value", s_from_str(p->fields[i].value)));
+    json_object_set_new(j, "skills", skills);
+    json_object_set_new(j, "fields", fields);
+    json_object_set_new(j, "departed", json_integer(p->departed));
+    return j;
+}
+
 static json_t *
 s_from_field(const ru_update_t *u, s_field f)
 {
@@ -341,6 +393,8 @@ s_from_field(const ru_update_t *u, s_field f)
         return u->has_avatar ? s_from_media(&u->avatar) : json_null();
     case B_HEADER:
         return u->has_header ? s_from_media(&u->header) : json_null();
+    case B_PERSON:
+        return u->has_person ? s_from_person(&u->person) : json_null();
     case B_END:
         break;
     }
@@ -483,6 +537,55 @@ s_to_opt_media(const json_t *body, const char *key, int *has, ru_media_t *m)
     return *has ? s_to_media(d, m) : RU_OK;
 }
 
+/*  One profile field from the JSON object f. */
+static ru_err
+s_to_pfield(const json_t *f, ru_pfield_t *field)
+{
+    ru_err err = vec_json_size(f, 2);
+    if (!err)
+        err = s_get_str(f, "name", &field->name);
+    return err ? err : s_get_str(f, "value", &field->value);
+}
+
+/*  A person from the JSON object j. */
+static ru_err
+s_to_person(const json_t *j, ru_person_t *p)
+{
+    memset(p, 0, sizeof *p);
+    json_t *skills = vec_json_get(j, "skills", JSON_ARRAY);
+    json_t *fields = vec_json_get(j, "fields", JSON_ARRAY);
+    ru_err err = skills && fields && json_array_size(skills) <= RU_MAX_SKILLS &&
+                         json_array_size(fields) <= RU_MAX_FIELDS
+                     ? vec_json_size(j, S_PERSON_TEXTS + 3)
+                     : RU_E_INVALID;
+    for (size_t i = 0; !err && i < S_PERSON_TEXTS; i++)
+        err = s_get_str(j, s_person_texts[i].name,
+                        (ru_str_t *) ((char *) p + s_person_texts[i].offset));
+    for (size_t i = 0; !err && i < json_array_size(skills); i++, p->n_skills++)
+        err = s_str_of(json_array_get(skills, i), &p->skills[i]);
+    for (size_t i = 0; !err && i < json_array_size(fields); i++, p->n_fields++)
+        err = s_to_pfield(json_array_get(fields, i), &p->fields[i]);
+    uint64_t departed = 0;
+    if (!err)
+        err = s_get_uint(j, "departed", 1, &departed);
+    p->departed = (int) departed;
+    if (err)
+        (void) fprintf(stderr, "vectors: malformed person\n");
+    return err;
+}
+
+static ru_err
+s_to_person_member(const json_t *body, const char *key, ru_update_t *u)
+{
+    json_t *j = json_object_get(body, key);
+    if (!j) {
+        (void) fprintf(stderr, "vectors: member \"%s\" is missing\n", key);
+        return RU_E_INVALID;
+    }
+    u->has_person = !json_is_null(j);
+    return u->has_person ? s_to_person(j, &u->person) : RU_OK;
+}
+
 static ru_err
 s_to_field(const json_t *body, s_field f, ru_update_t *u)
 {
@@ -528,21 +631,27 @@ s_to_field(const json_t *body, s_field f, ru_update_t *u)
         return s_to_opt_media(body, key, &u->has_avatar, &u->avatar);
     case B_HEADER:
         return s_to_opt_media(body, key, &u->has_header, &u->header);
+    case B_PERSON:
+        return s_to_person_member(body, key, u);
     case B_END:
         break;
     }
     return RU_E_INVALID;
 }
 
-/*  The body of u->kind from the "body" member of fields: of version 2 when
- *  it has the members version 2 adds to the kind, else of version 1. */
+/*  The body of u->kind from the "body" member of fields: of the highest
+ *  version whose members for the kind it has as many of, else of version
+ *  1 (the members are checked by name as they are read). */
 static ru_err
 s_to_body(const json_t *fields, ru_update_t *u)
 {
     json_t *body = vec_json_get(fields, "body", JSON_OBJECT);
-    const s_field *v2 = s_body_of(2, u->kind);
-    const s_field *want =
-        body && json_object_size(body) == s_body_count(v2) ? v2 : s_bodies[u->kind];
+    const s_field *want = s_bodies[u->kind];
+    for (unsigned version = RU_PAYLOAD_VERSION_MAX; body && version > 1; version--)
+        if (json_object_size(body) == s_body_count(s_body_of(version, u->kind))) {
+            want = s_body_of(version, u->kind);
+            break;
+        }
     if (!body || vec_json_size(body, s_body_count(want)))
         return RU_E_INVALID;
     for (const s_field *f = want; *f != B_END; f++) {
