@@ -106,8 +106,8 @@ typedef struct {
 } ru_pfield_t;
 
 /*  The employee behind a profile, as the company directory and the
- *  employee describe them (PROTOCOL.md section 5.8). Every string may be
- *  empty: not known. */
+ *  employee describe them (PROTOCOL.md section 5.8). Every string but a
+ *  skill and a field's name may be empty: not known. */
 typedef struct {
     ru_str_t dir_id; /* the directory's stable id of the employee: one person
                         on every site, whichever site is their home */

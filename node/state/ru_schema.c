@@ -20,7 +20,11 @@ s_order_upgrade(ru_txn_t *txn)
 }
 
 /*  Schema 5 to 6: the cards database, which the open made empty; link
- *  previews fill it as readers ask (ru_card.h). */
+ *  previews fill it as readers ask (ru_card.h). Schema 6 to 7: the dirids
+ *  database, empty since no profile of an older store carries a person,
+ *  and the counts records' fourth number, which older records lack (read
+ *  as 0: ru_record.h); the step is what makes an older node refuse the
+ *  store, whose counts it would read as zeros. */
 static ru_err
 s_nothing_to_fill(ru_txn_t *txn)
 {
@@ -34,4 +38,5 @@ const ru_store_upgrade_fn ru_schema_upgrades[RU_STORE_SCHEMA] = {
     [3] = s_order_upgrade,
     [4] = ru_state_upgrade,
     [5] = s_nothing_to_fill,
+    [6] = s_nothing_to_fill,
 };

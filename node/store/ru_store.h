@@ -105,7 +105,7 @@ typedef enum {
  *  database, the apply-order index; 5: each site's statuses counted; 6: the cards
  *  database, link previews); a store of a newer version is refused (RU_E_SCHEMA) rather
  *  than misread. */
-#define RU_STORE_SCHEMA 6
+#define RU_STORE_SCHEMA 7
 
 typedef struct ru_store ru_store_t;
 

@@ -260,7 +260,7 @@ test_older_schema_read_only(void **state)
     MDB_dbi last;
     assert_int_equal(ru_store_write(store, &txn), RU_OK);
     assert_int_equal(ru_txn_put(&txn, RU_DB_meta, "schema", 6, &older, sizeof older), RU_OK);
-    assert_int_equal(mdb_dbi_open(txn.txn, "cards", 0, &last), 0); /* schema 6's */
+    assert_int_equal(mdb_dbi_open(txn.txn, "dirids", 0, &last), 0); /* schema 7's */
     assert_int_equal(mdb_drop(txn.txn, last, 1), 0);
     assert_int_equal(ru_txn_commit(&txn), RU_OK);
     ru_store_destroy(&store);
