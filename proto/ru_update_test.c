@@ -871,6 +871,7 @@ test_version3_person(void **state)
     s_round_trip(&u, f->key, 2, &back, &wire);
     assert_false(back.has_person);
     ru_buf_reset(&wire);
+    ru_update_fini(&u);
     s_make(&u, f->key, RU_KIND_POST); /* a person is a profile's only */
     u.has_person = 1;
     s_person(&u.person);

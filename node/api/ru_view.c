@@ -343,7 +343,7 @@ s_account(const ru_view_t *v, const uint8_t *home, ru_str_t name, int with_moved
     json_t *avatar = s_profile_image(v, prof.avatar, "avatar.png");
     json_t *header = s_profile_image(v, prof.header, "header.png");
     json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:O, s:O, s:o, s:o,"
+        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:O, s:o, s:O, s:o,"
         " s:n, s:[], s:o, s:o}",
         "id", id, "username", user, "acct", acct, "display_name", prof.display_name.ptr,
         (size_t) prof.display_name.len, "note", note ? note : "", "url", url, "created_at",
