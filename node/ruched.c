@@ -38,6 +38,7 @@
 #include "ru_blobgc.h"
 #include "ru_cache.h"
 #include "ru_card.h"
+#include "ru_oidc.h"
 #include "ru_config.h"
 #include "ru_http.h"
 #include "ru_image.h"
@@ -535,6 +536,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
          ru_cache_new((size_t) node->cfg.http_cache_kb * 1024, &node->cache) == RU_OK) &&
         ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
         ru_card_new(&node->cfg, node->store, node->writer, &node->cards) == RU_OK &&
+        ru_oidc_new(&node->cfg, node->public_url, &node->oidc) == RU_OK &&
         s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
          ru_http_listen(http)) == RU_OK) {
@@ -554,6 +556,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_reqstats_destroy(&node->reqstats);
     ru_cache_destroy(&node->cache);
     ru_card_destroy(&node->cards); /* after the handlers and the scrapes that use it */
+    ru_oidc_destroy(&node->oidc);  /* after the handlers */
     free(routes);
     return status;
 }

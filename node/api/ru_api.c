@@ -26,6 +26,9 @@ const ru_route_t ru_api_routes[] = {
     {"POST", "/auth/sign_in", ru_api_sign_in, 0, 0},
     {"GET", "/auth/session", ru_api_session, 1, 0},
     {"POST", "/auth/sign_out", ru_api_sign_out, 0, 0},
+    {"GET", "/auth/oidc", ru_api_oidc_info, 0, 0},
+    {"GET", "/auth/oidc/start", ru_api_oidc_start, 0, 0},
+    {"GET", "/auth/oidc/callback", ru_api_oidc_callback, 0, 0},
     {"GET", "/api/v1/instance", ru_api_instance_v1, 0, 0},
     {"GET", "/api/v2/instance", ru_api_instance_v2, 0, 0},
     {"GET", "/api/v1/accounts/verify_credentials", ru_api_verify_credentials, 1, 0},
@@ -116,7 +119,13 @@ s_make_local(const ru_writer_ctx_t *ctx, void *arg)
 ru_err
 ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made)
 {
-    u->author = (ru_str_t){req->user.name, (uint32_t) strlen(req->user.name)};
+    return ru_api_submit_as(req, req->user.name, u, made);
+}
+
+ru_err
+ru_api_submit_as(ru_req_t *req, const char *author, ru_update_t *u, ru_ref_t *made)
+{
+    u->author = (ru_str_t){author, (uint32_t) strlen(author)};
     s_submit s = {u, {0}};
     ru_buf_init(&s.out);
     ru_err err = ru_writer_call(req->node->writer, s_make_local, &s);

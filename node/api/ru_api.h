@@ -5,7 +5,7 @@
  *  favourites), ru_api_timeline.c (timelines and their paging),
  *  ru_api_account.c (accounts, follows), ru_api_oauth.c (apps, OAuth
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
- *  sessions), ru_api_group.c (groups), ru_api_notify.c (notifications),
+ *  sessions), ru_api_oidc.c (sign-in through an OpenID provider), ru_api_group.c (groups), ru_api_notify.c (notifications),
  *  ru_api_search.c (search), ru_api_media.c (uploads, the media files,
  *  what a status's content takes beyond its text), ru_api_misc.c (instance, nodeinfo,
  *  health, adding users, replication); the operators' endpoints (metrics,
@@ -35,6 +35,10 @@ RU_MUST_CHECK ru_err ru_api_find_status(ru_txn_t *txn, const char *id, ru_ref_t 
 /*  Makes a local update with u's kind and body, authored by the signed-in
  *  user, and waits for it to be durable; *made names it. */
 RU_MUST_CHECK ru_err ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made);
+/*  The same, authored by the local user author (a sign-in that has no
+ *  session yet: the profile of an account just made). */
+RU_MUST_CHECK ru_err ru_api_submit_as(ru_req_t *req, const char *author, ru_update_t *u,
+                                      ru_ref_t *made);
 
 /*  Checks the password of the local user name, in this thread (argon2id
  *  takes tens of milliseconds): RU_OK, or RU_E_INVALID for a wrong password
@@ -45,6 +49,12 @@ RU_MUST_CHECK ru_err ru_api_open_session(ru_req_t *req, const char *name,
                                          char token[RU_TOKEN_TEXT_SIZE]);
 /*  Ends the session of token; an unknown token is not an error. */
 RU_MUST_CHECK ru_err ru_api_close_session(ru_req_t *req, const char *token);
+/*  Sets the web front end's session cookie to token ("" clears it). */
+void ru_api_session_cookie(ru_req_t *req, const char *token);
+/*  Answers 200 with a page that sends the browser on to path (of this
+ *  site) once name has signed in, with a link for browsers that do not
+ *  follow it by themselves. */
+int ru_api_continue_page(ru_req_t *req, const char *path, const char *name);
 
 /*  Answers 200 with the status named by ref, as the viewer sees it. */
 int ru_api_reply_status(ru_req_t *req, const ru_ref_t *ref);
@@ -136,6 +146,10 @@ int ru_api_group_post(ru_req_t *req);
 int ru_api_sign_in(ru_req_t *req);
 int ru_api_session(ru_req_t *req);
 int ru_api_sign_out(ru_req_t *req);
+
+int ru_api_oidc_info(ru_req_t *req);
+int ru_api_oidc_start(ru_req_t *req);
+int ru_api_oidc_callback(ru_req_t *req);
 
 int ru_api_search(ru_req_t *req);
 int ru_api_account_search(ru_req_t *req);

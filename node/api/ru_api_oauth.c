@@ -16,7 +16,11 @@
  *  carries a Content-Security-Policy that allows no script at all and only
  *  its own inline stylesheet (by hash). The app and its redirect URI are
  *  checked before anything else: a wrong one gets an error page, never a
- *  redirect to an address nobody registered.
+ *  redirect to an address nobody registered. When [oidc] is on, the page
+ *  also offers "Sign in with <label>" (ru_api_oidc.c), which comes back to
+ *  the same request signed in by the web front end's session; a user that
+ *  session signs in is only asked to authorize the app (the form carries
+ *  the session's CSRF token, which the router checks).
  *
  *  Errors of /oauth/token and /oauth/revoke follow RFC 6749 section 5.2:
  *  {"error": "invalid_grant" | "invalid_client" | ..., "error_description"}
@@ -34,6 +38,7 @@
 
 #include "ru_api.h"
 #include "ru_oauth.h"
+#include "ru_oidc.h"
 #include "ru_throttle.h"
 
 #define S_CSRF_COOKIE "ruche_oauth_csrf"
@@ -152,6 +157,26 @@ s_error_page(ru_req_t *req, int status, const char *what)
     ru_buf_init(&body);
     s_html(&body, "<h1>Authorization failed</h1><p class=\"error\" role=\"alert\">%s</p>", what);
     return s_page(req, status, "Authorization failed", &body, NULL);
+}
+
+int
+ru_api_continue_page(ru_req_t *req, const char *path, const char *name)
+{
+    ru_buf_t page;
+    ru_buf_init(&page);
+    s_html(&page,
+           "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+           "<meta http-equiv=\"refresh\" content=\"0;url=%s\"><title>Signed in</title>"
+           "</head><body><p>Signed in as %s. <a id=\"continue\" href=\"%s\">Continue</a></p>"
+           "</body></html>\n",
+           path, name, path);
+    s_csp(req, "");
+    int status = ru_buf_status(&page) != RU_OK
+                     ? ru_http_error(req, 500, "out of memory")
+                     : ru_http_send(req, 200, "text/html; charset=utf-8", (const char *) page.data,
+                                    page.len);
+    ru_buf_fini(&page);
+    return status;
 }
 
 /*  ---------------------------------------------------------------------
@@ -470,7 +495,52 @@ s_redirect_source(const char *uri, char *out, size_t size)
         snprintf(out, size, "%.*s", (int) scheme + 1, uri);
 }
 
-/*  Sends the login form, with an error line when error is not NULL. */
+/*  Appends s percent-encoded. */
+static void
+s_url_encoded(ru_buf_t *buf, const char *s)
+{
+    size_t size = 3 * strlen(s) + 1;
+    char *enc = malloc(size);
+    if (enc) {
+        ru_http_url_encode(s, enc, size);
+        ru_buf_append(buf, enc, strlen(enc));
+    }
+    free(enc);
+}
+
+/*  The "Sign in with <label>" link, when [oidc] is on: a sign-in at the
+ *  provider that comes back to this authorization request. */
+static void
+s_oidc_link(ru_req_t *req, const s_authz *a, ru_buf_t *body)
+{
+    if (!req->node->oidc)
+        return;
+    ru_buf_t ret, href;
+    ru_buf_init(&ret);
+    ru_buf_init(&href);
+    const char *names[] = {"client_id", "redirect_uri", "scope", "state"};
+    const char *values[] = {a->client_id, a->redirect_uri, a->scope, a->state ? a->state : ""};
+    ru_buf_append(&ret, "/oauth/authorize?response_type=code", 35);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ru_buf_append(&ret, "&", 1);
+        ru_buf_append(&ret, names[i], strlen(names[i]));
+        ru_buf_append(&ret, "=", 1);
+        s_url_encoded(&ret, values[i]);
+    }
+    ru_buf_append(&ret, "", 1);
+    ru_buf_append(&href, "/auth/oidc/start?return=", 24);
+    if (ru_buf_status(&ret) == RU_OK)
+        s_url_encoded(&href, (const char *) ret.data);
+    ru_buf_append(&href, "", 1);
+    if (ru_buf_status(&href) == RU_OK)
+        s_html(body, "<p><a id=\"oidc\" href=\"%s\">Sign in with %s</a></p>",
+               (const char *) href.data, ru_oidc_label(req->node->oidc));
+    ru_buf_fini(&ret);
+    ru_buf_fini(&href);
+}
+
+/*  Sends the login form, with an error line when error is not NULL; to a
+ *  user the web front end's session signs in, the consent alone. */
 static int
 s_login_form(ru_req_t *req, const s_authz *a, int status, const char *error)
 {
@@ -493,11 +563,19 @@ s_login_form(ru_req_t *req, const s_authz *a, int status, const char *error)
            "<input type=\"hidden\" name=\"scope\" value=\"%s\">"
            "<input type=\"hidden\" name=\"state\" value=\"%s\">",
            csrf, a->client_id, a->redirect_uri, a->scope, a->state ? a->state : "");
-    s_html(&body, "<label for=\"username\">User name</label><input type=\"text\" id=\"username\" "
-                  "name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required "
-                  "autofocus><label for=\"password\">Password</label><input type=\"password\" "
-                  "id=\"password\" name=\"password\" autocomplete=\"current-password\" required>"
-                  "<button type=\"submit\">Sign in and authorize</button></form>");
+    if (req->authed && req->via == RU_AUTH_COOKIE)
+        s_html(&body, "<p>Signed in as <strong>%s</strong>.</p><button type=\"submit\" "
+                      "id=\"authorize\">Authorize</button></form>",
+               req->user.name);
+    else {
+        s_html(&body,
+               "<label for=\"username\">User name</label><input type=\"text\" id=\"username\" "
+               "name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required "
+               "autofocus><label for=\"password\">Password</label><input type=\"password\" "
+               "id=\"password\" name=\"password\" autocomplete=\"current-password\" required>"
+               "<button type=\"submit\">Sign in and authorize</button></form>");
+        s_oidc_link(req, a, &body);
+    }
     s_redirect_source(a->redirect_uri, source, sizeof source);
     return s_page(req, status, "Sign in", &body, source);
 }
@@ -580,6 +658,8 @@ ru_api_authorize(ru_req_t *req)
     long wait = ru_throttle_login_wait(req, name);
     if (!s_csrf_form_ok(req))
         status = s_login_form(req, &a, 403, "This form has expired: please sign in again.");
+    else if (req->authed && req->via == RU_AUTH_COOKIE && !name)
+        status = s_grant_code(req, &a, req->user.name); /* the consent of a signed-in user */
     else if (wait) {
         ru_http_header(req, "Retry-After", "%ld", wait);
         status = s_login_form(req, &a, 429, "Too many failed sign-ins: try again later.");

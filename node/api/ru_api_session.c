@@ -41,9 +41,8 @@ s_same_origin(ru_req_t *req)
     return sep && host && strcasecmp(sep + 3, host) == 0;
 }
 
-/*  Adds the Set-Cookie line of the session cookie (token "" clears it). */
-static void
-s_set_cookie(ru_req_t *req, const char *token)
+void
+ru_api_session_cookie(ru_req_t *req, const char *token)
 {
     int secure = strncmp(req->node->public_url, "https:", 6) == 0;
     ru_http_header(req, "Set-Cookie",
@@ -95,7 +94,7 @@ ru_api_sign_in(ru_req_t *req)
     ru_err err = ru_api_open_session(req, name, token);
     if (err)
         return ru_http_fail(req, err);
-    s_set_cookie(req, token);
+    ru_api_session_cookie(req, token);
     int status = s_reply_session(req, token, name);
     sodium_memzero(token, sizeof token);
     sodium_memzero(req->headers, sizeof req->headers);
@@ -118,6 +117,6 @@ ru_api_sign_out(ru_req_t *req)
         if (err)
             return ru_http_fail(req, err);
     }
-    s_set_cookie(req, "");
+    ru_api_session_cookie(req, "");
     return ru_http_json(req, 200, json_object());
 }

@@ -23,6 +23,7 @@ typedef struct ru_cache ru_cache_t;
 typedef struct ru_blob ru_blob_t;
 typedef struct ru_mediaq ru_mediaq_t;
 typedef struct ru_card ru_card_t;
+typedef struct ru_oidc ru_oidc_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -41,6 +42,7 @@ typedef struct {
     ru_blob_t *blobs;                     /* the media files (ru_blob.h) */
     ru_mediaq_t *mediaq;                  /* uploads being processed (ru_mediaq.h) */
     ru_card_t *cards;                     /* link previews (ru_card.h); NULL: none */
+    ru_oidc_t *oidc;                      /* sign-in through an OpenID provider; NULL: none */
     char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
     char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;

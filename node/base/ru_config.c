@@ -119,6 +119,28 @@ static const s_key s_keys[] = {
     S_LONG_KEY("cards", "max_kb", card_max_kb, 16, 16384, "512"),
     S_LONG_KEY("cards", "max_redirects", card_max_redirects, 0, 10, "3"),
     S_LONG_KEY("cards", "retry_s", card_retry_s, 1, 604800, "3600"),
+    S_STR_KEY("oidc", "issuer", oidc_issuer, ""),
+    S_STR_KEY("oidc", "client_id", oidc_client_id, ""),
+    S_STR_KEY("oidc", "client_secret_file", oidc_client_secret_file, ""),
+    S_STR_KEY("oidc", "redirect_base", oidc_redirect_base, ""),
+    S_STR_KEY("oidc", "label", oidc_label, "your company account"),
+    S_STR_KEY("oidc", "scopes", oidc_scopes, "openid profile email"),
+    S_STR_KEY("oidc", "claim_username", oidc_claim_username, "preferred_username"),
+    S_STR_KEY("oidc", "claim_display_name", oidc_claim_display_name, "name"),
+    S_STR_KEY("oidc", "claim_email", oidc_claim_email, "email"),
+    S_STR_KEY("oidc", "claim_department", oidc_claim_department, "department"),
+    S_STR_KEY("oidc", "claim_site", oidc_claim_site, "site"),
+    S_STR_KEY("oidc", "claim_groups", oidc_claim_groups, "groups"),
+    S_STR_KEY("oidc", "allow_group", oidc_allow_group, ""),
+    S_STR_KEY("oidc", "admin_group", oidc_admin_group, ""),
+    S_LONG_KEY("oidc", "clock_skew_s", oidc_clock_skew_s, 0, 600, "60"),
+    S_LONG_KEY("oidc", "timeout_ms", oidc_timeout_ms, 100, 120000, "5000"),
+    S_LONG_KEY("oidc", "jwks_cache_s", oidc_jwks_cache_s, 10, 604800, "3600"),
+    S_LONG_KEY("oidc", "jwks_refetch_s", oidc_jwks_refetch_s, 1, 86400, "60"),
+    S_LONG_KEY("oidc", "max_response_kb", oidc_max_response_kb, 4, 4096, "256"),
+    S_LONG_KEY("oidc", "pending", oidc_pending, 1, 100000, "10000"),
+    S_LONG_KEY("oidc", "pending_s", oidc_pending_s, 30, 3600, "600"),
+    S_STR_KEY("oidc", "ca_file", oidc_ca_file, ""),
 };
 
 #define S_PEER "peer "
@@ -326,6 +348,35 @@ ru_config_set(ru_config_t *cfg, const char *dotted, const char *value, const cha
     return RU_OK;
 }
 
+/*  [oidc]: off (no issuer), or an issuer over https (http only on
+ *  loopback, for tests and a provider on the same host), a client id and
+ *  its secret's file. */
+static ru_err
+s_oidc_check(const ru_config_t *cfg)
+{
+    const char *iss = cfg->oidc_issuer;
+    if (!iss[0])
+        return RU_OK;
+    static const char *const loopbacks[] = {"http://127.0.0.1", "http://localhost",
+                                            "http://[::1]"};
+    int loopback = 0;
+    for (size_t i = 0; i < sizeof loopbacks / sizeof loopbacks[0]; i++) {
+        size_t n = strlen(loopbacks[i]);
+        loopback = loopback || (strncmp(iss, loopbacks[i], n) == 0 && strchr(":/", iss[n]));
+    }
+    if (strncmp(iss, "https://", 8) != 0 && !loopback) {
+        ru_log_err("config", "[oidc] issuer = %s: an https:// URL (http:// only on loopback)", iss);
+        return RU_E_INVALID;
+    }
+    if (!cfg->oidc_client_id[0] || !cfg->oidc_client_secret_file[0] ||
+        !cfg->oidc_claim_username[0]) {
+        ru_log_err("config", "[oidc] issuer is set: client_id, client_secret_file and "
+                             "claim_username are needed too");
+        return RU_E_INVALID;
+    }
+    return RU_OK;
+}
+
 ru_err
 ru_config_check(const ru_config_t *cfg)
 {
@@ -381,6 +432,8 @@ ru_config_check(const ru_config_t *cfg)
                    (int) bad_len, bad);
         return RU_E_INVALID;
     }
+    if (s_oidc_check(cfg) != RU_OK)
+        return RU_E_INVALID;
     if (cfg->max_size_mb && cfg->max_size_mb < cfg->map_size_mb) {
         ru_log_err("config", "[store] max_size_mb must be 0 or at least map_size_mb");
         return RU_E_INVALID;

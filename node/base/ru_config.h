@@ -115,6 +115,25 @@ typedef struct {
     long card_max_kb;             /* bytes of a page read, at most */
     long card_max_redirects;      /* redirects followed, each to an allowed host */
     long card_retry_s;            /* a page that gave no card is asked again after it */
+    /* [oidc] sign-in through an OpenID provider (ru_oidc.h); "" issuer: off */
+    char oidc_issuer[RU_CONFIG_PATH_MAX];
+    char oidc_client_id[256];
+    char oidc_client_secret_file[RU_CONFIG_PATH_MAX];
+    char oidc_redirect_base[RU_CONFIG_PATH_MAX]; /* "": [http] public_url */
+    char oidc_label[128];                        /* "Sign in with <label>" */
+    char oidc_scopes[256];
+    char oidc_claim_username[64], oidc_claim_display_name[64], oidc_claim_email[64];
+    char oidc_claim_department[64], oidc_claim_site[64], oidc_claim_groups[64];
+    char oidc_allow_group[256]; /* "": everyone the provider signs in */
+    char oidc_admin_group[256]; /* "": nobody becomes an administrator this way */
+    long oidc_clock_skew_s;     /* tolerated on exp, iat and nbf */
+    long oidc_timeout_ms;       /* for each call to the provider */
+    long oidc_jwks_cache_s;     /* the discovery document and key set are fetched again after it */
+    long oidc_jwks_refetch_s;   /* an unknown kid fetches the key set at most this often */
+    long oidc_max_response_kb;  /* bytes of a provider's answer */
+    long oidc_pending;          /* sign-ins under way at once */
+    long oidc_pending_s;        /* a sign-in must come back from the provider within it */
+    char oidc_ca_file[RU_CONFIG_PATH_MAX]; /* "": the system's CAs */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];
     int n_peers;

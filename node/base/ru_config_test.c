@@ -266,6 +266,44 @@ test_checks(void **state)
     assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
 }
 
+/*  [oidc]: off by default; an issuer needs https (http on loopback only),
+ *  a client id and a secret file; the limits have their defaults and
+ *  ranges. */
+static void
+test_oidc(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    assert_int_equal(s_load(&cfg, ""), RU_OK);
+    assert_string_equal(cfg.oidc_issuer, "");
+    assert_int_equal(cfg.oidc_clock_skew_s, 60);
+    assert_int_equal(cfg.oidc_pending, 10000);
+    assert_int_equal(cfg.oidc_pending_s, 600);
+    assert_int_equal(cfg.oidc_timeout_ms, 5000);
+    assert_string_equal(cfg.oidc_claim_username, "preferred_username");
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    const char *good = "[oidc]\nissuer = https://login.example.com/t\nclient_id = ruche\n"
+                       "client_secret_file = /etc/ruche/oidc.secret\n";
+    assert_int_equal(s_load(&cfg, good), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_int_equal(s_load(&cfg, "[oidc]\nissuer = https://login.example.com/t\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* no client */
+    static const char *const issuers[] = {"http://login.example.com", "http://127.0.0.1.example",
+                                          "ftp://127.0.0.1/", "login.example.com"};
+    for (size_t i = 0; i < sizeof issuers / sizeof issuers[0]; i++) {
+        assert_int_equal(s_load(&cfg, good), RU_OK);
+        assert_int_equal(ru_config_set(&cfg, "oidc.issuer", issuers[i], "--set"), RU_OK);
+        assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    }
+    assert_int_equal(ru_config_set(&cfg, "oidc.issuer", "http://127.0.0.1:4593/api/oidc", "--set"),
+                     RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_int_equal(s_load(&cfg, "[oidc]\nclock_skew_s = 601\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[oidc]\npending = 0\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[oidc]\npending_s = 29\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[oidc]\ntimeout_ms = 99\n"), RU_E_INVALID);
+}
+
 int
 main(void)
 {
@@ -275,6 +313,7 @@ main(void)
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_oidc),
         cmocka_unit_test(test_multipart_limits),
         cmocka_unit_test(test_host_list),
     };

@@ -1,5 +1,9 @@
 // login.js - the sign-in page: user name and password, sent to
-// /auth/sign_in, which answers with the session cookie and its CSRF token.
+// /auth/sign_in, which answers with the session cookie and its CSRF token;
+// and, when the node signs in through the company's OpenID provider
+// (GET /auth/oidc says whether and by which name), a "Sign in with
+// <label>" link to /auth/oidc/start, which comes back to the page the user
+// was on, signed in.
 
 import * as api from "../api.js";
 import { h, icon, uniqueId } from "../dom.js";
@@ -14,6 +18,22 @@ function failure(err) {
   return errorText(err);
 }
 
+// Adds the link to sign in through the OpenID provider to box, when the
+// node has one; a node that cannot say leaves the password form alone.
+async function offerProvider(box) {
+  try {
+    const { data } = await api.get("/auth/oidc");
+    if (!data || data.enabled !== true) return;
+    const back = location.pathname + location.search;
+    box.append(h("p", { class: "login-or" }, t("login.or")),
+      h("a", { id: "oidc-sign-in", class: "button primary",
+        href: api.withQuery("/auth/oidc/start", { return: back }) },
+      t("login.oidc", { label: data.label })));
+  } catch {
+    // the password form works without it
+  }
+}
+
 export function loginView(root, message) {
   const userId = uniqueId("user");
   const passId = uniqueId("pass");
@@ -26,6 +46,8 @@ export function loginView(root, message) {
   const form = h("form", { class: "stack" },
     h("label", { for: userId }, t("login.username")), user,
     h("label", { for: passId }, t("login.password")), pass, submit, error);
+  const provider = h("div", { class: "login-provider stack" });
+  offerProvider(provider);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!user.value || !pass.value) {
@@ -55,7 +77,7 @@ export function loginView(root, message) {
         siteName())),
       h("h1", {}, t("login.title")),
       h("p", { class: "intro" }, t("login.intro", { site: siteName() })),
-      form,
+      form, provider,
       h("div", { class: "login-foot" }, languagePicker()))));
   user.focus();
 }

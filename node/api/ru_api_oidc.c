@@ -1,0 +1,277 @@
+/*  ru_api_oidc.c - sign-in through the company's OpenID provider:
+ *  GET /auth/oidc (is it on, and its label), GET /auth/oidc/start and
+ *  GET /auth/oidc/callback. The protocol is ident/ru_oidc's; this file is
+ *  what the browser sees and what a sign-in makes here.
+ *
+ *  /auth/oidc/start?return=PATH starts a flow and sends the browser to the
+ *  provider. The flow's state also goes into a cookie (ruche_oidc,
+ *  HttpOnly, path /auth/oidc, SameSite=Lax because the provider sends the
+ *  browser back from another site), and the callback takes the flow only
+ *  when the state it is given is the cookie's: a sign-in that someone else
+ *  started cannot be finished in this browser (login CSRF). PATH is where
+ *  the browser goes once signed in: a path of this site ("/" by default),
+ *  for Mastodon apps the /oauth/authorize request that sent the user here,
+ *  never another site.
+ *
+ *  The callback refuses, logs (with the address) and explains: a provider
+ *  that answers with an error, a wrong or unknown or replayed state, an ID
+ *  token refused by ru_oidc (forged, expired, another audience, a wrong or
+ *  replayed nonce), a user outside [oidc] allow_group, and a name that a
+ *  local account already has. Otherwise the account is made at the first
+ *  sign-in (s_provision), the web front end's session cookie is set as
+ *  POST /auth/sign_in sets it, and a page sends the browser on to PATH.
+ *  A page, not a redirect: the session cookie is SameSite=Strict, and a
+ *  browser does not send it on a redirect that a page of the provider
+ *  started, so /oauth/authorize would not see the user signed in; a
+ *  navigation that this site's own page starts carries it.
+ *
+ *  Until accounts record where they come from, an account made here keeps
+ *  in place of a password hash a marker that no password matches: "!oidc "
+ *  and ru_oidc_user_t.subject (a hash of the issuer and the provider's
+ *  subject). So it cannot sign in with a password, and a later sign-in
+ *  of the same name by another subject, or by anyone when the name is a
+ *  local account's, is refused rather than merged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruche/ru_hlc.h"
+
+#include "ru_api.h"
+#include "ru_log.h"
+#include "ru_oidc.h"
+
+#define S_LOG "oidc"
+#define S_COOKIE "ruche_oidc"
+#define S_MARKER "!oidc "
+
+/*  May the browser be sent to ret after signing in: a path of this site
+ *  (not "//host" nor "/\host", which browsers read as another site), of
+ *  visible ASCII? */
+static int
+s_return_ok(const char *ret)
+{
+    size_t len = strlen(ret);
+    if (len == 0 || len >= RU_OIDC_RETURN_MAX || ret[0] != '/' || ret[1] == '/' || ret[1] == '\\')
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) ret[i] <= ' ' || (unsigned char) ret[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+int
+ru_api_oidc_info(ru_req_t *req)
+{
+    ru_oidc_t *oidc = req->node->oidc;
+    if (!oidc)
+        return ru_http_json(req, 200, json_pack("{s:b}", "enabled", 0));
+    return ru_http_json(req, 200, json_pack("{s:b, s:s, s:s}", "enabled", 1, "label",
+                                            ru_oidc_label(oidc), "start", "/auth/oidc/start"));
+}
+
+/*  The state cookie: set to state, or cleared ("" state). */
+static void
+s_state_cookie(ru_req_t *req, const char *state)
+{
+    ru_http_header(req, "Set-Cookie",
+                   S_COOKIE "=%s; Path=/auth/oidc; Max-Age=%ld; HttpOnly; SameSite=Lax%s", state,
+                   *state ? req->node->cfg.oidc_pending_s : 0L,
+                   strncmp(req->node->public_url, "https:", 6) == 0 ? "; Secure" : "");
+}
+
+int
+ru_api_oidc_start(ru_req_t *req)
+{
+    ru_oidc_t *oidc = req->node->oidc;
+    if (!oidc)
+        return ru_http_error(req, 404, "sign-in through an OpenID provider is not set up here");
+    const char *ret = ru_http_param(req, "return");
+    ret = ret && *ret ? ret : "/";
+    if (!s_return_ok(ret))
+        return ru_http_error(req, 422, "return must be a path of this site");
+    char *url = NULL, state[RU_OIDC_RANDOM_SIZE];
+    const char *why = "";
+    ru_err err = ru_oidc_begin(oidc, ret, &url, state, &why);
+    if (err == RU_E_TOO_MANY) {
+        ru_log_warn(S_LOG, "sign-in from %s refused: %s", ru_http_req_addr(req), why);
+        ru_http_header(req, "Retry-After", "60");
+        return ru_http_error(req, 503, "%s", why);
+    }
+    if (err == RU_E_IO)
+        return ru_http_error(req, 502,
+                             "sign-in with %s is not available now: %s. Accounts of this site "
+                             "can still sign in with their password.",
+                             ru_oidc_label(oidc), why);
+    if (err)
+        return ru_http_fail(req, err);
+    s_state_cookie(req, state);
+    ru_http_header(req, "Location", "%s", url);
+    free(url);
+    sodium_memzero(state, sizeof state);
+    return ru_http_send(req, 302, "text/plain; charset=utf-8", "", 0);
+}
+
+/*  ---------------------------------------------------------------------
+ *  The account
+ */
+
+typedef struct {
+    const ru_oidc_user_t *user;
+    char marker[RU_PWHASH_SIZE];
+    int admin;   /* -1: kept ([oidc] admin_group is empty) */
+    int created; /* out */
+} s_prov;
+
+static ru_err
+s_provision_txn(const ru_writer_ctx_t *ctx, void *arg)
+{
+    s_prov *p = arg;
+    ru_account_t acct;
+    char hash[RU_PWHASH_SIZE];
+    p->created = 0;
+    ru_err err = ru_account_get(ctx->txn, p->user->name, &acct);
+    if (err == RU_E_NOT_FOUND) {
+        p->created = 1;
+        return ru_account_create(ctx->txn, p->user->name, p->marker, p->admin > 0,
+                                 ru_hlc_wall_ms());
+    }
+    if (!err)
+        err = ru_account_get_hash(ctx->txn, p->user->name, hash);
+    if (!err && strcmp(hash, p->marker) != 0)
+        err = RU_E_EXISTS; /* a local account, or another subject's */
+    if (!err && acct.disabled)
+        err = RU_E_UNTRUSTED;
+    sodium_memzero(hash, sizeof hash);
+    return err ? err : ru_account_update(ctx->txn, p->user->name, NULL, p->admin, -1);
+}
+
+/*  The account of a user the provider signed in: made at the first
+ *  sign-in, with the display name published as its profile; its admin flag
+ *  follows [oidc] admin_group at every sign-in when that is set. */
+static ru_err
+s_provision(ru_req_t *req, const ru_oidc_user_t *user)
+{
+    s_prov p = {user, "", req->node->cfg.oidc_admin_group[0] ? user->admin : -1, 0};
+    snprintf(p.marker, sizeof p.marker, S_MARKER "%s", user->subject);
+    ru_err err = ru_writer_call(req->node->writer, s_provision_txn, &p);
+    if (err || !p.created)
+        return err;
+    ru_log_info(S_LOG, "account %s made at its first sign-in (%s%s%s%s%s)", user->name,
+                user->email, *user->department ? ", " : "", user->department,
+                *user->site ? ", site " : "", user->site);
+    if (!user->display_name[0])
+        return RU_OK;
+    ru_update_t u;
+    ru_ref_t made;
+    ru_update_init(&u);
+    u.kind = RU_KIND_PROFILE;
+    u.display_name = (ru_str_t){user->display_name, (uint32_t) strlen(user->display_name)};
+    u.note = (ru_str_t){"", 0};
+    err = ru_api_submit_as(req, user->name, &u, &made);
+    ru_update_fini(&u);
+    return err;
+}
+
+/*  ---------------------------------------------------------------------
+ *  The callback
+ */
+
+/*  Logs a refused sign-in and answers status with message (a sentence). */
+static int
+s_refuse(ru_req_t *req, int status, const char *message, const char *why)
+{
+    ru_log_warn(S_LOG, "sign-in from %s refused: %s", ru_http_req_addr(req), why);
+    return ru_http_error(req, status, "%s", message);
+}
+
+/*  The answer to a failed ru_oidc_finish. */
+static int
+s_finish_failed(ru_req_t *req, ru_err err, const char *why)
+{
+    char msg[512];
+    const char *label = ru_oidc_label(req->node->oidc);
+    switch (err) {
+    case RU_E_NOT_FOUND:
+        return s_refuse(req, 400, "this sign-in is unknown, expired or already finished: "
+                                  "start again", why);
+    case RU_E_IO:
+        snprintf(msg, sizeof msg,
+                 "sign-in with %s failed: %s. Accounts of this site can still sign in with "
+                 "their password.", label, why);
+        return s_refuse(req, 502, msg, why);
+    case RU_E_UNTRUSTED:
+    case RU_E_NAME:
+        snprintf(msg, sizeof msg, "%s may not sign in here: %s", label, why);
+        return s_refuse(req, 403, msg, why);
+    case RU_E_SIGNATURE:
+    case RU_E_INVALID:
+        snprintf(msg, sizeof msg, "the answer of %s was refused: %s", label, why);
+        return s_refuse(req, 401, msg, why);
+    default:
+        return ru_http_fail(req, err);
+    }
+}
+
+/*  Checks what the provider sent back against the browser's cookie; sends
+ *  the refusal and returns its status, or 0. */
+static int
+s_callback_refused(ru_req_t *req, const char *state)
+{
+    const char *error = ru_http_param(req, "error");
+    char cookie[RU_OIDC_RANDOM_SIZE + 1];
+    int n = ru_http_cookie(req, S_COOKIE, cookie, sizeof cookie);
+    s_state_cookie(req, "");
+    if (error) {
+        char code[64];
+        size_t len = strspn(error, "abcdefghijklmnopqrstuvwxyz_");
+        snprintf(code, sizeof code, "%.*s", (int) (len < 60 ? len : 60), error);
+        char msg[128];
+        snprintf(msg, sizeof msg, "the identity provider refused the sign-in (%s)", code);
+        return s_refuse(req, 401, msg, msg);
+    }
+    if (!state || n != RU_OIDC_RANDOM_SIZE - 1 || strcmp(cookie, state) != 0)
+        return s_refuse(req, 400,
+                        "this sign-in did not start in this browser, or its state is wrong: "
+                        "start again",
+                        state ? "the state is not the one this browser's sign-in holds"
+                              : "no state");
+    return 0;
+}
+
+int
+ru_api_oidc_callback(ru_req_t *req)
+{
+    ru_oidc_t *oidc = req->node->oidc;
+    if (!oidc)
+        return ru_http_error(req, 404, "sign-in through an OpenID provider is not set up here");
+    const char *state = ru_http_param(req, "state");
+    int refused = s_callback_refused(req, state);
+    if (refused)
+        return refused;
+    ru_oidc_user_t user;
+    char ret[RU_OIDC_RETURN_MAX], token[RU_TOKEN_TEXT_SIZE];
+    const char *why = "";
+    ru_err err = ru_oidc_finish(oidc, state, ru_http_param(req, "code"), &user, ret, &why);
+    if (err)
+        return s_finish_failed(req, err, why);
+    err = s_provision(req, &user);
+    if (err == RU_E_EXISTS || err == RU_E_UNTRUSTED) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 err == RU_E_EXISTS ? "the account %s of this site belongs to someone else: "
+                                      "an administrator must sort it out"
+                                    : "the account %s is disabled here",
+                 user.name);
+        return s_refuse(req, 409, msg, msg);
+    }
+    if (!err)
+        err = ru_api_open_session(req, user.name, token);
+    if (err)
+        return ru_http_fail(req, err);
+    ru_log_info(S_LOG, "%s signed in from %s", user.name, ru_http_req_addr(req));
+    ru_api_session_cookie(req, token);
+    sodium_memzero(token, sizeof token);
+    return ru_api_continue_page(req, ret, user.name);
+}

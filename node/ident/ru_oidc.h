@@ -1,0 +1,143 @@
+/*  ru_oidc.h - sign-in through the company's OpenID provider: the client
+ *  side of OpenID Connect's authorization code flow with PKCE.
+ *
+ *  A sign-in is a flow: ru_oidc_begin() makes its state, nonce and PKCE
+ *  verifier (libsodium randomness), keeps them here for [oidc] pending_s
+ *  seconds (at most [oidc] pending flows at once) and gives the
+ *  provider's authorization URL to send the browser to; the provider sends
+ *  the browser back to <redirect base>/auth/oidc/callback with the state
+ *  and a code, and ru_oidc_finish() takes the flow of that state (once: a
+ *  state is consumed by its first use), exchanges the code and the
+ *  verifier at the token endpoint (client_secret_basic), verifies the ID
+ *  token and maps its claims to a user (ru_oidc_user_t).
+ *
+ *  The provider is found by its discovery document
+ *  (<issuer>/.well-known/openid-configuration), fetched on first use and
+ *  again after [oidc] jwks_cache_s, as is its key set (jwks_uri), which is
+ *  also fetched again when a token names a key it does not hold, at most
+ *  once in [oidc] jwks_refetch_s. Every fetch is bounded by [oidc]
+ *  timeout_ms and max_response_kb; TLS is checked against [oidc] ca_file
+ *  (or the system's CAs). An unreachable provider fails the sign-in with
+ *  RU_E_IO and a reason, and nothing else: local accounts do not need it.
+ *
+ *  The ID token (ru_oidc_check_token) is a JWS verified with libcjose by a
+ *  key of the provider's set: the key named by kid (or the only key of a
+ *  set without kids), of the family its alg needs (RSA for RS and PS, EC
+ *  for ES), whose own alg, when it has one, is the token's. "none" and the
+ *  HMAC algorithms are refused whatever the key. Then its claims: iss is
+ *  the issuer, aud holds client_id (and azp is client_id when aud holds
+ *  several), exp is not past and iat and nbf not ahead by more than
+ *  [oidc] clock_skew_s, the nonce is the flow's. A nonce that a sign-in
+ *  already used is refused for as long as its flow could have lived.
+ *
+ *  Thread rules: every function may be called from any thread (the HTTP
+ *  workers); begin and finish block on the network, never call them on an
+ *  event loop. The flows and caches are behind one mutex, never held while
+ *  fetching.
+ */
+#ifndef RU_OIDC_H
+#define RU_OIDC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ruche/ru_error.h"
+#include "ruche/ru_limits.h"
+
+#include "ru_config.h"
+
+typedef struct ru_oidc ru_oidc_t;
+
+#define RU_OIDC_RANDOM_SIZE 44  /* 32 random bytes, base64url, and a NUL */
+#define RU_OIDC_RETURN_MAX 2048 /* the path a sign-in goes back to */
+#define RU_OIDC_FIELD_MAX 256   /* bytes of an e-mail, department or site kept */
+
+/*  What an ID token says of its user, mapped by the [oidc] claim_* names. */
+typedef struct {
+    char name[RU_MAX_NAME + 1];                  /* the user name here: lower case, valid */
+    char display_name[RU_MAX_DISPLAY_BYTES + 1]; /* "" when the claim is absent */
+    char email[RU_OIDC_FIELD_MAX];
+    char department[RU_OIDC_FIELD_MAX];
+    char site[RU_OIDC_FIELD_MAX];
+    char subject[RU_OIDC_RANDOM_SIZE]; /* BLAKE2b of issuer and sub, base64url */
+    int admin;                         /* in [oidc] admin_group */
+} ru_oidc_user_t;
+
+/*  What a token is checked against. */
+typedef struct {
+    const char *issuer;
+    const char *client_id;
+    const char *nonce;
+    long clock_skew_s;
+    int64_t now_s;
+} ru_oidc_expect_t;
+
+/*  The claim names and groups of the mapping ([oidc] claim_*, allow_group,
+ *  admin_group; "" group: everyone may, nobody is). */
+typedef struct {
+    const char *username, *display_name, *email, *department, *site, *groups;
+    const char *allow_group, *admin_group;
+} ru_oidc_names_t;
+
+/*  A client for cfg's [oidc] section (NULL in *out, RU_OK, when its issuer
+ *  is empty: OpenID Connect is off). public_url is the node's, used when
+ *  [oidc] redirect_base is empty. Reads the client secret file (which
+ *  must be readable by the owner alone: else RU_E_KEY_MODE); fetches
+ *  nothing yet. Errors are logged. */
+RU_MUST_CHECK ru_err ru_oidc_new(const ru_config_t *cfg, const char *public_url, ru_oidc_t **out);
+/*  Frees, wiping the secret and the flows. NULL-safe; NULLs *self_p. */
+void ru_oidc_destroy(ru_oidc_t **self_p);
+
+/*  The provider's name on the sign-in buttons ([oidc] label). */
+const char *ru_oidc_label(const ru_oidc_t *self);
+
+/*  Starts a sign-in that goes back to ret (a path of this site, checked
+ *  by the caller) when done. *url (the caller's, free()) is the
+ *  provider's authorization URL; state (RU_OIDC_RANDOM_SIZE) the flow's,
+ *  for the caller to bind to the browser. RU_E_TOO_MANY when [oidc]
+ *  pending flows are under way; RU_E_IO when the provider's discovery
+ *  document cannot be had (*why says why, a static string). */
+RU_MUST_CHECK ru_err ru_oidc_begin(ru_oidc_t *self, const char *ret, char **url, char *state,
+                                   const char **why);
+/*  Finishes the sign-in of state with the provider's code: takes the flow
+ *  (RU_E_NOT_FOUND: unknown, expired or already used), exchanges the code
+ *  (RU_E_IO: the provider did not answer or refused), checks the ID token
+ *  (RU_E_SIGNATURE, RU_E_INVALID: refused) and maps its claims into *user
+ *  (RU_E_NAME: no usable user name; RU_E_UNTRUSTED: not in allow_group).
+ *  The flow's ret is copied into ret (RU_OIDC_RETURN_MAX). *why says why
+ *  it failed, for the log and the user (a static string). */
+RU_MUST_CHECK ru_err ru_oidc_finish(ru_oidc_t *self, const char *state, const char *code,
+                                    ru_oidc_user_t *user, char *ret, const char **why);
+
+/*  How many flows are pending now (for the tests and the metrics). */
+size_t ru_oidc_pending(ru_oidc_t *self);
+
+/*  ---------------------------------------------------------------------
+ *  The pieces, pure: no network, no state (the unit tests call them).
+ */
+
+/*  A new PKCE pair (RFC 7636, S256): verifier, 43 characters of
+ *  base64url from 32 random bytes, and its challenge, base64url of its
+ *  SHA-256; both RU_OIDC_RANDOM_SIZE. */
+void ru_oidc_pkce(char *verifier, char *challenge);
+/*  32 random bytes, base64url (a state or a nonce). */
+void ru_oidc_random(char *out);
+
+/*  Verifies the compact JWS token with a key of the JSON key set jwks and
+ *  checks its claims against *expect; *claims (the caller's) holds the
+ *  payload. RU_E_NOT_FOUND: no key of the set has the token's kid (fetch
+ *  the set again); RU_E_SIGNATURE: malformed, an algorithm refused, or a
+ *  signature that does not verify; RU_E_INVALID: a claim is wrong. *why
+ *  says which (a static string). */
+RU_MUST_CHECK ru_err ru_oidc_check_token(const char *jwks, const ru_oidc_expect_t *expect,
+                                         const char *token, json_t **claims, const char **why);
+/*  Maps verified claims to a user by names: RU_E_NAME when the user name
+ *  claim is missing or makes no valid name (lower-cased, any "@domain"
+ *  dropped), RU_E_UNTRUSTED when allow_group is set and the groups claim
+ *  (an array of strings, or one string) lacks it. issuer and the sub
+ *  claim make user->subject. */
+RU_MUST_CHECK ru_err ru_oidc_map(const ru_oidc_names_t *names, const char *issuer,
+                                 const json_t *claims, ru_oidc_user_t *user, const char **why);
+
+#endif

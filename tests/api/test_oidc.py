@@ -1,0 +1,470 @@
+"""test_oidc.py - sign-in through an OpenID provider against a real ruched
+and a real provider, Debian's glewlwyd (tests/support/oidc.py), started
+by the test.
+
+The web front end's sign-in: /auth/oidc/start, the provider's login, the
+callback, the session cookie; the first sign-in makes the account with the
+display name of the claims, the second finds it again; groups make an
+administrator; a user outside allow_group, a wrong, unknown or replayed
+state, a replayed callback and a name that a local account has are refused.
+A Mastodon app: its /oauth/authorize page offers "Sign in with Corp", which
+goes through the provider, comes back to the page signed in, asks for the
+consent alone and hands the app its code, whose token's verify_credentials
+shows the account. A provider that is stopped or never answers: the start
+fails with a clear message within [oidc] timeout_ms and a margin, and the
+local admin still signs in with the password. [oidc] pending bounds the
+sign-ins under way.
+
+Tokens the real provider would never sign (signed by another key, expired,
+for another audience, with the nonce of an earlier sign-in) come from a
+token endpoint of the test's own (TokenShop below: a discovery document,
+a key set and a token endpoint on loopback that hands out the token the
+test crafted), used as the node's provider in place of glewlwyd; each is
+refused with a message saying why, and logged.
+"""
+
+import base64
+import hashlib
+import html
+import http.server
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+
+import ruchetest as rt  # noqa: E402
+import oidc  # noqa: E402
+
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
+
+TIMEOUT_MS = 1500
+MARGIN_S = 2.0
+REDIRECT = "http://127.0.0.1:1/app-callback"
+
+USERS = [
+    {"username": "jdoe", "password": "Jane-pass-1", "name": "Jane Doé",
+     "email": "jane.doe@corp.example", "department": "R&D", "site": "paris",
+     "groups": ["staff", "ruche-admins"]},
+    {"username": "bob", "password": "Bob-pass-12", "name": "Bob Martin",
+     "email": "bob@corp.example", "department": "Sales", "site": "paris", "groups": ["staff"]},
+    {"username": "eve", "password": "Eve-pass-12", "name": "Eve Outsider",
+     "email": "eve@contractor.example", "department": "", "site": "", "groups": ["contractors"]},
+    {"username": "carol", "password": "Carol-pass1", "name": "Carol Local",
+     "email": "carol@corp.example", "department": "IT", "site": "paris", "groups": ["staff"]},
+]
+PASSWORDS = {u["username"]: u["password"] for u in USERS}
+
+
+class Browser:
+    """Requests to the node with a cookie jar, as one browser."""
+
+    def __init__(self, node):
+        self.client = node.client()
+        self.cookies = {}
+
+    def get(self, path, **kw):
+        return self._keep(self.client.get(path, headers=self._headers(kw), **kw))
+
+    def post(self, path, **kw):
+        return self._keep(self.client.post(path, headers=self._headers(kw), **kw))
+
+    def _headers(self, kw):
+        h = dict(kw.pop("headers", None) or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        return h
+
+    def _keep(self, reply):
+        for line in reply.headers.get_all("Set-Cookie") or []:
+            first = line.split(";")[0].strip()
+            k, _, v = first.partition("=")
+            if "Max-Age=0" in line or not v:
+                self.cookies.pop(k, None)
+            else:
+                self.cookies[k] = v
+        return reply
+
+
+def next_of(page):
+    """Where the page after a sign-in sends the browser."""
+    m = re.search(r'http-equiv="refresh" content="0;url=([^"]*)"', page.raw.decode())
+    return html.unescape(m.group(1)) if m else None
+
+
+def start(browser, ret=None):
+    """GET /auth/oidc/start: the reply and the provider URL it sends to."""
+    r = browser.get("/auth/oidc/start", query={"return": ret} if ret else None)
+    return r, r.header("Location")
+
+
+def sign_in(provider, browser, user, ret=None):
+    """The whole flow for user; the callback's reply."""
+    r, to = start(browser, ret)
+    if r.status != 302 or not to:
+        raise rt.TestError("start: %d %s" % (r.status, r.brief()))
+    back = provider.sign_in(to, user, PASSWORDS[user])
+    return browser.get(rt.path_of(back))
+
+
+def oidc_settings(issuer, secret_file, **more):
+    s = {"oidc.issuer": issuer, "oidc.client_id": "ruche-node",
+         "oidc.client_secret_file": secret_file, "oidc.label": "Corp",
+         "oidc.allow_group": "staff", "oidc.admin_group": "ruche-admins",
+         "oidc.timeout_ms": str(TIMEOUT_MS)}
+    s.update(more)
+    return ["%s=%s" % kv for kv in s.items()]
+
+
+# ---------------------------------------------------------------------
+# The test's own token endpoint
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class TokenShop:
+    """A discovery document, a key set (one RSA key, kid k1) and a token
+    endpoint on loopback that answers every code with self.token."""
+
+    def __init__(self):
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.token = None
+        shop = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _json(self, doc):
+                body = json.dumps(doc).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path.endswith("/.well-known/openid-configuration"):
+                    self._json({"issuer": shop.issuer, "authorization_endpoint": shop.base + "/auth",
+                                "token_endpoint": shop.base + "/token",
+                                "jwks_uri": shop.base + "/jwks"})
+                elif self.path == "/jwks":
+                    n = shop.key.public_key().public_numbers()
+                    self._json({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                                          "n": b64url(n.n.to_bytes(256, "big")),
+                                          "e": b64url(n.e.to_bytes(3, "big"))}]})
+                else:
+                    self.send_error(404)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._json({"access_token": "x", "token_type": "Bearer", "id_token": shop.token})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.issuer = self.base + "/shop"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def sign(self, claims, key=None, kid="k1"):
+        head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+        body = b64url(json.dumps(claims).encode())
+        signing = ("%s.%s" % (head, body)).encode()
+        sig = (key or self.key).sign(signing, padding.PKCS1v15(), hashes.SHA256())
+        return "%s.%s.%s" % (head, body, b64url(sig))
+
+    def claims(self, nonce, **over):
+        now = int(time.time())
+        c = {"iss": self.issuer, "sub": "shop-user-1", "aud": "ruche-node", "exp": now + 300,
+             "iat": now, "nonce": nonce, "preferred_username": "shopper", "name": "Shop Per",
+             "groups": ["staff"]}
+        c.update(over)
+        return c
+
+
+def hanging_listener():
+    """A socket on loopback that accepts and never answers."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    return s
+
+
+# ---------------------------------------------------------------------
+# Sections
+
+
+def s_web(c, node, provider):
+    anon = node.client()
+    r = anon.get("/auth/oidc")
+    c.equal("GET /auth/oidc says it is on, with its label", r.json,
+            {"enabled": True, "label": "Corp", "start": "/auth/oidc/start"})
+    b = Browser(node)
+    r, to = start(b)
+    c.status("GET /auth/oidc/start", r, 302)
+    c.check("it sends the browser to the provider's authorization endpoint",
+            (to or "").startswith(provider.issuer + "/auth?"), to)
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(to or "").query)
+    c.equal("with PKCE S256", q.get("code_challenge_method"), ["S256"])
+    c.check("a challenge, a state and a nonce of 43 characters",
+            all(len((q.get(k) or [""])[0]) == 43 for k in ("code_challenge", "state", "nonce")))
+    c.equal("the state is also the browser's cookie", b.cookies.get("ruche_oidc"),
+            (q.get("state") or [None])[0])
+    back = provider.sign_in(to, "jdoe", PASSWORDS["jdoe"])
+    r = b.get(rt.path_of(back))
+    c.status("the callback", r, 200)
+    c.equal("the page sends the browser on to /", next_of(r), "/")
+    c.check("the session cookie is set", "ruche_session" in b.cookies)
+    r = b.get("/auth/session")
+    c.status("GET /auth/session with the cookie", r, 200)
+    body = r.json or {}
+    acct = body.get("account") or {}
+    c.equal("signed in as jdoe", acct.get("username"), "jdoe")
+    c.equal("the display name from the claims", acct.get("display_name"), "Jane Doé")
+    c.equal("ruche-admins makes an administrator", body.get("admin"), True)
+    first_id = acct.get("id")
+    b2 = Browser(node)
+    r = sign_in(provider, b2, "jdoe")
+    c.status("a second sign-in", r, 200)
+    acct2 = (b2.get("/auth/session").json or {}).get("account") or {}
+    c.equal("finds the same account", acct2.get("id"), first_id)
+    r = anon.post("/oauth/token", json_body={"grant_type": "password", "username": "jdoe",
+                                             "password": PASSWORDS["jdoe"]})
+    c.check("the account has no password here", r.status in (400, 401), r.brief())
+    b3 = Browser(node)
+    r = sign_in(provider, b3, "bob", ret="/tags/lunch?x=1")
+    c.equal("bob goes on to the path he came from", next_of(r), "/tags/lunch?x=1")
+    body = b3.get("/auth/session").json or {}
+    c.equal("bob is no administrator", body.get("admin"), False)
+    c.check("his sign-in is logged", "bob signed in from 127.0.0.1" in node.log_text())
+
+
+def s_refusals(c, node, provider):
+    b = Browser(node)
+    r = sign_in(provider, b, "eve")
+    c.error("a user outside allow_group", r, 403)
+    c.check("the message says why", "not in the group allowed" in r.brief(), r.brief())
+    c.status("eve has no account", node.client().get("/api/v1/accounts/lookup",
+                                                       query={"acct": "eve"}), 404)
+    # a wrong state, with the browser's cookie
+    b = Browser(node)
+    r, to = start(b)
+    back = provider.sign_in(to, "bob", PASSWORDS["bob"])
+    parts = urllib.parse.urlsplit(back)
+    q = dict(urllib.parse.parse_qsl(parts.query))
+    wrong = dict(q, state="B" * 43)
+    r = b.get(parts.path + "?" + urllib.parse.urlencode(wrong))
+    c.error("a callback with a wrong state", r, 400)
+    c.check("it says the state is wrong", "state is wrong" in r.brief(), r.brief())
+    # an unknown state that the cookie matches (a browser that forged both)
+    b.cookies["ruche_oidc"] = "C" * 43
+    r = b.get(parts.path + "?" + urllib.parse.urlencode(dict(q, state="C" * 43)))
+    c.error("an unknown state", r, 400)
+    c.check("it says the sign-in is unknown", "unknown, expired or already finished" in r.brief())
+    # the real callback, then the same again with the cookie kept
+    b = Browser(node)
+    r, to = start(b)
+    back = provider.sign_in(to, "bob", PASSWORDS["bob"])
+    cookie = b.cookies.get("ruche_oidc")
+    c.status("the callback", b.get(rt.path_of(back)), 200)
+    b.cookies["ruche_oidc"] = cookie
+    r = b.get(rt.path_of(back))
+    c.error("the same callback replayed", r, 400)
+    c.check("refused as already finished", "already finished" in r.brief(), r.brief())
+    r = Browser(node).get(rt.path_of(back))
+    c.error("the callback in another browser", r, 400)
+    r = b.get("/auth/oidc/callback", query={"error": "access_denied", "state": cookie})
+    c.error("the provider's error", r, 401)
+    c.check("named", "access_denied" in r.brief(), r.brief())
+    for bad in ("//evil.example/", "https://evil.example/", "/\\evil.example", "/a b"):
+        c.error("return=%r" % bad, Browser(node).get("/auth/oidc/start",
+                                                      query={"return": bad}), 422)
+    # carol is a local account: not taken over
+    admin = node.client(node.client().login("admin", node.admin_password()))
+    r = admin.post("/api/ruche/v1/admin/users", json_body={"username": "carol"})
+    c.status("a local account carol", r, 200)
+    r = sign_in(provider, Browser(node), "carol")
+    c.error("carol through the provider", r, 409)
+    c.check("it says the account belongs to someone else", "someone else" in r.brief())
+    c.check("refusals are logged", node.log_text().count("refused:") >= 5)
+
+
+def s_app(c, node, provider):
+    anon = node.client()
+    app = anon.post("/api/v1/apps", form={"client_name": "Pinafore", "redirect_uris": REDIRECT,
+                                         "scopes": "read write"}).json
+    b = Browser(node)
+    page = b.get("/oauth/authorize", query={"response_type": "code",
+                                            "client_id": app["client_id"],
+                                            "redirect_uri": REDIRECT, "scope": "read write",
+                                            "state": "st&1"})
+    c.status("the app's authorization page", page, 200)
+    m = re.search(r'<a id="oidc" href="([^"]*)">Sign in with Corp</a>', page.raw.decode())
+    c.check("it offers Sign in with Corp", m, page.brief(600))
+    if not m:
+        return
+    r = b.get(html.unescape(m.group(1)))
+    c.status("the link starts a sign-in", r, 302)
+    back = provider.sign_in(r.header("Location"), "bob", PASSWORDS["bob"])
+    r = b.get(rt.path_of(back))
+    c.status("the callback", r, 200)
+    to = next_of(r) or ""
+    c.check("it goes back to the authorization request", to.startswith("/oauth/authorize?"), to)
+    page = b.get(to)
+    c.status("the authorization page again", page, 200)
+    text = page.raw.decode()
+    c.check("signed in: the consent alone", "Signed in as <strong>bob</strong>" in text and
+            'name="password"' not in text, page.brief(800))
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text))
+    fields = {k: html.unescape(v) for k, v in fields.items()}
+    r = b.post("/oauth/authorize", form=fields)
+    c.status("the consent", r, 302)
+    loc = r.header("Location") or ""
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
+    c.check("the code goes to the app's redirect URI", loc.startswith(REDIRECT + "?code="), loc)
+    c.equal("with its state", q.get("state"), ["st&1"])
+    r = anon.post("/oauth/token", form={"grant_type": "authorization_code",
+                                        "code": (q.get("code") or [""])[0],
+                                        "client_id": app["client_id"],
+                                        "client_secret": app["client_secret"],
+                                        "redirect_uri": REDIRECT})
+    c.status("the app's token", r, 200)
+    token = (r.json or {}).get("access_token")
+    r = anon.get("/api/v1/accounts/verify_credentials", token=token)
+    c.equal("verify_credentials: bob", (r.json or {}).get("username"), "bob")
+    c.equal("with the display name of the claims", (r.json or {}).get("display_name"),
+            "Bob Martin")
+
+
+def s_pending(c, node, provider, secret):
+    node.stop()
+    node.start(oidc_settings(provider.issuer, secret, **{"oidc.pending": "3"}))
+    got = [start(Browser(node))[0].status for _ in range(3)]
+    c.equal("three sign-ins under way with [oidc] pending = 3", got, [302, 302, 302])
+    r = start(Browser(node))[0]
+    c.error("a fourth", r, 503)
+    c.check("it says too many are under way", "too many sign-ins" in r.brief(), r.brief())
+    c.check("with Retry-After", r.header("Retry-After") is not None)
+
+
+def s_unreachable(c, node, provider, secret):
+    pw = node.admin_password()
+    provider.stop()
+    node.stop()
+    node.start(oidc_settings(provider.issuer, secret))
+    t0 = time.monotonic()
+    r = start(Browser(node))[0]
+    took = time.monotonic() - t0
+    c.error("a stopped provider", r, 502)
+    c.check("the message says so and that passwords still work",
+            "cannot be reached" in r.brief() and "password" in r.brief(), r.brief())
+    c.check("within timeout_ms and a margin (%.2f s)" % took, took < TIMEOUT_MS / 1000 + MARGIN_S)
+    hang = hanging_listener()
+    try:
+        node.stop()
+        node.start(oidc_settings("http://127.0.0.1:%d/hang" % hang.getsockname()[1], secret))
+        t0 = time.monotonic()
+        r = start(Browser(node))[0]
+        took = time.monotonic() - t0
+        c.error("a provider that never answers", r, 502)
+        c.check("it says it did not answer in time", "did not answer in time" in r.brief(),
+                 r.brief())
+        c.check("after timeout_ms, within a margin (%.2f s)" % took,
+                TIMEOUT_MS / 1000 - 0.1 <= took < TIMEOUT_MS / 1000 + MARGIN_S)
+        c.check("the local admin still gets a token", node.client().login("admin", pw))
+        r = node.client().post("/auth/sign_in", json_body={"username": "admin", "password": pw})
+        c.status("and signs in to the web front end", r, 200)
+    finally:
+        hang.close()
+
+
+def s_forged(c, node, secret):
+    shop = TokenShop()
+    try:
+        node.stop()
+        node.start(oidc_settings(shop.issuer, secret))
+
+        def attempt(make):
+            b = Browser(node)
+            r, to = start(b)
+            q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(to or "").query))
+            shop.token = make(q.get("nonce", ""))
+            return b.get("/auth/oidc/callback", query={"state": q.get("state", ""),
+                                                       "code": "c1"}), q.get("nonce")
+
+        r, first_nonce = attempt(lambda n: shop.sign(shop.claims(n)))
+        c.status("a good token of the test's provider", r, 200)
+        cases = [
+            ("a token signed by another key", "signature",
+             lambda n: shop.sign(shop.claims(n), key=shop.forger)),
+            ("an expired token", "expired",
+             lambda n: shop.sign(shop.claims(n, exp=int(time.time()) - 3600,
+                                             iat=int(time.time()) - 7200))),
+            ("a token for another audience", "audience",
+             lambda n: shop.sign(shop.claims(n, aud="another-app"))),
+            ("a token with the nonce of an earlier sign-in", "nonce",
+             lambda n: shop.sign(shop.claims(first_nonce))),
+            ("a token of another issuer", "issuer",
+             lambda n: shop.sign(shop.claims(n, iss="https://evil.example"))),
+            ("a token signed by a key the set lacks", "key",
+             lambda n: shop.sign(shop.claims(n), key=shop.forger, kid="k9")),
+        ]
+        for name, word, make in cases:
+            r, _ = attempt(make)
+            c.error(name, r, 401)
+            c.check("%s: the message says %s" % (name, word), word in r.brief(), r.brief())
+        log = node.log_text()
+        c.check("each is logged", log.count("sign-in from 127.0.0.1 refused: the ID token") >= 6,
+                log[-2000:])
+    finally:
+        shop.close()
+
+
+def run(c, ruched):
+    with rt.Node(ruched) as node:
+        callback = "http://127.0.0.1:%d/auth/oidc/callback" % node.port
+        secret = os.path.join(node.tmp, "oidc.secret")
+        with oidc.Provider(users=USERS, redirect_uris=[callback]) as provider:
+            with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(provider.client_secret + "\n")
+            with c.section("the provider starts"):
+                provider.start()
+            node.start(oidc_settings(provider.issuer, secret))
+            with c.section("the web front end's sign-in"):
+                s_web(c, node, provider)
+            with c.section("refusals"):
+                s_refusals(c, node, provider)
+            with c.section("a Mastodon app"):
+                s_app(c, node, provider)
+            with c.section("sign-ins under way are bounded"):
+                s_pending(c, node, provider, secret)
+            with c.section("an unreachable provider"):
+                s_unreachable(c, node, provider, secret)
+            with c.section("tokens the node must refuse"):
+                s_forged(c, node, secret)
+            with c.section("off"):
+                node.stop()
+                node.start()
+                c.equal("GET /auth/oidc without [oidc]", node.client().get("/auth/oidc").json,
+                        {"enabled": False})
+                c.error("/auth/oidc/start without [oidc]",
+                        node.client().get("/auth/oidc/start"), 404)
+            reports = node.sanitizer_reports()
+            c.check("no sanitizer reports", not reports, reports[:5])
+
+
+if __name__ == "__main__":
+    rt.main_wrapper(run)
