@@ -24,10 +24,12 @@
 #include "ru_profile.h"
 #include "ru_record.h"
 
+/*  A map of strings (a set when values are ""): open addressing, keys
+ *  compared as given. */
 typedef struct {
-    char (*slot)[RU_MAX_NAME + 1]; /* "" empty */
+    char **key, **val; /* key[i] NULL: empty */
     size_t cap, n;
-} s_names;
+} s_map;
 
 /*  An entry waiting in the batch: copies of its strings (the person
  *  packed as on the wire, read back at the flush). */
@@ -38,12 +40,21 @@ typedef struct {
     ru_buf_t person;
 } s_item;
 
+/*  An entry waiting for its manager's key to be seen. */
+typedef struct {
+    s_item item;
+    char *manager_key;
+} s_later;
+
 #define S_BATCH 256 /* entries published in one commit */
 
 struct ru_dirsync_run {
     ru_node_t *node;
     int complete;
-    s_names seen;
+    s_map seen; /* user names of this run */
+    s_map ids;  /* entries' keys (lower case) -> directory ids */
+    s_later *later;
+    size_t n_later, cap_later;
     ru_dirsync_report_t report;
     s_item batch[S_BATCH];
     size_t n;
@@ -59,44 +70,96 @@ s_hash(const char *s, size_t len)
 }
 
 static size_t
-s_slot(const s_names *set, const char *name, size_t len)
+s_slot(const s_map *m, const char *key, size_t len)
 {
-    size_t i = (size_t) s_hash(name, len) & (set->cap - 1);
-    while (set->slot[i][0] && !(strlen(set->slot[i]) == len && memcmp(set->slot[i], name, len) == 0))
-        i = (i + 1) & (set->cap - 1);
+    size_t i = (size_t) s_hash(key, len) & (m->cap - 1);
+    while (m->key[i] && !(strlen(m->key[i]) == len && memcmp(m->key[i], key, len) == 0))
+        i = (i + 1) & (m->cap - 1);
     return i;
 }
 
-static int
-s_names_has(const s_names *set, const char *name, size_t len)
+/*  The value of key, NULL if none. */
+static const char *
+s_map_get(const s_map *m, const char *key, size_t len)
 {
-    return set->cap && set->slot[s_slot(set, name, len)][0];
+    return m->cap ? m->val[s_slot(m, key, len)] : NULL;
 }
 
-/*  Adds name (a valid user name); RU_E_NOMEM. */
 static ru_err
-s_names_add(s_names *set, const char *name, size_t len)
+s_map_grow(s_map *m)
 {
-    if (2 * (set->n + 1) > set->cap) {
-        s_names bigger = {calloc(set->cap ? 2 * set->cap : 1024, sizeof *set->slot), 0, 0};
-        if (!bigger.slot)
-            return RU_E_NOMEM;
-        bigger.cap = set->cap ? 2 * set->cap : 1024;
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->slot[i][0])
-                memcpy(bigger.slot[s_slot(&bigger, set->slot[i], strlen(set->slot[i]))],
-                       set->slot[i], sizeof *set->slot);
-        bigger.n = set->n;
-        free(set->slot);
-        *set = bigger;
+    size_t cap = m->cap ? 2 * m->cap : 1024;
+    s_map bigger = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(char *)), cap, m->n};
+    if (!bigger.key || !bigger.val) {
+        free(bigger.key);
+        free(bigger.val);
+        return RU_E_NOMEM;
     }
-    size_t i = s_slot(set, name, len);
-    if (!set->slot[i][0]) {
-        memcpy(set->slot[i], name, len);
-        set->slot[i][len] = 0;
-        set->n++;
-    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->key[i]) {
+            size_t at = s_slot(&bigger, m->key[i], strlen(m->key[i]));
+            bigger.key[at] = m->key[i];
+            bigger.val[at] = m->val[i];
+        }
+    free(m->key);
+    free(m->val);
+    *m = bigger;
     return RU_OK;
+}
+
+/*  Sets key (len bytes, lower-cased when fold) to val; RU_E_NOMEM. */
+static ru_err
+s_map_put(s_map *m, const char *key, size_t len, int fold, const char *val, size_t vlen)
+{
+    if (2 * (m->n + 1) > m->cap && s_map_grow(m) != RU_OK)
+        return RU_E_NOMEM;
+    char *k = malloc(len + 1), *v = malloc(vlen + 1);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return RU_E_NOMEM;
+    }
+    for (size_t i = 0; i < len; i++)
+        k[i] = fold && key[i] >= 'A' && key[i] <= 'Z' ? (char) (key[i] - 'A' + 'a') : key[i];
+    k[len] = 0;
+    memcpy(v, val, vlen);
+    v[vlen] = 0;
+    size_t at = s_slot(m, k, len);
+    if (m->key[at]) {
+        free(m->key[at]);
+        free(m->val[at]);
+    } else {
+        m->n++;
+    }
+    m->key[at] = k;
+    m->val[at] = v;
+    return RU_OK;
+}
+
+static void
+s_map_free(s_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->key[i]);
+        free(m->val[i]);
+    }
+    free(m->key);
+    free(m->val);
+    memset(m, 0, sizeof *m);
+}
+
+/*  A key lower-cased into out (size bytes), as the ids map keeps them;
+ *  its length, 0 if it does not fit. */
+static size_t
+s_fold_key(ru_str_t key, char *out, size_t size)
+{
+    if (key.len >= size)
+        return 0;
+    for (uint32_t i = 0; i < key.len; i++)
+        out[i] = key.ptr[i] >= 'A' && key.ptr[i] <= 'Z' ? (char) (key.ptr[i] - 'A' + 'a')
+                                                         : key.ptr[i];
+    out[key.len] = 0;
+    return key.len;
 }
 
 /*  Counts a refusal and keeps its reason (the first ones), logged; RU_OK:
@@ -237,6 +300,55 @@ s_flush(ru_dirsync_run_t *run)
     return err;
 }
 
+/*  Copies the strings of an entry into item it (the person packed). */
+static ru_err
+s_item_fill(s_item *it, const char *name, ru_str_t display, const ru_person_t *p)
+{
+    snprintf(it->name, sizeof it->name, "%s", name);
+    it->display_len = display.len <= sizeof it->display ? display.len : 0;
+    if (it->display_len)
+        memcpy(it->display, display.ptr, it->display_len);
+    ru_buf_reset(&it->person);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &it->person);
+    ru_person_pack(&pk, p);
+    return ru_buf_status(&it->person);
+}
+
+/*  Adds an entry to the batch, published when it is full. */
+static ru_err
+s_queue(ru_dirsync_run_t *run, const char *name, ru_str_t display, const ru_person_t *p)
+{
+    ru_err err = s_item_fill(&run->batch[run->n], name, display, p);
+    return err ? err : ++run->n == S_BATCH ? s_flush(run) : RU_OK;
+}
+
+/*  Keeps an entry whose manager's key the run has not seen yet. */
+static ru_err
+s_defer(ru_dirsync_run_t *run, const char *name, ru_str_t display, const ru_person_t *p,
+        const char *manager_key)
+{
+    if (run->n_later == run->cap_later) {
+        size_t cap = run->cap_later ? 2 * run->cap_later : 256;
+        s_later *more = realloc(run->later, cap * sizeof *more);
+        if (!more)
+            return RU_E_NOMEM;
+        run->later = more;
+        run->cap_later = cap;
+    }
+    s_later *l = &run->later[run->n_later];
+    ru_buf_init(&l->item.person);
+    l->manager_key = strdup(manager_key);
+    ru_err err = l->manager_key ? s_item_fill(&l->item, name, display, p) : RU_E_NOMEM;
+    if (err) {
+        ru_buf_fini(&l->item.person);
+        free(l->manager_key);
+        return err;
+    }
+    run->n_later++;
+    return RU_OK;
+}
+
 ru_err
 ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
 {
@@ -253,9 +365,9 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
     name[e->name.len] = 0;
     if (e->person.dir_id.len == 0 || memchr(e->person.dir_id.ptr, 0, e->person.dir_id.len))
         return s_refuse(run, "%s has no directory id", name);
-    if (s_names_has(&run->seen, name, e->name.len))
+    if (s_map_get(&run->seen, name, e->name.len))
         return s_refuse(run, "%s is given twice", name);
-    ru_err err = s_names_add(&run->seen, name, e->name.len);
+    ru_err err = s_map_put(&run->seen, name, e->name.len, 0, "", 0);
     int account = 0;
     if (!err)
         err = s_holder(run->node, name, id, &account);
@@ -266,21 +378,41 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
         return s_refuse(run, "%s is another employee's here (directory id %s)", name, id);
     if (!id[0] && account)
         return s_refuse(run, "%s is a local account of this site, not the directory's", name);
-    s_item *it = &run->batch[run->n];
-    memcpy(it->name, name, e->name.len + 1);
-    it->display_len = e->display_name.len > sizeof it->display ? 0 : e->display_name.len;
-    if (it->display_len)
-        memcpy(it->display, e->display_name.ptr, it->display_len);
-    else if (e->display_name.len)
+    if (e->display_name.len > RU_MAX_DISPLAY_BYTES)
         return s_refuse(run, "%s: the display name is longer than %d bytes", name,
                         RU_MAX_DISPLAY_BYTES);
-    ru_buf_reset(&it->person);
-    msgpack_packer pk;
-    ru_mp_packer_init(&pk, &it->person);
-    ru_person_pack(&pk, &e->person);
-    if ((err = ru_buf_status(&it->person)) != RU_OK)
+    char key[RU_DIRSYNC_KEY_MAX];
+    size_t klen = s_fold_key(e->key, key, sizeof key);
+    if (klen && (err = s_map_put(&run->ids, key, klen, 0, want.ptr, want.len)) != RU_OK)
         return err;
-    return ++run->n == S_BATCH ? s_flush(run) : RU_OK;
+    ru_person_t p = e->person;
+    if (!p.manager.len && e->manager_key.len) {
+        klen = s_fold_key(e->manager_key, key, sizeof key);
+        const char *boss = klen ? s_map_get(&run->ids, key, klen) : NULL;
+        if (!boss && klen)
+            return s_defer(run, name, e->display_name, &p, key);
+        p.manager = boss ? (ru_str_t){boss, (uint32_t) strlen(boss)} : p.manager;
+    }
+    return s_queue(run, name, e->display_name, &p);
+}
+
+/*  The entries that waited for their manager: the manager's id if the run
+ *  saw their key, else none. */
+static ru_err
+s_resolve_later(ru_dirsync_run_t *run)
+{
+    ru_err err = RU_OK;
+    for (size_t i = 0; !err && i < run->n_later; i++) {
+        s_later *l = &run->later[i];
+        ru_person_t p;
+        err = ru_person_unpack(l->item.person.data, l->item.person.len, &p);
+        const char *boss = s_map_get(&run->ids, l->manager_key, strlen(l->manager_key));
+        p.manager = boss ? (ru_str_t){boss, (uint32_t) strlen(boss)} : (ru_str_t){"", 0};
+        if (!err)
+            err = s_queue(run, l->item.name,
+                          (ru_str_t){l->item.display, l->item.display_len}, &p);
+    }
+    return err;
 }
 
 /*  ---------------------------------------------------------------------
@@ -303,7 +435,7 @@ s_gone_entry(void *ctx, const MDB_val *key, const MDB_val *val)
     ru_profile_rec_t rec;
     ru_person_t p;
     if (key->mv_size < RU_KEY_BYTES + 2 || len > RU_MAX_NAME ||
-        s_names_has(&g->run->seen, name, len) ||
+        s_map_get(&g->run->seen, name, len) ||
         ru_profile_rec_decode(val->mv_data, val->mv_size, &rec) != RU_OK || !rec.person.len ||
         ru_person_unpack(rec.person.ptr, rec.person.len, &p) != RU_OK || !p.dir_id.len ||
         p.departed)
@@ -344,19 +476,12 @@ s_depart(ru_dirsync_run_t *run, const char *name)
     if (!err)
         err = ru_person_unpack(rec.person.ptr, rec.person.len, &p);
     if (!err) {
-        s_item *it = &run->batch[run->n];
-        snprintf(it->name, sizeof it->name, "%s", name);
-        it->display_len = 0;
         p.departed = 1;
         p.n_skills = 0; /* kept as they are */
-        ru_buf_reset(&it->person);
-        msgpack_packer pk;
-        ru_mp_packer_init(&pk, &it->person);
-        ru_person_pack(&pk, &p);
-        err = ru_buf_status(&it->person);
+        err = s_queue(run, name, (ru_str_t){"", 0}, &p);
     }
     ru_txn_abort(&txn);
-    return err ? err : ++run->n == S_BATCH ? s_flush(run) : RU_OK;
+    return err;
 }
 
 static ru_err
@@ -382,7 +507,9 @@ ru_dirsync_end(ru_dirsync_run_t *run, int abort, ru_dirsync_report_t *report)
 {
     if (!run)
         return RU_OK;
-    ru_err err = abort ? RU_OK : s_flush(run);
+    ru_err err = abort ? RU_OK : s_resolve_later(run);
+    if (!err && !abort)
+        err = s_flush(run);
     if (!err && run->complete && !abort)
         err = s_departures(run);
     if (report)
@@ -395,7 +522,13 @@ ru_dirsync_end(ru_dirsync_run_t *run, int abort, ru_dirsync_report_t *report)
                 (unsigned long long) run->report.departed);
     for (size_t i = 0; i < S_BATCH; i++)
         ru_buf_fini(&run->batch[i].person);
-    free(run->seen.slot);
+    for (size_t i = 0; i < run->n_later; i++) {
+        ru_buf_fini(&run->later[i].item.person);
+        free(run->later[i].manager_key);
+    }
+    free(run->later);
+    s_map_free(&run->seen);
+    s_map_free(&run->ids);
     free(run);
     return err;
 }

@@ -45,7 +45,16 @@ typedef struct {
     ru_str_t name;         /* the user name at this site */
     ru_str_t display_name; /* empty: the directory has none, the profile's is kept */
     ru_person_t person;    /* person.dir_id must not be empty */
+    /*  Where the directory names a manager by another key than their id
+     *  (LDAP: the manager's DN), key is the entry's own such key and
+     *  manager_key its manager's, both compared ignoring ASCII case: the
+     *  run makes person.manager the id of the entry whose key it is, even
+     *  when the manager comes later in the run (the entry waits for the
+     *  end). Both may be empty; person.manager, when set, wins. */
+    ru_str_t key, manager_key;
 } ru_dir_entry_t;
+
+#define RU_DIRSYNC_KEY_MAX 1024 /* bytes of such a key; a longer one is not used */
 
 /*  A run's tally, and the reasons of the first refusals. */
 #define RU_DIRSYNC_REASONS 20
