@@ -57,7 +57,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("http", "max_headers", max_headers, 8, 100, "64"),
     S_LONG_KEY("http", "max_header_bytes", max_header_bytes, 1024, 400000, "16384"),
     S_LONG_KEY("http", "max_json_depth", max_json_depth, 2, 1000, "64"),
-    S_LONG_KEY("http", "multipart_max_parts", multipart_max_parts, 1, 1000, "16"),
+    S_LONG_KEY("http", "multipart_max_parts", multipart_max_parts, 1, 1000, "64"),
     S_LONG_KEY("http", "multipart_max_header_bytes", multipart_max_header_bytes, 256, 65536,
                "8192"),
     S_LONG_KEY("http", "multipart_max_header_lines", multipart_max_header_lines, 1, 100, "16"),

@@ -229,7 +229,7 @@ test_multipart_limits(void **state)
     (void) state;
     ru_config_t cfg;
     ru_config_defaults(&cfg);
-    assert_int_equal(cfg.multipart_max_parts, 16);
+    assert_int_equal(cfg.multipart_max_parts, 64);
     assert_int_equal(cfg.multipart_max_header_bytes, 8192);
     assert_int_equal(cfg.multipart_max_header_lines, 16);
     assert_int_equal(s_load(&cfg, "[http]\nmultipart_max_parts = 4\n"
