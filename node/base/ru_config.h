@@ -21,6 +21,7 @@
 #define RU_CONFIG_ENDPOINT_MAX 256
 #define RU_MAX_PEERS 64
 #define RU_CONFIG_HOSTS_MAX 4096 /* [cards] allowed_hosts, every line of it */
+#define RU_CONFIG_OWNED_MAX 128  /* [directory] owned */
 
 /*  A [peer NAME] section: a site whose updates this node trusts. With pub
  *  and sync, a site it connects to; with the key alone, a site whose
@@ -86,6 +87,7 @@ typedef struct {
     long media_gc_interval_s; /* between the collector's rounds */
     long media_attachments;   /* attachments of one status */
     long media_fetch_now_mb;  /* peers' blobs up to it are fetched at once, larger on first read */
+    long media_profile_wait_ms; /* a profile's new avatar or header is waited for this long */
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */
@@ -112,6 +114,8 @@ typedef struct {
     long card_max_kb;             /* bytes of a page read, at most */
     long card_max_redirects;      /* redirects followed, each to an allowed host */
     long card_retry_s;            /* a page that gave no card is asked again after it */
+    /* [directory] */
+    char dir_owned[RU_CONFIG_OWNED_MAX]; /* the profile parts the directory sets (ru_config_dir_owns) */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];
     int n_peers;
@@ -128,5 +132,13 @@ RU_MUST_CHECK ru_err ru_config_set(ru_config_t *cfg, const char *dotted, const c
                                    const char *origin);
 /*  Checks the values together (a site name, sizes in range ...). */
 RU_MUST_CHECK ru_err ru_config_check(const ru_config_t *cfg);
+
+/*  The parts of a profile an employee may edit, by the names the API
+ *  gives them: display_name, note, avatar, header, fields, skills. */
+#define RU_CONFIG_PROFILE_PARTS "display_name note avatar header fields skills"
+/*  Does [directory] owned name part (one of RU_CONFIG_PROFILE_PARTS)?
+ *  Those parts of a profile that carries a directory entry are the
+ *  directory's: its employee cannot change them. */
+int ru_config_dir_owns(const ru_config_t *cfg, const char *part);
 
 #endif
