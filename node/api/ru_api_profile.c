@@ -5,7 +5,9 @@
  *  Both answer the Account with a "source" object as Mastodon's does:
  *  the note and the fields as the employee typed them (plain text, for an
  *  editor), and the posting defaults ruche has (privacy public, not
- *  sensitive, no language).
+ *  sensitive, no language); its "ruche" object says which parts the
+ *  company directory sets for this profile ("owned"), which an editor
+ *  shows read-only.
  *
  *  update_credentials takes a form, multipart/form-data or JSON
  *  (ru_reqparse.h merges them): display_name, note, avatar and header
@@ -120,9 +122,26 @@ s_current_read(ru_req_t *req, s_current *cur)
  *  The answer: the Account with its source
  */
 
-/*  Mastodon's source: what the editor shows, as typed. */
+/*  The parts of the profile cur that the directory sets: [directory]
+ *  owned's for a profile with a directory entry, else none. */
 static json_t *
-s_source(const s_current *cur)
+s_owned_list(ru_req_t *req, const s_current *cur)
+{
+    json_t *list = json_array();
+    char parts[] = RU_CONFIG_PROFILE_PARTS;
+    if (!cur->has_person || cur->person.dir_id.len == 0)
+        return list;
+    for (char *save = NULL, *w = strtok_r(parts, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        if (ru_config_dir_owns(&req->node->cfg, w))
+            json_array_append_new(list, json_string(w));
+    return list;
+}
+
+/*  Mastodon's source: what the editor shows, as typed; and ruche's
+ *  "owned", the parts the directory sets, which the editor shows but
+ *  cannot change. */
+static json_t *
+s_source(ru_req_t *req, const s_current *cur)
 {
     json_t *fields = json_array();
     for (uint32_t i = 0; cur->has_person && i < cur->person.n_fields; i++) {
@@ -132,9 +151,10 @@ s_source(const s_current *cur)
                                                 (size_t) f->value.len, "verified_at"));
     }
     ru_str_t note = cur->has ? cur->rec.note : s_str("");
-    return json_pack("{s:s%, s:o, s:s, s:b, s:s, s:i}", "note", note.ptr, (size_t) note.len,
-                     "fields", fields, "privacy", "public", "sensitive", 0, "language", "",
-                     "follow_requests_count", 0);
+    return json_pack("{s:s%, s:o, s:s, s:b, s:s, s:i, s:{s:o}}", "note", note.ptr,
+                     (size_t) note.len, "fields", fields, "privacy", "public", "sensitive", 0,
+                     "language", "", "follow_requests_count", 0, "ruche", "owned",
+                     s_owned_list(req, cur));
 }
 
 /*  Answers status with the signed-in user's Account and its source. */
@@ -152,7 +172,7 @@ s_reply_credentials(ru_req_t *req, int status)
         j = ru_view_account(&v, ru_key_public(req->node->key), s_str(req->user.name));
         ru_txn_abort(&txn);
         if (j)
-            json_object_set_new(j, "source", s_source(&cur));
+            json_object_set_new(j, "source", s_source(req, &cur));
     }
     ru_buf_fini(&cur.bytes);
     if (err)

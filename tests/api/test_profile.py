@@ -92,6 +92,8 @@ def s_credentials(c, node, alice, made_ms):
             {k: a.get("source", {}).get(k) for k in ("note", "fields", "privacy", "sensitive",
                                                        "language")},
             {"note": "", "fields": [], "privacy": "public", "sensitive": False, "language": ""})
+    c.equal("no part is the directory's without a directory entry ([directory] owned or not)",
+            a.get("source", {}).get("ruche"), {"owned": []})
     created = iso_ms(a["created_at"])
     c.check("created_at is when the account was made (%s)" % a["created_at"],
             made_ms[0] - 1000 <= created <= made_ms[1] + 1000, made_ms)
