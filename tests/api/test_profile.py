@@ -20,10 +20,16 @@ What an employee does and what they must get:
 - what else Mastodon apps send (locked, bot, discoverable,
   source[privacy], source[sensitive], source[language]) is taken and
   ignored;
-- [directory] owned lists note here, but alice's profile carries no
-  directory entry: she edits her note all the same (the refusal of an
-  owned part for a profile with an entry is the directory sync's case:
-  state/ru_profile_test.c checks how the two writers' parts merge).
+- [directory] owned lists display_name, avatar and note here, but
+  alice's profile carries no directory entry: she edits them all the same;
+- then the node is stopped and her profile given a directory entry
+  through the state layer, as the directory sync will do it (direntry.c,
+  from RUCHE_DIRENTRY): source.ruche.owned names the three parts, a
+  display name sent as it is passes, and an edit that changes the display
+  name, the note and the avatar besides fields, skills and a header is
+  answered 422 naming the three, while the fields, skills and header are
+  saved and the entry stays (state/ru_profile_test.c checks how the two
+  writers' parts merge).
 What is refused, each with 422 and a message, the profile unchanged:
 - a 5th field, a 33rd skill, a skill of 51 characters, a display name of
   101, a note of 1001, a field name or value of 256, fields_attributes or
@@ -39,6 +45,7 @@ Usage: test_profile.py PATH/TO/ruched. Prints one line per check and
 
 import datetime
 import os
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -275,20 +282,64 @@ def s_scopes(c, node, password):
         c.status("a token of scope %r" % scopes, r, status)
 
 
+def s_owned(c, node, alice):
+    """alice's profile carries a directory entry now: display_name, note
+    and avatar are the directory's ([directory] owned)."""
+    before = me(alice)
+    c.equal("source.ruche.owned names what the directory sets",
+            before["source"].get("ruche"), {"owned": ["display_name", "note", "avatar"]})
+    c.equal("her account shows the entry", (before["ruche"].get("directory"),
+                                            before["ruche"].get("title")), (True, "Engineer"))
+    r = patch_json(alice, {"display_name": before["display_name"], "fields_attributes": [
+        {"name": "Desk", "value": "B2"}]})
+    c.status("an owned part sent as it is (apps send the whole form) is no change", r, 200)
+    c.equal("and the rest is saved", plain_fields(r.json or {"source": {"fields": []}}),
+            [("Desk", "B2")])
+    r = patch_multipart(alice, [("display_name", "Not Alice"), ("note", "not hers to set"),
+                                ("fields_attributes[0][name]", "Desk"),
+                                ("fields_attributes[0][value]", "C3"), ("skills[]", "LMDB"),
+                                ("skills[]", "Rust")],
+                        [("avatar", "me.jpg", "image/jpeg", mf.vips_image(300, 300, ".jpg")),
+                         ("header", "new.png", "image/png", mf.vips_image(600, 200, ".png"))])
+    refused(c, alice, "an edit of owned parts", r, 422,
+            "display_name, note, avatar are set by the company directory")
+    after = me(alice)
+    c.equal("the owned parts are as they were",
+            (after["display_name"], after["note"], after["avatar"]),
+            (before["display_name"], before["note"], before["avatar"]))
+    c.equal("the rest is saved: fields, skills", (plain_fields(after), after["ruche"]["skills"]),
+            ([("Desk", "C3")], ["LMDB", "Rust"]))
+    c.check("and the header", after["header"] != before["header"] and "/media/" in
+            after["header"], (before["header"], after["header"]))
+    c.equal("the entry stays", (after["ruche"].get("directory"), after["ruche"].get("title")),
+            (True, "Engineer"))
+
+
+def give_entry(c, node):
+    """Gives alice a directory entry on the stopped node's store."""
+    tool = os.environ.get("RUCHE_DIRENTRY")
+    if not tool:
+        raise rt.TestError("RUCHE_DIRENTRY is not set (the direntry tool of tests/api)")
+    proc = subprocess.run([tool, node.data_dir, "alice", "E1234", "Engineer"],
+                          capture_output=True, text=True, timeout=60)
+    c.equal("direntry gives alice a directory entry", (proc.returncode, proc.stderr), (0, ""))
+
+
 def s_slow_image(c, node, alice):
     """Restarted with [media] profile_wait_ms = 100: a large photo is not
     made in time; the answer says so and the profile stays."""
     before = me(alice)
     photo = mf.vips_image(5000, 4000, ".jpg[Q=60,strip]")
-    r = patch_multipart(alice, [("display_name", "Too slow")],
-                        [("avatar", "big.jpg", "image/jpeg", photo)])
-    c.error("an avatar not made within profile_wait_ms", r, 503)
+    r = patch_multipart(alice, [("fields_attributes[0][name]", "Too slow"),
+                                ("fields_attributes[0][value]", "not saved")],
+                        [("header", "big.jpg", "image/jpeg", photo)])
+    c.error("a header not made within profile_wait_ms", r, 503)
     c.check("with Retry-After", r.header("Retry-After") is not None, r.headers)
     c.check("saying which setting", "profile_wait_ms" in (r.json or {}).get("error", ""),
             r.brief())
     after = me(alice)
-    c.equal("the profile is as it was", (after["display_name"], after["avatar"]),
-            (before["display_name"], before["avatar"]))
+    c.equal("the profile is as it was", (after["fields"], after["header"]),
+            (before["fields"], before["header"]))
 
 
 def run(c, ruched):
@@ -313,6 +364,11 @@ def run(c, ruched):
             s_refusals(c, node, alice, me(alice))
         with c.section("scopes"):
             s_scopes(c, node, password)
+        c.equal("the node exits with 0 on SIGTERM", node.stop(), 0)
+        give_entry(c, node)
+        node.start()
+        with c.section("a profile with a directory entry"):
+            s_owned(c, node, node.client(node.client().login("alice", password)))
         c.equal("the node exits with 0 on SIGTERM", node.stop(), 0)
         node.start(["media.profile_wait_ms=100"])
         with c.section("an image that takes longer than profile_wait_ms"):
