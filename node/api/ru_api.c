@@ -32,6 +32,8 @@ const ru_route_t ru_api_routes[] = {
     {"GET", "/api/v1/instance", ru_api_instance_v1, 0, 0},
     {"GET", "/api/v2/instance", ru_api_instance_v2, 0, 0},
     {"GET", "/api/v1/accounts/verify_credentials", ru_api_verify_credentials, 1, 0},
+    {"PATCH", "/api/v1/accounts/update_credentials", ru_api_update_credentials, RU_ROUTE_USER,
+     RU_ROUTE_UPLOAD},
     {"GET", "/api/v1/accounts/lookup", ru_api_lookup, 0, 0},
     {"GET", "/api/v1/accounts/search", ru_api_account_search, 0, 0},
     {"GET", "/api/v1/accounts/relationships", ru_api_relationships, 1, 0},

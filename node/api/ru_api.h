@@ -3,7 +3,8 @@
  *
  *  The handlers live by subject: ru_api_status.c (statuses, context,
  *  favourites), ru_api_timeline.c (timelines and their paging),
- *  ru_api_account.c (accounts, follows), ru_api_oauth.c (apps, OAuth
+ *  ru_api_account.c (accounts, follows), ru_api_profile.c (the
+ *  signed-in user's own account and its editing), ru_api_oauth.c (apps, OAuth
  *  sign-in and tokens), ru_api_session.c (the web front end's cookie
  *  sessions), ru_api_oidc.c (sign-in through an OpenID provider), ru_api_group.c (groups), ru_api_notify.c (notifications),
  *  ru_api_search.c (search), ru_api_media.c (uploads, the media files,
@@ -18,6 +19,7 @@
 #define RU_API_H
 
 #include "ru_http.h"
+#include "ru_multipart.h"
 #include "ru_view.h"
 
 /*  Every route of the API, ending with a NULL method (the operators' are
@@ -82,6 +84,21 @@ void ru_api_content_fini(ru_api_content_t *c);
  *  point into req and c. */
 int ru_api_content(ru_req_t *req, const ru_ref_t *current, ru_update_t *u, ru_api_content_t *c);
 
+/*  Parses the request's multipart/form-data body into mp (the caller's,
+ *  zeroed; ru_multipart_fini after): 0, or the status of the refusal
+ *  sent (415 for another type, 422 for a malformed body). */
+int ru_api_media_parts(ru_req_t *req, ru_multipart_t *mp);
+/*  Makes a profile's image of file (an avatar or a header, named what
+ *  in refusals): an image of a type the site decodes, within the quotas,
+ *  made by the upload queue (ru_mediaq.h) while this thread waits for it
+ *  at most [media] profile_wait_ms. Its descriptor, packed as a list of
+ *  one (ru_media_pack), into packed. 0, or the status of the refusal
+ *  sent: 422 with the pipeline's reason (not an image, damaged, too many
+ *  pixels), 429 or 503 when the queue is full, 503 with Retry-After when
+ *  it was not made in time, 507 over a quota. */
+int ru_api_media_image(ru_req_t *req, const char *what, const ru_multipart_part_t *file,
+                       ru_buf_t *packed);
+
 /*  Answers a page of an index whose keys are prefix | timeline position,
  *  newest first, following Mastodon's limit, max_id, since_id and min_id,
  *  with a Link header. public_only keeps public statuses only. At most
@@ -130,6 +147,7 @@ int ru_api_token(ru_req_t *req);
 int ru_api_revoke(ru_req_t *req);
 
 int ru_api_verify_credentials(ru_req_t *req);
+int ru_api_update_credentials(ru_req_t *req);
 int ru_api_get_account(ru_req_t *req);
 int ru_api_lookup(ru_req_t *req);
 int ru_api_relationships(ru_req_t *req);

@@ -1,5 +1,5 @@
 /*  ru_api_account.c - accounts, lookups and follows (signing in is in
- *  ru_api_oauth.c).
+ *  ru_api_oauth.c, the signed-in user's own account in ru_api_profile.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,13 +20,6 @@ s_reply_account(ru_req_t *req, const uint8_t *home, ru_str_t name)
     json_t *j = ru_view_account(&v, home, name);
     ru_txn_abort(&txn);
     return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
-}
-
-int
-ru_api_verify_credentials(ru_req_t *req)
-{
-    return s_reply_account(req, ru_key_public(req->node->key),
-                           (ru_str_t){req->user.name, (uint32_t) strlen(req->user.name)});
 }
 
 /*  The user key of an account id (home | name | 0) copied to key. */

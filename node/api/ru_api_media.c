@@ -7,7 +7,10 @@
  *  thread (ru_mediaq.h); GET /api/v1/media/:id answers 206 while it is
  *  processed, 200 when it is ready, and 422 with the reason when it was
  *  refused, as Mastodon does. Uploads are their owner's: anyone else
- *  gets 404, as for an id that does not exist.
+ *  gets 404, as for an id that does not exist. A profile's avatar or
+ *  header is an upload too (ru_api_media_image), made by the same queue
+ *  and workers, but its request waits for it ([media] profile_wait_ms):
+ *  the profile changes only with the image made.
  *
  *  Files are served by their hash (ru_media_view.h), so a URL names its
  *  content for ever: an immutable cache lifetime, an ETag of the hash.
@@ -145,10 +148,8 @@ s_upload_json(ru_req_t *req, uint64_t id, const ru_upload_t *rec, const char *gu
                      (size_t) rec->description.len, "blurhash");
 }
 
-/*  The file part of an upload's body into *out: 0, or the status of the
- *  refusal sent. */
-static int
-s_file_part(ru_req_t *req, ru_multipart_t *mp, const ru_multipart_part_t **out)
+int
+ru_api_media_parts(ru_req_t *req, ru_multipart_t *mp)
 {
     size_t len;
     const char *body = ru_http_req_body(req, &len);
@@ -158,8 +159,17 @@ s_file_part(ru_req_t *req, ru_multipart_t *mp, const ru_multipart_part_t **out)
     char why[200];
     ru_err err = ru_multipart_parse(mp, ru_http_req_header(req, "Content-Type"), body, len,
                                     &limits, why, sizeof why);
-    if (err)
-        return ru_http_error(req, err == RU_E_TYPE ? 415 : 422, "%s", why);
+    return err ? ru_http_error(req, err == RU_E_TYPE ? 415 : 422, "%s", why) : 0;
+}
+
+/*  The file part of an upload's body into *out: 0, or the status of the
+ *  refusal sent. */
+static int
+s_file_part(ru_req_t *req, ru_multipart_t *mp, const ru_multipart_part_t **out)
+{
+    int status = ru_api_media_parts(req, mp);
+    if (status)
+        return status;
     const ru_multipart_part_t *file = ru_multipart_get(mp, "file");
     if (!file || !file->filename)
         return ru_http_error(req, 422,
@@ -232,16 +242,60 @@ s_over_quota(ru_req_t *req, size_t len)
                          (unsigned long long) (mine >> 20), cfg->media_user_quota_mb);
 }
 
+/*  Queues file as upload id w->id, whose record w->rec is written first
+ *  (and removed again when the queue refuses it): 0, or the status of
+ *  the refusal sent (429, 503). */
+static int
+s_queue(ru_req_t *req, const ru_multipart_part_t *file, s_record *w)
+{
+    ru_err err = ru_writer_call(req->node->writer, s_write_record, w);
+    if (!err) {
+        err = ru_mediaq_push(req->node->mediaq, w->id, req->user.name, file->display_name,
+                             file->data, file->len);
+        if (err) { /* not queued: its record goes (or expires, if this fails too) */
+            w->remove = 1;
+            if (ru_writer_call(req->node->writer, s_write_record, w) != RU_OK)
+                ru_log_warn("media", "upload %llu: its record stays until it expires",
+                            (unsigned long long) w->id);
+        }
+    }
+    if (err == RU_E_TOO_MANY)
+        return ru_http_error(req, 429, "%ld of your uploads are being processed already: wait "
+                                       "for them ([media] per_user)",
+                             req->node->cfg.media_per_user);
+    if (err == RU_E_TOO_BIG) {
+        ru_http_header(req, "Retry-After", "5");
+        return ru_http_error(req, 503, "the site is processing too many uploads: try again");
+    }
+    return err ? ru_http_fail(req, err) : 0;
+}
+
+/*  A new upload record of the signed-in user's, processing. */
+static ru_upload_t
+s_new_record(ru_req_t *req)
+{
+    return (ru_upload_t){.owner = {req->user.name, (uint32_t) strlen(req->user.name)},
+                         .created_ms = ru_hlc_wall_ms(),
+                         .state = RU_UPLOAD_PROCESSING,
+                         .focus_x = RU_MAX_FOCUS / 2,
+                         .focus_y = RU_MAX_FOCUS / 2};
+}
+
+/*  Is file an image of a type this site decodes, by its bytes? Its type
+ *  into mime. */
+static int
+s_is_image(ru_req_t *req, const ru_multipart_part_t *file, char *mime)
+{
+    return ru_sniff_type(file->data, file->len, mime) == RU_OK &&
+           ru_sniff_is_image(mime, req->node->cfg.media_heic != 0);
+}
+
 int
 ru_api_media_upload(ru_req_t *req)
 {
     ru_multipart_t mp;
     memset(&mp, 0, sizeof mp);
-    ru_upload_t rec = {.owner = {req->user.name, (uint32_t) strlen(req->user.name)},
-                       .created_ms = ru_hlc_wall_ms(),
-                       .state = RU_UPLOAD_PROCESSING,
-                       .focus_x = RU_MAX_FOCUS / 2,
-                       .focus_y = RU_MAX_FOCUS / 2};
+    ru_upload_t rec = s_new_record(req);
     const ru_multipart_part_t *file = NULL;
     int status = s_file_part(req, &mp, &file);
     if (!status && (!s_description(req, &rec.description) ||
@@ -254,33 +308,74 @@ ru_api_media_upload(ru_req_t *req)
         return status ? status : ru_http_fail(req, RU_E_INVALID);
     }
     char mime[RU_SNIFF_MIME_MAX] = "";
-    int image = ru_sniff_type(file->data, file->len, mime) == RU_OK &&
-                ru_sniff_is_image(mime, req->node->cfg.media_heic != 0);
+    int image = s_is_image(req, file, mime);
     s_record w = {ru_upload_new_id(), &rec, 0};
-    ru_err err = ru_writer_call(req->node->writer, s_write_record, &w);
-    if (!err) {
-        err = ru_mediaq_push(req->node->mediaq, w.id, req->user.name, file->display_name,
-                             file->data, file->len);
-        if (err) { /* not queued: its record goes (or expires, if this fails too) */
-            w.remove = 1;
-            if (ru_writer_call(req->node->writer, s_write_record, &w) != RU_OK)
-                ru_log_warn("media", "upload %llu: its record stays until it expires",
-                            (unsigned long long) w.id);
-        }
-    }
-    if (err == RU_E_TOO_MANY)
-        status = ru_http_error(req, 429, "%ld of your uploads are being processed already: wait "
-                                         "for them ([media] per_user)",
-                               req->node->cfg.media_per_user);
-    else if (err == RU_E_TOO_BIG) {
-        ru_http_header(req, "Retry-After", "5");
-        status = ru_http_error(req, 503, "the site is processing too many uploads: try again");
-    } else if (err)
-        status = ru_http_fail(req, err);
-    else
+    status = s_queue(req, file, &w);
+    if (!status)
         status = ru_http_json(req, 202, s_upload_json(req, w.id, &rec, image ? "image" : "unknown"));
     ru_multipart_fini(&mp);
     return status;
+}
+
+/*  The ready upload id's image descriptor, packed, into packed; 0, or
+ *  the status of the refusal sent (what names the file). */
+static int
+s_image_of(ru_req_t *req, const char *what, uint64_t id, ru_buf_t *packed)
+{
+    ru_txn_t txn;
+    ru_upload_t rec;
+    ru_media_t m[RU_MAX_MEDIA];
+    uint32_t n = 0;
+    int status = 0;
+    ru_err err = ru_store_read(req->node->store, &txn);
+    if (err)
+        return ru_http_fail(req, err);
+    err = ru_upload_get(&txn, id, &rec);
+    if (err)
+        status = ru_http_fail(req, err);
+    else if (rec.state == RU_UPLOAD_FAILED)
+        status = ru_http_error(req, 422, "Validation failed: %s: %.*s", what, (int) rec.error.len,
+                               rec.error.ptr);
+    else if (rec.state != RU_UPLOAD_READY) {
+        ru_http_header(req, "Retry-After", "5");
+        status = ru_http_error(req, 503, "%s: the image was not ready within %ld ms ([media] "
+                                         "profile_wait_ms): try again",
+                               what, req->node->cfg.media_profile_wait_ms);
+    } else if (ru_media_unpack(rec.media.ptr, rec.media.len, m, &n) != RU_OK || n != 1)
+        status = ru_http_fail(req, RU_E_STORE);
+    else if (!m[0].is_image)
+        status = ru_http_error(req, 422, "Validation failed: %s must be an image", what);
+    if (!status) {
+        msgpack_packer pk;
+        ru_buf_reset(packed);
+        ru_mp_packer_init(&pk, packed);
+        ru_media_pack(&pk, m, 1);
+        if (ru_buf_status(packed))
+            status = ru_http_fail(req, RU_E_NOMEM);
+    }
+    ru_txn_abort(&txn);
+    return status;
+}
+
+int
+ru_api_media_image(ru_req_t *req, const char *what, const ru_multipart_part_t *file,
+                   ru_buf_t *packed)
+{
+    char mime[RU_SNIFF_MIME_MAX] = "";
+    if (!s_is_image(req, file, mime))
+        return ru_http_error(req, 422, "Validation failed: %s must be an image (JPEG, PNG, GIF "
+                                       "or WebP), not %s",
+                             what, mime[0] ? mime : "a file of unknown type");
+    int status = s_over_quota(req, file->len);
+    if (status)
+        return status;
+    ru_upload_t rec = s_new_record(req);
+    s_record w = {ru_upload_new_id(), &rec, 0};
+    status = s_queue(req, file, &w);
+    if (status)
+        return status;
+    ru_mediaq_wait(req->node->mediaq, w.id, req->node->cfg.media_profile_wait_ms);
+    return s_image_of(req, what, w.id, packed);
 }
 
 /*  The upload id (0: none) when it is the signed-in user's, in txn;

@@ -17,6 +17,7 @@
 
 #include "ru_cache.h"
 #include "ru_conn.h"
+#include "ru_deadline.h"
 #include "ru_http_file.h"
 #include "ru_http_out.h"
 #include "ru_http_pool.h"
@@ -443,13 +444,7 @@ static int
 s_wait(ru_http_t *self, int (*done)(ru_http_t *), long ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    ru_deadline(&until, ms);
     pthread_mutex_lock(&self->lock);
     while (!done(self) && pthread_cond_timedwait(&self->settled, &self->lock, &until) != ETIMEDOUT)
         ;

@@ -5,7 +5,9 @@
  *  in (together they hold at most queue_mb MiB: lists short enough to
  *  walk). An upload's room is taken under the lock before its bytes are
  *  copied, outside it: a hundred uploads at once never copy more than the
- *  queue holds.
+ *  queue holds. A second condition variable, done, is signalled each
+ *  time a worker has finished one (its record written): what a request
+ *  waiting for its own upload sleeps on (ru_mediaq_wait).
  */
 #include "ru_mediaq.h"
 
@@ -13,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ruche/ru_hlc.h"
 
 #include "ru_blob.h"
 #include "ru_blobref.h"
+#include "ru_deadline.h"
 #include "ru_image.h"
 #include "ru_log.h"
 #include "ru_sniff.h"
@@ -40,6 +44,7 @@ struct ru_mediaq {
     ru_node_t *node;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t done; /* a worker finished an upload (CLOCK_MONOTONIC) */
     s_job *head, *tail; /* waiting, oldest first */
     s_job *filling;     /* taken, their bytes being copied in (outside the lock) */
     s_job *work[S_MAX_WORKERS];
@@ -230,6 +235,7 @@ s_worker(void *arg)
         self->uploads--;
         self->bytes -= j->len;
         free(j);
+        pthread_cond_broadcast(&self->done);
     }
     pthread_mutex_unlock(&self->lock);
     ru_image_thread_end();
@@ -245,6 +251,11 @@ ru_mediaq_new(ru_node_t *node, ru_mediaq_t **out)
     self->node = node;
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->done, &attr);
+    pthread_condattr_destroy(&attr);
     long n = node->cfg.media_workers < S_MAX_WORKERS ? node->cfg.media_workers : S_MAX_WORKERS;
     pthread_mutex_lock(&self->lock); /* each worker finds its slot once all are made */
     for (; self->nthreads < n; self->nthreads++)
@@ -269,6 +280,7 @@ ru_mediaq_destroy(ru_mediaq_t **self_p)
     pthread_mutex_lock(&self->lock);
     self->stopping = 1;
     pthread_cond_broadcast(&self->wake);
+    pthread_cond_broadcast(&self->done);
     pthread_mutex_unlock(&self->lock);
     for (int i = 0; i < self->nthreads; i++)
         pthread_join(self->threads[i], NULL);
@@ -278,6 +290,7 @@ ru_mediaq_destroy(ru_mediaq_t **self_p)
         free(j);
     }
     pthread_cond_destroy(&self->wake);
+    pthread_cond_destroy(&self->done);
     pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
@@ -350,6 +363,37 @@ ru_mediaq_push(ru_mediaq_t *self, uint64_t id, const char *owner, const char *na
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
     return RU_OK;
+}
+
+/*  Is upload id waiting, being copied in or in work? Lock held. */
+static int
+s_holds(const ru_mediaq_t *self, uint64_t id)
+{
+    for (const s_job *j = self->head; j; j = j->next)
+        if (j->id == id)
+            return 1;
+    for (const s_job *j = self->filling; j; j = j->next)
+        if (j->id == id)
+            return 1;
+    for (int i = 0; i < self->nthreads; i++)
+        if (self->work[i] && self->work[i]->id == id)
+            return 1;
+    return 0;
+}
+
+int
+ru_mediaq_wait(ru_mediaq_t *self, uint64_t id, long timeout_ms)
+{
+    struct timespec until;
+    ru_deadline(&until, timeout_ms);
+    pthread_mutex_lock(&self->lock);
+    int late = 0;
+    /* a stopping queue drops what waits in it: the request answers at once */
+    while (s_holds(self, id) && !late && !self->stopping)
+        late = pthread_cond_timedwait(&self->done, &self->lock, &until) != 0;
+    int held = s_holds(self, id);
+    pthread_mutex_unlock(&self->lock);
+    return !held;
 }
 
 void

@@ -21,7 +21,13 @@
  *  reference on its blobs, ru_blobref.h) or failed, through the store
  *  actor.
  *
- *  Threads: ru_mediaq_push from any thread; the workers are the module's.
+ *  A profile's avatar or header goes through the same queue, but its
+ *  request waits for it (ru_mediaq_wait): the workers signal a condition
+ *  variable each time they finish an upload, so the waiting thread wakes
+ *  when its upload is done, or at its deadline, never by polling.
+ *
+ *  Threads: ru_mediaq_push and ru_mediaq_wait from any thread; the
+ *  workers are the module's.
  */
 #ifndef RU_MEDIAQ_H
 #define RU_MEDIAQ_H
@@ -49,6 +55,13 @@ void ru_mediaq_destroy(ru_mediaq_t **self_p);
  *  RU_E_TOO_BIG when the queue holds [media] queue_mb MiB. */
 RU_MUST_CHECK ru_err ru_mediaq_push(ru_mediaq_t *self, uint64_t id, const char *owner,
                                     const char *name, const void *data, size_t len);
+
+/*  Waits, on the caller's thread, until upload id (pushed before) is
+ *  finished, its record written ready or failed by the store actor, or
+ *  for timeout_ms at most. 1 when it is finished (or was never queued
+ *  here), 0 at the deadline or when the queue stops first: the upload
+ *  is then still processing, or dropped, and its record expires. */
+int ru_mediaq_wait(ru_mediaq_t *self, uint64_t id, long timeout_ms);
 
 /*  Uploads waiting or being processed, and their bytes, for /metrics. */
 void ru_mediaq_depth(ru_mediaq_t *self, uint64_t *uploads, uint64_t *bytes);

@@ -45,6 +45,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ru_deadline.h"
 #include "ru_entity.h"
 #include "ru_event.h"
 #include "ru_hash.h"
@@ -715,19 +716,6 @@ s_dispatch(ru_stream_t *self, const ru_ref_t *refs, size_t n)
         s_dispatch_some(self, refs + at, n - at < S_TXN_UPDATES ? n - at : S_TXN_UPDATES);
 }
 
-/*  A time ms from now on the monotonic clock. */
-static void
-s_deadline(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /*  Every heartbeat: each stream gets a ping (WebSocket) or a ":thump"
  *  comment (event stream), so that proxies keep it open and a client
  *  gone is noticed. */
@@ -750,14 +738,14 @@ s_hub(void *arg)
     ru_buf_init(&work);
     long beat_ms = self->node->cfg.stream_heartbeat_ms;
     struct timespec beat;
-    s_deadline(&beat, beat_ms);
+    ru_deadline(&beat, beat_ms);
     pthread_mutex_lock(&self->inbox_lock);
     for (;;) {
         while (!self->inbox.len && !self->quit)
             if (pthread_cond_timedwait(&self->inbox_wake, &self->inbox_lock, &beat) == ETIMEDOUT) {
                 pthread_mutex_unlock(&self->inbox_lock);
                 s_heartbeat(self);
-                s_deadline(&beat, beat_ms);
+                ru_deadline(&beat, beat_ms);
                 pthread_mutex_lock(&self->inbox_lock);
             }
         if (self->quit)
@@ -1048,7 +1036,7 @@ void
 ru_stream_close_all(ru_stream_t *self)
 {
     struct timespec limit;
-    s_deadline(&limit, S_GOODBYE_MS);
+    ru_deadline(&limit, S_GOODBYE_MS);
     pthread_mutex_lock(&self->lock);
     self->stopping = 1;
     for (s_conn *c = self->conns; c; c = c->next)

@@ -343,7 +343,7 @@ s_account(const ru_view_t *v, const uint8_t *home, ru_str_t name, int with_moved
     json_t *avatar = s_profile_image(v, prof.avatar, "avatar.png");
     json_t *header = s_profile_image(v, prof.header, "header.png");
     json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:O, s:o, s:O, s:o,"
+        "{s:s, s:s, s:s, s:s%, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:O, s:O, s:O, s:O,"
         " s:n, s:[], s:o, s:o}",
         "id", id, "username", user, "acct", acct, "display_name", prof.display_name.ptr,
         (size_t) prof.display_name.len, "note", note ? note : "", "url", url, "created_at",
@@ -353,6 +353,8 @@ s_account(const ru_view_t *v, const uint8_t *home, ru_str_t name, int with_moved
         "avatar_static", avatar, "header", header, "header_static", header, "last_status_at",
         "emojis", "fields", s_fields(v, home, has_person ? &person : NULL), "ruche",
         s_person(v, has_person ? &person : NULL));
+    json_decref(avatar); /* each packed twice ("O"): the account holds them */
+    json_decref(header);
     free(note);
     uint8_t moved[RU_DBKEY_USER];
     size_t mlen = with_moved ? s_moved(v, home, name, has_person ? &person : NULL, moved) : 0;

@@ -1,7 +1,9 @@
 /*  ru_view_test.c - the HTML a status's text becomes: links for http(s)
  *  addresses (rel, target, the shortened text in Mastodon's spans, every
  *  part escaped), other schemes left as text, and no tag or mention taken
- *  inside an address; tags and mentions of known users beside them.
+ *  inside an address; tags and mentions of known users beside them; an
+ *  account's avatar and header, each held twice by the account and no
+ *  more.
  *
  *  The node is "paris" (public URL http://paris.test) with user alice.
  */
@@ -124,6 +126,34 @@ test_entities_beside_links(void **state)
               "class=\"u-url mention\">@alice</a></span>");
 }
 
+/*  An account's avatar and header stand twice in it (avatar and
+ *  avatar_static, header and header_static): each one JSON string that
+ *  the account holds two references to and nobody else, so that freeing
+ *  the account frees it once, neither leaked nor freed twice. */
+static void
+test_account_images(void **state)
+{
+    (void) state;
+    ru_txn_t txn;
+    assert_int_equal(ru_store_read(s_t.node.store, &txn), RU_OK);
+    ru_view_t v = {&s_t.node, &txn, NULL};
+    json_t *a = ru_view_account(&v, ru_key_public(s_t.node.key), testnode_str("alice"));
+    ru_txn_abort(&txn);
+    assert_non_null(a);
+    const char *const keys[] = {"avatar", "header"};
+    for (int i = 0; i < 2; i++) {
+        char twin[32];
+        snprintf(twin, sizeof twin, "%s_static", keys[i]);
+        json_t *image = json_object_get(a, keys[i]);
+        assert_true(json_is_string(image));
+        assert_ptr_equal(json_object_get(a, twin), image);
+        assert_int_equal(image->refcount, 2);
+    }
+    assert_string_equal(json_string_value(json_object_get(a, "avatar")),
+                        "http://paris.test/avatar.png");
+    json_decref(a);
+}
+
 int
 main(void)
 {
@@ -133,6 +163,7 @@ main(void)
         cmocka_unit_test(test_link_escaped),
         cmocka_unit_test(test_other_schemes_are_text),
         cmocka_unit_test(test_entities_beside_links),
+        cmocka_unit_test(test_account_images),
     };
     return cmocka_run_group_tests(tests, s_setup, testnode_teardown);
 }

@@ -57,7 +57,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("http", "max_headers", max_headers, 8, 100, "64"),
     S_LONG_KEY("http", "max_header_bytes", max_header_bytes, 1024, 400000, "16384"),
     S_LONG_KEY("http", "max_json_depth", max_json_depth, 2, 1000, "64"),
-    S_LONG_KEY("http", "multipart_max_parts", multipart_max_parts, 1, 1000, "16"),
+    S_LONG_KEY("http", "multipart_max_parts", multipart_max_parts, 1, 1000, "64"),
     S_LONG_KEY("http", "multipart_max_header_bytes", multipart_max_header_bytes, 256, 65536,
                "8192"),
     S_LONG_KEY("http", "multipart_max_header_lines", multipart_max_header_lines, 1, 100, "16"),
@@ -95,6 +95,8 @@ static const s_key s_keys[] = {
     S_LONG_KEY("media", "fetch_now_mb", media_fetch_now_mb, 0, 1024 * 1024, "20"),
     S_LONG_KEY("directory", "max_candidates", dir_max_candidates, 100, 10000000, "50000"),
     S_LONG_KEY("directory", "help_posts", dir_help_posts, 0, 1000000, "2000"),
+    S_LONG_KEY("media", "profile_wait_ms", media_profile_wait_ms, 100, 600000, "30000"),
+    S_STR_KEY("directory", "owned", dir_owned, "display_name avatar"),
     S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
     S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
     S_STR_KEY("replication", "pub", pub_bind, ""),
@@ -377,6 +379,44 @@ s_oidc_check(const ru_config_t *cfg)
     return RU_OK;
 }
 
+/*  Is the word of len bytes at w one of the words of list? */
+static int
+s_word_in(const char *list, const char *w, size_t len)
+{
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " \t");
+        if (n == len && memcmp(p, w, len) == 0)
+            return 1;
+        p += n;
+        p += strspn(p, " \t");
+    }
+    return 0;
+}
+
+int
+ru_config_dir_owns(const ru_config_t *cfg, const char *part)
+{
+    return s_word_in(cfg->dir_owned, part, strlen(part));
+}
+
+/*  [directory] owned: words of RU_CONFIG_PROFILE_PARTS only. */
+static ru_err
+s_check_owned(const ru_config_t *cfg)
+{
+    const char *p = cfg->dir_owned + strspn(cfg->dir_owned, " \t");
+    while (*p) {
+        size_t n = strcspn(p, " \t");
+        if (!s_word_in(RU_CONFIG_PROFILE_PARTS, p, n)) {
+            ru_log_err("config", "[directory] owned: \"%.*s\" is no part of a profile (%s)",
+                       (int) n, p, RU_CONFIG_PROFILE_PARTS);
+            return RU_E_INVALID;
+        }
+        p += n;
+        p += strspn(p, " \t");
+    }
+    return RU_OK;
+}
+
 ru_err
 ru_config_check(const ru_config_t *cfg)
 {
@@ -438,5 +478,5 @@ ru_config_check(const ru_config_t *cfg)
         ru_log_err("config", "[store] max_size_mb must be 0 or at least map_size_mb");
         return RU_E_INVALID;
     }
-    return RU_OK;
+    return s_check_owned(cfg);
 }

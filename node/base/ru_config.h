@@ -21,6 +21,7 @@
 #define RU_CONFIG_ENDPOINT_MAX 256
 #define RU_MAX_PEERS 64
 #define RU_CONFIG_HOSTS_MAX 4096 /* [cards] allowed_hosts, every line of it */
+#define RU_CONFIG_OWNED_MAX 128  /* [directory] owned */
 
 /*  A [peer NAME] section: a site whose updates this node trusts. With pub
  *  and sync, a site it connects to; with the key alone, a site whose
@@ -86,6 +87,7 @@ typedef struct {
     long media_gc_interval_s; /* between the collector's rounds */
     long media_attachments;   /* attachments of one status */
     long media_fetch_now_mb;  /* peers' blobs up to it are fetched at once, larger on first read */
+    long media_profile_wait_ms; /* a profile's new avatar or header is waited for this long */
     /* [store] */
     long map_size_mb; /* initial map */
     long max_size_mb; /* 0: up to the disk */
@@ -102,7 +104,8 @@ typedef struct {
     long pending_walk;       /* pending entries a catch-up batch looks at, at most */
     long queue_mb;        /* bytes one peer's messages may take in one socket queue, in MiB */
     long sync_timeout_ms; /* a catch-up silent this long while owed batches is asked again */
-    /* [directory] finding people (ru_directory.h) */
+    /* [directory] the company directory: finding people (ru_directory.h), what it owns */
+    char dir_owned[RU_CONFIG_OWNED_MAX]; /* the profile parts the directory sets (ru_config_dir_owns) */
     long dir_max_candidates; /* index entries one people search reads at most */
     long dir_help_posts;     /* tagged statuses a "who can help" reads per tag */
     /* [cards] link previews (ru_card.h) */
@@ -150,5 +153,13 @@ RU_MUST_CHECK ru_err ru_config_set(ru_config_t *cfg, const char *dotted, const c
                                    const char *origin);
 /*  Checks the values together (a site name, sizes in range ...). */
 RU_MUST_CHECK ru_err ru_config_check(const ru_config_t *cfg);
+
+/*  The parts of a profile an employee may edit, by the names the API
+ *  gives them: display_name, note, avatar, header, fields, skills. */
+#define RU_CONFIG_PROFILE_PARTS "display_name note avatar header fields skills"
+/*  Does [directory] owned name part (one of RU_CONFIG_PROFILE_PARTS)?
+ *  Those parts of a profile that carries a directory entry are the
+ *  directory's: its employee cannot change them. */
+int ru_config_dir_owns(const ru_config_t *cfg, const char *part);
 
 #endif

@@ -1,7 +1,8 @@
 /*  ru_config_test.c - the configuration: defaults, the INI file, command-line
  *  overrides through the same key table, [peer NAME] sections, and the
  *  errors that stop the node before it starts with a bad setting, and the
- *  list of [cards] allowed_hosts that every line adds to.
+ *  list of [cards] allowed_hosts that every line adds to, and the profile
+ *  parts [directory] owned names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,7 +230,7 @@ test_multipart_limits(void **state)
     (void) state;
     ru_config_t cfg;
     ru_config_defaults(&cfg);
-    assert_int_equal(cfg.multipart_max_parts, 16);
+    assert_int_equal(cfg.multipart_max_parts, 64);
     assert_int_equal(cfg.multipart_max_header_bytes, 8192);
     assert_int_equal(cfg.multipart_max_header_lines, 16);
     assert_int_equal(s_load(&cfg, "[http]\nmultipart_max_parts = 4\n"
@@ -304,6 +305,36 @@ test_oidc(void **state)
     assert_int_equal(s_load(&cfg, "[oidc]\ntimeout_ms = 99\n"), RU_E_INVALID);
 }
 
+/*  [directory] owned: the display name and the photo by default, any
+ *  words of the profile's parts, none at all, and a word that names no
+ *  part refused; [media] profile_wait_ms in its range. */
+static void
+test_directory_owned(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    ru_config_defaults(&cfg);
+    assert_true(ru_config_dir_owns(&cfg, "display_name"));
+    assert_true(ru_config_dir_owns(&cfg, "avatar"));
+    assert_false(ru_config_dir_owns(&cfg, "note"));
+    assert_false(ru_config_dir_owns(&cfg, "display"));
+    assert_int_equal(cfg.media_profile_wait_ms, 30000);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_int_equal(s_load(&cfg, "[directory]\nowned = note  skills\tfields\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_true(ru_config_dir_owns(&cfg, "skills"));
+    assert_true(ru_config_dir_owns(&cfg, "fields"));
+    assert_false(ru_config_dir_owns(&cfg, "display_name"));
+    assert_int_equal(s_load(&cfg, "[directory]\nowned =\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_false(ru_config_dir_owns(&cfg, "display_name"));
+    assert_int_equal(s_load(&cfg, "[directory]\nowned = display_name photo\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[media]\nprofile_wait_ms = 99\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[media]\nprofile_wait_ms = 1000\n"), RU_OK);
+    assert_int_equal(cfg.media_profile_wait_ms, 1000);
+}
+
 int
 main(void)
 {
@@ -316,6 +347,7 @@ main(void)
         cmocka_unit_test(test_oidc),
         cmocka_unit_test(test_multipart_limits),
         cmocka_unit_test(test_host_list),
+        cmocka_unit_test(test_directory_owned),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

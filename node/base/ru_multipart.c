@@ -492,11 +492,20 @@ s_part(s_parser_t *p, const s_head_t *h, ru_multipart_part_t *part)
     return RU_OK;
 }
 
-/*  Adds part to self, or frees it when its name came before. */
+/*  Does name end in "[]", a list's name? */
+static int
+s_is_list(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 2 && strcmp(name + len - 2, "[]") == 0;
+}
+
+/*  Adds part to self, or frees it when its name came before (and is no
+ *  list's). */
 static ru_err
 s_add(s_parser_t *p, ru_multipart_t *self, ru_multipart_part_t *part)
 {
-    if (ru_multipart_get(self, part->name) != NULL) {
+    if (!s_is_list(part->name) && ru_multipart_get(self, part->name) != NULL) {
         free(part->mem_);
         self->duplicates++;
         return RU_OK;

@@ -30,7 +30,9 @@
  *    are refused;
  *  - a name seen before: the part is skipped, the first one kept (counted
  *    in duplicates), so that what a handler reads cannot depend on which
- *    of two answers it happened to look at.
+ *    of two answers it happened to look at; but a name ending in "[]"
+ *    names a list (skills[]=a, skills[]=b, as Mastodon's clients send
+ *    lists): each of its parts is kept, in order.
  *
  *  Limits (deploy/ruched.conf, [http] multipart_*): parts in a body, and
  *  the header lines and header bytes of one part; the body's own size is
@@ -74,7 +76,7 @@ typedef struct {
 } ru_multipart_part_t;
 
 typedef struct {
-    ru_multipart_part_t *parts; /* in the body's order, names distinct */
+    ru_multipart_part_t *parts; /* in the body's order, names distinct but lists' */
     size_t n;
     size_t duplicates; /* parts skipped because their name came earlier */
 } ru_multipart_t;

@@ -3,8 +3,8 @@
  *  (-F file=@x.png -F description=... -F focus=...) and Chromium's
  *  FormData send them, quoted and unquoted boundaries, file names with
  *  paths, escapes, filename*, control and bidirectional characters, data
- *  holding CRLFs, "--" and the boundary, an empty file, preamble and
- *  epilogue; every refusal with its code and message (no or another
+ *  holding CRLFs, "--" and the boundary, an empty file, a list's repeated
+ *  name ("skills[]"), preamble and epilogue; every refusal with its code and message (no or another
  *  Content-Type, boundaries missing, doubled, bad or 71 characters long,
  *  every cut of a body, LF line ends, the limits at and past their edge);
  *  and a 40 MB part full of false delimiters parsed in linear time.
@@ -424,6 +424,27 @@ test_duplicates(void **state)
     s_data_equal(s_part("file"), "A", 1);
 }
 
+/*  A list's name ("skills[]") may repeat: every part is kept, in order,
+ *  beside a name that does not repeat. */
+static void
+test_list(void **state)
+{
+    (void) state;
+    static const char body[] = "--b\r\nContent-Disposition: form-data; name=\"skills[]\"\r\n\r\n"
+                               "C\r\n--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+                               "hi\r\n--b\r\nContent-Disposition: form-data; name=\"skills[]\"\r\n"
+                               "\r\nLMDB\r\n--b\r\nContent-Disposition: form-data; name=\"note\"\r\n"
+                               "\r\nagain\r\n--b--";
+    assert_int_equal(s_parse("multipart/form-data; boundary=b", body, sizeof body - 1), RU_OK);
+    assert_int_equal(s_mp.n, 3);
+    assert_int_equal(s_mp.duplicates, 1);
+    assert_string_equal(s_mp.parts[0].name, "skills[]");
+    s_data_equal(&s_mp.parts[0], "C", 1);
+    s_data_equal(&s_mp.parts[1], "hi", 2);
+    assert_string_equal(s_mp.parts[2].name, "skills[]");
+    s_data_equal(&s_mp.parts[2], "LMDB", 4);
+}
+
 /*  n parts named p0, p1 ... into buf; the body's length. */
 static size_t
 s_parts_body(char *buf, size_t size, int n)
@@ -540,7 +561,8 @@ main(void)
         cmocka_unit_test(test_file_names), cmocka_unit_test(test_long_name),
         cmocka_unit_test(test_data),       cmocka_unit_test(test_cut_short),
         cmocka_unit_test(test_bad_parts),  cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_limits),     cmocka_unit_test(test_forty_megabytes),
+        cmocka_unit_test(test_list),       cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_forty_megabytes),
     };
     return cmocka_run_group_tests(tests, NULL, s_teardown);
 }

@@ -114,7 +114,8 @@ ru_search_note_person(ru_txn_t *txn, const uint8_t *home, ru_str_t name,
     uint8_t key[RU_MAX_DIR_ID + 1 + RU_DBKEY_USER];
     size_t klen;
     int same = old_dir_id.len == person->dir_id.len &&
-               (old_dir_id.len == 0 || memcmp(old_dir_id.ptr, person->dir_id.ptr, old_dir_id.len) == 0);
+               (old_dir_id.len == 0 || memcmp(old_dir_id.ptr, person->dir_id.ptr,
+                                              old_dir_id.len) == 0); /* "" may be NULL */
     if (!err && !same && (klen = s_dirid_key(key, old_dir_id, user, ulen)) > 0) {
         err = ru_txn_del(txn, RU_DB_dirids, key, klen);
         err = err == RU_E_NOT_FOUND ? RU_OK : err;

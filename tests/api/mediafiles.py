@@ -115,9 +115,10 @@ def polyglot_gif():
 
 def multipart(fields, files, boundary="----ruche-test-boundary-7MA4YWxkTrZu0gW"):
     """(body, content type) of a multipart/form-data body: fields a dict
-    of text, files a list of (name, filename, content type, bytes)."""
+    of text, or a list of (name, text) pairs when a name repeats
+    (skills[]), files a list of (name, filename, content type, bytes)."""
     out = []
-    for k, v in fields.items():
+    for k, v in (fields.items() if isinstance(fields, dict) else fields):
         out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" %
                     (boundary, k)).encode() + v.encode("utf-8") + b"\r\n")
     for name, filename, ctype, data in files:

@@ -37,71 +37,17 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
+import { WAIT, report, check, screenshot as shot, person as newPerson, signIn, eventually,
+  reportProblems } from "./session.mjs";
+
 const require = createRequire(path.join(process.cwd(), "index.js"));
 const { chromium } = require("playwright-core");
 
 const config = JSON.parse(process.argv[2]);
-const WAIT = 30000; // ms for anything to show up, replication included
 const stamp = `t${Date.now().toString(36)}`;
 const results = {};
-let shot = 0;
-
-function report(name, passed, detail) {
-  if (passed) console.log(`ok: ${name}`);
-  else console.log(`FAILED: ${name} :: ${String(detail ?? "").replace(/\s+/g, " ").slice(0, 400)}`);
-  return passed;
-}
-
-// Runs an async step; an exception is one failed check named name.
-async function check(name, fn) {
-  try {
-    const value = await fn();
-    return report(name, value !== false, "the condition is false");
-  } catch (err) {
-    return report(name, false, err.message);
-  }
-}
-
-async function screenshot(p, name) {
-  shot += 1;
-  const file = path.join(config.shots, `${String(shot).padStart(2, "0")}-${p.name}-${name}.png`);
-  await p.page.screenshot({ path: file, fullPage: false });
-}
-
-async function person(browser, name, options) {
-  const user = config.users[name];
-  const context = await browser.newContext({ baseURL: config.sites[user.site], ...options });
-  const page = await context.newPage();
-  const p = { name, user, page, context, problems: [], dialogs: [] };
-  page.on("pageerror", (e) => p.problems.push(`script error: ${e.message}`));
-  page.on("console", (m) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(m.text())) {
-      p.problems.push(`CSP: ${m.text()}`);
-    }
-  });
-  page.on("dialog", (d) => {
-    p.dialogs.push(d.message());
-    d.dismiss().catch(() => {});
-  });
-  return p;
-}
-
-async function signIn(p) {
-  await p.page.goto("/");
-  await p.page.fill("input[name=username]", p.name);
-  await p.page.fill("input[name=password]", p.user.password);
-  await p.page.click("form button[type=submit]");
-  await p.page.waitForSelector("nav.sidebar", { timeout: WAIT });
-}
-
-// Polls fn until it returns true, for at most WAIT.
-async function eventually(fn) {
-  const deadline = Date.now() + WAIT;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const screenshot = (p, name) => shot(config.shots, p, name);
+const person = (browser, name, options) => newPerson(browser, config, name, options);
 
 const article = (p, text) => p.page.locator("article.status", { hasText: text }).first();
 
@@ -755,11 +701,7 @@ async function main() {
     await keyboardAndPhone(browser, alice);
     await operatorPage(browser, alice, people);
   } finally {
-    for (const p of people) {
-      report(`${p.name}: no script error and no Content-Security-Policy violation`,
-        p.problems.length === 0, p.problems.join(" | "));
-      report(`${p.name}: no dialog opened`, p.dialogs.length === 0, p.dialogs.join(" | "));
-    }
+    reportProblems(people);
     fs.writeFileSync(config.results, JSON.stringify(results, null, 1));
     await browser.close();
   }

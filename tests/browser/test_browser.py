@@ -78,12 +78,12 @@ def make_files(folder):
     return out
 
 
-def run_browser(c, config, modules, actions):
-    """Runs browser.mjs; relays its check lines into c and runs the
-    actions it asks for ("do: NAME"). Returns its results file's content
-    (what it saw), or {}."""
+def run_browser(c, config, modules, actions, script="browser.mjs"):
+    """Runs script (browser.mjs, or another session of this folder);
+    relays its check lines into c and runs the actions it asks for ("do:
+    NAME"). Returns its results file's content (what it saw), or {}."""
     env = dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules"))
-    cmd = ["node", os.path.join(HERE, "browser.mjs"), json.dumps(config)]
+    cmd = ["node", os.path.join(HERE, script), json.dumps(config)]
     proc = subprocess.Popen(cmd, cwd=modules, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
@@ -192,7 +192,9 @@ def run_sites(c, f, rogue, modules, shots):
     f.stop()
 
 
-def main():
+def main(session=None):
+    """Runs session(c, ruched, modules, shots) (run: this file's) with the
+    command line's arguments and exits with the summary's status."""
     if len(sys.argv) != 4:
         print("usage: %s PATH/TO/ruched NODE_MODULES_DIR SCREENSHOT_DIR" % sys.argv[0],
               file=sys.stderr)
@@ -200,7 +202,7 @@ def main():
     rt.stop_on_sigterm()
     c = rt.Checks()
     try:
-        run(c, *sys.argv[1:])
+        (session or run)(c, *sys.argv[1:])
     except Exception:
         import traceback
         c.check("the test runs to its end", False, traceback.format_exc().rstrip())

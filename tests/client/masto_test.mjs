@@ -6,8 +6,9 @@
 // media API (v2, which polls until the node has processed it), give it
 // alt text and post it, read it back as another user (blurhash, meta,
 // description), read it at a second site once it has travelled there
-// (its thumbnail and file served by that site, the same bytes), receive
-// an update over the streaming API, and revoke.
+// (its thumbnail and file served by that site, the same bytes), edit the
+// profile with updateCredentials (display name, note, fields, the photo
+// as avatar), receive an update over the streaming API, and revoke.
 //
 // Run by test_masto.py, which starts two sites, paris and nozay, peered,
 // and passes RUCHE_URL and RUCHE_ADMIN_PASSWORD (paris), RUCHE_PEER_URL
@@ -176,6 +177,36 @@ async function photo(s) {
   if (peerUrl) await photoElsewhere(post, m, bytes, new Uint8Array(await thumb.arrayBuffer()));
 }
 
+// The profile through masto's own updateCredentials (multipart: display
+// name, note, two fields, the photo as avatar, and what else Mastodon
+// takes), read back through verifyCredentials and by another user.
+async function profile(s) {
+  const avatar = new Blob([fs.readFileSync(PHOTO)], { type: "image/jpeg" });
+  const fields = [["Team", "Platform"], ["Site", "paris"]];
+  const me = await s.aliceRest.v1.accounts.updateCredentials({
+    displayName: "Alice (masto.js)", note: "Edited through masto.js", avatar,
+    fieldsAttributes: fields.map(([name, value]) => ({ name, value })),
+    locked: false, bot: false, source: { privacy: "public", sensitive: false },
+  });
+  equal("updateCredentials answers the new display name", me.displayName, "Alice (masto.js)");
+  equal("and the fields as typed, in source", (me.source?.fields || []).map((f) => [f.name, f.value]),
+        fields);
+  equal("and the note as typed, in source", me.source?.note, "Edited through masto.js");
+  check("and an avatar among the site's files, the same when static",
+        /\/media\//.test(me.avatar || "") && me.avatarStatic === me.avatar, me.avatar);
+  const served = await fetch(me.avatar);
+  const bytes = new Uint8Array(await served.arrayBuffer());
+  check("the avatar's URL serves a JPEG", served.status === 200 && bytes[0] === 0xff &&
+        bytes[1] === 0xd8, served.status);
+  const again = await s.aliceRest.v1.accounts.verifyCredentials();
+  equal("verifyCredentials agrees", [again.displayName, again.avatar, again.source?.note],
+        [me.displayName, me.avatar, me.source?.note]);
+  const seen = await s.adminRest.v1.accounts.$select(me.id).fetch();
+  equal("another user sees the display name, fields and avatar",
+        [seen.displayName, seen.fields.map((f) => f.name), seen.avatar],
+        [me.displayName, ["Team", "Site"], me.avatar]);
+}
+
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // The photo read at the other site through masto, once it and its files
@@ -267,6 +298,7 @@ async function main() {
   await postAndReply(s);
   await pageHome(s);
   await photo(s);
+  await profile(s);
   if (process.env.RUCHE_STREAMING !== "0") await streamUpdate(s);
   await oauth.token.revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token: s.alice.accessToken });
   const refused = await s.aliceRest.v1.accounts.verifyCredentials().then(() => 200, (e) => e.statusCode);

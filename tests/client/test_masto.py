@@ -7,7 +7,8 @@ RUCHE_NPM_DIR, starts two sites, paris and nozay, peered over ZeroMQ
 (tests/repl/fed.py), makes a photo for the client to upload (a 1600 x
 1200 JPEG of noise, with libvips's vips command through
 tests/api/mediafiles.py), and runs masto_test.mjs against paris with
-Node.js; it reads the photo at nozay too. Each "ok:" or "FAILED:" line the script prints is one check
+Node.js; it reads the photo at nozay too, and edits alice's profile with it as
+avatar through masto's updateCredentials. Each "ok:" or "FAILED:" line the script prints is one check
 here; the script's exit status and the node's log (no sanitizer report)
 are two more.
 

@@ -1,7 +1,8 @@
 // api.js - the node's HTTP API, as any Mastodon client uses it, signed in
 // by the session cookie (sent by the browser, never readable here) plus
 // the CSRF token in X-CSRF-Token on every request that changes something.
-// Uploads go through XMLHttpRequest, for their progress.
+// Uploads go through XMLHttpRequest, for their progress; a form with
+// files that needs none (the profile editor's) goes through fetch.
 // Paging follows the Link header's rel="next" and rel="prev", kept as
 // paths, and files are loaded by their paths: the node writes its public
 // URL there, which may name the host otherwise than the address bar does.
@@ -32,6 +33,14 @@ export function pathOf(href) {
 // anything else, which the page does not load.
 export function mediaPath(href) {
   const path = typeof href === "string" ? pathOf(href) : null;
+  return path && path.startsWith("/media/") ? path : null;
+}
+
+// The path of an account's avatar or header from its URL: one of the
+// node's files, or the site's default image; null for anything else.
+export function profileImagePath(href) {
+  const path = typeof href === "string" ? pathOf(href) : null;
+  if (path === "/avatar.png" || path === "/header.png") return path;
   return path && path.startsWith("/media/") ? path : null;
 }
 
@@ -67,8 +76,9 @@ function failure(status, statusText, data, retryAfter) {
 }
 
 // Sends one request; resolves to {data, links, status}, rejects with
-// ApiError.
-export async function request(method, path, { body, query } = {}) {
+// ApiError. body goes as JSON; form (a FormData, files and all) as
+// multipart/form-data, whose boundary the browser writes.
+export async function request(method, path, { body, query, form } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
@@ -76,7 +86,7 @@ export async function request(method, path, { body, query } = {}) {
   try {
     res = await fetch(withQuery(path, query), {
       method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch {
     throw new ApiError(0, "network", null);
@@ -128,3 +138,4 @@ export const get = (path, query) => request("GET", path, { query });
 export const post = (path, body) => request("POST", path, { body: body ?? {} });
 export const put = (path, body) => request("PUT", path, { body: body ?? {} });
 export const del = (path) => request("DELETE", path);
+export const patchForm = (path, form) => request("PATCH", path, { form });

@@ -18,6 +18,7 @@ import { groupsView, groupView } from "./views/groups.js";
 import { loginView } from "./views/login.js";
 import { notificationsView } from "./views/notifications.js";
 import { opsView } from "./views/ops.js";
+import { editProfileView } from "./views/editprofile.js";
 import { profileView } from "./views/profile.js";
 import { searchView } from "./views/search.js";
 import { threadView } from "./views/thread.js";
@@ -26,7 +27,7 @@ import { homeView, publicView, tagView } from "./views/timelines.js";
 const VIEWS = {
   home: homeView, public: publicView, tag: tagView, groups: groupsView, group: groupView,
   profile: profileView, thread: threadView, notifications: notificationsView,
-  search: searchView, ops: opsView,
+  search: searchView, ops: opsView, editProfile: editProfileView,
   notFound: (main) => {
     main.append(heading(t("notFound.title")), h("p", {}, t("notFound.text")),
       h("p", {}, h("a", { href: "/" }, t("notFound.home"))));

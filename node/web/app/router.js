@@ -14,6 +14,7 @@ const ROUTES = [
   [/^\/notifications\/?$/, "notifications"],
   [/^\/search\/?$/, "search"],
   [/^\/ops\/?$/, "ops"],
+  [/^\/settings\/profile\/?$/, "editProfile"],
 ];
 
 let onChange = () => {};
