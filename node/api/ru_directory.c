@@ -1,11 +1,13 @@
 /*  ru_directory.c - finding people (see ru_directory.h).
  *
- *  A query runs in two steps. Candidates are read from one index (the
- *  narrowest the query allows: a filter's first word under its kind, else
- *  the first word of q under every kind, else every profile), at most
- *  max_candidates entries, and sorted so that each user is looked at once.
- *  Each candidate's profile is then read and checked against the whole
- *  query, which also ranks it.
+ *  A search runs in two steps. Candidates are read from the people index
+ *  under the query's narrowest word (each word's entries are counted, up
+ *  to the fewest seen so far: a filter's words under their kind, a word of
+ *  q under every kind), at most max_candidates entries, and sorted so
+ *  that each user is looked at once. Each candidate's profile is then read
+ *  and checked against the whole query, which also ranks it. A browse (no
+ *  query) reads the profiles in their database's order and stops once the
+ *  page is full.
  */
 #include "ru_directory.h"
 
@@ -108,14 +110,6 @@ s_people_entry(void *ctx, const MDB_val *key, const MDB_val *val)
     return s_candidate(ctx, k + skip, key->mv_size - skip, 0);
 }
 
-/*  A profile (home|name|0 -> record) as a candidate. */
-static int
-s_profile_entry(void *ctx, const MDB_val *key, const MDB_val *val)
-{
-    (void) val;
-    return s_candidate(ctx, key->mv_data, key->mv_size, 0);
-}
-
 /*  Candidates whose term of kind (0: names) starts with word. */
 static ru_err
 s_scan_word(s_dir *d, int kind, const char *word, size_t len)
@@ -176,6 +170,70 @@ s_scan_tags(s_dir *d)
     return err ? err : d->err;
 }
 
+/*  Counting the entries of a word: how many, stopping past cap. */
+typedef struct {
+    long n, cap;
+} s_count_t;
+
+static int
+s_count_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) key;
+    (void) val;
+    s_count_t *c = ctx;
+    return ++c->n > c->cap;
+}
+
+/*  The entries of word under kind (0: names), or under every kind when
+ *  all; at most cap + 1. */
+static long
+s_count(s_dir *d, int kind, int all, const char *word, size_t len, long cap)
+{
+    s_count_t c = {0, cap};
+    char prefix[RU_FOLD_WORD_MAX + 2];
+    for (int k = all ? 0 : kind; k <= (all ? RU_PEOPLE_SKILL : kind) && c.n <= cap; k++) {
+        size_t n = 0;
+        if (k)
+            prefix[n++] = (char) k;
+        memcpy(prefix + n, word, len);
+        if (ru_txn_scan(d->v->txn, RU_DB_people, prefix, n + len, 0, s_count_entry, &c) != RU_OK)
+            return cap + 1;
+    }
+    return c.n;
+}
+
+/*  A search's candidates: those of its narrowest word, found by counting
+ *  each word's entries up to the fewest seen so far (a filter's word
+ *  under its kind, a word of q under every kind). */
+static ru_err
+s_search_candidates(s_dir *d)
+{
+    const char *best = NULL;
+    size_t best_len = 0;
+    int best_kind = 0, best_all = 0;
+    long fewest = d->q->max_candidates;
+    for (int i = 0; i < S_FILTERS; i++)
+        for (int w = 0; d->has_f[i] && w < d->f[i].n; w++) {
+            long n = s_count(d, s_kinds[i], 0, d->f[i].w[w], d->f[i].len[w], fewest);
+            if (!best || n < fewest) {
+                best = d->f[i].w[w], best_len = d->f[i].len[w], best_kind = s_kinds[i];
+                best_all = 0, fewest = n < fewest ? n : fewest;
+            }
+        }
+    for (int w = 0; w < d->t.n; w++) {
+        long n = s_count(d, 0, 1, d->t.w[w], d->t.len[w], fewest);
+        if (!best || n < fewest) {
+            best = d->t.w[w], best_len = d->t.len[w], best_kind = 0, best_all = 1;
+            fewest = n < fewest ? n : fewest;
+        }
+    }
+    ru_err err = RU_OK;
+    for (int k = best_all ? 0 : best_kind; !err && k <= (best_all ? RU_PEOPLE_SKILL : best_kind);
+         k++)
+        err = s_scan_word(d, k, best, best_len);
+    return err;
+}
+
 static ru_err
 s_candidates(s_dir *d)
 {
@@ -190,19 +248,7 @@ s_candidates(s_dir *d)
         }
         return err ? err : s_scan_tags(d);
     }
-    for (int i = 0; i < S_FILTERS; i++)
-        if (d->has_f[i])
-            return s_scan_word(d, s_kinds[i], d->f[i].w[0], d->f[i].len[0]);
-    if (d->t.n) {
-        err = s_scan_word(d, 0, d->t.w[0], d->t.len[0]);
-        for (int kind = RU_PEOPLE_TITLE; !err && kind <= RU_PEOPLE_SKILL; kind++)
-            err = s_scan_word(d, kind, d->t.w[0], d->t.len[0]);
-        return err;
-    }
-    const uint8_t *self = ru_key_public(d->v->node->key);
-    err = ru_txn_scan(d->v->txn, RU_DB_profiles, self, d->q->local ? RU_KEY_BYTES : 0, 0,
-                      s_profile_entry, d);
-    return err ? err : d->err;
+    return s_search_candidates(d);
 }
 
 static int
@@ -417,6 +463,20 @@ s_match(const s_dir *d, const s_hit *h)
     return json_pack("{s:I, s:I}", "score", (json_int_t) h->score, "posts", (json_int_t) h->posts);
 }
 
+/*  Appends the Account of h, with what matched, to out. */
+static ru_err
+s_append(const s_dir *d, const s_hit *h, json_t *out)
+{
+    json_t *j = ru_view_account(d->v, h->key,
+                                (ru_str_t){(const char *) h->key + RU_KEY_BYTES,
+                                           (uint32_t) (h->len - RU_KEY_BYTES - 1)});
+    if (!j)
+        return RU_E_NOMEM;
+    json_object_set_new(json_object_get(j, "ruche"), "match", s_match(d, h));
+    json_array_append_new(out, j);
+    return RU_OK;
+}
+
 static void
 s_terms(const char *text, ru_fold_terms_t *t, int *has)
 {
@@ -425,6 +485,46 @@ s_terms(const char *text, ru_fold_terms_t *t, int *has)
         ru_fold_terms(text, strlen(text), t);
     if (has)
         *has = t->n > 0;
+}
+
+/*  A browse: every profile in the order of the profiles database (site,
+ *  then user name), passing over those hidden, until the page is full;
+ *  no more is read than the page needs. */
+typedef struct {
+    s_dir *d;
+    json_t *out;
+    long seen;
+    ru_err err;
+} s_browse_t;
+
+static int
+s_browse_entry(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    (void) val;
+    s_browse_t *b = ctx;
+    s_hit h;
+    s_who w;
+    memset(&h, 0, sizeof h);
+    if (key->mv_size < RU_KEY_BYTES + 2 || key->mv_size > RU_DBKEY_USER)
+        return 0;
+    memcpy(h.key, key->mv_data, key->mv_size);
+    h.len = (uint8_t) key->mv_size;
+    h.rank = 4;
+    if (!s_read_who(b->d->v->txn, &h, &w) || s_hidden_who(b->d->v->txn, &h, &w) ||
+        b->seen++ < b->d->q->offset)
+        return 0;
+    b->err = s_append(b->d, &h, b->out);
+    return b->err || (long) json_array_size(b->out) >= b->d->q->limit;
+}
+
+static ru_err
+s_browse(s_dir *d, json_t *out)
+{
+    s_browse_t b = {d, out, 0, RU_OK};
+    const uint8_t *self = ru_key_public(d->v->node->key);
+    ru_err err = ru_txn_scan(d->v->txn, RU_DB_profiles, self, d->q->local ? RU_KEY_BYTES : 0, 0,
+                             s_browse_entry, &b);
+    return err ? err : b.err;
 }
 
 ru_err
@@ -438,6 +538,14 @@ ru_directory_search(const ru_view_t *v, const ru_directory_query_t *q, json_t *o
     s_terms(q->help ? q->help : q->q, &d->t, NULL);
     for (int i = 0; !q->help && i < S_FILTERS; i++)
         s_terms(s_filter_text(q, s_kinds[i]), &d->f[i], &d->has_f[i]);
+    int browse = !q->help && !d->t.n;
+    for (int i = 0; i < S_FILTERS; i++)
+        browse = browse && !d->has_f[i];
+    if (browse) {
+        ru_err err = s_browse(d, out);
+        free(d);
+        return err;
+    }
     ru_err err = q->help && !d->t.n ? RU_OK : s_candidates(d);
     if (!err) {
         s_unique(d);
@@ -446,18 +554,8 @@ ru_directory_search(const ru_view_t *v, const ru_directory_query_t *q, json_t *o
             qsort(d->hits, d->n, sizeof *d->hits, s_rank_cmp);
     }
     for (size_t i = (size_t) q->offset; !err && i < d->n && (long) json_array_size(out) < q->limit;
-         i++) {
-        const s_hit *h = &d->hits[i];
-        json_t *j = ru_view_account(v, h->key,
-                                    (ru_str_t){(const char *) h->key + RU_KEY_BYTES,
-                                               (uint32_t) (h->len - RU_KEY_BYTES - 1)});
-        if (!j) {
-            err = RU_E_NOMEM;
-            break;
-        }
-        json_object_set_new(json_object_get(j, "ruche"), "match", s_match(d, h));
-        json_array_append_new(out, j);
-    }
+         i++)
+        err = s_append(d, &d->hits[i], out);
     free(d->hits);
     free(d);
     return err;

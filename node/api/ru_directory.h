@@ -12,9 +12,11 @@
  *  person's title, department, site, office and skills), dirids (which
  *  account stands for which employee), and the statuses' tags. Words are
  *  folded as the search folds them (ru_fold.h): "reseau" finds
- *  "Réseaux", "Ingé" finds "Ingénieure". A query reads at most
- *  [directory] max_candidates index entries, so that the cost of one
- *  search is bounded at 77,000 employees and beyond.
+ *  "Réseaux", "Ingé" finds "Ingénieure". A search reads its candidates
+ *  under its narrowest word, at most [directory] max_candidates index
+ *  entries, so that the cost of one search is bounded at 77,000 employees
+ *  and beyond; a browse (no query) reads only the page it shows, in the
+ *  order of sites and then user names.
  *
  *  Who is listed: people whose profile this site holds, except those who
  *  left the company (departed) and the old accounts of those who moved to
