@@ -42,6 +42,7 @@
 #include "ru_http.h"
 #include "ru_image.h"
 #include "ru_keyfile.h"
+#include "ru_ldap.h"
 #include "ru_log.h"
 #include "ru_mediaq.h"
 #include "ru_ops.h"
@@ -539,6 +540,9 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
          ru_http_listen(http)) == RU_OK) {
         ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
+        if (node->ldap)
+            ru_log_info(S_LOG, "employees sign in with the company directory at %s",
+                        node->cfg.ldap_uri);
         int sig = 0;
         while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
             s_reload(node, argc, argv);
@@ -602,6 +606,7 @@ s_run_node(int argc, char **argv)
                        &node->writer) != RU_OK ||
          s_pending_limits(node) != RU_OK || s_check_store_loss(node, key_made) != RU_OK ||
          ru_web_new(node->cfg.web_root, &node->web) != RU_OK ||
+         ru_ldap_new(&node->cfg, &node->ldap) != RU_OK ||
          (node->cfg.pub_bind[0] && s_repl_new(node) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
@@ -617,6 +622,7 @@ s_run_node(int argc, char **argv)
     ru_ratelimit_destroy(&node->logins);
     ru_ratelimit_destroy(&node->apps);
     ru_web_destroy(&node->web);
+    ru_ldap_destroy(&node->ldap); /* after the handlers, which sign people in with it */
     free(node);
     return status;
 }
