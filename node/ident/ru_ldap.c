@@ -318,7 +318,7 @@ ru_ldap_new(const ru_config_t *cfg, ru_ldap_t **out)
                    cfg->ldap_user_filter);
         return RU_E_INVALID;
     }
-    ru_ldap_t *self = calloc(1, sizeof *self);
+    ru_ldap_t *self = sodium_init() < 0 ? NULL : calloc(1, sizeof *self);
     if (!self)
         return RU_E_NOMEM;
     self->cfg = *cfg;
