@@ -39,7 +39,7 @@ s_provision(const ru_writer_ctx_t *ctx, void *arg)
     s->created = 0; /* a retried batch starts over */
     ru_err err = ru_account_get(ctx->txn, p->name, &s->have);
     if (err == RU_E_NOT_FOUND) {
-        ru_account_t a = {.admin = p->admin, .created_ms = ru_hlc_wall_ms(), .source = p->source};
+        ru_account_t a = {.admin = p->admin > 0, .created_ms = ru_hlc_wall_ms(), .source = p->source};
         snprintf(a.name, sizeof a.name, "%s", p->name);
         snprintf(a.dir_id, sizeof a.dir_id, "%s", p->dir_id);
         s->created = 1;
@@ -53,8 +53,9 @@ s_provision(const ru_writer_ctx_t *ctx, void *arg)
         return RU_E_EXISTS;
     if (s->have.disabled)
         return RU_E_DENIED;
-    return s->have.admin == !!p->admin ? RU_OK
-                                       : ru_account_update(ctx->txn, p->name, NULL, !!p->admin, -1);
+    return p->admin < 0 || s->have.admin == (p->admin > 0)
+               ? RU_OK
+               : ru_account_update(ctx->txn, p->name, NULL, p->admin > 0, -1);
 }
 
 ru_err
@@ -74,7 +75,7 @@ ru_signin_provision(ru_node_t *node, const ru_signin_person_t *p)
         ru_log_info(S_LOG, "%s: the account %s is disabled here", p->where, p->name);
     else if (!err && s.created)
         ru_log_info(S_LOG, "account %s created at the first sign-in of %s (%s, id %s)%s", p->name,
-                    p->where, src, p->dir_id, p->admin ? ", an administrator" : "");
+                    p->where, src, p->dir_id, p->admin > 0 ? ", an administrator" : "");
     return err;
 }
 
@@ -86,7 +87,8 @@ s_directory(ru_node_t *node, const char *name, const char *password, char *accou
     ru_ldap_person_t p;
     ru_err err = ru_ldap_authenticate(node->ldap, name, password, &p);
     if (!err) {
-        ru_signin_person_t sp = {p.login, RU_ACCOUNT_LDAP, p.id, p.admin, p.dn};
+        int admin = node->cfg.ldap_admin_group[0] ? p.admin : -1; /* none: set here */
+        ru_signin_person_t sp = {p.login, RU_ACCOUNT_LDAP, p.id, admin, p.dn};
         err = ru_signin_provision(node, &sp);
     }
     if (!err)

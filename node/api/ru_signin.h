@@ -10,7 +10,8 @@
  *  goes to the company directory when [ldap] is on (ru_ldap.h); the
  *  first sign-in that it accepts creates the account, with no local
  *  password, and every sign-in sets its admin flag from the directory's
- *  administrators' group. A directory's person whose name is that of a
+ *  administrators' group (with no [ldap] admin_group, administrators set
+ *  it here, as for local accounts). A directory's person whose name is that of a
  *  local account, or of an account of another person (another stable id)
  *  or another source, is refused and logged, never merged: the right
  *  password of the local account still signs in.
@@ -30,12 +31,12 @@ typedef struct {
     const char *name;         /* the user name here */
     ru_account_source source; /* RU_ACCOUNT_LDAP or RU_ACCOUNT_OIDC */
     const char *dir_id;       /* their stable id there */
-    int admin;                /* in the administrators' group there */
+    int admin;                /* in the administrators' group there; -1: not said */
     const char *where;        /* for the log: their DN, subject ... */
 } ru_signin_person_t;
 
 /*  The account of p: created when there is none (logged), its admin flag
- *  set from p otherwise. RU_E_EXISTS (logged) when the name belongs to a
+ *  set from p otherwise (unless p leaves it unsaid). RU_E_EXISTS (logged) when the name belongs to a
  *  local account or to another person or source, RU_E_DENIED when the
  *  account is disabled here, RU_E_NAME for a name that is no user name. */
 RU_MUST_CHECK ru_err ru_signin_provision(ru_node_t *node, const ru_signin_person_t *p);

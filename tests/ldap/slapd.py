@@ -10,7 +10,9 @@ departments (departmentNumber), sites (l), offices
 jpegPhoto; groups (groupOfNames) under ou=groups: "ruche-users", whose
 members may sign in, and "ruche-admins"; and a service account under
 ou=services, which may read people and groups (and nothing else may: the
-ACL lets anyone else only bind). A person may carry Active Directory's
+ACL lets anyone else only bind). Like some directories, it lets a DN
+with an empty password bind, unauthenticated ("allow bind_anon_dn"): a
+client that sends an empty password signs anyone in. A person may carry Active Directory's
 userAccountControl (a tiny schema defines it). The memberof overlay keeps memberOf on
 people as groups change; the people loaded at start carry it already,
 since slapadd writes entries without overlays.
@@ -232,6 +234,7 @@ TLSCACertificateFile {self.ca_file}
 TLSCertificateFile {t}/server.pem
 TLSCertificateKeyFile {t}/server.key
 sizelimit 500
+allow bind_anon_dn
 database mdb
 suffix "{SUFFIX}"
 rootdn "{ROOT_DN}"
@@ -346,6 +349,12 @@ memberof-refint true
                             "-D", ROOT_DN, "-w", ROOT_PASSWORD, "-b", base, filt] + list(attrs),
                            stdin=subprocess.DEVNULL, capture_output=True, check=True)
         return r.stdout.decode("utf-8", "replace")
+
+    def binds(self, dn, password):
+        """Does a simple bind as dn with password succeed (ldapwhoami)?"""
+        r = subprocess.run(["/usr/bin/ldapwhoami", "-x", "-H", self.uri, "-D", dn,
+                            "-w", password], stdin=subprocess.DEVNULL, capture_output=True)
+        return r.returncode == 0
 
     def modify(self, ldif):
         """ldapmodify as the root DN (overlays see the change)."""

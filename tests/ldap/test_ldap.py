@@ -14,7 +14,7 @@ and its CA:
 - bob through the OAuth password grant (as the CLI does) and through the
   /oauth/authorize login form, names given in upper case too;
 - a wrong password is 401 (invalid_grant for the grant), an empty one is
-  refused, carol (outside the allowed group) and gina (disabled) are
+  refused (slapd would take it as an unauthenticated bind), carol (outside the allowed group) and gina (disabled) are
   refused with 403 and the reason, and none of them gets an account;
 - injection names (*, a*, )(uid=*, x NUL, admin)(|(uid=*) never sign in
   anyone, with any of the passwords that exist;
@@ -127,15 +127,20 @@ def s_bob(c, node):
     c.equal("of bob", (r.json or {}).get("username"), "bob")
 
 
-def s_refusals(c, node):
+def s_refusals(c, node, s):
     anon = node.client()
     r = web_sign_in(anon, "bob", "wrong")
     c.error("a wrong password", r, 401)
     oauth.oauth_error(c, "a wrong password through the grant", grant(anon, "bob", "wrong"),
                       400, "invalid_grant")
+    c.check("slapd takes bob's DN with an empty password (an unauthenticated bind)",
+            s.binds(s.dn("bob"), ""))
     c.error("an empty password", web_sign_in(anon, "bob", ""), 422)
     oauth.oauth_error(c, "an empty password through the grant", grant(anon, "bob", ""), 400,
                       "invalid_grant")
+    oauth.oauth_error(c, "an empty password through the grant, for a new name",
+                      grant(anon, "e000007", ""), 400, "invalid_grant")
+    c.check("makes no account", not exists(anon, "e000007"))
     for name, why in (("carol", "outside the allowed group"), ("gina", "disabled")):
         r = web_sign_in(anon, name, name + "-pw")
         c.error("%s, %s" % (name, why), r, 403)
@@ -212,7 +217,7 @@ def run(c, ruched):
                                   ("injections", s_injections), ("a local name", s_clash),
                                   ("the directory down", s_directory_down)):
                 with c.section(name):
-                    if section in (s_first_sign_in, s_clash, s_directory_down):
+                    if section in (s_first_sign_in, s_refusals, s_clash, s_directory_down):
                         section(c, node, s)
                     else:
                         section(c, node)
