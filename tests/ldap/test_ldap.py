@@ -206,6 +206,13 @@ def s_directory_down(c, node, s):
     c.status("a colleague too", web_sign_in(anon, "e000003", "pw-e000003"), 200)
 
 
+def finish(c, node, what):
+    """Stops node: a clean exit, and no sanitizer report (a sanitized
+    build checks leaks at exit)."""
+    c.equal("%s: ruched exits 0 on SIGTERM" % what, node.stop(), 0)
+    c.equal("%s: no sanitizer report" % what, node.sanitizer_reports(), [])
+
+
 def run(c, ruched):
     with slapd.Slapd(generated=20, extra=PEOPLE) as s:
         timeout = "ldap.timeout_ms=%d" % TIMEOUT_MS
@@ -221,6 +228,7 @@ def run(c, ruched):
                         section(c, node, s)
                     else:
                         section(c, node)
+            finish(c, node, "StartTLS")
         with c.section("ldaps://, and the login limiter"):
             settings = s.settings(uri=s.ldaps_uri) + [timeout, "http.login_failures=3"]
             with rt.Node(ruched, settings=settings) as node:
@@ -232,6 +240,7 @@ def run(c, ruched):
                              web_sign_in(anon, "e000001", "wrong"), 401)
                 c.status("then the right one is too many failed sign-ins",
                          web_sign_in(anon, "e000001", "pw-e000001"), 429)
+                finish(c, node, "ldaps")
         with c.section("a CA that did not sign the directory's certificate"):
             settings = s.settings(starttls="yes", ca_file=s.another_ca()) + [timeout]
             with rt.Node(ruched, settings=settings) as node:
@@ -243,6 +252,7 @@ def run(c, ruched):
                         node.log_tail())
                 c.status("the local admin signs in",
                          web_sign_in(node.client(), "admin", node.admin_password()), 200)
+                finish(c, node, "a wrong CA")
 
 
 if __name__ == "__main__":
