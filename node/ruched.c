@@ -536,6 +536,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
          ru_cache_new((size_t) node->cfg.http_cache_kb * 1024, &node->cache) == RU_OK) &&
         ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
         ru_card_new(&node->cfg, node->store, node->writer, &node->cards) == RU_OK &&
+        ru_ldap_new(&node->cfg, &node->ldap) == RU_OK &&
         s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
          ru_http_listen(http)) == RU_OK) {
@@ -558,6 +559,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_reqstats_destroy(&node->reqstats);
     ru_cache_destroy(&node->cache);
     ru_card_destroy(&node->cards); /* after the handlers and the scrapes that use it */
+    ru_ldap_destroy(&node->ldap);  /* after the handlers, which sign people in with it */
     free(routes);
     return status;
 }
@@ -606,7 +608,6 @@ s_run_node(int argc, char **argv)
                        &node->writer) != RU_OK ||
          s_pending_limits(node) != RU_OK || s_check_store_loss(node, key_made) != RU_OK ||
          ru_web_new(node->cfg.web_root, &node->web) != RU_OK ||
-         ru_ldap_new(&node->cfg, &node->ldap) != RU_OK ||
          (node->cfg.pub_bind[0] && s_repl_new(node) != RU_OK)))
         status = S_EXIT_FAIL;
     if (status == S_EXIT_OK)
@@ -622,7 +623,6 @@ s_run_node(int argc, char **argv)
     ru_ratelimit_destroy(&node->logins);
     ru_ratelimit_destroy(&node->apps);
     ru_web_destroy(&node->web);
-    ru_ldap_destroy(&node->ldap); /* after the handlers, which sign people in with it */
     free(node);
     return status;
 }

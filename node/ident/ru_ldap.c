@@ -162,7 +162,11 @@ s_read_password(const char *path, char **out)
                     path);
     char *pw = sodium_malloc(S_PASSWORD_MAX + 1);
     size_t got = 0;
-    int e = pw ? ru_fd_read_all(fd, pw, S_PASSWORD_MAX + 1, &got) : ENOMEM;
+    if (!pw) {
+        close(fd);
+        return RU_E_NOMEM;
+    }
+    int e = ru_fd_read_all(fd, pw, S_PASSWORD_MAX + 1, &got);
     close(fd);
     while (!e && got > 0 && (pw[got - 1] == '\n' || pw[got - 1] == '\r'))
         got--;
@@ -568,7 +572,7 @@ s_person(ru_ldap_t *self, LDAP *ld, LDAPMessage *e, ru_ldap_person_t *p)
 {
     const ru_config_t *c = &self->cfg;
     char *dn = ldap_get_dn(ld, e);
-    char login[RU_LDAP_TEXT_MAX];
+    char login[RU_LDAP_TEXT_MAX] = "";
     memset(p, 0, sizeof *p);
     snprintf(p->dn, sizeof p->dn, "%s", dn ? dn : "");
     ldap_memfree(dn);

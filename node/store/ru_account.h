@@ -1,8 +1,11 @@
 /*  ru_account.h - this node's user accounts and their sessions.
  *
  *  Accounts are local (the users database, never replicated): a user lives
- *  on one home node, which signs everything they do. A password is kept as
- *  an argon2id hash (libsodium's crypto_pwhash_str, interactive limits); a
+ *  on one home node, which signs everything they do. An account is made
+ *  here with a password, or comes from the company directory or identity
+ *  provider (ru_account_source), which checks the person's password: such
+ *  an account keeps that source's stable id of the person and no password
+ *  here. A password is kept as an argon2id hash (libsodium's crypto_pwhash_str, interactive limits); a
  *  session is a random 256-bit token given to the client once, of which the
  *  node keeps only the BLAKE2b hash, so a copy of the store holds no usable
  *  token.

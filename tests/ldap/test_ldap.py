@@ -27,7 +27,9 @@ and its CA:
 Other nodes: one over ldaps:// signs bob in, and counts a directory's
 wrong passwords in the login limiter; one with a CA that did not
 sign slapd's certificate refuses with the same clear message and logs the
-TLS failure.
+TLS failure; one with a wrong password for the service account refuses
+the same way and logs it; one whose service account's password file
+cannot be read does not start.
 
 Usage: test_ldap.py PATH/TO/ruched. Prints one line per check and
 "N passed, M failed"; exits non-zero if any check failed.
@@ -241,6 +243,29 @@ def run(c, ruched):
                 c.status("then the right one is too many failed sign-ins",
                          web_sign_in(anon, "e000001", "pw-e000001"), 429)
                 finish(c, node, "ldaps")
+        with c.section("a bind password file that cannot be read"):
+            settings = s.settings(bind_password_file=os.path.join(s.tmp, "missing"))
+            with rt.Node(ruched, settings=settings) as node:
+                try:
+                    node.start()
+                    started = True
+                except rt.TestError:
+                    started = False
+                c.check("ruched does not start", not started)
+                c.check("and says why", "bind_password_file" in node.log_text(), node.log_tail())
+        with c.section("a wrong service account password"):
+            wrong = os.path.join(s.tmp, "wrong.password")
+            with open(wrong, "w") as f:
+                f.write("not-the-password\n")
+            os.chmod(wrong, 0o600)
+            with rt.Node(ruched, settings=s.settings(bind_password_file=wrong)) as node:
+                node.start()
+                r = web_sign_in(node.client(), "bob", "bob-pw")
+                c.error("bob is refused", r, 503)
+                c.equal("with the clear message", (r.json or {}).get("error"), UNREACHABLE)
+                c.check("the log says the service account was refused",
+                        "refused the service account" in node.log_text(), node.log_tail())
+                finish(c, node, "a wrong service password")
         with c.section("a CA that did not sign the directory's certificate"):
             settings = s.settings(starttls="yes", ca_file=s.another_ca()) + [timeout]
             with rt.Node(ruched, settings=settings) as node:
