@@ -43,6 +43,7 @@
 #include "ru_http.h"
 #include "ru_image.h"
 #include "ru_keyfile.h"
+#include "ru_ldap.h"
 #include "ru_log.h"
 #include "ru_mediaq.h"
 #include "ru_ops.h"
@@ -537,10 +538,14 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
         ru_reqstats_new(n_routes, s_route_label, routes, &node->reqstats) == RU_OK &&
         ru_card_new(&node->cfg, node->store, node->writer, &node->cards) == RU_OK &&
         ru_oidc_new(&node->cfg, node->public_url, &node->oidc) == RU_OK &&
+        ru_ldap_new(&node->cfg, &node->ldap) == RU_OK &&
         s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
          ru_http_listen(http)) == RU_OK) {
         ru_log_info(S_LOG, "site %s serving at %s", node->cfg.site, node->public_url);
+        if (node->ldap)
+            ru_log_info(S_LOG, "employees sign in with the company directory at %s",
+                        node->cfg.ldap_uri);
         int sig = 0;
         while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
             s_reload(node, argc, argv);
@@ -557,6 +562,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_cache_destroy(&node->cache);
     ru_card_destroy(&node->cards); /* after the handlers and the scrapes that use it */
     ru_oidc_destroy(&node->oidc);  /* after the handlers */
+    ru_ldap_destroy(&node->ldap);  /* after the handlers, which sign people in with it */
     free(routes);
     return status;
 }

@@ -58,6 +58,12 @@
     X(RU_E_MEDIA_CORRUPT, "media_corrupt", "the image is damaged or incomplete")         \
     X(RU_E_MEDIA_DIMENSIONS, "media_dimensions",                                         \
       "the image is wider, taller or holds more pixels than this site accepts")         \
+    X(RU_E_DIRECTORY, "directory",                                                       \
+      "The company directory cannot be reached; try again later.")                       \
+    X(RU_E_DENIED, "denied", "this account may not sign in at this site")               \
+    X(RU_E_ENTRY, "entry",                                                               \
+      "the company directory's entry for this account cannot be used: ask the site's "   \
+      "administrators")                                                                  \
     X(RU_E_INVALID, "invalid", "invalid argument")
 
 typedef enum {

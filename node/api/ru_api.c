@@ -139,28 +139,6 @@ ru_api_submit_as(ru_req_t *req, const char *author, ru_update_t *u, ru_ref_t *ma
     return err;
 }
 
-/*  What unknown users' passwords are checked against, so that a wrong
- *  name costs the time of a wrong password (argon2id, interactive limits,
- *  the hash of a password nobody has). */
-static const char s_no_user_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$tCbzH83MITMAO7h408GOoA$"
-                                     "yDDwE3GbiqJsx3MkrFZEejA8GtF5loPlEQhBcK/pwZg";
-
-ru_err
-ru_api_check_password(ru_req_t *req, const char *name, const char *password)
-{
-    char hash[RU_PWHASH_SIZE];
-    ru_txn_t txn;
-    ru_err err = ru_store_read(req->node->store, &txn);
-    if (err)
-        return err;
-    ru_account_t acct;
-    int found = ru_account_get_hash(&txn, name, hash) == RU_OK &&
-                ru_account_get(&txn, name, &acct) == RU_OK && !acct.disabled;
-    ru_txn_abort(&txn);
-    err = ru_account_verify(found ? hash : s_no_user_hash, password);
-    return found ? err : RU_E_INVALID;
-}
-
 typedef struct {
     const char *token;
     const char *name;

@@ -42,11 +42,8 @@ RU_MUST_CHECK ru_err ru_api_submit(ru_req_t *req, ru_update_t *u, ru_ref_t *made
 RU_MUST_CHECK ru_err ru_api_submit_as(ru_req_t *req, const char *author, ru_update_t *u,
                                       ru_ref_t *made);
 
-/*  Checks the password of the local user name, in this thread (argon2id
- *  takes tens of milliseconds): RU_OK, or RU_E_INVALID for a wrong password
- *  or an unknown or disabled user, which cost the same time. */
-RU_MUST_CHECK ru_err ru_api_check_password(ru_req_t *req, const char *name, const char *password);
-/*  Opens a session of name: a new token, whose hash the store actor keeps. */
+/*  Opens a session of name (after ru_signin_password): a new token, whose
+ *  hash the store actor keeps. */
 RU_MUST_CHECK ru_err ru_api_open_session(ru_req_t *req, const char *name,
                                          char token[RU_TOKEN_TEXT_SIZE]);
 /*  Ends the session of token; an unknown token is not an error. */

@@ -21,10 +21,13 @@
  *  the same request signed in by the web front end's session; a user that
  *  session signs in is only asked to authorize the app (the form carries
  *  the session's CSRF token, which the router checks).
+ *  The user name and password of the login page and of the password grant
+ *  are checked by ru_signin (a local account, or the company directory).
  *
  *  Errors of /oauth/token and /oauth/revoke follow RFC 6749 section 5.2:
  *  {"error": "invalid_grant" | "invalid_client" | ..., "error_description"}
- *  with 400, or 401 for a client that failed to authenticate. A client
+ *  with 400, or 401 for a client that failed to authenticate; a company
+ *  directory that cannot be reached is 503 temporarily_unavailable. A client
  *  authenticates with client_id and client_secret parameters or with HTTP
  *  Basic authentication.
  */
@@ -39,6 +42,7 @@
 #include "ru_api.h"
 #include "ru_oauth.h"
 #include "ru_oidc.h"
+#include "ru_signin.h"
 #include "ru_throttle.h"
 
 #define S_CSRF_COOKIE "ruche_oauth_csrf"
@@ -592,13 +596,6 @@ ru_api_authorize_page(ru_req_t *req)
     return status;
 }
 
-/*  Are name and password those of a local user? */
-static int
-s_password_ok(ru_req_t *req, const char *name, const char *password)
-{
-    return name && password && ru_api_check_password(req, name, password) == RU_OK;
-}
-
 static ru_err
 s_put_code(const ru_writer_ctx_t *ctx, void *arg)
 {
@@ -654,8 +651,10 @@ ru_api_authorize(ru_req_t *req)
     int status = s_authz_check(req, &a);
     if (status)
         return status;
-    const char *name = ru_http_param(req, "username");
+    const char *name = ru_http_param(req, "username"), *refusal;
+    char account[RU_MAX_NAME + 1];
     long wait = ru_throttle_login_wait(req, name);
+    ru_err err = RU_OK;
     if (!s_csrf_form_ok(req))
         status = s_login_form(req, &a, 403, "This form has expired: please sign in again.");
     else if (req->authed && req->via == RU_AUTH_COOKIE && !name)
@@ -663,11 +662,11 @@ ru_api_authorize(ru_req_t *req)
     else if (wait) {
         ru_http_header(req, "Retry-After", "%ld", wait);
         status = s_login_form(req, &a, 429, "Too many failed sign-ins: try again later.");
-    } else if (!s_password_ok(req, name, ru_http_param(req, "password"))) {
-        ru_throttle_login_failed(req, name);
-        status = s_login_form(req, &a, 401, "Wrong user name or password.");
+    } else if ((err = ru_signin_request(req, name, ru_http_param(req, "password"), account))) {
+        status = ru_signin_refusal(err, &refusal);
+        status = s_login_form(req, &a, status, refusal);
     } else
-        status = s_grant_code(req, &a, name);
+        status = s_grant_code(req, &a, account);
     json_decref(a.app);
     return status;
 }
@@ -826,16 +825,25 @@ s_grant_password(ru_req_t *req, s_client_t *c)
 {
     const char *name = ru_http_param(req, "username");
     s_issue_t is = {NULL, NULL, c->app ? c->id : NULL, RU_OAUTH_ALL_SCOPES, "", ""};
+    char account[RU_MAX_NAME + 1];
+    const char *refusal;
     int refused = ru_throttle_login_check(req, name);
     if (refused)
         return refused;
-    if (!s_password_ok(req, name, ru_http_param(req, "password"))) {
-        ru_throttle_login_failed(req, name);
+    ru_err err = ru_signin_request(req, name, ru_http_param(req, "password"), account);
+    if (err == RU_E_INVALID)
         return s_oauth_error(req, 400, "invalid_grant", "wrong user name or password");
+    if (err) {
+        int status = ru_signin_refusal(err, &refusal);
+        return status < 500 ? s_oauth_error(req, 400, "invalid_grant", refusal)
+                            : s_oauth_error(req, status,
+                                            status == 503 ? "temporarily_unavailable"
+                                                          : "server_error",
+                                            refusal);
     }
     if (c->app && !s_asked_scope(req, c->app, &is))
         return 400;
-    snprintf(is.user, sizeof is.user, "%s", name);
+    snprintf(is.user, sizeof is.user, "%s", account);
     return s_issue(req, &is);
 }
 

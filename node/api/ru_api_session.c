@@ -10,7 +10,11 @@
  *  the application sends back in X-CSRF-Token with every change; the node
  *  keeps nothing more than the token's hash.
  *
- *  Failed sign-ins count in the node's login limiter (ru_ratelimit.h), by
+ *  The user name and password are checked by ru_signin (a local account,
+ *  or the company directory). A wrong one is 401; a refusal for another
+ *  reason (the directory cannot be reached: 503; the person may not sign
+ *  in here: 403) says why in "error" and names it in "reason". Failed
+ *  sign-ins count in the node's login limiter (ru_ratelimit.h), by
  *  address and by user name, with the OAuth password grant's.
  *
  *  Signing in from a page of another site (login CSRF: signing the victim
@@ -24,6 +28,7 @@
 
 
 #include "ru_api.h"
+#include "ru_signin.h"
 #include "ru_throttle.h"
 
 #define S_COOKIE_DAYS 30
@@ -74,6 +79,17 @@ s_reply_session(ru_req_t *req, const char *token, const char *name)
     return j ? ru_http_json(req, 200, j) : ru_http_fail(req, RU_E_NOMEM);
 }
 
+/*  A sign-in refused for another reason than a wrong password: its
+ *  status, {"error": the sentence for people, "reason": err's name}. */
+static int
+s_refused(ru_req_t *req, ru_err err)
+{
+    const char *message;
+    int status = ru_signin_refusal(err, &message);
+    json_t *j = json_pack("{s:s, s:s}", "error", message, "reason", ru_err_name(err));
+    return j ? ru_http_json(req, status, j) : ru_http_fail(req, RU_E_NOMEM);
+}
+
 int
 ru_api_sign_in(ru_req_t *req)
 {
@@ -86,16 +102,18 @@ ru_api_sign_in(ru_req_t *req)
     int limited = ru_throttle_login_check(req, name);
     if (limited)
         return limited;
-    if (ru_api_check_password(req, name, password) != RU_OK) {
-        ru_throttle_login_failed(req, name);
+    char account[RU_MAX_NAME + 1];
+    ru_err err = ru_signin_request(req, name, password, account);
+    if (err == RU_E_INVALID)
         return ru_http_error(req, 401, "wrong user name or password");
-    }
+    if (err)
+        return s_refused(req, err);
     char token[RU_TOKEN_TEXT_SIZE];
-    ru_err err = ru_api_open_session(req, name, token);
+    err = ru_api_open_session(req, account, token);
     if (err)
         return ru_http_fail(req, err);
     ru_api_session_cookie(req, token);
-    int status = s_reply_session(req, token, name);
+    int status = s_reply_session(req, token, account);
     sodium_memzero(token, sizeof token);
     sodium_memzero(req->headers, sizeof req->headers);
     return status;

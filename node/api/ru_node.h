@@ -1,5 +1,6 @@
 /*  ru_node.h - what the parts of a running node share: its configuration,
- *  key, store, store actor and replication actor. Made by ruched's main, read by the HTTP
+ *  key, store, store actor and replication actor, and the clients of the
+ *  company's identity providers. Made by ruched's main, read by the HTTP
  *  handlers; every field is set before the first request and constant
  *  afterwards (the objects behind the pointers have their own thread rules).
  */
@@ -24,6 +25,7 @@ typedef struct ru_blob ru_blob_t;
 typedef struct ru_mediaq ru_mediaq_t;
 typedef struct ru_card ru_card_t;
 typedef struct ru_oidc ru_oidc_t;
+typedef struct ru_ldap ru_ldap_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -43,6 +45,7 @@ typedef struct {
     ru_mediaq_t *mediaq;                  /* uploads being processed (ru_mediaq.h) */
     ru_card_t *cards;                     /* link previews (ru_card.h); NULL: none */
     ru_oidc_t *oidc;                      /* sign-in through an OpenID provider; NULL: none */
+    ru_ldap_t *ldap;                      /* the company directory (ru_ldap.h); NULL: off */
     char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
     char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;

@@ -18,7 +18,7 @@
 #include "ru_log.h"
 #include "ruche/ru_text.h"
 
-typedef enum { S_STR, S_LONG, S_LIST } s_type; /* a list: words, each line adds */
+typedef enum { S_STR, S_LONG, S_LIST, S_BOOL } s_type; /* a list: words, each line adds */
 
 typedef struct {
     const char *section;
@@ -37,6 +37,7 @@ typedef struct {
     }
 #define S_STR_KEY(sec, key, field, def) S_ARRAY_KEY(sec, key, S_STR, field, def)
 #define S_LIST_KEY(sec, key, field) S_ARRAY_KEY(sec, key, S_LIST, field, "")
+#define S_BOOL_KEY(sec, key, field, def) S_ARRAY_KEY(sec, key, S_BOOL, field, def)
 #define S_LONG_KEY(sec, key, field, lo, hi, def)                                                   \
     {                                                                                              \
         sec, key, S_LONG, offsetof(ru_config_t, field), 0, lo, hi, def                             \
@@ -117,6 +118,32 @@ static const s_key s_keys[] = {
     S_LONG_KEY("cards", "workers", card_workers, 1, 16, "1"),
     S_LONG_KEY("cards", "queue", card_queue, 1, 100000, "256"),
     S_LONG_KEY("cards", "connect_timeout_ms", card_connect_timeout_ms, 100, 60000, "3000"),
+    S_STR_KEY("ldap", "uri", ldap_uri, ""),
+    S_BOOL_KEY("ldap", "starttls", ldap_starttls, "no"),
+    S_STR_KEY("ldap", "ca_file", ldap_ca_file, ""),
+    S_STR_KEY("ldap", "bind_dn", ldap_bind_dn, ""),
+    S_STR_KEY("ldap", "bind_password_file", ldap_bind_password_file, ""),
+    S_STR_KEY("ldap", "base_dn", ldap_base_dn, ""),
+    S_STR_KEY("ldap", "user_filter", ldap_user_filter, "(uid=%s)"),
+    S_STR_KEY("ldap", "sync_filter", ldap_sync_filter, "(objectClass=inetOrgPerson)"),
+    S_STR_KEY("ldap", "login_attribute", ldap_attr_login, "uid"),
+    S_STR_KEY("ldap", "name_attribute", ldap_attr_name, "cn"),
+    S_STR_KEY("ldap", "mail_attribute", ldap_attr_mail, "mail"),
+    S_STR_KEY("ldap", "title_attribute", ldap_attr_title, "title"),
+    S_STR_KEY("ldap", "department_attribute", ldap_attr_department, "departmentNumber"),
+    S_STR_KEY("ldap", "site_attribute", ldap_attr_site, "l"),
+    S_STR_KEY("ldap", "office_attribute", ldap_attr_office, "physicalDeliveryOfficeName"),
+    S_STR_KEY("ldap", "phone_attribute", ldap_attr_phone, "telephoneNumber"),
+    S_STR_KEY("ldap", "manager_attribute", ldap_attr_manager, "manager"),
+    S_STR_KEY("ldap", "photo_attribute", ldap_attr_photo, "jpegPhoto"),
+    S_STR_KEY("ldap", "id_attribute", ldap_attr_id, "entryUUID"),
+    S_STR_KEY("ldap", "skills_attribute", ldap_attr_skills, ""),
+    S_STR_KEY("ldap", "member_of_attribute", ldap_attr_member_of, "memberOf"),
+    S_STR_KEY("ldap", "allow_group", ldap_allow_group, ""),
+    S_STR_KEY("ldap", "admin_group", ldap_admin_group, ""),
+    S_LONG_KEY("ldap", "timeout_ms", ldap_timeout_ms, 100, 120000, "5000"),
+    S_LONG_KEY("ldap", "page_size", ldap_page_size, 1, 10000, "500"),
+    S_LONG_KEY("ldap", "max_photo_bytes", ldap_max_photo_bytes, 0, 16 * 1024 * 1024, "262144"),
     S_LONG_KEY("cards", "timeout_ms", card_timeout_ms, 100, 120000, "10000"),
     S_LONG_KEY("cards", "max_kb", card_max_kb, 16, 16384, "512"),
     S_LONG_KEY("cards", "max_redirects", card_max_redirects, 0, 10, "3"),
@@ -158,6 +185,20 @@ s_find(const char *section, const char *name)
     return NULL;
 }
 
+/*  A yes/no value into the long at field; a message for people on error. */
+static const char *
+s_assign_bool(char *field, const char *value)
+{
+    static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(value, words[i]) == 0) {
+            long v = (long) (i % 2);
+            memcpy(field, &v, sizeof v);
+            return NULL;
+        }
+    return "not yes or no";
+}
+
 /*  Stores value into the field of key k; a message for people on error. */
 static const char *
 s_assign(ru_config_t *cfg, const s_key *k, const char *value)
@@ -180,6 +221,8 @@ s_assign(ru_config_t *cfg, const s_key *k, const char *value)
         memcpy(field, value, strlen(value) + 1);
         return NULL;
     }
+    if (k->type == S_BOOL)
+        return s_assign_bool(field, value);
     char *end;
     errno = 0;
     long v = strtol(value, &end, 10);
@@ -417,6 +460,30 @@ s_check_owned(const ru_config_t *cfg)
     return RU_OK;
 }
 
+/*  The [ldap] keys together, when LDAP is on (the filters' patterns are
+ *  checked by ru_ldap_new, which knows their syntax). */
+static ru_err
+s_check_ldap(const ru_config_t *cfg)
+{
+    const char *why = NULL;
+    int ldaps = strncmp(cfg->ldap_uri, "ldaps://", 8) == 0;
+    if (!cfg->ldap_uri[0])
+        return RU_OK;
+    if (!ldaps && strncmp(cfg->ldap_uri, "ldap://", 7) != 0)
+        why = "uri must start with ldap:// or ldaps://";
+    else if (ldaps && cfg->ldap_starttls)
+        why = "starttls is for ldap:// (an ldaps:// connection is TLS from the start)";
+    else if (!cfg->ldap_base_dn[0])
+        why = "base_dn is needed";
+    else if (cfg->ldap_bind_dn[0] && !cfg->ldap_bind_password_file[0])
+        why = "bind_dn needs bind_password_file";
+    else if (!cfg->ldap_attr_login[0] || !cfg->ldap_attr_name[0] || !cfg->ldap_attr_id[0])
+        why = "login_attribute, name_attribute and id_attribute must not be empty";
+    if (why)
+        ru_log_err("config", "[ldap] %s", why);
+    return why ? RU_E_INVALID : RU_OK;
+}
+
 ru_err
 ru_config_check(const ru_config_t *cfg)
 {
@@ -472,6 +539,8 @@ ru_config_check(const ru_config_t *cfg)
                    (int) bad_len, bad);
         return RU_E_INVALID;
     }
+    if (s_check_ldap(cfg) != RU_OK)
+        return RU_E_INVALID;
     if (s_oidc_check(cfg) != RU_OK)
         return RU_E_INVALID;
     if (cfg->max_size_mb && cfg->max_size_mb < cfg->map_size_mb) {

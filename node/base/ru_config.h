@@ -7,6 +7,8 @@
  *  exactly the same keys and values. Errors name the file and line, or the
  *  flag, and say what was expected. A list key ([cards] allowed_hosts) may
  *  be given on several lines (or flags): each adds its words to the list.
+ *  A yes/no key ([ldap] starttls) takes yes, no, true, false, on, off, 1
+ *  or 0.
  */
 #ifndef RU_CONFIG_H
 #define RU_CONFIG_H
@@ -22,6 +24,8 @@
 #define RU_MAX_PEERS 64
 #define RU_CONFIG_HOSTS_MAX 4096 /* [cards] allowed_hosts, every line of it */
 #define RU_CONFIG_OWNED_MAX 128  /* [directory] owned */
+#define RU_CONFIG_LDAP_MAX 512   /* [ldap] DNs and filters */
+#define RU_CONFIG_ATTR_MAX 64    /* [ldap] attribute names */
 
 /*  A [peer NAME] section: a site whose updates this node trusts. With pub
  *  and sync, a site it connects to; with the key alone, a site whose
@@ -137,6 +141,33 @@ typedef struct {
     long oidc_pending;          /* sign-ins under way at once */
     long oidc_pending_s;        /* a sign-in must come back from the provider within it */
     char oidc_ca_file[RU_CONFIG_PATH_MAX]; /* "": the system's CAs */
+    /* [ldap] the company directory (node/ident/ru_ldap.h); uri "": off */
+    char ldap_uri[RU_CONFIG_PATH_MAX];      /* ldap://host[:port] or ldaps://host[:port] */
+    long ldap_starttls;                     /* 1: StartTLS on an ldap:// connection */
+    char ldap_ca_file[RU_CONFIG_PATH_MAX];  /* the CA of the directory's certificate */
+    char ldap_bind_dn[RU_CONFIG_LDAP_MAX];  /* the service account; "": anonymous search */
+    char ldap_bind_password_file[RU_CONFIG_PATH_MAX]; /* its password, alone in a file */
+    char ldap_base_dn[RU_CONFIG_LDAP_MAX];  /* where people are searched */
+    char ldap_user_filter[RU_CONFIG_LDAP_MAX]; /* %s: the escaped login name */
+    char ldap_sync_filter[RU_CONFIG_LDAP_MAX]; /* every person, for the directory sync */
+    char ldap_attr_login[RU_CONFIG_ATTR_MAX];  /* attribute names: the login name ... */
+    char ldap_attr_name[RU_CONFIG_ATTR_MAX];   /* ... display name */
+    char ldap_attr_mail[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_title[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_department[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_site[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_office[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_phone[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_manager[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_photo[RU_CONFIG_ATTR_MAX];
+    char ldap_attr_id[RU_CONFIG_ATTR_MAX];     /* a stable id of the person */
+    char ldap_attr_skills[RU_CONFIG_ATTR_MAX]; /* "": none */
+    char ldap_attr_member_of[RU_CONFIG_ATTR_MAX]; /* the DNs of the person's groups */
+    char ldap_allow_group[RU_CONFIG_LDAP_MAX]; /* "": everyone found may sign in */
+    char ldap_admin_group[RU_CONFIG_LDAP_MAX]; /* "": nobody is made an administrator */
+    long ldap_timeout_ms;      /* to connect, and for each operation */
+    long ldap_page_size;       /* entries of one page of the sync's search */
+    long ldap_max_photo_bytes; /* a larger photo is left out */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];
     int n_peers;

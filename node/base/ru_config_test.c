@@ -1,8 +1,8 @@
 /*  ru_config_test.c - the configuration: defaults, the INI file, command-line
  *  overrides through the same key table, [peer NAME] sections, and the
  *  errors that stop the node before it starts with a bad setting, and the
- *  list of [cards] allowed_hosts that every line adds to, and the profile
- *  parts [directory] owned names.
+ *  list of [cards] allowed_hosts that every line adds to, the profile
+ *  parts [directory] owned names, and [ldap].
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -335,6 +335,59 @@ test_directory_owned(void **state)
     assert_int_equal(cfg.media_profile_wait_ms, 1000);
 }
 
+/*  [ldap]: off by default, with the defaults of an OpenLDAP directory;
+ *  yes/no values; the limits' ranges; and the keys that must go together
+ *  when a directory is configured. */
+static void
+test_ldap(void **state)
+{
+    (void) state;
+    ru_config_t cfg;
+    ru_config_defaults(&cfg);
+    assert_string_equal(cfg.ldap_uri, "");
+    assert_int_equal(cfg.ldap_starttls, 0);
+    assert_string_equal(cfg.ldap_user_filter, "(uid=%s)");
+    assert_string_equal(cfg.ldap_attr_id, "entryUUID");
+    assert_int_equal(cfg.ldap_timeout_ms, 5000);
+    assert_int_equal(cfg.ldap_page_size, 500);
+    assert_int_equal(cfg.ldap_max_photo_bytes, 262144);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    const char *ad = "[ldap]\nuri = ldaps://dc.example.com\nbase_dn = dc=example,dc=com\n"
+                     "bind_dn = cn=ruche,ou=services,dc=example,dc=com\n"
+                     "bind_password_file = /etc/ruche/ldap.password\n"
+                     "user_filter = (&(objectClass=user)(sAMAccountName=%s))\n"
+                     "id_attribute = objectGUID\ntimeout_ms = 100\npage_size = 1000\n";
+    assert_int_equal(s_load(&cfg, ad), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+    assert_string_equal(cfg.ldap_user_filter, "(&(objectClass=user)(sAMAccountName=%s))");
+    assert_int_equal(cfg.ldap_timeout_ms, 100);
+    assert_int_equal(cfg.ldap_page_size, 1000);
+    assert_int_equal(ru_config_set(&cfg, "ldap.starttls", "yes", "--set"), RU_OK);
+    assert_int_equal(cfg.ldap_starttls, 1);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* StartTLS on ldaps:// */
+    assert_int_equal(ru_config_set(&cfg, "ldap.starttls", "off", "--set"), RU_OK);
+    assert_int_equal(cfg.ldap_starttls, 0);
+    assert_int_equal(ru_config_set(&cfg, "ldap.starttls", "maybe", "--set"), RU_E_INVALID);
+    assert_int_equal(ru_config_set(&cfg, "ldap.timeout_ms", "99", "--set"), RU_E_INVALID);
+    assert_int_equal(ru_config_set(&cfg, "ldap.timeout_ms", "120001", "--set"), RU_E_INVALID);
+    assert_int_equal(ru_config_set(&cfg, "ldap.page_size", "0", "--set"), RU_E_INVALID);
+    assert_int_equal(ru_config_set(&cfg, "ldap.page_size", "10001", "--set"), RU_E_INVALID);
+    assert_int_equal(ru_config_set(&cfg, "ldap.max_photo_bytes", "-1", "--set"), RU_E_INVALID);
+    assert_int_equal(ru_config_set(&cfg, "ldap.max_photo_bytes", "0", "--set"), RU_OK);
+    assert_int_equal(cfg.ldap_timeout_ms, 100);
+    assert_int_equal(cfg.ldap_page_size, 1000);
+    assert_int_equal(s_load(&cfg, "[ldap]\nuri = http://dc\nbase_dn = dc=x\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[ldap]\nuri = ldap://dc\n"), RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* no base_dn */
+    assert_int_equal(s_load(&cfg, "[ldap]\nuri = ldap://dc\nbase_dn = dc=x\nbind_dn = cn=s\n"),
+                     RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_E_INVALID); /* no password file */
+    assert_int_equal(s_load(&cfg, "[ldap]\nuri = ldap://dc\nbase_dn = dc=x\nstarttls = yes\n"),
+                     RU_OK);
+    assert_int_equal(ru_config_check(&cfg), RU_OK);
+}
+
 int
 main(void)
 {
@@ -348,6 +401,7 @@ main(void)
         cmocka_unit_test(test_multipart_limits),
         cmocka_unit_test(test_host_list),
         cmocka_unit_test(test_directory_owned),
+        cmocka_unit_test(test_ldap),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -115,7 +115,8 @@ s_set_flags(ru_req_t *req, int admin, int disabled)
 {
     if ((admin == 0 || disabled == 1) && strcmp(req->args[0], req->user.name) == 0)
         return ru_http_error(req, 422, "an administrator cannot disable or demote themselves");
-    s_change c = {NULL, NULL, admin, disabled, disabled == 1, {{0}, 0, 0, 0}};
+    s_change c = {NULL, NULL, admin, disabled, disabled == 1,
+                  {{0}, 0, 0, 0, RU_ACCOUNT_LOCAL, {0}}};
     return s_user_request(req, &c, NULL);
 }
 
@@ -155,7 +156,7 @@ ru_admin_passwd(ru_req_t *req)
     ru_err err = ru_account_hash(given ? given : random, hash);
     if (err)
         return ru_http_fail(req, err);
-    s_change c = {NULL, hash, -1, -1, 1, {{0}, 0, 0, 0}};
+    s_change c = {NULL, hash, -1, -1, 1, {{0}, 0, 0, 0, RU_ACCOUNT_LOCAL, {0}}};
     int status = s_user_request(req, &c, given ? NULL : random);
     sodium_memzero(random, sizeof random);
     return status;

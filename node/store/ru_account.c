@@ -1,9 +1,12 @@
 /*  ru_account.c - accounts and sessions in the users and sessions
  *  databases.
  *
- *  users:    name -> [hash str, admin uint, created_ms uint, disabled uint]
+ *  users:    name -> [hash str, admin uint, created_ms uint, disabled uint,
+ *                    source uint, dir_id str]
  *            (records written before accounts could be disabled have no
- *            fourth field: they read as enabled)
+ *            fourth field: they read as enabled; before directories, no
+ *            fifth and sixth: local accounts. A directory's account has
+ *            the hash "": no password verifies against it)
  *  sessions: BLAKE2b-256(token text) -> [name str, created_ms uint]
  */
 #include "ru_account.h"
@@ -47,12 +50,15 @@ s_pack_account(ru_buf_t *buf, const char *hash, const ru_account_t *acct)
 {
     msgpack_packer pk;
     ru_mp_packer_init(&pk, buf);
-    msgpack_pack_array(&pk, 4);
+    msgpack_pack_array(&pk, 6);
     msgpack_pack_str(&pk, strlen(hash));
     msgpack_pack_str_body(&pk, hash, strlen(hash));
     msgpack_pack_uint8(&pk, acct->admin ? 1 : 0);
     msgpack_pack_uint64(&pk, acct->created_ms);
     msgpack_pack_uint8(&pk, acct->disabled ? 1 : 0);
+    msgpack_pack_uint8(&pk, (uint8_t) acct->source);
+    msgpack_pack_str(&pk, strlen(acct->dir_id));
+    msgpack_pack_str_body(&pk, acct->dir_id, strlen(acct->dir_id));
 }
 
 /*  Writes the record of acct (its name) with hash. */
@@ -69,18 +75,35 @@ s_put_account(ru_txn_t *txn, const char *hash, const ru_account_t *acct)
     return err;
 }
 
+/*  Writes the new account acct with hash, unless its name is taken. */
+static ru_err
+s_create(ru_txn_t *txn, const char *hash, const ru_account_t *acct)
+{
+    MDB_val val;
+    if (ru_name_check(acct->name, strlen(acct->name)) != RU_OK)
+        return RU_E_NAME;
+    ru_err err = ru_txn_get(txn, RU_DB_users, acct->name, strlen(acct->name), &val);
+    if (err != RU_E_NOT_FOUND)
+        return err ? err : RU_E_EXISTS;
+    return s_put_account(txn, hash, acct);
+}
+
 ru_err
 ru_account_create(ru_txn_t *txn, const char *name, const char *hash, int admin, uint64_t now_ms)
 {
-    MDB_val val;
-    if (ru_name_check(name, strlen(name)) != RU_OK)
-        return RU_E_NAME;
-    ru_err err = ru_txn_get(txn, RU_DB_users, name, strlen(name), &val);
-    if (err != RU_E_NOT_FOUND)
-        return err ? err : RU_E_EXISTS;
     ru_account_t acct = {.admin = admin, .created_ms = now_ms};
+    if (strlen(name) > RU_MAX_NAME)
+        return RU_E_NAME;
     snprintf(acct.name, sizeof acct.name, "%s", name);
-    return s_put_account(txn, hash, &acct);
+    return s_create(txn, hash, &acct);
+}
+
+ru_err
+ru_account_create_directory(ru_txn_t *txn, const ru_account_t *acct)
+{
+    ru_account_t a = *acct;
+    a.disabled = 0;
+    return a.source == RU_ACCOUNT_LOCAL ? RU_E_INVALID : s_create(txn, "", &a);
 }
 
 /*  Reads an account record; the hash goes to hash when not NULL. */
@@ -95,13 +118,16 @@ s_read_account(ru_txn_t *txn, const char *name, size_t name_len, ru_account_t *a
         return err;
     ru_mp_t mp;
     ru_mp_init(&mp, val.mv_data, val.mv_size);
-    const char *h;
-    uint32_t hlen;
+    const char *h, *id = "";
+    uint32_t hlen, idlen = 0;
     uint32_t n;
-    uint64_t admin, created, disabled = 0;
-    if (ru_mp_array(&mp, &n) || (n != 3 && n != 4) ||
+    uint64_t admin, created, disabled = 0, source = RU_ACCOUNT_LOCAL;
+    if (ru_mp_array(&mp, &n) || n < 3 || n > 6 || n == 5 ||
         ru_mp_str(&mp, &h, &hlen, RU_PWHASH_SIZE - 1) || ru_mp_uint(&mp, &admin) ||
-        ru_mp_uint(&mp, &created) || (n == 4 && ru_mp_uint(&mp, &disabled)) || ru_mp_end(&mp))
+        ru_mp_uint(&mp, &created) || (n >= 4 && ru_mp_uint(&mp, &disabled)) ||
+        (n == 6 && (ru_mp_uint(&mp, &source) || source > RU_ACCOUNT_OIDC ||
+                    ru_mp_str(&mp, &id, &idlen, RU_ACCOUNT_DIR_ID_MAX - 1))) ||
+        ru_mp_end(&mp))
         return RU_E_STORE;
     if (hash) {
         memcpy(hash, h, hlen);
@@ -113,6 +139,9 @@ s_read_account(ru_txn_t *txn, const char *name, size_t name_len, ru_account_t *a
         acct->admin = admin != 0;
         acct->created_ms = created;
         acct->disabled = disabled != 0;
+        acct->source = (ru_account_source) source;
+        memcpy(acct->dir_id, id, idlen);
+        acct->dir_id[idlen] = '\0';
     }
     return RU_OK;
 }

@@ -336,8 +336,52 @@ def id_key(status_id):
 # The node
 
 
-class Node:
+class Child:
+    """A program the test runs as its child (self.proc, a subprocess.Popen,
+    or None before it starts); self.name names it in errors."""
+
+    name = "the program"
+    proc = None
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM):
+        """Sends sig (SIGTERM or SIGINT), then waits; returns the exit
+        status (negative: killed by that signal). A program that does not
+        exit in time is killed and TestError raised."""
+        if not self.running:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise TestError("%s did not exit within %.0f s of signal %d"
+                            % (self.name, STOP_TIMEOUT, sig))
+
+    def kill(self):
+        """SIGKILL, as a crash or power loss would."""
+        if self.running:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+
+
+def remove_tmp(path):
+    """Removes a test's temporary directory, or keeps it (and says so)
+    when RUCHE_TEST_KEEP is set."""
+    if os.environ.get("RUCHE_TEST_KEEP"):
+        print("kept %s" % path, flush=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class Node(Child):
     """A ruched process on a temporary data directory."""
+
+    name = "ruched"
 
     def __init__(self, ruched, site="apitest", settings=()):
         self.ruched = ruched
@@ -358,10 +402,6 @@ class Node:
     def __exit__(self, kind, value, tb):
         self.close()
         return False
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
 
     def client(self, token=None):
         return Client("127.0.0.1", self.port, token)
@@ -398,33 +438,10 @@ class Node:
             return False
         return r.status == 200 and r.json == {"status": "ok"}
 
-    def stop(self, sig=signal.SIGTERM):
-        """Sends sig (SIGTERM or SIGINT), then waits; returns the exit
-        status (negative: killed by that signal). A node that does not exit
-        in time is killed and TestError raised."""
-        if not self.running:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise TestError("ruched did not exit within %.0f s of SIGTERM" % STOP_TIMEOUT)
-
-    def kill(self):
-        """SIGKILL, as a crash or power loss would."""
-        if self.running:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait()
-
     def close(self):
         """Kills a process still running, removes the directory."""
         self.kill()
-        if os.environ.get("RUCHE_TEST_KEEP"):
-            print("kept %s" % self.tmp, flush=True)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        remove_tmp(self.tmp)
 
     def admin_password(self):
         """The admin password ruched wrote on its first start."""

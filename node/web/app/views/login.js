@@ -12,8 +12,15 @@ import { state, emit, siteName } from "../state.js";
 import { errorText } from "../status.js";
 import { languagePicker } from "./common.js";
 
+// What a refused sign-in says. A refusal of the company directory's
+// (the node names its reason) is not a wrong password: the directory
+// cannot be reached (503), or the person may not sign in here (403, the
+// node's own words).
 function failure(err) {
+  const reason = err.body && err.body.reason;
   if (err.status === 401) return t("login.wrong");
+  if (reason === "directory") return t("login.directory");
+  if (err.status === 403 && reason) return err.message;
   if (err.status === 403) return t("login.otherSite");
   return errorText(err);
 }
