@@ -43,6 +43,7 @@
 #include "ru_http.h"
 #include "ru_image.h"
 #include "ru_keyfile.h"
+#include "ru_dirldap.h"
 #include "ru_ldap.h"
 #include "ru_log.h"
 #include "ru_mediaq.h"
@@ -539,6 +540,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
         ru_card_new(&node->cfg, node->store, node->writer, &node->cards) == RU_OK &&
         ru_oidc_new(&node->cfg, node->public_url, &node->oidc) == RU_OK &&
         ru_ldap_new(&node->cfg, &node->ldap) == RU_OK &&
+        (!node->ldap || ru_dirldap_new(node, &node->dirldap) == RU_OK) &&
         s_collectors(node) == RU_OK && ru_http_new(node, routes, &http) == RU_OK &&
         (ru_stream_serve_websocket(node->stream, http), ru_http_on_other(http, ru_web_other),
          ru_http_listen(http)) == RU_OK) {
@@ -562,6 +564,7 @@ s_serve(ru_node_t *node, const sigset_t *signals, int argc, char **argv)
     ru_cache_destroy(&node->cache);
     ru_card_destroy(&node->cards); /* after the handlers and the scrapes that use it */
     ru_oidc_destroy(&node->oidc);  /* after the handlers */
+    ru_dirldap_destroy(&node->dirldap); /* after the handlers, before the directory it reads */
     ru_ldap_destroy(&node->ldap);  /* after the handlers, which sign people in with it */
     free(routes);
     return status;

@@ -76,6 +76,9 @@ const ru_route_t ru_api_routes[] = {
     {"POST", "/api/ruche/v1/groups/:id/statuses", ru_api_group_post, 1, 0},
     {"POST", "/api/ruche/v1/admin/users", ru_api_admin_add_user, RU_ROUTE_ADMIN, 0},
     {"POST", "/api/ruche/v1/admin/directory", ru_api_admin_directory, RU_ROUTE_ADMIN_WRITE, 0},
+    {"POST", "/api/ruche/v1/admin/directory/sync", ru_api_admin_directory_sync,
+     RU_ROUTE_ADMIN_WRITE, 0},
+    {"GET", "/api/ruche/v1/admin/directory/sync", ru_api_admin_directory_sync, RU_ROUTE_ADMIN, 0},
     {"GET", "/api/ruche/v1/replication", ru_api_replication, 0, 0},
     {"GET", "/api/v1/streaming", ru_stream_sse, 0, 0}, /* WebSocket: ru_stream.h */
     {"GET", "/api/v1/streaming/health", ru_stream_health, 0, 0},

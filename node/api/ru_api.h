@@ -170,6 +170,7 @@ int ru_api_search(ru_req_t *req);
 int ru_api_account_search(ru_req_t *req);
 int ru_api_people(ru_req_t *req);
 int ru_api_admin_directory(ru_req_t *req);
+int ru_api_admin_directory_sync(ru_req_t *req);
 int ru_api_directory(ru_req_t *req);
 
 int ru_api_notifications(ru_req_t *req);

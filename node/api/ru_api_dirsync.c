@@ -1,7 +1,10 @@
-/*  ru_api_dirsync.c - POST /api/ruche/v1/admin/directory: employees given
- *  as JSON to the site's directory import (ru_dirsync.h), for a company
- *  whose directory is an export of its HR system rather than LDAP, and
- *  for the administrators' own corrections.
+/*  ru_api_dirsync.c - the site's directory import, for administrators:
+ *  POST /api/ruche/v1/admin/directory takes employees given as JSON (for
+ *  a company whose directory is an export of its HR system rather than
+ *  LDAP, and for corrections); POST /api/ruche/v1/admin/directory/sync
+ *  asks for a sync from LDAP now (202) and GET on the same path says what
+ *  the sync is doing and what its last run did (ru_dirldap.h); both 404
+ *  when [ldap] is off.
  *
  *  The body: {"complete": false, "entries": [{"username", "display_name",
  *  "dir_id", "title", "department", "site", "office", "phone", "email",
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "ru_api.h"
+#include "ru_dirldap.h"
 #include "ru_dirsync.h"
 
 static ru_str_t
@@ -101,7 +105,7 @@ ru_api_admin_directory(ru_req_t *req)
     }
     ru_dirsync_run_t *run;
     ru_err err = ru_dirsync_begin(req->node, json_is_true(json_object_get(req->params, "complete")),
-                                  &run);
+                                  NULL, NULL, &run);
     if (err)
         return ru_http_fail(req, err);
     for (size_t i = 0; !err && i < json_array_size(entries); i++) {
@@ -113,4 +117,32 @@ ru_api_admin_directory(ru_req_t *req)
     ru_err end = ru_dirsync_end(run, err != RU_OK, &report);
     err = err ? err : end;
     return err ? ru_http_fail(req, err) : ru_http_json(req, 200, s_report(&report));
+}
+
+/*  The sync's status as JSON. */
+static json_t *
+s_sync_status(ru_node_t *node)
+{
+    ru_dirldap_status_t st;
+    ru_dirldap_status(node->dirldap, &st);
+    return json_pack("{s:b, s:I, s:o, s:o, s:s, s:s, s:I, s:I, s:o}", "running", st.running,
+                     "runs", (json_int_t) st.runs, "started_at",
+                     st.started_ms ? ru_view_time(st.started_ms) : json_null(), "ended_at",
+                     st.ended_ms ? ru_view_time(st.ended_ms) : json_null(), "result",
+                     st.runs ? ru_err_name(st.result) : "none", "reason",
+                     st.runs ? ru_err_str(st.result) : "no run has ended yet", "pages",
+                     (json_int_t) st.pages, "skipped", (json_int_t) st.skipped, "report",
+                     s_report(&st.report));
+}
+
+int
+ru_api_admin_directory_sync(ru_req_t *req)
+{
+    if (!req->node->dirldap)
+        return ru_http_error(req, 404, "no directory to sync from: [ldap] is off");
+    if (strcmp(req->method, "POST") == 0) {
+        ru_dirldap_kick(req->node->dirldap);
+        return ru_http_json(req, 202, s_sync_status(req->node));
+    }
+    return ru_http_json(req, 200, s_sync_status(req->node));
 }

@@ -51,6 +51,8 @@ typedef struct {
 struct ru_dirsync_run {
     ru_node_t *node;
     int complete;
+    ru_dirsync_resolve_fn resolve;
+    void *resolve_ctx;
     s_map seen; /* user names of this run */
     s_map ids;  /* entries' keys (lower case) -> directory ids */
     s_later *later;
@@ -183,30 +185,34 @@ s_refuse(ru_dirsync_run_t *run, const char *fmt, ...)
 }
 
 ru_err
-ru_dirsync_begin(ru_node_t *node, int complete, ru_dirsync_run_t **out)
+ru_dirsync_begin(ru_node_t *node, int complete, ru_dirsync_resolve_fn resolve, void *resolve_ctx,
+                 ru_dirsync_run_t **out)
 {
     ru_dirsync_run_t *run = calloc(1, sizeof *run);
     if (!run)
         return RU_E_NOMEM;
     run->node = node;
     run->complete = complete;
+    run->resolve = resolve;
+    run->resolve_ctx = resolve_ctx;
     for (size_t i = 0; i < S_BATCH; i++)
         ru_buf_init(&run->batch[i].person);
     *out = run;
     return RU_OK;
 }
 
-/*  Who has name here now: the directory id of their profile (empty: none)
- *  copied to id, and whether a local account has it. */
+/*  Who has name here now: the directory id of their profile (empty:
+ *  none) copied to id, and their account's (acct->name "" when none). */
 static ru_err
-s_holder(ru_node_t *node, const char *name, char *id, int *account)
+s_holder(ru_node_t *node, const char *name, char *id, ru_account_t *acct)
 {
     ru_txn_t txn;
     ru_err err = ru_store_read(node->store, &txn);
     if (err)
         return err;
     uint8_t key[RU_DBKEY_USER];
-    size_t klen = ru_dbkey_user(key, ru_key_public(node->key), (ru_str_t){name, (uint32_t) strlen(name)});
+    size_t klen = ru_dbkey_user(key, ru_key_public(node->key),
+                                (ru_str_t){name, (uint32_t) strlen(name)});
     MDB_val val;
     ru_profile_rec_t rec;
     ru_person_t p;
@@ -217,8 +223,8 @@ s_holder(ru_node_t *node, const char *name, char *id, int *account)
         memcpy(id, p.dir_id.ptr, p.dir_id.len);
         id[p.dir_id.len] = 0;
     }
-    ru_account_t acct;
-    *account = ru_account_get(&txn, name, &acct) == RU_OK;
+    if (ru_account_get(&txn, name, acct) != RU_OK)
+        acct->name[0] = 0;
     ru_txn_abort(&txn);
     return RU_OK;
 }
@@ -368,16 +374,20 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
     if (s_map_get(&run->seen, name, e->name.len))
         return s_refuse(run, "%s is given twice", name);
     ru_err err = s_map_put(&run->seen, name, e->name.len, 0, "", 0);
-    int account = 0;
+    ru_account_t acct;
     if (!err)
-        err = s_holder(run->node, name, id, &account);
+        err = s_holder(run->node, name, id, &acct);
     if (err)
         return err;
     ru_str_t want = e->person.dir_id;
     if (id[0] && (strlen(id) != want.len || memcmp(id, want.ptr, want.len) != 0))
         return s_refuse(run, "%s is another employee's here (directory id %s)", name, id);
-    if (!id[0] && account)
+    if (acct.name[0] && acct.source == RU_ACCOUNT_LOCAL)
         return s_refuse(run, "%s is a local account of this site, not the directory's", name);
+    if (acct.name[0] && acct.dir_id[0] &&
+        (strlen(acct.dir_id) != want.len || memcmp(acct.dir_id, want.ptr, want.len) != 0))
+        return s_refuse(run, "%s signs in as another person here (directory id %s)", name,
+                        acct.dir_id);
     if (e->display_name.len > RU_MAX_DISPLAY_BYTES)
         return s_refuse(run, "%s: the display name is longer than %d bytes", name,
                         RU_MAX_DISPLAY_BYTES);
@@ -396,8 +406,28 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
     return s_queue(run, name, e->display_name, &p);
 }
 
+/*  The id of the manager whose key is key: the run's, else the
+ *  resolver's (kept in the map, "" for none); NULL: RU_E_NOMEM. */
+static const char *
+s_manager_id(ru_dirsync_run_t *run, const char *key)
+{
+    size_t len = strlen(key);
+    const char *id = s_map_get(&run->ids, key, len);
+    if (id || !run->resolve)
+        return id ? id : "";
+    char found[RU_MAX_DIR_ID + 1];
+    ru_err err = run->resolve(run->resolve_ctx, key, found, sizeof found);
+    if (err && err != RU_E_NOT_FOUND)
+        ru_log_warn("directory", "the manager %s could not be found: %s", key, ru_err_str(err));
+    if (err)
+        found[0] = 0;
+    if (s_map_put(&run->ids, key, len, 0, found, strlen(found)) != RU_OK)
+        return NULL;
+    return s_map_get(&run->ids, key, len);
+}
+
 /*  The entries that waited for their manager: the manager's id if the run
- *  saw their key, else none. */
+ *  saw their key or the resolver finds it, else none. */
 static ru_err
 s_resolve_later(ru_dirsync_run_t *run)
 {
@@ -406,7 +436,9 @@ s_resolve_later(ru_dirsync_run_t *run)
         s_later *l = &run->later[i];
         ru_person_t p;
         err = ru_person_unpack(l->item.person.data, l->item.person.len, &p);
-        const char *boss = s_map_get(&run->ids, l->manager_key, strlen(l->manager_key));
+        const char *boss = s_manager_id(run, l->manager_key);
+        if (!err && !boss)
+            err = RU_E_NOMEM;
         p.manager = boss ? (ru_str_t){boss, (uint32_t) strlen(boss)} : (ru_str_t){"", 0};
         if (!err)
             err = s_queue(run, l->item.name,
@@ -500,6 +532,12 @@ s_departures(ru_dirsync_run_t *run)
         err = s_depart(run, g.gone[i]);
     free(g.gone);
     return err ? err : s_flush(run);
+}
+
+void
+ru_dirsync_progress(const ru_dirsync_run_t *run, ru_dirsync_report_t *report)
+{
+    *report = run->report;
 }
 
 ru_err

@@ -10,9 +10,9 @@
  *
  *  An entry is refused, and reported, not merged: one with no name, a
  *  name that is not a valid user name, a name that another employee (a
- *  different directory id) has here, or one taken by a local account that
- *  is not the directory's (the administrator's, say); a field past the
- *  protocol's limits.
+ *  different directory id) has here, in their profile or in the account
+ *  they signed in with, or one taken by a local account (the
+ *  administrator's, say); a field past the protocol's limits.
  *
  *  A complete run (every employee of the site, as the directory sync's
  *  are) also publishes the departure of those who are no longer in it:
@@ -66,11 +66,21 @@ typedef struct {
 
 typedef struct ru_dirsync_run ru_dirsync_run_t;
 
-/*  Starts a run on node; complete: departures are published at its end. */
-RU_MUST_CHECK ru_err ru_dirsync_begin(ru_node_t *node, int complete, ru_dirsync_run_t **out);
+/*  Finds the directory id of the entry whose key is key (in lower case),
+ *  into id (size bytes): for a manager the run did not see (one of another
+ *  site). RU_E_NOT_FOUND: none; any other error is logged and taken for
+ *  none. */
+typedef ru_err (*ru_dirsync_resolve_fn)(void *ctx, const char *key, char *id, size_t size);
+
+/*  Starts a run on node; complete: departures are published at its end;
+ *  resolve (may be NULL) finds the managers the run did not see. */
+RU_MUST_CHECK ru_err ru_dirsync_begin(ru_node_t *node, int complete, ru_dirsync_resolve_fn resolve,
+                                      void *resolve_ctx, ru_dirsync_run_t **out);
 /*  Imports one entry into the run (a refusal is counted and reported,
  *  not an error). Errors: the store's (the run should stop). */
 RU_MUST_CHECK ru_err ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e);
+/*  The run's tally so far, into report. */
+void ru_dirsync_progress(const ru_dirsync_run_t *run, ru_dirsync_report_t *report);
 /*  Ends the run (departures if complete), fills report, frees the run.
  *  NULL-safe run; abort: no departures (the run was cut short). */
 RU_MUST_CHECK ru_err ru_dirsync_end(ru_dirsync_run_t *run, int abort, ru_dirsync_report_t *report);

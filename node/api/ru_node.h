@@ -26,6 +26,7 @@ typedef struct ru_mediaq ru_mediaq_t;
 typedef struct ru_card ru_card_t;
 typedef struct ru_oidc ru_oidc_t;
 typedef struct ru_ldap ru_ldap_t;
+typedef struct ru_dirldap ru_dirldap_t;
 
 typedef struct {
     ru_config_t cfg;
@@ -46,6 +47,7 @@ typedef struct {
     ru_card_t *cards;                     /* link previews (ru_card.h); NULL: none */
     ru_oidc_t *oidc;                      /* sign-in through an OpenID provider; NULL: none */
     ru_ldap_t *ldap;                      /* the company directory (ru_ldap.h); NULL: off */
+    ru_dirldap_t *dirldap;                /* the directory sync from LDAP; NULL: none */
     char public_url[RU_CONFIG_PATH_MAX];  /* no trailing slash */
     char config_path[RU_CONFIG_PATH_MAX]; /* --config; "" when none */
 } ru_node_t;

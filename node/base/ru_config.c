@@ -98,6 +98,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("directory", "help_posts", dir_help_posts, 0, 1000000, "2000"),
     S_LONG_KEY("media", "profile_wait_ms", media_profile_wait_ms, 100, 600000, "30000"),
     S_STR_KEY("directory", "owned", dir_owned, "display_name avatar"),
+    S_LONG_KEY("directory", "sync_interval_s", dir_sync_interval_s, 0, 604800, "3600"),
     S_LONG_KEY("store", "map_size_mb", map_size_mb, 1, 1024 * 1024, "256"),
     S_LONG_KEY("store", "max_size_mb", max_size_mb, 0, 64 * 1024 * 1024, "0"),
     S_STR_KEY("replication", "pub", pub_bind, ""),

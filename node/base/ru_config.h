@@ -112,6 +112,7 @@ typedef struct {
     char dir_owned[RU_CONFIG_OWNED_MAX]; /* the profile parts the directory sets (ru_config_dir_owns) */
     long dir_max_candidates; /* index entries one people search reads at most */
     long dir_help_posts;     /* tagged statuses a "who can help" reads per tag */
+    long dir_sync_interval_s; /* between two syncs from LDAP; 0: on demand only */
     /* [cards] link previews (ru_card.h) */
     char card_hosts[RU_CONFIG_HOSTS_MAX]; /* host names and *.suffix patterns; "": no cards */
     char card_proxy[RU_CONFIG_PATH_MAX];  /* the proxy to fetch through; "": none */

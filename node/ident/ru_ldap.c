@@ -688,6 +688,39 @@ ru_ldap_authenticate(ru_ldap_t *self, const char *login, const char *password,
     return err;
 }
 
+ru_err
+ru_ldap_id_of(ru_ldap_t *self, const char *dn, char id[RU_LDAP_ID_MAX])
+{
+    id[0] = 0;
+    int64_t deadline = s_now_ms() + self->cfg.ldap_timeout_ms;
+    LDAP *ld = NULL;
+    LDAPMessage *res = NULL;
+    s_guard g;
+    s_guard_begin(self, &g, deadline);
+    ru_err err = s_open(self, &g, &ld);
+    if (!err) {
+        char *attrs[] = {self->cfg.ldap_attr_id, NULL};
+        struct timeval tv;
+        s_budget(ld, deadline, &tv);
+        int rc = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+                                   NULL, &tv, 1, &res);
+        if (rc == LDAP_NO_SUCH_OBJECT)
+            err = RU_E_NOT_FOUND;
+        else if (rc != LDAP_SUCCESS)
+            err = s_unreachable(self, ld, "search of an entry's id", rc);
+    }
+    LDAPMessage *e = err ? NULL : ldap_first_entry(ld, res);
+    if (e)
+        s_id(ld, e, self->cfg.ldap_attr_id, id, RU_LDAP_ID_MAX);
+    if (!err && !id[0])
+        err = RU_E_NOT_FOUND;
+    ldap_msgfree(res);
+    if (ld)
+        ldap_unbind_ext_s(ld, NULL, NULL);
+    s_guard_end(&g);
+    return err;
+}
+
 /*  ---------------------------------------------------------------------
  *  Every person
  */

@@ -108,6 +108,10 @@ RU_MUST_CHECK ru_err ru_ldap_authenticate(ru_ldap_t *self, const char *login,
 RU_MUST_CHECK ru_err ru_ldap_each(ru_ldap_t *self, ru_ldap_each_fn fn, void *ctx,
                                   ru_ldap_stats_t *stats);
 
+/*  The stable id (id_attribute) of the entry dn, into id: for a manager
+ *  whom the sync's walk did not see (one of another site). RU_E_NOT_FOUND
+ *  when there is no such entry or it has no id; RU_E_DIRECTORY. */
+RU_MUST_CHECK ru_err ru_ldap_id_of(ru_ldap_t *self, const char *dn, char id[RU_LDAP_ID_MAX]);
 void ru_ldap_person_fini(ru_ldap_person_t *p);
 
 /*  RFC 4515: value's bytes with '*', '(', ')', '\' and NUL written \2a,

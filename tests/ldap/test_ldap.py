@@ -63,6 +63,13 @@ PEOPLE = [
 ]
 
 
+def node_settings(s, **keys):
+    """The node's settings for slapd s: its [ldap] section, and no scheduled
+    directory sync, which would publish every person before the sign-ins
+    this test makes (the sync has its own test, test_dirsync.py)."""
+    return s.settings(**keys) + ["directory.sync_interval_s=0"]
+
+
 def web_sign_in(client, name, password):
     return client.post("/auth/sign_in", form={"username": name, "password": password})
 
@@ -219,7 +226,7 @@ def run(c, ruched):
     with slapd.Slapd(generated=20, extra=PEOPLE) as s:
         timeout = "ldap.timeout_ms=%d" % TIMEOUT_MS
         many = "http.login_failures=1000"  # the injections are many failures
-        with rt.Node(ruched, settings=s.settings(starttls="yes") + [timeout, many]) as node:
+        with rt.Node(ruched, settings=node_settings(s, starttls="yes") + [timeout, many]) as node:
             node.start()
             for name, section in (("the first sign-in", s_first_sign_in),
                                   ("bob", s_bob), ("refusals", s_refusals),
@@ -232,7 +239,7 @@ def run(c, ruched):
                         section(c, node)
             finish(c, node, "StartTLS")
         with c.section("ldaps://, and the login limiter"):
-            settings = s.settings(uri=s.ldaps_uri) + [timeout, "http.login_failures=3"]
+            settings = node_settings(s, uri=s.ldaps_uri) + [timeout, "http.login_failures=3"]
             with rt.Node(ruched, settings=settings) as node:
                 node.start()
                 anon = node.client()
@@ -244,7 +251,7 @@ def run(c, ruched):
                          web_sign_in(anon, "e000001", "pw-e000001"), 429)
                 finish(c, node, "ldaps")
         with c.section("a bind password file that cannot be read"):
-            settings = s.settings(bind_password_file=os.path.join(s.tmp, "missing"))
+            settings = node_settings(s, bind_password_file=os.path.join(s.tmp, "missing"))
             with rt.Node(ruched, settings=settings) as node:
                 try:
                     node.start()
@@ -258,7 +265,7 @@ def run(c, ruched):
             with open(wrong, "w") as f:
                 f.write("not-the-password\n")
             os.chmod(wrong, 0o600)
-            with rt.Node(ruched, settings=s.settings(bind_password_file=wrong)) as node:
+            with rt.Node(ruched, settings=node_settings(s, bind_password_file=wrong)) as node:
                 node.start()
                 r = web_sign_in(node.client(), "bob", "bob-pw")
                 c.error("bob is refused", r, 503)
@@ -267,7 +274,7 @@ def run(c, ruched):
                         "refused the service account" in node.log_text(), node.log_tail())
                 finish(c, node, "a wrong service password")
         with c.section("a CA that did not sign the directory's certificate"):
-            settings = s.settings(starttls="yes", ca_file=s.another_ca()) + [timeout]
+            settings = node_settings(s, starttls="yes", ca_file=s.another_ca()) + [timeout]
             with rt.Node(ruched, settings=settings) as node:
                 node.start()
                 r = web_sign_in(node.client(), "bob", "bob-pw")
