@@ -86,10 +86,11 @@ s_report(const ru_dirsync_report_t *r)
     json_t *reasons = json_array();
     for (int i = 0; i < r->n_reasons; i++)
         json_array_append_new(reasons, json_string(r->reasons[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "seen", (json_int_t) r->seen,
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "seen", (json_int_t) r->seen,
                      "published", (json_int_t) r->published, "unchanged",
                      (json_int_t) r->unchanged, "refused", (json_int_t) r->refused, "departed",
-                     (json_int_t) r->departed, "reasons", reasons);
+                     (json_int_t) r->departed, "photos", (json_int_t) r->photos, "bad_photos",
+                     (json_int_t) r->bad_photos, "reasons", reasons);
 }
 
 int

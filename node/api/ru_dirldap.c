@@ -63,6 +63,10 @@ s_entry(const ru_ldap_person_t *p, ru_dir_entry_t *e)
         if (p->skills[i][0])
             pr->skills[pr->n_skills++] = s_text(p->skills[i]);
     pr->departed = p->disabled;
+    e->photo = p->photo;
+    e->photo_len = p->photo ? p->photo_len : 0;
+    e->photos_known = 1; /* [ldap] photo_attribute: none said is no photo */
+    e->photo_too_big = p->photo_too_big;
 }
 
 static int

@@ -10,6 +10,7 @@
  */
 #include "ru_dirsync.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "ru_account.h"
 #include "ru_dbkey.h"
 #include "ru_log.h"
+#include "ru_mediaq.h"
 #include "ru_profile.h"
 #include "ru_record.h"
 
@@ -38,6 +40,9 @@ typedef struct {
     char display[RU_MAX_DISPLAY_BYTES];
     uint32_t display_len;
     ru_buf_t person;
+    int photo;                         /* 0: the avatar kept; 1: set from avatar; 2: taken away */
+    ru_buf_t avatar;                   /* photo 1: its descriptor packed as a list of one */
+    uint8_t photo_hash[RU_HASH_BYTES]; /* photo 1: of the directory's bytes */
 } s_item;
 
 /*  An entry waiting for its manager's key to be seen. */
@@ -60,6 +65,7 @@ struct ru_dirsync_run {
     ru_dirsync_report_t report;
     s_item batch[S_BATCH];
     size_t n;
+    s_item photo; /* the photo of the entry being read (its person unused) */
 };
 
 static uint64_t
@@ -167,21 +173,43 @@ s_fold_key(ru_str_t key, char *out, size_t size)
 /*  Counts a refusal and keeps its reason (the first ones), logged; RU_OK:
  *  a refusal does not stop the run. */
 static ru_err s_refuse(ru_dirsync_run_t *run, const char *fmt, ...) RU_LOG_FORMAT(2, 3);
+static void s_reason(ru_dirsync_run_t *run, const char *what, const char *fmt, va_list ap)
+    RU_LOG_FORMAT(3, 0);
+
+/*  Keeps a reason (the first ones), logged after what. */
+static void
+s_reason(ru_dirsync_run_t *run, const char *what, const char *fmt, va_list ap)
+{
+    ru_dirsync_report_t *r = &run->report;
+    char why[sizeof r->reasons[0]];
+    vsnprintf(why, sizeof why, fmt, ap);
+    if (r->n_reasons < RU_DIRSYNC_REASONS)
+        memcpy(r->reasons[r->n_reasons++], why, sizeof why);
+    ru_log_warn("directory", "%s: %s", what, why);
+}
 
 static ru_err
 s_refuse(ru_dirsync_run_t *run, const char *fmt, ...)
 {
-    ru_dirsync_report_t *r = &run->report;
-    char why[sizeof r->reasons[0]];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    s_reason(run, "entry refused", fmt, ap);
     va_end(ap);
-    r->refused++;
-    if (r->n_reasons < RU_DIRSYNC_REASONS)
-        memcpy(r->reasons[r->n_reasons++], why, sizeof why);
-    ru_log_warn("directory", "entry refused: %s", why);
+    run->report.refused++;
     return RU_OK;
+}
+
+static void s_bad_photo(ru_dirsync_run_t *run, const char *fmt, ...) RU_LOG_FORMAT(2, 3);
+
+/*  Counts a photo left out, the entry going on without it. */
+static void
+s_bad_photo(ru_dirsync_run_t *run, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_reason(run, "photo left out", fmt, ap);
+    va_end(ap);
+    run->report.bad_photos++;
 }
 
 ru_err
@@ -195,8 +223,11 @@ ru_dirsync_begin(ru_node_t *node, int complete, ru_dirsync_resolve_fn resolve, v
     run->complete = complete;
     run->resolve = resolve;
     run->resolve_ctx = resolve_ctx;
-    for (size_t i = 0; i < S_BATCH; i++)
+    for (size_t i = 0; i < S_BATCH; i++) {
         ru_buf_init(&run->batch[i].person);
+        ru_buf_init(&run->batch[i].avatar);
+    }
+    ru_buf_init(&run->photo.avatar);
     *out = run;
     return RU_OK;
 }
@@ -249,6 +280,14 @@ s_item_change(const s_item *it, ru_profile_change_t *c)
     c->set_entry = 1;
     ru_err err = ru_person_unpack(it->person.data, it->person.len, &c->person);
     c->set_skills = c->person.n_skills > 0;
+    c->set_avatar = it->photo != 0;
+    ru_media_t one[RU_MAX_MEDIA];
+    uint32_t n = 0;
+    if (!err && it->photo == 1 &&
+        (err = ru_media_unpack(it->avatar.data, it->avatar.len, one, &n)) == RU_OK) {
+        c->has_avatar = n == 1;
+        c->avatar = one[0];
+    }
     return err;
 }
 
@@ -271,6 +310,31 @@ s_store_failure(ru_err err)
 {
     return err == RU_E_NOMEM || err == RU_E_STORE || err == RU_E_STORE_FULL ||
            err == RU_E_DISK_FULL || err == RU_E_IO;
+}
+
+typedef struct {
+    const ru_dirsync_run_t *run;
+    const int *made;
+} s_photos_done;
+
+/*  Notes the photos of the batch's published entries (store actor). */
+static ru_err
+s_note_photos(const ru_writer_ctx_t *ctx, void *arg)
+{
+    const s_photos_done *d = arg;
+    ru_err err = RU_OK;
+    for (size_t i = 0; !err && i < d->run->n; i++) {
+        const s_item *it = &d->run->batch[i];
+        if (d->made[i] < 0 || !it->photo)
+            continue;
+        if (it->photo == 1)
+            err = ru_txn_put(ctx->txn, RU_DB_dirphotos, it->name, strlen(it->name),
+                             it->photo_hash, RU_HASH_BYTES);
+        else if ((err = ru_txn_del(ctx->txn, RU_DB_dirphotos, it->name, strlen(it->name))) ==
+                 RU_E_NOT_FOUND)
+            err = RU_OK;
+    }
+    return err;
 }
 
 /*  Publishes the batch in one commit; if it fails for an entry's sake,
@@ -302,15 +366,25 @@ s_flush(ru_dirsync_run_t *run)
     for (size_t i = 0; !err && i < run->n; i++)
         if (made[i] >= 0)
             err = s_published(run, &c[i], made[i]);
+    s_photos_done done = {run, made};
+    if (!err)
+        err = ru_writer_call(run->node->writer, s_note_photos, &done);
     run->n = 0;
     return err;
 }
 
 /*  Copies the strings of an entry into item it (the person packed). */
 static ru_err
-s_item_fill(s_item *it, const char *name, ru_str_t display, const ru_person_t *p)
+s_item_fill(s_item *it, const char *name, ru_str_t display, const ru_person_t *p,
+            const s_item *photo)
 {
     snprintf(it->name, sizeof it->name, "%s", name);
+    it->photo = photo ? photo->photo : 0;
+    ru_buf_reset(&it->avatar);
+    if (it->photo == 1) {
+        ru_buf_append(&it->avatar, photo->avatar.data, photo->avatar.len);
+        memcpy(it->photo_hash, photo->photo_hash, RU_HASH_BYTES);
+    }
     it->display_len = display.len <= sizeof it->display ? display.len : 0;
     if (it->display_len)
         memcpy(it->display, display.ptr, it->display_len);
@@ -318,21 +392,23 @@ s_item_fill(s_item *it, const char *name, ru_str_t display, const ru_person_t *p
     msgpack_packer pk;
     ru_mp_packer_init(&pk, &it->person);
     ru_person_pack(&pk, p);
-    return ru_buf_status(&it->person);
+    ru_err err = ru_buf_status(&it->person);
+    return err ? err : ru_buf_status(&it->avatar);
 }
 
 /*  Adds an entry to the batch, published when it is full. */
 static ru_err
-s_queue(ru_dirsync_run_t *run, const char *name, ru_str_t display, const ru_person_t *p)
+s_queue(ru_dirsync_run_t *run, const char *name, ru_str_t display, const ru_person_t *p,
+        const s_item *photo)
 {
-    ru_err err = s_item_fill(&run->batch[run->n], name, display, p);
+    ru_err err = s_item_fill(&run->batch[run->n], name, display, p, photo);
     return err ? err : ++run->n == S_BATCH ? s_flush(run) : RU_OK;
 }
 
 /*  Keeps an entry whose manager's key the run has not seen yet. */
 static ru_err
 s_defer(ru_dirsync_run_t *run, const char *name, ru_str_t display, const ru_person_t *p,
-        const char *manager_key)
+        const s_item *photo, const char *manager_key)
 {
     if (run->n_later == run->cap_later) {
         size_t cap = run->cap_later ? 2 * run->cap_later : 256;
@@ -344,15 +420,78 @@ s_defer(ru_dirsync_run_t *run, const char *name, ru_str_t display, const ru_pers
     }
     s_later *l = &run->later[run->n_later];
     ru_buf_init(&l->item.person);
+    ru_buf_init(&l->item.avatar);
     l->manager_key = strdup(manager_key);
-    ru_err err = l->manager_key ? s_item_fill(&l->item, name, display, p) : RU_E_NOMEM;
+    ru_err err = l->manager_key ? s_item_fill(&l->item, name, display, p, photo) : RU_E_NOMEM;
     if (err) {
         ru_buf_fini(&l->item.person);
+        ru_buf_fini(&l->item.avatar);
         free(l->manager_key);
         return err;
     }
     run->n_later++;
     return RU_OK;
+}
+
+/*  The hash of the directory photo last made name's avatar, into hash;
+ *  0 if none. */
+static int
+s_photo_had(ru_dirsync_run_t *run, const char *name, uint8_t *hash)
+{
+    ru_txn_t txn;
+    MDB_val val;
+    int had = 0;
+    if (ru_store_read(run->node->store, &txn) != RU_OK)
+        return 0;
+    if (ru_txn_get(&txn, RU_DB_dirphotos, name, strlen(name), &val) == RU_OK &&
+        val.mv_size == RU_HASH_BYTES) {
+        memcpy(hash, val.mv_data, RU_HASH_BYTES);
+        had = 1;
+    }
+    ru_txn_abort(&txn);
+    return had;
+}
+
+/*  The photo of e, into the run's photo item: made an avatar when it is
+ *  not the one made last time, taken away when the source has none any
+ *  more, untouched when the directory does not own avatars. A photo that
+ *  cannot be made is reported, and the entry goes on without it. */
+static ru_err
+s_photo(ru_dirsync_run_t *run, const char *name, const ru_dir_entry_t *e)
+{
+    s_item *ph = &run->photo;
+    ph->photo = 0;
+    if (!ru_config_dir_owns(&run->node->cfg, "avatar"))
+        return RU_OK;
+    if (e->photo_too_big) {
+        s_bad_photo(run, "%s: the photo is larger than the directory's limit", name);
+        return RU_OK;
+    }
+    uint8_t had[RU_HASH_BYTES];
+    int has_had = s_photo_had(run, name, had);
+    if (!e->photo_len) {
+        ph->photo = e->photos_known && has_had ? 2 : 0;
+        return RU_OK;
+    }
+    crypto_generichash(ph->photo_hash, RU_HASH_BYTES, e->photo, e->photo_len, NULL, 0);
+    if (has_had && memcmp(had, ph->photo_hash, RU_HASH_BYTES) == 0)
+        return RU_OK;
+    ru_mediaq_image_t img;
+    ru_err err = ru_mediaq_image(run->node, e->photo, e->photo_len, &img);
+    if (err == RU_E_NOMEM || err == RU_E_IO || err == RU_E_DISK_FULL)
+        return err;
+    if (err) {
+        s_bad_photo(run, "%s: %s", name, img.why);
+        return RU_OK;
+    }
+    ru_buf_reset(&ph->avatar);
+    msgpack_packer pk;
+    ru_mp_packer_init(&pk, &ph->avatar);
+    ru_media_pack(&pk, &img.media, 1);
+    err = ru_buf_status(&ph->avatar);
+    ph->photo = err ? 0 : 1;
+    run->report.photos += !err;
+    return err;
 }
 
 ru_err
@@ -395,15 +534,17 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
     size_t klen = s_fold_key(e->key, key, sizeof key);
     if (klen && (err = s_map_put(&run->ids, key, klen, 0, want.ptr, want.len)) != RU_OK)
         return err;
+    if ((err = s_photo(run, name, e)) != RU_OK)
+        return err;
     ru_person_t p = e->person;
     if (!p.manager.len && e->manager_key.len) {
         klen = s_fold_key(e->manager_key, key, sizeof key);
         const char *boss = klen ? s_map_get(&run->ids, key, klen) : NULL;
         if (!boss && klen)
-            return s_defer(run, name, e->display_name, &p, key);
+            return s_defer(run, name, e->display_name, &p, &run->photo, key);
         p.manager = boss ? (ru_str_t){boss, (uint32_t) strlen(boss)} : p.manager;
     }
-    return s_queue(run, name, e->display_name, &p);
+    return s_queue(run, name, e->display_name, &p, &run->photo);
 }
 
 /*  The id of the manager whose key is key: the run's, else the
@@ -442,7 +583,7 @@ s_resolve_later(ru_dirsync_run_t *run)
         p.manager = boss ? (ru_str_t){boss, (uint32_t) strlen(boss)} : (ru_str_t){"", 0};
         if (!err)
             err = s_queue(run, l->item.name,
-                          (ru_str_t){l->item.display, l->item.display_len}, &p);
+                          (ru_str_t){l->item.display, l->item.display_len}, &p, &l->item);
     }
     return err;
 }
@@ -510,7 +651,7 @@ s_depart(ru_dirsync_run_t *run, const char *name)
     if (!err) {
         p.departed = 1;
         p.n_skills = 0; /* kept as they are */
-        err = s_queue(run, name, (ru_str_t){"", 0}, &p);
+        err = s_queue(run, name, (ru_str_t){"", 0}, &p, NULL);
     }
     ru_txn_abort(&txn);
     return err;
@@ -558,10 +699,14 @@ ru_dirsync_end(ru_dirsync_run_t *run, int abort, ru_dirsync_report_t *report)
                 (unsigned long long) run->report.unchanged,
                 (unsigned long long) run->report.refused,
                 (unsigned long long) run->report.departed);
-    for (size_t i = 0; i < S_BATCH; i++)
+    for (size_t i = 0; i < S_BATCH; i++) {
         ru_buf_fini(&run->batch[i].person);
+        ru_buf_fini(&run->batch[i].avatar);
+    }
+    ru_buf_fini(&run->photo.avatar);
     for (size_t i = 0; i < run->n_later; i++) {
         ru_buf_fini(&run->later[i].item.person);
+        ru_buf_fini(&run->later[i].item.avatar);
         free(run->later[i].manager_key);
     }
     free(run->later);

@@ -52,6 +52,14 @@ typedef struct {
      *  when the manager comes later in the run (the entry waits for the
      *  end). Both may be empty; person.manager, when set, wins. */
     ru_str_t key, manager_key;
+    /*  The directory's photo of them (photo_len 0: none), made their
+     *  avatar when [directory] owned names avatar and it changed since the
+     *  last one made (the database dirphotos keeps the hash of each);
+     *  photos_known: the source gives photos, so none means the avatar
+     *  the directory gave goes; photo_too_big: the source left one out. */
+    const uint8_t *photo;
+    size_t photo_len;
+    int photos_known, photo_too_big;
 } ru_dir_entry_t;
 
 #define RU_DIRSYNC_KEY_MAX 1024 /* bytes of such a key; a longer one is not used */
@@ -60,6 +68,7 @@ typedef struct {
 #define RU_DIRSYNC_REASONS 20
 typedef struct {
     uint64_t seen, published, unchanged, refused, departed;
+    uint64_t photos, bad_photos; /* photos made avatars; photos refused (with a reason) */
     char reasons[RU_DIRSYNC_REASONS][160];
     int n_reasons;
 } ru_dirsync_report_t;

@@ -73,12 +73,19 @@ typedef struct {
     char why[200];
 } s_result;
 
+/*  The bytes to process: an upload's, or a photo of the directory's. */
+typedef struct {
+    const void *data;
+    size_t len;
+    const char *name;
+} s_bytes;
+
 /*  Stores the files of res (again, when the collector took one away
  *  meanwhile: the store puts a blob it holds as a no-op). */
 static void
-s_store(ru_mediaq_t *self, const s_job *j, s_result *res)
+s_store(ru_node_t *node, const s_bytes *j, s_result *res)
 {
-    ru_blob_t *blobs = self->node->blobs;
+    ru_blob_t *blobs = node->blobs;
     ru_media_t *m = &res->media;
     if (res->image) {
         res->err = ru_blob_put(blobs, res->img.display.data, res->img.display.len, NULL, m->hash);
@@ -94,9 +101,9 @@ s_store(ru_mediaq_t *self, const s_job *j, s_result *res)
 
 /*  An image: checked and re-encoded into res->img, described in res. */
 static void
-s_image(ru_mediaq_t *self, const s_job *j, s_result *res)
+s_image(ru_node_t *node, const s_bytes *j, s_result *res)
 {
-    const ru_config_t *cfg = &self->node->cfg;
+    const ru_config_t *cfg = &node->cfg;
     ru_image_opts_t opts = {cfg->media_max_pixels, (int) cfg->media_max_side,
                             (int) cfg->media_display_px, (int) cfg->media_thumb_px,
                             cfg->media_heic != 0};
@@ -121,18 +128,16 @@ s_image(ru_mediaq_t *self, const s_job *j, s_result *res)
 /*  Types j's bytes, makes what is kept of them and stores it, into res
  *  (which the caller finishes with ru_image_fini(&res->img)). */
 static void
-s_process(ru_mediaq_t *self, const s_job *j, s_result *res)
+s_process(ru_node_t *node, const s_bytes *j, s_result *res)
 {
     memset(res, 0, sizeof *res);
-    res->queue = self;
-    res->id = j->id;
     res->err = ru_sniff_type(j->data, j->len, res->type);
     if (res->err) {
         snprintf(res->why, sizeof res->why, "the file's type could not be found");
         return;
     }
-    if (ru_sniff_is_image(res->type, self->node->cfg.media_heic != 0)) {
-        s_image(self, j, res);
+    if (ru_sniff_is_image(res->type, node->cfg.media_heic != 0)) {
+        s_image(node, j, res);
     } else {
         snprintf(res->name, sizeof res->name, "%s", j->name);
         res->media.size = j->len;
@@ -142,7 +147,7 @@ s_process(ru_mediaq_t *self, const s_job *j, s_result *res)
     res->media.blurhash = (ru_str_t){res->blurhash, (uint32_t) strlen(res->blurhash)};
     res->media.focus_x = res->media.focus_y = RU_MAX_FOCUS / 2;
     if (!res->err)
-        s_store(self, j, res);
+        s_store(node, j, res);
 }
 
 /*  The store actor's part: the upload becomes ready, holding its blobs,
@@ -217,13 +222,16 @@ s_worker(void *arg)
         self->work[slot] = j;
         pthread_mutex_unlock(&self->lock);
         s_result res;
-        s_process(self, j, &res);
+        s_bytes bytes = {j->data, j->len, j->name};
+        s_process(self->node, &bytes, &res);
+        res.queue = self;
+        res.id = j->id;
         if (res.err)
             ru_log_info(S_LOG, "upload %llu of %s refused: %s", (unsigned long long) j->id,
                         j->owner, res.why);
         ru_err err = ru_writer_call(self->node->writer, s_finish, &res);
         for (int again = 0; err == RU_E_NOT_FOUND && again < 3; again++) {
-            s_store(self, j, &res);
+            s_store(self->node, &bytes, &res);
             err = ru_writer_call(self->node->writer, s_finish, &res);
         }
         ru_image_fini(&res.img);
@@ -403,4 +411,30 @@ ru_mediaq_depth(ru_mediaq_t *self, uint64_t *uploads, uint64_t *bytes)
     *uploads = self->uploads;
     *bytes = self->bytes;
     pthread_mutex_unlock(&self->lock);
+}
+
+ru_err
+ru_mediaq_image(ru_node_t *node, const void *data, size_t len, ru_mediaq_image_t *out)
+{
+    s_result res;
+    s_bytes bytes = {data, len, ""};
+    s_process(node, &bytes, &res);
+    memset(out, 0, sizeof *out);
+    ru_err err = res.err;
+    if (!err && !res.image) {
+        err = RU_E_TYPE;
+        snprintf(out->why, sizeof out->why, "not an image of a type the site takes (%s)",
+                 res.type);
+    } else if (err) {
+        snprintf(out->why, sizeof out->why, "%s", res.why);
+    } else {
+        out->media = res.media;
+        snprintf(out->type, sizeof out->type, "%s", res.type);
+        snprintf(out->blurhash, sizeof out->blurhash, "%s", res.blurhash);
+        out->media.type = (ru_str_t){out->type, (uint32_t) strlen(out->type)};
+        out->media.name = (ru_str_t){"", 0};
+        out->media.blurhash = (ru_str_t){out->blurhash, (uint32_t) strlen(out->blurhash)};
+    }
+    ru_image_fini(&res.img);
+    return err;
 }

@@ -37,7 +37,9 @@
 
 #include "ruche/ru_error.h"
 
+#include "ru_blurhash.h"
 #include "ru_node.h"
+#include "ru_sniff.h"
 
 typedef struct ru_mediaq ru_mediaq_t;
 
@@ -62,6 +64,23 @@ RU_MUST_CHECK ru_err ru_mediaq_push(ru_mediaq_t *self, uint64_t id, const char *
  *  here), 0 at the deadline or when the queue stops first: the upload
  *  is then still processing, or dropped, and its record expires. */
 int ru_mediaq_wait(ru_mediaq_t *self, uint64_t id, long timeout_ms);
+
+/*  An image made on the caller's thread rather than by the queue: a
+ *  profile photo of the company directory, which the directory sync (a
+ *  thread of its own, never a request's) makes one at a time. */
+typedef struct {
+    ru_media_t media; /* its strings point into this struct */
+    char type[RU_SNIFF_MIME_MAX];
+    char blurhash[RU_BLURHASH_MAX];
+    char why[200]; /* on failure, for people */
+} ru_mediaq_image_t;
+
+/*  Types len bytes by their content and makes them an image as an upload
+ *  would be made (display size and thumbnail stored as blobs, blurhash),
+ *  described into out. RU_E_TYPE when they are not an image of a type the
+ *  site decodes; the pipeline's errors (ru_image.h); out->why says why. */
+RU_MUST_CHECK ru_err ru_mediaq_image(ru_node_t *node, const void *data, size_t len,
+                                     ru_mediaq_image_t *out);
 
 /*  Uploads waiting or being processed, and their bytes, for /metrics. */
 void ru_mediaq_depth(ru_mediaq_t *self, uint64_t *uploads, uint64_t *bytes);

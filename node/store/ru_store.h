@@ -88,7 +88,8 @@
     X(uploads_by, 0)  /* owner name|0|upload id -> "": each user's uploads (ru_upload.h) */ \
     X(cards, 0)       /* BLAKE2b(address) -> made ms | card JSON, or none (ru_card.h) */      \
     X(media_usage, 0) /* local user name -> bytes (8) of their statuses' files (ru_blobref.h) */ \
-    X(dirids, 0)      /* directory id|0|home|name|0 -> hlc (8) | departed (1) (ru_search.h) */
+    X(dirids, 0)      /* directory id|0|home|name|0 -> hlc (8) | departed (1) (ru_search.h) */ \
+    X(dirphotos, 0)   /* local user name -> BLAKE2b of the directory photo made their avatar */
 
 typedef enum {
 #define RU_DB_ENUM(name, replicated) RU_DB_##name,

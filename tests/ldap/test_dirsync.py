@@ -14,7 +14,8 @@ early in the walk.
   nobody else's), and murray-hill finds them by site and skill;
 - managers: one of the same site; one of another site (found by its DN
   in the directory, then shown as that site's account); one who comes
-  later in the walk;
+  later in the walk; the directory's photos made avatars (a damaged
+  one reported, its person published without it);
 - a second sync with nothing changed publishes nothing;
 - a title changed and an entry deleted in the directory: the next sync,
   asked for by an administrator, publishes the one and the departure of
@@ -47,7 +48,10 @@ EXTRA = [
                "manager": [slapd.Slapd.dn("zlate")], "userPassword": ["early-pw"]}, ("users",)),
     ("zlate", {"cn": ["Zed Late"], "l": ["paris"], "title": ["Director"],
                "userPassword": ["zlate-pw"]}, ("users",)),
+    ("badphoto", {"cn": ["Bad Photo"], "l": ["paris"], "title": ["Photographer"],
+                  "jpegPhoto": [b"\xff\xd8\xff\xe0 not a JPEG after all"]}, ("users",)),
 ]
+EXTRA_AT_PARIS = 3
 
 
 def at(site):
@@ -104,7 +108,11 @@ def run(c, ruched):
         first = sync_now(paris, 1)
         c.equal("paris publishes its own people",
                 (first["result"], first["report"]["published"], first["report"]["refused"]),
-                ("ok", len(at("paris")) + 2, 0))
+                ("ok", len(at("paris")) + EXTRA_AT_PARIS, 0))
+        c.equal("each generated person's photo made an avatar, the damaged one reported",
+                (first["report"]["photos"], first["report"]["bad_photos"],
+                 any("badphoto" in x for x in first["report"]["reasons"])),
+                (len(at("paris")), 1, True))
         c.equal("nozay too", synced(nozay, 1)["report"]["published"], len(at("nozay")))
         c.status("a site without a directory has no sync",
                  murray.admin().get("/api/ruche/v1/admin/directory/sync"), 404)
@@ -117,7 +125,8 @@ def run(c, ruched):
                 sorted(people(carol, site="nozay")), sorted(u + "@nozay" for u in at("nozay")))
         c.equal("and paris's, nobody else",
                 sorted(people(carol, site="paris")),
-                sorted([u + "@paris" for u in at("paris")] + ["early@paris", "zlate@paris"]))
+                sorted([u + "@paris" for u in at("paris")] +
+                       ["early@paris", "zlate@paris", "badphoto@paris"]))
         welders = people(carol, skill="welding", site="paris")
         c.check("by skill", welders and all(a.endswith("@paris") for a in welders), welders)
 
@@ -133,10 +142,22 @@ def run(c, ruched):
         c.equal("a manager of another site, found by DN", boss("e000020@paris"), "e000001@nozay")
         c.equal("a manager who comes later in the walk", boss("early@paris"), "zlate@paris")
 
+        avatar = lookup(carol, "e000010@paris").get("avatar", "")
+        c.check("the directory's photo is the avatar at murray-hill",
+                "/media/" in avatar and not avatar.endswith("/avatar.png"), avatar)
+
+        def image_served():
+            r = murray.client().request("GET", rt.path_of(avatar), anonymous=True)
+            return r.status == 200 and r.raw[:3] == b"\xff\xd8\xff"
+        rt.wait_until(image_served, WAIT, "murray-hill to serve the avatar")
+        c.check("and murray-hill serves it, a JPEG", True)
+        c.check("the damaged photo left the default avatar",
+                lookup(carol, "badphoto@paris").get("avatar", "").endswith("/avatar.png"))
         again = sync_now(paris, 2)
-        c.equal("nothing changed: nothing published",
-                (again["report"]["published"], again["report"]["unchanged"]),
-                (0, len(at("paris")) + 2))
+        c.equal("nothing changed: nothing published, no photo made again",
+                (again["report"]["published"], again["report"]["unchanged"],
+                 again["report"]["photos"]),
+                (0, len(at("paris")) + EXTRA_AT_PARIS, 0))
 
         # e000030 signs in (the directory creates the account), then is deleted.
         token = paris.client().login("e000030", "pw-e000030")
@@ -178,7 +199,7 @@ def run(c, ruched):
                 (down["result"] != "ok", down["report"]["departed"],
                  down["report"]["published"]), (True, 0, 0))
         c.equal("everyone of paris is still found", len(people(carol, site="paris")),
-                len(at("paris")) + 2 - 2)  # minus e000030 (left) and e000040 (moved)
+                len(at("paris")) + EXTRA_AT_PARIS - 2)  # minus e000030 (left) and e000040 (moved)
         f.stop()
 
 
