@@ -131,6 +131,7 @@ static const s_key s_keys[] = {
     S_STR_KEY("oidc", "claim_department", oidc_claim_department, "department"),
     S_STR_KEY("oidc", "claim_site", oidc_claim_site, "site"),
     S_STR_KEY("oidc", "claim_groups", oidc_claim_groups, "groups"),
+    S_STR_KEY("oidc", "id_claim", oidc_id_claim, "sub"),
     S_STR_KEY("oidc", "allow_group", oidc_allow_group, ""),
     S_STR_KEY("oidc", "admin_group", oidc_admin_group, ""),
     S_LONG_KEY("oidc", "clock_skew_s", oidc_clock_skew_s, 0, 600, "60"),

@@ -124,6 +124,7 @@ typedef struct {
     char oidc_scopes[256];
     char oidc_claim_username[64], oidc_claim_display_name[64], oidc_claim_email[64];
     char oidc_claim_department[64], oidc_claim_site[64], oidc_claim_groups[64];
+    char oidc_id_claim[64];     /* the employee's directory id, as it is; "": none */
     char oidc_allow_group[256]; /* "": everyone the provider signs in */
     char oidc_admin_group[256]; /* "": nobody becomes an administrator this way */
     long oidc_clock_skew_s;     /* tolerated on exp, iat and nbf */

@@ -287,13 +287,14 @@ ru_oidc_check_token(const char *jwks, const ru_oidc_expect_t *expect, const char
 
 /*  Copies claim name of claims into out (size), cut at a whole UTF-8
  *  character and at max_chars characters (0: no count); "" when absent or
- *  not text. */
-static void
+ *  not text. 1 when the claim is text (given). */
+static int
 s_claim_text(const json_t *claims, const char *name, char *out, size_t size, size_t max_chars)
 {
     const char *v = name && *name ? json_string_value(json_object_get(claims, name)) : NULL;
     size_t len = 0, chars = 0;
-    if (!v || ru_utf8_check(v, strlen(v), NULL) != RU_OK)
+    int given = v && ru_utf8_check(v, strlen(v), NULL) == RU_OK;
+    if (!given)
         v = "";
     for (size_t i = 0; v[i]; i++) {
         int lead = ((unsigned char) v[i] & 0xc0) != 0x80;
@@ -304,6 +305,32 @@ s_claim_text(const json_t *claims, const char *name, char *out, size_t size, siz
     }
     memcpy(out, v, len);
     out[len] = '\0';
+    return given;
+}
+
+/*  Copies claim name of claims into out (max + 1 bytes) when it is text
+ *  of at most max bytes, or, with integers, an integer (written in
+ *  decimal): an e-mail address or an id cut short would name someone
+ *  else, so it is taken whole or not at all. 1 when taken, else out is "". */
+static int
+s_claim_whole(const json_t *claims, const char *name, char *out, size_t max, int integers)
+{
+    const json_t *v = name && *name ? json_object_get(claims, name) : NULL;
+    const char *text = json_string_value(v);
+    size_t len = json_string_length(v);
+    out[0] = '\0';
+    if (integers && json_is_integer(v)) {
+        int n = snprintf(out, max + 1, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        if (n > 0 && (size_t) n <= max)
+            return 1;
+        out[0] = '\0';
+        return 0;
+    }
+    if (!text || len > max || memchr(text, '\0', len) || ru_utf8_check(text, len, NULL) != RU_OK)
+        return 0;
+    memcpy(out, text, len);
+    out[len] = '\0';
+    return 1;
 }
 
 /*  Does the groups claim (an array of strings, or one string) hold group? */
@@ -349,11 +376,19 @@ ru_oidc_map(const ru_oidc_names_t *n, const char *issuer, const json_t *claims,
     if (*n->allow_group && !s_in_group(claims, n->groups, n->allow_group))
         return *why = "this account is not in the group allowed to sign in here", RU_E_UNTRUSTED;
     user->admin = *n->admin_group && s_in_group(claims, n->groups, n->admin_group);
-    s_claim_text(claims, n->display_name, user->display_name, sizeof user->display_name,
-                 RU_MAX_DISPLAY_CHARS);
-    s_claim_text(claims, n->email, user->email, sizeof user->email, 0);
-    s_claim_text(claims, n->department, user->department, sizeof user->department, 0);
-    s_claim_text(claims, n->site, user->site, sizeof user->site, 0);
+    if (s_claim_text(claims, n->display_name, user->display_name, sizeof user->display_name,
+                     RU_MAX_DISPLAY_CHARS) &&
+        user->display_name[0])
+        user->given |= RU_OIDC_GAVE_DISPLAY;
+    if (s_claim_whole(claims, n->email, user->email, RU_MAX_EMAIL, 0))
+        user->given |= RU_OIDC_GAVE_EMAIL;
+    if (s_claim_text(claims, n->department, user->department, sizeof user->department,
+                     RU_MAX_WORK_CHARS))
+        user->given |= RU_OIDC_GAVE_DEPARTMENT;
+    if (s_claim_text(claims, n->site, user->site, sizeof user->site, RU_MAX_WORK_CHARS))
+        user->given |= RU_OIDC_GAVE_SITE;
+    if (s_claim_whole(claims, n->id, user->dir_id, RU_MAX_DIR_ID, 1) && user->dir_id[0])
+        user->given |= RU_OIDC_GAVE_ID;
     crypto_generichash_state st;
     uint8_t h[32];
     crypto_generichash_init(&st, NULL, 0, sizeof h);
@@ -760,10 +795,15 @@ ru_oidc_finish(ru_oidc_t *self, const char *state, const char *code, ru_oidc_use
         err = s_verify(self, &f, token, &claims, why);
     if (!err && !s_use_nonce(self, f.nonce))
         err = RU_E_INVALID, *why = "the ID token's nonce was used by an earlier sign-in";
-    ru_oidc_names_t names = {cfg->oidc_claim_username, cfg->oidc_claim_display_name,
-                             cfg->oidc_claim_email,    cfg->oidc_claim_department,
-                             cfg->oidc_claim_site,     cfg->oidc_claim_groups,
-                             cfg->oidc_allow_group,    cfg->oidc_admin_group};
+    ru_oidc_names_t names = {.username = cfg->oidc_claim_username,
+                             .display_name = cfg->oidc_claim_display_name,
+                             .email = cfg->oidc_claim_email,
+                             .department = cfg->oidc_claim_department,
+                             .site = cfg->oidc_claim_site,
+                             .id = cfg->oidc_id_claim,
+                             .groups = cfg->oidc_claim_groups,
+                             .allow_group = cfg->oidc_allow_group,
+                             .admin_group = cfg->oidc_admin_group};
     if (!err)
         err = ru_oidc_map(&names, cfg->oidc_issuer, claims, user, why);
     json_decref(claims);

@@ -7,6 +7,14 @@ callback, the session cookie; the first sign-in makes the account with the
 display name of the claims, the second finds it again; groups make an
 administrator; a user outside allow_group, a wrong, unknown or replayed
 state, a replayed callback and a name that a local account has are refused.
+The claims are the profile: the people search finds a user under the
+department of their claims with their site and e-mail; a sign-in whose
+claims did not change publishes nothing, one after the user changed at
+the provider (through the fixture, as IT would) publishes them. With
+[oidc] id_claim naming the employee id that the directory import uses,
+the import and the sign-ins describe one employee: the import takes the
+account as its own, and a sign-in keeps the title, office and phone it
+set; a user whose directory id came from sub is refused by the import.
 A Mastodon app: its /oauth/authorize page offers "Sign in with Corp", which
 goes through the provider, comes back to the page signed in, asks for the
 consent alone and hands the app its code, whose token's verify_credentials
@@ -59,6 +67,9 @@ USERS = [
      "email": "eve@contractor.example", "department": "", "site": "", "groups": ["contractors"]},
     {"username": "carol", "password": "Carol-pass1", "name": "Carol Local",
      "email": "carol@corp.example", "department": "IT", "site": "paris", "groups": ["staff"]},
+    {"username": "dave", "password": "Dave-pass-12", "name": "Dave Lee",
+     "email": "dave@corp.example", "department": "Finance", "site": "paris",
+     "groups": ["staff"], "employee_id": "E2002"},
 ]
 PASSWORDS = {u["username"]: u["password"] for u in USERS}
 
@@ -250,6 +261,88 @@ def s_web(c, node, provider):
     body = b3.get("/auth/session").json or {}
     c.equal("bob is no administrator", body.get("admin"), False)
     c.check("his sign-in is logged", "bob signed in from 127.0.0.1" in node.log_text())
+
+
+def own_seq(admin):
+    """How many updates this site has made (its own entry of its clock)."""
+    r = admin.get("/api/ruche/v1/replication").json or {}
+    return (r.get("clock") or {}).get(r.get("key"), 0)
+
+
+def people(client, **query):
+    """GET /api/ruche/v1/people: {username: its "ruche" entry}."""
+    r = client.get("/api/ruche/v1/people", query=dict(query, limit=80))
+    if r.status != 200 or not isinstance(r.json, list):
+        raise rt.TestError("people %r: %d %s" % (query, r.status, r.brief()))
+    return {a.get("username"): a.get("ruche") or {} for a in r.json}
+
+
+def s_claims(c, node, provider):
+    admin = node.client(node.client().login("admin", node.admin_password()))
+    rd = people(admin, department="R&D")
+    c.check("people?department=R&D finds jdoe once she signed in", "jdoe" in rd, sorted(rd))
+    c.check("and not bob, of Sales", "bob" not in rd, sorted(rd))
+    jane = rd.get("jdoe", {})
+    c.equal("with her site and e-mail from the claims, and a directory id",
+            (jane.get("department"), jane.get("site"), jane.get("email"), jane.get("directory")),
+            ("R&D", "paris", "jane.doe@corp.example", True))
+    c.check("bob is found under Sales", "bob" in people(admin, department="Sales"))
+    seq = own_seq(admin)
+    c.status("a sign-in whose claims did not change", sign_in(provider, Browser(node), "jdoe"),
+             200)
+    c.equal("publishes nothing", own_seq(admin), seq)
+    provider.update_user("jdoe", name="Jane Doé-Martin", department="Platform", site="nozay",
+                         email="jane.martin@corp.example")
+    c.status("a sign-in after her entry changed at the provider",
+             sign_in(provider, Browser(node), "jdoe"), 200)
+    c.equal("publishes one profile", own_seq(admin), seq + 1)
+    moved = people(admin, department="Platform")
+    jane = moved.get("jdoe", {})
+    c.check("people?department=Platform finds her", "jdoe" in moved, sorted(moved))
+    c.equal("with her new site and e-mail", (jane.get("site"), jane.get("email")),
+            ("nozay", "jane.martin@corp.example"))
+    c.check("R&D finds her no more", "jdoe" not in people(admin, department="R&D"))
+    r = admin.get("/api/v1/accounts/lookup", query={"acct": "jdoe"})
+    c.equal("her display name is the new one", (r.json or {}).get("display_name"),
+            "Jane Doé-Martin")
+    log = node.log_text()
+    c.check("the updates are logged",
+            "the profile of jdoe updated from the provider's claims" in log, log[-1500:])
+
+
+def s_with_directory(c, node, provider, secret):
+    """[oidc] id_claim naming the id the directory import uses: the
+    sign-in and the import describe one employee and keep each other's
+    parts."""
+    node.stop()
+    node.start(oidc_settings(provider.issuer, secret, **{"oidc.id_claim": "employee_id"}))
+    admin = node.client(node.client().login("admin", node.admin_password()))
+    entry = {"username": "dave", "display_name": "Dave Lee", "dir_id": "E2002",
+             "title": "Controller", "department": "Finance", "site": "paris",
+             "office": "B-204", "phone": "+33 1 23 45 67 89", "email": "dave@corp.example",
+             "manager": "E0001"}
+    r = admin.post("/api/ruche/v1/admin/directory", json_body={"entries": [entry]})
+    c.equal("the directory import publishes dave", (r.json or {}).get("published"), 1)
+    c.status("dave signs in through the provider", sign_in(provider, Browser(node), "dave"),
+             200)
+    provider.update_user("dave", department="Treasury", email="d.lee@corp.example")
+    c.status("and again, once his department changed there",
+             sign_in(provider, Browser(node), "dave"), 200)
+    dave = people(admin, department="Treasury").get("dave", {})
+    c.equal("the claims' department and e-mail are published",
+            (dave.get("department"), dave.get("email")), ("Treasury", "d.lee@corp.example"))
+    c.equal("the directory's title, office and phone are kept",
+            (dave.get("title"), dave.get("office"), dave.get("phone")),
+            ("Controller", "B-204", "+33 1 23 45 67 89"))
+    r = admin.post("/api/ruche/v1/admin/directory", json_body={"entries": [entry]})
+    c.equal("the next import takes dave's account as the directory's own",
+            ((r.json or {}).get("published"), (r.json or {}).get("refused")), (1, 0))
+    r = admin.post("/api/ruche/v1/admin/directory", json_body={"entries": [
+        {"username": "bob", "dir_id": "E1003", "title": "Sales rep"}]})
+    c.equal("bob signed in while id_claim was sub: the import refuses him",
+            (r.json or {}).get("refused"), 1)
+    c.check("as another employee's", "bob is another employee's here" in
+            " ".join((r.json or {}).get("reasons") or []), r.brief())
 
 
 def s_refusals(c, node, provider):
@@ -445,10 +538,14 @@ def run(c, ruched):
             node.start(oidc_settings(provider.issuer, secret))
             with c.section("the web front end's sign-in"):
                 s_web(c, node, provider)
+            with c.section("the profile from the claims"):
+                s_claims(c, node, provider)
             with c.section("refusals"):
                 s_refusals(c, node, provider)
             with c.section("a Mastodon app"):
                 s_app(c, node, provider)
+            with c.section("id_claim and the directory import"):
+                s_with_directory(c, node, provider, secret)
             with c.section("sign-ins under way are bounded"):
                 s_pending(c, node, provider, secret)
             with c.section("an unreachable provider"):
