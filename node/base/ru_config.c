@@ -141,6 +141,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("oidc", "max_response_kb", oidc_max_response_kb, 4, 4096, "256"),
     S_LONG_KEY("oidc", "pending", oidc_pending, 1, 100000, "10000"),
     S_LONG_KEY("oidc", "pending_s", oidc_pending_s, 30, 3600, "600"),
+    S_LONG_KEY("oidc", "retry_s", oidc_retry_s, 0, 3600, "10"),
     S_STR_KEY("oidc", "ca_file", oidc_ca_file, ""),
 };
 

@@ -134,6 +134,8 @@ typedef struct {
     long oidc_max_response_kb;  /* bytes of a provider's answer */
     long oidc_pending;          /* sign-ins under way at once */
     long oidc_pending_s;        /* a sign-in must come back from the provider within it */
+    long oidc_retry_s;          /* after the provider did not answer, sign-ins fail at once
+                                   for this long (0: every one tries it) */
     char oidc_ca_file[RU_CONFIG_PATH_MAX]; /* "": the system's CAs */
     /* [peer NAME] sections */
     ru_peer_cfg_t peers[RU_MAX_PEERS];

@@ -12,6 +12,15 @@
  *  The discovery document and the key set are cached as copies under the
  *  mutex; a fetch runs without it (two threads that both miss the cache
  *  both fetch, and the later copy wins: the same document twice).
+ *
+ *  A provider that does not answer is held down (s_down, s_ended): every
+ *  fetch and every new flow fails at once with the reason of the last
+ *  failure until [oidc] retry_s has passed since it; then one fetch tries
+ *  the provider again while the others still fail at once, and an answer
+ *  ends it. Only a failure to answer counts (a timeout, a connection
+ *  refused or reset, a TLS failure): an answer that refuses a code is the
+ *  provider working, and counting it would let anyone who can start a
+ *  sign-in stop everyone's.
  */
 #include "ru_oidc.h"
 
@@ -62,6 +71,10 @@ struct ru_oidc {
     /* the provider's documents, cached: copies, under lock */
     char *auth_ep, *token_ep, *jwks_uri, *jwks;
     int64_t doc_ms, jwks_ms; /* fetched at (0: never) */
+    /* the provider's last failure to answer, under lock */
+    const char *down_why;  /* NULL: it answers; else why it did not (static) */
+    int64_t down_until_ms; /* sign-ins fail at once until then (s_mono_ms) */
+    int probing;           /* a call past the window is trying it again */
 };
 
 static int64_t
@@ -69,6 +82,16 @@ s_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Milliseconds of the monotonic clock, for the retry window (a step of
+ *  the wall clock must not stretch it). */
+static int64_t
+s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -400,6 +423,60 @@ ru_oidc_map(const ru_oidc_names_t *n, const char *issuer, const json_t *claims,
 }
 
 /*  ---------------------------------------------------------------------
+ *  A provider that does not answer
+ */
+
+/*  Is the provider held down: within [oidc] retry_s of its last failure
+ *  to answer, or while one call tries it again? Then *why is that
+ *  failure's reason. With probe (a call about to reach the provider), the
+ *  first call past the window becomes the one that tries (*probe set). */
+static int
+s_down(ru_oidc_t *self, int *probe, const char **why)
+{
+    int down = 0;
+    pthread_mutex_lock(&self->lock);
+    if (self->down_why && (s_mono_ms() < self->down_until_ms || self->probing)) {
+        down = 1;
+        *why = self->down_why;
+    } else if (self->down_why && probe) {
+        self->probing = *probe = 1;
+    }
+    pthread_mutex_unlock(&self->lock);
+    return down;
+}
+
+/*  Notes how a call to the provider ended: answered (whatever it said),
+ *  or not (why: a timeout, a connection refused, a TLS failure), which
+ *  holds the provider down for [oidc] retry_s from now; a call that never
+ *  left (out of memory) is neither. The end of a probe lets the next call
+ *  try again. */
+static void
+s_ended(ru_oidc_t *self, int probe, int answered, const char *why)
+{
+    long retry_s = self->cfg->oidc_retry_s;
+    int began = 0, back = 0;
+    pthread_mutex_lock(&self->lock);
+    if (probe)
+        self->probing = 0;
+    if (answered) {
+        back = self->down_why != NULL;
+        self->down_why = NULL;
+    } else if (why && retry_s > 0) {
+        began = self->down_why == NULL;
+        self->down_why = why;
+        self->down_until_ms = s_mono_ms() + retry_s * 1000;
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (began)
+        ru_log_warn(S_LOG,
+                    "sign-ins through the identity provider fail at once for %ld s "
+                    "([oidc] retry_s), then it is tried again",
+                    retry_s);
+    if (back)
+        ru_log_info(S_LOG, "the identity provider answers again");
+}
+
+/*  ---------------------------------------------------------------------
  *  Fetches
  */
 
@@ -423,11 +500,16 @@ s_write(char *data, size_t size, size_t n, void *arg)
 
 /*  GETs url, or POSTs form with HTTP Basic client authentication, into
  *  *doc (the caller's, a JSON object); RU_E_IO with *why on any failure
- *  (logged with the URL). */
+ *  (logged with the URL), and at once while the provider is held down
+ *  (s_down). */
 static ru_err
 s_fetch(ru_oidc_t *self, const char *url, const char *form, json_t **doc, const char **why)
 {
     const ru_config_t *cfg = self->cfg;
+    int probe = 0;
+    *doc = NULL;
+    if (s_down(self, &probe, why))
+        return RU_E_IO;
     ru_buf_t body;
     ru_buf_init(&body);
     s_sink sink = {&body, (size_t) cfg->oidc_max_response_kb * 1024, 0};
@@ -435,7 +517,6 @@ s_fetch(ru_oidc_t *self, const char *url, const char *form, json_t **doc, const 
     CURL *c = curl_easy_init();
     long status = 0;
     CURLcode rc = CURLE_OUT_OF_MEMORY;
-    *doc = NULL;
     if (c && hdrs) {
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -471,6 +552,7 @@ s_fetch(ru_oidc_t *self, const char *url, const char *form, json_t **doc, const 
         json_decref(*doc);
         *doc = NULL;
     }
+    s_ended(self, probe, rc == CURLE_OK || sink.too_big, rc == CURLE_OUT_OF_MEMORY ? NULL : *why);
     curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     ru_buf_fini(&body);
@@ -649,6 +731,8 @@ ru_err
 ru_oidc_begin(ru_oidc_t *self, const char *ret, char **url, char *state, const char **why)
 {
     *url = NULL;
+    if (s_down(self, NULL, why))
+        return RU_E_IO; /* not sent to a provider that did not answer just now */
     ru_err err = s_discover(self, why);
     if (err)
         return err;

@@ -19,6 +19,12 @@
  *  timeout_ms and max_response_kb; TLS is checked against [oidc] ca_file
  *  (or the system's CAs). An unreachable provider fails the sign-in with
  *  RU_E_IO and a reason, and nothing else: local accounts do not need it.
+ *  A provider that does not answer (a timeout, a connection refused, a
+ *  TLS failure) also fails every sign-in at once, with the same reason,
+ *  for [oidc] retry_s seconds, so that one that hangs ties up one HTTP
+ *  worker for timeout_ms now and then rather than every worker all the
+ *  time; then the next sign-in tries it again (the others still fail at
+ *  once until that one ends), and an answer ends the window.
  *
  *  The ID token (ru_oidc_check_token) is a JWS verified with libcjose by a
  *  key of the provider's set: the key named by kid (or the only key of a
@@ -112,7 +118,8 @@ const char *ru_oidc_label(const ru_oidc_t *self);
  *  provider's authorization URL; state (RU_OIDC_RANDOM_SIZE) the flow's,
  *  for the caller to bind to the browser. RU_E_TOO_MANY when [oidc]
  *  pending flows are under way; RU_E_IO when the provider's discovery
- *  document cannot be had (*why says why, a static string). */
+ *  document cannot be had, or at once within retry_s of the provider's
+ *  failure to answer (*why says why, a static string). */
 RU_MUST_CHECK ru_err ru_oidc_begin(ru_oidc_t *self, const char *ret, char **url, char *state,
                                    const char **why);
 /*  Finishes the sign-in of state with the provider's code: takes the flow

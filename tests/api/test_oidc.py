@@ -18,10 +18,16 @@ set; a user whose directory id came from sub is refused by the import.
 A Mastodon app: its /oauth/authorize page offers "Sign in with Corp", which
 goes through the provider, comes back to the page signed in, asks for the
 consent alone and hands the app its code, whose token's verify_credentials
-shows the account. A provider that is stopped or never answers: the start
-fails with a clear message within [oidc] timeout_ms and a margin, and the
-local admin still signs in with the password. [oidc] pending bounds the
-sign-ins under way.
+shows the account. [oidc] pending bounds the sign-ins under way.
+
+A provider that is stopped: the start fails with a clear message, the
+next ones fail at once with the same message for [oidc] retry_s (its
+default, 10 s) even once it runs again, then one reaches it and sign-ins
+work again. A provider that accepts and never answers (a listening socket
+the test holds): the start fails after timeout_ms saying so, the second
+fails at once with the same message without connecting, the local admin
+still signs in with the password; after retry_s one sign-in connects again
+while another fails at once; with retry_s = 0 every one waits.
 
 Tokens the real provider would never sign (signed by another key, expired,
 for another audience, with the nonce of an earlier sign-in) come from a
@@ -38,6 +44,7 @@ import http.server
 import json
 import os
 import re
+import select
 import socket
 import sys
 import threading
@@ -55,6 +62,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
 
 TIMEOUT_MS = 1500
 MARGIN_S = 2.0
+FAST_S = 0.5  # an answer "at once": well under TIMEOUT_MS
+RETRY_S = 3
+RETRY_DEFAULT_S = 10  # [oidc] retry_s when not set
 REDIRECT = "http://127.0.0.1:1/app-callback"
 
 USERS = [
@@ -453,34 +463,146 @@ def s_pending(c, node, provider, secret):
     c.check("with Retry-After", r.header("Retry-After") is not None)
 
 
-def s_unreachable(c, node, provider, secret):
-    pw = node.admin_password()
+def timed_start(node):
+    """GET /auth/oidc/start in a new browser: the reply and the seconds it took."""
+    t0 = time.monotonic()
+    r = start(Browser(node))[0]
+    return r, time.monotonic() - t0
+
+
+def error_of(reply):
+    return (reply.json or {}).get("error") if isinstance(reply.json, dict) else None
+
+
+def take_connections(listener, wait_s=0.0):
+    """The connections waiting on listener, taken off its queue (held
+    open, never answered), waiting up to wait_s for the first."""
+    ready, _, _ = select.select([listener], [], [], wait_s)
+    taken = []
+    listener.setblocking(False)
+    try:
+        while ready:
+            try:
+                taken.append(listener.accept()[0])
+            except BlockingIOError:
+                break
+    finally:
+        listener.setblocking(True)
+    return taken
+
+
+def s_provider_back(c, node, provider, secret):
+    """A stopped provider, then started again: within [oidc] retry_s (its
+    default here) sign-ins fail at once; the first after it reaches the
+    provider, which answers, and sign-ins work again."""
     provider.stop()
     node.stop()
     node.start(oidc_settings(provider.issuer, secret))
-    t0 = time.monotonic()
-    r = start(Browser(node))[0]
-    took = time.monotonic() - t0
+    r, took = timed_start(node)
+    failed_at = time.monotonic()
     c.error("a stopped provider", r, 502)
     c.check("the message says so and that passwords still work",
             "cannot be reached" in r.brief() and "password" in r.brief(), r.brief())
     c.check("within timeout_ms and a margin (%.2f s)" % took, took < TIMEOUT_MS / 1000 + MARGIN_S)
+    r2, took = timed_start(node)
+    c.error("the next sign-in", r2, 502)
+    c.equal("fails with the same message", error_of(r2), error_of(r))
+    c.check("at once (%.3f s)" % took, took < FAST_S)
+    provider.start()
+    deadline = failed_at + RETRY_DEFAULT_S + MARGIN_S + 10
+    waits = []
+    while True:
+        r, took = timed_start(node)
+        if r.status != 502 or time.monotonic() > deadline:
+            break
+        waits.append(took)
+        time.sleep(0.1)  # polling the condition, with the deadline above
+    back_after = time.monotonic() - failed_at
+    c.check("until then, each of %d sign-ins failed at once (the longest: %.3f s)"
+            % (len(waits), max(waits or [0])), waits and max(waits) < FAST_S)
+    c.status("once the provider runs again, a sign-in starts", r, 302)
+    c.check("not before retry_s = %d s, its default (%.2f s)" % (RETRY_DEFAULT_S, back_after),
+            back_after >= RETRY_DEFAULT_S - 0.3)
+    c.status("and goes through", sign_in(provider, Browser(node), "bob"), 200)
+    log = node.log_text()
+    c.check("the window and the provider's return are logged",
+            "fail at once for 10 s" in log and "the identity provider answers again" in log,
+            log[-1500:])
+
+
+def s_hanging(c, node, provider, secret):
+    """A provider that accepts connections and never answers: one sign-in
+    waits timeout_ms; for [oidc] retry_s the others fail at once without
+    trying it; then one tries again while the others still fail at once."""
+    pw = node.admin_password()
     hang = hanging_listener()
+    held = []
+    issuer = "http://127.0.0.1:%d/hang" % hang.getsockname()[1]
     try:
         node.stop()
-        node.start(oidc_settings("http://127.0.0.1:%d/hang" % hang.getsockname()[1], secret))
-        t0 = time.monotonic()
-        r = start(Browser(node))[0]
-        took = time.monotonic() - t0
+        node.start(oidc_settings(issuer, secret, **{"oidc.retry_s": str(RETRY_S)}))
+        r, took = timed_start(node)
+        failed_at = time.monotonic()
         c.error("a provider that never answers", r, 502)
         c.check("it says it did not answer in time", "did not answer in time" in r.brief(),
-                 r.brief())
+                r.brief())
         c.check("after timeout_ms, within a margin (%.2f s)" % took,
                 TIMEOUT_MS / 1000 - 0.1 <= took < TIMEOUT_MS / 1000 + MARGIN_S)
+        held += take_connections(hang)
+        c.check("it was tried", len(held) >= 1, len(held))
+        r2, took = timed_start(node)
+        c.error("the second sign-in", r2, 502)
+        c.equal("fails with the same message", error_of(r2), error_of(r))
+        c.check("at once (%.3f s)" % took, took < FAST_S)
+        c.equal("without trying the provider", len(take_connections(hang)), 0)
         c.check("the local admin still gets a token", node.client().login("admin", pw))
         r = node.client().post("/auth/sign_in", json_body={"username": "admin", "password": pw})
         c.status("and signs in to the web front end", r, 200)
+        # past the window: one sign-in tries the provider again
+        results = []
+
+        def poll():
+            end = failed_at + RETRY_S + MARGIN_S + 10
+            while time.monotonic() < end:
+                got, t = timed_start(node)
+                results.append((got, t))
+                if t >= TIMEOUT_MS / 1000 - 0.1:
+                    return
+                time.sleep(0.1)  # polling the condition, with the deadline above
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        probe = take_connections(hang, RETRY_S + MARGIN_S + 10)
+        probed_after = time.monotonic() - failed_at
+        held += probe
+        c.check("after the window, a sign-in tries the provider again", len(probe) == 1,
+                len(probe))
+        c.check("not before retry_s = %d s (%.2f s)" % (RETRY_S, probed_after),
+                probed_after >= RETRY_S - 0.3)
+        r3, took = timed_start(node)
+        c.equal("while it waits for it, another fails with the same message",
+                (r3.status, error_of(r3)), (502, error_of(r2)))
+        c.check("at once (%.3f s)" % took, took < FAST_S)
+        c.equal("without trying the provider too", len(take_connections(hang)), 0)
+        poller.join()
+        last, took = results[-1] if results else (None, 0)
+        c.check("the one that tried waited timeout_ms (%.2f s)" % took,
+                took >= TIMEOUT_MS / 1000 - 0.1)
+        c.check("and failed with the same message", last is not None and
+                error_of(last) == error_of(r2), last and last.brief())
+        c.check("the window is logged", "fail at once for %d s" % RETRY_S in node.log_text())
+        # retry_s = 0: every sign-in tries the provider
+        node.stop()
+        node.start(oidc_settings(issuer, secret, **{"oidc.retry_s": "0"}))
+        for n in ("first", "second"):
+            r, took = timed_start(node)
+            held += take_connections(hang)
+            c.check("retry_s = 0: the %s sign-in waits timeout_ms (%.2f s)" % (n, took),
+                    r.status == 502 and took >= TIMEOUT_MS / 1000 - 0.1, r.brief())
+        c.equal("both tried the provider", len(held), 4)
     finally:
+        for conn in held:
+            conn.close()
         hang.close()
 
 
@@ -548,8 +670,10 @@ def run(c, ruched):
                 s_with_directory(c, node, provider, secret)
             with c.section("sign-ins under way are bounded"):
                 s_pending(c, node, provider, secret)
-            with c.section("an unreachable provider"):
-                s_unreachable(c, node, provider, secret)
+            with c.section("a provider that is stopped, then back"):
+                s_provider_back(c, node, provider, secret)
+            with c.section("a provider that never answers"):
+                s_hanging(c, node, provider, secret)
             with c.section("tokens the node must refuse"):
                 s_forged(c, node, secret)
             with c.section("off"):
