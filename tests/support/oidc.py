@@ -213,13 +213,14 @@ class Provider:
             f.write(conf)
 
     def _write_webapp(self):
-        """The package's login pages, with a config.json of this instance
-        (the package's own points at /etc/glewlwyd)."""
+        """The package's login pages, copied, with a config.json of this
+        instance (the package's own points at /etc/glewlwyd). Copied, not
+        linked: glewlwyd answers 404 for a file behind a symbolic link, and
+        the package's own jquery, bootstrap and popper are links to other
+        packages' files."""
         web = os.path.join(self.tmp, "webapp")
-        os.mkdir(web)
-        for name in os.listdir(WEBAPP):
-            if name != "config.json":
-                os.symlink(os.path.join(WEBAPP, name), os.path.join(web, name))
+        shutil.copytree(WEBAPP, web, symlinks=False,
+                        ignore=lambda folder, names: ["config.json"] if folder == WEBAPP else [])
         with open(WEBAPP_CONFIG) as f:
             config = json.load(f)
         config["GlewlwydUrl"] = self.base + "/"
