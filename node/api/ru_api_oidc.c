@@ -18,18 +18,21 @@
  *  token refused by ru_oidc (forged, expired, another audience, a wrong or
  *  replayed nonce), a user outside [oidc] allow_group, and a name that a
  *  local account already has. Otherwise the account is made at the first
- *  sign-in (s_provision), the web front end's session cookie is set as
- *  POST /auth/sign_in sets it, and a page sends the browser on to PATH.
+ *  sign-in (s_provision), the claims are published as the profile at
+ *  every sign-in (s_publish_claims: the display name, and the directory
+ *  id, e-mail, department and site of the person; nothing when nothing
+ *  changed), the web front end's session cookie is set as POST
+ *  /auth/sign_in sets it, and a page sends the browser on to PATH.
  *  A page, not a redirect: the session cookie is SameSite=Strict, and a
  *  browser does not send it on a redirect that a page of the provider
  *  started, so /oauth/authorize would not see the user signed in; a
  *  navigation that this site's own page starts carries it.
  *
- *  Until accounts record where they come from, an account made here keeps
- *  in place of a password hash a marker that no password matches: "!oidc "
- *  and ru_oidc_user_t.subject (a hash of the issuer and the provider's
- *  subject). So it cannot sign in with a password, and a later sign-in
- *  of the same name by another subject, or by anyone when the name is a
+ *  An account made here is the provider's (ru_signin_provision, source
+ *  oidc), bound to the person's directory id ([oidc] id_claim) or, when
+ *  the token gives none, to ru_oidc_user_t.subject (a hash of the issuer
+ *  and the provider's subject): it has no password, and a later sign-in
+ *  of the same name by another person, or by anyone when the name is a
  *  local account's, is refused rather than merged.
  */
 #include <stdio.h>
@@ -39,12 +42,13 @@
 #include "ruche/ru_hlc.h"
 
 #include "ru_api.h"
+#include "ru_signin.h"
 #include "ru_log.h"
 #include "ru_oidc.h"
+#include "ru_profile.h"
 
 #define S_LOG "oidc"
 #define S_COOKIE "ruche_oidc"
-#define S_MARKER "!oidc "
 
 /*  May the browser be sent to ret after signing in: a path of this site
  *  (not "//host" nor "/\host", which browsers read as another site), of
@@ -117,61 +121,69 @@ ru_api_oidc_start(ru_req_t *req)
  *  The account
  */
 
-typedef struct {
-    const ru_oidc_user_t *user;
-    char marker[RU_PWHASH_SIZE];
-    int admin;   /* -1: kept ([oidc] admin_group is empty) */
-    int created; /* out */
-} s_prov;
-
-static ru_err
-s_provision_txn(const ru_writer_ctx_t *ctx, void *arg)
+static ru_str_t
+s_str(const char *s)
 {
-    s_prov *p = arg;
-    ru_account_t acct;
-    char hash[RU_PWHASH_SIZE];
-    p->created = 0;
-    ru_err err = ru_account_get(ctx->txn, p->user->name, &acct);
-    if (err == RU_E_NOT_FOUND) {
-        p->created = 1;
-        return ru_account_create(ctx->txn, p->user->name, p->marker, p->admin > 0,
-                                 ru_hlc_wall_ms());
-    }
-    if (!err)
-        err = ru_account_get_hash(ctx->txn, p->user->name, hash);
-    if (!err && strcmp(hash, p->marker) != 0)
-        err = RU_E_EXISTS; /* a local account, or another subject's */
-    if (!err && acct.disabled)
-        err = RU_E_UNTRUSTED;
-    sodium_memzero(hash, sizeof hash);
-    return err ? err : ru_account_update(ctx->txn, p->user->name, NULL, p->admin, -1);
+    return (ru_str_t){s, (uint32_t) strlen(s)};
 }
 
-/*  The account of a user the provider signed in: made at the first
- *  sign-in, with the display name published as its profile; its admin flag
- *  follows [oidc] admin_group at every sign-in when that is set. */
+/*  Publishes what the claims say of the user as their profile: the
+ *  display name, and of the directory entry the id, e-mail, department and
+ *  site, each only when the provider gave it (ru_oidc_user_t.given). The
+ *  rest is kept: the entry's title, office, phone, manager and departed,
+ *  which the directory sync owns, and the employee's own note, photos,
+ *  fields and skills. Nothing is published when nothing changed. A
+ *  failure is logged and does not stop the sign-in. */
+static void
+s_publish_claims(ru_req_t *req, const ru_oidc_user_t *user)
+{
+    static const struct {
+        unsigned gave, part;
+    } parts[] = {
+        {RU_OIDC_GAVE_ID, RU_PROFILE_DIR_ID},
+        {RU_OIDC_GAVE_EMAIL, RU_PROFILE_EMAIL},
+        {RU_OIDC_GAVE_DEPARTMENT, RU_PROFILE_DEPARTMENT},
+        {RU_OIDC_GAVE_SITE, RU_PROFILE_SITE},
+    };
+    ru_profile_change_t c;
+    memset(&c, 0, sizeof c);
+    c.name = user->name;
+    c.set_display = (user->given & RU_OIDC_GAVE_DISPLAY) != 0;
+    c.display_name = s_str(user->display_name);
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        c.set_parts |= user->given & parts[i].gave ? parts[i].part : 0;
+    c.person.dir_id = s_str(user->dir_id);
+    c.person.email = s_str(user->email);
+    c.person.department = s_str(user->department);
+    c.person.site = s_str(user->site);
+    if (!c.set_display && !c.set_parts)
+        return;
+    int made = 0;
+    ru_err err = ru_profile_change(req->node->writer, &c, &made);
+    if (err)
+        ru_log_warn(S_LOG, "the profile of %s was not updated from the provider's claims: %s",
+                    user->name, ru_err_str(err));
+    else if (made)
+        ru_log_info(S_LOG, "the profile of %s updated from the provider's claims", user->name);
+}
+
+/*  The account of user: made at the first sign-in (ru_signin_provision:
+ *  an account of the provider's, bound to the person's directory id, or
+ *  to the provider's subject when the token gives none), its admin flag
+ *  set from the claims, then the claims published as the profile. */
 static ru_err
 s_provision(ru_req_t *req, const ru_oidc_user_t *user)
 {
-    s_prov p = {user, "", req->node->cfg.oidc_admin_group[0] ? user->admin : -1, 0};
-    snprintf(p.marker, sizeof p.marker, S_MARKER "%s", user->subject);
-    ru_err err = ru_writer_call(req->node->writer, s_provision_txn, &p);
-    if (err || !p.created)
+    char where[64 + RU_OIDC_RANDOM_SIZE];
+    snprintf(where, sizeof where, "the OpenID provider's subject %s", user->subject);
+    ru_signin_person_t p = {user->name, RU_ACCOUNT_OIDC,
+                            user->dir_id[0] ? user->dir_id : user->subject,
+                            req->node->cfg.oidc_admin_group[0] ? user->admin : -1, where};
+    ru_err err = ru_signin_provision(req->node, &p);
+    if (err)
         return err;
-    ru_log_info(S_LOG, "account %s made at its first sign-in (%s%s%s%s%s)", user->name,
-                user->email, *user->department ? ", " : "", user->department,
-                *user->site ? ", site " : "", user->site);
-    if (!user->display_name[0])
-        return RU_OK;
-    ru_update_t u;
-    ru_ref_t made;
-    ru_update_init(&u);
-    u.kind = RU_KIND_PROFILE;
-    u.display_name = (ru_str_t){user->display_name, (uint32_t) strlen(user->display_name)};
-    u.note = (ru_str_t){"", 0};
-    err = ru_api_submit_as(req, user->name, &u, &made);
-    ru_update_fini(&u);
-    return err;
+    s_publish_claims(req, user);
+    return RU_OK;
 }
 
 /*  ---------------------------------------------------------------------
@@ -257,7 +269,7 @@ ru_api_oidc_callback(ru_req_t *req)
     if (err)
         return s_finish_failed(req, err, why);
     err = s_provision(req, &user);
-    if (err == RU_E_EXISTS || err == RU_E_UNTRUSTED) {
+    if (err == RU_E_EXISTS || err == RU_E_DENIED) {
         char msg[256];
         snprintf(msg, sizeof msg,
                  err == RU_E_EXISTS ? "the account %s of this site belongs to someone else: "

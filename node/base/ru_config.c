@@ -161,6 +161,7 @@ static const s_key s_keys[] = {
     S_STR_KEY("oidc", "claim_department", oidc_claim_department, "department"),
     S_STR_KEY("oidc", "claim_site", oidc_claim_site, "site"),
     S_STR_KEY("oidc", "claim_groups", oidc_claim_groups, "groups"),
+    S_STR_KEY("oidc", "id_claim", oidc_id_claim, "sub"),
     S_STR_KEY("oidc", "allow_group", oidc_allow_group, ""),
     S_STR_KEY("oidc", "admin_group", oidc_admin_group, ""),
     S_LONG_KEY("oidc", "clock_skew_s", oidc_clock_skew_s, 0, 600, "60"),
@@ -170,6 +171,7 @@ static const s_key s_keys[] = {
     S_LONG_KEY("oidc", "max_response_kb", oidc_max_response_kb, 4, 4096, "256"),
     S_LONG_KEY("oidc", "pending", oidc_pending, 1, 100000, "10000"),
     S_LONG_KEY("oidc", "pending_s", oidc_pending_s, 30, 3600, "600"),
+    S_LONG_KEY("oidc", "retry_s", oidc_retry_s, 0, 3600, "10"),
     S_STR_KEY("oidc", "ca_file", oidc_ca_file, ""),
 };
 

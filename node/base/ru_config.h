@@ -132,6 +132,7 @@ typedef struct {
     char oidc_scopes[256];
     char oidc_claim_username[64], oidc_claim_display_name[64], oidc_claim_email[64];
     char oidc_claim_department[64], oidc_claim_site[64], oidc_claim_groups[64];
+    char oidc_id_claim[64];     /* the employee's directory id, as it is; "": none */
     char oidc_allow_group[256]; /* "": everyone the provider signs in */
     char oidc_admin_group[256]; /* "": nobody becomes an administrator this way */
     long oidc_clock_skew_s;     /* tolerated on exp, iat and nbf */
@@ -141,6 +142,8 @@ typedef struct {
     long oidc_max_response_kb;  /* bytes of a provider's answer */
     long oidc_pending;          /* sign-ins under way at once */
     long oidc_pending_s;        /* a sign-in must come back from the provider within it */
+    long oidc_retry_s;          /* after the provider did not answer, sign-ins fail at once
+                                   for this long (0: every one tries it) */
     char oidc_ca_file[RU_CONFIG_PATH_MAX]; /* "": the system's CAs */
     /* [ldap] the company directory (node/ident/ru_ldap.h); uri "": off */
     char ldap_uri[RU_CONFIG_PATH_MAX];      /* ldap://host[:port] or ldaps://host[:port] */

@@ -282,6 +282,8 @@ test_oidc(void **state)
     assert_int_equal(cfg.oidc_pending_s, 600);
     assert_int_equal(cfg.oidc_timeout_ms, 5000);
     assert_string_equal(cfg.oidc_claim_username, "preferred_username");
+    assert_string_equal(cfg.oidc_id_claim, "sub");
+    assert_int_equal(cfg.oidc_retry_s, 10);
     assert_int_equal(ru_config_check(&cfg), RU_OK);
     const char *good = "[oidc]\nissuer = https://login.example.com/t\nclient_id = ruche\n"
                        "client_secret_file = /etc/ruche/oidc.secret\n";
@@ -303,6 +305,11 @@ test_oidc(void **state)
     assert_int_equal(s_load(&cfg, "[oidc]\npending = 0\n"), RU_E_INVALID);
     assert_int_equal(s_load(&cfg, "[oidc]\npending_s = 29\n"), RU_E_INVALID);
     assert_int_equal(s_load(&cfg, "[oidc]\ntimeout_ms = 99\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[oidc]\nretry_s = 3601\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[oidc]\nretry_s = -1\n"), RU_E_INVALID);
+    assert_int_equal(s_load(&cfg, "[oidc]\nretry_s = 0\nid_claim =\n"), RU_OK);
+    assert_int_equal(cfg.oidc_retry_s, 0);
+    assert_string_equal(cfg.oidc_id_claim, "");
 }
 
 /*  [directory] owned: the display name and the photo by default, any

@@ -12,6 +12,15 @@
  *  The discovery document and the key set are cached as copies under the
  *  mutex; a fetch runs without it (two threads that both miss the cache
  *  both fetch, and the later copy wins: the same document twice).
+ *
+ *  A provider that does not answer is held down (s_down, s_ended): every
+ *  fetch and every new flow fails at once with the reason of the last
+ *  failure until [oidc] retry_s has passed since it; then one fetch tries
+ *  the provider again while the others still fail at once, and an answer
+ *  ends it. Only a failure to answer counts (a timeout, a connection
+ *  refused or reset, a TLS failure): an answer that refuses a code is the
+ *  provider working, and counting it would let anyone who can start a
+ *  sign-in stop everyone's.
  */
 #include "ru_oidc.h"
 
@@ -62,6 +71,10 @@ struct ru_oidc {
     /* the provider's documents, cached: copies, under lock */
     char *auth_ep, *token_ep, *jwks_uri, *jwks;
     int64_t doc_ms, jwks_ms; /* fetched at (0: never) */
+    /* the provider's last failure to answer, under lock */
+    const char *down_why;  /* NULL: it answers; else why it did not (static) */
+    int64_t down_until_ms; /* sign-ins fail at once until then (s_mono_ms) */
+    int probing;           /* a call past the window is trying it again */
 };
 
 static int64_t
@@ -69,6 +82,16 @@ s_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Milliseconds of the monotonic clock, for the retry window (a step of
+ *  the wall clock must not stretch it). */
+static int64_t
+s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -287,13 +310,14 @@ ru_oidc_check_token(const char *jwks, const ru_oidc_expect_t *expect, const char
 
 /*  Copies claim name of claims into out (size), cut at a whole UTF-8
  *  character and at max_chars characters (0: no count); "" when absent or
- *  not text. */
-static void
+ *  not text. 1 when the claim is text (given). */
+static int
 s_claim_text(const json_t *claims, const char *name, char *out, size_t size, size_t max_chars)
 {
     const char *v = name && *name ? json_string_value(json_object_get(claims, name)) : NULL;
     size_t len = 0, chars = 0;
-    if (!v || ru_utf8_check(v, strlen(v), NULL) != RU_OK)
+    int given = v && ru_utf8_check(v, strlen(v), NULL) == RU_OK;
+    if (!given)
         v = "";
     for (size_t i = 0; v[i]; i++) {
         int lead = ((unsigned char) v[i] & 0xc0) != 0x80;
@@ -304,6 +328,32 @@ s_claim_text(const json_t *claims, const char *name, char *out, size_t size, siz
     }
     memcpy(out, v, len);
     out[len] = '\0';
+    return given;
+}
+
+/*  Copies claim name of claims into out (max + 1 bytes) when it is text
+ *  of at most max bytes, or, with integers, an integer (written in
+ *  decimal): an e-mail address or an id cut short would name someone
+ *  else, so it is taken whole or not at all. 1 when taken, else out is "". */
+static int
+s_claim_whole(const json_t *claims, const char *name, char *out, size_t max, int integers)
+{
+    const json_t *v = name && *name ? json_object_get(claims, name) : NULL;
+    const char *text = json_string_value(v);
+    size_t len = json_string_length(v);
+    out[0] = '\0';
+    if (integers && json_is_integer(v)) {
+        int n = snprintf(out, max + 1, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        if (n > 0 && (size_t) n <= max)
+            return 1;
+        out[0] = '\0';
+        return 0;
+    }
+    if (!text || len > max || memchr(text, '\0', len) || ru_utf8_check(text, len, NULL) != RU_OK)
+        return 0;
+    memcpy(out, text, len);
+    out[len] = '\0';
+    return 1;
 }
 
 /*  Does the groups claim (an array of strings, or one string) hold group? */
@@ -349,11 +399,19 @@ ru_oidc_map(const ru_oidc_names_t *n, const char *issuer, const json_t *claims,
     if (*n->allow_group && !s_in_group(claims, n->groups, n->allow_group))
         return *why = "this account is not in the group allowed to sign in here", RU_E_UNTRUSTED;
     user->admin = *n->admin_group && s_in_group(claims, n->groups, n->admin_group);
-    s_claim_text(claims, n->display_name, user->display_name, sizeof user->display_name,
-                 RU_MAX_DISPLAY_CHARS);
-    s_claim_text(claims, n->email, user->email, sizeof user->email, 0);
-    s_claim_text(claims, n->department, user->department, sizeof user->department, 0);
-    s_claim_text(claims, n->site, user->site, sizeof user->site, 0);
+    if (s_claim_text(claims, n->display_name, user->display_name, sizeof user->display_name,
+                     RU_MAX_DISPLAY_CHARS) &&
+        user->display_name[0])
+        user->given |= RU_OIDC_GAVE_DISPLAY;
+    if (s_claim_whole(claims, n->email, user->email, RU_MAX_EMAIL, 0))
+        user->given |= RU_OIDC_GAVE_EMAIL;
+    if (s_claim_text(claims, n->department, user->department, sizeof user->department,
+                     RU_MAX_WORK_CHARS))
+        user->given |= RU_OIDC_GAVE_DEPARTMENT;
+    if (s_claim_text(claims, n->site, user->site, sizeof user->site, RU_MAX_WORK_CHARS))
+        user->given |= RU_OIDC_GAVE_SITE;
+    if (s_claim_whole(claims, n->id, user->dir_id, RU_MAX_DIR_ID, 1) && user->dir_id[0])
+        user->given |= RU_OIDC_GAVE_ID;
     crypto_generichash_state st;
     uint8_t h[32];
     crypto_generichash_init(&st, NULL, 0, sizeof h);
@@ -362,6 +420,60 @@ ru_oidc_map(const ru_oidc_names_t *n, const char *issuer, const json_t *claims,
     crypto_generichash_final(&st, h, sizeof h);
     s_b64url(user->subject, h, sizeof h);
     return RU_OK;
+}
+
+/*  ---------------------------------------------------------------------
+ *  A provider that does not answer
+ */
+
+/*  Is the provider held down: within [oidc] retry_s of its last failure
+ *  to answer, or while one call tries it again? Then *why is that
+ *  failure's reason. With probe (a call about to reach the provider), the
+ *  first call past the window becomes the one that tries (*probe set). */
+static int
+s_down(ru_oidc_t *self, int *probe, const char **why)
+{
+    int down = 0;
+    pthread_mutex_lock(&self->lock);
+    if (self->down_why && (s_mono_ms() < self->down_until_ms || self->probing)) {
+        down = 1;
+        *why = self->down_why;
+    } else if (self->down_why && probe) {
+        self->probing = *probe = 1;
+    }
+    pthread_mutex_unlock(&self->lock);
+    return down;
+}
+
+/*  Notes how a call to the provider ended: answered (whatever it said),
+ *  or not (why: a timeout, a connection refused, a TLS failure), which
+ *  holds the provider down for [oidc] retry_s from now; a call that never
+ *  left (out of memory) is neither. The end of a probe lets the next call
+ *  try again. */
+static void
+s_ended(ru_oidc_t *self, int probe, int answered, const char *why)
+{
+    long retry_s = self->cfg->oidc_retry_s;
+    int began = 0, back = 0;
+    pthread_mutex_lock(&self->lock);
+    if (probe)
+        self->probing = 0;
+    if (answered) {
+        back = self->down_why != NULL;
+        self->down_why = NULL;
+    } else if (why && retry_s > 0) {
+        began = self->down_why == NULL;
+        self->down_why = why;
+        self->down_until_ms = s_mono_ms() + retry_s * 1000;
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (began)
+        ru_log_warn(S_LOG,
+                    "sign-ins through the identity provider fail at once for %ld s "
+                    "([oidc] retry_s), then it is tried again",
+                    retry_s);
+    if (back)
+        ru_log_info(S_LOG, "the identity provider answers again");
 }
 
 /*  ---------------------------------------------------------------------
@@ -388,11 +500,16 @@ s_write(char *data, size_t size, size_t n, void *arg)
 
 /*  GETs url, or POSTs form with HTTP Basic client authentication, into
  *  *doc (the caller's, a JSON object); RU_E_IO with *why on any failure
- *  (logged with the URL). */
+ *  (logged with the URL), and at once while the provider is held down
+ *  (s_down). */
 static ru_err
 s_fetch(ru_oidc_t *self, const char *url, const char *form, json_t **doc, const char **why)
 {
     const ru_config_t *cfg = self->cfg;
+    int probe = 0;
+    *doc = NULL;
+    if (s_down(self, &probe, why))
+        return RU_E_IO;
     ru_buf_t body;
     ru_buf_init(&body);
     s_sink sink = {&body, (size_t) cfg->oidc_max_response_kb * 1024, 0};
@@ -400,7 +517,6 @@ s_fetch(ru_oidc_t *self, const char *url, const char *form, json_t **doc, const 
     CURL *c = curl_easy_init();
     long status = 0;
     CURLcode rc = CURLE_OUT_OF_MEMORY;
-    *doc = NULL;
     if (c && hdrs) {
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -436,6 +552,7 @@ s_fetch(ru_oidc_t *self, const char *url, const char *form, json_t **doc, const 
         json_decref(*doc);
         *doc = NULL;
     }
+    s_ended(self, probe, rc == CURLE_OK || sink.too_big, rc == CURLE_OUT_OF_MEMORY ? NULL : *why);
     curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     ru_buf_fini(&body);
@@ -614,6 +731,8 @@ ru_err
 ru_oidc_begin(ru_oidc_t *self, const char *ret, char **url, char *state, const char **why)
 {
     *url = NULL;
+    if (s_down(self, NULL, why))
+        return RU_E_IO; /* not sent to a provider that did not answer just now */
     ru_err err = s_discover(self, why);
     if (err)
         return err;
@@ -760,10 +879,15 @@ ru_oidc_finish(ru_oidc_t *self, const char *state, const char *code, ru_oidc_use
         err = s_verify(self, &f, token, &claims, why);
     if (!err && !s_use_nonce(self, f.nonce))
         err = RU_E_INVALID, *why = "the ID token's nonce was used by an earlier sign-in";
-    ru_oidc_names_t names = {cfg->oidc_claim_username, cfg->oidc_claim_display_name,
-                             cfg->oidc_claim_email,    cfg->oidc_claim_department,
-                             cfg->oidc_claim_site,     cfg->oidc_claim_groups,
-                             cfg->oidc_allow_group,    cfg->oidc_admin_group};
+    ru_oidc_names_t names = {.username = cfg->oidc_claim_username,
+                             .display_name = cfg->oidc_claim_display_name,
+                             .email = cfg->oidc_claim_email,
+                             .department = cfg->oidc_claim_department,
+                             .site = cfg->oidc_claim_site,
+                             .id = cfg->oidc_id_claim,
+                             .groups = cfg->oidc_claim_groups,
+                             .allow_group = cfg->oidc_allow_group,
+                             .admin_group = cfg->oidc_admin_group};
     if (!err)
         err = ru_oidc_map(&names, cfg->oidc_issuer, claims, user, why);
     json_decref(claims);

@@ -19,6 +19,12 @@
  *  timeout_ms and max_response_kb; TLS is checked against [oidc] ca_file
  *  (or the system's CAs). An unreachable provider fails the sign-in with
  *  RU_E_IO and a reason, and nothing else: local accounts do not need it.
+ *  A provider that does not answer (a timeout, a connection refused, a
+ *  TLS failure) also fails every sign-in at once, with the same reason,
+ *  for [oidc] retry_s seconds, so that one that hangs ties up one HTTP
+ *  worker for timeout_ms now and then rather than every worker all the
+ *  time; then the next sign-in tries it again (the others still fail at
+ *  once until that one ends), and an answer ends the window.
  *
  *  The ID token (ru_oidc_check_token) is a JWS verified with libcjose by a
  *  key of the provider's set: the key named by kid (or the only key of a
@@ -51,17 +57,31 @@ typedef struct ru_oidc ru_oidc_t;
 
 #define RU_OIDC_RANDOM_SIZE 44  /* 32 random bytes, base64url, and a NUL */
 #define RU_OIDC_RETURN_MAX 2048 /* the path a sign-in goes back to */
-#define RU_OIDC_FIELD_MAX 256   /* bytes of an e-mail, department or site kept */
 
-/*  What an ID token says of its user, mapped by the [oidc] claim_* names. */
+/*  The claims an ID token gave (ru_oidc_user_t.given). A claim that is
+ *  absent, not text, or that would have to be cut to fit the protocol's
+ *  limits and so name something else (an e-mail address, an id) is not
+ *  given: the profile keeps what it has for it. */
+enum {
+    RU_OIDC_GAVE_DISPLAY = 1u << 0, /* a display name that is not empty */
+    RU_OIDC_GAVE_EMAIL = 1u << 1,
+    RU_OIDC_GAVE_DEPARTMENT = 1u << 2,
+    RU_OIDC_GAVE_SITE = 1u << 3,
+    RU_OIDC_GAVE_ID = 1u << 4 /* a directory id that is not empty */
+};
+
+/*  What an ID token says of its user, mapped by the [oidc] claim_* names
+ *  and id_claim; each text "" when not given. */
 typedef struct {
     char name[RU_MAX_NAME + 1];                  /* the user name here: lower case, valid */
-    char display_name[RU_MAX_DISPLAY_BYTES + 1]; /* "" when the claim is absent */
-    char email[RU_OIDC_FIELD_MAX];
-    char department[RU_OIDC_FIELD_MAX];
-    char site[RU_OIDC_FIELD_MAX];
-    char subject[RU_OIDC_RANDOM_SIZE]; /* BLAKE2b of issuer and sub, base64url */
-    int admin;                         /* in [oidc] admin_group */
+    char display_name[RU_MAX_DISPLAY_BYTES + 1]; /* cut at RU_MAX_DISPLAY_CHARS */
+    char email[RU_MAX_EMAIL + 1];
+    char department[RU_MAX_WORK_BYTES + 1]; /* cut at RU_MAX_WORK_CHARS */
+    char site[RU_MAX_WORK_BYTES + 1];       /* likewise */
+    char dir_id[RU_MAX_DIR_ID + 1];         /* the id claim as it is: a string or an integer */
+    unsigned given;                         /* RU_OIDC_GAVE_* */
+    char subject[RU_OIDC_RANDOM_SIZE];      /* BLAKE2b of issuer and sub, base64url */
+    int admin;                              /* in [oidc] admin_group */
 } ru_oidc_user_t;
 
 /*  What a token is checked against. */
@@ -73,10 +93,11 @@ typedef struct {
     int64_t now_s;
 } ru_oidc_expect_t;
 
-/*  The claim names and groups of the mapping ([oidc] claim_*, allow_group,
- *  admin_group; "" group: everyone may, nobody is). */
+/*  The claim names and groups of the mapping ([oidc] claim_*, id_claim,
+ *  allow_group, admin_group; "" claim: none is read; "" group: everyone
+ *  may, nobody is). */
 typedef struct {
-    const char *username, *display_name, *email, *department, *site, *groups;
+    const char *username, *display_name, *email, *department, *site, *id, *groups;
     const char *allow_group, *admin_group;
 } ru_oidc_names_t;
 
@@ -97,7 +118,8 @@ const char *ru_oidc_label(const ru_oidc_t *self);
  *  provider's authorization URL; state (RU_OIDC_RANDOM_SIZE) the flow's,
  *  for the caller to bind to the browser. RU_E_TOO_MANY when [oidc]
  *  pending flows are under way; RU_E_IO when the provider's discovery
- *  document cannot be had (*why says why, a static string). */
+ *  document cannot be had, or at once within retry_s of the provider's
+ *  failure to answer (*why says why, a static string). */
 RU_MUST_CHECK ru_err ru_oidc_begin(ru_oidc_t *self, const char *ret, char **url, char *state,
                                    const char **why);
 /*  Finishes the sign-in of state with the provider's code: takes the flow
@@ -136,7 +158,11 @@ RU_MUST_CHECK ru_err ru_oidc_check_token(const char *jwks, const ru_oidc_expect_
  *  claim is missing or makes no valid name (lower-cased, any "@domain"
  *  dropped), RU_E_UNTRUSTED when allow_group is set and the groups claim
  *  (an array of strings, or one string) lacks it. issuer and the sub
- *  claim make user->subject. */
+ *  claim make user->subject. The display name, department and site are
+ *  cut to the protocol's limits; the e-mail address and the directory id
+ *  (names->id: a string, or an integer written in decimal, taken as it
+ *  is, not tied to the issuer) are taken whole or not at all;
+ *  user->given says which were given. */
 RU_MUST_CHECK ru_err ru_oidc_map(const ru_oidc_names_t *names, const char *issuer,
                                  const json_t *claims, ru_oidc_user_t *user, const char **why);
 

@@ -292,8 +292,15 @@ test_nonce(void **state)
     assert_int_equal(s_with(f, "sub", NULL, &why), RU_E_INVALID);
 }
 
-static const ru_oidc_names_t s_names = {"preferred_username", "name", "email", "department",
-                                        "site", "groups", "staff", "ruche-admins"};
+static const ru_oidc_names_t s_names = {.username = "preferred_username",
+                                        .display_name = "name",
+                                        .email = "email",
+                                        .department = "department",
+                                        .site = "site",
+                                        .id = "sub",
+                                        .groups = "groups",
+                                        .allow_group = "staff",
+                                        .admin_group = "ruche-admins"};
 
 static void
 test_map(void **state)
@@ -311,6 +318,9 @@ test_map(void **state)
     assert_string_equal(u.email, "jane@corp.example");
     assert_string_equal(u.department, "R&D");
     assert_string_equal(u.site, "paris");
+    assert_string_equal(u.dir_id, "248289761001"); /* id_claim sub, as it is */
+    assert_int_equal(u.given, RU_OIDC_GAVE_DISPLAY | RU_OIDC_GAVE_EMAIL | RU_OIDC_GAVE_DEPARTMENT |
+                                  RU_OIDC_GAVE_SITE | RU_OIDC_GAVE_ID);
     assert_true(u.admin);
     assert_int_equal(strlen(u.subject), 43);
     char first[RU_OIDC_RANDOM_SIZE];
@@ -347,6 +357,87 @@ test_map(void **state)
     json_object_set_new(c, "name", json_string(longname));
     assert_int_equal(ru_oidc_map(&open, ISS, c, &u, &why), RU_OK);
     assert_int_equal(strlen(u.display_name), 200);
+    json_decref(c);
+}
+
+/*  What the claims give the profile: the id of id_claim as it is (a
+ *  string, or an integer in decimal), the display name, e-mail,
+ *  department and site; absent claims are not given (the profile keeps
+ *  its own), nor an e-mail address or id past the protocol's limits,
+ *  which cutting would make another's; a department or site past 100
+ *  code points is cut at a whole one. */
+static void
+test_map_given(void **state)
+{
+    const char *why;
+    ru_oidc_user_t u;
+    json_t *c = s_claims(*state);
+    /*  an empty site is given: the profile's is emptied */
+    json_object_set_new(c, "site", json_string(""));
+    assert_int_equal(ru_oidc_map(&s_names, ISS, c, &u, &why), RU_OK);
+    assert_true(u.given & RU_OIDC_GAVE_SITE);
+    assert_string_equal(u.site, "");
+    /*  another id claim: an employee number, as text or as a number */
+    ru_oidc_names_t names = s_names;
+    names.id = "employee_id";
+    assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(u.given & RU_OIDC_GAVE_ID, 0);
+    assert_string_equal(u.dir_id, "");
+    json_object_set_new(c, "employee_id", json_integer(1048576));
+    assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+    assert_string_equal(u.dir_id, "1048576");
+    assert_true(u.given & RU_OIDC_GAVE_ID);
+    json_object_set_new(c, "employee_id", json_string("E-0042"));
+    assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+    assert_string_equal(u.dir_id, "E-0042");
+    /*  an id of 128 bytes is taken, of 129 not, nor an empty one, nor
+     *  another type; nor with no id claim */
+    char big[RU_MAX_DIR_ID + 2];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_object_set_new(c, "employee_id", json_string(big));
+    assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(u.given & RU_OIDC_GAVE_ID, 0);
+    big[RU_MAX_DIR_ID] = '\0';
+    json_object_set_new(c, "employee_id", json_string(big));
+    assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(strlen(u.dir_id), RU_MAX_DIR_ID);
+    static const char *const not_ids[] = {"\"\"", "true", "[1]", "1.5", "null"};
+    for (size_t i = 0; i < sizeof not_ids / sizeof not_ids[0]; i++) {
+        json_object_set_new(c, "employee_id", json_loads(not_ids[i], JSON_DECODE_ANY, NULL));
+        assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+        assert_int_equal(u.given & RU_OIDC_GAVE_ID, 0);
+    }
+    names.id = "";
+    assert_int_equal(ru_oidc_map(&names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(u.given & RU_OIDC_GAVE_ID, 0);
+    /*  an e-mail address of 254 bytes is taken, of 255 not */
+    char mail[RU_MAX_EMAIL + 2];
+    memset(mail, 'm', sizeof mail - 1);
+    memcpy(mail + sizeof mail - 13, "@corp.example", 13);
+    mail[sizeof mail - 1] = '\0';
+    json_object_set_new(c, "email", json_string(mail));
+    assert_int_equal(ru_oidc_map(&s_names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(u.given & RU_OIDC_GAVE_EMAIL, 0);
+    assert_string_equal(u.email, "");
+    json_object_set_new(c, "email", json_string(mail + 1));
+    assert_int_equal(ru_oidc_map(&s_names, ISS, c, &u, &why), RU_OK);
+    assert_true(u.given & RU_OIDC_GAVE_EMAIL);
+    assert_string_equal(u.email, mail + 1);
+    /*  a department of 120 code points is cut at 100 */
+    char dept[600] = "";
+    for (int i = 0; i < 120; i++)
+        strcat(dept, i % 2 ? "é" : "d");
+    json_object_set_new(c, "department", json_string(dept));
+    assert_int_equal(ru_oidc_map(&s_names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(strlen(u.department), 150);
+    /*  absent, not text, an empty display name: not given */
+    json_object_del(c, "email");
+    json_object_set_new(c, "department", json_integer(7));
+    json_object_del(c, "site");
+    json_object_set_new(c, "name", json_string(""));
+    assert_int_equal(ru_oidc_map(&s_names, ISS, c, &u, &why), RU_OK);
+    assert_int_equal(u.given, RU_OIDC_GAVE_ID);
     json_decref(c);
 }
 
@@ -388,6 +479,7 @@ main(void)
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_nonce),
         cmocka_unit_test(test_map),
+        cmocka_unit_test(test_map_given),
         cmocka_unit_test(test_pkce),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

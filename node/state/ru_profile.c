@@ -55,6 +55,21 @@ s_same_packed(const ru_buf_t *buf, ru_packed_t rec)
     return buf->len == rec.len && (rec.len == 0 || memcmp(buf->data, rec.ptr, rec.len) == 0);
 }
 
+/*  The parts of the directory entry e into p. */
+static void
+s_merge_entry(unsigned parts, const ru_person_t *e, ru_person_t *p)
+{
+    p->dir_id = parts & RU_PROFILE_DIR_ID ? e->dir_id : p->dir_id;
+    p->title = parts & RU_PROFILE_TITLE ? e->title : p->title;
+    p->department = parts & RU_PROFILE_DEPARTMENT ? e->department : p->department;
+    p->site = parts & RU_PROFILE_SITE ? e->site : p->site;
+    p->office = parts & RU_PROFILE_OFFICE ? e->office : p->office;
+    p->phone = parts & RU_PROFILE_PHONE ? e->phone : p->phone;
+    p->email = parts & RU_PROFILE_EMAIL ? e->email : p->email;
+    p->manager = parts & RU_PROFILE_MANAGER ? e->manager : p->manager;
+    p->departed = parts & RU_PROFILE_DEPARTED ? e->departed : p->departed;
+}
+
 /*  u's profile fields from the current record cur (NULL: none) and c. */
 static void
 s_merge(const ru_profile_change_t *c, const ru_profile_rec_t *cur, ru_update_t *u)
@@ -88,18 +103,7 @@ s_merge(const ru_profile_change_t *c, const ru_profile_rec_t *cur, ru_update_t *
         p->n_skills = c->person.n_skills;
         memcpy(p->skills, c->person.skills, sizeof p->skills);
     }
-    if (c->set_entry) {
-        const ru_person_t *e = &c->person;
-        p->dir_id = e->dir_id;
-        p->title = e->title;
-        p->department = e->department;
-        p->site = e->site;
-        p->office = e->office;
-        p->phone = e->phone;
-        p->email = e->email;
-        p->manager = e->manager;
-        p->departed = e->departed;
-    }
+    s_merge_entry(c->set_entry ? RU_PROFILE_ENTRY : c->set_parts, &c->person, p);
     u->has_person = s_person_any(p);
 }
 

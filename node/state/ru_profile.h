@@ -1,18 +1,21 @@
 /*  ru_profile.h - a local user's profile changed in part: what a change
  *  names is set, the rest is kept from the profile they have.
  *
- *  Two writers change profiles: the employee (display name, note, avatar,
- *  header, profile fields, skills: the API's update_credentials) and the
+ *  Three writers change profiles: the employee (display name, note, avatar,
+ *  header, profile fields, skills: the API's update_credentials), the
  *  site's directory sync (the employee's entry in the company directory:
  *  their directory id, title, department, site, office, phone, e-mail,
  *  manager, whether they left, and the display name and photo when the
- *  directory owns them). Neither may undo the other's part, and the two
- *  may run at once: so the change is merged with the current profile
- *  inside the store actor's transaction (a request of ru_writer.h), which
- *  reads the profile and makes the update as one step.
+ *  directory owns them) and each sign-in through the company's OpenID
+ *  provider (the display name and the parts of the entry that its claims
+ *  give: directory id, e-mail, department, site). None may undo another's
+ *  part, and they may run at once: so the change is merged with the
+ *  current profile inside the store actor's transaction (a request of
+ *  ru_writer.h), which reads the profile and makes the update as one step.
  *
  *  A change that leaves the profile as it is makes no update: a sync of
- *  77,000 employees publishes only those whose entry changed.
+ *  77,000 employees publishes only those whose entry changed, a sign-in
+ *  only when the provider's claims changed.
  */
 #ifndef RU_PROFILE_H
 #define RU_PROFILE_H
@@ -21,6 +24,23 @@
 #include "ruche/ru_update.h"
 
 #include "ru_writer.h"
+
+/*  The parts of a person's directory entry, for a change that sets some
+ *  of them alone (set_parts): a sign-in through the OpenID provider sets
+ *  those its claims give and keeps the others, which the directory sync
+ *  may have set. */
+enum {
+    RU_PROFILE_DIR_ID = 1u << 0,
+    RU_PROFILE_TITLE = 1u << 1,
+    RU_PROFILE_DEPARTMENT = 1u << 2,
+    RU_PROFILE_SITE = 1u << 3,
+    RU_PROFILE_OFFICE = 1u << 4,
+    RU_PROFILE_PHONE = 1u << 5,
+    RU_PROFILE_EMAIL = 1u << 6,
+    RU_PROFILE_MANAGER = 1u << 7,
+    RU_PROFILE_DEPARTED = 1u << 8,
+    RU_PROFILE_ENTRY = (1u << 9) - 1 /* all of them: set_entry */
+};
 
 /*  The parts a change sets (a set flag each); the strings are the
  *  caller's and must outlive the call. */
@@ -36,10 +56,11 @@ typedef struct {
     int set_header;
     int has_header;
     ru_media_t header;
-    int set_fields; /* person.fields, n_fields */
-    int set_skills; /* person.skills, n_skills */
-    int set_entry;  /* person's directory entry: dir_id, title, department,
-                       site, office, phone, email, manager, departed */
+    int set_fields;     /* person.fields, n_fields */
+    int set_skills;     /* person.skills, n_skills */
+    int set_entry;      /* person's directory entry: dir_id, title, department,
+                           site, office, phone, email, manager, departed */
+    unsigned set_parts; /* some parts of the entry alone (RU_PROFILE_*) */
     ru_person_t person;
 } ru_profile_change_t;
 

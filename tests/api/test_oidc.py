@@ -7,13 +7,27 @@ callback, the session cookie; the first sign-in makes the account with the
 display name of the claims, the second finds it again; groups make an
 administrator; a user outside allow_group, a wrong, unknown or replayed
 state, a replayed callback and a name that a local account has are refused.
+The claims are the profile: the people search finds a user under the
+department of their claims with their site and e-mail; a sign-in whose
+claims did not change publishes nothing, one after the user changed at
+the provider (through the fixture, as IT would) publishes them. With
+[oidc] id_claim naming the employee id that the directory import uses,
+the import and the sign-ins describe one employee: the import takes the
+account as its own, and a sign-in keeps the title, office and phone it
+set; a user whose directory id came from sub is refused by the import.
 A Mastodon app: its /oauth/authorize page offers "Sign in with Corp", which
 goes through the provider, comes back to the page signed in, asks for the
 consent alone and hands the app its code, whose token's verify_credentials
-shows the account. A provider that is stopped or never answers: the start
-fails with a clear message within [oidc] timeout_ms and a margin, and the
-local admin still signs in with the password. [oidc] pending bounds the
-sign-ins under way.
+shows the account. [oidc] pending bounds the sign-ins under way.
+
+A provider that is stopped: the start fails with a clear message, the
+next ones fail at once with the same message for [oidc] retry_s (its
+default, 10 s) even once it runs again, then one reaches it and sign-ins
+work again. A provider that accepts and never answers (a listening socket
+the test holds): the start fails after timeout_ms saying so, the second
+fails at once with the same message without connecting, the local admin
+still signs in with the password; after retry_s one sign-in connects again
+while another fails at once; with retry_s = 0 every one waits.
 
 Tokens the real provider would never sign (signed by another key, expired,
 for another audience, with the nonce of an earlier sign-in) come from a
@@ -30,6 +44,7 @@ import http.server
 import json
 import os
 import re
+import select
 import socket
 import sys
 import threading
@@ -47,6 +62,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
 
 TIMEOUT_MS = 1500
 MARGIN_S = 2.0
+FAST_S = 0.5  # an answer "at once": well under TIMEOUT_MS
+RETRY_S = 3
+RETRY_DEFAULT_S = 10  # [oidc] retry_s when not set
 REDIRECT = "http://127.0.0.1:1/app-callback"
 
 USERS = [
@@ -59,6 +77,9 @@ USERS = [
      "email": "eve@contractor.example", "department": "", "site": "", "groups": ["contractors"]},
     {"username": "carol", "password": "Carol-pass1", "name": "Carol Local",
      "email": "carol@corp.example", "department": "IT", "site": "paris", "groups": ["staff"]},
+    {"username": "dave", "password": "Dave-pass-12", "name": "Dave Lee",
+     "email": "dave@corp.example", "department": "Finance", "site": "paris",
+     "groups": ["staff"], "employee_id": "E2002"},
 ]
 PASSWORDS = {u["username"]: u["password"] for u in USERS}
 
@@ -252,6 +273,88 @@ def s_web(c, node, provider):
     c.check("his sign-in is logged", "bob signed in from 127.0.0.1" in node.log_text())
 
 
+def own_seq(admin):
+    """How many updates this site has made (its own entry of its clock)."""
+    r = admin.get("/api/ruche/v1/replication").json or {}
+    return (r.get("clock") or {}).get(r.get("key"), 0)
+
+
+def people(client, **query):
+    """GET /api/ruche/v1/people: {username: its "ruche" entry}."""
+    r = client.get("/api/ruche/v1/people", query=dict(query, limit=80))
+    if r.status != 200 or not isinstance(r.json, list):
+        raise rt.TestError("people %r: %d %s" % (query, r.status, r.brief()))
+    return {a.get("username"): a.get("ruche") or {} for a in r.json}
+
+
+def s_claims(c, node, provider):
+    admin = node.client(node.client().login("admin", node.admin_password()))
+    rd = people(admin, department="R&D")
+    c.check("people?department=R&D finds jdoe once she signed in", "jdoe" in rd, sorted(rd))
+    c.check("and not bob, of Sales", "bob" not in rd, sorted(rd))
+    jane = rd.get("jdoe", {})
+    c.equal("with her site and e-mail from the claims, and a directory id",
+            (jane.get("department"), jane.get("site"), jane.get("email"), jane.get("directory")),
+            ("R&D", "paris", "jane.doe@corp.example", True))
+    c.check("bob is found under Sales", "bob" in people(admin, department="Sales"))
+    seq = own_seq(admin)
+    c.status("a sign-in whose claims did not change", sign_in(provider, Browser(node), "jdoe"),
+             200)
+    c.equal("publishes nothing", own_seq(admin), seq)
+    provider.update_user("jdoe", name="Jane Doé-Martin", department="Platform", site="nozay",
+                         email="jane.martin@corp.example")
+    c.status("a sign-in after her entry changed at the provider",
+             sign_in(provider, Browser(node), "jdoe"), 200)
+    c.equal("publishes one profile", own_seq(admin), seq + 1)
+    moved = people(admin, department="Platform")
+    jane = moved.get("jdoe", {})
+    c.check("people?department=Platform finds her", "jdoe" in moved, sorted(moved))
+    c.equal("with her new site and e-mail", (jane.get("site"), jane.get("email")),
+            ("nozay", "jane.martin@corp.example"))
+    c.check("R&D finds her no more", "jdoe" not in people(admin, department="R&D"))
+    r = admin.get("/api/v1/accounts/lookup", query={"acct": "jdoe"})
+    c.equal("her display name is the new one", (r.json or {}).get("display_name"),
+            "Jane Doé-Martin")
+    log = node.log_text()
+    c.check("the updates are logged",
+            "the profile of jdoe updated from the provider's claims" in log, log[-1500:])
+
+
+def s_with_directory(c, node, provider, secret):
+    """[oidc] id_claim naming the id the directory import uses: the
+    sign-in and the import describe one employee and keep each other's
+    parts."""
+    node.stop()
+    node.start(oidc_settings(provider.issuer, secret, **{"oidc.id_claim": "employee_id"}))
+    admin = node.client(node.client().login("admin", node.admin_password()))
+    entry = {"username": "dave", "display_name": "Dave Lee", "dir_id": "E2002",
+             "title": "Controller", "department": "Finance", "site": "paris",
+             "office": "B-204", "phone": "+33 1 23 45 67 89", "email": "dave@corp.example",
+             "manager": "E0001"}
+    r = admin.post("/api/ruche/v1/admin/directory", json_body={"entries": [entry]})
+    c.equal("the directory import publishes dave", (r.json or {}).get("published"), 1)
+    c.status("dave signs in through the provider", sign_in(provider, Browser(node), "dave"),
+             200)
+    provider.update_user("dave", department="Treasury", email="d.lee@corp.example")
+    c.status("and again, once his department changed there",
+             sign_in(provider, Browser(node), "dave"), 200)
+    dave = people(admin, department="Treasury").get("dave", {})
+    c.equal("the claims' department and e-mail are published",
+            (dave.get("department"), dave.get("email")), ("Treasury", "d.lee@corp.example"))
+    c.equal("the directory's title, office and phone are kept",
+            (dave.get("title"), dave.get("office"), dave.get("phone")),
+            ("Controller", "B-204", "+33 1 23 45 67 89"))
+    r = admin.post("/api/ruche/v1/admin/directory", json_body={"entries": [entry]})
+    c.equal("the next import takes dave's account as the directory's own",
+            ((r.json or {}).get("published"), (r.json or {}).get("refused")), (1, 0))
+    r = admin.post("/api/ruche/v1/admin/directory", json_body={"entries": [
+        {"username": "bob", "dir_id": "E1003", "title": "Sales rep"}]})
+    c.equal("bob signed in while id_claim was sub: the import refuses him",
+            (r.json or {}).get("refused"), 1)
+    c.check("as another employee's", "bob is another employee's here" in
+            " ".join((r.json or {}).get("reasons") or []), r.brief())
+
+
 def s_refusals(c, node, provider):
     b = Browser(node)
     r = sign_in(provider, b, "eve")
@@ -360,34 +463,146 @@ def s_pending(c, node, provider, secret):
     c.check("with Retry-After", r.header("Retry-After") is not None)
 
 
-def s_unreachable(c, node, provider, secret):
-    pw = node.admin_password()
+def timed_start(node):
+    """GET /auth/oidc/start in a new browser: the reply and the seconds it took."""
+    t0 = time.monotonic()
+    r = start(Browser(node))[0]
+    return r, time.monotonic() - t0
+
+
+def error_of(reply):
+    return (reply.json or {}).get("error") if isinstance(reply.json, dict) else None
+
+
+def take_connections(listener, wait_s=0.0):
+    """The connections waiting on listener, taken off its queue (held
+    open, never answered), waiting up to wait_s for the first."""
+    ready, _, _ = select.select([listener], [], [], wait_s)
+    taken = []
+    listener.setblocking(False)
+    try:
+        while ready:
+            try:
+                taken.append(listener.accept()[0])
+            except BlockingIOError:
+                break
+    finally:
+        listener.setblocking(True)
+    return taken
+
+
+def s_provider_back(c, node, provider, secret):
+    """A stopped provider, then started again: within [oidc] retry_s (its
+    default here) sign-ins fail at once; the first after it reaches the
+    provider, which answers, and sign-ins work again."""
     provider.stop()
     node.stop()
     node.start(oidc_settings(provider.issuer, secret))
-    t0 = time.monotonic()
-    r = start(Browser(node))[0]
-    took = time.monotonic() - t0
+    r, took = timed_start(node)
+    failed_at = time.monotonic()
     c.error("a stopped provider", r, 502)
     c.check("the message says so and that passwords still work",
             "cannot be reached" in r.brief() and "password" in r.brief(), r.brief())
     c.check("within timeout_ms and a margin (%.2f s)" % took, took < TIMEOUT_MS / 1000 + MARGIN_S)
+    r2, took = timed_start(node)
+    c.error("the next sign-in", r2, 502)
+    c.equal("fails with the same message", error_of(r2), error_of(r))
+    c.check("at once (%.3f s)" % took, took < FAST_S)
+    provider.start()
+    deadline = failed_at + RETRY_DEFAULT_S + MARGIN_S + 10
+    waits = []
+    while True:
+        r, took = timed_start(node)
+        if r.status != 502 or time.monotonic() > deadline:
+            break
+        waits.append(took)
+        time.sleep(0.1)  # polling the condition, with the deadline above
+    back_after = time.monotonic() - failed_at
+    c.check("until then, each of %d sign-ins failed at once (the longest: %.3f s)"
+            % (len(waits), max(waits or [0])), waits and max(waits) < FAST_S)
+    c.status("once the provider runs again, a sign-in starts", r, 302)
+    c.check("not before retry_s = %d s, its default (%.2f s)" % (RETRY_DEFAULT_S, back_after),
+            back_after >= RETRY_DEFAULT_S - 0.3)
+    c.status("and goes through", sign_in(provider, Browser(node), "bob"), 200)
+    log = node.log_text()
+    c.check("the window and the provider's return are logged",
+            "fail at once for 10 s" in log and "the identity provider answers again" in log,
+            log[-1500:])
+
+
+def s_hanging(c, node, provider, secret):
+    """A provider that accepts connections and never answers: one sign-in
+    waits timeout_ms; for [oidc] retry_s the others fail at once without
+    trying it; then one tries again while the others still fail at once."""
+    pw = node.admin_password()
     hang = hanging_listener()
+    held = []
+    issuer = "http://127.0.0.1:%d/hang" % hang.getsockname()[1]
     try:
         node.stop()
-        node.start(oidc_settings("http://127.0.0.1:%d/hang" % hang.getsockname()[1], secret))
-        t0 = time.monotonic()
-        r = start(Browser(node))[0]
-        took = time.monotonic() - t0
+        node.start(oidc_settings(issuer, secret, **{"oidc.retry_s": str(RETRY_S)}))
+        r, took = timed_start(node)
+        failed_at = time.monotonic()
         c.error("a provider that never answers", r, 502)
         c.check("it says it did not answer in time", "did not answer in time" in r.brief(),
-                 r.brief())
+                r.brief())
         c.check("after timeout_ms, within a margin (%.2f s)" % took,
                 TIMEOUT_MS / 1000 - 0.1 <= took < TIMEOUT_MS / 1000 + MARGIN_S)
+        held += take_connections(hang)
+        c.check("it was tried", len(held) >= 1, len(held))
+        r2, took = timed_start(node)
+        c.error("the second sign-in", r2, 502)
+        c.equal("fails with the same message", error_of(r2), error_of(r))
+        c.check("at once (%.3f s)" % took, took < FAST_S)
+        c.equal("without trying the provider", len(take_connections(hang)), 0)
         c.check("the local admin still gets a token", node.client().login("admin", pw))
         r = node.client().post("/auth/sign_in", json_body={"username": "admin", "password": pw})
         c.status("and signs in to the web front end", r, 200)
+        # past the window: one sign-in tries the provider again
+        results = []
+
+        def poll():
+            end = failed_at + RETRY_S + MARGIN_S + 10
+            while time.monotonic() < end:
+                got, t = timed_start(node)
+                results.append((got, t))
+                if t >= TIMEOUT_MS / 1000 - 0.1:
+                    return
+                time.sleep(0.1)  # polling the condition, with the deadline above
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        probe = take_connections(hang, RETRY_S + MARGIN_S + 10)
+        probed_after = time.monotonic() - failed_at
+        held += probe
+        c.check("after the window, a sign-in tries the provider again", len(probe) == 1,
+                len(probe))
+        c.check("not before retry_s = %d s (%.2f s)" % (RETRY_S, probed_after),
+                probed_after >= RETRY_S - 0.3)
+        r3, took = timed_start(node)
+        c.equal("while it waits for it, another fails with the same message",
+                (r3.status, error_of(r3)), (502, error_of(r2)))
+        c.check("at once (%.3f s)" % took, took < FAST_S)
+        c.equal("without trying the provider too", len(take_connections(hang)), 0)
+        poller.join()
+        last, took = results[-1] if results else (None, 0)
+        c.check("the one that tried waited timeout_ms (%.2f s)" % took,
+                took >= TIMEOUT_MS / 1000 - 0.1)
+        c.check("and failed with the same message", last is not None and
+                error_of(last) == error_of(r2), last and last.brief())
+        c.check("the window is logged", "fail at once for %d s" % RETRY_S in node.log_text())
+        # retry_s = 0: every sign-in tries the provider
+        node.stop()
+        node.start(oidc_settings(issuer, secret, **{"oidc.retry_s": "0"}))
+        for n in ("first", "second"):
+            r, took = timed_start(node)
+            held += take_connections(hang)
+            c.check("retry_s = 0: the %s sign-in waits timeout_ms (%.2f s)" % (n, took),
+                    r.status == 502 and took >= TIMEOUT_MS / 1000 - 0.1, r.brief())
+        c.equal("both tried the provider", len(held), 4)
     finally:
+        for conn in held:
+            conn.close()
         hang.close()
 
 
@@ -445,14 +660,20 @@ def run(c, ruched):
             node.start(oidc_settings(provider.issuer, secret))
             with c.section("the web front end's sign-in"):
                 s_web(c, node, provider)
+            with c.section("the profile from the claims"):
+                s_claims(c, node, provider)
             with c.section("refusals"):
                 s_refusals(c, node, provider)
             with c.section("a Mastodon app"):
                 s_app(c, node, provider)
+            with c.section("id_claim and the directory import"):
+                s_with_directory(c, node, provider, secret)
             with c.section("sign-ins under way are bounded"):
                 s_pending(c, node, provider, secret)
-            with c.section("an unreachable provider"):
-                s_unreachable(c, node, provider, secret)
+            with c.section("a provider that is stopped, then back"):
+                s_provider_back(c, node, provider, secret)
+            with c.section("a provider that never answers"):
+                s_hanging(c, node, provider, secret)
             with c.section("tokens the node must refuse"):
                 s_forged(c, node, secret)
             with c.section("off"):

@@ -30,24 +30,20 @@ Usage: test_browser.py PATH/TO/ruched NODE_MODULES_DIR SCREENSHOT_DIR.
 Prints "N passed, M failed"; exits non-zero if any check failed.
 """
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "repl"))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+import browserrun as br  # noqa: E402
 import fed  # noqa: E402
 import mediafiles as mf  # noqa: E402
 import rogue as rg  # noqa: E402
 import ruchetest as rt  # noqa: E402
 
-BROWSER_TIMEOUT = 240  # seconds for the whole browser session
 OLDER_POSTS = 30
-CHROMIUM = os.environ.get("RUCHE_CHROMIUM", "/usr/bin/chromium")
 
 
 def make_user(site, name):
@@ -78,41 +74,6 @@ def make_files(folder):
     return out
 
 
-def run_browser(c, config, modules, actions, script="browser.mjs"):
-    """Runs script (browser.mjs, or another session of this folder);
-    relays its check lines into c and runs the actions it asks for ("do:
-    NAME"). Returns its results file's content (what it saw), or {}."""
-    env = dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules"))
-    cmd = ["node", os.path.join(HERE, script), json.dumps(config)]
-    proc = subprocess.Popen(cmd, cwd=modules, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            if line.startswith("ok: "):
-                c.check(line[4:], True)
-            elif line.startswith("FAILED: "):
-                name, _, detail = line[8:].partition(" :: ")
-                c.check(name, False, detail or None)
-            elif line.startswith("do: "):
-                action = actions.get(line[4:])
-                c.check("the browser asks for a known action: %s" % line[4:], action is not None)
-                if action:
-                    action()
-            else:
-                print(line, flush=True)
-        code = proc.wait(timeout=BROWSER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        code = None
-    c.equal("the browser session ends by itself with status 0", code, 0)
-    try:
-        with open(config["results"], encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
 def check_sites(c, paris, nozay, seen):
     """What the browsers did, as both sites' APIs show it."""
     post_id, reply_id = seen.get("post_id"), seen.get("reply_id")
@@ -138,14 +99,6 @@ def check_sites(c, paris, nozay, seen):
 
 
 def run(c, ruched, modules, shots):
-    for tool in ("node", CHROMIUM):
-        if not shutil.which(tool):
-            raise rt.TestError("%s is missing: deploy/test.sh installs it (deploy/packages.txt)"
-                               % tool)
-    if not os.path.isdir(os.path.join(modules, "node_modules", "playwright-core")):
-        raise rt.TestError("playwright-core is not installed in %s (tests/browser/setup.sh)"
-                           % modules)
-    os.makedirs(shots, exist_ok=True)
     ident = rg.Identity()
     rogue = rg.Rogue(ident, "tcp://127.0.0.1:%d" % rt.free_port(),
                      "tcp://127.0.0.1:%d" % rt.free_port())
@@ -173,7 +126,7 @@ def run_sites(c, f, rogue, modules, shots):
     actions = {"forge": lambda: forge(rogue),
                "stop lyon": lambda: c.equal("lyon exits with 0 on SIGTERM", lyon.stop(), 0)}
     config = {
-        "chromium": CHROMIUM, "shots": shots, "results": os.path.join(shots, "results.json"),
+        "chromium": br.CHROMIUM, "shots": shots, "results": os.path.join(shots, "results.json"),
         "sites": {"paris": "http://127.0.0.1:%d" % paris.node.port,
                   "nozay": "http://127.0.0.1:%d" % nozay.node.port},
         "users": {"alice": {"site": "paris", "password": users["alice"]},
@@ -184,7 +137,7 @@ def run_sites(c, f, rogue, modules, shots):
     }
     with tempfile.TemporaryDirectory(prefix="ruche_files.") as folder:
         config["files"] = make_files(folder)
-        seen = run_browser(c, config, modules, actions)
+        seen = br.run_script(c, "browser.mjs", config, modules, actions)
     if c.check("the browser reports what it made", seen.get("post_id") and
                seen.get("reply_id") and seen.get("xss_id") and seen.get("media_id"), seen):
         f.wait_converged()
@@ -192,22 +145,5 @@ def run_sites(c, f, rogue, modules, shots):
     f.stop()
 
 
-def main(session=None):
-    """Runs session(c, ruched, modules, shots) (run: this file's) with the
-    command line's arguments and exits with the summary's status."""
-    if len(sys.argv) != 4:
-        print("usage: %s PATH/TO/ruched NODE_MODULES_DIR SCREENSHOT_DIR" % sys.argv[0],
-              file=sys.stderr)
-        sys.exit(2)
-    rt.stop_on_sigterm()
-    c = rt.Checks()
-    try:
-        (session or run)(c, *sys.argv[1:])
-    except Exception:
-        import traceback
-        c.check("the test runs to its end", False, traceback.format_exc().rstrip())
-    sys.exit(c.summary())
-
-
 if __name__ == "__main__":
-    main()
+    br.main(run, rt)

@@ -7,7 +7,7 @@ there, makes the files the browser attaches (tests/api/mediafiles.py: a
 noise photo and a banner from libvips's vips command, and a PDF), and
 runs profile.mjs under Node.js (playwright-core driving Debian's headless
 Chromium): alice edits her profile with a photo and bob sees it. Its
-check lines are counted here (test_browser.run_browser); afterwards the
+check lines are counted here (browserrun.run_script); afterwards the
 API must show what the browser saved: the display name, the fields, the
 skills, and an avatar and a header among the node's files, the avatar the
 one the editor showed again.
@@ -17,7 +17,6 @@ Prints "N passed, M failed"; exits non-zero if any check failed.
 """
 
 import os
-import shutil
 import sys
 import tempfile
 
@@ -25,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
 import mediafiles as mf  # noqa: E402
 import ruchetest as rt  # noqa: E402
-import test_browser as tb  # noqa: E402
+import browserrun as br  # noqa: E402
 
 
 def make_user(node, admin, name):
@@ -49,11 +48,6 @@ def check_saved(c, node, seen):
 
 
 def run(c, ruched, modules, shots):
-    for tool in ("node", tb.CHROMIUM):
-        if not shutil.which(tool):
-            raise rt.TestError("%s is missing: deploy/test.sh installs it (deploy/packages.txt)"
-                               % tool)
-    os.makedirs(shots, exist_ok=True)
     with rt.Node(ruched, site="paris") as node, \
             tempfile.TemporaryDirectory(prefix="ruche_files.") as folder:
         node.start()
@@ -67,15 +61,15 @@ def run(c, ruched, modules, shots):
             files[role] = os.path.join(folder, name)
             with open(files[role], "wb") as f:
                 f.write(data)
-        config = {"chromium": tb.CHROMIUM, "shots": shots,
+        config = {"chromium": br.CHROMIUM, "shots": shots,
                   "results": os.path.join(shots, "profile-results.json"),
                   "sites": {"paris": "http://127.0.0.1:%d" % node.port}, "users": users,
                   "files": files}
-        seen = tb.run_browser(c, config, modules, {}, script="profile.mjs")
+        seen = br.run_script(c, "profile.mjs", config, modules)
         check_saved(c, node, seen)
         c.equal("no sanitizer report", node.sanitizer_reports(), [])
         c.equal("the node exits with 0 on SIGTERM", node.stop(), 0)
 
 
 if __name__ == "__main__":
-    tb.main(run)
+    br.main(run, rt)

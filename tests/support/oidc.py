@@ -9,15 +9,18 @@ Once glewlwyd answers, it is configured through its own administration API
 as the package's default administrator, the way an IT department would
 through the admin page:
 
-- the user module's data format gains department, site and groups
-  (groups: several values);
+- the user module's data format gains department, site, groups (several
+  values) and employee_id;
 - the scope openid needs the password;
 - an OIDC plugin instance "oidc" (issuer http://127.0.0.1:PORT/api/oidc,
   PKCE required, S256 only) puts name, email, preferred_username,
-  department, site and groups in every ID token;
-- the test's users (with passwords, e-mail, display name, department, site
-  and groups) and a confidential client for the node, with its redirect
-  URIs, authenticated by client_secret_basic or client_secret_post.
+  department, site, groups and employee_id in every ID token;
+- the test's users (with passwords, e-mail, display name, department, site,
+  groups and an employee id) and a confidential client for the node, with
+  its redirect URIs, authenticated by client_secret_basic or
+  client_secret_post.
+
+update_user() changes a user afterwards, as the company's IT would.
 
 sign_in() goes through the provider's login as a browser does over HTTP:
 glewlwyd's login API (POST /api/auth/ sets its session cookie), the consent
@@ -210,13 +213,14 @@ class Provider:
             f.write(conf)
 
     def _write_webapp(self):
-        """The package's login pages, with a config.json of this instance
-        (the package's own points at /etc/glewlwyd)."""
+        """The package's login pages, copied, with a config.json of this
+        instance (the package's own points at /etc/glewlwyd). Copied, not
+        linked: glewlwyd answers 404 for a file behind a symbolic link, and
+        the package's own jquery, bootstrap and popper are links to other
+        packages' files."""
         web = os.path.join(self.tmp, "webapp")
-        os.mkdir(web)
-        for name in os.listdir(WEBAPP):
-            if name != "config.json":
-                os.symlink(os.path.join(WEBAPP, name), os.path.join(web, name))
+        shutil.copytree(WEBAPP, web, symlinks=False,
+                        ignore=lambda folder, names: ["config.json"] if folder == WEBAPP else [])
         with open(WEBAPP_CONFIG) as f:
             config = json.load(f)
         config["GlewlwydUrl"] = self.base + "/"
@@ -307,7 +311,8 @@ class Provider:
         s = self._admin()
         mod = self._call(s, "GET", "/api/mod/user/database")
         fmt = mod["parameters"].setdefault("data-format", {})
-        for prop, multiple in (("department", False), ("site", False), ("groups", True)):
+        for prop, multiple in (("department", False), ("site", False), ("groups", True),
+                               ("employee_id", False)):
             fmt[prop] = {"multiple": multiple, "read": True, "write": True,
                          "profile-read": True, "profile-write": False}
         self._call(s, "PUT", "/api/mod/user/database", mod)
@@ -324,7 +329,8 @@ class Provider:
                 "name": user.get("name", ""), "email": user.get("email", ""),
                 "enabled": True, "scope": ["openid"],
                 "department": user.get("department", ""), "site": user.get("site", ""),
-                "groups": list(user.get("groups", []))})
+                "groups": list(user.get("groups", [])),
+                "employee_id": user.get("employee_id", "")})
         self._call(s, "POST", "/api/client/", {
             "client_id": self.client_id, "name": "ruche node", "enabled": True,
             "confidential": True, "password": self.client_secret,
@@ -339,7 +345,7 @@ class Provider:
                    "mandatory": True, "on-demand": False, "scope": []}
                   for name, prop in (("preferred_username", "username"),
                                      ("department", "department"), ("site", "site"),
-                                     ("groups", "groups"))]
+                                     ("groups", "groups"), ("employee_id", "employee_id"))]
         return {
             "iss": self.issuer, "jwt-type": "rsa", "jwt-key-size": "256",
             "jwks-private": json.dumps({"keys": [jwk]}), "default-kid": KID,
@@ -380,6 +386,16 @@ class Provider:
             "oauth-ciba-allowed": False, "oauth-fapi-check-all": False,
             "oauth-as-iss-id": False,
         }
+
+    def update_user(self, username, **changes):
+        """Changes a user's properties (name, email, department, site,
+        groups, employee_id) as the provider's administrators would; the
+        next ID token of theirs carries them."""
+        s = self._admin()
+        path = "/api/user/%s" % urllib.parse.quote(username)
+        user = self._call(s, "GET", path)
+        user.update(changes)
+        self._call(s, "PUT", path, user)
 
     # ---- a user's sign-in
 

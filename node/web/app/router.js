@@ -1,7 +1,10 @@
 // router.js - the application's addresses. Every page has its own path
 // (/@alice, /tags/lunch, /statuses/ID ...), which the node answers with
-// index.html; links inside the page change the address with the History
-// API instead of loading it again, and Back and Forward work.
+// index.html; links inside the page to those paths change the address
+// with the History API instead of loading it again, and Back and Forward
+// work. A link to any other path of the site is a page of the node's own
+// (/auth/oidc/start, which sends the browser to the company's sign-in
+// page; /oauth/authorize; files) and loads as links do.
 
 const ROUTES = [
   [/^\/$/, "home"],
@@ -19,14 +22,19 @@ const ROUTES = [
 
 let onChange = () => {};
 
+// The route of path and its parameters, or null.
+function routeOf(path) {
+  for (const [pattern, name] of ROUTES) {
+    const m = path.match(pattern);
+    if (m) return { name, params: m.slice(1) };
+  }
+  return null;
+}
+
 export function currentRoute() {
   const path = location.pathname;
   const query = new URLSearchParams(location.search);
-  for (const [pattern, name] of ROUTES) {
-    const m = path.match(pattern);
-    if (m) return { name, params: m.slice(1), query, path };
-  }
-  return { name: "notFound", params: [], query, path };
+  return { ...(routeOf(path) || { name: "notFound", params: [] }), query, path };
 }
 
 export function navigate(path, { replace = false } = {}) {
@@ -42,7 +50,7 @@ function onClick(e) {
   const a = e.target.closest("a[href]");
   if (!a || a.target || a.hasAttribute("download")) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin) return;
+  if (url.origin !== location.origin || !routeOf(url.pathname)) return;
   e.preventDefault();
   navigate(url.pathname + url.search);
 }
