@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ruche/ru_hlc.h"
 
 #include "ru_api.h"
 #include "ru_signin.h"
