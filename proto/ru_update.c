@@ -474,9 +474,9 @@ void
 ru_person_pack(msgpack_packer *pk, const ru_person_t *p)
 {
     msgpack_pack_array(pk, S_PERSON_FIELDS);
-    const ru_str_t *texts[] = {&p->dir_id, &p->title, &p->department, &p->site,
-                               &p->office, &p->phone, &p->email,      &p->manager};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    const ru_str_t *texts[] = {&p->dir_id, &p->title, &p->department, &p->site, &p->office,
+                               &p->phone,  &p->email, &p->manager,    NULL};
+    for (size_t i = 0; texts[i]; i++)
         s_pack_str(pk, *texts[i]);
     msgpack_pack_array(pk, p->n_skills);
     for (uint32_t i = 0; i < p->n_skills; i++)
@@ -488,6 +488,24 @@ ru_person_pack(msgpack_packer *pk, const ru_person_t *p)
         s_pack_str(pk, p->fields[i].value);
     }
     msgpack_pack_uint8(pk, (uint8_t) p->departed);
+}
+
+static void
+s_pack_opt_ref(msgpack_packer *pk, int has, const ru_ref_t *ref)
+{
+    if (has)
+        s_pack_ref(pk, ref);
+    else
+        msgpack_pack_nil(pk);
+}
+
+static void
+s_pack_opt_person(msgpack_packer *pk, int has, const ru_person_t *p)
+{
+    if (has)
+        ru_person_pack(pk, p);
+    else
+        msgpack_pack_nil(pk);
 }
 
 static void
@@ -504,10 +522,7 @@ s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
         msgpack_pack_uint8(pk, (uint8_t) u->visibility);
         break;
     case F_GROUP:
-        if (u->has_group)
-            s_pack_ref(pk, &u->group);
-        else
-            msgpack_pack_nil(pk);
+        s_pack_opt_ref(pk, u->has_group, &u->group);
         break;
     case F_USER:
         msgpack_pack_array(pk, 2);
@@ -548,10 +563,7 @@ s_pack_field(msgpack_packer *pk, const ru_update_t *u, s_field f)
         s_pack_opt_media(pk, u->has_header, &u->header);
         break;
     case F_PERSON:
-        if (u->has_person)
-            ru_person_pack(pk, &u->person);
-        else
-            msgpack_pack_nil(pk);
+        s_pack_opt_person(pk, u->has_person, &u->person);
         break;
     case F_END:
         break;
@@ -863,6 +875,15 @@ ru_person_unpack(const uint8_t *bytes, size_t len, ru_person_t *person)
 }
 
 static ru_err
+s_read_opt_person(ru_mp_t *mp, int *has, ru_person_t *p)
+{
+    if (ru_mp_peek_nil(mp))
+        return ru_mp_nil(mp);
+    *has = 1;
+    return s_read_person(mp, p);
+}
+
+static ru_err
 s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
 {
     uint64_t v;
@@ -917,10 +938,7 @@ s_read_field(ru_mp_t *mp, ru_update_t *u, s_field f)
     case F_HEADER:
         return s_read_opt_media(mp, &u->has_header, &u->header);
     case F_PERSON:
-        if (ru_mp_peek_nil(mp))
-            return ru_mp_nil(mp);
-        u->has_person = 1;
-        return s_read_person(mp, &u->person);
+        return s_read_opt_person(mp, &u->has_person, &u->person);
     case F_END:
         break;
     }

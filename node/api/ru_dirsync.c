@@ -381,7 +381,7 @@ s_item_fill(s_item *it, const char *name, ru_str_t display, const ru_person_t *p
     snprintf(it->name, sizeof it->name, "%s", name);
     it->photo = photo ? photo->photo : 0;
     ru_buf_reset(&it->avatar);
-    if (it->photo == 1) {
+    if (photo && photo->photo == 1) {
         ru_buf_append(&it->avatar, photo->avatar.data, photo->avatar.len);
         memcpy(it->photo_hash, photo->photo_hash, RU_HASH_BYTES);
     }

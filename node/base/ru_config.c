@@ -487,6 +487,25 @@ s_check_ldap(const ru_config_t *cfg)
     return why ? RU_E_INVALID : RU_OK;
 }
 
+/*  The sections whose keys go together: [cards], [ldap], [oidc],
+ *  [directory]. */
+static ru_err
+s_check_sections(const ru_config_t *cfg)
+{
+    const char *bad;
+    size_t bad_len;
+    if (!ru_hostlist_check(cfg->card_hosts, &bad, &bad_len)) {
+        ru_log_err("config",
+                   "[cards] allowed_hosts: \"%.*s\" is not a host name, a *.suffix pattern or "
+                   "a [v6] address",
+                   (int) bad_len, bad);
+        return RU_E_INVALID;
+    }
+    if (s_check_ldap(cfg) != RU_OK || s_oidc_check(cfg) != RU_OK)
+        return RU_E_INVALID;
+    return s_check_owned(cfg);
+}
+
 ru_err
 ru_config_check(const ru_config_t *cfg)
 {
@@ -533,22 +552,9 @@ ru_config_check(const ru_config_t *cfg)
         ru_log_err("config", "peers are configured: [replication] pub and sync are needed");
         return RU_E_INVALID;
     }
-    const char *bad;
-    size_t bad_len;
-    if (!ru_hostlist_check(cfg->card_hosts, &bad, &bad_len)) {
-        ru_log_err("config",
-                   "[cards] allowed_hosts: \"%.*s\" is not a host name, a *.suffix pattern or "
-                   "a [v6] address",
-                   (int) bad_len, bad);
-        return RU_E_INVALID;
-    }
-    if (s_check_ldap(cfg) != RU_OK)
-        return RU_E_INVALID;
-    if (s_oidc_check(cfg) != RU_OK)
-        return RU_E_INVALID;
     if (cfg->max_size_mb && cfg->max_size_mb < cfg->map_size_mb) {
         ru_log_err("config", "[store] max_size_mb must be 0 or at least map_size_mb");
         return RU_E_INVALID;
     }
-    return s_check_owned(cfg);
+    return s_check_sections(cfg);
 }

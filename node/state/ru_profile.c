@@ -26,9 +26,9 @@ s_same_str(ru_str_t a, ru_str_t b)
 static int
 s_person_any(const ru_person_t *p)
 {
-    const ru_str_t *texts[] = {&p->dir_id, &p->title, &p->department, &p->site,
-                               &p->office, &p->phone, &p->email,      &p->manager};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    const ru_str_t *texts[] = {&p->dir_id, &p->title, &p->department, &p->site, &p->office,
+                               &p->phone,  &p->email, &p->manager,    NULL};
+    for (size_t i = 0; texts[i]; i++)
         if (texts[i]->len)
             return 1;
     return p->n_skills || p->n_fields || p->departed;

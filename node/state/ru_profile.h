@@ -46,22 +46,22 @@ enum {
  *  caller's and must outlive the call. */
 typedef struct {
     const char *name; /* the local user whose profile it is */
-    int set_display;
     ru_str_t display_name;
-    int set_note;
     ru_str_t note;
+    ru_media_t avatar;
+    ru_media_t header;
+    ru_person_t person;
+    int set_display;
+    int set_note;
     int set_avatar; /* has_avatar 0: none */
     int has_avatar;
-    ru_media_t avatar;
     int set_header;
     int has_header;
-    ru_media_t header;
     int set_fields;     /* person.fields, n_fields */
     int set_skills;     /* person.skills, n_skills */
     int set_entry;      /* person's directory entry: dir_id, title, department,
                            site, office, phone, email, manager, departed */
     unsigned set_parts; /* some parts of the entry alone (RU_PROFILE_*) */
-    ru_person_t person;
 } ru_profile_change_t;
 
 /*  Applies c as a request of the writer (ru_writer_call): a profile update

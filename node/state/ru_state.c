@@ -665,8 +665,8 @@ s_profile(const ru_state_t *st, const ru_update_t *u)
 {
     ru_profile_rec_t rec = {.display_name = u->display_name, .note = u->note, .hlc = u->hlc};
     ru_buf_t buf, avatar, header, person, old_id;
-    ru_buf_t *bufs[] = {&buf, &avatar, &header, &person, &old_id};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+    ru_buf_t *bufs[] = {&buf, &avatar, &header, &person, &old_id, NULL};
+    for (size_t i = 0; bufs[i]; i++)
         ru_buf_init(bufs[i]);
     uint8_t key[RU_DBKEY_USER];
     size_t klen = ru_dbkey_user(key, u->origin, u->author);
@@ -694,7 +694,7 @@ s_profile(const ru_state_t *st, const ru_update_t *u)
                                     (ru_str_t){(const char *) old_id.data, (uint32_t) old_id.len},
                                     u->hlc);
     }
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+    for (size_t i = 0; bufs[i]; i++)
         ru_buf_fini(bufs[i]);
     return err;
 }
