@@ -4,6 +4,8 @@ on a real ruched, next to the raw limits measured in the same run.
 
 Usage: bench_directory.py RUCHED [--people N] [--requests R] [--clients C]
                           [--chunk E] [--seed S] [--quick]
+                          [--ldap | --no-ldap] [--ldap-people L]
+                          [--ldap-probe PATH/TO/ldap_probe]
 
 One site is enough for the search figures: every site holds every
 employee of the company (each imports its own and receives the others'
@@ -77,19 +79,53 @@ something to find at any N.
    floor of the HTTP round trip from this client: GET /healthz on the
    same kind of connection.
 
---quick (the CTest smoke pass): 2,000 employees and 20 requests a query;
-fails only when something does not work: a request that errs, a search
-that finds nothing, or other than what the data says it must find. It
-asserts nothing about speed.
+4. The directory sync from LDAP (ru_dirldap), on its own nodes: a real
+   slapd (tests/ldap/slapd.py) loaded with --ldap-people generated people
+   (77,000 by default, each with the fixture's 16 x 16 JPEG in jpegPhoto),
+   and a ruched syncing from it as a site would: StartTLS, sync_filter
+   (objectClass=inetOrgPerson) (everyone), pages of 500, no schedule
+   ([directory] sync_interval_s = 0). The bench asks for a run (POST
+   /api/ruche/v1/admin/directory/sync) and polls GET every 0.1 s until it
+   ends; wall time by the node's own clock (started_at to ended_at).
+   - the first run: every person published and, as [directory] owned
+     names avatar by default, every photo made an avatar through the
+     image pipeline on the sync's thread (ru_mediaq_image);
+   - the same first run on a second node with [directory] owned =
+     display_name, which makes no avatars: the difference of the two
+     walls divided by the photos is the cost of one photo;
+   - a second run of the first node with nothing changed (every entry
+     read, compared and left unchanged, no photo made again).
+   Beside each: the CPU seconds of ruched in all and of its busiest
+   thread, slapd's, the bytes ruched wrote and its durable commits; the
+   entries/s of the first and the last fifth of the run (from the
+   progress GET reports, the last fifth with the end of the run: the
+   departures' scan and the last commit); then the node's memory after.
+   The raw limit beside them, in the same run over the same entries: the
+   walk alone, twice. ldapsearch (OpenLDAP's client) paging 500 at a time
+   over StartTLS as the service account, the node's attributes, its LDIF
+   read by this process; and ru_ldap's own walk as the node does it
+   (tests/ldap/ldap_probe each, when --ldap-probe names it: ru_ldap_each
+   with its own timing, each person printed to a pipe). --ldap runs this
+   section alone, --no-ldap leaves it out.
+
+--quick (the CTest smoke pass): 2,000 employees and 20 requests a query,
+and 1,000 people in slapd for the sync; fails only when something does
+not work: a request that errs, a search that finds nothing, or other
+than what the data says it must find, a sync that does not end ok or
+publishes, makes photos or leaves unchanged other than every person, a
+walk that does not see every person. It asserts nothing about speed.
 """
 
 import argparse
+import calendar
 import http.client
 import itertools
 import multiprocessing
 import os
 import random
 import re
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -97,7 +133,9 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+sys.path.insert(0, os.path.join(HERE, "..", "ldap"))
 import ruchetest as rt  # noqa: E402
+import slapd  # noqa: E402
 
 PEOPLE = "/api/ruche/v1/people"
 ACCOUNTS = "/api/v1/accounts/search"
@@ -850,9 +888,14 @@ def main():
     ap.add_argument("--chunk", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--quick", action="store_true")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--ldap", action="store_true", help="the LDAP sync section alone")
+    which.add_argument("--no-ldap", action="store_true", help="leave the LDAP sync out")
+    ap.add_argument("--ldap-people", type=int, default=77000)
+    ap.add_argument("--ldap-probe", help="tests/ldap's ldap_probe, for ru_ldap's own walk")
     a = ap.parse_args()
     if a.quick:
-        a.people, a.requests, a.clients, a.chunk = 2000, 20, 2, 1000
+        a.people, a.requests, a.clients, a.chunk, a.ldap_people = 2000, 20, 2, 1000, 1000
     rt.stop_on_sigterm()
     checks = rt.Checks()
     try:
@@ -863,6 +906,13 @@ def main():
 
 
 def run(a, checks):
+    if not a.ldap:
+        run_directory(a, checks)
+    if not a.no_ldap:
+        ldap_figures(a, checks)
+
+
+def run_directory(a, checks):
     t0 = time.perf_counter()
     people = employees(a.people, a.seed)
     firsts = sum(1 for p in people if fold_words(p["display_name"])[0] == "chloe")
@@ -1002,6 +1052,242 @@ def search_figures(a, checks, node, admin, token, store, people):
     print("  %d clients: %.0f requests/s in all (the raw scan beside it: one reader)"
           % (a.clients, rate))
     print("  ruched after the searches: %s" % memory(node.proc.pid))
+
+
+# ---------------------------------------------------------------------
+# 4. The directory sync from LDAP
+
+SYNC = "/api/ruche/v1/admin/directory/sync"
+SYNC_WAIT = 7200.0  # seconds a run or a walk may take before the bench gives up
+SYNC_FILTER = "(objectClass=inetOrgPerson)"  # everyone
+PAGE = 500
+# What ru_ldap asks for (ru_ldap.c s_attrs: the [ldap] defaults, with
+# skills_attribute as slapd.py's settings name it).
+LDAP_ATTRS = ["uid", "cn", "mail", "title", "departmentNumber", "l", "physicalDeliveryOfficeName",
+              "telephoneNumber", "manager", "jpegPhoto", "entryUUID", "businessCategory",
+              "memberOf", "userAccountControl"]
+
+
+def cpu_times(pid):
+    """(CPU seconds of process pid, {thread id: its CPU seconds})."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def one(path):
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    threads = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            threads[tid] = one("/proc/%d/task/%s/stat" % (pid, tid))
+        except OSError:  # the thread ended meanwhile
+            pass
+    return one("/proc/%d/stat" % pid), threads
+
+
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def node_ms(text):
+    """Milliseconds since the epoch of a time the node wrote (ru_view_time)."""
+    return (calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) * 1000
+            + int(text[20:23]))
+
+
+def sync_settings(ldap):
+    """The [ldap] and [directory] settings of a node syncing everyone."""
+    return ldap.settings(starttls="yes", sync_filter=SYNC_FILTER, page_size=str(PAGE)) + [
+        "directory.sync_interval_s=0"]
+
+
+def sync_status(admin):
+    r = admin.get(SYNC)
+    if r.status != 200 or not isinstance(r.json, dict):
+        raise rt.TestError("GET %s: %d %s" % (SYNC, r.status, r.brief()))
+    return r.json
+
+
+class Walk:
+    """A timed walk over the directory by another program: persons seen,
+    wall and CPU seconds of the program (cpu) and of slapd (slapd_cpu)."""
+
+    def __init__(self, ldap, args, env=None):
+        c0, s0 = children_cpu(), cpu_times(ldap.proc.pid)[0]
+        t0 = time.perf_counter()
+        r = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=SYNC_WAIT)
+        self.wall = time.perf_counter() - t0
+        self.cpu, self.slapd_cpu = children_cpu() - c0, cpu_times(ldap.proc.pid)[0] - s0
+        self.out = r.stdout
+        if r.returncode != 0:
+            raise rt.TestError("%s exited with %d: %s" % (os.path.basename(args[0]), r.returncode,
+                                                          r.stderr.decode()[-500:]))
+
+
+def ldapsearch_walk(ldap):
+    """ldapsearch paging PAGE at a time over StartTLS as the service account;
+    persons: the entries of its LDIF."""
+    env = dict(os.environ, LDAPTLS_CACERT=ldap.ca_file, LDAPTLS_REQCERT="demand")
+    w = Walk(ldap, [slapd.LDAPSEARCH, "-x", "-ZZ", "-H", ldap.uri, "-D", slapd.SERVICE_DN,
+                    "-w", slapd.SERVICE_PASSWORD, "-b", "ou=people," + slapd.SUFFIX,
+                    "-E", "pr=%d/noprompt" % PAGE, "-LLL", "-o", "ldif-wrap=no",
+                    SYNC_FILTER] + LDAP_ATTRS, env)
+    w.persons = sum(1 for line in w.out.split(b"\n") if line.startswith(b"dn:"))
+    return w
+
+
+def probe_walk(probe, ldap):
+    """ru_ldap's walk (ldap_probe each) with the node's [ldap] settings;
+    persons as it counts them, seconds: its own timing of ru_ldap_each."""
+    config = os.path.join(ldap.tmp, "probe.conf")
+    with open(config, "w") as f:
+        f.write("[ldap]\n")
+        for setting in sync_settings(ldap):
+            key, value = setting.split("=", 1)
+            if key.startswith("ldap."):
+                f.write("%s = %s\n" % (key[5:], value))
+    w = Walk(ldap, [probe, config, "each"])
+    last = w.out.decode().rstrip("\n").rsplit("\n", 1)[-1].split()
+    stats = dict(zip(last[1::2], last[2::2]))
+    if last[:1] != ["ok"]:
+        raise rt.TestError("ldap_probe: %s" % " ".join(last))
+    w.persons, w.seconds = int(stats["persons"]), float(stats["seconds"])
+    return w
+
+
+class Sync:
+    """One sync run of node asked for and timed: status (the GET once it
+    ended), wall (s, started_at to ended_at), cpu and busiest (CPU s of
+    ruched and of its busiest thread), slapd_cpu, written (bytes ruched
+    wrote), commits (durable), fifths (entries/s of the first and last
+    fifth of the persons, None when too few GETs saw the run)."""
+
+    def __init__(self, node, admin, ldap, runs, people):
+        pid, c = node.proc.pid, node.client()
+        cpu0, threads0 = cpu_times(pid)
+        s0, w0 = cpu_times(ldap.proc.pid)[0], proc_fields(pid, "io")["wchar"]
+        commits0 = metric(c, "ruche_writer_commits_total")
+        t0 = time.perf_counter()
+        r = admin.post(SYNC)
+        if r.status != 202:
+            raise rt.TestError("POST %s: %d %s" % (SYNC, r.status, r.brief()))
+        samples = []
+
+        def ended():
+            st = sync_status(admin)
+            if st["running"]:
+                samples.append((time.perf_counter() - t0, st["report"]["seen"]))
+            return st if st["runs"] >= runs and not st["running"] else None
+
+        self.status = rt.wait_until(ended, SYNC_WAIT, "the sync number %d" % runs, interval=0.1)
+        end = time.perf_counter() - t0
+        cpu1, threads1 = cpu_times(pid)
+        self.cpu, self.slapd_cpu = cpu1 - cpu0, cpu_times(ldap.proc.pid)[0] - s0
+        self.busiest = max(t - threads0.get(tid, 0.0) for tid, t in threads1.items())
+        self.written = proc_fields(pid, "io")["wchar"] - w0
+        self.commits = metric(c, "ruche_writer_commits_total") - commits0
+        st = self.status
+        self.wall = (node_ms(st["ended_at"]) - node_ms(st["started_at"])) / 1000.0
+        self.report = st["report"]
+        first = [(t, n) for t, n in samples if n >= people / 5]
+        last = [(t, n) for t, n in samples if n <= people * 4 / 5]
+        self.fifths = None
+        if first and last and first[0][1] < people and last[-1][1] > 0:
+            self.fifths = (first[0][1] / first[0][0], (people - last[-1][1]) / (end - last[-1][0]))
+
+
+def sync_node(a, ldap, site, more=()):
+    return rt.Node(a.ruched, site=site, settings=sync_settings(ldap) + list(more))
+
+
+def started_admin(node):
+    """Starts node; a client signed in as its administrator."""
+    node.start()
+    c = node.client()
+    return c.as_user(c.login("admin", node.admin_password()))
+
+
+def ldap_figures(a, checks):
+    n = a.ldap_people
+    with slapd.Slapd(generated=n) as ldap:
+        print("\n== directory sync from LDAP: %d people in slapd, each with a %d-byte JPEG "
+              "(loaded with slapadd in %.1f s); StartTLS, pages of %d, sync_filter %s, "
+              "one node a run" % (n, len(slapd.PHOTO), ldap.load_seconds, PAGE, SYNC_FILTER),
+              flush=True)
+        search = ldapsearch_walk(ldap)
+        checks.check("ldapsearch's paged walk sees every person", search.persons == n,
+                     "%d of %d" % (search.persons, n))
+        probe = probe_walk(a.ldap_probe, ldap) if a.ldap_probe else None
+        if probe:
+            checks.check("ru_ldap's walk sees every person", probe.persons == n,
+                         "%d of %d" % (probe.persons, n))
+        with sync_node(a, ldap, "benchsync") as node:
+            admin = started_admin(node)
+            first = Sync(node, admin, ldap, 1, n)
+            again = Sync(node, admin, ldap, 2, n)
+            rss = memory(node.proc.pid)
+            status = node.stop()
+        checks.check("ruched (avatars) exits cleanly", status == 0, "status %s" % status)
+        with sync_node(a, ldap, "benchbare", ["directory.owned=display_name"]) as bare:
+            admin = started_admin(bare)
+            plain = Sync(bare, admin, ldap, 1, n)
+            bare_rss = memory(bare.proc.pid)
+            status = bare.stop()
+        checks.check("ruched (no avatars) exits cleanly", status == 0, "status %s" % status)
+    sync_checks(checks, n, first, again, plain)
+    sync_table(n, search, probe, first, plain, again)
+    print("  first run: %d published, %d refused; %d photos made avatars, %d refused"
+          % (first.report["published"], first.report["refused"], first.report["photos"],
+             first.report["bad_photos"]))
+    photos = first.report["photos"]
+    if photos:
+        print("  one photo through the image pipeline: %.2f ms (%.1f s with avatars - %.1f s "
+              "without, over %d photos; %.2f ms of ruched CPU)"
+              % (1000 * (first.wall - plain.wall) / photos, first.wall, plain.wall, photos,
+                 1000 * (first.cpu - plain.cpu) / photos))
+    for label, run in (("first run", first), ("without avatars", plain), ("unchanged", again)):
+        if run.fifths:
+            print("  %s: entries/s of the first fifth %.0f, of the last fifth (with the end of "
+                  "the run) %.0f" % (label, run.fifths[0], run.fifths[1]))
+    print("  ruched after its two runs: %s" % rss)
+    print("  ruched without avatars after its run: %s" % bare_rss, flush=True)
+
+
+def sync_checks(checks, n, first, again, plain):
+    def got(run, *keys):
+        return (run.status["result"],) + tuple(run.report[k] for k in keys)
+
+    keys = ("published", "unchanged", "refused", "photos", "bad_photos")
+    checks.equal("the first sync publishes every person and makes every photo an avatar",
+                 got(first, *keys), ("ok", n, 0, 0, n, 0))
+    checks.equal("the second, with nothing changed, publishes nothing and makes no photo",
+                 got(again, *keys), ("ok", 0, n, 0, 0, 0))
+    checks.equal("the node without avatars publishes every person and makes no photo",
+                 got(plain, *keys), ("ok", n, 0, 0, 0, 0))
+
+
+def sync_table(n, search, probe, first, plain, again):
+    raw = probe.persons / probe.seconds if probe else search.persons / search.wall
+    row = "%-58s %9s %8s %8s %8s %8s %8s %8s %7s"
+    print(row % ("", "entries/s", "wall s", "CPU s", "busiest", "slapd", "MB", "durable",
+                 "x walk"))
+    print((row % ("", "", "", "", "thread s", "CPU s", "written", "commits", "")).rstrip())
+    fig = "%-58s %9.0f %8.2f %8.2f %8s %8.2f %8s %8s %6.2f x"
+    print(fig % ("raw: ldapsearch, paged, its LDIF read here", search.persons / search.wall,
+                 search.wall, search.cpu, "", search.slapd_cpu, "", "",
+                 search.persons / search.wall / raw))
+    if probe:
+        print(fig % ("raw: ru_ldap's walk (ldap_probe each)", probe.persons / probe.seconds,
+                     probe.seconds, probe.cpu, "", probe.slapd_cpu, "", "", 1.0))
+    for label, run in (("sync 1: every person published, photos made avatars", first),
+                       ("sync 1 without avatars ([directory] owned = display_name)", plain),
+                       ("sync 2: nothing changed", again)):
+        print(fig % (label, n / run.wall, run.wall, run.cpu, "%.2f" % run.busiest,
+                     run.slapd_cpu, "%.0f" % (run.written / 1e6), "%d" % run.commits,
+                     n / run.wall / raw))
 
 
 if __name__ == "__main__":
