@@ -367,7 +367,10 @@ s_flush(ru_dirsync_run_t *run)
         if (made[i] >= 0)
             err = s_published(run, &c[i], made[i]);
     s_photos_done done = {run, made};
-    if (!err)
+    int photos = 0;
+    for (size_t i = 0; i < run->n; i++)
+        photos |= run->batch[i].photo != 0;
+    if (!err && photos) /* no commit for a batch without a photo */
         err = ru_writer_call(run->node->writer, s_note_photos, &done);
     run->n = 0;
     return err;
