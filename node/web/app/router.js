@@ -1,5 +1,5 @@
 // router.js - the application's addresses. Every page has its own path
-// (/@alice, /tags/lunch, /statuses/ID ...), which the node answers with
+// (/@alice, /tags/lunch, /statuses/ID, /people?skill=bgp ...), which the node answers with
 // index.html; links inside the page change the address with the History
 // API instead of loading it again, and Back and Forward work.
 
@@ -13,6 +13,7 @@ const ROUTES = [
   [/^\/statuses\/(\d+)\/?$/, "thread"],
   [/^\/notifications\/?$/, "notifications"],
   [/^\/search\/?$/, "search"],
+  [/^\/people\/?$/, "people"],
   [/^\/ops\/?$/, "ops"],
   [/^\/settings\/profile\/?$/, "editProfile"],
 ];
