@@ -137,7 +137,9 @@ def check_sites(c, paris, nozay, seen):
                 [("image", alt) for alt in seen.get("media_alts") or ["?"]])
 
 
-def run(c, ruched, modules, shots):
+def require_tools(modules, shots):
+    """Raises TestError unless Node.js, chromium and playwright-core (in
+    modules) are there; makes the screenshots' folder."""
     for tool in ("node", CHROMIUM):
         if not shutil.which(tool):
             raise rt.TestError("%s is missing: deploy/test.sh installs it (deploy/packages.txt)"
@@ -146,6 +148,10 @@ def run(c, ruched, modules, shots):
         raise rt.TestError("playwright-core is not installed in %s (tests/browser/setup.sh)"
                            % modules)
     os.makedirs(shots, exist_ok=True)
+
+
+def run(c, ruched, modules, shots):
+    require_tools(modules, shots)
     ident = rg.Identity()
     rogue = rg.Rogue(ident, "tcp://127.0.0.1:%d" % rt.free_port(),
                      "tcp://127.0.0.1:%d" % rt.free_port())

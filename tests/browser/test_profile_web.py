@@ -17,7 +17,6 @@ Prints "N passed, M failed"; exits non-zero if any check failed.
 """
 
 import os
-import shutil
 import sys
 import tempfile
 
@@ -49,11 +48,7 @@ def check_saved(c, node, seen):
 
 
 def run(c, ruched, modules, shots):
-    for tool in ("node", tb.CHROMIUM):
-        if not shutil.which(tool):
-            raise rt.TestError("%s is missing: deploy/test.sh installs it (deploy/packages.txt)"
-                               % tool)
-    os.makedirs(shots, exist_ok=True)
+    tb.require_tools(modules, shots)
     with rt.Node(ruched, site="paris") as node, \
             tempfile.TemporaryDirectory(prefix="ruche_files.") as folder:
         node.start()
