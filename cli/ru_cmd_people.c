@@ -143,9 +143,7 @@ s_load_file(const char *name, json_t **file, const json_t **entries, int *comple
         return ru_ctx_say(RU_EXIT_USAGE, "%s is not a directory file: %s", name, why);
     for (size_t i = 0; i < json_array_size(*entries); i++)
         if (ru_people_check_entry(json_array_get(*entries, i), why, sizeof why) != RU_OK)
-            return ru_ctx_say(RU_EXIT_USAGE,
-                              "%s: entry %zu: %s has the wrong type; nothing was sent", name, i,
-                              why);
+            return ru_ctx_say(RU_EXIT_USAGE, "%s: entry %zu: %s; nothing was sent", name, i, why);
     return RU_EXIT_OK;
 }
 

@@ -97,31 +97,46 @@ ru_people_entries(const json_t *file, const json_t **entries, int *complete, cha
     return RU_OK;
 }
 
+/*  Is list a list of strings? */
+static int
+s_strings(const json_t *list)
+{
+    size_t i;
+    const json_t *v;
+    if (!json_is_array(list))
+        return 0;
+    json_array_foreach(list, i, v)
+    {
+        if (!json_is_string(v))
+            return 0;
+    }
+    return 1;
+}
+
 ru_err
 ru_people_check_entry(const json_t *entry, char *why, size_t size)
 {
     static const char *const strings[] = {"username",   "display_name", "dir_id", "title",
                                           "department", "site",         "office", "phone",
                                           "email",      "manager"};
-    const char *bad = NULL;
     const json_t *skills = json_object_get(entry, "skills");
     const json_t *departed = json_object_get(entry, "departed");
-    if (!json_is_object(entry))
-        bad = "an entry is not an object";
-    for (size_t i = 0; bad == NULL && i < sizeof strings / sizeof *strings; i++) {
+    const char *bad = NULL;
+    for (size_t i = 0; json_is_object(entry) && i < sizeof strings / sizeof *strings; i++) {
         const json_t *v = json_object_get(entry, strings[i]);
-        if (v != NULL && !json_is_string(v))
-            bad = strings[i];
+        if (v != NULL && !json_is_string(v)) {
+            (void) snprintf(why, size, "%s is not a string", strings[i]);
+            return RU_E_TYPE;
+        }
     }
-    if (bad == NULL && skills != NULL && !json_is_array(skills))
-        bad = "skills";
-    for (size_t i = 0; bad == NULL && i < json_array_size(skills); i++)
-        if (!json_is_string(json_array_get(skills, i)))
-            bad = "skills";
-    if (bad == NULL && json_array_size(skills) > RU_MAX_SKILLS)
-        bad = "skills (at most 32)";
-    if (bad == NULL && departed != NULL && !json_is_boolean(departed))
-        bad = "departed";
+    if (!json_is_object(entry))
+        bad = "not an object";
+    else if (skills != NULL && !s_strings(skills))
+        bad = "skills is not a list of strings";
+    else if (json_array_size(skills) > RU_MAX_SKILLS)
+        bad = "skills has more than 32";
+    else if (departed != NULL && !json_is_boolean(departed))
+        bad = "departed is not true or false";
     if (bad == NULL)
         return RU_OK;
     (void) snprintf(why, size, "%s", bad);

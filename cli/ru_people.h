@@ -54,7 +54,8 @@ RU_MUST_CHECK ru_err ru_people_entries(const json_t *file, const json_t **entrie
                                        char *why, size_t size);
 
 /*  Checks one entry's shape as the node does. RU_OK, or RU_E_TYPE with
- *  why (size bytes) naming the member, as the node's 422 would. */
+ *  why (size bytes) saying what is wrong ("not an object", "skills is not
+ *  a list of strings"), naming the member the node's 422 would. */
 RU_MUST_CHECK ru_err ru_people_check_entry(const json_t *entry, char *why, size_t size);
 
 /*  Bytes of the request body of every entry of entries (complete or

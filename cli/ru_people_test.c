@@ -109,17 +109,17 @@ test_check_entry(void **state)
     check_entry("{\"username\": \"lea\", \"display_name\": \"Léa\", \"dir_id\": \"u1\", "
                 "\"skills\": [\"BGP\"], \"departed\": false, \"extra\": 7}",
                 NULL);
-    check_entry("7", "an entry is not an object");
-    check_entry("{\"username\": 7}", "username");
-    check_entry("{\"manager\": null}", "manager");
-    check_entry("{\"skills\": \"BGP\"}", "skills");
-    check_entry("{\"skills\": [\"BGP\", 1]}", "skills");
-    check_entry("{\"departed\": \"no\"}", "departed");
+    check_entry("7", "not an object");
+    check_entry("{\"username\": 7}", "username is not a string");
+    check_entry("{\"manager\": null}", "manager is not a string");
+    check_entry("{\"skills\": \"BGP\"}", "skills is not a list of strings");
+    check_entry("{\"skills\": [\"BGP\", 1]}", "skills is not a list of strings");
+    check_entry("{\"departed\": \"no\"}", "departed is not true or false");
     char many[1024] = "{\"skills\": [";
     for (int i = 0; i < 33; i++)
         strcat(many, i ? ",\"s\"" : "\"s\"");
     strcat(many, "]}");
-    check_entry(many, "skills (at most 32)");
+    check_entry(many, "skills has more than 32");
 }
 
 /*  The size of the body as the client writes it. */

@@ -157,7 +157,7 @@ def s_import_refused(c, node, root, alice, tmp, people):
     before = import_posts(node)
     bad_entry = [employee(1000), dict(employee(1001), skills="BGP")]
     cases = [
-        (write_json(tmp, "bad-entry.json", bad_entry), [], "entry 1: skills has the wrong type"),
+        (write_json(tmp, "bad-entry.json", bad_entry), [], "entry 1: skills is not a list of strings"),
         (write_json(tmp, "not-json.json", "[{\"username\": "), [], "cannot read"),
         (write_json(tmp, "not-dir.json", {"people": []}), [], "not a directory file"),
         (write_json(tmp, "empty.json", []), ["--complete"], "would mark every employee"),
