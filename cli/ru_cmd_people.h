@@ -17,9 +17,12 @@
  *  checked first, so a malformed one refuses the file before anything is
  *  sent (exit 2). The node's largest body is read from its instance
  *  information (ruche.max_body; 1 MiB, the node's default, when it says
- *  none), and the entries go in chunks of at most S_CHUNK_ENTRIES whose
+ *  none), and the entries go in chunks of at most 5,000 entries whose
  *  body fits it, each chunk one run of the node's import; the reports are
- *  added up and printed with the node's reasons. --complete (or a file
+ *  added up and printed with the node's reasons. Since a run is what sees
+ *  a name given twice, a name repeated in two chunks is not refused as
+ *  such: the later entry updates the same employee (same dir_id), or is
+ *  refused as another employee's name. --complete (or a file
  *  saying "complete": true) says the file holds every employee of the
  *  site, and those missing have left: that must be one run, so one
  *  request, and a file over max_body is refused before anything is sent;
