@@ -133,6 +133,8 @@ s_ready(ru_ctx_t *ctx, ru_auth auth)
         return s_not_logged_in(ctx);
     if (ctx->client == NULL && (ctx->client = ru_client_new(server)) == NULL)
         return ru_ctx_say(RU_EXIT_FAIL, "out of memory");
+    ru_client_set_timeouts(ctx->client, RU_CLIENT_CONNECT_MS,
+                           ctx->total_ms > 0 ? ctx->total_ms : RU_CLIENT_TOTAL_MS);
     const char *token = auth != RU_AUTH_NONE && ctx->logged_in ? ctx->creds.token : NULL;
     if (ru_client_set_token(ctx->client, token) != RU_OK)
         return ru_ctx_say(RU_EXIT_FAIL, "out of memory");

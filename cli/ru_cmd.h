@@ -43,6 +43,7 @@ typedef struct {
     const char *server_opt; /* --server, or NULL */
     int json;               /* --json: print the server's JSON */
     FILE *out;              /* where results go (stdout) */
+    long total_ms;          /* a request's total timeout; 0: RU_CLIENT_TOTAL_MS */
     /* filled on the first request: */
     char *server; /* the server in use, normal form */
     ru_creds_t creds;

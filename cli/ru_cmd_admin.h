@@ -2,7 +2,8 @@
  *  the node's /api/ruche/v1/admin/ endpoints: users (adduser, passwd,
  *  disable, enable, promote, demote), peers (key, add-peer, remove-peer),
  *  a fork's resolution (resolve-fork), backup and export; and restore, which runs on the node's host, the node
- *  stopped, and hands over to ruched --restore.
+ *  stopped, and hands over to ruched --restore. The company directory's
+ *  commands, "ruche admin directory ...", are ru_cmd_people's.
  *
  *  Each handler follows ru_cmd_fn (see ru_cmd.h).
  */

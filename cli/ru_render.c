@@ -1,4 +1,5 @@
-/*  ru_render.c - statuses, accounts and groups as text (see ru_render.h).
+/*  ru_render.c - statuses, accounts, people and groups as text (see
+ *  ru_render.h).
  *
  *  Writers carry a sticky failure flag (s_w_t) so the rendering code reads
  *  as a sequence of writes; the flag is turned into an ru_err at the end.
@@ -366,6 +367,58 @@ ru_render_account(FILE *out, const json_t *account)
                    s_int(account, "following_count"), since);
     s_html(&w, s_str(account, "note"), 0);
     (void) fputs("\n", out);
+    return w.failed ? RU_E_NOMEM : RU_OK;
+}
+
+/*  Writes " · " and s, cleaned, when s is set. */
+static void
+s_part(s_w_t *w, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return;
+    (void) fputs(" · ", w->out);
+    s_clean(w, s);
+}
+
+/*  The second line of a "who can help" result: what made the score. */
+static void
+s_help_reasons(s_w_t *w, const json_t *match, const char *tags)
+{
+    long long posts = s_int(match, "posts");
+    const char *sep = ": ";
+    (void) fprintf(w->out, "  score %lld", s_int(match, "score"));
+    if (s_int(match, "skill") > 0) {
+        (void) fprintf(w->out, "%sskill", sep);
+        sep = ", ";
+    }
+    if (s_int(match, "work") > 0) {
+        (void) fprintf(w->out, "%stitle or department", sep);
+        sep = ", ";
+    }
+    if (posts > 0) {
+        (void) fprintf(w->out, "%s%lld post%s tagged ", sep, posts, posts == 1 ? "" : "s");
+        s_clean(w, tags);
+    }
+    (void) fputs("\n", w->out);
+}
+
+ru_err
+ru_render_person(FILE *out, const json_t *account, const char *tags)
+{
+    s_w_t w = {out, 0};
+    const json_t *ruche = json_object_get(account, "ruche");
+    const char *name = s_str(account, "display_name");
+    const char *username = s_str(account, "username");
+    (void) fputs("@", out);
+    s_clean(&w, s_str(account, "acct"));
+    if (name != NULL && (username == NULL || strcmp(name, username) != 0))
+        s_part(&w, name);
+    s_part(&w, s_str(ruche, "title"));
+    s_part(&w, s_str(ruche, "department"));
+    s_part(&w, s_str(ruche, "site"));
+    (void) fputs("\n", out);
+    if (tags != NULL)
+        s_help_reasons(&w, json_object_get(ruche, "match"), tags);
     return w.failed ? RU_E_NOMEM : RU_OK;
 }
 

@@ -1,4 +1,5 @@
-/*  ru_render.h - the text the CLI shows for statuses, accounts and groups.
+/*  ru_render.h - the text the CLI shows for statuses, accounts, people
+ *  found in the directory and groups.
  *
  *  Input is the server's JSON (Mastodon's shapes plus the "ruche" object);
  *  output goes to a FILE. Every string from the server passes through
@@ -79,6 +80,15 @@ void ru_render_depths(const json_t *const *statuses, size_t n, int *depths);
  *  not the user name), the counts, the note as text, a blank line.
  *  RU_E_NOMEM. */
 RU_MUST_CHECK ru_err ru_render_account(FILE *out, const json_t *account);
+
+/*  Writes a person found in the directory (an Account of GET
+ *  /api/ruche/v1/people) on one line: "@acct · name · title · department
+ *  · site", the name only when it is not the user name, the directory's
+ *  fields only when set. With tags (a "who can help" search: the
+ *  subject's tags, ru_people_help_tags), a second line says what made
+ *  their score, from ruche.match: "  score 13: skill, title or
+ *  department, 3 posts tagged #bgp". RU_E_NOMEM. */
+RU_MUST_CHECK ru_err ru_render_person(FILE *out, const json_t *account, const char *tags);
 
 /*  Writes a group: one line "ID  name · N members[ · member]" and its
  *  description indented below; with detailed, also who created it and

@@ -1,4 +1,4 @@
-/*  ru_render_test.c - statuses, accounts and groups as text: times, the
+/*  ru_render_test.c - statuses, accounts, people and groups as text: times, the
  *  status header, wrapping and indentation, attachments and content
  *  warnings (collapsed in a timeline), thread depths, and JSON with
  *  missing, mistyped or hostile fields.
@@ -403,6 +403,45 @@ test_account(void **state)
     json_decref(a);
 }
 
+/*  Renders the person JSON text (with tags: a "who can help" result)
+ *  and compares with want. */
+static void
+check_person(const char *text, const char *tags, const char *want)
+{
+    json_t *a = parse(text);
+    capture_t c;
+    capture_open(&c);
+    assert_int_equal(ru_render_person(c.f, a, tags), RU_OK);
+    assert_string_equal(capture_close(&c), want);
+    free(c.text);
+    json_decref(a);
+}
+
+static void
+test_person(void **state)
+{
+    (void) state;
+    const char *lea = "{\"acct\": \"lea@nozay\", \"username\": \"lea\", \"display_name\": "
+                      "\"Léa Dubois\", \"ruche\": {\"directory\": true, \"title\": "
+                      "\"Ingénieure réseaux\", \"department\": \"Réseaux\", \"site\": "
+                      "\"Nozay\", \"phone\": \"+33 1\", \"match\": {\"score\": 15, "
+                      "\"posts\": 2, \"skill\": 1, \"work\": 1}}}";
+    check_person(lea, NULL, "@lea@nozay · Léa Dubois · Ingénieure réseaux · Réseaux · Nozay\n");
+    check_person(lea, "#bgp",
+                 "@lea@nozay · Léa Dubois · Ingénieure réseaux · Réseaux · Nozay\n"
+                 "  score 15: skill, title or department, 2 posts tagged #bgp\n");
+    /* no directory entry, a name that repeats the user name, one post */
+    check_person("{\"acct\": \"pixel\", \"username\": \"pixel\", \"display_name\": "
+                 "\"pixel\", \"ruche\": {\"directory\": false, \"match\": {\"score\": 1, "
+                 "\"posts\": 1, \"skill\": 0, \"work\": 0}}}",
+                 "#a or #b", "@pixel\n  score 1: 1 post tagged #a or #b\n");
+    /* hostile and missing fields */
+    check_person("{\"acct\": \"x\\u001b[2J\", \"display_name\": \"\", \"ruche\": "
+                 "{\"title\": 7, \"site\": \"Par\\nis\"}}",
+                 "#t", "@x[2J · Par is\n  score 0\n");
+    check_person("{}", NULL, "@?\n");
+}
+
 /*  Renders the group JSON text and compares with want. */
 static void
 check_group(const char *text, int detailed, const char *want)
@@ -448,6 +487,7 @@ main(void)
         cmocka_unit_test(test_odd_attachments),
         cmocka_unit_test(test_depths),
         cmocka_unit_test(test_account),
+        cmocka_unit_test(test_person),
         cmocka_unit_test(test_group),
     };
     return cmocka_run_group_tests(tests, setup_utc, NULL);

@@ -4,8 +4,9 @@
  *
  *  The tables below are the whole command line: each row names a command,
  *  its arguments, its one-line help and its handler (in ru_cmd_status,
- *  ru_cmd_account, ru_cmd_group, ru_cmd_admin); rows with a sub-table hold subcommands
- *  (groups, timeline, admin). ru_cmd_run dispatches through them and
+ *  ru_cmd_account, ru_cmd_group, ru_cmd_people, ru_cmd_admin); rows with
+ *  a sub-table hold subcommands (groups, timeline, admin, admin
+ *  directory). ru_cmd_run dispatches through them and
  *  "ruche help" prints them, so a new command is one row and one function.
  *
  *  Results go to standard output: text for people, or with --json the
@@ -19,6 +20,7 @@
 #include "ru_cmd_account.h"
 #include "ru_cmd_admin.h"
 #include "ru_cmd_group.h"
+#include "ru_cmd_people.h"
 #include "ru_cmd_repl.h"
 #include "ru_cmd_status.h"
 
@@ -38,6 +40,9 @@ static const char *const s_adduser_opts[] = {"--admin", NULL};
 static const char *const s_status_opts[] = {"--watch", NULL};
 static const char *const s_export_opts[] = {"--since=", "--until=", "--output=", NULL};
 static const char *const s_restore_opts[] = {"--data-dir=", "--config=", "--force", NULL};
+static const char *const s_people_opts[] = {RU_CMD_PEOPLE_OPTS, NULL};
+static const char *const s_import_opts[] = {"--complete", NULL};
+static const char *const s_sync_opts[] = {"--wait", NULL};
 
 #define S_PAGING "[--limit N] [--max-id ID] [--since-id ID]"
 #define S_NEW "[--attach FILE [--alt TEXT]]... [--cw TEXT] [--sensitive] [--wait S]"
@@ -60,6 +65,17 @@ static const ru_cmd_t s_groups[] = {
     {"leave", "ID", "leave a group", 1, 1, NULL, ru_cmd_groups_leave, NULL, 0},
     {"post", "ID [TEXT] " S_NEW, "post TEXT and up to 4 files in a group; prints its id", 1, 2,
      s_group_post_opts, ru_cmd_groups_post, NULL, 0},
+    {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
+};
+
+static const ru_cmd_t s_directory[] = {
+    {"import", "FILE [--complete]",
+     "publish a JSON file's employees (- reads stdin)", 1, 1,
+     s_import_opts, ru_cmd_dir_import, NULL, 0},
+    {"sync", "[--wait]", "sync from LDAP now; --wait prints the run's report", 0, 0, s_sync_opts,
+     ru_cmd_dir_sync, NULL, 0},
+    {"status", "", "what the LDAP sync is doing, what its last run did", 0, 0, NULL,
+     ru_cmd_dir_status, NULL, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
@@ -87,6 +103,7 @@ static const ru_cmd_t s_admin[] = {
     {"export", "[--since D] [--until D] [--output FILE]",
      "posts, replies, edits, deletes as verified JSON lines", 0, 0, s_export_opts, ru_cmd_export,
      NULL, 0},
+    {"directory", NULL, NULL, 0, 0, NULL, NULL, s_directory, 0},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
@@ -112,6 +129,11 @@ static const ru_cmd_t s_commands[] = {
     {"unfollow", "ACCT", "stop following an account", 1, 1, NULL, ru_cmd_unfollow, NULL, 0},
     {"account", "ACCT [--statuses] " S_PAGING, "show an account, and its statuses", 1, 1,
      s_account_opts, ru_cmd_account, NULL, 0},
+    {"people",
+     "[WORDS] [--skill S] [--department D] [--site S] [--title T] [--office O] "
+     "[--help-with X] [--local] [--limit N] [--offset N]",
+     "find colleagues of every site (--help-with X: who can help)", 0, 8, s_people_opts,
+     ru_cmd_people, NULL, 0},
     {"groups", NULL, NULL, 0, 0, NULL, NULL, s_groups, 0},
     {"admin", NULL, NULL, 0, 0, NULL, NULL, s_admin, 0},
     {"status", "[--watch [SECONDS]]", "replication: one row per site, how far behind, refusals", 0,

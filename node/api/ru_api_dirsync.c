@@ -4,7 +4,10 @@
  *  LDAP, and for corrections); POST /api/ruche/v1/admin/directory/sync
  *  asks for a sync from LDAP now (202) and GET on the same path says what
  *  the sync is doing and what its last run did (ru_dirldap.h); both 404
- *  when [ldap] is off.
+ *  when [ldap] is off. POST answers with the state at the moment it asked
+ *  (read under the same lock): the run that answers it is number runs +
+ *  1, which has ended once GET says runs is that number or more and
+ *  running is false (ruche admin directory sync --wait).
  *
  *  The body: {"complete": false, "entries": [{"username", "display_name",
  *  "dir_id", "title", "department", "site", "office", "phone", "email",
@@ -120,30 +123,30 @@ ru_api_admin_directory(ru_req_t *req)
     return err ? ru_http_fail(req, err) : ru_http_json(req, 200, s_report(&report));
 }
 
-/*  The sync's status as JSON. */
+/*  The sync's status st as JSON. */
 static json_t *
-s_sync_status(ru_node_t *node)
+s_sync_status(const ru_dirldap_status_t *st)
 {
-    ru_dirldap_status_t st;
-    ru_dirldap_status(node->dirldap, &st);
-    return json_pack("{s:b, s:I, s:o, s:o, s:s, s:s, s:I, s:I, s:o}", "running", st.running,
-                     "runs", (json_int_t) st.runs, "started_at",
-                     st.started_ms ? ru_view_time(st.started_ms) : json_null(), "ended_at",
-                     st.ended_ms ? ru_view_time(st.ended_ms) : json_null(), "result",
-                     st.runs ? ru_err_name(st.result) : "none", "reason",
-                     st.runs ? ru_err_str(st.result) : "no run has ended yet", "pages",
-                     (json_int_t) st.pages, "skipped", (json_int_t) st.skipped, "report",
-                     s_report(&st.report));
+    return json_pack("{s:b, s:I, s:o, s:o, s:s, s:s, s:I, s:I, s:o}", "running", st->running,
+                     "runs", (json_int_t) st->runs, "started_at",
+                     st->started_ms ? ru_view_time(st->started_ms) : json_null(), "ended_at",
+                     st->ended_ms ? ru_view_time(st->ended_ms) : json_null(), "result",
+                     st->runs ? ru_err_name(st->result) : "none", "reason",
+                     st->runs ? ru_err_str(st->result) : "no run has ended yet", "pages",
+                     (json_int_t) st->pages, "skipped", (json_int_t) st->skipped, "report",
+                     s_report(&st->report));
 }
 
 int
 ru_api_admin_directory_sync(ru_req_t *req)
 {
+    ru_dirldap_status_t st;
     if (!req->node->dirldap)
         return ru_http_error(req, 404, "no directory to sync from: [ldap] is off");
     if (strcmp(req->method, "POST") == 0) {
-        ru_dirldap_kick(req->node->dirldap);
-        return ru_http_json(req, 202, s_sync_status(req->node));
+        ru_dirldap_kick(req->node->dirldap, &st);
+        return ru_http_json(req, 202, s_sync_status(&st));
     }
-    return ru_http_json(req, 200, s_sync_status(req->node));
+    ru_dirldap_status(req->node->dirldap, &st);
+    return ru_http_json(req, 200, s_sync_status(&st));
 }

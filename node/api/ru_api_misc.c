@@ -2,10 +2,11 @@
  *  (Mastodon's v1 and v2 shapes), NodeInfo 2.0 and the admin's user
  *  creation.
  *
- *  Instance information also has a "ruche" object: the site's name, and
+ *  Instance information also has a "ruche" object: the site's name,
  *  under "visibility" a plain statement of what a visibility does not
  *  protect: direct posts are not sealed yet ({"sealed": false, "note"}),
- *  so that an app can tell its users before they write one.
+ *  so that an app can tell its users before they write one, and
+ *  "max_body", the largest request body the node reads, in bytes.
  *
  *  Both shapes also say what a status may carry, from the [media]
  *  settings, where Mastodon's clients look for it: the attachments a status
@@ -91,14 +92,16 @@ s_stats(ru_req_t *req)
 }
 
 /*  ruche's own part of the instance information: the site, what each
- *  visibility protects where it protects less than its name says, and
- *  that an attachment may be a file of any type (shown as a download). */
+ *  visibility protects where it protects less than its name says, that
+ *  an attachment may be a file of any type (shown as a download), and the
+ *  largest request body the node reads ([http] max_body), by which a
+ *  client splits what it sends (ruche admin directory import). */
 static json_t *
 s_ruche_info(const ru_req_t *req)
 {
-    return json_pack("{s:s, s:{s:{s:b, s:s}}, s:{s:b}}", "site", req->node->cfg.site,
+    return json_pack("{s:s, s:{s:{s:b, s:s}}, s:{s:b}, s:I}", "site", req->node->cfg.site,
                      "visibility", "direct", "sealed", 0, "note", RU_VIEW_DIRECT_NOTE, "media",
-                     "any_file", 1);
+                     "any_file", 1, "max_body", (json_int_t) req->node->cfg.max_body);
 }
 
 /*  Mastodon's configuration.media_attachments from [media]: the image

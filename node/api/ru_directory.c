@@ -30,6 +30,8 @@ typedef struct {
     uint8_t rank;   /* searches: 0 user name, 1 display name, 2 skill, 3 title, 4 other */
     uint8_t local;  /* of this site */
     uint16_t posts; /* help: statuses tagged with the subject */
+    uint8_t skill;  /* help: the subject's words found among the skills */
+    uint8_t work;   /* help: the others found in the title or department */
     long score;     /* help */
 } s_hit;
 
@@ -404,8 +406,9 @@ s_help_score(s_dir *d, s_hit *h, const s_who *w)
     unsigned work = (s_match_kind(&d->t, w, RU_PEOPLE_TITLE) |
                      s_match_kind(&d->t, w, RU_PEOPLE_DEPARTMENT)) &
                     ~skill;
-    h->score = S_SKILL_SCORE * __builtin_popcount(skill) + S_WORK_SCORE * __builtin_popcount(work) +
-               h->posts;
+    h->skill = (uint8_t) __builtin_popcount(skill);
+    h->work = (uint8_t) __builtin_popcount(work);
+    h->score = S_SKILL_SCORE * h->skill + S_WORK_SCORE * h->work + h->posts;
     return h->score;
 }
 
@@ -460,7 +463,8 @@ s_match(const s_dir *d, const s_hit *h)
 {
     if (!d->q->help)
         return json_pack("{s:s}", "rank", s_rank_names[h->rank]);
-    return json_pack("{s:I, s:I}", "score", (json_int_t) h->score, "posts", (json_int_t) h->posts);
+    return json_pack("{s:I, s:I, s:i, s:i}", "score", (json_int_t) h->score, "posts",
+                     (json_int_t) h->posts, "skill", h->skill, "work", h->work);
 }
 
 /*  Appends the Account of h, with what matched, to out. */

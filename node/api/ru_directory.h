@@ -34,7 +34,11 @@
  *  skills (10 per word), in their title or department (3), and by their
  *  statuses tagged #X among the [directory] help_posts newest statuses of
  *  that tag (1 each, at most 20); the best first. Each is shown with what
- *  made their score.
+ *  made their score: "match": {"score", "posts" (the statuses tagged),
+ *  "skill" (the subject's words found among their skills), "work" (the
+ *  others found in their title or department)}. A search's match names
+ *  its rank: {"rank": "username" | "display_name" | "skill" | "title" |
+ *  "other"}.
  */
 #ifndef RU_DIRECTORY_H
 #define RU_DIRECTORY_H

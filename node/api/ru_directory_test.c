@@ -45,9 +45,10 @@ s_profile(testnode_t *t, int remote, const char *name, const char *display, cons
     ru_update_fini(&u);
 }
 
-/*  The user names a search finds, space-separated. */
+/*  The user names a search finds, space-separated; with why, each with
+ *  its help match, "name:score/posts/skill/work". */
 static const char *
-s_find(testnode_t *t, const ru_directory_query_t *q)
+s_list(testnode_t *t, const ru_directory_query_t *q, int why)
 {
     static char out[2048];
     ru_txn_t txn;
@@ -58,12 +59,27 @@ s_find(testnode_t *t, const ru_directory_query_t *q)
     ru_txn_abort(&txn);
     size_t len = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < json_array_size(list); i++)
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *a = json_array_get(list, i);
+        json_t *m = json_object_get(json_object_get(a, "ruche"), "match");
         len += (size_t) snprintf(out + len, sizeof out - len, "%s%s", len ? " " : "",
-                                 json_string_value(json_object_get(json_array_get(list, i),
-                                                                   "username")));
+                                 json_string_value(json_object_get(a, "username")));
+        if (why)
+            len += (size_t) snprintf(
+                out + len, sizeof out - len, ":%lld/%lld/%lld/%lld",
+                (long long) json_integer_value(json_object_get(m, "score")),
+                (long long) json_integer_value(json_object_get(m, "posts")),
+                (long long) json_integer_value(json_object_get(m, "skill")),
+                (long long) json_integer_value(json_object_get(m, "work")));
+    }
     json_decref(list);
     return out;
+}
+
+static const char *
+s_find(testnode_t *t, const ru_directory_query_t *q)
+{
+    return s_list(t, q, 0);
 }
 
 static ru_directory_query_t
@@ -156,6 +172,11 @@ test_search_and_help(void **state)
     q = s_query(NULL);
     q.help = "lumière";
     assert_string_equal(s_find(t, &q), "hrossi alice");
+    /*  what made each score: a skill; a status tagged */
+    assert_string_equal(s_list(t, &q, 1), "hrossi:10/0/1/0 alice:1/1/0/0");
+    q.help = "photographe lumière";
+    assert_string_equal(s_list(t, &q, 1), "hrossi:13/0/1/1 alice:1/1/0/0");
+    q.help = "lumière";
     q.help_posts = 0; /* statuses weigh nothing */
     assert_string_equal(s_find(t, &q), "hrossi");
 }

@@ -204,11 +204,13 @@ ru_dirldap_destroy(ru_dirldap_t **self_p)
 }
 
 void
-ru_dirldap_kick(ru_dirldap_t *self)
+ru_dirldap_kick(ru_dirldap_t *self, ru_dirldap_status_t *out)
 {
     pthread_mutex_lock(&self->lock);
     if (!self->status.running)
         self->kicked = 1;
+    if (out)
+        *out = self->status;
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
 }

@@ -52,8 +52,11 @@ RU_MUST_CHECK ru_err ru_dirldap_new(ru_node_t *node, ru_dirldap_t **out);
 /*  Stops the thread (a run under way stops at its next person, without
  *  departures) and frees it. NULL-safe; NULLs the pointer. */
 void ru_dirldap_destroy(ru_dirldap_t **self_p);
-/*  Asks for a run now (none if one is under way). */
-void ru_dirldap_kick(ru_dirldap_t *self);
+/*  Asks for a run now (none if one is under way), and fills out (may be
+ *  NULL) with the sync's state at that moment, read under the same lock:
+ *  the run that answers the request is number out->runs + 1, the one
+ *  under way or the next to start. */
+void ru_dirldap_kick(ru_dirldap_t *self, ru_dirldap_status_t *out);
 /*  What the sync is doing, and did last. */
 void ru_dirldap_status(ru_dirldap_t *self, ru_dirldap_status_t *out);
 

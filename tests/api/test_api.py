@@ -846,6 +846,8 @@ def s_instance(c, w):
         ruche = (w.anon.get("/api/%s/instance" % v).json or {}).get("ruche") or {}
         direct = (ruche.get("visibility") or {}).get("direct") or {}
         c.equal("instance %s: the site" % v, ruche.get("site"), SITE)
+        c.equal("instance %s: the largest body, [http] max_body" % v, ruche.get("max_body"),
+                1048576)
         c.check("instance %s says direct posts are not sealed, and what that means" % v,
                 direct.get("sealed") is False and
                 all(w_ in direct.get("note", "") for w_ in ("plain text", "every site",
@@ -926,6 +928,9 @@ def s_max_body(c, w):
     r = admin.post("/api/v1/statuses", json_body={"status": "e" * (MAX_BODY - 100)})
     c.status("a body under max_body", r, 200)
     c.status("the node still answers after refused bodies", w.anon.get("/healthz"), 200)
+    c.equal("the instance tells clients the new max_body",
+            ((w.anon.get("/api/v2/instance").json or {}).get("ruche") or {}).get("max_body"),
+            MAX_BODY)
 
 
 def run(c, ruched):

@@ -4,7 +4,7 @@ home of its own (a temporary XDG_CONFIG_HOME, so the saved login is the
 CLI's own credentials file and never the tester's).
 
 Cli logs in with `ruche --server URL login NAME` (the password from
-RUCHE_PASSWORD, as a script would give it), runs commands with standard
+RUCHE_PASSWORD, as a script would give it), or not at all, runs commands with standard
 input closed and standard output and error captured (pipes, so the
 client sees no terminal) and returns a Run (rc, out, err). Used as a
 context manager it removes its home. ruche_path() finds the client: the
@@ -52,13 +52,17 @@ def ruche_path(ruched=None):
 
 
 class Cli:
-    """The ruche client as one user of the node at server (a URL)."""
+    """The ruche client as one user of the node at server (a URL); with
+    username None, as someone who has not logged in (commands then need
+    --server)."""
 
-    def __init__(self, ruche, server, username, password):
+    def __init__(self, ruche, server, username, password=None):
         self.ruche = ruche
         self.server = server
         self.username = username
         self.home = tempfile.mkdtemp(prefix="ruche_cli.")
+        if username is None:
+            return
         run = self.run("--server", server, "login", username, password=password)
         if run.rc != 0:
             self.close()

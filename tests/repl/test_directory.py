@@ -11,7 +11,8 @@ import; murray-hill imports none and must still find them all:
 - by name, accent and case folded, by title, department, site and skill
   (as filters and as words of q), local=true, paging;
 - "who can help with X": a skill outranks a title, which outranks statuses
-  tagged #X, and the scores say why;
+  tagged #X, and the scores say why (the words found among the skills, in
+  the title or department, the statuses tagged);
 - Mastodon's account search and directory find an employee of another
   site who never posted; carol at murray-hill mentions them, and they,
   once signed in at their site, are told;
@@ -163,10 +164,11 @@ def run(c, ruched):
             ranked[:] = people(carol, help="photographie")
             return accts(ranked)[:3] == ["pa3@paris", "no4@nozay", "pixel@nozay"]
         rt.wait_until(help_ranked, WAIT, "who can help with photographie")
-        c.equal("who can help: skill, then title, then statuses",
-                [(a["acct"], a["ruche"]["match"]["score"], a["ruche"]["match"]["posts"])
-                 for a in ranked[:3]],
-                [("pa3@paris", 10, 0), ("no4@nozay", 3, 0), ("pixel@nozay", 3, 3)])
+        c.equal("who can help: skill, then title, then statuses, and what made each score",
+                [(a["acct"], *(a["ruche"]["match"].get(k) for k in
+                               ("score", "posts", "skill", "work"))) for a in ranked[:3]],
+                [("pa3@paris", 10, 0, 1, 0), ("no4@nozay", 3, 0, 0, 1),
+                 ("pixel@nozay", 3, 3, 0, 0)])
 
         # Mastodon's searches find an employee who never posted.
         found = carol.get("/api/v1/accounts/search", query={"q": "no42@nozay"}).json or []

@@ -1,8 +1,10 @@
 // compose.js - the form that writes a post, a reply, a group post or an
 // edit: a text area with a character count (the node's limit, counted in
 // characters as the node counts them), the visibility, and suggestions
-// of people to mention while typing "@na" (from /api/v1/accounts/search;
-// arrow keys choose, Enter or Tab takes, Escape closes).
+// of people to mention while typing "@na" (from /api/v1/accounts/search,
+// which knows every employee of every site, whether or not they ever
+// posted: each shown with their title and site from the company
+// directory; arrow keys choose, Enter or Tab takes, Escape closes).
 // Ctrl+Enter (or Cmd+Enter) sends. Choosing "Mentioned people only" shows
 // what it does not protect: such posts are not sealed yet, every site
 // holds them in plain text (the node's instance information says the same).
@@ -19,7 +21,7 @@
 import * as api from "./api.js";
 import { h, announce, uniqueId, fill, icon } from "./dom.js";
 import { t, formatNumber } from "./i18n.js";
-import { state } from "./state.js";
+import { state, siteName } from "./state.js";
 import { createTray } from "./upload.js";
 
 const VISIBILITIES = ["public", "unlisted", "private", "direct"];
@@ -47,6 +49,15 @@ function labels(kind) {
     reply: [t("compose.replyLabel"), t("compose.sendReply")],
     edit: [t("compose.editLabel"), t("compose.save")],
   }[kind];
+}
+
+// Who a suggested account is: their title in the company directory and
+// their site (the directory's name for it, else the site of the account).
+function whoIs(account) {
+  const r = account.ruche || {};
+  const at = account.acct.indexOf("@");
+  const site = r.site || (at >= 0 ? account.acct.slice(at + 1) : siteName());
+  return [r.title, site].filter(Boolean).join(" · ");
 }
 
 // The mention suggestions of a text area: a listbox under it.
@@ -91,7 +102,8 @@ function mentionSuggester(area) {
       id: `${list.id}-${i}`, role: "option", "aria-selected": "false",
       onmousedown: (e) => { e.preventDefault(); take(i); },
     }, h("span", { class: "name" }, a.display_name || a.username),
-    h("span", { class: "acct" }, `@${a.acct}`))));
+    h("span", { class: "acct" }, `@${a.acct}`),
+    whoIs(a) ? h("span", { class: "who" }, whoIs(a)) : null)));
     list.hidden = accounts.length === 0;
     area.setAttribute("aria-expanded", String(accounts.length > 0));
     mark(accounts.length ? 0 : -1);

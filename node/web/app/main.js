@@ -18,6 +18,7 @@ import { groupsView, groupView } from "./views/groups.js";
 import { loginView } from "./views/login.js";
 import { notificationsView } from "./views/notifications.js";
 import { opsView } from "./views/ops.js";
+import { peopleView } from "./views/people.js";
 import { editProfileView } from "./views/editprofile.js";
 import { profileView } from "./views/profile.js";
 import { searchView } from "./views/search.js";
@@ -27,7 +28,7 @@ import { homeView, publicView, tagView } from "./views/timelines.js";
 const VIEWS = {
   home: homeView, public: publicView, tag: tagView, groups: groupsView, group: groupView,
   profile: profileView, thread: threadView, notifications: notificationsView,
-  search: searchView, ops: opsView, editProfile: editProfileView,
+  search: searchView, people: peopleView, ops: opsView, editProfile: editProfileView,
   notFound: (main) => {
     main.append(heading(t("notFound.title")), h("p", {}, t("notFound.text")),
       h("p", {}, h("a", { href: "/" }, t("notFound.home"))));
@@ -158,6 +159,7 @@ function navigation() {
       navLink("/groups", "groups", t("nav.groups")),
       navLink("/notifications", "bell", t("nav.notifications"), [badge, unreadLabel]),
       navLink("/search", "search", t("nav.search")),
+      navLink("/people", "card", t("nav.people")),
       navLink(profilePath(state.me), "user", t("nav.profile")),
       state.admin ? navLink("/ops", "pulse", t("nav.ops")) : null),
     h("details", { class: "shortcuts" }, h("summary", {}, t("keys.title")),

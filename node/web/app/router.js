@@ -1,10 +1,10 @@
 // router.js - the application's addresses. Every page has its own path
-// (/@alice, /tags/lunch, /statuses/ID ...), which the node answers with
-// index.html; links inside the page to those paths change the address
-// with the History API instead of loading it again, and Back and Forward
-// work. A link to any other path of the site is a page of the node's own
-// (/auth/oidc/start, which sends the browser to the company's sign-in
-// page; /oauth/authorize; files) and loads as links do.
+// (/@alice, /tags/lunch, /statuses/ID, /people?skill=bgp ...), which the
+// node answers with index.html; links inside the page to those paths
+// change the address with the History API instead of loading it again,
+// and Back and Forward work. A link to any other path of the site is a
+// page of the node's own (/auth/oidc/start, which sends the browser to the
+// company's sign-in page; /oauth/authorize; files) and loads as links do.
 
 const ROUTES = [
   [/^\/$/, "home"],
@@ -16,6 +16,7 @@ const ROUTES = [
   [/^\/statuses\/(\d+)\/?$/, "thread"],
   [/^\/notifications\/?$/, "notifications"],
   [/^\/search\/?$/, "search"],
+  [/^\/people\/?$/, "people"],
   [/^\/ops\/?$/, "ops"],
   [/^\/settings\/profile\/?$/, "editProfile"],
 ];
