@@ -16,7 +16,9 @@
  *
  *  Applying and reporting share one step, s_collect(): the list of users
  *  of this node that an update concerns, each with a type, and the status
- *  it is about. Applying then stores what is new, or takes back; reporting
+ *  it is about. A user of this node is one with an account, or an
+ *  employee the directory published here who has not signed in yet: their
+ *  notifications wait for their first sign-in. Applying then stores what is new, or takes back; reporting
  *  looks up what that very update stored.
  */
 #include "ru_notify.h"
@@ -85,8 +87,26 @@ typedef struct {
     char names[S_MAX_EVENTS][RU_MAX_NAME + 1];
 } s_events;
 
-/*  Adds the user name of this node, unless it is nobody here, the update's
- *  author, already listed, or one too many. */
+/*  Is name an employee of this site whom the directory published, still
+ *  with the company, who has not signed in yet? Their notifications wait
+ *  for their first sign-in. */
+static int
+s_employee_here(const s_events *ev, ru_str_t name)
+{
+    uint8_t key[RU_DBKEY_USER];
+    size_t klen = ru_dbkey_user(key, ev->self, name);
+    MDB_val val;
+    ru_profile_rec_t rec;
+    ru_person_t p;
+    return ru_txn_get(ev->txn, RU_DB_profiles, key, klen, &val) == RU_OK &&
+           ru_profile_rec_decode(val.mv_data, val.mv_size, &rec) == RU_OK && rec.person.len &&
+           ru_person_unpack(rec.person.ptr, rec.person.len, &p) == RU_OK && p.dir_id.len &&
+           !p.departed;
+}
+
+/*  Adds the user name of this node, unless it is nobody here (no account,
+ *  and no employee the directory published), the update's author, already
+ *  listed, or one too many. */
 static ru_err
 s_add(s_events *ev, ru_notify_type type, ru_str_t name)
 {
@@ -104,6 +124,8 @@ s_add(s_events *ev, ru_notify_type type, ru_str_t name)
             return RU_OK;
     ru_account_t acct;
     ru_err err = ru_account_get(ev->txn, who, &acct);
+    if (err == RU_E_NOT_FOUND && s_employee_here(ev, name))
+        err = RU_OK;
     if (err)
         return err == RU_E_NOT_FOUND ? RU_OK : err;
     ev->types[ev->n++] = type;

@@ -14,8 +14,8 @@ import; murray-hill imports none and must still find them all:
   tagged #X, and the scores say why (the words found among the skills, in
   the title or department, the statuses tagged);
 - Mastodon's account search and directory find an employee of another
-  site who never posted; carol at murray-hill mentions them, and they,
-  once signed in at their site, are told;
+  site who never posted; carol at murray-hill mentions them before they
+  ever signed in, and they, once signed in at their site, are told;
 - refused entries are reported, not merged: no name, a bad name, a name
   given twice, a local account's name, another employee's name;
 - nothing changed, nothing published: importing the same entries again
@@ -181,12 +181,14 @@ def run(c, ruched):
         c.status("the directory needs a signed-in user",
                  murray.client().get("/api/ruche/v1/people", query={"q": "chloe"}), 401)
 
-        # The mention reaches them at their own site once they sign in.
-        r = nozay.admin().post("/api/ruche/v1/admin/users", json_body={"username": "no42"})
-        c.status("no42 gets an account at nozay", r, 200)
-        no42 = nozay.client(nozay.client().login("no42", (r.json or {}).get("password", "")))
+        # The mention made before they ever signed in waits for them at
+        # their own site.
         text = "@no42@nozay can you look at our BGP sessions?"
         carol.post_status(text)
+        f.wait_converged()
+        r = nozay.admin().post("/api/ruche/v1/admin/users", json_body={"username": "no42"})
+        c.status("no42 gets an account at nozay, after the mention", r, 200)
+        no42 = nozay.client(nozay.client().login("no42", (r.json or {}).get("password", "")))
         rt.wait_until(lambda: [(x.get("type"), (x.get("account") or {}).get("acct"))
                                for x in no42.get("/api/v1/notifications").json or []][:1]
                       == [("mention", "carol@murray-hill")], WAIT, "no42 told of the mention")
