@@ -164,8 +164,11 @@ s_counts(const s_input *in)
     ru_counts_rec_encode(&rec, bytes);
     if (in->val_len == RU_COUNTS_REC_BYTES)
         fuzz_require(memcmp(bytes, in->val, sizeof bytes) == 0, "counts encode to themselves");
+    else if (in->val_len == RU_COUNTS_REC_BYTES_OLD)
+        fuzz_require(memcmp(bytes, in->val, RU_COUNTS_REC_BYTES_OLD) == 0 && !rec.since,
+                     "counts of an older store read as they were, with no since");
     else
-        fuzz_require(!rec.statuses && !rec.following && !rec.followers,
+        fuzz_require(!rec.statuses && !rec.following && !rec.followers && !rec.since,
                      "counts of another size read as zeros");
 }
 
