@@ -353,11 +353,9 @@ s_hidden_who(ru_txn_t *txn, const s_hit *h, const s_who *w)
 {
     if (!w->has_person)
         return 0;
-    if (w->person.departed)
-        return 1;
     uint8_t now[RU_DBKEY_USER];
-    size_t n = ru_search_dir_current(txn, w->person.dir_id, now);
-    return n && (n != h->len || memcmp(now, h->key, n) != 0);
+    return w->person.departed ||
+           ru_search_dir_elsewhere(txn, w->person.dir_id, h->key, h->len, now) > 0;
 }
 
 int

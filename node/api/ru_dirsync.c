@@ -25,6 +25,7 @@
 #include "ru_mediaq.h"
 #include "ru_profile.h"
 #include "ru_record.h"
+#include "ru_search.h"
 
 /*  A map of strings (a set when values are ""): open addressing, keys
  *  compared as given. */
@@ -115,9 +116,9 @@ s_map_grow(s_map *m)
     return RU_OK;
 }
 
-/*  Sets key (len bytes, lower-cased when fold) to val; RU_E_NOMEM. */
+/*  Sets key (len bytes) to val; RU_E_NOMEM. */
 static ru_err
-s_map_put(s_map *m, const char *key, size_t len, int fold, const char *val, size_t vlen)
+s_map_put(s_map *m, const char *key, size_t len, const char *val, size_t vlen)
 {
     if (2 * (m->n + 1) > m->cap && s_map_grow(m) != RU_OK)
         return RU_E_NOMEM;
@@ -127,8 +128,7 @@ s_map_put(s_map *m, const char *key, size_t len, int fold, const char *val, size
         free(v);
         return RU_E_NOMEM;
     }
-    for (size_t i = 0; i < len; i++)
-        k[i] = fold && key[i] >= 'A' && key[i] <= 'Z' ? (char) (key[i] - 'A' + 'a') : key[i];
+    memcpy(k, key, len);
     k[len] = 0;
     memcpy(v, val, vlen);
     v[vlen] = 0;
@@ -244,13 +244,9 @@ s_holder(ru_node_t *node, const char *name, char *id, ru_account_t *acct)
     uint8_t key[RU_DBKEY_USER];
     size_t klen = ru_dbkey_user(key, ru_key_public(node->key),
                                 (ru_str_t){name, (uint32_t) strlen(name)});
-    MDB_val val;
-    ru_profile_rec_t rec;
     ru_person_t p;
     id[0] = 0;
-    if (ru_txn_get(&txn, RU_DB_profiles, key, klen, &val) == RU_OK &&
-        ru_profile_rec_decode(val.mv_data, val.mv_size, &rec) == RU_OK && rec.person.len &&
-        ru_person_unpack(rec.person.ptr, rec.person.len, &p) == RU_OK) {
+    if (ru_search_person(&txn, key, klen, &p)) {
         memcpy(id, p.dir_id.ptr, p.dir_id.len);
         id[p.dir_id.len] = 0;
     }
@@ -515,7 +511,7 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
         return s_refuse(run, "%s has no directory id", name);
     if (s_map_get(&run->seen, name, e->name.len))
         return s_refuse(run, "%s is given twice", name);
-    ru_err err = s_map_put(&run->seen, name, e->name.len, 0, "", 0);
+    ru_err err = s_map_put(&run->seen, name, e->name.len, "", 0);
     ru_account_t acct;
     if (!err)
         err = s_holder(run->node, name, id, &acct);
@@ -535,7 +531,7 @@ ru_dirsync_entry(ru_dirsync_run_t *run, const ru_dir_entry_t *e)
                         RU_MAX_DISPLAY_BYTES);
     char key[RU_DIRSYNC_KEY_MAX];
     size_t klen = s_fold_key(e->key, key, sizeof key);
-    if (klen && (err = s_map_put(&run->ids, key, klen, 0, want.ptr, want.len)) != RU_OK)
+    if (klen && (err = s_map_put(&run->ids, key, klen, want.ptr, want.len)) != RU_OK)
         return err;
     if ((err = s_photo(run, name, e)) != RU_OK)
         return err;
@@ -565,7 +561,7 @@ s_manager_id(ru_dirsync_run_t *run, const char *key)
         ru_log_warn("directory", "the manager %s could not be found: %s", key, ru_err_str(err));
     if (err)
         found[0] = 0;
-    if (s_map_put(&run->ids, key, len, 0, found, strlen(found)) != RU_OK)
+    if (s_map_put(&run->ids, key, len, found, strlen(found)) != RU_OK)
         return NULL;
     return s_map_get(&run->ids, key, len);
 }
@@ -643,15 +639,8 @@ s_depart(ru_dirsync_run_t *run, const char *name)
     uint8_t key[RU_DBKEY_USER];
     size_t klen = ru_dbkey_user(key, ru_key_public(run->node->key),
                                 (ru_str_t){name, (uint32_t) strlen(name)});
-    MDB_val val;
-    ru_profile_rec_t rec;
     ru_person_t p;
-    err = ru_txn_get(&txn, RU_DB_profiles, key, klen, &val);
-    if (!err)
-        err = ru_profile_rec_decode(val.mv_data, val.mv_size, &rec);
-    if (!err)
-        err = ru_person_unpack(rec.person.ptr, rec.person.len, &p);
-    if (!err) {
+    if (ru_search_person(&txn, key, klen, &p)) {
         p.departed = 1;
         p.n_skills = 0; /* kept as they are */
         err = s_queue(run, name, (ru_str_t){"", 0}, &p, NULL);

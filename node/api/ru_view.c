@@ -302,10 +302,9 @@ s_moved(const ru_view_t *v, const uint8_t *home, ru_str_t name, const ru_person_
 {
     if (!p || !p->dir_id.len)
         return 0;
-    size_t n = ru_search_dir_current(v->txn, p->dir_id, user);
     uint8_t self[RU_DBKEY_USER];
-    size_t slen = ru_dbkey_user(self, home, name);
-    return n && (n != slen || memcmp(user, self, n) != 0) ? n : 0;
+    return ru_search_dir_elsewhere(v->txn, p->dir_id, self, ru_dbkey_user(self, home, name),
+                                   user);
 }
 
 static json_t *

@@ -32,6 +32,7 @@
 #include "ru_dbkey.h"
 #include "ru_entity.h"
 #include "ru_record.h"
+#include "ru_search.h"
 
 #define S_MAX_EVENTS 256 /* users of this node one update may notify */
 #define S_META_LAST "notify_last"
@@ -94,14 +95,9 @@ static int
 s_employee_here(const s_events *ev, ru_str_t name)
 {
     uint8_t key[RU_DBKEY_USER];
-    size_t klen = ru_dbkey_user(key, ev->self, name);
-    MDB_val val;
-    ru_profile_rec_t rec;
     ru_person_t p;
-    return ru_txn_get(ev->txn, RU_DB_profiles, key, klen, &val) == RU_OK &&
-           ru_profile_rec_decode(val.mv_data, val.mv_size, &rec) == RU_OK && rec.person.len &&
-           ru_person_unpack(rec.person.ptr, rec.person.len, &p) == RU_OK && p.dir_id.len &&
-           !p.departed;
+    return ru_search_person(ev->txn, key, ru_dbkey_user(key, ev->self, name), &p) &&
+           p.dir_id.len && !p.departed;
 }
 
 /*  Adds the user name of this node, unless it is nobody here (no account,

@@ -168,6 +168,23 @@ ru_search_dir_current(ru_txn_t *txn, ru_str_t id, uint8_t *user)
     return c.len;
 }
 
+int
+ru_search_person(ru_txn_t *txn, const uint8_t *user, size_t len, ru_person_t *p)
+{
+    MDB_val val;
+    ru_profile_rec_t rec;
+    return ru_txn_get(txn, RU_DB_profiles, user, len, &val) == RU_OK &&
+           ru_profile_rec_decode(val.mv_data, val.mv_size, &rec) == RU_OK && rec.person.len &&
+           ru_person_unpack(rec.person.ptr, rec.person.len, p) == RU_OK;
+}
+
+size_t
+ru_search_dir_elsewhere(ru_txn_t *txn, ru_str_t id, const uint8_t *user, size_t len, uint8_t *out)
+{
+    size_t n = ru_search_dir_current(txn, id, out);
+    return n && (n != len || memcmp(out, user, n) != 0) ? n : 0;
+}
+
 ru_err
 ru_search_note_tag(ru_txn_t *txn, const char *tag)
 {

@@ -64,6 +64,16 @@ RU_MUST_CHECK ru_err ru_search_note_person(ru_txn_t *txn, const uint8_t *home, r
  *  then the latest (hlc), then the least key. */
 size_t ru_search_dir_current(ru_txn_t *txn, ru_str_t id, uint8_t *user);
 
+/*  The person of the profile at user (home|name|0, len bytes), into p
+ *  (views into txn); 0 when there is no profile or it carries none. */
+int ru_search_person(ru_txn_t *txn, const uint8_t *user, size_t len, ru_person_t *p);
+
+/*  The user key that stands for the employee of directory id id when it is
+ *  not user (they moved from it): into out (RU_DBKEY_USER bytes), its
+ *  length; 0 when it is user, or nobody. */
+size_t ru_search_dir_elsewhere(ru_txn_t *txn, ru_str_t id, const uint8_t *user, size_t len,
+                               uint8_t *out);
+
 /*  Makes a tag (as the tags index holds it) findable. */
 RU_MUST_CHECK ru_err ru_search_note_tag(ru_txn_t *txn, const char *tag);
 
